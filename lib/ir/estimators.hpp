@@ -1,0 +1,153 @@
+// The estimators of the model IR.  Each consumes the model's feature vector (Model::features,
+// F columns) and produces raw scores; Model::output says how scores become predictions.
+// Parameter blocks record their precision (ONNX float32 attributes versus doubles).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/ir/schema.hpp"
+
+namespace mb::ir {
+
+// GLM link functions; the inverse link maps the linear predictor eta to the response mean.
+enum class Link { Identity, Logit, Probit, Cloglog, Loglog, Cauchit, Log, Inverse, InverseSquare, Sqrt };
+
+// How a vector of scores turns into class probabilities.
+enum class ScoreTransform {
+  None,       // scores are the outputs (regression, or probabilities already)
+  Binary,     // one score s = P(classes[1]); P(classes[0]) = 1 - s (GLM binomial after link)
+  Softmax,    // probabilities = softmax(scores) (multinom, MLP softmax)
+  Normalize,  // probabilities = scores / sum(scores) (vote shares)
+};
+
+// Linear and generalized linear models: eta_t = intercepts[t] + sum_f coefficients[t*F+f]*x_f
+// (+ offset); response_t = linkinv(eta_t).  Multinomial logit: T = K-1 rows for classes[1..],
+// classes[0] is the reference with eta 0, then Softmax.
+struct Linear {
+  int32_t n_targets = 1;
+  std::vector<double> coefficients;  // n_targets x F, row-major
+  std::vector<double> intercepts;    // n_targets
+  int32_t offset_feature = -1;       // index of a feature added to eta with coefficient 1, or -1
+  Link link = Link::Identity;
+  bool reference_class = false;      // multinomial: prepend a zero score for classes[0]
+  ScoreTransform transform = ScoreTransform::None;
+  Precision precision = Precision::Double;
+  bool operator==(const Linear&) const = default;
+};
+
+// Node tests of tree splits.  `true` goes to `left`.
+enum class SplitOp : uint8_t { Leaf, LessThan, LessOrEqual, GreaterThan, GreaterOrEqual, Equal, NotEqual, InSet };
+
+// Where a node sends a row whose split feature is missing (or whose category is not in either set).
+enum class MissingGo : uint8_t {
+  Left, Right,
+  Node,        // go to `missing_child`
+  StopHere,    // predict with this node's value (rpart usesurrogate 0/1, PMML lastPrediction)
+  Null,        // the whole prediction is missing (PMML nullPrediction)
+  Majority,    // child with more training records (`count`), PMML defaultChild style
+};
+
+// One tree as a struct of arrays over its nodes; node 0 is the root.
+struct Tree {
+  std::vector<SplitOp> op;
+  std::vector<int32_t> feature;        // feature index, -1 at leaves
+  std::vector<double> threshold;
+  std::vector<int32_t> left, right;    // children (true / false), -1 at leaves
+  std::vector<MissingGo> missing;
+  std::vector<int32_t> missing_child;  // used with MissingGo::Node
+  std::vector<int32_t> set_offset, set_size;  // InSet: category codes in `sets`
+  std::vector<int32_t> sets;
+  // Surrogate splits tried in order when the primary feature is missing (rpart, PMML surrogate):
+  // for node n, surrogates [sur_offset[n], sur_offset[n]+sur_size[n]) of the arrays below.
+  std::vector<int32_t> sur_offset, sur_size;
+  std::vector<int32_t> sur_feature;
+  std::vector<SplitOp> sur_op;
+  std::vector<double> sur_threshold;
+  std::vector<int32_t> sur_set_offset, sur_set_size;
+  std::vector<uint8_t> sur_flip;       // 1: the surrogate's true side goes right
+  std::vector<double> count;           // training records per node (for Majority), may be empty
+  std::vector<double> values;          // n_nodes x n_outputs: leaf (and inner node) values
+  bool operator==(const Tree&) const = default;
+};
+
+enum class Aggregate { Sum, Average, Vote, Max, Min };
+
+// Decision trees and ensembles: scores = base + aggregate over trees of each tree's leaf values;
+// for classification each tree yields n_outputs class scores (or one vote at its argmax).
+struct TreeEnsemble {
+  int32_t n_outputs = 1;
+  std::vector<Tree> trees;
+  std::vector<double> tree_weights;  // empty = all 1
+  Aggregate aggregate = Aggregate::Sum;
+  std::vector<double> base;          // n_outputs, added after aggregation
+  Link link = Link::Identity;        // applied to scores after base (gbm bernoulli: Logit)
+  ScoreTransform transform = ScoreTransform::None;
+  Precision threshold_precision = Precision::Double;
+  Precision value_precision = Precision::Double;
+  bool operator==(const TreeEnsemble&) const = default;
+};
+
+enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
+
+// Support vector machines, libsvm layout.
+struct Svm {
+  Kernel kernel = Kernel::Radial;
+  double gamma = 0, coef0 = 0, degree = 3;
+  int32_t n_sv = 0;
+  std::vector<double> support_vectors;  // n_sv x F
+  std::vector<int32_t> sv_per_class;     // classification, libsvm class order
+  std::vector<double> coefficients;      // (K-1) x n_sv (classification) or n_sv (regression)
+  std::vector<double> rho;               // K(K-1)/2, subtracted
+  std::vector<double> prob_a, prob_b;    // pairwise Platt scaling; empty = no probabilities
+  std::vector<int32_t> class_order;      // libsvm label i -> index into Target::classes
+  double scale = 1, center = 0;          // regression output unscaling
+  Precision precision = Precision::Double;
+  bool operator==(const Svm&) const = default;
+};
+
+enum class Activation { Identity, Logistic, LogisticClamped, Tanh, Relu, Softmax };
+
+// Feed-forward networks: layers of dense units (also nnet's skip-layer connections, expressed as
+// a sparse connection list per unit).
+struct Mlp {
+  struct Layer {
+    int32_t n_units = 0;
+    std::vector<double> weights;  // n_units x n_inputs_of_layer, row-major
+    std::vector<double> biases;   // n_units
+    Activation activation = Activation::Identity;
+    bool operator==(const Layer&) const = default;
+  };
+  std::vector<Layer> layers;
+  // nnet style: unit j sums weights[k]*value[source[k]] for k in [conn_offset[j], conn_offset[j+1]).
+  // When non-empty it replaces `layers`; unit 0 is the bias (1), 1..F the features.
+  std::vector<int32_t> conn_offset, conn_source;
+  std::vector<double> conn_weights;
+  std::vector<Activation> unit_activation;
+  int32_t n_outputs = 1;
+  ScoreTransform transform = ScoreTransform::None;
+  Precision precision = Precision::Double;
+  bool operator==(const Mlp&) const = default;
+};
+
+// Naive Bayes: log P(c) + sum_f log P(x_f | c); Gaussian for continuous features, tables for
+// categorical ones.
+struct NaiveBayes {
+  std::vector<double> log_prior;         // K
+  std::vector<uint8_t> gaussian;         // per feature: 1 Gaussian, 0 table
+  std::vector<double> mean, sd;          // K x F (Gaussian features)
+  std::vector<int32_t> table_offset;     // per feature: offset into `table` (K x levels)
+  std::vector<double> table;             // P(level | class)
+  double min_probability = 0.001;        // floor (e1071 threshold)
+  double min_sd = 0.001;
+  bool operator==(const NaiveBayes&) const = default;
+};
+
+// k-means style clustering: nearest centre by squared Euclidean distance, ties to the lowest id.
+struct Clustering {
+  int32_t k = 0;
+  std::vector<double> centers;  // k x F
+  bool operator==(const Clustering&) const = default;
+};
+
+}  // namespace mb::ir

@@ -1,0 +1,2 @@
+#include <cstdio>
+int main() { std::puts("modelbridge " MB_VERSION); return 0; }
