@@ -1,0 +1,35 @@
+// Internal interface of the evaluator: one scorer per estimator kind (eval_linear.cpp,
+// eval_tree.cpp, ...).  A scorer reads the feature columns and fills Predictions.
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "lib/eval/batch.hpp"
+#include "lib/eval/evaluator.hpp"
+#include "lib/ir/model.hpp"
+
+namespace mb::eval {
+
+struct FeatureColumns {
+  size_t rows = 0;
+  std::vector<const double*> columns;  // one per Model::features entry
+};
+
+class EstimatorEval {
+ public:
+  virtual ~EstimatorEval() = default;
+  virtual void score(const FeatureColumns& x, Predictions& out) = 0;
+};
+
+std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const EvalOptions& opts);
+
+// Shared output step: turns per-row score vectors (rows x n_scores, row-major, already through
+// link/base) into Predictions for the model's task.
+void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n_scores,
+                   const std::vector<double>& scores, Predictions& out);
+
+std::unique_ptr<EstimatorEval> make_linear_eval(const ir::Model& m, const ir::Linear& l, const EvalOptions& o);
+std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);
+std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model& m, const ir::Clustering& c, const EvalOptions& o);
+
+}  // namespace mb::eval

@@ -1,0 +1,180 @@
+// Decision trees and tree ensembles.
+#include <cmath>
+#include <limits>
+
+#include "lib/eval/estimator_eval.hpp"
+#include "lib/eval/links.hpp"
+
+namespace mb::eval {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+class TreeEval final : public EstimatorEval {
+ public:
+  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t) : m_(m), t_(t) {}
+
+  // Node test; true goes left.  Thresholds held in float32 compare in float32, as a runtime with
+  // float thresholds does after casting its input.
+  bool test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
+    if (t_.threshold_precision == ir::Precision::Float32) {
+      x = static_cast<float>(x);
+      thr = static_cast<float>(thr);
+    }
+    switch (op) {
+      case ir::SplitOp::LessThan: return x < thr;
+      case ir::SplitOp::LessOrEqual: return x <= thr;
+      case ir::SplitOp::GreaterThan: return x > thr;
+      case ir::SplitOp::GreaterOrEqual: return x >= thr;
+      case ir::SplitOp::Equal: return x == thr;
+      case ir::SplitOp::NotEqual: return x != thr;
+      case ir::SplitOp::InSet:
+        for (int32_t i = 0; i < set_size; ++i)
+          if (tree.sets[set_off + i] == static_cast<int32_t>(x)) return true;
+        return false;
+      case ir::SplitOp::Leaf: return false;
+    }
+    return false;
+  }
+
+  // Returns the node whose values predict for row r, or -1 for a missing prediction.
+  int32_t traverse(const ir::Tree& tr, const FeatureColumns& x, size_t r) const {
+    int32_t n = 0;
+    while (tr.op[n] != ir::SplitOp::Leaf) {
+      const double v = x.columns[tr.feature[n]][r];
+      const int32_t so = tr.set_offset.empty() ? 0 : tr.set_offset[n];
+      const int32_t ss = tr.set_size.empty() ? 0 : tr.set_size[n];
+      if (!std::isnan(v)) {
+        n = test(tr.op[n], v, tr.threshold[n], tr, so, ss) ? tr.left[n] : tr.right[n];
+        continue;
+      }
+      // Surrogates, in order.
+      bool moved = false;
+      if (!tr.sur_size.empty()) {
+        for (int32_t s = tr.sur_offset[n]; s < tr.sur_offset[n] + tr.sur_size[n]; ++s) {
+          const double sv = x.columns[tr.sur_feature[s]][r];
+          if (std::isnan(sv)) continue;
+          const int32_t sso = tr.sur_set_offset.empty() ? 0 : tr.sur_set_offset[s];
+          const int32_t sss = tr.sur_set_size.empty() ? 0 : tr.sur_set_size[s];
+          bool go_left = test(tr.sur_op[s], sv, tr.sur_threshold[s], tr, sso, sss);
+          if (tr.sur_flip[s]) go_left = !go_left;
+          n = go_left ? tr.left[n] : tr.right[n];
+          moved = true;
+          break;
+        }
+      }
+      if (moved) continue;
+      switch (tr.missing[n]) {
+        case ir::MissingGo::Left: n = tr.left[n]; break;
+        case ir::MissingGo::Right: n = tr.right[n]; break;
+        case ir::MissingGo::Node: n = tr.missing_child[n]; break;
+        case ir::MissingGo::StopHere: return n;
+        case ir::MissingGo::Null: return -1;
+        case ir::MissingGo::Majority: {
+          const double cl = tr.count[tr.left[n]], cr = tr.count[tr.right[n]];
+          if (cl == cr) return n;
+          n = cl > cr ? tr.left[n] : tr.right[n];
+          break;
+        }
+      }
+    }
+    return n;
+  }
+
+  void score(const FeatureColumns& x, Predictions& out) override {
+    const size_t rows = x.rows, K = t_.n_outputs, T = t_.trees.size();
+    scores_.assign(rows * K, 0.0);
+    const bool f32 = t_.value_precision == ir::Precision::Float32;
+    double total_weight = 0;
+    for (size_t t = 0; t < T; ++t) total_weight += t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
+    acc_.resize(K);
+    acc32_.resize(K);
+    for (size_t r = 0; r < rows; ++r) {
+      bool null = false;
+      for (size_t k = 0; k < K; ++k) { acc_[k] = 0; acc32_[k] = 0; }
+      bool first = true;
+      for (size_t t = 0; t < T && !null; ++t) {
+        const ir::Tree& tr = t_.trees[t];
+        const int32_t leaf = traverse(tr, x, r);
+        if (leaf < 0) { null = true; break; }
+        const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
+        const double* v = &tr.values[static_cast<size_t>(leaf) * K];
+        switch (t_.aggregate) {
+          case ir::Aggregate::Sum:
+          case ir::Aggregate::Average:
+            for (size_t k = 0; k < K; ++k) {
+              if (f32) acc32_[k] += static_cast<float>(w * v[k]);
+              else acc_[k] += w * v[k];
+            }
+            break;
+          case ir::Aggregate::Vote: {
+            size_t best = 0;
+            for (size_t k = 1; k < K; ++k)
+              if (v[k] > v[best]) best = k;
+            acc_[best] += w;
+            break;
+          }
+          case ir::Aggregate::Max:
+          case ir::Aggregate::Min:
+            for (size_t k = 0; k < K; ++k) {
+              if (first) acc_[k] = v[k];
+              else acc_[k] = t_.aggregate == ir::Aggregate::Max ? std::max(acc_[k], v[k]) : std::min(acc_[k], v[k]);
+            }
+            break;
+        }
+        first = false;
+      }
+      double* s = &scores_[r * K];
+      for (size_t k = 0; k < K; ++k) {
+        if (null) { s[k] = kNaN; continue; }
+        double a = f32 ? static_cast<double>(acc32_[k]) : acc_[k];
+        if (t_.aggregate == ir::Aggregate::Average) a /= total_weight;
+        if (!t_.base.empty()) a += t_.base[k];
+        s[k] = inverse_link(t_.link, a);
+      }
+    }
+    finish_scores(m_, t_.transform, K, scores_, out);
+  }
+
+ private:
+  const ir::Model& m_;
+  const ir::TreeEnsemble& t_;
+  std::vector<double> scores_, acc_;
+  std::vector<float> acc32_;
+};
+
+class ClusteringEval final : public EstimatorEval {
+ public:
+  ClusteringEval(const ir::Clustering& c) : c_(c) {}
+  void score(const FeatureColumns& x, Predictions& out) override {
+    const size_t rows = x.rows, F = x.columns.size();
+    out.label.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      int32_t best = -1;
+      double best_d = 0;
+      for (int32_t k = 0; k < c_.k; ++k) {
+        double d = 0;
+        for (size_t f = 0; f < F; ++f) {
+          const double diff = x.columns[f][r] - c_.centers[k * F + f];
+          d += diff * diff;
+        }
+        if (std::isnan(d)) { best = -1; break; }
+        if (best < 0 || d < best_d) { best = k; best_d = d; }
+      }
+      out.label[r] = best;
+    }
+  }
+
+ private:
+  const ir::Clustering& c_;
+};
+
+}  // namespace
+
+std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions&) {
+  return std::make_unique<TreeEval>(m, t);
+}
+std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model&, const ir::Clustering& c, const EvalOptions&) {
+  return std::make_unique<ClusteringEval>(c);
+}
+
+}  // namespace mb::eval

@@ -1,0 +1,88 @@
+#include "lib/eval/evaluator.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "lib/eval/estimator_eval.hpp"
+#include "lib/eval/expr_program.hpp"
+
+namespace mb::eval {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}
+
+struct Evaluator::Impl {
+  const ir::Model& model;
+  EvalOptions opts;
+  std::vector<ExprProgram> derived_programs;  // one per derived field, in order
+  std::unique_ptr<ExprProgram> feature_program;
+  std::vector<std::vector<double>> fixed_inputs;  // inputs after replacement / float cast
+  std::vector<const double*> input_ptrs, derived_ptrs;
+  FeatureColumns features;
+  std::unique_ptr<EstimatorEval> estimator;
+
+  Impl(const ir::Model& m, EvalOptions o) : model(m), opts(o) {
+    for (const auto& d : m.derived) derived_programs.emplace_back(std::vector<const ir::Expr*>{&d.expr});
+    std::vector<const ir::Expr*> fx;
+    for (const auto& f : m.features) fx.push_back(&f.expr);
+    feature_program = std::make_unique<ExprProgram>(fx);
+    fixed_inputs.resize(m.schema.inputs.size());
+    estimator = make_estimator_eval(m, opts);
+  }
+
+  // An input needs a private copy when it is replaced when missing or narrowed to float32.
+  static bool needs_fix(const ir::InputField& in) {
+    return in.missing_replacement || in.missing_replacement_label || in.cast == ir::Precision::Float32;
+  }
+
+  void prepare_inputs(const Batch& in) {
+    const auto& inputs = model.schema.inputs;
+    if (in.columns.size() != inputs.size())
+      throw Error("", "", fmt::format("internal: batch has {} columns for {} model inputs", in.columns.size(), inputs.size()),
+                  kExitInternal);
+    input_ptrs.resize(inputs.size());
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const auto& field = inputs[i];
+      if (!needs_fix(field)) { input_ptrs[i] = in.columns[i].data(); continue; }
+      double replacement = kNaN;
+      if (field.missing_replacement) replacement = *field.missing_replacement;
+      if (field.missing_replacement_label) {
+        for (size_t k = 0; k < field.levels.size(); ++k)
+          if (field.levels[k] == *field.missing_replacement_label) replacement = static_cast<double>(k);
+      }
+      auto& col = fixed_inputs[i];
+      col.resize(in.rows);
+      const double* src = in.columns[i].data();
+      const bool to_float = field.cast == ir::Precision::Float32 && !field.is_categorical();
+      for (size_t r = 0; r < in.rows; ++r) {
+        double v = std::isnan(src[r]) ? replacement : src[r];
+        if (to_float) v = static_cast<double>(static_cast<float>(v));
+        col[r] = v;
+      }
+      input_ptrs[i] = col.data();
+    }
+  }
+
+  void score(const Batch& in, Predictions& out) {
+    prepare_inputs(in);
+    derived_ptrs.resize(derived_programs.size());
+    for (size_t j = 0; j < derived_programs.size(); ++j) {
+      derived_programs[j].run(in.rows, input_ptrs, derived_ptrs);
+      derived_ptrs[j] = derived_programs[j].result(0).data();
+    }
+    feature_program->run(in.rows, input_ptrs, derived_ptrs);
+    features.rows = in.rows;
+    features.columns.resize(model.features.size());
+    for (size_t f = 0; f < model.features.size(); ++f) features.columns[f] = feature_program->result(f).data();
+    out.rows = in.rows;
+    estimator->score(features, out);
+  }
+};
+
+Evaluator::Evaluator(const ir::Model& model, EvalOptions opts) : impl_(std::make_unique<Impl>(model, opts)) {}
+Evaluator::~Evaluator() = default;
+void Evaluator::score(const Batch& in, Predictions& out) { impl_->score(in, out); }
+
+}  // namespace mb::eval
