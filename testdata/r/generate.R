@@ -1,0 +1,457 @@
+#!/usr/bin/env Rscript
+# Reference models and R's own predictions for modelbridge.
+#
+# Run from the repository root:   Rscript testdata/r/generate.R
+# Deterministic: every case seeds the RNG from its name, so re-running gives the same files
+# (see README.md for the layout).  Uses only R's built-in datasets.
+#
+# Per case, testdata/r/<case>/ holds
+#   model.rds          saveRDS(model)  (gzip, serialization version 3)
+#   model.json         jsonlite::serializeJSON(model, digits = NA): doubles with 15 significant
+#                      digits, language objects deparsed by deparse() defaults (15 digits)
+#   model.default.json jsonlite::serializeJSON(model) with no arguments (digits = 8: eight
+#                      DECIMAL places, i.e. 0.00001235 for 1.2345678e-05) -- what a user gets
+#                      who calls serializeJSON() without arguments
+#   model_exact.json   the same schema, every double written with "%.17g" and language objects
+#                      deparsed with control "digits17" (exact round trip)
+#   input.csv          predictor columns to score (numbers "%.17g", missing = empty field)
+#   expected.csv       R's predict() on input.csv with na.action = na.pass ("%.17g", missing NA)
+#   meta.json          case, class, family, link, features, n_rows
+# plus MANIFEST.tsv, VERSIONS.txt and rds-variants/ (one object saved in every rds encoding).
+
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(stats)
+})
+
+out_dir <- local({
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f) == 1L) dirname(normalizePath(f)) else normalizePath("testdata/r")
+})
+
+# ------------------------------------------------------------------------------------------
+# Exact serializer: mirrors jsonlite:::pack() (jsonlite 1.8.x serializeJSON schema
+# {"type","attributes","value"}) but lets the caller choose how doubles are printed and how
+# language objects are deparsed.  With digits = 15 and the default deparse control it
+# reproduces serializeJSON(x, digits = NA) byte for byte (checked below on every model).
+# ------------------------------------------------------------------------------------------
+deparse_default <- c("keepNA", "keepInteger", "niceNames", "showAttributes")
+deparse_exact <- c(deparse_default, "digits17")
+
+json_doubles <- function(x, digits) {
+  x <- as.vector(unclass(x), mode = "double")
+  out <- sprintf(paste0("%.", digits, "g"), x)
+  out[is.na(x)] <- "\"NA\""
+  out[is.nan(x)] <- "\"NaN\""
+  out[!is.na(x) & x == Inf] <- "\"Inf\""
+  out[!is.na(x) & x == -Inf] <- "\"-Inf\""
+  structure(paste0("[", paste(out, collapse = ","), "]"), class = "json")
+}
+
+pack_exact <- function(obj, digits, control) {
+  as_scalar <- jsonlite:::as.scalar
+  mode <- typeof(obj)
+  if (mode == "NULL" || identical(obj, as.name("\001NULL\001")))
+    return(list(type = as_scalar("NULL")))
+  if (mode == "closure") obj <- as.list(obj)
+  if (mode == "environment" && isNamespace(obj)) mode <- "namespace"
+  attrib <- attributes(obj)
+  if (isS4(obj)) {
+    mode <- "S4"
+    if (".Data" %in% methods::slotNames(obj)) attrib[[".Data"]] <- obj@.Data
+    attrib <- attrib[methods::slotNames(obj)]
+    names(attrib) <- methods::slotNames(obj)
+  }
+  rec <- function(o) pack_exact(o, digits, control)
+  value <- switch(mode,
+    environment = NULL,
+    externalptr = NULL,
+    namespace = lapply(as.list(getNamespaceInfo(obj, "spec")), as_scalar),
+    S4 = list(class = as_scalar(class(obj)), package = as_scalar(attr(class(obj), "package"))),
+    raw = as_scalar(jsonlite::base64_enc(unclass(obj))),
+    logical = as.vector(unclass(obj), mode = "logical"),
+    integer = as.vector(unclass(obj), mode = "integer"),
+    double = json_doubles(obj, digits),
+    character = as.vector(unclass(obj), mode = "character"),
+    complex = as.vector(unclass(obj), mode = "complex"),
+    list = unname(lapply(unclass(obj), rec)),
+    pairlist = unname(lapply(as.vector(obj, mode = "list"), rec)),
+    closure = unname(lapply(obj, rec)),
+    builtin = as_scalar(jsonlite::base64_enc(serialize(unclass(obj), NULL))),
+    special = as_scalar(jsonlite::base64_enc(serialize(unclass(obj), NULL))),
+    language = deparse(unclass(obj), control = control),
+    name = deparse(unclass(obj), control = control),
+    symbol = deparse(unclass(obj), control = control),
+    expression = deparse(obj[[1]], control = control),
+    stop("no encoding for storage mode ", mode))
+  list(type = as_scalar(mode), attributes = jsonlite:::givename(lapply(attrib, rec)),
+       value = value)
+}
+
+serialize_json <- function(x, digits = 17, control = deparse_exact) {
+  ans <- jsonlite:::asJSON(pack_exact(x, digits, control), digits = NA,
+                           indent = NA_integer_, json_verbatim = TRUE)
+  as.character(ans)
+}
+
+# Every double vector reachable through lists and attributes (language objects, closures
+# and environments excluded), for the round-trip check.
+all_doubles <- function(x) {
+  out <- list()
+  t <- typeof(x)
+  if (t %in% c("environment", "closure", "builtin", "special", "externalptr")) return(out)
+  if (t == "double") out <- list(as.vector(unclass(x)))
+  if (t == "list") for (e in unclass(x)) out <- c(out, all_doubles(e))
+  if (!isS4(x)) for (a in attributes(x)) out <- c(out, all_doubles(a))
+  out
+}
+
+# Re-point every environment of an unserialized object at globalenv (jsonlite recreates them
+# empty with an empty parent, so predict() could not find any function).
+fix_envs <- function(x) {
+  if (inherits(x, "formula") || inherits(x, "terms")) environment(x) <- globalenv()
+  if (is.list(x) && !is.data.frame(x)) {
+    for (i in seq_along(x)) if (!is.null(x[[i]])) x[[i]] <- fix_envs(x[[i]])
+  }
+  if (!is.null(attr(x, "terms"))) attr(x, "terms") <- fix_envs(attr(x, "terms"))
+  x
+}
+
+# ------------------------------------------------------------------------------------------
+# CSV writing (RFC 4180, write.csv style: header and text quoted, numbers "%.17g").
+# ------------------------------------------------------------------------------------------
+fmt17 <- function(x) ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
+
+quote_csv <- function(s) paste0("\"", gsub("\"", "\"\"", s, fixed = TRUE), "\"")
+
+write_csv17 <- function(df, file, na = "") {
+  cols <- lapply(df, function(col) {
+    if (is.factor(col) || is.character(col)) {
+      v <- as.character(col)
+      ifelse(is.na(v), na, quote_csv(v))
+    } else if (is.logical(col)) {
+      ifelse(is.na(col), na, ifelse(col, "TRUE", "FALSE"))
+    } else {
+      v <- fmt17(as.double(col))
+      ifelse(is.na(v), na, v)
+    }
+  })
+  lines <- c(paste(quote_csv(names(df)), collapse = ","),
+             if (nrow(df) > 0) do.call(paste, c(unname(cols), sep = ",")))
+  con <- file(file, "wb")
+  on.exit(close(con))
+  writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
+}
+
+write_text <- function(text, file) {
+  con <- file(file, "wb")
+  on.exit(close(con))
+  writeLines(enc2utf8(text), con, sep = "\n", useBytes = TRUE)
+}
+
+# ------------------------------------------------------------------------------------------
+# Scoring rows: training rows (all, or a sample of 50), 10 perturbed copies (continuous
+# columns times U(0.97, 1.03)), then one row per predictor column with that column missing.
+# ------------------------------------------------------------------------------------------
+is_continuous <- function(col) is.numeric(col) && length(unique(col)) > 8
+
+make_input <- function(data, cols, n_max = 50, n_perturb = 10, na_cols = cols) {
+  d <- data[, cols, drop = FALSE]
+  rownames(d) <- NULL
+  base <- if (nrow(d) > n_max) d[sort(sample.int(nrow(d), n_max)), , drop = FALSE] else d
+  pert <- d[sample.int(nrow(d), n_perturb, replace = nrow(d) < n_perturb), , drop = FALSE]
+  for (cn in cols) if (is_continuous(d[[cn]]))
+    pert[[cn]] <- as.double(pert[[cn]]) * runif(nrow(pert), 0.97, 1.03)
+  nas <- d[sample.int(nrow(d), length(na_cols), replace = nrow(d) < length(na_cols)), , drop = FALSE]
+  for (i in seq_along(na_cols)) nas[[na_cols[i]]][i] <- NA
+  out <- rbind(base, pert, nas)
+  rownames(out) <- NULL
+  out
+}
+
+# Read input.csv back the way a user would before calling predict(): this is what expected.csv
+# is computed from, so the predictions belong to exactly the numbers in the file.
+read_input <- function(file, template) {
+  d <- read.csv(file, colClasses = "character", na.strings = "", check.names = FALSE)
+  for (cn in names(d)) {
+    t <- template[[cn]]
+    if (is.factor(t)) d[[cn]] <- factor(d[[cn]], levels = levels(t), ordered = is.ordered(t))
+    else if (is.logical(t)) d[[cn]] <- as.logical(d[[cn]])
+    else if (is.character(t)) d[[cn]] <- d[[cn]]
+    else d[[cn]] <- as.double(d[[cn]])
+  }
+  d
+}
+
+# ------------------------------------------------------------------------------------------
+# Response levels of a binomial glm: a factor's levels, "FALSE"/"TRUE" for a logical
+# response, "0"/"1" for a numeric 0/1 response.
+# ------------------------------------------------------------------------------------------
+response_levels <- function(m) {
+  y <- model.response(m$model)
+  if (is.factor(y)) levels(y) else if (is.logical(y)) c("FALSE", "TRUE") else c("0", "1")
+}
+
+predict_table <- function(m, nd) {
+  quiet <- function(e) suppressWarnings(e)   # rank-deficient fits warn on every predict
+  if (inherits(m, "glm")) {
+    link <- quiet(predict(m, newdata = nd, type = "link", na.action = na.pass))
+    resp <- quiet(predict(m, newdata = nd, type = "response", na.action = na.pass))
+    if (m$family$family == "binomial") {
+      lev <- response_levels(m)
+      # class rule: the second response level when P(second level) > 0.5, else the first
+      # (p == 0.5 gives the first level); missing when p is missing.
+      cls <- ifelse(is.na(resp), NA_character_, ifelse(resp > 0.5, lev[2], lev[1]))
+      out <- data.frame(class = cls, p1 = 1 - resp, p2 = resp, link = link,
+                        stringsAsFactors = FALSE)
+      names(out) <- c("class", sprintf("probability(%s)", lev), "link")
+      return(out)
+    }
+    return(data.frame(prediction = unname(resp), link = unname(link)))
+  }
+  data.frame(prediction = unname(quiet(predict(m, newdata = nd, na.action = na.pass))))
+}
+
+write_expected <- function(tab, file) {
+  for (cn in names(tab)) if (is.numeric(tab[[cn]])) tab[[cn]] <- unname(tab[[cn]])
+  write_csv17(tab, file, na = "NA")
+}
+
+# ------------------------------------------------------------------------------------------
+# Checks on each written model.
+# ------------------------------------------------------------------------------------------
+check_json <- function(m, case_dir, case) {
+  exact_text <- readLines(file.path(case_dir, "model_exact.json"), warn = FALSE, encoding = "UTF-8")
+  m2 <- jsonlite::unserializeJSON(paste(exact_text, collapse = "\n"))
+  if (!identical(coef(m2), coef(m)))
+    stop(case, ": coefficients from model_exact.json are not identical")
+  d1 <- all_doubles(m)
+  d2 <- all_doubles(m2)
+  if (!identical(d1, d2)) stop(case, ": doubles from model_exact.json are not identical")
+  if (!is.null(m$terms)) {
+    # a numeric vector inside a call deparses as c(...) and parses back as a call to c(),
+    # which breaks lines differently: compare the text without white space
+    flat <- function(e) gsub("[[:space:]]", "", paste(deparse(e, control = deparse_exact), collapse = ""))
+    pv1 <- flat(attr(m$terms, "predvars"))
+    pv2 <- flat(attr(m2$terms, "predvars"))
+    if (!identical(pv1, pv2)) stop(case, ": predvars from model_exact.json differ")
+  }
+  # the same serializer at 15 digits reproduces serializeJSON(digits = NA) exactly
+  if (!identical(serialize_json(m, 15, deparse_default),
+                 as.character(jsonlite::serializeJSON(m, digits = NA))))
+    stop(case, ": serializer does not mirror jsonlite::serializeJSON")
+  m2
+}
+
+check_rebuilt_predictions <- function(m, m2, nd, case) {
+  if (!identical(class(m), "lm")) return(invisible())   # glm family closures do not survive JSON
+  m2 <- fix_envs(m2)
+  p1 <- suppressWarnings(predict(m, newdata = nd, na.action = na.pass))
+  p2 <- suppressWarnings(predict(m2, newdata = nd, na.action = na.pass))
+  if (!identical(unname(p1), unname(p2)))
+    stop(case, ": predictions of the object rebuilt from model_exact.json differ")
+}
+
+# ------------------------------------------------------------------------------------------
+# Cases
+# ------------------------------------------------------------------------------------------
+manifest <- list()
+
+write_case <- function(case, m, input, expected, family, link, features, check = TRUE) {
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  saveRDS(m, file.path(case_dir, "model.rds"))
+  write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
+  write_text(as.character(jsonlite::serializeJSON(m)), file.path(case_dir, "model.default.json"))
+  write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  write_expected(expected, file.path(case_dir, "expected.csv"))
+  meta <- list(case = case, class = I(class(m)), family = family, link = link,
+               features = I(features), n_rows = nrow(input))
+  write_text(as.character(jsonlite::toJSON(meta, auto_unbox = TRUE, pretty = TRUE, na = "null")),
+             file.path(case_dir, "meta.json"))
+  manifest[[length(manifest) + 1L]] <<- data.frame(
+    case = case, class = paste(class(m), collapse = ","),
+    family = ifelse(is.na(family), "", family), link = ifelse(is.na(link), "", link),
+    features = paste(features, collapse = ","), stringsAsFactors = FALSE)
+  invisible(case_dir)
+}
+
+seed_for <- function(case) set.seed(sum(utf8ToInt(case) * seq_along(utf8ToInt(case))) %% 100000L)
+
+fit_call <- function(code) {
+  withCallingHandlers(eval(parse(text = code), envir = globalenv()),
+    warning = function(w) {
+      msg <- conditionMessage(w)
+      stop("fitting '", code, "' warned: ", msg)
+    })
+}
+
+# "NA-numeric" / "NA-categorical": the input has missing values in such columns.
+na_features <- function(input) {
+  num <- vapply(input, is.numeric, TRUE)
+  has_na <- vapply(input, anyNA, TRUE)
+  c(if (any(has_na & num)) "NA-numeric", if (any(has_na & !num)) "NA-categorical")
+}
+
+input_columns <- function(m) {
+  v <- all.vars(delete.response(terms(m)))
+  if (!is.null(m$call$offset)) v <- c(v, all.vars(m$call$offset))
+  unique(v)
+}
+
+run_linear_case <- function(case, code, features, n_max = 50) {
+  seed_for(case)
+  m <- fit_call(code)
+  data <- eval(m$call$data, globalenv())
+  cols <- input_columns(m)
+  input <- make_input(data, cols, n_max = n_max)
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  nd <- read_input(file.path(case_dir, "input.csv"), data)
+  expected <- predict_table(m, nd)
+  family <- if (inherits(m, "glm")) m$family$family else "gaussian"
+  link <- if (inherits(m, "glm")) m$family$link else "identity"
+  features <- c(features, na_features(input))
+  write_case(case, m, input, expected, family, link, features)
+  m2 <- check_json(m, case_dir, case)
+  check_rebuilt_predictions(m, m2, nd, case)
+  cat(sprintf("%-32s %-10s %-9s %-9s rows=%d\n", case, class(m)[1], family, link, nrow(input)))
+  invisible(m)
+}
+
+# Derived datasets (built-in data only).  They live in globalenv so that model calls read
+# like a user's: lm(formula = ..., data = mtcars_rd).
+mtcars_rd <- within(mtcars, wt2 <- 2 * wt)                         # aliased column
+mtcars_lc <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, manual = mtcars$am == 1,
+                        cyl_chr = as.character(mtcars$cyl), stringsAsFactors = FALSE)
+co2 <- data.frame(uptake = CO2$uptake, conc = CO2$conc, Plant = CO2$Plant)  # ordered, 12 levels
+infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("no case", "case")))
+infert_f$case <- NULL
+quakes_b <- within(quakes[seq(1, 1000, by = 5), ], big <- mag >= 4.7)   # 200 rows
+esoph_t <- within(esoph, ntotal <- ncases + ncontrols)
+
+linear_cases <- list(
+  list("lm_numeric", "lm(mpg ~ wt + hp + disp, data = mtcars)", c("numeric")),
+  list("lm_factor", "lm(Sepal.Length ~ Sepal.Width + Petal.Length + Species, data = iris)",
+       c("numeric", "factor", "contr.treatment")),
+  list("lm_factor_call", "lm(mpg ~ factor(cyl) + factor(am) + wt, data = mtcars)",
+       c("numeric", "factor()", "contr.treatment")),
+  list("lm_logical_character", "lm(mpg ~ wt + manual + cyl_chr, data = mtcars_lc)",
+       c("numeric", "logical", "character", "contr.treatment")),
+  list("lm_contr_sum",
+       "lm(Sepal.Width ~ Petal.Width + Species, data = iris, contrasts = list(Species = \"contr.sum\"))",
+       c("numeric", "factor", "contr.sum")),
+  list("lm_contr_helmert",
+       "lm(weight ~ feed, data = chickwts, contrasts = list(feed = \"contr.helmert\"))",
+       c("factor", "contr.helmert")),
+  list("lm_ordered", "lm(uptake ~ Plant + log(conc), data = co2)",
+       c("numeric", "ordered", "contr.poly", "log")),
+  list("lm_interaction_num_factor", "lm(Sepal.Length ~ Petal.Length * Species, data = iris)",
+       c("numeric", "factor", "contr.treatment", "interaction:numeric:factor")),
+  list("lm_interaction_factor_factor", "lm(breaks ~ wool * tension, data = warpbreaks)",
+       c("factor", "contr.treatment", "interaction:factor:factor")),
+  list("lm_I", "lm(mpg ~ wt + I(wt^2) + I(hp * disp) + I(1/qsec), data = mtcars)",
+       c("numeric", "I()")),
+  list("lm_math", "lm(mpg ~ log(hp) + exp(drat) + sqrt(disp) + abs(qsec - 18), data = mtcars)",
+       c("numeric", "log", "exp", "sqrt", "abs")),
+  list("lm_poly2", "lm(Volume ~ poly(Girth, 2) + Height, data = trees)",
+       c("numeric", "poly")),
+  list("lm_poly3", "lm(dist ~ poly(speed, 3), data = cars)", c("numeric", "poly")),
+  list("lm_scale", "lm(mpg ~ scale(hp) + scale(wt, scale = FALSE) + qsec, data = mtcars)",
+       c("numeric", "scale")),
+  list("lm_offset_term", "lm(log(Volume) ~ log(Girth) + offset(log(Height)), data = trees)",
+       c("numeric", "log", "offset()")),
+  list("lm_offset_arg", "lm(log(Volume) ~ log(Girth), data = trees, offset = log(Height))",
+       c("numeric", "log", "offset=")),
+  list("lm_rank_deficient", "lm(mpg ~ wt + hp + wt2 + disp, data = mtcars_rd)",
+       c("numeric", "rank-deficient")),
+  list("lm_weights", "lm(mpg ~ wt + hp, data = mtcars, weights = carb)",
+       c("numeric", "weights")),
+  list("lm_no_intercept", "lm(dist ~ 0 + speed + I(speed^2), data = cars)",
+       c("numeric", "I()", "no-intercept")),
+  list("lm_no_intercept_factor", "lm(Sepal.Length ~ Petal.Length + Species - 1, data = iris)",
+       c("numeric", "factor", "contr.treatment", "no-intercept")),
+  list("glm_gaussian", "glm(mpg ~ wt + factor(cyl), family = gaussian, data = mtcars)",
+       c("numeric", "factor()", "contr.treatment")),
+  list("glm_logit_factor",
+       "glm(status ~ education + age + parity + induced + spontaneous, family = binomial, data = infert_f)",
+       c("numeric", "factor", "contr.treatment", "level-with-space", "factor-response")),
+  list("glm_logit_01", "glm(case ~ education + age + spontaneous, family = binomial, data = infert)",
+       c("numeric", "factor", "contr.treatment", "level-with-space", "01-response")),
+  list("glm_logit_logical", "glm(big ~ depth + lat + long, family = binomial, data = quakes_b)",
+       c("numeric", "logical-response")),
+  list("glm_probit", "glm(vs ~ mpg + wt, family = binomial(link = \"probit\"), data = mtcars)",
+       c("numeric", "01-response")),
+  list("glm_cloglog",
+       "glm(case ~ age + parity + spontaneous + induced, family = binomial(link = \"cloglog\"), data = infert)",
+       c("numeric", "01-response")),
+  list("glm_poisson_offset_term",
+       "glm(ncases ~ agegp + alcgp + offset(log(ntotal)), family = poisson, data = esoph_t)",
+       c("ordered", "contr.poly", "offset()", "log")),
+  list("glm_poisson_offset_arg",
+       "glm(ncases ~ tobgp + alcgp, family = poisson, data = esoph_t, offset = log(ntotal))",
+       c("ordered", "contr.poly", "offset=", "log")),
+  list("glm_gamma_inverse", "glm(mpg ~ wt + hp, family = Gamma, data = mtcars)",
+       c("numeric")),
+  list("glm_gamma_log",
+       "glm(Volume ~ log(Girth) + log(Height), family = Gamma(link = \"log\"), data = trees, weights = Height)",
+       c("numeric", "log", "weights"))
+)
+
+models <- list()
+for (cs in linear_cases) models[[cs[[1]]]] <- run_linear_case(cs[[1]], cs[[2]], cs[[3]])
+
+# ------------------------------------------------------------------------------------------
+# One object per family in every rds encoding.
+# ------------------------------------------------------------------------------------------
+write_rds_variants <- function(name, m) {
+  dir <- file.path(out_dir, "rds-variants")
+  dir.create(dir, showWarnings = FALSE)
+  p <- function(suffix) file.path(dir, paste0(name, ".", suffix, ".rds"))
+  saveRDS(m, p("v3.gz"))
+  saveRDS(m, p("v2.gz"), version = 2)
+  saveRDS(m, p("bzip2"), compress = "bzip2")
+  saveRDS(m, p("xz"), compress = "xz")
+  saveRDS(m, p("none"), compress = FALSE)
+  # saveRDS has no xdr argument; serialize() to a connection writes the same stream, and
+  # xdr = FALSE gives the native little-endian "B" format that readRDS() accepts
+  con <- file(p("binary"), "wb"); serialize(m, con, xdr = FALSE); close(con)
+  con <- gzfile(p("binary.gz"), "wb"); serialize(m, con, xdr = FALSE); close(con)
+  saveRDS(m, p("asciihex"), ascii = NA, compress = FALSE)   # doubles as hex (%a)
+  saveRDS(m, p("ascii"), ascii = TRUE, compress = FALSE)
+  saveRDS(m, p("ascii.v2"), ascii = TRUE, compress = FALSE, version = 2)
+  # ascii = TRUE writes doubles with "%.16g" (R's serialize.c), so those files are not exact:
+  # they read back within a relative 1e-15; every other encoding reads back bit for bit.
+  d0 <- unlist(all_doubles(m))
+  for (f in list.files(dir, pattern = paste0("^", name, "\\..*\\.rds$"), full.names = TRUE)) {
+    d1 <- unlist(all_doubles(readRDS(f)))
+    if (grepl("\\.ascii(\\.v2)?\\.rds$", f)) {
+      ok <- length(d1) == length(d0) && identical(is.na(d0), is.na(d1)) &&
+        all(abs(d1 - d0) <= 1e-15 * abs(d0), na.rm = TRUE)
+    } else ok <- identical(d1, d0)
+    if (!ok) stop(f, " does not read back")
+  }
+}
+write_rds_variants("lm_factor", models[["lm_factor"]])
+write_rds_variants("glm_logit_factor", models[["glm_logit_factor"]])
+
+# ------------------------------------------------------------------------------------------
+# Manifest and versions.
+# ------------------------------------------------------------------------------------------
+write_manifest <- function() {
+  man <- do.call(rbind, manifest)
+  write.table(man, file.path(out_dir, "MANIFEST.tsv"), sep = "\t", quote = FALSE,
+              row.names = FALSE, fileEncoding = "UTF-8")
+}
+write_manifest()
+
+pkgs <- c("jsonlite", "rpart", "randomForest", "gbm", "ranger")
+versions <- c(R.version.string,
+              sprintf("%s %s", pkgs, vapply(pkgs, function(p)
+                tryCatch(as.character(packageVersion(p)), error = function(e) "not installed"), "")),
+              "", capture.output(print(sessionInfo())))
+write_text(versions, file.path(out_dir, "VERSIONS.txt"))
+cat("wrote", length(manifest), "cases to", out_dir, "\n")
