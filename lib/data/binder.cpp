@@ -1,0 +1,128 @@
+#include "lib/data/binder.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <fast_float/fast_float.h>
+#include <fmt/format.h>
+
+#include "lib/util/error.hpp"
+
+namespace mb::data {
+
+std::string join_names(const std::vector<std::string>& names, size_t limit) {
+  std::string s;
+  size_t shown = std::min(limit, names.size());
+  for (size_t i = 0; i < shown; ++i) {
+    if (i) s += ", ";
+    s += names[i];
+  }
+  if (shown < names.size()) s += fmt::format(", ... ({} in all)", names.size());
+  return s;
+}
+
+bool parse_number(std::string_view text, double& out) {
+  std::string_view t = trim_blanks(text);
+  if (t.empty()) return false;
+  if (t[0] == '+') {
+    t.remove_prefix(1);
+    if (t.empty() || t[0] == '-' || t[0] == '+') return false;
+  }
+  const char* first = t.data();
+  const char* last = first + t.size();
+  auto res = fast_float::from_chars(first, last, out);
+  // fast_float of this version reports no range errors: overflow gives +-inf, underflow 0.
+  return res.ptr == last && res.ec == std::errc();
+}
+
+InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string>& header,
+                         std::string file, ir::UnseenLevel policy)
+    : schema_(schema), file_(std::move(file)), policy_(policy) {
+  std::vector<std::string> missing;
+  column_of_input_.assign(schema.inputs.size(), -1);
+  levels_.resize(schema.inputs.size());
+  for (size_t i = 0; i < schema.inputs.size(); ++i) {
+    const ir::InputField& f = schema.inputs[i];
+    for (size_t c = 0; c < header.size(); ++c)
+      if (header[c] == f.name) {
+        column_of_input_[i] = static_cast<int>(c);
+        break;
+      }
+    if (column_of_input_[i] < 0) missing.push_back("'" + f.name + "'");
+    if (f.is_categorical()) {
+      levels_[i].reserve(f.levels.size());
+      for (size_t l = 0; l < f.levels.size(); ++l)
+        levels_[i].emplace(f.levels[l], static_cast<int>(l));  // first wins on duplicates
+    }
+  }
+  if (!missing.empty()) {
+    throw Error(file_, "line 1",
+                fmt::format("missing column{} {} required by the model (columns present: {})",
+                            missing.size() == 1 ? "" : "s", join_names(missing),
+                            join_names(header)));
+  }
+}
+
+void InputBinder::bind(const TextBatch& in, eval::Batch& out) const {
+  out.rows = in.rows;
+  out.columns.resize(schema_.inputs.size());
+  for (size_t i = 0; i < schema_.inputs.size(); ++i) {
+    std::vector<double>& col = out.columns[i];
+    if (col.size() < in.rows) col.resize(in.rows);
+    if (schema_.inputs[i].is_categorical())
+      bind_categorical(i, in, col);
+    else
+      bind_continuous(i, in, col);
+  }
+}
+
+void InputBinder::bind_continuous(size_t input, const TextBatch& in,
+                                  std::vector<double>& out) const {
+  const auto cells = in.column(static_cast<size_t>(column_of_input_[input]));
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  for (size_t r = 0; r < in.rows; ++r) {
+    std::string_view t = cells[r];
+    double v;
+    if (parse_number(t, v)) {
+      out[r] = v;
+      continue;
+    }
+    if (is_missing_token(trim_blanks(t))) {
+      out[r] = kNaN;
+      continue;
+    }
+    throw Error(file_, fmt::format("line {}", in.lines[r]),
+                fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name, t));
+  }
+}
+
+void InputBinder::bind_categorical(size_t input, const TextBatch& in,
+                                   std::vector<double>& out) const {
+  const auto cells = in.column(static_cast<size_t>(column_of_input_[input]));
+  const LevelMap& map = levels_[input];
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  for (size_t r = 0; r < in.rows; ++r) {
+    std::string_view t = cells[r];
+    std::string_view trimmed = trim_blanks(t);
+    if (is_missing_token(trimmed)) {
+      out[r] = kNaN;
+      continue;
+    }
+    auto it = map.find(t);
+    if (it == map.end() && trimmed.size() != t.size()) it = map.find(trimmed);
+    if (it != map.end()) {
+      out[r] = static_cast<double>(it->second);
+      continue;
+    }
+    if (policy_ == ir::UnseenLevel::Missing) {
+      out[r] = kNaN;
+      continue;
+    }
+    const ir::InputField& f = schema_.inputs[input];
+    throw Error(file_, fmt::format("line {}", in.lines[r]),
+                fmt::format("column '{}': level '{}' was not seen in training (known levels: {})",
+                            f.name, t, join_names(f.levels)));
+  }
+}
+
+}  // namespace mb::data

@@ -1,0 +1,131 @@
+// Streaming RFC 4180 CSV reader.
+//
+// Grammar accepted (SPEC "Data files"):
+//   file   = [BOM] header *(EOL row) [EOL]
+//   row    = field *("," field)
+//   field  = quoted / unquoted
+//   quoted = '"' *(any char except '"' / '""') '"'       ; may hold commas, CR and LF
+//   EOL    = LF / CRLF
+// - The header row is required; an empty file is an error.  Header names are kept verbatim
+//   (no trimming); duplicate names are an error naming them.
+// - A UTF-8 byte order mark at the very start is skipped.
+// - The last row may lack its line ending.
+// - Every row must have as many fields as the header: "expected K fields, found M".
+// - A quote inside an unquoted field is an ordinary character (`ab"c` is the text ab"c).
+//   After a closing quote only ',', CR LF, LF or the end of the file may follow.
+// - A quote left open at the end of the file is an error naming the line where it opened.
+// - Blank lines: with two or more columns a blank line cannot be a row and is skipped; with a
+//   single column it is a row whose field is empty (a missing value).
+// - A CR not followed by LF inside an unquoted field is an ordinary character.
+//
+// Rows come in batches (TextBatch) of string_views into the reader's buffer; the views stay
+// valid until the next call to next().  Quoted fields are unescaped in place.  The buffer grows
+// only when a single row is larger than it, so memory does not grow with the number of rows.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mb::data {
+
+// One batch of rows, stored by column.  Buffers are reused between batches.
+struct TextBatch {
+  size_t rows = 0;
+  // fields[c][r] for column c and row r (only the first `rows` entries are meaningful).
+  std::vector<std::vector<std::string_view>> fields;
+  // lines[r]: the 1-based physical line of the file where row r starts (the header is line 1).
+  std::vector<uint64_t> lines;
+
+  std::string_view field(size_t row, size_t col) const { return fields[col][row]; }
+  std::span<const std::string_view> column(size_t col) const {
+    return {fields[col].data(), rows};
+  }
+};
+
+// Empty field, NA, NaN or N/A (exact spelling, after the caller's trimming).
+bool is_missing_token(std::string_view text);
+
+// Removes leading and trailing spaces and tabs.
+std::string_view trim_blanks(std::string_view text);
+
+struct CsvReaderOptions {
+  size_t buffer_bytes = size_t{1} << 22;  // initial read buffer; grows for a larger row
+  size_t batch_rows = 8192;               // most rows per batch
+};
+
+// Where bytes come from: an istream (std::cin, files, string streams) or a POSIX descriptor.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to `n` bytes; returns 0 only at the end of the input.  Throws mb::Error on a
+  // read failure.
+  virtual size_t read(char* dst, size_t n) = 0;
+};
+
+class CsvReader {
+ public:
+  // `file` is the name used in messages ("-" for standard input).  The header row is read here;
+  // throws mb::Error for an empty file, a malformed header or duplicate column names.
+  CsvReader(std::istream& in, std::string file, CsvReaderOptions options = {});
+  CsvReader(int fd, std::string file, CsvReaderOptions options = {});
+  ~CsvReader();
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
+
+  const std::string& file() const { return file_; }
+  const std::vector<std::string>& header() const { return header_; }
+  size_t columns() const { return header_.size(); }
+  // Index of the column named `name`, or -1.
+  int find_column(std::string_view name) const;
+
+  // Fills `batch` with the next rows (at least one) and returns true, or returns false at the
+  // end of the input.  Views from the previous batch become invalid.  Throws mb::Error on a
+  // ragged row, a stray character after a closing quote or an unterminated quote.
+  bool next(TextBatch& batch);
+
+  uint64_t rows_read() const { return rows_read_; }
+
+ private:
+  enum class State : uint8_t { FieldStart, Unquoted, Quoted, QuoteInQuoted };
+  struct FieldMark {
+    size_t begin, end;  // offsets from the row start, quotes excluded
+    bool escaped;       // holds "" pairs to collapse
+  };
+  enum class Scan { Row, NeedMore, End };
+
+  void init();
+  bool fill();                              // compacts and reads more; false at end of input
+  Scan scan_row();                          // advances pos_ over one row
+  void commit_row(TextBatch& batch);        // turns marks_ into views
+  [[noreturn]] void fail(uint64_t line, const std::string& message) const;
+
+  std::unique_ptr<ByteSource> source_;
+  std::string file_;
+  CsvReaderOptions options_;
+  std::vector<std::string> header_;
+
+  std::vector<char> buf_;
+  size_t begin_ = 0;  // start of unconsumed data (start of the current row)
+  size_t end_ = 0;    // end of valid data
+  bool eof_ = false;
+
+  // Resumable scan state of the row starting at begin_.
+  size_t pos_ = 0;                // absolute offset of the next byte to scan
+  State state_ = State::FieldStart;
+  size_t field_begin_ = 0;        // offset from begin_ of the current field's content
+  bool field_escaped_ = false;
+  uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
+  uint64_t quote_line_ = 0;       // line where the open quote started
+  std::vector<FieldMark> marks_;
+  size_t row_end_ = 0;            // offset from begin_ where the row's text ends (before EOL)
+
+  uint64_t line_ = 1;             // physical line where the current row starts
+  uint64_t rows_read_ = 0;
+};
+
+}  // namespace mb::data
