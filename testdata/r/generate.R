@@ -258,7 +258,15 @@ check_rebuilt_predictions <- function(m, m2, nd, case) {
 # ------------------------------------------------------------------------------------------
 manifest <- list()
 
-write_case <- function(case, m, input, expected, family, link, features, check = TRUE) {
+meta_list <- function(case, m, family, link, features, n_rows)
+  list(case = case, class = I(class(m)), family = family, link = link,
+       features = I(features), n_rows = n_rows)
+
+write_meta <- function(case_dir, meta)
+  write_text(as.character(jsonlite::toJSON(meta, auto_unbox = TRUE, pretty = TRUE, na = "null")),
+             file.path(case_dir, "meta.json"))
+
+write_case <- function(case, m, input, expected, family, link, features) {
   case_dir <- file.path(out_dir, case)
   dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
   saveRDS(m, file.path(case_dir, "model.rds"))
@@ -267,10 +275,7 @@ write_case <- function(case, m, input, expected, family, link, features, check =
   write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
   write_csv17(input, file.path(case_dir, "input.csv"))
   write_expected(expected, file.path(case_dir, "expected.csv"))
-  meta <- list(case = case, class = I(class(m)), family = family, link = link,
-               features = I(features), n_rows = nrow(input))
-  write_text(as.character(jsonlite::toJSON(meta, auto_unbox = TRUE, pretty = TRUE, na = "null")),
-             file.path(case_dir, "meta.json"))
+  write_meta(case_dir, meta_list(case, m, family, link, features, nrow(input)))
   manifest[[length(manifest) + 1L]] <<- data.frame(
     case = case, class = paste(class(m), collapse = ","),
     family = ifelse(is.na(family), "", family), link = ifelse(is.na(link), "", link),
@@ -403,6 +408,232 @@ linear_cases <- list(
 
 models <- list()
 for (cs in linear_cases) models[[cs[[1]]]] <- run_linear_case(cs[[1]], cs[[2]], cs[[3]])
+
+# ------------------------------------------------------------------------------------------
+# Tree models: rpart, randomForest, ranger, gbm.
+# Columns: regression `prediction`; classification `class` then `probability(<label>)` in the
+# model's class order (rpart: attr(, "ylevels"); randomForest: $classes; ranger: $forest$levels;
+# gbm bernoulli: "0", "1").
+#  - rpart class: predict(type = "class") and predict(type = "prob").
+#  - randomForest classification: predict(type = "response") and predict(type = "prob") (vote
+#    fractions).  randomForest breaks tied votes at random, so rows with tied top votes are
+#    dropped from input.csv.
+#  - ranger classification: class = predict()$predictions; probability = fraction of trees
+#    voting for the class (from predict(predict.all = TRUE)); tied rows dropped as above.
+#  - ranger probability forest: probabilities = predict()$predictions; class = the first class
+#    with the largest probability (ranger itself gives no class); tied rows dropped.
+#  - gbm: predict(n.trees = all, type = "response"); bernoulli class "1" when p > 0.5, else "0".
+# randomForest and ranger refuse missing predictors, so their inputs have no missing values.
+# ------------------------------------------------------------------------------------------
+suppressPackageStartupMessages({
+  library(rpart)
+  library(randomForest)
+  library(ranger)
+  library(gbm)
+})
+
+prob_table <- function(cls, prob) {
+  out <- data.frame(class = as.character(cls), stringsAsFactors = FALSE)
+  for (j in seq_len(ncol(prob))) out[[sprintf("probability(%s)", colnames(prob)[j])]] <- unname(prob[, j])
+  out
+}
+
+tie_rows <- function(prob) {
+  apply(prob, 1, function(p) !anyNA(p) && sum(p == max(p)) > 1)
+}
+
+tree_predict <- function(m, nd) {
+  if (inherits(m, "rpart")) {
+    if (m$method == "class") {
+      prob <- predict(m, newdata = nd, type = "prob", na.action = na.pass)
+      cls <- predict(m, newdata = nd, type = "class", na.action = na.pass)
+      colnames(prob) <- attr(m, "ylevels")
+      return(list(table = prob_table(cls, prob), ties = rep(FALSE, nrow(nd))))
+    }
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, na.action = na.pass))),
+                ties = rep(FALSE, nrow(nd))))
+  }
+  if (inherits(m, "randomForest")) {
+    if (m$type == "classification") {
+      prob <- predict(m, newdata = nd, type = "prob")
+      cls <- predict(m, newdata = nd, type = "response")
+      return(list(table = prob_table(cls, prob[, m$classes, drop = FALSE]), ties = tie_rows(prob)))
+    }
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd))),
+                ties = rep(FALSE, nrow(nd))))
+  }
+  if (inherits(m, "ranger")) {
+    p <- predict(m, data = nd, num.threads = 1)$predictions
+    lev <- m$forest$levels
+    if (m$treetype == "Regression")
+      return(list(table = data.frame(prediction = p), ties = rep(FALSE, nrow(nd))))
+    if (m$treetype == "Classification") {
+      votes <- predict(m, data = nd, num.threads = 1, predict.all = TRUE)$predictions
+      prob <- sapply(seq_along(lev), function(k) rowMeans(votes == m$forest$class.values[k]))
+      prob <- matrix(prob, nrow = nrow(nd), dimnames = list(NULL, lev))
+      return(list(table = prob_table(as.character(p), prob), ties = tie_rows(prob)))
+    }
+    prob <- p[, lev, drop = FALSE]
+    cls <- lev[apply(prob, 1, which.max)]
+    return(list(table = prob_table(cls, prob), ties = tie_rows(prob)))
+  }
+  if (inherits(m, "gbm")) {
+    f <- predict(m, newdata = nd, n.trees = m$n.trees, type = "response")
+    if (m$distribution$name == "bernoulli") {
+      prob <- cbind(`0` = 1 - f, `1` = f)
+      return(list(table = prob_table(ifelse(f > 0.5, "1", "0"), prob), ties = rep(FALSE, nrow(nd))))
+    }
+    return(list(table = data.frame(prediction = f), ties = rep(FALSE, nrow(nd))))
+  }
+  stop("no predict rule for class ", class(m)[1])
+}
+
+tree_family <- function(m) {
+  if (inherits(m, "rpart")) return(m$method)
+  if (inherits(m, "randomForest")) return(m$type)
+  if (inherits(m, "ranger")) return(m$treetype)
+  if (inherits(m, "gbm")) return(m$distribution$name)
+  NA_character_
+}
+
+tree_inputs <- function(m) {
+  if (inherits(m, "ranger")) return(m$forest$independent.variable.names)
+  if (inherits(m, "gbm")) return(m$var.names)
+  all.vars(delete.response(terms(m)))
+}
+
+# How many rows the object rebuilt from a JSON file predicts differently (beyond 1e-9
+# relative, or another class) from R's predictions on the original object; NA when the
+# rebuilt object cannot predict.
+rows_changed <- function(json_file, m, nd, reference) {
+  m2 <- tryCatch(fix_envs(jsonlite::unserializeJSON(paste(readLines(json_file, warn = FALSE),
+                                                          collapse = "\n"))),
+                 error = function(e) NULL)
+  if (is.null(m2)) return(NA_integer_)
+  t2 <- tryCatch(suppressWarnings(tree_predict(m2, nd)$table), error = function(e) NULL)
+  if (is.null(t2)) return(NA_integer_)
+  changed <- rep(FALSE, nrow(nd))
+  for (cn in names(reference)) {
+    a <- t2[[cn]]
+    b <- reference[[cn]]
+    if (is.numeric(b)) changed <- changed | xor(is.na(a), is.na(b)) |
+      (!is.na(a) & !is.na(b) & abs(a - b) > 1e-9 * abs(b) + 1e-12)
+    else changed <- changed | xor(is.na(a), is.na(b)) | (!is.na(a) & !is.na(b) & a != b)
+  }
+  sum(changed)
+}
+
+run_tree_case <- function(case, code, features, with_na = TRUE, n_max = 160, seed = NULL) {
+  if (is.null(seed)) seed_for(case) else set.seed(seed)
+  m <- fit_call(code)
+  data <- eval(m$call$data, globalenv())
+  cols <- tree_inputs(m)
+  input <- make_input(data, cols, n_max = n_max, na_cols = if (with_na) cols else character())
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  nd <- read_input(file.path(case_dir, "input.csv"), data)
+  pr <- tree_predict(m, nd)
+  if (any(pr$ties)) {                       # drop rows whose class R would draw at random
+    input <- input[!pr$ties, , drop = FALSE]
+    write_csv17(input, file.path(case_dir, "input.csv"))
+    nd <- read_input(file.path(case_dir, "input.csv"), data)
+    pr <- tree_predict(m, nd)
+  }
+  features <- c(features, na_features(input))
+  family <- tree_family(m)
+  write_case(case, m, input, pr$table, family, NA_character_, features)
+  check_json(m, case_dir, case)
+  exact_changed <- rows_changed(file.path(case_dir, "model_exact.json"), m, nd, pr$table)
+  if (!is.na(exact_changed) && exact_changed > 0)
+    stop(case, ": the object rebuilt from model_exact.json predicts differently")
+  json15_changed <- rows_changed(file.path(case_dir, "model.json"), m, nd, pr$table)
+  if ("json15-flip" %in% features && !isTRUE(json15_changed > 0))
+    stop(case, ": expected the 15-digit JSON to change some predictions")
+  meta <- meta_list(case, m, family, NA_character_, features, nrow(input))
+  meta$json15_rows_changed <- json15_changed
+  meta$dropped_tie_rows <- sum(pr$ties)
+  write_meta(case_dir, meta)
+  cat(sprintf("%-32s %-12s %-14s rows=%d json15_changed=%s\n", case, class(m)[1], family,
+              nrow(input), json15_changed))
+  invisible(m)
+}
+
+airq <- within(airquality, {
+  month_f <- factor(month.abb[Month], levels = month.abb[5:9])
+  Month <- NULL
+  Day <- NULL
+})
+airq_o <- airq[!is.na(airq$Ozone), ]                     # gbm needs a known response
+iris_na <- local({                                       # missing values in training too
+  set.seed(7)
+  d <- iris
+  d$Petal.Length[sample.int(150, 12)] <- NA
+  d$Petal.Width[sample.int(150, 12)] <- NA
+  d
+})
+infert_g <- infert[, c("case", "education", "age", "parity", "induced", "spontaneous")]
+
+tree_cases <- list(
+  list("rpart_anova",
+       "rpart(Ozone ~ Solar.R + Wind + Temp + month_f, data = airq, control = rpart.control(cp = 0.005, minsplit = 10))",
+       c("numeric", "factor", "categorical-split", "surrogates", "NA-training")),
+  list("rpart_anova_nosurrogate",
+       "rpart(Ozone ~ Solar.R + Wind + Temp + month_f, data = airq, control = rpart.control(cp = 0.005, minsplit = 10, usesurrogate = 0))",
+       c("numeric", "factor", "categorical-split", "usesurrogate=0", "NA-training")),
+  list("rpart_class",
+       "rpart(Species ~ ., data = iris_na, control = rpart.control(cp = 0.001, minsplit = 5))",
+       c("numeric", "surrogates", "NA-training", "multiclass")),
+  list("rpart_class_factor",
+       "rpart(status ~ education + age + parity + induced + spontaneous, data = infert_f, control = rpart.control(cp = 0.003, minsplit = 10))",
+       c("numeric", "factor", "categorical-split", "surrogates", "level-with-space", "binary")),
+  list("rf_regression", "randomForest(mpg ~ ., data = mtcars, ntree = 30, maxnodes = 12)",
+       c("numeric")),
+  list("rf_class", "randomForest(Species ~ ., data = iris, ntree = 31, maxnodes = 10)",
+       c("numeric", "multiclass")),
+  # seed 1 gives a forest whose 15-digit JSON moves vote fractions (thresholds such as
+  # 1.6999999999999999 become 1.7, a data value): see json15_rows_changed in meta.json
+  list("rf_class_json15_flip", "randomForest(Species ~ ., data = iris, ntree = 31, maxnodes = 10)",
+       c("numeric", "multiclass", "json15-flip"), seed = 1),
+  list("rf_class_factor",
+       "randomForest(status ~ education + age + parity + induced + spontaneous, data = infert_f, ntree = 31, maxnodes = 16)",
+       c("numeric", "factor", "categorical-split", "level-with-space", "binary")),
+  list("rf_regression_ordered",
+       "randomForest(ncases ~ agegp + alcgp + tobgp + ncontrols, data = esoph, ntree = 30, maxnodes = 12)",
+       c("numeric", "ordered")),
+  list("ranger_regression",
+       "ranger(mpg ~ ., data = mtcars, num.trees = 30, max.depth = 6, seed = 1, num.threads = 1)",
+       c("numeric")),
+  list("ranger_class",
+       "ranger(Species ~ ., data = iris, num.trees = 31, max.depth = 6, seed = 1, num.threads = 1)",
+       c("numeric", "multiclass")),
+  list("ranger_prob_order",
+       "ranger(status ~ education + age + parity + induced + spontaneous, data = infert_f, num.trees = 30, max.depth = 6, probability = TRUE, respect.unordered.factors = \"order\", seed = 1, num.threads = 1)",
+       c("numeric", "factor", "respect.unordered.factors=order", "level-with-space", "binary")),
+  list("ranger_prob_ignore",
+       "ranger(Species ~ ., data = iris, num.trees = 30, max.depth = 6, probability = TRUE, seed = 1, num.threads = 1)",
+       c("numeric", "multiclass")),
+  list("ranger_class_partition",
+       "ranger(status ~ education + age + parity + induced + spontaneous, data = infert_f, num.trees = 31, max.depth = 6, respect.unordered.factors = \"partition\", seed = 1, num.threads = 1)",
+       c("numeric", "factor", "respect.unordered.factors=partition", "level-with-space", "binary")),
+  list("ranger_class_ignore_factor",
+       "ranger(status ~ education + age + parity + induced + spontaneous, data = infert_f, num.trees = 31, max.depth = 6, seed = 1, num.threads = 1)",
+       c("numeric", "factor", "respect.unordered.factors=ignore", "level-with-space", "binary")),
+  list("gbm_gaussian",
+       "gbm(Ozone ~ Solar.R + Wind + Temp + month_f, data = airq_o, distribution = \"gaussian\", n.trees = 100, interaction.depth = 3, shrinkage = 0.1, n.minobsinnode = 5, bag.fraction = 0.8, n.cores = 1, verbose = FALSE)",
+       c("numeric", "factor", "categorical-split", "NA-training")),
+  list("gbm_bernoulli",
+       "gbm(case ~ education + age + parity + induced + spontaneous, data = infert_g, distribution = \"bernoulli\", n.trees = 100, interaction.depth = 2, shrinkage = 0.1, n.minobsinnode = 5, bag.fraction = 0.8, n.cores = 1, verbose = FALSE)",
+       c("numeric", "factor", "level-with-space", "01-response")),
+  list("gbm_poisson",
+       "gbm(ncases ~ agegp + alcgp + tobgp + ncontrols, data = esoph, distribution = \"poisson\", n.trees = 100, interaction.depth = 2, shrinkage = 0.05, n.minobsinnode = 5, bag.fraction = 0.8, n.cores = 1, verbose = FALSE)",
+       c("numeric", "ordered"))
+)
+
+na_ok <- function(code) !grepl("^(randomForest|ranger)\\(", code)
+for (cs in tree_cases)
+  models[[cs[[1]]]] <- run_tree_case(cs[[1]], cs[[2]], cs[[3]], with_na = na_ok(cs[[2]]),
+                                     seed = cs$seed)
 
 # ------------------------------------------------------------------------------------------
 # One object per family in every rds encoding.
