@@ -1,0 +1,28 @@
+// PMML: reader for PMML 3.0-4.4 documents (any PMML namespace) and writer for PMML 4.4.
+//
+// Supported models: RegressionModel and GeneralRegressionModel (regression, generalLinear,
+// generalizedLinear, multinomialLogistic) with the DataDictionary, MiningSchema,
+// TransformationDictionary / LocalTransformations (Constant, FieldRef, Apply with the built-in
+// functions, NormContinuous, NormDiscrete, MapValues, Discretize) and Output they use.  Anything
+// else is refused with an Error naming the line and element path.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "lib/ir/model.hpp"
+#include "lib/util/error.hpp"
+
+namespace mb::pmml {
+
+// Parses a PMML document into a validated model.  Errors name `file`, a line and the element
+// path ("line 12: /PMML/RegressionModel/RegressionTable[2]/NumericPredictor").
+ir::Model read(std::string_view text, const std::string& file);
+
+// Writes `model` as PMML 4.4 (deterministic: no timestamp).  Losses are added to `warnings`;
+// models PMML cannot hold throw Error.
+std::string write(const ir::Model& model, Warnings& warnings);
+
+// True when the first bytes look like a PMML document.
+bool sniff(std::string_view head);
+
+}  // namespace mb::pmml

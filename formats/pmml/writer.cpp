@@ -1,0 +1,299 @@
+// Model IR -> PMML 4.4.  Linear models become a RegressionModel when its normalizationMethod can
+// express the link (and there is no offset), otherwise a GeneralRegressionModel (power links,
+// offsets).  Output is deterministic: no timestamp, fixed attribute order.
+#include <fmt/format.h>
+
+#include <set>
+#include <sstream>
+
+#include "formats/pmml/common.hpp"
+#include "formats/pmml/pmml.hpp"
+#include "formats/pmml/writer_context.hpp"
+
+namespace mb::pmml {
+namespace {
+
+using namespace detail;
+
+[[noreturn]] void refuse(const std::string& msg) { throw Error("", "", "cannot write PMML: " + msg); }
+
+void warn(Warnings& w, const std::string& code, const std::string& msg) {
+  for (const auto& x : w)
+    if (x.code == code && x.message == msg) return;
+  w.push_back({code, msg});
+}
+
+const char* normalization_for(ir::Link link) {
+  switch (link) {
+    case ir::Link::Identity: return "none";
+    case ir::Link::Logit: return "logit";
+    case ir::Link::Probit: return "probit";
+    case ir::Link::Cloglog: return "cloglog";
+    case ir::Link::Loglog: return "loglog";
+    case ir::Link::Cauchit: return "cauchit";
+    case ir::Link::Log: return "exp";
+    default: return nullptr;
+  }
+}
+
+// GeneralRegressionModel linkFunction (+ linkParameter for power links).
+bool grm_link(ir::Link link, const char*& name, double& param) {
+  param = 0;
+  switch (link) {
+    case ir::Link::Identity: name = "identity"; return true;
+    case ir::Link::Log: name = "log"; return true;
+    case ir::Link::Logit: name = "logit"; return true;
+    case ir::Link::Probit: name = "probit"; return true;
+    case ir::Link::Cloglog: name = "cloglog"; return true;
+    case ir::Link::Loglog: name = "loglog"; return true;
+    case ir::Link::Inverse: name = "power"; param = -1; return true;
+    case ir::Link::InverseSquare: name = "power"; param = -2; return true;
+    case ir::Link::Sqrt: name = "power"; param = 0.5; return true;
+    case ir::Link::Cauchit: return false;
+  }
+  return false;
+}
+
+struct Writer {
+  Writer(const ir::Model& model, const ir::Linear& l, Warnings& w) : m(model), lin(l), warnings(w) {}
+  const ir::Model& m;
+  const ir::Linear& lin;
+  Warnings& warnings;
+  NameTable names;
+  std::string target_name;
+  std::vector<std::string> feature_fields;  // PMML field each feature reads
+  ExprWriter ex{m, names, warnings};
+
+  void data_dictionary(pugi::xml_node root) {
+    auto dd = root.append_child("DataDictionary");
+    dd.append_attribute("numberOfFields") = static_cast<unsigned>(m.schema.inputs.size() + 1);
+    for (const auto& in : m.schema.inputs) {
+      auto df = dd.append_child("DataField");
+      df.append_attribute("name") = in.name.c_str();
+      if (in.is_categorical()) {
+        df.append_attribute("optype") = in.kind == ir::FieldKind::Ordinal ? "ordinal" : "categorical";
+        df.append_attribute("dataType") = "string";
+        for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
+      } else {
+        df.append_attribute("optype") = "continuous";
+        df.append_attribute("dataType") = in.cast == ir::Precision::Float32 ? "float" : "double";
+      }
+    }
+    auto tf = dd.append_child("DataField");
+    tf.append_attribute("name") = target_name.c_str();
+    if (m.schema.target.task == ir::Task::Classification) {
+      tf.append_attribute("optype") = "categorical";
+      tf.append_attribute("dataType") = "string";
+      for (const auto& c : m.schema.target.classes) tf.append_child("Value").append_attribute("value") = c.c_str();
+    } else {
+      tf.append_attribute("optype") = "continuous";
+      tf.append_attribute("dataType") = "double";
+    }
+  }
+
+  void mining_schema(pugi::xml_node model) {
+    auto ms = model.append_child("MiningSchema");
+    for (const auto& in : m.schema.inputs) {
+      auto mf = ms.append_child("MiningField");
+      mf.append_attribute("name") = in.name.c_str();
+      mf.append_attribute("usageType") = "active";
+      if (in.missing_replacement) {
+        mf.append_attribute("missingValueReplacement") = format_double(*in.missing_replacement).c_str();
+      } else if (in.missing_replacement_label) {
+        mf.append_attribute("missingValueReplacement") = in.missing_replacement_label->c_str();
+      } else {
+        mf.append_attribute("missingValueTreatment") = "asIs";  // missing stays missing
+      }
+      if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing)
+        mf.append_attribute("invalidValueTreatment") = "asMissing";
+    }
+    auto tf = ms.append_child("MiningField");
+    tf.append_attribute("name") = target_name.c_str();
+    tf.append_attribute("usageType") = "target";
+  }
+
+  void output(pugi::xml_node model) {
+    auto out = model.append_child("Output");
+    const bool cls = m.schema.target.task == ir::Task::Classification;
+    auto pv = out.append_child("OutputField");
+    pv.append_attribute("name") = names.unique(cls ? "class" : "prediction").c_str();
+    pv.append_attribute("optype") = cls ? "categorical" : "continuous";
+    pv.append_attribute("dataType") = cls ? "string" : "double";
+    pv.append_attribute("feature") = "predictedValue";
+    if (!cls) return;
+    for (const auto& c : m.schema.target.classes) {
+      auto of = out.append_child("OutputField");
+      of.append_attribute("name") = names.unique("probability(" + c + ")").c_str();
+      of.append_attribute("optype") = "continuous";
+      of.append_attribute("dataType") = "double";
+      of.append_attribute("feature") = "probability";
+      of.append_attribute("value") = c.c_str();
+    }
+  }
+
+  // LocalTransformations: one DerivedField per feature that is not a plain numeric input.
+  void local_transformations(pugi::xml_node model) {
+    auto lt = model.append_child("LocalTransformations");
+    ex.helpers = lt;
+    for (const auto& f : m.features) {
+      const auto& e = f.expr;
+      if ((e.op == ir::Op::Input && !m.schema.inputs[e.index].is_categorical()) || e.op == ir::Op::Derived) {
+        feature_fields.push_back(ex.field_for(e, f.name));
+        continue;
+      }
+      const std::string name = names.unique(f.name);
+      ex.derived_field(lt, name, e);
+      feature_fields.push_back(name);
+    }
+  }
+
+  void table(pugi::xml_node model, const std::string& category, int row, bool offset_as_predictor) {
+    auto t = model.append_child("RegressionTable");
+    const size_t F = m.features.size();
+    t.append_attribute("intercept") = row < 0 ? "0" : format_double(lin.intercepts[row]).c_str();
+    if (!category.empty()) t.append_attribute("targetCategory") = category.c_str();
+    if (row < 0) return;
+    for (size_t f = 0; f < F; ++f) {
+      const bool is_offset = static_cast<int>(f) == lin.offset_feature;
+      if (is_offset && !offset_as_predictor) continue;
+      auto np = t.append_child("NumericPredictor");
+      np.append_attribute("name") = feature_fields[f].c_str();
+      np.append_attribute("coefficient") = is_offset ? "1" : format_double(lin.coefficients[row * F + f]).c_str();
+    }
+  }
+
+  void regression_model(pugi::xml_node root, const char* normalization) {
+    const bool cls = m.schema.target.task == ir::Task::Classification;
+    auto model = root.append_child("RegressionModel");
+    model.append_attribute("functionName") = cls ? "classification" : "regression";
+    if (std::string(normalization) != "none") model.append_attribute("normalizationMethod") = normalization;
+    mining_schema(model);
+    output(model);
+    local_transformations(model);
+    const bool offset = lin.offset_feature >= 0;
+    if (offset)
+      warn(warnings, "pmml-offset-as-predictor", "the offset is written as a predictor with coefficient 1");
+    const auto& classes = m.schema.target.classes;
+    if (!cls) {
+      table(model, "", 0, offset);
+    } else if (lin.transform == ir::ScoreTransform::Binary) {
+      // PMML: the first table's category gets linkinv(y1), the second 1 - that.
+      table(model, classes[1], 0, offset);
+      table(model, classes[0], -1, false);
+    } else {
+      for (size_t k = 0; k < classes.size(); ++k) {
+        const int row = lin.reference_class ? static_cast<int>(k) - 1 : static_cast<int>(k);
+        table(model, classes[k], row, offset);
+      }
+    }
+  }
+
+  void general_regression_model(pugi::xml_node root, const char* link_name, double link_param) {
+    const bool cls = m.schema.target.task == ir::Task::Classification;
+    auto model = root.append_child("GeneralRegressionModel");
+    model.append_attribute("modelType") = "generalizedLinear";
+    model.append_attribute("functionName") = cls ? "classification" : "regression";
+    if (cls) model.append_attribute("targetReferenceCategory") = m.schema.target.classes[0].c_str();
+    model.append_attribute("linkFunction") = link_name;
+    if (std::string(link_name) == "power") model.append_attribute("linkParameter") = format_double(link_param).c_str();
+    mining_schema(model);
+    output(model);
+    local_transformations(model);
+    if (lin.offset_feature >= 0) model.append_attribute("offsetVariable") = feature_fields[lin.offset_feature].c_str();
+    const size_t F = m.features.size();
+    auto pl = model.append_child("ParameterList");
+    auto param = [&](const std::string& name, const std::string& label) {
+      auto p = pl.append_child("Parameter");
+      p.append_attribute("name") = name.c_str();
+      p.append_attribute("label") = label.c_str();
+    };
+    param("p0", "(Intercept)");
+    std::vector<size_t> used;
+    for (size_t f = 0; f < F; ++f)
+      if (static_cast<int>(f) != lin.offset_feature) used.push_back(f);
+    for (size_t f : used) param(fmt::format("p{}", f + 1), m.features[f].name);
+    if (!used.empty()) {
+      auto cl = model.append_child("CovariateList");
+      std::set<std::string> seen;
+      for (size_t f : used)
+        if (seen.insert(feature_fields[f]).second) cl.append_child("Predictor").append_attribute("name") = feature_fields[f].c_str();
+    }
+    auto pp = model.append_child("PPMatrix");
+    for (size_t f : used) {
+      auto c = pp.append_child("PPCell");
+      c.append_attribute("value") = "1";
+      c.append_attribute("predictorName") = feature_fields[f].c_str();
+      c.append_attribute("parameterName") = fmt::format("p{}", f + 1).c_str();
+    }
+    auto pm = model.append_child("ParamMatrix");
+    auto cell = [&](const std::string& pname, double beta) {
+      auto c = pm.append_child("PCell");
+      if (cls) c.append_attribute("targetCategory") = m.schema.target.classes[1].c_str();
+      c.append_attribute("parameterName") = pname.c_str();
+      c.append_attribute("beta") = format_double(beta).c_str();
+    };
+    cell("p0", lin.intercepts[0]);
+    for (size_t f : used) cell(fmt::format("p{}", f + 1), lin.coefficients[f]);
+  }
+};
+
+}  // namespace
+
+std::string write(const ir::Model& m, Warnings& warnings) {
+  const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+  if (!lin) refuse(fmt::format("{} models are not supported by the PMML writer yet", ir::estimator_kind(m.estimator)));
+  const auto task = m.schema.target.task;
+  if (task == ir::Task::Clustering) refuse("a linear model cannot be a clustering model");
+  if (lin->n_targets != 1 && lin->transform != ir::ScoreTransform::Softmax && lin->transform != ir::ScoreTransform::Normalize)
+    refuse(fmt::format("linear model with {} targets", lin->n_targets));
+  if (task == ir::Task::Classification && lin->transform == ir::ScoreTransform::None)
+    refuse("a linear classifier without a score transform");
+  if (task == ir::Task::Regression && lin->transform != ir::ScoreTransform::None)
+    refuse("a regression model with a score transform");
+  if (lin->precision == ir::Precision::Float32)
+    warn(warnings, "pmml-double-arithmetic", "float32 coefficients are written exactly, but PMML evaluates them in double");
+
+  Writer w{m, *lin, warnings};
+  for (const auto& in : m.schema.inputs) w.names.reserve(in.name);
+  w.target_name = w.names.unique(m.schema.target.name.empty() ? "_target" : m.schema.target.name);
+
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto root = doc.append_child("PMML");
+  root.append_attribute("xmlns") = "http://www.dmg.org/PMML-4_4";
+  root.append_attribute("version") = "4.4";
+  auto header = root.append_child("Header");
+  header.append_child("Application").append_attribute("name") = "modelbridge";
+  w.data_dictionary(root);
+  if (!m.derived.empty()) {
+    auto td = root.append_child("TransformationDictionary");
+    for (const auto& d : m.derived) w.ex.derived_names.push_back(w.names.unique(d.name));
+    for (size_t i = 0; i < m.derived.size(); ++i) w.ex.derived_field(td, w.ex.derived_names[i], m.derived[i].expr);
+  }
+
+  const char* norm = normalization_for(lin->link);
+  const char* link_name = nullptr;
+  double link_param = 0;
+  const bool has_grm_link = grm_link(lin->link, link_name, link_param);
+  const bool softmaxish = lin->transform == ir::ScoreTransform::Softmax || lin->transform == ir::ScoreTransform::Normalize;
+  if (softmaxish) {
+    if (lin->transform == ir::ScoreTransform::Normalize && lin->link != ir::Link::Identity)
+      refuse("simplemax after a link function");
+    w.regression_model(root, lin->transform == ir::ScoreTransform::Softmax ? "softmax" : "simplemax");
+  } else if (norm && (lin->offset_feature < 0 || !has_grm_link) &&
+             !(task == ir::Task::Classification && lin->link == ir::Link::Log)) {
+    w.regression_model(root, norm);
+  } else if (has_grm_link) {
+    w.general_regression_model(root, link_name, link_param);
+  } else {
+    refuse("link function not expressible in PMML");
+  }
+
+  std::ostringstream os;
+  doc.save(os, "  ", pugi::format_default, pugi::encoding_utf8);
+  return os.str();
+}
+
+}  // namespace mb::pmml
