@@ -1,0 +1,36 @@
+#include "formats/r/import.hpp"
+
+#include <fmt/format.h>
+
+namespace mb::r {
+namespace {
+
+using Importer = ir::Model (*)(const RObject&, const std::string&, Warnings&);
+
+// R class -> importer.  The first class of the object's class vector that appears here wins,
+// so subclasses ("glm" before "lm") are listed by the object itself.
+struct Entry {
+  const char* r_class;
+  Importer importer;
+};
+constexpr Entry kImporters[] = {
+    {"glm", &import_lm},
+    {"lm", &import_lm},
+};
+
+}  // namespace
+
+ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings) {
+  const std::vector<std::string> classes = root.classes();
+  for (const auto& c : classes)
+    for (const auto& e : kImporters)
+      if (c == e.r_class) return e.importer(root, file, warnings);
+  if (classes.empty())
+    throw Error(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",
+                                      rtype_name(root.type)));
+  std::string all;
+  for (size_t i = 0; i < classes.size(); ++i) all += (i ? "\", \"" : "") + classes[i];
+  throw Error(file, "", fmt::format("unsupported R class '{}' (class vector c(\"{}\"))", classes[0], all));
+}
+
+}  // namespace mb::r

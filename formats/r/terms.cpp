@@ -1,0 +1,382 @@
+// The model matrix of a formula model (R's model.frame + model.matrix at prediction time).
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "formats/r/formula.hpp"
+
+namespace mb::r {
+namespace {
+
+using ir::Expr;
+using ir::Op;
+
+constexpr const char* kPlace = "$terms@predvars";
+
+// A short deparse for names when the terms object does not carry them (no terms at all).
+std::string short_deparse(const RObject& n) {
+  switch (n.type) {
+    case RType::Symbol: return n.text;
+    case RType::Double:
+    case RType::Integer:
+    case RType::Logical: return n.length() == 1 ? fmt::format("{}", n.number(0)) : "c(...)";
+    case RType::Character: return n.length() == 1 && n.strings[0] ? "\"" + *n.strings[0] + "\"" : "c(...)";
+    case RType::Language: {
+      if (n.unparsed) return n.text;
+      const std::string f = call_name(n);
+      std::vector<std::string> args;
+      for (size_t i = 1; i < n.elements.size(); ++i) {
+        std::string a = n.elements[i] ? short_deparse(*n.elements[i]) : "";
+        if (i < n.tags.size() && !n.tags[i].empty()) a = n.tags[i] + " = " + a;
+        args.push_back(a);
+      }
+      static const std::set<std::string> kInfix = {"+", "-", "*", "/", "^", "<", ">", "<=", ">=", "==", "!=", "&", "|", ":", "~"};
+      if (kInfix.count(f) && args.size() == 2)
+        return args[0] + (f == "^" || f == ":" ? f : " " + f + " ") + args[1];
+      if ((f == "-" || f == "+" || f == "!") && args.size() == 1) return f + args[0];
+      if (f == "(" && args.size() == 1) return "(" + args[0] + ")";
+      std::string s = (f.empty() ? std::string("<call>") : f) + "(";
+      for (size_t i = 0; i < args.size(); ++i) s += (i ? ", " : "") + args[i];
+      return s + ")";
+    }
+    default: return rtype_name(n.type);
+  }
+}
+
+struct Variable {
+  std::string name;
+  const RObject* expr = nullptr;
+  std::string data_class;
+  bool used = false;
+  bool is_factor = false;
+  // factor
+  std::vector<std::string> levels;
+  bool ordered = false;
+  int input = -1;                  // categorical input, or
+  std::optional<Expr> code;        // a computed logical (1/0) or a numeric value matched to levels
+  bool logical_code = false;
+  std::vector<double> numeric_levels;
+  // numeric
+  std::vector<Expr> columns;
+  std::vector<std::string> colnames;  // empty: none
+};
+
+std::vector<std::string> string_vector(const RObject* o) {
+  std::vector<std::string> out;
+  if (!o || o->type != RType::Character) return out;
+  for (auto& s : o->strings) out.push_back(s ? *s : "NA");
+  return out;
+}
+
+const RObject* named_element(const RObject* list, const std::string& name) {
+  if (!list || list->type != RType::List) return nullptr;
+  return list->get(name);
+}
+
+bool is_factor_call(const std::string& f) {
+  return f == "factor" || f == "as.factor" || f == "ordered" || f == "as.ordered";
+}
+
+// The raw data column a factor variable reads directly (bare symbol or factor(symbol)), if any.
+std::optional<std::string> categorical_symbol(const Variable& v) {
+  const RObject& e = *v.expr;
+  if (e.type == RType::Symbol &&
+      (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
+       v.data_class == "logical"))
+    return e.text;
+  if (e.type == RType::Language && is_factor_call(call_name(e))) {
+    const RObject* x = call_arg(e, "x", 0);
+    if (x && x->type == RType::Symbol) return x->text;
+  }
+  return std::nullopt;
+}
+
+bool is_indicator(const std::vector<double>& t, int32_t& level) {
+  int ones = 0;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i] == 1.0) { ++ones; level = static_cast<int32_t>(i); }
+    else if (t[i] != 0.0) return false;
+  }
+  return ones == 1;
+}
+
+Expr factor_column(const Variable& v, const std::vector<double>& table) {
+  if (v.input >= 0) {
+    int32_t level = -1;
+    if (is_indicator(table, level)) return Expr::level_is(v.input, level);
+    return Expr::level_map(v.input, table);
+  }
+  if (v.logical_code) {
+    if (table[0] == 0.0 && table[1] == 1.0) return *v.code;
+    return Expr::call(Op::IfElse, {*v.code, Expr::constant(table[1]), Expr::constant(table[0])});
+  }
+  Expr e = Expr::constant(std::numeric_limits<double>::quiet_NaN());  // value not among the levels
+  for (size_t l = v.levels.size(); l-- > 0;)
+    e = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, *v.code, Expr::constant(v.numeric_levels[l])),
+                                Expr::constant(table[l]), std::move(e)});
+  return e;
+}
+
+std::string contrast_label(const std::string& fn) {
+  if (fn == "contr.treatment") return "treatment contrasts";
+  if (fn == "contr.SAS") return "treatment contrasts (last level as base)";
+  if (fn == "contr.sum") return "sum contrasts";
+  if (fn == "contr.helmert") return "Helmert contrasts";
+  if (fn == "contr.poly") return "polynomial contrasts";
+  return fn;
+}
+
+}  // namespace
+
+Design build_design(const RObject& model, const std::string& file) {
+  Design d;
+  const RObject* terms = model.get("terms");
+  if (!terms || terms->type != RType::Language)
+    throw Error(file, "$terms", "the model has no terms object ($terms)");
+  const RObject* predvars = terms->attr("predvars");
+  if (!predvars) predvars = terms->attr("variables");
+  if (!predvars || predvars->type != RType::Language || call_name(*predvars) != "list")
+    throw Error(file, kPlace, "expected a call list(...) of the model's variables");
+  const size_t nv = predvars->elements.size() - 1;
+
+  // The factor pattern matrix: variables x terms.
+  const RObject* factors = terms->attr("factors");
+  size_t nt = 0;
+  std::vector<int32_t> pattern;
+  std::vector<std::string> var_names;
+  if (factors && factors->length() > 0) {
+    auto dim = factors->dim();
+    if (dim.size() != 2 || static_cast<size_t>(dim[0]) != nv)
+      throw Error(file, "$terms@factors", fmt::format("expected a {} x terms matrix", nv));
+    nt = static_cast<size_t>(dim[1]);
+    for (size_t i = 0; i < nv * nt; ++i) pattern.push_back(static_cast<int32_t>(factors->number(i)));
+    if (const RObject* dn = factors->attr("dimnames"); dn && dn->elements.size() == 2)
+      var_names = string_vector(dn->elements[0].get());
+  }
+  if (var_names.size() != nv) {
+    var_names.clear();
+    for (size_t i = 0; i < nv; ++i) var_names.push_back(short_deparse(*predvars->elements[i + 1]));
+  }
+  auto fac = [&](size_t i, size_t j) -> int32_t& { return pattern[j * nv + i]; };
+
+  const RObject* resp = terms->attr("response");
+  const size_t response = resp && resp->length() == 1 && resp->number(0) == 1 ? 1 : 0;
+  if (response) d.response = var_names[0];
+  const RObject* icpt = terms->attr("intercept");
+  d.intercept = !icpt || icpt->length() == 0 || icpt->number(0) != 0;
+
+  std::vector<size_t> offsets;
+  if (const RObject* off = terms->attr("offset"))
+    for (double o : off->numbers()) {
+      if (!(o >= 1 && o <= static_cast<double>(nv)))
+        throw Error(file, "$terms@offset", fmt::format("offset index {} out of range", o));
+      offsets.push_back(static_cast<size_t>(o) - 1);
+    }
+
+  const RObject* data_classes = terms->attr("dataClasses");
+  std::vector<std::string> dc_names = data_classes ? data_classes->names() : std::vector<std::string>{};
+  std::vector<std::string> dc_values = string_vector(data_classes);
+  auto data_class = [&](const std::string& name) -> std::string {
+    for (size_t i = 0; i < dc_names.size() && i < dc_values.size(); ++i)
+      if (dc_names[i] == name) return dc_values[i];
+    return "";
+  };
+  const RObject* xlevels = model.get("xlevels");
+  const RObject* contrasts = model.get("contrasts");
+
+  // A term identical to the response generates nothing (model.matrix drops it).
+  std::vector<bool> term_dropped(nt, false);
+  if (response)
+    for (size_t j = 0; j < nt; ++j) {
+      size_t k = 0;
+      for (size_t i = 0; i < nv; ++i) k += fac(i, j) > 0;
+      if (fac(0, j) && k == 1) term_dropped[j] = true;
+    }
+
+  std::vector<Variable> vars(nv);
+  for (size_t i = 0; i < nv; ++i) {
+    vars[i].name = var_names[i];
+    vars[i].expr = predvars->elements[i + 1].get();
+    if (!vars[i].expr) throw Error(file, kPlace, fmt::format("variable {} is empty", i + 1));
+    vars[i].data_class = data_class(var_names[i]);
+    for (size_t j = 0; j < nt; ++j)
+      if (!term_dropped[j] && fac(i, j) > 0) vars[i].used = true;
+  }
+  for (size_t o : offsets) vars[o].used = true;
+  if (response) vars[0].used = false;
+
+  // Symbols read as numbers anywhere decide between a categorical input and a numeric one.
+  std::vector<std::string> numeric_symbols;
+  const RObject* call = model.get("call");
+  const RObject* call_offset =
+      call && call->type == RType::Language ? call_arg(*call, "offset", -1) : nullptr;
+  for (auto& v : vars)
+    if (v.used && !categorical_symbol(v)) ExprTranslator::collect_symbols(*v.expr, numeric_symbols);
+  if (call_offset) ExprTranslator::collect_symbols(*call_offset, numeric_symbols);
+  auto is_numeric_symbol = [&](const std::string& s) {
+    return std::find(numeric_symbols.begin(), numeric_symbols.end(), s) != numeric_symbols.end();
+  };
+
+  ExprTranslator tr(file, d.inputs, d.derived);
+  std::vector<Expr> offset_terms;
+  for (size_t i = 0; i < nv; ++i) {
+    Variable& v = vars[i];
+    if (!v.used) continue;
+    if (std::find(offsets.begin(), offsets.end(), i) != offsets.end()) {
+      offset_terms.push_back(tr.numeric(*v.expr, v.name));
+      d.preprocessing.push_back("offset " + v.name);
+      continue;
+    }
+    const std::string fn = call_name(*v.expr);
+    if (auto sym = categorical_symbol(v)) {
+      v.is_factor = true;
+      v.ordered = v.data_class == "ordered" || fn == "ordered" || fn == "as.ordered";
+      v.levels = string_vector(named_element(xlevels, v.name));
+      if (v.levels.empty() && named_element(xlevels, v.name) == nullptr) {
+        if (v.data_class != "logical")
+          throw Error(file, "$xlevels", fmt::format("no levels recorded for factor '{}'", v.name));
+        v.levels = {"FALSE", "TRUE"};
+      }
+      if (is_numeric_symbol(*sym)) {
+        v.code = Expr::input(tr.continuous_input(*sym, v.name));
+        for (auto& l : v.levels) {
+          auto x = parse_number(l);
+          if (!x)
+            throw Error(file, "$xlevels",
+                        fmt::format("factor '{}' of the numeric variable '{}' has the non-numeric level '{}'",
+                                    v.name, *sym, l));
+          v.numeric_levels.push_back(*x);
+        }
+      } else {
+        v.input = tr.categorical_input(*sym, v.levels, v.ordered, v.name);
+      }
+      continue;
+    }
+    if (v.data_class == "logical") {
+      v.is_factor = true;
+      v.levels = {"FALSE", "TRUE"};
+      v.code = tr.numeric(*v.expr, v.name);
+      v.logical_code = true;
+      d.preprocessing.push_back(fmt::format("logical {} as a factor (FALSE, TRUE)", v.name));
+      continue;
+    }
+    if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
+        is_factor_call(fn)) {
+      if (fn.empty() || is_factor_call(fn))
+        throw Error(file, kPlace, fmt::format("unsupported factor expression in term '{}'", v.name));
+      tr.unsupported(fn, v.name);
+    }
+    if (auto m = tr.matrix(*v.expr, v.name)) {
+      v.columns = std::move(m->columns);
+      v.colnames = std::move(m->colnames);
+      d.preprocessing.push_back(m->description);
+      continue;
+    }
+    if (v.expr->type == RType::Symbol && v.data_class.rfind("nmatrix", 0) == 0)
+      throw Error(file, kPlace, fmt::format("matrix variable '{}' is not supported", v.name));
+    if (v.data_class.rfind("nmatrix", 0) == 0 && v.data_class != "nmatrix.1") tr.unsupported(fn, v.name);
+    v.columns.push_back(tr.numeric(*v.expr, v.name));
+    if (v.expr->type != RType::Symbol) d.preprocessing.push_back("derived variable " + v.name);
+  }
+  if (call_offset) {
+    offset_terms.push_back(tr.numeric(*call_offset, "offset = " + short_deparse(*call_offset)));
+    d.preprocessing.push_back("offset " + short_deparse(*call_offset) + " (offset= argument)");
+  }
+  for (auto& e : offset_terms)
+    d.offset = d.offset ? Expr::binary(Op::Add, std::move(*d.offset), std::move(e)) : std::move(e);
+
+  // No intercept: the first factor of the first term containing one is coded by indicators.
+  if (!d.intercept) {
+    bool done = false;
+    for (size_t j = 0; j < nt && !done; ++j)
+      for (size_t i = response; i < nv && !done; ++i)
+        if (vars[i].is_factor && vars[i].levels.size() > 1 && fac(i, j) > 0) {
+          fac(i, j) = 2;
+          done = true;
+        }
+  }
+
+  // Contrast matrices: contrasts (code 1) and indicators (code 2), as the terms require.
+  std::vector<std::optional<ContrastMatrix>> contr1(nv), contr2(nv);
+  for (size_t i = 0; i < nv; ++i) {
+    Variable& v = vars[i];
+    if (!v.is_factor || !v.used) continue;
+    bool need1 = false, need2 = false;
+    for (size_t j = 0; j < nt; ++j) {
+      if (term_dropped[j]) continue;
+      need1 |= fac(i, j) == 1;
+      need2 |= fac(i, j) == 2;
+    }
+    const std::string place = "$contrasts$" + v.name;
+    if (need1) {
+      const RObject* spec = named_element(contrasts, v.name);
+      std::string fn = v.ordered ? "contr.poly" : "contr.treatment";
+      if (spec && spec->type == RType::Character && spec->length() == 1) {
+        fn = spec->str(0);
+        contr1[i] = contrast_matrix(fn, v.levels, false, file, place);
+      } else if (spec && spec->is_numeric() && spec->dim().size() == 2) {
+        auto dim = spec->dim();
+        if (static_cast<size_t>(dim[0]) != v.levels.size())
+          throw Error(file, place, fmt::format("contrast matrix has {} rows for {} levels", dim[0], v.levels.size()));
+        ContrastMatrix m;
+        m.n_levels = dim[0];
+        m.n_cols = dim[1];
+        m.values = spec->numbers();
+        if (const RObject* dn = spec->attr("dimnames"); dn && dn->elements.size() == 2)
+          m.colnames = string_vector(dn->elements[1].get());
+        contr1[i] = std::move(m);
+        fn = "a contrast matrix";
+      } else if (spec && !spec->is_null()) {
+        throw Error(file, place, "expected the name of a contrast function or a contrast matrix");
+      } else {
+        contr1[i] = contrast_matrix(fn, v.levels, false, file, place);
+      }
+      d.preprocessing.push_back(fmt::format("factor {}: {} ({} levels)", v.name, contrast_label(fn), v.levels.size()));
+    }
+    if (need2) {
+      contr2[i] = contrast_matrix("", v.levels, true, file, place);
+      d.preprocessing.push_back(fmt::format("factor {}: indicator columns ({} levels)", v.name, v.levels.size()));
+    }
+  }
+
+  // Terms: per term the product of its variables' columns, the first variable varying fastest.
+  for (size_t j = 0; j < nt; ++j) {
+    if (term_dropped[j]) continue;
+    std::vector<DesignColumn> cols;
+    bool first = true;
+    for (size_t i = 0; i < nv; ++i) {
+      const int32_t code = fac(i, j);
+      if (code <= 0) continue;
+      const Variable& v = vars[i];
+      std::vector<DesignColumn> own;
+      if (v.is_factor) {
+        const ContrastMatrix& m = code == 1 ? *contr1[i] : *contr2[i];
+        for (size_t c = 0; c < m.n_cols; ++c) {
+          std::vector<double> table(m.values.begin() + c * m.n_levels, m.values.begin() + (c + 1) * m.n_levels);
+          std::string suffix = m.colnames.size() == m.n_cols ? m.colnames[c] : std::to_string(c + 1);
+          own.push_back({v.name + suffix, factor_column(v, table)});
+        }
+      } else {
+        for (size_t c = 0; c < v.columns.size(); ++c) {
+          std::string name = v.name;
+          if (v.columns.size() > 1) name += v.colnames.size() == v.columns.size() ? v.colnames[c] : std::to_string(c + 1);
+          own.push_back({name, v.columns[c]});
+        }
+      }
+      if (first) {
+        cols = std::move(own);
+        first = false;
+        continue;
+      }
+      std::vector<DesignColumn> product;
+      for (auto& b : own)
+        for (auto& a : cols) product.push_back({a.name + ":" + b.name, Expr::binary(Op::Mul, a.expr, b.expr)});
+      cols = std::move(product);
+    }
+    for (auto& c : cols) d.columns.push_back(std::move(c));
+  }
+  return d;
+}
+
+}  // namespace mb::r
