@@ -1,0 +1,272 @@
+// lm and glm objects fitted by R (testdata/r/<case>/), imported and scored, against R's own
+// predict() output (expected.csv).  Agreement rule: |a - b| <= 1e-12 + 1e-9 |b|.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "formats/r/import.hpp"
+#include "lib/eval/evaluator.hpp"
+#if __has_include("formats/r/rjson_reader.hpp")
+#include "formats/r/rjson_reader.hpp"
+#define MB_HAVE_RJSON 1
+#endif
+#if __has_include("formats/r/rds_reader.hpp")
+#include "formats/r/rds_reader.hpp"
+#define MB_HAVE_RDS 1
+#endif
+
+using namespace mb;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<bool>> quoted;
+  int column(const std::string& name) const {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+// The CSV files here are R's write.csv output: one record per line, quoted strings.
+Csv read_csv(const fs::path& path) {
+  std::ifstream in(path);
+  Csv csv;
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> fields;
+    std::vector<bool> q;
+    std::string cur;
+    bool in_quotes = false, was_quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (in_quotes) {
+        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
+        else if (c == '"') in_quotes = false;
+        else cur += c;
+      } else if (c == '"') {
+        in_quotes = was_quoted = true;
+      } else if (c == ',') {
+        fields.push_back(cur);
+        q.push_back(was_quoted);
+        cur.clear();
+        was_quoted = false;
+      } else {
+        cur += c;
+      }
+    }
+    fields.push_back(cur);
+    q.push_back(was_quoted);
+    if (first) { csv.header = fields; first = false; }
+    else { csv.rows.push_back(fields); csv.quoted.push_back(q); }
+  }
+  return csv;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool missing(const std::string& s, bool quoted) { return !quoted && (s.empty() || s == "NA" || s == "NaN"); }
+
+bool agree(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::fabs(a - b) <= 1e-12 + 1e-9 * std::fabs(b);
+}
+
+struct Outcome {
+  size_t rows = 0, cells = 0, bad = 0;
+  double worst_abs = 0;
+  std::string first_problem;
+  std::string note;  // a quirk of the reference data worth saying
+};
+
+Outcome score_case(const ir::Model& m, const fs::path& dir) {
+  Outcome o;
+  Csv in = read_csv(dir / "input.csv"), ex = read_csv(dir / "expected.csv");
+  eval::Batch batch;
+  batch.rows = in.rows.size();
+  for (auto& f : m.schema.inputs) {
+    int c = in.column(f.name);
+    if (c < 0) {
+      o.bad = 1;
+      o.first_problem = "input.csv lacks column " + f.name;
+      return o;
+    }
+    std::vector<double> col;
+    for (size_t r = 0; r < in.rows.size(); ++r) {
+      const std::string& s = in.rows[r][c];
+      double v = NAN;
+      if (!missing(s, in.quoted[r][c])) {
+        if (f.is_categorical()) {
+          for (size_t k = 0; k < f.levels.size(); ++k)
+            if (f.levels[k] == s) v = static_cast<double>(k);
+          if (std::isnan(v)) {
+            o.bad = 1;
+            o.first_problem = "unseen level '" + s + "' of " + f.name;
+            return o;
+          }
+        } else {
+          v = std::stod(s);
+        }
+      }
+      col.push_back(v);
+    }
+    batch.columns.push_back(std::move(col));
+  }
+  eval::EvalOptions opts;
+  opts.want_link = true;
+  eval::Evaluator ev(m, opts);
+  eval::Predictions p;
+  ev.score(batch, p);
+  o.rows = in.rows.size();
+  // Input rows R scored.  R's read.csv skips blank lines, so in a one-column input.csv the row
+  // whose only field is missing (an empty line) has no line in expected.csv.
+  std::vector<size_t> scored;
+  for (size_t r = 0; r < in.rows.size(); ++r)
+    if (!(in.header.size() == 1 && in.rows[r][0].empty() && !in.quoted[r][0] && ex.rows.size() < in.rows.size()))
+      scored.push_back(r);
+  if (scored.size() != in.rows.size())
+    o.note = std::to_string(in.rows.size() - scored.size()) + " blank input line(s) not scored by R";
+  if (ex.rows.size() != scored.size()) {
+    o.bad = 1;
+    o.first_problem = "expected.csv row count differs";
+    return o;
+  }
+  const auto& classes = m.schema.target.classes;
+  for (size_t e = 0; e < scored.size(); ++e) {
+    const size_t r = scored[e];
+    for (size_t c = 0; c < ex.header.size(); ++c) {
+      const std::string& h = ex.header[c];
+      const std::string& s = ex.rows[e][c];
+      ++o.cells;
+      if (h == "class") {
+        std::string got = p.label[r] >= 0 ? classes[p.label[r]] : "NA";
+        std::string want = missing(s, ex.quoted[e][c]) ? "NA" : s;
+        if (got != want) {
+          if (!o.bad++) o.first_problem = "row " + std::to_string(r) + " class " + got + " vs " + want;
+        }
+        continue;
+      }
+      double want = missing(s, ex.quoted[e][c]) ? NAN : std::stod(s);
+      double got = NAN;
+      if (h == "prediction") got = p.value[r];
+      else if (h == "link") got = p.link[r];
+      else if (h.rfind("probability(", 0) == 0) {
+        std::string label = h.substr(12, h.size() - 13);
+        int k = -1;
+        for (size_t i = 0; i < classes.size(); ++i)
+          if (classes[i] == label) k = static_cast<int>(i);
+        if (k < 0) {
+          if (!o.bad++) o.first_problem = "no class " + label;
+          continue;
+        }
+        got = p.prob[r * classes.size() + k];
+      } else {
+        continue;
+      }
+      if (!agree(got, want)) {
+        if (!o.bad++)
+          o.first_problem = "row " + std::to_string(r) + " " + h + ": " + std::to_string(got) + " vs " + s;
+      }
+      if (!std::isnan(got) && !std::isnan(want)) o.worst_abs = std::max(o.worst_abs, std::fabs(got - want));
+    }
+  }
+  return o;
+}
+
+std::vector<fs::path> linear_cases() {
+  std::vector<fs::path> out;
+  const fs::path root = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+  if (!fs::is_directory(root)) return out;
+  for (auto& e : fs::directory_iterator(root)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_directory() && (name.rfind("lm_", 0) == 0 || name.rfind("glm_", 0) == 0) &&
+        fs::exists(e.path() / "expected.csv"))
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void run_source(const fs::path& dir, const std::string& file, bool is_json) {
+  const fs::path path = dir / file;
+  if (!fs::exists(path)) return;
+  const std::string label = dir.filename().string() + "/" + file;
+  Warnings w;
+  std::string problem;
+  Outcome o;
+  try {
+    std::string bytes = slurp(path);
+    r::RPtr root;
+#ifdef MB_HAVE_RJSON
+    if (is_json) root = r::read_rjson(bytes, path.string(), w);
+#endif
+#ifdef MB_HAVE_RDS
+    if (!is_json) root = r::read_rds(bytes, path.string());
+#endif
+    if (!root) return;  // reader not available in this build
+    ir::Model m = r::import_model(*root, path.string(), w);
+    o = score_case(m, dir);
+    problem = o.first_problem;
+  } catch (const std::exception& e) {
+    problem = e.what();
+    o.bad = 1;
+  }
+  MESSAGE(label << ": " << (o.bad ? "FAIL " + problem : "ok") << " (" << o.rows << " rows, worst |diff| "
+                << o.worst_abs << ")");
+  if (!o.note.empty()) WARN_MESSAGE(o.note.empty(), label << ": " << o.note);
+  CHECK_MESSAGE(o.bad == 0, label << ": " << problem);
+  CHECK_MESSAGE(o.rows > 0, label << ": no rows scored");
+}
+
+}  // namespace
+
+TEST_CASE("lm and glm from R agree with R's predict()") {
+  auto cases = linear_cases();
+  if (cases.empty()) {
+    MESSAGE("testdata/r has no lm/glm cases; skipped");
+    return;
+  }
+  for (auto& dir : cases) {
+    run_source(dir, "model_exact.json", true);
+    run_source(dir, "model.json", true);
+    run_source(dir, "model.rds", false);
+  }
+}
+
+#ifdef MB_HAVE_RJSON
+TEST_CASE("imported lm/glm carry target, classes and provenance") {
+  const fs::path root = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+  auto load = [&](const std::string& c) {
+    Warnings w;
+    const fs::path p = root / c / "model_exact.json";
+    auto obj = r::read_rjson(slurp(p), p.string(), w);
+    return r::import_model(*obj, p.string(), w);
+  };
+  if (!fs::exists(root / "glm_logit_factor" / "model_exact.json")) return;
+  ir::Model m = load("glm_logit_factor");
+  CHECK(m.schema.target.task == ir::Task::Classification);
+  CHECK(m.schema.target.classes == std::vector<std::string>{"no case", "case"});
+  CHECK(m.provenance.family == "glm binomial/logit");
+  CHECK(m.provenance.source_class == "glm");
+  if (fs::exists(root / "lm_rank_deficient" / "model_exact.json")) {
+    ir::Model rd = load("lm_rank_deficient");
+    bool warned = false;
+    for (auto& w : rd.provenance.warnings) warned |= w.code == "aliased-coefficients";
+    CHECK(warned);
+  }
+}
+#endif
