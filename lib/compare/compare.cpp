@@ -1,0 +1,219 @@
+#include "lib/compare/compare.hpp"
+
+#include <charconv>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_writer.hpp"
+#include "lib/util/error.hpp"
+
+namespace mb::compare {
+
+namespace {
+
+// Text of a class or cluster code: its label, "NA" when missing, else the 1-based number.
+std::string_view label_text(const ir::Target& target, int32_t code, char (&buf)[16]) {
+  if (code < 0) return "NA";
+  if (static_cast<size_t>(code) < target.classes.size())
+    return target.classes[static_cast<size_t>(code)];
+  auto res = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(code) + 1);
+  return std::string_view(buf, static_cast<size_t>(res.ptr - buf));
+}
+
+}  // namespace
+
+AliasMap common_reference_aliases(const ir::Target& target) {
+  AliasMap a;
+  const std::string& t = target.name;
+  switch (target.task) {
+    case ir::Task::Regression:
+      a["variable"] = "prediction";
+      a["predicted"] = "prediction";
+      if (!t.empty()) a["Predicted_" + t] = "prediction";
+      break;
+    case ir::Task::Classification:
+      a["label"] = "class";
+      a["output_label"] = "class";
+      a["predicted"] = "class";
+      if (!t.empty()) a["Predicted_" + t] = "class";
+      for (size_t i = 0; i < target.classes.size(); ++i) {
+        const std::string ours = "probability(" + target.classes[i] + ")";
+        a[fmt::format("probabilities_{}", i)] = ours;
+        a["Probability_" + target.classes[i]] = ours;
+        a["probability_" + target.classes[i]] = ours;
+      }
+      break;
+    case ir::Task::Clustering:
+      a["label"] = "cluster";
+      a["Cluster"] = "cluster";
+      a["cluster_label"] = "cluster";
+      break;
+  }
+  return a;
+}
+
+ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
+                                     std::istream& reference, const std::string& reference_file,
+                                     const std::string& ours_name, CompareOptions options)
+    : target_(target),
+      ref_file_(reference_file),
+      ours_name_(ours_name),
+      builder_(ours_name, reference_file, options.tolerance, options.worst_rows) {
+  reader_ = std::make_unique<data::CsvReader>(reference, ref_file_);
+  const auto& header = reader_->header();
+  if (target.task != ir::Task::Regression) want_link = false;
+  const std::vector<std::string> ours = data::prediction_columns(target, want_link);
+
+  std::vector<bool> used(header.size(), false);
+  std::vector<std::string> unmatched_ours;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    int found = -1;
+    for (size_t c = 0; c < header.size() && found < 0; ++c)
+      if (!used[c] && header[c] == ours[i]) found = static_cast<int>(c);
+    for (size_t c = 0; c < header.size() && found < 0; ++c) {
+      if (used[c]) continue;
+      auto it = options.aliases.find(header[c]);
+      if (it != options.aliases.end() && it->second == ours[i]) found = static_cast<int>(c);
+    }
+    if (found < 0) {
+      unmatched_ours.push_back(ours[i]);
+      continue;
+    }
+    used[static_cast<size_t>(found)] = true;
+    Column col{};
+    col.ref_column = static_cast<size_t>(found);
+    const std::string& name = ours[i];
+    if (target.task == ir::Task::Regression) {
+      col.kind = name == "link" ? Column::Link : Column::Value;
+    } else if (i == 0) {
+      col.kind = Column::Label;
+    } else {
+      col.kind = Column::Prob;
+      col.prob_index = i - 1;
+    }
+    col.report_column = builder_.add_column(name, header[col.ref_column], col.kind == Column::Label);
+    columns_.push_back(col);
+  }
+  std::vector<std::string> unmatched_ref;
+  for (size_t c = 0; c < header.size(); ++c)
+    if (!used[c]) unmatched_ref.push_back(header[c]);
+  if (columns_.empty()) {
+    throw Error(ref_file_, "line 1",
+                fmt::format("no column matches the predictions of {} (expected {}; the reference "
+                            "has {})",
+                            ours_name_, data::join_names(ours), data::join_names(header)));
+  }
+  builder_.add_unmatched(std::move(unmatched_ours), std::move(unmatched_ref));
+}
+
+ReferenceComparer::~ReferenceComparer() = default;
+
+void ReferenceComparer::add(const eval::Predictions& pred) {
+  const size_t k = target_.classes.size();
+  const auto& header = reader_->header();
+  char buf[16];
+  for (size_t r = 0; r < pred.rows; ++r) {
+    ++ours_rows_;
+    if (!ref_done_ && ref_pos_ == ref_batch_.rows) {
+      ref_pos_ = 0;
+      if (!reader_->next(ref_batch_)) {
+        ref_batch_.rows = 0;
+        ref_done_ = true;
+      }
+    }
+    if (ref_done_) continue;  // counted; finish() reports the row counts
+    const size_t rr = ref_pos_++;
+    const uint64_t line = ref_batch_.lines[rr];
+    for (const Column& col : columns_) {
+      std::string_view cell = ref_batch_.field(rr, col.ref_column);
+      if (col.kind == Column::Label) {
+        builder_.label(col.report_column, label_text(target_, pred.label[r], buf), cell);
+        continue;
+      }
+      double ref;
+      if (!data::parse_number(cell, ref)) {
+        if (!data::is_missing_token(data::trim_blanks(cell)))
+          throw Error(ref_file_, fmt::format("line {}", line),
+                      fmt::format("column '{}': '{}' is not a number", header[col.ref_column],
+                                  cell));
+        ref = std::numeric_limits<double>::quiet_NaN();
+      }
+      double ours = 0;
+      switch (col.kind) {
+        case Column::Value: ours = pred.value[r]; break;
+        case Column::Link: ours = pred.link[r]; break;
+        case Column::Prob: ours = pred.prob[r * k + col.prob_index]; break;
+        case Column::Label: break;
+      }
+      builder_.number(col.report_column, ours, ref);
+    }
+    builder_.end_row(ours_rows_, line);
+  }
+}
+
+Report ReferenceComparer::finish() {
+  if (!ref_done_) {
+    while (reader_->next(ref_batch_)) {
+    }
+    ref_done_ = true;
+  }
+  const uint64_t ref_rows = reader_->rows_read();
+  if (ref_rows != ours_rows_)
+    throw Error(ref_file_, "",
+                fmt::format("the reference has {} data row{} but {} has {}", ref_rows,
+                            ref_rows == 1 ? "" : "s", ours_name_, ours_rows_));
+  return builder_.finish();
+}
+
+PredictionsComparer::PredictionsComparer(const ir::Target& target, bool compare_link,
+                                         const std::string& ours_name,
+                                         const std::string& reference_name,
+                                         CompareOptions options)
+    : target_(target),
+      link_(compare_link && target.task == ir::Task::Regression),
+      builder_(ours_name, reference_name, options.tolerance, options.worst_rows) {
+  for (const auto& name : data::prediction_columns(target, link_))
+    builder_.add_column(name, name, name == "class" || name == "cluster");
+}
+
+void PredictionsComparer::add(const eval::Predictions& ours, const eval::Predictions& ref) {
+  if (ours.rows != ref.rows)
+    throw Error("", "",
+                fmt::format("internal: comparing batches of {} and {} rows", ours.rows, ref.rows),
+                kExitInternal);
+  const size_t k = target_.classes.size();
+  char b1[16], b2[16];
+  for (size_t r = 0; r < ours.rows; ++r) {
+    ++rows_;
+    switch (target_.task) {
+      case ir::Task::Regression:
+        builder_.number(0, ours.value[r], ref.value[r]);
+        if (link_) builder_.number(1, ours.link[r], ref.link[r]);
+        break;
+      case ir::Task::Classification:
+        builder_.label(0, label_text(target_, ours.label[r], b1),
+                       label_text(target_, ref.label[r], b2));
+        for (size_t j = 0; j < k; ++j)
+          builder_.number(1 + j, ours.prob[r * k + j], ref.prob[r * k + j]);
+        break;
+      case ir::Task::Clustering:
+        builder_.label(0, label_text(target_, ours.label[r], b1),
+                       label_text(target_, ref.label[r], b2));
+        break;
+    }
+    builder_.end_row(rows_);
+  }
+}
+
+Report compare_predictions(const ir::Target& target, const eval::Predictions& ours,
+                           const eval::Predictions& reference, const std::string& ours_name,
+                           const std::string& reference_name, CompareOptions options) {
+  PredictionsComparer c(target, !ours.link.empty() && !reference.link.empty(), ours_name,
+                        reference_name, std::move(options));
+  c.add(ours, reference);
+  return c.finish();
+}
+
+}  // namespace mb::compare
