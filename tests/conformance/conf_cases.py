@@ -29,6 +29,7 @@ class Case:
         self.kind = kind             # compare | robust (any clean outcome is fine)
         self.prepare = prepare       # callable(tmpdir) -> (model, data) for generated inputs
         self.notes = list(notes or [])
+        self.info_checks = None      # callable -> ([Check], skipped): compared for the record only
 
 
 # ------------------------------------------------------------------ tolerance texts

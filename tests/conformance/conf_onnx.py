@@ -113,10 +113,14 @@ def discover_converted(root):
             ort = os.path.join(d, "ort.csv")
             cid = "%s/%s" % (corpus, name)
             if corpus == "negative":
-                cases.append(Case(cid, "onnx", corpus, family, model, data, kind="robust",
-                                  notes=["onnxruntime refuses this model: %s" %
-                                         (meta.get("ort_error") or meta.get("error") or
-                                          "see meta.json")]))
+                case = Case(cid, "onnx", corpus, family, model, data, kind="robust",
+                            notes=["onnxruntime refuses this model: %s" %
+                                   (meta.get("ort_error") or meta.get("error") or
+                                    "see meta.json")])
+                expected = os.path.join(d, "expected.csv")
+                if os.path.exists(expected):
+                    case.info_checks = ort_checks(expected, meta, family, model)
+                cases.append(case)
             elif not os.path.exists(ort):
                 cases.append(Case(cid, "onnx", corpus, family, reason="no ort.csv"))
             else:
