@@ -14,6 +14,7 @@ struct Entry {
   Importer importer;
 };
 constexpr Entry kImporters[] = {
+    {"multinom", &import_multinom},
     {"glm", &import_lm},
     {"lm", &import_lm},
 };

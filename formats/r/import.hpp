@@ -15,5 +15,6 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 // Per-class importers, listed in the dispatcher's table (import.cpp).  Each returns a
 // validated model and appends warnings (also recorded in Provenance::warnings).
 ir::Model import_lm(const RObject& root, const std::string& file, Warnings& warnings);   // lm, glm
+ir::Model import_multinom(const RObject& root, const std::string& file, Warnings& warnings);
 
 }  // namespace mb::r

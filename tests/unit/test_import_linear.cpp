@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -187,13 +188,15 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
   return o;
 }
 
+// The cases: testdata/r, or the folder named by MB_R_TESTDATA (same layout).
 std::vector<fs::path> linear_cases() {
   std::vector<fs::path> out;
-  const fs::path root = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+  const char* env = std::getenv("MB_R_TESTDATA");
+  const fs::path root = env && *env ? fs::path(env) : fs::path(MB_SOURCE_DIR) / "testdata" / "r";
   if (!fs::is_directory(root)) return out;
   for (auto& e : fs::directory_iterator(root)) {
     const std::string name = e.path().filename().string();
-    if (e.is_directory() && (name.rfind("lm_", 0) == 0 || name.rfind("glm_", 0) == 0) &&
+    if (e.is_directory() && (name.rfind("lm_", 0) == 0 || name.rfind("glm_", 0) == 0 || name.rfind("multinom_", 0) == 0) &&
         fs::exists(e.path() / "expected.csv"))
       out.push_back(e.path());
   }
@@ -234,7 +237,7 @@ void run_source(const fs::path& dir, const std::string& file, bool is_json) {
 
 }  // namespace
 
-TEST_CASE("lm and glm from R agree with R's predict()") {
+TEST_CASE("lm, glm and multinom from R agree with R's predict()") {
   auto cases = linear_cases();
   if (cases.empty()) {
     MESSAGE("testdata/r has no lm/glm cases; skipped");
