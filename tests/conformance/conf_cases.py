@@ -5,6 +5,7 @@ match.  Cases that cannot be expressed as CSV scoring are kept with a `reason` (
 so the report says what the corpus holds and why it was not run.
 """
 
+import csv
 import glob
 import json
 import math
@@ -329,12 +330,13 @@ def _oracle_prepare(pmml_path, fields, row, strategy=None, penalty=None):
                 fh.write(text)
         data = os.path.join(tmp, "input.csv")
         with open(data, "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(fields) + "\n")
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(fields)
             cells = []
             for f in fields:
                 v = row.get(f)
-                cells.append("" if v is None else (repr(v) if isinstance(v, float) else str(v)))
-            fh.write(",".join(cells) + "\n")
+                cells.append("NA" if v is None else (repr(v) if isinstance(v, float) else str(v)))
+            w.writerow(cells)
         return model, data
     return prepare
 

@@ -5,6 +5,7 @@ Our scoring must equal onnxruntime: float32 outputs within 1 float32 ulp (or the
 double outputs by the SPEC rule.
 """
 
+import csv
 import glob
 import json
 import os
@@ -133,7 +134,7 @@ def discover_converted(root):
 # ------------------------------------------------------------------ probes
 def _fmt(v):
     if v is None:
-        return ""
+        return "NA"          # never an empty cell: a one-column row would become a blank line
     if isinstance(v, float):
         return repr(v)
     return str(v)
@@ -149,9 +150,10 @@ def _feed_prepare(feeds):
     def prepare(tmp, model_path):
         path = os.path.join(tmp, "input.csv")
         with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(cols) + "\n")
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(cols)
             for r in range(dims[0]):
-                fh.write(",".join(_fmt(data[r * k + j]) for j in range(k)) + "\n")
+                w.writerow([_fmt(data[r * k + j]) for j in range(k)])
         return model_path, path
     return prepare
 
