@@ -1,0 +1,117 @@
+#include "formats/registry.hpp"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "formats/onnx/onnx.hpp"
+#include "formats/pmml/pmml.hpp"
+#include "formats/r/import.hpp"
+#include "formats/r/rds_reader.hpp"
+#include "formats/r/rjson_reader.hpp"
+
+namespace mb::formats {
+
+const char* format_name(Format f) {
+  switch (f) {
+    case Format::Rds: return "rds";
+    case Format::RJson: return "rjson";
+    case Format::Pmml: return "pmml";
+    case Format::Onnx: return "onnx";
+  }
+  return "?";
+}
+
+std::optional<Format> parse_format(std::string_view n) {
+  if (n == "rds") return Format::Rds;
+  if (n == "rjson" || n == "json") return Format::RJson;
+  if (n == "pmml" || n == "xml") return Format::Pmml;
+  if (n == "onnx") return Format::Onnx;
+  return std::nullopt;
+}
+
+std::string supported_formats() { return "rds, rjson, pmml, onnx"; }
+
+namespace {
+bool ends_with(const std::string& s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
+  return true;
+}
+}  // namespace
+
+std::optional<Format> detect(std::string_view head, const std::string& path) {
+  if (r::looks_like_rds(head)) return Format::Rds;
+  if (r::looks_like_rjson(head)) return Format::RJson;
+  if (pmml::sniff(head)) return Format::Pmml;
+  if (onnxfmt::sniff(head)) return Format::Onnx;
+  if (ends_with(path, ".rds")) return Format::Rds;
+  if (ends_with(path, ".json")) return Format::RJson;
+  if (ends_with(path, ".pmml") || ends_with(path, ".xml")) return Format::Pmml;
+  if (ends_with(path, ".onnx")) return Format::Onnx;
+  return std::nullopt;
+}
+
+std::string read_file(const std::string& path) {
+  if (path == "-") {
+    std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return s;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(path, "", "read error");
+  return std::move(ss).str();
+}
+
+ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from) {
+  if (bytes.empty()) throw Error(path, "", "empty file: expected a model (" + supported_formats() + ")");
+  std::optional<Format> f = from ? from : detect(std::string_view(bytes).substr(0, 4096), path);
+  if (!f)
+    throw Error(path, "", "cannot tell the model format from the content or the extension; "
+                          "use --from with one of: " + supported_formats());
+  ir::Model m;
+  switch (*f) {
+    case Format::Rds:
+    case Format::RJson: {
+      Warnings w;
+      r::RPtr root = *f == Format::Rds ? r::read_rds(bytes, path) : r::read_rjson(bytes, path, w);
+      m = r::import_model(*root, path, w);
+      m.provenance.warnings.insert(m.provenance.warnings.begin(), w.begin(), w.end());
+      break;
+    }
+    case Format::Pmml: m = pmml::read(bytes, path); break;
+    case Format::Onnx: m = onnxfmt::read(bytes, path); break;
+  }
+  m.provenance.format = format_name(*f);
+  return m;
+}
+
+bool can_write(Format f) { return f == Format::Pmml || f == Format::Onnx; }
+
+std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
+  switch (to) {
+    case Format::Pmml:
+      if (opts.precision == ir::Precision::Float32)
+        warnings.push_back({"precision-ignored", "PMML is written in double precision; --precision float applies to ONNX only"});
+      return pmml::write(m, warnings);
+    case Format::Onnx: {
+      onnxfmt::WriteOptions o;
+      o.precision = opts.precision;
+      return onnxfmt::write(m, o, warnings);
+    }
+    case Format::Rds:
+    case Format::RJson:
+      throw Error("", "", fmt::format("writing {} is not supported yet; supported outputs: pmml, onnx", format_name(to)));
+  }
+  return {};
+}
+
+}  // namespace mb::formats

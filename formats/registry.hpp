@@ -1,0 +1,37 @@
+// The explicit table of model formats: sniffing, reading and writing by format name.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lib/ir/model.hpp"
+
+namespace mb::formats {
+
+enum class Format { Rds, RJson, Pmml, Onnx };
+
+const char* format_name(Format f);                       // "rds", "rjson", "pmml", "onnx"
+std::optional<Format> parse_format(std::string_view name);  // accepts also "json", "r"
+std::string supported_formats();                          // "rds, rjson, pmml, onnx"
+
+// Content first, then the file extension; `path` is used for the extension only.
+std::optional<Format> detect(std::string_view head, const std::string& path);
+
+struct WriteOptions {
+  ir::Precision precision = ir::Precision::Double;
+};
+
+// Reads all of `path` ("-" = standard input).  Throws mb::Error naming the file on failure.
+std::string read_file(const std::string& path);
+
+// Reads a model from bytes already loaded.  `from` overrides detection.
+ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from);
+inline ir::Model load_model(const std::string& path, std::optional<Format> from) {
+  return read_model(read_file(path), path, from);
+}
+
+// Serializes a model; every information loss is appended to `warnings`.
+std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings);
+bool can_write(Format f);
+
+}  // namespace mb::formats

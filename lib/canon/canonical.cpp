@@ -1,0 +1,224 @@
+#include "lib/canon/canonical.hpp"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace mb::canon {
+namespace {
+
+class Writer {
+ public:
+  explicit Writer(const ir::Model& m) : m_(m) {}
+  std::string out;
+
+  void tok(const std::string& s) { out += s; out += ' '; }
+  void num(double v) {
+    if (std::isnan(v)) { tok("nan"); return; }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%a", v);
+    tok(buf);
+  }
+  void nums(const std::vector<double>& v) {
+    tok(std::to_string(v.size()));
+    for (double d : v) num(d);
+  }
+  template <class T>
+  void ints(const std::vector<T>& v) {
+    tok(std::to_string(v.size()));
+    for (auto i : v) tok(std::to_string(static_cast<long long>(i)));
+  }
+  void str(const std::string& s) { tok(std::to_string(s.size()) + ":" + s); }
+  void prec(ir::Precision p) { tok(p == ir::Precision::Double ? "f64" : "f32"); }
+
+  void schema() {
+    const auto& s = m_.schema;
+    tok("inputs");
+    tok(std::to_string(s.inputs.size()));
+    for (const auto& in : s.inputs) {
+      tok("in");
+      str(in.name);
+      tok(in.kind == ir::FieldKind::Continuous ? "cont" : in.kind == ir::FieldKind::Categorical ? "cat" : "ord");
+      tok(std::to_string(in.levels.size()));
+      for (const auto& l : in.levels) str(l);
+      if (in.missing_replacement) num(*in.missing_replacement);
+      else if (in.missing_replacement_label) str(*in.missing_replacement_label);
+      else tok("-");
+      prec(in.cast);
+    }
+    tok("target");
+    tok(s.target.task == ir::Task::Regression ? "regression"
+        : s.target.task == ir::Task::Classification ? "classification" : "clustering");
+    tok(std::to_string(s.target.classes.size()));
+    for (const auto& c : s.target.classes) str(c);
+  }
+
+  void expr(const ir::Expr& e) {
+    if (e.op == ir::Op::Derived) {  // inline: how a format splits expressions is not semantics
+      expr(m_.derived.at(e.index).expr);
+      return;
+    }
+    tok("(");
+    tok(ir::op_name(e.op));
+    switch (e.op) {
+      case ir::Op::Const: num(e.value); break;
+      case ir::Op::Input: tok(std::to_string(e.index)); break;
+      case ir::Op::LevelIs: tok(std::to_string(e.index)); tok(std::to_string(e.level)); break;
+      case ir::Op::LevelMap: tok(std::to_string(e.index)); nums(e.table); break;
+      case ir::Op::Discretize: nums(e.bounds); nums(e.table); ints(e.flags); break;
+      default: break;
+    }
+    for (const auto& a : e.args) expr(a);
+    tok(")");
+  }
+
+  void tree_node(const ir::Tree& t, int32_t n, int32_t n_outputs) {
+    // An InSet range: its true-side codes; with two-sided sets (set_side) also its false-side codes.
+    auto set_range = [&](int32_t off, int32_t size) {
+      std::vector<int32_t> yes, no;
+      for (int32_t i = off; i < off + size; ++i)
+        (t.set_side.empty() || t.set_side[i] ? yes : no).push_back(t.sets[i]);
+      ints(yes);
+      if (!t.set_side.empty()) {
+        tok("else");
+        ints(no);
+      }
+    };
+    auto op = t.op[n];
+    tok(std::to_string(static_cast<int>(op)));
+    if (op != ir::SplitOp::Leaf) {
+      tok(std::to_string(t.feature[n]));
+      if (op == ir::SplitOp::InSet) {
+        set_range(t.set_offset[n], t.set_size[n]);
+      } else {
+        num(t.threshold[n]);
+      }
+      tok(std::to_string(static_cast<int>(t.missing[n])));
+      if (t.missing[n] == ir::MissingGo::Majority && !t.count.empty()) {
+        num(t.count[t.left[n]]);
+        num(t.count[t.right[n]]);
+      }
+      if (!t.sur_size.empty() && t.sur_size[n] > 0) {
+        tok("sur");
+        tok(std::to_string(t.sur_size[n]));
+        for (int32_t s = t.sur_offset[n]; s < t.sur_offset[n] + t.sur_size[n]; ++s) {
+          tok(std::to_string(t.sur_feature[s]));
+          tok(std::to_string(static_cast<int>(t.sur_op[s])));
+          if (t.sur_op[s] == ir::SplitOp::InSet) {
+            set_range(t.sur_set_offset[s], t.sur_set_size[s]);
+          } else {
+            num(t.sur_threshold[s]);
+          }
+          tok(std::to_string(t.sur_flip[s]));
+        }
+      }
+    }
+    // Values matter at leaves and wherever a row can stop.
+    const bool stops = op == ir::SplitOp::Leaf || t.missing[n] == ir::MissingGo::StopHere ||
+                       t.missing[n] == ir::MissingGo::Majority;
+    if (stops)
+      for (int32_t k = 0; k < n_outputs; ++k) num(t.values[static_cast<size_t>(n) * n_outputs + k]);
+    if (op != ir::SplitOp::Leaf) {
+      tree_node(t, t.left[n], n_outputs);
+      tree_node(t, t.right[n], n_outputs);
+      if (t.missing[n] == ir::MissingGo::Node) tree_node(t, t.missing_child[n], n_outputs);
+    }
+  }
+
+  void estimator() {
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, ir::Linear>) {
+            tok("linear");
+            tok(std::to_string(e.n_targets));
+            nums(e.coefficients);
+            nums(e.intercepts);
+            tok(std::to_string(e.offset_feature));
+            tok(std::to_string(static_cast<int>(e.link)));
+            tok(e.reference_class ? "ref" : "noref");
+            tok(std::to_string(static_cast<int>(e.transform)));
+            prec(e.precision);
+          } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
+            tok("trees");
+            tok(std::to_string(e.n_outputs));
+            tok(std::to_string(e.trees.size()));
+            for (const auto& t : e.trees) tree_node(t, 0, e.n_outputs);
+            nums(e.tree_weights);
+            tok(std::to_string(static_cast<int>(e.aggregate)));
+            nums(e.base);
+            tok(std::to_string(static_cast<int>(e.link)));
+            tok(std::to_string(static_cast<int>(e.transform)));
+            prec(e.threshold_precision);
+            prec(e.value_precision);
+          } else if constexpr (std::is_same_v<T, ir::Svm>) {
+            tok("svm");
+            tok(std::to_string(static_cast<int>(e.kernel)));
+            num(e.gamma); num(e.coef0); num(e.degree);
+            tok(std::to_string(e.n_sv));
+            nums(e.support_vectors); ints(e.sv_per_class); nums(e.coefficients); nums(e.rho);
+            nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
+            prec(e.precision);
+          } else if constexpr (std::is_same_v<T, ir::Mlp>) {
+            tok("mlp");
+            tok(std::to_string(e.layers.size()));
+            for (const auto& l : e.layers) {
+              tok(std::to_string(l.n_units)); nums(l.weights); nums(l.biases);
+              tok(std::to_string(static_cast<int>(l.activation)));
+            }
+            ints(e.conn_offset); ints(e.conn_source); nums(e.conn_weights);
+            std::vector<int> acts;
+            for (auto a : e.unit_activation) acts.push_back(static_cast<int>(a));
+            ints(acts);
+            tok(std::to_string(e.n_outputs));
+            tok(std::to_string(static_cast<int>(e.transform)));
+            prec(e.precision);
+          } else if constexpr (std::is_same_v<T, ir::NaiveBayes>) {
+            tok("nb");
+            nums(e.log_prior); ints(e.gaussian); nums(e.mean); nums(e.sd); ints(e.table_offset); nums(e.table);
+            num(e.min_probability); num(e.min_sd);
+          } else if constexpr (std::is_same_v<T, ir::Clustering>) {
+            tok("kmeans");
+            tok(std::to_string(e.k));
+            nums(e.centers);
+          }
+        },
+        m_.estimator);
+  }
+
+ private:
+  const ir::Model& m_;
+};
+
+}  // namespace
+
+std::string canonical_form(const ir::Model& m) {
+  Writer w(m);
+  w.tok("mb-canon/1");
+  w.schema();
+  w.tok("features");
+  w.tok(std::to_string(m.features.size()));
+  for (const auto& f : m.features) w.expr(f.expr);
+  w.estimator();
+  return w.out;
+}
+
+std::string schema_form(const ir::Model& m) {
+  Writer w(m);
+  w.tok("mb-canon-schema/1");
+  w.schema();
+  return w.out;
+}
+
+std::string sha256_hex(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out = "sha256:";
+  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+}  // namespace mb::canon

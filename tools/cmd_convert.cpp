@@ -1,0 +1,158 @@
+// modelbridge convert IN OUT [--from F] [--to F] [--data CSV] [--expected CSV] ...
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <optional>
+
+#include "lib/canon/canonical.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/util/atomic_file.hpp"
+#include "tools/commands.hpp"
+#include "tools/scoring.hpp"
+
+namespace mb::cli {
+namespace {
+
+formats::Format target_format(const ConvertOptions& o) {
+  if (auto f = format_option(o.to, "--to")) return *f;
+  if (o.output == "-") throw Error("", "", "convert to standard output needs --to FORMAT (pmml or onnx)");
+  auto f = formats::detect("", o.output);
+  if (!f)
+    throw Error(o.output, "", "cannot tell the output format from the extension; use --to pmml or --to onnx");
+  return *f;
+}
+
+struct Check {
+  std::string name;  // "converted_vs_source", "source_vs_expected", "converted_vs_expected"
+  compare::Report report;
+};
+
+}  // namespace
+
+int run_convert(const ConvertOptions& o, Io& io) {
+  const auto to = target_format(o);
+  if (!formats::can_write(to))
+    throw Error("", "", fmt::format("writing {} is not supported yet; supported outputs: pmml, onnx", formats::format_name(to)));
+  if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
+
+  // Fail on an unwritable output before any work; the temporary vanishes unless committed.
+  std::optional<AtomicFile> file;
+  if (o.output != "-") file.emplace(o.output);
+  ir::Model src = formats::load_model(o.input, format_option(o.from, "--from"));
+  src.unseen = unseen_option(o.unseen);
+  Warnings warnings = src.provenance.warnings;
+  formats::WriteOptions wo;
+  wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
+  const std::string bytes = formats::write_model(src, to, wo, warnings);
+  // Everything below judges the bytes that will be written, read back as any consumer would.
+  ir::Model out = formats::read_model(bytes, o.output, to);
+  out.unseen = src.unseen;
+  const std::string h_src = canon::model_hash(src), h_out = canon::model_hash(out);
+
+  std::vector<Check> checks;
+  if (!o.data.empty()) {
+    compare::CompareOptions co;
+    co.tolerance = {o.tol.rtol, o.tol.atol};
+    compare::PredictionsComparer vs_src(src.schema.target, false, o.output, o.input, co);
+    std::unique_ptr<std::istream> ref_src, ref_out;
+    std::optional<compare::ReferenceComparer> src_exp, out_exp;
+    if (!o.expected.empty()) {
+      ref_src = open_reference(o.expected);
+      ref_out = open_reference(o.expected);
+      src_exp.emplace(src.schema.target, false, *ref_src, o.expected, o.input, co);
+      out_exp.emplace(out.schema.target, false, *ref_out, o.expected, o.output, co);
+    }
+    if (src.schema.target.classes != out.schema.target.classes || src.schema.target.task != out.schema.target.task)
+      throw Error(o.output, "", "internal: the converted model predicts other classes than the source", kExitInternal);
+    stream_score(o.data, {&src, &out}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
+      vs_src.add(p[1], p[0]);
+      if (src_exp) {
+        src_exp->add(p[0]);
+        out_exp->add(p[1]);
+      }
+    });
+    if (wo.precision == ir::Precision::Float32)
+      vs_src.builder().add_note("the converted model computes in float32, as onnxruntime will; the differences below are what float32 costs");
+    checks.push_back({"converted_vs_source", vs_src.finish()});
+    if (src_exp) {
+      checks.push_back({"source_vs_expected", src_exp->finish()});
+      checks.push_back({"converted_vs_expected", out_exp->finish()});
+    }
+  }
+
+  bool agree = true;
+  for (const auto& c : checks) agree &= c.report.agrees();
+  const bool strict_fail = o.strict && !warnings.empty();
+  const bool write = !strict_fail && (agree || o.force);
+
+  std::ostream& rep = o.output == "-" ? io.err : io.out;
+  if (o.json) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    json_key_string(w, "schema", kJsonSchema);
+    json_key_string(w, "input", o.input);
+    json_key_string(w, "output", o.output);
+    json_key_string(w, "from", src.provenance.format);
+    json_key_string(w, "to", formats::format_name(to));
+    json_key_string(w, "family", family_text(src));
+    json_key_string(w, "precision", o.precision);
+    json_warnings(w, warnings);
+    json_key_string(w, "hash_source", h_src);
+    json_key_string(w, "hash_converted", h_out);
+    w.Key("checks");
+    w.StartObject();
+    for (const auto& c : checks) {
+      w.Key(c.name.c_str());
+      const std::string j = compare::render_json(c.report, false);
+      w.RawValue(j.c_str(), j.size(), rapidjson::kObjectType);
+    }
+    w.EndObject();
+    w.Key("agree");
+    w.Bool(agree);
+    w.Key("written");
+    w.Bool(write);
+    w.EndObject();
+    rep << sb.GetString() << "\n";
+  } else {
+    rep << fmt::format("convert: {} ({}, {}) -> {} ({}, {})\n", o.input, src.provenance.format, family_text(src), o.output,
+                       formats::format_name(to), o.precision);
+    if (warnings.empty()) rep << "warnings: none\n";
+    for (const auto& x : warnings) rep << fmt::format("warning: [{}] {}\n", x.code, x.message);
+    rep << fmt::format("hash: source {}\n      output {}{}\n", h_src, h_out, h_src == h_out ? " (same)" : " (differs)");
+    for (const auto& c : checks) {
+      rep << fmt::format("check {}:\n", c.name);
+      rep << compare::render_text(c.report);
+    }
+    if (checks.empty()) rep << "no cross-check: give --data (and --expected) to compare predictions\n";
+  }
+
+  if (strict_fail) {
+    io.err << fmt::format("modelbridge: error: {}: {} warning(s) with --strict; {} not written\n", o.input, warnings.size(), o.output);
+    return kExitInput;
+  }
+  if (write) {
+    if (o.output == "-") {
+      std::cout.flush();
+      const char* p = bytes.data();
+      size_t left = bytes.size();
+      while (left > 0) {
+        ssize_t n = ::write(STDOUT_FILENO, p, left);
+        if (n <= 0) throw Error("-", "", "write failed");
+        p += n;
+        left -= static_cast<size_t>(n);
+      }
+    } else {
+      file->write(bytes);
+      file->commit();
+    }
+  }
+  if (!agree) {
+    io.err << fmt::format("modelbridge: predictions differ beyond tolerance; {}\n",
+                          write ? o.output + " written anyway (--force)" : o.output + " not written (use --force to keep it)");
+    return kExitDiffer;
+  }
+  return kExitOk;
+}
+
+}  // namespace mb::cli

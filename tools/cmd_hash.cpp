@@ -1,0 +1,38 @@
+// modelbridge hash MODEL [--schema] [--check HASH] [--json]
+#include <fmt/format.h>
+
+#include "lib/canon/canonical.hpp"
+#include "tools/commands.hpp"
+
+namespace mb::cli {
+
+int run_hash(const HashOptions& o, Io& io) {
+  const ir::Model m = formats::load_model(o.model, format_option(o.from, "--from"));
+  const std::string h = o.schema ? canon::schema_hash(m) : canon::model_hash(m);
+  const bool checked = !o.check.empty();
+  const bool match = checked && o.check == h;
+  if (checked && o.check.rfind("sha256:", 0) != 0)
+    throw Error("", "", fmt::format("--check {}: expected sha256:<64 hex digits>", o.check));
+  if (o.json) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    json_key_string(w, "schema", kJsonSchema);
+    json_key_string(w, "file", o.model);
+    json_key_string(w, "kind", o.schema ? "schema" : "model");
+    json_key_string(w, "hash", h);
+    if (checked) {
+      json_key_string(w, "expected", o.check);
+      w.Key("match");
+      w.Bool(match);
+    }
+    w.EndObject();
+    io.out << sb.GetString() << "\n";
+  } else {
+    io.out << h << "\n";
+    if (checked && !match) io.err << fmt::format("modelbridge: hash mismatch: {} has {}, expected {}\n", o.model, h, o.check);
+  }
+  return checked && !match ? kExitDiffer : kExitOk;
+}
+
+}  // namespace mb::cli

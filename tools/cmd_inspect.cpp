@@ -1,0 +1,184 @@
+// modelbridge inspect MODEL [--json]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "lib/canon/canonical.hpp"
+#include "lib/data/csv_writer.hpp"
+#include "tools/commands.hpp"
+
+namespace mb::cli {
+namespace {
+
+struct SizeFigure {
+  std::string name;
+  double value;
+};
+
+// Depth of a tree (root alone = 0).
+int tree_depth(const ir::Tree& t) {
+  std::function<int(int32_t)> d = [&](int32_t n) -> int {
+    if (t.op[n] == ir::SplitOp::Leaf) return 0;
+    return 1 + std::max(d(t.left[n]), d(t.right[n]));
+  };
+  return d(0);
+}
+
+std::vector<SizeFigure> size_figures(const ir::Model& m) {
+  std::vector<SizeFigure> s;
+  s.push_back({"inputs", static_cast<double>(m.schema.inputs.size())});
+  s.push_back({"features", static_cast<double>(m.features.size())});
+  s.push_back({"derived_fields", static_cast<double>(m.derived.size())});
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ir::Linear>) {
+          s.push_back({"coefficients", static_cast<double>(e.coefficients.size() + e.intercepts.size())});
+        } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
+          size_t nodes = 0, leaves = 0;
+          int depth = 0;
+          for (const auto& t : e.trees) {
+            nodes += t.op.size();
+            leaves += std::count(t.op.begin(), t.op.end(), ir::SplitOp::Leaf);
+            depth = std::max(depth, tree_depth(t));
+          }
+          s.push_back({"trees", static_cast<double>(e.trees.size())});
+          s.push_back({"nodes", static_cast<double>(nodes)});
+          s.push_back({"leaves", static_cast<double>(leaves)});
+          s.push_back({"max_depth", static_cast<double>(depth)});
+        } else if constexpr (std::is_same_v<T, ir::Svm>) {
+          s.push_back({"support_vectors", static_cast<double>(e.n_sv)});
+        } else if constexpr (std::is_same_v<T, ir::Clustering>) {
+          s.push_back({"clusters", static_cast<double>(e.k)});
+        }
+      },
+      m.estimator);
+  return s;
+}
+
+std::string precision_text(const ir::Model& m) {
+  bool f32 = false;
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ir::TreeEnsemble>)
+          f32 = e.threshold_precision == ir::Precision::Float32 || e.value_precision == ir::Precision::Float32;
+        else if constexpr (requires { e.precision; })
+          f32 = e.precision == ir::Precision::Float32;
+      },
+      m.estimator);
+  for (const auto& in : m.schema.inputs) f32 |= in.cast == ir::Precision::Float32;
+  return f32 ? "float32" : "double";
+}
+
+const char* task_text(ir::Task t) {
+  switch (t) {
+    case ir::Task::Regression: return "regression";
+    case ir::Task::Classification: return "classification";
+    case ir::Task::Clustering: return "clustering";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int run_inspect(const InspectOptions& o, Io& io) {
+  const ir::Model m = formats::load_model(o.model, format_option(o.from, "--from"));
+  const auto& p = m.provenance;
+  const auto outputs = data::prediction_columns(m.schema.target, false);
+  const auto sizes = size_figures(m);
+  const std::string hash = canon::model_hash(m), schema_hash = canon::schema_hash(m);
+  if (o.json) {
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    json_key_string(w, "schema", kJsonSchema);
+    json_key_string(w, "file", o.model);
+    json_key_string(w, "format", p.format);
+    json_key_string(w, "format_version", p.format_version);
+    json_key_string(w, "producer", p.producer);
+    json_key_string(w, "source_class", p.source_class);
+    json_key_string(w, "family", family_text(m));
+    json_key_string(w, "estimator", ir::estimator_kind(m.estimator));
+    json_key_string(w, "task", task_text(m.schema.target.task));
+    json_key_string(w, "target", m.schema.target.name);
+    w.Key("inputs");
+    w.StartArray();
+    for (const auto& in : m.schema.inputs) {
+      w.StartObject();
+      json_key_string(w, "name", in.name);
+      json_key_string(w, "type", kind_text(in.kind));
+      if (in.is_categorical()) {
+        w.Key("levels");
+        w.StartArray();
+        for (const auto& l : in.levels) w.String(l.c_str());
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("classes");
+    w.StartArray();
+    for (const auto& c : m.schema.target.classes) w.String(c.c_str());
+    w.EndArray();
+    w.Key("outputs");
+    w.StartArray();
+    for (const auto& c : outputs) w.String(c.c_str());
+    w.EndArray();
+    w.Key("preprocessing");
+    w.StartArray();
+    for (const auto& s : p.preprocessing) w.String(s.c_str());
+    w.EndArray();
+    w.Key("size");
+    w.StartObject();
+    for (const auto& s : sizes) {
+      w.Key(s.name.c_str());
+      w.Int64(static_cast<int64_t>(s.value));
+    }
+    w.EndObject();
+    json_key_string(w, "precision", precision_text(m));
+    json_key_string(w, "unseen_levels", m.unseen == ir::UnseenLevel::Error ? "error" : "missing");
+    json_warnings(w, p.warnings);
+    json_key_string(w, "hash", hash);
+    json_key_string(w, "schema_hash", schema_hash);
+    w.EndObject();
+    io.out << sb.GetString() << "\n";
+    return kExitOk;
+  }
+  auto& out = io.out;
+  out << fmt::format("file:          {}\n", o.model);
+  out << fmt::format("format:        {}{}\n", p.format, p.format_version.empty() ? "" : " " + p.format_version);
+  if (!p.producer.empty()) out << fmt::format("producer:      {}\n", p.producer);
+  if (!p.source_class.empty()) out << fmt::format("source class:  {}\n", p.source_class);
+  out << fmt::format("family:        {}\n", family_text(m));
+  out << fmt::format("task:          {}{}\n", task_text(m.schema.target.task),
+                     m.schema.target.name.empty() ? "" : " of " + m.schema.target.name);
+  out << fmt::format("inputs ({}):\n", m.schema.inputs.size());
+  for (const auto& in : m.schema.inputs) {
+    out << fmt::format("  {:<20} {}", in.name, kind_text(in.kind));
+    if (in.is_categorical()) out << fmt::format(" [{}]", fmt::join(in.levels, ", "));
+    out << "\n";
+  }
+  out << fmt::format("outputs:       {}\n", fmt::join(outputs, ", "));
+  if (!p.preprocessing.empty()) {
+    out << "preprocessing:\n";
+    for (const auto& s : p.preprocessing) out << "  " << s << "\n";
+  }
+  out << "size:         ";
+  for (const auto& s : sizes) out << fmt::format(" {}={}", s.name, static_cast<int64_t>(s.value));
+  out << "\n";
+  out << fmt::format("precision:     {}\n", precision_text(m));
+  out << fmt::format("unseen levels: {}\n", m.unseen == ir::UnseenLevel::Error ? "error" : "missing");
+  if (p.warnings.empty()) {
+    out << "warnings:      none\n";
+  } else {
+    out << fmt::format("warnings ({}):\n", p.warnings.size());
+    for (const auto& x : p.warnings) out << fmt::format("  [{}] {}\n", x.code, x.message);
+  }
+  out << fmt::format("hash:          {}\n", hash);
+  out << fmt::format("schema hash:   {}\n", schema_hash);
+  return kExitOk;
+}
+
+}  // namespace mb::cli

@@ -1,0 +1,53 @@
+// The subcommands.  A command is a library function: options are parsed into a struct (opening
+// no files), then run_*(options, io) does the work and returns the exit code.  Errors are thrown
+// as mb::Error and turned into messages by main.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tools/common.hpp"
+
+namespace mb::cli {
+
+struct ScoreOptions {
+  std::string model, data = "-", output = "-", from;
+  std::vector<std::string> keep;
+  std::string expected;
+  Tolerance tol;
+  int threads = 1;
+  int progress = -1;  // -1 auto (terminal), 0 off, 1 on
+  bool link = false;
+  std::string unseen = "error";
+};
+int run_score(const ScoreOptions& o, Io& io);
+
+struct ConvertOptions {
+  std::string input, output, from, to, data, expected;
+  Tolerance tol;
+  std::string precision = "double";
+  bool strict = false, force = false, json = false;
+  std::string unseen = "error";
+};
+int run_convert(const ConvertOptions& o, Io& io);
+
+struct InspectOptions {
+  std::string model, from;
+  bool json = false;
+};
+int run_inspect(const InspectOptions& o, Io& io);
+
+struct HashOptions {
+  std::string model, from, check;
+  bool schema = false, json = false;
+};
+int run_hash(const HashOptions& o, Io& io);
+
+struct DiffOptions {
+  std::string a, b, from_a, from_b, data;
+  Tolerance tol;
+  bool json = false;
+  std::string unseen = "error";
+};
+int run_diff(const DiffOptions& o, Io& io);
+
+}  // namespace mb::cli

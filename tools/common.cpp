@@ -1,0 +1,52 @@
+#include "tools/common.hpp"
+
+#include <fmt/format.h>
+
+#include "lib/eval/links.hpp"
+
+namespace mb::cli {
+
+std::optional<formats::Format> format_option(const std::string& value, const char* option) {
+  if (value.empty()) return std::nullopt;
+  auto f = formats::parse_format(value);
+  if (!f)
+    throw Error("", "", fmt::format("{} {}: unknown format; expected one of: {}", option, value,
+                                    formats::supported_formats()));
+  return f;
+}
+
+void json_key_string(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void json_warnings(JsonWriter& w, const Warnings& warnings) {
+  w.Key("warnings");
+  w.StartArray();
+  for (const auto& x : warnings) {
+    w.StartObject();
+    json_key_string(w, "code", x.code);
+    json_key_string(w, "message", x.message);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string family_text(const ir::Model& m) {
+  if (!m.provenance.family.empty()) return m.provenance.family;
+  std::string kind = ir::estimator_kind(m.estimator);
+  if (auto* l = std::get_if<ir::Linear>(&m.estimator))
+    return fmt::format("linear ({} link)", eval::link_name(l->link));
+  return kind;
+}
+
+std::string kind_text(ir::FieldKind k) {
+  switch (k) {
+    case ir::FieldKind::Continuous: return "continuous";
+    case ir::FieldKind::Categorical: return "categorical";
+    case ir::FieldKind::Ordinal: return "ordinal";
+  }
+  return "?";
+}
+
+}  // namespace mb::cli

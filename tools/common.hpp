@@ -1,0 +1,40 @@
+// Shared pieces of the commands: I/O handles, option helpers, JSON output.
+#pragma once
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include "formats/registry.hpp"
+#include "lib/ir/model.hpp"
+
+namespace mb::cli {
+
+// Where a command writes.  Tests pass string streams; main passes std::cout / std::cerr.
+struct Io {
+  std::ostream& out;
+  std::ostream& err;
+  bool err_is_terminal = false;
+};
+
+struct Tolerance {
+  double rtol = 1e-9;
+  double atol = 1e-12;
+};
+
+// --from / --to values: "" means detect.
+std::optional<formats::Format> format_option(const std::string& value, const char* option);
+
+// JSON documents printed with --json carry this schema version.
+constexpr const char* kJsonSchema = "modelbridge/1";
+using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+void json_key_string(JsonWriter& w, const char* key, const std::string& value);
+void json_warnings(JsonWriter& w, const Warnings& warnings);
+
+// "linear", "glm binomial/logit", ...: the family line of inspect and reports.
+std::string family_text(const ir::Model& m);
+std::string kind_text(ir::FieldKind k);
+
+}  // namespace mb::cli

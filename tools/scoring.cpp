@@ -1,0 +1,71 @@
+#include "tools/scoring.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_writer.hpp"
+#include "lib/eval/evaluator.hpp"
+
+namespace mb::cli {
+
+CsvInput::~CsvInput() {
+  reader.reset();
+  if (owned) ::close(fd);
+}
+
+std::unique_ptr<CsvInput> open_csv(const std::string& path) {
+  auto in = std::make_unique<CsvInput>();
+  if (path == "-" || path.empty()) {
+    in->fd = STDIN_FILENO;
+    in->reader = std::make_unique<data::CsvReader>(STDIN_FILENO, "-");
+    return in;
+  }
+  in->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in->fd < 0) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  in->owned = true;
+  in->reader = std::make_unique<data::CsvReader>(in->fd, path);
+  return in;
+}
+
+ir::UnseenLevel unseen_option(const std::string& value) {
+  return value == "na" ? ir::UnseenLevel::Missing : ir::UnseenLevel::Error;
+}
+
+uint64_t stream_score(const std::string& data_path, const std::vector<const ir::Model*>& models, bool want_link,
+                      const BatchFn& fn) {
+  auto input = open_csv(data_path);
+  data::CsvReader& reader = *input->reader;
+  std::vector<std::unique_ptr<data::InputBinder>> binders;
+  std::vector<std::unique_ptr<eval::Evaluator>> evals;
+  for (const auto* m : models) {
+    binders.push_back(std::make_unique<data::InputBinder>(m->schema, reader.header(), reader.file(), m->unseen));
+    evals.push_back(std::make_unique<eval::Evaluator>(*m, eval::EvalOptions{.want_link = want_link}));
+  }
+  data::TextBatch text;
+  eval::Batch batch;
+  std::vector<eval::Predictions> preds(models.size());
+  uint64_t rows = 0;
+  while (reader.next(text)) {
+    for (size_t i = 0; i < models.size(); ++i) {
+      binders[i]->bind(text, batch);
+      evals[i]->score(batch, preds[i]);
+    }
+    fn(text, preds);
+    rows += text.rows;
+  }
+  return rows;
+}
+
+std::unique_ptr<std::istream> open_reference(const std::string& path) {
+  auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*in) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  return in;
+}
+
+}  // namespace mb::cli

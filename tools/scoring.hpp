@@ -1,0 +1,37 @@
+// Streaming a CSV through one or more models, and comparing their predictions.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <istream>
+#include "lib/data/csv_reader.hpp"
+#include "lib/eval/batch.hpp"
+#include "lib/ir/model.hpp"
+
+namespace mb::cli {
+
+// A CSV opened for streaming; owns the file descriptor.
+struct CsvInput {
+  int fd = -1;
+  bool owned = false;
+  std::unique_ptr<data::CsvReader> reader;
+  ~CsvInput();
+};
+// Opens `path` ("-" = standard input); throws mb::Error naming the file.
+std::unique_ptr<CsvInput> open_csv(const std::string& path);
+
+ir::UnseenLevel unseen_option(const std::string& value);
+
+using BatchFn = std::function<void(const data::TextBatch&, const std::vector<eval::Predictions>&)>;
+
+// Scores every row of `data` with each model in `models` (same rows, in order), calling `fn` once
+// per batch.  Returns the number of rows.
+uint64_t stream_score(const std::string& data, const std::vector<const ir::Model*>& models,
+                      bool want_link, const BatchFn& fn);
+
+// Opens a reference CSV for compare::ReferenceComparer; throws mb::Error naming the file.
+std::unique_ptr<std::istream> open_reference(const std::string& path);
+
+}  // namespace mb::cli
