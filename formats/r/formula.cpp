@@ -228,9 +228,16 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
   }
   if (f == "log2")
     return Expr::binary(Op::Div, Expr::unary(Op::Log, a0()), Expr::constant(std::numbers::ln2));
-  if (f == "log1p")  // no log1p operator: log(1 + x) (exact to rounding except for |x| << 1)
-    return Expr::unary(Op::Log, Expr::binary(Op::Add, Expr::constant(1.0), a0()));
-  if (f == "expm1") return Expr::binary(Op::Sub, Expr::unary(Op::Exp, a0()), Expr::constant(1.0));
+  if (f == "log1p" || f == "expm1") {
+    // The IR has neither: log(1 + x) and exp(x) - 1 lose relative precision when |x| << 1.
+    if (warnings)
+      warnings->push_back({"approximate-function",
+                           fmt::format("{}(x) in term '{}' is computed as {}; the relative error grows "
+                                       "as |x| approaches 0 (about 1e-16/|x|)",
+                                       f, term, f == "log1p" ? "log(1 + x)" : "exp(x) - 1")});
+    if (f == "log1p") return Expr::unary(Op::Log, Expr::binary(Op::Add, Expr::constant(1.0), a0()));
+    return Expr::binary(Op::Sub, Expr::unary(Op::Exp, a0()), Expr::constant(1.0));
+  }
   if (f == "pmin" || f == "pmax") {
     std::vector<Expr> args;
     for (size_t i = 1; i < node.elements.size(); ++i) {

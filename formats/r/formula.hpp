@@ -66,6 +66,7 @@ struct Design {
   std::optional<ir::Expr> offset;        // sum of offset() terms and `$call$offset`
   std::string response;                  // response variable text ("" when none)
   std::vector<std::string> preprocessing;  // human descriptions ("factor cyl: treatment contrasts (3 levels)")
+  Warnings warnings;                       // approximations made while translating
 };
 
 // Builds the design of a model object with `$terms` (lm, glm, multinom, ...).  `place` is the
@@ -112,6 +113,8 @@ class ExprTranslator {
   static void collect_symbols(const RObject& node, std::vector<std::string>& out);
 
   [[noreturn]] void unsupported(const std::string& function, const std::string& term) const;
+
+  Warnings* warnings = nullptr;  // where approximations are reported (may be null)
 
  private:
   ir::Expr call(const RObject& node, const std::string& term);

@@ -140,6 +140,10 @@ ir::Model import_lm(const RObject& root, const std::string& file, Warnings& warn
   m.provenance.source_class = is_glm ? "glm" : "lm";
   m.provenance.family = family_text;
   m.provenance.preprocessing = std::move(d.preprocessing);
+  for (auto& w : d.warnings) {
+    m.provenance.warnings.push_back(w);
+    warnings.push_back(w);
+  }
   if (!aliased.empty()) {
     std::string list;
     for (size_t i = 0; i < aliased.size(); ++i) list += (i ? ", " : "") + aliased[i];
@@ -257,7 +261,10 @@ ir::Model import_multinom(const RObject& root, const std::string& file, Warnings
   m.provenance.source_class = "multinom";
   m.provenance.family = K == 2 ? "multinomial logit (2 classes, nnet logistic output)" : "multinomial logit";
   m.provenance.preprocessing = std::move(d.preprocessing);
-  (void)warnings;
+  for (auto& w : d.warnings) {
+    m.provenance.warnings.push_back(w);
+    warnings.push_back(w);
+  }
   ir::validate(m, file);
   return m;
 }

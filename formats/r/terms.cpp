@@ -219,6 +219,7 @@ Design build_design(const RObject& model, const std::string& file) {
   };
 
   ExprTranslator tr(file, d.inputs, d.derived);
+  tr.warnings = &d.warnings;
   std::vector<Expr> offset_terms;
   for (size_t i = 0; i < nv; ++i) {
     Variable& v = vars[i];

@@ -341,3 +341,17 @@ TEST_CASE("dispatcher refuses other classes, naming the class vector") {
   CHECK_THROWS_WITH_AS(import_model(*obj, "x.rds", w), "x.rds: unsupported R class 'foo' (class vector c(\"foo\", \"bar\"))",
                        Error);
 }
+
+TEST_CASE("log1p and expm1 are approximated loudly") {
+  RPtr terms = make_terms("list(y, log1p(x), expm1(z))", {"y", "log1p(x)", "expm1(z)"}, {{0, 0}, {1, 0}, {0, 1}},
+                          {"log1p(x)", "expm1(z)"}, 1, {"numeric", "numeric", "numeric"});
+  RPtr model = list({{"terms", terms}});
+  Design d = build_design(*model, "m.rds");
+  REQUIRE(d.warnings.size() == 2);
+  CHECK(d.warnings[0].code == "approximate-function");
+  CHECK(d.warnings[0].message.find("log1p(x)") != std::string::npos);
+  std::vector<Row> rows = {{{"x", "0.25"}, {"z", "-0.5"}}};
+  auto cols = evaluate_columns(d, rows);
+  CHECK(close(cols[0][0], std::log1p(0.25)));
+  CHECK(close(cols[1][0], std::expm1(-0.5)));
+}
