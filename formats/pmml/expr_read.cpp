@@ -411,8 +411,14 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
   } else if (auto jt = binary_ops.find(fn); jt != binary_ops.end()) {
     need(2, 2);
     Expr a = arg(0), b = arg(1);
-    if (jt->second == Op::Mul && a.op == Op::Const && a.value == -1.0) e = Expr::unary(Op::Neg, std::move(b));
-    else e = Expr::binary(jt->second, std::move(a), std::move(b));
+    if (jt->second == Op::Mul && a.op == Op::Const && a.value == -1.0) {
+      e = Expr::unary(Op::Neg, std::move(b));
+    } else if (jt->second == Op::Div && a == Expr::constant(1.0) && b.op == Op::Add && b.args[0] == Expr::constant(1.0) &&
+               b.args[1].op == Op::Exp && b.args[1].args[0].op == Op::Neg) {
+      e = Expr::unary(Op::Logistic, std::move(b.args[1].args[0].args[0]));  // 1 / (1 + exp(-x)), as computed
+    } else {
+      e = Expr::binary(jt->second, std::move(a), std::move(b));
+    }
   } else if (fn == "min" || fn == "max") {
     need(1, SIZE_MAX);
     e = Expr::call(fn == "min" ? Op::Min : Op::Max, all());

@@ -138,8 +138,11 @@ struct Writer {
     for (const auto& f : m.features) {
       const auto& e = f.expr;
       if ((e.op == ir::Op::Input && !m.schema.inputs[e.index].is_categorical()) || e.op == ir::Op::Derived) {
-        feature_fields.push_back(ex.field_for(e, f.name));
-        continue;
+        const std::string field = ex.field_for(e, f.name);
+        if (field == f.name) {  // the predictor reads the field directly
+          feature_fields.push_back(field);
+          continue;
+        }
       }
       const std::string name = names.unique(f.name);
       ex.derived_field(lt, name, e);
