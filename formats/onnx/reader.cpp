@@ -1,0 +1,535 @@
+// ONNX reader: parsing, graph inputs, and the translation of tensors into per-column
+// expressions (preprocessing).  The estimator core and what follows it: read_linear.cpp.
+#include "formats/onnx/reader.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+
+#include <algorithm>
+#include <functional>
+
+#include "formats/onnx/emitter.hpp"
+#include "formats/onnx/functions.hpp"
+#include "formats/onnx/onnx.hpp"
+#include "formats/onnx/onnx_names.hpp"
+
+namespace mb::onnxfmt {
+
+using ir::Expr;
+using ir::Op;
+namespace {
+const int kFloat = onnx::TensorProto::FLOAT;
+const int kDouble = onnx::TensorProto::DOUBLE;
+
+bool is_ml(const onnx::NodeProto& n) { return n.domain() == "ai.onnx.ml"; }
+bool is_core(const onnx::NodeProto& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
+
+template <typename T>
+std::vector<double> from_raw(const std::string& raw) {
+  std::vector<double> v(raw.size() / sizeof(T));
+  for (size_t i = 0; i < v.size(); ++i) {
+    T x;
+    std::memcpy(&x, raw.data() + i * sizeof(T), sizeof(T));
+    v[i] = static_cast<double>(x);
+  }
+  return v;
+}
+}  // namespace
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+int64_t attr_i(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
+  const auto* a = find_attr(n, name);
+  return a ? a->i() : dflt;
+}
+std::string attr_s(const onnx::NodeProto& n, const std::string& name, const std::string& dflt) {
+  const auto* a = find_attr(n, name);
+  return a ? a->s() : dflt;
+}
+std::vector<double> attr_floats(const onnx::NodeProto& n, const std::string& name) {
+  std::vector<double> v;
+  if (const auto* a = find_attr(n, name))
+    for (float x : a->floats()) v.push_back(static_cast<double>(x));
+  return v;
+}
+std::vector<int64_t> attr_ints_of(const onnx::NodeProto& n, const std::string& name) {
+  std::vector<int64_t> v;
+  if (const auto* a = find_attr(n, name)) v.assign(a->ints().begin(), a->ints().end());
+  return v;
+}
+std::vector<std::string> attr_strings_of(const onnx::NodeProto& n, const std::string& name) {
+  std::vector<std::string> v;
+  if (const auto* a = find_attr(n, name)) v.assign(a->strings().begin(), a->strings().end());
+  return v;
+}
+
+std::vector<double> tensor_values(const onnx::TensorProto& t) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL)
+    throw Error("", "initializer '" + t.name() + "'", "tensors stored in external files are not supported");
+  const bool raw = t.has_raw_data();
+  switch (t.data_type()) {
+    case onnx::TensorProto::DOUBLE:
+      if (raw) return from_raw<double>(t.raw_data());
+      return {t.double_data().begin(), t.double_data().end()};
+    case onnx::TensorProto::FLOAT:
+      if (raw) return from_raw<float>(t.raw_data());
+      return {t.float_data().begin(), t.float_data().end()};
+    case onnx::TensorProto::INT64:
+      if (raw) return from_raw<int64_t>(t.raw_data());
+      return {t.int64_data().begin(), t.int64_data().end()};
+    case onnx::TensorProto::INT32:
+      if (raw) return from_raw<int32_t>(t.raw_data());
+      return {t.int32_data().begin(), t.int32_data().end()};
+    default:
+      throw Error("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
+  }
+}
+
+std::vector<std::string> tensor_strings(const onnx::TensorProto& t) {
+  if (t.data_type() == onnx::TensorProto::STRING) return {t.string_data().begin(), t.string_data().end()};
+  std::vector<std::string> s;
+  for (double v : tensor_values(t)) s.push_back(fmt::format("{}", v));
+  return s;
+}
+
+Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
+  if (bytes.empty() || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    throw Error(file, "", "not a valid ONNX model (protobuf ModelProto does not parse)");
+  if (!model.has_graph()) throw Error(file, "", "ONNX model without a graph");
+  g = &model.graph();
+  for (const auto& t : g->initializer()) inits[t.name()] = &t;
+  for (int i = 0; i < g->node_size(); ++i) {
+    for (const auto& o : g->node(i).output()) producer[o] = i;
+    for (const auto& in : g->node(i).input()) consumers[in].push_back(i);
+  }
+  for (const auto& p : model.metadata_props()) meta[p.key()] = p.value();
+  for (const auto& fn : model.functions()) functions[fn.domain() + ":" + fn.name()] = &fn;
+}
+
+std::string Reader::node_place(int n) const {
+  const auto& nd = g->node(n);
+  return fmt::format("graph node '{}' ({})", nd.name().empty() ? fmt::format("#{}", n) : nd.name(), nd.op_type());
+}
+void Reader::fail_node(int n, const std::string& msg) const { throw Error(file, node_place(n), msg); }
+void Reader::fail(const std::string& place, const std::string& msg) const { throw Error(file, place, msg); }
+
+void Reader::make_inputs() {
+  for (const auto& in : g->input()) {
+    if (inits.count(in.name())) continue;
+    const std::string place = "graph input '" + in.name() + "'";
+    if (!in.type().has_tensor_type()) fail(place, "only tensor inputs are supported");
+    const auto& tt = in.type().tensor_type();
+    const int elem = tt.elem_type();
+    int64_t cols = 1;
+    if (tt.shape().dim_size() == 2) {
+      const auto& d = tt.shape().dim(1);
+      if (!d.has_dim_value()) fail(place, "the number of columns (second dimension) is not fixed");
+      cols = d.dim_value();
+    } else if (tt.shape().dim_size() > 2) {
+      fail(place, "inputs of rank above 2 are not supported");
+    }
+    auto& fields = input_fields[in.name()];
+    for (int64_t j = 0; j < cols; ++j) {
+      ir::InputField f;
+      f.name = cols == 1 ? in.name() : fmt::format("{}_{}", in.name(), j);
+      if (elem == onnx::TensorProto::STRING) {
+        f.kind = meta.count(kMetaOrdinal + in.name()) ? ir::FieldKind::Ordinal : ir::FieldKind::Categorical;
+        if (cols != 1) fail(place, "string inputs must have one column");
+      } else if (elem == kFloat) {
+        f.cast = ir::Precision::Float32;
+      } else if (elem != kDouble && elem != onnx::TensorProto::INT64 && elem != onnx::TensorProto::INT32) {
+        fail(place, fmt::format("unsupported element type {}", elem));
+      }
+      fields.push_back(static_cast<int>(out.schema.inputs.size()));
+      out.schema.inputs.push_back(std::move(f));
+    }
+    // Levels of a string input come from the LabelEncoder that reads it (even when unused).
+    if (elem == onnx::TensorProto::STRING)
+      for (const auto& nd : g->node())
+        if (nd.op_type() == "LabelEncoder" && nd.input_size() == 1 && nd.input(0) == in.name() &&
+            out.schema.inputs.back().levels.empty())
+          out.schema.inputs.back().levels = attr_strings_of(nd, "keys_strings");
+    if (cols > 1)
+      out.provenance.warnings.push_back(
+          {"positional-inputs", fmt::format("ONNX input '{}' holds {} unnamed columns, read as {}_0..{}_{}; "
+                                            "they are bound to data columns by position",
+                                            in.name(), cols, in.name(), in.name(), cols - 1)});
+  }
+}
+
+Value Reader::constant_value(const onnx::TensorProto& t, int node_for_errors) {
+  Value v;
+  v.constant = true;
+  v.dims.assign(t.dims().begin(), t.dims().end());
+  v.rank = static_cast<int>(v.dims.size());
+  v.elem = t.data_type();
+  std::vector<double> vals;
+  try {
+    vals = tensor_values(t);
+  } catch (const Error& e) {
+    if (node_for_errors >= 0) fail_node(node_for_errors, e.message());
+    throw e.with_file(file);
+  }
+  for (double x : vals) v.cols.push_back(Expr::constant(x));
+  return v;
+}
+
+std::vector<double> Reader::const_values(const std::string& name, int n) {
+  auto it = inits.find(name);
+  if (it != inits.end()) return tensor_values(*it->second);
+  auto p = producer.find(name);
+  if (p != producer.end() && node(p->second).op_type() == "Constant") {
+    const auto* a = find_attr(node(p->second), "value");
+    if (a) return tensor_values(a->t());
+  }
+  fail_node(n, "input '" + name + "' must be a constant");
+}
+
+Value Reader::value(const std::string& name) {
+  auto m = memo.find(name);
+  if (m != memo.end()) return m->second;
+  Value v;
+  auto d = derived_index.find(name);
+  if (d != derived_index.end() && d->second < static_cast<int>(out.derived.size())) {
+    v.cols = {Expr::derived(d->second)};
+  } else if (auto it = inits.find(name); it != inits.end()) {
+    v = constant_value(*it->second, -1);
+  } else if (auto f = input_fields.find(name); f != input_fields.end()) {
+    const auto& field0 = out.schema.inputs[f->second[0]];
+    if (field0.is_categorical()) {
+      v.kind = Value::Str;
+      v.field = f->second[0];
+    } else {
+      for (int i : f->second) v.cols.push_back(Expr::input(i));
+      v.elem = field0.cast == ir::Precision::Float32 ? kFloat : kDouble;
+    }
+  } else if (auto p = producer.find(name); p != producer.end()) {
+    const auto& nd = node(p->second);
+    int k = 0;
+    while (nd.output(k) != name) ++k;
+    v = translate_node(p->second, k);
+  } else {
+    fail("value '" + name + "'", "no graph input, initializer or node produces it");
+  }
+  memo[name] = v;
+  return v;
+}
+
+void Reader::check_function(const onnx::NodeProto& nd, int n) {
+  auto it = functions.find(nd.domain() + ":" + nd.op_type());
+  if (it == functions.end()) fail_node(n, "function of domain '" + nd.domain() + "' is not defined in the model");
+  const std::string mine = build_function(nd.op_type()).SerializeAsString();
+  if (it->second->SerializeAsString() != mine)
+    fail_node(n, "function body differs from the modelbridge definition of '" + nd.op_type() + "'");
+}
+
+namespace {
+
+// Elementwise over columns with broadcasting of one-column / one-element operands.
+Value elementwise(const std::vector<Value>& args, Op op, const std::function<void(const std::string&)>& fail) {
+  size_t n = 1;
+  for (const auto& a : args) {
+    if (a.kind != Value::Num) fail("string operands are not supported here");
+    if (a.cols.size() != 1) {
+      if (n != 1 && n != a.cols.size()) fail("operand widths do not broadcast");
+      n = a.cols.size();
+    }
+  }
+  Value v;
+  v.constant = true;
+  v.elem = args[0].elem;
+  v.rank = 0;
+  for (const auto& a : args) {
+    v.constant &= a.constant;
+    v.rank = std::max(v.rank, a.rank);
+    if (!a.constant) v.elem = a.elem;
+  }
+  for (size_t j = 0; j < n; ++j) {
+    std::vector<Expr> ops;
+    for (const auto& a : args) ops.push_back(a.cols.size() == 1 ? a.cols[0] : a.cols[j]);
+    v.cols.push_back(Expr::call(op, std::move(ops)));
+  }
+  if (v.constant) v.dims = {static_cast<int64_t>(n)};
+  return v;
+}
+
+}  // namespace
+
+Value Reader::translate_node(int n, int output_index) {
+  const auto& nd = node(n);
+  const std::string& op = nd.op_type();
+  auto failer = [&](const std::string& msg) { fail_node(n, msg); };
+  auto in = [&](int k) {
+    if (k >= nd.input_size() || nd.input(k).empty()) fail_node(n, fmt::format("missing input {}", k));
+    return value(nd.input(k));
+  };
+  auto num = [&](int k) {
+    Value v = in(k);
+    if (v.kind != Value::Num) fail_node(n, fmt::format("input {} must be numeric", k));
+    return v;
+  };
+  auto unary = [&](Op o) { return elementwise({num(0)}, o, failer); };
+  auto binary = [&](Op o) { return elementwise({num(0), num(1)}, o, failer); };
+  if (output_index != 0 && op != "LinearClassifier") fail_node(n, "only the first output of this node can be used");
+
+  if (is_core(nd)) {
+    if (op == "Identity") return in(0);
+    if (op == "Add") return binary(Op::Add);
+    if (op == "Sub") return binary(Op::Sub);
+    if (op == "Mul") return binary(Op::Mul);
+    if (op == "Div") return binary(Op::Div);
+    if (op == "Pow") return binary(Op::Pow);
+    if (op == "Neg") return unary(Op::Neg);
+    if (op == "Abs") return unary(Op::Abs);
+    if (op == "Log") return unary(Op::Log);
+    if (op == "Exp") return unary(Op::Exp);
+    if (op == "Sqrt") return unary(Op::Sqrt);
+    if (op == "Floor") return unary(Op::Floor);
+    if (op == "Ceil") return unary(Op::Ceil);
+    if (op == "Round") return unary(Op::Round);
+    if (op == "Sin") return unary(Op::Sin);
+    if (op == "Cos") return unary(Op::Cos);
+    if (op == "Tanh") return unary(Op::Tanh);
+    if (op == "Sigmoid") return unary(Op::Logistic);
+    if (op == "Reciprocal") return elementwise({constant_value(tensor_double({1.0}, {}), n), num(0)}, Op::Div, failer);
+    if (op == "Min" || op == "Max") {
+      std::vector<Value> args;
+      for (int k = 0; k < nd.input_size(); ++k) args.push_back(num(k));
+      return elementwise(args, op == "Min" ? Op::Min : Op::Max, failer);
+    }
+    if (op == "Constant") {
+      const auto* a = find_attr(nd, "value");
+      if (!a) fail_node(n, "only Constant with a 'value' tensor is supported");
+      return constant_value(a->t(), n);
+    }
+    if (op == "Cast") {
+      Value v = in(0);
+      const int to = static_cast<int>(attr_i(nd, "to", 0));
+      if (v.kind != Value::Num) fail_node(n, "casting strings is not supported");
+      if (to == kFloat && v.elem != kFloat && !v.constant) {
+        bool only_inputs = true;
+        for (const auto& c : v.cols) only_inputs &= c.op == Op::Input;
+        if (only_inputs) {
+          for (const auto& c : v.cols) out.schema.inputs[c.index].cast = ir::Precision::Float32;
+        } else {
+          bool to_core = false;
+          for (int c : consumers[nd.output(0)]) to_core |= c == core;
+          if (!to_core)
+            out.provenance.warnings.push_back(
+                {"float32-arithmetic", node_place(n) + ": a derived value is rounded to float32; the model is evaluated in double here"});
+        }
+      }
+      if (to == kFloat || to == kDouble) v.elem = to;
+      return v;
+    }
+    if (op == "Concat") {
+      std::vector<Value> parts;
+      for (int k = 0; k < nd.input_size(); ++k) parts.push_back(num(k));
+      const int rank = parts[0].rank;
+      int64_t axis = attr_i(nd, "axis", 1);
+      if (axis < 0) axis += rank;
+      if (axis != rank - 1) fail_node(n, "only concatenation along the last axis (columns) is supported");
+      Value v;
+      v.rank = rank;
+      v.constant = true;
+      v.elem = parts[0].elem;
+      for (auto& p : parts) {
+        v.constant &= p.constant;
+        if (!p.constant) v.elem = p.elem;
+        for (auto& c : p.cols) v.cols.push_back(std::move(c));
+      }
+      return v;
+    }
+    if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
+      Value v = in(0);
+      if (op == "Reshape") {
+        const auto shape = const_values(nd.input(1), n);
+        const bool ok = (shape.size() == 2 && (shape[1] == static_cast<double>(v.cols.size()) || shape[1] == -1) &&
+                         (shape[0] == -1 || shape[0] == 0 || shape[1] == static_cast<double>(v.cols.size()))) ||
+                        (shape.size() == 1 && v.cols.size() == 1);
+        if (!ok) fail_node(n, "only reshapes to [N, columns] or [N] are supported");
+        v.rank = static_cast<int>(shape.size());
+      } else if (op == "Flatten") {
+        v.rank = 2;
+      }
+      return v;
+    }
+    if (op == "Expand") {
+      Value v = num(0);
+      if (!v.constant || v.cols.size() != 1) fail_node(n, "only a constant scalar can be expanded");
+      v.constant = false;
+      v.rank = 2;
+      return v;
+    }
+    if (op == "Where") {
+      const auto& cn = nd.input(0);
+      auto p = producer.find(cn);
+      if (p == producer.end() || node(p->second).op_type() != "IsNaN")
+        fail_node(n, "only Where(IsNaN(x), a, b) is supported");
+      Value x = value(node(p->second).input(0));
+      Value a = num(1), b = num(2);
+      // Missing-value replacement of an input, as the writer emits it.
+      if (x.cols.size() == 1 && x.cols[0].op == Op::Input && b.cols.size() == 1 && b.cols[0] == x.cols[0] &&
+          a.constant && a.cols.size() == 1 && !out.schema.inputs[x.cols[0].index].missing_replacement) {
+        out.schema.inputs[x.cols[0].index].missing_replacement = a.cols[0].value;
+        return b;
+      }
+      Value miss = elementwise({x}, Op::IsMissing, failer);
+      return elementwise({miss, a, b}, Op::IfElse, failer);
+    }
+    if (op == "Gather") {
+      Value codes = in(1);
+      if (codes.kind != Value::Code || attr_i(nd, "axis", 0) != 0)
+        fail_node(n, "only Gather of a constant table by LabelEncoder codes is supported");
+      const auto table = const_values(nd.input(0), n);
+      auto& field = out.schema.inputs[codes.field];
+      const size_t K = field.levels.size();
+      auto entry = [&](int64_t code) {
+        if (code < 0) code += static_cast<int64_t>(table.size());
+        return (code >= 0 && code < static_cast<int64_t>(table.size())) ? table[code] : NAN;
+      };
+      std::vector<double> per_level(K, NAN);
+      for (const auto& [code, level] : codes.level_of_code) per_level[level] = entry(code);
+      const double dflt = entry(codes.default_code);
+      if (!std::isnan(dflt)) {
+        int match = -1;
+        for (size_t k = 0; k < K; ++k)
+          if (auto c = std::find_if(codes.level_of_code.begin(), codes.level_of_code.end(),
+                                    [&](const auto& kv) { return kv.second == static_cast<int>(k); });
+              c != codes.level_of_code.end() && c->first == codes.default_code)
+            match = static_cast<int>(k);
+        if (match < 0) fail_node(n, "a default value that is not one of the levels is not supported");
+        if (field.missing_replacement_label && *field.missing_replacement_label != field.levels[match])
+          fail_node(n, "conflicting replacement labels for one input");
+        field.missing_replacement_label = field.levels[match];
+      }
+      Value v;
+      v.rank = codes.rank;
+      bool identity = true, onehot = true;
+      int hot = -1;
+      for (size_t k = 0; k < K; ++k) {
+        identity &= per_level[k] == static_cast<double>(k);
+        if (per_level[k] == 1.0) hot = hot < 0 ? static_cast<int>(k) : -2;
+        else onehot &= per_level[k] == 0.0;
+      }
+      onehot &= hot >= 0;
+      if (identity) v.cols = {Expr::input(codes.field)};
+      else if (onehot) v.cols = {Expr::level_is(codes.field, hot)};
+      else v.cols = {Expr::level_map(codes.field, per_level)};
+      return v;
+    }
+  }
+  if (is_ml(nd)) {
+    if (op == "LabelEncoder") {
+      Value s = in(0);
+      const auto keys = attr_strings_of(nd, "keys_strings");
+      const auto vals = attr_ints_of(nd, "values_int64s");
+      if (s.kind != Value::Str || keys.empty() || keys.size() != vals.size())
+        fail_node(n, "only string -> int64 LabelEncoder on a string input is supported");
+      auto& field = out.schema.inputs[s.field];
+      if (field.levels.empty()) field.levels = keys;
+      else if (field.levels != keys) fail_node(n, "the input's levels are already defined differently");
+      Value v;
+      v.kind = Value::Code;
+      v.field = s.field;
+      v.rank = s.rank;
+      for (size_t k = 0; k < keys.size(); ++k) v.level_of_code[vals[k]] = static_cast<int>(k);
+      if (v.level_of_code.size() != keys.size()) fail_node(n, "two labels share one code");
+      v.default_code = attr_i(nd, "default_int64", -1);
+      out.unseen = ir::UnseenLevel::Missing;
+      return v;
+    }
+    if (op == "OneHotEncoder") {
+      Value s = in(0);
+      const auto cats = attr_strings_of(nd, "cats_strings");
+      if (s.kind != Value::Str || cats.empty()) fail_node(n, "only OneHotEncoder with cats_strings on a string input is supported");
+      auto& field = out.schema.inputs[s.field];
+      if (field.levels.empty()) field.levels = cats;
+      const bool zeros = attr_i(nd, "zeros", 1) != 0;
+      Value v;
+      v.rank = s.rank + 1;
+      for (const auto& c : cats) {
+        auto it = std::find(field.levels.begin(), field.levels.end(), c);
+        if (it == field.levels.end()) fail_node(n, "category '" + c + "' is not a level of the input");
+        Expr e = Expr::level_is(s.field, static_cast<int>(it - field.levels.begin()));
+        v.cols.push_back(zeros ? Expr::call(Op::Coalesce, {e, Expr::constant(0.0)}) : e);
+      }
+      if (zeros) out.unseen = ir::UnseenLevel::Missing;
+      return v;
+    }
+    if (op == "Imputer") {
+      Value x = num(0);
+      auto vals = attr_floats(nd, "imputed_value_floats");
+      if (vals.empty())
+        for (auto i : attr_ints_of(nd, "imputed_value_int64s")) vals.push_back(static_cast<double>(i));
+      if (vals.size() != 1 && vals.size() != x.cols.size()) fail_node(n, "imputed values do not match the columns");
+      const auto* rv = find_attr(nd, "replaced_value_float");
+      const double replaced = rv ? rv->f() : 0.0;
+      for (size_t j = 0; j < x.cols.size(); ++j) {
+        Expr c = Expr::constant(vals.size() == 1 ? vals[0] : vals[j]);
+        if (std::isnan(replaced)) x.cols[j] = Expr::call(Op::Coalesce, {x.cols[j], c});
+        else x.cols[j] = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x.cols[j], Expr::constant(replaced)), c, x.cols[j]});
+      }
+      x.elem = kFloat;
+      return x;
+    }
+    if (op == "Scaler") {
+      Value x = num(0);
+      const auto off = attr_floats(nd, "offset"), sc = attr_floats(nd, "scale");
+      auto pick = [&](const std::vector<double>& a, size_t j, double d) {
+        if (a.empty()) return d;
+        if (a.size() == 1) return a[0];
+        if (a.size() != x.cols.size()) fail_node(n, "offset/scale do not match the columns");
+        return a[j];
+      };
+      for (size_t j = 0; j < x.cols.size(); ++j)
+        x.cols[j] = Expr::binary(Op::Mul, Expr::binary(Op::Sub, x.cols[j], Expr::constant(pick(off, j, 0.0))),
+                                 Expr::constant(pick(sc, j, 1.0)));
+      if (x.elem == kFloat)
+        out.provenance.warnings.push_back(
+            {"float32-arithmetic", node_place(n) + ": onnxruntime scales in float32; evaluated in double here (1-ulp differences)"});
+      x.elem = kFloat;
+      return x;
+    }
+  }
+  if (nd.domain() == kFunctionDomain && is_library_function(op)) {
+    check_function(nd, n);
+    static const std::map<std::string, Op> ops = {
+        {"Lt", Op::Lt}, {"Le", Op::Le}, {"Gt", Op::Gt}, {"Ge", Op::Ge}, {"Eq", Op::Eq}, {"Ne", Op::Ne},
+        {"And", Op::And}, {"Or", Op::Or}, {"Not", Op::Not}, {"IsMissing", Op::IsMissing},
+        {"IfElse", Op::IfElse}, {"Coalesce", Op::Coalesce}, {"Erf", Op::Erf}, {"Tan", Op::Tan},
+        {"Atan", Op::Atan}, {"Log10", Op::Log10}};
+    auto it = ops.find(op);
+    if (it != ops.end()) {
+      std::vector<Value> args;
+      for (int k = 0; k < nd.input_size(); ++k) args.push_back(num(k));
+      Value v = elementwise(args, it->second, failer);
+      // Coalesce chains written pairwise read back as one variadic call.
+      for (auto& c : v.cols)
+        if (c.op == Op::Coalesce && c.args[1].op == Op::Coalesce) {
+          Expr rest = c.args[1];
+          c.args.pop_back();
+          for (auto& a : rest.args) c.args.push_back(a);
+        }
+      return v;
+    }
+  }
+  fail_node(n, "unsupported operator in the preprocessing of a linear model");
+}
+
+bool sniff(std::string_view head) {
+  return head.size() >= 2 && static_cast<unsigned char>(head[0]) == 0x08 && static_cast<unsigned char>(head[1]) >= 1 &&
+         static_cast<unsigned char>(head[1]) <= 32;
+}
+
+ir::Model read(std::string_view bytes, const std::string& file) {
+  Reader r(bytes, file);
+  return r.run();
+}
+
+}  // namespace mb::onnxfmt

@@ -1,0 +1,339 @@
+// ONNX writer for linear models: schema inputs -> derived fields and features (double) ->
+// MatMul + Add -> inverse link -> outputs.  Layout and conventions in onnx.hpp.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "formats/onnx/emitter.hpp"
+#include "formats/onnx/functions.hpp"
+#include "formats/onnx/onnx.hpp"
+#include "formats/onnx/onnx_names.hpp"
+
+namespace mb::onnxfmt {
+namespace {
+
+using ir::Op;
+const int64_t kDoubleT = onnx::TensorProto::DOUBLE;
+const int64_t kFloatT = onnx::TensorProto::FLOAT;
+
+void set_tensor_type(onnx::ValueInfoProto* v, const std::string& name, int elem, const std::vector<std::string>& dims) {
+  v->set_name(name);
+  auto* tt = v->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(elem);
+  auto* shape = tt->mutable_shape();
+  for (const auto& d : dims) {
+    auto* dim = shape->add_dim();
+    if (d == "N") dim->set_dim_param("N");
+    else dim->set_dim_value(std::stoll(d));
+  }
+}
+
+// A lowered value: a [N,1] double tensor (rows) or a rank-0 double constant.
+struct Val {
+  std::string name;
+  bool rows = false;
+};
+
+struct Writer {
+  const ir::Model& m;
+  const WriteOptions& opt;
+  Warnings& warnings;
+  onnx::ModelProto model;
+  onnx::GraphProto* g;
+  Emitter e;
+  std::set<std::string> functions;
+  std::vector<std::string> input_val;               // continuous: [N,1] double; categorical: int64 code
+  std::map<std::pair<int, int>, std::string> level_is;
+  std::vector<Val> derived_val;
+  std::string shape_source;                         // any graph input, for broadcasting constants
+  bool float_mode;
+
+  Writer(const ir::Model& model_, const WriteOptions& o, Warnings& w)
+      : m(model_), opt(o), warnings(w), g(model.mutable_graph()), e(g),
+        float_mode(o.precision == ir::Precision::Float32) {}
+
+  [[noreturn]] void fail(const std::string& place, const std::string& msg) const { throw Error("", place, msg); }
+
+  std::string fn(const std::string& name, const std::vector<std::string>& in) {
+    functions.insert(name);
+    return e.node(name, in, {}, kFunctionDomain);
+  }
+  std::string cast(const std::string& v, int64_t to) { return e.node("Cast", {v}, {attr_int("to", to)}); }
+
+  void inputs() {
+    for (size_t i = 0; i < m.schema.inputs.size(); ++i) {
+      const auto& in = m.schema.inputs[i];
+      if (shape_source.empty()) shape_source = in.name;
+      if (in.is_categorical()) {
+        set_tensor_type(g->add_input(), in.name, onnx::TensorProto::STRING, {"N", "1"});
+        const int64_t K = static_cast<int64_t>(in.levels.size());
+        int64_t dflt = K;  // -> the NaN entry of every table
+        if (in.missing_replacement_label) {
+          for (int64_t k = 0; k < K; ++k)
+            if (in.levels[k] == *in.missing_replacement_label) dflt = k;
+        }
+        std::vector<int64_t> codes(K);
+        for (int64_t k = 0; k < K; ++k) codes[k] = k;
+        input_val.push_back(e.node("LabelEncoder", {in.name},
+                                   {attr_strings("keys_strings", in.levels), attr_ints("values_int64s", codes),
+                                    attr_int("default_int64", dflt)},
+                                   "ai.onnx.ml", fmt::format("{}{}", kCodePrefix, in.name)));
+        continue;
+      }
+      const bool narrow = float_mode || in.cast == ir::Precision::Float32;
+      set_tensor_type(g->add_input(), in.name, float_mode ? kFloatT : kDoubleT, {"N", "1"});
+      std::string v = in.name;
+      if (float_mode) {
+        if (in.missing_replacement) {
+          v = e.node("Where", {e.node("IsNaN", {v}), e.constant(tensor_float({*in.missing_replacement}, {}), "r"), v});
+          if (static_cast<double>(static_cast<float>(*in.missing_replacement)) != *in.missing_replacement)
+            warnings.push_back({"float32-narrowing", fmt::format("missing-value replacement of '{}' rounded to float32", in.name)});
+        }
+        v = cast(v, kDoubleT);
+      } else {
+        if (in.missing_replacement)
+          v = e.node("Where", {e.node("IsNaN", {v}), e.scalar(*in.missing_replacement), v});
+        if (narrow) v = cast(cast(v, kFloatT), kDoubleT);
+      }
+      input_val.push_back(v);
+    }
+    if (float_mode && std::any_of(m.schema.inputs.begin(), m.schema.inputs.end(),
+                                  [](const ir::InputField& f) { return !f.is_categorical() && f.cast == ir::Precision::Double; }))
+      warnings.push_back({"float32-narrowing", "continuous inputs are float32 tensors: values are rounded to float32"});
+  }
+
+  std::string table_gather(int index, std::vector<double> table, const std::string& hint) {
+    table.push_back(NAN);  // the code of a missing or unseen label
+    const std::string t = e.constant(tensor_double(table, {static_cast<int64_t>(table.size())}), hint);
+    return e.node("Gather", {t, input_val[index]}, {attr_int("axis", 0)});
+  }
+
+  Val lower(const ir::Expr& x, const std::string& place) {
+    const auto& inputs = m.schema.inputs;
+    switch (x.op) {
+      case Op::Const: return {e.scalar(x.value), false};
+      case Op::Input: {
+        if (!inputs[x.index].is_categorical()) return {input_val[x.index], true};
+        std::vector<double> t(inputs[x.index].levels.size());
+        for (size_t k = 0; k < t.size(); ++k) t[k] = static_cast<double>(k);
+        return {table_gather(x.index, t, "codes"), true};
+      }
+      case Op::Derived: return derived_val[x.index];
+      case Op::LevelIs: {
+        auto key = std::make_pair(x.index, x.level);
+        auto it = level_is.find(key);
+        if (it != level_is.end()) return {it->second, true};
+        std::vector<double> t(inputs[x.index].levels.size(), 0.0);
+        t[x.level] = 1.0;
+        const std::string v = table_gather(x.index, t, "level");
+        level_is.emplace(key, v);
+        return {v, true};
+      }
+      case Op::LevelMap: return {table_gather(x.index, x.table, "map"), true};
+      case Op::Discretize:
+        fail(place, "the ONNX writer does not support discretize expressions yet");
+      default: break;
+    }
+    std::vector<Val> args;
+    bool rows = false;
+    for (const auto& a : x.args) {
+      args.push_back(lower(a, place));
+      rows |= args.back().rows;
+    }
+    std::vector<std::string> names;
+    for (const auto& a : args) names.push_back(a.name);
+    auto core = [&](const char* op) { return Val{e.node(op, names), rows}; };
+    switch (x.op) {
+      case Op::Add: return core("Add");
+      case Op::Sub: return core("Sub");
+      case Op::Mul: return core("Mul");
+      case Op::Div: return core("Div");
+      case Op::Pow: return core("Pow");
+      case Op::Neg: return core("Neg");
+      case Op::Min: return core("Min");
+      case Op::Max: return core("Max");
+      case Op::Log: return core("Log");
+      case Op::Exp: return core("Exp");
+      case Op::Sqrt: return core("Sqrt");
+      case Op::Abs: return core("Abs");
+      case Op::Floor: return core("Floor");
+      case Op::Ceil: return core("Ceil");
+      case Op::Round: return core("Round");  // half to even, as the IR
+      case Op::Sin: return core("Sin");
+      case Op::Cos: return core("Cos");
+      case Op::Tanh: return core("Tanh");
+      case Op::Logistic: return core("Sigmoid");
+      case Op::Coalesce: {
+        std::string acc = names.back();
+        for (size_t i = names.size() - 1; i-- > 0;) acc = fn("Coalesce", {names[i], acc});
+        return {acc, rows};
+      }
+      default: break;
+    }
+    const std::string f = function_for_op(x.op);
+    if (f.empty()) fail(place, fmt::format("operator '{}' has no ONNX lowering", ir::op_name(x.op)));
+    return {fn(f, names), rows};
+  }
+
+  // A [N,1] tensor for a value (constants are broadcast to the rows of the batch).
+  std::string rows_of(const Val& v) {
+    if (v.rows) return v.name;
+    if (shape_source.empty()) fail("", "a model without inputs cannot be written to ONNX");
+    std::string shape = e.node("Shape", {shape_source});
+    return e.node("Expand", {v.name, shape});
+  }
+
+  std::string inverse_link(ir::Link link, const std::string& eta) {
+    if (link == ir::Link::Identity) return eta;
+    if (link == ir::Link::Logit) return e.node("Sigmoid", {eta});
+    return fn(function_for_link(link), {eta});
+  }
+
+  void run() {
+    const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+    if (!lin) fail("estimator", fmt::format("the ONNX writer supports linear models only, not {}", ir::estimator_kind(m.estimator)));
+    inputs();
+    for (size_t j = 0; j < m.derived.size(); ++j) {
+      Val v = lower(m.derived[j].expr, "derived field '" + m.derived[j].name + "'");
+      v.name = e.node("Identity", {v.name}, {}, "", kDerivedPrefix + m.derived[j].name);
+      derived_val.push_back(v);
+    }
+    std::vector<std::string> cols;
+    std::vector<int> col_feature;
+    std::string offset;
+    const int F = static_cast<int>(m.features.size());
+    for (int f = 0; f < F; ++f) {
+      const auto& feat = m.features[f];
+      std::string v = rows_of(lower(feat.expr, "feature '" + feat.name + "'"));
+      if (f == lin->offset_feature) { offset = v; continue; }
+      cols.push_back(v);
+      col_feature.push_back(f);
+    }
+    if (cols.empty()) fail("estimator", "a linear model without features cannot be written to ONNX yet");
+
+    const auto& target = m.schema.target;
+    const bool classify = target.task == ir::Task::Classification;
+    if (target.task == ir::Task::Clustering) fail("target", "clustering is not a linear model");
+    const int T = lin->n_targets;
+    const int K = static_cast<int>(target.classes.size());
+    if (!classify && T != 1) fail("estimator", "regression with several targets cannot be written to ONNX");
+    if (classify) {
+      const bool ok = (lin->transform == ir::ScoreTransform::Binary && T == 1 && K == 2) ||
+                      (lin->transform == ir::ScoreTransform::Softmax && T + (lin->reference_class ? 1 : 0) == K) ||
+                      ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
+      if (!ok) fail("estimator", "class scores do not match the classes");
+    }
+    const int ref = lin->reference_class ? 1 : 0;
+    const int Tc = T + ref;
+    std::vector<double> W(cols.size() * Tc, 0.0), b(Tc, 0.0);
+    for (size_t c = 0; c < cols.size(); ++c)
+      for (int t = 0; t < T; ++t) W[c * Tc + t + ref] = lin->coefficients[t * F + col_feature[c]];
+    for (int t = 0; t < T; ++t) b[t + ref] = lin->intercepts[t];
+
+    std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
+    const bool f32 = float_mode || lin->precision == ir::Precision::Float32;
+    const std::vector<int64_t> wdims = {static_cast<int64_t>(cols.size()), Tc};
+    std::string eta;
+    if (f32) {
+      std::string Wt = e.constant(tensor_float(W, wdims), kWeightsName);
+      std::string bt = e.constant(tensor_float(b, {Tc}), kInterceptsName);
+      eta = cast(e.node("Add", {e.node("MatMul", {cast(X, kFloatT), Wt}), bt}), kDoubleT);
+      if (lin->precision == ir::Precision::Double)
+        warnings.push_back({"float32-narrowing",
+                            "coefficients and intercepts are rounded to float32 and the linear predictor is summed in float32"});
+    } else {
+      std::string Wt = e.constant(tensor_double(W, wdims), kWeightsName);
+      std::string bt = e.constant(tensor_double(b, {Tc}), kInterceptsName);
+      eta = e.node("Add", {e.node("MatMul", {X, Wt}), bt});
+    }
+    if (!offset.empty()) eta = e.node("Add", {eta, offset}, {}, "", kOffsetSumName);
+
+    if (!classify) {
+      std::string y = inverse_link(lin->link, eta);
+      e.node("Identity", {y}, {}, "", "prediction");
+      set_tensor_type(g->add_output(), "prediction", kDoubleT, {"N", "1"});
+    } else {
+      std::string prob;
+      switch (lin->transform) {
+        case ir::ScoreTransform::Binary: {
+          std::string p = inverse_link(lin->link, eta);
+          prob = e.node("Concat", {e.node("Sub", {e.scalar(1.0), p}), p}, {attr_int("axis", 1)});
+          break;
+        }
+        case ir::ScoreTransform::Softmax: prob = e.node("Softmax", {eta}, {attr_int("axis", 1)}); break;
+        case ir::ScoreTransform::Normalize: {
+          std::string s = inverse_link(lin->link, eta);
+          std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
+          prob = e.node("Div", {s, e.node("ReduceSum", {s, axes}, {attr_int("keepdims", 1)})});
+          break;
+        }
+        case ir::ScoreTransform::None: prob = inverse_link(lin->link, eta); break;
+      }
+      prob = e.node("Identity", {prob}, {}, "", "probabilities");
+      std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+      std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
+      std::string label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
+      std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
+      std::string missing = e.node("IsNaN", {e.node("ReduceSum", {prob, axes}, {attr_int("keepdims", 0)})});
+      std::string empty = e.constant(tensor_string({""}, {}), "empty");
+      e.node("Where", {missing, empty, label}, {}, "", "class");
+      set_tensor_type(g->add_output(), "class", onnx::TensorProto::STRING, {"N"});
+      set_tensor_type(g->add_output(), "probabilities", kDoubleT, {"N", std::to_string(K)});
+    }
+
+    bool categorical = false;
+    for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
+    if (categorical && m.unseen == ir::UnseenLevel::Error)
+      warnings.push_back({"unseen-level-missing",
+                          "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+    finish(*lin);
+  }
+
+  void meta(const std::string& key, const std::string& value) {
+    auto* p = model.add_metadata_props();
+    p->set_key(key);
+    p->set_value(value);
+  }
+
+  void finish(const ir::Linear& lin) {
+    model.set_ir_version(8);
+    model.set_producer_name("modelbridge");
+    model.set_producer_version("0.1.0");
+    g->set_name("modelbridge");
+    const auto& pv = m.provenance;
+    std::string doc = fmt::format("linear model{}{}", pv.family.empty() ? "" : ": " + pv.family,
+                                  pv.format.empty() ? "" : fmt::format(" (converted from {} {})", pv.format, pv.source_class));
+    model.set_doc_string(doc);
+    auto add_opset = [&](const std::string& domain, int64_t v) {
+      auto* o = model.add_opset_import();
+      o->set_domain(domain);
+      o->set_version(v);
+    };
+    add_opset("", 17);
+    add_opset("ai.onnx.ml", 3);
+    if (!functions.empty()) add_opset(kFunctionDomain, 1);
+    for (const auto& f : functions) *model.add_functions() = build_function(f);
+    meta(kMetaTarget, m.schema.target.name);
+    for (size_t f = 0; f < m.features.size(); ++f) meta(fmt::format("{}{}", kMetaFeature, f), m.features[f].name);
+    for (size_t j = 0; j < m.derived.size(); ++j) meta(fmt::format("{}{}", kMetaDerived, j), m.derived[j].name);
+    if (lin.offset_feature >= 0) meta(kMetaOffset, std::to_string(lin.offset_feature));
+    if (!pv.source_class.empty()) meta(kMetaSourceClass, pv.source_class);
+    if (!pv.family.empty()) meta(kMetaFamily, pv.family);
+    for (const auto& in : m.schema.inputs)
+      if (in.kind == ir::FieldKind::Ordinal) meta(kMetaOrdinal + in.name, "1");
+  }
+};
+
+}  // namespace
+
+std::string write(const ir::Model& model, const WriteOptions& options, Warnings& warnings) {
+  Writer w(model, options, warnings);
+  w.run();
+  std::string out;
+  if (!w.model.SerializeToString(&out)) throw Error("", "", "cannot serialize the ONNX model", kExitInternal);
+  return out;
+}
+
+}  // namespace mb::onnxfmt
