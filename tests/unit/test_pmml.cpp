@@ -517,6 +517,13 @@ TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel m
     }
     INFO(id << ": " << bad << " disagreements, worst relative difference " << worst);
     CHECK(bad == 0);
+    // Written back as PMML 4.4: valid against the XSD and scoring the same.
+    mb::Warnings warnings;
+    auto back = round_trip(m, std::string("corpus_") + cs.name, &warnings);
+    auto pb = score(back, bind(back, input));
+    CHECK(pb.label == p.label);
+    for (size_t i = 0; i < p.value.size(); ++i) CHECK(agree(pb.value[i], p.value[i], 1e-12));
+    for (size_t i = 0; i < p.prob.size(); ++i) CHECK(agree(pb.prob[i], p.prob[i], 1e-12, 1e-300));
     MESSAGE(id << ": " << expected.rows.size() << " rows, " << bad << " beyond tolerance " << cs.tol
                << ", largest relative difference " << worst << " (values above the zero threshold)");
   }
