@@ -600,3 +600,43 @@ TEST_CASE("pmml writer refuses what PMML cannot hold") {
   mb::Warnings w;
   CHECK_THROWS_AS(mb::pmml::write(m, w), mb::Error);
 }
+
+TEST_CASE("pmml transformations follow the PMML definitions (hand-computed)") {
+  const std::string text = slurp(fs::path(MB_SOURCE_DIR) / "testdata/pmml/transformations.pmml");
+  auto m = mb::pmml::read(text, "transformations.pmml");
+  REQUIRE(m.schema.inputs.size() == 3);
+  CHECK(m.schema.inputs[2].missing_replacement == 0.5);
+  // Per row: x, g (code), w.
+  struct Row { double x, g, w; };
+  const Row rows[] = {{5, 0, 1}, {15, 1, 2}, {25, 2, 0}, {-3, 0, 4}, {kNaN, 1, 1}, {2, kNaN, kNaN}, {8, 2, 1}};
+  auto expected = [](const Row& r) {
+    // NormContinuous: piecewise linear, clamped outside [0, 20], missing -> -1.
+    double nc = std::isnan(r.x) ? -1 : r.x < 0 ? 0 : r.x > 20 ? 3 : r.x < 10 ? r.x / 10 : 1 + (r.x - 10) / 10 * 2;
+    // MapValues: a 1.5, b -2, other (c) the default 7, missing 9.
+    double mv = std::isnan(r.g) ? 9 : r.g == 0 ? 1.5 : r.g == 1 ? -2 : 7;
+    // Discretize: (-inf, 2] -> 1, [5, 8) -> 2, else the default 100; missing stays missing.
+    double disc = std::isnan(r.x) ? kNaN : r.x <= 2 ? 1 : (r.x >= 5 && r.x < 8) ? 2 : 100;
+    double isin = std::isnan(r.g) ? kNaN : (r.g == 0 || r.g == 2) ? 10 : 20;
+    const double w = std::isnan(r.w) ? 0.5 : r.w;  // missingValueReplacement
+    double safe = std::isnan(r.x) ? -5 : r.x + (w + 3) / 2;
+    double cat_c = r.g == 2 ? 1 : 0;  // missing category: no term
+    return 0.5 + nc + 10 * mv + 1000 * disc + 100000 * isin + 1e6 * safe + 1e7 * cat_c + 1e8 * w * w;
+  };
+  mb::eval::Batch b;
+  b.rows = std::size(rows);
+  b.columns.resize(3);
+  for (const auto& r : rows) {
+    b.columns[0].push_back(r.x);
+    b.columns[1].push_back(r.g);
+    b.columns[2].push_back(r.w);
+  }
+  auto p = score(m, b);
+  for (size_t i = 0; i < b.rows; ++i) {
+    CAPTURE(i);
+    CHECK(agree(p.value[i], expected(rows[i]), 1e-14));
+  }
+  // And the same after a trip through PMML 4.4.
+  auto back = round_trip(m, "transformations");
+  auto pb = score(back, b);
+  for (size_t i = 0; i < b.rows; ++i) CHECK(agree(pb.value[i], p.value[i], 1e-14));
+}
