@@ -35,7 +35,9 @@ void add_level(std::vector<std::string>& levels, const std::string& v) {
 // from the places that name a value of the field.
 class LevelScan {
  public:
-  LevelScan(ReadContext& ctx, const std::string& target) : ctx_(ctx), target_(target) {}
+  // An unnamed target is gathered under a key no field can have.
+  static std::string key(const std::string& target) { return target.empty() ? std::string("\x01target") : target; }
+  LevelScan(ReadContext& ctx, const std::string& target) : ctx_(ctx), target_(key(target)) {}
   std::map<std::string, std::vector<std::string>> found;
 
   void run(const pugi::xml_node& n) {
@@ -255,7 +257,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (model.schema.target.task == ir::Task::Classification) {
     auto& classes = model.schema.target.classes;
     if (target_df) classes = valid_values(target_df);
-    if (classes.empty()) classes = scan.found[model.schema.target.name];
+    if (classes.empty()) classes = scan.found[LevelScan::key(model.schema.target.name)];
     if (classes.size() < 2) loc.fail(model_node, "expected at least two target categories");
   }
   for (auto& [idx, mf] : replacement_fields) {
