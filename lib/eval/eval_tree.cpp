@@ -13,9 +13,11 @@ class TreeEval final : public EstimatorEval {
  public:
   TreeEval(const ir::Model& m, const ir::TreeEnsemble& t) : m_(m), t_(t) {}
 
-  // Node test; true goes left.  Thresholds held in float32 compare in float32, as a runtime with
-  // float thresholds does after casting its input.
-  bool test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
+  // Node test: 1 = true (the left child for a primary split), 0 = false, -1 = no direction (an
+  // InSet code listed on neither side of a two-sided set, treated like a missing value).
+  // Thresholds held in float32 compare in float32, as a runtime with float thresholds does after
+  // casting its input.
+  int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
     if (t_.threshold_precision == ir::Precision::Float32) {
       x = static_cast<float>(x);
       thr = static_cast<float>(thr);
@@ -27,37 +29,44 @@ class TreeEval final : public EstimatorEval {
       case ir::SplitOp::GreaterOrEqual: return x >= thr;
       case ir::SplitOp::Equal: return x == thr;
       case ir::SplitOp::NotEqual: return x != thr;
-      case ir::SplitOp::InSet:
+      case ir::SplitOp::InSet: {
+        const auto code = static_cast<int32_t>(x);
         for (int32_t i = 0; i < set_size; ++i)
-          if (tree.sets[set_off + i] == static_cast<int32_t>(x)) return true;
-        return false;
-      case ir::SplitOp::Leaf: return false;
+          if (tree.sets[set_off + i] == code) return tree.set_side.empty() ? 1 : tree.set_side[set_off + i] != 0;
+        return tree.set_side.empty() ? 0 : -1;
+      }
+      case ir::SplitOp::Leaf: return 0;
     }
-    return false;
+    return 0;
   }
 
   // Returns the node whose values predict for row r, or -1 for a missing prediction.
   int32_t traverse(const ir::Tree& tr, const FeatureColumns& x, size_t r) const {
     int32_t n = 0;
+    const bool has_sets = !tr.set_offset.empty();
+    const bool has_surrogates = !tr.sur_size.empty();
     while (tr.op[n] != ir::SplitOp::Leaf) {
       const double v = x.columns[tr.feature[n]][r];
-      const int32_t so = tr.set_offset.empty() ? 0 : tr.set_offset[n];
-      const int32_t ss = tr.set_size.empty() ? 0 : tr.set_size[n];
       if (!std::isnan(v)) {
-        n = test(tr.op[n], v, tr.threshold[n], tr, so, ss) ? tr.left[n] : tr.right[n];
-        continue;
+        const int dir = test(tr.op[n], v, tr.threshold[n], tr, has_sets ? tr.set_offset[n] : 0,
+                             has_sets ? tr.set_size[n] : 0);
+        if (dir >= 0) {
+          n = dir ? tr.left[n] : tr.right[n];
+          continue;
+        }
       }
-      // Surrogates, in order.
+      // Missing (or no direction): surrogates in order, the first one with a direction decides.
       bool moved = false;
-      if (!tr.sur_size.empty()) {
+      if (has_surrogates) {
         for (int32_t s = tr.sur_offset[n]; s < tr.sur_offset[n] + tr.sur_size[n]; ++s) {
           const double sv = x.columns[tr.sur_feature[s]][r];
           if (std::isnan(sv)) continue;
-          const int32_t sso = tr.sur_set_offset.empty() ? 0 : tr.sur_set_offset[s];
-          const int32_t sss = tr.sur_set_size.empty() ? 0 : tr.sur_set_size[s];
-          bool go_left = test(tr.sur_op[s], sv, tr.sur_threshold[s], tr, sso, sss);
-          if (tr.sur_flip[s]) go_left = !go_left;
-          n = go_left ? tr.left[n] : tr.right[n];
+          const bool set = tr.sur_op[s] == ir::SplitOp::InSet;
+          int dir = test(tr.sur_op[s], sv, tr.sur_threshold[s], tr, set ? tr.sur_set_offset[s] : 0,
+                         set ? tr.sur_set_size[s] : 0);
+          if (dir < 0) continue;
+          if (tr.sur_flip[s]) dir = !dir;
+          n = dir ? tr.left[n] : tr.right[n];
           moved = true;
           break;
         }
@@ -71,7 +80,7 @@ class TreeEval final : public EstimatorEval {
         case ir::MissingGo::Null: return -1;
         case ir::MissingGo::Majority: {
           const double cl = tr.count[tr.left[n]], cr = tr.count[tr.right[n]];
-          if (cl == cr) return n;
+          if (cl == cr) return n;  // a tie stops here (rpart)
           n = cl > cr ? tr.left[n] : tr.right[n];
           break;
         }
@@ -90,7 +99,13 @@ class TreeEval final : public EstimatorEval {
     acc32_.resize(K);
     for (size_t r = 0; r < rows; ++r) {
       bool null = false;
-      for (size_t k = 0; k < K; ++k) { acc_[k] = 0; acc32_[k] = 0; }
+      // A double-precision Sum starts from the base and adds trees in order, as gbm does
+      // (initF + f1 + f2 + ...); other aggregates add the base afterwards.
+      const bool sum_from_base = t_.aggregate == ir::Aggregate::Sum && !f32 && !t_.base.empty();
+      for (size_t k = 0; k < K; ++k) {
+        acc_[k] = sum_from_base ? t_.base[k] : 0;
+        acc32_[k] = 0;
+      }
       bool first = true;
       for (size_t t = 0; t < T && !null; ++t) {
         const ir::Tree& tr = t_.trees[t];
@@ -128,7 +143,7 @@ class TreeEval final : public EstimatorEval {
         if (null) { s[k] = kNaN; continue; }
         double a = f32 ? static_cast<double>(acc32_[k]) : acc_[k];
         if (t_.aggregate == ir::Aggregate::Average) a /= total_weight;
-        if (!t_.base.empty()) a += t_.base[k];
+        if (!t_.base.empty() && !sum_from_base) a += t_.base[k];
         s[k] = inverse_link(t_.link, a);
       }
     }

@@ -94,13 +94,49 @@ struct Checker {
       if (tr.feature.size() != n || tr.threshold.size() != n || tr.left.size() != n || tr.right.size() != n ||
           tr.missing.size() != n || tr.values.size() != n * t.n_outputs)
         fail(place, "node arrays differ in length");
+      const int n_sets = static_cast<int>(tr.sets.size());
+      if (!tr.set_side.empty() && tr.set_side.size() != tr.sets.size())
+        fail(place, "set sides do not match set codes");
+      auto set_range_ok = [&](int32_t off, int32_t size) { return off >= 0 && size >= 0 && off + size <= n_sets; };
+      const bool has_sets = !tr.set_offset.empty() || !tr.set_size.empty();
+      if (has_sets && (tr.set_offset.size() != n || tr.set_size.size() != n))
+        fail(place, "set offsets or sizes differ in length from the nodes");
+      const bool has_sur = !tr.sur_offset.empty() || !tr.sur_size.empty();
+      const size_t n_sur = tr.sur_feature.size();
+      if (has_sur) {
+        if (tr.sur_offset.size() != n || tr.sur_size.size() != n)
+          fail(place, "surrogate offsets or sizes differ in length from the nodes");
+        if (tr.sur_op.size() != n_sur || tr.sur_threshold.size() != n_sur || tr.sur_flip.size() != n_sur ||
+            tr.sur_set_offset.size() != n_sur || tr.sur_set_size.size() != n_sur)
+          fail(place, "surrogate arrays differ in length");
+      }
+      bool needs_count = false;
       for (size_t i = 0; i < n; ++i) {
         if (tr.op[i] == SplitOp::Leaf) continue;
-        if (tr.feature[i] < 0 || tr.feature[i] >= F) fail(fmt::format("{} node {}", place, i), "feature out of range");
+        const std::string node = fmt::format("{} node {}", place, i);
+        if (tr.feature[i] < 0 || tr.feature[i] >= F) fail(node, "feature out of range");
         if (tr.left[i] <= static_cast<int>(i) || tr.right[i] <= static_cast<int>(i) ||
             tr.left[i] >= static_cast<int>(n) || tr.right[i] >= static_cast<int>(n))
-          fail(fmt::format("{} node {}", place, i), "children must follow their parent (no cycles)");
+          fail(node, "children must follow their parent (no cycles)");
+        if (tr.op[i] == SplitOp::InSet && (!has_sets || !set_range_ok(tr.set_offset[i], tr.set_size[i])))
+          fail(node, "category set out of range");
+        if (tr.missing[i] == MissingGo::Node &&
+            (tr.missing_child.size() != n || tr.missing_child[i] <= static_cast<int>(i) ||
+             tr.missing_child[i] >= static_cast<int>(n)))
+          fail(node, "missing-value child must follow its parent");
+        needs_count |= tr.missing[i] == MissingGo::Majority;
+        if (has_sur && tr.sur_size[i] > 0) {
+          if (tr.sur_offset[i] < 0 || tr.sur_size[i] < 0 || static_cast<size_t>(tr.sur_offset[i] + tr.sur_size[i]) > n_sur)
+            fail(node, "surrogates out of range");
+          for (int32_t s = tr.sur_offset[i]; s < tr.sur_offset[i] + tr.sur_size[i]; ++s) {
+            if (tr.sur_feature[s] < 0 || tr.sur_feature[s] >= F) fail(node, "surrogate feature out of range");
+            if (tr.sur_op[s] == SplitOp::Leaf) fail(node, "surrogate without a test");
+            if (tr.sur_op[s] == SplitOp::InSet && !set_range_ok(tr.sur_set_offset[s], tr.sur_set_size[s]))
+              fail(node, "surrogate category set out of range");
+          }
+        }
       }
+      if (needs_count && tr.count.size() != n) fail(place, "majority rule without a record count per node");
     }
   }
 

@@ -58,6 +58,12 @@ struct Tree {
   std::vector<int32_t> missing_child;  // used with MissingGo::Node
   std::vector<int32_t> set_offset, set_size;  // InSet: category codes in `sets`
   std::vector<int32_t> sets;
+  // InSet splits that name both sides (rpart csplit, gbm c.splits): when non-empty, parallel to
+  // `sets` and applying to every InSet range of this tree (surrogates included): 1 = the code
+  // goes to the split's true side, 0 = to its false side; a code listed on neither side counts as
+  // missing at that node (surrogates, then `missing`).  Empty: listed codes are the true side and
+  // every other code goes to the false side.
+  std::vector<uint8_t> set_side;
   // Surrogate splits tried in order when the primary feature is missing (rpart, PMML surrogate):
   // for node n, surrogates [sur_offset[n], sur_offset[n]+sur_size[n]) of the arrays below.
   std::vector<int32_t> sur_offset, sur_size;
