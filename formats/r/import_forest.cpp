@@ -1,0 +1,409 @@
+// randomForest and ranger forests (R-OBJECTS.md section 2).
+//
+// randomForest: per-tree columns of nrnodes x ntree matrices; numeric (and ordered factor, on its
+// 1-based codes) splits send "x <= xbestsplit" left; an unordered factor's split is a bit set in
+// (int)xbestsplit, bit (code - 1) set -> left.  Regression averages the trees; classification
+// counts one vote per tree, probabilities are vote fractions and the class the largest
+// vote / cutoff.
+// ranger: 0-based child ids (both 0 at a leaf), "x <= value" left for numeric and ordered
+// variables (factors on their 1-based codes), partition splits with bit (code - 1) of
+// floor(value) set -> right.  Regression averages leaf values, classification votes (leaf
+// value = 1-based index into $forest$levels), probability forests average the leaves'
+// terminal.class.counts (columns in $forest$class.values order).
+// Both refuse missing predictors at prediction time: here a missing input makes the prediction
+// missing.
+#include <cmath>
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "formats/r/formula.hpp"
+#include "formats/r/import_trees.hpp"
+#include "lib/ir/builder.hpp"
+
+namespace mb::r {
+namespace {
+
+using trees::member;
+using trees::numbers_of;
+using trees::strings_of;
+
+const std::vector<std::string>* hint_for(const LevelHints& hints, const std::string& name) {
+  auto it = hints.find(name);
+  return it == hints.end() ? nullptr : &it->second;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+// Levels stored in the object, checked against a hint for the same variable.
+std::vector<std::string> stored_levels(const std::vector<std::string>& stored, const LevelHints& hints,
+                                       const std::string& name, const std::string& file, const std::string& place) {
+  if (const auto* h = hint_for(hints, name); h && *h != stored)
+    throw Error(file, place, fmt::format("the levels given for '{}' ({}) differ from those stored in the model ({})",
+                                         name, join(*h), join(stored)));
+  return stored;
+}
+
+// Codes 0..L-1 whose bit is (want_set) or is not set in floor(bits).
+std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set) {
+  const auto b = static_cast<uint64_t>(std::floor(bits));
+  std::vector<int32_t> out;
+  for (size_t c = 0; c < L; ++c) {
+    const bool set = c < 64 && ((b >> c) & 1u);
+    if (set == want_set) out.push_back(static_cast<int32_t>(c));
+  }
+  return out;
+}
+
+ir::Tree empty_tree(size_t n, size_t K) {
+  ir::Tree t;
+  t.op.assign(n, ir::SplitOp::Leaf);
+  t.feature.assign(n, -1);
+  t.threshold.assign(n, 0);
+  t.left.assign(n, -1);
+  t.right.assign(n, -1);
+  t.missing.assign(n, ir::MissingGo::Null);
+  t.set_offset.assign(n, 0);
+  t.set_size.assign(n, 0);
+  t.values.assign(n * K, 0.0);
+  return t;
+}
+
+void finish_sets(ir::Tree& t) {
+  if (t.sets.empty()) {
+    t.set_offset.clear();
+    t.set_size.clear();
+  }
+}
+
+void set_split(ir::Tree& t, size_t i, std::vector<int32_t> codes) {
+  t.op[i] = ir::SplitOp::InSet;
+  t.set_offset[i] = static_cast<int32_t>(t.sets.size());
+  t.set_size[i] = static_cast<int32_t>(codes.size());
+  t.sets.insert(t.sets.end(), codes.begin(), codes.end());
+}
+
+void describe_inputs(ir::Model& m) {
+  for (auto& in : m.schema.inputs)
+    if (in.is_categorical())
+      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
+                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
+                                                       in.name, in.levels.size()));
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// randomForest
+
+ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings) {
+  return import_random_forest(root, file, warnings, LevelHints{});
+}
+
+ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings,
+                               const LevelHints& hints) {
+  const std::string type = strings_of(member(root, "type", file, ""), file, "$type").at(0);
+  const bool classification = type == "classification";
+  if (!classification && type != "regression")
+    throw Error(file, "$type", fmt::format("unsupported randomForest type '{}'", type));
+  const RObject& forest = member(root, "forest", file, "");
+  const RObject& ncat_obj = member(forest, "ncat", file, "$forest");
+  const std::vector<double> ncat = numbers_of(ncat_obj, file, "$forest$ncat");
+  std::vector<std::string> xnames = ncat_obj.names();
+  if (xnames.size() != ncat.size()) throw Error(file, "$forest$ncat@names", "expected one name per predictor");
+  const RObject* xlevels = forest.get("xlevels");
+
+  // Predictors: the formula's variables, or the x columns (x/y interface).
+  trees::Predictors pred;
+  auto levels_of = [&](const std::string& name, bool ordered) -> std::vector<std::string> {
+    const RObject* lv = xlevels ? xlevels->get(name) : nullptr;
+    if (!ordered && lv && lv->type == RType::Character)
+      return stored_levels(strings_of(*lv, file, "$forest$xlevels$" + name), hints, name, file,
+                           "$forest$xlevels$" + name);
+    if (const auto* h = hint_for(hints, name)) return *h;
+    throw Error(file, "$forest$xlevels$" + name,
+                ordered ? fmt::format("randomForest does not store the levels of the ordered factor '{}' (it splits "
+                                      "on the integer codes); give them to the importer", name)
+                        : fmt::format("no levels stored for the factor '{}'", name));
+  };
+  if (root.get("terms")) {
+    pred = trees::predictors_from_terms(root, file, levels_of);
+  } else {
+    ExprTranslator tr(file, pred.inputs, pred.derived);
+    for (size_t i = 0; i < xnames.size(); ++i) {
+      trees::Predictor v;
+      v.name = xnames[i];
+      if (ncat[i] > 1) {
+        v.factor = true;
+        v.input = tr.categorical_input(v.name, levels_of(v.name, false), false, v.name);
+      } else if (const auto* h = hint_for(hints, v.name)) {
+        v.ordered = true;
+        v.input = tr.categorical_input(v.name, *h, true, v.name);
+      } else {
+        v.input = tr.continuous_input(v.name, v.name);
+      }
+      v.expr = ir::Expr::input(v.input);
+      pred.vars.push_back(std::move(v));
+    }
+  }
+  // Column j of x -> predictor.
+  std::vector<int> var_of(xnames.size());
+  for (size_t j = 0; j < xnames.size(); ++j) {
+    var_of[j] = pred.find(xnames[j]);
+    if (var_of[j] < 0)
+      throw Error(file, "$forest$ncat", fmt::format("predictor '{}' is not among the formula's variables", xnames[j]));
+    const auto& v = pred.vars[var_of[j]];
+    if ((ncat[j] > 1) != v.factor)
+      throw Error(file, "$forest$ncat",
+                  fmt::format("predictor '{}': ncat {} does not match its class in $terms", xnames[j], ncat[j]));
+    if (v.factor && pred.inputs[v.input].levels.size() != static_cast<size_t>(ncat[j]))
+      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j],
+                                                    pred.inputs[v.input].levels.size(), ncat[j]));
+  }
+
+  std::vector<std::string> classes;
+  if (classification) {
+    classes = strings_of(member(root, "classes", file, ""), file, "$classes");
+    if (const RObject* co = forest.get("cutoff")) {
+      const auto cutoff = numbers_of(*co, file, "$forest$cutoff");
+      for (double c : cutoff)
+        if (c != cutoff[0])
+          throw Error(file, "$forest$cutoff",
+                      "class cutoffs differ between classes; only equal cutoffs (the class with most votes) are "
+                      "supported");
+    }
+  }
+  const size_t K = classification ? classes.size() : 1;
+
+  const size_t ntree = static_cast<size_t>(numbers_of(member(forest, "ntree", file, "$forest"), file, "$forest$ntree").at(0));
+  const auto nrnodes_v = numbers_of(member(forest, "nrnodes", file, "$forest"), file, "$forest$nrnodes");
+  const size_t nrnodes = static_cast<size_t>(nrnodes_v.at(0));
+  const auto ndbig = numbers_of(member(forest, "ndbigtree", file, "$forest"), file, "$forest$ndbigtree");
+  const auto status = numbers_of(member(forest, "nodestatus", file, "$forest"), file, "$forest$nodestatus");
+  const auto bestvar = numbers_of(member(forest, "bestvar", file, "$forest"), file, "$forest$bestvar");
+  const auto xbest = numbers_of(member(forest, "xbestsplit", file, "$forest"), file, "$forest$xbestsplit");
+  const auto nodepred = numbers_of(member(forest, "nodepred", file, "$forest"), file, "$forest$nodepred");
+  std::vector<double> left, right, treemap;
+  if (classification) {
+    treemap = numbers_of(member(forest, "treemap", file, "$forest"), file, "$forest$treemap");
+    if (treemap.size() != nrnodes * 2 * ntree) throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
+  } else {
+    left = numbers_of(member(forest, "leftDaughter", file, "$forest"), file, "$forest$leftDaughter");
+    right = numbers_of(member(forest, "rightDaughter", file, "$forest"), file, "$forest$rightDaughter");
+    if (left.size() != nrnodes * ntree || right.size() != nrnodes * ntree)
+      throw Error(file, "$forest$leftDaughter", "expected nrnodes x ntree values");
+  }
+  if (ndbig.size() != ntree || status.size() != nrnodes * ntree || bestvar.size() != nrnodes * ntree ||
+      xbest.size() != nrnodes * ntree || nodepred.size() != nrnodes * ntree)
+    throw Error(file, "$forest", "tree matrices do not match nrnodes x ntree");
+
+  ir::TreeEnsemble ens;
+  ens.n_outputs = static_cast<int32_t>(K);
+  ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
+  ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
+  for (size_t t = 0; t < ntree; ++t) {
+    const size_t n = static_cast<size_t>(ndbig[t]);
+    if (n < 1 || n > nrnodes) throw Error(file, fmt::format("$forest$ndbigtree[{}]", t + 1), "node count out of range");
+    ir::Tree tr = empty_tree(n, K);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t at = t * nrnodes + i;
+      const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i + 1);
+      if (status[at] == -1 || bestvar[at] < 1) {  // terminal
+        if (classification) {
+          const double c = nodepred[at];
+          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place, "leaf class out of range");
+          tr.values[i * K + static_cast<size_t>(c) - 1] = 1.0;
+        } else {
+          tr.values[i] = nodepred[at];
+        }
+        continue;
+      }
+      const size_t j = static_cast<size_t>(bestvar[at]) - 1;
+      if (j >= var_of.size()) throw Error(file, place, "split variable out of range");
+      const auto& v = pred.vars[var_of[j]];
+      tr.feature[i] = var_of[j];
+      double l, r;
+      if (classification) {
+        l = treemap[t * nrnodes * 2 + i];
+        r = treemap[t * nrnodes * 2 + nrnodes + i];
+      } else {
+        l = left[at];
+        r = right[at];
+      }
+      tr.left[i] = static_cast<int32_t>(l) - 1;
+      tr.right[i] = static_cast<int32_t>(r) - 1;
+      if (v.factor) {
+        set_split(tr, i, bit_codes(xbest[at], pred.inputs[v.input].levels.size(), true));
+      } else {
+        tr.op[i] = ir::SplitOp::LessOrEqual;
+        tr.threshold[i] = v.ordered ? xbest[at] - 1 : xbest[at];  // ordered: 1-based codes
+      }
+    }
+    finish_sets(tr);
+    ens.trees.push_back(std::move(tr));
+  }
+
+  ir::Model m;
+  for (auto& v : pred.vars) m.features.push_back({v.name, v.expr});
+  m.schema.inputs = std::move(pred.inputs);
+  m.derived = std::move(pred.derived);
+  m.schema.target.name = pred.response;
+  if (classification) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = classes;
+  }
+  m.estimator = std::move(ens);
+  m.provenance.source_class = "randomForest";
+  m.provenance.family = classification ? "random forest classification" : "random forest regression";
+  describe_inputs(m);
+  if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
+  (void)warnings;
+  ir::validate(m, file);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ranger
+
+ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings) {
+  return import_ranger(root, file, warnings, LevelHints{});
+}
+
+ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings, const LevelHints& hints) {
+  const RObject& forest = member(root, "forest", file, "");
+  const std::string tt = strings_of(member(forest, "treetype", file, "$forest"), file, "$forest$treetype").at(0);
+  const bool regression = tt == "Regression";
+  const bool probability = tt == "Probability estimation";
+  const bool classification = tt == "Classification";
+  if (!regression && !probability && !classification)
+    throw Error(file, "$forest$treetype", fmt::format("unsupported ranger tree type '{}'", tt));
+
+  const auto names = strings_of(member(forest, "independent.variable.names", file, "$forest"), file,
+                                "$forest$independent.variable.names");
+  const auto is_ordered = numbers_of(member(forest, "is.ordered", file, "$forest"), file, "$forest$is.ordered");
+  if (is_ordered.size() != names.size()) throw Error(file, "$forest$is.ordered", "expected one value per variable");
+  const RObject* cov = forest.get("covariate.levels");
+
+  ir::Model m;
+  std::vector<bool> factor(names.size(), false), coded(names.size(), false);
+  for (size_t j = 0; j < names.size(); ++j) {
+    const std::string& name = names[j];
+    const std::string place = "$forest$covariate.levels$" + name;
+    const RObject* lv = cov ? cov->get(name) : nullptr;
+    std::vector<std::string> levels;
+    if (lv && !lv->is_null()) levels = stored_levels(strings_of(*lv, file, place), hints, name, file, place);
+    else if (const auto* h = hint_for(hints, name)) levels = *h;
+    ir::InputField f;
+    f.name = name;
+    if (is_ordered[j] == 0) {  // partition splits of an unordered factor
+      if (levels.empty())
+        throw Error(file, place,
+                    fmt::format("ranger does not store the levels of the factor '{}' (grown with "
+                                "respect.unordered.factors = \"partition\"); give them to the importer", name));
+      f.kind = ir::FieldKind::Categorical;
+      factor[j] = true;
+    } else if (!levels.empty()) {  // a factor split on its 1-based codes ("order" or "ignore")
+      f.kind = ir::FieldKind::Categorical;
+      coded[j] = true;
+    }
+    f.levels = std::move(levels);
+    m.schema.inputs.push_back(std::move(f));
+    m.features.push_back({name, ir::Expr::input(static_cast<int32_t>(j))});
+  }
+
+  std::vector<std::string> classes;
+  std::vector<double> class_values;
+  if (!regression) {
+    classes = strings_of(member(forest, "levels", file, "$forest"), file, "$forest$levels");
+    class_values = numbers_of(member(forest, "class.values", file, "$forest"), file, "$forest$class.values");
+    for (double v : class_values)
+      if (!(v >= 1 && v <= static_cast<double>(classes.size())))
+        throw Error(file, "$forest$class.values", "class value out of range of $forest$levels");
+  }
+  const size_t K = regression ? 1 : classes.size();
+
+  const RObject& children = member(forest, "child.nodeIDs", file, "$forest");
+  const RObject& varids = member(forest, "split.varIDs", file, "$forest");
+  const RObject& values = member(forest, "split.values", file, "$forest");
+  const RObject* counts = probability ? &member(forest, "terminal.class.counts", file, "$forest") : nullptr;
+  const size_t ntree = children.elements.size();
+  if (ntree == 0 || varids.elements.size() != ntree || values.elements.size() != ntree ||
+      (counts && counts->elements.size() != ntree))
+    throw Error(file, "$forest$child.nodeIDs", "expected one entry per tree in each tree component");
+
+  ir::TreeEnsemble ens;
+  ens.n_outputs = static_cast<int32_t>(K);
+  ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
+  ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
+  for (size_t t = 0; t < ntree; ++t) {
+    const std::string tp = fmt::format("$forest$child.nodeIDs[[{}]]", t + 1);
+    const RObject& ch = *children.elements[t];
+    if (ch.elements.size() != 2) throw Error(file, tp, "expected list(left, right)");
+    const auto left = numbers_of(*ch.elements[0], file, tp);
+    const auto right = numbers_of(*ch.elements[1], file, tp);
+    const auto var = numbers_of(*varids.elements[t], file, fmt::format("$forest$split.varIDs[[{}]]", t + 1));
+    const auto val = numbers_of(*values.elements[t], file, fmt::format("$forest$split.values[[{}]]", t + 1));
+    const size_t n = left.size();
+    if (right.size() != n || var.size() != n || val.size() != n)
+      throw Error(file, tp, "tree vectors differ in length");
+    ir::Tree tr = empty_tree(n, K);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i);
+      if (left[i] == 0 && right[i] == 0) {  // terminal
+        if (regression) {
+          tr.values[i] = val[i];
+        } else if (classification) {
+          const double c = val[i];
+          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place, "leaf class out of range");
+          tr.values[i * K + static_cast<size_t>(c) - 1] = 1.0;
+        } else {
+          const RObject& tc = *counts->elements[t];
+          if (i >= tc.elements.size()) throw Error(file, place, "no terminal class counts for this leaf");
+          const auto p = numbers_of(*tc.elements[i], file, place);
+          if (p.size() != class_values.size()) throw Error(file, place, "terminal class counts do not match the classes");
+          for (size_t k = 0; k < p.size(); ++k) tr.values[i * K + static_cast<size_t>(class_values[k]) - 1] = p[k];
+        }
+        continue;
+      }
+      const size_t j = static_cast<size_t>(var[i]);
+      if (var[i] < 0 || j >= names.size()) throw Error(file, place, "split variable out of range");
+      tr.feature[i] = static_cast<int32_t>(j);
+      tr.left[i] = static_cast<int32_t>(left[i]);
+      tr.right[i] = static_cast<int32_t>(right[i]);
+      if (factor[j]) {  // bit set -> right: the true (left) side is the codes whose bit is clear
+        set_split(tr, i, bit_codes(val[i], m.schema.inputs[j].levels.size(), false));
+      } else {
+        tr.op[i] = ir::SplitOp::LessOrEqual;
+        tr.threshold[i] = coded[j] ? val[i] - 1 : val[i];
+      }
+    }
+    finish_sets(tr);
+    ens.trees.push_back(std::move(tr));
+  }
+
+  m.estimator = std::move(ens);
+  if (!regression) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = classes;
+  }
+  m.provenance.source_class = "ranger";
+  m.provenance.family = regression ? "ranger regression"
+                        : classification ? "ranger classification"
+                                         : "ranger probability estimation";
+  describe_inputs(m);
+  if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
+  bool unknown = false;
+  for (size_t j = 0; j < names.size(); ++j) unknown |= !factor[j] && !coded[j];
+  if (unknown && !cov)
+    trees::warn(m, warnings, "ranger-factor-levels",
+                "ranger stores no factor levels (respect.unordered.factors = \"ignore\"): variables split on numbers "
+                "are read as numbers; a factor among them would need its levels, in the training order");
+  ir::validate(m, file);
+  return m;
+}
+
+}  // namespace mb::r

@@ -1,0 +1,169 @@
+// gbm models (R-OBJECTS.md section 2 "gbm").
+//
+// f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
+// bernoulli response 1 / (1 + exp(-f)), poisson exp(f).  Each tree is eight vectors: SplitVar
+// (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
+// LeftNode, RightNode, MissingNode, ErrorReduction, Weight, Prediction.  A missing value goes to
+// MissingNode; a continuous (or ordered factor, on its 0-based code) value goes left when
+// "x < split"; a factor's 0-based code looks up $c.splits[[split + 1]]: -1 left, 1 right,
+// 0 the missing branch.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "formats/r/formula.hpp"
+#include "formats/r/import_trees.hpp"
+#include "formats/r/rparse.hpp"
+#include "lib/ir/builder.hpp"
+
+namespace mb::r {
+
+using trees::member;
+using trees::numbers_of;
+using trees::strings_of;
+
+ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& warnings) {
+  const RObject& dist = member(root, "distribution", file, "");
+  const std::string name = strings_of(member(dist, "name", file, "$distribution"), file, "$distribution$name").at(0);
+  ir::Link link = ir::Link::Identity;
+  bool bernoulli = false;
+  if (name == "bernoulli") {
+    link = ir::Link::Logit;
+    bernoulli = true;
+  } else if (name == "poisson") {
+    link = ir::Link::Log;
+  } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile") {
+    throw Error(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
+  }
+  if (const RObject* nc = root.get("num.classes"); nc && nc->length() == 1 && nc->number(0) != 1)
+    throw Error(file, "$num.classes", "gbm models with several classes are not supported");
+
+  const auto var_names = strings_of(member(root, "var.names", file, ""), file, "$var.names");
+  const auto var_type = numbers_of(member(root, "var.type", file, ""), file, "$var.type");
+  const RObject& var_levels = member(root, "var.levels", file, "");
+  if (var_type.size() != var_names.size() || var_levels.elements.size() != var_names.size())
+    throw Error(file, "$var.type", "var.names, var.type and var.levels differ in length");
+
+  ir::Model m;
+  std::vector<size_t> n_levels(var_names.size(), 0);
+  {
+    ExprTranslator tr(file, m.schema.inputs, m.derived);
+    for (size_t j = 0; j < var_names.size(); ++j) {
+      const std::string& v = var_names[j];
+      const RObject& lv = *var_levels.elements[j];
+      const std::string place = fmt::format("$var.levels[[{}]]", j + 1);
+      ir::Expr e;
+      if (var_type[j] > 0 || lv.type == RType::Character) {  // a factor (ordered when var.type is 0)
+        const bool ordered = var_type[j] == 0;
+        auto levels = strings_of(lv, file, place);
+        if (!ordered && levels.size() != static_cast<size_t>(var_type[j]))
+          throw Error(file, place, fmt::format("'{}' has {} levels, var.type says {}", v, levels.size(), var_type[j]));
+        n_levels[j] = levels.size();
+        e = ir::Expr::input(tr.categorical_input(v, levels, ordered, v));
+      } else {
+        RPtr node = parse_r_expression(v, file, fmt::format("$var.names[{}]", j + 1));
+        e = tr.numeric(*node, v);
+      }
+      m.features.push_back({v, std::move(e)});
+    }
+  }
+
+  const double init_f = numbers_of(member(root, "initF", file, ""), file, "$initF").at(0);
+  const RObject& trees_obj = member(root, "trees", file, "");
+  size_t n_trees = trees_obj.elements.size();
+  if (const RObject* nt = root.get("n.trees"); nt && nt->length() == 1) {
+    const double want = nt->number(0);
+    if (!(want >= 1 && want <= static_cast<double>(n_trees)))
+      throw Error(file, "$n.trees", fmt::format("n.trees {} but {} trees are stored", want, n_trees));
+    n_trees = static_cast<size_t>(want);
+  }
+  const RObject* c_splits = root.get("c.splits");
+
+  ir::TreeEnsemble ens;
+  ens.aggregate = ir::Aggregate::Sum;
+  ens.base = {init_f};
+  ens.link = link;
+  ens.transform = bernoulli ? ir::ScoreTransform::Binary : ir::ScoreTransform::None;
+  for (size_t t = 0; t < n_trees; ++t) {
+    const std::string tp = fmt::format("$trees[[{}]]", t + 1);
+    const RObject& tree = *trees_obj.elements[t];
+    if (tree.elements.size() < 5) throw Error(file, tp, "expected the eight vectors of a gbm tree");
+    const auto split_var = numbers_of(*tree.elements[0], file, tp + "[[1]]");
+    const auto split_code = numbers_of(*tree.elements[1], file, tp + "[[2]]");
+    const auto left = numbers_of(*tree.elements[2], file, tp + "[[3]]");
+    const auto right = numbers_of(*tree.elements[3], file, tp + "[[4]]");
+    const auto miss = numbers_of(*tree.elements[4], file, tp + "[[5]]");
+    const size_t n = split_var.size();
+    if (split_code.size() != n || left.size() != n || right.size() != n || miss.size() != n)
+      throw Error(file, tp, "tree vectors differ in length");
+    ir::Tree tr;
+    tr.op.assign(n, ir::SplitOp::Leaf);
+    tr.feature.assign(n, -1);
+    tr.threshold.assign(n, 0);
+    tr.left.assign(n, -1);
+    tr.right.assign(n, -1);
+    tr.missing.assign(n, ir::MissingGo::Node);
+    tr.missing_child.assign(n, -1);
+    tr.set_offset.assign(n, 0);
+    tr.set_size.assign(n, 0);
+    tr.values.assign(n, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string place = fmt::format("{} node {}", tp, i);
+      if (split_var[i] == -1) {
+        tr.values[i] = split_code[i];
+        continue;
+      }
+      const size_t j = static_cast<size_t>(split_var[i]);
+      if (split_var[i] < 0 || j >= var_names.size()) throw Error(file, place, "split variable out of range");
+      tr.feature[i] = static_cast<int32_t>(j);
+      tr.left[i] = static_cast<int32_t>(left[i]);
+      tr.right[i] = static_cast<int32_t>(right[i]);
+      tr.missing_child[i] = static_cast<int32_t>(miss[i]);
+      if (var_type[j] > 0) {
+        const double k = split_code[i];
+        if (!c_splits || !(k >= 0) || static_cast<size_t>(k) >= c_splits->elements.size())
+          throw Error(file, place, "categorical split index out of range of $c.splits");
+        const auto dir = numbers_of(*c_splits->elements[static_cast<size_t>(k)], file,
+                                    fmt::format("$c.splits[[{}]]", static_cast<size_t>(k) + 1));
+        tr.op[i] = ir::SplitOp::InSet;
+        tr.set_offset[i] = static_cast<int32_t>(tr.sets.size());
+        for (size_t c = 0; c < dir.size() && c < n_levels[j]; ++c) {
+          if (dir[c] == -1 || dir[c] == 1) {
+            tr.sets.push_back(static_cast<int32_t>(c));
+            tr.set_side.push_back(dir[c] == -1 ? 1 : 0);
+          }
+        }
+        tr.set_size[i] = static_cast<int32_t>(tr.sets.size()) - tr.set_offset[i];
+      } else {
+        tr.op[i] = ir::SplitOp::LessThan;
+        tr.threshold[i] = split_code[i];
+      }
+    }
+    if (tr.sets.empty()) {
+      tr.set_offset.clear();
+      tr.set_size.clear();
+    }
+    ens.trees.push_back(std::move(tr));
+  }
+
+  m.estimator = std::move(ens);
+  if (const RObject* rn = root.get("response.name"); rn && rn->type == RType::Character && rn->length() == 1)
+    m.schema.target.name = rn->str(0);
+  if (bernoulli) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = {"0", "1"};
+  }
+  m.provenance.source_class = "gbm";
+  m.provenance.family = fmt::format("gbm {}", name);
+  for (auto& in : m.schema.inputs)
+    if (in.is_categorical())
+      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
+                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
+                                                       in.name, in.levels.size()));
+  m.provenance.preprocessing.push_back(fmt::format("first {} trees, initF {}", n_trees, init_f));
+  (void)warnings;
+  ir::validate(m, file);
+  return m;
+}
+
+}  // namespace mb::r

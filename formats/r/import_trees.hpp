@@ -1,0 +1,78 @@
+// Tree models fitted in R to the model IR (R-OBJECTS.md section 2): rpart, randomForest, ranger
+// and gbm.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
+// the model's predictor variables, one feature per variable: a continuous variable (or the R
+// expression a formula applies to it) as its value, a factor as its 0-based level code.
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "formats/r/robject.hpp"
+#include "lib/ir/model.hpp"
+#include "lib/util/error.hpp"
+
+namespace mb::r {
+
+// Factor levels an R object does not store, by variable name, in the order of the training
+// data's factor (R's levels(x)).  randomForest keeps no levels for ordered factors and ranger
+// none for factors grown with respect.unordered.factors "ignore" or "partition": a caller that
+// knows them (a user schema, another object fitted on the same data) passes them here.  Levels
+// the object does store take precedence only when they agree; a conflict is an error.
+using LevelHints = std::map<std::string, std::vector<std::string>>;
+
+// rpart: anova (regression) and class (classification) trees, numeric and categorical splits,
+// surrogates and `$control$usesurrogate` 0/1/2.
+ir::Model import_rpart(const RObject& root, const std::string& file, Warnings& warnings);
+
+// randomForest (formula interface): regression and classification.
+ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings,
+                               const LevelHints& hints);
+
+// ranger: regression, classification (majority vote) and probability forests.
+ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings,
+                        const LevelHints& hints);
+
+// gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
+ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& warnings);
+
+namespace trees {
+
+// Helpers shared by the tree importers (import_rpart.cpp defines them).
+
+// `$name` of `obj`, or throws Error(file, path, "expected ...").
+const RObject& member(const RObject& obj, const std::string& name, const std::string& file,
+                      const std::string& path);
+// A numeric vector's values (Integer/Logical NA as NaN); throws when `obj` is not numeric.
+std::vector<double> numbers_of(const RObject& obj, const std::string& file, const std::string& path);
+// A character vector's values (NA as "NA").
+std::vector<std::string> strings_of(const RObject& obj, const std::string& file, const std::string& path);
+
+// The predictor variables of a formula model (`$terms`): one input field per plain variable, an
+// expression for a transformed numeric one (log(x), I(x^2)).
+struct Predictor {
+  std::string name;      // the variable text (model frame column name)
+  ir::Expr expr;         // value, or 0-based level code for a factor
+  int input = -1;        // the input field of a plain variable, else -1
+  bool factor = false;   // unordered factor
+  bool ordered = false;  // ordered factor (compared on its integer codes)
+};
+struct Predictors {
+  std::vector<ir::InputField> inputs;
+  std::vector<ir::DerivedField> derived;
+  std::vector<Predictor> vars;
+  std::string response;
+  int find(const std::string& name) const;
+};
+// `levels(name, ordered)` gives the levels of a factor variable, or throws when they are unknown;
+// it is asked for every factor, ordered and character variable.
+using LevelsOf = std::function<std::vector<std::string>(const std::string& name, bool ordered)>;
+Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels);
+
+// Appends a warning to both the caller's list and the model's provenance.
+void warn(ir::Model& m, Warnings& warnings, std::string code, std::string message);
+
+}  // namespace trees
+}  // namespace mb::r
