@@ -1,0 +1,325 @@
+// rpart, randomForest, ranger and gbm objects fitted by R (testdata/r/<case>/), read from the
+// exact JSON (17 digits), the .rds file and the 15-digit JSON, imported, scored through the data
+// layer and compared with R's own predict() output (expected.csv) by the agreement rule
+// |a - b| <= 1e-12 + 1e-9 |b|, labels equal.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+
+#include "formats/r/import_trees.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_reader.hpp"
+#include "lib/eval/evaluator.hpp"
+#if __has_include("formats/r/rjson_reader.hpp")
+#include "formats/r/rjson_reader.hpp"
+#define MB_HAVE_RJSON 1
+#endif
+#if __has_include("formats/r/rds_reader.hpp")
+#include "formats/r/rds_reader.hpp"
+#define MB_HAVE_RDS 1
+#endif
+
+using namespace mb;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+
+// Levels R gives these factors in the training data (levels(infert$education),
+// levels(esoph$agegp), ...): ranger and randomForest do not store them for the cases below.
+const r::LevelHints kInfertLevels = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
+const r::LevelHints kEsophLevels = {
+    {"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
+    {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
+    {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}},
+};
+
+using Importer = std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)>;
+
+struct Case {
+  const char* name;
+  Importer import;
+};
+
+Importer forest(const r::LevelHints& hints) {
+  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, hints); };
+}
+Importer ranger(const r::LevelHints& hints) {
+  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, hints); };
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"rpart_anova", r::import_rpart},
+      {"rpart_anova_nosurrogate", r::import_rpart},
+      {"rpart_class", r::import_rpart},
+      {"rpart_class_factor", r::import_rpart},
+      {"rf_regression", forest({})},
+      {"rf_class", forest({})},
+      {"rf_class_json15_flip", forest({})},
+      {"rf_class_factor", forest({})},
+      {"rf_regression_ordered", forest(kEsophLevels)},
+      {"ranger_regression", ranger({})},
+      {"ranger_class", ranger({})},
+      {"ranger_prob_order", ranger({})},
+      {"ranger_prob_ignore", ranger({})},
+      {"ranger_class_partition", ranger(kInfertLevels)},
+      {"ranger_class_ignore_factor", ranger(kInfertLevels)},
+      {"gbm_gaussian", r::import_gbm},
+      {"gbm_bernoulli", r::import_gbm},
+      {"gbm_poisson", r::import_gbm},
+  };
+  return all;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// meta.json "json15_rows_changed": rows the 15-digit JSON predicts differently from R.
+int json15_rows_changed(const fs::path& dir) {
+  const std::string meta = slurp(dir / "meta.json");
+  std::smatch m;
+  if (std::regex_search(meta, m, std::regex("\"json15_rows_changed\"\\s*:\\s*([0-9]+)"))) return std::stoi(m[1]);
+  return -1;
+}
+
+// Reads `file` of the case folder; nullptr when this build has no reader for it.
+r::RPtr read_object(const fs::path& path, Warnings& w) {
+  const std::string bytes = slurp(path);
+  if (path.extension() == ".json") {
+#ifdef MB_HAVE_RJSON
+    return r::read_rjson(bytes, path.string(), w);
+#endif
+  } else {
+#ifdef MB_HAVE_RDS
+    return r::read_rds(bytes, path.string());
+#endif
+  }
+  (void)w;
+  return nullptr;
+}
+
+// expected.csv of the ranger classification cases whose $forest$class.values is c(2, 1) has its
+// two probability columns swapped: the generator computed probability(levels[k]) as the share of
+// votes equal to class.values[k], while a tree's vote v means levels[v] (ranger's
+// integer.to.factor; the `class` column, from predict(), agrees with that).  Each such row's
+// class is the label of the smaller of its two "probabilities".  The header is corrected here;
+// the test below checks that the file really is swapped.
+const char* const kSwappedProbabilityCases[] = {"ranger_class_partition", "ranger_class_ignore_factor"};
+
+bool has_swapped_probabilities(const std::string& name) {
+  for (const char* c : kSwappedProbabilityCases)
+    if (name == c) return true;
+  return false;
+}
+
+std::string expected_text(const fs::path& dir, bool correct_quirks) {
+  std::string text = slurp(dir / "expected.csv");
+  if (correct_quirks && has_swapped_probabilities(dir.filename().string())) {
+    const std::string bad = "\"class\",\"probability(no case)\",\"probability(case)\"";
+    const std::string good = "\"class\",\"probability(case)\",\"probability(no case)\"";
+    if (text.rfind(bad, 0) == 0) text.replace(0, bad.size(), good);
+  }
+  return text;
+}
+
+// Scores input.csv with `m` and compares with expected.csv.
+compare::Report score_against_r(const ir::Model& m, const fs::path& dir, bool correct_quirks = true) {
+  std::ifstream input(dir / "input.csv", std::ios::binary);
+  std::istringstream expected(expected_text(dir, correct_quirks));
+  data::CsvReader reader(input, (dir / "input.csv").string());
+  data::InputBinder binder(m.schema, reader.header(), (dir / "input.csv").string(), ir::UnseenLevel::Error);
+  compare::ReferenceComparer cmp(m.schema.target, false, expected, (dir / "expected.csv").string(), "model");
+  eval::Evaluator ev(m);
+  data::TextBatch text;
+  eval::Batch batch;
+  eval::Predictions pred;
+  while (reader.next(text)) {
+    binder.bind(text, batch);
+    ev.score(batch, pred);
+    cmp.add(pred);
+  }
+  return cmp.finish();
+}
+
+struct Result {
+  bool ran = false;
+  std::string error;
+  compare::Report report;
+};
+
+Result run(const Case& c, const std::string& file) {
+  Result res;
+  const fs::path dir = kRoot / c.name;
+  const fs::path path = dir / file;
+  if (!fs::exists(path)) return res;
+  try {
+    Warnings w;
+    r::RPtr obj = read_object(path, w);
+    if (!obj) return res;
+    res.ran = true;
+    ir::Model m = c.import(*obj, path.string(), w);
+    res.report = score_against_r(m, dir);
+  } catch (const std::exception& e) {
+    res.ran = true;
+    res.error = e.what();
+  }
+  return res;
+}
+
+std::string summary(const Result& r) {
+  if (!r.error.empty()) return "error: " + r.error;
+  std::ostringstream s;
+  s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
+    << " label mismatches, max |diff| " << r.report.max_abs;
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
+  if (!fs::is_directory(kRoot / "rpart_anova")) {
+    MESSAGE("testdata/r has no tree cases; skipped");
+    return;
+  }
+  for (const auto& c : cases()) {
+    for (const char* file : {"model_exact.json", "model.rds"}) {
+      const Result r = run(c, file);
+      if (!r.ran) continue;
+      const std::string label = std::string(c.name) + "/" + file;
+      MESSAGE(label << ": " << summary(r));
+      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
+      if (!r.error.empty()) continue;
+      CHECK_MESSAGE(r.report.rows > 0, label << ": no rows compared");
+      CHECK_MESSAGE(r.report.agrees(), label << ": " << compare::render_text(r.report));
+      CHECK(r.report.missing_mismatches == 0);
+    }
+  }
+}
+
+TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped split") {
+  if (!fs::is_directory(kRoot / "rpart_anova")) return;
+  bool saw_flip = false;
+  for (const auto& c : cases()) {
+    const Result r = run(c, "model.json");
+    if (!r.ran) continue;
+    const std::string label = std::string(c.name) + "/model.json";
+    REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
+    const int changed = json15_rows_changed(kRoot / c.name);
+    REQUIRE_MESSAGE(changed >= 0, label << ": meta.json has no json15_rows_changed");
+    MESSAGE(label << ": " << summary(r) << " (meta.json: " << changed << " row(s) change)");
+    CHECK_MESSAGE(r.report.rows_beyond == static_cast<uint64_t>(changed), label << ": " << compare::render_text(r.report));
+    saw_flip |= changed > 0;
+  }
+  // The documented flip must be there: rf_class_json15_flip changes under 15 digits only.
+  if (fs::exists(kRoot / "rf_class_json15_flip" / "model.json")) CHECK(saw_flip);
+}
+
+TEST_CASE("the swapped probability columns of two ranger references are what the test corrects") {
+  for (const char* name : kSwappedProbabilityCases) {
+    const fs::path dir = kRoot / name;
+    if (!fs::exists(dir / "expected.csv")) continue;
+    // In the file as written, every row's class is the label with the smaller "probability".
+    std::istringstream in(expected_text(dir, false));
+    data::CsvReader reader(in, name);
+    data::TextBatch text;
+    size_t rows = 0, class_is_smaller = 0;
+    while (reader.next(text))
+      for (size_t r = 0; r < text.rows; ++r) {
+        const double p_no = std::stod(std::string(text.field(r, 1))), p_yes = std::stod(std::string(text.field(r, 2)));
+        const std::string cls(text.field(r, 0));
+        ++rows;
+        class_is_smaller += (cls == "case" && p_yes < p_no) || (cls == "no case" && p_no < p_yes);
+      }
+    CHECK_MESSAGE(rows > 0, name);
+    CHECK_MESSAGE(class_is_smaller == rows, name << ": the columns are no longer swapped; drop the correction");
+    // And our model, scored against the uncorrected file, differs on the probabilities only.
+    Warnings w;
+    const fs::path p = dir / "model_exact.json";
+    r::RPtr obj = read_object(p, w);
+    if (!obj) continue;
+    const compare::Report rep = score_against_r(r::import_ranger(*obj, p.string(), w, kInfertLevels), dir, false);
+    CHECK(rep.label_mismatches == 0);
+    CHECK(rep.rows_beyond > 0);
+  }
+}
+
+TEST_CASE("ranger and randomForest refuse factors whose levels the object does not keep") {
+  if (!fs::is_directory(kRoot / "ranger_class_partition")) return;
+  auto expect_error_naming = [](const char* name, const Importer& imp, const std::string& variable) {
+    Warnings w;
+    const fs::path p = kRoot / name / "model_exact.json";
+    r::RPtr obj = read_object(p, w);
+    if (!obj) return;
+    try {
+      imp(*obj, p.string(), w);
+      FAIL_CHECK(name << ": imported without the levels of " << variable);
+    } catch (const Error& e) {
+      CHECK_MESSAGE(std::string(e.what()).find("'" + variable + "'") != std::string::npos, e.what());
+    }
+  };
+  expect_error_naming("ranger_class_partition", ranger({}), "education");
+  expect_error_naming("rf_regression_ordered", forest({}), "agegp");
+  // A hint that contradicts the stored levels is refused.
+  expect_error_naming("ranger_prob_order", ranger({{"education", {"a", "b", "c"}}}), "education");
+}
+
+#ifdef MB_HAVE_RJSON
+TEST_CASE("imported trees carry their interface and provenance") {
+  if (!fs::is_directory(kRoot / "rpart_class_factor")) return;
+  auto load = [](const char* name, const Importer& imp) {
+    Warnings w;
+    const fs::path p = kRoot / name / "model_exact.json";
+    return imp(*r::read_rjson(slurp(p), p.string(), w), p.string(), w);
+  };
+  {
+    ir::Model m = load("rpart_class_factor", r::import_rpart);
+    CHECK(m.provenance.source_class == "rpart");
+    CHECK(m.provenance.family == "rpart classification");
+    CHECK(m.schema.target.classes == std::vector<std::string>{"no case", "case"});
+    const int edu = m.schema.find_input("education");
+    REQUIRE(edu >= 0);
+    CHECK(m.schema.inputs[edu].levels == std::vector<std::string>{"0-5yrs", "6-11yrs", "12+ yrs"});
+    const auto& t = std::get<ir::TreeEnsemble>(m.estimator);
+    REQUIRE(t.trees.size() == 1);
+    CHECK(!t.trees[0].sur_feature.empty());
+    CHECK(t.trees[0].missing[0] == ir::MissingGo::Majority);
+  }
+  {
+    ir::Model m = load("rpart_anova_nosurrogate", r::import_rpart);
+    const auto& t = std::get<ir::TreeEnsemble>(m.estimator);
+    CHECK(t.trees[0].sur_feature.empty());
+    CHECK(t.trees[0].missing[0] == ir::MissingGo::StopHere);
+  }
+  {
+    ir::Model m = load("gbm_bernoulli", r::import_gbm);
+    const auto& t = std::get<ir::TreeEnsemble>(m.estimator);
+    CHECK(m.schema.target.classes == std::vector<std::string>{"0", "1"});
+    CHECK(t.link == ir::Link::Logit);
+    CHECK(t.base.size() == 1);
+    CHECK(m.provenance.family == "gbm bernoulli");
+  }
+  {
+    ir::Model m = load("ranger_prob_order", ranger({}));
+    CHECK(m.provenance.family == "ranger probability estimation");
+    CHECK(m.schema.target.classes == std::vector<std::string>{"no case", "case"});
+    CHECK(m.schema.inputs[0].is_categorical());
+  }
+  {
+    ir::Model m = load("rf_class", forest({}));
+    const auto& t = std::get<ir::TreeEnsemble>(m.estimator);
+    CHECK(m.provenance.family == "random forest classification");
+    CHECK(t.aggregate == ir::Aggregate::Vote);
+  }
+}
+#endif
