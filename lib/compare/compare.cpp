@@ -137,7 +137,7 @@ void ReferenceComparer::add(const eval::Predictions& pred) {
         if (!data::is_missing_token(data::trim_blanks(cell)))
           throw Error(ref_file_, fmt::format("line {}", line),
                       fmt::format("column '{}': '{}' is not a number", header[col.ref_column],
-                                  cell));
+                                  data::excerpt(cell)));
         ref = std::numeric_limits<double>::quiet_NaN();
       }
       double ours = 0;

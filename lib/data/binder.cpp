@@ -21,6 +21,13 @@ std::string join_names(const std::vector<std::string>& names, size_t limit) {
   return s;
 }
 
+std::string excerpt(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return std::string(text);
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return fmt::format("{}... ({} bytes)", text.substr(0, cut), text.size());
+}
+
 bool parse_number(std::string_view text, double& out) {
   std::string_view t = trim_blanks(text);
   if (t.empty()) return false;
@@ -92,7 +99,8 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
       continue;
     }
     throw Error(file_, fmt::format("line {}", in.lines[r]),
-                fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name, t));
+                fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name,
+                            excerpt(t)));
   }
 }
 
@@ -121,7 +129,7 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
     const ir::InputField& f = schema_.inputs[input];
     throw Error(file_, fmt::format("line {}", in.lines[r]),
                 fmt::format("column '{}': level '{}' was not seen in training (known levels: {})",
-                            f.name, t, join_names(f.levels)));
+                            f.name, excerpt(t), join_names(f.levels)));
   }
 }
 

@@ -61,6 +61,9 @@ class InputBinder {
   std::vector<LevelMap> levels_;  // per input; empty for continuous inputs
 };
 
+// `text` for a message: at most `limit` bytes, then "... (N bytes)".
+std::string excerpt(std::string_view text, size_t limit = 80);
+
 // "a, b, c" of at most `limit` items, then ", ... (N in all)".
 std::string join_names(const std::vector<std::string>& names, size_t limit = 30);
 

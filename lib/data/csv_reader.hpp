@@ -21,6 +21,8 @@
 // Rows come in batches (TextBatch) of string_views into the reader's buffer; the views stay
 // valid until the next call to next().  Quoted fields are unescaped in place.  The buffer grows
 // only when a single row is larger than it, so memory does not grow with the number of rows.
+// For standard input, CsvReader(0, "-") reads the descriptor directly (no iostream layer);
+// CsvReader(std::cin, "-") works too and is faster after std::ios::sync_with_stdio(false).
 #pragma once
 #include <cstddef>
 #include <cstdint>

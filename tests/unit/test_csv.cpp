@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <random>
@@ -468,6 +469,10 @@ TEST_CASE("binder: a non-number names the line and column") {
         "in.csv:line 3: column 'width': 'multi\nline' is not a number");
   CHECK(bind_error("width,species,size\n1,setosa,4\n2,setosa,4\nabc,setosa,4\n") ==
         "in.csv:line 4: column 'width': 'abc' is not a number");
+  // A long field is cut in the message.
+  CHECK(bind_error("width,species,size\n" + std::string(200, 'x') + ",setosa,4\n") ==
+        "in.csv:line 2: column 'width': '" + std::string(80, 'x') +
+            "... (200 bytes)' is not a number");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -545,4 +550,34 @@ TEST_CASE("writer: prediction tables in SPEC layout") {
           opt.keep = {"nope"};
           PredictionWriter pw(w, cls, reader.header(), "in.csv", opt);
         }) == "in.csv:line 1: --keep column 'nope' is not in the input (columns present: id, x)");
+}
+
+TEST_CASE("writer: regression with link, to a file descriptor") {
+  char path[] = "/tmp/mb_test_csv_XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  ir::Target reg;
+  eval::Predictions p;
+  p.rows = 3;
+  p.value = {0.5, 1.0 / 3.0, std::numeric_limits<double>::quiet_NaN()};
+  p.link = {0.0, -0.6931471805599453, std::numeric_limits<double>::quiet_NaN()};
+  {
+    CsvWriter w(fd, path, 8);
+    PredictionWriterOptions opt;
+    opt.want_link = true;
+    PredictionWriter pw(w, reg, {}, "in.csv", opt);
+    pw.write_header();
+    pw.write(TextBatch{}, p);
+    w.flush();
+  }
+  close(fd);
+  std::ifstream in(path);
+  std::stringstream got;
+  got << in.rdbuf();
+  std::remove(path);
+  CHECK(got.str() ==
+        "prediction,link\n"
+        "0.5,0\n"
+        "0.3333333333333333,-0.6931471805599453\n"
+        "NA,NA\n");
 }
