@@ -173,7 +173,8 @@ make_input <- function(data, cols, n_max = 50, n_perturb = 10, na_cols = cols) {
 # Read input.csv back the way a user would before calling predict(): this is what expected.csv
 # is computed from, so the predictions belong to exactly the numbers in the file.
 read_input <- function(file, template) {
-  d <- read.csv(file, colClasses = "character", na.strings = "", check.names = FALSE)
+  d <- read.csv(file, colClasses = "character", na.strings = "", check.names = FALSE,
+                blank.lines.skip = FALSE)
   for (cn in names(d)) {
     t <- template[[cn]]
     if (is.factor(t)) d[[cn]] <- factor(d[[cn]], levels = levels(t), ordered = is.ordered(t))
