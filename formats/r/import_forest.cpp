@@ -396,12 +396,10 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
                                          : "ranger probability estimation";
   describe_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-  bool unknown = false;
-  for (size_t j = 0; j < names.size(); ++j) unknown |= !factor[j] && !coded[j];
-  if (unknown && !cov)
-    trees::warn(m, warnings, "ranger-factor-levels",
-                "ranger stores no factor levels (respect.unordered.factors = \"ignore\"): variables split on numbers "
-                "are read as numbers; a factor among them would need its levels, in the training order");
+  if (!cov)
+    m.provenance.preprocessing.push_back(
+        "ranger keeps no factor levels here: variables without given levels are read as numbers");
+  (void)warnings;
   ir::validate(m, file);
   return m;
 }

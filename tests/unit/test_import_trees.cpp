@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <regex>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
 #include "lib/eval/evaluator.hpp"
+#include "lib/ir/builder.hpp"
 #if __has_include("formats/r/rjson_reader.hpp")
 #include "formats/r/rjson_reader.hpp"
 #define MB_HAVE_RJSON 1
@@ -323,3 +325,69 @@ TEST_CASE("imported trees carry their interface and provenance") {
   }
 }
 #endif
+
+// The tree semantics the R importers rely on, on a hand-built tree: a two-sided category set
+// (codes on neither side behave like a missing value), surrogates tried in order (one without a
+// direction is skipped), then the majority rule (a tie stops at the node) or a missing child.
+TEST_CASE("tree evaluator: two-sided sets, surrogates, majority and missing children") {
+  auto build = [](ir::MissingGo go, double count_left, double count_right) {
+    ir::Model m;
+    ir::InputField c;
+    c.name = "c";
+    c.kind = ir::FieldKind::Categorical;
+    c.levels = {"a", "b", "c", "d"};
+    ir::InputField x;
+    x.name = "x";
+    m.schema.inputs = {c, x};
+    m.features = {{"c", ir::Expr::input(0)}, {"x", ir::Expr::input(1)}};
+    ir::Tree t;
+    // node 0: c in {a} -> left, c in {b} -> right, c, d: no direction; node 3 is the missing child.
+    t.op = {ir::SplitOp::InSet, ir::SplitOp::Leaf, ir::SplitOp::Leaf, ir::SplitOp::Leaf};
+    t.feature = {0, -1, -1, -1};
+    t.threshold = {0, 0, 0, 0};
+    t.left = {1, -1, -1, -1};
+    t.right = {2, -1, -1, -1};
+    t.missing = {go, go, go, go};
+    t.missing_child = {3, -1, -1, -1};
+    t.sets = {0, 1, 2};
+    t.set_side = {1, 0, 1};
+    t.set_offset = {0, 0, 0, 0};
+    t.set_size = {2, 0, 0, 0};
+    // Surrogates of node 0: c in {c} (true side left; a, b, d: no direction), then x < 5 flipped.
+    t.sur_offset = {0, 0, 0, 0};
+    t.sur_size = {go == ir::MissingGo::Node ? 0 : 2, 0, 0, 0};
+    t.sur_feature = {0, 1};
+    t.sur_op = {ir::SplitOp::InSet, ir::SplitOp::LessThan};
+    t.sur_threshold = {0, 5};
+    t.sur_set_offset = {2, 0};
+    t.sur_set_size = {1, 0};
+    t.sur_flip = {0, 1};
+    t.count = {30, count_left, count_right, 0};
+    t.values = {0, 1, 2, 3};
+    ir::TreeEnsemble e;
+    e.trees.push_back(std::move(t));
+    m.estimator = std::move(e);
+    ir::validate(m, "test");
+    return m;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto score = [&](const ir::Model& m, std::vector<double> c, std::vector<double> x) {
+    eval::Batch b;
+    b.rows = c.size();
+    b.columns = {std::move(c), std::move(x)};
+    eval::Evaluator ev(m);
+    eval::Predictions p;
+    ev.score(b, p);
+    return p.value;
+  };
+  const std::vector<double> c = {0, 1, 2, 3, 3, 3, nan, nan};
+  const std::vector<double> x = {9, 9, 9, 3, 7, nan, 7, nan};
+  // a -> left; b -> right; c: no direction, first surrogate says left; d: first surrogate has no
+  // direction, second (x < 5, flipped) decides: x 3 -> right, x 7 -> left; d with x missing and
+  // missing c: the majority rule (right has more records).
+  CHECK(score(build(ir::MissingGo::Majority, 10, 20), c, x) == std::vector<double>{1, 2, 1, 2, 1, 2, 1, 2});
+  // A tie in the majority rule stops at the node.
+  CHECK(score(build(ir::MissingGo::Majority, 15, 15), c, x) == std::vector<double>{1, 2, 1, 2, 1, 0, 1, 0});
+  // Without surrogates, no direction and missing both go to the missing child (gbm).
+  CHECK(score(build(ir::MissingGo::Node, 0, 0), c, x) == std::vector<double>{1, 2, 3, 3, 3, 3, 3, 3});
+}
