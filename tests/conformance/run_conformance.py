@@ -113,7 +113,12 @@ def run_case(case, cli, timeout, workdir):
         stderr = proc.stderr.decode("utf-8", "replace").strip()
         res["stderr"] = stderr[-2000:]
         rc = proc.returncode
-        first = stderr.splitlines()[0] if stderr else ""
+        lines = stderr.splitlines()
+        errors = [ln for ln in lines if ERROR_FORM.match(ln)]
+        first = errors[0] if errors else (lines[-1] if lines else "")
+        warnings = [ln for ln in lines if ln.startswith("modelbridge: warning: ")]
+        if warnings:
+            res["warnings"] = warnings[:20]
         if rc < 0:
             res.update(status="crash", reason="killed by signal %d" % -rc)
         elif rc == 3 or rc not in (0, 1, 2):
@@ -125,7 +130,7 @@ def run_case(case, cli, timeout, workdir):
                 res.update(status="unsupported", reason=first)
             else:
                 res.update(status="error", reason="exit %d: %s" % (rc, first or "(no message)"))
-            if stderr and not ERROR_FORM.match(first):
+            if not errors:
                 res["notes"].append("stderr not in the form 'modelbridge: error: FILE:PLACE: "
                                     "message'")
         elif case.kind == "robust":
