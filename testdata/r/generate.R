@@ -470,7 +470,8 @@ tree_predict <- function(m, nd) {
       return(list(table = data.frame(prediction = p), ties = rep(FALSE, nrow(nd))))
     if (m$treetype == "Classification") {
       votes <- predict(m, data = nd, num.threads = 1, predict.all = TRUE)$predictions
-      prob <- sapply(seq_along(lev), function(k) rowMeans(votes == m$forest$class.values[k]))
+      # predict.all gives each tree's vote as an index into m$forest$levels.
+      prob <- sapply(seq_along(lev), function(k) rowMeans(votes == k))
       prob <- matrix(prob, nrow = nrow(nd), dimnames = list(NULL, lev))
       return(list(table = prob_table(as.character(p), prob), ties = tie_rows(prob)))
     }
