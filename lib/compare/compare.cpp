@@ -216,4 +216,118 @@ Report compare_predictions(const ir::Target& target, const eval::Predictions& ou
   return c.finish();
 }
 
+namespace {
+
+// One side of compare_csv: a reader and a cursor into its current batch.
+struct CsvSide {
+  data::CsvReader reader;
+  data::TextBatch batch;
+  size_t pos = 0;
+  bool done = false;
+  CsvSide(std::istream& in, const std::string& file) : reader(in, file) {}
+  // Advances to the next row; false at the end.
+  bool next_row() {
+    if (done) return false;
+    if (pos + 1 < batch.rows) {
+      ++pos;
+      return true;
+    }
+    pos = 0;
+    if (!reader.next(batch)) {
+      done = true;
+      return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+Report compare_csv(std::istream& ours_in, const std::string& ours_file, std::istream& ref_in,
+                   const std::string& reference_file, CompareOptions options) {
+  CsvSide ours(ours_in, ours_file), ref(ref_in, reference_file);
+  ours.batch.rows = ref.batch.rows = 0;
+  ReportBuilder builder(ours_file, reference_file, options.tolerance, options.worst_rows);
+  const auto& oh = ours.reader.header();
+  const auto& rh = ref.reader.header();
+  std::vector<bool> used(rh.size(), false);
+  std::vector<std::pair<size_t, size_t>> pairs;  // (our column, reference column)
+  std::vector<std::string> unmatched_ours, unmatched_ref;
+  for (size_t i = 0; i < oh.size(); ++i) {
+    int found = -1;
+    for (size_t c = 0; c < rh.size() && found < 0; ++c)
+      if (!used[c] && rh[c] == oh[i]) found = static_cast<int>(c);
+    for (size_t c = 0; c < rh.size() && found < 0; ++c) {
+      if (used[c]) continue;
+      auto it = options.aliases.find(rh[c]);
+      if (it != options.aliases.end() && it->second == oh[i]) found = static_cast<int>(c);
+    }
+    if (found < 0) {
+      unmatched_ours.push_back(oh[i]);
+      continue;
+    }
+    used[static_cast<size_t>(found)] = true;
+    pairs.emplace_back(i, static_cast<size_t>(found));
+  }
+  for (size_t c = 0; c < rh.size(); ++c)
+    if (!used[c]) unmatched_ref.push_back(rh[c]);
+  if (pairs.empty())
+    throw Error(reference_file, "line 1",
+                fmt::format("no column matches the columns of {} (expected {}; the reference "
+                            "has {})",
+                            ours_file, data::join_names(oh), data::join_names(rh)));
+  // Number columns and label columns are reported separately: two report columns per pair.
+  std::vector<size_t> num_col, label_col;
+  for (const auto& [o, r] : pairs) {
+    num_col.push_back(builder.add_column(oh[o], rh[r], false));
+    label_col.push_back(builder.add_column(oh[o], rh[r], true));
+  }
+  builder.add_unmatched(std::move(unmatched_ours), std::move(unmatched_ref));
+
+  uint64_t row = 0;
+  for (;;) {
+    const bool has_ours = ours.next_row();
+    const bool has_ref = ref.next_row();
+    if (!has_ours || !has_ref) {
+      while (ours.next_row()) {
+      }
+      while (ref.next_row()) {
+      }
+      break;
+    }
+    ++row;
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      std::string_view a = ours.batch.field(ours.pos, pairs[p].first);
+      std::string_view b = ref.batch.field(ref.pos, pairs[p].second);
+      double x, y;
+      const bool xa = data::parse_number(a, x) || data::is_missing_token(data::trim_blanks(a));
+      const bool yb = data::parse_number(b, y) || data::is_missing_token(data::trim_blanks(b));
+      if (xa && yb) {
+        if (!data::parse_number(a, x)) x = std::numeric_limits<double>::quiet_NaN();
+        if (!data::parse_number(b, y)) y = std::numeric_limits<double>::quiet_NaN();
+        builder.number(num_col[p], x, y);
+      } else {
+        builder.label(label_col[p], a, b);
+      }
+    }
+    builder.end_row(row, ref.batch.lines[ref.pos]);
+  }
+  const uint64_t n_ours = ours.reader.rows_read(), n_ref = ref.reader.rows_read();
+  if (n_ours != n_ref)
+    throw Error(reference_file, "",
+                fmt::format("the reference has {} data row{} but {} has {}", n_ref,
+                            n_ref == 1 ? "" : "s", ours_file, n_ours));
+  Report report = builder.finish();
+  // Drop the half of each pair that saw no cells.
+  std::vector<ColumnReport> kept;
+  for (size_t p = 0; p < pairs.size(); ++p) {
+    const ColumnReport& n = report.columns[num_col[p]];
+    const ColumnReport& l = report.columns[label_col[p]];
+    if (n.compared > 0 || l.compared == 0) kept.push_back(n);
+    if (l.compared > 0) kept.push_back(l);
+  }
+  report.columns = std::move(kept);
+  return report;
+}
+
 }  // namespace mb::compare

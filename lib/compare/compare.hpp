@@ -101,4 +101,12 @@ Report compare_predictions(const ir::Target& target, const eval::Predictions& ou
                            const eval::Predictions& reference, const std::string& ours_name,
                            const std::string& reference_name, CompareOptions options = {});
 
+// Compares two CSV tables row by row, e.g. a written prediction file against a reference.
+// Columns are matched as in ReferenceComparer (our column names; `aliases` maps reference names
+// to ours); columns of ours without a reference column are listed as unmatched.  A pair of cells
+// compares as numbers when each is a number or a missing token, otherwise as labels.  Errors as
+// ReferenceComparer: no matching column, differing row counts.
+Report compare_csv(std::istream& ours, const std::string& ours_file, std::istream& reference,
+                   const std::string& reference_file, CompareOptions options = {});
+
 }  // namespace mb::compare

@@ -357,4 +357,46 @@ TEST_CASE("reference: onnxruntime float32-input predictions against double") {
   CHECK(beyond > 0);
   CHECK(r.max_abs == max_abs);
   CHECK(r.columns.size() == 3);
+
+  // The same through the CSV-against-CSV comparer.
+  std::ifstream a(dir / "expected_f32in.csv"), b(dir / "expected.csv");
+  Report rc = compare_csv(a, "expected_f32in.csv", b, "expected.csv");
+  CHECK(rc.rows == ours.size());
+  CHECK(rc.rows_beyond == beyond);
+  CHECK(rc.max_abs == max_abs);
+}
+
+TEST_CASE("csv against csv: columns by name or alias, numbers and labels") {
+  std::istringstream ours(
+      "class,probability(a),probability(b),code\n"
+      "x,0.5,0.5,1\n"
+      "y,0.2,0.8,2\n"
+      "x,NA,1,3\n");
+  std::istringstream ref(
+      "extra,output_label,probability(a),probability(b),code\n"
+      "e,x,0.5,0.5000001,1.0\n"
+      "e,z,0.2,0.8,2\n"
+      "e,x,,1,3\n");
+  CompareOptions opt;
+  opt.aliases = {{"output_label", "class"}};
+  Report r = compare_csv(ours, "out.csv", ref, "ref.csv", opt);
+  CHECK(r.rows == 3);
+  CHECK(r.rows_beyond == 2);
+  CHECK(r.label_mismatches == 1);
+  REQUIRE(r.columns.size() == 4);
+  CHECK(r.columns[0].name == "class");
+  CHECK(r.columns[0].label);
+  CHECK(r.columns[0].reference_name == "output_label");
+  CHECK_FALSE(r.columns[3].label);  // "1" and "1.0" compare as numbers
+  CHECK(r.columns[3].beyond == 0);
+  CHECK(r.columns[2].beyond == 1);
+  CHECK(r.unmatched_reference == std::vector<std::string>{"extra"});
+  REQUIRE(r.worst.size() == 2);
+  CHECK(r.worst[0].row == 2);
+  CHECK(r.worst[0].line == 3);
+  CHECK(r.worst[1].row == 1);
+
+  std::istringstream o2("prediction\n1\n2\n"), r2("prediction\n1\n");
+  CHECK(error_of([&] { compare_csv(o2, "out.csv", r2, "ref.csv"); }) ==
+        "ref.csv: the reference has 1 data row but out.csv has 2");
 }
