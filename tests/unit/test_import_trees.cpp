@@ -111,34 +111,12 @@ r::RPtr read_object(const fs::path& path, Warnings& w) {
   return nullptr;
 }
 
-// expected.csv of the ranger classification cases whose $forest$class.values is c(2, 1) has its
-// two probability columns swapped: the generator computed probability(levels[k]) as the share of
-// votes equal to class.values[k], while a tree's vote v means levels[v] (ranger's
-// integer.to.factor; the `class` column, from predict(), agrees with that).  Each such row's
-// class is the label of the smaller of its two "probabilities".  The header is corrected here;
-// the test below checks that the file really is swapped.
-const char* const kSwappedProbabilityCases[] = {"ranger_class_partition", "ranger_class_ignore_factor"};
-
-bool has_swapped_probabilities(const std::string& name) {
-  for (const char* c : kSwappedProbabilityCases)
-    if (name == c) return true;
-  return false;
-}
-
-std::string expected_text(const fs::path& dir, bool correct_quirks) {
-  std::string text = slurp(dir / "expected.csv");
-  if (correct_quirks && has_swapped_probabilities(dir.filename().string())) {
-    const std::string bad = "\"class\",\"probability(no case)\",\"probability(case)\"";
-    const std::string good = "\"class\",\"probability(case)\",\"probability(no case)\"";
-    if (text.rfind(bad, 0) == 0) text.replace(0, bad.size(), good);
-  }
-  return text;
-}
+std::string expected_text(const fs::path& dir) { return slurp(dir / "expected.csv"); }
 
 // Scores input.csv with `m` and compares with expected.csv.
-compare::Report score_against_r(const ir::Model& m, const fs::path& dir, bool correct_quirks = true) {
+compare::Report score_against_r(const ir::Model& m, const fs::path& dir) {
   std::ifstream input(dir / "input.csv", std::ios::binary);
-  std::istringstream expected(expected_text(dir, correct_quirks));
+  std::istringstream expected(expected_text(dir));
   data::CsvReader reader(input, (dir / "input.csv").string());
   data::InputBinder binder(m.schema, reader.header(), (dir / "input.csv").string(), ir::UnseenLevel::Error);
   compare::ReferenceComparer cmp(m.schema.target, false, expected, (dir / "expected.csv").string(), "model");
@@ -225,35 +203,6 @@ TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped
   }
   // The documented flip must be there: rf_class_json15_flip changes under 15 digits only.
   if (fs::exists(kRoot / "rf_class_json15_flip" / "model.json")) CHECK(saw_flip);
-}
-
-TEST_CASE("the swapped probability columns of two ranger references are what the test corrects") {
-  for (const char* name : kSwappedProbabilityCases) {
-    const fs::path dir = kRoot / name;
-    if (!fs::exists(dir / "expected.csv")) continue;
-    // In the file as written, every row's class is the label with the smaller "probability".
-    std::istringstream in(expected_text(dir, false));
-    data::CsvReader reader(in, name);
-    data::TextBatch text;
-    size_t rows = 0, class_is_smaller = 0;
-    while (reader.next(text))
-      for (size_t r = 0; r < text.rows; ++r) {
-        const double p_no = std::stod(std::string(text.field(r, 1))), p_yes = std::stod(std::string(text.field(r, 2)));
-        const std::string cls(text.field(r, 0));
-        ++rows;
-        class_is_smaller += (cls == "case" && p_yes < p_no) || (cls == "no case" && p_no < p_yes);
-      }
-    CHECK_MESSAGE(rows > 0, name);
-    CHECK_MESSAGE(class_is_smaller == rows, name << ": the columns are no longer swapped; drop the correction");
-    // And our model, scored against the uncorrected file, differs on the probabilities only.
-    Warnings w;
-    const fs::path p = dir / "model_exact.json";
-    r::RPtr obj = read_object(p, w);
-    if (!obj) continue;
-    const compare::Report rep = score_against_r(r::import_ranger(*obj, p.string(), w, kInfertLevels), dir, false);
-    CHECK(rep.label_mismatches == 0);
-    CHECK(rep.rows_beyond > 0);
-  }
 }
 
 TEST_CASE("ranger and randomForest refuse factors whose levels the object does not keep") {
