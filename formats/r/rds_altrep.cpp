@@ -114,7 +114,7 @@ RPtr Reader::read_altrep() {
       fail_state("a state vector (length, start, step)");
     double n = number(0), start = number(1), step = number(2);
     if (!(n >= 0) || n > static_cast<double>(limits_.max_altrep_length))
-      in_.fail_at(at, "ALTREP compact sequence of length " + std::to_string(n) +
+      in_.fail_at(at, "ALTREP compact sequence of length " + format_double_as_character(n, 0) +
                           " exceeds the limit of " + std::to_string(limits_.max_altrep_length));
     if (!std::isfinite(start) || !std::isfinite(step)) fail_state("a finite start and step");
     auto count = static_cast<size_t>(n);

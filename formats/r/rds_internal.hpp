@@ -16,7 +16,7 @@ namespace mb::r::rds {
 struct Failure {
   size_t offset;        // byte offset in the decompressed stream
   std::string message;  // what was expected
-  std::string path;     // R object path built while unwinding ("[[2]]@terms$x")
+  std::vector<std::string> path;  // R object path segments, innermost first ("$x", "@terms", "[[2]]")
 };
 
 enum class Format { Xdr, Binary, Ascii };

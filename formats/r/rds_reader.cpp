@@ -270,7 +270,7 @@ RPtr Reader::read_strings() {
     try {
       obj->strings.push_back(read_charsxp_item());
     } catch (Failure& f) {
-      f.path = "[" + std::to_string(i + 1) + "]" + f.path;
+      f.path.push_back("[" + std::to_string(i + 1) + "]");
       throw;
     }
   }
@@ -285,7 +285,7 @@ RPtr Reader::read_generic_vector(int type) {
     try {
       obj->elements.push_back(read_item());
     } catch (Failure& f) {
-      f.path = "[[" + std::to_string(i + 1) + "]]" + f.path;
+      f.path.push_back("[[" + std::to_string(i + 1) + "]]");
       throw;
     }
   }
@@ -338,7 +338,7 @@ RPtr Reader::read_chain(int32_t flags, RPtr* dotted_tail) {
     try {
       car = read_item();
     } catch (Failure& f) {
-      f.path = tag_path(tag_text, index, attribute_list) + f.path;
+      f.path.push_back(tag_path(tag_text, index, attribute_list));
       throw;
     }
     if (type == kList || type == kLang || type == kDot) {
@@ -408,6 +408,20 @@ RPtr Reader::read_stream() {
 
 namespace {
 
+// Segments were collected innermost first; very deep paths keep both ends.
+std::string join_path(const std::vector<std::string>& segments) {
+  std::string out;
+  size_t n = segments.size();
+  for (size_t k = 0; k < n; ++k) {
+    if (n > 40 && k == 20) {
+      out += "...";
+      k = n - 20;
+    }
+    out += segments[n - 1 - k];
+  }
+  return out;
+}
+
 struct Job {
   std::string_view bytes;
   const std::string* file;
@@ -424,7 +438,7 @@ void run(Job& job) {
       job.result = reader.read_stream();
     } catch (const rds::Failure& f) {
       std::string place = "byte " + std::to_string(f.offset);
-      if (!f.path.empty()) place += " (object " + f.path + ")";
+      if (!f.path.empty()) place += " (object " + join_path(f.path) + ")";
       throw Error(*job.file, place, f.message);
     }
   } catch (...) {

@@ -7,6 +7,20 @@
 // to shared objects (symbols, environments) share one RObject.  A reference from inside an
 // environment back to that same environment (a cycle) becomes an empty Environment node with
 // text "<cycle>", so the tree never owns itself.
+//
+// What the nodes hold beyond the conventions of robject.hpp:
+//  - Environment: its bindings as `elements` with the names in `tags` (unhashed frame first,
+//    then the hash buckets in order); the enclosure is not kept.
+//  - Promise: elements = {value (UnboundValue when not forced), code}.
+//  - ExternalPtr: elements = {protected value, tag}.  WeakRef: nothing.
+//  - Namespace / Package / Persist: `strings` as stored (name and version; "package:NAME").
+//  - Builtin / Special: `text` = the primitive's name.
+//  - Strings are UTF-8: latin1-flagged strings are converted (as Windows-1252, like R), strings
+//    flagged "bytes" are kept as they are, and unflagged strings of a version-3 stream written
+//    in a latin1/CP1252 locale are converted.
+// Errors: mb::Error(file, place, message) with place "byte N" (offset in the decompressed
+// stream) plus the object path when known, e.g. "byte 1234 (object [[3]]@names)", or
+// "compressed byte N" for damaged gzip/bzip2/xz data.
 #pragma once
 #include <cstdint>
 #include <string>

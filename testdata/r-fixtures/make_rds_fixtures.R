@@ -175,4 +175,11 @@ for (name in names(long)) {
   writeLines(c(typeof(long[[name]]), length(y), sum(unlist(y[-1])), y[[2]], y[[length(y)]]),
              file.path(out, sprintf("%s.summary", name)))
 }
+# PERSISTSXP: a reference hook names the environment (R 4.2 writes the name at each use).
+persist_env <- new.env()
+saveRDS(list(persist_env, persist_env), file.path(out, "persist.gz3.rds"),
+        refhook = function(x) "id42")
+back <- readRDS(file.path(out, "persist.gz3.rds"), refhook = function(x) x)
+stopifnot(identical(back[[1]], "id42"), identical(back[[2]], "id42"))
+
 cat("wrote", length(list.files(out)), "files to", out, "\n")

@@ -342,6 +342,16 @@ TEST_CASE("rds: closures, environments, promises, dots, S4") {
   CHECK(s4->attributes[2].first == "class");
 }
 
+TEST_CASE("rds: persistent references written by a reference hook") {
+  auto obj = read_file(kFixtures / "persist.gz3.rds");  // R's hook named the environment "id42"
+  REQUIRE(obj->elements.size() == 2);
+  CHECK(obj->elements[0]->type == RType::Persist);
+  CHECK(obj->elements[0]->strings == std::vector<std::optional<std::string>>{"id42"});
+  // R 4.2 asks the hook again for the second use and writes the name again.
+  CHECK(obj->elements[1]->type == RType::Persist);
+  CHECK(obj->elements[1]->strings == obj->elements[0]->strings);
+}
+
 TEST_CASE("rds: 100000-element pairlist and call are read without recursion on the CDR") {
   for (std::string name : {"long_pairlist", "long_call"}) {
     CAPTURE(name);
