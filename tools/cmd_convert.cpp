@@ -39,7 +39,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
   std::optional<AtomicFile> file;
   if (o.output != "-") file.emplace(o.output);
   ir::Model src = formats::load_model(o.input, format_option(o.from, "--from"));
-  src.unseen = unseen_option(o.unseen);
+  apply_unseen_option(src, o.unseen);
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;

@@ -16,7 +16,8 @@ namespace mb::cli {
 int run_diff(const DiffOptions& o, Io& io) {
   ir::Model a = formats::load_model(o.a, format_option(o.from_a, "--from-a"));
   ir::Model b = formats::load_model(o.b, format_option(o.from_b, "--from-b"));
-  a.unseen = b.unseen = unseen_option(o.unseen);
+  apply_unseen_option(a, o.unseen);
+  apply_unseen_option(b, o.unseen);
   const std::string ha = canon::model_hash(a), hb = canon::model_hash(b);
   const bool same_schema = canon::schema_hash(a) == canon::schema_hash(b);
   const auto changes = diff::structural_diff(a, b);

@@ -48,7 +48,7 @@ class Progress {
 
 int run_score(const ScoreOptions& o, Io& io) {
   ir::Model m = formats::load_model(o.model, format_option(o.from, "--from"));
-  m.unseen = unseen_option(o.unseen);
+  apply_unseen_option(m, o.unseen);
   for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);
 
   auto input = open_csv(o.data);

@@ -17,7 +17,7 @@ struct ScoreOptions {
   int threads = 1;
   int progress = -1;  // -1 auto (terminal), 0 off, 1 on
   bool link = false;
-  std::string unseen = "error";
+  std::string unseen;  // "", "error" or "na"
 };
 int run_score(const ScoreOptions& o, Io& io);
 
@@ -26,7 +26,7 @@ struct ConvertOptions {
   Tolerance tol;
   std::string precision = "double";
   bool strict = false, force = false, json = false;
-  std::string unseen = "error";
+  std::string unseen;  // "", "error" or "na"
 };
 int run_convert(const ConvertOptions& o, Io& io);
 
@@ -46,7 +46,7 @@ struct DiffOptions {
   std::string a, b, from_a, from_b, data;
   Tolerance tol;
   bool json = false;
-  std::string unseen = "error";
+  std::string unseen;  // "", "error" or "na"
 };
 int run_diff(const DiffOptions& o, Io& io);
 

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   s->add_option("--threads", score.threads, "worker threads for scoring (default 1)")->check(CLI::Range(1, 256));
   s->add_flag("--progress{1},--no-progress{0}", score.progress, "progress bar on standard error (default: when it is a terminal)");
   s->add_flag("--link", score.link, "GLMs: add the linear predictor as column `link`");
-  s->add_option("--unseen", score.unseen, "unseen categorical level: error (default) or na")
+  s->add_option("--unseen", score.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
       ->check(CLI::IsMember({"error", "na"}));
 
   ConvertOptions conv;
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   c->add_flag("--strict", conv.strict, "treat every warning (information loss) as an error");
   c->add_flag("--force", conv.force, "write OUT even when predictions differ beyond tolerance");
   c->add_flag("--json", conv.json, "print the conversion report as JSON");
-  c->add_option("--unseen", conv.unseen, "unseen categorical level in --data: error (default) or na")
+  c->add_option("--unseen", conv.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(CLI::IsMember({"error", "na"}));
 
   InspectOptions insp;
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   d->add_option("--data", diff.data, "CSV to score with both models");
   add_tolerance(d, diff.tol);
   d->add_flag("--json", diff.json, "print JSON");
-  d->add_option("--unseen", diff.unseen, "unseen categorical level in --data: error (default) or na")
+  d->add_option("--unseen", diff.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(CLI::IsMember({"error", "na"}));
 
   HashOptions hash;

@@ -33,8 +33,9 @@ std::unique_ptr<CsvInput> open_csv(const std::string& path) {
   return in;
 }
 
-ir::UnseenLevel unseen_option(const std::string& value) {
-  return value == "na" ? ir::UnseenLevel::Missing : ir::UnseenLevel::Error;
+void apply_unseen_option(ir::Model& m, const std::string& value) {
+  if (value == "na") m.unseen = ir::UnseenLevel::Missing;
+  else if (value == "error") m.unseen = ir::UnseenLevel::Error;
 }
 
 uint64_t stream_score(const std::string& data_path, const std::vector<const ir::Model*>& models, bool want_link,

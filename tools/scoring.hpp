@@ -22,7 +22,9 @@ struct CsvInput {
 // Opens `path` ("-" = standard input); throws mb::Error naming the file.
 std::unique_ptr<CsvInput> open_csv(const std::string& path);
 
-ir::UnseenLevel unseen_option(const std::string& value);
+// --unseen error|na; "" keeps the model's own policy (error, except for PMML categorical fields
+// that list no values, where an unlisted label is missing as PMML defines).
+void apply_unseen_option(ir::Model& m, const std::string& value);
 
 using BatchFn = std::function<void(const data::TextBatch&, const std::vector<eval::Predictions>&)>;
 

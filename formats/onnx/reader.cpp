@@ -137,6 +137,7 @@ void Reader::make_inputs() {
     for (int64_t j = 0; j < cols; ++j) {
       ir::InputField f;
       f.name = cols == 1 ? in.name() : fmt::format("{}_{}", in.name(), j);
+      f.positional = cols > 1;
       if (elem == onnx::TensorProto::STRING) {
         f.kind = meta.count(kMetaOrdinal + in.name()) ? ir::FieldKind::Ordinal : ir::FieldKind::Categorical;
         if (cols != 1) fail(place, "string inputs must have one column");

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "formats/r/import_trees.hpp"
+
 namespace mb::r {
 namespace {
 
 using Importer = ir::Model (*)(const RObject&, const std::string&, Warnings&);
+constexpr Importer import_random_forest_plain = &import_random_forest;
+constexpr Importer import_ranger_plain = &import_ranger;
 
 // R class -> importer.  The first class of the object's class vector that appears here wins,
 // so subclasses ("glm" before "lm") are listed by the object itself.
@@ -17,6 +21,10 @@ constexpr Entry kImporters[] = {
     {"multinom", &import_multinom},
     {"glm", &import_lm},
     {"lm", &import_lm},
+    {"rpart", &import_rpart},
+    {"randomForest", import_random_forest_plain},
+    {"ranger", import_ranger_plain},
+    {"gbm", &import_gbm},
 };
 
 }  // namespace

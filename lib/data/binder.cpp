@@ -55,12 +55,29 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
         column_of_input_[i] = static_cast<int>(c);
         break;
       }
-    if (column_of_input_[i] < 0) missing.push_back("'" + f.name + "'");
     if (f.is_categorical()) {
       levels_[i].reserve(f.levels.size());
       for (size_t l = 0; l < f.levels.size(); ++l)
         levels_[i].emplace(f.levels[l], static_cast<int>(l));  // first wins on duplicates
     }
+  }
+  // Unnamed matrix columns take, in order, the data columns that no input names (as onnxruntime
+  // tools feed a 2-D input from the remaining columns).
+  std::vector<bool> named(header.size(), false);
+  for (int c : column_of_input_)
+    if (c >= 0) named[c] = true;
+  size_t next_free = 0;
+  for (size_t i = 0; i < schema.inputs.size(); ++i) {
+    if (column_of_input_[i] >= 0) continue;
+    if (schema.inputs[i].positional) {
+      while (next_free < header.size() && named[next_free]) ++next_free;
+      if (next_free < header.size()) {
+        column_of_input_[i] = static_cast<int>(next_free);
+        named[next_free] = true;
+        continue;
+      }
+    }
+    missing.push_back("'" + schema.inputs[i].name + "'");
   }
   if (!missing.empty()) {
     throw Error(file_, "line 1",

@@ -26,6 +26,9 @@ struct InputField {
   std::optional<std::string> missing_replacement_label;  // categorical replacement
   // Where a runtime narrows this input to float32 before use (ONNX float graphs, Cast nodes).
   Precision cast = Precision::Double;
+  // A column of an unnamed matrix input (ONNX `X[N,k]` read as X_0..X_{k-1}): when the data has
+  // no column of this name, it is bound by position to the data columns that no input names.
+  bool positional = false;
 
   bool is_categorical() const { return kind != FieldKind::Continuous; }
 };
