@@ -31,7 +31,7 @@ struct Token {
   size_t pos = 0;
 };
 
-constexpr int kMaxDepth = 2000;
+constexpr int kMaxDepth = 500;  // nesting of parentheses, calls and operators
 
 class Parser {
  public:
@@ -676,6 +676,7 @@ class Parser {
   }
 
   size_t next_significant(size_t i) const {
+    if (i >= toks_.size()) return toks_.size() - 1;  // the End token
     while (toks_[i].kind == Tok::Newline) ++i;
     return i;
   }

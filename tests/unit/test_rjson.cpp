@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -415,4 +416,35 @@ TEST_CASE("rjson: malformed inputs give an Error with a place") {
   CHECK(lang->type == RType::Language);
   CHECK(lang->unparsed);
   CHECK(lang->text == "f(<environment>)");
+}
+
+TEST_CASE("rjson: mutated inputs either parse or throw mb::Error") {
+  // deterministic byte mutations of real fixtures: no crash, no other exception type
+  uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const char* bytes = "{}[]\",:0123456789.eE-+nulltruefalse\\ \"NA\"(){}~$@`'\n";
+  for (const char* name : {"language.json", "vectors.json", "frames.json"}) {
+    std::string original = slurp(source(std::string("testdata/r-fixtures/rjson/") + name));
+    for (int round = 0; round < 700; ++round) {
+      std::string s = original;
+      int edits = 1 + static_cast<int>(next() % 4);
+      for (int k = 0; k < edits; ++k) {
+        size_t pos = next() % s.size();
+        switch (next() % 3) {
+          case 0: s[pos] = bytes[next() % std::strlen(bytes)]; break;
+          case 1: s.erase(pos, 1 + next() % 8); break;
+          default: s.insert(pos, 1, bytes[next() % std::strlen(bytes)]);
+        }
+        if (s.empty()) s = "{";
+      }
+      Warnings w;
+      try {
+        read_rjson(s, name, w);
+      } catch (const Error&) {
+      }
+    }
+  }
 }

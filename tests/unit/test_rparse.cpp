@@ -190,3 +190,31 @@ TEST_CASE("rparse: bad code gives an Error naming file, place and position") {
   for (int i = 1; i < 5000; ++i) sum += " + x" + std::to_string(i);
   CHECK(parse_r_expression(sum, "f", "")->elements.size() == 3);
 }
+
+TEST_CASE("rparse: mutated code either parses or throws mb::Error") {
+  uint64_t state = 777;
+  auto next = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33);
+  };
+  const std::string alphabet = "()[]{},;=<-+*/^~!&|%$@:?`'\"\\\n 0123456789.eExLiabcfin_";
+  for (auto& [code, expected] : read_cases("rparse_cases.tsv")) {
+    for (int round = 0; round < 30; ++round) {
+      std::string s = code;
+      int edits = 1 + static_cast<int>(next() % 3);
+      for (int k = 0; k < edits; ++k) {
+        size_t pos = s.empty() ? 0 : next() % (s.size() + 1);
+        char c = alphabet[next() % alphabet.size()];
+        if (next() % 2 && pos < s.size()) s[pos] = c;
+        else s.insert(pos, 1, c);
+      }
+      try {
+        RPtr e = parse_r_expression(s, "f", "$x");
+        CHECK(e != nullptr);
+        (void)deparse(*e);
+        (void)to_sexpr(*e);
+      } catch (const Error&) {
+      }
+    }
+  }
+}
