@@ -8,6 +8,7 @@
 
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/read_trees.hpp"
 #include "formats/onnx/reader.hpp"
 #include "lib/ir/builder.hpp"
 
@@ -276,8 +277,8 @@ void Reader::find_core() {
   for (int i = 0; i < g->node_size(); ++i) {
     if (!is_estimator_op(node(i))) continue;
     const auto& op = node(i).op_type();
-    if (op.rfind("TreeEnsemble", 0) == 0 || op.rfind("SVM", 0) == 0)
-      fail_node(i, "unsupported estimator: only linear models are read from ONNX so far");
+    if (op.rfind("SVM", 0) == 0 || (op.rfind("TreeEnsemble", 0) == 0 && !is_tree_operator(node(i))))
+      fail_node(i, "unsupported estimator: only linear models and tree ensembles are read from ONNX so far");
     if (core >= 0) fail_node(i, "a second estimator node: only a single linear model is supported");
     core = i;
   }
@@ -285,6 +286,10 @@ void Reader::find_core() {
 }
 
 void Reader::build_estimator() {
+  if (is_tree_operator(node(core))) {
+    read_tree_core(*this);
+    return;
+  }
   Estimator est(*this);
   const std::string features_name = est.parameters();
   Value x = value(features_name);

@@ -12,7 +12,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const EvalOptions& opts) {
   if (auto* l = std::get_if<ir::Linear>(&m.estimator)) return make_linear_eval(m, *l, opts);
-  if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator)) return make_tree_eval(m, *t, opts);
+  if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator))
+    return t->ort_rules ? make_tree_ort_eval(m, *t, opts) : make_tree_eval(m, *t, opts);
   if (auto* c = std::get_if<ir::Clustering>(&m.estimator)) return make_clustering_eval(m, *c, opts);
   throw Error("", "", fmt::format("scoring {} models is not implemented yet", ir::estimator_kind(m.estimator)));
 }

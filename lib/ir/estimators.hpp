@@ -79,6 +79,9 @@ struct Tree {
 
 enum class Aggregate { Sum, Average, Vote, Max, Min };
 
+// post_transform of onnxruntime's ai.onnx.ml tree operators (see TreeEnsemble::ort_rules).
+enum class OrtPostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
+
 // Decision trees and ensembles: scores = base + aggregate over trees of each tree's leaf values;
 // for classification each tree yields n_outputs class scores (or one vote at its argmax).
 struct TreeEnsemble {
@@ -91,6 +94,24 @@ struct TreeEnsemble {
   ScoreTransform transform = ScoreTransform::None;
   Precision threshold_precision = Precision::Double;
   Precision value_precision = Precision::Double;
+  // Trees read from onnxruntime's ai.onnx.ml operators (TreeEnsembleRegressor/Classifier, ml
+  // opsets 1 and 3; TreeEnsemble, ml opset 5) are scored as onnxruntime 1.30 scores them
+  // (lib/eval/eval_tree_ort.cpp) when `ort_rules` is set.  The operator: leaf values summed per
+  // output in tree order in value_precision (Sum/Average/Max/Min only), then `base` added (Average:
+  // divided by the number of trees first) in value_precision, then `ort_post_transform` in float32
+  // (ml_common.h: mirrored logistic, max-subtracted softmax, softmax over non-zero scores,
+  // Winitzki probit) -- a single-output regressor ignores Logistic/Softmax/SoftmaxZero as the
+  // runtime does; a classifier with two classes and one score column lays its scores out as
+  // [1-s, s] (all leaf values >= 0) or [-s, s] (mixed signs), after the logistic when
+  // post-transform is Logistic -- and the result rounded to float32 when `ort_float_output`.
+  // With `ort_labels` (a TreeEnsembleClassifier's label output) labels follow the runtime: first
+  // maximum of the raw scores after base; binary one-column: s > 0.5 (all leaf values >= 0) or
+  // s > 0.  `link` and `transform` then apply to the operator's output (the graph after it), in
+  // double.
+  bool ort_rules = false;
+  OrtPostTransform ort_post_transform = OrtPostTransform::None;
+  bool ort_float_output = false;
+  bool ort_labels = false;
   bool operator==(const TreeEnsemble&) const = default;
 };
 

@@ -1,0 +1,559 @@
+// ONNX reader, tree side: TreeEnsembleRegressor / TreeEnsembleClassifier (ai.onnx.ml 1 and 3,
+// float attributes or the *_as_tensor doubles) and TreeEnsemble (ai.onnx.ml 5) into an
+// ir::TreeEnsemble scored with onnxruntime's rules (TreeEnsemble::ort_rules), then the graph after
+// the operator: Cast, Reshape, ZipMap, Div by the number of trees, Add of base values, Sigmoid,
+// Softmax, L1 Normalizer, ArgMax + Gather of class labels.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "formats/onnx/read_trees.hpp"
+#include "formats/onnx/reader.hpp"
+#include "lib/ir/builder.hpp"
+
+namespace mb::onnxfmt {
+
+namespace {
+
+constexpr int kFloat = onnx::TensorProto::FLOAT;
+constexpr int kDouble = onnx::TensorProto::DOUBLE;
+
+// One operator node before it becomes an IR node.
+struct RawNode {
+  int mode = 0;                 // 0 LEQ, 1 LT, 2 GTE, 3 GT, 4 EQ, 5 NEQ, 6 MEMBER, 7 LEAF
+  int64_t feature = 0;
+  double value = 0;
+  int64_t t = -1, f = -1;       // children (indices into the raw node list)
+  bool tracks_true = false;
+  std::vector<double> members;  // MEMBER
+  std::vector<std::pair<int64_t, double>> weights;  // leaf: (target, weight)
+};
+
+struct RawEnsemble {
+  std::vector<RawNode> nodes;
+  std::vector<int64_t> roots;
+  int64_t n_targets = 1;
+  bool classifier = false;
+  std::vector<std::string> classes;
+  std::vector<double> base;
+  ir::Aggregate aggregate = ir::Aggregate::Sum;
+  ir::OrtPostTransform post = ir::OrtPostTransform::None;
+  bool values_double = false;   // thresholds / weights held in double by the operator
+};
+
+int mode_of(const std::string& s) {
+  static const std::map<std::string, int> m = {{"BRANCH_LEQ", 0}, {"BRANCH_LT", 1}, {"BRANCH_GTE", 2}, {"BRANCH_GT", 3},
+                                               {"BRANCH_EQ", 4},  {"BRANCH_NEQ", 5}, {"LEAF", 7}};
+  auto it = m.find(s);
+  return it == m.end() ? -1 : it->second;
+}
+
+ir::OrtPostTransform post_of(const std::string& s, bool& ok) {
+  ok = true;
+  if (s == "NONE") return ir::OrtPostTransform::None;
+  if (s == "LOGISTIC") return ir::OrtPostTransform::Logistic;
+  if (s == "SOFTMAX") return ir::OrtPostTransform::Softmax;
+  if (s == "SOFTMAX_ZERO") return ir::OrtPostTransform::SoftmaxZero;
+  if (s == "PROBIT") return ir::OrtPostTransform::Probit;
+  ok = false;
+  return ir::OrtPostTransform::None;
+}
+
+struct TreeReader {
+  Reader& r;
+  const onnx::NodeProto& nd;
+  RawEnsemble e;
+
+  TreeReader(Reader& reader) : r(reader), nd(reader.node(reader.core)) {}
+
+  [[noreturn]] void fail(const std::string& msg) const { r.fail_node(r.core, msg); }
+
+  std::vector<double> tensor_attr(const std::string& name) {
+    const auto* a = find_attr(nd, name);
+    if (!a) return {};
+    if (!a->has_t()) fail("attribute '" + name + "' must be a tensor");
+    const auto& t = a->t();
+    if (t.data_type() == onnx::TensorProto::UINT8 || t.data_type() == onnx::TensorProto::INT8) {
+      std::vector<double> v;
+      const bool u = t.data_type() == onnx::TensorProto::UINT8;
+      if (t.has_raw_data())
+        for (char c : t.raw_data()) v.push_back(u ? static_cast<double>(static_cast<uint8_t>(c)) : static_cast<double>(static_cast<int8_t>(c)));
+      else
+        for (auto i : t.int32_data()) v.push_back(static_cast<double>(i));
+      return v;
+    }
+    try {
+      return tensor_values(a->t());
+    } catch (const Error& err) {
+      fail(err.message());
+    }
+  }
+  // A floats attribute or its *_as_tensor double twin.
+  std::vector<double> values_attr(const std::string& name, bool& is_double) {
+    if (find_attr(nd, name + "_as_tensor")) {
+      const auto* a = find_attr(nd, name + "_as_tensor");
+      if (a->has_t() && a->t().data_type() == kDouble) is_double = true;
+      return tensor_attr(name + "_as_tensor");
+    }
+    return attr_floats(nd, name);
+  }
+
+  void read_v1_v3(bool classifier) {
+    e.classifier = classifier;
+    const auto tree_ids = attr_ints_of(nd, "nodes_treeids"), node_ids = attr_ints_of(nd, "nodes_nodeids");
+    const auto feats = attr_ints_of(nd, "nodes_featureids"), tn = attr_ints_of(nd, "nodes_truenodeids"),
+               fn = attr_ints_of(nd, "nodes_falsenodeids"), tracks = attr_ints_of(nd, "nodes_missing_value_tracks_true");
+    const auto modes = attr_strings_of(nd, "nodes_modes");
+    bool dbl_nodes = false, dbl_w = false, dbl_base = false;
+    const auto vals = values_attr("nodes_values", dbl_nodes);
+    const size_t n = tree_ids.size();
+    if (n == 0) fail("no tree nodes");
+    if (node_ids.size() != n || feats.size() != n || tn.size() != n || fn.size() != n || modes.size() != n ||
+        (vals.size() != n && !vals.empty()) || (!tracks.empty() && tracks.size() != n))
+      fail("node attributes differ in length");
+    std::map<std::pair<int64_t, int64_t>, int64_t> index;
+    e.nodes.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      RawNode& rn = e.nodes[i];
+      rn.mode = mode_of(modes[i]);
+      if (rn.mode < 0) fail(fmt::format("node {}: unknown mode '{}'", i, modes[i]));
+      rn.feature = feats[i];
+      rn.value = vals.empty() ? 0.0 : vals[i];
+      rn.tracks_true = !tracks.empty() && tracks[i] == 1;
+      if (!index.emplace(std::make_pair(tree_ids[i], node_ids[i]), static_cast<int64_t>(i)).second)
+        fail(fmt::format("node {} of tree {} appears twice", node_ids[i], tree_ids[i]));
+      if (i == 0 || tree_ids[i] != tree_ids[i - 1]) {
+        for (auto root : e.roots)
+          if (tree_ids[root] == tree_ids[i]) fail(fmt::format("the nodes of tree {} are not contiguous", tree_ids[i]));
+        e.roots.push_back(static_cast<int64_t>(i));
+      }
+    }
+    for (size_t i = 0; i < n; ++i) {
+      RawNode& rn = e.nodes[i];
+      if (rn.mode == 7) continue;
+      auto child = [&](int64_t id, const char* side) {
+        auto it = index.find({tree_ids[i], id});
+        if (it == index.end()) fail(fmt::format("node {} of tree {}: {} child {} does not exist", node_ids[i], tree_ids[i], side, id));
+        return it->second;
+      };
+      rn.t = child(tn[i], "true");
+      rn.f = child(fn[i], "false");
+    }
+    const std::string p = classifier ? "class_" : "target_";
+    const auto w_tree = attr_ints_of(nd, p + "treeids"), w_node = attr_ints_of(nd, p + "nodeids"), w_id = attr_ints_of(nd, p + "ids");
+    const auto w = values_attr(p + "weights", dbl_w);
+    if (w_node.size() != w_tree.size() || w_id.size() != w_tree.size() || w.size() != w_tree.size())
+      fail("leaf weight attributes differ in length");
+    for (size_t i = 0; i < w_tree.size(); ++i) {
+      auto it = index.find({w_tree[i], w_node[i]});
+      if (it == index.end()) fail(fmt::format("weight {} names node {} of tree {}, which does not exist", i, w_node[i], w_tree[i]));
+      e.nodes[it->second].weights.emplace_back(w_id[i], w[i]);
+    }
+    e.base = values_attr("base_values", dbl_base);
+    bool ok = true;
+    e.post = post_of(attr_s(nd, "post_transform", "NONE"), ok);
+    if (!ok) fail("unknown post_transform '" + attr_s(nd, "post_transform", "") + "'");
+    if (classifier) {
+      e.classes = attr_strings_of(nd, "classlabels_strings");
+      if (e.classes.empty())
+        for (auto c : attr_ints_of(nd, "classlabels_int64s")) e.classes.push_back(std::to_string(c));
+      if (e.classes.empty()) fail("a classifier without class labels");
+      e.n_targets = static_cast<int64_t>(e.classes.size());
+    } else {
+      e.n_targets = attr_i(nd, "n_targets", 1);
+      const std::string agg = attr_s(nd, "aggregate_function", "SUM");
+      if (agg == "SUM") e.aggregate = ir::Aggregate::Sum;
+      else if (agg == "AVERAGE") e.aggregate = ir::Aggregate::Average;
+      else if (agg == "MIN") e.aggregate = ir::Aggregate::Min;
+      else if (agg == "MAX") e.aggregate = ir::Aggregate::Max;
+      else fail("unknown aggregate_function '" + agg + "'");
+    }
+    e.values_double = dbl_nodes || dbl_w || dbl_base;
+  }
+
+  void read_v5() {
+    const auto roots = attr_ints_of(nd, "tree_roots");
+    const auto feats = attr_ints_of(nd, "nodes_featureids"), tn = attr_ints_of(nd, "nodes_truenodeids"),
+               tl = attr_ints_of(nd, "nodes_trueleafs"), fn = attr_ints_of(nd, "nodes_falsenodeids"),
+               fl = attr_ints_of(nd, "nodes_falseleafs"), leaf_t = attr_ints_of(nd, "leaf_targetids");
+    const auto splits = tensor_attr("nodes_splits"), modes = tensor_attr("nodes_modes"),
+               tracks = tensor_attr("nodes_missing_value_tracks_true"), members = tensor_attr("membership_values"),
+               leaf_w = tensor_attr("leaf_weights");
+    if (const auto* a = find_attr(nd, "nodes_splits"); a && a->has_t()) e.values_double = a->t().data_type() == kDouble;
+    const size_t n = feats.size(), L = leaf_w.size();
+    if (tn.size() != n || tl.size() != n || fn.size() != n || fl.size() != n || splits.size() != n ||
+        (!modes.empty() && modes.size() != n) || (!tracks.empty() && tracks.size() != n))
+      fail("node attributes differ in length");
+    if (leaf_t.size() != L) fail("leaf attributes differ in length");
+    // Interior nodes first, then one raw node per leaf.
+    e.nodes.resize(n + L);
+    size_t member_pos = 0;
+    for (size_t i = 0; i < n; ++i) {
+      RawNode& rn = e.nodes[i];
+      rn.mode = modes.empty() ? 0 : static_cast<int>(modes[i]);
+      if (rn.mode < 0 || rn.mode > 6) fail(fmt::format("node {}: unknown mode {}", i, rn.mode));
+      rn.feature = feats[i];
+      rn.value = splits[i];
+      rn.tracks_true = !tracks.empty() && tracks[i] == 1;
+      auto child = [&](int64_t id, int64_t is_leaf) -> int64_t {
+        if (is_leaf) {
+          if (id < 0 || static_cast<size_t>(id) >= L) fail(fmt::format("node {}: leaf {} does not exist", i, id));
+          return static_cast<int64_t>(n) + id;
+        }
+        if (id < 0 || static_cast<size_t>(id) >= n) fail(fmt::format("node {}: child {} does not exist", i, id));
+        return id;
+      };
+      rn.t = child(tn[i], tl[i]);
+      rn.f = child(fl[i] ? fn[i] : fn[i], fl[i]);
+      if (rn.mode == 6) {
+        // membership_values: the sets of the MEMBER nodes in node order, each ended by NaN.
+        while (member_pos < members.size() && !std::isnan(members[member_pos])) rn.members.push_back(members[member_pos++]);
+        if (member_pos >= members.size()) fail(fmt::format("node {}: membership values run out", i));
+        ++member_pos;
+      }
+    }
+    for (size_t j = 0; j < L; ++j) {
+      RawNode& rn = e.nodes[n + j];
+      rn.mode = 7;
+      rn.weights.emplace_back(leaf_t[j], leaf_w[j]);
+    }
+    for (auto root : roots) {
+      if (root < 0 || static_cast<size_t>(root) >= n) fail(fmt::format("tree root {} does not exist", root));
+      e.roots.push_back(root);
+    }
+    e.n_targets = attr_i(nd, "n_targets", 1);
+    switch (attr_i(nd, "aggregate_function", 1)) {
+      case 0: e.aggregate = ir::Aggregate::Average; break;
+      case 1: e.aggregate = ir::Aggregate::Sum; break;
+      case 2: e.aggregate = ir::Aggregate::Min; break;
+      case 3: e.aggregate = ir::Aggregate::Max; break;
+      default: fail("unknown aggregate_function");
+    }
+    const int64_t pt = attr_i(nd, "post_transform", 0);
+    if (pt < 0 || pt > 4) fail("unknown post_transform");
+    static const ir::OrtPostTransform posts[] = {ir::OrtPostTransform::None, ir::OrtPostTransform::Softmax,
+                                                 ir::OrtPostTransform::Logistic, ir::OrtPostTransform::SoftmaxZero,
+                                                 ir::OrtPostTransform::Probit};
+    e.post = posts[pt];
+  }
+
+  // Builds IR trees in depth-first order (children after their parent), expanding shared
+  // subtrees and MEMBER sets (a chain of equality tests, as onnxruntime evaluates them).
+  std::vector<ir::Tree> build(int K, int64_t n_features) {
+    std::vector<ir::Tree> trees;
+    size_t total = 0;
+    for (size_t ti = 0; ti < e.roots.size(); ++ti) {
+      ir::Tree tr;
+      std::function<int32_t(int64_t, int)> add = [&](int64_t id, int depth) -> int32_t {
+        if (depth > 4096) fail(fmt::format("tree {} is deeper than 4096 levels or has a cycle", ti));
+        if (++total > 50'000'000) fail("the trees expand to more than 50 million nodes");
+        const RawNode& rn = e.nodes[id];
+        const int32_t me = static_cast<int32_t>(tr.op.size());
+        auto push = [&](ir::SplitOp op, int32_t feature, double thr, ir::MissingGo miss) {
+          tr.op.push_back(op);
+          tr.feature.push_back(feature);
+          tr.threshold.push_back(thr);
+          tr.left.push_back(-1);
+          tr.right.push_back(-1);
+          tr.missing.push_back(miss);
+          tr.values.insert(tr.values.end(), K, 0.0);
+        };
+        if (rn.mode == 7) {
+          push(ir::SplitOp::Leaf, -1, 0, ir::MissingGo::Right);
+          for (const auto& [target, w] : rn.weights) {
+            if (target < 0 || target >= K) fail(fmt::format("tree {}: a leaf weight names output {} of {}", ti, target, K));
+            tr.values[static_cast<size_t>(me) * K + target] += w;
+          }
+          return me;
+        }
+        if (rn.feature < 0 || rn.feature >= n_features)
+          fail(fmt::format("tree {}: feature {} of {} input columns", ti, rn.feature, n_features));
+        const int32_t feat = static_cast<int32_t>(rn.feature);
+        if (rn.mode == 6) {
+          // x in {a, b, ...}: x == a ? T : (x == b ? T : ... F).  NaN matches nothing.
+          if (rn.members.empty()) return add(rn.f, depth + 1);
+          std::vector<int32_t> chain;
+          for (size_t k = 0; k < rn.members.size(); ++k) {
+            chain.push_back(static_cast<int32_t>(tr.op.size()));
+            push(ir::SplitOp::Equal, feat, rn.members[k], rn.tracks_true ? ir::MissingGo::Left : ir::MissingGo::Right);
+            if (k > 0) tr.right[chain[k - 1]] = chain[k];
+            tr.left[chain[k]] = add(rn.t, depth + 1);
+          }
+          tr.right[chain.back()] = add(rn.f, depth + 1);
+          return me;
+        }
+        static const ir::SplitOp ops[] = {ir::SplitOp::LessOrEqual, ir::SplitOp::LessThan, ir::SplitOp::GreaterOrEqual,
+                                          ir::SplitOp::GreaterThan, ir::SplitOp::Equal,    ir::SplitOp::NotEqual};
+        // NaN compares false (true for !=) and goes that way unless it tracks the true branch.
+        const bool nan_true = rn.tracks_true || rn.mode == 5;
+        push(ops[rn.mode], feat, rn.value, nan_true ? ir::MissingGo::Left : ir::MissingGo::Right);
+        const int32_t l = add(rn.t, depth + 1);
+        tr.left[me] = l;
+        const int32_t rgt = add(rn.f, depth + 1);
+        tr.right[me] = rgt;
+        return me;
+      };
+      add(e.roots[ti], 0);
+      trees.push_back(std::move(tr));
+    }
+    return trees;
+  }
+};
+
+// What the graph does with the operator's outputs.
+struct After {
+  bool div = false, add = false;
+  double divisor = 1;
+  std::vector<double> base;
+  ir::Link link = ir::Link::Identity;
+  ir::ScoreTransform transform = ir::ScoreTransform::None;
+  bool float_output = false;   // a Cast to float on the score path
+  std::vector<std::string> classes;
+  bool label_from_op = false, label_from_argmax = false, scores = false;
+};
+
+struct AfterWalker {
+  Reader& r;
+  After a;
+  std::map<std::string, int> seen;  // 0 scores, 1 labels
+
+  [[noreturn]] void fail(int n, const std::string& msg) const { r.fail_node(n, msg); }
+
+  bool constant_scalar_or_vector(const std::string& name, std::vector<double>& v) {
+    if (r.inits.count(name)) {
+      v = tensor_values(*r.inits.at(name));
+      return true;
+    }
+    auto p = r.producer.find(name);
+    if (p != r.producer.end() && r.node(p->second).op_type() == "Constant") {
+      v = r.const_values(name, p->second);
+      return true;
+    }
+    return false;
+  }
+
+  // Returns 0 for a tensor of scores (after any steps recorded in `a`), 1 for labels.
+  int walk(const std::string& name) {
+    auto m = seen.find(name);
+    if (m != seen.end()) return m->second;
+    auto p = r.producer.find(name);
+    if (p == r.producer.end()) r.fail("output '" + name + "'", "not computed from the tree ensemble");
+    const int n = p->second;
+    const auto& nd = r.node(n);
+    const std::string& op = nd.op_type();
+    int kind = 0;
+    if (n == r.core) {
+      const bool classifier = op == "TreeEnsembleClassifier";
+      kind = classifier && name == nd.output(0) ? 1 : 0;
+      if (kind == 1) a.label_from_op = true;
+      else a.scores = true;
+    } else if (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze") {
+      kind = walk(nd.input(0));
+    } else if (op == "Cast") {
+      kind = walk(nd.input(0));
+      if (kind == 0 && attr_i(nd, "to", 0) == kFloat) a.float_output = true;
+    } else if (op == "ZipMap") {
+      kind = walk(nd.input(0));
+      if (kind != 0) fail(n, "ZipMap must follow class probabilities");
+      auto labels = attr_strings_of(nd, "classlabels_strings");
+      if (labels.empty())
+        for (auto i : attr_ints_of(nd, "classlabels_int64s")) labels.push_back(std::to_string(i));
+      if (a.classes.empty()) a.classes = labels;
+    } else if (op == "Div" && nd.input_size() == 2) {
+      std::vector<double> c;
+      if (walk(nd.input(0)) != 0) fail(n, "division of labels");
+      if (constant_scalar_or_vector(nd.input(1), c)) {
+        if (c.size() != 1 || a.div || a.add || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
+          fail(n, "only one division of the summed scores by a constant is supported");
+        a.div = true;
+        a.divisor = c[0];
+      } else {
+        auto sp = r.producer.find(nd.input(1));
+        if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum" || r.node(sp->second).input(0) != nd.input(0))
+          fail(n, "only Div by a constant or by the row sum is supported");
+        a.transform = ir::ScoreTransform::Normalize;
+      }
+    } else if (op == "Add" && nd.input_size() == 2) {
+      std::vector<double> c;
+      int k = 0;
+      if (constant_scalar_or_vector(nd.input(1), c)) k = walk(nd.input(0));
+      else if (constant_scalar_or_vector(nd.input(0), c)) k = walk(nd.input(1));
+      else fail(n, "only the addition of constant base values is supported");
+      if (k != 0 || a.add || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
+        fail(n, "only one addition of base values to the summed scores is supported");
+      a.add = true;
+      a.base = c;
+    } else if (op == "Sigmoid") {
+      if (walk(nd.input(0)) != 0 || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
+        fail(n, "Sigmoid must follow the scores");
+      a.link = ir::Link::Logit;
+    } else if (op == "Softmax") {
+      if (walk(nd.input(0)) != 0 || a.transform != ir::ScoreTransform::None) fail(n, "Softmax must follow the scores");
+      a.transform = ir::ScoreTransform::Softmax;
+    } else if (op == "Normalizer") {
+      if (attr_s(nd, "norm", "MAX") != "L1") fail(n, "only the L1 norm is supported");
+      if (walk(nd.input(0)) != 0 || a.transform != ir::ScoreTransform::None) fail(n, "Normalizer must follow the scores");
+      a.transform = ir::ScoreTransform::Normalize;
+    } else if (op == "ArgMax") {
+      if (walk(nd.input(0)) != 0) fail(n, "ArgMax of labels");
+      if (attr_i(nd, "select_last_index", 0) != 0) fail(n, "select_last_index is not supported");
+      a.label_from_argmax = true;
+      kind = 2;
+    } else if (op == "Gather" || op == "ArrayFeatureExtractor") {
+      if (walk(nd.input(1)) != 2) fail(n, "expected class labels looked up by the winning class");
+      auto it = r.inits.find(nd.input(0));
+      if (it == r.inits.end()) fail(n, "class labels must be an initializer");
+      a.classes = tensor_strings(*it->second);
+      kind = 1;
+    } else {
+      fail(n, "unsupported operator after the tree ensemble");
+    }
+    return seen[name] = kind;
+  }
+};
+
+std::string feature_name(const ir::Model& m, const ir::Expr& e, int f) {
+  const ir::Expr* x = &e;
+  if (x->op == ir::Op::Coalesce && !x->args.empty()) x = &x->args[0];
+  if (x->op == ir::Op::Input) return m.schema.inputs[x->index].name;
+  if (x->op == ir::Op::LevelIs) return m.schema.inputs[x->index].name + "=" + m.schema.inputs[x->index].levels[x->level];
+  return fmt::format("x{}", f);
+}
+
+}  // namespace
+
+bool is_tree_operator(const onnx::NodeProto& n) {
+  if (n.domain() != "ai.onnx.ml") return false;
+  return n.op_type() == "TreeEnsembleRegressor" || n.op_type() == "TreeEnsembleClassifier" || n.op_type() == "TreeEnsemble";
+}
+
+void read_tree_core(Reader& r) {
+  TreeReader tr(r);
+  const auto& nd = tr.nd;
+  const std::string& op = nd.op_type();
+  int ml_opset = 1;
+  for (const auto& o : r.model.opset_import())
+    if (o.domain() == "ai.onnx.ml") ml_opset = static_cast<int>(o.version());
+  if (op == "TreeEnsemble") {
+    if (ml_opset < 5) tr.fail("TreeEnsemble needs ai.onnx.ml opset 5");
+    tr.read_v5();
+  } else {
+    tr.read_v1_v3(op == "TreeEnsembleClassifier");
+  }
+  RawEnsemble& e = tr.e;
+
+  Value x = r.value(nd.input(0));
+  if (x.kind != Value::Num) tr.fail("the tree input must be numeric");
+  const int F = static_cast<int>(x.cols.size());
+  const bool input_double = x.elem == kDouble;
+  if (op == "TreeEnsemble" && x.elem != kDouble && x.elem != kFloat) tr.fail("TreeEnsemble input must be float or double");
+
+  After after;
+  AfterWalker walker{r, {}, {}};
+  for (const auto& o : r.g->output()) walker.walk(o.name());
+  after = walker.a;
+  if (!after.scores && !after.label_from_op) r.fail("graph", "no output computed from the tree ensemble");
+
+  ir::TreeEnsemble t;
+  t.ort_rules = true;
+  t.ort_post_transform = e.post;
+  t.aggregate = e.aggregate;
+  t.base = e.base;
+  // The operator computes in its threshold type: the input type for TreeEnsemble and for
+  // ml-opset-1/3 operators fed doubles (attributes widened), float otherwise.
+  const bool compute_double = input_double;
+  t.threshold_precision = compute_double ? ir::Precision::Double : ir::Precision::Float32;
+  t.value_precision = compute_double ? ir::Precision::Double : ir::Precision::Float32;
+  t.ort_float_output = op != "TreeEnsemble" || !input_double || after.float_output;
+  if (!compute_double && e.values_double)
+    r.out.provenance.warnings.push_back(
+        {"float32-arithmetic", r.node_place(r.core) + ": double attributes on a float input are used in float32 by onnxruntime"});
+
+  auto& target = r.out.schema.target;
+  double divide_leaves = 1;
+  int K = static_cast<int>(e.n_targets);
+  if (e.classifier) {
+    target.task = ir::Task::Classification;
+    target.classes = e.classes;
+    t.ort_labels = true;
+    // Which classes carry weights decides the runtime's layout.
+    std::set<int64_t> weighted;
+    for (const auto& rn : e.nodes)
+      for (const auto& [cid, w] : rn.weights) weighted.insert(cid);
+    if (e.classes.size() == 2 && weighted.size() == 1) {
+      if (*weighted.begin() != 0)
+        tr.fail("a binary classifier whose weights name class 1 only is not supported (onnxruntime scores it as [0, s])");
+      K = 1;
+    } else if (e.classes.size() == 2 && weighted.size() != 2) {
+      tr.fail("a binary classifier without weights");
+    } else if (e.classes.size() > 2 && weighted.size() != e.classes.size()) {
+      tr.fail("every class must have leaf weights");
+    }
+    if (!t.base.empty() && t.base.size() != e.classes.size() && !(e.classes.size() == 2 && t.base.size() == 1))
+      tr.fail("base_values do not match the classes");
+    if (after.div || after.add) tr.fail("arithmetic on classifier scores after the operator is not supported");
+    if (after.label_from_argmax) tr.fail("labels are taken from the operator's label output only");
+  } else {
+    if (K < 1) tr.fail("n_targets must be positive");
+    if (!t.base.empty() && static_cast<int>(t.base.size()) != K && !(K == 1 && t.base.size() == 1))
+      tr.fail("base_values do not match n_targets");
+    if (t.base.size() > 1 && static_cast<int>(t.base.size()) != K) t.base.clear();
+    if (after.label_from_argmax || !after.classes.empty()) {
+      target.task = ir::Task::Classification;
+      target.classes = after.classes;
+      if (static_cast<int>(target.classes.size()) != K) tr.fail("class labels do not match n_targets");
+    } else {
+      if (K != 1) tr.fail("regression with several targets is not supported");
+      target.task = ir::Task::Regression;
+      if (e.post == ir::OrtPostTransform::Logistic || e.post == ir::OrtPostTransform::Softmax ||
+          e.post == ir::OrtPostTransform::SoftmaxZero)
+        r.out.provenance.warnings.push_back(
+            {"onnxruntime-ignores-post-transform",
+             r.node_place(r.core) + ": onnxruntime 1.30 ignores post_transform " + attr_s(nd, "post_transform", "") +
+                 " on a single-target tree regressor (onnxruntime issue 26596); scored as the runtime does, without it"});
+    }
+    // Division by the number of trees and base values after the operator: onnxruntime's own
+    // averaging and base (same arithmetic when nothing is rounded in between).
+    const bool clean = e.post == ir::OrtPostTransform::None && t.base.empty() && !(t.ort_float_output && input_double);
+    if (after.div) {
+      const bool by_trees = after.divisor == static_cast<double>(e.roots.size());
+      if (!clean || e.aggregate != ir::Aggregate::Sum || !(by_trees || compute_double) || !(after.divisor != 0))
+        tr.fail(fmt::format("division by {} after the operator: only the division of a SUM by the number of trees ({}) "
+                            "or, in double, by a constant is supported",
+                            after.divisor, e.roots.size()));
+      if (by_trees) t.aggregate = ir::Aggregate::Average;
+      else divide_leaves = after.divisor;  // double sums: (sum v) / c and sum (v / c) differ by double roundings only
+    }
+    if (after.add) {
+      if (!clean) tr.fail("base values added after an operator with base values or a post-transform are not supported");
+      if (after.base.size() != 1 && static_cast<int>(after.base.size()) != K) tr.fail("added base values do not match n_targets");
+      t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
+    }
+  }
+  if (target.task == ir::Task::Classification && !after.classes.empty() && after.classes != target.classes) {
+    if (after.classes.size() != target.classes.size()) tr.fail("class labels of the graph do not match the operator's");
+  }
+  t.link = after.link;
+  t.transform = after.transform;
+  if (after.link != ir::Link::Identity && t.ort_float_output)
+    r.out.provenance.warnings.push_back(
+        {"float32-arithmetic", "a Sigmoid on the float32 output of the tree operator is evaluated in double here"});
+  t.n_outputs = K;
+  t.trees = tr.build(K, F);
+  if (divide_leaves != 1)
+    for (auto& tree : t.trees)
+      for (auto& v : tree.values) v /= divide_leaves;
+  r.out.estimator = std::move(t);
+
+  for (int f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
+  for (int f = 0; f < F; ++f) r.out.features[f].name = feature_name(r.out, r.out.features[f].expr, f);
+  r.out.provenance.source_class = op;
+  const auto& te = std::get<ir::TreeEnsemble>(r.out.estimator);
+  r.out.provenance.family = fmt::format("tree ensemble ({}, {} trees, {})", op, te.trees.size(),
+                                        compute_double ? "double" : "float32");
+}
+
+}  // namespace mb::onnxfmt
