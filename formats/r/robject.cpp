@@ -412,6 +412,33 @@ std::string deparse(const RObject& n) {
   return deparse(fn) + "(" + deparse_args(n, 1) + ")";
 }
 
+bool constant_numbers(const RObject& n, std::vector<double>& out) {
+  if (n.type == RType::Double || n.type == RType::Integer || n.type == RType::Logical) {
+    for (size_t i = 0; i < n.length(); ++i) out.push_back(n.number(i));
+    return true;
+  }
+  if (n.type != RType::Language || n.unparsed || n.elements.empty() ||
+      n.elements[0]->type != RType::Symbol)
+    return false;
+  const std::string& f = n.elements[0]->text;
+  size_t nargs = n.elements.size() - 1;
+  for (size_t i = 1; i < n.tags.size(); ++i)
+    if (!n.tags[i].empty()) return false;
+  if ((f == "-" || f == "+" || f == "(") && nargs == 1) {
+    size_t start = out.size();
+    if (!constant_numbers(*n.elements[1], out)) return false;
+    if (f == "-")
+      for (size_t i = start; i < out.size(); ++i) out[i] = -out[i];
+    return true;
+  }
+  if (f == "c") {
+    for (size_t i = 1; i < n.elements.size(); ++i)
+      if (!constant_numbers(*n.elements[i], out)) return false;
+    return true;
+  }
+  return false;
+}
+
 std::string to_sexpr(const RObject& n) {
   char buf[64];
   auto one = [&](size_t i) -> std::string {

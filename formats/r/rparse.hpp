@@ -34,6 +34,11 @@ RPtr make_logical(int32_t v);  // 0, 1 or kNaInteger
 RPtr make_string(std::optional<std::string> v);
 RPtr make_call(RPtr function, std::vector<RPtr> args, std::vector<std::string> tags = {});
 
+// Folds a constant numeric expression as it appears in deparsed code: numbers, TRUE/FALSE/NA,
+// unary minus/plus, parentheses and c(...) of those (c(-0.5, 1e-05) is (c (- 0.5) 1e-05) in the
+// tree).  Appends to `out` and returns true, or returns false for anything else.
+bool constant_numbers(const RObject& node, std::vector<double>& out);
+
 // R-like deparse of a parsed expression, for messages and for matching term labels such as
 // "factor(Month)", "I(x^2)", "a:b" (same spacing rules as R's deparse for these forms; doubles
 // with 15 significant digits like R).

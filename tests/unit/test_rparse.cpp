@@ -151,6 +151,22 @@ TEST_CASE("rparse: formula and predvars shapes importers rely on") {
   CHECK(coefs.get("norm2")->elements[4]->reals[0] == 977168457.086595);
 }
 
+TEST_CASE("rparse: constant_numbers folds c(), unary minus and parentheses") {
+  std::vector<double> v;
+  CHECK(constant_numbers(*parse_r_expression("c(-1.5, 2L, (3), -(-1e-05), TRUE)", "f", ""), v));
+  CHECK(v == std::vector<double>{-1.5, 2, 3, 1e-05, 1});
+  v.clear();
+  CHECK(constant_numbers(*parse_r_expression("-0.25", "f", ""), v));
+  CHECK(v == std::vector<double>{-0.25});
+  v.clear();
+  CHECK(constant_numbers(*parse_r_expression("c(NA, 1)", "f", ""), v));
+  CHECK(std::isnan(v[0]));
+  v.clear();
+  CHECK(!constant_numbers(*parse_r_expression("c(x, 1)", "f", ""), v));
+  CHECK(!constant_numbers(*parse_r_expression("c(a = 1)", "f", ""), v));
+  CHECK(!constant_numbers(*parse_r_expression("\"a\"", "f", ""), v));
+}
+
 TEST_CASE("rparse: deparse reproduces R's text") {
   for (auto& [code, expected_esc] : read_cases("rdeparse_cases.tsv")) {
     std::string expected = unescape(expected_esc);
