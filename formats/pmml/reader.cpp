@@ -8,6 +8,7 @@
 
 #include "formats/pmml/pmml.hpp"
 #include "formats/pmml/reader_context.hpp"
+#include "formats/pmml/tree.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::pmml {
@@ -29,6 +30,28 @@ bool is_model_element(std::string_view n) {
 
 void add_level(std::vector<std::string>& levels, const std::string& v) {
   if (std::find(levels.begin(), levels.end(), v) == levels.end()) levels.push_back(v);
+}
+
+// Values of a PMML Array: blank-separated, double quotes around values containing blanks.
+std::vector<std::string> array_values(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    std::string tok;
+    if (s[i] == '"') {
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        tok += s[i];
+      }
+      ++i;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) tok += s[i++];
+    }
+    out.push_back(tok);
+  }
+  return out;
 }
 
 // Levels of categorical fields that the DataDictionary leaves open, gathered in document order
@@ -54,7 +77,19 @@ class LevelScan {
   }
   void visit(const pugi::xml_node& c) {
     const std::string_view name = local_name(c);
-    if (name == "NormDiscrete" || name == "SimplePredicate") {
+    if (name == "SimpleSetPredicate") {
+      for (auto arr : children(c, "Array"))
+        for (const auto& v : array_values(arr.text().get())) note(c.attribute("field").value(), v);
+    } else if (name == "ScoreDistribution") {
+      note(target_, c.attribute("value").value());
+    } else if (name == "Node" && c.attribute("score")) {
+      // A Node's score is a class label in classification trees only.
+      for (auto p = c.parent(); p; p = p.parent()) {
+        if (local_name(p) != "TreeModel") continue;
+        if (std::string(p.attribute("functionName").value()) == "classification") note(target_, c.attribute("score").value());
+        break;
+      }
+    } else if (name == "NormDiscrete" || name == "SimplePredicate") {
       note(c.attribute("field").value(), c.attribute("value").value());
     } else if (name == "CategoricalPredictor") {
       std::string f = c.attribute("name").value();
@@ -181,7 +216,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   }
   if (!model_node) loc.fail(root, "expected a model element (RegressionModel, GeneralRegressionModel, ...)");
   const std::string model_name(local_name(model_node));
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel")
+  const bool is_tree = model_name == "TreeModel" || model_name == "MiningModel";
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
@@ -276,7 +312,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Transformations: global first, then the model's own.
   if (auto td = child(root, "TransformationDictionary")) ctx.declare_derived(td, false);
   if (auto lt = child(model_node, "LocalTransformations")) ctx.declare_derived(lt, true);
-  if (auto targets = child(model_node, "Targets")) {
+  if (auto targets = is_tree ? pugi::xml_node() : child(model_node, "Targets")) {
     for (auto t : children(targets, "Target")) {
       if (loc.number_or(t, "rescaleFactor", 1.0) != 1.0 || loc.number_or(t, "rescaleConstant", 0.0) != 0.0 ||
           t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
@@ -286,7 +322,9 @@ ir::Model read(std::string_view text, const std::string& file) {
     }
   }
 
-  if (model_name == "RegressionModel") read_regression_model(ctx, model_node);
+  if (model_name == "TreeModel") read_tree_model(ctx, model_node);
+  else if (model_name == "MiningModel") read_mining_model(ctx, model_node);
+  else if (model_name == "RegressionModel") read_regression_model(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
   ir::validate(model, file);

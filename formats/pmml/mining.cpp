@@ -1,0 +1,339 @@
+// PMML MiningModel (Segmentation of TreeModels) and a top-level TreeModel -> ir::TreeEnsemble.
+//
+// Segmentations whose every segment is a TreeModel with a True predicate map to the ensemble's
+// aggregate (sum, weightedSum, average, weightedAverage, majorityVote, weightedMajorityVote, max).
+// A modelChain is read when it has the shape boosting converters write: segments that sum trees
+// (each publishing its sum as an OutputField) followed by one RegressionModel that applies a link
+// (logit, probit, exp, softmax, ...) to those sums.  Targets rescaling is kept exactly: a constant
+// becomes a trailing one-leaf tree (the sum is computed in PMML's order) or the base of an
+// average; a factor must be a power of two (scaling leaves then is exact); anything else is
+// refused rather than approximated.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "formats/pmml/tree.hpp"
+
+namespace mb::pmml::detail {
+namespace {
+
+bool power_of_two(double a) {
+  if (a == 0 || !std::isfinite(a)) return false;
+  int e = 0;
+  return std::fabs(std::frexp(a, &e)) == 0.5;
+}
+
+void scale_tree(ir::Tree& t, double a) {
+  for (auto& v : t.values) v *= a;
+}
+
+ir::Tree constant_tree(std::vector<double> values) {
+  ir::Tree t;
+  t.op = {ir::SplitOp::Leaf};
+  t.feature = {-1};
+  t.threshold = {0};
+  t.left = {-1};
+  t.right = {-1};
+  t.missing = {ir::MissingGo::Right};
+  t.values = std::move(values);
+  return t;
+}
+
+// Trees placed at output `k` of `K` (the other outputs get 0, which leaves their sums unchanged).
+ir::Tree widen(ir::Tree t, int k, int K) {
+  if (K == 1) return t;
+  const size_t n = t.op.size();
+  std::vector<double> v(n * K, 0.0);
+  for (size_t i = 0; i < n; ++i) v[i * K + k] = t.values[i];
+  t.values = std::move(v);
+  return t;
+}
+
+void check_children(ReadContext& ctx, const pugi::xml_node& model, std::initializer_list<std::string_view> extra) {
+  for (auto c : elements(model)) {
+    const auto name = local_name(c);
+    bool ok = name == "MiningSchema" || name == "Output" || name == "ModelStats" || name == "ModelExplanation" ||
+              name == "Targets" || name == "LocalTransformations" || name == "ModelVerification";
+    for (auto e : extra) ok |= name == e;
+    if (!ok) ctx.fail(c, fmt::format("unsupported PMML element {} in {}", name, local_name(model)));
+  }
+}
+
+void require_true(ReadContext& ctx, const pugi::xml_node& segment) {
+  for (auto c : elements(segment)) {
+    const auto name = local_name(c);
+    if (name == "True") return;
+    if (name == "SimplePredicate" || name == "SimpleSetPredicate" || name == "CompoundPredicate" || name == "False")
+      ctx.fail(c, fmt::format("unsupported Segment predicate {} (only True segments are supported)", name));
+  }
+  ctx.fail(segment, "expected a predicate in Segment");
+}
+
+pugi::xml_node segment_model(ReadContext& ctx, const pugi::xml_node& segment) {
+  for (auto c : elements(segment)) {
+    const auto name = local_name(c);
+    if (name.size() > 5 && name.substr(name.size() - 5) == "Model") return c;
+    if (name == "NeuralNetwork") ctx.fail(c, "unsupported PMML element NeuralNetwork in a Segment");
+  }
+  ctx.fail(segment, "expected a model element in Segment");
+}
+
+// A segment's TreeModel: its local transformations join the scope, then the tree.
+ir::Tree segment_tree(ReadContext& ctx, const pugi::xml_node& tm, const TreeShape& shape) {
+  if (auto lt = child(tm, "LocalTransformations")) ctx.declare_derived(lt, true);
+  return read_tree(ctx, tm, shape);
+}
+
+// Trees summed by one segment of a model chain, then constants added in order.
+struct SumPart {
+  std::vector<ir::Tree> trees;
+  std::vector<double> weights;
+  std::vector<double> trailing;
+};
+
+SumPart read_sum_part(ReadContext& ctx, const pugi::xml_node& model) {
+  SumPart part;
+  const TreeShape reg;
+  if (std::string(ctx.loc.attr(model, "functionName")) != "regression")
+    ctx.fail(model, "expected a regression model summing trees in the model chain");
+  if (is(model, "TreeModel")) {
+    part.trees.push_back(segment_tree(ctx, model, reg));
+    return part;
+  }
+  if (!is(model, "MiningModel")) ctx.fail(model, fmt::format("unsupported PMML element {} in a model chain", local_name(model)));
+  if (std::string(model.attribute("mathContext").value()) == "float")
+    ctx.fail(model, "unsupported mathContext 'float' (float arithmetic of tree scores)");
+  check_children(ctx, model, {"Segmentation"});
+  if (auto lt = child(model, "LocalTransformations")) ctx.declare_derived(lt, true);
+  auto seg = child(model, "Segmentation");
+  if (!seg) ctx.fail(model, "expected a Segmentation");
+  const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
+  if (method != "sum" && method != "weightedSum")
+    ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' inside a model chain (expected sum)", method));
+  bool weighted = false;
+  for (auto s : children(seg, "Segment")) {
+    require_true(ctx, s);
+    auto m = segment_model(ctx, s);
+    if (!is(m, "TreeModel")) ctx.fail(m, fmt::format("unsupported PMML element {} in a sum of trees", local_name(m)));
+    part.trees.push_back(segment_tree(ctx, m, reg));
+    const double w = method == "weightedSum" ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
+    weighted |= w != 1.0;
+    part.weights.push_back(w);
+  }
+  if (!weighted) part.weights.clear();
+  double factor = 1, constant = 0;
+  target_rescale(ctx, model, factor, constant);
+  if (factor != 1) {
+    if (!power_of_two(factor)) ctx.fail(child(model, "Targets"), "unsupported Target rescaleFactor of a sum (not a power of two)");
+    for (auto& t : part.trees) scale_tree(t, factor);
+  }
+  if (constant != 0) part.trailing.push_back(constant);
+  return part;
+}
+
+// The name a segment publishes its prediction under.
+std::string published_name(ReadContext& ctx, const pugi::xml_node& model) {
+  for (auto of : children(child(model, "Output"), "OutputField")) {
+    const std::string feature = of.attribute("feature").value();
+    if (feature.empty() || feature == "predictedValue") return ctx.loc.attr(of, "name");
+  }
+  ctx.fail(model, "expected an OutputField with feature 'predictedValue' in a model chain segment");
+}
+
+void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsemble& te) {
+  auto& m = ctx.model;
+  const auto segs = children(seg, "Segment");
+  if (segs.size() < 2) ctx.fail(seg, "expected at least two segments in a model chain");
+  std::map<std::string, SumPart> parts;
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    require_true(ctx, segs[i]);
+    auto model = segment_model(ctx, segs[i]);
+    const std::string name = published_name(ctx, model);
+    parts[name] = read_sum_part(ctx, model);
+  }
+  require_true(ctx, segs.back());
+  auto last = segment_model(ctx, segs.back());
+  if (!is(last, "RegressionModel"))
+    ctx.fail(last, fmt::format("unsupported model chain: the last segment is {}, not a RegressionModel applying a link to sums of trees",
+                               local_name(last)));
+  check_children(ctx, last, {"RegressionTable"});
+  const std::string norm = last.attribute("normalizationMethod").value();
+  const bool cls = m.schema.target.task == ir::Task::Classification;
+  const std::string fn = ctx.loc.attr(last, "functionName");
+  if ((fn == "classification") != cls) ctx.fail(last, "the last segment's functionName differs from the MiningModel's");
+  struct Row { std::string category; double intercept = 0; std::string field; double coef = 0; pugi::xml_node at; };
+  std::vector<Row> rows;
+  std::set<std::string> used;
+  for (auto t : children(last, "RegressionTable")) {
+    Row r;
+    r.at = t;
+    r.intercept = ctx.loc.number_or(t, "intercept", 0.0);
+    r.category = t.attribute("targetCategory").value();
+    for (auto p : elements(t)) {
+      if (!is(p, "NumericPredictor") || ctx.loc.number_or(p, "exponent", 1.0) != 1.0)
+        ctx.fail(p, "unsupported predictor in the model chain's RegressionModel (expected NumericPredictor of a segment's sum)");
+      if (!r.field.empty()) ctx.fail(p, "unsupported: a RegressionTable combining several sums");
+      r.field = ctx.loc.attr(p, "name");
+      r.coef = ctx.loc.number(p, "coefficient");
+      if (!parts.count(r.field)) ctx.fail(p, fmt::format("'{}' is not the output of an earlier segment", r.field));
+      if (!used.insert(r.field).second) ctx.fail(p, fmt::format("the sum '{}' is used twice", r.field));
+    }
+    rows.push_back(r);
+  }
+  if (used.size() != parts.size()) ctx.fail(last, "unsupported model chain: a segment's output is not used by the last model");
+  // Adds a * (sum part) + b at output k.
+  auto add = [&](const Row& r, int k, int K, double sign) {
+    const double a = sign * r.coef;
+    if (!r.field.empty()) {
+      if (a != 1 && !power_of_two(a))
+        ctx.fail(r.at, fmt::format("unsupported coefficient {} of a sum of trees (only powers of two keep the sum exact)", r.coef));
+      SumPart& p = parts[r.field];
+      for (size_t i = 0; i < p.trees.size(); ++i) {
+        ir::Tree t = p.trees[i];
+        if (a != 1) scale_tree(t, a);
+        te.trees.push_back(widen(std::move(t), k, K));
+        te.tree_weights.push_back(p.weights.empty() ? 1.0 : p.weights[i]);
+      }
+      for (double c : p.trailing) {
+        std::vector<double> v(K, 0.0);
+        v[k] = a * c;
+        te.trees.push_back(constant_tree(std::move(v)));
+        te.tree_weights.push_back(1.0);
+      }
+    }
+    if (r.intercept != 0) {
+      std::vector<double> v(K, 0.0);
+      v[k] = sign * r.intercept;
+      te.trees.push_back(constant_tree(std::move(v)));
+      te.tree_weights.push_back(1.0);
+    }
+  };
+  const auto& classes = m.schema.target.classes;
+  if (!cls) {
+    if (rows.size() != 1) ctx.fail(last, "expected one RegressionTable");
+    te.n_outputs = 1;
+    te.link = link_from_normalization(ctx, last, norm);
+    add(rows[0], 0, 1, 1.0);
+  } else if (norm == "softmax") {
+    const int K = static_cast<int>(classes.size());
+    te.n_outputs = K;
+    te.transform = ir::ScoreTransform::Softmax;
+    std::vector<bool> seen(K, false);
+    for (const auto& r : rows) {
+      int k = -1;
+      for (int j = 0; j < K; ++j)
+        if (classes[j] == r.category) k = j;
+      if (k < 0) ctx.fail(r.at, fmt::format("target category '{}' is not a value of the target field", r.category));
+      if (seen[k]) ctx.fail(r.at, fmt::format("target category '{}' has two tables", r.category));
+      seen[k] = true;
+      add(r, k, K, 1.0);
+    }
+  } else {
+    if (classes.size() != 2 || rows.size() != 2)
+      ctx.fail(last, fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm, classes.size()));
+    const Row* scored = !rows[0].field.empty() || rows[0].intercept != 0 ? &rows[0] : &rows[1];
+    const Row* other = scored == &rows[0] ? &rows[1] : &rows[0];
+    if (!other->field.empty() || other->intercept != 0)
+      ctx.fail(other->at, "unsupported: both tables of a binary model chain have terms");
+    te.link = link_from_normalization(ctx, last, norm);
+    double sign = 1;
+    if (scored->category == classes[0]) {
+      // The table scores classes[0]: P(classes[1]) = 1 - linkinv(eta) = linkinv(-eta) for symmetric links.
+      if (te.link != ir::Link::Logit && te.link != ir::Link::Probit && te.link != ir::Link::Cauchit)
+        ctx.fail(scored->at, fmt::format("unsupported: normalizationMethod '{}' scoring the first category", norm));
+      sign = -1;
+    } else if (scored->category != classes[1]) {
+      ctx.fail(scored->at, fmt::format("target category '{}' is not a value of the target field", scored->category));
+    }
+    te.n_outputs = 1;
+    te.transform = ir::ScoreTransform::Binary;
+    add(*scored, 0, 1, sign);
+  }
+  bool weighted = false;
+  for (double w : te.tree_weights) weighted |= w != 1.0;
+  if (!weighted) te.tree_weights.clear();
+  te.aggregate = ir::Aggregate::Sum;
+  m.provenance.family = "boosted trees (PMML model chain)";
+}
+
+}  // namespace
+
+void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
+  const TreeShape shape = target_shape(ctx, tm);
+  ir::TreeEnsemble te;
+  te.n_outputs = shape.n_outputs();
+  te.trees.push_back(read_tree(ctx, tm, shape));
+  ctx.model.estimator = std::move(te);
+  ctx.model.provenance.family = shape.classification ? "classification tree" : "regression tree";
+}
+
+void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
+  auto& m = ctx.model;
+  check_children(ctx, mm, {"Segmentation"});
+  if (std::string(mm.attribute("mathContext").value()) == "float")
+    ctx.fail(mm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
+  auto seg = child(mm, "Segmentation");
+  if (!seg) ctx.fail(mm, "expected a Segmentation");
+  const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
+  const TreeShape shape = target_shape(ctx, mm);
+  ir::TreeEnsemble te;
+  te.n_outputs = shape.n_outputs();
+  double factor = 1, constant = 0;
+  target_rescale(ctx, mm, factor, constant);
+  if (method == "modelChain") {
+    if (factor != 1 || constant != 0) ctx.fail(child(mm, "Targets"), "unsupported Target rescaling of a model chain");
+    read_model_chain(ctx, seg, te);
+    m.estimator = std::move(te);
+    return;
+  }
+  const bool cls = shape.classification;
+  if (method == "sum" || method == "weightedSum" || method == "max") {
+    if (cls) ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for classification", method));
+    te.aggregate = method == "max" ? ir::Aggregate::Max : ir::Aggregate::Sum;
+  } else if (method == "average" || method == "weightedAverage") {
+    te.aggregate = ir::Aggregate::Average;
+  } else if (method == "majorityVote" || method == "weightedMajorityVote") {
+    if (!cls) ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for regression", method));
+    te.aggregate = ir::Aggregate::Vote;
+    te.transform = ir::ScoreTransform::Normalize;  // probabilities are the (weighted) vote shares
+  } else {
+    ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}'", method));
+  }
+  const bool weighted_method = method.rfind("weighted", 0) == 0;
+  bool weighted = false;
+  for (auto s : children(seg, "Segment")) {
+    require_true(ctx, s);
+    auto model = segment_model(ctx, s);
+    if (!is(model, "TreeModel"))
+      ctx.fail(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)", local_name(model), method));
+    te.trees.push_back(segment_tree(ctx, model, shape));
+    const double w = weighted_method ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
+    if (!(w >= 0) || !std::isfinite(w)) ctx.fail(s, "expected a finite non-negative weight");
+    weighted |= w != 1.0;
+    te.tree_weights.push_back(w);
+  }
+  if (te.trees.empty()) ctx.fail(seg, "expected at least one Segment");
+  if (!weighted) te.tree_weights.clear();
+  if (factor != 1 || constant != 0) {
+    if (cls) ctx.fail(child(mm, "Targets"), "unsupported Target rescaling of a classification ensemble");
+    if (factor != 1) {
+      if (!power_of_two(factor) || (te.aggregate == ir::Aggregate::Max && factor < 0))
+        ctx.fail(child(mm, "Targets"), "unsupported Target rescaleFactor of an ensemble (not a positive power of two)");
+      for (auto& t : te.trees) scale_tree(t, factor);
+    }
+    if (constant != 0) {
+      if (te.aggregate == ir::Aggregate::Sum) {  // after the sum, in PMML's order
+        te.trees.push_back(constant_tree({constant}));
+        if (!te.tree_weights.empty()) te.tree_weights.push_back(1.0);
+      } else {
+        te.base = {constant};
+      }
+    }
+  }
+  m.estimator = std::move(te);
+  m.provenance.family = fmt::format("tree ensemble (PMML MiningModel, {})", method);
+}
+
+}  // namespace mb::pmml::detail
