@@ -302,13 +302,15 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}'", method));
   }
   const bool weighted_method = method.rfind("weighted", 0) == 0;
+  TreeShape segment_shape = shape;
+  segment_shape.votes = te.aggregate == ir::Aggregate::Vote;
   bool weighted = false;
   for (auto s : children(seg, "Segment")) {
     require_true(ctx, s);
     auto model = segment_model(ctx, s);
     if (!is(model, "TreeModel"))
       ctx.fail(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)", local_name(model), method));
-    te.trees.push_back(segment_tree(ctx, model, shape));
+    te.trees.push_back(segment_tree(ctx, model, segment_shape));
     const double w = weighted_method ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
     if (!(w >= 0) || !std::isfinite(w)) ctx.fail(s, "expected a finite non-negative weight");
     weighted |= w != 1.0;

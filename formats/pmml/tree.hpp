@@ -13,6 +13,9 @@ namespace mb::pmml::detail {
 struct TreeShape {
   bool classification = false;
   std::vector<std::string> classes;
+  // Segments of a majority vote: only each node's predicted class matters, so node values are
+  // one-hot on the Node's score (PMML votes with the score).
+  bool votes = false;
   int n_outputs() const { return classification ? static_cast<int>(classes.size()) : 1; }
 };
 

@@ -55,6 +55,7 @@ struct PNode {
   std::vector<int> kids;
   std::vector<double> values;
   bool has_value = false;
+  bool conflict = false;  // the score is not the first most probable class
   int default_kid = -1;
 };
 
@@ -241,14 +242,17 @@ class TreeReader {
     }
     if (score) {
       const int ks = class_of(ctx_, shape_, score.value(), n);
-      if (!have) probs[ks] = 1;
-      // The IR predicts the most probable class (the first on ties).
-      for (int k = 0; k < K_; ++k) {
-        if (probs[k] > probs[ks] || (k < ks && probs[k] == probs[ks]))
-          ctx_.fail(n, fmt::format("the score '{}' is not the most probable class of the Node's ScoreDistribution "
-                                   "(the first of equally probable classes is predicted here)", score.value()));
+      if (!have || shape_.votes) {
+        std::fill(probs.begin(), probs.end(), 0.0);
+        probs[ks] = 1;
       }
+      // The IR predicts the most probable class (the first on ties).
+      for (int k = 0; k < K_; ++k) p.conflict |= probs[k] > probs[ks] || (k < ks && probs[k] == probs[ks]);
       have = true;
+    } else if (have && shape_.votes) {
+      const auto best = std::max_element(probs.begin(), probs.end()) - probs.begin();
+      std::fill(probs.begin(), probs.end(), 0.0);
+      probs[best] = 1;
     }
     if (!have) return;
     p.values = std::move(probs);
@@ -536,12 +540,21 @@ class TreeReader {
     return id;
   }
 
+  // A Node whose values become a prediction.
+  void predicts(int p) const {
+    if (pnodes_[p].conflict)
+      ctx_.fail(pnodes_[p].xml, fmt::format("the score '{}' is not the most probable class of the Node's ScoreDistribution "
+                                            "(the first of equally probable classes is predicted here)",
+                                            pnodes_[p].xml.attribute("score").value()));
+  }
+
   int emit(ExitP e, const Facts& facts) {
     e = resolve(std::move(e), facts);
     switch (e->kind) {
       case Exit::Sub:
       case Exit::Stop:
         if (!pnodes_[e->pnode].has_value) return null_node();
+        predicts(e->pnode);
         return new_node(e->pnode);
       case Exit::Null: return null_node();
       case Exit::Pred: return emit_pred(*e, facts);
@@ -662,7 +675,10 @@ class TreeReader {
     if (ur == tr) go = ir::MissingGo::Left;
     else if (ur == fr) go = ir::MissingGo::Right;
     else if (ur->kind == Exit::Null) go = ir::MissingGo::Null;
-    else if (ur->kind == Exit::Stop && ur->pnode == owner) go = pnodes_[owner].has_value ? ir::MissingGo::StopHere : ir::MissingGo::Null;
+    else if (ur->kind == Exit::Stop && ur->pnode == owner) {
+      go = pnodes_[owner].has_value ? ir::MissingGo::StopHere : ir::MissingGo::Null;
+      if (go == ir::MissingGo::StopHere) predicts(owner);
+    }
     tree_.missing[id] = go;
     const int l = emit(tr, go == ir::MissingGo::Left ? facts : child_facts);
     tree_.left[id] = l;
