@@ -8,7 +8,12 @@ namespace mb::cli {
 
 int run_hash(const HashOptions& o, Io& io) {
   const ir::Model m = formats::load_model(o.model, format_option(o.from, "--from"));
-  const std::string h = o.schema ? canon::schema_hash(m) : canon::model_hash(m);
+  const std::string form = o.schema ? canon::schema_form(m) : canon::canonical_form(m);
+  const std::string h = canon::sha256_hex(form);
+  if (o.canonical) {
+    io.out << form << "\n";
+    return kExitOk;
+  }
   const bool checked = !o.check.empty();
   const bool match = checked && o.check == h;
   if (checked && o.check.rfind("sha256:", 0) != 0)

@@ -38,7 +38,7 @@ int run_inspect(const InspectOptions& o, Io& io);
 
 struct HashOptions {
   std::string model, from, check;
-  bool schema = false, json = false;
+  bool schema = false, json = false, canonical = false;
 };
 int run_hash(const HashOptions& o, Io& io);
 

@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   h->add_flag("--schema", hash.schema, "hash the interface (inputs and outputs) only");
   h->add_option("--check", hash.check, "expected hash; exit 1 when it differs");
   h->add_flag("--json", hash.json, "print JSON");
+  h->add_flag("--canonical", hash.canonical, "print the canonical form that is hashed instead of the hash");
 
   std::string help_cmd;
   auto* hp = app.add_subcommand("help", "show help for a command");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -11,7 +12,20 @@ namespace {
 
 class Writer {
  public:
-  explicit Writer(const ir::Model& m) : m_(m) {}
+  explicit Writer(const ir::Model& m) : m_(m) {
+    // Inputs are matched by name, so their order is not semantics: they are written sorted by
+    // name and expressions refer to the sorted position.  Positional inputs (bound by column
+    // position when the data does not name them) keep the model's order.
+    const auto& in = m.schema.inputs;
+    order_.resize(in.size());
+    for (size_t i = 0; i < in.size(); ++i) order_[i] = static_cast<int32_t>(i);
+    bool positional = false;
+    for (const auto& f : in) positional |= f.positional;
+    if (!positional)
+      std::stable_sort(order_.begin(), order_.end(), [&](int32_t a, int32_t b) { return in[a].name < in[b].name; });
+    rank_.assign(in.size(), 0);
+    for (size_t r = 0; r < order_.size(); ++r) rank_[order_[r]] = static_cast<int32_t>(r);
+  }
   std::string out;
 
   void tok(const std::string& s) { out += s; out += ' '; }
@@ -37,7 +51,8 @@ class Writer {
     const auto& s = m_.schema;
     tok("inputs");
     tok(std::to_string(s.inputs.size()));
-    for (const auto& in : s.inputs) {
+    for (int32_t i : order_) {
+      const auto& in = s.inputs[i];
       tok("in");
       str(in.name);
       tok(in.kind == ir::FieldKind::Continuous ? "cont" : in.kind == ir::FieldKind::Categorical ? "cat" : "ord");
@@ -47,6 +62,7 @@ class Writer {
       else if (in.missing_replacement_label) str(*in.missing_replacement_label);
       else tok("-");
       prec(in.cast);
+      if (in.positional) tok("pos");
     }
     tok("target");
     tok(s.target.task == ir::Task::Regression ? "regression"
@@ -55,18 +71,48 @@ class Writer {
     for (const auto& c : s.target.classes) str(c);
   }
 
+  // Level code k as an indicator: LevelIs(i, k).  Input(i) of a two-level factor (codes 0/1) and
+  // LevelMap(i, t) with t the k-th unit vector over all levels compute the same values, so all
+  // three are written as level_is.  Returns -1 when `e` is no such indicator.
+  int32_t indicator_level(const ir::Expr& e) const {
+    const auto& inputs = m_.schema.inputs;
+    if (e.index < 0 || static_cast<size_t>(e.index) >= inputs.size()) return -1;
+    const auto& in = inputs[e.index];
+    if (e.op == ir::Op::LevelIs) return e.level;
+    if (e.op == ir::Op::Input && in.is_categorical() && in.levels.size() == 2) return 1;
+    if (e.op == ir::Op::LevelMap && in.is_categorical() && e.table.size() == in.levels.size()) {
+      int32_t k = -1;
+      for (size_t j = 0; j < e.table.size(); ++j) {
+        const double v = e.table[j];
+        if (v == 1.0 && !std::signbit(v) && k < 0) k = static_cast<int32_t>(j);
+        else if (!(v == 0.0 && !std::signbit(v))) return -1;
+      }
+      return k;
+    }
+    return -1;
+  }
+
   void expr(const ir::Expr& e) {
     if (e.op == ir::Op::Derived) {  // inline: how a format splits expressions is not semantics
       expr(m_.derived.at(e.index).expr);
       return;
     }
     tok("(");
+    if (e.op == ir::Op::Input || e.op == ir::Op::LevelIs || e.op == ir::Op::LevelMap) {
+      if (const int32_t k = indicator_level(e); k >= 0) {
+        tok(ir::op_name(ir::Op::LevelIs));
+        tok(std::to_string(input_rank(e.index)));
+        tok(std::to_string(k));
+        tok(")");
+        return;
+      }
+    }
     tok(ir::op_name(e.op));
     switch (e.op) {
       case ir::Op::Const: num(e.value); break;
-      case ir::Op::Input: tok(std::to_string(e.index)); break;
-      case ir::Op::LevelIs: tok(std::to_string(e.index)); tok(std::to_string(e.level)); break;
-      case ir::Op::LevelMap: tok(std::to_string(e.index)); nums(e.table); break;
+      case ir::Op::Input: tok(std::to_string(input_rank(e.index))); break;
+      case ir::Op::LevelIs: tok(std::to_string(input_rank(e.index))); tok(std::to_string(e.level)); break;
+      case ir::Op::LevelMap: tok(std::to_string(input_rank(e.index))); nums(e.table); break;
       case ir::Op::Discretize: nums(e.bounds); nums(e.table); ints(e.flags); break;
       default: break;
     }
@@ -153,6 +199,14 @@ class Writer {
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.threshold_precision);
             prec(e.value_precision);
+            if (e.ort_rules) {
+              tok("ort");
+              tok(std::to_string(static_cast<int>(e.ort_post_transform)));
+              tok(e.ort_float_output ? "f32out" : "f64out");
+              tok(e.ort_labels ? "ortlabels" : "labels");
+            } else {
+              tok("noort");
+            }
           } else if constexpr (std::is_same_v<T, ir::Svm>) {
             tok("svm");
             tok(std::to_string(static_cast<int>(e.kernel)));
@@ -179,6 +233,7 @@ class Writer {
             tok("nb");
             nums(e.log_prior); ints(e.gaussian); nums(e.mean); nums(e.sd); ints(e.table_offset); nums(e.table);
             num(e.min_probability); num(e.min_sd);
+            ints(e.table_levels); num(e.eps);
           } else if constexpr (std::is_same_v<T, ir::Clustering>) {
             tok("kmeans");
             tok(std::to_string(e.k));
@@ -189,7 +244,12 @@ class Writer {
   }
 
  private:
+  int32_t input_rank(int32_t i) const {
+    return i >= 0 && static_cast<size_t>(i) < rank_.size() ? rank_[i] : i;
+  }
   const ir::Model& m_;
+  std::vector<int32_t> order_;  // sorted position -> model input index
+  std::vector<int32_t> rank_;   // model input index -> sorted position
 };
 
 }  // namespace

@@ -32,8 +32,11 @@ std::vector<std::string> feature_keys(const ir::Model& m) {
     // name in a model with another input order still match.
     const auto pos = form.find("features 1 ");
     std::string expr = pos == std::string::npos ? form : form.substr(pos + 11);
+    std::vector<std::string> sorted;
+    for (const auto& in : m.schema.inputs) sorted.push_back(in.name);
+    std::sort(sorted.begin(), sorted.end());  // the canonical form numbers inputs in name order
     std::string names;
-    for (const auto& in : m.schema.inputs) names += in.name + ",";
+    for (const auto& n : sorted) names += n + ",";
     keys.push_back(names + "|" + expr);
   }
   return keys;
