@@ -1,9 +1,15 @@
-// modelbridge score MODEL [DATA|-] [-o OUT|-] [--keep COLS] [--expected CSV] ...
+// modelbridge score MODEL [DATA|-] [-o OUT|-] [--keep COLS] [--expected CSV] [--threads N] ...
+//
+// Rows stream through in batches: memory holds one batch per thread, whatever the number of
+// rows.  With N threads the reader takes N batches' worth of rows at a time, N evaluators bind
+// and score one contiguous slice each, and the slices are written in order.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <exception>
 #include <optional>
+#include <thread>
 
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
@@ -16,33 +22,68 @@
 namespace mb::cli {
 namespace {
 
-// A one-line progress display on standard error: rows, rows per second, elapsed time.
+constexpr size_t kBatchRows = 8192;
+
+// A one-line progress display on standard error: rows, rows per second, elapsed time, and when
+// the input is a regular file the share done and the time left (from the bytes consumed).
 class Progress {
  public:
-  Progress(bool on, std::ostream& err) : on_(on), err_(err), start_(Clock::now()), last_(start_) {}
-  void update(uint64_t rows) {
+  Progress(bool on, std::ostream& err, uint64_t total_bytes)
+      : on_(on), err_(err), total_(total_bytes), start_(Clock::now()), last_(start_) {}
+  void update(uint64_t rows, uint64_t bytes) {
     if (!on_) return;
     auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
-    draw(rows, now);
+    draw(rows, bytes, now);
   }
-  void done(uint64_t rows) {
+  void done(uint64_t rows, uint64_t bytes) {
     if (!on_) return;
-    draw(rows, Clock::now());
-    err_ << "\n";
+    draw(rows, bytes, Clock::now());
+    err_ << "\n" << std::flush;
   }
 
  private:
   using Clock = std::chrono::steady_clock;
-  void draw(uint64_t rows, Clock::time_point now) {
+  static std::string clock_text(double s) {
+    const auto t = static_cast<long long>(s + 0.5);
+    return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60) : fmt::format("{}:{:02}", t / 60, t % 60);
+  }
+  void draw(uint64_t rows, uint64_t bytes, Clock::time_point now) {
     const double s = std::chrono::duration<double>(now - start_).count();
-    err_ << fmt::format("\rscored {} rows  {:.0f} rows/s  {:.1f} s", rows, s > 0 ? rows / s : 0.0, s) << std::flush;
+    std::string line = fmt::format("\r{} rows  {:.0f} rows/s  {}", rows, s > 0 ? rows / s : 0.0, clock_text(s));
+    if (total_ > 0 && bytes > 0) {
+      const double frac = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_));
+      constexpr int kWidth = 20;
+      const int filled = static_cast<int>(frac * kWidth);
+      line += fmt::format("  [{}{}] {:3.0f}%  ETA {}", std::string(filled, '#'), std::string(kWidth - filled, '.'), frac * 100,
+                          clock_text(frac > 0 ? s * (1 - frac) / frac : 0));
+    }
+    err_ << line << "\033[K" << std::flush;
   }
   bool on_;
   std::ostream& err_;
+  uint64_t total_;
   Clock::time_point start_, last_;
 };
+
+// One scoring lane: its slice of the rows, its evaluator and its buffers (reused every batch).
+struct Lane {
+  data::TextBatch text;
+  eval::Batch batch;
+  eval::Predictions pred;
+  std::unique_ptr<eval::Evaluator> evaluator;
+  std::exception_ptr error;
+};
+
+// Copies rows [from, from+n) of `all` into `part` (views only; buffers reused).
+void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& part) {
+  part.rows = n;
+  part.fields.resize(all.fields.size());
+  for (size_t c = 0; c < all.fields.size(); ++c)
+    part.fields[c].assign(all.fields[c].begin() + from, all.fields[c].begin() + from + n);
+  part.lines.assign(all.lines.begin() + from, all.lines.begin() + from + n);
+}
 
 }  // namespace
 
@@ -51,10 +92,14 @@ int run_score(const ScoreOptions& o, Io& io) {
   apply_unseen_option(m, o.unseen);
   for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);
 
-  auto input = open_csv(o.data);
+  const size_t threads = static_cast<size_t>(std::max(1, o.threads));
+  data::CsvReaderOptions ro;
+  ro.batch_rows = kBatchRows * threads;
+  auto input = open_csv(o.data, ro);
   data::CsvReader& reader = *input->reader;
-  data::InputBinder binder(m.schema, reader.header(), reader.file(), m.unseen);
-  eval::Evaluator evaluator(m, eval::EvalOptions{.want_link = o.link});
+  const data::InputBinder binder(m.schema, reader.header(), reader.file(), m.unseen);
+  std::vector<Lane> lanes(threads);
+  for (auto& lane : lanes) lane.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link});
 
   const bool to_stdout = o.output == "-" || o.output.empty();
   std::optional<AtomicFile> file;
@@ -74,21 +119,47 @@ int run_score(const ScoreOptions& o, Io& io) {
     expected.emplace(m.schema.target, o.link, *reference, o.expected, to_stdout ? o.model : o.output, co);
   }
 
-  Progress progress(o.progress == 1 || (o.progress == -1 && io.err_is_terminal), io.err);
+  Progress progress(o.progress == 1 || (o.progress == -1 && io.err_is_terminal), io.err, input_size(*input));
   predictions.write_header();
   data::TextBatch text;
-  eval::Batch batch;
-  eval::Predictions pred;
   uint64_t rows = 0;
+  auto run_lane = [&](Lane& lane, const data::TextBatch& part) {
+    try {
+      binder.bind(part, lane.batch);
+      lane.evaluator->score(lane.batch, lane.pred);
+    } catch (...) {
+      lane.error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
   while (reader.next(text)) {
-    binder.bind(text, batch);
-    evaluator.score(batch, pred);
-    predictions.write(text, pred);
-    if (expected) expected->add(pred);
+    if (threads == 1 || text.rows <= kBatchRows) {
+      run_lane(lanes[0], text);
+      if (lanes[0].error) std::rethrow_exception(lanes[0].error);
+      predictions.write(text, lanes[0].pred);
+      if (expected) expected->add(lanes[0].pred);
+    } else {
+      const size_t per = (text.rows + threads - 1) / threads;
+      size_t used = 0;
+      for (size_t i = 0; i < threads; ++i) {
+        const size_t from = std::min(text.rows, i * per), n = std::min(per, text.rows - from);
+        slice(text, from, n, lanes[i].text);
+        if (n > 0) used = i + 1;
+      }
+      pool.clear();
+      for (size_t i = 1; i < used; ++i) pool.emplace_back(run_lane, std::ref(lanes[i]), std::cref(lanes[i].text));
+      run_lane(lanes[0], lanes[0].text);
+      for (auto& t : pool) t.join();
+      for (size_t i = 0; i < used; ++i) {  // in row order: the first failing row is reported
+        if (lanes[i].error) std::rethrow_exception(lanes[i].error);
+        predictions.write(lanes[i].text, lanes[i].pred);
+        if (expected) expected->add(lanes[i].pred);
+      }
+    }
     rows += text.rows;
-    progress.update(rows);
+    progress.update(rows, reader.bytes_consumed());
   }
-  progress.done(rows);
+  progress.done(rows, reader.bytes_consumed());
   writer.flush();
   if (file) file->commit();
 

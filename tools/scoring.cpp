@@ -1,11 +1,13 @@
 #include "tools/scoring.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "lib/data/binder.hpp"
@@ -19,18 +21,26 @@ CsvInput::~CsvInput() {
   if (owned) ::close(fd);
 }
 
-std::unique_ptr<CsvInput> open_csv(const std::string& path) {
+std::unique_ptr<CsvInput> open_csv(const std::string& path, data::CsvReaderOptions options) {
   auto in = std::make_unique<CsvInput>();
   if (path == "-" || path.empty()) {
     in->fd = STDIN_FILENO;
-    in->reader = std::make_unique<data::CsvReader>(STDIN_FILENO, "-");
+    in->reader = std::make_unique<data::CsvReader>(STDIN_FILENO, "-", options);
     return in;
   }
   in->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (in->fd < 0) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
   in->owned = true;
-  in->reader = std::make_unique<data::CsvReader>(in->fd, path);
+  struct stat st {};
+  if (::fstat(in->fd, &st) == 0 && S_ISDIR(st.st_mode)) throw Error(path, "", "is a directory, not a CSV file");
+  in->reader = std::make_unique<data::CsvReader>(in->fd, path, options);
   return in;
+}
+
+uint64_t input_size(const CsvInput& in) {
+  struct stat st {};
+  if (in.fd < 0 || ::fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  return static_cast<uint64_t>(st.st_size);
 }
 
 void apply_unseen_option(ir::Model& m, const std::string& value) {
@@ -64,6 +74,7 @@ uint64_t stream_score(const std::string& data_path, const std::vector<const ir::
 }
 
 std::unique_ptr<std::istream> open_reference(const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw Error(path, "", "is a directory, not a CSV file");
   auto in = std::make_unique<std::ifstream>(path, std::ios::binary);
   if (!*in) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
   return in;

@@ -20,7 +20,9 @@ struct CsvInput {
   ~CsvInput();
 };
 // Opens `path` ("-" = standard input); throws mb::Error naming the file.
-std::unique_ptr<CsvInput> open_csv(const std::string& path);
+std::unique_ptr<CsvInput> open_csv(const std::string& path, data::CsvReaderOptions options = {});
+// Size in bytes of the opened input when it is a regular file, else 0 (pipes, terminals).
+uint64_t input_size(const CsvInput& in);
 
 // --unseen error|na; "" keeps the model's own policy (error, except for PMML categorical fields
 // that list no values, where an unlisted label is missing as PMML defines).

@@ -110,6 +110,7 @@ bool CsvReader::fill() {
     return false;
   }
   end_ += got;
+  bytes_in_ += got;
   return true;
 }
 

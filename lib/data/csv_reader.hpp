@@ -91,6 +91,9 @@ class CsvReader {
   bool next(TextBatch& batch);
 
   uint64_t rows_read() const { return rows_read_; }
+  // Bytes of the input taken up by the rows returned so far (header and BOM included); with the
+  // size of a regular file it gives the fraction done.
+  uint64_t bytes_consumed() const { return bytes_in_ - (end_ - begin_); }
 
  private:
   enum class State : uint8_t { FieldStart, Unquoted, Quoted, QuoteInQuoted };
@@ -128,6 +131,7 @@ class CsvReader {
 
   uint64_t line_ = 1;             // physical line where the current row starts
   uint64_t rows_read_ = 0;
+  uint64_t bytes_in_ = 0;         // bytes read from the source so far
 };
 
 }  // namespace mb::data
