@@ -14,6 +14,7 @@ namespace mb::cli {
 namespace {
 
 formats::Format target_format(const ConvertOptions& o) {
+  check_output_path(o.output);
   if (auto f = format_option(o.to, "--to")) return *f;
   if (o.output == "-") throw Error("", "", "convert to standard output needs --to FORMAT (pmml or onnx)");
   auto f = formats::detect("", o.output);
@@ -32,18 +33,27 @@ struct Check {
 int run_convert(const ConvertOptions& o, Io& io) {
   const auto to = target_format(o);
   if (!formats::can_write(to))
-    throw Error("", "", fmt::format("writing {} is not supported yet; supported outputs: pmml, onnx", formats::format_name(to)));
+    throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: pmml, onnx", formats::format_name(to)));
   if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
   std::optional<AtomicFile> file;
   if (o.output != "-") file.emplace(o.output);
-  ir::Model src = formats::load_model(o.input, format_option(o.from, "--from"));
+  ir::Model src = load_model(o.input, o.from);
   apply_unseen_option(src, o.unseen);
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
-  const std::string bytes = formats::write_model(src, to, wo, warnings);
+  std::string bytes;
+  try {
+    bytes = formats::write_model(src, to, wo, warnings);
+  } catch (const Error& e) {
+    // A writer refuses what its format cannot hold: name the model and say it plainly.
+    if (e.exit_code() != kExitInput) throw;
+    const bool says = e.message().find("unsupported") != std::string::npos;
+    throw Error(e.file().empty() ? o.input : e.file(), e.place(),
+                says ? e.message() : fmt::format("unsupported by the {} writer: {}", formats::format_name(to), e.message()));
+  }
   // Everything below judges the bytes that will be written, read back as any consumer would.
   ir::Model out = formats::read_model(bytes, o.output, to);
   out.unseen = src.unseen;

@@ -88,8 +88,9 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
 }  // namespace
 
 int run_score(const ScoreOptions& o, Io& io) {
-  ir::Model m = formats::load_model(o.model, format_option(o.from, "--from"));
+  ir::Model m = load_model(o.model, o.from);
   apply_unseen_option(m, o.unseen);
+  check_output_path(o.output);
   for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);
 
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "lib/eval/links.hpp"
 
 namespace mb::cli {
@@ -13,6 +15,19 @@ std::optional<formats::Format> format_option(const std::string& value, const cha
     throw Error("", "", fmt::format("{} {}: unknown format; expected one of: {}", option, value,
                                     formats::supported_formats()));
   return f;
+}
+
+ir::Model load_model(const std::string& path, const std::string& from, const char* option) {
+  const auto format = format_option(from, option);
+  std::error_code ec;
+  if (path != "-" && std::filesystem::is_directory(path, ec)) throw Error(path, "", "is a directory, not a model file");
+  return formats::load_model(path, format);
+}
+
+void check_output_path(const std::string& path) {
+  std::error_code ec;
+  if (path != "-" && !path.empty() && std::filesystem::is_directory(path, ec))
+    throw Error(path, "", "cannot write: it is a directory");
 }
 
 void json_key_string(JsonWriter& w, const char* key, const std::string& value) {

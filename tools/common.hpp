@@ -27,6 +27,13 @@ struct Tolerance {
 // --from / --to values: "" means detect.
 std::optional<formats::Format> format_option(const std::string& value, const char* option);
 
+// Reads a model file ("-" = standard input) in format `from` ("" = detect; `option` names the
+// option for messages).  A directory is refused by name.
+ir::Model load_model(const std::string& path, const std::string& from, const char* option = "--from");
+
+// Refuses an output path that is a directory, before any work is done.
+void check_output_path(const std::string& path);
+
 // JSON documents printed with --json carry this schema version.
 constexpr const char* kJsonSchema = "modelbridge/1";
 using JsonWriter = rapidjson::PrettyWriter<rapidjson::StringBuffer>;

@@ -124,6 +124,15 @@ int main(int argc, char** argv) {
   auto* hp = app.add_subcommand("help", "show help for a command");
   hp->add_option("COMMAND", help_cmd, "convert, inspect, diff, hash or score");
 
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string first = argv[1];
+    bool known = first == "help";
+    for (const char* c : kCommands) known |= first == c;
+    if (!known) {
+      std::cerr << "modelbridge: error: unknown command '" << first << "'; commands: convert, inspect, diff, hash, score, help\n";
+      return kExitInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -158,5 +167,4 @@ int main(int argc, char** argv) {
     std::cerr << "modelbridge: internal error: " << e.what() << "\n";
     return kExitInternal;
   }
-  (void)kCommands;
 }
