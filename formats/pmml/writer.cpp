@@ -8,6 +8,7 @@
 
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/pmml.hpp"
+#include "formats/pmml/tree.hpp"
 #include "formats/pmml/writer_context.hpp"
 
 namespace mb::pmml {
@@ -243,6 +244,7 @@ struct Writer {
 }  // namespace
 
 std::string write(const ir::Model& m, Warnings& warnings) {
+  if (std::holds_alternative<ir::TreeEnsemble>(m.estimator)) return write_trees(m, warnings);
   const auto* lin = std::get_if<ir::Linear>(&m.estimator);
   if (!lin) refuse(fmt::format("{} models are not supported by the PMML writer yet", ir::estimator_kind(m.estimator)));
   const auto task = m.schema.target.task;

@@ -424,3 +424,300 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Round trip: IR trees -> PMML 4.4 (valid against the XSD) -> IR, scoring the same.
+
+namespace {
+
+bool have_xmllint() { return std::system("xmllint --version > /dev/null 2>&1") == 0; }
+
+void check_valid_pmml(const std::string& text, const std::string& what) {
+  REQUIRE_MESSAGE(have_xmllint(), "xmllint is not on PATH (install libxml2-utils); it validates the PMML we write");
+  if (!fs::exists(xsd_path())) {
+    MESSAGE("PMML 4.4 XSD not found under MB_SHARED_DIR; schema validation skipped for " << what);
+    return;
+  }
+  const fs::path tmp = fs::temp_directory_path() / fmt::format("mb_pmml_trees_{}_{}.pmml", what, ::getpid());
+  { std::ofstream(tmp, std::ios::binary) << text; }
+  const std::string cmd = fmt::format("xmllint --noout --schema '{}' '{}' 2>&1", xsd_path().string(), tmp.string());
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[512];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  fs::remove(tmp);
+  INFO(what << ":\n" << out << "\n" << text.substr(0, 3000));
+  CHECK(status == 0);
+}
+
+mb::ir::Model round_trip(const mb::ir::Model& m, const std::string& what) {
+  mb::Warnings warnings;
+  std::string text;
+  try {
+    text = mb::pmml::write(m, warnings);
+  } catch (const mb::Error& e) {
+    FAIL("writing " << what << ": " << e.what());
+  }
+  check_valid_pmml(text, what);
+  CHECK(text == mb::pmml::write(m, warnings));  // deterministic
+  try {
+    return mb::pmml::read(text, what + ".pmml");
+  } catch (const mb::Error& e) {
+    FAIL("reading back " << what << ": " << e.what() << "\n" << text.substr(0, 6000));
+  }
+  return {};
+}
+
+mb::eval::Batch random_rows(const mb::ir::Schema& s, size_t rows, unsigned seed, int missing_one_in) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  mb::eval::Batch b;
+  b.rows = rows;
+  b.columns.resize(s.inputs.size());
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    auto& col = b.columns[i];
+    col.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const auto& f = s.inputs[i];
+      if (f.is_categorical()) col[r] = static_cast<double>(rng() % f.levels.size());
+      else col[r] = std::round(u(rng) * 8) / 8;  // ties with thresholds happen
+      if (missing_one_in > 0 && static_cast<int>(rng() % missing_one_in) == 0) col[r] = kNaN;
+    }
+  }
+  return b;
+}
+
+void check_same_scores(const mb::ir::Model& a, const mb::ir::Model& b, const std::string& what) {
+  for (int missing : {0, 5, 2}) {
+    auto rows = random_rows(a.schema, 2000, 7 + missing, missing);
+    auto pa = score(a, rows);
+    auto pb = score(b, rows);
+    size_t bad = 0, nulls = 0;
+    if (a.schema.target.task == mb::ir::Task::Regression) {
+      for (size_t r = 0; r < pa.rows; ++r) {
+        bad += !agree(pb.value[r], pa.value[r], 0, 0) && !(std::isnan(pa.value[r]) && std::isnan(pb.value[r]));
+        nulls += std::isnan(pa.value[r]);
+      }
+    } else {
+      for (size_t i = 0; i < pa.prob.size(); ++i) bad += !agree(pb.prob[i], pa.prob[i], 1e-15, 1e-300);
+      for (size_t r = 0; r < pa.rows; ++r) {
+        bad += pa.label[r] != pb.label[r];
+        nulls += pa.label[r] < 0;
+      }
+    }
+    INFO(what << " (one value in " << missing << " missing): " << bad << " differences, " << nulls << " missing predictions");
+    CHECK(bad == 0);
+    if (missing == 2) CHECK(nulls > 0);  // the Null policy is exercised
+  }
+}
+
+// Inputs x1, x2 (continuous), f (4 levels), o (ordinal, 3 levels); features x1, x2, f, o codes and a
+// derived feature.
+mb::ir::Model base_model(mb::ir::Task task, std::vector<std::string> classes = {}) {
+  mb::ir::Model m;
+  auto cont = [](const char* n) { mb::ir::InputField f; f.name = n; return f; };
+  mb::ir::InputField f;
+  f.name = "f";
+  f.kind = mb::ir::FieldKind::Categorical;
+  f.levels = {"a", "b", "c d", "e\"q"};
+  mb::ir::InputField o;
+  o.name = "o";
+  o.kind = mb::ir::FieldKind::Ordinal;
+  o.levels = {"lo", "mid", "hi"};
+  m.schema.inputs = {cont("x1"), cont("x2"), f, o};
+  m.schema.target.name = "y";
+  m.schema.target.task = task;
+  m.schema.target.classes = std::move(classes);
+  m.features = {{"x1", mb::ir::Expr::input(0)},
+                {"x2", mb::ir::Expr::input(1)},
+                {"f", mb::ir::Expr::input(2)},
+                {"o", mb::ir::Expr::input(3)},
+                {"x1*x2", mb::ir::Expr::binary(mb::ir::Op::Mul, mb::ir::Expr::input(0), mb::ir::Expr::input(1))}};
+  return m;
+}
+
+struct TreeGen {
+  std::mt19937_64 rng;
+  int K;
+  bool two_sided;
+  std::vector<MissingGo> policies;
+  mb::ir::Tree t;
+
+  double unif(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
+  int pick(int n) { return static_cast<int>(rng() % n); }
+
+  // A test on a random feature: op, feature, threshold, set range.
+  void test(SplitOp& op, int32_t& feature, double& thr, int32_t& off, int32_t& size) {
+    feature = pick(5);
+    off = static_cast<int32_t>(t.sets.size());
+    size = 0;
+    thr = std::round(unif(-1.5, 1.5) * 8) / 8;
+    if (feature == 2) {
+      op = SplitOp::InSet;
+      for (int32_t code = 0; code < 4; ++code) {
+        const int side = pick(3);  // 0 false side, 1 true side, 2 neither (two-sided only)
+        if (!two_sided && side != 1) continue;
+        if (two_sided && side == 2) continue;
+        t.sets.push_back(code);
+        if (two_sided) t.set_side.push_back(side == 1);
+        ++size;
+      }
+      return;
+    }
+    if (feature == 3) thr = pick(3) + (pick(2) ? 0.5 : 0.0);
+    const SplitOp ops[] = {SplitOp::LessThan, SplitOp::LessOrEqual, SplitOp::GreaterThan, SplitOp::GreaterOrEqual,
+                           SplitOp::Equal, SplitOp::NotEqual};
+    op = ops[pick(feature == 3 ? 4 : 6)];
+  }
+
+  int node(int depth) {
+    const int n = static_cast<int>(t.op.size());
+    t.op.push_back(SplitOp::Leaf);
+    t.feature.push_back(-1);
+    t.threshold.push_back(0);
+    t.left.push_back(-1);
+    t.right.push_back(-1);
+    t.missing.push_back(MissingGo::Right);
+    t.missing_child.push_back(-1);
+    t.set_offset.push_back(0);
+    t.set_size.push_back(0);
+    t.sur_offset.push_back(static_cast<int32_t>(t.sur_feature.size()));
+    t.sur_size.push_back(0);
+    t.count.push_back(std::floor(unif(1, 50)));
+    double total = 0;
+    for (int k = 0; k < K; ++k) {
+      t.values.push_back(K == 1 ? std::round(unif(-10, 10) * 1000) / 1000 : unif(0, 1));
+      total += t.values.back();
+    }
+    if (K > 1)
+      for (int k = 0; k < K; ++k) t.values[n * K + k] /= total;
+    if (depth <= 0) return n;
+    SplitOp op;
+    int32_t feature, off, size;
+    double thr;
+    test(op, feature, thr, off, size);
+    t.op[n] = op;
+    t.feature[n] = feature;
+    t.threshold[n] = thr;
+    t.set_offset[n] = off;
+    t.set_size[n] = size;
+    const int n_sur = pick(3);
+    for (int s = 0; s < n_sur; ++s) {
+      SplitOp sop;
+      int32_t sf, soff, ssize;
+      double sthr;
+      test(sop, sf, sthr, soff, ssize);
+      t.sur_feature.push_back(sf);
+      t.sur_op.push_back(sop);
+      t.sur_threshold.push_back(sthr);
+      t.sur_set_offset.push_back(soff);
+      t.sur_set_size.push_back(ssize);
+      t.sur_flip.push_back(pick(2));
+    }
+    t.sur_size[n] = n_sur;
+    t.missing[n] = policies[pick(static_cast<int>(policies.size()))];
+    const int l = node(depth - 1 - pick(2));
+    t.left[n] = l;
+    const int r = node(depth - 1 - pick(2));
+    t.right[n] = r;
+    if (t.missing[n] == MissingGo::Node) {
+      const int mc = node(pick(2));
+      t.missing_child[n] = mc;
+    }
+    return n;
+  }
+};
+
+mb::ir::Tree random_tree(unsigned seed, int K, bool two_sided, std::vector<MissingGo> policies, int depth = 5) {
+  TreeGen g{std::mt19937_64(seed), K, two_sided, std::move(policies), {}};
+  g.node(depth);
+  return std::move(g.t);
+}
+
+const std::vector<MissingGo> kAllPolicies = {MissingGo::Left, MissingGo::Right, MissingGo::Node,
+                                             MissingGo::StopHere, MissingGo::Null, MissingGo::Majority};
+
+}  // namespace
+
+TEST_CASE("pmml trees round trip: single trees with every missing-value policy, surrogates and category sets") {
+  int written = 0;
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    for (bool two_sided : {false, true}) {
+      // Regression.
+      auto m = base_model(mb::ir::Task::Regression);
+      mb::ir::TreeEnsemble te;
+      te.trees.push_back(random_tree(seed, 1, two_sided, kAllPolicies));
+      m.estimator = te;
+      mb::ir::validate(m, "test");
+      const std::string what = fmt::format("regression_tree_{}_{}", seed, two_sided);
+      auto back = round_trip(m, what);
+      check_same_scores(m, back, what);
+      // Classification with class probabilities at every node.
+      auto c = base_model(mb::ir::Task::Classification, {"no", "yes", "maybe"});
+      mb::ir::TreeEnsemble tc;
+      tc.n_outputs = 3;
+      tc.trees.push_back(random_tree(seed + 100, 3, two_sided, kAllPolicies));
+      c.estimator = tc;
+      mb::ir::validate(c, "test");
+      const std::string cwhat = fmt::format("classification_tree_{}_{}", seed, two_sided);
+      auto cback = round_trip(c, cwhat);
+      check_same_scores(c, cback, cwhat);
+      written += 2;
+    }
+  }
+  MESSAGE(written << " trees written, validated, read back and scored the same");
+}
+
+TEST_CASE("pmml trees round trip: ensembles with every aggregation") {
+  using A = mb::ir::Aggregate;
+  using T = mb::ir::ScoreTransform;
+  struct Case {
+    const char* name;
+    mb::ir::Task task;
+    int K;
+    A aggregate;
+    T transform;
+    mb::ir::Link link;
+    bool weights, base;
+  };
+  const Case cases[] = {
+      {"sum_base", mb::ir::Task::Regression, 1, A::Sum, T::None, mb::ir::Link::Identity, false, true},
+      {"weighted_sum", mb::ir::Task::Regression, 1, A::Sum, T::None, mb::ir::Link::Identity, true, true},
+      {"sum_log", mb::ir::Task::Regression, 1, A::Sum, T::None, mb::ir::Link::Log, false, true},
+      {"sum_logit_binary", mb::ir::Task::Classification, 1, A::Sum, T::Binary, mb::ir::Link::Logit, false, true},
+      {"sum_probit_binary", mb::ir::Task::Classification, 1, A::Sum, T::Binary, mb::ir::Link::Probit, true, false},
+      {"sum_softmax", mb::ir::Task::Classification, 3, A::Sum, T::Softmax, mb::ir::Link::Identity, false, true},
+      {"average", mb::ir::Task::Regression, 1, A::Average, T::None, mb::ir::Link::Identity, false, true},
+      {"weighted_average", mb::ir::Task::Regression, 1, A::Average, T::None, mb::ir::Link::Identity, true, false},
+      {"average_probabilities", mb::ir::Task::Classification, 3, A::Average, T::None, mb::ir::Link::Identity, false, false},
+      {"majority_vote", mb::ir::Task::Classification, 3, A::Vote, T::Normalize, mb::ir::Link::Identity, false, false},
+      {"weighted_majority_vote", mb::ir::Task::Classification, 3, A::Vote, T::Normalize, mb::ir::Link::Identity, true, false},
+      {"max", mb::ir::Task::Regression, 1, A::Max, T::None, mb::ir::Link::Identity, false, true},
+  };
+  for (const auto& cs : cases) {
+    CAPTURE(cs.name);
+    const bool cls = cs.task == mb::ir::Task::Classification;
+    auto m = base_model(cs.task, cls ? std::vector<std::string>{"no", "yes", "maybe"} : std::vector<std::string>{});
+    if (cls && cs.K == 1) m.schema.target.classes = {"no", "yes"};
+    mb::ir::TreeEnsemble te;
+    te.n_outputs = cs.K;
+    te.aggregate = cs.aggregate;
+    te.transform = cs.transform;
+    te.link = cs.link;
+    const int K = cs.K;
+    for (unsigned t = 0; t < 7; ++t) {
+      auto tree = random_tree(1000 + t, K, t % 2 == 1, kAllPolicies, 3);
+      if (cs.link == mb::ir::Link::Log || cs.transform == T::Binary || cs.transform == T::Softmax)
+        for (auto& v : tree.values) v = v / 10 - (K > 1 ? 0.05 : 0);  // moderate link scales
+      te.trees.push_back(std::move(tree));
+      if (cs.weights) te.tree_weights.push_back(0.25 + 0.5 * t);
+    }
+    if (cs.base) te.base.assign(K, 0.375);
+    m.estimator = te;
+    mb::ir::validate(m, "test");
+    auto back = round_trip(m, cs.name);
+    check_same_scores(m, back, cs.name);
+  }
+}
