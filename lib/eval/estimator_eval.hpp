@@ -33,5 +33,8 @@ std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::Tree
 // Trees with TreeEnsemble::ort_rules: onnxruntime's arithmetic (eval_tree_ort.cpp).
 std::unique_ptr<EstimatorEval> make_tree_ort_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model& m, const ir::Clustering& c, const EvalOptions& o);
+std::unique_ptr<EstimatorEval> make_svm_eval(const ir::Model& m, const ir::Svm& s, const EvalOptions& o);
+std::unique_ptr<EstimatorEval> make_mlp_eval(const ir::Model& m, const ir::Mlp& n, const EvalOptions& o);
+std::unique_ptr<EstimatorEval> make_bayes_eval(const ir::Model& m, const ir::NaiveBayes& nb, const EvalOptions& o);
 
 }  // namespace mb::eval

@@ -15,6 +15,9 @@ std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const Eva
   if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator))
     return t->ort_rules ? make_tree_ort_eval(m, *t, opts) : make_tree_eval(m, *t, opts);
   if (auto* c = std::get_if<ir::Clustering>(&m.estimator)) return make_clustering_eval(m, *c, opts);
+  if (auto* s = std::get_if<ir::Svm>(&m.estimator)) return make_svm_eval(m, *s, opts);
+  if (auto* n = std::get_if<ir::Mlp>(&m.estimator)) return make_mlp_eval(m, *n, opts);
+  if (auto* nb = std::get_if<ir::NaiveBayes>(&m.estimator)) return make_bayes_eval(m, *nb, opts);
   throw Error("", "", fmt::format("scoring {} models is not implemented yet", ir::estimator_kind(m.estimator)));
 }
 

@@ -117,7 +117,17 @@ struct TreeEnsemble {
 
 enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 
-// Support vector machines, libsvm layout.
+// Support vector machines, libsvm layout (scored as libsvm 3.x svm_predict_values /
+// svm_predict_probability do, lib/eval/eval_svm.cpp):
+//  - kernels: linear u.v; polynomial (gamma u.v + coef0)^degree (integer degree by repeated
+//    squaring); radial exp(-gamma |u-v|^2); sigmoid tanh(gamma u.v + coef0).
+//  - classification: support vectors grouped by libsvm class (sv_per_class); for each pair i < j
+//    (p-th pair in row order) dec = sum_{s in i} coef[j-1][s] K(x,s) + sum_{s in j} coef[i][s]
+//    K(x,s) - rho[p], a vote for i when dec > 0.  With prob_a/prob_b: r_ij = 1/(1+exp(dec*A+B))
+//    clamped to [1e-7, 1-1e-7], two classes (r_01, r_10), more coupled by Wu-Lin-Weng
+//    (libsvm multiclass_probability), class = first largest probability in libsvm order.
+//    Without them: class = most votes (first in libsvm order), probabilities = vote shares.
+//  - regression: (sum_s coef[s] K(x,s) - rho[0]) * scale + center.
 struct Svm {
   Kernel kernel = Kernel::Radial;
   double gamma = 0, coef0 = 0, degree = 3;
@@ -159,14 +169,22 @@ struct Mlp {
 
 // Naive Bayes: log P(c) + sum_f log P(x_f | c); Gaussian for continuous features, tables for
 // categorical ones.
+//  - A Gaussian feature's density is dnorm(x, mean, sd) with sd <= eps replaced by min_sd; a
+//    table feature's value is its 0-based level code, P = table[table_offset[f] + c*L + code]
+//    with L = table_levels[f].  A density or probability <= eps is replaced by min_probability
+//    (e1071 predict(threshold, eps)); a missing feature is left out of the sum.
+//  - Probabilities: P(c) = 1 / sum_k exp(s_k - s_c) of the log-scores s; the class is the first
+//    largest score.
 struct NaiveBayes {
-  std::vector<double> log_prior;         // K
+  std::vector<double> log_prior;         // K (e1071: log of the class counts)
   std::vector<uint8_t> gaussian;         // per feature: 1 Gaussian, 0 table
   std::vector<double> mean, sd;          // K x F (Gaussian features)
-  std::vector<int32_t> table_offset;     // per feature: offset into `table` (K x levels)
+  std::vector<int32_t> table_offset;     // per feature: offset into `table` (K x levels, row-major)
   std::vector<double> table;             // P(level | class)
-  double min_probability = 0.001;        // floor (e1071 threshold)
+  double min_probability = 0.001;        // replacement for values <= eps (e1071 threshold)
   double min_sd = 0.001;
+  std::vector<int32_t> table_levels;     // per feature: levels L of its table (0 for Gaussian)
+  double eps = 0;                        // e1071 eps: values at or below it are replaced
   bool operator==(const NaiveBayes&) const = default;
 };
 

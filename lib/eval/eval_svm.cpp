@@ -1,0 +1,239 @@
+// Support vector machines (ir::Svm), computed in the order libsvm 3.x (as bundled with e1071)
+// computes them: kernel values per support vector, pairwise decision values (class i's terms,
+// then class j's, minus rho), Platt probabilities clamped to [1e-7, 1 - 1e-7] and, for more than
+// two classes, the iterative pairwise coupling of multiclass_probability (Wu, Lin and Weng,
+// method 2; at most max(100, K) sweeps, stop when max |Qp - pQp| < 0.005 / K).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "lib/eval/estimator_eval.hpp"
+
+namespace mb::eval {
+namespace {
+
+[[noreturn]] void invalid(const std::string& what) { throw Error("", "estimator", "invalid svm: " + what); }
+
+// libsvm's powi: integer power by repeated squaring.
+double powi(double base, int times) {
+  double tmp = base, ret = 1.0;
+  for (int t = times; t > 0; t /= 2) {
+    if (t % 2 == 1) ret *= tmp;
+    tmp = tmp * tmp;
+  }
+  return ret;
+}
+
+class SvmEval final : public EstimatorEval {
+ public:
+  SvmEval(const ir::Model& m, const ir::Svm& s) : m_(m), s_(s) {
+    const size_t F = m.features.size(), n = static_cast<size_t>(s.n_sv);
+    if (s.n_sv < 1 || s.support_vectors.size() != n * F)
+      invalid(fmt::format("{} support-vector values for {} vectors x {} features", s.support_vectors.size(), n, F));
+    classification_ = m.schema.target.task == ir::Task::Classification;
+    if (classification_) {
+      const size_t k = s.sv_per_class.size();
+      if (k < 2) invalid("a classifier needs two classes");
+      size_t total = 0;
+      for (int32_t c : s.sv_per_class) {
+        if (c < 0) invalid("negative support-vector count");
+        total += static_cast<size_t>(c);
+      }
+      if (total != n) invalid("support-vector counts do not add up");
+      if (s.coefficients.size() != (k - 1) * n) invalid("coefficients are not (K-1) x n_sv");
+      if (s.rho.size() != k * (k - 1) / 2) invalid("rho is not one value per pair of classes");
+      if (!s.prob_a.empty() && (s.prob_a.size() != s.rho.size() || s.prob_b.size() != s.rho.size()))
+        invalid("Platt parameters are not one pair per pair of classes");
+      if (s.class_order.size() != k) invalid("class order does not match the classes");
+      for (int32_t c : s.class_order)
+        if (c < 0 || static_cast<size_t>(c) >= m.schema.target.classes.size()) invalid("class index out of range");
+      k_ = k;
+      start_.resize(k);
+      for (size_t i = 1; i < k; ++i) start_[i] = start_[i - 1] + static_cast<size_t>(s.sv_per_class[i - 1]);
+      dec_.resize(s.rho.size());
+      votes_.resize(k);
+      p_.resize(k);
+      r_.resize(k * k);
+      q_.resize(k * k);
+      qp_.resize(k);
+    } else {
+      if (s.coefficients.size() != n || s.rho.size() != 1) invalid("regression needs n_sv coefficients and one rho");
+    }
+    if (s.kernel == ir::Kernel::Polynomial && !(s.degree >= 0 && s.degree <= 1e6))
+      invalid("polynomial degree out of range");
+    degree_ = static_cast<int>(s.degree);
+    row_.resize(F);
+    kvalue_.resize(n);
+  }
+
+  void score(const FeatureColumns& x, Predictions& out) override {
+    const size_t rows = x.rows, F = x.columns.size(), n = static_cast<size_t>(s_.n_sv);
+    const size_t K = m_.schema.target.classes.size();
+    if (classification_) {
+      out.label.resize(rows);
+      out.prob.resize(rows * K);
+    } else {
+      out.value.resize(rows);
+    }
+    for (size_t r = 0; r < rows; ++r) {
+      bool missing = false;
+      for (size_t f = 0; f < F; ++f) missing |= std::isnan(row_[f] = x.columns[f][r]);
+      if (missing) {
+        if (classification_) {
+          out.label[r] = -1;
+          for (size_t k = 0; k < K; ++k) out.prob[r * K + k] = std::nan("");
+        } else {
+          out.value[r] = std::nan("");
+        }
+        continue;
+      }
+      for (size_t i = 0; i < n; ++i) kvalue_[i] = kernel(&s_.support_vectors[i * F], F);
+      if (!classification_) {
+        double sum = 0;
+        for (size_t i = 0; i < n; ++i) sum += s_.coefficients[i] * kvalue_[i];
+        sum -= s_.rho[0];
+        out.value[r] = sum * s_.scale + s_.center;
+        continue;
+      }
+      classify(&out.prob[r * K], out.label[r]);
+    }
+  }
+
+ private:
+  double kernel(const double* sv, size_t F) const {
+    switch (s_.kernel) {
+      case ir::Kernel::Linear: return dot(sv, F);
+      case ir::Kernel::Polynomial: return powi(s_.gamma * dot(sv, F) + s_.coef0, degree_);
+      case ir::Kernel::Sigmoid: return std::tanh(s_.gamma * dot(sv, F) + s_.coef0);
+      case ir::Kernel::Radial: {
+        double sum = 0;
+        for (size_t f = 0; f < F; ++f) {
+          const double d = row_[f] - sv[f];
+          sum += d * d;
+        }
+        return std::exp(-s_.gamma * sum);
+      }
+    }
+    return 0;
+  }
+  double dot(const double* sv, size_t F) const {
+    double sum = 0;
+    for (size_t f = 0; f < F; ++f) sum += row_[f] * sv[f];
+    return sum;
+  }
+
+  void classify(double* prob, int32_t& label) {
+    const size_t k = k_, n = static_cast<size_t>(s_.n_sv);
+    std::fill(votes_.begin(), votes_.end(), 0);
+    size_t p = 0;
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = i + 1; j < k; ++j) {
+        double sum = 0;
+        const double* coef1 = &s_.coefficients[(j - 1) * n];
+        const double* coef2 = &s_.coefficients[i * n];
+        for (size_t t = 0; t < static_cast<size_t>(s_.sv_per_class[i]); ++t)
+          sum += coef1[start_[i] + t] * kvalue_[start_[i] + t];
+        for (size_t t = 0; t < static_cast<size_t>(s_.sv_per_class[j]); ++t)
+          sum += coef2[start_[j] + t] * kvalue_[start_[j] + t];
+        sum -= s_.rho[p];
+        dec_[p] = sum;
+        ++votes_[dec_[p] > 0 ? i : j];
+        ++p;
+      }
+    const size_t K = m_.schema.target.classes.size();
+    for (size_t c = 0; c < K; ++c) prob[c] = 0.0;
+    size_t best = 0;
+    if (s_.prob_a.empty()) {
+      for (size_t i = 1; i < k; ++i)
+        if (votes_[i] > votes_[best]) best = i;
+      for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = static_cast<double>(votes_[i]) / static_cast<double>(p);
+    } else {
+      const double min_prob = 1e-7;
+      p = 0;
+      for (size_t i = 0; i < k; ++i)
+        for (size_t j = i + 1; j < k; ++j) {
+          const double v = std::min(std::max(sigmoid(dec_[p], s_.prob_a[p], s_.prob_b[p]), min_prob), 1 - min_prob);
+          r_[i * k + j] = v;
+          r_[j * k + i] = 1 - v;
+          ++p;
+        }
+      if (k == 2) {
+        p_[0] = r_[0 * k + 1];
+        p_[1] = r_[1 * k + 0];
+      } else {
+        couple();
+      }
+      for (size_t i = 1; i < k; ++i)
+        if (p_[i] > p_[best]) best = i;
+      for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = p_[i];
+    }
+    label = s_.class_order[best];
+  }
+
+  static double sigmoid(double dec, double a, double b) {
+    const double f = dec * a + b;
+    if (f >= 0) return std::exp(-f) / (1.0 + std::exp(-f));
+    return 1.0 / (1 + std::exp(f));
+  }
+
+  // libsvm multiclass_probability on r_ (k x k), result in p_.
+  void couple() {
+    const size_t k = k_;
+    const int max_iter = std::max(100, static_cast<int>(k));
+    const double eps = 0.005 / static_cast<double>(k);
+    auto Q = [&](size_t a, size_t b) -> double& { return q_[a * k + b]; };
+    auto R = [&](size_t a, size_t b) { return r_[a * k + b]; };
+    for (size_t t = 0; t < k; ++t) {
+      p_[t] = 1.0 / static_cast<double>(k);
+      Q(t, t) = 0;
+      for (size_t j = 0; j < t; ++j) {
+        Q(t, t) += R(j, t) * R(j, t);
+        Q(t, j) = Q(j, t);
+      }
+      for (size_t j = t + 1; j < k; ++j) {
+        Q(t, t) += R(j, t) * R(j, t);
+        Q(t, j) = -R(j, t) * R(t, j);
+      }
+    }
+    for (int iter = 0; iter < max_iter; ++iter) {
+      double pqp = 0;
+      for (size_t t = 0; t < k; ++t) {
+        qp_[t] = 0;
+        for (size_t j = 0; j < k; ++j) qp_[t] += Q(t, j) * p_[j];
+        pqp += p_[t] * qp_[t];
+      }
+      double max_error = 0;
+      for (size_t t = 0; t < k; ++t) {
+        const double error = std::fabs(qp_[t] - pqp);
+        if (error > max_error) max_error = error;
+      }
+      if (max_error < eps) break;
+      for (size_t t = 0; t < k; ++t) {
+        const double diff = (-qp_[t] + pqp) / Q(t, t);
+        p_[t] += diff;
+        pqp = (pqp + diff * (diff * Q(t, t) + 2 * qp_[t])) / (1 + diff) / (1 + diff);
+        for (size_t j = 0; j < k; ++j) {
+          qp_[j] = (qp_[j] + diff * Q(t, j)) / (1 + diff);
+          p_[j] /= (1 + diff);
+        }
+      }
+    }
+  }
+
+  const ir::Model& m_;
+  const ir::Svm& s_;
+  bool classification_ = false;
+  size_t k_ = 0;
+  int degree_ = 3;
+  std::vector<size_t> start_;
+  std::vector<int> votes_;
+  std::vector<double> row_, kvalue_, dec_, p_, r_, q_, qp_;
+};
+
+}  // namespace
+
+std::unique_ptr<EstimatorEval> make_svm_eval(const ir::Model& m, const ir::Svm& s, const EvalOptions&) {
+  return std::make_unique<SvmEval>(m, s);
+}
+
+}  // namespace mb::eval
