@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "formats/r/import_more.hpp"
 #include "formats/r/import_trees.hpp"
 
 namespace mb::r {
@@ -10,6 +11,7 @@ namespace {
 using Importer = ir::Model (*)(const RObject&, const std::string&, Warnings&);
 constexpr Importer import_random_forest_plain = &import_random_forest;
 constexpr Importer import_ranger_plain = &import_ranger;
+constexpr Importer import_glmnet_last = &import_glmnet;
 
 // R class -> importer.  The first class of the object's class vector that appears here wins,
 // so subclasses ("glm" before "lm") are listed by the object itself.
@@ -25,6 +27,13 @@ constexpr Entry kImporters[] = {
     {"randomForest", import_random_forest_plain},
     {"ranger", import_ranger_plain},
     {"gbm", &import_gbm},
+    {"nnet.formula", &import_nnet},
+    {"nnet", &import_nnet},
+    {"svm", &import_svm},
+    {"naiveBayes", &import_naive_bayes},
+    {"kmeans", &import_kmeans},
+    {"cv.glmnet", &import_cv_glmnet},
+    {"glmnet", import_glmnet_last},
 };
 
 }  // namespace
