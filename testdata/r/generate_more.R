@@ -1,0 +1,478 @@
+#!/usr/bin/env Rscript
+# Reference models and R's own predictions for the smooth model families: nnet, multinom,
+# e1071 svm and naiveBayes, kmeans, glmnet.
+#
+# Run from the repository root, after generate.R (this script appends to its MANIFEST.tsv):
+#     Rscript testdata/r/generate_more.R
+# Deterministic: every case seeds the RNG from its name.  Same layout as generate.R (see
+# README.md): model.rds, model.json, model.default.json, model_exact.json, input.csv,
+# expected.csv, meta.json per case folder; glmnet cases add s.txt (the lambda R predicted at).
+#
+# expected.csv columns:
+#  - regression: `prediction`
+#  - classification: `class`, then `probability(<label>)` in the model's class order
+#    (nnet/multinom `$lev`, svm `$levels`, naiveBayes `$levels`, glmnet `$classnames`)
+#  - kmeans: `cluster` (the nearest centre by squared Euclidean distance; kmeans has no predict())
+# nnet with a two-level factor response fits one logistic output with entropy = TRUE itself.
+# A row with a missing predictor predicts NA in every column, except naiveBayes, which skips a
+# missing predictor (R's predict.naiveBayes).
+
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(stats)
+  library(nnet)
+  library(e1071)
+  library(glmnet)
+})
+
+out_dir <- local({
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f) == 1L) dirname(normalizePath(f)) else normalizePath("testdata/r")
+})
+
+# ------------------------------------------------------------------------------------------
+# The exact serializer and CSV writers of generate.R (same code: it runs every case when
+# sourced, so the small helpers are repeated here rather than sourced).
+# ------------------------------------------------------------------------------------------
+deparse_default <- c("keepNA", "keepInteger", "niceNames", "showAttributes")
+deparse_exact <- c(deparse_default, "digits17")
+
+json_doubles <- function(x, digits) {
+  x <- as.vector(unclass(x), mode = "double")
+  out <- sprintf(paste0("%.", digits, "g"), x)
+  out[is.na(x)] <- "\"NA\""
+  out[is.nan(x)] <- "\"NaN\""
+  out[!is.na(x) & x == Inf] <- "\"Inf\""
+  out[!is.na(x) & x == -Inf] <- "\"-Inf\""
+  structure(paste0("[", paste(out, collapse = ","), "]"), class = "json")
+}
+
+pack_exact <- function(obj, digits, control) {
+  as_scalar <- jsonlite:::as.scalar
+  mode <- typeof(obj)
+  if (mode == "NULL" || identical(obj, as.name("\001NULL\001")))
+    return(list(type = as_scalar("NULL")))
+  if (mode == "closure") obj <- as.list(obj)
+  if (mode == "environment" && isNamespace(obj)) mode <- "namespace"
+  attrib <- attributes(obj)
+  if (isS4(obj)) {
+    mode <- "S4"
+    if (".Data" %in% methods::slotNames(obj)) attrib[[".Data"]] <- obj@.Data
+    attrib <- attrib[methods::slotNames(obj)]
+    names(attrib) <- methods::slotNames(obj)
+  }
+  rec <- function(o) pack_exact(o, digits, control)
+  value <- switch(mode,
+    environment = NULL,
+    externalptr = NULL,
+    namespace = lapply(as.list(getNamespaceInfo(obj, "spec")), as_scalar),
+    S4 = list(class = as_scalar(class(obj)), package = as_scalar(attr(class(obj), "package"))),
+    raw = as_scalar(jsonlite::base64_enc(unclass(obj))),
+    logical = as.vector(unclass(obj), mode = "logical"),
+    integer = as.vector(unclass(obj), mode = "integer"),
+    double = json_doubles(obj, digits),
+    character = as.vector(unclass(obj), mode = "character"),
+    complex = as.vector(unclass(obj), mode = "complex"),
+    list = unname(lapply(unclass(obj), rec)),
+    pairlist = unname(lapply(as.vector(obj, mode = "list"), rec)),
+    closure = unname(lapply(obj, rec)),
+    builtin = as_scalar(jsonlite::base64_enc(serialize(unclass(obj), NULL))),
+    special = as_scalar(jsonlite::base64_enc(serialize(unclass(obj), NULL))),
+    language = deparse(unclass(obj), control = control),
+    name = deparse(unclass(obj), control = control),
+    symbol = deparse(unclass(obj), control = control),
+    expression = deparse(obj[[1]], control = control),
+    stop("no encoding for storage mode ", mode))
+  list(type = as_scalar(mode), attributes = jsonlite:::givename(lapply(attrib, rec)),
+       value = value)
+}
+
+serialize_json <- function(x, digits = 17, control = deparse_exact) {
+  ans <- jsonlite:::asJSON(pack_exact(x, digits, control), digits = NA,
+                           indent = NA_integer_, json_verbatim = TRUE)
+  as.character(ans)
+}
+
+all_doubles <- function(x) {
+  out <- list()
+  t <- typeof(x)
+  if (t %in% c("environment", "closure", "builtin", "special", "externalptr")) return(out)
+  if (t == "double") out <- list(as.vector(unclass(x)))
+  if (t == "list") for (e in unclass(x)) out <- c(out, all_doubles(e))
+  if (isS4(x)) for (s in methods::slotNames(x)) out <- c(out, all_doubles(methods::slot(x, s)))
+  else for (a in attributes(x)) out <- c(out, all_doubles(a))
+  out
+}
+
+fix_envs <- function(x) {
+  if (inherits(x, "formula") || inherits(x, "terms")) environment(x) <- globalenv()
+  if (is.list(x) && !is.data.frame(x)) {
+    for (i in seq_along(x)) if (!is.null(x[[i]])) x[[i]] <- fix_envs(x[[i]])
+  }
+  if (!is.null(attr(x, "terms"))) attr(x, "terms") <- fix_envs(attr(x, "terms"))
+  x
+}
+
+fmt17 <- function(x) ifelse(is.na(x), NA_character_, sprintf("%.17g", x))
+quote_csv <- function(s) paste0("\"", gsub("\"", "\"\"", s, fixed = TRUE), "\"")
+
+write_csv17 <- function(df, file, na = "") {
+  cols <- lapply(df, function(col) {
+    if (is.factor(col) || is.character(col)) {
+      v <- as.character(col)
+      ifelse(is.na(v), na, quote_csv(v))
+    } else if (is.logical(col)) {
+      ifelse(is.na(col), na, ifelse(col, "TRUE", "FALSE"))
+    } else {
+      v <- fmt17(as.double(col))
+      ifelse(is.na(v), na, v)
+    }
+  })
+  lines <- c(paste(quote_csv(names(df)), collapse = ","),
+             if (nrow(df) > 0) do.call(paste, c(unname(cols), sep = ",")))
+  con <- file(file, "wb")
+  on.exit(close(con))
+  writeLines(enc2utf8(lines), con, sep = "\n", useBytes = TRUE)
+}
+
+write_text <- function(text, file) {
+  con <- file(file, "wb")
+  on.exit(close(con))
+  writeLines(enc2utf8(text), con, sep = "\n", useBytes = TRUE)
+}
+
+is_continuous <- function(col) is.numeric(col) && length(unique(col)) > 8
+
+make_input <- function(data, cols, n_max = 50, n_perturb = 10, na_cols = cols) {
+  d <- data[, cols, drop = FALSE]
+  rownames(d) <- NULL
+  base <- if (nrow(d) > n_max) d[sort(sample.int(nrow(d), n_max)), , drop = FALSE] else d
+  pert <- d[sample.int(nrow(d), n_perturb, replace = nrow(d) < n_perturb), , drop = FALSE]
+  for (cn in cols) if (is_continuous(d[[cn]]))
+    pert[[cn]] <- as.double(pert[[cn]]) * runif(nrow(pert), 0.97, 1.03)
+  nas <- d[sample.int(nrow(d), length(na_cols), replace = nrow(d) < length(na_cols)), , drop = FALSE]
+  for (i in seq_along(na_cols)) nas[[na_cols[i]]][i] <- NA
+  out <- rbind(base, pert, nas)
+  rownames(out) <- NULL
+  out
+}
+
+read_input <- function(file, template) {
+  d <- read.csv(file, colClasses = "character", na.strings = "", check.names = FALSE,
+                blank.lines.skip = FALSE)
+  for (cn in names(d)) {
+    t <- template[[cn]]
+    if (is.factor(t)) d[[cn]] <- factor(d[[cn]], levels = levels(t), ordered = is.ordered(t))
+    else if (is.logical(t)) d[[cn]] <- as.logical(d[[cn]])
+    else if (is.character(t)) d[[cn]] <- d[[cn]]
+    else d[[cn]] <- as.double(d[[cn]])
+  }
+  d
+}
+
+write_expected <- function(tab, file) {
+  for (cn in names(tab)) if (is.numeric(tab[[cn]])) tab[[cn]] <- unname(tab[[cn]])
+  write_csv17(tab, file, na = "NA")
+}
+
+seed_for <- function(case) set.seed(sum(utf8ToInt(case) * seq_along(utf8ToInt(case))) %% 100000L)
+
+fit_call <- function(code) {
+  withCallingHandlers(eval(parse(text = code), envir = globalenv()),
+    warning = function(w) stop("fitting '", code, "' warned: ", conditionMessage(w)))
+}
+
+na_features <- function(input) {
+  num <- vapply(input, is.numeric, TRUE)
+  has_na <- vapply(input, anyNA, TRUE)
+  c(if (any(has_na & num)) "NA-numeric", if (any(has_na & !num)) "NA-categorical")
+}
+
+prob_table <- function(cls, prob) {
+  out <- data.frame(class = as.character(cls), stringsAsFactors = FALSE)
+  for (j in seq_len(ncol(prob))) out[[sprintf("probability(%s)", colnames(prob)[j])]] <- unname(prob[, j])
+  out
+}
+
+# ------------------------------------------------------------------------------------------
+# Predictions per class.  `x` is the newdata as R reads input.csv back.
+# ------------------------------------------------------------------------------------------
+# Rows whose class R draws at random: max.col() (nnet, multinom) treats values within a
+# relative 1e-5 of the row maximum as ties and picks one at random.
+max_col_ties <- function(prob) {
+  apply(prob, 1, function(p) !anyNA(p) && sum(p >= max(p) * (1 - 1e-5)) > 1)
+}
+
+predict_more <- function(m, nd, extra) {
+  none <- rep(FALSE, nrow(nd))
+  if (inherits(m, "multinom") || inherits(m, "nnet")) {
+    lev <- m$lev
+    if (is.null(lev)) {
+      return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "raw")[, 1])),
+                  ties = none))
+    }
+    raw <- if (inherits(m, "multinom")) predict(m, newdata = nd, type = "probs")
+           else predict(m, newdata = nd, type = "raw")
+    cls <- predict(m, newdata = nd, type = "class")
+    if (length(lev) == 2L) {
+      p <- as.vector(raw)
+      prob <- cbind(1 - p, p)
+      ties <- none
+    } else {
+      prob <- as.matrix(raw)
+      ties <- max_col_ties(prob)
+    }
+    colnames(prob) <- lev
+    return(list(table = prob_table(cls, prob), ties = ties))
+  }
+  if (inherits(m, "svm")) {
+    p <- predict(m, newdata = nd, probability = m$compprob, na.action = na.exclude)
+    if (m$type >= 3) return(list(table = data.frame(prediction = unname(as.vector(p))), ties = none))
+    prob <- attr(p, "probabilities")[, m$levels, drop = FALSE]
+    return(list(table = prob_table(p, prob), ties = none))
+  }
+  if (inherits(m, "naiveBayes")) {
+    prob <- predict(m, newdata = nd, type = "raw")
+    cls <- predict(m, newdata = nd, type = "class")
+    colnames(prob) <- m$levels
+    return(list(table = prob_table(cls, prob), ties = none))
+  }
+  if (inherits(m, "kmeans")) {
+    x <- as.matrix(nd[, colnames(m$centers), drop = FALSE])
+    cl <- apply(x, 1, function(r) {
+      if (anyNA(r)) return(NA_character_)
+      d <- colSums((t(m$centers) - r)^2)
+      rownames(m$centers)[which.min(d)]   # first minimum: ties to the lowest id
+    })
+    return(list(table = data.frame(cluster = cl, stringsAsFactors = FALSE), ties = none))
+  }
+  if (inherits(m, "glmnet")) {
+    newx <- as.matrix(nd[, rownames(beta_of(m)), drop = FALSE])
+    s <- extra$s
+    if (inherits(m, "lognet")) {
+      p <- as.vector(predict(m, newx = newx, s = s, type = "response"))
+      cls <- as.vector(predict(m, newx = newx, s = s, type = "class"))
+      prob <- cbind(1 - p, p)
+      colnames(prob) <- m$classnames
+      return(list(table = prob_table(cls, prob), ties = none))
+    }
+    if (inherits(m, "multnet")) {
+      prob <- predict(m, newx = newx, s = s, type = "response")[, , 1]
+      cls <- as.vector(predict(m, newx = newx, s = s, type = "class"))
+      colnames(prob) <- m$classnames
+      return(list(table = prob_table(cls, prob), ties = max_col_ties(prob)))
+    }
+    f <- as.vector(predict(m, newx = newx, s = s, type = "response"))
+    return(list(table = data.frame(prediction = f), ties = none))
+  }
+  stop("no predict rule for class ", class(m)[1])
+}
+
+beta_of <- function(m) if (is.list(m$beta)) m$beta[[1]] else m$beta
+
+family_of <- function(m) {
+  if (inherits(m, "multinom")) return("multinomial")
+  if (inherits(m, "nnet")) return(if (is.null(m$lev)) "regression" else if (m$softmax) "softmax" else "logistic")
+  if (inherits(m, "svm")) return(c("C-classification", "nu-classification", "one-classification",
+                                   "eps-regression", "nu-regression")[m$type + 1])
+  if (inherits(m, "naiveBayes")) return("naiveBayes")
+  if (inherits(m, "kmeans")) return("kmeans")
+  if (inherits(m, "glmnet")) return(class(m)[1])
+  NA_character_
+}
+
+# ------------------------------------------------------------------------------------------
+# Writing and checking one case.
+# ------------------------------------------------------------------------------------------
+manifest <- list()
+
+write_meta <- function(case_dir, meta)
+  write_text(as.character(jsonlite::toJSON(meta, auto_unbox = TRUE, pretty = TRUE, na = "null")),
+             file.path(case_dir, "meta.json"))
+
+# How many rows the object rebuilt from a JSON file predicts differently (beyond 1e-9 relative
+# or another class) from the original; NA when the rebuilt object cannot predict.
+rows_changed <- function(json_file, m, nd, reference, extra) {
+  m2 <- tryCatch(fix_envs(jsonlite::unserializeJSON(paste(readLines(json_file, warn = FALSE),
+                                                          collapse = "\n"))),
+                 error = function(e) NULL)
+  if (is.null(m2)) return(NA_integer_)
+  t2 <- tryCatch(suppressWarnings(predict_more(m2, nd, extra)$table), error = function(e) NULL)
+  if (is.null(t2)) return(NA_integer_)
+  changed <- rep(FALSE, nrow(nd))
+  for (cn in names(reference)) {
+    a <- t2[[cn]]
+    b <- reference[[cn]]
+    if (is.numeric(b)) changed <- changed | xor(is.na(a), is.na(b)) |
+      (!is.na(a) & !is.na(b) & abs(a - b) > 1e-9 * abs(b) + 1e-12)
+    else changed <- changed | xor(is.na(a), is.na(b)) | (!is.na(a) & !is.na(b) & a != b)
+  }
+  sum(changed)
+}
+
+check_json <- function(m, case_dir, case) {
+  exact_text <- readLines(file.path(case_dir, "model_exact.json"), warn = FALSE, encoding = "UTF-8")
+  m2 <- jsonlite::unserializeJSON(paste(exact_text, collapse = "\n"))
+  if (!identical(all_doubles(m), all_doubles(m2)))
+    stop(case, ": doubles from model_exact.json are not identical")
+  if (!identical(serialize_json(m, 15, deparse_default),
+                 as.character(jsonlite::serializeJSON(m, digits = NA))))
+    stop(case, ": serializer does not mirror jsonlite::serializeJSON")
+}
+
+# `data`: the data frame the input columns come from; `cols`: the input columns.
+run_case <- function(case, code, features, data, cols, with_na = TRUE, extra = list(),
+                     s_index = NULL, s_between = NULL) {
+  seed_for(case)
+  m <- fit_call(code)
+  if (!is.null(s_index)) extra$s <- m$lambda[s_index]
+  if (!is.null(s_between))   # a lambda between two path values: R interpolates
+    extra$s <- sqrt(m$lambda[s_between] * m$lambda[s_between + 1L])
+  input <- make_input(data, cols, na_cols = if (with_na) cols else character())
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  nd <- read_input(file.path(case_dir, "input.csv"), data)
+  pr <- predict_more(m, nd, extra)
+  if (any(pr$ties)) {
+    input <- input[!pr$ties, , drop = FALSE]
+    write_csv17(input, file.path(case_dir, "input.csv"))
+    nd <- read_input(file.path(case_dir, "input.csv"), data)
+    pr <- predict_more(m, nd, extra)
+  }
+  features <- c(features, na_features(input))
+  family <- family_of(m)
+  saveRDS(m, file.path(case_dir, "model.rds"))
+  write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
+  write_text(as.character(jsonlite::serializeJSON(m)), file.path(case_dir, "model.default.json"))
+  write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
+  write_expected(pr$table, file.path(case_dir, "expected.csv"))
+  if (!is.null(extra$s)) write_text(sprintf("%.17g", extra$s), file.path(case_dir, "s.txt"))
+  check_json(m, case_dir, case)
+  exact_changed <- rows_changed(file.path(case_dir, "model_exact.json"), m, nd, pr$table, extra)
+  if (!is.na(exact_changed) && exact_changed > 0)
+    stop(case, ": the object rebuilt from model_exact.json predicts differently")
+  json15_changed <- rows_changed(file.path(case_dir, "model.json"), m, nd, pr$table, extra)
+  meta <- list(case = case, class = I(class(m)), family = family, link = NA_character_,
+               features = I(features), n_rows = nrow(input),
+               json15_rows_changed = json15_changed, dropped_tie_rows = sum(pr$ties))
+  if (!is.null(extra$s)) meta$s <- sprintf("%.17g", extra$s)
+  if (inherits(m, "svm") && m$type < 2) {
+    # predict(probability = TRUE) takes the class with the largest coupled probability (libsvm
+    # svm_predict_probability); without it the class is the pairwise vote winner.
+    votes <- as.character(predict(m, newdata = nd, na.action = na.exclude))
+    meta$vote_class_differs <- sum(votes != pr$table$class, na.rm = TRUE)
+  }
+  write_meta(case_dir, meta)
+  manifest[[length(manifest) + 1L]] <<- data.frame(
+    case = case, class = paste(class(m), collapse = ","), family = family, link = "",
+    features = paste(features, collapse = ","), stringsAsFactors = FALSE)
+  cat(sprintf("%-28s %-14s %-18s rows=%d json15_changed=%s\n", case, class(m)[1], family,
+              nrow(input), json15_changed))
+  invisible(m)
+}
+
+# ------------------------------------------------------------------------------------------
+# Data (built-in datasets only) and cases.
+# ------------------------------------------------------------------------------------------
+infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("no case", "case")))
+infert_f$case <- NULL
+mtcars_nb <- data.frame(am = factor(mtcars$am, labels = c("automatic", "manual")),
+                        cyl = factor(mtcars$cyl), gear = factor(mtcars$gear), mpg = mtcars$mpg)
+titanic_d <- local({
+  d <- as.data.frame(Titanic)
+  d <- d[rep(seq_len(nrow(d)), d$Freq), c("Class", "Sex", "Age", "Survived")]
+  rownames(d) <- NULL
+  d
+})
+x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
+x_infert <- as.matrix(infert[, c("age", "parity", "induced", "spontaneous")])
+y_infert <- factor(infert$case, levels = c(0, 1), labels = c("control", "case"))
+x_iris <- as.matrix(iris[, 1:4])
+
+iris_cols <- names(iris)[1:4]
+infert_cols <- c("education", "age", "parity", "induced", "spontaneous")
+
+cases <- list(
+  list("nnet_regression_skip",
+       "nnet(mpg ~ wt + hp + factor(cyl), data = mtcars, size = 3, linout = TRUE, skip = TRUE, decay = 0.01, maxit = 300, trace = FALSE)",
+       c("numeric", "factor()", "linout", "skip-layer"), mtcars, c("wt", "hp", "cyl")),
+  list("nnet_regression",
+       "nnet(Volume ~ Girth + Height, data = trees, size = 2, linout = TRUE, decay = 0.001, maxit = 300, trace = FALSE)",
+       c("numeric", "linout"), trees, c("Girth", "Height")),
+  list("nnet_class_softmax",
+       "nnet(Species ~ ., data = iris, size = 3, decay = 5e-4, maxit = 200, trace = FALSE)",
+       c("numeric", "softmax", "multiclass"), iris, iris_cols),
+  list("nnet_binary_entropy",
+       "nnet(status ~ education + age + parity + induced + spontaneous, data = infert_f, size = 2, decay = 0.01, maxit = 300, trace = FALSE)",
+       c("numeric", "factor", "entropy", "binary", "level-with-space"), infert_f, infert_cols),
+  list("multinom_k2",
+       "multinom(status ~ education + age + parity + spontaneous, data = infert_f, trace = FALSE)",
+       c("numeric", "factor", "binary", "level-with-space"), infert_f,
+       c("education", "age", "parity", "spontaneous")),
+  list("multinom_k3",
+       "multinom(Species ~ Sepal.Length + Sepal.Width, data = iris, trace = FALSE)",
+       c("numeric", "multiclass"), iris, c("Sepal.Length", "Sepal.Width")),
+  list("svm_class_linear",
+       "svm(Species ~ ., data = iris, kernel = \"linear\", probability = TRUE)",
+       c("numeric", "multiclass", "linear", "probability"), iris, iris_cols),
+  list("svm_class_polynomial",
+       "svm(Species ~ ., data = iris, kernel = \"polynomial\", degree = 3, coef0 = 1, probability = TRUE)",
+       c("numeric", "multiclass", "polynomial", "probability"), iris, iris_cols),
+  list("svm_class_radial",
+       "svm(Species ~ ., data = iris, kernel = \"radial\", probability = TRUE)",
+       c("numeric", "multiclass", "radial", "probability"), iris, iris_cols),
+  list("svm_class_sigmoid",
+       "svm(Species ~ ., data = iris, kernel = \"sigmoid\", gamma = 0.05, probability = TRUE)",
+       c("numeric", "multiclass", "sigmoid", "probability"), iris, iris_cols),
+  list("svm_class_binary_factor",
+       "svm(status ~ education + age + parity + induced + spontaneous, data = infert_f, probability = TRUE)",
+       c("numeric", "factor", "binary", "radial", "probability", "level-with-space"), infert_f, infert_cols),
+  list("svm_eps_regression",
+       "svm(mpg ~ wt + hp + factor(cyl), data = mtcars)",
+       c("numeric", "factor()", "radial", "eps-regression"), mtcars, c("wt", "hp", "cyl")),
+  list("svm_eps_regression_poly",
+       "svm(dist ~ speed, data = cars, kernel = \"polynomial\", degree = 2, coef0 = 1)",
+       c("numeric", "polynomial", "eps-regression"), cars, "speed"),
+  list("naivebayes_numeric", "naiveBayes(Species ~ ., data = iris)",
+       c("numeric", "multiclass"), iris, iris_cols),
+  list("naivebayes_mixed",
+       "naiveBayes(status ~ education + age + parity + induced + spontaneous, data = infert_f)",
+       c("numeric", "factor", "binary", "level-with-space"), infert_f, infert_cols),
+  list("naivebayes_zero_prob", "naiveBayes(am ~ cyl + gear + mpg, data = mtcars_nb)",
+       c("numeric", "factor", "binary", "zero-probability"), mtcars_nb, c("cyl", "gear", "mpg")),
+  list("naivebayes_laplace", "naiveBayes(Survived ~ Class + Sex + Age, data = titanic_d, laplace = 1)",
+       c("factor", "binary", "laplace"), titanic_d, c("Class", "Sex", "Age")),
+  list("kmeans_iris", "kmeans(iris[, 1:4], centers = 3, nstart = 5)",
+       c("numeric"), iris, iris_cols),
+  list("kmeans_mtcars", "kmeans(mtcars[, c(\"mpg\", \"hp\", \"wt\")], centers = 4, nstart = 5)",
+       c("numeric"), mtcars, c("mpg", "hp", "wt")),
+  list("glmnet_elnet", "glmnet(x_mtcars, mtcars$mpg)",
+       c("numeric", "lambda-on-path"), mtcars, colnames(x_mtcars), s_index = 15L),
+  list("glmnet_elnet_interp", "glmnet(x_mtcars, mtcars$mpg, alpha = 0.5)",
+       c("numeric", "lambda-interpolated"), mtcars, colnames(x_mtcars), s_between = 20L),
+  list("glmnet_lognet", "glmnet(x_infert, y_infert, family = \"binomial\")",
+       c("numeric", "binary", "lambda-on-path"), infert, colnames(x_infert), s_index = 10L),
+  list("glmnet_fishnet", "glmnet(x_mtcars[, 1:3], mtcars$carb, family = \"poisson\")",
+       c("numeric", "poisson", "lambda-on-path"), mtcars, colnames(x_mtcars)[1:3], s_index = 12L),
+  list("glmnet_multnet", "glmnet(x_iris, iris$Species, family = \"multinomial\")",
+       c("numeric", "multiclass", "lambda-on-path"), iris, iris_cols, s_index = 20L)
+)
+
+for (cs in cases)
+  run_case(cs[[1]], cs[[2]], cs[[3]], cs[[4]], cs[[5]],
+           s_index = cs$s_index, s_between = cs$s_between)
+
+# ------------------------------------------------------------------------------------------
+# MANIFEST.tsv: replace this script's rows, keep generate.R's.
+# ------------------------------------------------------------------------------------------
+man_file <- file.path(out_dir, "MANIFEST.tsv")
+mine <- do.call(rbind, manifest)
+old <- if (file.exists(man_file)) {
+  read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
+} else mine[0, ]
+old <- old[!old$case %in% mine$case, , drop = FALSE]
+write.table(rbind(old, mine), man_file, sep = "\t", quote = FALSE, row.names = FALSE,
+            fileEncoding = "UTF-8")
+cat("wrote", nrow(mine), "cases to", out_dir, "\n")

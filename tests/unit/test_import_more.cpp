@@ -1,0 +1,331 @@
+// nnet, multinom, e1071 svm and naiveBayes, kmeans and glmnet objects fitted by R
+// (testdata/r/<case>/, written by generate_more.R), read from the exact JSON and the .rds file,
+// imported, scored through the data layer and compared with R's own predict() output
+// (expected.csv) by the agreement rule |a - b| <= 1e-12 + 1e-9 |b|, labels equal.  When the
+// shared corpus is present, the jpmml-r R models of these classes are scored against their
+// producers' expected CSVs too (pass counts reported, not asserted).
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "formats/r/import.hpp"
+#include "formats/r/import_more.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_reader.hpp"
+#include "lib/eval/evaluator.hpp"
+#include "lib/ir/builder.hpp"
+#if __has_include("formats/r/rjson_reader.hpp")
+#include "formats/r/rjson_reader.hpp"
+#define MB_HAVE_RJSON 1
+#endif
+#if __has_include("formats/r/rds_reader.hpp")
+#include "formats/r/rds_reader.hpp"
+#define MB_HAVE_RDS 1
+#endif
+
+using namespace mb;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+r::RPtr read_object(const fs::path& path, Warnings& w) {
+  const std::string bytes = slurp(path);
+  if (path.extension() == ".json") {
+#ifdef MB_HAVE_RJSON
+    return r::read_rjson(bytes, path.string(), w);
+#endif
+  } else {
+#ifdef MB_HAVE_RDS
+    return r::read_rds(bytes, path.string());
+#endif
+  }
+  (void)w;
+  return nullptr;
+}
+
+std::vector<std::string> more_cases() {
+  std::vector<std::string> out;
+  if (!fs::is_directory(kRoot)) return out;
+  for (auto& e : fs::directory_iterator(kRoot)) {
+    const std::string name = e.path().filename().string();
+    for (const char* prefix : {"nnet_", "multinom_", "svm_", "naivebayes_", "kmeans_", "glmnet_"})
+      if (name.rfind(prefix, 0) == 0 && fs::exists(e.path() / "expected.csv")) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// meta.json "json15_rows_changed".
+int json15_rows_changed(const fs::path& dir) {
+  const std::string meta = slurp(dir / "meta.json");
+  std::smatch m;
+  if (std::regex_search(meta, m, std::regex("\"json15_rows_changed\"\\s*:\\s*([0-9]+)"))) return std::stoi(m[1]);
+  return -1;
+}
+
+// Imports a case's object: glmnet at the s R predicted with (s.txt), everything else through
+// the class dispatcher.
+ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::string& file, Warnings& w) {
+  if (fs::exists(dir / "s.txt")) {
+    const double s = std::strtod(slurp(dir / "s.txt").c_str(), nullptr);
+    return r::import_glmnet(obj, file, w, s);
+  }
+  // svm.formula keeps no factor levels, and make.names() turned "0-5yrs" into "0.5yrs" in the
+  // support-vector column names: the training levels (levels(infert$education)) are given.
+  if (dir.filename() == "svm_class_binary_factor")
+    return r::import_svm(obj, file, w, {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}});
+  return r::import_model(obj, file, w);
+}
+
+compare::Report score_against(const ir::Model& m, const fs::path& input_csv, const fs::path& expected_csv,
+                              compare::CompareOptions options = {}) {
+  std::ifstream input(input_csv, std::ios::binary);
+  std::istringstream expected(slurp(expected_csv));
+  data::CsvReader reader(input, input_csv.string());
+  data::InputBinder binder(m.schema, reader.header(), input_csv.string(), ir::UnseenLevel::Error);
+  compare::ReferenceComparer cmp(m.schema.target, false, expected, expected_csv.string(), "model", options);
+  eval::Evaluator ev(m);
+  data::TextBatch text;
+  eval::Batch batch;
+  eval::Predictions pred;
+  while (reader.next(text)) {
+    binder.bind(text, batch);
+    ev.score(batch, pred);
+    cmp.add(pred);
+  }
+  return cmp.finish();
+}
+
+struct Result {
+  bool ran = false;
+  std::string error;
+  compare::Report report;
+  Warnings warnings;
+};
+
+Result run(const std::string& name, const std::string& file) {
+  Result res;
+  const fs::path dir = kRoot / name, path = dir / file;
+  if (!fs::exists(path)) return res;
+  try {
+    r::RPtr obj = read_object(path, res.warnings);
+    if (!obj) return res;
+    res.ran = true;
+    ir::Model m = import_case(dir, *obj, path.string(), res.warnings);
+    res.report = score_against(m, dir / "input.csv", dir / "expected.csv");
+  } catch (const std::exception& e) {
+    res.ran = true;
+    res.error = e.what();
+  }
+  return res;
+}
+
+bool agrees(const compare::Report& r) {
+  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
+}
+
+std::string summary(const Result& r) {
+  if (!r.error.empty()) return "error: " + r.error;
+  std::ostringstream s;
+  s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
+    << " label mismatches, max |diff| " << r.report.max_abs << ", max rel " << r.report.max_rel;
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with R's predict()") {
+  const auto cases = more_cases();
+  if (cases.empty()) {
+    MESSAGE("testdata/r has no cases of these classes; skipped");
+    return;
+  }
+  CHECK(cases.size() >= 24);
+  for (const auto& name : cases) {
+    for (const char* file : {"model_exact.json", "model.rds"}) {
+      const Result r = run(name, file);
+      if (!r.ran) continue;
+      const std::string label = name + "/" + file;
+      MESSAGE(label << ": " << summary(r));
+      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
+      if (!r.error.empty()) continue;
+      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
+    }
+  }
+}
+
+TEST_CASE("15-digit JSON of these classes: no more rows move than meta.json records") {
+  for (const auto& name : more_cases()) {
+    const Result r = run(name, "model.json");
+    if (!r.ran) continue;
+    const std::string label = name + "/model.json";
+    REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
+    const int changed = json15_rows_changed(kRoot / name);
+    REQUIRE_MESSAGE(changed >= 0, label << ": meta.json has no json15_rows_changed");
+    MESSAGE(label << ": " << summary(r) << " (R: " << changed << " row(s) change)");
+    CHECK(r.report.label_mismatches == 0);
+    CHECK(r.report.rows_beyond <= static_cast<uint64_t>(changed));
+  }
+}
+
+#ifdef MB_HAVE_RJSON
+namespace {
+r::RPtr load_exact(const std::string& name, Warnings& w) {
+  const fs::path p = kRoot / name / "model_exact.json";
+  if (!fs::exists(p)) return nullptr;
+  return r::read_rjson(slurp(p), p.string(), w);
+}
+r::RObject* member(r::RObject& obj, const std::string& name) { return const_cast<r::RObject*>(obj.get(name)); }
+}  // namespace
+
+TEST_CASE("glmnet: the default import names the lambda it chose") {
+  Warnings w;
+  r::RPtr obj = load_exact("glmnet_lognet", w);
+  if (!obj) return;
+  ir::Model m = r::import_model(*obj, "glmnet_lognet", w);
+  bool named = false;
+  for (auto& x : m.provenance.warnings) named |= x.code == "glmnet-lambda" && x.message.find("last") != std::string::npos;
+  CHECK(named);
+  // The last lambda is the path's last column: coefficients equal that column of $beta.
+  const double s_last = obj->get("lambda")->reals.back();
+  ir::Model at_s = r::import_glmnet(*obj, "glmnet_lognet", w, s_last);
+  CHECK(std::get<ir::Linear>(at_s.estimator) == std::get<ir::Linear>(m.estimator));
+  CHECK(m.schema.target.classes == std::vector<std::string>{"control", "case"});
+  CHECK_THROWS_AS(r::import_glmnet(*obj, "glmnet_lognet", w, -1.0), Error);
+}
+
+TEST_CASE("malformed nnet, svm and naiveBayes objects are refused with their R path") {
+  Warnings w;
+  if (r::RPtr nnet = load_exact("nnet_regression_skip", w)) {
+    member(*nnet, "conn")->reals[0] = 99;  // a unit reading a later unit
+    try {
+      r::import_model(*nnet, "n", w);
+      FAIL("accepted a connection from a later unit");
+    } catch (const Error& e) {
+      CHECK(e.place() == "$conn[0]");
+    }
+  }
+  if (r::RPtr svm = load_exact("svm_class_radial", w)) {
+    member(*svm, "nSV")->ints[0] += 1;
+    CHECK_THROWS_AS(r::import_model(*svm, "s", w), Error);
+  }
+  if (r::RPtr svm = load_exact("svm_class_binary_factor", w)) {  // levels lost to make.names()
+    CHECK_THROWS_WITH_AS(r::import_model(*svm, "s", w), doctest::Contains("no factor levels"), Error);
+  }
+  if (r::RPtr svm = load_exact("svm_eps_regression", w)) {
+    member(*svm, "type")->reals[0] = 2;  // one-class
+    CHECK_THROWS_WITH_AS(r::import_model(*svm, "s", w), doctest::Contains("one-class"), Error);
+  }
+  if (r::RPtr nb = load_exact("naivebayes_mixed", w)) {
+    member(*nb, "levels")->strings.pop_back();
+    CHECK_THROWS_AS(r::import_model(*nb, "b", w), Error);
+  }
+}
+#endif
+
+TEST_CASE("scorers refuse inconsistent estimators instead of reading out of range") {
+  ir::Model m;
+  ir::InputField x;
+  x.name = "x";
+  m.schema.inputs.push_back(x);
+  m.features.push_back({"x", ir::Expr::input(0)});
+  ir::Mlp mlp;
+  ir::Mlp::Layer layer;
+  layer.n_units = 1;
+  layer.weights = {1.0, 2.0};  // two weights for one input
+  layer.biases = {0.0};
+  mlp.layers.push_back(layer);
+  m.estimator = mlp;
+  CHECK_THROWS_AS(eval::Evaluator{m}, Error);
+  ir::Svm svm;
+  svm.n_sv = 2;
+  svm.support_vectors = {1.0};
+  svm.coefficients = {1.0, 1.0};
+  svm.rho = {0};
+  m.estimator = svm;
+  CHECK_THROWS_AS(eval::Evaluator{m}, Error);
+  ir::NaiveBayes nb;
+  nb.log_prior = {0, 0};
+  m.schema.target.task = ir::Task::Classification;
+  m.schema.target.classes = {"a", "b"};
+  nb.gaussian = {0};
+  nb.table_offset = {0};
+  nb.table_levels = {3};
+  nb.mean = nb.sd = {0, 0};
+  nb.table = {0.5, 0.5};  // needs 2 x 3
+  m.estimator = nb;
+  CHECK_THROWS_AS(eval::Evaluator{m}, Error);
+}
+
+// ------------------------------------------------------------------------------------------
+// jpmml-r corpus (R models with R's predictions written by the producer's scripts).
+// ------------------------------------------------------------------------------------------
+TEST_CASE("jpmml-r corpus: models of these classes against the producer's expected predictions") {
+  const fs::path base = fs::path(MB_SHARED_DIR) / "corpus" / "pmml" / "jpmml-r" / "pmml-rexp" / "src" / "test" / "resources";
+  if (!fs::is_directory(base / "rds")) {
+    MESSAGE("shared corpus absent; skipped");
+    return;
+  }
+  const std::vector<std::string> names = {
+      "KMeansIris", "LibSVMAuto", "LibSVMIris", "LibSVMFormulaAuto", "LibSVMFormulaIris", "LibSVMFormulaAudit",
+      "MultinomAudit", "MultinomIris", "NNetFormulaAudit", "NNetFormulaAuto", "NNetFormulaIris",
+      "NaiveBayesAudit", "NaiveBayesIris", "NaiveBayesFormulaAudit", "NaiveBayesFormulaIris",
+      "ElNetAuto", "ElNetWineQuality", "LogNetWineColor", "MultNetIris", "MultNetWineColor", "FishNetVisit",
+      "CrossValElNetWineQuality", "CrossValLogNetVersicolor", "CrossValLogNetWineColor"};
+  const std::vector<std::string> datasets = {"Versicolor", "WineQuality", "WineColor", "Iris", "Auto", "Audit", "Visit"};
+  int passed = 0, ran = 0;
+  std::string failures;
+  for (const auto& name : names) {
+    const fs::path rds = base / "rds" / (name + ".rds"), expected = base / "csv" / (name + ".csv");
+    std::string dataset;
+    for (const auto& d : datasets)
+      if (name.size() >= d.size() && name.compare(name.size() - d.size(), d.size(), d) == 0) { dataset = d; break; }
+    if (!fs::exists(rds) || !fs::exists(expected) || dataset.empty()) continue;
+    ++ran;
+    std::string outcome;
+    try {
+      Warnings w;
+      r::RPtr obj = read_object(rds, w);
+      if (!obj) { --ran; continue; }
+      ir::Model m = r::import_model(*obj, rds.string(), w);
+      // The producer names the predicted value `_target` or after the response.
+      compare::CompareOptions opt;
+      const std::string ours = m.schema.target.task == ir::Task::Regression ? "prediction" : "class";
+      opt.aliases["_target"] = ours;
+      if (!m.schema.target.name.empty()) opt.aliases[m.schema.target.name] = ours;
+      for (const char* t : {"Species", "mpg", "Adjusted", "docvis", "quality", "color"}) opt.aliases.emplace(t, ours);
+      const compare::Report rep = score_against(m, base / "csv" / (dataset + ".csv"), expected, opt);
+      if (agrees(rep)) {
+        ++passed;
+        outcome = "ok";
+      } else {
+        outcome = fmt::format("{} of {} rows beyond tolerance, {} label mismatches, max |diff| {}", rep.rows_beyond,
+                              rep.rows, rep.label_mismatches, rep.max_abs);
+      }
+      outcome += fmt::format(" ({} rows)", rep.rows);
+    } catch (const std::exception& e) {
+      outcome = std::string("error: ") + e.what();
+    }
+    MESSAGE("jpmml-r " << name << ": " << outcome);
+    if (outcome.rfind("ok", 0) != 0) failures += "\n  " + name + ": " + outcome;
+  }
+  MESSAGE("jpmml-r corpus (nnet, multinom, svm, naiveBayes, kmeans, glmnet): " << passed << " of " << ran
+                                                                                 << " agree" << failures);
+  CHECK(ran > 0);
+}
