@@ -84,7 +84,7 @@ int run_diff(const DiffOptions& o, Io& io) {
       io.out << "\n";
     }
     if (report) io.out << "predictions:\n" << compare::render_text(*report);
-    io.out << (equivalent ? "result: equivalent\n" : "result: different\n");
+    io.out << (equivalent ? "verdict: equivalent\n" : "verdict: different\n");
   }
   return equivalent ? kExitOk : kExitDiffer;
 }

@@ -57,19 +57,53 @@ std::vector<SizeFigure> size_figures(const ir::Model& m) {
   return s;
 }
 
-std::string precision_text(const ir::Model& m) {
-  bool f32 = false;
+// Precision of each parameter block: "double" or "float32".
+std::vector<std::pair<std::string, std::string>> precision_blocks(const ir::Model& m) {
+  auto name = [](ir::Precision p) { return std::string(p == ir::Precision::Float32 ? "float32" : "double"); };
+  std::vector<std::pair<std::string, std::string>> b;
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
-        if constexpr (std::is_same_v<T, ir::TreeEnsemble>)
-          f32 = e.threshold_precision == ir::Precision::Float32 || e.value_precision == ir::Precision::Float32;
-        else if constexpr (requires { e.precision; })
-          f32 = e.precision == ir::Precision::Float32;
+        if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
+          b.emplace_back("thresholds", name(e.threshold_precision));
+          b.emplace_back("leaf_values", name(e.value_precision));
+        } else if constexpr (requires { e.precision; }) {
+          b.emplace_back("parameters", name(e.precision));
+        } else {
+          b.emplace_back("parameters", "double");
+        }
       },
       m.estimator);
-  for (const auto& in : m.schema.inputs) f32 |= in.cast == ir::Precision::Float32;
-  return f32 ? "float32" : "double";
+  bool cast = false;
+  for (const auto& in : m.schema.inputs) cast |= in.cast == ir::Precision::Float32;
+  b.emplace_back("inputs", cast ? "float32" : "double");
+  return b;
+}
+
+std::string precision_text(const ir::Model& m) {
+  for (const auto& [block, p] : precision_blocks(m))
+    if (p == "float32") return "float32";
+  return "double";
+}
+
+// The reader's warnings, plus the caveats inspect itself can see: float32 parameters and a
+// scoring policy that turns unseen levels into missing predictions.
+Warnings inspect_warnings(const ir::Model& m) {
+  Warnings w = m.provenance.warnings;
+  auto has = [&](const std::string& code) {
+    return std::any_of(w.begin(), w.end(), [&](const Warning& x) { return x.code == code; });
+  };
+  std::vector<std::string> narrow;
+  for (const auto& [block, p] : precision_blocks(m))
+    if (p == "float32") narrow.push_back(block == "leaf_values" ? "leaf values" : block);
+  if (!narrow.empty() && !has("float32-parameters"))
+    w.push_back({"float32-parameters",
+                 fmt::format("{} held in float32: predictions follow float32 arithmetic, not R's doubles", fmt::join(narrow, ", "))});
+  bool categorical = false;
+  for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
+  if (categorical && m.unseen == ir::UnseenLevel::Missing && !has("unseen-level-missing"))
+    w.push_back({"unseen-level-missing", "an unseen categorical level gives a missing prediction instead of an error"});
+  return w;
 }
 
 const char* task_text(ir::Task t) {
@@ -89,6 +123,7 @@ int run_inspect(const InspectOptions& o, Io& io) {
   const auto outputs = data::prediction_columns(m.schema.target, false);
   const auto sizes = size_figures(m);
   const std::string hash = canon::model_hash(m), schema_hash = canon::schema_hash(m);
+  const Warnings warnings = inspect_warnings(m);
   if (o.json) {
     rapidjson::StringBuffer sb;
     JsonWriter w(sb);
@@ -112,7 +147,7 @@ int run_inspect(const InspectOptions& o, Io& io) {
       if (in.is_categorical()) {
         w.Key("levels");
         w.StartArray();
-        for (const auto& l : in.levels) w.String(l.c_str());
+        for (const auto& l : in.levels) w.String(l.c_str(), static_cast<rapidjson::SizeType>(l.size()));
         w.EndArray();
       }
       w.EndObject();
@@ -120,7 +155,7 @@ int run_inspect(const InspectOptions& o, Io& io) {
     w.EndArray();
     w.Key("classes");
     w.StartArray();
-    for (const auto& c : m.schema.target.classes) w.String(c.c_str());
+    for (const auto& c : m.schema.target.classes) w.String(c.c_str(), static_cast<rapidjson::SizeType>(c.size()));
     w.EndArray();
     w.Key("outputs");
     w.StartArray();
@@ -138,8 +173,12 @@ int run_inspect(const InspectOptions& o, Io& io) {
     }
     w.EndObject();
     json_key_string(w, "precision", precision_text(m));
+    w.Key("precision_detail");
+    w.StartObject();
+    for (const auto& [block, prec] : precision_blocks(m)) json_key_string(w, block.c_str(), prec);
+    w.EndObject();
     json_key_string(w, "unseen_levels", m.unseen == ir::UnseenLevel::Error ? "error" : "missing");
-    json_warnings(w, p.warnings);
+    json_warnings(w, warnings);
     json_key_string(w, "hash", hash);
     json_key_string(w, "schema_hash", schema_hash);
     w.EndObject();
@@ -168,13 +207,19 @@ int run_inspect(const InspectOptions& o, Io& io) {
   out << "size:         ";
   for (const auto& s : sizes) out << fmt::format(" {}={}", s.name, static_cast<int64_t>(s.value));
   out << "\n";
-  out << fmt::format("precision:     {}\n", precision_text(m));
+  out << fmt::format("precision:     {}", precision_text(m));
+  if (precision_text(m) != "double") {
+    std::vector<std::string> parts;
+    for (const auto& [block, prec] : precision_blocks(m)) parts.push_back(block + " " + prec);
+    out << fmt::format(" ({})", fmt::join(parts, ", "));
+  }
+  out << "\n";
   out << fmt::format("unseen levels: {}\n", m.unseen == ir::UnseenLevel::Error ? "error" : "missing");
-  if (p.warnings.empty()) {
+  if (warnings.empty()) {
     out << "warnings:      none\n";
   } else {
-    out << fmt::format("warnings ({}):\n", p.warnings.size());
-    for (const auto& x : p.warnings) out << fmt::format("  [{}] {}\n", x.code, x.message);
+    out << fmt::format("warnings ({}):\n", warnings.size());
+    for (const auto& x : warnings) out << fmt::format("  [{}] {}\n", x.code, x.message);
   }
   out << fmt::format("hash:          {}\n", hash);
   out << fmt::format("schema hash:   {}\n", schema_hash);
