@@ -264,7 +264,14 @@ void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
   const TreeShape shape = target_shape(ctx, tm);
   ir::TreeEnsemble te;
   te.n_outputs = shape.n_outputs();
-  te.trees.push_back(read_tree(ctx, tm, shape));
+  const std::string strategy = tm.attribute("missingValueStrategy").value();
+  if (strategy == "weightedConfidence" || strategy == "aggregateNodes") {
+    te.trees = read_expanded_tree(ctx, tm, shape);
+    // aggregateNodes: probabilities from the summed record counts.
+    if (strategy == "aggregateNodes") te.transform = ir::ScoreTransform::Normalize;
+  } else {
+    te.trees.push_back(read_tree(ctx, tm, shape));
+  }
   ctx.model.estimator = std::move(te);
   ctx.model.provenance.family = shape.classification ? "classification tree" : "regression tree";
 }

@@ -26,6 +26,9 @@ struct TreeShape {
 // weightedConfidence and aggregateNodes (read_tree_model expands those itself).
 ir::Tree read_tree(ReadContext& ctx, const pugi::xml_node& tree_model, const TreeShape& shape);
 
+// weightedConfidence / aggregateNodes TreeModel as trees to sum, one per leaf (see tree_read.cpp).
+std::vector<ir::Tree> read_expanded_tree(ReadContext& ctx, const pugi::xml_node& tree_model, const TreeShape& shape);
+
 // Top-level model elements: fill model.features and model.estimator (the schema is read).
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tree_model);
 void read_mining_model(ReadContext& ctx, const pugi::xml_node& mining_model);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -41,8 +42,9 @@ struct Atom {
 struct Exit;
 using ExitP = std::shared_ptr<const Exit>;
 struct Exit {
-  enum Kind { Sub, Sib, Stop, Null, Pred } kind = Null;
-  int pnode = -1;              // Sub / Stop: the PMML node; Sib / Pred: the node whose chain this is
+  enum Kind { Sub, Sib, Stop, Null, Pred, Zero, Scaled } kind = Null;
+  int pnode = -1;              // Scaled: the leaf whose values (times `weight`) are predicted
+  double weight = 1;              // Sub / Stop: the PMML node; Sib / Pred: the node whose chain this is
   int index = 0;               // Sib: child position
   pugi::xml_node elem;         // Pred: a predicate; a CompoundPredicate's elements from `from` when from >= 0
   int from = -1;
@@ -54,6 +56,7 @@ struct PNode {
   pugi::xml_node xml, pred;
   std::vector<int> kids;
   std::vector<double> values;
+  std::vector<double> counts;  // recordCount per class (aggregateNodes)
   bool has_value = false;
   bool conflict = false;  // the score is not the first most probable class
   int default_kid = -1;
@@ -132,9 +135,10 @@ class TreeReader {
     if (!ntc.empty() && ntc != "returnNullPrediction" && ntc != "returnLastPrediction")
       ctx.fail(tm, fmt::format("unsupported noTrueChildStrategy '{}'", ntc));
     return_last_ = ntc == "returnLastPrediction";
-    if (strategy_ == "weightedConfidence" || strategy_ == "aggregateNodes")
-      ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)", strategy_));
-    if (strategy_ != "none" && strategy_ != "lastPrediction" && strategy_ != "nullPrediction" && strategy_ != "defaultChild")
+    expand_ = strategy_ == "weightedConfidence" || strategy_ == "aggregateNodes";
+    if (expand_ && !shape.classification)
+      ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}' for regression", strategy_));
+    if (!expand_ && strategy_ != "none" && strategy_ != "lastPrediction" && strategy_ != "nullPrediction" && strategy_ != "defaultChild")
       ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}'", strategy_));
     if (std::string(tm.attribute("mathContext").value()) == "float")
       ctx.fail(tm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
@@ -146,7 +150,83 @@ class TreeReader {
     }
   }
 
+  bool expands() const { return expand_; }
+
   ir::Tree read() {
+    if (expand_)
+      ctx_.fail(tm_, fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)", strategy_));
+    build(root_node());
+    ExitP start = sub(0);
+    if (pnodes_[0].pred && !is(pnodes_[0].pred, "True")) start = pred(-1, pnodes_[0].pred, -1, sub(0), null_exit(), null_exit());
+    emit(start, Facts{});
+    return std::move(tree_);
+  }
+
+  // weightedConfidence and aggregateNodes: one tree per leaf L predicting (weight of L) x (its
+  // confidences, or its record counts); the trees are summed.  A path's weight is 0 when the
+  // row cannot reach L, 1 when it follows the path with known values, and for weightedConfidence
+  // the product of recordCount(child) / recordCount(parent) over the nodes where a child's
+  // predicate was UNKNOWN (every child that is not FALSE is then scored).  aggregateNodes sums the
+  // record counts of every leaf reachable through TRUE or UNKNOWN predicates.
+  std::vector<ir::Tree> read_expanded() {
+    build(root_node());
+    std::vector<std::vector<std::pair<int, int>>> paths;  // (parent, child position) per leaf
+    std::vector<int> leaves;
+    std::vector<std::pair<int, int>> path;
+    std::function<void(int)> walk = [&](int p) {
+      if (pnodes_[p].kids.empty()) {
+        if (pnodes_[p].has_value) { paths.push_back(path); leaves.push_back(p); }
+        return;
+      }
+      for (size_t j = 0; j < pnodes_[p].kids.size(); ++j) {
+        path.emplace_back(p, static_cast<int>(j));
+        walk(pnodes_[p].kids[j]);
+        path.pop_back();
+      }
+    };
+    walk(0);
+    std::vector<ir::Tree> out;
+    const bool weighted = strategy_ == "weightedConfidence";
+    for (size_t l = 0; l < leaves.size(); ++l) {
+      tree_ = ir::Tree{};
+      std::function<ExitP(size_t, double)> step = [&](size_t e, double w) -> ExitP {
+        if (e == paths[l].size()) {
+          auto x = std::make_shared<Exit>();
+          x->kind = Exit::Scaled;
+          x->pnode = leaves[l];
+          x->weight = w;
+          return x;
+        }
+        const auto [parent, j] = paths[l][e];
+        const PNode& pn = pnodes_[parent];
+        auto pred_of = [&](int i) { return pnodes_[pn.kids[i]].pred; };
+        if (!weighted) {
+          ExitP next = step(e + 1, w);
+          ExitP x = pred(-1, pred_of(j), -1, next, zero(), next);
+          for (int i = j - 1; i >= 0; --i) x = pred(-1, pred_of(i), -1, zero(), x, x);
+          return x;
+        }
+        const double n_parent = ctx_.loc.number(pn.xml, "recordCount");
+        const double n_child = ctx_.loc.number(pnodes_[pn.kids[j]].xml, "recordCount");
+        if (!(n_parent > 0)) ctx_.fail(pn.xml, "expected a positive recordCount for weightedConfidence");
+        ExitP scaled = step(e + 1, w * (n_child / n_parent));
+        ExitP some_unknown = pred(-1, pred_of(j), -1, scaled, zero(), scaled);
+        ExitP first_true = pred(-1, pred_of(j), -1, step(e + 1, w), zero(), zero());
+        for (int i = j - 1; i >= 0; --i) first_true = pred(-1, pred_of(i), -1, zero(), first_true, zero());
+        ExitP x = first_true;  // no child UNKNOWN: the first TRUE child
+        for (int i = static_cast<int>(pn.kids.size()) - 1; i >= 0; --i) x = pred(-1, pred_of(i), -1, x, x, some_unknown);
+        return x;
+      };
+      ExitP start = step(0, 1.0);
+      if (pnodes_[0].pred && !is(pnodes_[0].pred, "True")) start = pred(-1, pnodes_[0].pred, -1, start, zero(), zero());
+      emit(start, Facts{});
+      out.push_back(std::move(tree_));
+    }
+    return out;
+  }
+
+ private:
+  pugi::xml_node root_node() {
     pugi::xml_node root;
     for (auto c : elements(tm_)) {
       const auto name = local_name(c);
@@ -159,23 +239,9 @@ class TreeReader {
       }
     }
     if (!root) ctx_.fail(tm_, "expected a root Node");
-    build(root);
-    ExitP start = sub(0);
-    if (pnodes_[0].pred && !is(pnodes_[0].pred, "True")) {
-      auto e = std::make_shared<Exit>();
-      e->kind = Exit::Pred;
-      e->pnode = -1;
-      e->elem = pnodes_[0].pred;
-      e->t = sub(0);
-      e->f = null_exit();
-      e->u = null_exit();
-      start = e;
-    }
-    emit(start, Facts{});
-    return std::move(tree_);
+    return root;
   }
 
- private:
   // ---- the PMML nodes
   int build(const pugi::xml_node& n) {
     const int id = static_cast<int>(pnodes_.size());
@@ -237,6 +303,8 @@ class TreeReader {
       for (auto sd : sds) {
         const int k = class_of(ctx_, shape_, ctx_.loc.attr(sd, "value"), sd);
         probs[k] = any_prob ? ctx_.loc.number_or(sd, "probability", 0.0) : ctx_.loc.number_or(sd, "recordCount", 0.0) / total;
+        p.counts.resize(K_, 0.0);
+        p.counts[k] = ctx_.loc.number_or(sd, "recordCount", 0.0);
       }
       have = true;
     }
@@ -255,6 +323,7 @@ class TreeReader {
       probs[best] = 1;
     }
     if (!have) return;
+    if (p.counts.empty()) p.counts = probs;
     p.values = std::move(probs);
     p.has_value = true;
   }
@@ -436,6 +505,10 @@ class TreeReader {
     e->pnode = pnode;
     return e;
   }
+  ExitP zero() {
+    if (!zero_) zero_ = make(Exit::Zero, -1);
+    return zero_;
+  }
   ExitP null_exit() {
     if (!null_) null_ = make(Exit::Null, -1);
     return null_;
@@ -557,6 +630,14 @@ class TreeReader {
         predicts(e->pnode);
         return new_node(e->pnode);
       case Exit::Null: return null_node();
+      case Exit::Zero:
+      case Exit::Scaled: {
+        const int id = new_node(-1);
+        const PNode* p = e->kind == Exit::Scaled ? &pnodes_[e->pnode] : nullptr;
+        const bool counts = strategy_ == "aggregateNodes";
+        for (int k = 0; k < K_; ++k) tree_.values[static_cast<size_t>(id) * K_ + k] = p ? e->weight * (counts ? p->counts[k] : p->values[k]) : 0.0;
+        return id;
+      }
       case Exit::Pred: return emit_pred(*e, facts);
       case Exit::Sib: break;
     }
@@ -671,6 +752,21 @@ class TreeReader {
     if (a.negate) std::swap(t, f);
     const Facts& child_facts = atoms.size() > 1 ? facts : present;
     ExitP tr = resolve(t, child_facts), fr = resolve(f, child_facts), ur = resolve(u, missing_all);
+    if (tr == fr) {
+      // Only "is any value present" matters: every test becomes always true for a present value.
+      tree_.op[id] = ir::SplitOp::GreaterOrEqual;
+      tree_.threshold[id] = -kInf;
+      tree_.set_size[id] = 0;
+      for (int32_t s = tree_.sur_offset[id]; s < tree_.sur_offset[id] + tree_.sur_size[id]; ++s) {
+        tree_.sur_op[s] = ir::SplitOp::GreaterOrEqual;
+        tree_.sur_threshold[s] = -kInf;
+        tree_.sur_set_size[s] = 0;
+        tree_.sur_flip[s] = 0;
+      }
+      fr = resolve(f, facts);
+      tr = fr;
+      t = f;
+    }
     ir::MissingGo go = ir::MissingGo::Node;
     if (ur == tr) go = ir::MissingGo::Left;
     else if (ur == fr) go = ir::MissingGo::Right;
@@ -702,7 +798,8 @@ class TreeReader {
   std::map<const void*, std::shared_ptr<const Atom>> atoms_;
   std::map<int, ExitP> subs_, stops_;
   std::map<std::pair<int, int>, ExitP> sibs_;
-  ExitP null_;
+  ExitP null_, zero_;
+  bool expand_ = false;
   ir::Tree tree_;
 };
 
@@ -757,4 +854,11 @@ ir::Tree read_tree(ReadContext& ctx, const pugi::xml_node& tree_model, const Tre
   return r.read();
 }
 
+}  // namespace mb::pmml::detail
+
+namespace mb::pmml::detail {
+std::vector<ir::Tree> read_expanded_tree(ReadContext& ctx, const pugi::xml_node& tree_model, const TreeShape& shape) {
+  TreeReader r(ctx, tree_model, shape);
+  return r.read_expanded();
+}
 }  // namespace mb::pmml::detail
