@@ -19,8 +19,16 @@
 #include <vector>
 
 #include "formats/pmml/pmml.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_reader.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
+#if __has_include("formats/r/import_trees.hpp") && __has_include("formats/r/rjson_reader.hpp")
+#include "formats/r/import_trees.hpp"
+#include "formats/r/rjson_reader.hpp"
+#define MB_HAVE_R_TREES 1
+#endif
 
 namespace fs = std::filesystem;
 using mb::ir::MissingGo;
@@ -725,4 +733,152 @@ TEST_CASE("pmml trees round trip: ensembles with every aggregation") {
     auto back = round_trip(m, cs.name);
     check_same_scores(m, back, cs.name);
   }
+}
+
+TEST_CASE("pmml trees: third-party documents written back as PMML 4.4 validate and score the same") {
+  if (!fs::exists(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
+  for (const auto& cs : corpus_cases()) {
+    const fs::path dir = case_dir(cs);
+    const std::string id = std::string(*cs.dir ? cs.dir : "evaluator-testing") + "_" + cs.name;
+    CAPTURE(id);
+    const auto m = mb::pmml::read(slurp(dir / "pmml" / (std::string(cs.name) + ".pmml")), std::string(cs.name) + ".pmml");
+    const auto back = round_trip(m, id);
+    const Csv input = read_csv(dir / "csv" / (std::string(cs.input) + ".csv"));
+    auto pa = score(m, bind(m, input));
+    auto pb = score(back, bind(back, input));
+    CHECK(pa.label == pb.label);
+    size_t bad = 0;
+    for (size_t i = 0; i < pa.value.size(); ++i) bad += !agree(pb.value[i], pa.value[i], 0);
+    for (size_t i = 0; i < pa.prob.size(); ++i) bad += !agree(pb.prob[i], pa.prob[i], 0);
+    CHECK_MESSAGE(bad == 0, id << ": " << bad << " differences after the round trip");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// R tree models (testdata/r): imported, written as PMML, validated, read back and scored against
+// R's predict() (expected.csv) at |a - b| <= 1e-12 + 1e-9 |b|.
+
+#ifdef MB_HAVE_R_TREES
+namespace {
+
+using Importer = std::function<mb::ir::Model(const mb::r::RObject&, const std::string&, mb::Warnings&)>;
+
+Importer forest(const mb::r::LevelHints& hints) {
+  return [hints](const mb::r::RObject& o, const std::string& f, mb::Warnings& w) { return mb::r::import_random_forest(o, f, w, hints); };
+}
+Importer ranger(const mb::r::LevelHints& hints) {
+  return [hints](const mb::r::RObject& o, const std::string& f, mb::Warnings& w) { return mb::r::import_ranger(o, f, w, hints); };
+}
+
+// Levels R gives these factors in the training data (the objects do not store them).
+const mb::r::LevelHints kInfertLevels = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
+const mb::r::LevelHints kEsophLevels = {
+    {"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
+    {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
+    {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}},
+};
+
+mb::compare::Report score_against_r(const mb::ir::Model& m, const fs::path& dir) {
+  std::ifstream input(dir / "input.csv", std::ios::binary);
+  std::ifstream expected(dir / "expected.csv", std::ios::binary);
+  mb::data::CsvReader reader(input, (dir / "input.csv").string());
+  mb::data::InputBinder binder(m.schema, reader.header(), (dir / "input.csv").string(), mb::ir::UnseenLevel::Error);
+  mb::compare::ReferenceComparer cmp(m.schema.target, false, expected, (dir / "expected.csv").string(), "model");
+  mb::eval::Evaluator ev(m);
+  mb::data::TextBatch text;
+  mb::eval::Batch batch;
+  mb::eval::Predictions pred;
+  while (reader.next(text)) {
+    binder.bind(text, batch);
+    ev.score(batch, pred);
+    cmp.add(pred);
+  }
+  return cmp.finish();
+}
+
+}  // namespace
+
+TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
+  const fs::path root = fs::path(MB_SOURCE_DIR) / "testdata/r";
+  if (!fs::is_directory(root / "rpart_anova")) {
+    MESSAGE("testdata/r has no tree cases; skipped");
+    return;
+  }
+  // ranger_class_partition and ranger_class_ignore_factor: expected.csv has its probability
+  // columns swapped (see test_import_trees.cpp); their labels and the other cases are compared.
+  const std::vector<std::pair<const char*, Importer>> cases = {
+      {"rpart_anova", mb::r::import_rpart},
+      {"rpart_anova_nosurrogate", mb::r::import_rpart},
+      {"rpart_class", mb::r::import_rpart},
+      {"rpart_class_factor", mb::r::import_rpart},
+      {"rf_regression", forest({})},
+      {"rf_class", forest({})},
+      {"rf_class_json15_flip", forest({})},
+      {"rf_class_factor", forest({})},
+      {"rf_regression_ordered", forest(kEsophLevels)},
+      {"ranger_regression", ranger({})},
+      {"ranger_class", ranger({})},
+      {"ranger_prob_order", ranger({})},
+      {"ranger_prob_ignore", ranger({})},
+      {"gbm_gaussian", mb::r::import_gbm},
+      {"gbm_bernoulli", mb::r::import_gbm},
+      {"gbm_poisson", mb::r::import_gbm},
+  };
+  int passed = 0, ran = 0;
+  for (const auto& [name, import] : cases) {
+    const fs::path dir = root / name;
+    if (!fs::exists(dir / "model_exact.json")) continue;
+    CAPTURE(name);
+    mb::Warnings w;
+    const std::string path = (dir / "model_exact.json").string();
+    auto obj = mb::r::read_rjson(slurp(dir / "model_exact.json"), path, w);
+    const mb::ir::Model m = import(*obj, path, w);
+    ++ran;
+    const mb::ir::Model back = round_trip(m, std::string("r_") + name);
+    const auto report = score_against_r(back, dir);
+    CHECK_MESSAGE(report.rows > 0, name << ": no rows compared");
+    CHECK_MESSAGE(report.agrees(), name << ": " << mb::compare::render_text(report));
+    CHECK(report.missing_mismatches == 0);
+    passed += report.agrees() && report.rows > 0;
+    MESSAGE(std::string(name) << " through PMML: " << report.rows << " rows, " << report.rows_beyond << " beyond tolerance, max |diff| "
+                 << report.max_abs);
+  }
+  MESSAGE("R tree cases through PMML: " << passed << " of " << ran << " agree with R");
+}
+#endif
+
+TEST_CASE("pmml trees: hand-made multi-way, xor, isNotIn and defaultChild document (hand-computed)") {
+  const std::string text = slurp(testdata() / "multiway_xor_default_child.pmml");
+  REQUIRE(!text.empty());
+  const auto m = mb::pmml::read(text, "multiway_xor_default_child.pmml");
+  // Inputs x, z, g (a, b, c); scores are the ids of the nodes PMML 4.4 ends in.
+  struct Row { double x, z, g, want; };
+  const Row rows[] = {
+      {1, -1, 1, 11},      // g not a; xor(true, false)
+      {1, 2, 1, 12},       // xor(true, true) is false; x <= 10
+      {20, 2, 2, 1},       // no child true: returnLastPrediction
+      {kNaN, 1, 2, 12},    // xor UNKNOWN: defaultChild 12, entered without its test
+      {-2, 0, 0, 21},      // g = a: three-way split
+      {0, 0, 0, 22},
+      {1, 0, 0, 23},
+      {5, 0, kNaN, 23},    // g missing: defaultChild 2, then x >= 1
+      {kNaN, 0, 0, 22},    // x missing under node 2: defaultChild 22
+      {kNaN, kNaN, kNaN, 22},
+  };
+  mb::eval::Batch b;
+  b.rows = std::size(rows);
+  b.columns.resize(3);
+  for (const auto& r : rows) {
+    b.columns[0].push_back(r.x);
+    b.columns[1].push_back(r.z);
+    b.columns[2].push_back(r.g);
+  }
+  auto p = score(m, b);
+  for (size_t i = 0; i < b.rows; ++i) {
+    CAPTURE(i);
+    CHECK(p.value[i] == rows[i].want);
+  }
+  const auto back = round_trip(m, "multiway_xor_default_child");
+  auto pb = score(back, b);
+  for (size_t i = 0; i < b.rows; ++i) CHECK(pb.value[i] == rows[i].want);
 }
