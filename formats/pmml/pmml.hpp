@@ -3,8 +3,9 @@
 // Supported models: RegressionModel and GeneralRegressionModel (regression, generalLinear,
 // generalizedLinear, multinomialLogistic) with the DataDictionary, MiningSchema,
 // TransformationDictionary / LocalTransformations (Constant, FieldRef, Apply with the built-in
-// functions, NormContinuous, NormDiscrete, MapValues, Discretize) and Output they use.  Anything
-// else is refused with an Error naming the line and element path.
+// functions, NormContinuous, NormDiscrete, MapValues, Discretize) and Output they use; TreeModel
+// and MiningModel tree ensembles (tree.hpp).  Anything else is refused with an Error naming the
+// line and element path.
 #pragma once
 #include <string>
 #include <string_view>
