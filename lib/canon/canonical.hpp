@@ -52,7 +52,7 @@
 // The schema form (hash --schema) is "mb-canon-schema/1" followed by the schema part alone.
 //
 // Changing what an existing model's form is requires a new version string, and the pinned
-// table testdata/hashes/hashes.tsv must be regenerated deliberately (tests/cli/hashes.py
+// table testdata/hashes/hashes.tsv must be regenerated deliberately (tests/cli/test_hashes.py
 // --update).
 #pragma once
 #include <string>
