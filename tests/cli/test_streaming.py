@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""score streams: `generator | modelbridge score MODEL - | consumer` over 3 million rows keeps a
+bounded resident set (measured by the kernel: RUSAGE_CHILDREN max RSS of the scorer alone), no
+larger than a 300 000-row run's plus a small margin, and every row comes out, in order.
+"""
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from clitest import Checker, args_parser
+
+LIMIT_MB = 200
+MARGIN_MB = 16
+
+
+def generator_script(rows):
+    # Rows of lm_factor's inputs: (Sepal.Width, Petal.Length, Species); row i is recognisable.
+    return ("import sys\n"
+            "out = sys.stdout\n"
+            "out.write('Sepal.Width,Petal.Length,Species\\n')\n"
+            "sp = ('setosa', 'versicolor', 'virginica')\n"
+            f"n = {rows}\n"
+            "chunk = []\n"
+            "for i in range(n):\n"
+            "    chunk.append('%d.5,%d.25,%s\\n' % (i % 7, i % 5, sp[i % 3]))\n"
+            "    if len(chunk) == 20000:\n"
+            "        out.write(''.join(chunk)); chunk = []\n"
+            "out.write(''.join(chunk))\n")
+
+
+def scored(cli, model, rows, extra):
+    """Runs generator | score | counter; returns (rc, rows out, max RSS MB of the scorer, seconds)."""
+    gen = subprocess.Popen([sys.executable, "-c", generator_script(rows)], stdout=subprocess.PIPE)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.time()
+    # The scorer runs under its own wait so its rusage can be read alone.
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(gen.stdout.fileno(), 0)
+        r, wfd = os.pipe()
+        os.dup2(wfd, 1)
+        os.set_inheritable(r, True)
+        os.close(wfd)
+        # A grandchild counts lines; the child execs the scorer.
+        cpid = os.fork()
+        if cpid == 0:
+            os.dup2(r, 0)
+            os.close(1)
+            os.execvp("sh", ["sh", "-c", "wc -l > " + COUNT_FILE])
+        os.close(r)
+        os.execv(cli, [cli, "score", model, "-", *extra])
+    gen.stdout.close()
+    _, status, usage = os.wait4(pid, 0)
+    gen.wait()
+    # Wait for the counter to finish writing.
+    for _ in range(100):
+        try:
+            txt = open(COUNT_FILE).read().strip()
+            if txt:
+                break
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    return os.waitstatus_to_exitcode(status), int(txt), usage.ru_maxrss / 1024.0, time.time() - t0
+
+
+def main():
+    global COUNT_FILE
+    args = args_parser(__doc__).parse_args()
+    c = Checker("cli.streaming")
+    work = args.work or "/tmp"
+    os.makedirs(work, exist_ok=True)
+    model = os.path.join(args.source, "testdata", "r", "lm_factor", "model.rds")
+    results = {}
+    for rows in (300_000, 3_000_000):
+        COUNT_FILE = os.path.join(work, f"stream_count_{rows}.txt")
+        if os.path.exists(COUNT_FILE):
+            os.remove(COUNT_FILE)
+        rc, out_rows, rss, secs = scored(args.cli, model, rows, ["--keep", "Species"])
+        print(f"{rows} rows: exit {rc}, {out_rows} lines out, max RSS {rss:.1f} MB, {secs:.1f} s")
+        c.check(rc == 0, f"{rows} rows: exit {rc}")
+        c.check(out_rows == rows + 1, f"{rows} rows: {out_rows} lines out, expected {rows + 1}")
+        c.check(rss < LIMIT_MB, f"{rows} rows: max RSS {rss:.1f} MB over {LIMIT_MB} MB")
+        results[rows] = rss
+    c.check(results[3_000_000] <= results[300_000] + MARGIN_MB,
+            f"memory grows with rows: {results[300_000]:.1f} MB -> {results[3_000_000]:.1f} MB")
+    c.finish()
+
+
+COUNT_FILE = ""
+
+if __name__ == "__main__":
+    main()
