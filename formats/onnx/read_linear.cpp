@@ -274,6 +274,7 @@ std::string default_feature_name(const ir::Model& m, const Expr& e, int f) {
 }  // namespace
 
 void Reader::find_core() {
+  if (is_tree_graph(*this)) return;  // read_tree_graph finds its own
   for (int i = 0; i < g->node_size(); ++i) {
     if (!is_estimator_op(node(i))) continue;
     const auto& op = node(i).op_type();
@@ -286,6 +287,10 @@ void Reader::find_core() {
 }
 
 void Reader::build_estimator() {
+  if (is_tree_graph(*this)) {
+    read_tree_graph(*this);
+    return;
+  }
   if (is_tree_operator(node(core))) {
     read_tree_core(*this);
     return;

@@ -5,12 +5,16 @@
 // Softmax, L1 Normalizer, ArgMax + Gather of class labels.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <set>
 
+#include "formats/onnx/functions.hpp"
+#include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/read_trees.hpp"
+#include "formats/onnx/write_trees.hpp"
 #include "formats/onnx/reader.hpp"
 #include "lib/ir/builder.hpp"
 
@@ -386,6 +390,27 @@ struct AfterWalker {
         fail(n, "only one addition of base values to the summed scores is supported");
       a.add = true;
       a.base = c;
+    } else if (op == "Concat" && nd.input_size() == 2) {
+      // [1 - p, p]
+      auto sp = r.producer.find(nd.input(0));
+      bool ok = sp != r.producer.end() && r.node(sp->second).op_type() == "Sub" && r.node(sp->second).input(1) == nd.input(1);
+      std::vector<double> one;
+      ok = ok && constant_scalar_or_vector(r.node(sp->second).input(0), one) && one.size() == 1 && one[0] == 1.0;
+      if (!ok || walk(nd.input(1)) != 0 || a.transform != ir::ScoreTransform::None)
+        fail(n, "expected the binary probabilities [1 - p, p]");
+      a.transform = ir::ScoreTransform::Binary;
+    } else if (op == "Where" && nd.input_size() == 3) {
+      kind = walk(nd.input(2));
+      if (kind != 1) fail(n, "unsupported Where after the tree ensemble");
+    } else if (nd.domain() == kFunctionDomain && op.rfind("Link", 0) == 0 && is_library_function(op)) {
+      r.check_function(nd, n);
+      static const std::map<std::string, ir::Link> links = {
+          {"LinkProbit", ir::Link::Probit}, {"LinkCloglog", ir::Link::Cloglog}, {"LinkLoglog", ir::Link::Loglog},
+          {"LinkCauchit", ir::Link::Cauchit}, {"LinkLog", ir::Link::Log}, {"LinkInverse", ir::Link::Inverse},
+          {"LinkInverseSquare", ir::Link::InverseSquare}, {"LinkSqrt", ir::Link::Sqrt}};
+      if (walk(nd.input(0)) != 0 || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
+        fail(n, "an inverse link must follow the scores");
+      a.link = links.at(op);
     } else if (op == "Sigmoid") {
       if (walk(nd.input(0)) != 0 || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
         fail(n, "Sigmoid must follow the scores");
@@ -549,11 +574,143 @@ void read_tree_core(Reader& r) {
   r.out.estimator = std::move(t);
 
   for (int f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
-  for (int f = 0; f < F; ++f) r.out.features[f].name = feature_name(r.out, r.out.features[f].expr, f);
+  bool named = true;
+  for (int f = 0; f < F; ++f) named &= r.meta.count(kMetaFeature + std::to_string(f)) > 0;
+  for (int f = 0; f < F; ++f)
+    r.out.features[f].name = named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
   r.out.provenance.source_class = op;
   const auto& te = std::get<ir::TreeEnsemble>(r.out.estimator);
   r.out.provenance.family = fmt::format("tree ensemble ({}, {} trees, {})", op, te.trees.size(),
                                         compute_double ? "double" : "float32");
+}
+
+
+bool is_tree_graph(const Reader& r) {
+  auto it = r.meta.find(kMetaTrees);
+  return it != r.meta.end() && it->second != "operator";
+}
+
+// The double tree graph write_trees.cpp emits: node tables back into IR trees (shared subtrees
+// stay shared: children are renumbered after their parents).
+void read_tree_graph(Reader& r) {
+  auto init = [&](const std::string& name) -> const onnx::TensorProto& {
+    auto it = r.inits.find(name);
+    if (it == r.inits.end()) r.fail("graph", "tree table '" + name + "' is missing");
+    return *it->second;
+  };
+  const auto feat = tensor_values(init("trees/feature")), thr = tensor_values(init("trees/threshold")),
+             tn = tensor_values(init("trees/true")), fn = tensor_values(init("trees/false")),
+             mn = tensor_values(init("trees/missing")), vals = tensor_values(init("trees/values")),
+             roots = tensor_values(init("trees/roots"));
+  const auto& vt = init("trees/values");
+  const size_t P = feat.size();
+  if (vt.dims_size() != 2 || static_cast<size_t>(vt.dims(0)) != P || thr.size() != P || tn.size() != P || fn.size() != P ||
+      mn.size() != P)
+    r.fail("graph", "tree tables differ in length");
+  const int K = static_cast<int>(vt.dims(1));
+  Value x = r.value(kFeaturesName);
+  const int F = static_cast<int>(x.cols.size());
+  bool thr32 = false;
+  for (int c : r.consumers[kFeaturesName]) thr32 |= r.node(c).op_type() == "Cast";
+  auto in_range = [&](double v) { return v >= 0 && v < static_cast<double>(P); };
+
+  ir::TreeEnsemble t;
+  t.n_outputs = K;
+  const std::string agg = r.meta.at(kMetaTrees);
+  t.aggregate = agg == "max" ? ir::Aggregate::Max : agg == "min" ? ir::Aggregate::Min : ir::Aggregate::Sum;
+  t.threshold_precision = thr32 ? ir::Precision::Float32 : ir::Precision::Double;
+  for (double root : roots) {
+    if (!in_range(root)) r.fail("graph", "tree root out of range");
+    // Reverse postorder of the reachable nodes: every node before its children.
+    std::vector<int64_t> order;
+    std::vector<uint8_t> state(P, 0);
+    std::vector<std::pair<int64_t, int>> stack{{static_cast<int64_t>(root), 0}};
+    while (!stack.empty()) {
+      auto& [n, k] = stack.back();
+      const bool leaf = tn[n] == n && fn[n] == n && mn[n] == n;
+      if (k == 0) {
+        if (state[n] == 2) { stack.pop_back(); continue; }
+        if (state[n] == 1) r.fail("graph", "tree tables have a cycle");
+        state[n] = 1;
+      }
+      const double kids[3] = {tn[n], fn[n], mn[n]};
+      if (!leaf && k < 3) {
+        const double c = kids[k++];
+        if (!in_range(c)) r.fail("graph", "tree child out of range");
+        if (state[static_cast<int64_t>(c)] != 2) stack.push_back({static_cast<int64_t>(c), 0});
+        continue;
+      }
+      state[n] = 2;
+      order.push_back(n);
+      stack.pop_back();
+    }
+    std::reverse(order.begin(), order.end());
+    std::map<int64_t, int32_t> at;
+    for (size_t i = 0; i < order.size(); ++i) at[order[i]] = static_cast<int32_t>(i);
+    ir::Tree tr;
+    for (int64_t n : order) {
+      const bool leaf = tn[n] == n && fn[n] == n && mn[n] == n;
+      if (leaf) {
+        tr.op.push_back(ir::SplitOp::Leaf);
+        tr.feature.push_back(-1);
+        tr.threshold.push_back(0);
+        tr.left.push_back(-1);
+        tr.right.push_back(-1);
+        tr.missing.push_back(ir::MissingGo::Right);
+        tr.missing_child.push_back(-1);
+        for (int k = 0; k < K; ++k) tr.values.push_back(vals[static_cast<size_t>(n) * K + k]);
+        continue;
+      }
+      if (feat[n] < 0 || feat[n] >= F) r.fail("graph", "tree feature out of range");
+      tr.op.push_back(ir::SplitOp::LessOrEqual);
+      tr.feature.push_back(static_cast<int32_t>(feat[n]));
+      tr.threshold.push_back(thr[n]);
+      tr.left.push_back(at[static_cast<int64_t>(tn[n])]);
+      tr.right.push_back(at[static_cast<int64_t>(fn[n])]);
+      const auto m = static_cast<int64_t>(mn[n]);
+      tr.missing.push_back(m == tn[n] ? ir::MissingGo::Left : m == fn[n] ? ir::MissingGo::Right : ir::MissingGo::Node);
+      tr.missing_child.push_back(at[m]);
+      tr.values.insert(tr.values.end(), K, 0.0);
+    }
+    bool any_node = false;
+    for (auto mg : tr.missing) any_node |= mg == ir::MissingGo::Node;
+    if (!any_node) tr.missing_child.clear();
+    t.trees.push_back(std::move(tr));
+  }
+
+  auto p = r.producer.find(kTreeScoresName);
+  if (p == r.producer.end()) r.fail("graph", std::string("no tensor '") + kTreeScoresName + "'");
+  r.core = p->second;
+  AfterWalker walker{r, {}, {}};
+  for (const auto& o : r.g->output()) walker.walk(o.name());
+  const After& after = walker.a;
+  auto& target = r.out.schema.target;
+  if (after.label_from_argmax || !after.classes.empty()) {
+    target.task = ir::Task::Classification;
+    target.classes = after.classes;
+  } else {
+    target.task = ir::Task::Regression;
+  }
+  if (after.div) {
+    if (after.divisor == static_cast<double>(t.trees.size())) {
+      t.aggregate = ir::Aggregate::Average;
+    } else {
+      for (auto& tree : t.trees)
+        for (auto& v : tree.values) v /= after.divisor;
+      r.out.provenance.warnings.push_back({"weighted-average", "a weighted average of trees is read with the weights folded into the leaf values"});
+    }
+  }
+  if (after.add) t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
+  t.link = after.link;
+  t.transform = after.transform;
+  r.out.estimator = std::move(t);
+  for (int f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
+  bool named = true;
+  for (int f = 0; f < F; ++f) named &= r.meta.count(kMetaFeature + std::to_string(f)) > 0;
+  for (int f = 0; f < F; ++f)
+    r.out.features[f].name = named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
+  r.out.provenance.source_class = r.meta.count(kMetaSourceClass) ? r.meta[kMetaSourceClass] : "tree ensemble";
+  r.out.provenance.family = r.meta.count(kMetaFamily) ? r.meta[kMetaFamily] : "tree ensemble";
 }
 
 }  // namespace mb::onnxfmt

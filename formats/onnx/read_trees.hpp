@@ -11,5 +11,8 @@ bool is_tree_operator(const onnx::NodeProto& n);
 // Builds the estimator, features and target of `r.out` from the tree operator `r.core` and the
 // graph after it.
 void read_tree_core(Reader& r);
+// Graphs the writer emits for trees in double (metadata modelbridge.trees = sum | max | min).
+bool is_tree_graph(const Reader& r);
+void read_tree_graph(Reader& r);
 
 }  // namespace mb::onnxfmt

@@ -10,6 +10,7 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/write_trees.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -193,7 +194,10 @@ struct Writer {
 
   void run() {
     const auto* lin = std::get_if<ir::Linear>(&m.estimator);
-    if (!lin) fail("estimator", fmt::format("the ONNX writer supports linear models only, not {}", ir::estimator_kind(m.estimator)));
+    const bool tree = std::holds_alternative<ir::TreeEnsemble>(m.estimator);
+    if (!lin && !tree)
+      fail("estimator", fmt::format("the ONNX writer supports linear models and tree ensembles only, not {}",
+                                    ir::estimator_kind(m.estimator)));
     inputs();
     for (size_t j = 0; j < m.derived.size(); ++j) {
       Val v = lower(m.derived[j].expr, "derived field '" + m.derived[j].name + "'");
@@ -207,11 +211,26 @@ struct Writer {
     for (int f = 0; f < F; ++f) {
       const auto& feat = m.features[f];
       std::string v = rows_of(lower(feat.expr, "feature '" + feat.name + "'"));
-      if (f == lin->offset_feature) { offset = v; continue; }
+      if (lin && f == lin->offset_feature) { offset = v; continue; }
       cols.push_back(v);
       col_feature.push_back(f);
     }
-    if (cols.empty()) fail("estimator", "a linear model without features cannot be written to ONNX yet");
+    if (cols.empty()) fail("estimator", "a model without features cannot be written to ONNX yet");
+    if (tree) {
+      if (m.schema.target.task == ir::Task::Clustering) fail("target", "clustering is not a tree ensemble");
+      const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
+      const TreeScores ts = write_tree_scores(m, g, e, X, opt, warnings);
+      const int K = static_cast<int>(m.schema.target.classes.size());
+      if (m.schema.target.task == ir::Task::Regression && ts.n_scores != 1)
+        fail("estimator", "regression with several outputs cannot be written to ONNX");
+      if (m.schema.target.task == ir::Task::Classification &&
+          !(ts.transform == ir::ScoreTransform::Binary ? ts.n_scores == 1 && K == 2 : ts.n_scores == K))
+        fail("estimator", "class scores do not match the classes");
+      outputs(ts.scores, ts.link, ts.transform);
+      meta(kMetaTrees, ts.aggregate_meta.empty() ? "operator" : ts.aggregate_meta);
+      finish(-1, "tree ensemble");
+      return;
+    }
 
     const auto& target = m.schema.target;
     const bool classify = target.task == ir::Task::Classification;
@@ -250,26 +269,35 @@ struct Writer {
     }
     if (!offset.empty()) eta = e.node("Add", {eta, offset}, {}, "", kOffsetSumName);
 
+    outputs(eta, lin->link, lin->transform);
+    finish(lin->offset_feature, "linear model");
+  }
+
+  // Graph outputs from the estimator scores: inverse link, class probabilities, labels.
+  void outputs(const std::string& eta, ir::Link link, ir::ScoreTransform transform) {
+    const auto& target = m.schema.target;
+    const bool classify = target.task == ir::Task::Classification;
+    const int K = static_cast<int>(target.classes.size());
     if (!classify) {
-      std::string y = inverse_link(lin->link, eta);
+      std::string y = inverse_link(link, eta);
       e.node("Identity", {y}, {}, "", "prediction");
       set_tensor_type(g->add_output(), "prediction", kDoubleT, {"N", "1"});
     } else {
       std::string prob;
-      switch (lin->transform) {
+      switch (transform) {
         case ir::ScoreTransform::Binary: {
-          std::string p = inverse_link(lin->link, eta);
+          std::string p = inverse_link(link, eta);
           prob = e.node("Concat", {e.node("Sub", {e.scalar(1.0), p}), p}, {attr_int("axis", 1)});
           break;
         }
         case ir::ScoreTransform::Softmax: prob = e.node("Softmax", {eta}, {attr_int("axis", 1)}); break;
         case ir::ScoreTransform::Normalize: {
-          std::string s = inverse_link(lin->link, eta);
+          std::string s = inverse_link(link, eta);
           std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
           prob = e.node("Div", {s, e.node("ReduceSum", {s, axes}, {attr_int("keepdims", 1)})});
           break;
         }
-        case ir::ScoreTransform::None: prob = inverse_link(lin->link, eta); break;
+        case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
       }
       prob = e.node("Identity", {prob}, {}, "", "probabilities");
       std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
@@ -288,7 +316,6 @@ struct Writer {
     if (categorical && m.unseen == ir::UnseenLevel::Error)
       warnings.push_back({"unseen-level-missing",
                           "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
-    finish(*lin);
   }
 
   void meta(const std::string& key, const std::string& value) {
@@ -297,13 +324,13 @@ struct Writer {
     p->set_value(value);
   }
 
-  void finish(const ir::Linear& lin) {
+  void finish(int offset_feature, const char* kind) {
     model.set_ir_version(8);
     model.set_producer_name("modelbridge");
     model.set_producer_version("0.1.0");
     g->set_name("modelbridge");
     const auto& pv = m.provenance;
-    std::string doc = fmt::format("linear model{}{}", pv.family.empty() ? "" : ": " + pv.family,
+    std::string doc = fmt::format("{}{}{}", kind, pv.family.empty() ? "" : ": " + pv.family,
                                   pv.format.empty() ? "" : fmt::format(" (converted from {} {})", pv.format, pv.source_class));
     model.set_doc_string(doc);
     auto add_opset = [&](const std::string& domain, int64_t v) {
@@ -318,7 +345,7 @@ struct Writer {
     meta(kMetaTarget, m.schema.target.name);
     for (size_t f = 0; f < m.features.size(); ++f) meta(fmt::format("{}{}", kMetaFeature, f), m.features[f].name);
     for (size_t j = 0; j < m.derived.size(); ++j) meta(fmt::format("{}{}", kMetaDerived, j), m.derived[j].name);
-    if (lin.offset_feature >= 0) meta(kMetaOffset, std::to_string(lin.offset_feature));
+    if (offset_feature >= 0) meta(kMetaOffset, std::to_string(offset_feature));
     if (!pv.source_class.empty()) meta(kMetaSourceClass, pv.source_class);
     if (!pv.family.empty()) meta(kMetaFamily, pv.family);
     for (const auto& in : m.schema.inputs)

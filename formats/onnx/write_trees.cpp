@@ -1,0 +1,470 @@
+// ONNX writer, tree ensembles: see write_trees.hpp.
+#include "formats/onnx/write_trees.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace mb::onnxfmt {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// A test `x[feature] <= thr` with three exits, or a leaf (feature < 0) with K values.
+struct Prim {
+  int32_t feature = -1;
+  double thr = 0;
+  int32_t t = -1, f = -1, nan = -1;
+  int32_t leaf = -1;  // index into PrimForest::values / K
+};
+
+struct PrimForest {
+  int K = 1;
+  std::vector<Prim> nodes;
+  std::vector<int32_t> roots;
+  std::vector<double> values;  // leaves x K
+  bool has_null = false;
+
+  int32_t leaf(const double* v) {
+    Prim p;
+    p.leaf = static_cast<int32_t>(values.size() / K);
+    values.insert(values.end(), v, v + K);
+    nodes.push_back(p);
+    return static_cast<int32_t>(nodes.size() - 1);
+  }
+  int32_t test(int32_t feature, double thr, int32_t t, int32_t f, int32_t nan) {
+    Prim p;
+    p.feature = feature;
+    p.thr = thr;
+    p.t = t;
+    p.f = f;
+    p.nan = nan;
+    nodes.push_back(p);
+    return static_cast<int32_t>(nodes.size() - 1);
+  }
+};
+
+double below(double t) { return std::nextafter(t, -kInf); }
+
+struct Rewriter {
+  const ir::TreeEnsemble& te;
+  PrimForest& pf;
+  const std::string place;
+
+  [[noreturn]] void fail(const std::string& where, const std::string& msg) const { throw Error("", where, msg); }
+
+  // Exits of one split test; `nodir` is where a missing value or an unlisted category goes.
+  int32_t split(const ir::Tree& tr, ir::SplitOp op, int32_t feat, double thr, int32_t set_off, int32_t set_size,
+                int32_t T, int32_t F, int32_t nodir) {
+    switch (op) {
+      case ir::SplitOp::LessOrEqual: return pf.test(feat, thr, T, F, nodir);
+      case ir::SplitOp::LessThan:
+        if (thr == -kInf) return pf.test(feat, kInf, F, F, nodir);
+        return pf.test(feat, below(thr), T, F, nodir);
+      case ir::SplitOp::GreaterThan: return pf.test(feat, thr, F, T, nodir);
+      case ir::SplitOp::GreaterOrEqual:
+        if (thr == -kInf) return pf.test(feat, kInf, T, T, nodir);
+        return pf.test(feat, below(thr), F, T, nodir);
+      case ir::SplitOp::Equal:
+      case ir::SplitOp::NotEqual: {
+        const int32_t yes = op == ir::SplitOp::Equal ? T : F, no = op == ir::SplitOp::Equal ? F : T;
+        if (thr == -kInf) return pf.test(feat, -kInf, yes, no, nodir);
+        const int32_t b = pf.test(feat, thr, yes, no, nodir);
+        return pf.test(feat, below(thr), no, b, nodir);
+      }
+      case ir::SplitOp::InSet: {
+        // The evaluator's code is the value truncated to an integer: code c covers [c, c+1).
+        std::map<int64_t, int32_t> code_to;
+        for (int32_t i = 0; i < set_size; ++i) {
+          const int32_t c = tr.sets[set_off + i];
+          if (c < 0) fail(place, "negative category codes cannot be written");
+          const bool side = tr.set_side.empty() ? true : tr.set_side[set_off + i] != 0;
+          code_to.emplace(c, side ? T : F);
+        }
+        const int32_t other = tr.set_side.empty() ? F : nodir;
+        // Segments [lo, hi) with a target; boundaries b_i: x < b_i goes left.
+        std::vector<double> bounds;
+        std::vector<int32_t> targets{other};  // (-inf, first)
+        int64_t prev_end = std::numeric_limits<int64_t>::min();
+        for (const auto& [c, tgt] : code_to) {
+          if (c != prev_end) {  // a gap (or the start) before c
+            if (targets.back() != other) {
+              bounds.push_back(static_cast<double>(prev_end));
+              targets.push_back(other);
+            }
+          }
+          if (targets.back() != tgt) {
+            bounds.push_back(static_cast<double>(c));
+            targets.push_back(tgt);
+          }
+          prev_end = c + 1;
+        }
+        if (targets.back() != other) {
+          bounds.push_back(static_cast<double>(prev_end));
+          targets.push_back(other);
+        }
+        // Balanced search over the boundaries: x < b  <=>  x <= below(b).
+        std::function<int32_t(size_t, size_t)> build = [&](size_t lo, size_t hi) -> int32_t {
+          // segments lo..hi (inclusive); boundaries between them are bounds[lo..hi-1]
+          if (lo == hi) return targets[lo];
+          const size_t mid = (lo + hi) / 2;  // split at bounds[mid]
+          const int32_t l = build(lo, mid), r = build(mid + 1, hi);
+          return pf.test(feat, below(bounds[mid]), l, r, nodir);
+        };
+        const int32_t entry = build(0, targets.size() - 1);
+        if (entry == T || entry == F || entry == nodir) return pf.test(feat, kInf, entry, entry, nodir);
+        return entry;
+      }
+      case ir::SplitOp::Leaf: break;
+    }
+    fail(place, "a split without a test");
+  }
+
+  int32_t node(const ir::Tree& tr, int32_t n, double w, std::vector<double>& buf) {
+    const int K = te.n_outputs;
+    auto values_of = [&](int32_t at) {
+      const double* v = &tr.values[static_cast<size_t>(at) * K];
+      if (te.aggregate == ir::Aggregate::Vote) {
+        int best = 0;
+        for (int k = 1; k < K; ++k)
+          if (v[k] > v[best]) best = k;
+        std::fill(buf.begin(), buf.end(), 0.0);
+        buf[best] = w;
+      } else if (te.aggregate == ir::Aggregate::Sum || te.aggregate == ir::Aggregate::Average) {
+        for (int k = 0; k < K; ++k) buf[k] = w * v[k];
+      } else {
+        for (int k = 0; k < K; ++k) buf[k] = v[k];
+      }
+      return pf.leaf(buf.data());
+    };
+    if (tr.op[n] == ir::SplitOp::Leaf) return values_of(n);
+    const int32_t L = node(tr, tr.left[n], w, buf), R = node(tr, tr.right[n], w, buf);
+    int32_t rule = -1;
+    switch (tr.missing[n]) {
+      case ir::MissingGo::Left: rule = L; break;
+      case ir::MissingGo::Right: rule = R; break;
+      case ir::MissingGo::Node: rule = node(tr, tr.missing_child[n], w, buf); break;
+      case ir::MissingGo::StopHere: rule = values_of(n); break;
+      case ir::MissingGo::Null: {
+        std::fill(buf.begin(), buf.end(), kNaN);
+        pf.has_null = true;
+        rule = pf.leaf(buf.data());
+        break;
+      }
+      case ir::MissingGo::Majority: {
+        const double cl = tr.count[tr.left[n]], cr = tr.count[tr.right[n]];
+        rule = cl == cr ? values_of(n) : (cl > cr ? L : R);
+        break;
+      }
+    }
+    int32_t next = rule;
+    if (!tr.sur_size.empty())
+      for (int32_t s = tr.sur_offset[n] + tr.sur_size[n] - 1; s >= tr.sur_offset[n]; --s) {
+        const bool flip = tr.sur_flip[s] != 0;
+        next = split(tr, tr.sur_op[s], tr.sur_feature[s], tr.sur_threshold[s], tr.sur_set_offset[s], tr.sur_set_size[s],
+                     flip ? R : L, flip ? L : R, next);
+      }
+    const bool has_sets = !tr.set_offset.empty();
+    return split(tr, tr.op[n], tr.feature[n], tr.threshold[n], has_sets ? tr.set_offset[n] : 0,
+                 has_sets ? tr.set_size[n] : 0, L, R, next);
+  }
+};
+
+// Longest number of tests from `n` to a leaf.
+int depth_of(const PrimForest& pf, int32_t n, std::vector<int>& memo) {
+  if (memo[n] >= 0) return memo[n];
+  const Prim& p = pf.nodes[n];
+  int d = 0;
+  if (p.leaf < 0) {
+    d = 1 + std::max({depth_of(pf, p.t, memo), depth_of(pf, p.f, memo), depth_of(pf, p.nan, memo)});
+  }
+  return memo[n] = d;
+}
+
+// The tree ensemble with the IR's own meaning: onnxruntime-rule models (read from ONNX) are
+// translated where their post-transform has an IR equivalent.
+ir::TreeEnsemble standard(const ir::Model& m, Warnings& warnings) {
+  ir::TreeEnsemble t = std::get<ir::TreeEnsemble>(m.estimator);
+  if (!t.ort_rules) return t;
+  auto refuse = [](const std::string& what) {
+    throw Error("", "estimator", "an onnxruntime tree operator " + what + " has no equivalent the ONNX writer can express");
+  };
+  const bool classify = m.schema.target.task == ir::Task::Classification;
+  if (t.link != ir::Link::Identity || t.transform != ir::ScoreTransform::None) {
+    if (t.ort_post_transform != ir::OrtPostTransform::None) refuse("with a post-transform followed by more transforms");
+  }
+  const size_t K = m.schema.target.classes.size();
+  switch (t.ort_post_transform) {
+    case ir::OrtPostTransform::Probit: refuse("with post_transform PROBIT"); break;
+    case ir::OrtPostTransform::SoftmaxZero: refuse("with post_transform SOFTMAX_ZERO"); break;
+    case ir::OrtPostTransform::Logistic:
+      if (classify) t.link = ir::Link::Logit;
+      break;
+    case ir::OrtPostTransform::Softmax:
+      if (classify) t.transform = ir::ScoreTransform::Softmax;
+      break;
+    case ir::OrtPostTransform::None: break;
+  }
+  if (t.ort_labels && K == 2) {
+    if (t.base.size() == 2) refuse("with two base values for two classes");
+    if (t.n_outputs == 1) {
+      bool positive = true;
+      for (const auto& tr : t.trees)
+        for (size_t n = 0; n < tr.op.size(); ++n)
+          if (tr.op[n] == ir::SplitOp::Leaf) positive &= !(tr.values[n] < 0);
+      if (!positive && t.link == ir::Link::Identity) refuse("laying out a binary score as [-s, s]");
+      if (t.transform == ir::ScoreTransform::Softmax) t.link = ir::Link::Identity;  // ignored on one column
+      t.transform = ir::ScoreTransform::Binary;
+    } else {
+      warnings.push_back({"label-rule", "onnxruntime labels a two-class TreeEnsembleClassifier by its second score's sign; "
+                                        "the written model labels by the larger probability"});
+    }
+  }
+  if (t.value_precision == ir::Precision::Float32 || t.ort_float_output)
+    warnings.push_back({"float32-arithmetic", "onnxruntime's float32 sums and post-transform of the source operator are computed in double"});
+  t.ort_rules = false;
+  t.ort_post_transform = ir::OrtPostTransform::None;
+  t.ort_float_output = false;
+  t.ort_labels = false;
+  t.value_precision = ir::Precision::Double;
+  return t;
+}
+
+void add_init(onnx::GraphProto* g, const std::string& name, onnx::TensorProto t) {
+  t.set_name(name);
+  *g->add_initializer() = std::move(t);
+}
+
+// The largest float32 not above t (keeps `(float)x <= t` on float inputs).
+double float_floor(double t) {
+  if (std::isnan(t) || std::isinf(t)) return t;
+  float f = static_cast<float>(t);
+  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+  return f;
+}
+
+}  // namespace
+
+TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
+                             const WriteOptions& options, Warnings& warnings) {
+  const ir::TreeEnsemble te = standard(m, warnings);
+  const int K = te.n_outputs;
+  PrimForest pf;
+  pf.K = K;
+  std::vector<double> buf(K);
+  for (size_t t = 0; t < te.trees.size(); ++t) {
+    Rewriter rw{te, pf, fmt::format("tree {}", t)};
+    const double w = te.tree_weights.empty() ? 1.0 : te.tree_weights[t];
+    pf.roots.push_back(rw.node(te.trees[t], 0, w, buf));
+  }
+  double total_weight = 0;
+  for (size_t t = 0; t < te.trees.size(); ++t) total_weight += te.tree_weights.empty() ? 1.0 : te.tree_weights[t];
+  if (pf.has_null && (te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min))
+    throw Error("", "estimator", "a missing-prediction rule with Max/Min aggregation cannot be written to ONNX");
+
+  TreeScores out;
+  out.n_scores = K;
+  out.link = te.link;
+  out.transform = te.transform;
+  const int64_t P = static_cast<int64_t>(pf.nodes.size()), T = static_cast<int64_t>(pf.roots.size());
+  std::vector<int> memo(P, -1);
+  int depth = 0;
+  for (auto r : pf.roots) depth = std::max(depth, depth_of(pf, r, memo));
+  const bool f32 = options.precision == ir::Precision::Float32;
+
+  if (!f32) {
+    std::vector<int64_t> feat(P), tn(P), fn(P), mn(P), roots(pf.roots.begin(), pf.roots.end());
+    std::vector<double> thr(P), vals(static_cast<size_t>(P) * K, 0.0);
+    const bool thr32 = te.threshold_precision == ir::Precision::Float32;
+    for (int64_t i = 0; i < P; ++i) {
+      const Prim& p = pf.nodes[i];
+      if (p.leaf >= 0) {
+        feat[i] = 0;
+        thr[i] = 0;
+        tn[i] = fn[i] = mn[i] = i;
+        for (int k = 0; k < K; ++k) vals[i * K + k] = pf.values[static_cast<size_t>(p.leaf) * K + k];
+      } else {
+        feat[i] = p.feature;
+        // Float32 thresholds compare float-rounded inputs: `(float)x <= (float)t` on doubles that
+        // hold floats is the same test.
+        thr[i] = thr32 ? static_cast<double>(static_cast<float>(p.thr)) : p.thr;
+        tn[i] = p.t;
+        fn[i] = p.f;
+        mn[i] = p.nan;
+      }
+    }
+    if (thr32) {
+      // A strict test rewritten as `<= below(t)` needs the float below t, not below(t) rounded.
+      for (int64_t i = 0; i < P; ++i)
+        if (pf.nodes[i].leaf < 0) thr[i] = float_floor(pf.nodes[i].thr);
+    }
+    add_init(g, "trees/feature", tensor_int64(feat, {P}));
+    add_init(g, "trees/threshold", tensor_double(thr, {P}));
+    add_init(g, "trees/true", tensor_int64(tn, {P}));
+    add_init(g, "trees/false", tensor_int64(fn, {P}));
+    add_init(g, "trees/missing", tensor_int64(mn, {P}));
+    add_init(g, "trees/values", tensor_double(vals, {P, K}));
+    add_init(g, "trees/roots", tensor_int64(roots, {1, T}));
+    std::string X = features;
+    if (thr32) X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+    const std::string shape = e.node("Shape", {X});
+    const std::string n_rows = e.node("Slice", {shape, e.constant(tensor_int64({0}, {1}), "zero"), e.constant(tensor_int64({1}, {1}), "one")});
+    const std::string idx_shape = e.node("Concat", {n_rows, e.constant(tensor_int64({T}, {1}), "ntrees")}, {attr_int("axis", 0)});
+    std::string idx = e.node("Expand", {"trees/roots", idx_shape});
+    for (int s = 0; s < depth; ++s) {
+      const std::string f = e.node("Gather", {"trees/feature", idx}, {attr_int("axis", 0)});
+      const std::string x = e.node("GatherElements", {X, f}, {attr_int("axis", 1)});
+      const std::string th = e.node("Gather", {"trees/threshold", idx}, {attr_int("axis", 0)});
+      const std::string le = e.node("LessOrEqual", {x, th});
+      const std::string nan = e.node("IsNaN", {x});
+      const std::string nt = e.node("Gather", {"trees/true", idx}, {attr_int("axis", 0)});
+      const std::string nf = e.node("Gather", {"trees/false", idx}, {attr_int("axis", 0)});
+      const std::string nm = e.node("Gather", {"trees/missing", idx}, {attr_int("axis", 0)});
+      idx = e.node("Where", {nan, nm, e.node("Where", {le, nt, nf})});
+    }
+    const std::string leaf_values = e.node("Gather", {"trees/values", idx}, {attr_int("axis", 0)});  // [N, T, K]
+    std::string agg;
+    switch (te.aggregate) {
+      case ir::Aggregate::Max:
+        agg = e.node("ReduceMax", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
+        out.aggregate_meta = "max";
+        break;
+      case ir::Aggregate::Min:
+        agg = e.node("ReduceMin", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
+        out.aggregate_meta = "min";
+        break;
+      default:
+        agg = e.node("ReduceSum", {leaf_values, e.constant(tensor_int64({1}, {1}), "axes")}, {attr_int("keepdims", 0)}, "",
+                     kTreeScoresName);
+        out.aggregate_meta = "sum";
+        break;
+    }
+    std::string s = agg;
+    if (te.aggregate == ir::Aggregate::Average) s = e.node("Div", {s, e.scalar(total_weight)});
+    if (!te.base.empty()) s = e.node("Add", {s, e.constant(tensor_double(te.base, {K}), "base")});
+    out.scores = s;
+    return out;
+  }
+
+  // Float32: one TreeEnsembleRegressor, shared subtrees expanded.
+  std::vector<int64_t> tree_ids, node_ids, feat_ids, t_ids, f_ids, tracks, w_tree, w_node, w_target;
+  std::vector<std::string> modes;
+  std::vector<double> values, weights;
+  bool moved = false;
+  size_t emitted = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    int64_t next_id = 0;
+    std::function<int64_t(int32_t, int)> emit = [&](int32_t n, int level) -> int64_t {
+      if (++emitted > 20'000'000 || level > 2000)
+        throw Error("", fmt::format("tree {}", t),
+                    "the float32 operator cannot share subtrees (onnxruntime refuses node DAGs) and expanding them "
+                    "(surrogates, category sets, missing-value branches) exceeds 20 million nodes");
+      const Prim& p = pf.nodes[n];
+      const int64_t id = next_id++;
+      const size_t at = tree_ids.size();
+      tree_ids.push_back(t);
+      node_ids.push_back(id);
+      if (p.leaf >= 0) {
+        feat_ids.push_back(0);
+        modes.push_back("LEAF");
+        values.push_back(0);
+        t_ids.push_back(0);
+        f_ids.push_back(0);
+        tracks.push_back(0);
+        for (int k = 0; k < K; ++k) {
+          w_tree.push_back(t);
+          w_node.push_back(id);
+          w_target.push_back(k);
+          const double v = pf.values[static_cast<size_t>(p.leaf) * K + k];
+          weights.push_back(v);
+          moved |= static_cast<double>(static_cast<float>(v)) != v && !std::isnan(v);
+        }
+        return id;
+      }
+      feat_ids.push_back(p.feature);
+      modes.push_back("BRANCH_LEQ");
+      const double tf = float_floor(p.thr);
+      moved |= tf != p.thr;
+      values.push_back(tf);
+      t_ids.push_back(0);
+      f_ids.push_back(0);
+      tracks.push_back(0);
+      if (p.nan == p.t || p.nan == p.f) {
+        tracks[at] = p.nan == p.t ? 1 : 0;
+        t_ids[at] = emit(p.t, level + 1);
+        f_ids[at] = emit(p.f, level + 1);
+      } else {
+        // NaN guard: x <= +inf is true for every number; a NaN takes the false branch.
+        values[at] = kInf;
+        const int64_t test = next_id;
+        const size_t test_at = tree_ids.size();
+        tree_ids.push_back(t);
+        node_ids.push_back(next_id++);
+        feat_ids.push_back(p.feature);
+        modes.push_back("BRANCH_LEQ");
+        values.push_back(tf);
+        t_ids.push_back(0);
+        f_ids.push_back(0);
+        tracks.push_back(0);
+        t_ids[test_at] = emit(p.t, level + 1);
+        f_ids[test_at] = emit(p.f, level + 1);
+        t_ids[at] = test;
+        f_ids[at] = emit(p.nan, level + 1);
+      }
+      return id;
+    };
+    emit(pf.roots[t], 0);
+  }
+  if (moved)
+    warnings.push_back({"float32-thresholds",
+                        "split thresholds are stored as float32: each is the largest float32 not above the double "
+                        "threshold, so float32 inputs split as before; double inputs rounded to float32 may move"});
+  if (te.value_precision == ir::Precision::Double)
+    warnings.push_back({"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
+  std::vector<onnx::AttributeProto> attrs = {
+      attr_int("n_targets", K),
+      attr_ints("nodes_treeids", tree_ids),
+      attr_ints("nodes_nodeids", node_ids),
+      attr_ints("nodes_featureids", feat_ids),
+      attr_strings("nodes_modes", modes),
+      attr_ints("nodes_truenodeids", t_ids),
+      attr_ints("nodes_falsenodeids", f_ids),
+      attr_ints("nodes_missing_value_tracks_true", tracks),
+      attr_ints("target_treeids", w_tree),
+      attr_ints("target_nodeids", w_node),
+      attr_ints("target_ids", w_target),
+      attr_string("post_transform", "NONE"),
+  };
+  auto floats = [](const std::string& name, const std::vector<double>& v) {
+    onnx::AttributeProto a;
+    a.set_name(name);
+    a.set_type(onnx::AttributeProto::FLOATS);
+    for (double x : v) a.add_floats(static_cast<float>(x));
+    return a;
+  };
+  attrs.push_back(floats("nodes_values", values));
+  attrs.push_back(floats("target_weights", weights));
+  std::vector<double> base = te.base;
+  if (te.aggregate == ir::Aggregate::Average && !te.tree_weights.empty() && total_weight != static_cast<double>(T)) {
+    // The operator divides by the number of trees: fold the weight total into the values.
+    throw Error("", "estimator", "weighted averages of trees cannot be written with the float32 operator");
+  }
+  if (!base.empty()) attrs.push_back(floats("base_values", base));
+  const char* agg = te.aggregate == ir::Aggregate::Average ? "AVERAGE"
+                    : te.aggregate == ir::Aggregate::Max   ? "MAX"
+                    : te.aggregate == ir::Aggregate::Min   ? "MIN"
+                                                           : "SUM";
+  attrs.push_back(attr_string("aggregate_function", agg));
+  const std::string x32 = e.node("Cast", {features}, {attr_int("to", onnx::TensorProto::FLOAT)});
+  const std::string y = e.node("TreeEnsembleRegressor", {x32}, std::move(attrs), "ai.onnx.ml", kTreeScoresName);
+  out.scores = e.node("Cast", {y}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+  return out;
+}
+
+}  // namespace mb::onnxfmt

@@ -1,0 +1,48 @@
+// ONNX writer, tree ensembles (write_trees.cpp).
+//
+// Double (default): the trees are evaluated with ai.onnx core operators in double, which both
+// Debian's onnx 1.12 checker and onnxruntime 1.30 accept (the double-capable ai.onnx.ml
+// TreeEnsemble of ml-opset 5 is unknown to that checker, and ml-opset-3 operators declare float
+// outputs).  Every split is first rewritten into tests `x <= t` with three exits (true, false,
+// missing): `x < t` is `x <= nextafter(t, -inf)` (exact for doubles), `>`/`>=` swap the exits,
+// `==`/`!=` take two tests, category sets become interval tests on the level code, surrogates
+// chain on the missing exit, and StopHere / Null / Majority end in leaves of their own.  All
+// trees are stacked into one node table (initializers trees/feature, trees/threshold,
+// trees/true, trees/false, trees/missing, trees/values, trees/roots); one step per level
+// gathers each row's feature and threshold, compares, and moves to the next node (leaves point
+// to themselves); the leaf values (tree weights and votes folded in) are gathered and summed,
+// maximised or minimised over the trees (output trees/scores), then divided (Average) and
+// shifted by the base values.
+//
+// Float32 (WriteOptions::precision): one TreeEnsembleRegressor (ai.onnx.ml 3) on the float32
+// input with n_targets = the score columns, float thresholds chosen so that `(float)x <= t'`
+// keeps every split's meaning on float inputs (t' = the largest float <= t for the `<=` tests
+// above), base values and averaging inside the operator; shared subtrees are expanded because
+// onnxruntime refuses node DAGs.
+#pragma once
+#include <onnx/onnx_pb.h>
+
+#include <string>
+#include <vector>
+
+#include "formats/onnx/emitter.hpp"
+#include "formats/onnx/onnx.hpp"
+
+namespace mb::onnxfmt {
+
+inline constexpr const char* kMetaTrees = "modelbridge.trees";  // "sum" | "max" | "min"
+inline constexpr const char* kTreeScoresName = "trees/scores";
+
+struct TreeScores {
+  std::string scores;  // [N, n_scores] double
+  int n_scores = 0;
+  ir::Link link = ir::Link::Identity;
+  ir::ScoreTransform transform = ir::ScoreTransform::None;
+  std::string aggregate_meta;  // value of kMetaTrees ("" for the float32 operator)
+};
+
+// Emits the tree ensemble of `m` reading `features` ([N, F] double, the model's features).
+TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
+                             const WriteOptions& options, Warnings& warnings);
+
+}  // namespace mb::onnxfmt
