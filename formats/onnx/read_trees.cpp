@@ -529,7 +529,8 @@ void read_tree_core(Reader& r) {
     if (after.label_from_argmax || !after.classes.empty()) {
       target.task = ir::Task::Classification;
       target.classes = after.classes;
-      if (static_cast<int>(target.classes.size()) != K) tr.fail("class labels do not match n_targets");
+      const bool binary = after.transform == ir::ScoreTransform::Binary && K == 1 && target.classes.size() == 2;
+      if (static_cast<int>(target.classes.size()) != K && !binary) tr.fail("class labels do not match n_targets");
     } else {
       if (K != 1) tr.fail("regression with several targets is not supported");
       target.task = ir::Task::Regression;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -506,3 +507,175 @@ TEST_CASE("onnx trees: Max and Min aggregation round-trip") {
   te.aggregate = ir::Aggregate::Min;
   round_trip(m, "tree_min");
 }
+
+TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32 rules reproduce onnxruntime") {
+  require_tools();
+  const ir::Model models[] = {rich_regression(ir::Aggregate::Sum, true), rich_regression(ir::Aggregate::Average, false),
+                              rich_classifier(ir::Aggregate::Vote, ir::ScoreTransform::Normalize), gbm_binary()};
+  int i = 0;
+  for (const auto& m : models) {
+    const std::string name = fmt::format("tree_f32_{}", i++);
+    Warnings w;
+    const std::string bytes = onnxfmt::write(m, {ir::Precision::Float32}, w);
+    bool narrowing = false;
+    for (const auto& x : w) narrowing |= x.code == "float32-narrowing" || x.code == "float32-thresholds";
+    CHECK(narrowing);
+    const fs::path file = work_dir() / (name + ".onnx");
+    write_file(file, bytes);
+    const std::string chk = checker(file);
+    CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
+    const ir::Model back = onnxfmt::read(bytes, file.string());
+    const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
+    CHECK(te.ort_rules);
+    CHECK(te.value_precision == ir::Precision::Float32);
+    const Csv data = make_data(500);
+    const fs::path csv = write_data(name, data);
+    const eval::Batch batch = bind(m, data);
+    const auto p64 = score(m, batch);
+    const auto p32 = score(back, batch);
+    const Csv ort = ort_score(file, csv);
+    // The evaluator's float32 rules against onnxruntime: the operator's float32 sums agree to the
+    // last bit; the link after it is computed in double by both (R's logistic formula versus
+    // onnxruntime's Sigmoid: a double rounding apart).
+    const Versus same = versus(back, p32, ort, 1e-15, 1e-12);
+    const Versus moved = versus(m, p64, ort, 1e-12, 1e-9);
+    MESSAGE(name << ": float32 operator vs float32 rules: max abs " << same.max_abs << ", beyond " << same.beyond
+                 << "; vs double model: " << moved.beyond << " values moved (max " << moved.max_abs << "), "
+                 << moved.labels << " labels changed");
+    CHECK(same.beyond == 0);
+    CHECK(same.labels == 0);
+  }
+}
+
+#ifdef MB_HAVE_R_TREES
+namespace {
+
+const fs::path kRCases = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+
+struct RCase {
+  const char* name;
+  std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)> import;
+};
+
+std::vector<RCase> r_cases() {
+  const r::LevelHints infert = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
+  const r::LevelHints esoph = {{"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
+                               {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
+                               {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}}};
+  auto forest = [](r::LevelHints h) {
+    return [h](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, h); };
+  };
+  auto ranger = [](r::LevelHints h) {
+    return [h](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, h); };
+  };
+  return {{"rpart_anova", r::import_rpart},
+          {"rpart_anova_nosurrogate", r::import_rpart},
+          {"rpart_class", r::import_rpart},
+          {"rpart_class_factor", r::import_rpart},
+          {"rf_regression", forest({})},
+          {"rf_class", forest({})},
+          {"rf_class_json15_flip", forest({})},
+          {"rf_class_factor", forest({})},
+          {"rf_regression_ordered", forest(esoph)},
+          {"ranger_regression", ranger({})},
+          {"ranger_class", ranger({})},
+          {"ranger_prob_order", ranger({})},
+          {"ranger_prob_ignore", ranger({})},
+          {"ranger_class_partition", ranger(infert)},
+          {"ranger_class_ignore_factor", ranger(infert)},
+          {"gbm_gaussian", r::import_gbm},
+          {"gbm_bernoulli", r::import_gbm},
+          {"gbm_poisson", r::import_gbm}};
+}
+
+// onnxruntime's output versus R's expected.csv: regression by the first column, classification
+// by class and by probability(<label>) columns (the ranger references whose two probability
+// columns are swapped, see test_import_trees.cpp, are compared on their classes).
+Versus versus_r(const ir::Model& m, const Csv& ort, const Csv& expected, bool swapped, double atol, double rtol) {
+  Versus v;
+  v.rows = expected.rows.size();
+  REQUIRE(ort.rows.size() == expected.rows.size());
+  for (size_t r = 0; r < v.rows; ++r) {
+    bool row_bad = false;
+    auto one = [&](double a, double b) {
+      if (!(std::isnan(a) && std::isnan(b))) v.max_abs = std::max(v.max_abs, std::fabs(a - b));
+      row_bad |= !agree(a, b, atol, rtol);
+    };
+    if (m.schema.target.task == ir::Task::Regression) {
+      one(cell_number(ort.rows[r][ort.col("prediction")]), cell_number(expected.rows[r][0]));
+    } else {
+      if (ort.rows[r][ort.col("class")] != expected.rows[r][expected.col("class")]) ++v.labels;
+      for (size_t k = 0; k < m.schema.target.classes.size() && !swapped; ++k) {
+        const int c = expected.col("probability(" + m.schema.target.classes[k] + ")");
+        if (c >= 0) one(cell_number(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]), cell_number(expected.rows[r][c]));
+      }
+    }
+    v.beyond += row_bad;
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in onnxruntime") {
+  if (!fs::exists(kRCases / "rpart_anova" / "model_exact.json")) {
+    MESSAGE("testdata/r has no tree cases; skipped");
+    return;
+  }
+  require_tools();
+  for (const auto& c : r_cases()) {
+    const fs::path dir = kRCases / c.name;
+    if (!fs::exists(dir / "model_exact.json")) continue;
+    CAPTURE(std::string(c.name));
+    Warnings w;
+    const fs::path json = dir / "model_exact.json";
+    const ir::Model m = c.import(*r::read_rjson(read_file(json), json.string(), w), json.string(), w);
+    const Csv input = parse_csv(read_file(dir / "input.csv"));
+    const Csv expected = parse_csv(read_file(dir / "expected.csv"));
+    const fs::path csv = write_data(std::string("r_") + c.name, input);
+    const bool swapped = std::string(c.name) == "ranger_class_partition" || std::string(c.name) == "ranger_class_ignore_factor";
+
+    Warnings ww;
+    const std::string bytes = onnxfmt::write(m, {}, ww);
+    const fs::path file = work_dir() / (std::string("r_") + c.name + ".onnx");
+    write_file(file, bytes);
+    const std::string chk = checker(file);
+    CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
+    const Versus v = versus_r(m, ort_score(file, csv), expected, swapped, 1e-12, 1e-9);
+    MESSAGE(std::string(c.name) << " (double ONNX, " << bytes.size() << " bytes): onnxruntime vs R: rows " << v.rows << ", beyond "
+                   << v.beyond << ", label mismatches " << v.labels << ", max abs " << v.max_abs);
+    CHECK(v.beyond == 0);
+    CHECK(v.labels == 0);
+    // The reader gives back the same predictions.
+    const ir::Model back = onnxfmt::read(bytes, file.string());
+    const eval::Batch batch = bind(m, input);
+    const auto p0 = score(m, batch), p1 = score(back, batch);
+    CHECK(same_bits(p0.value, p1.value));
+    CHECK(same_bits(p0.prob, p1.prob));
+    CHECK(p0.label == p1.label);
+
+    // Float32: how many rows move against R (measured, reported).
+    Warnings w32;
+    std::string bytes32;
+    try {
+      bytes32 = onnxfmt::write(m, {ir::Precision::Float32}, w32);
+    } catch (const Error& e) {
+      MESSAGE(std::string(c.name) << " (float32 ONNX): refused: " << e.what());
+      CHECK(std::string(e.what()).find("expanding") != std::string::npos);
+      continue;
+    }
+    const fs::path file32 = work_dir() / (std::string("r32_") + c.name + ".onnx");
+    write_file(file32, bytes32);
+    const std::string chk32 = checker(file32);
+    CHECK_MESSAGE(chk32.empty(), "onnx.checker: " << chk32);
+    const Csv ort32 = ort_score(file32, csv);
+    const Versus v32 = versus_r(m, ort32, expected, swapped, 1e-12, 1e-9);
+    const ir::Model back32 = onnxfmt::read(bytes32, file32.string());
+    const Versus rules = versus(back32, score(back32, bind(back32, input)), ort32, 1e-15, 1e-12);
+    MESSAGE(std::string(c.name) << " (float32 ONNX): rows moved vs R " << v32.beyond << " of " << v32.rows << " (max abs " << v32.max_abs
+                   << "), classes changed " << v32.labels << "; float32 rules vs onnxruntime: beyond " << rules.beyond);
+    CHECK(rules.beyond == 0);
+    CHECK(rules.labels == 0);
+  }
+}
+#endif
