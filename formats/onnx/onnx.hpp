@@ -18,6 +18,10 @@
 // Concat, Scaler, Imputer, OneHotEncoder, LabelEncoder, Normalizer, Sigmoid, Softmax, ZipMap
 // around them).  Float32 arithmetic of the runtime is recorded as Precision::Float32 on the
 // coefficients and on the input casts.  Anything else is refused naming the graph node.
+//
+// Tree ensembles: written and read as described in write_trees.hpp (double: core-operator node
+// tables; float32: TreeEnsembleRegressor) and read_trees.hpp (also skl2onnx's and onnxmltools'
+// TreeEnsembleRegressor/Classifier and ml-opset-5 TreeEnsemble, scored with onnxruntime's rules).
 #pragma once
 #include <string>
 #include <string_view>
