@@ -18,11 +18,31 @@ import csv
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
-SUPPORTED = {"lm", "glm", "rpart", "randomForest.formula", "ranger", "gbm"}
+# R classes read and scored (checked against R's predictions).
+SUPPORTED = {"lm", "glm", "multinom", "rpart", "randomForest.formula", "ranger", "gbm", "nnet.formula",
+             "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet", "fishnet", "multnet"}
+# Classes whose conversion to each format must succeed and be judged by the outside consumer;
+# for the other supported classes a conversion may instead be refused cleanly (exit 2,
+# "unsupported"), which is reported as refused, never as a pass.
+# Cases whose importer needs information the object does not hold and the CLI cannot pass yet
+# (glmnet's `s`; factor levels ranger, randomForest and svm.formula do not store).  Their
+# importers are tested with that information in unit.test_import_trees / unit.test_import_more.
+NEEDS_IMPORTER_HINTS = {
+    "glmnet_elnet": "glmnet needs s (s.txt)", "glmnet_elnet_interp": "glmnet needs s (s.txt)",
+    "glmnet_lognet": "glmnet needs s (s.txt)", "glmnet_fishnet": "glmnet needs s (s.txt)",
+    "glmnet_multnet": "glmnet needs s (s.txt)",
+    "rf_regression_ordered": "randomForest does not store ordered-factor levels",
+    "ranger_class_partition": "ranger does not store factor levels (partition)",
+    "ranger_class_ignore_factor": "ranger does not store factor levels (ignore)",
+    "svm_class_binary_factor": "svm.formula does not store factor levels",
+}
+TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
+MUST_CONVERT = {"pmml": {"lm", "glm"} | TREES, "onnx": {"lm", "glm"} | TREES}
 
 
 def read_csv(path):
@@ -72,6 +92,26 @@ def compare_tables(ours_path, ref_path, rename, rtol, atol):
     return None if bad == 0 else f"{bad} cells beyond tolerance; first: {worst}"
 
 
+def ort_input(inp, work, case):
+    """onnxruntime's CSV scorer skips blank lines; in a one-column file a blank line is a row whose
+    only value is missing, so hand it an explicit NA."""
+    with open(inp, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if "," in lines[0]:
+        return inp
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    out = os.path.join(work, f"{case}.ort-input.csv")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(l if l.strip() else "NA" for l in lines) + "\n")
+    return out
+
+
+def refused(r, fmt, cls):
+    """A clean refusal: exit 2 naming the construct as unsupported, allowed where not required."""
+    return cls not in MUST_CONVERT[fmt] and r.returncode == 2 and "unsupported" in r.stderr
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
 
@@ -96,9 +136,13 @@ def main():
             return 2
     checker = "/usr/bin/python3"
     work = args.work or tempfile.mkdtemp(prefix="mb-crosscheck-")
+    # Start empty: a file left by an earlier run must never be judged in place of a new one.
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
     env = dict(os.environ, NODE_PATH=os.path.join(args.node_path, "node_modules"))
 
     passed = failed = 0
+    refusals = []
     per_class = {}
     failures = []
     cases = sorted(d for d in os.listdir(args.testdata) if os.path.isfile(os.path.join(args.testdata, d, "meta.json")))
@@ -113,6 +157,10 @@ def main():
             if not ok:
                 problems.append(f"{name}: {detail}")
 
+        if case in NEEDS_IMPORTER_HINTS:
+            print(f"skip {case}: {NEEDS_IMPORTER_HINTS[case]}")
+            per_class.setdefault(cls, [0, 0, 0])[2] += 1
+            continue
         if cls not in SUPPORTED:
             r = run([args.cli, "inspect", os.path.join(d, "model.rds")])
             check("unsupported class refused", r.returncode == 2 and "unsupported R class" in r.stderr,
@@ -129,20 +177,26 @@ def main():
             check(f"score {model}", r.returncode == 0, r.stdout[-400:] + r.stderr[-400:])
         pmml = os.path.join(work, f"{case}.pmml")
         r = run([args.cli, "convert", os.path.join(d, "model.rds"), pmml, "--data", inp, "--expected", exp])
-        check("convert pmml", r.returncode == 0 and os.path.isfile(pmml), r.stdout[-600:] + r.stderr[-400:])
+        if refused(r, "pmml", cls):
+            refusals.append(f"{case}: pmml: {r.stderr.strip()[:160]}")
+        else:
+            check("convert pmml", r.returncode == 0 and os.path.isfile(pmml), r.stdout[-600:] + r.stderr[-400:])
         if have_shared and os.path.isfile(pmml):
             r = run(["xmllint", "--noout", "--schema", xsd, pmml])
             check("xmllint pmml-4-4.xsd", r.returncode == 0, r.stderr[-400:])
         onnx = os.path.join(work, f"{case}.onnx")
         r = run([args.cli, "convert", os.path.join(d, "model.rds"), onnx, "--data", inp, "--expected", exp])
-        check("convert onnx", r.returncode == 0 and os.path.isfile(onnx), r.stdout[-600:] + r.stderr[-400:])
+        if refused(r, "onnx", cls):
+            refusals.append(f"{case}: onnx: {r.stderr.strip()[:160]}")
+        else:
+            check("convert onnx", r.returncode == 0 and os.path.isfile(onnx), r.stdout[-600:] + r.stderr[-400:])
         if os.path.isfile(onnx):
             r = run([checker, "-c", "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)", onnx])
             check("onnx.checker", r.returncode == 0, r.stderr[-400:])
             if have_shared:
                 ort_out = os.path.join(work, f"{case}.ort.csv")
                 with open(ort_out, "w") as f:
-                    r = subprocess.run(["node", score_js, "--threads", "1", onnx, inp], stdout=f, stderr=subprocess.PIPE, text=True, env=env, timeout=600)
+                    r = subprocess.run(["node", score_js, "--threads", "1", onnx, ort_input(inp, work, case)], stdout=f, stderr=subprocess.PIPE, text=True, env=env, timeout=600)
                 check("onnxruntime loads and scores", r.returncode == 0, r.stderr[-400:])
                 if r.returncode == 0:
                     eh, _ = read_csv(exp)
@@ -155,7 +209,10 @@ def main():
         onnx32 = os.path.join(work, f"{case}.f32.onnx")
         r = run([args.cli, "convert", os.path.join(d, "model.rds"), onnx32, "--precision", "float", "--data", inp,
                  "--force", "--json"])
-        check("convert onnx float", r.returncode in (0, 1) and os.path.isfile(onnx32), r.stderr[-400:])
+        if refused(r, "onnx", cls):
+            r = subprocess.CompletedProcess(r.args, 2, "", "")
+        else:
+            check("convert onnx float", r.returncode in (0, 1) and os.path.isfile(onnx32), r.stderr[-400:])
         if r.returncode in (0, 1) and r.stdout.strip():
             rep = json.loads(r.stdout)
             notes = rep["checks"]["converted_vs_source"].get("notes", [])
@@ -166,7 +223,7 @@ def main():
             r1 = run([args.cli, "score", onnx32, inp, "-o", ours32])
             ort32 = os.path.join(work, f"{case}.f32.ort.csv")
             with open(ort32, "w") as f:
-                r2 = subprocess.run(["node", score_js, "--threads", "1", onnx32, inp], stdout=f, stderr=subprocess.PIPE, text=True, env=env, timeout=600)
+                r2 = subprocess.run(["node", score_js, "--threads", "1", onnx32, ort_input(inp, work, case)], stdout=f, stderr=subprocess.PIPE, text=True, env=env, timeout=600)
             check("float32 scored by both", r1.returncode == 0 and r2.returncode == 0, r1.stderr[-300:] + r2.stderr[-300:])
             if r1.returncode == 0 and r2.returncode == 0:
                 oh, _ = read_csv(ours32)
@@ -187,13 +244,15 @@ def main():
             passed += 1
             stat[0] += 1
 
-    print(f"{'class':<16} {'pass':>5} {'fail':>5} {'refused (not yet supported)':>28}")
+    print(f"{'class':<16} {'pass':>5} {'fail':>5} {'skipped':>8}")
     for cls, (p, f, u) in sorted(per_class.items()):
-        print(f"{cls:<16} {p:>5} {f:>5} {u:>28}")
+        print(f"{cls:<16} {p:>5} {f:>5} {u:>8}")
     for case, probs in failures:
         print(f"FAIL {case}")
         for p in probs:
             print(f"   {p}")
+    for line in refusals:
+        print(f"refused (not yet written): {line}")
     skipped = sum(s[2] for s in per_class.values())
     print(f"crosscheck: {passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
