@@ -71,7 +71,8 @@ std::string read_file(const std::string& path) {
   return std::move(ss).str();
 }
 
-ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from) {
+ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from,
+                     const ReadOptions& options) {
   if (bytes.empty()) throw Error(path, "", "empty file: expected a model (" + supported_formats() + ")");
   std::optional<Format> f = from ? from : detect(std::string_view(bytes).substr(0, 4096), path);
   if (!f)
@@ -83,7 +84,10 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
     case Format::RJson: {
       Warnings w;
       r::RPtr root = *f == Format::Rds ? r::read_rds(bytes, path) : r::read_rjson(bytes, path, w);
-      m = r::import_model(*root, path, w);
+      r::ImportHints hints;
+      hints.levels = options.levels;
+      hints.lambda = options.lambda;
+      m = r::import_model(*root, path, w, hints);
       m.provenance.warnings.insert(m.provenance.warnings.begin(), w.begin(), w.end());
       break;
     }

@@ -1,6 +1,8 @@
 // The explicit table of model formats: sniffing, reading and writing by format name.
 #pragma once
+#include <map>
 #include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -24,10 +26,18 @@ struct WriteOptions {
 // Reads all of `path` ("-" = standard input).  Throws mb::Error naming the file on failure.
 std::string read_file(const std::string& path);
 
+// What a reader cannot find in some files and a user can supply (R importer hints: factor
+// levels, glmnet's lambda).  Formats that do not need them ignore them.
+struct ReadOptions {
+  std::map<std::string, std::vector<std::string>> levels;
+  std::optional<double> lambda;
+};
+
 // Reads a model from bytes already loaded.  `from` overrides detection.
-ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from);
-inline ir::Model load_model(const std::string& path, std::optional<Format> from) {
-  return read_model(read_file(path), path, from);
+ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from,
+                     const ReadOptions& options = {});
+inline ir::Model load_model(const std::string& path, std::optional<Format> from, const ReadOptions& options = {}) {
+  return read_model(read_file(path), path, from, options);
 }
 
 // Serializes a model; every information loss is appended to `warnings`.

@@ -39,7 +39,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
   std::optional<AtomicFile> file;
   if (o.output != "-") file.emplace(o.output);
-  ir::Model src = load_model(o.input, o.from);
+  ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;

@@ -14,8 +14,8 @@ namespace mb::cli {
 // Equivalent (exit 0): the canonical forms are identical, or, with --data, the interfaces are
 // identical and every prediction agrees within tolerance.
 int run_diff(const DiffOptions& o, Io& io) {
-  ir::Model a = load_model(o.a, o.from_a, "--from-a");
-  ir::Model b = load_model(o.b, o.from_b, "--from-b");
+  ir::Model a = load_model(o.a, o.from_a, o.import, "--from-a");
+  ir::Model b = load_model(o.b, o.from_b, o.import, "--from-b");
   apply_unseen_option(a, o.unseen);
   apply_unseen_option(b, o.unseen);
   const std::string ha = canon::model_hash(a), hb = canon::model_hash(b);

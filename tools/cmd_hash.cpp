@@ -7,7 +7,7 @@
 namespace mb::cli {
 
 int run_hash(const HashOptions& o, Io& io) {
-  const ir::Model m = load_model(o.model, o.from);
+  const ir::Model m = load_model(o.model, o.from, o.import);
   const std::string form = o.schema ? canon::schema_form(m) : canon::canonical_form(m);
   const std::string h = canon::sha256_hex(form);
   if (o.canonical) {

@@ -118,7 +118,7 @@ const char* task_text(ir::Task t) {
 }  // namespace
 
 int run_inspect(const InspectOptions& o, Io& io) {
-  const ir::Model m = load_model(o.model, o.from);
+  const ir::Model m = load_model(o.model, o.from, o.import);
   const auto& p = m.provenance;
   const auto outputs = data::prediction_columns(m.schema.target, false);
   const auto sizes = size_figures(m);

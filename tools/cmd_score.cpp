@@ -88,7 +88,7 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
 }  // namespace
 
 int run_score(const ScoreOptions& o, Io& io) {
-  ir::Model m = load_model(o.model, o.from);
+  ir::Model m = load_model(o.model, o.from, o.import);
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
   for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);

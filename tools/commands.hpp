@@ -9,7 +9,14 @@
 
 namespace mb::cli {
 
+// --levels VAR=L1,L2,... (repeatable) and --lambda S: what some R objects do not store.
+struct ImportOptions {
+  std::vector<std::string> levels;
+  std::string lambda;
+};
+
 struct ScoreOptions {
+  ImportOptions import;
   std::string model, data = "-", output = "-", from;
   std::vector<std::string> keep;
   std::string expected;
@@ -22,6 +29,7 @@ struct ScoreOptions {
 int run_score(const ScoreOptions& o, Io& io);
 
 struct ConvertOptions {
+  ImportOptions import;
   std::string input, output, from, to, data, expected;
   Tolerance tol;
   std::string precision = "double";
@@ -31,18 +39,21 @@ struct ConvertOptions {
 int run_convert(const ConvertOptions& o, Io& io);
 
 struct InspectOptions {
+  ImportOptions import;
   std::string model, from;
   bool json = false;
 };
 int run_inspect(const InspectOptions& o, Io& io);
 
 struct HashOptions {
+  ImportOptions import;
   std::string model, from, check;
   bool schema = false, json = false, canonical = false;
 };
 int run_hash(const HashOptions& o, Io& io);
 
 struct DiffOptions {
+  ImportOptions import;
   std::string a, b, from_a, from_b, data;
   Tolerance tol;
   bool json = false;

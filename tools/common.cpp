@@ -1,5 +1,9 @@
 #include "tools/common.hpp"
 
+#include <cstdlib>
+
+#include "tools/commands.hpp"
+
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -17,11 +21,34 @@ std::optional<formats::Format> format_option(const std::string& value, const cha
   return f;
 }
 
-ir::Model load_model(const std::string& path, const std::string& from, const char* option) {
+ir::Model load_model(const std::string& path, const std::string& from, const ImportOptions& import,
+                     const char* option) {
   const auto format = format_option(from, option);
   std::error_code ec;
   if (path != "-" && std::filesystem::is_directory(path, ec)) throw Error(path, "", "is a directory, not a model file");
-  return formats::load_model(path, format);
+  formats::ReadOptions ro;
+  for (const auto& spec : import.levels) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw Error("", "", fmt::format("--levels {}: expected VARIABLE=LEVEL1,LEVEL2,...", spec));
+    std::vector<std::string> levels;
+    size_t start = eq + 1;
+    while (true) {
+      const auto comma = spec.find(',', start);
+      levels.push_back(spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    ro.levels[spec.substr(0, eq)] = std::move(levels);
+  }
+  if (!import.lambda.empty()) {
+    char* end = nullptr;
+    const double s = std::strtod(import.lambda.c_str(), &end);
+    if (end == import.lambda.c_str() || *end != '\0' || !(s >= 0))
+      throw Error("", "", fmt::format("--lambda {}: expected a non-negative number", import.lambda));
+    ro.lambda = s;
+  }
+  return formats::load_model(path, format, ro);
 }
 
 void check_output_path(const std::string& path) {

@@ -29,7 +29,10 @@ std::optional<formats::Format> format_option(const std::string& value, const cha
 
 // Reads a model file ("-" = standard input) in format `from` ("" = detect; `option` names the
 // option for messages).  A directory is refused by name.
-ir::Model load_model(const std::string& path, const std::string& from, const char* option = "--from");
+struct ImportOptions;
+// Loads a model; `import` carries --levels / --lambda (hints for R objects that lack them).
+ir::Model load_model(const std::string& path, const std::string& from, const ImportOptions& import,
+                     const char* option = "--from");
 
 // Refuses an output path that is a directory, before any work is done.
 void check_output_path(const std::string& path);

@@ -16,6 +16,15 @@ namespace {
 using namespace mb;
 using namespace mb::cli;
 
+void add_import(CLI::App* c, ImportOptions& o) {
+  c->add_option("--levels", o.levels,
+                "VAR=L1,L2,...: levels of an R factor the object does not store (randomForest "
+                "ordered factors, ranger, svm formulas); repeatable")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  c->add_option("--lambda", o.lambda, "the lambda (s) a glmnet model predicts at (default: the last of its path)");
+}
+
 void add_tolerance(CLI::App* c, Tolerance& t) {
   c->add_option("--rtol", t.rtol, "relative tolerance of the agreement rule (default 1e-9)")
       ->check(CLI::NonNegativeNumber);
@@ -67,6 +76,7 @@ int main(int argc, char** argv) {
   s->add_option("DATA", score.data, "input CSV, or - for standard input (default -)");
   s->add_option("-o,--output", score.output, "output CSV, or - for standard output (default -)");
   s->add_option("--from", score.from, "model format: rds, rjson, pmml, onnx (default: detect)");
+  add_import(s, score.import);
   s->add_option("--keep", score.keep, "input columns copied to the output first (comma-separated)")->delimiter(',');
   s->add_option("--expected", score.expected, "reference predictions CSV to compare with (exit 1 beyond tolerance)");
   add_tolerance(s, score.tol);
@@ -81,6 +91,7 @@ int main(int argc, char** argv) {
   c->add_option("IN", conv.input, "source model file, or -")->required();
   c->add_option("OUT", conv.output, "converted model file, or - (then --to is required)")->required();
   c->add_option("--from", conv.from, "source format: rds, rjson, pmml, onnx (default: detect)");
+  add_import(c, conv.import);
   c->add_option("--to", conv.to, "target format: pmml, onnx (default: from OUT's extension)");
   c->add_option("--data", conv.data, "CSV to score with both models and compare");
   c->add_option("--expected", conv.expected, "reference predictions CSV (with --data), e.g. R's own");
@@ -97,6 +108,7 @@ int main(int argc, char** argv) {
   auto* i = app.add_subcommand("inspect", "describe what a model file holds");
   i->add_option("MODEL", insp.model, "model file, or -")->required();
   i->add_option("--from", insp.from, "model format (default: detect)");
+  add_import(i, insp.import);
   i->add_flag("--json", insp.json, "print JSON");
 
   DiffOptions diff;
@@ -105,6 +117,7 @@ int main(int argc, char** argv) {
   d->add_option("B", diff.b, "second model file")->required();
   d->add_option("--from-a", diff.from_a, "format of A (default: detect)");
   d->add_option("--from-b", diff.from_b, "format of B (default: detect)");
+  add_import(d, diff.import);
   d->add_option("--data", diff.data, "CSV to score with both models");
   add_tolerance(d, diff.tol);
   d->add_flag("--json", diff.json, "print JSON");
@@ -115,6 +128,7 @@ int main(int argc, char** argv) {
   auto* h = app.add_subcommand("hash", "print the semantic hash of a model");
   h->add_option("MODEL", hash.model, "model file, or -")->required();
   h->add_option("--from", hash.from, "model format (default: detect)");
+  add_import(h, hash.import);
   h->add_flag("--schema", hash.schema, "hash the interface (inputs and outputs) only");
   h->add_option("--check", hash.check, "expected hash; exit 1 when it differs");
   h->add_flag("--json", hash.json, "print JSON");

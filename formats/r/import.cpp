@@ -39,7 +39,22 @@ constexpr Entry kImporters[] = {
 }  // namespace
 
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings) {
+  return import_model(root, file, warnings, ImportHints{});
+}
+
+ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings, const ImportHints& hints) {
   const std::vector<std::string> classes = root.classes();
+  // Classes that can use hints, before the plain table.
+  if (!hints.empty()) {
+    for (const auto& c : classes) {
+      if (!hints.levels.empty()) {
+        if (c == "randomForest") return import_random_forest(root, file, warnings, hints.levels);
+        if (c == "ranger") return import_ranger(root, file, warnings, hints.levels);
+        if (c == "svm") return import_svm(root, file, warnings, hints.levels);
+      }
+      if (hints.lambda && c == "glmnet") return import_glmnet(root, file, warnings, *hints.lambda);
+    }
+  }
   for (const auto& c : classes)
     for (const auto& e : kImporters)
       if (c == e.r_class) return e.importer(root, file, warnings);

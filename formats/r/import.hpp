@@ -1,6 +1,9 @@
 // R model objects (the tree both R readers produce) to the model IR.
 #pragma once
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "formats/r/robject.hpp"
 #include "lib/ir/model.hpp"
@@ -11,6 +14,17 @@ namespace mb::r {
 // Dispatches on the R class and builds a validated model; unsupported classes throw
 // Error(file, "", "unsupported R class 'X'").
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings);
+
+// What some R objects do not hold and a user can supply: factor levels that randomForest
+// (ordered factors), ranger ("partition"/"ignore" factors) and svm formulas do not store, and the
+// lambda `s` a glmnet model predicts at.  Hints for classes that do not use them are ignored.
+struct ImportHints {
+  std::map<std::string, std::vector<std::string>> levels;  // variable -> levels in R's order
+  std::optional<double> lambda;
+  bool empty() const { return levels.empty() && !lambda; }
+};
+ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings,
+                       const ImportHints& hints);
 
 // Per-class importers, listed in the dispatcher's table (import.cpp).  Each returns a
 // validated model and appends warnings (also recorded in Provenance::warnings).

@@ -154,7 +154,9 @@ def main():
     for argv, what in ((["score", model, data, "--threads", "x"], "non-numeric --threads"),
                        (["convert", model, outs["pmml"], "--to", "xlsx"], "unknown --to"),
                        (["inspect", model, "--from", "sas"], "unknown --from"),
-                       (["score", model, data, "--rtol", "-1"], "negative --rtol")):
+                       (["score", model, data, "--rtol", "-1"], "negative --rtol"),
+                       (["score", model, data, "--levels", "education"], "--levels without '='"),
+                       (["score", model, data, "--lambda", "small"], "non-numeric --lambda")):
         res = run(cli, *argv)
         c.check(res.rc == 2 and res.err.startswith("modelbridge: error:"), f"{what}: exit {res.rc} {res.err.strip()}")
     res = run(cli, "inspect", model, "--from", "pmml")

@@ -29,18 +29,27 @@ SUPPORTED = {"lm", "glm", "multinom", "rpart", "randomForest.formula", "ranger",
 # Classes whose conversion to each format must succeed and be judged by the outside consumer;
 # for the other supported classes a conversion may instead be refused cleanly (exit 2,
 # "unsupported"), which is reported as refused, never as a pass.
-# Cases whose importer needs information the object does not hold and the CLI cannot pass yet
-# (glmnet's `s`; factor levels ranger, randomForest and svm.formula do not store).  Their
-# importers are tested with that information in unit.test_import_trees / unit.test_import_more.
-NEEDS_IMPORTER_HINTS = {
-    "glmnet_elnet": "glmnet needs s (s.txt)", "glmnet_elnet_interp": "glmnet needs s (s.txt)",
-    "glmnet_lognet": "glmnet needs s (s.txt)", "glmnet_fishnet": "glmnet needs s (s.txt)",
-    "glmnet_multnet": "glmnet needs s (s.txt)",
-    "rf_regression_ordered": "randomForest does not store ordered-factor levels",
-    "ranger_class_partition": "ranger does not store factor levels (partition)",
-    "ranger_class_ignore_factor": "ranger does not store factor levels (ignore)",
-    "svm_class_binary_factor": "svm.formula does not store factor levels",
+# Cases whose importer needs what the object does not hold (glmnet's `s`; factor levels that
+# randomForest, ranger and svm formulas do not store): given with --lambda / --levels, as a user
+# would.  The levels are R's own (levels(esoph$agegp), levels(infert$education), ...).
+ESOPH = ["--levels", "agegp=25-34,35-44,45-54,55-64,65-74,75+", "--levels", "alcgp=0-39g/day,40-79,80-119,120+",
+         "--levels", "tobgp=0-9g/day,10-19,20-29,30+"]
+EDUCATION = ["--levels", "education=0-5yrs,6-11yrs,12+ yrs"]
+CASE_HINTS = {
+    "rf_regression_ordered": ESOPH,
+    "ranger_class_partition": EDUCATION,
+    "ranger_class_ignore_factor": EDUCATION,
+    "svm_class_binary_factor": EDUCATION,
 }
+
+
+def hints_for(case, d):
+    s_file = os.path.join(d, "s.txt")
+    if os.path.isfile(s_file):
+        return ["--lambda", open(s_file).read().strip()]
+    return CASE_HINTS.get(case, [])
+
+
 TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
 MUST_CONVERT = {"pmml": {"lm", "glm"} | TREES, "onnx": {"lm", "glm"} | TREES}
 
@@ -151,16 +160,13 @@ def main():
         meta = json.load(open(os.path.join(d, "meta.json")))
         cls = meta["class"][0] if isinstance(meta["class"], list) else meta["class"]
         inp, exp = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+        hints = hints_for(case, d)
         problems = []
 
         def check(name, ok, detail=""):
             if not ok:
                 problems.append(f"{name}: {detail}")
 
-        if case in NEEDS_IMPORTER_HINTS:
-            print(f"skip {case}: {NEEDS_IMPORTER_HINTS[case]}")
-            per_class.setdefault(cls, [0, 0, 0])[2] += 1
-            continue
         if cls not in SUPPORTED:
             r = run([args.cli, "inspect", os.path.join(d, "model.rds")])
             check("unsupported class refused", r.returncode == 2 and "unsupported R class" in r.stderr,
@@ -173,10 +179,10 @@ def main():
             continue
 
         for model in ("model.rds", "model_exact.json"):
-            r = run([args.cli, "score", os.path.join(d, model), inp, "--expected", exp, "-o", os.path.join(work, f"{case}.{model}.csv")])
+            r = run([args.cli, "score", os.path.join(d, model), inp, "--expected", exp, "-o", os.path.join(work, f"{case}.{model}.csv")] + hints)
             check(f"score {model}", r.returncode == 0, r.stdout[-400:] + r.stderr[-400:])
         pmml = os.path.join(work, f"{case}.pmml")
-        r = run([args.cli, "convert", os.path.join(d, "model.rds"), pmml, "--data", inp, "--expected", exp])
+        r = run([args.cli, "convert", os.path.join(d, "model.rds"), pmml, "--data", inp, "--expected", exp] + hints)
         if refused(r, "pmml", cls):
             refusals.append(f"{case}: pmml: {r.stderr.strip()[:160]}")
         else:
@@ -185,7 +191,7 @@ def main():
             r = run(["xmllint", "--noout", "--schema", xsd, pmml])
             check("xmllint pmml-4-4.xsd", r.returncode == 0, r.stderr[-400:])
         onnx = os.path.join(work, f"{case}.onnx")
-        r = run([args.cli, "convert", os.path.join(d, "model.rds"), onnx, "--data", inp, "--expected", exp])
+        r = run([args.cli, "convert", os.path.join(d, "model.rds"), onnx, "--data", inp, "--expected", exp] + hints)
         if refused(r, "onnx", cls):
             refusals.append(f"{case}: onnx: {r.stderr.strip()[:160]}")
         else:
@@ -208,7 +214,7 @@ def main():
         # our float32 emulation.
         onnx32 = os.path.join(work, f"{case}.f32.onnx")
         r = run([args.cli, "convert", os.path.join(d, "model.rds"), onnx32, "--precision", "float", "--data", inp,
-                 "--force", "--json"])
+                 "--force", "--json"] + hints)
         if refused(r, "onnx", cls):
             r = subprocess.CompletedProcess(r.args, 2, "", "")
         else:
