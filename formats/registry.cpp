@@ -113,7 +113,7 @@ std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts,
     }
     case Format::Rds:
     case Format::RJson:
-      throw Error("", "", fmt::format("writing {} is not supported yet; supported outputs: pmml, onnx", format_name(to)));
+      throw Error("", "", fmt::format("unsupported output format {}: supported outputs are pmml and onnx", format_name(to)));
   }
   return {};
 }

@@ -93,10 +93,10 @@ struct Estimator {
       if (d0 == d1) r.fail_node(n, "expected the linear predictor plus a constant or an offset");
       s = post(nd.input(d0 ? 0 : 1));
       const std::string& other = nd.input(d0 ? 1 : 0);
-      if (s.stage != Post::Raw && s.stage != Post::Eta) r.fail_node(n, "addition after the inverse link is not supported");
+      if (s.stage != Post::Raw && s.stage != Post::Eta) r.fail_node(n, "unsupported: addition after the inverse link");
       Value v = r.value(other);
       if (v.constant) {
-        if (s.stage != Post::Raw) r.fail_node(n, "a second intercept is not supported");
+        if (s.stage != Post::Raw) r.fail_node(n, "unsupported: a second intercept");
         if (v.cols.size() != 1 && static_cast<int>(v.cols.size()) != T) r.fail_node(n, "intercepts do not match the scores");
         for (int t = 0; t < T; ++t) intercepts[t] += v.cols[v.cols.size() == 1 ? 0 : t].value;
       } else {
@@ -196,11 +196,11 @@ struct Estimator {
     if (binary) {
       s.transform = ScoreTransform::Binary;
       if (pt == "LOGISTIC") s.link = Link::Logit;
-      else if (pt != "NONE" && pt != "SOFTMAX") r.fail_node(r.core, "post_transform " + pt + " of a binary LinearClassifier is not supported");
+      else if (pt != "NONE" && pt != "SOFTMAX") r.fail_node(r.core, "post_transform " + pt + "unsupported:  of a binary LinearClassifier");
     } else {
       if (pt == "LOGISTIC") s.link = Link::Logit;
       else if (pt == "SOFTMAX") s.transform = ScoreTransform::Softmax;
-      else if (pt != "NONE") r.fail_node(r.core, "post_transform " + pt + " is not supported");
+      else if (pt != "NONE") r.fail_node(r.core, "post_transform " + pt + "unsupported: ");
     }
     return s;
   }
@@ -218,9 +218,9 @@ struct Estimator {
       if (wt.data_type() == onnx::TensorProto::FLOAT) precision = ir::Precision::Float32;
       bool trans = op == "Gemm" && attr_i(nd, "transB", 0) != 0;
       if (op == "Gemm") {
-        if (attr_i(nd, "transA", 0) != 0) r.fail_node(r.core, "transA is not supported");
-        if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f) r.fail_node(r.core, "alpha other than 1 is not supported");
-        if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f) r.fail_node(r.core, "beta other than 1 is not supported");
+        if (attr_i(nd, "transA", 0) != 0) r.fail_node(r.core, "unsupported: transA");
+        if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f) r.fail_node(r.core, "unsupported: alpha other than 1");
+        if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f) r.fail_node(r.core, "unsupported: beta other than 1");
       }
       if (wt.dims_size() == 1) {
         F = static_cast<int>(wt.dims(0));
@@ -246,7 +246,7 @@ struct Estimator {
     coef = attr_floats(nd, "coefficients");
     intercepts = attr_floats(nd, "intercepts");
     if (op == "LinearRegressor") {
-      if (attr_s(nd, "post_transform", "NONE") != "NONE") r.fail_node(r.core, "post_transform of LinearRegressor is not supported");
+      if (attr_s(nd, "post_transform", "NONE") != "NONE") r.fail_node(r.core, "unsupported: post_transform of LinearRegressor");
       T = static_cast<int>(attr_i(nd, "targets", 1));
       if (intercepts.empty()) intercepts.assign(T, 0.0);
     } else {
@@ -340,7 +340,7 @@ void Reader::build_estimator() {
       }
     }
   } else if (reg) {
-    if (T != 1) fail("graph", "regression with several targets is not supported");
+    if (T != 1) fail("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
     lin.link = reg->link;
   } else {

@@ -424,7 +424,7 @@ struct AfterWalker {
       a.transform = ir::ScoreTransform::Normalize;
     } else if (op == "ArgMax") {
       if (walk(nd.input(0)) != 0) fail(n, "ArgMax of labels");
-      if (attr_i(nd, "select_last_index", 0) != 0) fail(n, "select_last_index is not supported");
+      if (attr_i(nd, "select_last_index", 0) != 0) fail(n, "unsupported: select_last_index");
       a.label_from_argmax = true;
       kind = 2;
     } else if (op == "Gather" || op == "ArrayFeatureExtractor") {
@@ -510,7 +510,7 @@ void read_tree_core(Reader& r) {
       for (const auto& [cid, w] : rn.weights) weighted.insert(cid);
     if (e.classes.size() == 2 && weighted.size() == 1) {
       if (*weighted.begin() != 0)
-        tr.fail("a binary classifier whose weights name class 1 only is not supported (onnxruntime scores it as [0, s])");
+        tr.fail("unsupported: a binary classifier whose weights name class 1 only (onnxruntime scores it as [0, s])");
       K = 1;
     } else if (e.classes.size() == 2 && weighted.size() != 2) {
       tr.fail("a binary classifier without weights");
@@ -519,7 +519,7 @@ void read_tree_core(Reader& r) {
     }
     if (!t.base.empty() && t.base.size() != e.classes.size() && !(e.classes.size() == 2 && t.base.size() == 1))
       tr.fail("base_values do not match the classes");
-    if (after.div || after.add) tr.fail("arithmetic on classifier scores after the operator is not supported");
+    if (after.div || after.add) tr.fail("unsupported: arithmetic on classifier scores after the operator");
     if (after.label_from_argmax) tr.fail("labels are taken from the operator's label output only");
   } else {
     if (K < 1) tr.fail("n_targets must be positive");
@@ -532,7 +532,7 @@ void read_tree_core(Reader& r) {
       const bool binary = after.transform == ir::ScoreTransform::Binary && K == 1 && target.classes.size() == 2;
       if (static_cast<int>(target.classes.size()) != K && !binary) tr.fail("class labels do not match n_targets");
     } else {
-      if (K != 1) tr.fail("regression with several targets is not supported");
+      if (K != 1) tr.fail("unsupported: regression with several targets");
       target.task = ir::Task::Regression;
       if (e.post == ir::OrtPostTransform::Logistic || e.post == ir::OrtPostTransform::Softmax ||
           e.post == ir::OrtPostTransform::SoftmaxZero)
@@ -554,7 +554,7 @@ void read_tree_core(Reader& r) {
       else divide_leaves = after.divisor;  // double sums: (sum v) / c and sum (v / c) differ by double roundings only
     }
     if (after.add) {
-      if (!clean) tr.fail("base values added after an operator with base values or a post-transform are not supported");
+      if (!clean) tr.fail("unsupported: base values added after an operator with base values or a post-transform");
       if (after.base.size() != 1 && static_cast<int>(after.base.size()) != K) tr.fail("added base values do not match n_targets");
       t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
     }

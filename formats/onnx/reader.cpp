@@ -70,7 +70,7 @@ std::vector<std::string> attr_strings_of(const onnx::NodeProto& n, const std::st
 
 std::vector<double> tensor_values(const onnx::TensorProto& t) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    throw Error("", "initializer '" + t.name() + "'", "tensors stored in external files are not supported");
+    throw Error("", "initializer '" + t.name() + "'", "unsupported: tensors stored in external files");
   const bool raw = t.has_raw_data();
   switch (t.data_type()) {
     case onnx::TensorProto::DOUBLE:
@@ -131,7 +131,7 @@ void Reader::make_inputs() {
       if (!d.has_dim_value()) fail(place, "the number of columns (second dimension) is not fixed");
       cols = d.dim_value();
     } else if (tt.shape().dim_size() > 2) {
-      fail(place, "inputs of rank above 2 are not supported");
+      fail(place, "unsupported: inputs of rank above 2");
     }
     auto& fields = input_fields[in.name()];
     for (int64_t j = 0; j < cols; ++j) {
@@ -235,7 +235,7 @@ namespace {
 Value elementwise(const std::vector<Value>& args, Op op, const std::function<void(const std::string&)>& fail) {
   size_t n = 1;
   for (const auto& a : args) {
-    if (a.kind != Value::Num) fail("string operands are not supported here");
+    if (a.kind != Value::Num) fail("unsupported: string operands");
     if (a.cols.size() != 1) {
       if (n != 1 && n != a.cols.size()) fail("operand widths do not broadcast");
       n = a.cols.size();
@@ -311,7 +311,7 @@ Value Reader::translate_node(int n, int output_index) {
     if (op == "Cast") {
       Value v = in(0);
       const int to = static_cast<int>(attr_i(nd, "to", 0));
-      if (v.kind != Value::Num) fail_node(n, "casting strings is not supported");
+      if (v.kind != Value::Num) fail_node(n, "unsupported: casting strings");
       if (to == kFloat && v.elem != kFloat && !v.constant) {
         bool only_inputs = true;
         for (const auto& c : v.cols) only_inputs &= c.op == Op::Input;
@@ -404,7 +404,7 @@ Value Reader::translate_node(int n, int output_index) {
                                     [&](const auto& kv) { return kv.second == static_cast<int>(k); });
               c != codes.level_of_code.end() && c->first == codes.default_code)
             match = static_cast<int>(k);
-        if (match < 0) fail_node(n, "a default value that is not one of the levels is not supported");
+        if (match < 0) fail_node(n, "unsupported: a default value that is not one of the levels");
         if (field.missing_replacement_label && *field.missing_replacement_label != field.levels[match])
           fail_node(n, "conflicting replacement labels for one input");
         field.missing_replacement_label = field.levels[match];
