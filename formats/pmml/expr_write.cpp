@@ -235,4 +235,31 @@ void ExprWriter::boolean(pugi::xml_node parent, const Expr& e) {
   }
 }
 
+void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::string& target_name) {
+  auto dd = root.append_child("DataDictionary");
+  dd.append_attribute("numberOfFields") = static_cast<unsigned>(m.schema.inputs.size() + 1);
+  for (const auto& in : m.schema.inputs) {
+    auto df = dd.append_child("DataField");
+    df.append_attribute("name") = in.name.c_str();
+    if (in.is_categorical()) {
+      df.append_attribute("optype") = in.kind == ir::FieldKind::Ordinal ? "ordinal" : "categorical";
+      df.append_attribute("dataType") = "string";
+      for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
+    } else {
+      df.append_attribute("optype") = "continuous";
+      df.append_attribute("dataType") = in.cast == ir::Precision::Float32 ? "float" : "double";
+    }
+  }
+  auto tf = dd.append_child("DataField");
+  tf.append_attribute("name") = target_name.c_str();
+  if (m.schema.target.task == ir::Task::Classification) {
+    tf.append_attribute("optype") = "categorical";
+    tf.append_attribute("dataType") = "string";
+    for (const auto& c : m.schema.target.classes) tf.append_child("Value").append_attribute("value") = c.c_str();
+  } else {
+    tf.append_attribute("optype") = "continuous";
+    tf.append_attribute("dataType") = "double";
+  }
+}
+
 }  // namespace mb::pmml::detail

@@ -65,32 +65,7 @@ struct Writer {
   std::vector<std::string> feature_fields;  // PMML field each feature reads
   ExprWriter ex{m, names, warnings};
 
-  void data_dictionary(pugi::xml_node root) {
-    auto dd = root.append_child("DataDictionary");
-    dd.append_attribute("numberOfFields") = static_cast<unsigned>(m.schema.inputs.size() + 1);
-    for (const auto& in : m.schema.inputs) {
-      auto df = dd.append_child("DataField");
-      df.append_attribute("name") = in.name.c_str();
-      if (in.is_categorical()) {
-        df.append_attribute("optype") = in.kind == ir::FieldKind::Ordinal ? "ordinal" : "categorical";
-        df.append_attribute("dataType") = "string";
-        for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
-      } else {
-        df.append_attribute("optype") = "continuous";
-        df.append_attribute("dataType") = in.cast == ir::Precision::Float32 ? "float" : "double";
-      }
-    }
-    auto tf = dd.append_child("DataField");
-    tf.append_attribute("name") = target_name.c_str();
-    if (m.schema.target.task == ir::Task::Classification) {
-      tf.append_attribute("optype") = "categorical";
-      tf.append_attribute("dataType") = "string";
-      for (const auto& c : m.schema.target.classes) tf.append_child("Value").append_attribute("value") = c.c_str();
-    } else {
-      tf.append_attribute("optype") = "continuous";
-      tf.append_attribute("dataType") = "double";
-    }
-  }
+  void data_dictionary(pugi::xml_node root) { write_data_dictionary(root, m, target_name); }
 
   void mining_schema(pugi::xml_node model) {
     auto ms = model.append_child("MiningSchema");

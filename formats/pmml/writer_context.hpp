@@ -43,4 +43,8 @@ class ExprWriter {
   Warnings& warnings_;
 };
 
+// DataDictionary: a DataField per input (continuous double/float, or categorical/ordinal string
+// with its Values in level order) and one for the target named `target_name`.
+void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::string& target_name);
+
 }  // namespace mb::pmml::detail
