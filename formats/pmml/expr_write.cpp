@@ -262,4 +262,23 @@ void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::s
   }
 }
 
+void write_output(pugi::xml_node model, const ir::Model& m, NameTable& names) {
+  auto out = model.append_child("Output");
+  const bool cls = m.schema.target.task == ir::Task::Classification;
+  auto pv = out.append_child("OutputField");
+  pv.append_attribute("name") = names.unique(cls ? "class" : "prediction").c_str();
+  pv.append_attribute("optype") = cls ? "categorical" : "continuous";
+  pv.append_attribute("dataType") = cls ? "string" : "double";
+  pv.append_attribute("feature") = "predictedValue";
+  if (!cls) return;
+  for (const auto& c : m.schema.target.classes) {
+    auto of = out.append_child("OutputField");
+    of.append_attribute("name") = names.unique("probability(" + c + ")").c_str();
+    of.append_attribute("optype") = "continuous";
+    of.append_attribute("dataType") = "double";
+    of.append_attribute("feature") = "probability";
+    of.append_attribute("value") = c.c_str();
+  }
+}
+
 }  // namespace mb::pmml::detail

@@ -107,24 +107,7 @@ struct TreeWriter {
     }
   }
 
-  void output(pugi::xml_node model) {
-    auto out = model.append_child("Output");
-    const bool cls = classification();
-    auto pv = out.append_child("OutputField");
-    pv.append_attribute("name") = names.unique(cls ? "class" : "prediction").c_str();
-    pv.append_attribute("optype") = cls ? "categorical" : "continuous";
-    pv.append_attribute("dataType") = cls ? "string" : "double";
-    pv.append_attribute("feature") = "predictedValue";
-    if (!cls) return;
-    for (const auto& c : m.schema.target.classes) {
-      auto of = out.append_child("OutputField");
-      of.append_attribute("name") = names.unique("probability(" + c + ")").c_str();
-      of.append_attribute("optype") = "continuous";
-      of.append_attribute("dataType") = "double";
-      of.append_attribute("feature") = "probability";
-      of.append_attribute("value") = c.c_str();
-    }
-  }
+  void output(pugi::xml_node model) { write_output(model, m, names); }
 
   // Output of a summing segment in a model chain: its prediction under a field name.
   std::string publish(pugi::xml_node model, const std::string& hint) {

@@ -47,4 +47,8 @@ class ExprWriter {
 // with its Values in level order) and one for the target named `target_name`.
 void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::string& target_name);
 
+// Output of a model: predictedValue (`class` or `prediction`) and, for classification, a
+// probability field per class in model order; names made unique through `names`.
+void write_output(pugi::xml_node model, const ir::Model& m, NameTable& names);
+
 }  // namespace mb::pmml::detail
