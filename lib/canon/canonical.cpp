@@ -1,5 +1,7 @@
 #include "lib/canon/canonical.hpp"
 
+#include "lib/canon/tree_canon.hpp"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -120,57 +122,30 @@ class Writer {
     tok(")");
   }
 
-  void tree_node(const ir::Tree& t, int32_t n, int32_t n_outputs) {
-    // An InSet range: its true-side codes; with two-sided sets (set_side) also its false-side codes.
-    auto set_range = [&](int32_t off, int32_t size) {
-      std::vector<int32_t> yes, no;
-      for (int32_t i = off; i < off + size; ++i)
-        (t.set_side.empty() || t.set_side[i] ? yes : no).push_back(t.sets[i]);
-      ints(yes);
-      if (!t.set_side.empty()) {
-        tok("else");
-        ints(no);
-      }
+  // Canonical text of one expression, without touching `out`.
+  std::string expr_text(const ir::Expr& e) {
+    std::string saved;
+    saved.swap(out);
+    expr(e);
+    std::string text;
+    text.swap(out);
+    out.swap(saved);
+    if (!text.empty() && text.back() == ' ') text.pop_back();
+    return text;
+  }
+
+  void trees(const ir::TreeEnsemble& e, size_t first) {
+    detail::TreeCanonHooks hooks;
+    hooks.expr_text = [this](const ir::Expr& x) { return expr_text(x); };
+    hooks.input_rank = [this](int32_t i) { return input_rank(i); };
+    hooks.num = [](double v) {
+      if (std::isnan(v)) return std::string("nan");
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%a", v);
+      return std::string(buf);
     };
-    auto op = t.op[n];
-    tok(std::to_string(static_cast<int>(op)));
-    if (op != ir::SplitOp::Leaf) {
-      tok(std::to_string(t.feature[n]));
-      if (op == ir::SplitOp::InSet) {
-        set_range(t.set_offset[n], t.set_size[n]);
-      } else {
-        num(t.threshold[n]);
-      }
-      tok(std::to_string(static_cast<int>(t.missing[n])));
-      if (t.missing[n] == ir::MissingGo::Majority && !t.count.empty()) {
-        num(t.count[t.left[n]]);
-        num(t.count[t.right[n]]);
-      }
-      if (!t.sur_size.empty() && t.sur_size[n] > 0) {
-        tok("sur");
-        tok(std::to_string(t.sur_size[n]));
-        for (int32_t s = t.sur_offset[n]; s < t.sur_offset[n] + t.sur_size[n]; ++s) {
-          tok(std::to_string(t.sur_feature[s]));
-          tok(std::to_string(static_cast<int>(t.sur_op[s])));
-          if (t.sur_op[s] == ir::SplitOp::InSet) {
-            set_range(t.sur_set_offset[s], t.sur_set_size[s]);
-          } else {
-            num(t.sur_threshold[s]);
-          }
-          tok(std::to_string(t.sur_flip[s]));
-        }
-      }
-    }
-    // Values matter at leaves and wherever a row can stop.
-    const bool stops = op == ir::SplitOp::Leaf || t.missing[n] == ir::MissingGo::StopHere ||
-                       t.missing[n] == ir::MissingGo::Majority;
-    if (stops)
-      for (int32_t k = 0; k < n_outputs; ++k) num(t.values[static_cast<size_t>(n) * n_outputs + k]);
-    if (op != ir::SplitOp::Leaf) {
-      tree_node(t, t.left[n], n_outputs);
-      tree_node(t, t.right[n], n_outputs);
-      if (t.missing[n] == ir::MissingGo::Node) tree_node(t, t.missing_child[n], n_outputs);
-    }
+    detail::write_tree_forms(m_, e, first, hooks, out);
+    out += ' ';
   }
 
   void estimator() {
@@ -189,12 +164,32 @@ class Writer {
             prec(e.precision);
           } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
             tok("trees");
+            // Leading single-leaf trees of a double sum are constants: the evaluator adds them to
+            // the base in order before any other tree (gbm's initF written as a tree or as a base).
+            std::vector<double> base = e.base;
+            size_t first = 0;
+            if (e.aggregate == ir::Aggregate::Sum && e.value_precision == ir::Precision::Double && !e.ort_rules) {
+              while (first < e.trees.size() && !e.trees[first].op.empty() && e.trees[first].op[0] == ir::SplitOp::Leaf &&
+                     e.trees[first].values.size() >= static_cast<size_t>(e.n_outputs)) {
+                const double w = e.tree_weights.empty() ? 1.0 : e.tree_weights[first];
+                if (base.empty()) base.assign(e.n_outputs, 0.0);
+                for (int32_t k = 0; k < e.n_outputs; ++k) base[k] += w * e.trees[first].values[k];
+                ++first;
+              }
+            }
             tok(std::to_string(e.n_outputs));
-            tok(std::to_string(e.trees.size()));
-            for (const auto& t : e.trees) tree_node(t, 0, e.n_outputs);
-            nums(e.tree_weights);
-            tok(std::to_string(static_cast<int>(e.aggregate)));
-            nums(e.base);
+            tok(std::to_string(e.trees.size() - first));
+            trees(e, first);
+            // Tree weights live in the leaves (see tree_canon.hpp); an average keeps its divisor.
+            // A majority vote is the sum of one-hot leaves.
+            const auto agg = e.aggregate == ir::Aggregate::Vote ? ir::Aggregate::Sum : e.aggregate;
+            tok(std::to_string(static_cast<int>(agg)));
+            if (agg == ir::Aggregate::Average) {
+              double total = 0;
+              for (size_t t = 0; t < e.trees.size(); ++t) total += e.tree_weights.empty() ? 1.0 : e.tree_weights[t];
+              num(total);
+            }
+            nums(base);
             tok(std::to_string(static_cast<int>(e.link)));
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.threshold_precision);
@@ -256,11 +251,15 @@ class Writer {
 
 std::string canonical_form(const ir::Model& m) {
   Writer w(m);
-  w.tok("mb-canon/1");
+  w.tok("mb-canon/2");
   w.schema();
   w.tok("features");
-  w.tok(std::to_string(m.features.size()));
-  for (const auto& f : m.features) w.expr(f.expr);
+  if (std::holds_alternative<ir::TreeEnsemble>(m.estimator)) {
+    w.tok("inline");  // tree tests name their features' expressions
+  } else {
+    w.tok(std::to_string(m.features.size()));
+    for (const auto& f : m.features) w.expr(f.expr);
+  }
   w.estimator();
   return w.out;
 }

@@ -4,8 +4,8 @@
 // as far as the IR can tell: every number that reaches a prediction is kept to the bit, every
 // choice of representation that cannot change a prediction is normalised away.
 //
-// Grammar, version "mb-canon/1": one stream of tokens, each followed by one space.
-//   model     := "mb-canon/1" schema features estimator
+// Grammar, version "mb-canon/2": one stream of tokens, each followed by one space.
+//   model     := "mb-canon/2" schema features estimator
 //   schema    := "inputs" N { input } "target" task K { str }      (K class labels, model order)
 //   input     := "in" str kind L { str } repl cast [ "pos" ]       (L levels, model order)
 //   kind      := "cont" | "cat" | "ord"
@@ -13,21 +13,20 @@
 //   cast      := "f64" | "f32"                  (float32 narrowing of the input)
 //   task      := "regression" | "classification" | "clustering"
 //   features  := "features" F { expr }          (feature names are dropped)
+//              | "features inline"              (trees: each test names its feature's expr)
 //   expr      := "(" opname operands { expr } ")"
 //       Const: num · Input: i · LevelIs: i k · LevelMap: i nums · Discretize: nums nums ints
 //       (i is the input's position in the sorted input list, below)
 //   estimator := linear | trees | svm | mlp | nb | kmeans
 //   linear    := "linear" T nums(coefficients) nums(intercepts) offset_feature link
 //                ("ref"|"noref") transform prec
-//   trees     := "trees" n_outputs n_trees { node } nums(tree_weights) aggregate nums(base)
+//   trees     := "trees" n_outputs n_trees { tree } aggregate [ num(total weight) ] nums(base)
 //                link transform prec(thresholds) prec(values) ort
-//   node      := op [ feature ( set | num ) missing [ num num ] [ "sur" S { surrogate } ] ]
-//                [ n_outputs × num ] [ node node [ node ] ]
-//       Nodes are written depth first from the root: the true child, the false child, then the
-//       missing child when missing = Node.  Values are written where a row can stop: at leaves
-//       and at inner nodes whose missing rule is StopHere or Majority; Majority adds the record
-//       counts of both children.  set := ints(true-side codes) [ "else" ints(false-side codes) ]
-//       surrogate := feature op ( set | num ) flip
+//   tree      := "tree" n_nodes { node ";" }  (see lib/canon/tree_canon.hpp: the function the tree
+//                computes, as a shared DAG written in post-order; tree weights are in the
+//                leaves, an average adds the total weight, a majority vote is written as the
+//                sum (aggregate 0) of one-hot leaves, and leading single-leaf trees of a double
+//                sum are added to the base in order)
 //   ort       := "noort" | "ort" post_transform ("f32out"|"f64out") ("ortlabels"|"labels")
 //   svm, mlp, nb, kmeans: "svm" / "mlp" / "nb" / "kmeans" and then every parameter of the
 //       estimator in the order of its declaration in lib/ir/estimators.hpp.
@@ -44,7 +43,8 @@
 //  - An indicator of one level is written "level_is i k" whatever its form: LevelIs(i, k),
 //    LevelMap(i, t) with t the k-th unit vector over all the levels of i, and Input(i) of a
 //    two-level factor (k = 1).
-//  - Trees are walked from the root, so node numbering and node order do not matter.
+//  - Trees are written as the function they compute (tree_canon.hpp), so node numbering, node
+//    order and the way a format spells splits, surrogates and missing-value rules do not matter.
 //  - Not part of the form: names of features and derived fields, the target's name, provenance
 //    (format, version, producer, source class, family text, preprocessing notes, warnings),
 //    metadata, and the unseen-level policy (a scoring option, see score --unseen).

@@ -233,7 +233,7 @@ def check_hash_diff(c, cli, source, work):
     c.check(r.rc == 0 and doc["schema"].startswith("modelbridge/") and doc["hash"] == hv and doc["match"] is True,
             f"hash --json {doc}")
     r = run(cli, "hash", a, "--canonical")
-    c.check(r.rc == 0 and r.out.startswith("mb-canon/1 "), "hash --canonical prints the versioned form")
+    c.check(r.rc == 0 and r.out.startswith("mb-canon/2 "), "hash --canonical prints the versioned form")
     r = run(cli, "hash", a, "--schema", "--canonical")
     c.check(r.rc == 0 and r.out.startswith("mb-canon-schema/1 "), "hash --schema --canonical")
     # --schema: same interface, other coefficients -> same schema hash, other model hash.

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "lib/canon/canonical.hpp"
 #include "lib/eval/evaluator.hpp"
@@ -112,7 +113,7 @@ const std::vector<std::vector<double>> kRows = {{1.0, 2.5, 0.5, kNaN, 3.0, 2.0},
 TEST_CASE("canonical form: versioned, hex floats, sha256") {
   const auto m = linear_model();
   const std::string form = canon::canonical_form(m);
-  CHECK(form.rfind("mb-canon/1 ", 0) == 0);
+  CHECK(form.rfind("mb-canon/2 ", 0) == 0);
   CHECK(form.find("0x1.4p+0") != std::string::npos);  // 1.25 as a C99 hex float
   CHECK(canon::schema_form(m).rfind("mb-canon-schema/1 ", 0) == 0);
   const std::string h = canon::model_hash(m);
@@ -269,4 +270,288 @@ TEST_CASE("tree node numbering does not matter; one ulp of a threshold or a leaf
   const std::string stop = canon::model_hash(t);
   tr.values[0] = 99;
   CHECK(canon::model_hash(t) != stop);
+}
+
+namespace {
+
+// Appends a leaf or a split to `t` (children numbered after their parents); returns its index.
+struct TreeGen {
+  ir::Tree t;
+  uint64_t state;
+  explicit TreeGen(uint64_t seed) : state(seed) {}
+  uint32_t rnd(uint32_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<uint32_t>(state >> 33) % n;
+  }
+  int32_t alloc() {
+    t.op.push_back(ir::SplitOp::Leaf);
+    t.feature.push_back(-1);
+    t.threshold.push_back(0);
+    t.left.push_back(-1);
+    t.right.push_back(-1);
+    t.missing.push_back(ir::MissingGo::Left);
+    t.missing_child.push_back(-1);
+    t.set_offset.push_back(0);
+    t.set_size.push_back(0);
+    t.values.push_back(static_cast<double>(rnd(3)));
+    return static_cast<int32_t>(t.op.size() - 1);
+  }
+  int32_t node(int depth) {
+    const int32_t n = alloc();
+    if (depth == 0 || rnd(4) == 0) return n;
+    const uint32_t kind = rnd(8);
+    static const ir::SplitOp ops[] = {ir::SplitOp::LessOrEqual, ir::SplitOp::LessThan, ir::SplitOp::GreaterThan,
+                                      ir::SplitOp::GreaterOrEqual, ir::SplitOp::Equal, ir::SplitOp::NotEqual};
+    if (kind < 5) {  // numeric x or y, or the factor's code as a number
+      t.op[n] = ops[rnd(6)];
+      t.feature[n] = static_cast<int32_t>(rnd(3));
+      t.threshold[n] = 1.0 + rnd(3) * (t.feature[n] == 2 ? 0.5 : 1.0);
+    } else if (kind < 7) {  // a level set of the factor
+      t.op[n] = ir::SplitOp::InSet;
+      t.feature[n] = 2;
+      t.set_offset[n] = static_cast<int32_t>(t.sets.size());
+      for (int32_t c = 0; c < 3; ++c)
+        if (rnd(2)) t.sets.push_back(c);
+      t.set_size[n] = static_cast<int32_t>(t.sets.size()) - t.set_offset[n];
+    } else {  // a level indicator
+      t.op[n] = ir::SplitOp::GreaterThan;
+      t.feature[n] = 3;
+      t.threshold[n] = 0.5;
+    }
+    static const ir::MissingGo go[] = {ir::MissingGo::Left, ir::MissingGo::Right, ir::MissingGo::Null,
+                                       ir::MissingGo::StopHere, ir::MissingGo::Node};
+    t.missing[n] = go[rnd(5)];
+    const int32_t l = node(depth - 1);
+    const int32_t r = node(depth - 1);
+    t.left[n] = l;
+    t.right[n] = r;
+    if (t.missing[n] == ir::MissingGo::Node) t.missing_child[n] = node(depth - 1);
+    return n;
+  }
+};
+
+ir::Model random_tree_model(uint64_t seed) {
+  ir::Model m;
+  m.schema.inputs = {cont("x"), cont("y"), cat("g", {"a", "b", "c"})};
+  m.features = {{"x", Expr::input(0)}, {"y", Expr::input(1)}, {"g", Expr::input(2)}, {"gb", Expr::level_is(2, 1)}};
+  TreeGen gen(seed);
+  gen.node(3);
+  ir::TreeEnsemble e;
+  e.trees = {gen.t};
+  m.estimator = e;
+  return m;
+}
+
+// Every combination of values on both sides of every threshold the generator uses, and missing.
+std::vector<std::vector<double>> grid() {
+  const std::vector<double> xs = {0.5, 1, 1.5, 2, 2.5, 3, 3.5, kNaN};
+  const std::vector<double> gs = {0, 1, 2, kNaN};
+  std::vector<std::vector<double>> cols(3);
+  for (double x : xs)
+    for (double y : xs)
+      for (double g : gs) {
+        cols[0].push_back(x);
+        cols[1].push_back(y);
+        cols[2].push_back(g);
+      }
+  return cols;
+}
+
+ir::Model with_tree(const ir::Model& base, const ir::Tree& t) {
+  ir::Model m = base;
+  std::get<ir::TreeEnsemble>(m.estimator).trees = {t};
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("trees: equal canonical forms predict the same (random trees, every cell of the input grid)") {
+  const auto cols = grid();
+  std::map<std::string, std::pair<uint64_t, std::vector<double>>> seen;
+  int shared = 0, distinct_functions = 0;
+  for (uint64_t seed = 1; seed <= 4000; ++seed) {
+    const ir::Model m = random_tree_model(seed);
+    const std::string form = canon::canonical_form(m);
+    const auto pred = score(m, cols);
+    auto [it, fresh] = seen.emplace(form, std::make_pair(seed, pred));
+    if (fresh) {
+      ++distinct_functions;
+      continue;
+    }
+    ++shared;
+    INFO("seeds " << it->second.first << " and " << seed << " share a form");
+    CHECK(same_values(pred, it->second.second));
+  }
+  // Not vacuous: many different trees meet in one form, and many forms exist.
+  CHECK(shared > 500);
+  CHECK(distinct_functions > 500);
+}
+
+TEST_CASE("trees: spellings of one split hash the same and score the same") {
+  const auto cols = grid();
+  const ir::Model base = random_tree_model(7);
+  ir::Tree t;
+  {
+    TreeGen g(0);
+    const int32_t root = g.alloc(), a = g.alloc(), b = g.alloc();
+    g.t.op[root] = ir::SplitOp::LessOrEqual;
+    g.t.feature[root] = 0;
+    g.t.threshold[root] = 2.0;
+    g.t.left[root] = a;
+    g.t.right[root] = b;
+    g.t.missing[root] = ir::MissingGo::Right;
+    g.t.values[a] = 1.5;
+    g.t.values[b] = -4.0;
+    t = g.t;
+  }
+  const ir::Model le = with_tree(base, t);
+  const std::string h = canon::model_hash(le);
+  // x < next(2)
+  ir::Tree lt = t;
+  lt.op[0] = ir::SplitOp::LessThan;
+  lt.threshold[0] = up(2.0);
+  // x > 2 with the children swapped
+  ir::Tree gt = t;
+  gt.op[0] = ir::SplitOp::GreaterThan;
+  std::swap(gt.left[0], gt.right[0]);
+  gt.missing[0] = ir::MissingGo::Left;
+  // a redundant test below: x <= 3 under x <= 2 always holds
+  ir::Tree redundant = t;
+  {
+    TreeGen g(0);
+    g.t = t;
+    const int32_t extra = g.alloc(), never = g.alloc();
+    g.t.values[never] = 99;
+    g.t.op[1] = ir::SplitOp::LessOrEqual;
+    g.t.feature[1] = 0;
+    g.t.threshold[1] = 3.0;
+    g.t.left[1] = extra;
+    g.t.right[1] = never;
+    g.t.missing[1] = ir::MissingGo::Null;
+    g.t.values[extra] = 1.5;
+    redundant = g.t;
+  }
+  for (const ir::Tree& v : {lt, gt, redundant}) {
+    const ir::Model m = with_tree(base, v);
+    CHECK(canon::model_hash(m) == h);
+    CHECK(same_values(score(m, cols), score(le, cols)));
+  }
+  // ... while one ulp off, or another missing rule, is another function and another hash.
+  ir::Tree off = lt;
+  off.threshold[0] = 2.0;
+  CHECK(canon::model_hash(with_tree(base, off)) != h);
+  ir::Tree miss = t;
+  miss.missing[0] = ir::MissingGo::Left;
+  CHECK(canon::model_hash(with_tree(base, miss)) != h);
+}
+
+TEST_CASE("trees: a level set and the same set as tests of the level code hash the same") {
+  const auto cols = grid();
+  const ir::Model base = random_tree_model(7);
+  TreeGen g(0);
+  const int32_t root = g.alloc(), a = g.alloc(), b = g.alloc();
+  g.t.op[root] = ir::SplitOp::InSet;
+  g.t.feature[root] = 2;
+  g.t.sets = {0, 2};
+  g.t.set_size[root] = 2;
+  g.t.left[root] = a;
+  g.t.right[root] = b;
+  g.t.missing[root] = ir::MissingGo::Null;
+  g.t.values[a] = 1;
+  g.t.values[b] = 2;
+  const ir::Model set = with_tree(base, g.t);
+  // code == 1 ? b : a, spelled as code <= 0.5 ? a : (code <= 1.5 ? b : a)
+  TreeGen c(0);
+  const int32_t r = c.alloc(), inner = c.alloc(), a1 = c.alloc(), b1 = c.alloc(), a2 = c.alloc();
+  c.t.op[r] = ir::SplitOp::LessOrEqual;
+  c.t.feature[r] = 2;
+  c.t.threshold[r] = 0.5;
+  c.t.left[r] = a1;
+  c.t.right[r] = inner;
+  c.t.missing[r] = ir::MissingGo::Null;
+  c.t.op[inner] = ir::SplitOp::LessOrEqual;
+  c.t.feature[inner] = 2;
+  c.t.threshold[inner] = 1.5;
+  c.t.left[inner] = b1;
+  c.t.right[inner] = a2;
+  c.t.missing[inner] = ir::MissingGo::Left;  // never taken: the root sent missing values away
+  c.t.values[a1] = 1;
+  c.t.values[a2] = 1;
+  c.t.values[b1] = 2;
+  const ir::Model chain = with_tree(base, c.t);
+  CHECK(canon::model_hash(chain) == canon::model_hash(set));
+  CHECK(same_values(score(chain, cols), score(set, cols)));
+  // The indicator of level b tests the same thing.
+  TreeGen d(0);
+  const int32_t r3 = d.alloc(), a3 = d.alloc(), b3 = d.alloc();
+  d.t.op[r3] = ir::SplitOp::LessOrEqual;
+  d.t.feature[r3] = 3;
+  d.t.threshold[r3] = 0.5;
+  d.t.left[r3] = a3;
+  d.t.right[r3] = b3;
+  d.t.missing[r3] = ir::MissingGo::Null;
+  d.t.values[a3] = 1;
+  d.t.values[b3] = 2;
+  CHECK(canon::model_hash(with_tree(base, d.t)) == canon::model_hash(set));
+}
+
+TEST_CASE("trees: a majority vote is a sum of one-hot leaves; a leading constant tree is a base") {
+  ir::Model m;
+  m.schema.inputs = {cont("x")};
+  m.schema.target.task = ir::Task::Classification;
+  m.schema.target.classes = {"a", "b"};
+  m.features = {{"x", Expr::input(0)}};
+  TreeGen g(0);
+  const int32_t root = g.alloc(), a = g.alloc(), b = g.alloc();
+  g.t.op[root] = ir::SplitOp::LessOrEqual;
+  g.t.feature[root] = 0;
+  g.t.threshold[root] = 1.0;
+  g.t.left[root] = a;
+  g.t.right[root] = b;
+  g.t.values.assign(6, 0.0);
+  g.t.values[2] = 0.8;  // leaf a: class a wins
+  g.t.values[3] = 0.2;
+  g.t.values[4] = 0.3;  // leaf b: class b wins
+  g.t.values[5] = 0.7;
+  ir::TreeEnsemble vote;
+  vote.n_outputs = 2;
+  vote.trees = {g.t};
+  vote.aggregate = ir::Aggregate::Vote;
+  vote.transform = ir::ScoreTransform::Normalize;
+  m.estimator = vote;
+  ir::Model sum = m;
+  auto& e = std::get<ir::TreeEnsemble>(sum.estimator);
+  e.aggregate = ir::Aggregate::Sum;
+  e.trees[0].values = {0, 0, 1, 0, 0, 1};
+  CHECK(canon::model_hash(sum) == canon::model_hash(m));
+  const std::vector<std::vector<double>> xs = {{0.5, 1.0, 1.5, 3.0}};
+  CHECK(same_values(score(sum, xs), score(m, xs)));
+
+  // gbm: initF as a base, or as a first single-leaf tree.
+  ir::Model reg;
+  reg.schema.inputs = {cont("x")};
+  reg.features = {{"x", Expr::input(0)}};
+  TreeGen h(0);
+  const int32_t r = h.alloc(), l1 = h.alloc(), l2 = h.alloc();
+  h.t.op[r] = ir::SplitOp::LessThan;
+  h.t.feature[r] = 0;
+  h.t.threshold[r] = 1.0;
+  h.t.left[r] = l1;
+  h.t.right[r] = l2;
+  h.t.values = {0, 0.125, -0.25};
+  ir::TreeEnsemble with_base;
+  with_base.trees = {h.t};
+  with_base.base = {3.5};
+  reg.estimator = with_base;
+  ir::Model as_tree = reg;
+  TreeGen c(0);
+  c.alloc();
+  c.t.values = {3.5};
+  auto& e2 = std::get<ir::TreeEnsemble>(as_tree.estimator);
+  e2.base.clear();
+  e2.trees.insert(e2.trees.begin(), c.t);
+  CHECK(canon::model_hash(as_tree) == canon::model_hash(reg));
+  CHECK(same_values(score(as_tree, xs), score(reg, xs)));
+  e2.trees[0].values = {up(3.5)};
+  CHECK(canon::model_hash(as_tree) != canon::model_hash(reg));
 }
