@@ -1,6 +1,8 @@
 // Canonical form of decision trees: see tree_canon.hpp.
 #include "lib/canon/tree_canon.hpp"
 
+#include "lib/ir/split.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -142,26 +144,7 @@ class TreeCanon {
 
   // The evaluator's test on a known value: 1 true, 0 false, -1 no direction.
   int eval_test(const ir::Tree& tr, ir::SplitOp op, double x, double thr, int32_t off, int32_t size) const {
-    if (f32_) {
-      x = static_cast<float>(x);
-      thr = static_cast<float>(thr);
-    }
-    switch (op) {
-      case ir::SplitOp::LessThan: return x < thr;
-      case ir::SplitOp::LessOrEqual: return x <= thr;
-      case ir::SplitOp::GreaterThan: return x > thr;
-      case ir::SplitOp::GreaterOrEqual: return x >= thr;
-      case ir::SplitOp::Equal: return x == thr;
-      case ir::SplitOp::NotEqual: return x != thr;
-      case ir::SplitOp::InSet: {
-        const auto code = static_cast<int32_t>(x);
-        for (int32_t i = 0; i < size; ++i)
-          if (tr.sets[off + i] == code) return tr.set_side.empty() ? 1 : tr.set_side[off + i] != 0;
-        return tr.set_side.empty() ? 0 : -1;
-      }
-      case ir::SplitOp::Leaf: return 0;
-    }
-    return 0;
+    return ir::split_direction(tr, op, x, thr, off, size, f32_);
   }
 
   int32_t test(const ir::Tree& tr, ir::SplitOp op, int32_t feat, double thr, int32_t off, int32_t size, int32_t T,

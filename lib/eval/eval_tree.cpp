@@ -4,6 +4,7 @@
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/links.hpp"
+#include "lib/ir/split.hpp"
 
 namespace mb::eval {
 namespace {
@@ -13,31 +14,8 @@ class TreeEval final : public EstimatorEval {
  public:
   TreeEval(const ir::Model& m, const ir::TreeEnsemble& t) : m_(m), t_(t) {}
 
-  // Node test: 1 = true (the left child for a primary split), 0 = false, -1 = no direction (an
-  // InSet code listed on neither side of a two-sided set, treated like a missing value).
-  // Thresholds held in float32 compare in float32, as a runtime with float thresholds does after
-  // casting its input.
   int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
-    if (t_.threshold_precision == ir::Precision::Float32) {
-      x = static_cast<float>(x);
-      thr = static_cast<float>(thr);
-    }
-    switch (op) {
-      case ir::SplitOp::LessThan: return x < thr;
-      case ir::SplitOp::LessOrEqual: return x <= thr;
-      case ir::SplitOp::GreaterThan: return x > thr;
-      case ir::SplitOp::GreaterOrEqual: return x >= thr;
-      case ir::SplitOp::Equal: return x == thr;
-      case ir::SplitOp::NotEqual: return x != thr;
-      case ir::SplitOp::InSet: {
-        const auto code = static_cast<int32_t>(x);
-        for (int32_t i = 0; i < set_size; ++i)
-          if (tree.sets[set_off + i] == code) return tree.set_side.empty() ? 1 : tree.set_side[set_off + i] != 0;
-        return tree.set_side.empty() ? 0 : -1;
-      }
-      case ir::SplitOp::Leaf: return 0;
-    }
-    return 0;
+    return ir::split_direction(tree, op, x, thr, set_off, set_size, t_.threshold_precision == ir::Precision::Float32);
   }
 
   // Returns the node whose values predict for row r, or -1 for a missing prediction.

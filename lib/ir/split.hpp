@@ -1,0 +1,38 @@
+// What a node test does with a present value: the one definition the evaluator and the canonical
+// form share (lib/eval/eval_tree.cpp, lib/canon/tree_canon.cpp).
+#pragma once
+#include <cstdint>
+
+#include "lib/ir/estimators.hpp"
+
+namespace mb::ir {
+
+// 1 = true (the left child for a primary split), 0 = false, -1 = no direction (an InSet code
+// listed on neither side of a two-sided set, treated like a missing value).  Thresholds held in
+// float32 compare in float32, as a runtime with float thresholds does after casting its input.
+// InSet reads the value as an integer code (truncated).
+inline int split_direction(const Tree& tree, SplitOp op, double x, double thr, int32_t set_off, int32_t set_size,
+                           bool float32) {
+  if (float32) {
+    x = static_cast<float>(x);
+    thr = static_cast<float>(thr);
+  }
+  switch (op) {
+    case SplitOp::LessThan: return x < thr;
+    case SplitOp::LessOrEqual: return x <= thr;
+    case SplitOp::GreaterThan: return x > thr;
+    case SplitOp::GreaterOrEqual: return x >= thr;
+    case SplitOp::Equal: return x == thr;
+    case SplitOp::NotEqual: return x != thr;
+    case SplitOp::InSet: {
+      const auto code = static_cast<int32_t>(x);
+      for (int32_t i = 0; i < set_size; ++i)
+        if (tree.sets[set_off + i] == code) return tree.set_side.empty() ? 1 : tree.set_side[set_off + i] != 0;
+      return tree.set_side.empty() ? 0 : -1;
+    }
+    case SplitOp::Leaf: return 0;
+  }
+  return 0;
+}
+
+}  // namespace mb::ir
