@@ -12,6 +12,22 @@
 namespace mb::canon {
 namespace {
 
+// Leading single-leaf trees of a double sum are constants: the evaluator adds them to the base in
+// order before any other tree (gbm's initF written as a tree or as a base).  Returns how many.
+size_t fold_constant_trees(const ir::TreeEnsemble& e, std::vector<double>& base) {
+  base = e.base;
+  size_t first = 0;
+  if (e.aggregate != ir::Aggregate::Sum || e.value_precision != ir::Precision::Double || e.ort_rules) return 0;
+  while (first < e.trees.size() && !e.trees[first].op.empty() && e.trees[first].op[0] == ir::SplitOp::Leaf &&
+         e.trees[first].values.size() >= static_cast<size_t>(e.n_outputs)) {
+    const double w = e.tree_weights.empty() ? 1.0 : e.tree_weights[first];
+    if (base.empty()) base.assign(e.n_outputs, 0.0);
+    for (int32_t k = 0; k < e.n_outputs; ++k) base[k] += w * e.trees[first].values[k];
+    ++first;
+  }
+  return first;
+}
+
 class Writer {
  public:
   explicit Writer(const ir::Model& m) : m_(m) {
@@ -134,7 +150,7 @@ class Writer {
     return text;
   }
 
-  void trees(const ir::TreeEnsemble& e, size_t first) {
+  void trees(const ir::TreeEnsemble& e, size_t first, std::vector<std::string>* per_tree = nullptr) {
     detail::TreeCanonHooks hooks;
     hooks.expr_text = [this](const ir::Expr& x) { return expr_text(x); };
     hooks.input_rank = [this](int32_t i) { return input_rank(i); };
@@ -144,8 +160,8 @@ class Writer {
       std::snprintf(buf, sizeof buf, "%a", v);
       return std::string(buf);
     };
-    detail::write_tree_forms(m_, e, first, hooks, out);
-    out += ' ';
+    detail::write_tree_forms(m_, e, first, e.trees.size(), hooks, out, per_tree);
+    if (!per_tree) out += ' ';
   }
 
   void estimator() {
@@ -164,19 +180,8 @@ class Writer {
             prec(e.precision);
           } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
             tok("trees");
-            // Leading single-leaf trees of a double sum are constants: the evaluator adds them to
-            // the base in order before any other tree (gbm's initF written as a tree or as a base).
-            std::vector<double> base = e.base;
-            size_t first = 0;
-            if (e.aggregate == ir::Aggregate::Sum && e.value_precision == ir::Precision::Double && !e.ort_rules) {
-              while (first < e.trees.size() && !e.trees[first].op.empty() && e.trees[first].op[0] == ir::SplitOp::Leaf &&
-                     e.trees[first].values.size() >= static_cast<size_t>(e.n_outputs)) {
-                const double w = e.tree_weights.empty() ? 1.0 : e.tree_weights[first];
-                if (base.empty()) base.assign(e.n_outputs, 0.0);
-                for (int32_t k = 0; k < e.n_outputs; ++k) base[k] += w * e.trees[first].values[k];
-                ++first;
-              }
-            }
+            std::vector<double> base;
+            const size_t first = fold_constant_trees(e, base);
             tok(std::to_string(e.n_outputs));
             tok(std::to_string(e.trees.size() - first));
             trees(e, first);
@@ -262,6 +267,16 @@ std::string canonical_form(const ir::Model& m) {
   }
   w.estimator();
   return w.out;
+}
+
+TreeForms tree_forms(const ir::Model& m) {
+  TreeForms f;
+  const auto* e = std::get_if<ir::TreeEnsemble>(&m.estimator);
+  if (!e) return f;
+  f.first = fold_constant_trees(*e, f.base);
+  Writer w(m);
+  w.trees(*e, f.first, &f.trees);
+  return f;
 }
 
 std::string schema_form(const ir::Model& m) {

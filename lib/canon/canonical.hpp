@@ -56,12 +56,23 @@
 // --update).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "lib/ir/model.hpp"
 
 namespace mb::canon {
 
 std::string canonical_form(const ir::Model& m);
+
+// The canonical form of each tree of a tree ensemble, without the leading constant trees that the
+// form adds to the base (`first` of them; `base` is the base after adding them).  Empty for other
+// estimators.  Two trees with equal forms compute the same function.
+struct TreeForms {
+  size_t first = 0;
+  std::vector<std::string> trees;
+  std::vector<double> base;
+};
+TreeForms tree_forms(const ir::Model& m);
 std::string schema_form(const ir::Model& m);
 // "sha256:<64 hex>"
 std::string sha256_hex(const std::string& bytes);

@@ -67,8 +67,8 @@ class TreeCanon {
     for (const auto& f : m.features) atoms_.push_back(classify(f.expr));
   }
 
-  void write(std::string& out, size_t first) {
-    for (size_t t = first; t < te_.trees.size(); ++t) {
+  void write(std::string& out, size_t first, size_t last, std::vector<std::string>* per_tree) {
+    for (size_t t = first; t < last && t < te_.trees.size(); ++t) {
       const double w = te_.tree_weights.empty() ? 1.0 : te_.tree_weights[t];
       std::string form;
       try {
@@ -76,7 +76,8 @@ class TreeCanon {
       } catch (const TooComplex&) {
         form = tree_form(te_.trees[t], w, false);  // path facts off: still one form per IR
       }
-      out += form;
+      if (per_tree) per_tree->push_back(std::move(form));
+      else out += form;
     }
   }
 
@@ -535,9 +536,9 @@ class TreeCanon {
 
 }  // namespace
 
-void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, const TreeCanonHooks& hooks,
-                      std::string& out) {
-  TreeCanon(m, te, hooks).write(out, first_tree);
+void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, size_t last_tree,
+                      const TreeCanonHooks& hooks, std::string& out, std::vector<std::string>* per_tree) {
+  TreeCanon(m, te, hooks).write(out, first_tree, last_tree, per_tree);
 }
 
 }  // namespace mb::canon::detail

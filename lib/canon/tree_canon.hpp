@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "lib/ir/model.hpp"
 
@@ -40,8 +41,9 @@ struct TreeCanonHooks {
   std::function<std::string(double)> num;                  // canonical number text
 };
 
-// Appends the canonical form of trees first_tree.. of `te` (the "trees" body) to `out`.
-void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, const TreeCanonHooks& hooks,
-                      std::string& out);
+// Appends the canonical forms of trees [first_tree, last_tree) of `te` to `out`, one after the
+// other; with `per_tree`, pushes each tree's form to it instead.
+void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, size_t last_tree,
+                      const TreeCanonHooks& hooks, std::string& out, std::vector<std::string>* per_tree = nullptr);
 
 }  // namespace mb::canon::detail

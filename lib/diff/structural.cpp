@@ -100,30 +100,49 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       add_param(params, T > 1 ? fmt::format("(Intercept)[{}]", t) : "(Intercept)", la->intercepts[t], lb.intercepts[t]);
   } else if (auto* ta = std::get_if<ir::TreeEnsemble>(&a.estimator)) {
     const auto& tb = std::get<ir::TreeEnsemble>(b.estimator);
-    if (ta->trees.size() != tb.trees.size())
-      out.push_back({"trees-changed", "trees", std::to_string(ta->trees.size()), std::to_string(tb.trees.size())});
+    // Trees are compared as the functions they compute (their canonical forms): a tree that a
+    // format spells with other nodes is no change.  Leading constant trees of a sum count as base.
+    const auto fa = canon::tree_forms(a), fb = canon::tree_forms(b);
+    if (fa.trees.size() != fb.trees.size())
+      out.push_back({"trees-changed", "trees", std::to_string(fa.trees.size()), std::to_string(fb.trees.size())});
+    if (fa.base.size() == fb.base.size()) {
+      for (size_t k = 0; k < fa.base.size(); ++k)
+        add_param(params, fa.base.size() > 1 ? fmt::format("base[{}]", k) : "base", fa.base[k], fb.base[k]);
+    } else {
+      out.push_back({"parameter-changed", "base", fmt::format("{} values", fa.base.size()), fmt::format("{} values", fb.base.size())});
+    }
     size_t listed = 0;
-    for (size_t t = 0; t < std::min(ta->trees.size(), tb.trees.size()); ++t) {
-      const auto& x = ta->trees[t];
-      const auto& y = tb.trees[t];
+    for (size_t t = 0; t < std::min(fa.trees.size(), fb.trees.size()); ++t) {
+      if (fa.trees[t] == fb.trees[t]) continue;
+      const auto& x = ta->trees[t + fa.first];
+      const auto& y = tb.trees[t + fb.first];
+      const std::string name = fmt::format("tree {}", t + fa.first);
       if (x.op.size() != y.op.size()) {
         if (listed++ < max_trees)
-          out.push_back({"tree-changed", fmt::format("tree {}", t), fmt::format("{} nodes", x.op.size()),
-                         fmt::format("{} nodes", y.op.size())});
+          out.push_back({"tree-changed", name, fmt::format("{} nodes", x.op.size()), fmt::format("{} nodes", y.op.size())});
         continue;
       }
+      const size_t before = params.size() + out.size();
       for (size_t n = 0; n < x.op.size(); ++n) {
         if (x.op[n] != y.op[n] || x.feature[n] != y.feature[n] || x.left[n] != y.left[n]) {
-          if (listed++ < max_trees) out.push_back({"tree-changed", fmt::format("tree {} node {}", t, n), "split", "split"});
+          if (listed++ < max_trees) out.push_back({"tree-changed", fmt::format("{} node {}", name, n), "split", "split"});
           continue;
         }
-        if (x.op[n] != ir::SplitOp::Leaf) add_param(params, fmt::format("tree {} node {} threshold", t, n), x.threshold[n], y.threshold[n]);
+        if (x.op[n] != ir::SplitOp::Leaf) add_param(params, fmt::format("{} node {} threshold", name, n), x.threshold[n], y.threshold[n]);
         const size_t K = ta->n_outputs;
-        if (x.op[n] == ir::SplitOp::Leaf && tb.n_outputs == ta->n_outputs)
-          for (size_t k = 0; k < K; ++k)
-            add_param(params, K > 1 ? fmt::format("tree {} node {} value[{}]", t, n, k) : fmt::format("tree {} node {} value", t, n),
+        if (tb.n_outputs == ta->n_outputs)
+          for (size_t k = 0; k < K; ++k) {
+            // Values count at leaves, and at inner nodes where a row can stop (the forms differ).
+            if (x.op[n] != ir::SplitOp::Leaf && x.missing[n] != ir::MissingGo::StopHere &&
+                x.missing[n] != ir::MissingGo::Majority)
+              continue;
+            add_param(params, K > 1 ? fmt::format("{} node {} value[{}]", name, n, k) : fmt::format("{} node {} value", name, n),
                       x.values[n * K + k], y.values[n * K + k]);
+          }
       }
+      // Same nodes and numbers, another function: missing-value rules, sets or surrogates.
+      if (params.size() + out.size() == before && listed++ < max_trees)
+        out.push_back({"tree-changed", name, "rules", "rules"});
     }
   } else if (canon::canonical_form(a) != canon::canonical_form(b)) {
     out.push_back({"parameter-changed", "estimator parameters", "", ""});

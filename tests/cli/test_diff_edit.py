@@ -4,7 +4,8 @@
 A model is converted to PMML; B is the same PMML with one value edited (a coefficient of a linear
 model; a split threshold of a tree, moved past some of the data).  `diff A B --data` must list
 exactly that parameter as changed, and the prediction report must count the rows that the edit
-moves, computed here independently from the input rows.
+moves, computed here independently from the input rows.  And a tree model diffed against its own
+PMML and ONNX conversions (other nodes, same function) shows no change and exit 0.
 """
 import math
 import os
@@ -90,6 +91,21 @@ def main():
         c.check(0 < p["label_mismatches"] <= p["rows_beyond"], f"tree: label flips {p['label_mismatches']}")
         res = run(cli, "diff", a, b, "--data", os.path.join(d, "input.csv"))
         c.check(res.rc == 1 and "threshold" in res.out and "class" in res.out, "tree: text diff names the threshold")
+
+    # 3. Across formats: the writers spell trees with other nodes (one PMML Node per child,
+    #    surrogate predicates, category tables; ONNX binary searches over level codes), which is
+    #    no change.
+    for case in ("rpart_class_factor", "rpart_anova", "gbm_gaussian", "rf_regression"):
+        d = os.path.join(r_dir, case)
+        src = os.path.join(d, "model.rds")
+        for fmt in ("pmml", "onnx"):
+            out = os.path.join(w, f"{case}.{fmt}")
+            if not c.check(run(cli, "convert", src, out).rc == 0, f"{case}: convert to {fmt}"):
+                continue
+            res = run(cli, "diff", src, out, "--data", os.path.join(d, "input.csv"), "--json")
+            doc = res.json()
+            c.check(res.rc == 0 and doc["equivalent"] and doc["changes"] == [] and doc["predictions"]["rows_beyond"] == 0,
+                    f"{case}: diff against its {fmt} conversion: exit {res.rc}, changes {doc.get('changes')}")
     c.finish()
 
 
