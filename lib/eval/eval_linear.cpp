@@ -19,14 +19,17 @@ class LinearEval final : public EstimatorEval {
     for (size_t t = 0; t < T; ++t) {
       // Column-at-a-time accumulation in the parameters' precision.
       if (f32) {
-        acc32_.assign(rows, static_cast<float>(l_.intercepts[t]));
+        // onnxruntime's float GEMM (MLAS on FMA hardware): products fused into a float sum that
+        // starts at 0, in feature order; the bias is added last.
+        acc32_.assign(rows, 0.0f);
         for (size_t f = 0; f < F; ++f) {
           const float c = static_cast<float>(l_.coefficients[t * F + f]);
           const double* col = x.columns[f];
           if (static_cast<int>(f) == l_.offset_feature) continue;
-          for (size_t r = 0; r < rows; ++r) acc32_[r] += c * static_cast<float>(col[r]);
+          for (size_t r = 0; r < rows; ++r) acc32_[r] = std::fma(static_cast<float>(col[r]), c, acc32_[r]);
         }
-        for (size_t r = 0; r < rows; ++r) eta_[r * T + t] = acc32_[r];
+        const float b = static_cast<float>(l_.intercepts[t]);
+        for (size_t r = 0; r < rows; ++r) eta_[r * T + t] = acc32_[r] + b;
       } else {
         acc_.assign(rows, l_.intercepts[t]);
         for (size_t f = 0; f < F; ++f) {
