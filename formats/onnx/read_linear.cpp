@@ -25,6 +25,10 @@ struct Post {
   Link link = Link::Identity;
   ScoreTransform transform = ScoreTransform::None;
   std::vector<std::string> classes;
+  // After a LinearClassifier: L1 Normalizers applied to its scores, and whether anything else
+  // computes on them (then onnxruntime's float32 rules are not reproduced, see Linear::ort_rules).
+  int normalizers = 0;
+  bool other_arithmetic = false;
 };
 
 bool is_estimator_op(const onnx::NodeProto& n) {
@@ -66,6 +70,7 @@ struct Estimator {
     if (p.stage != Post::Raw && p.stage != Post::Eta) r.fail_node(n, "an inverse link must follow the linear predictor");
     p.stage = Post::Mean;
     p.link = link;
+    p.other_arithmetic = true;
     return p;
   }
 
@@ -119,10 +124,12 @@ struct Estimator {
       s = stage_after_link(n, in0(), links.at(op));
     } else if (op == "Abs") {
       s = in0();
+      s.other_arithmetic = true;
       if (!(s.stage == Post::Prob || (s.stage == Post::Mean && s.link == Link::Logit)))
         r.fail_node(n, "Abs is supported on probabilities only");
     } else if (op == "Softmax") {
       s = in0();
+      s.other_arithmetic = true;
       if (s.stage != Post::Raw && s.stage != Post::Eta) r.fail_node(n, "Softmax must follow the linear predictor");
       s.stage = Post::Prob;
       s.transform = ScoreTransform::Softmax;
@@ -137,6 +144,7 @@ struct Estimator {
       }
       if (!ok) r.fail_node(n, "expected the binary probabilities [1 - p, p]");
       s = post(nd.input(1));
+      s.other_arithmetic = true;
       if (s.stage == Post::Raw || s.stage == Post::Eta) s.link = Link::Identity;
       else if (s.stage != Post::Mean) r.fail_node(n, "expected the binary probabilities [1 - p, p]");
       s.stage = Post::Prob;
@@ -145,6 +153,7 @@ struct Estimator {
       auto sp = r.producer.find(nd.input(1));
       if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum") r.fail_node(n, "only Div by a row sum is supported");
       s = in0();
+      s.other_arithmetic = true;
       if (s.stage == Post::Raw || s.stage == Post::Eta || s.stage == Post::Mean ||
           (s.stage == Post::Prob && s.transform == ScoreTransform::None)) {
         s.stage = Post::Prob;
@@ -155,6 +164,7 @@ struct Estimator {
     } else if (op == "Normalizer") {
       if (attr_s(nd, "norm", "MAX") != "L1") r.fail_node(n, "only the L1 norm is supported");
       s = in0();
+      ++s.normalizers;
       if (s.stage == Post::Mean || (s.stage == Post::Prob && s.transform == ScoreTransform::None)) {
         s.stage = Post::Prob;
         s.transform = ScoreTransform::Normalize;
@@ -319,6 +329,15 @@ void Reader::build_estimator() {
   }
   ir::Linear lin;
   lin.precision = est.precision;
+  if (core_is_classifier() && prob && !prob->other_arithmetic && prob->normalizers <= 1) {
+    // onnxruntime's own arithmetic: float32 post-transform, label rule, L1 Normalizer.
+    const std::string pt = attr_s(node(core), "post_transform", "NONE");
+    lin.ort_rules = true;
+    lin.ort_post_transform = pt == "LOGISTIC"  ? ir::OrtPostTransform::Logistic
+                             : pt == "SOFTMAX" ? ir::OrtPostTransform::Softmax
+                                               : ir::OrtPostTransform::None;
+    lin.ort_normalize = prob->normalizers == 1;
+  }
   auto& target = out.schema.target;
   int T = est.T;
   std::vector<double> coef = est.coef, icpt = est.intercepts;

@@ -244,6 +244,10 @@ struct Writer {
                       ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
+    if (lin->ort_rules)
+      warnings.push_back({"onnxruntime-rules",
+                          "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are "
+                          "written as the model's own link and class probabilities, labelled by the largest probability"});
     const int ref = lin->reference_class ? 1 : 0;
     const int Tc = T + ref;
     std::vector<double> W(cols.size() * Tc, 0.0), b(Tc, 0.0);

@@ -215,6 +215,10 @@ std::string write(const ir::Model& m, Warnings& warnings) {
     refuse("a regression model with a score transform");
   if (lin->precision == ir::Precision::Float32)
     warn(warnings, "pmml-double-arithmetic", "float32 coefficients are written exactly, but PMML evaluates them in double");
+  if (lin->ort_rules)
+    warn(warnings, "onnxruntime-rules",
+         "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are written as the "
+         "model's own link and class probabilities, labelled by the largest probability");
 
   Writer w{m, *lin, warnings};
   for (const auto& in : m.schema.inputs) w.names.reserve(in.name);

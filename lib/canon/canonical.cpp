@@ -178,6 +178,11 @@ class Writer {
             tok(e.reference_class ? "ref" : "noref");
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.precision);
+            if (e.ort_rules) {
+              tok("ort");
+              tok(std::to_string(static_cast<int>(e.ort_post_transform)));
+              tok(e.ort_normalize ? "l1" : "nonorm");
+            }
           } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
             tok("trees");
             std::vector<double> base;

@@ -19,7 +19,7 @@
 //       (i is the input's position in the sorted input list, below)
 //   estimator := linear | trees | svm | mlp | nb | kmeans
 //   linear    := "linear" T nums(coefficients) nums(intercepts) offset_feature link
-//                ("ref"|"noref") transform prec
+//                ("ref"|"noref") transform prec [ "ort" post_transform ("l1"|"nonorm") ]
 //   trees     := "trees" n_outputs n_trees { tree } aggregate [ num(total weight) ] nums(base)
 //                link transform prec(thresholds) prec(values) ort
 //   tree      := "tree" n_nodes { node ";" }  (see lib/canon/tree_canon.hpp: the function the tree

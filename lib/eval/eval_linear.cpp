@@ -3,6 +3,8 @@
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/links.hpp"
+#include "lib/eval/ort_math.hpp"
+#include "lib/util/error.hpp"
 
 namespace mb::eval {
 namespace {
@@ -46,6 +48,10 @@ class LinearEval final : public EstimatorEval {
       }
     }
     if (opts_.want_link && T == 1) out.link.assign(eta_.begin(), eta_.end());
+    if (l_.ort_rules && m_.schema.target.task == ir::Task::Classification) {
+      ort_scores(rows, T, out);
+      return;
+    }
     scores_.resize(rows * n);
     for (size_t r = 0; r < rows; ++r) {
       size_t k = 0;
@@ -60,11 +66,57 @@ class LinearEval final : public EstimatorEval {
   }
 
  private:
+  // onnxruntime's LinearClassifier after its GEMM (see ir::Linear::ort_rules), in float32.
+  void ort_scores(size_t rows, size_t T, Predictions& out) {
+    const size_t K = m_.schema.target.classes.size();
+    const bool binary = T == 1 && K == 2 && !l_.reference_class;
+    const size_t ref = l_.reference_class ? 1 : 0;
+    scores_.assign(rows * K, 0.0);
+    labels_.assign(rows, -1);
+    float z[kMaxClasses];
+    for (size_t r = 0; r < rows; ++r) {
+      int32_t label = 0;
+      if (binary) {
+        const float s = static_cast<float>(eta_[r]);
+        label = s > 0 ? 1 : 0;
+        const float p = l_.ort_post_transform == ir::OrtPostTransform::Logistic ? mlas_logistic(s) : s;
+        z[0] = 1.0f - p;
+        z[1] = p;
+      } else {
+        if (K != T + ref || K > kMaxClasses) throw Error("", "estimator", "class scores do not match the classes");
+        if (ref) z[0] = 0.0f;
+        for (size_t t = 0; t < T; ++t) z[t + ref] = static_cast<float>(eta_[r * T + t]);
+        for (size_t k = 1; k < K; ++k)
+          if (z[k] > z[label]) label = static_cast<int32_t>(k);
+        if (l_.ort_post_transform == ir::OrtPostTransform::Logistic)
+          for (size_t k = 0; k < K; ++k) z[k] = mlas_logistic(z[k]);
+        else if (l_.ort_post_transform == ir::OrtPostTransform::Softmax)
+          ort_softmax(z, K);
+      }
+      if (l_.ort_normalize) {
+        float sum = 0.0f;
+        for (size_t k = 0; k < K; ++k) sum += std::fabs(z[k]);
+        if (sum != 0.0f)
+          for (size_t k = 0; k < K; ++k) z[k] /= sum;
+      }
+      bool missing = false;
+      for (size_t k = 0; k < K; ++k) {
+        scores_[r * K + k] = z[k];
+        missing |= std::isnan(z[k]);
+      }
+      labels_[r] = missing ? -1 : label;
+    }
+    finish_scores(m_, ir::ScoreTransform::None, K, scores_, out);
+    for (size_t r = 0; r < rows; ++r) out.label[r] = labels_[r];
+  }
+
+  static constexpr size_t kMaxClasses = 256;
   const ir::Model& m_;
   const ir::Linear& l_;
   EvalOptions opts_;
   std::vector<double> eta_, acc_, scores_;
   std::vector<float> acc32_;
+  std::vector<int32_t> labels_;
 };
 
 }  // namespace

@@ -21,6 +21,10 @@ enum class ScoreTransform {
   Normalize,  // probabilities = scores / sum(scores) (vote shares)
 };
 
+// post_transform of onnxruntime's ai.onnx.ml operators (see Linear::ort_rules,
+// TreeEnsemble::ort_rules).
+enum class OrtPostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
+
 // Linear and generalized linear models: eta_t = intercepts[t] + sum_f coefficients[t*F+f]*x_f
 // (+ offset); response_t = linkinv(eta_t).  Multinomial logit: T = K-1 rows for classes[1..],
 // classes[0] is the reference with eta 0, then Softmax.
@@ -33,6 +37,17 @@ struct Linear {
   bool reference_class = false;      // multinomial: prepend a zero score for classes[0]
   ScoreTransform transform = ScoreTransform::None;
   Precision precision = Precision::Double;
+  // Classifiers read from onnxruntime's ai.onnx.ml LinearClassifier are scored as onnxruntime
+  // 1.30 scores them (lib/eval/eval_linear.cpp) when `ort_rules` is set; `link` and `transform`
+  // keep the IR's own meaning of the model (what writers write).  The operator: raw scores from
+  // the float GEMM; a binary classifier (one score column, two classes) lays its scores out as
+  // [1-s, s], or [1-logistic(s), logistic(s)] for LOGISTIC, and labels by s > 0; several classes
+  // label by the first maximum raw score and apply `ort_post_transform` per score (LOGISTIC) or
+  // over the row (SOFTMAX), in float32 as ml_common.h does; then, with `ort_normalize`, an L1
+  // Normalizer divides by the float32 sum of absolute values.
+  bool ort_rules = false;
+  OrtPostTransform ort_post_transform = OrtPostTransform::None;
+  bool ort_normalize = false;
   bool operator==(const Linear&) const = default;
 };
 
@@ -79,8 +94,6 @@ struct Tree {
 
 enum class Aggregate { Sum, Average, Vote, Max, Min };
 
-// post_transform of onnxruntime's ai.onnx.ml tree operators (see TreeEnsemble::ort_rules).
-enum class OrtPostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
 
 // Decision trees and ensembles: scores = base + aggregate over trees of each tree's leaf values;
 // for classification each tree yields n_outputs class scores (or one vote at its argmax).
