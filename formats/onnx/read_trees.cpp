@@ -509,8 +509,24 @@ void read_tree_core(Reader& r) {
     for (const auto& rn : e.nodes)
       for (const auto& [cid, w] : rn.weights) weighted.insert(cid);
     if (e.classes.size() == 2 && weighted.size() == 1) {
-      if (*weighted.begin() != 0)
-        tr.fail("unsupported: a binary classifier whose weights name class 1 only (onnxruntime scores it as [0, s])");
+      if (*weighted.begin() != 0) {
+        // onnxruntime 1.30 writes [0, s] / [0.5, logistic(s)]; the other post-transforms and
+        // base values with this layout were not measured.
+        if (e.post != ir::OrtPostTransform::None && e.post != ir::OrtPostTransform::Logistic)
+          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
+                  attr_s(nd, "post_transform", "") + " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
+        if (!t.base.empty())
+          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with base_values "
+                  "(onnxruntime's output for it was not probed)");
+        for (size_t i = 0; i < e.nodes.size(); ++i) {
+          if (e.nodes[i].mode != 7) continue;
+          if (e.nodes[i].weights.empty())
+            tr.fail(fmt::format("unsupported: a binary classifier whose weights name class 1 only, with a leaf "
+                                "(node {}) without a weight (onnxruntime's output for it was not probed)", i));
+          for (auto& w : e.nodes[i].weights) w.first = 0;  // the one score column
+        }
+        t.ort_binary_class1 = true;
+      }
       K = 1;
     } else if (e.classes.size() == 2 && weighted.size() != 2) {
       tr.fail("a binary classifier without weights");

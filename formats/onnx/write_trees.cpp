@@ -196,6 +196,7 @@ ir::TreeEnsemble standard(const ir::Model& m, Warnings& warnings) {
     throw Error("", "estimator", "an onnxruntime tree operator " + what + " has no equivalent the ONNX writer can express");
   };
   const bool classify = m.schema.target.task == ir::Task::Classification;
+  if (t.ort_binary_class1) refuse("laying out a binary classifier's class-1 score as [0, s]");
   if (t.link != ir::Link::Identity || t.transform != ir::ScoreTransform::None) {
     if (t.ort_post_transform != ir::OrtPostTransform::None) refuse("with a post-transform followed by more transforms");
   }

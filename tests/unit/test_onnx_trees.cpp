@@ -15,6 +15,7 @@
 #include <limits>
 #include <sstream>
 
+#include <onnx/onnx_pb.h>
 #include <rapidjson/document.h>
 
 #include "formats/onnx/onnx.hpp"
@@ -696,9 +697,8 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
     if (name.rfind("te", 0) != 0) continue;  // tree probes: ter_*, ter3_*, tec_*, te5_*
     CAPTURE(name);
     const fs::path file = dir / pr["model"].GetString();
-    // Multi-target regressors have no IR target; binary classifiers weighting class 1 only are
-    // refused (onnxruntime scores them [0, s]).
-    const bool refuse = name.rfind("ter3_", 0) == 0 || name.rfind("tec_binary_pos", 0) == 0 || name.rfind("tec_binary_mixed", 0) == 0;
+    // Multi-target regressors have no IR target.
+    const bool refuse = name.rfind("ter3_", 0) == 0;
     if (refuse) {
       CHECK_THROWS_AS(onnxfmt::read(read_file(file), file.string()), Error);
       ++refused;
@@ -738,4 +738,86 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
   }
   MESSAGE("tree probes: " << scored << " scored, " << refused << " refused");
   CHECK(scored >= 15);
+}
+
+TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scores as onnxruntime ([0, s], [0.5, logistic(s)])") {
+  const fs::path dir = kCorpus / "probes";
+  if (!fs::exists(dir / "results.json")) {
+    MESSAGE("probes not found at " << dir.string() << "; skipped");
+    return;
+  }
+  rapidjson::Document results;
+  results.Parse(read_file(dir / "results.json").c_str());
+  REQUIRE(results.IsObject());
+  const double xs[] = {0.25, 0.75};  // the probes' feeds
+  for (const char* name : {"tec_binary_pos_NONE", "tec_binary_mixed_NONE", "tec_binary_pos_LOGISTIC", "tec_binary_mixed_LOGISTIC"}) {
+    CAPTURE(std::string(name));
+    const fs::path file = dir / (std::string(name) + ".onnx");
+    const std::string bytes = read_file(file);
+    const ir::Model m = onnxfmt::read(bytes, file.string());
+    const auto& te = std::get<ir::TreeEnsemble>(m.estimator);
+    CHECK(te.ort_binary_class1);
+    CHECK(te.n_outputs == 1);
+    REQUIRE(m.schema.target.classes.size() == 2);
+    eval::Batch b;
+    b.rows = 2;
+    b.columns.assign(1, std::vector<double>(std::begin(xs), std::end(xs)));
+    const auto p = score(m, b);
+    const auto& res = results[name];
+    for (size_t r = 0; r < 2; ++r) {
+      const auto ri = static_cast<rapidjson::SizeType>(r);
+      CHECK(m.schema.target.classes[p.label[r]] == std::to_string(res["Y"]["data"][ri].GetInt64()));
+      for (size_t k = 0; k < 2; ++k) {
+        const double ref = res["Z"]["data"][static_cast<rapidjson::SizeType>(r * 2 + k)].GetDouble();
+        CHECK(float_ulps(p.prob[r * 2 + k], ref) <= 1.0);
+      }
+    }
+    // Class 0's column is the post-transform of 0 (not 1 - s).
+    CHECK(p.prob[0] == (std::string(name).find("LOGISTIC") != std::string::npos ? 0.5 : 0.0));
+
+    // The layout is part of the model's meaning: the same trees weighting class 0 read differently.
+    onnx::ModelProto proto;
+    REQUIRE(proto.ParseFromString(bytes));
+    onnx::NodeProto* op = nullptr;
+    for (auto& n : *proto.mutable_graph()->mutable_node())
+      if (n.op_type() == "TreeEnsembleClassifier") op = &n;
+    REQUIRE(op != nullptr);
+    bool has_ids = false;
+    for (const auto& a : op->attribute()) has_ids |= a.name() == "class_ids";
+    REQUIRE(has_ids);
+    onnx::ModelProto as_class0 = proto;
+    for (auto& n : *as_class0.mutable_graph()->mutable_node())
+      if (n.op_type() == "TreeEnsembleClassifier")
+        for (auto& a : *n.mutable_attribute())
+          if (a.name() == "class_ids")
+            for (int i = 0; i < a.ints_size(); ++i) a.set_ints(i, 0);
+    const ir::Model m0 = onnxfmt::read(as_class0.SerializeAsString(), "class0.onnx");
+    CHECK_FALSE(std::get<ir::TreeEnsemble>(m0.estimator).ort_binary_class1);
+    CHECK_FALSE(std::get<ir::TreeEnsemble>(m0.estimator) == te);
+
+    // Post-transforms not probed with this layout are refused, naming the post-transform.
+    for (const char* other : {"SOFTMAX", "SOFTMAX_ZERO", "PROBIT"}) {
+      onnx::ModelProto bad = proto;
+      for (auto& n : *bad.mutable_graph()->mutable_node())
+        if (n.op_type() == "TreeEnsembleClassifier") {
+          bool set = false;
+          for (auto& a : *n.mutable_attribute())
+            if (a.name() == "post_transform") { a.set_s(other); set = true; }
+          if (!set) {
+            auto* a = n.add_attribute();
+            a->set_name("post_transform");
+            a->set_type(onnx::AttributeProto::STRING);
+            a->set_s(other);
+          }
+        }
+      try {
+        onnxfmt::read(bad.SerializeAsString(), "bad.onnx");
+        FAIL("post_transform " << other << " was accepted");
+      } catch (const Error& e) {
+        const std::string msg = e.what();
+        CHECK_MESSAGE(msg.find(std::string("post_transform ") + other) != std::string::npos, msg);
+        CHECK_MESSAGE(msg.find("not probed") != std::string::npos, msg);
+      }
+    }
+  }
 }
