@@ -95,6 +95,16 @@ struct TreeReader {
       fail(err.message());
     }
   }
+  // An ints attribute (as the opset-5 schema declares it) or a tensor.
+  std::vector<double> ints_or_tensor(const std::string& name) {
+    const auto* a = find_attr(nd, name);
+    if (a && !a->has_t()) {
+      std::vector<double> v;
+      for (auto i : attr_ints_of(nd, name)) v.push_back(static_cast<double>(i));
+      return v;
+    }
+    return tensor_attr(name);
+  }
   // A floats attribute or its *_as_tensor double twin.
   std::vector<double> values_attr(const std::string& name, bool& is_double) {
     if (find_attr(nd, name + "_as_tensor")) {
@@ -184,7 +194,7 @@ struct TreeReader {
                tl = attr_ints_of(nd, "nodes_trueleafs"), fn = attr_ints_of(nd, "nodes_falsenodeids"),
                fl = attr_ints_of(nd, "nodes_falseleafs"), leaf_t = attr_ints_of(nd, "leaf_targetids");
     const auto splits = tensor_attr("nodes_splits"), modes = tensor_attr("nodes_modes"),
-               tracks = tensor_attr("nodes_missing_value_tracks_true"), members = tensor_attr("membership_values"),
+               tracks = ints_or_tensor("nodes_missing_value_tracks_true"), members = tensor_attr("membership_values"),
                leaf_w = tensor_attr("leaf_weights");
     if (const auto* a = find_attr(nd, "nodes_splits"); a && a->has_t()) e.values_double = a->t().data_type() == kDouble;
     const size_t n = feats.size(), L = leaf_w.size();
