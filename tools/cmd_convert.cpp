@@ -45,8 +45,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
   if (ml5 && !std::holds_alternative<ir::TreeEnsemble>(src.estimator))
-    throw Error("", "", fmt::format("--onnx-trees ml5 applies to tree ensembles only; {} holds a {} model", o.input,
-                                    ir::estimator_kind(src.estimator)));
+    throw Error(o.input, "", fmt::format("--onnx-trees ml5 applies to tree ensembles only, not to a {} model",
+                                         ir::estimator_kind(src.estimator)));
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
