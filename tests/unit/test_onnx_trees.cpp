@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -548,6 +549,114 @@ TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32
     CHECK(same.beyond == 0);
     CHECK(same.labels == 0);
   }
+}
+
+namespace {
+
+// The ONNX file's ai.onnx.ml opset and the op types of its ai.onnx.ml nodes.
+std::pair<int64_t, std::vector<std::string>> ml_nodes(const std::string& bytes) {
+  onnx::ModelProto proto;
+  REQUIRE(proto.ParseFromString(bytes));
+  int64_t opset = 0;
+  for (const auto& o : proto.opset_import())
+    if (o.domain() == "ai.onnx.ml") opset = o.version();
+  std::vector<std::string> ops;
+  for (const auto& n : proto.graph().node())
+    if (n.domain() == "ai.onnx.ml") ops.push_back(n.op_type());
+  return {opset, ops};
+}
+
+// --onnx-trees ml5: write -> one TreeEnsemble (ml opset 5; onnx 1.12's checker refuses it) ->
+// onnxruntime agrees with the evaluator at rtol 1e-9 (double) -> read back scores as the source;
+// float32: the evaluator's onnxruntime rules on the file read back reproduce onnxruntime.
+void round_trip_ml5(const ir::Model& m, const std::string& name) {
+  require_tools();
+  const Csv data = make_data(500);
+  const fs::path csv = write_data(name, data);
+  const eval::Batch batch = bind(m, data);
+  const auto p0 = score(m, batch);
+  for (const auto prec : {ir::Precision::Double, ir::Precision::Float32}) {
+    const bool f32 = prec == ir::Precision::Float32;
+    CAPTURE(f32);
+    Warnings w;
+    onnxfmt::WriteOptions o;
+    o.precision = prec;
+    o.trees = onnxfmt::OnnxTrees::Ml5;
+    const std::string bytes = onnxfmt::write(m, o, w);
+    bool warned = false;
+    for (const auto& x : w) warned |= x.code == "onnx-ml-opset-5";
+    CHECK(warned);
+    const auto [opset, ops] = ml_nodes(bytes);
+    CHECK(opset == 5);
+    CHECK(std::count(ops.begin(), ops.end(), "TreeEnsemble") == 1);
+    CHECK(std::count(ops.begin(), ops.end(), "TreeEnsembleRegressor") == 0);
+    const fs::path file = work_dir() / (name + (f32 ? ".ml5f.onnx" : ".ml5.onnx"));
+    write_file(file, bytes);
+    const std::string chk = checker(file);
+    CHECK_MESSAGE(chk.find("TreeEnsemble") != std::string::npos, "onnx 1.12's checker accepted ml opset 5: " << chk);
+    const Csv ort = ort_score(file, csv);
+    const ir::Model back = onnxfmt::read(bytes, file.string());
+    const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
+    CHECK(te.ort_rules);
+    const auto p1 = score(back, batch);
+    if (!f32) {
+      const Versus v = versus(m, p0, ort, 1e-12, 1e-9);
+      const Versus rb = versus(back, p1, ort, 1e-15, 1e-12);
+      MESSAGE(name << " (ml5 double): onnxruntime vs evaluator max abs " << v.max_abs << ", beyond " << v.beyond
+                   << "; read back vs onnxruntime beyond " << rb.beyond);
+      CHECK(v.beyond == 0);
+      CHECK(v.labels == 0);
+      CHECK(rb.beyond == 0);
+      CHECK(rb.labels == 0);
+    } else {
+      CHECK(te.value_precision == ir::Precision::Float32);
+      const Versus same = versus(back, p1, ort, 1e-15, 1e-12);
+      const Versus moved = versus(m, p0, ort, 1e-12, 1e-9);
+      MESSAGE(name << " (ml5 float32): float32 rules vs onnxruntime beyond " << same.beyond << "; vs double model: "
+                   << moved.beyond << " values moved, " << moved.labels << " labels changed");
+      CHECK(same.beyond == 0);
+      CHECK(same.labels == 0);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("onnx trees: --onnx-trees ml5 writes one opset-5 TreeEnsemble that onnxruntime and the reader score as the source") {
+  round_trip_ml5(rich_regression(ir::Aggregate::Sum, true), "ml5_sum_base");
+  round_trip_ml5(rich_regression(ir::Aggregate::Average, false), "ml5_average");
+  round_trip_ml5(rich_classifier(ir::Aggregate::Vote, ir::ScoreTransform::Normalize), "ml5_vote");
+  round_trip_ml5(rich_classifier(ir::Aggregate::Average, ir::ScoreTransform::None), "ml5_prob_average");
+  round_trip_ml5(rich_classifier(ir::Aggregate::Sum, ir::ScoreTransform::Softmax), "ml5_softmax");
+  round_trip_ml5(gbm_binary(), "ml5_gbm_binary");
+  ir::Model mx = rich_regression(ir::Aggregate::Max, false);
+  for (auto& t : std::get<ir::TreeEnsemble>(mx.estimator).trees)
+    for (auto& mg : t.missing)
+      if (mg == ir::MissingGo::Null) mg = ir::MissingGo::Right;
+  round_trip_ml5(mx, "ml5_max");
+  std::get<ir::TreeEnsemble>(mx.estimator).aggregate = ir::Aggregate::Min;
+  round_trip_ml5(mx, "ml5_min");
+  // A single-leaf tree is one test whose both branches reach the leaf.
+  ir::Model one = tree_base();
+  ir::TreeEnsemble te;
+  TreeBuilder b(1);
+  b.leaf({2.5});
+  te.trees = {b.t, rich_tree(1, 1.0, false)};
+  one.estimator = te;
+  one.schema.target = {"y", ir::Task::Regression, {}};
+  ir::validate(one, "test");
+  round_trip_ml5(one, "ml5_single_leaf");
+  // Linear models have no trees to write.
+  ir::Model lin = tree_base();
+  ir::Linear l;
+  l.coefficients = {1, 2, 0};
+  l.intercepts = {0.5};
+  lin.estimator = l;
+  lin.schema.target = {"y", ir::Task::Regression, {}};
+  Warnings w;
+  onnxfmt::WriteOptions o;
+  o.trees = onnxfmt::OnnxTrees::Ml5;
+  CHECK_THROWS_AS(onnxfmt::write(lin, o, w), Error);
 }
 
 #ifdef MB_HAVE_R_TREES
