@@ -109,6 +109,7 @@ std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts,
     case Format::Onnx: {
       onnxfmt::WriteOptions o;
       o.precision = opts.precision;
+      o.trees = opts.onnx_trees_ml5 ? onnxfmt::OnnxTrees::Ml5 : onnxfmt::OnnxTrees::Core;
       return onnxfmt::write(m, o, warnings);
     }
     case Format::Rds:

@@ -21,6 +21,7 @@ std::optional<Format> detect(std::string_view head, const std::string& path);
 
 struct WriteOptions {
   ir::Precision precision = ir::Precision::Double;
+  bool onnx_trees_ml5 = false;  // ONNX: tree ensembles as one ai.onnx.ml opset-5 TreeEnsemble
 };
 
 // Reads all of `path` ("-" = standard input).  Throws mb::Error naming the file on failure.

@@ -32,6 +32,9 @@ struct Check {
 
 int run_convert(const ConvertOptions& o, Io& io) {
   const auto to = target_format(o);
+  const bool ml5 = o.onnx_trees == "ml5";
+  if (ml5 && to != formats::Format::Onnx)
+    throw Error("", "", fmt::format("--onnx-trees ml5 applies to ONNX output only, not {}", formats::format_name(to)));
   if (!formats::can_write(to))
     throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: pmml, onnx", formats::format_name(to)));
   if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
@@ -41,9 +44,13 @@ int run_convert(const ConvertOptions& o, Io& io) {
   if (o.output != "-") file.emplace(o.output);
   ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
+  if (ml5 && !std::holds_alternative<ir::TreeEnsemble>(src.estimator))
+    throw Error(o.input, "", fmt::format("--onnx-trees ml5 applies to tree ensembles only, not to a {} model",
+                                         ir::estimator_kind(src.estimator)));
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
+  wo.onnx_trees_ml5 = ml5;
   std::string bytes;
   try {
     bytes = formats::write_model(src, to, wo, warnings);

@@ -33,6 +33,7 @@ struct ConvertOptions {
   std::string input, output, from, to, data, expected;
   Tolerance tol;
   std::string precision = "double";
+  std::string onnx_trees = "core";  // "core" or "ml5" (ONNX output, tree ensembles only)
   bool strict = false, force = false, json = false;
   std::string unseen;  // "", "error" or "na"
 };

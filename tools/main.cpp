@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
   add_tolerance(c, conv.tol);
   c->add_option("--precision", conv.precision, "ONNX arithmetic: double (default) or float")
       ->check(CLI::IsMember({"double", "float"}));
+  c->add_option("--onnx-trees", conv.onnx_trees,
+                "ONNX tree ensembles: core (default: ai.onnx core operators, or an ml-opset-3 operator with "
+                "--precision float) or ml5 (one ai.onnx.ml opset-5 TreeEnsemble)")
+      ->check(CLI::IsMember({"core", "ml5"}));
   c->add_flag("--strict", conv.strict, "treat every warning (information loss) as an error");
   c->add_flag("--force", conv.force, "write OUT even when predictions differ beyond tolerance");
   c->add_flag("--json", conv.json, "print the conversion report as JSON");

@@ -30,8 +30,13 @@
 
 namespace mb::onnxfmt {
 
+// How tree ensembles are written: Core = ai.onnx core-operator node tables (double) or an
+// ml-opset-3 TreeEnsembleRegressor (float32); Ml5 = one ai.onnx.ml opset-5 TreeEnsemble.
+enum class OnnxTrees { Core, Ml5 };
+
 struct WriteOptions {
   ir::Precision precision = ir::Precision::Double;
+  OnnxTrees trees = OnnxTrees::Core;
 };
 
 ir::Model read(std::string_view bytes, const std::string& file);

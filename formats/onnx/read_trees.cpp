@@ -95,6 +95,16 @@ struct TreeReader {
       fail(err.message());
     }
   }
+  // An ints attribute (as the opset-5 schema declares it) or a tensor.
+  std::vector<double> ints_or_tensor(const std::string& name) {
+    const auto* a = find_attr(nd, name);
+    if (a && !a->has_t()) {
+      std::vector<double> v;
+      for (auto i : attr_ints_of(nd, name)) v.push_back(static_cast<double>(i));
+      return v;
+    }
+    return tensor_attr(name);
+  }
   // A floats attribute or its *_as_tensor double twin.
   std::vector<double> values_attr(const std::string& name, bool& is_double) {
     if (find_attr(nd, name + "_as_tensor")) {
@@ -184,7 +194,7 @@ struct TreeReader {
                tl = attr_ints_of(nd, "nodes_trueleafs"), fn = attr_ints_of(nd, "nodes_falsenodeids"),
                fl = attr_ints_of(nd, "nodes_falseleafs"), leaf_t = attr_ints_of(nd, "leaf_targetids");
     const auto splits = tensor_attr("nodes_splits"), modes = tensor_attr("nodes_modes"),
-               tracks = tensor_attr("nodes_missing_value_tracks_true"), members = tensor_attr("membership_values"),
+               tracks = ints_or_tensor("nodes_missing_value_tracks_true"), members = tensor_attr("membership_values"),
                leaf_w = tensor_attr("leaf_weights");
     if (const auto* a = find_attr(nd, "nodes_splits"); a && a->has_t()) e.values_double = a->t().data_type() == kDouble;
     const size_t n = feats.size(), L = leaf_w.size();
@@ -509,8 +519,24 @@ void read_tree_core(Reader& r) {
     for (const auto& rn : e.nodes)
       for (const auto& [cid, w] : rn.weights) weighted.insert(cid);
     if (e.classes.size() == 2 && weighted.size() == 1) {
-      if (*weighted.begin() != 0)
-        tr.fail("unsupported: a binary classifier whose weights name class 1 only (onnxruntime scores it as [0, s])");
+      if (*weighted.begin() != 0) {
+        // onnxruntime 1.30 writes [0, s] / [0.5, logistic(s)]; the other post-transforms and
+        // base values with this layout were not measured.
+        if (e.post != ir::OrtPostTransform::None && e.post != ir::OrtPostTransform::Logistic)
+          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
+                  attr_s(nd, "post_transform", "") + " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
+        if (!t.base.empty())
+          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with base_values "
+                  "(onnxruntime's output for it was not probed)");
+        for (size_t i = 0; i < e.nodes.size(); ++i) {
+          if (e.nodes[i].mode != 7) continue;
+          if (e.nodes[i].weights.empty())
+            tr.fail(fmt::format("unsupported: a binary classifier whose weights name class 1 only, with a leaf "
+                                "(node {}) without a weight (onnxruntime's output for it was not probed)", i));
+          for (auto& w : e.nodes[i].weights) w.first = 0;  // the one score column
+        }
+        t.ort_binary_class1 = true;
+      }
       K = 1;
     } else if (e.classes.size() == 2 && weighted.size() != 2) {
       tr.fail("a binary classifier without weights");

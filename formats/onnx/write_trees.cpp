@@ -196,6 +196,7 @@ ir::TreeEnsemble standard(const ir::Model& m, Warnings& warnings) {
     throw Error("", "estimator", "an onnxruntime tree operator " + what + " has no equivalent the ONNX writer can express");
   };
   const bool classify = m.schema.target.task == ir::Task::Classification;
+  if (t.ort_binary_class1) refuse("laying out a binary classifier's class-1 score as [0, s]");
   if (t.link != ir::Link::Identity || t.transform != ir::ScoreTransform::None) {
     if (t.ort_post_transform != ir::OrtPostTransform::None) refuse("with a post-transform followed by more transforms");
   }
@@ -249,6 +250,183 @@ double float_floor(double t) {
   return f;
 }
 
+// --onnx-trees ml5: one ai.onnx.ml opset-5 TreeEnsemble on the features (double, or float32 with
+// --precision float).  onnxruntime converts the operator to its opset-3 structure and refuses
+// shared interior nodes, so subtrees are expanded; leaves (one target each) are shared.  A leaf
+// names one target, so K score columns take K copies of each tree (copies whose leaves are all 0
+// are left out of sums).  Double: sums in the operator, then Div (Average) and Add (base) in
+// double; float32: Average inside the operator (one score column, unit tree weights) or folded
+// into the leaf values, base added in float32 before the output is widened.
+TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& e,
+                     const std::string& features, bool f32, double total_weight, Warnings& warnings) {
+  const int K = pf.K;
+  const int64_t T = static_cast<int64_t>(pf.roots.size());
+  const bool extremum = te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min;
+  if (extremum && K > 1)
+    throw Error("", "estimator", "unsupported by --onnx-trees ml5: Max/Min aggregation over several score columns");
+  bool unit_weights = true;
+  for (double w : te.tree_weights) unit_weights &= w == 1.0;
+  const bool average = te.aggregate == ir::Aggregate::Average;
+  const bool op_average = average && f32 && K == 1 && unit_weights;
+  const double fold = average && f32 && !op_average ? total_weight : 1.0;
+  const bool thr32 = f32 || te.threshold_precision == ir::Precision::Float32;
+
+  std::vector<int64_t> feat, tn, tl, fn, fl, tracks, roots, leaf_t;
+  std::vector<double> splits, leaf_w;
+  std::map<std::pair<int, uint64_t>, int64_t> leaf_at;  // (target, value bits) -> leaf
+  bool moved = false;
+  size_t emitted = 0;
+  auto leaf = [&](int k, double v) -> int64_t {
+    if (f32) {
+      const double n = static_cast<double>(static_cast<float>(v));
+      moved |= n != v && !std::isnan(v);
+      v = n;
+    }
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    if (std::isnan(v)) bits = 0x7ff8000000000000ull;
+    auto [it, fresh] = leaf_at.emplace(std::make_pair(k, bits), static_cast<int64_t>(leaf_t.size()));
+    if (fresh) {
+      leaf_t.push_back(k);
+      leaf_w.push_back(v);
+    }
+    return it->second;
+  };
+  auto interior = [&](int64_t feature, double thr, bool nan_true) -> size_t {
+    if (++emitted > 20'000'000)
+      throw Error("", "estimator",
+                  "the opset-5 TreeEnsemble cannot share subtrees (onnxruntime refuses them) and expanding them "
+                  "(surrogates, category sets, missing-value branches) exceeds 20 million nodes");
+    feat.push_back(feature);
+    splits.push_back(thr);
+    tracks.push_back(nan_true ? 1 : 0);
+    tn.push_back(0);
+    tl.push_back(0);
+    fn.push_back(0);
+    fl.push_back(0);
+    return feat.size() - 1;
+  };
+  // Returns (id, is_leaf) of prim node n for target k.
+  std::function<std::pair<int64_t, bool>(int32_t, int, int)> emit = [&](int32_t n, int k, int level) -> std::pair<int64_t, bool> {
+    if (level > 2000) throw Error("", "estimator", "a tree deeper than 2000 tests cannot be written with --onnx-trees ml5");
+    const Prim& p = pf.nodes[n];
+    if (p.leaf >= 0) return {leaf(k, pf.values[static_cast<size_t>(p.leaf) * K + k] / fold), true};
+    const double thr = thr32 ? float_floor(p.thr) : p.thr;
+    moved |= thr != p.thr;
+    auto link = [&](size_t at, std::pair<int64_t, bool> t, std::pair<int64_t, bool> f) {
+      tn[at] = t.first;
+      tl[at] = t.second ? 1 : 0;
+      fn[at] = f.first;
+      fl[at] = f.second ? 1 : 0;
+    };
+    if (p.nan == p.t || p.nan == p.f) {
+      const size_t at = interior(p.feature, thr, p.nan == p.t && p.t != p.f);
+      const auto t = emit(p.t, k, level + 1);
+      const auto f = emit(p.f, k, level + 1);
+      link(at, t, f);
+      return {static_cast<int64_t>(at), false};
+    }
+    // NaN guard: x <= +inf holds for every number; a NaN takes the false branch.
+    const size_t guard = interior(p.feature, kInf, false);
+    const size_t at = interior(p.feature, thr, false);
+    const auto t = emit(p.t, k, level + 1);
+    const auto f = emit(p.f, k, level + 1);
+    link(at, t, f);
+    link(guard, {static_cast<int64_t>(at), false}, emit(p.nan, k, level + 1));
+    return {static_cast<int64_t>(guard), false};
+  };
+  // Whether target k of tree r has a nonzero (or NaN) leaf value.
+  auto contributes = [&](int32_t root, int k) {
+    std::vector<int32_t> stack{root};
+    std::vector<uint8_t> seen(pf.nodes.size(), 0);
+    while (!stack.empty()) {
+      const int32_t n = stack.back();
+      stack.pop_back();
+      if (seen[n]) continue;
+      seen[n] = 1;
+      const Prim& p = pf.nodes[n];
+      if (p.leaf >= 0) {
+        if (pf.values[static_cast<size_t>(p.leaf) * K + k] != 0.0) return true;  // NaN != 0 too
+        continue;
+      }
+      stack.insert(stack.end(), {p.t, p.f, p.nan});
+    }
+    return false;
+  };
+  for (int k = 0; k < K; ++k)
+    for (int64_t t = 0; t < T; ++t) {
+      const int32_t r = pf.roots[t];
+      if (K > 1 && !extremum && !contributes(r, k)) continue;
+      auto top = emit(r, k, 0);
+      if (top.second) {
+        // A single-leaf tree: one test whose both branches reach the leaf.
+        const size_t at = interior(0, 0.0, false);
+        tn[at] = fn[at] = top.first;
+        tl[at] = fl[at] = 1;
+        top = {static_cast<int64_t>(at), false};
+      }
+      roots.push_back(top.first);
+    }
+  if (roots.empty()) {  // every score is 0
+    const size_t at = interior(0, 0.0, false);
+    tn[at] = fn[at] = leaf(0, 0.0);
+    tl[at] = fl[at] = 1;
+    roots.push_back(static_cast<int64_t>(at));
+  }
+
+  auto typed = [&](const std::vector<double>& v) {
+    return f32 ? tensor_float(v, {static_cast<int64_t>(v.size())}) : tensor_double(v, {static_cast<int64_t>(v.size())});
+  };
+  onnx::TensorProto modes;
+  modes.set_data_type(onnx::TensorProto::UINT8);
+  modes.add_dims(static_cast<int64_t>(feat.size()));
+  modes.set_raw_data(std::string(feat.size(), '\0'));  // 0 = BRANCH_LEQ
+  const int64_t agg = op_average ? 0 : te.aggregate == ir::Aggregate::Min ? 2 : te.aggregate == ir::Aggregate::Max ? 3 : 1;
+  std::vector<onnx::AttributeProto> attrs = {
+      attr_int("n_targets", K),
+      attr_int("aggregate_function", agg),
+      attr_int("post_transform", 0),
+      attr_ints("tree_roots", roots),
+      attr_ints("nodes_featureids", feat),
+      attr_tensor("nodes_splits", typed(splits)),
+      attr_tensor("nodes_modes", modes),
+      attr_ints("nodes_truenodeids", tn),
+      attr_ints("nodes_trueleafs", tl),
+      attr_ints("nodes_falsenodeids", fn),
+      attr_ints("nodes_falseleafs", fl),
+      attr_ints("nodes_missing_value_tracks_true", tracks),
+      attr_ints("leaf_targetids", leaf_t),
+      attr_tensor("leaf_weights", typed(leaf_w)),
+  };
+  std::string X = features;
+  if (f32) X = e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)});
+  else if (thr32) X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+  std::string s = e.node("TreeEnsemble", {X}, std::move(attrs), "ai.onnx.ml", kTreeScoresName);
+  if (average && !f32) s = e.node("Div", {s, e.scalar(total_weight)});
+  if (!te.base.empty()) s = e.node("Add", {s, e.constant(f32 ? tensor_float(te.base, {K}) : tensor_double(te.base, {K}), "base")});
+  if (f32) s = e.node("Cast", {s}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+
+  warnings.push_back({"onnx-ml-opset-5",
+                      "the trees are one ai.onnx.ml opset-5 TreeEnsemble: the file needs a runtime implementing "
+                      "ai.onnx.ml opset 5 (tested: onnxruntime 1.30); older runtimes and checkers (onnx 1.12's "
+                      "checker among them) refuse it"});
+  if (f32 && moved)
+    warnings.push_back({"float32-thresholds",
+                        "split thresholds and leaf values are stored as float32: each threshold is the largest float32 "
+                        "not above the double threshold, so float32 inputs split as before; double inputs rounded to "
+                        "float32 may move"});
+  if (f32 && (te.value_precision == ir::Precision::Double || fold != 1.0))
+    warnings.push_back({"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
+
+  TreeScores out;
+  out.n_scores = K;
+  out.link = te.link;
+  out.transform = te.transform;
+  out.scores = s;
+  out.ml_opset = 5;
+  return out;
+}
+
 }  // namespace
 
 TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
@@ -277,6 +455,7 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
   int depth = 0;
   for (auto r : pf.roots) depth = std::max(depth, depth_of(pf, r, memo));
   const bool f32 = options.precision == ir::Precision::Float32;
+  if (options.trees == OnnxTrees::Ml5) return write_ml5(te, pf, e, features, f32, total_weight, warnings);
 
   if (!f32) {
     std::vector<int64_t> feat(P), tn(P), fn(P), mn(P), roots(pf.roots.begin(), pf.roots.end());

@@ -19,6 +19,14 @@
 // keeps every split's meaning on float inputs (t' = the largest float <= t for the `<=` tests
 // above), base values and averaging inside the operator; shared subtrees are expanded because
 // onnxruntime refuses node DAGs.
+//
+// OnnxTrees::Ml5 (--onnx-trees ml5): one ai.onnx.ml opset-5 TreeEnsemble with typed tensor
+// attributes (double, or float32 with Precision::Float32) holding the same `x <= t` tests
+// (nodes_modes 0 = BRANCH_LEQ; a test whose missing exit is neither branch gets a guard
+// `x <= +inf` whose false branch is the missing exit), shared subtrees expanded (onnxruntime
+// refuses shared interior nodes), one tree copy per score column (a leaf names one target),
+// base values added with Add; the graph after the scores is the default one.  The file needs
+// ai.onnx.ml opset 5 (warning `onnx-ml-opset-5`).
 #pragma once
 #include <onnx/onnx_pb.h>
 
@@ -39,6 +47,7 @@ struct TreeScores {
   ir::Link link = ir::Link::Identity;
   ir::ScoreTransform transform = ir::ScoreTransform::None;
   std::string aggregate_meta;  // value of kMetaTrees ("" for the float32 operator)
+  int ml_opset = 3;            // the ai.onnx.ml opset the graph needs (5 with OnnxTrees::Ml5)
 };
 
 // Emits the tree ensemble of `m` reading `features` ([N, F] double, the model's features).

@@ -50,6 +50,7 @@ struct Writer {
   std::vector<Val> derived_val;
   std::string shape_source;                         // any graph input, for broadcasting constants
   bool float_mode;
+  int ml_opset = 3;
 
   Writer(const ir::Model& model_, const WriteOptions& o, Warnings& w)
       : m(model_), opt(o), warnings(w), g(model.mutable_graph()), e(g),
@@ -198,6 +199,9 @@ struct Writer {
     if (!lin && !tree)
       fail("estimator", fmt::format("the ONNX writer supports linear models and tree ensembles only, not {}",
                                     ir::estimator_kind(m.estimator)));
+    if (!tree && opt.trees == OnnxTrees::Ml5)
+      fail("estimator", fmt::format("the opset-5 TreeEnsemble (--onnx-trees ml5) holds tree ensembles only, not {}",
+                                    ir::estimator_kind(m.estimator)));
     inputs();
     for (size_t j = 0; j < m.derived.size(); ++j) {
       Val v = lower(m.derived[j].expr, "derived field '" + m.derived[j].name + "'");
@@ -228,6 +232,7 @@ struct Writer {
         fail("estimator", "class scores do not match the classes");
       outputs(ts.scores, ts.link, ts.transform);
       meta(kMetaTrees, ts.aggregate_meta.empty() ? "operator" : ts.aggregate_meta);
+      ml_opset = ts.ml_opset;
       finish(-1, "tree ensemble");
       return;
     }
@@ -343,7 +348,7 @@ struct Writer {
       o->set_version(v);
     };
     add_opset("", 17);
-    add_opset("ai.onnx.ml", 3);
+    add_opset("ai.onnx.ml", ml_opset);
     if (!functions.empty()) add_opset(kFunctionDomain, 1);
     for (const auto& f : functions) *model.add_functions() = build_function(f);
     meta(kMetaTarget, m.schema.target.name);

@@ -163,6 +163,13 @@ class OrtTreeEval final : public EstimatorEval {
       }
       label = o[1] > 0 ? 1 : 0;
       transform(o, 2, post);
+    } else if (t_.ort_binary_class1) {
+      // One score column holding class 1's weights: [0, s], the post-transform on both.
+      const T sc = a[0];
+      label = (all_positive_ ? sc > T(0.5) : sc > 0) ? 1 : 0;
+      o[0] = 0;
+      o[1] = sc;
+      transform(o, 2, post);
     } else {
       // One score column (class 0's weights): the positive-class score.
       T sc = a[0];

@@ -121,10 +121,16 @@ struct TreeEnsemble {
   // maximum of the raw scores after base; binary one-column: s > 0.5 (all leaf values >= 0) or
   // s > 0.  `link` and `transform` then apply to the operator's output (the graph after it), in
   // double.
+  // `ort_binary_class1` (with ort_labels, two classes, n_outputs 1): the operator's leaf weights
+  // name class 1 only, and the one score column holds them.  onnxruntime 1.30 then writes [0, s]
+  // with post-transform None and [0.5, logistic(s)] with Logistic (the post-transform applied to
+  // both columns, class 0's score being 0); the label is s > 0.5 (all leaf values >= 0) or s > 0.
+  // Without it a one-column binary classifier's weights name class 0 (the layouts above).
   bool ort_rules = false;
   OrtPostTransform ort_post_transform = OrtPostTransform::None;
   bool ort_float_output = false;
   bool ort_labels = false;
+  bool ort_binary_class1 = false;
   bool operator==(const TreeEnsemble&) const = default;
 };
 

@@ -161,6 +161,17 @@ def main():
         c.check(res.rc == 2 and res.err.startswith("modelbridge: error:"), f"{what}: exit {res.rc} {res.err.strip()}")
     res = run(cli, "inspect", model, "--from", "pmml")
     expect_error(c, res, "--from pmml on an .rds", model)
+    # --onnx-trees ml5 needs a tree ensemble and an ONNX output: usage errors, nothing written.
+    tree = os.path.join(td, "r", "rpart_class", "model.rds")
+    expect_error(c, run(cli, "convert", model, outs["onnx"], "--onnx-trees", "ml5"), "--onnx-trees ml5 on a linear model",
+                 model, None, ["--onnx-trees", "tree ensembles only"])
+    for argv, what, words in ((["convert", tree, outs["pmml"], "--onnx-trees", "ml5"], "--onnx-trees ml5 to PMML",
+                               ["--onnx-trees", "ONNX output only"]),
+                              (["convert", tree, outs["onnx"], "--onnx-trees", "ml4"], "unknown --onnx-trees", ["ml4"])):
+        res = run(cli, *argv)
+        c.check(res.rc == 2 and res.err.startswith("modelbridge: error:") and all(x in res.err for x in words),
+                f"{what}: exit {res.rc} {res.err.strip()}")
+    c.check(listing(out_dir) == ["result.csv"], f"refused --onnx-trees runs left {listing(out_dir)}")
     c.finish()
 
 

@@ -10,6 +10,11 @@ For each case of testdata/r (R's own fits; R's predict() in expected.csv):
      ../shared/oracles/ort/score.js) scores input.csv equal to R's predictions.
   4. With --precision float the conversion report states the float32 cost, and onnxruntime's
      float32 output equals our float32 emulation within a float32 ulp-scale tolerance.
+  5. Tree models again with `--onnx-trees ml5` (one ai.onnx.ml opset-5 TreeEnsemble, which
+     Debian's onnx 1.12 checker does not know, so onnxruntime is the judge): the conversion with
+     --data/--expected exits 0 and warns `onnx-ml-opset-5`; onnxruntime scores input.csv equal to
+     R's predictions; `modelbridge score` of the file (our reader) agrees with R; with --precision
+     float the report states the float32 cost and onnxruntime equals our float32 emulation.
 Classes not yet implemented are listed in SUPPORTED_LATER and must fail cleanly with exit 2 and
 "unsupported R class".  Prints per-class counts and `crosscheck: N passed, M failed`.
 """
@@ -123,6 +128,58 @@ def refused(r, fmt, cls):
 
 def run(cmd, **kw):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+
+
+def ort_score(score_js, model, inp, out, work, case, env):
+    with open(out, "w") as f:
+        return subprocess.run(["node", score_js, "--threads", "1", model, ort_input(inp, work, case)], stdout=f,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=600)
+
+
+def prob_rename(path):
+    h, _ = read_csv(path)
+    return {f"probabilities_{i}": c for i, c in enumerate(c for c in h if c.startswith("probability("))}
+
+
+def ml5_pass(args, case, d, inp, exp, hints, work, env, score_js, have_shared, check):
+    """Step 5: the tree model as one ai.onnx.ml opset-5 TreeEnsemble, double and float32."""
+    rds = os.path.join(d, "model.rds")
+    onnx5 = os.path.join(work, f"{case}.ml5.onnx")
+    r = run([args.cli, "convert", rds, onnx5, "--onnx-trees", "ml5", "--data", inp, "--expected", exp] + hints)
+    check("convert onnx ml5", r.returncode == 0 and os.path.isfile(onnx5), r.stdout[-600:] + r.stderr[-400:])
+    check("ml5 warns onnx-ml-opset-5", "[onnx-ml-opset-5]" in r.stdout, r.stdout[-400:])
+    if not os.path.isfile(onnx5):
+        return
+    ours = os.path.join(work, f"{case}.ml5.ours.csv")
+    r = run([args.cli, "score", onnx5, inp, "--expected", exp, "-o", ours])
+    check("ml5 read back by our reader agrees with R", r.returncode == 0, r.stdout[-400:] + r.stderr[-400:])
+    if have_shared:
+        ort_out = os.path.join(work, f"{case}.ml5.ort.csv")
+        r = ort_score(score_js, onnx5, inp, ort_out, work, case, env)
+        check("onnxruntime loads and scores ml5", r.returncode == 0, r.stderr[-400:])
+        if r.returncode == 0:
+            msg = compare_tables(ort_out, exp, prob_rename(exp), 1e-9, 1e-12)
+            check("onnxruntime ml5 agrees with R", msg is None, msg or "")
+    onnx5f = os.path.join(work, f"{case}.ml5.f32.onnx")
+    r = run([args.cli, "convert", rds, onnx5f, "--onnx-trees", "ml5", "--precision", "float", "--data", inp,
+             "--force", "--json"] + hints)
+    check("convert onnx ml5 float", r.returncode in (0, 1) and os.path.isfile(onnx5f), r.stderr[-400:])
+    if r.returncode in (0, 1) and r.stdout.strip():
+        rep = json.loads(r.stdout)
+        notes = rep["checks"]["converted_vs_source"].get("notes", [])
+        codes = [w["code"] for w in rep["warnings"]]
+        check("ml5 float32 cost reported", any("float32" in n for n in notes), str(notes))
+        check("ml5 float32 warnings", "onnx-ml-opset-5" in codes and any(c.startswith("float32") for c in codes), str(codes))
+    if have_shared and os.path.isfile(onnx5f):
+        ours32 = os.path.join(work, f"{case}.ml5.f32.ours.csv")
+        r1 = run([args.cli, "score", onnx5f, inp, "-o", ours32])
+        ort32 = os.path.join(work, f"{case}.ml5.f32.ort.csv")
+        r2 = ort_score(score_js, onnx5f, inp, ort32, work, case, env)
+        check("ml5 float32 scored by both", r1.returncode == 0 and r2.returncode == 0, r1.stderr[-300:] + r2.stderr[-300:])
+        if r1.returncode == 0 and r2.returncode == 0:
+            # Same sums in float32; only a double link after the operator may differ in the last bits.
+            msg = compare_tables(ort32, ours32, prob_rename(ours32), 1e-12, 1e-15)
+            check("onnxruntime ml5 float32 equals our float32 emulation", msg is None, msg or "")
 
 
 def main():
@@ -240,6 +297,8 @@ def main():
                 # ulps of the largest term, so this is a sanity bound, not an ulp match.
                 msg = compare_tables(ort32, ours32, rename, 1e-5, 1e-5)
                 check("onnxruntime float32 equals our float32 emulation", msg is None, msg or "")
+        if cls in TREES:
+            ml5_pass(args, case, d, inp, exp, hints, work, env, score_js, have_shared, check)
 
         stat = per_class.setdefault(cls, [0, 0, 0])
         if problems:
