@@ -209,6 +209,7 @@ class Writer {
               tok(std::to_string(static_cast<int>(e.ort_post_transform)));
               tok(e.ort_float_output ? "f32out" : "f64out");
               tok(e.ort_labels ? "ortlabels" : "labels");
+              if (e.ort_binary_class1) tok("class1");
             } else {
               tok("noort");
             }

@@ -27,7 +27,7 @@
 //                leaves, an average adds the total weight, a majority vote is written as the
 //                sum (aggregate 0) of one-hot leaves, and leading single-leaf trees of a double
 //                sum are added to the base in order)
-//   ort       := "noort" | "ort" post_transform ("f32out"|"f64out") ("ortlabels"|"labels")
+//   ort       := "noort" | "ort" post_transform ("f32out"|"f64out") ("ortlabels"|"labels") [ "class1" ]
 //   svm, mlp, nb, kmeans: "svm" / "mlp" / "nb" / "kmeans" and then every parameter of the
 //       estimator in the order of its declaration in lib/ir/estimators.hpp.
 //   nums      := count { num } · ints := count { integer }

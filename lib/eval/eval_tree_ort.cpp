@@ -9,61 +9,12 @@
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/links.hpp"
+#include "lib/eval/ort_math.hpp"
 
 namespace mb::eval {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// ml_common.h, in float32 as the runtime computes them.
-float ort_logistic(float v) {
-  const float e = 1.0f / (1.0f + std::exp(-std::fabs(v)));
-  return v < 0 ? 1.0f - e : e;
-}
-
-float ort_erfinv(float x) {
-  const float sgn = x < 0 ? -1.0f : 1.0f;
-  x = (1 - x) * (1 + x);
-  const float lg = std::log(x);
-  const float v = 2 / (static_cast<float>(M_PI) * 0.147f) + 0.5f * lg;
-  const float v2 = 1 / (0.147f) * lg;
-  const float v3 = -v + std::sqrt(v * v - v2);
-  return sgn * std::sqrt(v3);
-}
-
-float ort_probit(float p) { return static_cast<float>(M_SQRT2) * ort_erfinv(2 * p - 1); }
-
-template <typename T>
-void ort_softmax(T* s, size_t n) {
-  float v_max = -std::numeric_limits<float>::max();
-  for (size_t i = 0; i < n; ++i)
-    if (static_cast<float>(s[i]) > v_max) v_max = static_cast<float>(s[i]);
-  float sum = 0.f;
-  for (size_t i = 0; i < n; ++i) {
-    s[i] = static_cast<T>(std::exp(static_cast<float>(s[i]) - v_max));
-    sum += static_cast<float>(s[i]);
-  }
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<T>(static_cast<float>(s[i]) / sum);
-}
-
-template <typename T>
-void ort_softmax_zero(T* s, size_t n) {
-  float v_max = -std::numeric_limits<float>::max();
-  for (size_t i = 0; i < n; ++i)
-    if (static_cast<float>(s[i]) > v_max) v_max = static_cast<float>(s[i]);
-  const float exp_neg_v_max = std::exp(-v_max);
-  float sum = 0.f;
-  for (size_t i = 0; i < n; ++i) {
-    const float v = static_cast<float>(s[i]);
-    if (v > 0.0000001f || v < -0.0000001f) {
-      s[i] = static_cast<T>(std::exp(v - v_max));
-      sum += static_cast<float>(s[i]);
-    } else {
-      s[i] = static_cast<T>(s[i] * static_cast<T>(exp_neg_v_max));
-    }
-  }
-  for (size_t i = 0; i < n; ++i) s[i] = static_cast<T>(s[i] / static_cast<T>(sum));
-}
 
 class OrtTreeEval final : public EstimatorEval {
  public:
