@@ -16,23 +16,16 @@
 #include "lib/compare/compare.hpp"
 #include "lib/compare/report.hpp"
 #include "lib/util/error.hpp"
+#include "tests/unit/support.hpp"
 
 using namespace mb;
 using namespace mb::compare;
+using mb::testsupport::error_of;
 
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 ir::Target classification(std::vector<std::string> classes) {
   ir::Target t;

@@ -20,9 +20,11 @@
 #include "lib/data/csv_reader.hpp"
 #include "lib/data/csv_writer.hpp"
 #include "lib/util/error.hpp"
+#include "tests/unit/support.hpp"
 
 using namespace mb;
 using namespace mb::data;
+using mb::testsupport::error_of;
 
 namespace {
 
@@ -89,15 +91,6 @@ ir::InputField continuous(const std::string& name) {
   ir::InputField f;
   f.name = name;
   return f;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "<no error>";
 }
 
 }  // namespace

@@ -11,81 +11,13 @@
 
 #include "formats/r/import.hpp"
 #include "lib/eval/evaluator.hpp"
-#if __has_include("formats/r/rjson_reader.hpp")
-#include "formats/r/rjson_reader.hpp"
-#define MB_HAVE_RJSON 1
-#endif
-#if __has_include("formats/r/rds_reader.hpp")
-#include "formats/r/rds_reader.hpp"
-#define MB_HAVE_RDS 1
-#endif
+#include "tests/unit/support.hpp"
 
 using namespace mb;
+using namespace mb::testsupport;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::vector<bool>> quoted;
-  int column(const std::string& name) const {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  }
-};
-
-// The CSV files here are R's write.csv output: one record per line, quoted strings.
-Csv read_csv(const fs::path& path) {
-  std::ifstream in(path);
-  Csv csv;
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> fields;
-    std::vector<bool> q;
-    std::string cur;
-    bool in_quotes = false, was_quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      char c = line[i];
-      if (in_quotes) {
-        if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
-        else if (c == '"') in_quotes = false;
-        else cur += c;
-      } else if (c == '"') {
-        in_quotes = was_quoted = true;
-      } else if (c == ',') {
-        fields.push_back(cur);
-        q.push_back(was_quoted);
-        cur.clear();
-        was_quoted = false;
-      } else {
-        cur += c;
-      }
-    }
-    fields.push_back(cur);
-    q.push_back(was_quoted);
-    if (first) { csv.header = fields; first = false; }
-    else { csv.rows.push_back(fields); csv.quoted.push_back(q); }
-  }
-  return csv;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool missing(const std::string& s, bool quoted) { return !quoted && (s.empty() || s == "NA" || s == "NaN"); }
-
-bool agree(double a, double b) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return std::fabs(a - b) <= 1e-12 + 1e-9 * std::fabs(b);
-}
 
 struct Outcome {
   size_t rows = 0, cells = 0, bad = 0;
@@ -95,11 +27,12 @@ struct Outcome {
 
 Outcome score_case(const ir::Model& m, const fs::path& dir) {
   Outcome o;
-  Csv in = read_csv(dir / "input.csv"), ex = read_csv(dir / "expected.csv");
+  // R's write.csv: a blank line is a row whose one field is missing.
+  Csv in = read_csv(dir / "input.csv", BlankLine::OneEmptyField), ex = read_csv(dir / "expected.csv", BlankLine::OneEmptyField);
   eval::Batch batch;
   batch.rows = in.rows.size();
   for (auto& f : m.schema.inputs) {
-    int c = in.column(f.name);
+    int c = in.col(f.name);
     if (c < 0) {
       o.bad = 1;
       o.first_problem = "input.csv lacks column " + f.name;
@@ -109,7 +42,7 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
     for (size_t r = 0; r < in.rows.size(); ++r) {
       const std::string& s = in.rows[r][c];
       double v = NAN;
-      if (!missing(s, in.quoted[r][c])) {
+      if (!is_r_missing(s, in.quoted[r][c])) {
         if (f.is_categorical()) {
           for (size_t k = 0; k < f.levels.size(); ++k)
             if (f.levels[k] == s) v = static_cast<double>(k);
@@ -148,13 +81,13 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
       ++o.cells;
       if (h == "class") {
         std::string got = p.label[r] >= 0 ? classes[p.label[r]] : "NA";
-        std::string want = missing(s, ex.quoted[e][c]) ? "NA" : s;
+        std::string want = is_r_missing(s, ex.quoted[e][c]) ? "NA" : s;
         if (got != want) {
           if (!o.bad++) o.first_problem = "row " + std::to_string(r) + " class " + got + " vs " + want;
         }
         continue;
       }
-      double want = missing(s, ex.quoted[e][c]) ? NAN : std::stod(s);
+      double want = is_r_missing(s, ex.quoted[e][c]) ? NAN : std::stod(s);
       double got = NAN;
       if (h == "prediction") got = p.value[r];
       else if (h == "link") got = p.link[r];
@@ -171,7 +104,7 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
       } else {
         continue;
       }
-      if (!agree(got, want)) {
+      if (!agree(got, want, 1e-9, 1e-12)) {
         if (!o.bad++)
           o.first_problem = "row " + std::to_string(r) + " " + h + ": " + std::to_string(got) + " vs " + s;
       }
@@ -183,21 +116,14 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
 
 // The cases: testdata/r, or the folder named by MB_R_TESTDATA (same layout).
 std::vector<fs::path> linear_cases() {
-  std::vector<fs::path> out;
   const char* env = std::getenv("MB_R_TESTDATA");
-  const fs::path root = env && *env ? fs::path(env) : fs::path(MB_SOURCE_DIR) / "testdata" / "r";
-  if (!fs::is_directory(root)) return out;
-  for (auto& e : fs::directory_iterator(root)) {
-    const std::string name = e.path().filename().string();
-    if (e.is_directory() && (name.rfind("lm_", 0) == 0 || name.rfind("glm_", 0) == 0 || name.rfind("multinom_", 0) == 0) &&
-        fs::exists(e.path() / "expected.csv"))
-      out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
+  const fs::path root = env && *env ? fs::path(env) : r_testdata_dir();
+  std::vector<fs::path> out;
+  for (const auto& name : r_case_names(root, {"lm_", "glm_", "multinom_"})) out.push_back(root / name);
   return out;
 }
 
-void run_source(const fs::path& dir, const std::string& file, bool is_json) {
+void run_source(const fs::path& dir, const std::string& file) {
   const fs::path path = dir / file;
   if (!fs::exists(path)) return;
   const std::string label = dir.filename().string() + "/" + file;
@@ -205,14 +131,7 @@ void run_source(const fs::path& dir, const std::string& file, bool is_json) {
   std::string problem;
   Outcome o;
   try {
-    std::string bytes = slurp(path);
-    r::RPtr root;
-#ifdef MB_HAVE_RJSON
-    if (is_json) root = r::read_rjson(bytes, path.string(), w);
-#endif
-#ifdef MB_HAVE_RDS
-    if (!is_json) root = r::read_rds(bytes, path.string());
-#endif
+    r::RPtr root = read_r_object(path, w);
     if (!root) return;  // reader not available in this build
     ir::Model m = r::import_model(*root, path.string(), w);
     o = score_case(m, dir);
@@ -236,15 +155,15 @@ TEST_CASE("lm, glm and multinom from R agree with R's predict()") {
     return;
   }
   for (auto& dir : cases) {
-    run_source(dir, "model_exact.json", true);
-    run_source(dir, "model.json", true);
-    run_source(dir, "model.rds", false);
+    run_source(dir, "model_exact.json");
+    run_source(dir, "model.json");
+    run_source(dir, "model.rds");
   }
 }
 
 #ifdef MB_HAVE_RJSON
 TEST_CASE("imported lm/glm carry target, classes and provenance") {
-  const fs::path root = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+  const fs::path root = r_testdata_dir();
   auto load = [&](const std::string& c) {
     Warnings w;
     const fs::path p = root / c / "model_exact.json";

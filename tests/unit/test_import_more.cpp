@@ -21,62 +21,18 @@
 #include "lib/data/csv_reader.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
-#if __has_include("formats/r/rjson_reader.hpp")
-#include "formats/r/rjson_reader.hpp"
-#define MB_HAVE_RJSON 1
-#endif
-#if __has_include("formats/r/rds_reader.hpp")
-#include "formats/r/rds_reader.hpp"
-#define MB_HAVE_RDS 1
-#endif
+#include "tests/unit/support.hpp"
 
 using namespace mb;
+using namespace mb::testsupport;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kRoot = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-r::RPtr read_object(const fs::path& path, Warnings& w) {
-  const std::string bytes = slurp(path);
-  if (path.extension() == ".json") {
-#ifdef MB_HAVE_RJSON
-    return r::read_rjson(bytes, path.string(), w);
-#endif
-  } else {
-#ifdef MB_HAVE_RDS
-    return r::read_rds(bytes, path.string());
-#endif
-  }
-  (void)w;
-  return nullptr;
-}
+const fs::path kRoot = r_testdata_dir();
 
 std::vector<std::string> more_cases() {
-  std::vector<std::string> out;
-  if (!fs::is_directory(kRoot)) return out;
-  for (auto& e : fs::directory_iterator(kRoot)) {
-    const std::string name = e.path().filename().string();
-    for (const char* prefix : {"nnet_", "multinom_", "svm_", "naivebayes_", "kmeans_", "glmnet_"})
-      if (name.rfind(prefix, 0) == 0 && fs::exists(e.path() / "expected.csv")) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// meta.json "json15_rows_changed".
-int json15_rows_changed(const fs::path& dir) {
-  const std::string meta = slurp(dir / "meta.json");
-  std::smatch m;
-  if (std::regex_search(meta, m, std::regex("\"json15_rows_changed\"\\s*:\\s*([0-9]+)"))) return std::stoi(m[1]);
-  return -1;
+  return r_case_names(kRoot, {"nnet_", "multinom_", "svm_", "naivebayes_", "kmeans_", "glmnet_"});
 }
 
 // Imports a case's object: glmnet at the s R predicted with (s.txt), everything else through
@@ -93,59 +49,15 @@ ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::str
   return r::import_model(obj, file, w);
 }
 
-compare::Report score_against(const ir::Model& m, const fs::path& input_csv, const fs::path& expected_csv,
-                              compare::CompareOptions options = {}) {
-  std::ifstream input(input_csv, std::ios::binary);
-  std::istringstream expected(slurp(expected_csv));
-  data::CsvReader reader(input, input_csv.string());
-  data::InputBinder binder(m.schema, reader.header(), input_csv.string(), ir::UnseenLevel::Error);
-  compare::ReferenceComparer cmp(m.schema.target, false, expected, expected_csv.string(), "model", options);
-  eval::Evaluator ev(m);
-  data::TextBatch text;
-  eval::Batch batch;
-  eval::Predictions pred;
-  while (reader.next(text)) {
-    binder.bind(text, batch);
-    ev.score(batch, pred);
-    cmp.add(pred);
-  }
-  return cmp.finish();
-}
-
-struct Result {
-  bool ran = false;
-  std::string error;
-  compare::Report report;
-  Warnings warnings;
-};
-
-Result run(const std::string& name, const std::string& file) {
-  Result res;
-  const fs::path dir = kRoot / name, path = dir / file;
-  if (!fs::exists(path)) return res;
-  try {
-    r::RPtr obj = read_object(path, res.warnings);
-    if (!obj) return res;
-    res.ran = true;
-    ir::Model m = import_case(dir, *obj, path.string(), res.warnings);
-    res.report = score_against(m, dir / "input.csv", dir / "expected.csv");
-  } catch (const std::exception& e) {
-    res.ran = true;
-    res.error = e.what();
-  }
-  return res;
+RCaseResult run(const std::string& name, const std::string& file) {
+  const fs::path dir = kRoot / name;
+  return run_r_case(dir, file, [&dir](const r::RObject& obj, const std::string& path, Warnings& w) {
+    return import_case(dir, obj, path, w);
+  });
 }
 
 bool agrees(const compare::Report& r) {
   return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
-std::string summary(const Result& r) {
-  if (!r.error.empty()) return "error: " + r.error;
-  std::ostringstream s;
-  s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
-    << " label mismatches, max |diff| " << r.report.max_abs << ", max rel " << r.report.max_rel;
-  return s.str();
 }
 
 }  // namespace
@@ -159,7 +71,7 @@ TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with 
   CHECK(cases.size() >= 24);
   for (const auto& name : cases) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
-      const Result r = run(name, file);
+      const RCaseResult r = run(name, file);
       if (!r.ran) continue;
       const std::string label = name + "/" + file;
       MESSAGE(label << ": " << summary(r));
@@ -172,7 +84,7 @@ TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with 
 
 TEST_CASE("15-digit JSON of these classes: no more rows move than meta.json records") {
   for (const auto& name : more_cases()) {
-    const Result r = run(name, "model.json");
+    const RCaseResult r = run(name, "model.json");
     if (!r.ran) continue;
     const std::string label = name + "/model.json";
     REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
@@ -301,7 +213,7 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
     std::string outcome;
     try {
       Warnings w;
-      r::RPtr obj = read_object(rds, w);
+      r::RPtr obj = read_r_object(rds, w);
       if (!obj) { --ran; continue; }
       ir::Model m = r::import_model(*obj, rds.string(), w);
       // The producer names the predicted value `_target` or after the response.

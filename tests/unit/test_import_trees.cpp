@@ -17,153 +17,18 @@
 #include "lib/data/csv_reader.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
-#if __has_include("formats/r/rjson_reader.hpp")
-#include "formats/r/rjson_reader.hpp"
-#define MB_HAVE_RJSON 1
-#endif
-#if __has_include("formats/r/rds_reader.hpp")
-#include "formats/r/rds_reader.hpp"
-#define MB_HAVE_RDS 1
-#endif
+#include "tests/unit/support.hpp"
 
 using namespace mb;
+using namespace mb::testsupport;
 namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kRoot = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
+const fs::path kRoot = r_testdata_dir();
 
-// Levels R gives these factors in the training data (levels(infert$education),
-// levels(esoph$agegp), ...): ranger and randomForest do not store them for the cases below.
-const r::LevelHints kInfertLevels = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
-const r::LevelHints kEsophLevels = {
-    {"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
-    {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
-    {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}},
-};
-
-using Importer = std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)>;
-
-struct Case {
-  const char* name;
-  Importer import;
-};
-
-Importer forest(const r::LevelHints& hints) {
-  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, hints); };
-}
-Importer ranger(const r::LevelHints& hints) {
-  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, hints); };
-}
-
-const std::vector<Case>& cases() {
-  static const std::vector<Case> all = {
-      {"rpart_anova", r::import_rpart},
-      {"rpart_anova_nosurrogate", r::import_rpart},
-      {"rpart_class", r::import_rpart},
-      {"rpart_class_factor", r::import_rpart},
-      {"rf_regression", forest({})},
-      {"rf_class", forest({})},
-      {"rf_class_json15_flip", forest({})},
-      {"rf_class_factor", forest({})},
-      {"rf_regression_ordered", forest(kEsophLevels)},
-      {"ranger_regression", ranger({})},
-      {"ranger_class", ranger({})},
-      {"ranger_prob_order", ranger({})},
-      {"ranger_prob_ignore", ranger({})},
-      {"ranger_class_partition", ranger(kInfertLevels)},
-      {"ranger_class_ignore_factor", ranger(kInfertLevels)},
-      {"gbm_gaussian", r::import_gbm},
-      {"gbm_bernoulli", r::import_gbm},
-      {"gbm_poisson", r::import_gbm},
-  };
-  return all;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// meta.json "json15_rows_changed": rows the 15-digit JSON predicts differently from R.
-int json15_rows_changed(const fs::path& dir) {
-  const std::string meta = slurp(dir / "meta.json");
-  std::smatch m;
-  if (std::regex_search(meta, m, std::regex("\"json15_rows_changed\"\\s*:\\s*([0-9]+)"))) return std::stoi(m[1]);
-  return -1;
-}
-
-// Reads `file` of the case folder; nullptr when this build has no reader for it.
-r::RPtr read_object(const fs::path& path, Warnings& w) {
-  const std::string bytes = slurp(path);
-  if (path.extension() == ".json") {
-#ifdef MB_HAVE_RJSON
-    return r::read_rjson(bytes, path.string(), w);
-#endif
-  } else {
-#ifdef MB_HAVE_RDS
-    return r::read_rds(bytes, path.string());
-#endif
-  }
-  (void)w;
-  return nullptr;
-}
-
-std::string expected_text(const fs::path& dir) { return slurp(dir / "expected.csv"); }
-
-// Scores input.csv with `m` and compares with expected.csv.
-compare::Report score_against_r(const ir::Model& m, const fs::path& dir) {
-  std::ifstream input(dir / "input.csv", std::ios::binary);
-  std::istringstream expected(expected_text(dir));
-  data::CsvReader reader(input, (dir / "input.csv").string());
-  data::InputBinder binder(m.schema, reader.header(), (dir / "input.csv").string(), ir::UnseenLevel::Error);
-  compare::ReferenceComparer cmp(m.schema.target, false, expected, (dir / "expected.csv").string(), "model");
-  eval::Evaluator ev(m);
-  data::TextBatch text;
-  eval::Batch batch;
-  eval::Predictions pred;
-  while (reader.next(text)) {
-    binder.bind(text, batch);
-    ev.score(batch, pred);
-    cmp.add(pred);
-  }
-  return cmp.finish();
-}
-
-struct Result {
-  bool ran = false;
-  std::string error;
-  compare::Report report;
-};
-
-Result run(const Case& c, const std::string& file) {
-  Result res;
-  const fs::path dir = kRoot / c.name;
-  const fs::path path = dir / file;
-  if (!fs::exists(path)) return res;
-  try {
-    Warnings w;
-    r::RPtr obj = read_object(path, w);
-    if (!obj) return res;
-    res.ran = true;
-    ir::Model m = c.import(*obj, path.string(), w);
-    res.report = score_against_r(m, dir);
-  } catch (const std::exception& e) {
-    res.ran = true;
-    res.error = e.what();
-  }
-  return res;
-}
-
-std::string summary(const Result& r) {
-  if (!r.error.empty()) return "error: " + r.error;
-  std::ostringstream s;
-  s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
-    << " label mismatches, max |diff| " << r.report.max_abs;
-  return s.str();
-}
+// Reads and imports `file` of case `c` and scores it against R's predict().
+RCaseResult run(const RTreeCase& c, const std::string& file) { return run_r_case(kRoot / c.name, file, c.import); }
 
 }  // namespace
 
@@ -172,9 +37,9 @@ TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
     MESSAGE("testdata/r has no tree cases; skipped");
     return;
   }
-  for (const auto& c : cases()) {
+  for (const auto& c : r_tree_cases()) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
-      const Result r = run(c, file);
+      const RCaseResult r = run(c, file);
       if (!r.ran) continue;
       const std::string label = std::string(c.name) + "/" + file;
       MESSAGE(label << ": " << summary(r));
@@ -190,8 +55,8 @@ TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
 TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped split") {
   if (!fs::is_directory(kRoot / "rpart_anova")) return;
   bool saw_flip = false;
-  for (const auto& c : cases()) {
-    const Result r = run(c, "model.json");
+  for (const auto& c : r_tree_cases()) {
+    const RCaseResult r = run(c, "model.json");
     if (!r.ran) continue;
     const std::string label = std::string(c.name) + "/model.json";
     REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
@@ -210,7 +75,7 @@ TEST_CASE("ranger and randomForest refuse factors whose levels the object does n
   auto expect_error_naming = [](const char* name, const Importer& imp, const std::string& variable) {
     Warnings w;
     const fs::path p = kRoot / name / "model_exact.json";
-    r::RPtr obj = read_object(p, w);
+    r::RPtr obj = read_r_object(p, w);
     if (!obj) return;
     try {
       imp(*obj, p.string(), w);
@@ -219,10 +84,10 @@ TEST_CASE("ranger and randomForest refuse factors whose levels the object does n
       CHECK_MESSAGE(std::string(e.what()).find("'" + variable + "'") != std::string::npos, e.what());
     }
   };
-  expect_error_naming("ranger_class_partition", ranger({}), "education");
-  expect_error_naming("rf_regression_ordered", forest({}), "agegp");
+  expect_error_naming("ranger_class_partition", ranger_with({}), "education");
+  expect_error_naming("rf_regression_ordered", forest_with({}), "agegp");
   // A hint that contradicts the stored levels is refused.
-  expect_error_naming("ranger_prob_order", ranger({{"education", {"a", "b", "c"}}}), "education");
+  expect_error_naming("ranger_prob_order", ranger_with({{"education", {"a", "b", "c"}}}), "education");
 }
 
 #ifdef MB_HAVE_RJSON
@@ -261,13 +126,13 @@ TEST_CASE("imported trees carry their interface and provenance") {
     CHECK(m.provenance.family == "gbm bernoulli");
   }
   {
-    ir::Model m = load("ranger_prob_order", ranger({}));
+    ir::Model m = load("ranger_prob_order", ranger_with({}));
     CHECK(m.provenance.family == "ranger probability estimation");
     CHECK(m.schema.target.classes == std::vector<std::string>{"no case", "case"});
     CHECK(m.schema.inputs[0].is_categorical());
   }
   {
-    ir::Model m = load("rf_class", forest({}));
+    ir::Model m = load("rf_class", forest_with({}));
     const auto& t = std::get<ir::TreeEnsemble>(m.estimator);
     CHECK(m.provenance.family == "random forest classification");
     CHECK(t.aggregate == ir::Aggregate::Vote);

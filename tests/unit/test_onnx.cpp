@@ -15,153 +15,15 @@
 #include "formats/onnx/onnx.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
+#include "tests/unit/support.hpp"
 
 using namespace mb;
+using namespace mb::testsupport;
 using ir::Expr;
 using ir::Op;
 namespace fs = std::filesystem;
 
 namespace {
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-bool agree(double a, double b, double atol, double rtol) {
-  if (std::isnan(a) && std::isnan(b)) return true;
-  return std::fabs(a - b) <= atol + rtol * std::fabs(b);
-}
-
-fs::path work_dir() {
-  static fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / fmt::format("mb_test_onnx_{}", getpid());
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-
-std::string run(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) { status = -1; return out; }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  status = pclose(f);
-  return out;
-}
-
-// The interop tools must be present (CI installs them with .ci/setup); a missing tool fails.
-void require_tools() {
-  int st = 0;
-  run("/usr/bin/python3 -c 'import onnx.checker' 2>&1", st);
-  REQUIRE_MESSAGE(st == 0, "Debian's python3-onnx is missing (/usr/bin/python3 -c 'import onnx'); run .ci/setup");
-  const fs::path ort = fs::path(MB_SOURCE_DIR) / "build/node/node_modules/onnxruntime-node";
-  REQUIRE_MESSAGE(fs::exists(ort), "onnxruntime-node is missing at " << ort.string() << "; run .ci/setup");
-}
-
-void check_onnx(const fs::path& model) {
-  int st = 0;
-  std::string out = run(fmt::format("/usr/bin/python3 -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
-                                    "full_check=True)\" '{}' 2>&1", model.string()), st);
-  INFO("onnx.checker: " << out);
-  CHECK(st == 0);
-}
-
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  }
-};
-
-Csv parse_csv(const std::string& text) {
-  Csv c;
-  std::istringstream in(text);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    std::vector<std::string> cells;
-    size_t s = 0;
-    for (;;) {
-      size_t e = line.find(',', s);
-      cells.push_back(line.substr(s, e == std::string::npos ? std::string::npos : e - s));
-      if (e == std::string::npos) break;
-      s = e + 1;
-    }
-    if (first) c.header = cells;
-    else c.rows.push_back(cells);
-    first = false;
-  }
-  return c;
-}
-
-double cell_number(const std::string& s) {
-  if (s.empty() || s == "NA" || s == "NaN") return kNaN;
-  if (s == "Inf") return INFINITY;
-  if (s == "-Inf") return -INFINITY;
-  return std::strtod(s.c_str(), nullptr);  // subnormals too (std::stod throws on them)
-}
-
-Csv ort_score(const fs::path& model, const fs::path& csv) {
-  int st = 0;
-  const std::string script = fs::path(MB_SOURCE_DIR) / "tests/interop/ort_score.js";
-  std::string out = run(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}' '{}' '{}' 2>&1", MB_SOURCE_DIR,
-                                    script, model.string(), csv.string()), st);
-  INFO("onnxruntime: " << out.substr(0, 2000));
-  REQUIRE(st == 0);
-  return parse_csv(out);
-}
-
-// Binds CSV cells to the schema: by name, then remaining inputs take the remaining columns in
-// order (unnamed ONNX matrix inputs).  Labels become level codes (unknown -> missing).
-eval::Batch bind(const ir::Model& m, const Csv& csv) {
-  eval::Batch b;
-  b.rows = csv.rows.size();
-  std::vector<int> col(m.schema.inputs.size(), -1);
-  std::vector<bool> used(csv.header.size(), false);
-  for (size_t i = 0; i < col.size(); ++i)
-    if ((col[i] = csv.col(m.schema.inputs[i].name)) >= 0) used[col[i]] = true;
-  size_t next = 0;
-  for (size_t i = 0; i < col.size(); ++i) {
-    if (col[i] >= 0) continue;
-    while (next < used.size() && used[next]) ++next;
-    REQUIRE(next < used.size());
-    col[i] = static_cast<int>(next);
-    used[next] = true;
-  }
-  for (size_t i = 0; i < col.size(); ++i) {
-    const auto& in = m.schema.inputs[i];
-    std::vector<double> v(b.rows);
-    for (size_t r = 0; r < b.rows; ++r) {
-      const std::string& s = csv.rows[r][col[i]];
-      if (!in.is_categorical()) { v[r] = cell_number(s); continue; }
-      v[r] = kNaN;
-      for (size_t k = 0; k < in.levels.size(); ++k)
-        if (in.levels[k] == s) v[r] = static_cast<double>(k);
-    }
-    b.columns.push_back(std::move(v));
-  }
-  return b;
-}
-
-eval::Predictions score(const ir::Model& m, const eval::Batch& b) {
-  eval::Evaluator ev(m);
-  eval::Predictions p;
-  ev.score(b, p);
-  return p;
-}
 
 // Test data: x1 in [-2, 4], x2 in [0, 5], labels incl. missing and unseen ones; special rows.
 Csv make_data(size_t n) {
@@ -321,7 +183,7 @@ struct Scored {
 };
 
 // Compares our predictions with onnxruntime's output columns.
-Scored compare(const ir::Model& m, const eval::Predictions& p, const Csv& ort, double atol, double rtol,
+Scored compare_with_ort(const ir::Model& m, const eval::Predictions& p, const Csv& ort, double atol, double rtol,
                const std::string& reg_col = "prediction") {
   Scored s;
   s.rows = p.rows;
@@ -332,18 +194,18 @@ Scored compare(const ir::Model& m, const eval::Predictions& p, const Csv& ort, d
     const double d = std::fabs(a - b);
     s.max_abs = std::max(s.max_abs, d);
     if (b != 0) s.max_rel = std::max(s.max_rel, d / std::fabs(b));
-    if (!agree(a, b, atol, rtol)) ++s.bad;
+    if (!agree(a, b, rtol, atol)) ++s.bad;
   };
   if (m.schema.target.task == ir::Task::Regression) {
     const int c = ort.col(reg_col);
     REQUIRE(c >= 0);
-    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], cell_number(ort.rows[r][c]));
+    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], number_cell(ort.rows[r][c]));
     return s;
   }
   const size_t K = m.schema.target.classes.size();
   const int lc = ort.col("class");
   for (size_t r = 0; r < p.rows; ++r) {
-    for (size_t kk = 0; kk < K; ++kk) one(p.prob[r * K + kk], cell_number(ort.rows[r][ort.col(fmt::format("probabilities_{}", kk))]));
+    for (size_t kk = 0; kk < K; ++kk) one(p.prob[r * K + kk], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", kk))]));
     const std::string want = p.label[r] < 0 ? "" : m.schema.target.classes[p.label[r]];
     if (lc >= 0 && ort.rows[r][lc] != want) ++s.bad;
   }
@@ -352,22 +214,22 @@ Scored compare(const ir::Model& m, const eval::Predictions& p, const Csv& ort, d
 
 // Write -> checker -> read back -> same model and scores -> onnxruntime agrees.
 void round_trip(const ir::Model& m, const std::string& name) {
-  require_tools();
+  require_onnx_tools();
   Warnings w;
   const std::string bytes = onnxfmt::write(m, {}, w);
   CHECK(onnxfmt::sniff(bytes));
-  const fs::path file = work_dir() / (name + ".onnx");
+  const fs::path file = scratch_dir() / (name + ".onnx");
   write_file(file, bytes);
   check_onnx(file);
   ir::Model back = onnxfmt::read(bytes, file.string());
   check_same_model(m, back);
 
   const Csv data = make_data(400);
-  const fs::path csv = work_dir() / (name + ".csv");
+  const fs::path csv = scratch_dir() / (name + ".csv");
   std::string text = "x1,x2,color,size\n";
   for (const auto& r : data.rows) text += fmt::format("{},{},{},{}\n", r[0], r[1], r[2], r[3]);
   write_file(csv, text);
-  const eval::Batch batch = bind(m, data);
+  const eval::Batch batch = bind_positional(m, data);
   const auto p0 = score(m, batch);
   const auto p1 = score(back, batch);
   // Identical model, identical arithmetic: bit-identical predictions.
@@ -375,7 +237,7 @@ void round_trip(const ir::Model& m, const std::string& name) {
   CHECK(same_bits(p0.prob, p1.prob));
   CHECK(p0.label == p1.label);
   const Csv ort = ort_score(file, csv);
-  const Scored s = compare(m, p0, ort, 1e-12, 1e-9);
+  const Scored s = compare_with_ort(m, p0, ort, 1e-12, 1e-9);
   MESSAGE(name << ": onnxruntime vs evaluator, rows " << s.rows << ", max abs " << s.max_abs << ", max rel " << s.max_rel);
   CHECK(s.bad == 0);
 }
@@ -406,14 +268,14 @@ TEST_CASE("onnx: multinomial (reference class, softmax) and normalised one-vs-re
 }
 
 TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float32 emulation") {
-  require_tools();
+  require_onnx_tools();
   const ir::Model m = rich_regression(ir::Link::Identity);
   Warnings w;
   const std::string bytes = onnxfmt::write(m, {ir::Precision::Float32}, w);
   bool narrowing = false;
   for (const auto& x : w) narrowing |= x.code == "float32-narrowing";
   CHECK(narrowing);
-  const fs::path file = work_dir() / "rich_f32.onnx";
+  const fs::path file = scratch_dir() / "rich_f32.onnx";
   write_file(file, bytes);
   check_onnx(file);
   const ir::Model back = onnxfmt::read(bytes, file.string());
@@ -424,11 +286,11 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
     CHECK(lin.coefficients[j] == static_cast<double>(static_cast<float>(std::get<ir::Linear>(m.estimator).coefficients[j])));
 
   const Csv data = make_data(400);
-  const fs::path csv = work_dir() / "rich_f32.csv";
+  const fs::path csv = scratch_dir() / "rich_f32.csv";
   std::string text = "x1,x2,color,size\n";
   for (const auto& r : data.rows) text += fmt::format("{},{},{},{}\n", r[0], r[1], r[2], r[3]);
   write_file(csv, text);
-  const eval::Batch batch = bind(m, data);
+  const eval::Batch batch = bind_positional(m, data);
   const auto p64 = score(m, batch);
   const auto p32 = score(back, batch);
   const Csv ort = ort_score(file, csv);
@@ -436,7 +298,7 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
   for (size_t r = 0; r < p32.rows; ++r) {
     if (std::isnan(p32.value[r])) continue;
     err = std::max(err, std::fabs(p32.value[r] - p64.value[r]));
-    const double o = cell_number(ort.rows[r][0]);
+    const double o = number_cell(ort.rows[r][0]);
     const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(o)) - 23);
     ulps = std::max(ulps, std::fabs(o - p32.value[r]) / ulp);
   }
@@ -444,7 +306,7 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
   // onnxruntime's float GEMM (blocked, fused multiply-add) sums in another order than the
   // evaluator's sequential float32 sum: a few ulps of the result, never more than 8 here.
   CHECK(ulps <= 8.0);
-  const Scored s = compare(m, p32, ort, 0, 1e-6);
+  const Scored s = compare_with_ort(m, p32, ort, 0, 1e-6);
   CHECK(s.bad == 0);
 }
 
@@ -473,18 +335,18 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
     CAPTURE(std::string(c.name));
     const fs::path dir = root / c.name;
     if (!fs::exists(dir)) continue;
-    const ir::Model m = onnxfmt::read(read_file(dir / "model.onnx"), (dir / "model.onnx").string());
-    const Csv data = parse_csv(read_file(dir / "input.csv"));
-    const Csv ort = parse_csv(read_file(dir / "ort.csv"));
-    const auto p = score(m, bind(m, data));
+    const ir::Model m = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());
+    const Csv data = parse_csv(slurp(dir / "input.csv"));
+    const Csv ort = parse_csv(slurp(dir / "ort.csv"));
+    const auto p = score(m, bind_positional(m, data));
     Scored s;
     s.rows = p.rows;
     if (m.schema.target.task == ir::Task::Regression) {
       for (size_t r = 0; r < p.rows; ++r) {
-        const double b = cell_number(ort.rows[r][0]);
+        const double b = number_cell(ort.rows[r][0]);
         s.max_abs = std::max(s.max_abs, std::fabs(p.value[r] - b));
         s.max_rel = std::max(s.max_rel, std::fabs(p.value[r] - b) / std::fabs(b));
-        s.bad += !agree(p.value[r], b, c.atol, c.rtol);
+        s.bad += !agree(p.value[r], b, c.rtol, c.atol);
       }
     } else {
       const size_t K = m.schema.target.classes.size();
@@ -492,9 +354,9 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
       for (size_t r = 0; r < p.rows; ++r) {
         s.bad += ort.rows[r][0] != m.schema.target.classes[p.label[r]];
         for (size_t kk = 0; kk < K; ++kk) {
-          const double a = p.prob[r * K + kk], b = cell_number(ort.rows[r][kk + 1]);
+          const double a = p.prob[r * K + kk], b = number_cell(ort.rows[r][kk + 1]);
           s.max_abs = std::max(s.max_abs, std::fabs(a - b));
-          s.bad += !agree(a, b, c.atol, c.rtol);
+          s.bad += !agree(a, b, c.rtol, c.atol);
         }
       }
     }
@@ -513,7 +375,7 @@ TEST_CASE("onnx: non-linear corpus models are refused naming the node") {
     const fs::path f = root / name / "model.onnx";
     if (!fs::exists(f)) continue;
     try {
-      onnxfmt::read(read_file(f), f.string());
+      onnxfmt::read(slurp(f), f.string());
       FAIL("accepted " << name);
     } catch (const Error& e) {
       CAPTURE(e.what());
@@ -542,7 +404,7 @@ TEST_CASE("onnx: malformed and unsupported inputs are errors with a place") {
     const fs::path f = dir / b.file;
     REQUIRE(fs::exists(f));
     try {
-      onnxfmt::read(read_file(f), f.string());
+      onnxfmt::read(slurp(f), f.string());
       FAIL("accepted");
     } catch (const Error& e) {
       CAPTURE(e.what());

@@ -16,60 +16,14 @@
 #include "formats/pmml/pmml.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
+#include "tests/unit/support.hpp"
 
 namespace fs = std::filesystem;
+using namespace mb::testsupport;
 using mb::ir::Expr;
 using mb::ir::Op;
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-fs::path shared_dir() { return fs::path(MB_SHARED_DIR); }
-fs::path xsd_path() { return shared_dir() / "corpus/pmml/schema/pmml-4-4.xsd"; }
-
-bool have_xmllint() { return std::system("xmllint --version > /dev/null 2>&1") == 0; }
-
-// Validates `text` with xmllint against the PMML 4.4 XSD; returns xmllint's messages on failure.
-void check_valid_pmml(const std::string& text, const std::string& what) {
-  REQUIRE_MESSAGE(have_xmllint(), "xmllint is not on PATH (install libxml2-utils); it validates the PMML we write");
-  if (!fs::exists(xsd_path())) {
-    MESSAGE("PMML 4.4 XSD not found under MB_SHARED_DIR; schema validation skipped for " << what);
-    return;
-  }
-  const fs::path tmp = fs::temp_directory_path() / fmt::format("mb_pmml_{}_{}.pmml", what, ::getpid());
-  { std::ofstream(tmp, std::ios::binary) << text; }
-  const std::string cmd = fmt::format("xmllint --noout --schema '{}' '{}' 2>&1", xsd_path().string(), tmp.string());
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[512];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  fs::remove(tmp);
-  INFO(what << ":\n" << out << "\n" << text.substr(0, 4000));
-  CHECK(status == 0);
-}
-
-// |a - b| <= atol + rtol*|b|, or both missing.
-bool agree(double a, double b, double rtol, double atol = 0) {
-  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
-  return std::fabs(a - b) <= atol + rtol * std::fabs(b);
-}
-
-mb::eval::Predictions score(const mb::ir::Model& m, const mb::eval::Batch& b) {
-  mb::eval::Evaluator ev(m);
-  mb::eval::Predictions p;
-  ev.score(b, p);
-  return p;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Round trip: IR -> PMML 4.4 -> IR scores the same.
@@ -97,26 +51,6 @@ mb::ir::Schema base_schema() {
   mb::ir::Schema s;
   s.inputs = {cont("x1"), cont("x2"), cat("f", {"a", "b", "c"}), cat("o", {"lo", "mid", "hi"}, true), cont("e")};
   return s;
-}
-
-mb::eval::Batch random_rows(const mb::ir::Schema& s, size_t rows, unsigned seed, bool with_missing) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-2.0, 2.0);
-  mb::eval::Batch b;
-  b.rows = rows;
-  b.columns.resize(s.inputs.size());
-  for (size_t i = 0; i < s.inputs.size(); ++i) {
-    auto& col = b.columns[i];
-    col.resize(rows);
-    for (size_t r = 0; r < rows; ++r) {
-      const auto& f = s.inputs[i];
-      if (f.is_categorical()) col[r] = static_cast<double>(rng() % f.levels.size());
-      else if (f.name == "x2" || f.name == "e") col[r] = 0.25 + std::fabs(u(rng));
-      else col[r] = u(rng);
-      if (with_missing && rng() % 17 == 0) col[r] = kNaN;
-    }
-  }
-  return b;
 }
 
 // A linear predictor that exercises the expression writer: treatment contrasts, a polynomial
@@ -172,7 +106,10 @@ mb::ir::Model make_model(mb::ir::Task task, mb::ir::Link link, double intercept,
 }
 
 void check_same_scores(const mb::ir::Model& a, const mb::ir::Model& b, bool with_missing) {
-  auto rows = random_rows(a.schema, 500, 42, with_missing);
+  // x2 and e stay positive (logarithms, square roots, exposures); 1 cell in 17 missing.
+  auto rows = random_batch(a.schema, 500, 42, with_missing ? 17 : 0, [](const mb::ir::InputField& f, double u) {
+    return f.name == "x2" || f.name == "e" ? 0.25 + std::fabs(u) : u;
+  });
   auto pa = score(a, rows);
   auto pb = score(b, rows);
   REQUIRE(pa.rows == pb.rows);
@@ -195,23 +132,6 @@ void check_same_scores(const mb::ir::Model& a, const mb::ir::Model& b, bool with
   if (with_missing) CHECK(missing > 0);  // missing inputs give missing predictions, in both
 }
 
-mb::ir::Model round_trip(const mb::ir::Model& m, const std::string& what, mb::Warnings* warnings_out = nullptr) {
-  mb::Warnings warnings;
-  const std::string text = mb::pmml::write(m, warnings);
-  check_valid_pmml(text, what);
-  CHECK(mb::pmml::sniff(text));
-  CHECK(text == mb::pmml::write(m, warnings));  // deterministic
-  if (warnings_out) *warnings_out = warnings;
-  mb::ir::Model back;
-  try {
-    back = mb::pmml::read(text, what + ".pmml");
-  } catch (const mb::Error& e) {
-    FAIL_CHECK("reading back " << what << ": " << std::string(e.what()) << "\n" << text);
-    throw;
-  }
-  return back;
-}
-
 const char* link_label(mb::ir::Link l) {
   switch (l) {
     case mb::ir::Link::Identity: return "identity";
@@ -232,7 +152,7 @@ const char* link_label(mb::ir::Link l) {
 
 TEST_CASE("pmml round trip: linear regression with factors, ordinal contrasts and derived expressions") {
   auto m = make_model(mb::ir::Task::Regression, mb::ir::Link::Identity, 1.5, 1.0, true);
-  auto back = round_trip(m, "rich_regression");
+  auto back = pmml_round_trip(m, "rich_regression");
   CHECK(back.schema.inputs.size() == m.schema.inputs.size());
   CHECK(back.schema.inputs[3].kind == mb::ir::FieldKind::Ordinal);
   CHECK(back.schema.inputs[2].levels == m.schema.inputs[2].levels);
@@ -264,7 +184,7 @@ TEST_CASE("pmml round trip: every link function of a regression") {
     mb::Warnings w;
     const std::string text = mb::pmml::write(m, w);
     CHECK(text.find(std::string("<") + cs.element) != std::string::npos);
-    auto back = round_trip(m, std::string("link_") + link_label(cs.link));
+    auto back = pmml_round_trip(m, std::string("link_") + link_label(cs.link));
     CHECK(std::get<mb::ir::Linear>(back.estimator).link == cs.link);
     check_same_scores(m, back, false);
     check_same_scores(m, back, true);
@@ -281,7 +201,7 @@ TEST_CASE("pmml round trip: poisson regression with an offset uses GeneralRegres
   mb::Warnings w;
   const std::string text = mb::pmml::write(m, w);
   CHECK(text.find("offsetVariable=\"log(e)\"") != std::string::npos);
-  auto back = round_trip(m, "offset");
+  auto back = pmml_round_trip(m, "offset");
   CHECK(std::get<mb::ir::Linear>(back.estimator).offset_feature >= 0);
   check_same_scores(m, back, false);
   check_same_scores(m, back, true);
@@ -295,7 +215,7 @@ TEST_CASE("pmml round trip: binary classification with logit, probit, cloglog, l
     const double intercept = link == L::Log ? -1.5 : 0.2;
     const double scale = link == L::Log ? 0.2 : 1.0;
     auto m = make_model(mb::ir::Task::Classification, link, intercept, scale, link == L::Logit);
-    auto back = round_trip(m, std::string("binary_") + link_label(link));
+    auto back = pmml_round_trip(m, std::string("binary_") + link_label(link));
     CHECK(back.schema.target.classes == m.schema.target.classes);
     check_same_scores(m, back, false);
     check_same_scores(m, back, true);
@@ -317,7 +237,7 @@ TEST_CASE("pmml round trip: multinomial softmax with a reference class and missi
   lin.coefficients = {1.5, -0.5, 0.25, -2.0, 0.75, 1.0};
   m.estimator = lin;
   mb::ir::validate(m, "test");
-  auto back = round_trip(m, "softmax");
+  auto back = pmml_round_trip(m, "softmax");
   CHECK(back.schema.inputs[0].missing_replacement == 0.25);
   CHECK(back.schema.inputs[2].missing_replacement_label == std::optional<std::string>("b"));
   CHECK(std::get<mb::ir::Linear>(back.estimator) == lin);
@@ -351,93 +271,6 @@ TEST_CASE("pmml: binary RegressionModel gives the first table's category linkinv
 
 namespace {
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char ch = line[i];
-    if (quoted) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
-      else if (ch == '"') quoted = false;
-      else cur += ch;
-    } else if (ch == '"') {
-      quoted = true;
-    } else if (ch == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (ch != '\r') {
-      cur += ch;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  }
-};
-
-Csv read_csv(const fs::path& p) {
-  Csv csv;
-  std::ifstream in(p);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (line.empty() || line == "\r") continue;
-    if (first) { csv.header = split_csv_line(line); first = false; }
-    else csv.rows.push_back(split_csv_line(line));
-  }
-  return csv;
-}
-
-bool is_missing_cell(const std::string& s) { return s.empty() || s == "NA" || s == "N/A" || s == "NaN"; }
-
-double number_cell(const std::string& s) {
-  if (is_missing_cell(s)) return kNaN;
-  return std::stod(s);
-}
-
-bool same_label(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  try {
-    size_t ia = 0, ib = 0;
-    const double x = std::stod(a, &ia), y = std::stod(b, &ib);
-    return ia == a.size() && ib == b.size() && x == y;
-  } catch (...) {
-    return false;
-  }
-}
-
-// Binds CSV columns to the model's inputs (categorical labels to level codes).
-mb::eval::Batch bind(const mb::ir::Model& m, const Csv& csv) {
-  mb::eval::Batch b;
-  b.rows = csv.rows.size();
-  for (const auto& in : m.schema.inputs) {
-    const int c = csv.col(in.name);
-    REQUIRE_MESSAGE(c >= 0, "input column " << in.name << " missing from the data");
-    std::vector<double> col(b.rows, kNaN);
-    for (size_t r = 0; r < b.rows; ++r) {
-      const std::string& cell = csv.rows[r][c];
-      if (is_missing_cell(cell)) continue;
-      if (!in.is_categorical()) { col[r] = std::stod(cell); continue; }
-      int code = -1;
-      for (size_t k = 0; k < in.levels.size(); ++k)
-        if (same_label(in.levels[k], cell)) code = static_cast<int>(k);
-      if (code < 0) REQUIRE_MESSAGE(m.unseen == mb::ir::UnseenLevel::Missing, "unseen level '" << cell << "' of " << in.name);
-      else col[r] = code;
-    }
-    b.columns.push_back(std::move(col));
-  }
-  return b;
-}
-
 struct CorpusCase {
   const char* module;
   const char* name;
@@ -463,12 +296,6 @@ const CorpusCase kCorpus[] = {
     {"pmml-rattle", "LogisticRegressionAudit", "Audit", "Predicted_Adjusted", "Probability_{}", 1e-10},
 };
 
-bool pmml_equivalent(double actual, double expected, double tol) {
-  if (std::isnan(actual) || std::isnan(expected)) return std::isnan(actual) && std::isnan(expected);
-  if (std::fabs(actual) <= tol && std::fabs(expected) <= tol) return true;
-  return std::fabs(actual - expected) <= tol * std::fabs(expected);
-}
-
 }  // namespace
 
 TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel match their producers") {
@@ -481,46 +308,20 @@ TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel m
     const fs::path dir = base / cs.module / "src/test/resources";
     const std::string id = std::string(cs.module) + "/" + cs.name;
     CAPTURE(id);
-    mb::ir::Model m;
-    try {
-      m = mb::pmml::read(slurp(dir / "pmml" / (std::string(cs.name) + ".pmml")), std::string(cs.name) + ".pmml");
-    } catch (const mb::Error& e) {
-      FAIL_CHECK("read failed: " << std::string(e.what()));
-      continue;
-    }
-    const Csv input = read_csv(dir / "csv" / (std::string(cs.input) + ".csv"));
-    const Csv expected = read_csv(dir / "csv" / (std::string(cs.name) + ".csv"));
-    REQUIRE(input.rows.size() == expected.rows.size());
-    auto p = score(m, bind(m, input));
-    const int vcol = expected.col(cs.value_column);
-    REQUIRE(vcol >= 0);
-    size_t bad = 0;
+    ProducerCase pc;
+    if (!load_producer_case(dir, cs.name, cs.input, pc)) continue;
+    const mb::ir::Model& m = pc.model;
+    const Csv& input = pc.input;
+    const Csv& expected = pc.expected;
+    auto p = score(m, bind_by_name(m, input));
     double worst = 0;
-    for (size_t r = 0; r < expected.rows.size(); ++r) {
-      if (!cs.prob_pattern) {
-        const double want = number_cell(expected.rows[r][vcol]);
-        if (!pmml_equivalent(p.value[r], want, cs.tol)) ++bad;
-        if (std::fabs(want) > cs.tol) worst = std::max(worst, std::fabs(p.value[r] - want) / std::fabs(want));
-        continue;
-      }
-      const auto& classes = m.schema.target.classes;
-      const std::string label = p.label[r] >= 0 ? classes[p.label[r]] : "";
-      if (!same_label(label, expected.rows[r][vcol])) ++bad;
-      for (size_t k = 0; k < classes.size(); ++k) {
-        const int pc = expected.col(fmt::format(fmt::runtime(cs.prob_pattern), classes[k]));
-        REQUIRE_MESSAGE(pc >= 0, "no expected column for class " << classes[k]);
-        const double want = number_cell(expected.rows[r][pc]);
-        const double got = p.prob[r * classes.size() + k];
-        if (!pmml_equivalent(got, want, cs.tol)) ++bad;
-        if (std::fabs(want) > cs.tol) worst = std::max(worst, std::fabs(got - want) / std::fabs(want));
-      }
-    }
+    const size_t bad = producer_mismatches(m, p, expected, {cs.value_column, cs.prob_pattern, cs.tol}, worst);
     INFO(id << ": " << bad << " disagreements, worst relative difference " << worst);
     CHECK(bad == 0);
     // Written back as PMML 4.4: valid against the XSD and scoring the same.
     mb::Warnings warnings;
-    auto back = round_trip(m, std::string("corpus_") + cs.name, &warnings);
-    auto pb = score(back, bind(back, input));
+    auto back = pmml_round_trip(m, std::string("corpus_") + cs.name, &warnings);
+    auto pb = score(back, bind_by_name(back, input));
     CHECK(pb.label == p.label);
     for (size_t i = 0; i < p.value.size(); ++i) CHECK(agree(pb.value[i], p.value[i], 1e-12));
     for (size_t i = 0; i < p.prob.size(); ++i) CHECK(agree(pb.prob[i], p.prob[i], 1e-12, 1e-300));
@@ -636,7 +437,7 @@ TEST_CASE("pmml transformations follow the PMML definitions (hand-computed)") {
     CHECK(agree(p.value[i], expected(rows[i]), 1e-14));
   }
   // And the same after a trip through PMML 4.4.
-  auto back = round_trip(m, "transformations");
+  auto back = pmml_round_trip(m, "transformations");
   auto pb = score(back, b);
   for (size_t i = 0; i < b.rows; ++i) CHECK(agree(pb.value[i], p.value[i], 1e-14));
 }

@@ -18,9 +18,12 @@
 #include "formats/r/rds_internal.hpp"
 #include "formats/r/rds_reader.hpp"
 #include "lib/util/error.hpp"
+#include "tests/unit/support.hpp"
 
 namespace fs = std::filesystem;
 using namespace mb::r;
+using mb::testsupport::r_hexfloat;
+using mb::testsupport::slurp;
 
 namespace {
 
@@ -28,25 +31,9 @@ const fs::path kSource = MB_SOURCE_DIR;
 const fs::path kFixtures = kSource / "testdata/r-fixtures/rds";
 const fs::path kMalformed = kSource / "testdata/malformed/rds";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 RPtr read_file(const fs::path& p) { return read_rds(slurp(p), p.string()); }
 
 // ---- canonical dump, the same text the R script writes ------------------------------------
-
-std::string fmt_double(double d) {
-  if (is_na_real(d)) return "NA";
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Inf" : "-Inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", d);
-  return buf;
-}
 
 std::string hex(std::string_view s) {
   static const char* digits = "0123456789abcdef";
@@ -83,13 +70,13 @@ void dump(const RObject& x, int ind, std::vector<std::string>& out) {
       break;
     case RType::Double:
       s = "double " + std::to_string(x.reals.size()) + ":";
-      for (double v : x.reals) s += " " + fmt_double(v);
+      for (double v : x.reals) s += " " + r_hexfloat(v);
       line(s);
       break;
     case RType::Complex:
       s = "complex " + std::to_string(x.reals.size() / 2) + ":";
       for (size_t i = 0; i + 1 < x.reals.size(); i += 2)
-        s += " " + fmt_double(x.reals[i]) + "," + fmt_double(x.reals[i + 1]);
+        s += " " + r_hexfloat(x.reals[i]) + "," + r_hexfloat(x.reals[i + 1]);
       line(s);
       break;
     case RType::Character:

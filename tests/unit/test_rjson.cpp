@@ -15,37 +15,16 @@
 
 #include "formats/r/rjson_reader.hpp"
 #include "formats/r/rparse.hpp"
+#include "tests/unit/support.hpp"
 
 using namespace mb;
+using namespace mb::testsupport;
 using namespace mb::r;
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string source(const std::string& rel) { return std::string(MB_SOURCE_DIR) + "/" + rel; }
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == sep) {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
 
 std::string esc(const std::string& s) {
   std::string out = "\"";
@@ -58,15 +37,6 @@ std::string esc(const std::string& s) {
     else out += c;
   }
   return out + "\"";
-}
-
-std::string hexfloat(double d) {
-  if (is_na_real(d)) return "NA";
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Inf" : "-Inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", d);
-  return buf;
 }
 
 // The same walk as make_rjson_fixtures.R's walk(), over our tree.
@@ -90,13 +60,13 @@ void walk(const RObject& x, const std::string& path, std::vector<std::string>& o
       for (size_t i = 0; i < x.length(); ++i) {
         char buf[8];
         switch (x.type) {
-          case RType::Double: f.push_back(hexfloat(x.reals[i])); break;
+          case RType::Double: f.push_back(r_hexfloat(x.reals[i])); break;
           case RType::Integer:
           case RType::Logical: f.push_back(x.ints[i] == kNaInteger ? "NA" : std::to_string(x.ints[i])); break;
           case RType::Character: f.push_back(x.strings[i] ? esc(*x.strings[i]) : "NA"); break;
           case RType::Complex:
             f.push_back(is_na_real(x.reals[2 * i]) || is_na_real(x.reals[2 * i + 1])
-                            ? "NA" : hexfloat(x.reals[2 * i]) + "," + hexfloat(x.reals[2 * i + 1]));
+                            ? "NA" : r_hexfloat(x.reals[2 * i]) + "," + r_hexfloat(x.reals[2 * i + 1]));
             break;
           default:
             std::snprintf(buf, sizeof buf, "%02x", x.bytes[i]);
@@ -142,22 +112,6 @@ void walk(const RObject& x, const std::string& path, std::vector<std::string>& o
   }
 }
 
-std::vector<std::string> sexpr_tokens(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ' || c == '(' || c == ')') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-      if (c != ' ') out.emplace_back(1, c);
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
 bool close_numbers(const std::string& a, const std::string& b, double atol, double rtol) {
   if (a == b) return true;
   char* ea;
@@ -182,10 +136,10 @@ bool same_token(const std::string& a, const std::string& b, double atol, double 
 // 4 ulp (R's parser is not always correctly rounded).
 void compare_with_truth(const std::string& name, double atol, double rtol, Warnings& warnings) {
   std::string dir = source("testdata/r-fixtures/rjson/");
-  RPtr root = read_rjson(slurp(dir + name + ".json"), name + ".json", warnings);
+  RPtr root = read_rjson(slurp_required(dir + name + ".json"), name + ".json", warnings);
   std::vector<std::string> ours;
   walk(*root, "", ours);
-  std::vector<std::string> truth = split(slurp(dir + name + ".truth"), '\n');
+  std::vector<std::string> truth = split(slurp_required(dir + name + ".truth"), '\n');
   if (!truth.empty() && truth.back().empty()) truth.pop_back();
   CHECK(ours.size() == truth.size());
   for (size_t i = 0; i < ours.size() && i < truth.size(); ++i) {
@@ -230,7 +184,7 @@ TEST_CASE("rjson: vectors, NA/NaN/Inf, raw, NULL, empty vectors match R") {
 
 TEST_CASE("rjson: NA representations") {
   Warnings w;
-  RPtr v = read_rjson(slurp(source("testdata/r-fixtures/rjson/vectors_exact.json")), "v", w);
+  RPtr v = read_rjson(slurp_required(source("testdata/r-fixtures/rjson/vectors_exact.json")), "v", w);
   const RObject& d = *v->get("d");
   CHECK(is_na_real(d.reals[1]));
   CHECK(std::isnan(d.reals[2]));
@@ -248,7 +202,7 @@ TEST_CASE("rjson: complex, factors, data frames, matrices match R") {
   compare_with_truth("complex", 0, 5e-15, w);
   compare_with_truth("frames", 0, 0, w);
   CHECK(w.empty());  // only short decimals: nothing lost
-  RPtr f = read_rjson(slurp(source("testdata/r-fixtures/rjson/frames.json")), "f", w);
+  RPtr f = read_rjson(slurp_required(source("testdata/r-fixtures/rjson/frames.json")), "f", w);
   CHECK(f->get("f")->levels() == std::vector<std::string>{"lo", "hi"});
   CHECK(f->get("o")->inherits("ordered"));
   CHECK(f->get("df")->inherits("data.frame"));
@@ -262,7 +216,7 @@ TEST_CASE("rjson: language, closure, environment, namespace, builtin, pairlist m
   // data doubles are short, but predvars' poly() coefficients were deparsed with 15 digits
   REQUIRE(w.size() == 1);
   CHECK(has_warning(w, "numbers inside R expressions"));
-  RPtr l = read_rjson(slurp(source("testdata/r-fixtures/rjson/language.json")), "l", w);
+  RPtr l = read_rjson(slurp_required(source("testdata/r-fixtures/rjson/language.json")), "l", w);
   CHECK(l->get("bi")->type == RType::Builtin);
   CHECK(l->get("bi")->text == "sum");
   CHECK(l->get("sp")->text == "if");
@@ -276,7 +230,7 @@ TEST_CASE("rjson: S4 dgCMatrix has its slots and class") {
   if (!fs::exists(path)) return;  // Matrix was not installed when fixtures were made
   Warnings w;
   compare_with_truth("s4", 0, 5e-15, w);
-  RPtr s = read_rjson(slurp(path), "s4.json", w);
+  RPtr s = read_rjson(slurp_required(path), "s4.json", w);
   const RObject& beta = *s->get("beta");
   CHECK(beta.type == RType::S4);
   CHECK(beta.inherits("dgCMatrix"));
@@ -291,14 +245,14 @@ TEST_CASE("rjson: real lm/glm objects match R; digit detection") {
   CHECK(has_warning(w15, "doubles were written with 15 significant digits"));
 
   RjsonDigitStats st;
-  read_rjson(slurp(source("testdata/r-fixtures/rjson/lm.json")), "lm.json", w15, &st);
+  read_rjson(slurp_required(source("testdata/r-fixtures/rjson/lm.json")), "lm.json", w15, &st);
   CHECK(st.precise == 0);
   CHECK(st.max_significant == 15);
 
   compare_with_truth("lm_exact", 0, 0, wexact);  // bit for bit
   REQUIRE(wexact.size() == 1);                   // ... except poly() coefficients in predvars
   CHECK(has_warning(wexact, "numbers inside R expressions"));
-  read_rjson(slurp(source("testdata/r-fixtures/rjson/lm_exact.json")), "e", wexact, &st);
+  read_rjson(slurp_required(source("testdata/r-fixtures/rjson/lm_exact.json")), "e", wexact, &st);
   CHECK(st.precise > 10);
 
   compare_with_truth("lm_digits8", 5e-9, 5e-8, w8);
@@ -332,7 +286,7 @@ TEST_CASE("rjson: every testdata/r model JSON parses") {
       Warnings w;
       RjsonDigitStats st;
       RPtr root;
-      CHECK_NOTHROW(root = read_rjson(slurp(p.string()), p.string(), w, &st));
+      CHECK_NOTHROW(root = read_rjson(slurp_required(p.string()), p.string(), w, &st));
       if (!root) continue;
       ++files;
       CHECK(!root->classes().empty());
@@ -388,7 +342,7 @@ TEST_CASE("rjson: malformed inputs give an Error with a place") {
     std::string path = source(std::string("testdata/malformed/rjson/") + c.file);
     Warnings w;
     try {
-      read_rjson(slurp(path), c.file, w);
+      read_rjson(slurp_required(path), c.file, w);
       FAIL("no error");
     } catch (const Error& e) {
       CHECK(e.file() == c.file);
@@ -427,7 +381,7 @@ TEST_CASE("rjson: mutated inputs either parse or throw mb::Error") {
   };
   const char* bytes = "{}[]\",:0123456789.eE-+nulltruefalse\\ \"NA\"(){}~$@`'\n";
   for (const char* name : {"language.json", "vectors.json", "frames.json"}) {
-    std::string original = slurp(source(std::string("testdata/r-fixtures/rjson/") + name));
+    std::string original = slurp_required(source(std::string("testdata/r-fixtures/rjson/") + name));
     for (int round = 0; round < 700; ++round) {
       std::string s = original;
       int edits = 1 + static_cast<int>(next() % 4);

@@ -11,9 +11,11 @@
 
 #include "formats/r/rparse.hpp"
 #include "lib/util/error.hpp"
+#include "tests/unit/support.hpp"
 
 using namespace mb;
 using namespace mb::r;
+using namespace mb::testsupport;
 
 namespace {
 
@@ -44,22 +46,6 @@ std::vector<std::pair<std::string, std::string>> read_cases(const std::string& n
     cases.emplace_back(unescape(line.substr(0, tab)), line.substr(tab + 1));
   }
   return cases;
-}
-
-std::vector<std::string> sexpr_tokens(const std::string& s) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : s) {
-    if (c == ' ' || c == '(' || c == ')') {
-      if (!cur.empty()) out.push_back(cur);
-      cur.clear();
-      if (c != ' ') out.emplace_back(1, c);
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(cur);
-  return out;
 }
 
 // Same tree; numbers equal within 4 ulp (R's own strtod is not always correctly rounded).

@@ -1,0 +1,659 @@
+// Plumbing the unit tests share, one copy each: reading and writing files, the CSV files the
+// reference data comes in, the agreement rule, scoring, the outside checkers (xmllint with the
+// PMML 4.4 XSD, onnx.checker, onnxruntime-node) and the R cases in testdata/r.
+//
+// Header-only; a test includes it and says `using namespace mb::testsupport;`.
+#pragma once
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "formats/pmml/pmml.hpp"
+#include "formats/r/import.hpp"
+#include "formats/r/import_trees.hpp"
+#include "formats/r/robject.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/data/binder.hpp"
+#include "lib/data/csv_reader.hpp"
+#include "lib/eval/evaluator.hpp"
+#include "lib/ir/model.hpp"
+#include "lib/util/error.hpp"
+#if __has_include("formats/r/rjson_reader.hpp")
+#include "formats/r/rjson_reader.hpp"
+#define MB_HAVE_RJSON 1
+#endif
+#if __has_include("formats/r/rds_reader.hpp")
+#include "formats/r/rds_reader.hpp"
+#define MB_HAVE_RDS 1
+#endif
+
+namespace mb::testsupport {
+
+namespace fs = std::filesystem;
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+inline fs::path source_dir() { return fs::path(MB_SOURCE_DIR); }
+inline fs::path shared_dir() { return fs::path(MB_SHARED_DIR); }
+inline fs::path r_testdata_dir() { return source_dir() / "testdata" / "r"; }
+
+// ---------------------------------------------------------------------------------------------
+// Files and text.
+
+// The whole file as bytes; empty when it cannot be read.
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The whole file as bytes; REQUIREs that it opens.
+inline std::string slurp_required(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE_MESSAGE(in.good(), p.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void write_file(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
+
+// Splits at every `sep`; n separators give n + 1 parts.
+inline std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == sep) {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+// Tokens of an S-expression ("(f a (g b))"): parentheses, and runs between spaces and parentheses.
+inline std::vector<std::string> sexpr_tokens(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (c == ' ' || c == '(' || c == ')') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+      if (c != ' ') out.emplace_back(1, c);
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+// A double as R's sprintf("%a") writes it, with R's NA, NaN, Inf and -Inf.
+inline std::string r_hexfloat(double d) {
+  if (r::is_na_real(d)) return "NA";
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Inf" : "-Inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", d);
+  return buf;
+}
+
+// The message of the mb::Error `f` throws, or "<no error>".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference CSV files (R's write.csv, the PMML producers' files, onnxruntime's output), read
+// whole into strings.  Fields may be quoted ("" inside quotes is one quote); whether a field was
+// quoted is kept, since R quotes strings and leaves its NA bare.
+
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<bool>> quoted;  // per row and field; empty for a Csv built by hand
+  int col(const std::string& name) const {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return static_cast<int>(i);
+    return -1;
+  }
+};
+
+// What a blank line is: skipped (the producers' files), or a record of one empty field (R's
+// write.csv of a single column writes a missing value so).
+enum class BlankLine { Skip, OneEmptyField };
+
+inline std::vector<std::string> split_csv_line(const std::string& line, std::vector<bool>* quoted = nullptr) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool in_quotes = false, was_quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (in_quotes) {
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
+      else if (ch == '"') in_quotes = false;
+      else cur += ch;
+    } else if (ch == '"') {
+      in_quotes = was_quoted = true;
+    } else if (ch == ',') {
+      out.push_back(cur);
+      if (quoted) quoted->push_back(was_quoted);
+      cur.clear();
+      was_quoted = false;
+    } else {
+      cur += ch;
+    }
+  }
+  out.push_back(cur);
+  if (quoted) quoted->push_back(was_quoted);
+  return out;
+}
+
+// One record a line (a trailing "\r" dropped); the first record is the header.
+inline Csv parse_csv(const std::string& text, BlankLine blank = BlankLine::Skip) {
+  Csv csv;
+  std::istringstream in(text);
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() && blank == BlankLine::Skip) continue;
+    std::vector<bool> q;
+    std::vector<std::string> fields = split_csv_line(line, &q);
+    if (first) {
+      csv.header = std::move(fields);
+      first = false;
+    } else {
+      csv.rows.push_back(std::move(fields));
+      csv.quoted.push_back(std::move(q));
+    }
+  }
+  return csv;
+}
+
+inline Csv read_csv(const fs::path& p, BlankLine blank = BlankLine::Skip) { return parse_csv(slurp(p), blank); }
+
+// Missing-value tokens of the producers' files: empty, NA, N/A, NaN (quoted or not).
+inline bool is_missing_cell(const std::string& s) { return s.empty() || s == "NA" || s == "N/A" || s == "NaN"; }
+
+// R's write.csv: NA, NaN and an empty field are missing when bare; a quoted "NA" is a string.
+inline bool is_r_missing(const std::string& s, bool quoted) { return !quoted && (s.empty() || s == "NA" || s == "NaN"); }
+
+// A numeric cell: a missing token is NaN; otherwise the whole cell must read as a number
+// (strtod: subnormals, Inf and -Inf too).  Throws std::invalid_argument otherwise.
+inline double number_cell(const std::string& s) {
+  if (is_missing_cell(s)) return kNaN;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end) throw std::invalid_argument("not a number: '" + s + "'");
+  return v;
+}
+
+// Labels equal as text, or both numbers of the same value ("1" and "1.0").
+inline bool same_label(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  try {
+    size_t ia = 0, ib = 0;
+    const double x = std::stod(a, &ia), y = std::stod(b, &ib);
+    return ia == a.size() && ib == b.size() && x == y;
+  } catch (...) {
+    return false;
+  }
+}
+
+// Binds CSV columns to the model's inputs by name: numbers read with number_cell, categorical
+// labels to level codes by same_label.  A missing input column fails; an unseen level fails
+// unless the model maps unseen levels to missing.
+inline eval::Batch bind_by_name(const ir::Model& m, const Csv& csv) {
+  eval::Batch b;
+  b.rows = csv.rows.size();
+  for (const auto& in : m.schema.inputs) {
+    const int c = csv.col(in.name);
+    REQUIRE_MESSAGE(c >= 0, "input column " << in.name << " missing from the data");
+    std::vector<double> col(b.rows, kNaN);
+    for (size_t r = 0; r < b.rows; ++r) {
+      const std::string& cell = csv.rows[r][c];
+      if (is_missing_cell(cell)) continue;
+      if (!in.is_categorical()) { col[r] = number_cell(cell); continue; }
+      int code = -1;
+      for (size_t k = 0; k < in.levels.size(); ++k)
+        if (same_label(in.levels[k], cell)) code = static_cast<int>(k);
+      if (code < 0) REQUIRE_MESSAGE(m.unseen == ir::UnseenLevel::Missing, "unseen level '" << cell << "' of " << in.name);
+      else col[r] = code;
+    }
+    b.columns.push_back(std::move(col));
+  }
+  return b;
+}
+
+// Binds CSV columns to the model's inputs by name, then the remaining inputs take the remaining
+// columns in order (ONNX matrix inputs have no names).  Numbers read with number_cell; a label
+// that is not a level (or empty) is missing.
+inline eval::Batch bind_positional(const ir::Model& m, const Csv& csv) {
+  eval::Batch b;
+  b.rows = csv.rows.size();
+  std::vector<int> col(m.schema.inputs.size(), -1);
+  std::vector<bool> used(csv.header.size(), false);
+  for (size_t i = 0; i < col.size(); ++i)
+    if ((col[i] = csv.col(m.schema.inputs[i].name)) >= 0) used[col[i]] = true;
+  size_t next = 0;
+  for (size_t i = 0; i < col.size(); ++i) {
+    if (col[i] >= 0) continue;
+    while (next < used.size() && used[next]) ++next;
+    REQUIRE(next < used.size());
+    col[i] = static_cast<int>(next);
+    used[next] = true;
+  }
+  for (size_t i = 0; i < col.size(); ++i) {
+    const auto& in = m.schema.inputs[i];
+    std::vector<double> v(b.rows);
+    for (size_t r = 0; r < b.rows; ++r) {
+      const std::string& s = csv.rows[r][col[i]];
+      if (!in.is_categorical()) { v[r] = number_cell(s); continue; }
+      v[r] = kNaN;
+      for (size_t k = 0; k < in.levels.size(); ++k)
+        if (in.levels[k] == s) v[r] = static_cast<double>(k);
+    }
+    b.columns.push_back(std::move(v));
+  }
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agreement and scoring.
+
+// The SPEC agreement rule |a - b| <= atol + rtol |b|, or both missing (NaN).  The relative
+// tolerance comes first: most checks give only that.  An infinity agrees with nothing.
+inline bool agree(double a, double b, double rtol, double atol = 0) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  return std::fabs(a - b) <= atol + rtol * std::fabs(b);
+}
+
+// PMMLEquivalence(tol, tol) of the JPMML integration tests: relative, and values that are both
+// at most tol in magnitude count as zero.
+inline bool pmml_equivalent(double actual, double expected, double tol) {
+  if (std::isnan(actual) || std::isnan(expected)) return std::isnan(actual) && std::isnan(expected);
+  if (std::fabs(actual) <= tol && std::fabs(expected) <= tol) return true;
+  return std::fabs(actual - expected) <= tol * std::fabs(expected);
+}
+
+inline eval::Predictions score(const ir::Model& m, const eval::Batch& b) {
+  eval::Evaluator ev(m);
+  eval::Predictions p;
+  ev.score(b, p);
+  return p;
+}
+
+// `rows` random rows for schema `s` from `seed`: a categorical input takes a uniform level code, a
+// continuous one continuous(field, u) with u uniform on [-2, 2); with missing_one_in > 0 each
+// cell is then missing with probability 1 / missing_one_in.
+inline eval::Batch random_batch(const ir::Schema& s, size_t rows, unsigned seed, int missing_one_in,
+                                const std::function<double(const ir::InputField&, double)>& continuous) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-2.0, 2.0);
+  eval::Batch b;
+  b.rows = rows;
+  b.columns.resize(s.inputs.size());
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    auto& col = b.columns[i];
+    col.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      const auto& f = s.inputs[i];
+      if (f.is_categorical()) col[r] = static_cast<double>(rng() % f.levels.size());
+      else col[r] = continuous(f, u(rng));
+      if (missing_one_in > 0 && static_cast<int>(rng() % missing_one_in) == 0) col[r] = kNaN;
+    }
+  }
+  return b;
+}
+
+// Scores `input_csv` through the data layer and compares with `expected_csv` (R's predict() or
+// a producer's predictions) by compare::ReferenceComparer.
+inline compare::Report score_against(const ir::Model& m, const fs::path& input_csv, const fs::path& expected_csv,
+                                     compare::CompareOptions options = {}) {
+  std::ifstream input(input_csv, std::ios::binary);
+  std::istringstream expected(slurp(expected_csv));
+  data::CsvReader reader(input, input_csv.string());
+  data::InputBinder binder(m.schema, reader.header(), input_csv.string(), ir::UnseenLevel::Error);
+  compare::ReferenceComparer cmp(m.schema.target, false, expected, expected_csv.string(), "model", std::move(options));
+  eval::Evaluator ev(m);
+  data::TextBatch text;
+  eval::Batch batch;
+  eval::Predictions pred;
+  while (reader.next(text)) {
+    binder.bind(text, batch);
+    ev.score(batch, pred);
+    cmp.add(pred);
+  }
+  return cmp.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outside programs.
+
+// Runs `cmd` through the shell; its standard output, and its wait status in `status` (-1 when it
+// could not be started).
+inline std::string run_command(const std::string& cmd, int& status) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) {
+    status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  status = pclose(f);
+  return out;
+}
+
+// A folder of this test process for files the outside programs read.
+inline fs::path scratch_dir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / fmt::format("mb_unit_{}", ::getpid());
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+inline fs::path pmml_xsd_path() { return shared_dir() / "corpus/pmml/schema/pmml-4-4.xsd"; }
+
+inline bool have_xmllint() { return std::system("xmllint --version > /dev/null 2>&1") == 0; }
+
+// Validates `text` with xmllint against the PMML 4.4 XSD (skipped, saying so, when the XSD is not
+// under MB_SHARED_DIR); xmllint itself must be there.
+inline void check_valid_pmml(const std::string& text, const std::string& what) {
+  REQUIRE_MESSAGE(have_xmllint(), "xmllint is not on PATH (install libxml2-utils); it validates the PMML we write");
+  if (!fs::exists(pmml_xsd_path())) {
+    MESSAGE("PMML 4.4 XSD not found under MB_SHARED_DIR; schema validation skipped for " << what);
+    return;
+  }
+  const fs::path tmp = fs::temp_directory_path() / fmt::format("mb_pmml_{}_{}.pmml", what, ::getpid());
+  write_file(tmp, text);
+  int status = 0;
+  const std::string out =
+      run_command(fmt::format("xmllint --noout --schema '{}' '{}' 2>&1", pmml_xsd_path().string(), tmp.string()), status);
+  REQUIRE(status != -1);
+  fs::remove(tmp);
+  INFO(what << ":\n" << out << "\n" << text.substr(0, 4000));
+  CHECK(status == 0);
+}
+
+// IR -> PMML 4.4 -> IR: the text is valid against the XSD, sniffs as PMML and is written the same
+// twice; the model read back is returned (the writer's warnings in `warnings_out`).
+inline ir::Model pmml_round_trip(const ir::Model& m, const std::string& what, Warnings* warnings_out = nullptr) {
+  Warnings warnings;
+  std::string text;
+  try {
+    text = pmml::write(m, warnings);
+  } catch (const Error& e) {
+    FAIL("writing " << what << ": " << e.what());
+  }
+  check_valid_pmml(text, what);
+  CHECK(pmml::sniff(text));
+  CHECK(text == pmml::write(m, warnings));  // deterministic
+  if (warnings_out) *warnings_out = warnings;
+  try {
+    return pmml::read(text, what + ".pmml");
+  } catch (const Error& e) {
+    FAIL("reading back " << what << ": " << e.what() << "\n" << text.substr(0, 6000));
+  }
+  return {};
+}
+
+// A producer's document from the JPMML integration tests: <dir>/pmml/<name>.pmml, its input
+// <dir>/csv/<input>.csv and its predictions <dir>/csv/<name>.csv (as many rows).
+struct ProducerCase {
+  ir::Model model;
+  Csv input, expected;
+};
+
+// Reads a producer's case; false, after a failed check, when the document is refused.
+inline bool load_producer_case(const fs::path& dir, const std::string& name, const std::string& input, ProducerCase& out) {
+  try {
+    out.model = pmml::read(slurp(dir / "pmml" / (name + ".pmml")), name + ".pmml");
+  } catch (const Error& e) {
+    FAIL_CHECK("read failed: " << std::string(e.what()));
+    return false;
+  }
+  out.input = read_csv(dir / "csv" / (input + ".csv"));
+  out.expected = read_csv(dir / "csv" / (name + ".csv"));
+  REQUIRE(out.input.rows.size() == out.expected.rows.size());
+  return true;
+}
+
+// What of a producer's predictions is compared, at PMMLEquivalence(tol, tol).
+struct ProducerColumns {
+  const char* value_column;  // regression prediction, or predicted label
+  const char* prob_pattern;  // probability column of a class ("Probability_{}"), or nullptr
+  double tol;
+  double offset = 0;                 // added to our regression prediction (an OutputField's constant)
+  bool absent_prob_is_zero = false;  // a class without a probability column has probability 0
+                                     // (RapidMiner's MISSING_VALUE); else it fails
+};
+
+// Cells of `expected` that `p` (the model's predictions on the case's input) does not match: the
+// value of a regression; the label and each class probability of a classifier.  `worst`: the
+// largest relative difference among expected values above tol.
+inline size_t producer_mismatches(const ir::Model& m, const eval::Predictions& p, const Csv& expected,
+                                  const ProducerColumns& cs, double& worst) {
+  const int vcol = expected.col(cs.value_column);
+  REQUIRE(vcol >= 0);
+  size_t bad = 0;
+  worst = 0;
+  const auto& classes = m.schema.target.classes;
+  for (size_t r = 0; r < expected.rows.size(); ++r) {
+    if (m.schema.target.task == ir::Task::Regression) {
+      const double want = number_cell(expected.rows[r][vcol]);
+      const double got = p.value[r] + cs.offset;
+      if (!pmml_equivalent(got, want, cs.tol)) ++bad;
+      if (std::fabs(want) > cs.tol) worst = std::max(worst, std::fabs(got - want) / std::fabs(want));
+      continue;
+    }
+    const std::string label = p.label[r] >= 0 ? classes[p.label[r]] : "";
+    if (!same_label(label, expected.rows[r][vcol])) ++bad;
+    if (!cs.prob_pattern) continue;
+    for (size_t k = 0; k < classes.size(); ++k) {
+      const int pc = expected.col(fmt::format(fmt::runtime(cs.prob_pattern), classes[k]));
+      if (!cs.absent_prob_is_zero) REQUIRE_MESSAGE(pc >= 0, "no expected column for class " << classes[k]);
+      const double want = pc < 0 ? 0.0 : number_cell(expected.rows[r][pc]);
+      const double got = p.prob[r * classes.size() + k];
+      if (!pmml_equivalent(got, want, cs.tol)) ++bad;
+      if (std::fabs(want) > cs.tol) worst = std::max(worst, std::fabs(got - want) / std::fabs(want));
+    }
+  }
+  return bad;
+}
+
+// Debian's python3-onnx and onnxruntime-node must be present (.ci/setup installs them); a missing
+// tool fails.
+inline void require_onnx_tools() {
+  int st = 0;
+  run_command("/usr/bin/python3 -c 'import onnx.checker' 2>&1", st);
+  REQUIRE_MESSAGE(st == 0, "Debian's python3-onnx is missing (/usr/bin/python3 -c 'import onnx'); run .ci/setup");
+  const fs::path ort = source_dir() / "build/node/node_modules/onnxruntime-node";
+  REQUIRE_MESSAGE(fs::exists(ort), "onnxruntime-node is missing at " << ort.string() << "; run .ci/setup");
+}
+
+// onnx.checker.check_model(full_check=True) on a model file.
+inline void check_onnx(const fs::path& model) {
+  int st = 0;
+  const std::string out =
+      run_command(fmt::format("/usr/bin/python3 -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
+                              "full_check=True)\" '{}' 2>&1",
+                              model.string()),
+                  st);
+  INFO("onnx.checker: " << out);
+  CHECK(st == 0);
+}
+
+// onnxruntime's outputs for `model` on `csv` (tests/interop/ort_score.js).
+inline Csv ort_score(const fs::path& model, const fs::path& csv) {
+  int st = 0;
+  const fs::path script = source_dir() / "tests/interop/ort_score.js";
+  const std::string out = run_command(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}' '{}' '{}' 2>&1",
+                                                  MB_SOURCE_DIR, script.string(), model.string(), csv.string()),
+                                      st);
+  INFO("onnxruntime: " << out.substr(0, 2000));
+  REQUIRE(st == 0);
+  return parse_csv(out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// R cases: testdata/r/<case>/ holds the model (model_exact.json, model.json, model.rds),
+// input.csv, R's predict() output expected.csv and meta.json.
+
+// The case folders below `root` whose names start with one of `prefixes` and that have an
+// expected.csv, sorted.
+inline std::vector<std::string> r_case_names(const fs::path& root, std::initializer_list<const char*> prefixes) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(root)) return out;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_directory() || !fs::exists(e.path() / "expected.csv")) continue;
+    for (const char* prefix : prefixes)
+      if (name.rfind(prefix, 0) == 0) {
+        out.push_back(name);
+        break;
+      }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The R object in a .json (jsonlite) or .rds file; nullptr when this build has no reader for it.
+inline r::RPtr read_r_object(const fs::path& path, Warnings& w) {
+  const std::string bytes = slurp(path);
+  if (path.extension() == ".json") {
+#ifdef MB_HAVE_RJSON
+    return r::read_rjson(bytes, path.string(), w);
+#endif
+  } else {
+#ifdef MB_HAVE_RDS
+    return r::read_rds(bytes, path.string());
+#endif
+  }
+  (void)w;
+  (void)bytes;
+  return nullptr;
+}
+
+// meta.json "json15_rows_changed": rows the 15-digit JSON predicts differently from R; -1 when
+// absent.
+inline int json15_rows_changed(const fs::path& dir) {
+  const std::string meta = slurp(dir / "meta.json");
+  std::smatch m;
+  if (std::regex_search(meta, m, std::regex("\"json15_rows_changed\"\\s*:\\s*([0-9]+)"))) return std::stoi(m[1]);
+  return -1;
+}
+
+using Importer = std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)>;
+
+inline Importer forest_with(const r::LevelHints& hints) {
+  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, hints); };
+}
+inline Importer ranger_with(const r::LevelHints& hints) {
+  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, hints); };
+}
+
+// Levels R gives these factors in the training data (levels(infert$education),
+// levels(esoph$agegp), ...): ranger and randomForest do not store them.
+inline const r::LevelHints kInfertLevels = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
+inline const r::LevelHints kEsophLevels = {
+    {"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
+    {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
+    {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}},
+};
+
+struct RTreeCase {
+  const char* name;
+  Importer import;
+};
+
+// The rpart, randomForest, ranger and gbm cases of testdata/r with their importers.
+inline const std::vector<RTreeCase>& r_tree_cases() {
+  static const std::vector<RTreeCase> all = {
+      {"rpart_anova", r::import_rpart},
+      {"rpart_anova_nosurrogate", r::import_rpart},
+      {"rpart_class", r::import_rpart},
+      {"rpart_class_factor", r::import_rpart},
+      {"rf_regression", forest_with({})},
+      {"rf_class", forest_with({})},
+      {"rf_class_json15_flip", forest_with({})},
+      {"rf_class_factor", forest_with({})},
+      {"rf_regression_ordered", forest_with(kEsophLevels)},
+      {"ranger_regression", ranger_with({})},
+      {"ranger_class", ranger_with({})},
+      {"ranger_prob_order", ranger_with({})},
+      {"ranger_prob_ignore", ranger_with({})},
+      {"ranger_class_partition", ranger_with(kInfertLevels)},
+      {"ranger_class_ignore_factor", ranger_with(kInfertLevels)},
+      {"gbm_gaussian", r::import_gbm},
+      {"gbm_bernoulli", r::import_gbm},
+      {"gbm_poisson", r::import_gbm},
+  };
+  return all;
+}
+
+// One model file of a case read, imported and scored against expected.csv.
+struct RCaseResult {
+  bool ran = false;  // false: no such file, or no reader for it in this build
+  std::string error;
+  compare::Report report;
+  Warnings warnings;
+};
+
+// Imports `dir`/`file` with `import` and scores it against the case's expected.csv; an exception
+// is kept as the error.
+inline RCaseResult run_r_case(const fs::path& dir, const std::string& file, const Importer& import) {
+  RCaseResult res;
+  const fs::path path = dir / file;
+  if (!fs::exists(path)) return res;
+  try {
+    r::RPtr obj = read_r_object(path, res.warnings);
+    if (!obj) return res;
+    res.ran = true;
+    ir::Model m = import(*obj, path.string(), res.warnings);
+    res.report = score_against(m, dir / "input.csv", dir / "expected.csv");
+  } catch (const std::exception& e) {
+    res.ran = true;
+    res.error = e.what();
+  }
+  return res;
+}
+
+inline std::string summary(const RCaseResult& r) {
+  if (!r.error.empty()) return "error: " + r.error;
+  std::ostringstream s;
+  s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
+    << " label mismatches, max |diff| " << r.report.max_abs << ", max rel " << r.report.max_rel;
+  return s.str();
+}
+
+}  // namespace mb::testsupport
