@@ -296,6 +296,14 @@ struct TreeGen {
     t.values.push_back(static_cast<double>(rnd(3)));
     return static_cast<int32_t>(t.op.size() - 1);
   }
+  void split(int32_t n, ir::SplitOp op, int32_t feature, double thr, int32_t l, int32_t r, ir::MissingGo miss) {
+    t.op[n] = op;
+    t.feature[n] = feature;
+    t.threshold[n] = thr;
+    t.left[n] = l;
+    t.right[n] = r;
+    t.missing[n] = miss;
+  }
   int32_t node(int depth) {
     const int32_t n = alloc();
     if (depth == 0 || rnd(4) == 0) return n;
@@ -394,12 +402,7 @@ TEST_CASE("trees: spellings of one split hash the same and score the same") {
   {
     TreeGen g(0);
     const int32_t root = g.alloc(), a = g.alloc(), b = g.alloc();
-    g.t.op[root] = ir::SplitOp::LessOrEqual;
-    g.t.feature[root] = 0;
-    g.t.threshold[root] = 2.0;
-    g.t.left[root] = a;
-    g.t.right[root] = b;
-    g.t.missing[root] = ir::MissingGo::Right;
+    g.split(root, ir::SplitOp::LessOrEqual, 0, 2.0, a, b, ir::MissingGo::Right);
     g.t.values[a] = 1.5;
     g.t.values[b] = -4.0;
     t = g.t;
@@ -422,12 +425,7 @@ TEST_CASE("trees: spellings of one split hash the same and score the same") {
     g.t = t;
     const int32_t extra = g.alloc(), never = g.alloc();
     g.t.values[never] = 99;
-    g.t.op[1] = ir::SplitOp::LessOrEqual;
-    g.t.feature[1] = 0;
-    g.t.threshold[1] = 3.0;
-    g.t.left[1] = extra;
-    g.t.right[1] = never;
-    g.t.missing[1] = ir::MissingGo::Null;
+    g.split(1, ir::SplitOp::LessOrEqual, 0, 3.0, extra, never, ir::MissingGo::Null);
     g.t.values[extra] = 1.5;
     redundant = g.t;
   }
@@ -463,17 +461,8 @@ TEST_CASE("trees: a level set and the same set as tests of the level code hash t
   // code == 1 ? b : a, spelled as code <= 0.5 ? a : (code <= 1.5 ? b : a)
   TreeGen c(0);
   const int32_t r = c.alloc(), inner = c.alloc(), a1 = c.alloc(), b1 = c.alloc(), a2 = c.alloc();
-  c.t.op[r] = ir::SplitOp::LessOrEqual;
-  c.t.feature[r] = 2;
-  c.t.threshold[r] = 0.5;
-  c.t.left[r] = a1;
-  c.t.right[r] = inner;
-  c.t.missing[r] = ir::MissingGo::Null;
-  c.t.op[inner] = ir::SplitOp::LessOrEqual;
-  c.t.feature[inner] = 2;
-  c.t.threshold[inner] = 1.5;
-  c.t.left[inner] = b1;
-  c.t.right[inner] = a2;
+  c.split(r, ir::SplitOp::LessOrEqual, 2, 0.5, a1, inner, ir::MissingGo::Null);
+  c.split(inner, ir::SplitOp::LessOrEqual, 2, 1.5, b1, a2, ir::MissingGo::Left);
   c.t.missing[inner] = ir::MissingGo::Left;  // never taken: the root sent missing values away
   c.t.values[a1] = 1;
   c.t.values[a2] = 1;
@@ -484,12 +473,7 @@ TEST_CASE("trees: a level set and the same set as tests of the level code hash t
   // The indicator of level b tests the same thing.
   TreeGen d(0);
   const int32_t r3 = d.alloc(), a3 = d.alloc(), b3 = d.alloc();
-  d.t.op[r3] = ir::SplitOp::LessOrEqual;
-  d.t.feature[r3] = 3;
-  d.t.threshold[r3] = 0.5;
-  d.t.left[r3] = a3;
-  d.t.right[r3] = b3;
-  d.t.missing[r3] = ir::MissingGo::Null;
+  d.split(r3, ir::SplitOp::LessOrEqual, 3, 0.5, a3, b3, ir::MissingGo::Null);
   d.t.values[a3] = 1;
   d.t.values[b3] = 2;
   CHECK(canon::model_hash(with_tree(base, d.t)) == canon::model_hash(set));
@@ -503,11 +487,7 @@ TEST_CASE("trees: a majority vote is a sum of one-hot leaves; a leading constant
   m.features = {{"x", Expr::input(0)}};
   TreeGen g(0);
   const int32_t root = g.alloc(), a = g.alloc(), b = g.alloc();
-  g.t.op[root] = ir::SplitOp::LessOrEqual;
-  g.t.feature[root] = 0;
-  g.t.threshold[root] = 1.0;
-  g.t.left[root] = a;
-  g.t.right[root] = b;
+  g.split(root, ir::SplitOp::LessOrEqual, 0, 1.0, a, b, ir::MissingGo::Left);
   g.t.values.assign(6, 0.0);
   g.t.values[2] = 0.8;  // leaf a: class a wins
   g.t.values[3] = 0.2;
@@ -533,11 +513,7 @@ TEST_CASE("trees: a majority vote is a sum of one-hot leaves; a leading constant
   reg.features = {{"x", Expr::input(0)}};
   TreeGen h(0);
   const int32_t r = h.alloc(), l1 = h.alloc(), l2 = h.alloc();
-  h.t.op[r] = ir::SplitOp::LessThan;
-  h.t.feature[r] = 0;
-  h.t.threshold[r] = 1.0;
-  h.t.left[r] = l1;
-  h.t.right[r] = l2;
+  h.split(r, ir::SplitOp::LessThan, 0, 1.0, l1, l2, ir::MissingGo::Left);
   h.t.values = {0, 0.125, -0.25};
   ir::TreeEnsemble with_base;
   with_base.trees = {h.t};
