@@ -20,8 +20,9 @@
 // coefficients and on the input casts.  Anything else is refused naming the graph node.
 //
 // Tree ensembles: written and read as described in write_trees.hpp (double: core-operator node
-// tables; float32: TreeEnsembleRegressor) and read_trees.hpp (also skl2onnx's and onnxmltools'
-// TreeEnsembleRegressor/Classifier and ml-opset-5 TreeEnsemble, scored with onnxruntime's rules).
+// tables; float32: TreeEnsembleClassifier or TreeEnsembleRegressor) and read_trees.hpp (also
+// skl2onnx's and onnxmltools' TreeEnsembleRegressor/Classifier and ml-opset-5 TreeEnsemble,
+// scored with onnxruntime's rules).
 #pragma once
 #include <string>
 #include <string_view>
@@ -31,7 +32,8 @@
 namespace mb::onnxfmt {
 
 // How tree ensembles are written: Core = ai.onnx core-operator node tables (double) or an
-// ml-opset-3 TreeEnsembleRegressor (float32); Ml5 = one ai.onnx.ml opset-5 TreeEnsemble.
+// ml-opset-3 TreeEnsembleClassifier / TreeEnsembleRegressor (float32); Ml5 = one ai.onnx.ml
+// opset-5 TreeEnsemble.
 enum class OnnxTrees { Core, Ml5 };
 
 struct WriteOptions {

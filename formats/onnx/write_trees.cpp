@@ -1,6 +1,8 @@
 // ONNX writer, tree ensembles: see write_trees.hpp.
 #include "formats/onnx/write_trees.hpp"
 
+#include "formats/onnx/tree_prims.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,39 +18,9 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// A test `x[feature] <= thr` with three exits, or a leaf (feature < 0) with K values.
-struct Prim {
-  int32_t feature = -1;
-  double thr = 0;
-  int32_t t = -1, f = -1, nan = -1;
-  int32_t leaf = -1;  // index into PrimForest::values / K
-};
-
-struct PrimForest {
-  int K = 1;
-  std::vector<Prim> nodes;
-  std::vector<int32_t> roots;
-  std::vector<double> values;  // leaves x K
-  bool has_null = false;
-
-  int32_t leaf(const double* v) {
-    Prim p;
-    p.leaf = static_cast<int32_t>(values.size() / K);
-    values.insert(values.end(), v, v + K);
-    nodes.push_back(p);
-    return static_cast<int32_t>(nodes.size() - 1);
-  }
-  int32_t test(int32_t feature, double thr, int32_t t, int32_t f, int32_t nan) {
-    Prim p;
-    p.feature = feature;
-    p.thr = thr;
-    p.t = t;
-    p.f = f;
-    p.nan = nan;
-    nodes.push_back(p);
-    return static_cast<int32_t>(nodes.size() - 1);
-  }
-};
+using prims::float_floor;
+using prims::Prim;
+using prims::PrimForest;
 
 double below(double t) { return std::nextafter(t, -kInf); }
 
@@ -240,14 +212,6 @@ ir::TreeEnsemble standard(const ir::Model& m, Warnings& warnings) {
 void add_init(onnx::GraphProto* g, const std::string& name, onnx::TensorProto t) {
   t.set_name(name);
   *g->add_initializer() = std::move(t);
-}
-
-// The largest float32 not above t (keeps `(float)x <= t` on float inputs).
-double float_floor(double t) {
-  if (std::isnan(t) || std::isinf(t)) return t;
-  float f = static_cast<float>(t);
-  if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
-  return f;
 }
 
 // --onnx-trees ml5: one ai.onnx.ml opset-5 TreeEnsemble on the features (double, or float32 with
@@ -531,119 +495,7 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
     return out;
   }
 
-  // Float32: one TreeEnsembleRegressor, shared subtrees expanded.
-  std::vector<int64_t> tree_ids, node_ids, feat_ids, t_ids, f_ids, tracks, w_tree, w_node, w_target;
-  std::vector<std::string> modes;
-  std::vector<double> values, weights;
-  bool moved = false;
-  size_t emitted = 0;
-  for (int64_t t = 0; t < T; ++t) {
-    int64_t next_id = 0;
-    std::function<int64_t(int32_t, int)> emit = [&](int32_t n, int level) -> int64_t {
-      if (++emitted > 20'000'000 || level > 2000)
-        throw Error("", fmt::format("tree {}", t),
-                    "the float32 operator cannot share subtrees (onnxruntime refuses node DAGs) and expanding them "
-                    "(surrogates, category sets, missing-value branches) exceeds 20 million nodes");
-      const Prim& p = pf.nodes[n];
-      const int64_t id = next_id++;
-      const size_t at = tree_ids.size();
-      tree_ids.push_back(t);
-      node_ids.push_back(id);
-      if (p.leaf >= 0) {
-        feat_ids.push_back(0);
-        modes.push_back("LEAF");
-        values.push_back(0);
-        t_ids.push_back(0);
-        f_ids.push_back(0);
-        tracks.push_back(0);
-        for (int k = 0; k < K; ++k) {
-          w_tree.push_back(t);
-          w_node.push_back(id);
-          w_target.push_back(k);
-          const double v = pf.values[static_cast<size_t>(p.leaf) * K + k];
-          weights.push_back(v);
-          moved |= static_cast<double>(static_cast<float>(v)) != v && !std::isnan(v);
-        }
-        return id;
-      }
-      feat_ids.push_back(p.feature);
-      modes.push_back("BRANCH_LEQ");
-      const double tf = float_floor(p.thr);
-      moved |= tf != p.thr;
-      values.push_back(tf);
-      t_ids.push_back(0);
-      f_ids.push_back(0);
-      tracks.push_back(0);
-      if (p.nan == p.t || p.nan == p.f) {
-        tracks[at] = p.nan == p.t ? 1 : 0;
-        t_ids[at] = emit(p.t, level + 1);
-        f_ids[at] = emit(p.f, level + 1);
-      } else {
-        // NaN guard: x <= +inf is true for every number; a NaN takes the false branch.
-        values[at] = kInf;
-        const int64_t test = next_id;
-        const size_t test_at = tree_ids.size();
-        tree_ids.push_back(t);
-        node_ids.push_back(next_id++);
-        feat_ids.push_back(p.feature);
-        modes.push_back("BRANCH_LEQ");
-        values.push_back(tf);
-        t_ids.push_back(0);
-        f_ids.push_back(0);
-        tracks.push_back(0);
-        t_ids[test_at] = emit(p.t, level + 1);
-        f_ids[test_at] = emit(p.f, level + 1);
-        t_ids[at] = test;
-        f_ids[at] = emit(p.nan, level + 1);
-      }
-      return id;
-    };
-    emit(pf.roots[t], 0);
-  }
-  if (moved)
-    warnings.push_back({"float32-thresholds",
-                        "split thresholds are stored as float32: each is the largest float32 not above the double "
-                        "threshold, so float32 inputs split as before; double inputs rounded to float32 may move"});
-  if (te.value_precision == ir::Precision::Double)
-    warnings.push_back({"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
-  std::vector<onnx::AttributeProto> attrs = {
-      attr_int("n_targets", K),
-      attr_ints("nodes_treeids", tree_ids),
-      attr_ints("nodes_nodeids", node_ids),
-      attr_ints("nodes_featureids", feat_ids),
-      attr_strings("nodes_modes", modes),
-      attr_ints("nodes_truenodeids", t_ids),
-      attr_ints("nodes_falsenodeids", f_ids),
-      attr_ints("nodes_missing_value_tracks_true", tracks),
-      attr_ints("target_treeids", w_tree),
-      attr_ints("target_nodeids", w_node),
-      attr_ints("target_ids", w_target),
-      attr_string("post_transform", "NONE"),
-  };
-  auto floats = [](const std::string& name, const std::vector<double>& v) {
-    onnx::AttributeProto a;
-    a.set_name(name);
-    a.set_type(onnx::AttributeProto::FLOATS);
-    for (double x : v) a.add_floats(static_cast<float>(x));
-    return a;
-  };
-  attrs.push_back(floats("nodes_values", values));
-  attrs.push_back(floats("target_weights", weights));
-  std::vector<double> base = te.base;
-  if (te.aggregate == ir::Aggregate::Average && !te.tree_weights.empty() && total_weight != static_cast<double>(T)) {
-    // The operator divides by the number of trees: fold the weight total into the values.
-    throw Error("", "estimator", "weighted averages of trees cannot be written with the float32 operator");
-  }
-  if (!base.empty()) attrs.push_back(floats("base_values", base));
-  const char* agg = te.aggregate == ir::Aggregate::Average ? "AVERAGE"
-                    : te.aggregate == ir::Aggregate::Max   ? "MAX"
-                    : te.aggregate == ir::Aggregate::Min   ? "MIN"
-                                                           : "SUM";
-  attrs.push_back(attr_string("aggregate_function", agg));
-  const std::string x32 = e.node("Cast", {features}, {attr_int("to", onnx::TensorProto::FLOAT)});
-  const std::string y = e.node("TreeEnsembleRegressor", {x32}, std::move(attrs), "ai.onnx.ml", kTreeScoresName);
-  out.scores = e.node("Cast", {y}, {attr_int("to", onnx::TensorProto::DOUBLE)});
-  return out;
+  return prims::write_v3(m, te, pf, total_weight, g, e, features, warnings);
 }
 
 }  // namespace mb::onnxfmt

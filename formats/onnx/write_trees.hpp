@@ -14,11 +14,15 @@
 // maximised or minimised over the trees (output trees/scores), then divided (Average) and
 // shifted by the base values.
 //
-// Float32 (WriteOptions::precision): one TreeEnsembleRegressor (ai.onnx.ml 3) on the float32
-// input with n_targets = the score columns, float thresholds chosen so that `(float)x <= t'`
-// keeps every split's meaning on float inputs (t' = the largest float <= t for the `<=` tests
-// above), base values and averaging inside the operator; shared subtrees are expanded because
-// onnxruntime refuses node DAGs.
+// Float32 (WriteOptions::precision, write_trees_v3.cpp): one ai.onnx.ml opset-3 operator on the
+// float32 input, float thresholds chosen so that `(float)x <= t'` keeps every split's meaning on
+// float inputs (t' = the largest float <= t for the `<=` tests above), shared subtrees expanded
+// because onnxruntime refuses node DAGs.  Classification models whose class probabilities a
+// TreeEnsembleClassifier outputs (see write_trees_v3.cpp for the layouts) are that operator: its
+// label output is the graph's class, its probabilities (widened to double) the graph's
+// probabilities (TreeScores::op_label, op_probabilities).  The others: a TreeEnsembleRegressor
+// with n_targets = the score columns, base values and averaging inside the operator, followed by
+// the default graph.
 //
 // OnnxTrees::Ml5 (--onnx-trees ml5): one ai.onnx.ml opset-5 TreeEnsemble with typed tensor
 // attributes (double, or float32 with Precision::Float32) holding the same `x <= t` tests
@@ -48,6 +52,9 @@ struct TreeScores {
   ir::ScoreTransform transform = ir::ScoreTransform::None;
   std::string aggregate_meta;  // value of kMetaTrees ("" for the float32 operator)
   int ml_opset = 3;            // the ai.onnx.ml opset the graph needs (5 with OnnxTrees::Ml5)
+  // A TreeEnsembleClassifier (float32): its label output ([N] string) and its probabilities
+  // widened to double ([N, n_scores], the model's class probabilities); `scores` is then empty.
+  std::string op_label, op_probabilities;
 };
 
 // Emits the tree ensemble of `m` reading `features` ([N, F] double, the model's features).

@@ -225,6 +225,13 @@ struct Writer {
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       const TreeScores ts = write_tree_scores(m, g, e, X, opt, warnings);
       const int K = static_cast<int>(m.schema.target.classes.size());
+      if (!ts.op_label.empty()) {
+        outputs("", ir::Link::Identity, ir::ScoreTransform::None, &ts);
+        meta(kMetaTrees, "operator");
+        ml_opset = ts.ml_opset;
+        finish(-1, "tree ensemble");
+        return;
+      }
       if (m.schema.target.task == ir::Task::Regression && ts.n_scores != 1)
         fail("estimator", "regression with several outputs cannot be written to ONNX");
       if (m.schema.target.task == ir::Task::Classification &&
@@ -282,8 +289,9 @@ struct Writer {
     finish(lin->offset_feature, "linear model");
   }
 
-  // Graph outputs from the estimator scores: inverse link, class probabilities, labels.
-  void outputs(const std::string& eta, ir::Link link, ir::ScoreTransform transform) {
+  // Graph outputs from the estimator scores: inverse link, class probabilities, labels; or a
+  // TreeEnsembleClassifier's probabilities and labels (`op`).
+  void outputs(const std::string& eta, ir::Link link, ir::ScoreTransform transform, const TreeScores* op = nullptr) {
     const auto& target = m.schema.target;
     const bool classify = target.task == ir::Task::Classification;
     const int K = static_cast<int>(target.classes.size());
@@ -293,7 +301,9 @@ struct Writer {
       set_tensor_type(g->add_output(), "prediction", kDoubleT, {"N", "1"});
     } else {
       std::string prob;
-      switch (transform) {
+      if (op) {
+        prob = op->op_probabilities;
+      } else switch (transform) {
         case ir::ScoreTransform::Binary: {
           std::string p = inverse_link(link, eta);
           prob = e.node("Concat", {e.node("Sub", {e.scalar(1.0), p}), p}, {attr_int("axis", 1)});
@@ -309,9 +319,14 @@ struct Writer {
         case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
       }
       prob = e.node("Identity", {prob}, {}, "", "probabilities");
-      std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
-      std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
-      std::string label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
+      std::string label;
+      if (op) {
+        label = op->op_label;  // the operator's label rule gives the largest probability's class
+      } else {
+        std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+        std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
+        label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
+      }
       std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
       std::string missing = e.node("IsNaN", {e.node("ReduceSum", {prob, axes}, {attr_int("keepdims", 0)})});
       std::string empty = e.constant(tensor_string({""}, {}), "empty");

@@ -294,8 +294,11 @@ def main():
                 rename = {f"probabilities_{i}": c for i, c in enumerate(probs)}
                 # onnxruntime's float GEMM sums in another order than our emulation; with
                 # cancelling terms (12-level poly contrasts) that moves float32 results by a few
-                # ulps of the largest term, so this is a sanity bound, not an ulp match.
-                msg = compare_tables(ort32, ours32, rename, 1e-5, 1e-5)
+                # ulps of the largest term, so this is a sanity bound, not an ulp match.  Trees
+                # (TreeEnsembleClassifier / TreeEnsembleRegressor) sum in tree order as our reader
+                # does: within two float32 ulps.
+                tol = (2.4e-7, 1e-12) if cls in TREES else (1e-5, 1e-5)
+                msg = compare_tables(ort32, ours32, rename, *tol)
                 check("onnxruntime float32 equals our float32 emulation", msg is None, msg or "")
         if cls in TREES:
             ml5_pass(args, case, d, inp, exp, hints, work, env, score_js, have_shared, check)
