@@ -130,6 +130,35 @@ void warn(ir::Model& m, Warnings& warnings, std::string code, std::string messag
   warnings.push_back(std::move(w));
 }
 
+ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing) {
+  ir::Tree t;
+  t.op.assign(n, ir::SplitOp::Leaf);
+  t.feature.assign(n, -1);
+  t.threshold.assign(n, 0);
+  t.left.assign(n, -1);
+  t.right.assign(n, -1);
+  t.missing.assign(n, missing);
+  t.set_offset.assign(n, 0);
+  t.set_size.assign(n, 0);
+  t.values.assign(n * K, 0.0);
+  return t;
+}
+
+void finish_sets(ir::Tree& t) {
+  if (t.sets.empty()) {
+    t.set_offset.clear();
+    t.set_size.clear();
+  }
+}
+
+void describe_factor_inputs(ir::Model& m) {
+  for (auto& in : m.schema.inputs)
+    if (in.is_categorical())
+      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
+                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
+                                                       in.name, in.levels.size()));
+}
+
 }  // namespace trees
 
 namespace {
@@ -214,11 +243,7 @@ class RpartReader {
     m.estimator = std::move(ens);
     m.provenance.source_class = "rpart";
     m.provenance.family = classification ? "rpart classification" : fmt::format("rpart regression ({})", method);
-    for (auto& in : m.schema.inputs)
-      if (in.is_categorical())
-        m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
-                                                         in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
-                                                         in.name, in.levels.size()));
+    trees::describe_factor_inputs(m);
     m.provenance.preprocessing.push_back(
         usesurrogate == 0 ? "missing split variable: stop at the node (usesurrogate = 0)"
         : usesurrogate == 1 ? "missing split variable: surrogate splits, else stop at the node (usesurrogate = 1)"
@@ -324,15 +349,7 @@ class RpartReader {
       if (const RObject* cs = root_.get("csplit"); cs && !cs->is_null()) csplit_ = matrix_of(*cs, file_, "$csplit");
     }
 
-    ir::Tree t;
-    t.op.assign(n, ir::SplitOp::Leaf);
-    t.feature.assign(n, -1);
-    t.threshold.assign(n, 0);
-    t.left.assign(n, -1);
-    t.right.assign(n, -1);
-    t.missing.assign(n, ir::MissingGo::StopHere);
-    t.set_offset.assign(n, 0);
-    t.set_size.assign(n, 0);
+    ir::Tree t = trees::empty_tree(n, K, ir::MissingGo::StopHere);
     t.count = count;
     t.values = std::move(values);
     const bool surrogates = usesurrogate > 0;
@@ -383,10 +400,7 @@ class RpartReader {
       }
       row += 1 + nc + ns;
     }
-    if (t.sets.empty()) {
-      t.set_offset.clear();
-      t.set_size.clear();
-    }
+    trees::finish_sets(t);
     return t;
   }
 
