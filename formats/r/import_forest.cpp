@@ -221,15 +221,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
     ens.trees.push_back(std::move(tr));
   }
 
-  ir::Model m;
-  for (auto& v : pred.vars) m.features.push_back({v.name, v.expr});
-  m.schema.inputs = std::move(pred.inputs);
-  m.derived = std::move(pred.derived);
-  m.schema.target.name = pred.response;
-  if (classification) {
-    m.schema.target.task = ir::Task::Classification;
-    m.schema.target.classes = classes;
-  }
+  ir::Model m = trees::model_of(std::move(pred), classification, classes);
   m.estimator = std::move(ens);
   m.provenance.source_class = "randomForest";
   m.provenance.family = classification ? "random forest classification" : "random forest regression";

@@ -151,6 +151,19 @@ void finish_sets(ir::Tree& t) {
   }
 }
 
+ir::Model model_of(Predictors&& predictors, bool classification, const std::vector<std::string>& classes) {
+  ir::Model m;
+  for (auto& v : predictors.vars) m.features.push_back({v.name, v.expr});
+  m.schema.inputs = std::move(predictors.inputs);
+  m.derived = std::move(predictors.derived);
+  m.schema.target.name = predictors.response;
+  if (classification) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = classes;
+  }
+  return m;
+}
+
 void describe_factor_inputs(ir::Model& m) {
   for (auto& in : m.schema.inputs)
     if (in.is_categorical())
@@ -212,9 +225,6 @@ class RpartReader {
     };
     pred_ = trees::predictors_from_terms(root_, file_, levels_of);
 
-    ir::Model m;
-    for (auto& v : pred_.vars) m.features.push_back({v.name, v.expr});
-
     std::vector<std::string> classes;
     if (classification) {
       const RObject* yl = root_.attr("ylevels");
@@ -233,13 +243,7 @@ class RpartReader {
     ens.aggregate = ir::Aggregate::Sum;
     ens.trees.push_back(build_tree(classification, K, usesurrogate));
 
-    m.schema.inputs = std::move(pred_.inputs);
-    m.derived = std::move(pred_.derived);
-    m.schema.target.name = pred_.response;
-    if (classification) {
-      m.schema.target.task = ir::Task::Classification;
-      m.schema.target.classes = classes;
-    }
+    ir::Model m = trees::model_of(std::move(pred_), classification, classes);
     m.estimator = std::move(ens);
     m.provenance.source_class = "rpart";
     m.provenance.family = classification ? "rpart classification" : fmt::format("rpart regression ({})", method);

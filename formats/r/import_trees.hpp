@@ -79,6 +79,9 @@ void warn(ir::Model& m, Warnings& warnings, std::string code, std::string messag
 ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing);
 // Drops set_offset / set_size from a tree without category sets.
 void finish_sets(ir::Tree& t);
+// A model of the predictors: a feature per variable, the inputs and derived fields, the response
+// as the target's name, a classification target with `classes` when `classification`.
+ir::Model model_of(Predictors&& predictors, bool classification, const std::vector<std::string>& classes);
 // Notes each categorical input ("factor x: level codes (3 levels)") in the model's provenance.
 void describe_factor_inputs(ir::Model& m);
 
