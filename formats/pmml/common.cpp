@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -59,6 +60,27 @@ std::optional<double> parse_double(std::string_view s) {
   auto res = std::from_chars(s.data(), s.data() + s.size(), v);
   if (res.ec != std::errc() || res.ptr != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+std::vector<std::string> array_values(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i >= s.size()) break;
+    std::string tok;
+    if (s[i] == '"') {
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) ++i;
+        tok += s[i];
+      }
+      ++i;
+    } else {
+      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) tok += s[i++];
+    }
+    out.push_back(std::move(tok));
+  }
+  return out;
 }
 
 Locator::Locator(std::string_view text, std::string file) : file_(std::move(file)) {

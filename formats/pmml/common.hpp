@@ -26,6 +26,10 @@ std::string format_double(double v);
 // Parses a PMML / xs:double number (leading and trailing blanks allowed).
 std::optional<double> parse_double(std::string_view s);
 
+// Values of a PMML Array: blank-separated; a value in double quotes may hold blanks, and a
+// backslash inside the quotes takes the next character as it is.
+std::vector<std::string> array_values(std::string_view s);
+
 // Positions inside the document being read.
 class Locator {
  public:

@@ -1,7 +1,9 @@
-// ir::Expr -> PMML expressions (Constant, FieldRef, Apply, NormDiscrete, MapValues, Discretize).
+// ir::Expr -> PMML expressions (Constant, FieldRef, Apply, NormDiscrete, MapValues, Discretize),
+// and the document parts the linear and tree writers share.
 #include <fmt/format.h>
 
 #include <cmath>
+#include <sstream>
 
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/writer_context.hpp"
@@ -232,6 +234,76 @@ void ExprWriter::boolean(pugi::xml_node parent, const Expr& e) {
       constant(a, 0.0);
       break;
     }
+  }
+}
+
+void ExprWriter::derived_fields(pugi::xml_node parent) {
+  for (const auto& d : m_.derived) derived_names.push_back(names_.unique(d.name));
+  for (size_t i = 0; i < m_.derived.size(); ++i) derived_field(parent, derived_names[i], m_.derived[i].expr);
+}
+
+void refuse(const std::string& message) { throw Error("", "", "cannot write PMML: " + message); }
+
+const char* normalization_for(ir::Link link) {
+  switch (link) {
+    case ir::Link::Identity: return "none";
+    case ir::Link::Logit: return "logit";
+    case ir::Link::Probit: return "probit";
+    case ir::Link::Cloglog: return "cloglog";
+    case ir::Link::Loglog: return "loglog";
+    case ir::Link::Cauchit: return "cauchit";
+    case ir::Link::Log: return "exp";
+    default: return nullptr;
+  }
+}
+
+std::string reserve_field_names(NameTable& names, const ir::Model& m) {
+  for (const auto& in : m.schema.inputs) names.reserve(in.name);
+  return names.unique(m.schema.target.name.empty() ? "_target" : m.schema.target.name);
+}
+
+pugi::xml_node begin_document(pugi::xml_document& doc) {
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto root = doc.append_child("PMML");
+  root.append_attribute("xmlns") = "http://www.dmg.org/PMML-4_4";
+  root.append_attribute("version") = "4.4";
+  root.append_child("Header").append_child("Application").append_attribute("name") = "modelbridge";
+  return root;
+}
+
+std::string document_text(const pugi::xml_document& doc) {
+  std::ostringstream os;
+  doc.save(os, "  ", pugi::format_default, pugi::encoding_utf8);
+  return os.str();
+}
+
+void write_mining_schema(pugi::xml_node model, const ir::Model& m, const std::string& target_name, bool top,
+                         const std::vector<std::string>& extra) {
+  auto ms = model.append_child("MiningSchema");
+  for (const auto& in : m.schema.inputs) {
+    auto mf = ms.append_child("MiningField");
+    mf.append_attribute("name") = in.name.c_str();
+    mf.append_attribute("usageType") = "active";
+    if (!top) continue;  // the outer model already treats missing and invalid values
+    if (in.missing_replacement)
+      mf.append_attribute("missingValueReplacement") = format_double(*in.missing_replacement).c_str();
+    else if (in.missing_replacement_label)
+      mf.append_attribute("missingValueReplacement") = in.missing_replacement_label->c_str();
+    else
+      mf.append_attribute("missingValueTreatment") = "asIs";  // missing stays missing
+    if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing) mf.append_attribute("invalidValueTreatment") = "asMissing";
+  }
+  for (const auto& name : extra) {
+    auto mf = ms.append_child("MiningField");
+    mf.append_attribute("name") = name.c_str();
+    mf.append_attribute("usageType") = "active";
+  }
+  if (top) {
+    auto tf = ms.append_child("MiningField");
+    tf.append_attribute("name") = target_name.c_str();
+    tf.append_attribute("usageType") = "target";
   }
 }
 

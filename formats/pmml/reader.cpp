@@ -32,28 +32,6 @@ void add_level(std::vector<std::string>& levels, const std::string& v) {
   if (std::find(levels.begin(), levels.end(), v) == levels.end()) levels.push_back(v);
 }
 
-// Values of a PMML Array: blank-separated, double quotes around values containing blanks.
-std::vector<std::string> array_values(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    if (i >= s.size()) break;
-    std::string tok;
-    if (s[i] == '"') {
-      for (++i; i < s.size() && s[i] != '"'; ++i) {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        tok += s[i];
-      }
-      ++i;
-    } else {
-      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) tok += s[i++];
-    }
-    out.push_back(tok);
-  }
-  return out;
-}
-
 // Levels of categorical fields that the DataDictionary leaves open, gathered in document order
 // from the places that name a value of the field.
 class LevelScan {

@@ -92,29 +92,6 @@ std::vector<pugi::xml_node> predicate_elements(const pugi::xml_node& compound) {
   return out;
 }
 
-// Tokens of a PMML Array: blank-separated, double quotes around values with blanks.
-std::vector<std::string> array_tokens(const std::string& s) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-    if (i >= s.size()) break;
-    std::string tok;
-    if (s[i] == '"') {
-      ++i;
-      while (i < s.size() && s[i] != '"') {
-        if (s[i] == '\\' && i + 1 < s.size()) ++i;
-        tok += s[i++];
-      }
-      ++i;
-    } else {
-      while (i < s.size() && !std::isspace(static_cast<unsigned char>(s[i]))) tok += s[i++];
-    }
-    out.push_back(tok);
-  }
-  return out;
-}
-
 int class_of(ReadContext& ctx, const TreeShape& shape, const std::string& label, const pugi::xml_node& at) {
   for (size_t k = 0; k < shape.classes.size(); ++k)
     if (shape.classes[k] == label) return static_cast<int>(k);
@@ -350,7 +327,7 @@ class TreeReader {
       if (!categorical) ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
-      for (const auto& tok : array_tokens(arr.text().get())) {
+      for (const auto& tok : array_values(arr.text().get())) {
         const int code = ctx_.find_level(fi.input, tok);
         if (code < 0) {
           ctx_.warn("pmml-unknown-category", fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "

@@ -16,7 +16,6 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <sstream>
 
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/tree.hpp"
@@ -26,8 +25,6 @@ namespace mb::pmml {
 namespace {
 
 using namespace detail;
-
-[[noreturn]] void refuse(const std::string& msg) { throw Error("", "", "cannot write PMML: " + msg); }
 
 const char* op_name(ir::SplitOp op, bool negate) {
   using S = ir::SplitOp;
@@ -39,19 +36,6 @@ const char* op_name(ir::SplitOp op, bool negate) {
     case S::Equal: return negate ? "notEqual" : "equal";
     case S::NotEqual: return negate ? "equal" : "notEqual";
     default: return "";
-  }
-}
-
-const char* normalization_for(ir::Link link) {
-  switch (link) {
-    case ir::Link::Identity: return "none";
-    case ir::Link::Logit: return "logit";
-    case ir::Link::Probit: return "probit";
-    case ir::Link::Cloglog: return "cloglog";
-    case ir::Link::Loglog: return "loglog";
-    case ir::Link::Cauchit: return "cauchit";
-    case ir::Link::Log: return "exp";
-    default: return nullptr;
   }
 }
 
@@ -83,28 +67,8 @@ struct TreeWriter {
 
   bool classification() const { return m.schema.target.task == ir::Task::Classification; }
 
-  void mining_schema(pugi::xml_node model, bool with_target, const std::vector<std::string>& extra = {}) {
-    auto ms = model.append_child("MiningSchema");
-    for (const auto& in : m.schema.inputs) {
-      auto mf = ms.append_child("MiningField");
-      mf.append_attribute("name") = in.name.c_str();
-      mf.append_attribute("usageType") = "active";
-      if (!with_target) continue;  // the outer model already treats missing and invalid values
-      if (in.missing_replacement) mf.append_attribute("missingValueReplacement") = format_double(*in.missing_replacement).c_str();
-      else if (in.missing_replacement_label) mf.append_attribute("missingValueReplacement") = in.missing_replacement_label->c_str();
-      else mf.append_attribute("missingValueTreatment") = "asIs";
-      if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing) mf.append_attribute("invalidValueTreatment") = "asMissing";
-    }
-    for (const auto& name : extra) {
-      auto mf = ms.append_child("MiningField");
-      mf.append_attribute("name") = name.c_str();
-      mf.append_attribute("usageType") = "active";
-    }
-    if (with_target) {
-      auto tf = ms.append_child("MiningField");
-      tf.append_attribute("name") = target_name.c_str();
-      tf.append_attribute("usageType") = "target";
-    }
+  void mining_schema(pugi::xml_node model, bool top, const std::vector<std::string>& extra = {}) {
+    write_mining_schema(model, m, target_name, top, extra);
   }
 
   void output(pugi::xml_node model) { write_output(model, m, names); }
@@ -355,22 +319,14 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
   for (double w : te.tree_weights) unit_weights &= w == 1.0;
 
   TreeWriter w{m, te, warnings};
-  for (const auto& in : m.schema.inputs) w.names.reserve(in.name);
-  w.target_name = w.names.unique(m.schema.target.name.empty() ? "_target" : m.schema.target.name);
+  w.target_name = reserve_field_names(w.names, m);
 
   pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "UTF-8";
-  auto root = doc.append_child("PMML");
-  root.append_attribute("xmlns") = "http://www.dmg.org/PMML-4_4";
-  root.append_attribute("version") = "4.4";
-  root.append_child("Header").append_child("Application").append_attribute("name") = "modelbridge";
+  auto root = begin_document(doc);
   w.data_dictionary(root);
   auto td = root.append_child("TransformationDictionary");
   w.ex.helpers = td;
-  for (const auto& d : m.derived) w.ex.derived_names.push_back(w.names.unique(d.name));
-  for (size_t i = 0; i < m.derived.size(); ++i) w.ex.derived_field(td, w.ex.derived_names[i], m.derived[i].expr);
+  w.ex.derived_fields(td);
 
   const char* fn = cls ? "classification" : "regression";
   const bool single = te.trees.size() == 1 && unit_weights && te.base.empty() && te.link == ir::Link::Identity &&
@@ -455,9 +411,7 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
     w.segmentation(mm, method, -1);
   }
   if (!td.first_child()) root.remove_child(td);
-  std::ostringstream os;
-  doc.save(os, "  ", pugi::format_default, pugi::encoding_utf8);
-  return os.str();
+  return document_text(doc);
 }
 
 }  // namespace mb::pmml

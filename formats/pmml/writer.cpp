@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <set>
-#include <sstream>
 
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/pmml.hpp"
@@ -16,25 +15,10 @@ namespace {
 
 using namespace detail;
 
-[[noreturn]] void refuse(const std::string& msg) { throw Error("", "", "cannot write PMML: " + msg); }
-
 void warn(Warnings& w, const std::string& code, const std::string& msg) {
   for (const auto& x : w)
     if (x.code == code && x.message == msg) return;
   w.push_back({code, msg});
-}
-
-const char* normalization_for(ir::Link link) {
-  switch (link) {
-    case ir::Link::Identity: return "none";
-    case ir::Link::Logit: return "logit";
-    case ir::Link::Probit: return "probit";
-    case ir::Link::Cloglog: return "cloglog";
-    case ir::Link::Loglog: return "loglog";
-    case ir::Link::Cauchit: return "cauchit";
-    case ir::Link::Log: return "exp";
-    default: return nullptr;
-  }
 }
 
 // GeneralRegressionModel linkFunction (+ linkParameter for power links).
@@ -67,26 +51,7 @@ struct Writer {
 
   void data_dictionary(pugi::xml_node root) { write_data_dictionary(root, m, target_name); }
 
-  void mining_schema(pugi::xml_node model) {
-    auto ms = model.append_child("MiningSchema");
-    for (const auto& in : m.schema.inputs) {
-      auto mf = ms.append_child("MiningField");
-      mf.append_attribute("name") = in.name.c_str();
-      mf.append_attribute("usageType") = "active";
-      if (in.missing_replacement) {
-        mf.append_attribute("missingValueReplacement") = format_double(*in.missing_replacement).c_str();
-      } else if (in.missing_replacement_label) {
-        mf.append_attribute("missingValueReplacement") = in.missing_replacement_label->c_str();
-      } else {
-        mf.append_attribute("missingValueTreatment") = "asIs";  // missing stays missing
-      }
-      if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing)
-        mf.append_attribute("invalidValueTreatment") = "asMissing";
-    }
-    auto tf = ms.append_child("MiningField");
-    tf.append_attribute("name") = target_name.c_str();
-    tf.append_attribute("usageType") = "target";
-  }
+  void mining_schema(pugi::xml_node model) { write_mining_schema(model, m, target_name, true); }
 
   void output(pugi::xml_node model) { write_output(model, m, names); }
 
@@ -221,24 +186,12 @@ std::string write(const ir::Model& m, Warnings& warnings) {
          "model's own link and class probabilities, labelled by the largest probability");
 
   Writer w{m, *lin, warnings};
-  for (const auto& in : m.schema.inputs) w.names.reserve(in.name);
-  w.target_name = w.names.unique(m.schema.target.name.empty() ? "_target" : m.schema.target.name);
+  w.target_name = reserve_field_names(w.names, m);
 
   pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "UTF-8";
-  auto root = doc.append_child("PMML");
-  root.append_attribute("xmlns") = "http://www.dmg.org/PMML-4_4";
-  root.append_attribute("version") = "4.4";
-  auto header = root.append_child("Header");
-  header.append_child("Application").append_attribute("name") = "modelbridge";
+  auto root = begin_document(doc);
   w.data_dictionary(root);
-  if (!m.derived.empty()) {
-    auto td = root.append_child("TransformationDictionary");
-    for (const auto& d : m.derived) w.ex.derived_names.push_back(w.names.unique(d.name));
-    for (size_t i = 0; i < m.derived.size(); ++i) w.ex.derived_field(td, w.ex.derived_names[i], m.derived[i].expr);
-  }
+  if (!m.derived.empty()) w.ex.derived_fields(root.append_child("TransformationDictionary"));
 
   const char* norm = normalization_for(lin->link);
   const char* link_name = nullptr;
@@ -258,9 +211,7 @@ std::string write(const ir::Model& m, Warnings& warnings) {
     refuse("link function not expressible in PMML");
   }
 
-  std::ostringstream os;
-  doc.save(os, "  ", pugi::format_default, pugi::encoding_utf8);
-  return os.str();
+  return document_text(doc);
 }
 
 }  // namespace mb::pmml

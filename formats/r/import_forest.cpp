@@ -26,6 +26,9 @@ namespace {
 
 using trees::member;
 using trees::numbers_of;
+using trees::describe_factor_inputs;
+using trees::empty_tree;
+using trees::finish_sets;
 using trees::strings_of;
 
 const std::vector<std::string>* hint_for(const LevelHints& hints, const std::string& name) {
@@ -59,40 +62,11 @@ std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set) {
   return out;
 }
 
-ir::Tree empty_tree(size_t n, size_t K) {
-  ir::Tree t;
-  t.op.assign(n, ir::SplitOp::Leaf);
-  t.feature.assign(n, -1);
-  t.threshold.assign(n, 0);
-  t.left.assign(n, -1);
-  t.right.assign(n, -1);
-  t.missing.assign(n, ir::MissingGo::Null);
-  t.set_offset.assign(n, 0);
-  t.set_size.assign(n, 0);
-  t.values.assign(n * K, 0.0);
-  return t;
-}
-
-void finish_sets(ir::Tree& t) {
-  if (t.sets.empty()) {
-    t.set_offset.clear();
-    t.set_size.clear();
-  }
-}
-
 void set_split(ir::Tree& t, size_t i, std::vector<int32_t> codes) {
   t.op[i] = ir::SplitOp::InSet;
   t.set_offset[i] = static_cast<int32_t>(t.sets.size());
   t.set_size[i] = static_cast<int32_t>(codes.size());
   t.sets.insert(t.sets.end(), codes.begin(), codes.end());
-}
-
-void describe_inputs(ir::Model& m) {
-  for (auto& in : m.schema.inputs)
-    if (in.is_categorical())
-      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
-                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
-                                                       in.name, in.levels.size()));
 }
 
 }  // namespace
@@ -208,7 +182,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
   for (size_t t = 0; t < ntree; ++t) {
     const size_t n = static_cast<size_t>(ndbig[t]);
     if (n < 1 || n > nrnodes) throw Error(file, fmt::format("$forest$ndbigtree[{}]", t + 1), "node count out of range");
-    ir::Tree tr = empty_tree(n, K);
+    ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
       const size_t at = t * nrnodes + i;
       const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i + 1);
@@ -247,19 +221,11 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
     ens.trees.push_back(std::move(tr));
   }
 
-  ir::Model m;
-  for (auto& v : pred.vars) m.features.push_back({v.name, v.expr});
-  m.schema.inputs = std::move(pred.inputs);
-  m.derived = std::move(pred.derived);
-  m.schema.target.name = pred.response;
-  if (classification) {
-    m.schema.target.task = ir::Task::Classification;
-    m.schema.target.classes = classes;
-  }
+  ir::Model m = trees::model_of(std::move(pred), classification, classes);
   m.estimator = std::move(ens);
   m.provenance.source_class = "randomForest";
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
-  describe_inputs(m);
+  describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
   (void)warnings;
   ir::validate(m, file);
@@ -350,7 +316,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
     const size_t n = left.size();
     if (right.size() != n || var.size() != n || val.size() != n)
       throw Error(file, tp, "tree vectors differ in length");
-    ir::Tree tr = empty_tree(n, K);
+    ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
       const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i);
       if (left[i] == 0 && right[i] == 0) {  // terminal
@@ -394,7 +360,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
   m.provenance.family = regression ? "ranger regression"
                         : classification ? "ranger classification"
                                          : "ranger probability estimation";
-  describe_inputs(m);
+  describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
   if (!cov)
     m.provenance.preprocessing.push_back(

@@ -96,17 +96,8 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
     const size_t n = split_var.size();
     if (split_code.size() != n || left.size() != n || right.size() != n || miss.size() != n)
       throw Error(file, tp, "tree vectors differ in length");
-    ir::Tree tr;
-    tr.op.assign(n, ir::SplitOp::Leaf);
-    tr.feature.assign(n, -1);
-    tr.threshold.assign(n, 0);
-    tr.left.assign(n, -1);
-    tr.right.assign(n, -1);
-    tr.missing.assign(n, ir::MissingGo::Node);
+    ir::Tree tr = trees::empty_tree(n, 1, ir::MissingGo::Node);
     tr.missing_child.assign(n, -1);
-    tr.set_offset.assign(n, 0);
-    tr.set_size.assign(n, 0);
-    tr.values.assign(n, 0.0);
     for (size_t i = 0; i < n; ++i) {
       const std::string place = fmt::format("{} node {}", tp, i);
       if (split_var[i] == -1) {
@@ -139,10 +130,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
         tr.threshold[i] = split_code[i];
       }
     }
-    if (tr.sets.empty()) {
-      tr.set_offset.clear();
-      tr.set_size.clear();
-    }
+    trees::finish_sets(tr);
     ens.trees.push_back(std::move(tr));
   }
 
@@ -155,11 +143,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
   }
   m.provenance.source_class = "gbm";
   m.provenance.family = fmt::format("gbm {}", name);
-  for (auto& in : m.schema.inputs)
-    if (in.is_categorical())
-      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
-                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
-                                                       in.name, in.levels.size()));
+  trees::describe_factor_inputs(m);
   m.provenance.preprocessing.push_back(fmt::format("first {} trees, initF {}", n_trees, init_f));
   (void)warnings;
   ir::validate(m, file);

@@ -130,6 +130,48 @@ void warn(ir::Model& m, Warnings& warnings, std::string code, std::string messag
   warnings.push_back(std::move(w));
 }
 
+ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing) {
+  ir::Tree t;
+  t.op.assign(n, ir::SplitOp::Leaf);
+  t.feature.assign(n, -1);
+  t.threshold.assign(n, 0);
+  t.left.assign(n, -1);
+  t.right.assign(n, -1);
+  t.missing.assign(n, missing);
+  t.set_offset.assign(n, 0);
+  t.set_size.assign(n, 0);
+  t.values.assign(n * K, 0.0);
+  return t;
+}
+
+void finish_sets(ir::Tree& t) {
+  if (t.sets.empty()) {
+    t.set_offset.clear();
+    t.set_size.clear();
+  }
+}
+
+ir::Model model_of(Predictors&& predictors, bool classification, const std::vector<std::string>& classes) {
+  ir::Model m;
+  for (auto& v : predictors.vars) m.features.push_back({v.name, v.expr});
+  m.schema.inputs = std::move(predictors.inputs);
+  m.derived = std::move(predictors.derived);
+  m.schema.target.name = predictors.response;
+  if (classification) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = classes;
+  }
+  return m;
+}
+
+void describe_factor_inputs(ir::Model& m) {
+  for (auto& in : m.schema.inputs)
+    if (in.is_categorical())
+      m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
+                                                       in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
+                                                       in.name, in.levels.size()));
+}
+
 }  // namespace trees
 
 namespace {
@@ -183,9 +225,6 @@ class RpartReader {
     };
     pred_ = trees::predictors_from_terms(root_, file_, levels_of);
 
-    ir::Model m;
-    for (auto& v : pred_.vars) m.features.push_back({v.name, v.expr});
-
     std::vector<std::string> classes;
     if (classification) {
       const RObject* yl = root_.attr("ylevels");
@@ -204,21 +243,11 @@ class RpartReader {
     ens.aggregate = ir::Aggregate::Sum;
     ens.trees.push_back(build_tree(classification, K, usesurrogate));
 
-    m.schema.inputs = std::move(pred_.inputs);
-    m.derived = std::move(pred_.derived);
-    m.schema.target.name = pred_.response;
-    if (classification) {
-      m.schema.target.task = ir::Task::Classification;
-      m.schema.target.classes = classes;
-    }
+    ir::Model m = trees::model_of(std::move(pred_), classification, classes);
     m.estimator = std::move(ens);
     m.provenance.source_class = "rpart";
     m.provenance.family = classification ? "rpart classification" : fmt::format("rpart regression ({})", method);
-    for (auto& in : m.schema.inputs)
-      if (in.is_categorical())
-        m.provenance.preprocessing.push_back(fmt::format("{} {}: level codes ({} levels)",
-                                                         in.kind == ir::FieldKind::Ordinal ? "ordered factor" : "factor",
-                                                         in.name, in.levels.size()));
+    trees::describe_factor_inputs(m);
     m.provenance.preprocessing.push_back(
         usesurrogate == 0 ? "missing split variable: stop at the node (usesurrogate = 0)"
         : usesurrogate == 1 ? "missing split variable: surrogate splits, else stop at the node (usesurrogate = 1)"
@@ -324,15 +353,7 @@ class RpartReader {
       if (const RObject* cs = root_.get("csplit"); cs && !cs->is_null()) csplit_ = matrix_of(*cs, file_, "$csplit");
     }
 
-    ir::Tree t;
-    t.op.assign(n, ir::SplitOp::Leaf);
-    t.feature.assign(n, -1);
-    t.threshold.assign(n, 0);
-    t.left.assign(n, -1);
-    t.right.assign(n, -1);
-    t.missing.assign(n, ir::MissingGo::StopHere);
-    t.set_offset.assign(n, 0);
-    t.set_size.assign(n, 0);
+    ir::Tree t = trees::empty_tree(n, K, ir::MissingGo::StopHere);
     t.count = count;
     t.values = std::move(values);
     const bool surrogates = usesurrogate > 0;
@@ -383,10 +404,7 @@ class RpartReader {
       }
       row += 1 + nc + ns;
     }
-    if (t.sets.empty()) {
-      t.set_offset.clear();
-      t.set_size.clear();
-    }
+    trees::finish_sets(t);
     return t;
   }
 

@@ -74,5 +74,16 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
 // Appends a warning to both the caller's list and the model's provenance.
 void warn(ir::Model& m, Warnings& warnings, std::string code, std::string message);
 
+// A tree of `n` leaves with `K` zero values each, no children, missing policy `missing`, and
+// set_offset / set_size sized for category sets; fill the nodes, then call finish_sets.
+ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing);
+// Drops set_offset / set_size from a tree without category sets.
+void finish_sets(ir::Tree& t);
+// A model of the predictors: a feature per variable, the inputs and derived fields, the response
+// as the target's name, a classification target with `classes` when `classification`.
+ir::Model model_of(Predictors&& predictors, bool classification, const std::vector<std::string>& classes);
+// Notes each categorical input ("factor x: level codes (3 levels)") in the model's provenance.
+void describe_factor_inputs(ir::Model& m);
+
 }  // namespace trees
 }  // namespace mb::r

@@ -252,6 +252,7 @@ RPtr make_call(RPtr function, std::vector<RPtr> args, std::vector<std::string> t
 
 namespace {
 
+// A name deparse writes without backquotes: a syntactic name that is not a reserved word.
 bool syntactic(const std::string& s) {
   static const char* reserved[] = {"if", "else", "repeat", "while", "function", "for", "next",
                                    "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA",
@@ -259,15 +260,7 @@ bool syntactic(const std::string& s) {
   if (s.empty()) return false;
   for (const char* r : reserved)
     if (s == r) return false;
-  if (s == "...") return true;
-  unsigned char c0 = static_cast<unsigned char>(s[0]);
-  if (!(std::isalpha(c0) || c0 == '.' || c0 >= 0x80)) return false;
-  if (c0 == '.' && s.size() > 1 && std::isdigit(static_cast<unsigned char>(s[1]))) return false;
-  for (char ch : s) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (!(std::isalnum(c) || c == '.' || c == '_' || c >= 0x80)) return false;
-  }
-  return true;
+  return s == "..." || is_syntactic_name(s);
 }
 
 std::string quote_string(const std::string& s, char q) {

@@ -1,141 +1,25 @@
-// Helpers of the ONNX tree tests (test_onnx_trees.cpp, test_onnx_trees_ml5.cpp): CSV parsing and
-// binding, scoring, float32 ulp distances, onnx.checker and onnxruntime runs, and hand-built
-// IR tree models using every split test, missing-value rule, surrogate and category set.
+// Helpers of the ONNX tree tests (test_onnx_trees.cpp, test_onnx_trees_ml5.cpp): float32 ulp
+// distances, onnxruntime's outputs against predictions, and hand-built IR tree models using every
+// split test, missing-value rule, surrogate and category set.  Files, CSV, binding, scoring and
+// the outside programs come from tests/unit/support.hpp.
 #pragma once
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <limits>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "formats/onnx/onnx.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
+#include "tests/unit/support.hpp"
 
 namespace onnx_trees_test {
 using namespace mb;
-namespace fs = std::filesystem;
+using namespace mb::testsupport;
 
-inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-inline fs::path work_dir() {
-  static fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / fmt::format("mb_test_onnx_trees_{}", getpid());
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
-}
-
-inline std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-inline void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
-
-inline std::string run(const std::string& cmd, int& status) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) { status = -1; return out; }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  status = pclose(f);
-  return out;
-}
-
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  int col(const std::string& name) const {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return static_cast<int>(i);
-    return -1;
-  }
-};
-
-inline std::string unquote(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return s;
-}
-
-inline Csv parse_csv(const std::string& text) {
-  Csv c;
-  std::istringstream in(text);
-  std::string line;
-  bool first = true;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() && first) continue;
-    std::vector<std::string> cells;
-    size_t s = 0;
-    for (;;) {
-      size_t e = line.find(',', s);
-      cells.push_back(unquote(line.substr(s, e == std::string::npos ? std::string::npos : e - s)));
-      if (e == std::string::npos) break;
-      s = e + 1;
-    }
-    if (first) c.header = cells;
-    else c.rows.push_back(cells);
-    first = false;
-  }
-  return c;
-}
-
-inline double cell_number(const std::string& s) {
-  if (s.empty() || s == "NA" || s == "NaN") return kNaN;
-  if (s == "Inf") return INFINITY;
-  if (s == "-Inf") return -INFINITY;
-  return std::strtod(s.c_str(), nullptr);
-}
-
-// Binds CSV cells to the schema: by name, then the remaining inputs take the remaining columns
-// in order (unnamed ONNX matrix inputs X_0, X_1, ...).  Labels become level codes.
-inline eval::Batch bind(const ir::Model& m, const Csv& csv) {
-  eval::Batch b;
-  b.rows = csv.rows.size();
-  std::vector<int> col(m.schema.inputs.size(), -1);
-  std::vector<bool> used(csv.header.size(), false);
-  for (size_t i = 0; i < col.size(); ++i)
-    if ((col[i] = csv.col(m.schema.inputs[i].name)) >= 0) used[col[i]] = true;
-  size_t next = 0;
-  for (size_t i = 0; i < col.size(); ++i) {
-    if (col[i] >= 0) continue;
-    while (next < used.size() && used[next]) ++next;
-    REQUIRE(next < used.size());
-    col[i] = static_cast<int>(next);
-    used[next] = true;
-  }
-  for (size_t i = 0; i < col.size(); ++i) {
-    const auto& in = m.schema.inputs[i];
-    std::vector<double> v(b.rows);
-    for (size_t r = 0; r < b.rows; ++r) {
-      const std::string& s = csv.rows[r][col[i]];
-      if (!in.is_categorical()) { v[r] = cell_number(s); continue; }
-      v[r] = kNaN;
-      for (size_t k = 0; k < in.levels.size(); ++k)
-        if (in.levels[k] == s) v[r] = static_cast<double>(k);
-    }
-    b.columns.push_back(std::move(v));
-  }
-  return b;
-}
-
-inline eval::Predictions score(const ir::Model& m, const eval::Batch& b) {
-  eval::Evaluator ev(m);
-  eval::Predictions p;
-  ev.score(b, p);
-  return p;
-}
+inline const fs::path kCorpus = shared_dir() / "corpus/onnx";
 
 // Distance in float32 units in the last place (of the reference value).
 inline double float_ulps(double ours, double ref) {
@@ -165,7 +49,7 @@ inline Agreement against_ort(const ir::Model& m, const eval::Predictions& p, con
     if (u > max_ulps) ++a.beyond;
   };
   if (m.schema.target.task == ir::Task::Regression) {
-    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], cell_number(ort.rows[r][0]));
+    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], number_cell(ort.rows[r][0]));
     return a;
   }
   const size_t K = m.schema.target.classes.size();
@@ -173,50 +57,9 @@ inline Agreement against_ort(const ir::Model& m, const eval::Predictions& p, con
   for (size_t r = 0; r < p.rows; ++r) {
     const std::string ours = p.label[r] < 0 ? "" : m.schema.target.classes[p.label[r]];
     if (ort.rows[r][0] != ours) ++a.label_mismatches;
-    for (size_t k = 0; k < K; ++k) one(p.prob[r * K + k], cell_number(ort.rows[r][k + 1]));
+    for (size_t k = 0; k < K; ++k) one(p.prob[r * K + k], number_cell(ort.rows[r][k + 1]));
   }
   return a;
-}
-
-inline const fs::path kCorpus = fs::path(MB_SHARED_DIR) / "corpus/onnx";
-
-
-inline void require_tools() {
-  int st = 0;
-  run("/usr/bin/python3 -c 'import onnx.checker' 2>&1", st);
-  REQUIRE_MESSAGE(st == 0, "Debian's python3-onnx is missing (/usr/bin/python3 -c 'import onnx'); run .ci/setup");
-  const fs::path ort = fs::path(MB_SOURCE_DIR) / "build/node/node_modules/onnxruntime-node";
-  REQUIRE_MESSAGE(fs::exists(ort), "onnxruntime-node is missing at " << ort.string() << "; run .ci/setup");
-}
-
-// Debian's onnx 1.12 checker with full_check; returns its output ("" when clean).
-inline std::string checker(const fs::path& model) {
-  int st = 0;
-  std::string out = run(fmt::format("/usr/bin/python3 -c \"import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]), "
-                                    "full_check=True)\" '{}' 2>&1", model.string()), st);
-  return st == 0 ? std::string() : (out.empty() ? "failed" : out);
-}
-
-inline Csv ort_score(const fs::path& model, const fs::path& csv) {
-  int st = 0;
-  const std::string script = fs::path(MB_SOURCE_DIR) / "tests/interop/ort_score.js";
-  std::string out = run(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}' '{}' '{}' 2>&1", MB_SOURCE_DIR,
-                                    script, model.string(), csv.string()), st);
-  INFO("onnxruntime: " << out.substr(0, 2000));
-  REQUIRE(st == 0);
-  return parse_csv(out);
-}
-
-inline bool agree(double a, double b, double atol, double rtol) {
-  if (std::isnan(a) && std::isnan(b)) return true;
-  return std::fabs(a - b) <= atol + rtol * std::fabs(b);
-}
-
-inline bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
 }
 
 // onnxruntime's output of a model this writer made ("prediction" or "class" +
@@ -231,19 +74,19 @@ inline Versus versus(const ir::Model& m, const eval::Predictions& p, const Csv& 
   REQUIRE(ort.rows.size() == p.rows);
   auto one = [&](double a, double b) {
     if (!(std::isnan(a) && std::isnan(b))) v.max_abs = std::max(v.max_abs, std::fabs(a - b));
-    if (!agree(a, b, atol, rtol)) ++v.beyond;
+    if (!agree(a, b, rtol, atol)) ++v.beyond;
   };
   if (m.schema.target.task == ir::Task::Regression) {
     const int c = ort.col("prediction");
     REQUIRE(c >= 0);
-    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], cell_number(ort.rows[r][c]));
+    for (size_t r = 0; r < p.rows; ++r) one(p.value[r], number_cell(ort.rows[r][c]));
     return v;
   }
   const size_t K = m.schema.target.classes.size();
   const int lc = ort.col("class");
   REQUIRE(lc >= 0);
   for (size_t r = 0; r < p.rows; ++r) {
-    for (size_t k = 0; k < K; ++k) one(p.prob[r * K + k], cell_number(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]));
+    for (size_t k = 0; k < K; ++k) one(p.prob[r * K + k], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]));
     const std::string want = p.label[r] < 0 ? "" : m.schema.target.classes[p.label[r]];
     if (ort.rows[r][lc] != want) ++v.labels;
   }
@@ -406,33 +249,26 @@ inline ir::Model gbm_binary() {
   return m;
 }
 
+// `data` as a CSV file in the scratch folder.
 inline fs::path write_data(const std::string& name, const Csv& data) {
-  const fs::path csv = work_dir() / (name + ".csv");
-  std::string text;
-  for (size_t i = 0; i < data.header.size(); ++i) text += (i ? "," : "") + data.header[i];
-  text += "\n";
-  for (const auto& r : data.rows) {
-    for (size_t i = 0; i < r.size(); ++i) text += (i ? "," : "") + r[i];
-    text += "\n";
-  }
-  write_file(csv, text);
+  const fs::path csv = scratch_dir() / (name + ".csv");
+  write_csv(csv, data);
   return csv;
 }
 
 // Double: write -> checker -> read back (identical scores) -> onnxruntime at rtol 1e-9.
 inline void round_trip(const ir::Model& m, const std::string& name) {
-  require_tools();
+  require_onnx_tools();
   Warnings w;
   const std::string bytes = onnxfmt::write(m, {}, w);
-  const fs::path file = work_dir() / (name + ".onnx");
+  const fs::path file = scratch_dir() / (name + ".onnx");
   write_file(file, bytes);
-  const std::string chk = checker(file);
-  CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
+  check_onnx(file);
   const ir::Model back = onnxfmt::read(bytes, file.string());
   CHECK(std::holds_alternative<ir::TreeEnsemble>(back.estimator));
   const Csv data = make_data(500);
   const fs::path csv = write_data(name, data);
-  const eval::Batch batch = bind(m, data);
+  const eval::Batch batch = bind_positional(m, data);
   const auto p0 = score(m, batch);
   const auto p1 = score(back, batch);
   CHECK(same_bits(p0.value, p1.value));

@@ -170,13 +170,6 @@ void check_same_model(const ir::Model& a, const ir::Model& b) {
   CHECK(la == lb);  // coefficients bit-identical
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
-  return true;
-}
-
 struct Scored {
   double max_abs = 0, max_rel = 0;
   size_t rows = 0, bad = 0;
@@ -226,9 +219,7 @@ void round_trip(const ir::Model& m, const std::string& name) {
 
   const Csv data = make_data(400);
   const fs::path csv = scratch_dir() / (name + ".csv");
-  std::string text = "x1,x2,color,size\n";
-  for (const auto& r : data.rows) text += fmt::format("{},{},{},{}\n", r[0], r[1], r[2], r[3]);
-  write_file(csv, text);
+  write_csv(csv, data);
   const eval::Batch batch = bind_positional(m, data);
   const auto p0 = score(m, batch);
   const auto p1 = score(back, batch);
@@ -287,9 +278,7 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
 
   const Csv data = make_data(400);
   const fs::path csv = scratch_dir() / "rich_f32.csv";
-  std::string text = "x1,x2,color,size\n";
-  for (const auto& r : data.rows) text += fmt::format("{},{},{},{}\n", r[0], r[1], r[2], r[3]);
-  write_file(csv, text);
+  write_csv(csv, data);
   const eval::Batch batch = bind_positional(m, data);
   const auto p64 = score(m, batch);
   const auto p32 = score(back, batch);

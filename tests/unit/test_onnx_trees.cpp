@@ -5,26 +5,14 @@
 // scored by onnxruntime against R's predict().
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <limits>
-#include <sstream>
+#include <string>
 
 #include <rapidjson/document.h>
 
 #include "tests/unit/onnx_trees_support.hpp"
-
-#if __has_include("formats/r/import_trees.hpp") && __has_include("formats/r/rjson_reader.hpp")
-#include "formats/r/import_trees.hpp"
-#include "formats/r/rjson_reader.hpp"
-#define MB_HAVE_R_TREES 1
-#endif
 
 using namespace mb;
 using namespace onnx_trees_test;
@@ -48,11 +36,11 @@ TEST_CASE("onnx trees: skl2onnx and hand-built corpus models agree with onnxrunt
     if (!fs::exists(dir / "model.onnx")) continue;
     ++seen;
     CAPTURE(std::string(name));
-    const ir::Model m = onnxfmt::read(read_file(dir / "model.onnx"), (dir / "model.onnx").string());
+    const ir::Model m = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());
     CHECK(std::holds_alternative<ir::TreeEnsemble>(m.estimator));
-    const Csv data = parse_csv(read_file(dir / "input.csv"));
-    const Csv ort = parse_csv(read_file(dir / "ort.csv"));
-    const auto p = score(m, bind(m, data));
+    const Csv data = parse_csv(slurp(dir / "input.csv"));
+    const Csv ort = parse_csv(slurp(dir / "ort.csv"));
+    const auto p = score(m, bind_positional(m, data));
     const Agreement a = against_ort(m, p, ort, 1.0);
     MESSAGE(std::string(name) << ": " << m.provenance.family << "; rows " << a.rows << ", values " << a.values << ", max "
                  << a.max_ulps << " float32 ulp, beyond 1 ulp " << a.beyond << ", label mismatches " << a.label_mismatches);
@@ -84,7 +72,7 @@ TEST_CASE("onnx trees: Max and Min aggregation round-trip") {
 }
 
 TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32 rules reproduce onnxruntime") {
-  require_tools();
+  require_onnx_tools();
   const ir::Model models[] = {rich_regression(ir::Aggregate::Sum, true), rich_regression(ir::Aggregate::Average, false),
                               rich_classifier(ir::Aggregate::Vote, ir::ScoreTransform::Normalize), gbm_binary()};
   int i = 0;
@@ -95,17 +83,16 @@ TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32
     bool narrowing = false;
     for (const auto& x : w) narrowing |= x.code == "float32-narrowing" || x.code == "float32-thresholds";
     CHECK(narrowing);
-    const fs::path file = work_dir() / (name + ".onnx");
+    const fs::path file = scratch_dir() / (name + ".onnx");
     write_file(file, bytes);
-    const std::string chk = checker(file);
-    CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
+    check_onnx(file);
     const ir::Model back = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
     CHECK(te.ort_rules);
     CHECK(te.value_precision == ir::Precision::Float32);
     const Csv data = make_data(500);
     const fs::path csv = write_data(name, data);
-    const eval::Batch batch = bind(m, data);
+    const eval::Batch batch = bind_positional(m, data);
     const auto p64 = score(m, batch);
     const auto p32 = score(back, batch);
     const Csv ort = ort_score(file, csv);
@@ -122,46 +109,8 @@ TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32
   }
 }
 
-#ifdef MB_HAVE_R_TREES
+#ifdef MB_HAVE_RJSON
 namespace {
-
-const fs::path kRCases = fs::path(MB_SOURCE_DIR) / "testdata" / "r";
-
-struct RCase {
-  const char* name;
-  std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)> import;
-};
-
-std::vector<RCase> r_cases() {
-  const r::LevelHints infert = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
-  const r::LevelHints esoph = {{"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
-                               {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
-                               {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}}};
-  auto forest = [](r::LevelHints h) {
-    return [h](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, h); };
-  };
-  auto ranger = [](r::LevelHints h) {
-    return [h](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, h); };
-  };
-  return {{"rpart_anova", r::import_rpart},
-          {"rpart_anova_nosurrogate", r::import_rpart},
-          {"rpart_class", r::import_rpart},
-          {"rpart_class_factor", r::import_rpart},
-          {"rf_regression", forest({})},
-          {"rf_class", forest({})},
-          {"rf_class_json15_flip", forest({})},
-          {"rf_class_factor", forest({})},
-          {"rf_regression_ordered", forest(esoph)},
-          {"ranger_regression", ranger({})},
-          {"ranger_class", ranger({})},
-          {"ranger_prob_order", ranger({})},
-          {"ranger_prob_ignore", ranger({})},
-          {"ranger_class_partition", ranger(infert)},
-          {"ranger_class_ignore_factor", ranger(infert)},
-          {"gbm_gaussian", r::import_gbm},
-          {"gbm_bernoulli", r::import_gbm},
-          {"gbm_poisson", r::import_gbm}};
-}
 
 // onnxruntime's output versus R's expected.csv: regression by the first column, classification
 // by class and by probability(<label>) columns (the ranger references whose two probability
@@ -174,15 +123,15 @@ Versus versus_r(const ir::Model& m, const Csv& ort, const Csv& expected, bool sw
     bool row_bad = false;
     auto one = [&](double a, double b) {
       if (!(std::isnan(a) && std::isnan(b))) v.max_abs = std::max(v.max_abs, std::fabs(a - b));
-      row_bad |= !agree(a, b, atol, rtol);
+      row_bad |= !agree(a, b, rtol, atol);
     };
     if (m.schema.target.task == ir::Task::Regression) {
-      one(cell_number(ort.rows[r][ort.col("prediction")]), cell_number(expected.rows[r][0]));
+      one(number_cell(ort.rows[r][ort.col("prediction")]), number_cell(expected.rows[r][0]));
     } else {
       if (ort.rows[r][ort.col("class")] != expected.rows[r][expected.col("class")]) ++v.labels;
       for (size_t k = 0; k < m.schema.target.classes.size() && !swapped; ++k) {
         const int c = expected.col("probability(" + m.schema.target.classes[k] + ")");
-        if (c >= 0) one(cell_number(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]), cell_number(expected.rows[r][c]));
+        if (c >= 0) one(number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]), number_cell(expected.rows[r][c]));
       }
     }
     v.beyond += row_bad;
@@ -193,29 +142,28 @@ Versus versus_r(const ir::Model& m, const Csv& ort, const Csv& expected, bool sw
 }  // namespace
 
 TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in onnxruntime") {
-  if (!fs::exists(kRCases / "rpart_anova" / "model_exact.json")) {
+  if (!fs::exists(r_testdata_dir() / "rpart_anova" / "model_exact.json")) {
     MESSAGE("testdata/r has no tree cases; skipped");
     return;
   }
-  require_tools();
-  for (const auto& c : r_cases()) {
-    const fs::path dir = kRCases / c.name;
+  require_onnx_tools();
+  for (const auto& c : r_tree_cases()) {
+    const fs::path dir = r_testdata_dir() / c.name;
     if (!fs::exists(dir / "model_exact.json")) continue;
     CAPTURE(std::string(c.name));
     Warnings w;
     const fs::path json = dir / "model_exact.json";
-    const ir::Model m = c.import(*r::read_rjson(read_file(json), json.string(), w), json.string(), w);
-    const Csv input = parse_csv(read_file(dir / "input.csv"));
-    const Csv expected = parse_csv(read_file(dir / "expected.csv"));
+    const ir::Model m = c.import(*r::read_rjson(slurp(json), json.string(), w), json.string(), w);
+    const Csv input = parse_csv(slurp(dir / "input.csv"));
+    const Csv expected = parse_csv(slurp(dir / "expected.csv"));
     const fs::path csv = write_data(std::string("r_") + c.name, input);
     const bool swapped = std::string(c.name) == "ranger_class_partition" || std::string(c.name) == "ranger_class_ignore_factor";
 
     Warnings ww;
     const std::string bytes = onnxfmt::write(m, {}, ww);
-    const fs::path file = work_dir() / (std::string("r_") + c.name + ".onnx");
+    const fs::path file = scratch_dir() / (std::string("r_") + c.name + ".onnx");
     write_file(file, bytes);
-    const std::string chk = checker(file);
-    CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
+    check_onnx(file);
     const Versus v = versus_r(m, ort_score(file, csv), expected, swapped, 1e-12, 1e-9);
     MESSAGE(std::string(c.name) << " (double ONNX, " << bytes.size() << " bytes): onnxruntime vs R: rows " << v.rows << ", beyond "
                    << v.beyond << ", label mismatches " << v.labels << ", max abs " << v.max_abs);
@@ -223,7 +171,7 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     CHECK(v.labels == 0);
     // The reader gives back the same predictions.
     const ir::Model back = onnxfmt::read(bytes, file.string());
-    const eval::Batch batch = bind(m, input);
+    const eval::Batch batch = bind_positional(m, input);
     const auto p0 = score(m, batch), p1 = score(back, batch);
     CHECK(same_bits(p0.value, p1.value));
     CHECK(same_bits(p0.prob, p1.prob));
@@ -239,14 +187,13 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
       CHECK(std::string(e.what()).find("expanding") != std::string::npos);
       continue;
     }
-    const fs::path file32 = work_dir() / (std::string("r32_") + c.name + ".onnx");
+    const fs::path file32 = scratch_dir() / (std::string("r32_") + c.name + ".onnx");
     write_file(file32, bytes32);
-    const std::string chk32 = checker(file32);
-    CHECK_MESSAGE(chk32.empty(), "onnx.checker: " << chk32);
+    check_onnx(file32);
     const Csv ort32 = ort_score(file32, csv);
     const Versus v32 = versus_r(m, ort32, expected, swapped, 1e-12, 1e-9);
     const ir::Model back32 = onnxfmt::read(bytes32, file32.string());
-    const Versus rules = versus(back32, score(back32, bind(back32, input)), ort32, 1e-15, 1e-12);
+    const Versus rules = versus(back32, score(back32, bind_positional(back32, input)), ort32, 1e-15, 1e-12);
     MESSAGE(std::string(c.name) << " (float32 ONNX): rows moved vs R " << v32.beyond << " of " << v32.rows << " (max abs " << v32.max_abs
                    << "), classes changed " << v32.labels << "; float32 rules vs onnxruntime: beyond " << rules.beyond);
     CHECK(rules.beyond == 0);
@@ -259,8 +206,8 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
   const fs::path dir = kCorpus / "probes";
   if (!fs::exists(dir / "probes.json")) return;
   rapidjson::Document probes, results;
-  probes.Parse(read_file(dir / "probes.json").c_str());
-  results.Parse(read_file(dir / "results.json").c_str());
+  probes.Parse(slurp(dir / "probes.json").c_str());
+  results.Parse(slurp(dir / "results.json").c_str());
   REQUIRE(probes.IsArray());
   REQUIRE(results.IsObject());
   size_t scored = 0, refused = 0;
@@ -272,11 +219,11 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
     // Multi-target regressors have no IR target.
     const bool refuse = name.rfind("ter3_", 0) == 0;
     if (refuse) {
-      CHECK_THROWS_AS(onnxfmt::read(read_file(file), file.string()), Error);
+      CHECK_THROWS_AS(onnxfmt::read(slurp(file), file.string()), Error);
       ++refused;
       continue;
     }
-    const ir::Model m = onnxfmt::read(read_file(file), file.string());
+    const ir::Model m = onnxfmt::read(slurp(file), file.string());
     const auto& x = pr["feeds"]["X"];
     const size_t rows = x["dims"][0].GetUint(), cols = x["dims"][1].GetUint();
     REQUIRE(m.schema.inputs.size() == cols);

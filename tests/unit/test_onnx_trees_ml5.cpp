@@ -31,10 +31,10 @@ std::pair<int64_t, std::vector<std::string>> ml_nodes(const std::string& bytes) 
 // onnxruntime agrees with the evaluator at rtol 1e-9 (double) -> read back scores as the source;
 // float32: the evaluator's onnxruntime rules on the file read back reproduce onnxruntime.
 void round_trip_ml5(const ir::Model& m, const std::string& name) {
-  require_tools();
+  require_onnx_tools();
   const Csv data = make_data(500);
   const fs::path csv = write_data(name, data);
-  const eval::Batch batch = bind(m, data);
+  const eval::Batch batch = bind_positional(m, data);
   const auto p0 = score(m, batch);
   for (const auto prec : {ir::Precision::Double, ir::Precision::Float32}) {
     const bool f32 = prec == ir::Precision::Float32;
@@ -51,9 +51,9 @@ void round_trip_ml5(const ir::Model& m, const std::string& name) {
     CHECK(opset == 5);
     CHECK(std::count(ops.begin(), ops.end(), "TreeEnsemble") == 1);
     CHECK(std::count(ops.begin(), ops.end(), "TreeEnsembleRegressor") == 0);
-    const fs::path file = work_dir() / (name + (f32 ? ".ml5f.onnx" : ".ml5.onnx"));
+    const fs::path file = scratch_dir() / (name + (f32 ? ".ml5f.onnx" : ".ml5.onnx"));
     write_file(file, bytes);
-    const std::string chk = checker(file);
+    const std::string chk = onnx_checker_output(file);
     CHECK_MESSAGE(chk.find("TreeEnsemble") != std::string::npos, "onnx 1.12's checker accepted ml opset 5: " << chk);
     const Csv ort = ort_score(file, csv);
     const ir::Model back = onnxfmt::read(bytes, file.string());
@@ -127,13 +127,13 @@ TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scor
     return;
   }
   rapidjson::Document results;
-  results.Parse(read_file(dir / "results.json").c_str());
+  results.Parse(slurp(dir / "results.json").c_str());
   REQUIRE(results.IsObject());
   const double xs[] = {0.25, 0.75};  // the probes' feeds
   for (const char* name : {"tec_binary_pos_NONE", "tec_binary_mixed_NONE", "tec_binary_pos_LOGISTIC", "tec_binary_mixed_LOGISTIC"}) {
     CAPTURE(std::string(name));
     const fs::path file = dir / (std::string(name) + ".onnx");
-    const std::string bytes = read_file(file);
+    const std::string bytes = slurp(file);
     const ir::Model m = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(m.estimator);
     CHECK(te.ort_binary_class1);
