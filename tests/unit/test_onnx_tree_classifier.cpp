@@ -60,7 +60,7 @@ Written write_float(const ir::Model& m, const std::string& name) {
   Written out;
   Warnings w;
   out.bytes = onnxfmt::write(m, {ir::Precision::Float32}, w);
-  out.file = ot::work_dir() / (name + ".f32.onnx");
+  out.file = ot::scratch_dir() / (name + ".f32.onnx");
   ot::write_file(out.file, out.bytes);
   REQUIRE(out.proto.ParseFromString(out.bytes));
   return out;
@@ -69,7 +69,7 @@ Written write_float(const ir::Model& m, const std::string& name) {
 // onnxruntime's outputs against our reading of the same file: probabilities within one float32
 // ulp, identical labels.
 void check_against_ort(const ir::Model& back, const ot::Csv& input, const ot::Csv& ort, const std::string& name) {
-  const eval::Predictions p = ot::score(back, ot::bind(back, input));
+  const eval::Predictions p = ot::score(back, ot::bind_positional(back, input));
   const size_t K = back.schema.target.classes.size();
   REQUIRE(ort.rows.size() == p.rows);
   const int lc = ort.col("class");
@@ -82,7 +82,7 @@ void check_against_ort(const ir::Model& back, const ot::Csv& input, const ot::Cs
     for (size_t k = 0; k < K; ++k) {
       const int c = ort.col(fmt::format("probabilities_{}", k));
       REQUIRE(c >= 0);
-      const double u = ot::float_ulps(p.prob[r * K + k], ot::cell_number(ort.rows[r][c]));
+      const double u = ot::float_ulps(p.prob[r * K + k], ot::number_cell(ort.rows[r][c]));
       worst = std::max(worst, u);
       beyond += u > 1;
     }
@@ -102,7 +102,7 @@ void check_against_ort(const ir::Model& back, const ot::Csv& input, const ot::Cs
 // float32 rounding of a split; they are counted.
 void check_against_source(const ir::Model& m, const ot::Csv& input, const ot::Csv& ort, const ot::Csv& expected,
                           const std::string& name) {
-  eval::Batch b = ot::bind(m, input);
+  eval::Batch b = ot::bind_positional(m, input);
   for (size_t i = 0; i < m.schema.inputs.size(); ++i)
     if (!m.schema.inputs[i].is_categorical())
       for (double& v : b.columns[i]) v = static_cast<double>(static_cast<float>(v));
@@ -114,10 +114,10 @@ void check_against_source(const ir::Model& m, const ot::Csv& input, const ot::Cs
   for (size_t r = 0; r < p.rows; ++r) {
     double first = -1, second = -1;
     for (size_t k = 0; k < K; ++k) {
-      const double a = ot::cell_number(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]);
+      const double a = ot::number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]);
       const double want = p.prob[r * K + k];
       if (!(std::isnan(a) && std::isnan(want))) worst = std::max(worst, std::fabs(a - want));
-      beyond += !ot::agree(a, want, 1e-5, 0);
+      beyond += !ot::agree(a, want, 0, 1e-5);
       if (want > first) {
         second = first;
         first = want;
@@ -145,7 +145,7 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
     MESSAGE("testdata/r has no tree cases; skipped");
     return;
   }
-  ot::require_tools();
+  ot::require_onnx_tools();
   struct Case {
     const char* name;
     const char* post;  // expected post_transform
@@ -193,12 +193,12 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
       const float vote = static_cast<float>(1.0 / static_cast<double>(te.trees.size()));
       for (float x : wts->floats()) CHECK((x == 0.0f || x == vote || std::isnan(x)));  // NaN: a missing input
     }
-    const std::string chk = ot::checker(w.file);
+    const std::string chk = ot::onnx_checker_output(w.file);
     CHECK_MESSAGE(chk.empty(), "onnx.checker: " << chk);
 
     // onnxruntime against our reading of the file, and against R.
-    const ot::Csv input = ot::parse_csv(ot::read_file(dir / "input.csv"));
-    const ot::Csv expected = ot::parse_csv(ot::read_file(dir / "expected.csv"));
+    const ot::Csv input = ot::parse_csv(ot::slurp(dir / "input.csv"));
+    const ot::Csv expected = ot::parse_csv(ot::slurp(dir / "expected.csv"));
     const fs::path csv = ot::write_data(std::string("cls_") + c.name, input);
     const ot::Csv ort = ot::ort_score(w.file, csv);
     const ir::Model back = onnxfmt::read(w.bytes, w.file.string());
@@ -212,7 +212,7 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
 }
 
 TEST_CASE("onnx tree classifier: models without an exact classifier layout keep the TreeEnsembleRegressor") {
-  ot::require_tools();
+  ot::require_onnx_tools();
   // Summed scores normalised by their row sum (no post-transform divides by it) and a binary
   // score without a link whose leaves are negative (onnxruntime would lay it out as [-s, s]).
   ir::Model normalized_sums = ot::rich_classifier(ir::Aggregate::Sum, ir::ScoreTransform::Normalize);
