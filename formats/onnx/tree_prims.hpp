@@ -48,6 +48,26 @@ struct PrimForest {
   }
 };
 
+// Calls on_leaf(leaf index) for every leaf reachable from `root` not yet marked in `seen` (sized
+// to pf.nodes; shared subtrees are visited once); stops early and returns false when on_leaf does.
+template <class F>
+bool for_each_leaf(const PrimForest& pf, int32_t root, std::vector<uint8_t>& seen, F&& on_leaf) {
+  std::vector<int32_t> stack{root};
+  while (!stack.empty()) {
+    const int32_t n = stack.back();
+    stack.pop_back();
+    if (seen[n]) continue;
+    seen[n] = 1;
+    const Prim& p = pf.nodes[n];
+    if (p.leaf < 0) {
+      stack.insert(stack.end(), {p.t, p.f, p.nan});
+      continue;
+    }
+    if (!on_leaf(p.leaf)) return false;
+  }
+  return true;
+}
+
 // The largest float32 not above t (keeps `(float)x <= t` on float inputs).
 inline double float_floor(double t) {
   if (std::isnan(t) || std::isinf(t)) return t;

@@ -301,21 +301,9 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   };
   // Whether target k of tree r has a nonzero (or NaN) leaf value.
   auto contributes = [&](int32_t root, int k) {
-    std::vector<int32_t> stack{root};
     std::vector<uint8_t> seen(pf.nodes.size(), 0);
-    while (!stack.empty()) {
-      const int32_t n = stack.back();
-      stack.pop_back();
-      if (seen[n]) continue;
-      seen[n] = 1;
-      const Prim& p = pf.nodes[n];
-      if (p.leaf >= 0) {
-        if (pf.values[static_cast<size_t>(p.leaf) * K + k] != 0.0) return true;  // NaN != 0 too
-        continue;
-      }
-      stack.insert(stack.end(), {p.t, p.f, p.nan});
-    }
-    return false;
+    // NaN != 0 too
+    return !for_each_leaf(pf, root, seen, [&](int32_t leaf) { return pf.values[static_cast<size_t>(leaf) * K + k] == 0.0; });
   };
   for (int k = 0; k < K; ++k)
     for (int64_t t = 0; t < T; ++t) {

@@ -143,22 +143,13 @@ bool sums_to_one(const PrimForest& pf, double scale) {
   std::vector<uint8_t> seen(pf.nodes.size(), 0);
   for (int32_t root : pf.roots) {
     double c = std::numeric_limits<double>::quiet_NaN();
-    std::vector<int32_t> stack{root};
-    while (!stack.empty()) {
-      const int32_t n = stack.back();
-      stack.pop_back();
-      if (seen[n]) continue;
-      seen[n] = 1;
-      const Prim& p = pf.nodes[n];
-      if (p.leaf < 0) {
-        stack.insert(stack.end(), {p.t, p.f, p.nan});
-        continue;
-      }
-      const double s = pf.values[static_cast<size_t>(p.leaf) * 2] + pf.values[static_cast<size_t>(p.leaf) * 2 + 1];
-      if (std::isnan(s)) continue;  // a missing prediction
+    const bool constant = for_each_leaf(pf, root, seen, [&](int32_t leaf) {
+      const double s = pf.values[static_cast<size_t>(leaf) * 2] + pf.values[static_cast<size_t>(leaf) * 2 + 1];
+      if (std::isnan(s)) return true;  // a missing prediction
       if (std::isnan(c)) c = s;
-      else if (!(std::abs(s - c) <= kTol * std::max(1.0, std::abs(c)))) return false;
-    }
+      return std::abs(s - c) <= kTol * std::max(1.0, std::abs(c));
+    });
+    if (!constant) return false;
     if (!std::isnan(c)) total += c;
   }
   return std::abs(total / scale - 1.0) <= kTol;
