@@ -678,25 +678,15 @@ void read_tree_graph(Reader& r) {
     for (int64_t n : order) {
       const bool leaf = tn[n] == n && fn[n] == n && mn[n] == n;
       if (leaf) {
-        tr.op.push_back(ir::SplitOp::Leaf);
-        tr.feature.push_back(-1);
-        tr.threshold.push_back(0);
-        tr.left.push_back(-1);
-        tr.right.push_back(-1);
-        tr.missing.push_back(ir::MissingGo::Right);
-        tr.missing_child.push_back(-1);
+        tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
         for (int k = 0; k < K; ++k) tr.values.push_back(vals[static_cast<size_t>(n) * K + k]);
         continue;
       }
       if (feat[n] < 0 || feat[n] >= F) r.fail("graph", "tree feature out of range");
-      tr.op.push_back(ir::SplitOp::LessOrEqual);
-      tr.feature.push_back(static_cast<int32_t>(feat[n]));
-      tr.threshold.push_back(thr[n]);
-      tr.left.push_back(at[static_cast<int64_t>(tn[n])]);
-      tr.right.push_back(at[static_cast<int64_t>(fn[n])]);
       const auto m = static_cast<int64_t>(mn[n]);
-      tr.missing.push_back(m == tn[n] ? ir::MissingGo::Left : m == fn[n] ? ir::MissingGo::Right : ir::MissingGo::Node);
-      tr.missing_child.push_back(at[m]);
+      tr.push_node(ir::SplitOp::LessOrEqual, static_cast<int32_t>(feat[n]), thr[n], at[static_cast<int64_t>(tn[n])],
+                   at[static_cast<int64_t>(fn[n])],
+                   m == tn[n] ? ir::MissingGo::Left : m == fn[n] ? ir::MissingGo::Right : ir::MissingGo::Node, at[m]);
       tr.values.insert(tr.values.end(), K, 0.0);
     }
     bool any_node = false;

@@ -563,14 +563,7 @@ class TreeReader {
   int new_node(int owner) {
     if (tree_.op.size() >= kMaxNodes)
       ctx_.fail(tm_, fmt::format("the tree needs more than {} binary nodes; refused", kMaxNodes));
-    const int id = static_cast<int>(tree_.op.size());
-    tree_.op.push_back(ir::SplitOp::Leaf);
-    tree_.feature.push_back(-1);
-    tree_.threshold.push_back(0);
-    tree_.left.push_back(-1);
-    tree_.right.push_back(-1);
-    tree_.missing.push_back(ir::MissingGo::Right);
-    tree_.missing_child.push_back(-1);
+    const int id = tree_.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
     tree_.set_offset.push_back(0);
     tree_.set_size.push_back(0);
     tree_.sur_offset.push_back(0);

@@ -89,6 +89,19 @@ struct Tree {
   std::vector<uint8_t> sur_flip;       // 1: the surrogate's true side goes right
   std::vector<double> count;           // training records per node (for Majority), may be empty
   std::vector<double> values;          // n_nodes x n_outputs: leaf (and inner node) values
+
+  // Appends a node's test, children and missing rule (values and the optional per-node arrays
+  // are the caller's); returns its index.
+  int32_t push_node(SplitOp o, int32_t feat, double thr, int32_t l, int32_t r, MissingGo miss, int32_t mchild = -1) {
+    op.push_back(o);
+    feature.push_back(feat);
+    threshold.push_back(thr);
+    left.push_back(l);
+    right.push_back(r);
+    missing.push_back(miss);
+    missing_child.push_back(mchild);
+    return static_cast<int32_t>(op.size() - 1);
+  }
   bool operator==(const Tree&) const = default;
 };
 

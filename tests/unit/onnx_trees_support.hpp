@@ -120,13 +120,7 @@ struct TreeBuilder {
   int K;
   explicit TreeBuilder(int k) : K(k) {}
   int32_t add(ir::SplitOp op, int32_t f, double thr, ir::MissingGo miss, std::vector<double> v = {}) {
-    t.op.push_back(op);
-    t.feature.push_back(op == ir::SplitOp::Leaf ? -1 : f);
-    t.threshold.push_back(thr);
-    t.left.push_back(-1);
-    t.right.push_back(-1);
-    t.missing.push_back(miss);
-    t.missing_child.push_back(-1);
+    t.push_node(op, op == ir::SplitOp::Leaf ? -1 : f, thr, -1, -1, miss);
     t.count.push_back(1);
     v.resize(K, 0.0);
     t.values.insert(t.values.end(), v.begin(), v.end());

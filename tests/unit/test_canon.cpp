@@ -288,13 +288,7 @@ struct TreeGen {
     return static_cast<uint32_t>(state >> 33) % n;
   }
   int32_t alloc() {
-    t.op.push_back(ir::SplitOp::Leaf);
-    t.feature.push_back(-1);
-    t.threshold.push_back(0);
-    t.left.push_back(-1);
-    t.right.push_back(-1);
-    t.missing.push_back(ir::MissingGo::Left);
-    t.missing_child.push_back(-1);
+    t.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Left);
     t.set_offset.push_back(0);
     t.set_size.push_back(0);
     t.values.push_back(static_cast<double>(rnd(3)));

@@ -380,13 +380,7 @@ struct TreeGen {
 
   int node(int depth) {
     const int n = static_cast<int>(t.op.size());
-    t.op.push_back(SplitOp::Leaf);
-    t.feature.push_back(-1);
-    t.threshold.push_back(0);
-    t.left.push_back(-1);
-    t.right.push_back(-1);
-    t.missing.push_back(MissingGo::Right);
-    t.missing_child.push_back(-1);
+    t.push_node(SplitOp::Leaf, -1, 0, -1, -1, MissingGo::Right);
     t.set_offset.push_back(0);
     t.set_size.push_back(0);
     t.sur_offset.push_back(static_cast<int32_t>(t.sur_feature.size()));
