@@ -71,6 +71,8 @@ class LinearEval final : public EstimatorEval {
     const size_t K = m_.schema.target.classes.size();
     const bool binary = T == 1 && K == 2 && !l_.reference_class;
     const size_t ref = l_.reference_class ? 1 : 0;
+    if (!binary && (K != T + ref || K > kMaxClasses))
+      throw Error("", "estimator", "class scores do not match the classes");
     scores_.assign(rows * K, 0.0);
     labels_.assign(rows, -1);
     float z[kMaxClasses];
@@ -83,7 +85,6 @@ class LinearEval final : public EstimatorEval {
         z[0] = 1.0f - p;
         z[1] = p;
       } else {
-        if (K != T + ref || K > kMaxClasses) throw Error("", "estimator", "class scores do not match the classes");
         if (ref) z[0] = 0.0f;
         for (size_t t = 0; t < T; ++t) z[t + ref] = static_cast<float>(eta_[r * T + t]);
         for (size_t k = 1; k < K; ++k)
