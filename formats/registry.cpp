@@ -91,8 +91,15 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
       m.provenance.warnings.insert(m.provenance.warnings.begin(), w.begin(), w.end());
       break;
     }
-    case Format::Pmml: m = pmml::read(bytes, path); break;
-    case Format::Onnx: m = onnxfmt::read(bytes, path); break;
+    case Format::Pmml:
+    case Format::Onnx:
+      if (!options.empty())
+        throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm); "
+                                          "this is a {} file",
+                                          options.lambda.empty() ? "--levels" : "--lambda", format_name(*f)),
+                    kExitInput);
+      m = *f == Format::Pmml ? pmml::read(bytes, path) : onnxfmt::read(bytes, path);
+      break;
   }
   m.provenance.format = format_name(*f);
   return m;

@@ -28,10 +28,12 @@ struct WriteOptions {
 std::string read_file(const std::string& path);
 
 // What a reader cannot find in some files and a user can supply (R importer hints: factor
-// levels, glmnet's lambda).  Formats that do not need them ignore them.
+// levels, glmnet's lambda as a number or as cv.glmnet's "lambda.min" / "lambda.1se").  A hint
+// that the model read does not use is a usage error (exit 2), never silently ignored.
 struct ReadOptions {
   std::map<std::string, std::vector<std::string>> levels;
-  std::optional<double> lambda;
+  std::string lambda;  // empty: not given
+  bool empty() const { return levels.empty() && lambda.empty(); }
 };
 
 // Reads a model from bytes already loaded.  `from` overrides detection.

@@ -41,13 +41,7 @@ ir::Model load_model(const std::string& path, const std::string& from, const Imp
     }
     ro.levels[spec.substr(0, eq)] = std::move(levels);
   }
-  if (!import.lambda.empty()) {
-    char* end = nullptr;
-    const double s = std::strtod(import.lambda.c_str(), &end);
-    if (end == import.lambda.c_str() || *end != '\0' || !(s >= 0))
-      throw Error("", "", fmt::format("--lambda {}: expected a non-negative number", import.lambda));
-    ro.lambda = s;
-  }
+  ro.lambda = import.lambda;  // checked by the importer that uses it
   return formats::load_model(path, format, ro);
 }
 

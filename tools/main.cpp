@@ -22,7 +22,7 @@ void add_import(CLI::App* c, ImportOptions& o) {
                 "ordered factors, ranger, svm formulas); repeatable")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  c->add_option("--lambda", o.lambda, "the lambda (s) a glmnet model predicts at (default: the last of its path)");
+  c->add_option("--lambda", o.lambda, "the penalty s a glmnet model predicts at: a number, or lambda.min / lambda.1se for cv.glmnet (default: the last lambda of a glmnet path, lambda.1se for cv.glmnet)");
 }
 
 void add_tolerance(CLI::App* c, Tolerance& t) {

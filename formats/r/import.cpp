@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "formats/r/import_more.hpp"
 #include "formats/r/import_trees.hpp"
 
@@ -44,15 +47,27 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings, const ImportHints& hints) {
   const std::vector<std::string> classes = root.classes();
-  // Classes that can use hints, before the plain table.
+  // Classes that can use hints, before the plain table; a hint no class of the object uses is
+  // refused (the first class found in the table decides).
   if (!hints.empty()) {
     for (const auto& c : classes) {
-      if (!hints.levels.empty()) {
-        if (c == "randomForest") return import_random_forest(root, file, warnings, hints.levels);
-        if (c == "ranger") return import_ranger(root, file, warnings, hints.levels);
-        if (c == "svm") return import_svm(root, file, warnings, hints.levels);
-      }
-      if (hints.lambda && c == "glmnet") return import_glmnet(root, file, warnings, *hints.lambda);
+      const bool known = std::any_of(std::begin(kImporters), std::end(kImporters),
+                                     [&](const Entry& e) { return c == e.r_class; });
+      if (!known) continue;
+      const bool takes_levels = c == "randomForest" || c == "ranger" || c == "svm";
+      const bool takes_lambda = c == "glmnet" || c == "cv.glmnet";
+      if (!hints.levels.empty() && !takes_levels)
+        throw Error(file, "", fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
+                                          "objects lack factor levels)", c));
+      if (!hints.lambda.empty() && !takes_lambda)
+        throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
+                                          "model", c));
+      if (c == "randomForest") return import_random_forest(root, file, warnings, hints.levels);
+      if (c == "ranger") return import_ranger(root, file, warnings, hints.levels);
+      if (c == "svm") return import_svm(root, file, warnings, hints.levels);
+      if (c == "cv.glmnet") return import_cv_glmnet(root, file, warnings, hints.lambda);
+      if (c == "glmnet") return import_glmnet(root, file, warnings, hints.lambda);
+      break;
     }
   }
   for (const auto& c : classes)

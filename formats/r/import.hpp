@@ -17,11 +17,13 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 
 // What some R objects do not hold and a user can supply: factor levels that randomForest
 // (ordered factors), ranger ("partition"/"ignore" factors) and svm formulas do not store, and the
-// lambda `s` a glmnet model predicts at.  Hints for classes that do not use them are ignored.
+// lambda `s` a glmnet model predicts at: a number, or for cv.glmnet "lambda.min" / "lambda.1se"
+// (the names R's predict(s = ...) takes).  A hint that the model's class does not use throws a
+// usage error naming the hint and the class: an ignored option would answer another question.
 struct ImportHints {
   std::map<std::string, std::vector<std::string>> levels;  // variable -> levels in R's order
-  std::optional<double> lambda;
-  bool empty() const { return levels.empty() && !lambda; }
+  std::string lambda;                                      // empty: not given
+  bool empty() const { return levels.empty() && lambda.empty(); }
 };
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings,
                        const ImportHints& hints);

@@ -9,7 +9,10 @@
 // has no formula: the inputs are the x matrix columns (`$beta@Dimnames[[1]]`).
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <cfloat>
+#include <cstdlib>
+#include <optional>
 #include <cmath>
 
 #include "formats/r/import_more.hpp"
@@ -296,10 +299,40 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& 
   return m;
 }
 
-ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings) {
+namespace {
+
+// --lambda as a number: non-negative and finite, the whole text read.
+std::optional<double> lambda_number(const std::string& s) {
+  const char* begin = s.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(begin, &end);
+  if (end == begin || *end != '\0' || errno == ERANGE || !std::isfinite(v) || v < 0) return std::nullopt;
+  return v;
+}
+
+[[noreturn]] void bad_lambda(const std::string& file, const std::string& s, bool cv) {
+  throw Error(file, "",
+              cv ? fmt::format("--lambda {}: expected a non-negative number, lambda.min or lambda.1se", s)
+                 : fmt::format("--lambda {}: expected a non-negative number (lambda.min and lambda.1se name the "
+                               "choices of a cv.glmnet object; this is a plain glmnet path)",
+                               s));
+}
+
+}  // namespace
+
+ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s) {
+  const std::optional<double> v = lambda_number(s);
+  if (!v) bad_lambda(file, s, false);
+  return import_glmnet(root, file, warnings, *v);
+}
+
+namespace {
+
+// cv.glmnet at penalty s: the fit's path at s plus the object's preprocessing.
+ir::Model cv_glmnet_at(const RObject& root, const std::string& file, Warnings& warnings, double s) {
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");
-  const double s = more::scalar(root, "lambda.1se", file);
   ir::Model m;
   try {
     m = import_glmnet(*fit, file, warnings, s);
@@ -309,11 +342,31 @@ ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warning
   apply_preprocess(root, m, file);
   ir::validate(m, file);
   m.provenance.source_class = "cv.glmnet";
+  return m;
+}
+
+}  // namespace
+
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings) {
+  const double s = more::scalar(root, "lambda.1se", file);
+  ir::Model m = cv_glmnet_at(root, file, warnings, s);
   more::warn(m, warnings, "glmnet-lambda",
              fmt::format("cv.glmnet imported at lambda.1se = {:.17g}, the default of R's predict(); "
-                         "lambda.min = {:.17g} is another common choice",
+                         "lambda.min = {:.17g} is another common choice (--lambda lambda.min)",
                          s, more::scalar(root, "lambda.min", file)));
   return m;
+}
+
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s) {
+  if (s == "lambda.1se" || s == "lambda.min") {
+    const double v = more::scalar(root, s, file);
+    ir::Model m = cv_glmnet_at(root, file, warnings, v);
+    m.provenance.family += fmt::format(" ({} = {:.17g})", s, v);
+    return m;
+  }
+  const std::optional<double> v = lambda_number(s);
+  if (!v) bad_lambda(file, s, true);
+  return cv_glmnet_at(root, file, warnings, *v);
 }
 
 }  // namespace mb::r

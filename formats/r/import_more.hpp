@@ -40,9 +40,16 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& 
 // The same at the last (smallest) lambda of the path -- or at `$lambda.s` when the object carries
 // one (r2pmml's decoration) -- with Warning "glmnet-lambda" naming the chosen s.
 ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings);
+// The same at the penalty a user asked for (--lambda): a number; "lambda.min"/"lambda.1se" are
+// cv.glmnet's names and a usage error for a plain glmnet path.
+ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s);
 // cv.glmnet: its `$glmnet.fit` at `$lambda.1se` (predict.cv.glmnet's default), with Warning
 // "glmnet-lambda" naming it.
 ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings);
+// cv.glmnet at the penalty a user asked for, as predict.cv.glmnet(s = ...) takes it: a number
+// (on the path of `$glmnet.fit`, interpolated as predict.glmnet does), "lambda.1se" or
+// "lambda.min" (the values stored in the object).
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s);
 
 namespace more {
 

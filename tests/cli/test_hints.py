@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Importer hints (--lambda, --levels) do what they say, or are refused.
+
+A hint that is ignored answers another question than the one asked: cv.glmnet objects once
+predicted at lambda.1se whatever --lambda said.  Here every cv.glmnet case of testdata/r is scored
+at the penalty its s.txt names (R's own predict(s = ...) made expected.csv) and must agree with R;
+the same model at the other stored penalty must not (so the choice is really made); hints a model
+does not use are usage errors (exit 2) naming the hint.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from clitest import (Checker, args_parser, compare_predictions, read_csv, read_csv_text, run,  # noqa: E402
+                     testdata_cases, work_dir)
+
+
+def main():
+    args = args_parser(__doc__).parse_args()
+    c = Checker("cli.hints")
+    work = work_dir(args, "hints")
+    cli = args.cli
+    cases = [(case, d, meta) for case, d, meta in testdata_cases(args.source) if "cv.glmnet" in meta["class"]]
+    c.check(len(cases) >= 4, f"cv.glmnet cases in testdata/r: found {len(cases)}, expected 4")
+    for case, d, meta in cases:
+        inp, exp = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+        s_file = os.path.join(d, "s.txt")
+        s = open(s_file).read().strip() if os.path.isfile(s_file) else None
+        rh, rr = read_csv(exp)
+        for model in ("model.rds", "model_exact.json"):
+            hint = ["--lambda", s] if s else []
+            res = run(cli, "score", os.path.join(d, model), inp, "-o", "-", *hint)
+            if not c.check(res.rc == 0, f"{case}/{model}: score {hint}: exit {res.rc}: {res.err.strip()[:300]}"):
+                continue
+            oh, orows = read_csv_text(res.out)
+            problems = compare_predictions(oh, orows, rh, rr)
+            c.check(not problems, f"{case}/{model} at {s or 'the default'} agrees with R's predict(): {problems[:3]}")
+        # The other stored penalty predicts something else (else this case proves nothing).
+        other = "lambda.1se" if s == "lambda.min" else "lambda.min"
+        res = run(cli, "score", os.path.join(d, "model.rds"), inp, "-o", "-", "--lambda", other)
+        if c.check(res.rc == 0, f"{case}: score --lambda {other}: exit {res.rc}: {res.err.strip()[:300]}"):
+            oh, orows = read_csv_text(res.out)
+            c.check(compare_predictions(oh, orows, rh, rr) != [],
+                    f"{case}: --lambda {other} must differ from R's predictions at {s or 'lambda.1se'}")
+        # inspect names the penalty used.
+        if s in ("lambda.min", "lambda.1se"):
+            res = run(cli, "inspect", os.path.join(d, "model.rds"), "--lambda", s, "--json")
+            c.check(res.rc == 0 and s in res.out and meta[s] in res.out,
+                    f"{case}: inspect --lambda {s} names {s} = {meta.get(s)}: exit {res.rc} {res.err[:200]}")
+        # And the conversion writes that penalty: PMML scored back agrees with R.
+        if s:
+            pmml = os.path.join(work, f"{case}.pmml")
+            res = run(cli, "convert", os.path.join(d, "model.rds"), pmml, "--lambda", s, "--data", inp,
+                      "--expected", exp)
+            c.check(res.rc == 0, f"{case}: convert to PMML at {s} agrees with R: exit {res.rc} {res.err[-300:]}")
+
+    # Refusals: exit 2 with the hint named.
+    td = os.path.join(args.source, "testdata", "r")
+    refusals = [
+        (["score", os.path.join(td, "lm_numeric", "model.rds"), os.path.join(td, "lm_numeric", "input.csv"),
+          "--lambda", "0.1"], "--lambda", "lm"),
+        (["score", os.path.join(td, "glmnet_elnet", "model.rds"), os.path.join(td, "glmnet_elnet", "input.csv"),
+          "--lambda", "lambda.min"], "--lambda lambda.min", "cv.glmnet"),
+        (["score", os.path.join(td, "cv_glmnet_elnet_min", "model.rds"),
+          os.path.join(td, "cv_glmnet_elnet_min", "input.csv"), "--lambda", "lambda.max"], "lambda.max", "lambda.1se"),
+        (["score", os.path.join(td, "cv_glmnet_elnet_min", "model.rds"),
+          os.path.join(td, "cv_glmnet_elnet_min", "input.csv"), "--lambda", "-1"], "--lambda -1", "non-negative"),
+        (["inspect", os.path.join(td, "rpart_class", "model.rds"), "--levels", "x=a,b"], "--levels", "rpart"),
+    ]
+    pmml = os.path.join(work, "lm_numeric.pmml")
+    if run(cli, "convert", os.path.join(td, "lm_numeric", "model.rds"), pmml).rc == 0:
+        refusals.append((["inspect", pmml, "--lambda", "0.1"], "--lambda", "pmml"))
+    else:
+        c.check(False, "lm_numeric converts to PMML")
+    for argv, *words in refusals:
+        res = run(cli, *argv)
+        err = res.error_line() or ""
+        c.check(res.rc == 2 and all(w in err for w in words),
+                f"{' '.join(argv[:1] + argv[-2:])}: exit 2 naming {words}: exit {res.rc}, {err!r}")
+    c.finish()
+
+
+if __name__ == "__main__":
+    main()
