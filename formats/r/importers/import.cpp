@@ -1,9 +1,9 @@
-#include "formats/r/import.hpp"
+#include "formats/r/importers/import.hpp"
 
 #include <fmt/format.h>
 
-#include "formats/r/import_more.hpp"
-#include "formats/r/import_trees.hpp"
+#include "formats/r/importers/smooth.hpp"
+#include "formats/r/importers/trees.hpp"
 
 namespace mb::r {
 namespace {

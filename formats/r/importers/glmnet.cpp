@@ -12,7 +12,7 @@
 #include <cfloat>
 #include <cmath>
 
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
