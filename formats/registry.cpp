@@ -11,9 +11,9 @@
 
 #include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
-#include "formats/r/import.hpp"
-#include "formats/r/rds_reader.hpp"
-#include "formats/r/rjson_reader.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/serial/rds_reader.hpp"
+#include "formats/r/serial/rjson_reader.hpp"
 
 namespace mb::formats {
 

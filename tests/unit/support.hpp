@@ -25,21 +25,21 @@
 #include <vector>
 
 #include "formats/pmml/pmml.hpp"
-#include "formats/r/import.hpp"
-#include "formats/r/import_trees.hpp"
-#include "formats/r/robject.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/importers/trees.hpp"
+#include "formats/r/lang/robject.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/model.hpp"
 #include "lib/util/error.hpp"
-#if __has_include("formats/r/rjson_reader.hpp")
-#include "formats/r/rjson_reader.hpp"
+#if __has_include("formats/r/serial/rjson_reader.hpp")
+#include "formats/r/serial/rjson_reader.hpp"
 #define MB_HAVE_RJSON 1
 #endif
-#if __has_include("formats/r/rds_reader.hpp")
-#include "formats/r/rds_reader.hpp"
+#if __has_include("formats/r/serial/rds_reader.hpp")
+#include "formats/r/serial/rds_reader.hpp"
 #define MB_HAVE_RDS 1
 #endif
 

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <map>
 
-#include "formats/r/formula.hpp"
-#include "formats/r/import.hpp"
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/formula.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/lang/rparse.hpp"
 #include "lib/eval/evaluator.hpp"
 
 using namespace mb;

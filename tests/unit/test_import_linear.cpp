@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "formats/r/import.hpp"
+#include "formats/r/importers/import.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "tests/unit/support.hpp"
 

@@ -14,8 +14,8 @@
 #include <regex>
 #include <sstream>
 
-#include "formats/r/import.hpp"
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"

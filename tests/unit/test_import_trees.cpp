@@ -11,7 +11,7 @@
 #include <regex>
 #include <sstream>
 
-#include "formats/r/import_trees.hpp"
+#include "formats/r/importers/trees.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"

@@ -15,8 +15,8 @@
 #include <set>
 #include <sstream>
 
-#include "formats/r/rds_internal.hpp"
-#include "formats/r/rds_reader.hpp"
+#include "formats/r/serial/rds_internal.hpp"
+#include "formats/r/serial/rds_reader.hpp"
 #include "lib/util/error.hpp"
 #include "tests/unit/support.hpp"
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/rjson_reader.hpp"
-#include "formats/r/rparse.hpp"
+#include "formats/r/serial/rjson_reader.hpp"
+#include "formats/r/lang/rparse.hpp"
 #include "tests/unit/support.hpp"
 
 using namespace mb;

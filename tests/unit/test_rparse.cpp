@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/rparse.hpp"
 #include "lib/util/error.hpp"
 #include "tests/unit/support.hpp"
 

@@ -1,5 +1,5 @@
 // jsonlite::serializeJSON reader (see rjson_reader.hpp).
-#include "formats/r/rjson_reader.hpp"
+#include "formats/r/serial/rjson_reader.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/rparse.hpp"
 
 namespace mb::r {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/robject.hpp"
 #include "lib/ir/model.hpp"
 #include "lib/util/error.hpp"
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "formats/r/rds_internal.hpp"
+#include "formats/r/serial/rds_internal.hpp"
 
 namespace mb::r::rds {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <limits>
 
-#include "formats/r/rds_internal.hpp"
+#include "formats/r/serial/rds_internal.hpp"
 
 namespace mb::r::rds {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/formula.hpp"
+#include "formats/r/lang/formula.hpp"
 
 namespace mb::r {
 namespace {

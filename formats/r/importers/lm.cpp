@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/formula.hpp"
-#include "formats/r/import.hpp"
+#include "formats/r/lang/formula.hpp"
+#include "formats/r/importers/import.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

@@ -1,12 +1,12 @@
-#include "formats/r/import.hpp"
+#include "formats/r/importers/import.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <iterator>
 
-#include "formats/r/import_more.hpp"
-#include "formats/r/import_trees.hpp"
+#include "formats/r/importers/smooth.hpp"
+#include "formats/r/importers/trees.hpp"
 
 namespace mb::r {
 namespace {

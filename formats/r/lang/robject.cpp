@@ -1,12 +1,12 @@
 // Helpers of the R object tree (see robject.hpp for the conventions).
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/robject.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/rparse.hpp"
 
 #include <cctype>
 #include <string_view>

@@ -11,7 +11,7 @@
 #include <cctype>
 #include <cmath>
 
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

@@ -10,7 +10,7 @@
 
 #include <cmath>
 
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

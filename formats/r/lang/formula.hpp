@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/robject.hpp"
 #include "lib/ir/expr.hpp"
 #include "lib/ir/schema.hpp"
 #include "lib/util/error.hpp"

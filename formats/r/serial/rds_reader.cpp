@@ -1,12 +1,12 @@
 // The item reader of R's serialization format (serialize.c: R_Unserialize, ReadItem).
-#include "formats/r/rds_reader.hpp"
+#include "formats/r/serial/rds_reader.hpp"
 
 #include <pthread.h>
 
 #include <exception>
 #include <utility>
 
-#include "formats/r/rds_internal.hpp"
+#include "formats/r/serial/rds_internal.hpp"
 #include "lib/util/error.hpp"
 
 namespace mb::r {

@@ -26,7 +26,7 @@
 #include <string>
 #include <string_view>
 
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/robject.hpp"
 
 namespace mb::r {
 

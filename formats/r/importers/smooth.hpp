@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/formula.hpp"
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/formula.hpp"
+#include "formats/r/lang/robject.hpp"
 #include "lib/ir/model.hpp"
 #include "lib/util/error.hpp"
 

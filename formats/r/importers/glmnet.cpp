@@ -15,7 +15,7 @@
 #include <optional>
 #include <cmath>
 
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

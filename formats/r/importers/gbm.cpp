@@ -11,9 +11,9 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/formula.hpp"
-#include "formats/r/import_trees.hpp"
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/formula.hpp"
+#include "formats/r/importers/trees.hpp"
+#include "formats/r/lang/rparse.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

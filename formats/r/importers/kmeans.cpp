@@ -7,7 +7,7 @@
 #include <cmath>
 #include <set>
 
-#include "formats/r/import_more.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {

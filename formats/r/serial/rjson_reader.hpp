@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "formats/r/robject.hpp"
+#include "formats/r/lang/robject.hpp"
 #include "lib/util/error.hpp"
 
 namespace mb::r {

@@ -1,5 +1,5 @@
 // R variable expressions (the elements of `$terms@predvars`) as IR expressions.
-#include "formats/r/formula.hpp"
+#include "formats/r/lang/formula.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "formats/r/rds_reader.hpp"
+#include "formats/r/serial/rds_reader.hpp"
 #include "lib/util/error.hpp"
 
 namespace mb::r {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/rds_internal.hpp"
+#include "formats/r/serial/rds_internal.hpp"
 
 namespace mb::r::rds {
 

@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/r/rds_reader.hpp"
-#include "formats/r/robject.hpp"
+#include "formats/r/serial/rds_reader.hpp"
+#include "formats/r/lang/robject.hpp"
 
 namespace mb::r::rds {
 

@@ -3,7 +3,7 @@
 //   ?  |  =  |  <- <<- :=  (right)  |  -> ->>  |  ~  |  | ||  |  & &&  |  unary !  |
 //   == != < > <= >=  |  + -  |  * /  |  %any% |>  |  :  |  unary + -  |  ^ (right)  |
 //   $ @  |  :: :::  |  ( [ [[
-#include "formats/r/rparse.hpp"
+#include "formats/r/lang/rparse.hpp"
 
 #include <cctype>
 #include <charconv>
