@@ -81,7 +81,9 @@ class LinearEval final : public EstimatorEval {
       if (binary) {
         const float s = static_cast<float>(eta_[r]);
         label = s > 0 ? 1 : 0;
-        const float p = l_.ort_post_transform == ir::OrtPostTransform::Logistic ? mlas_logistic(s) : s;
+        // One score row: onnxruntime's binary path applies ml_common's mirrored logistic (std::exp),
+        // not MLAS's batched approximation, which it uses for several score columns.
+        const float p = l_.ort_post_transform == ir::OrtPostTransform::Logistic ? ort_logistic(s) : s;
         z[0] = 1.0f - p;
         z[1] = p;
       } else {

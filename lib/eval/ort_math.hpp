@@ -1,6 +1,7 @@
 // onnxruntime's float32 post-transforms, shared by the evaluators of models read from ai.onnx.ml
 // operators.  Its ml_common.h (tree operators): mirrored logistic, max-subtracted softmax,
-// softmax over non-zero scores, Winitzki's probit.  Its MLAS (LinearClassifier's LOGISTIC): the
+// softmax over non-zero scores, Winitzki's probit; also a binary LinearClassifier's LOGISTIC (one
+// score column).  Its MLAS (LinearClassifier's LOGISTIC over several score columns): the
 // odd/even rational approximation of the logistic that Eigen also uses, on inputs clamped to
 // [-18, 18], multiply-adds fused as on FMA hardware, result clamped to [0, 1].
 #pragma once
