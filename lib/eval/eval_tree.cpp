@@ -1,9 +1,11 @@
 // Decision trees and tree ensembles.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/links.hpp"
+#include "lib/eval/tree_walk.hpp"
 #include "lib/ir/split.hpp"
 
 namespace mb::eval {
@@ -12,7 +14,9 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 class TreeEval final : public EstimatorEval {
  public:
-  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t) : m_(m), t_(t) {}
+  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
+      : m_(m), t_(t),
+        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }) {}
 
   int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
     return ir::split_direction(tree, op, x, thr, set_off, set_size, t_.threshold_precision == ir::Precision::Float32);
@@ -75,7 +79,15 @@ class TreeEval final : public EstimatorEval {
     for (size_t t = 0; t < T; ++t) total_weight += t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
     acc_.resize(K);
     acc32_.resize(K);
+    leaves_.resize(T * TreeWalker::kBlock);
+    size_t block_start = 0, block_n = 0;
     for (size_t r = 0; r < rows; ++r) {
+      if (r == block_start + block_n) {  // the leaves of every tree for the next block of rows
+        block_start = r;
+        block_n = std::min(TreeWalker::kBlock, rows - r);
+        walker_.leaves(x, block_start, block_n, leaves_.data());
+      }
+      const int32_t* row_leaves = &leaves_[r - block_start];
       bool null = false;
       // A double-precision Sum starts from the base and adds trees in order, as gbm does
       // (initF + f1 + f2 + ...); other aggregates add the base afterwards.
@@ -87,7 +99,7 @@ class TreeEval final : public EstimatorEval {
       bool first = true;
       for (size_t t = 0; t < T && !null; ++t) {
         const ir::Tree& tr = t_.trees[t];
-        const int32_t leaf = traverse(tr, x, r);
+        const int32_t leaf = row_leaves[t * block_n];
         if (leaf < 0) { null = true; break; }
         const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
         const double* v = &tr.values[static_cast<size_t>(leaf) * K];
@@ -133,6 +145,8 @@ class TreeEval final : public EstimatorEval {
   const ir::TreeEnsemble& t_;
   std::vector<double> scores_, acc_;
   std::vector<float> acc32_;
+  TreeWalker walker_;
+  std::vector<int32_t> leaves_;  // trees x block rows
 };
 
 class ClusteringEval final : public EstimatorEval {

@@ -4,10 +4,12 @@
 // ml_common.h in float32, the binary classifier layouts and labels of onnxruntime 1.30, and the
 // operator output rounded to float32 where the operator declares a float output.  What follows
 // the operator in the graph (the IR's link and transform) is applied in double afterwards.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "lib/eval/estimator_eval.hpp"
+#include "lib/eval/tree_walk.hpp"
 #include "lib/eval/links.hpp"
 #include "lib/eval/ort_math.hpp"
 
@@ -18,7 +20,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 class OrtTreeEval final : public EstimatorEval {
  public:
-  OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t) : m_(m), t_(t) {
+  OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
+      : m_(m), t_(t), walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }) {
     const size_t K = t_.n_outputs;
     classifier_ = t_.ort_labels;
     n_classes_ = classifier_ ? m_.schema.target.classes.size() : K;
@@ -59,15 +62,16 @@ class OrtTreeEval final : public EstimatorEval {
     return n;
   }
 
+  // `leaves`: the leaf of tree t for this row at leaves[t * stride].
   template <typename T>
-  void row(const FeatureColumns& x, size_t r, double* z, int32_t& label) {
+  void row(const int32_t* leaves, size_t stride, double* z, int32_t& label) {
     const size_t K = t_.n_outputs, NT = t_.trees.size();
     T acc[kMaxStack];
     T* a = K <= kMaxStack ? acc : reinterpret_cast<T*>(heap_.data());
     for (size_t k = 0; k < K; ++k) a[k] = 0;
     for (size_t t = 0; t < NT; ++t) {
       const ir::Tree& tr = t_.trees[t];
-      const double* v = &tr.values[static_cast<size_t>(leaf(tr, x, r)) * K];
+      const double* v = &tr.values[static_cast<size_t>(leaves[t * stride]) * K];
       for (size_t k = 0; k < K; ++k) {
         const T w = static_cast<T>(v[k]);
         switch (t_.aggregate) {
@@ -176,9 +180,15 @@ class OrtTreeEval final : public EstimatorEval {
     labels_.assign(rows, -1);
     heap_.resize(t_.n_outputs + out_cols_ + 2);
     const bool f32 = t_.value_precision == ir::Precision::Float32;
-    for (size_t r = 0; r < rows; ++r) {
-      if (f32) row<float>(x, r, &scores_[r * out_cols_], labels_[r]);
-      else row<double>(x, r, &scores_[r * out_cols_], labels_[r]);
+    leaves_.resize(t_.trees.size() * TreeWalker::kBlock);
+    for (size_t r0 = 0; r0 < rows; r0 += TreeWalker::kBlock) {
+      const size_t n = std::min(TreeWalker::kBlock, rows - r0);
+      walker_.leaves(x, r0, n, leaves_.data());
+      for (size_t i = 0; i < n; ++i) {
+        const size_t r = r0 + i;
+        if (f32) row<float>(&leaves_[i], n, &scores_[r * out_cols_], labels_[r]);
+        else row<double>(&leaves_[i], n, &scores_[r * out_cols_], labels_[r]);
+      }
     }
     finish_scores(m_, t_.transform, out_cols_, scores_, out);
     if (classifier_ && m_.schema.target.task == ir::Task::Classification && t_.transform == ir::ScoreTransform::None)
@@ -198,6 +208,8 @@ class OrtTreeEval final : public EstimatorEval {
   std::vector<double> scores_;
   std::vector<double> heap_;  // scratch for more than kMaxStack outputs (doubles: room for either type)
   std::vector<int32_t> labels_;
+  TreeWalker walker_;
+  std::vector<int32_t> leaves_;  // trees x block rows
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // What a node test does with a present value: the one definition the evaluator and the canonical
 // form share (lib/eval/eval_tree.cpp, lib/canon/tree_canon.cpp).
 #pragma once
+#include <climits>
 #include <cstdint>
 
 #include "lib/ir/estimators.hpp"
@@ -25,7 +26,8 @@ inline int split_direction(const Tree& tree, SplitOp op, double x, double thr, i
     case SplitOp::Equal: return x == thr;
     case SplitOp::NotEqual: return x != thr;
     case SplitOp::InSet: {
-      const auto code = static_cast<int32_t>(x);
+      // Values outside int32 (never a level code) match no listed code; the cast would be undefined.
+      const int32_t code = x > -2147483649.0 && x < 2147483648.0 ? static_cast<int32_t>(x) : INT32_MIN;
       for (int32_t i = 0; i < set_size; ++i)
         if (tree.sets[set_off + i] == code) return tree.set_side.empty() ? 1 : tree.set_side[set_off + i] != 0;
       return tree.set_side.empty() ? 0 : -1;

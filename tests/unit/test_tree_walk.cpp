@@ -1,0 +1,170 @@
+// The flat tree layout (lib/eval/tree_walk.hpp) finds the same leaf as the node-by-node walk that
+// defines it (ir::split_direction plus the missing rules), on random trees with every test
+// operator, float32 and double thresholds, category sets, surrogates and every missing rule, for
+// rows that sit on, just beside and far from the thresholds, missing and infinite values included.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "lib/eval/tree_walk.hpp"
+#include "lib/ir/split.hpp"
+
+using namespace mb;
+
+namespace {
+
+// The definition, written out plainly: test, then surrogates, then the missing rule.
+int32_t reference_leaf(const ir::Tree& tr, const eval::FeatureColumns& x, size_t r, bool f32) {
+  int32_t n = 0;
+  while (tr.op[n] != ir::SplitOp::Leaf) {
+    const double v = x.columns[tr.feature[n]][r];
+    if (!std::isnan(v)) {
+      const int dir = ir::split_direction(tr, tr.op[n], v, tr.threshold[n], tr.set_offset.empty() ? 0 : tr.set_offset[n],
+                                          tr.set_size.empty() ? 0 : tr.set_size[n], f32);
+      if (dir >= 0) {
+        n = dir ? tr.left[n] : tr.right[n];
+        continue;
+      }
+    }
+    bool moved = false;
+    if (!tr.sur_size.empty())
+      for (int32_t s = tr.sur_offset[n]; s < tr.sur_offset[n] + tr.sur_size[n] && !moved; ++s) {
+        const double sv = x.columns[tr.sur_feature[s]][r];
+        if (std::isnan(sv)) continue;
+        int dir = ir::split_direction(tr, tr.sur_op[s], sv, tr.sur_threshold[s], 0, 0, f32);
+        if (dir < 0) continue;
+        if (tr.sur_flip[s]) dir = !dir;
+        n = dir ? tr.left[n] : tr.right[n];
+        moved = true;
+      }
+    if (moved) continue;
+    switch (tr.missing[n]) {
+      case ir::MissingGo::Left: n = tr.left[n]; break;
+      case ir::MissingGo::Right: n = tr.right[n]; break;
+      case ir::MissingGo::Node: n = tr.missing_child[n]; break;
+      case ir::MissingGo::Null: return -1;
+      default: return n;
+    }
+  }
+  return n;
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// The last three are thresholds the flat layout leaves to the generic walk for some tests.
+const double kThresholds[] = {0.0, 1.0, -1.5, 2.6, 0.1, 3.0000001, 1e300, -kInf, kInf};
+
+// A random complete tree of the given depth over F features.
+// `flat_only`: only what the flat layout holds (order tests, missing rows sent to a child).
+ir::Tree random_tree(std::mt19937& rng, int depth, int F, bool with_sets, bool with_surrogates, bool flat_only) {
+  ir::Tree tr;
+  std::uniform_int_distribution<int> op_d(1, flat_only ? 4 : with_sets ? 7 : 6), feat_d(0, F - 1),
+      thr_d(0, flat_only ? 5 : 8), miss_d(0, flat_only ? 2 : 5);
+  // Build breadth-first: node i's children are 2i+1, 2i+2 until the last level.
+  const int inner = (1 << depth) - 1, total = (1 << (depth + 1)) - 1;
+  for (int i = 0; i < total; ++i) {
+    if (i >= inner) {
+      tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
+      continue;
+    }
+    const auto op = static_cast<ir::SplitOp>(op_d(rng));
+    auto miss = static_cast<ir::MissingGo>(miss_d(rng));
+    const int32_t mchild = miss == ir::MissingGo::Node ? 2 * i + 1 + (rng() & 1) : -1;
+    if (miss == ir::MissingGo::Majority) miss = ir::MissingGo::StopHere;
+    tr.push_node(op, feat_d(rng), kThresholds[thr_d(rng)], 2 * i + 1, 2 * i + 2, miss, mchild);
+    tr.set_offset.push_back(static_cast<int32_t>(tr.sets.size()));
+    const int32_t k = op == ir::SplitOp::InSet ? 1 + static_cast<int32_t>(rng() % 3) : 0;
+    for (int32_t j = 0; j < k; ++j) tr.sets.push_back(static_cast<int32_t>(rng() % 4));
+    tr.set_size.push_back(k);
+    if (with_surrogates) {
+      tr.sur_offset.push_back(static_cast<int32_t>(tr.sur_feature.size()));
+      const int32_t ns = static_cast<int32_t>(rng() % 3);
+      for (int32_t j = 0; j < ns; ++j) {
+        tr.sur_feature.push_back(feat_d(rng));
+        tr.sur_op.push_back(ir::SplitOp::LessThan);
+        tr.sur_threshold.push_back(kThresholds[thr_d(rng)]);
+        tr.sur_set_offset.push_back(0);
+        tr.sur_set_size.push_back(0);
+        tr.sur_flip.push_back(static_cast<uint8_t>(rng() & 1));
+      }
+      tr.sur_size.push_back(ns);
+    }
+  }
+  if (with_surrogates)
+    for (size_t i = tr.sur_size.size(); i < tr.op.size(); ++i) {
+      tr.sur_offset.push_back(static_cast<int32_t>(tr.sur_feature.size()));
+      tr.sur_size.push_back(0);
+    }
+  for (size_t i = tr.set_size.size(); i < tr.op.size(); ++i) {
+    tr.set_offset.push_back(0);
+    tr.set_size.push_back(0);
+  }
+  tr.values.assign(tr.op.size(), 1.0);
+  return tr;
+}
+
+// Values on, beside and away from every threshold, in double and float32, and missing.
+std::vector<double> probe_values() {
+  std::vector<double> v = {std::nan(""), 2.0, 3.0, -3.0, 1e301};
+  for (double t : kThresholds) {
+    v.push_back(t);
+    if (std::isfinite(t)) {
+      v.push_back(std::nextafter(t, kInf));
+      v.push_back(std::nextafter(t, -kInf));
+      const float f = static_cast<float>(t);
+      v.push_back(static_cast<double>(std::nextafter(f, std::numeric_limits<float>::infinity())));
+      v.push_back(static_cast<double>(std::nextafter(f, -std::numeric_limits<float>::infinity())));
+      v.push_back((static_cast<double>(f) + static_cast<double>(std::nextafter(f, 0.0f))) / 2);
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("the flat tree layout finds the leaf the definition finds") {
+  std::mt19937 rng(7);
+  const std::vector<double> values = probe_values();
+  const int F = 3;
+  size_t rows_checked = 0;
+  for (int trial = 0; trial < 240; ++trial) {
+    const bool f32 = trial % 2 == 1, flat_only = trial % 5 == 4, sets = !flat_only && trial % 3 == 0,
+               surrogates = !flat_only && trial % 4 == 0;
+    ir::TreeEnsemble ens;
+    ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
+    for (int t = 0; t < 3; ++t) ens.trees.push_back(random_tree(rng, 1 + (trial + t) % 5, F, sets, surrogates, flat_only));
+    // Rows: every combination would be large; a random sample plus each value in each column.
+    const size_t R = 700;
+    std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+    std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
+    for (size_t r = 0; r < R; ++r)
+      for (int f = 0; f < F; ++f) cols[f][r] = r < values.size() ? values[(r + f * 7) % values.size()] : values[pick(rng)];
+    eval::FeatureColumns x;
+    x.rows = R;
+    for (auto& c : cols) x.columns.push_back(c.data());
+    size_t generic_calls = 0;
+    eval::TreeWalker walker(ens, [&](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) {
+      ++generic_calls;
+      return reference_leaf(tr, xc, r, f32);
+    });
+    std::vector<int32_t> leaves(ens.trees.size() * eval::TreeWalker::kBlock);
+    for (size_t r0 = 0; r0 < R; r0 += eval::TreeWalker::kBlock) {
+      const size_t n = std::min(eval::TreeWalker::kBlock, R - r0);
+      walker.leaves(x, r0, n, leaves.data());
+      for (size_t t = 0; t < ens.trees.size(); ++t)
+        for (size_t i = 0; i < n; ++i) {
+          const int32_t want = reference_leaf(ens.trees[t], x, r0 + i, f32);
+          if (leaves[t * n + i] != want) {
+            FAIL_CHECK("trial " << trial << " tree " << t << " row " << r0 + i << ": leaf " << leaves[t * n + i]
+                                << ", the definition gives " << want);
+            return;
+          }
+          ++rows_checked;
+        }
+    }
+    // The flat path does the work: the generic walk is only for what it cannot hold.
+    if (flat_only) CHECK(generic_calls == 0);
+  }
+  CHECK(rows_checked == 240 * 3 * 700);
+}
