@@ -6,7 +6,7 @@
 //
 // Classification models whose class probabilities one TreeEnsembleClassifier outputs (Z) become
 // that operator; its label output (Y) is the graph's class.  onnxruntime 1.30's layouts
-// (ANCHORS.md, lib/eval/eval_tree_ort.cpp) decide which models qualify:
+// (onnxruntime 1.30, as lib/eval/eval_tree_ort.cpp reproduces it) decide which models qualify:
 //  - more than two classes: every leaf weighs every class (class_ids 0..K-1, zeros included, so
 //    that each class has scores), post_transform NONE for probabilities (rpart, ranger
 //    probability forests, randomForest/ranger votes) or SOFTMAX for softmax scores, base_values

@@ -1,4 +1,4 @@
-// gbm models (R-OBJECTS.md section 2 "gbm").
+// gbm models (docs/r-objects.md "gbm").
 //
 // f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
 // bernoulli response 1 / (1 + exp(-f)), poisson exp(f).  Each tree is eight vectors: SplitVar

@@ -1,4 +1,4 @@
-// glmnet objects (R-OBJECTS.md section 2, "glmnet"): elnet (gaussian), lognet (binomial),
+// glmnet objects (docs/r-objects.md, "glmnet"): elnet (gaussian), lognet (binomial),
 // fishnet (poisson) and multnet (multinomial) at one penalty value s.
 //
 // `$a0` (intercepts per lambda; multnet: K x nlambda), `$beta` (a dgCMatrix nvars x nlambda,

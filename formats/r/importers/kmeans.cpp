@@ -1,4 +1,4 @@
-// stats::kmeans objects (R-OBJECTS.md section 2, "kmeans"): `$centers` (K x p, row names = the
+// stats::kmeans objects (docs/r-objects.md, "kmeans"): `$centers` (K x p, row names = the
 // cluster ids, column names = the variables).  kmeans has no predict(); a new row belongs to the
 // nearest centre by squared Euclidean distance, ties to the lowest id, missing when any
 // variable is missing.

@@ -1,4 +1,4 @@
-// lm and glm objects (R-OBJECTS.md section 2): the design from the formula, the coefficients
+// lm and glm objects (docs/r-objects.md): the design from the formula, the coefficients
 // matched to its columns by name, the link from `$family$link`.
 #include <cmath>
 #include <map>

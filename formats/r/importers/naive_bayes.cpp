@@ -1,4 +1,4 @@
-// e1071::naiveBayes objects (R-OBJECTS.md section 2, "naiveBayes").
+// e1071::naiveBayes objects (docs/r-objects.md, "naiveBayes").
 //
 // `$apriori`: class counts (a 1-d table named by class), `$tables[[var]]`: a numeric predictor's
 // K x 2 matrix of class means and standard deviations, or a categorical predictor's K x L matrix

@@ -1,4 +1,4 @@
-// nnet::nnet objects fitted with a formula (R-OBJECTS.md section 2, "nnet").
+// nnet::nnet objects fitted with a formula (docs/r-objects.md, "nnet").
 //
 // Units are numbered 0 = bias (value 1), 1..n_in = the inputs (model-matrix columns without the
 // intercept, named by $coefnames), then the hidden units, then the n_out outputs.  Unit j sums

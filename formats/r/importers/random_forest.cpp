@@ -1,4 +1,4 @@
-// randomForest and ranger forests (R-OBJECTS.md section 2).
+// randomForest and ranger forests (docs/r-objects.md).
 //
 // randomForest: per-tree columns of nrnodes x ntree matrices; numeric (and ordered factor, on its
 // 1-based codes) splits send "x <= xbestsplit" left; an unordered factor's split is a bit set in

@@ -1,4 +1,4 @@
-// rpart trees (R-OBJECTS.md section 2 "rpart") and the helpers the tree importers share.
+// rpart trees (docs/r-objects.md "rpart") and the helpers the tree importers share.
 //
 // The frame holds one row per node in depth-first order (children after their parent), the node
 // id in @row.names (children of n are 2n and 2n+1).  Split rows come per inner node in frame

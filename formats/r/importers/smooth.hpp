@@ -1,4 +1,4 @@
-// R model objects of the smooth families (R-OBJECTS.md section 2) to the model IR: nnet,
+// R model objects of the smooth families (docs/r-objects.md) to the model IR: nnet,
 // e1071 svm and naiveBayes, kmeans and glmnet.  Each importer returns a validated model and
 // appends warnings to both `warnings` and the model's provenance.
 #pragma once

@@ -1,4 +1,4 @@
-// e1071::svm objects (R-OBJECTS.md section 2, "e1071 svm").
+// e1071::svm objects (docs/r-objects.md, "e1071 svm").
 //
 // predict.svm builds the model matrix (formula interface: `$terms` with intercept 0, so a factor
 // gets one indicator column per level; x/y interface: the columns of `$SV`), scales the columns

@@ -1,4 +1,4 @@
-// Tree models fitted in R to the model IR (R-OBJECTS.md section 2): rpart, randomForest, ranger
+// Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger
 // and gbm.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
 // the model's predictor variables, one feature per variable: a continuous variable (or the R
 // expression a formula applies to it) as its value, a factor as its 0-based level code.

@@ -1,7 +1,7 @@
 // R model formulas: from a fitted model's `$terms` (with `$xlevels`, `$contrasts` and `$call`)
 // to the model matrix R's model.matrix() builds at prediction time, as IR expressions.
 //
-// What is read (R-OBJECTS.md section 1):
+// What is read (docs/r-objects.md):
 //  - `$terms@predvars`: a call `list(...)` whose arguments are the variable expressions in
 //    `@variables` order (response first when `@response` is 1), with data-dependent transforms
 //    frozen (poly() coefficients, scale() centre and scale).
