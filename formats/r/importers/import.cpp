@@ -2,9 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <iterator>
-
 #include "formats/r/importers/smooth.hpp"
 #include "formats/r/importers/trees.hpp"
 
@@ -12,31 +9,55 @@ namespace mb::r {
 namespace {
 
 using Importer = ir::Model (*)(const RObject&, const std::string&, Warnings&);
+using HintedImporter = ir::Model (*)(const RObject&, const std::string&, Warnings&, const ImportHints&);
 constexpr Importer import_random_forest_plain = &import_random_forest;
 constexpr Importer import_ranger_plain = &import_ranger;
+constexpr Importer import_svm_plain = &import_svm;
+constexpr Importer import_cv_glmnet_default = &import_cv_glmnet;
 constexpr Importer import_glmnet_last = &import_glmnet;
 
+// What an object may lack and a user can give on the command line (ImportHints).
+enum class Takes { Nothing, Levels, Lambda };
+
 // R class -> importer.  The first class of the object's class vector that appears here wins,
-// so subclasses ("glm" before "lm") are listed by the object itself.
+// so subclasses ("glm" before "lm") are listed by the object itself.  `hinted` imports with the
+// hint the class `takes`; any other hint is refused.
 struct Entry {
   const char* r_class;
   Importer importer;
+  Takes takes = Takes::Nothing;
+  HintedImporter hinted = nullptr;
 };
 constexpr Entry kImporters[] = {
     {"multinom", &import_multinom},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
-    {"randomForest", import_random_forest_plain},
-    {"ranger", import_ranger_plain},
+    {"randomForest", import_random_forest_plain, Takes::Levels,
+     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
+       return import_random_forest(o, f, w, h.levels);
+     }},
+    {"ranger", import_ranger_plain, Takes::Levels,
+     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
+       return import_ranger(o, f, w, h.levels);
+     }},
     {"gbm", &import_gbm},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
-    {"svm", &import_svm},
+    {"svm", import_svm_plain, Takes::Levels,
+     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
+       return import_svm(o, f, w, h.levels);
+     }},
     {"naiveBayes", &import_naive_bayes},
     {"kmeans", &import_kmeans},
-    {"cv.glmnet", &import_cv_glmnet},
-    {"glmnet", import_glmnet_last},
+    {"cv.glmnet", import_cv_glmnet_default, Takes::Lambda,
+     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
+       return import_cv_glmnet(o, f, w, h.lambda);
+     }},
+    {"glmnet", import_glmnet_last, Takes::Lambda,
+     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
+       return import_glmnet(o, f, w, h.lambda);
+     }},
 };
 
 }  // namespace
@@ -47,32 +68,18 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings, const ImportHints& hints) {
   const std::vector<std::string> classes = root.classes();
-  // Classes that can use hints, before the plain table; a hint no class of the object uses is
-  // refused (the first class found in the table decides).
-  if (!hints.empty()) {
-    for (const auto& c : classes) {
-      const bool known = std::any_of(std::begin(kImporters), std::end(kImporters),
-                                     [&](const Entry& e) { return c == e.r_class; });
-      if (!known) continue;
-      const bool takes_levels = c == "randomForest" || c == "ranger" || c == "svm";
-      const bool takes_lambda = c == "glmnet" || c == "cv.glmnet";
-      if (!hints.levels.empty() && !takes_levels)
+  for (const auto& c : classes)
+    for (const auto& e : kImporters) {
+      if (c != e.r_class) continue;
+      if (hints.empty()) return e.importer(root, file, warnings);
+      if (!hints.levels.empty() && e.takes != Takes::Levels)
         throw Error(file, "", fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
                                           "objects lack factor levels)", c));
-      if (!hints.lambda.empty() && !takes_lambda)
+      if (!hints.lambda.empty() && e.takes != Takes::Lambda)
         throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
                                           "model", c));
-      if (c == "randomForest") return import_random_forest(root, file, warnings, hints.levels);
-      if (c == "ranger") return import_ranger(root, file, warnings, hints.levels);
-      if (c == "svm") return import_svm(root, file, warnings, hints.levels);
-      if (c == "cv.glmnet") return import_cv_glmnet(root, file, warnings, hints.lambda);
-      if (c == "glmnet") return import_glmnet(root, file, warnings, hints.lambda);
-      break;
+      return e.hinted(root, file, warnings, hints);
     }
-  }
-  for (const auto& c : classes)
-    for (const auto& e : kImporters)
-      if (c == e.r_class) return e.importer(root, file, warnings);
   if (classes.empty())
     throw Error(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",
                                       rtype_name(root.type)));
