@@ -54,6 +54,27 @@ AliasMap common_reference_aliases(const ir::Target& target) {
   return a;
 }
 
+namespace {
+
+// A reference column that matches none of ours would pass unchecked: an error naming it.  The one
+// exception is `link` (R's linear predictor, our optional column printed with `score --link`),
+// which stays listed in the report as not compared when our side does not produce it.
+void refuse_unmatched(const std::vector<std::string>& unmatched_ref, const std::vector<std::string>& ours,
+                      const std::string& reference_file, const std::string& ours_name) {
+  std::vector<std::string> refused;
+  for (const auto& c : unmatched_ref)
+    if (c != "link") refused.push_back(c);
+  if (refused.empty()) return;
+  throw Error(reference_file, "line 1",
+              fmt::format("reference column{} {} match{} none of the columns of {} ({}); every reference "
+                          "column must be compared (remove the column{} or name {} as ours)",
+                          refused.size() == 1 ? "" : "s", data::join_names(refused),
+                          refused.size() == 1 ? "es" : "", ours_name, data::join_names(ours),
+                          refused.size() == 1 ? "" : "s", refused.size() == 1 ? "it" : "them"));
+}
+
+}  // namespace
+
 ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
                                      std::istream& reference, const std::string& reference_file,
                                      const std::string& ours_name, CompareOptions options)
@@ -105,6 +126,7 @@ ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
                             "has {})",
                             ours_name_, data::join_names(ours), data::join_names(header)));
   }
+  refuse_unmatched(unmatched_ref, ours, ref_file_, ours_name_);
   builder_.add_unmatched(std::move(unmatched_ours), std::move(unmatched_ref));
 }
 
@@ -276,6 +298,7 @@ Report compare_csv(std::istream& ours_in, const std::string& ours_file, std::ist
                 fmt::format("no column matches the columns of {} (expected {}; the reference "
                             "has {})",
                             ours_file, data::join_names(oh), data::join_names(rh)));
+  refuse_unmatched(unmatched_ref, oh, reference_file, ours_file);
   // Number columns and label columns are reported separately: two report columns per pair.
   std::vector<size_t> num_col, label_col;
   for (const auto& [o, r] : pairs) {

@@ -4,8 +4,10 @@
 //
 // Column matching (ReferenceComparer): our columns are data::prediction_columns(target,
 // want_link).  Each is matched to the reference column of the same name, else to the first
-// reference column that `aliases` maps to it (reference name -> our name).  Reference columns
-// that match nothing are ignored and listed in the report; no match at all is an error.  `class`
+// reference column that `aliases` maps to it (reference name -> our name).  A reference column
+// that matches nothing is an error naming it (it would pass unchecked), except `link` when our
+// side does not print the link (listed in the report as not compared); no match at all is an
+// error too.  `class`
 // and `cluster` compare as labels (text equality; missing tokens on both sides agree), the rest
 // as numbers by the agreement rule; a reference cell that is neither a number nor a missing
 // token is an error naming its line.
@@ -103,7 +105,8 @@ Report compare_predictions(const ir::Target& target, const eval::Predictions& ou
 
 // Compares two CSV tables row by row, e.g. a written prediction file against a reference.
 // Columns are matched as in ReferenceComparer (our column names; `aliases` maps reference names
-// to ours); columns of ours without a reference column are listed as unmatched.  A pair of cells
+// to ours); columns of ours without a reference column are listed as unmatched, reference
+// columns without one of ours are an error as in ReferenceComparer.  A pair of cells
 // compares as numbers when each is a number or a missing token, otherwise as labels.  Errors as
 // ReferenceComparer: no matching column, differing row counts.
 Report compare_csv(std::istream& ours, const std::string& ours_file, std::istream& reference,

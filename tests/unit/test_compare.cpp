@@ -195,14 +195,14 @@ TEST_CASE("report: text and JSON renderings") {
   CHECK_FALSE(e.HasMember("schema"));
 }
 
-TEST_CASE("reference: streams a CSV with aliases, labels and extra columns") {
+TEST_CASE("reference: streams a CSV with aliases and labels") {
   ir::Target t = classification({"no", "yes"});
   std::istringstream ref(
-      "id,output_label,probabilities_0,probability(yes),other\n"
-      "1,no,0.75,0.25,x\n"
-      "2,yes,0.1,0.9,x\n"
-      "3,yes,NA,0.5,x\n"
-      "4,no,0.5,0.5,x\n");
+      "output_label,probabilities_0,probability(yes)\n"
+      "no,0.75,0.25\n"
+      "yes,0.1,0.9\n"
+      "yes,NA,0.5\n"
+      "no,0.5,0.5\n");
   CompareOptions opt;
   opt.aliases = common_reference_aliases(t);
   ReferenceComparer cmp(t, false, ref, "ref.csv", "model.pmml", opt);
@@ -225,11 +225,37 @@ TEST_CASE("reference: streams a CSV with aliases, labels and extra columns") {
   CHECK(r.columns[1].reference_name == "probabilities_0");
   CHECK(r.columns[2].reference_name == "probability(yes)");
   CHECK(r.columns[2].max_abs == doctest::Approx(1e-10).epsilon(1e-5));
-  CHECK(r.unmatched_reference == std::vector<std::string>{"id", "other"});
+  CHECK(r.unmatched_reference.empty());
   REQUIRE(r.worst.size() == 2);
   CHECK(r.worst[0].row == 4);
   CHECK(r.worst[0].line == 5);
   CHECK(r.worst[1].row == 2);
+}
+
+TEST_CASE("reference: a reference column that matches none of ours is an error naming it") {
+  ir::Target t = classification({"no", "yes"});
+  std::istringstream ref("id,class,probability(no),probability(yes),probability(maybe)\n1,no,0.75,0.25,0\n");
+  CHECK(error_of([&] { ReferenceComparer cmp(t, false, ref, "ref.csv", "model.pmml"); }) ==
+        "ref.csv:line 1: reference columns id, probability(maybe) match none of the columns of model.pmml "
+        "(class, probability(no), probability(yes)); every reference column must be compared (remove the "
+        "columns or name them as ours)");
+  // R's `link` column (printed by score --link) is the one reference column left uncompared
+  // when ours has no link: it stays in the report.
+  std::istringstream ref2("class,probability(no),probability(yes),link\nno,0.75,0.25,-1.0986\n");
+  ReferenceComparer cmp(t, false, ref2, "ref.csv", "model.pmml");
+  eval::Predictions p;
+  p.rows = 1;
+  p.label = {0};
+  p.prob = {0.75, 0.25};
+  cmp.add(p);
+  const Report r = cmp.finish();
+  CHECK(r.agrees());
+  CHECK(r.unmatched_reference == std::vector<std::string>{"link"});
+  // A regression reference with a link column and no --link: the same.
+  ir::Target reg;
+  reg.task = ir::Task::Regression;
+  std::istringstream ref3("prediction,link\n2.5,0.9\n");
+  CHECK_NOTHROW(ReferenceComparer(reg, false, ref3, "ref.csv", "model.onnx"));
 }
 
 TEST_CASE("reference: errors name both files and counts") {
@@ -366,10 +392,10 @@ TEST_CASE("csv against csv: columns by name or alias, numbers and labels") {
       "y,0.2,0.8,2\n"
       "x,NA,1,3\n");
   std::istringstream ref(
-      "extra,output_label,probability(a),probability(b),code\n"
-      "e,x,0.5,0.5000001,1.0\n"
-      "e,z,0.2,0.8,2\n"
-      "e,x,,1,3\n");
+      "output_label,probability(a),probability(b),code\n"
+      "x,0.5,0.5000001,1.0\n"
+      "z,0.2,0.8,2\n"
+      "x,,1,3\n");
   CompareOptions opt;
   opt.aliases = {{"output_label", "class"}};
   Report r = compare_csv(ours, "out.csv", ref, "ref.csv", opt);
@@ -383,7 +409,11 @@ TEST_CASE("csv against csv: columns by name or alias, numbers and labels") {
   CHECK_FALSE(r.columns[3].label);  // "1" and "1.0" compare as numbers
   CHECK(r.columns[3].beyond == 0);
   CHECK(r.columns[2].beyond == 1);
-  CHECK(r.unmatched_reference == std::vector<std::string>{"extra"});
+  CHECK(r.unmatched_reference.empty());
+  std::istringstream o3("class\nx\n"), r3("extra,output_label\ne,x\n");
+  CHECK(error_of([&] { compare_csv(o3, "out.csv", r3, "ref.csv", opt); }) ==
+        "ref.csv:line 1: reference column extra matches none of the columns of out.csv (class); every "
+        "reference column must be compared (remove the column or name it as ours)");
   REQUIRE(r.worst.size() == 2);
   CHECK(r.worst[0].row == 2);
   CHECK(r.worst[0].line == 3);
