@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "formats/pmml/output_fields.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/trees.hpp"
@@ -474,7 +475,9 @@ struct ProducerColumns {
   const char* value_column;  // regression prediction, or predicted label
   const char* prob_pattern;  // probability column of a class ("Probability_{}"), or nullptr
   double tol;
-  double offset = 0;                 // added to our regression prediction (an OutputField's constant)
+  // When value_column names a transformedValue OutputField of the document (rattle's gbm
+  // GaussianPrediction = predicted value + initial score), our prediction goes through it.
+  const pmml::OutputFields* outputs = nullptr;
   bool absent_prob_is_zero = false;  // a class without a probability column has probability 0
                                      // (RapidMiner's MISSING_VALUE); else it fails
 };
@@ -492,7 +495,7 @@ inline size_t producer_mismatches(const ir::Model& m, const eval::Predictions& p
   for (size_t r = 0; r < expected.rows.size(); ++r) {
     if (m.schema.target.task == ir::Task::Regression) {
       const double want = number_cell(expected.rows[r][vcol]);
-      const double got = p.value[r] + cs.offset;
+      const double got = cs.outputs ? cs.outputs->value(cs.value_column, p.value[r]) : p.value[r];
       if (!pmml_equivalent(got, want, cs.tol)) ++bad;
       if (std::fabs(want) > cs.tol) worst = std::max(worst, std::fabs(got - want) / std::fabs(want));
       continue;
