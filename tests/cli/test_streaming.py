@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """score streams: `generator | modelbridge score MODEL - | consumer` over 3 million rows keeps a
 bounded resident set (measured by the kernel: RUSAGE_CHILDREN max RSS of the scorer alone), no
-larger than a 300 000-row run's plus a small margin, and every row comes out, in order.
+larger than a 300 000-row run's plus a small margin, and every row comes out, in order: the rows
+repeat with period 105, and each output line must equal the line a one-shot `score` of those 105
+rows (from a file) gives for it, so content and order are checked line by line.
 """
 import os
 import resource
@@ -9,7 +11,33 @@ import subprocess
 import sys
 import time
 
-from clitest import Checker, args_parser
+from clitest import Checker, args_parser, run
+
+PERIOD = 105  # rows repeat: lcm(7, 5, 3)
+
+
+def rows_text(n):
+    sp = ('setosa', 'versicolor', 'virginica')
+    return "Sepal.Width,Petal.Length,Species\n" + "".join(
+        '%d.5,%d.25,%s\n' % (i % 7, i % 5, sp[i % 3]) for i in range(n))
+
+
+# The consumer: compares each line of the stream with the one-shot line of its row (argv[1]: the
+# one-shot output) and writes "lines mismatches first-mismatch" to argv[2].
+CONSUMER = (
+    "import sys\n"
+    "ref = open(sys.argv[1]).read().split('\\n')\n"
+    "header, body = ref[0], [l for l in ref[1:] if l]\n"
+    "n = bad = 0\n"
+    "first = ''\n"
+    "for line in sys.stdin:\n"
+    "    line = line.rstrip('\\n')\n"
+    "    want = header if n == 0 else body[(n - 1) % len(body)]\n"
+    "    if line != want:\n"
+    "        bad += 1\n"
+    "        if not first: first = 'line %d: %r, want %r' % (n + 1, line, want)\n"
+    "    n += 1\n"
+    "open(sys.argv[2], 'w').write('%d %d %s' % (n, bad, first))\n")
 
 LIMIT_MB = 200
 MARGIN_MB = 16
@@ -30,8 +58,9 @@ def generator_script(rows):
             "out.write(''.join(chunk))\n")
 
 
-def scored(cli, model, rows, extra):
-    """Runs generator | score | counter; returns (rc, rows out, max RSS MB of the scorer, seconds)."""
+def scored(cli, model, rows, extra, oneshot):
+    """Runs generator | score | consumer; returns (rc, lines out, mismatching lines, first
+    mismatch, max RSS MB of the scorer, seconds)."""
     gen = subprocess.Popen([sys.executable, "-c", generator_script(rows)], stdout=subprocess.PIPE)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.time()
@@ -43,12 +72,12 @@ def scored(cli, model, rows, extra):
         os.dup2(wfd, 1)
         os.set_inheritable(r, True)
         os.close(wfd)
-        # A grandchild counts lines; the child execs the scorer.
+        # A grandchild checks the lines; the child execs the scorer.
         cpid = os.fork()
         if cpid == 0:
             os.dup2(r, 0)
             os.close(1)
-            os.execvp("sh", ["sh", "-c", "wc -l > " + COUNT_FILE])
+            os.execv(sys.executable, [sys.executable, "-c", CONSUMER, oneshot, COUNT_FILE])
         os.close(r)
         os.execv(cli, [cli, "score", model, "-", *extra])
     gen.stdout.close()
@@ -63,7 +92,8 @@ def scored(cli, model, rows, extra):
         except FileNotFoundError:
             pass
         time.sleep(0.05)
-    return os.waitstatus_to_exitcode(status), int(txt), usage.ru_maxrss / 1024.0, time.time() - t0
+    n, bad, first = (txt.split(" ", 2) + [""])[:3]
+    return os.waitstatus_to_exitcode(status), int(n), int(bad), first, usage.ru_maxrss / 1024.0, time.time() - t0
 
 
 def main():
@@ -73,15 +103,29 @@ def main():
     work = args.work or "/tmp"
     os.makedirs(work, exist_ok=True)
     model = os.path.join(args.source, "testdata", "r", "lm_factor", "model.rds")
+    # One-shot scoring of one period of rows, from a file: the reference for every streamed line.
+    period = os.path.join(work, "stream_period.csv")
+    with open(period, "w") as f:
+        f.write(rows_text(PERIOD))
+    assert rows_text(PERIOD) == subprocess.run([sys.executable, "-c", generator_script(PERIOD)],
+                                               capture_output=True, text=True).stdout
+    oneshot = os.path.join(work, "stream_oneshot.csv")
+    res = run(args.cli, "score", model, period, "--keep", "Species", "-o", oneshot)
+    if not c.check(res.rc == 0, f"one-shot score: exit {res.rc} {res.err.strip()}"):
+        c.finish()
+    n_lines = len([l for l in open(oneshot).read().split("\n") if l])
+    c.check(n_lines == PERIOD + 1, f"one-shot score: {n_lines} lines for {PERIOD} rows")
     results = {}
     for rows in (300_000, 3_000_000):
         COUNT_FILE = os.path.join(work, f"stream_count_{rows}.txt")
         if os.path.exists(COUNT_FILE):
             os.remove(COUNT_FILE)
-        rc, out_rows, rss, secs = scored(args.cli, model, rows, ["--keep", "Species"])
-        print(f"{rows} rows: exit {rc}, {out_rows} lines out, max RSS {rss:.1f} MB, {secs:.1f} s")
+        rc, out_rows, bad, first, rss, secs = scored(args.cli, model, rows, ["--keep", "Species"], oneshot)
+        print(f"{rows} rows: exit {rc}, {out_rows} lines out, {bad} differ from the one-shot scoring, "
+              f"max RSS {rss:.1f} MB, {secs:.1f} s")
         c.check(rc == 0, f"{rows} rows: exit {rc}")
         c.check(out_rows == rows + 1, f"{rows} rows: {out_rows} lines out, expected {rows + 1}")
+        c.check(bad == 0, f"{rows} rows: {bad} lines differ from the one-shot scoring; first {first}")
         c.check(rss < LIMIT_MB, f"{rows} rows: max RSS {rss:.1f} MB over {LIMIT_MB} MB")
         results[rows] = rss
     c.check(results[3_000_000] <= results[300_000] + MARGIN_MB,
