@@ -13,6 +13,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import judges  # noqa: E402,F401  (tests/judges.py: the outside judges and CI=true)
+
 ERROR_RE = re.compile(r"^modelbridge: error: (?P<file>[^:]+):(?:(?P<place>[^:]*(?::[^ :][^:]*)*):)? (?P<msg>.+)$")
 
 

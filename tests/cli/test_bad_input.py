@@ -113,7 +113,17 @@ def main():
     expect_error(c, run(cli, "convert", model, out_dir, "--to", "pmml"), "directory as OUT", out_dir, None, ["directory"])
     unwritable = os.path.join(w, "no_such_dir", "x.pmml")
     expect_error(c, run(cli, "convert", model, unwritable), "unwritable OUT", unwritable, None, ["cannot write"])
-    if os.geteuid() != 0:
+    # A parent that is a regular file cannot hold OUT, whoever runs the test (root too).
+    blocker = os.path.join(w, "regular_file")
+    with open(blocker, "w") as f:
+        f.write("not a directory\n")
+    p = os.path.join(blocker, "x.onnx")
+    expect_error(c, run(cli, "convert", model, p), "OUT under a regular file", p, None, ["cannot write"])
+    c.check(open(blocker).read() == "not a directory\n", "the regular file in OUT's path changed")
+    # A read-only directory stops only a user without root's override.
+    if os.geteuid() == 0:
+        print("not run as root (root writes into read-only directories): read-only directory as OUT's parent")
+    else:
         ro = os.path.join(w, "readonly")
         os.makedirs(ro)
         os.chmod(ro, 0o555)

@@ -404,18 +404,36 @@ inline fs::path scratch_dir() {
   return dir;
 }
 
+// CI=true (set by .ci/test): every outside judge must be present.
+inline bool in_ci() {
+  const char* v = std::getenv("CI");
+  const std::string s = v ? v : "";
+  return s == "true" || s == "1" || s == "yes" || s == "TRUE" || s == "True";
+}
+
+// An outside judge a test needs (the shared corpus beside the repository, a tool) is missing:
+// under CI=true a failure naming it; otherwise the test skips, loudly.  Returns `present`.
+inline bool judge_present(bool present, const std::string& what) {
+  if (present) return true;
+  if (in_ci()) FAIL("outside judge missing (CI=true requires every judge): " << what);
+  MESSAGE("SKIPPED: outside judge missing: " << what << "; the checks it makes did not run");
+  return false;
+}
+
+// The shared corpus file or folder `p` exists, else judge_present(false, ...).
+inline bool have_shared(const fs::path& p) {
+  return judge_present(fs::exists(p), p.string() + " (the shared corpus beside the repository)");
+}
+
 inline fs::path pmml_xsd_path() { return shared_dir() / "corpus/pmml/schema/pmml-4-4.xsd"; }
 
 inline bool have_xmllint() { return std::system("xmllint --version > /dev/null 2>&1") == 0; }
 
-// Validates `text` with xmllint against the PMML 4.4 XSD (skipped, saying so, when the XSD is not
-// under MB_SHARED_DIR); xmllint itself must be there.
+// Validates `text` with xmllint against the PMML 4.4 XSD; xmllint must be there, the XSD (under
+// MB_SHARED_DIR) too when CI=true (else the validation is skipped, loudly).
 inline void check_valid_pmml(const std::string& text, const std::string& what) {
   REQUIRE_MESSAGE(have_xmllint(), "xmllint is not on PATH (install libxml2-utils); it validates the PMML we write");
-  if (!fs::exists(pmml_xsd_path())) {
-    MESSAGE("PMML 4.4 XSD not found under MB_SHARED_DIR; schema validation skipped for " << what);
-    return;
-  }
+  if (!have_shared(pmml_xsd_path())) return;
   const fs::path tmp = fs::temp_directory_path() / fmt::format("mb_pmml_{}_{}.pmml", what, ::getpid());
   write_file(tmp, text);
   int status = 0;

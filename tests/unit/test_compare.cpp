@@ -326,10 +326,7 @@ TEST_CASE("predictions: source against converted") {
 TEST_CASE("reference: onnxruntime float32-input predictions against double") {
   namespace fs = std::filesystem;
   fs::path dir = fs::path(MB_SHARED_DIR) / "corpus/onnx/negative/logreg_binary_breast_cancer_f64_zipmap";
-  if (!fs::exists(dir / "expected.csv")) {
-    MESSAGE("shared corpus not found; skipped");
-    return;
-  }
+  if (!mb::testsupport::have_shared(dir / "expected.csv")) return;
   auto load = [](const fs::path& p) {
     std::ifstream in(p);
     std::string line;

@@ -64,10 +64,7 @@ bool agrees(const compare::Report& r) {
 
 TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with R's predict()") {
   const auto cases = more_cases();
-  if (cases.empty()) {
-    MESSAGE("testdata/r has no cases of these classes; skipped");
-    return;
-  }
+  REQUIRE_MESSAGE(!cases.empty(), "testdata/r has no cases of these classes");
   CHECK(cases.size() >= 24);
   for (const auto& name : cases) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
@@ -190,10 +187,7 @@ TEST_CASE("scorers refuse inconsistent estimators instead of reading out of rang
 // ------------------------------------------------------------------------------------------
 TEST_CASE("jpmml-r corpus: models of these classes against the producer's expected predictions") {
   const fs::path base = fs::path(MB_SHARED_DIR) / "corpus" / "pmml" / "jpmml-r" / "pmml-rexp" / "src" / "test" / "resources";
-  if (!fs::is_directory(base / "rds")) {
-    MESSAGE("shared corpus absent; skipped");
-    return;
-  }
+  if (!have_shared(base / "rds")) return;
   const std::vector<std::string> names = {
       "KMeansIris", "LibSVMAuto", "LibSVMIris", "LibSVMFormulaAuto", "LibSVMFormulaIris", "LibSVMFormulaAudit",
       "MultinomAudit", "MultinomIris", "NNetFormulaAudit", "NNetFormulaAuto", "NNetFormulaIris",

@@ -33,10 +33,7 @@ RCaseResult run(const RTreeCase& c, const std::string& file) { return run_r_case
 }  // namespace
 
 TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
-  if (!fs::is_directory(kRoot / "rpart_anova")) {
-    MESSAGE("testdata/r has no tree cases; skipped");
-    return;
-  }
+  REQUIRE_MESSAGE(!r_tree_cases().empty(), "testdata/r has no tree cases");
   for (const auto& c : r_tree_cases()) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
       const RCaseResult r = run(c, file);
@@ -53,7 +50,7 @@ TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
 }
 
 TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped split") {
-  if (!fs::is_directory(kRoot / "rpart_anova")) return;
+  REQUIRE(fs::is_directory(kRoot / "rpart_anova"));
   bool saw_flip = false;
   for (const auto& c : r_tree_cases()) {
     const RCaseResult r = run(c, "model.json");
@@ -71,7 +68,7 @@ TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped
 }
 
 TEST_CASE("ranger and randomForest refuse factors whose levels the object does not keep") {
-  if (!fs::is_directory(kRoot / "ranger_class_partition")) return;
+  REQUIRE(fs::is_directory(kRoot / "ranger_class_partition"));
   auto expect_error_naming = [](const char* name, const Importer& imp, const std::string& variable) {
     Warnings w;
     const fs::path p = kRoot / name / "model_exact.json";
@@ -92,7 +89,7 @@ TEST_CASE("ranger and randomForest refuse factors whose levels the object does n
 
 #ifdef MB_HAVE_RJSON
 TEST_CASE("imported trees carry their interface and provenance") {
-  if (!fs::is_directory(kRoot / "rpart_class_factor")) return;
+  REQUIRE(fs::is_directory(kRoot / "rpart_class_factor"));
   auto load = [](const char* name, const Importer& imp) {
     Warnings w;
     const fs::path p = kRoot / name / "model_exact.json";

@@ -301,10 +301,7 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
 
 TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictions") {
   const fs::path root = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
-  if (!fs::exists(root)) {
-    MESSAGE("shared corpus not found at " << root.string() << "; skipped");
-    return;
-  }
+  if (!have_shared(root)) return;
   struct Case { const char* name; double atol, rtol; };
   // Float graphs: onnxruntime sums and squashes in float32; our evaluator sums in float32 in
   // another order and applies links in double, so allow a few float32 ulps.
@@ -323,7 +320,7 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
   for (const auto& c : cases) {
     CAPTURE(std::string(c.name));
     const fs::path dir = root / c.name;
-    if (!fs::exists(dir)) continue;
+    REQUIRE_MESSAGE(fs::exists(dir), dir.string() << " is missing from the corpus");
     const ir::Model m = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());
     const Csv data = parse_csv(slurp(dir / "input.csv"));
     const Csv ort = parse_csv(slurp(dir / "ort.csv"));
@@ -357,12 +354,12 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
 
 TEST_CASE("onnx: non-linear corpus models are refused naming the node") {
   const fs::path root = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
-  if (!fs::exists(root)) return;
+  if (!have_shared(root)) return;
   const std::pair<const char*, const char*> cases[] = {
       {"mlp_clf_iris", "(MatMul)"}, {"svc_rbf_iris", "(SVMClassifier)"}};
   for (const auto& [name, op] : cases) {
     const fs::path f = root / name / "model.onnx";
-    if (!fs::exists(f)) continue;
+    REQUIRE_MESSAGE(fs::exists(f), f.string() << " is missing from the corpus");
     try {
       onnxfmt::read(slurp(f), f.string());
       FAIL("accepted " << name);

@@ -304,10 +304,7 @@ const CorpusCase kCorpus[] = {
 
 TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel match their producers") {
   const fs::path base = shared_dir() / "corpus/pmml/jpmml-evaluator-1.4.X";
-  if (!fs::exists(base)) {
-    MESSAGE("corpus not found under MB_SHARED_DIR; skipped");
-    return;
-  }
+  if (!have_shared(base)) return;
   for (const auto& cs : kCorpus) {
     const fs::path dir = base / cs.module / "src/test/resources";
     const std::string id = std::string(cs.module) + "/" + cs.name;
@@ -336,7 +333,7 @@ TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel m
 
 TEST_CASE("pmml third-party corpus: models outside the linear subset are refused with a place") {
   const fs::path base = shared_dir() / "corpus/pmml/jpmml-evaluator-1.4.X";
-  if (!fs::exists(base)) return;
+  if (!have_shared(base)) return;
   struct Refused { const char* path; const char* message; };
   const Refused cases[] = {
       {"pmml-rattle/src/test/resources/pmml/CoxRegressionLung.pmml", "modelType 'CoxRegression'"},

@@ -109,10 +109,7 @@ std::map<std::string, std::string> json_row(const rapidjson::Value& input) {
 
 TEST_CASE("pmml trees: every missing-value oracle") {
   const fs::path path = corpus_dir() / "oracles/tree_missing_value_oracles.json";
-  if (!fs::exists(path)) {
-    MESSAGE("oracles not found under MB_SHARED_DIR; skipped");
-    return;
-  }
+  if (!have_shared(path)) return;
   rapidjson::Document doc;
   const std::string json = slurp(path);
   doc.Parse(json.c_str());
@@ -230,10 +227,7 @@ fs::path case_dir(const CorpusCase& c) {
 }  // namespace
 
 TEST_CASE("pmml trees: third-party TreeModel and MiningModel documents match their producers") {
-  if (!fs::exists(corpus_dir() / "jpmml-evaluator-1.4.X")) {
-    MESSAGE("corpus not found under MB_SHARED_DIR; skipped");
-    return;
-  }
+  if (!have_shared(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
   std::map<std::string, std::pair<int, int>> per_folder;  // passed, cases
   for (const auto& cs : corpus_cases()) {
     const fs::path dir = case_dir(cs);
@@ -298,7 +292,7 @@ TEST_CASE("pmml output fields: transformedValue expressions evaluate from the pr
 }
 
 TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with a place") {
-  if (!fs::exists(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
+  if (!have_shared(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
   struct Refused { const char* path; const char* message; };
   const Refused cases[] = {
       {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml", "unsupported PMML element NeuralNetwork"},
@@ -564,7 +558,7 @@ TEST_CASE("pmml trees round trip: ensembles with every aggregation") {
 }
 
 TEST_CASE("pmml trees: third-party documents written back as PMML 4.4 validate and score the same") {
-  if (!fs::exists(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
+  if (!have_shared(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
   for (const auto& cs : corpus_cases()) {
     const fs::path dir = case_dir(cs);
     const std::string id = std::string(*cs.dir ? cs.dir : "evaluator-testing") + "_" + cs.name;
@@ -589,10 +583,7 @@ TEST_CASE("pmml trees: third-party documents written back as PMML 4.4 validate a
 #ifdef MB_HAVE_RJSON
 TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
   const fs::path root = r_testdata_dir();
-  if (!fs::is_directory(root / "rpart_anova")) {
-    MESSAGE("testdata/r has no tree cases; skipped");
-    return;
-  }
+  REQUIRE(fs::is_directory(root / "rpart_anova"));
   // ranger_class_partition and ranger_class_ignore_factor: expected.csv has its probability
   // columns swapped (see test_import_trees.cpp); their labels and the other cases are compared.
   std::vector<std::pair<const char*, Importer>> cases;
