@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import agree as spec_rule  # noqa: E402  (tests/agree.py: the SPEC rule, apart from lib/compare)
 import judges  # noqa: E402,F401  (tests/judges.py: the outside judges and CI=true)
 
 ERROR_RE = re.compile(r"^modelbridge: error: (?P<file>[^:]+):(?:(?P<place>[^:]*(?::[^ :][^:]*)*):)? (?P<msg>.+)$")
@@ -22,17 +23,19 @@ ERROR_RE = re.compile(r"^modelbridge: error: (?P<file>[^:]+):(?:(?P<place>[^:]*(
 class Checker:
     """Collects failures; `check` records one assertion."""
 
-    def __init__(self, name):
+    def __init__(self, name, quiet=False):
         self.name = name
         self.failures = []
         self.passed = 0
+        self.quiet = quiet  # record failures without printing them (an expected failure's checks)
 
     def check(self, ok, what):
         if ok:
             self.passed += 1
         else:
             self.failures.append(what)
-            print(f"FAIL: {what}", flush=True)
+            if not self.quiet:
+                print(f"FAIL: {what}", flush=True)
         return ok
 
     def finish(self):
@@ -91,40 +94,21 @@ def read_csv(path):
         return read_csv_text(f.read())
 
 
-def num(s):
-    s = s.strip()
-    if s in ("", "NA", "NaN", "N/A", "nan"):
-        return math.nan
-    return float(s)
-
-
-def agree(a, b, rtol=1e-9, atol=1e-12):
-    """SPEC agreement rule, b the reference."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return abs(a - b) <= atol + rtol * abs(b)
+num = spec_rule.num      # a cell as a number; missing cells are NaN
+agree = spec_rule.agree  # SPEC agreement rule, b the reference
 
 
 def compare_predictions(ours_header, ours_rows, ref_header, ref_rows, rtol=1e-9, atol=1e-12):
-    """Compares every column of the reference that our output has (by name).  Returns a list of
-    problems (empty when everything agrees)."""
-    problems = []
-    if len(ours_rows) != len(ref_rows):
-        return [f"{len(ours_rows)} rows, reference has {len(ref_rows)}"]
-    common = [c for c in ref_header if c in ours_header]
-    if not common:
-        return [f"no common column: ours {ours_header}, reference {ref_header}"]
-    for c in common:
-        i, j = ours_header.index(c), ref_header.index(c)
-        for r, (a, b) in enumerate(zip(ours_rows, ref_rows)):
-            if c == "class":
-                if a[i] != b[j] and not (a[i] in ("NA", "") and b[j] in ("NA", "")):
-                    problems.append(f"row {r + 1} class {a[i]!r} vs {b[j]!r}")
-            elif not agree(num(a[i]), num(b[j]), rtol, atol):
-                problems.append(f"row {r + 1} {c}: {a[i]} vs {b[j]}")
-        if len(problems) > 5:
-            break
-    return problems
+    """Compares every column of the reference with our column of the same name (tests/agree.py:
+    the SPEC rule; a reference column we lack is a problem).  Returns a list of problems (empty
+    when everything agrees)."""
+    return spec_rule.compare(ours_header, ours_rows, ref_header, ref_rows, rtol, atol)
+
+
+def only_columns(header, rows, keep):
+    """The columns of a table named in `keep`, in the table's order."""
+    idx = [i for i, h in enumerate(header) if h in keep]
+    return [header[i] for i in idx], [[r[i] if i < len(r) else "" for i in idx] for r in rows]
 
 
 def testdata_cases(source):

@@ -23,15 +23,14 @@ import subprocess
 import xml.dom.minidom
 import xml.etree.ElementTree as ET
 
-from clitest import Checker, args_parser, is_unsupported, run, testdata_cases, work_dir
+from clitest import Checker, args_parser, is_unsupported, judges, run, work_dir
+import catalogue  # noqa: E402  (tests/catalogue.py; clitest puts tests/ on sys.path)
 
-LINEAR = {"lm", "glm"}
-TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
 PY_ONNX = "/usr/bin/python3"
 
 
-def h(cli, path):
-    r = run(cli, "hash", path)
+def h(cli, path, hints=()):
+    r = run(cli, "hash", path, *hints)
     return r.out.strip() if r.rc == 0 else None
 
 
@@ -66,41 +65,43 @@ def json_same_values(a_path, b_path):
 
 
 def cross_formats(c, cli, source, w):
+    """Every linear and tree case of the catalogue: the .rds hash is the hash of its exact JSON
+    and of each conversion case.json says it must pass; a conversion case.json marks "refused"
+    must be refused cleanly or hash the same."""
+    entries = [e for e in catalogue.load(source) if e.kind in ("linear", "tree")]
+    c.check(len(entries) > 0, "the catalogue lists no linear or tree case")
     counts = {"pmml": 0, "onnx": 0}
-    converted = {"pmml": 0, "onnx": 0}
     written = {}
-    for case, d, meta in testdata_cases(source):
-        cls = meta["class"][0]
-        if cls not in LINEAR | TREES:
+    for e in entries:
+        case, d, meta, hints = e.name, e.dir, e.meta, e.hints
+        h_rds = h(cli, os.path.join(d, "model.rds"), hints)
+        if not c.check(h_rds is not None, f"{case}: hash of model.rds fails: {run(cli, 'hash', os.path.join(d, 'model.rds'), *hints).err.strip()}"):
             continue
-        h_rds = h(cli, os.path.join(d, "model.rds"))
-        if h_rds is None:
-            continue
-        c.check(h(cli, os.path.join(d, "model_exact.json")) == h_rds, f"{case}: model_exact.json hashes differently from model.rds")
-        h15 = h(cli, os.path.join(d, "model.json"))
+        c.check(h(cli, os.path.join(d, "model_exact.json"), hints) == h_rds,
+                f"{case}: model_exact.json hashes differently from model.rds")
+        h15 = h(cli, os.path.join(d, "model.json"), hints)
         if "json15-flip" in meta["features"]:
             c.check(h15 != h_rds, f"{case}: 15-digit JSON moved split points but hashes the same")
         elif json_same_values(os.path.join(d, "model.json"), os.path.join(d, "model_exact.json")):
             c.check(h15 == h_rds, f"{case}: 15-digit JSON holds the same numbers but hashes differently")
         for fmt in ("pmml", "onnx"):
             out = os.path.join(w, f"{case}.{fmt}")
-            r = run(cli, "convert", os.path.join(d, "model.rds"), out)
+            r = run(cli, "convert", os.path.join(d, "model.rds"), out, *hints)
             if r.rc != 0:
-                c.check(is_unsupported(r) and not os.path.exists(out),
-                        f"{case}: convert to {fmt} failed without saying unsupported: exit {r.rc} {r.err.strip()}")
-                print(f"refused: {case} to {fmt}: {r.err.strip()[:160]}")
+                if e.must_convert(fmt):
+                    c.check(False, f"{case}: convert to {fmt} (must pass, case.json): exit {r.rc} {r.err.strip()}")
+                else:
+                    c.check(is_unsupported(r) and not os.path.exists(out),
+                            f"{case}: convert to {fmt} failed without saying unsupported: exit {r.rc} {r.err.strip()}")
+                    print(f"refused as case.json says: {case} to {fmt}: {r.err.strip()[:160]}")
                 continue
-            converted[fmt] += 1
             written[(case, fmt)] = out
             same = h(cli, out) == h_rds
             c.check(same, f"{case}: {fmt} conversion hashes differently from the .rds")
             counts[fmt] += same
-    n_cases = sum(1 for _, _, m in testdata_cases(source) if m["class"][0] in LINEAR | TREES)
     for fmt, n in counts.items():
-        print(f"{n} of {converted[fmt]} converted lm/glm/tree cases ({n_cases} in testdata) hash the same through {fmt}")
-        # Every tree case converts; at most the refused GLM families are missing.
-        c.check(n == converted[fmt] and converted[fmt] >= n_cases - 2,
-                f"only {n} of {n_cases} lm/glm/tree cases hash the same through {fmt}")
+        must = sum(1 for e in entries if e.must_convert(fmt))
+        print(f"{n} lm/glm/tree cases hash the same through {fmt} ({must} must convert, {len(entries)} in the catalogue)")
     return written
 
 
@@ -263,16 +264,12 @@ def main():
     w = work_dir(args, "hash_invariance")
     written = cross_formats(c, args.cli, args.source, w)
     for case in ("lm_factor", "glm_logit_factor", "lm_poly2", "rpart_anova", "rf_class", "gbm_bernoulli"):
-        if (case, "pmml") in written:
+        if c.check((case, "pmml") in written, f"{case}: no PMML conversion to edit"):
             pmml_edits(c, args.cli, w, case, written[(case, "pmml")], case.startswith(("lm_", "glm_")))
-    have_onnx = subprocess.run([PY_ONNX, "-c", "import onnx, numpy"], capture_output=True).returncode == 0 \
-        if os.path.exists(PY_ONNX) else False
-    if have_onnx:
+    if judges.have_python_onnx("the ONNX edits were not made"):
         for case in ("lm_factor", "glm_logit_factor", "rf_regression", "gbm_gaussian"):
-            if (case, "onnx") in written:
+            if c.check((case, "onnx") in written, f"{case}: no ONNX conversion to edit"):
                 onnx_edits(c, args.cli, w, case, written[(case, "onnx")])
-    else:
-        print("skipped: ONNX edits (no onnx package for /usr/bin/python3)")
     c.finish()
 
 

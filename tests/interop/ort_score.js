@@ -8,11 +8,30 @@
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 
+// RFC 4180: fields in double quotes may hold commas, quotes ("") and line breaks; blank lines
+// are skipped (a one-column file's missing cell must be written NA).
 function parseCsv(text) {
-  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-  const header = lines[0].split(',');
-  const rows = lines.slice(1).map((l) => l.split(','));
-  return { header, rows };
+  const records = [];
+  let rec = [], field = '', i = 0, quoted = false, any = false;
+  const endField = () => { rec.push(field); field = ''; };
+  const endRecord = () => { endField(); if (any || rec.length > 1 || rec[0] !== '') records.push(rec); rec = []; any = false; };
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+        quoted = false; i++; continue;
+      }
+      field += ch; i++; continue;
+    }
+    if (ch === '"') { quoted = true; any = true; i++; continue; }
+    if (ch === ',') { endField(); any = true; i++; continue; }
+    if (ch === '\r' && text[i + 1] === '\n') { i++; continue; }
+    if (ch === '\n') { endRecord(); i++; continue; }
+    field += ch; any = true; i++;
+  }
+  if (field !== '' || rec.length > 0 || any) endRecord();
+  return { header: records[0], rows: records.slice(1) };
 }
 function num(s) {
   if (s === '' || s === 'NA' || s === 'NaN') return NaN;
