@@ -25,6 +25,7 @@ EXPECT = {
     "onnx/negative_dim.onnx": ["negative dimension"],
     "onnx/shared_subtrees.onnx": ["tree-nodes", "MODELBRIDGE_LIMITS"],
     "onnx/deep_graph.onnx": ["graph-depth", "MODELBRIDGE_LIMITS"],
+    "rjson/long_formula.json": ["expr-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_apply.pmml": ["xml-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_compound_predicate.pmml": ["xml-depth"],
     "pmml/deep_extension.pmml": ["xml-depth"],
