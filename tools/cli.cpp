@@ -48,7 +48,8 @@ void setup_help(CLI::App& h, HelpOptions& o) {
 
 int run_help(const HelpOptions& o, Io& io) {
   if (o.command.empty()) {
-    io.out << o.root->help();
+    // root->help() would describe the command being run, `help` itself.
+    io.out << o.root->get_formatter()->make_help(o.root, "modelbridge", CLI::AppFormatMode::Normal);
     return kExitOk;
   }
   CLI::App* sub = nullptr;
@@ -67,7 +68,7 @@ int run_help(const HelpOptions& o, Io& io) {
       }
     }
   }
-  io.out << sub->help();
+  io.out << sub->get_formatter()->make_help(sub, "modelbridge " + o.command, CLI::AppFormatMode::Normal);
   return kExitOk;
 }
 
@@ -107,7 +108,12 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
     runners.emplace_back(sub, c.setup(*sub));
   }
 
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+  // A bare `modelbridge`: the overview, on standard error since it is a usage error (exit 2).
+  if (args.empty()) {
+    io.err << app.help();
+    return kExitInput;
+  }
+  if (!args[0].empty() && args[0][0] != '-') {
     const bool known = std::any_of(commands().begin(), commands().end(), [&](const Command& c) { return args[0] == c.name; });
     if (!known) {
       io.err << fmt::format("modelbridge: error: unknown command '{}'; commands: {}\n", args[0], command_names());
