@@ -72,10 +72,13 @@ int run_help(const HelpOptions& o, Io& io) {
   return kExitOk;
 }
 
-constexpr const char* kDescription =
-    "modelbridge: move predictive models between R, PMML and ONNX, and prove that the moved model still predicts "
-    "the same.\nFormats: rds, rjson, pmml, onnx.  Exit codes: 0 success/equivalent, 1 differ beyond tolerance, "
-    "2 bad input or unsupported, 3 internal error.";
+std::string description() {
+  return fmt::format(
+      "modelbridge: move predictive models between R, PMML and ONNX, and prove that the moved model still predicts "
+      "the same.\nFormats: {} (read); {} (write).  Exit codes: 0 success/equivalent, 1 differ beyond tolerance, "
+      "2 bad input or unsupported, 3 internal error.",
+      formats::supported_formats(), formats::writable_formats());
+}
 
 }  // namespace
 
@@ -98,7 +101,7 @@ std::string command_names() {
 }
 
 int run_cli(const std::vector<std::string>& args, Io& io) {
-  CLI::App app{kDescription, "modelbridge"};
+  CLI::App app{description(), "modelbridge"};
   app.set_version_flag("--version", std::string("modelbridge ") + MB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
