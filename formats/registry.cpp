@@ -19,13 +19,16 @@
 namespace mb::formats {
 namespace {
 
-// An R object (from .rds or jsonlite JSON) through the importer of its class.
-ir::Model import_r(r::RPtr root, const std::string& path, Warnings w, const ReadOptions& options) {
+// An R object (from .rds or jsonlite JSON) through the importer of its class.  `reader` holds
+// the serialization reader's warnings (precision of the text); the importer's own are already
+// in the model, so they are not added again.
+ir::Model import_r(r::RPtr root, const std::string& path, const Warnings& reader, const ReadOptions& options) {
   r::ImportHints hints;
   hints.levels = options.levels;
   hints.lambda = options.lambda;
-  ir::Model m = r::import_model(*root, path, w, hints);
-  m.provenance.warnings.insert(m.provenance.warnings.begin(), w.begin(), w.end());
+  Warnings imported;
+  ir::Model m = r::import_model(*root, path, imported, hints);
+  m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
   return m;
 }
 
@@ -36,7 +39,7 @@ ir::Model read_rds(const std::string& bytes, const std::string& path, const Read
 ir::Model read_rjson(const std::string& bytes, const std::string& path, const ReadOptions& options) {
   Warnings w;
   r::RPtr root = r::read_rjson(bytes, path, w);
-  return import_r(std::move(root), path, std::move(w), options);
+  return import_r(std::move(root), path, w, options);
 }
 
 // Hints exist for R objects only; given with another format they are a usage error.
