@@ -17,10 +17,12 @@ namespace {
 formats::Format target_format(const ConvertOptions& o) {
   check_output_path(o.output);
   if (auto f = format_option(o.to, "--to")) return *f;
-  if (o.output == "-") throw Error("", "", "convert to standard output needs --to FORMAT (pmml or onnx)");
-  auto f = formats::detect("", o.output);
+  if (o.output == "-")
+    throw Error("", "", fmt::format("convert to standard output needs --to FORMAT ({})", formats::writable_formats()));
+  auto f = formats::detect_extension(o.output);
   if (!f)
-    throw Error(o.output, "", "cannot tell the output format from the extension; use --to pmml or --to onnx");
+    throw Error(o.output, "", fmt::format("cannot tell the output format from the extension; use --to with one of: {}",
+                                          formats::writable_formats()));
   return *f;
 }
 
@@ -34,9 +36,11 @@ struct Check {
 void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("IN", o.input, "source model file, or -")->required()->option_text("FILE");
   c.add_option("OUT", o.output, "converted model file, or - (then --to is required)")->required()->option_text("FILE");
-  c.add_option("--from", o.from, "source format: rds, rjson, pmml, onnx (default: detect)")->option_text("FORMAT");
+  c.add_option("--from", o.from, fmt::format("source format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(c, o.import);
-  c.add_option("--to", o.to, "target format: pmml, onnx (default: from OUT's extension)")->option_text("FORMAT");
+  c.add_option("--to", o.to, fmt::format("target format: {} (default: from OUT's extension)", formats::writable_formats()))
+      ->option_text("FORMAT");
   c.add_option("--data", o.data, "CSV to score with both models and compare")->option_text("FILE");
   c.add_option("--expected", o.expected, "reference predictions CSV (with --data), e.g. R's own")->option_text("FILE");
   add_tolerance(c, o.tol);
@@ -62,7 +66,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   if (ml5 && to != formats::Format::Onnx)
     throw Error("", "", fmt::format("--onnx-trees ml5 applies to ONNX output only, not {}", formats::format_name(to)));
   if (!formats::can_write(to))
-    throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: pmml, onnx", formats::format_name(to)));
+    throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: {}", formats::format_name(to),
+                                          formats::writable_formats()));
   if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
