@@ -12,7 +12,20 @@
 # namespaces are new objects at every read, so identical() can never hold for them: normalise()
 # replaces each by a list of its bindings (sorted), its enclosure and its attributes, with a
 # numbered mark for an environment seen before (cycles).
+#
+# For rjson, what jsonlite itself cannot carry is left out of the comparison: environments
+# (every one becomes a mark), closures' environments and attributes (jsonlite keeps formals and
+# body), and R code is compared as its deparse(control = "digits17") text (jsonlite stores code
+# as text, so a vector embedded in a call comes back as a call to c()); the writer's
+# package-qualified routine symbols (stats:::C_logit_linkinv) count as the plain symbol.
 suppressPackageStartupMessages(library(jsonlite))
+
+code_control <- c("keepInteger", "keepNA", "digits17", "niceNames", "showAttributes")
+
+# Code as one string without white space: deparse breaks lines and spaces `function (` of a
+# function object embedded in a call differently from the `function(` call that its text parses
+# back into.
+code_text <- function(x) gsub("[[:space:]]+", "", paste(deparse(x, width.cutoff = 500L, control = code_control), collapse = ""))
 
 special_env <- function(e) {
   identical(e, globalenv()) || identical(e, baseenv()) || identical(e, emptyenv()) ||
@@ -30,6 +43,7 @@ normaliser <- function(code_as_text) {
   }
   norm <- function(x) {
     if (is.environment(x)) {
+      if (code_as_text) return("<environment>")  # jsonlite keeps no environment
       if (special_env(x)) return(x)
       for (i in seq_along(seen)) if (identical(seen[[i]], x)) return(paste0("<environment ", i, ">"))
       seen[[length(seen) + 1L]] <<- x
@@ -38,13 +52,19 @@ normaliser <- function(code_as_text) {
                   enclosure = norm(parent.env(x)), attributes = lapply(attributes(x), norm)))
     }
     a <- attributes(x)
-    na <- if (is.null(a)) NULL else lapply(a, norm)
+    # identical() takes attributes as a set (attrib.as.set = TRUE): sort them by name.
+    na <- if (is.null(a)) NULL else lapply(a[order(names(a))], norm)
+    if (typeof(x) == "closure" && code_as_text) {
+      # jsonlite keeps formals and body only; routine symbols are written package-qualified.
+      return(list(closure = lapply(as.list(formals(x)), norm),
+                  body = gsub("stats:::C_", "C_", code_text(body(x)), fixed = TRUE)))
+    }
     if (typeof(x) == "closure") {
       return(list(closure = lapply(as.list(formals(x)), norm), body = norm(body(x)),
                   environment = norm(environment(x)), attributes = na))
     }
     if (is.language(x) && code_as_text) {
-      return(list(code = deparse(x, width.cutoff = 500L, control = c("keepInteger", "keepNA", "digits17", "niceNames", "showAttributes")), attributes = na))
+      return(list(code = code_text(x), attributes = na))
     }
     if (is.pairlist(x) && !is.null(x)) {
       return(list(pairlist = lapply(as.list(x), norm), names = names(x), attributes = na))
