@@ -82,13 +82,14 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   switch (*f) {
     case Format::Rds:
     case Format::RJson: {
-      Warnings w;
-      r::RPtr root = *f == Format::Rds ? r::read_rds(bytes, path) : r::read_rjson(bytes, path, w);
+      Warnings reader;  // the JSON reader's (precision of the text); the importer's are in the model
+      r::RPtr root = *f == Format::Rds ? r::read_rds(bytes, path) : r::read_rjson(bytes, path, reader);
       r::ImportHints hints;
       hints.levels = options.levels;
       hints.lambda = options.lambda;
-      m = r::import_model(*root, path, w, hints);
-      m.provenance.warnings.insert(m.provenance.warnings.begin(), w.begin(), w.end());
+      Warnings imported;
+      m = r::import_model(*root, path, imported, hints);
+      m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
       break;
     }
     case Format::Pmml:

@@ -8,6 +8,7 @@
 #include "lib/compare/compare.hpp"
 #include "lib/util/atomic_file.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 #include "tools/scoring.hpp"
 
 namespace mb::cli {
@@ -29,6 +30,31 @@ struct Check {
 };
 
 }  // namespace
+
+void setup_convert(CLI::App& c, ConvertOptions& o) {
+  c.add_option("IN", o.input, "source model file, or -")->required()->option_text("FILE");
+  c.add_option("OUT", o.output, "converted model file, or - (then --to is required)")->required()->option_text("FILE");
+  c.add_option("--from", o.from, "source format: rds, rjson, pmml, onnx (default: detect)")->option_text("FORMAT");
+  add_import(c, o.import);
+  c.add_option("--to", o.to, "target format: pmml, onnx (default: from OUT's extension)")->option_text("FORMAT");
+  c.add_option("--data", o.data, "CSV to score with both models and compare")->option_text("FILE");
+  c.add_option("--expected", o.expected, "reference predictions CSV (with --data), e.g. R's own")->option_text("FILE");
+  add_tolerance(c, o.tol);
+  c.add_option("--precision", o.precision, "ONNX arithmetic: double (default) or float")
+      ->check(one_of({"double", "float"}))
+      ->option_text("double|float");
+  c.add_option("--onnx-trees", o.onnx_trees,
+               "ONNX tree ensembles: core (default: ai.onnx core operators, or an ml-opset-3 operator with "
+               "--precision float) or ml5 (one ai.onnx.ml opset-5 TreeEnsemble)")
+      ->check(one_of({"core", "ml5"}))
+      ->option_text("core|ml5");
+  c.add_flag("--strict", o.strict, "treat every warning (information loss) as an error");
+  c.add_flag("--force", o.force, "write OUT even when predictions differ beyond tolerance");
+  c.add_flag("--json", o.json, "print the conversion report as JSON");
+  c.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
+      ->check(one_of({"error", "na"}))
+      ->option_text("error|na");
+}
 
 int run_convert(const ConvertOptions& o, Io& io) {
   const auto to = target_format(o);
@@ -149,12 +175,14 @@ int run_convert(const ConvertOptions& o, Io& io) {
     return kExitInput;
   }
   if (write) {
-    if (o.output == "-") {
-      std::cout.flush();
+    if (o.output == "-" && io.out_fd < 0) {
+      io.out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    } else if (o.output == "-") {
+      io.out.flush();
       const char* p = bytes.data();
       size_t left = bytes.size();
       while (left > 0) {
-        ssize_t n = ::write(STDOUT_FILENO, p, left);
+        ssize_t n = ::write(io.out_fd, p, left);
         if (n <= 0) throw Error("-", "", "write failed");
         p += n;
         left -= static_cast<size_t>(n);
