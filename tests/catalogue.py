@@ -11,6 +11,8 @@ case.json:
   convert      per target ("pmml", "onnx", "ml5"): "must" (converts and the outside judges
                agree with R) or "refused" (a clean exit 2 "unsupported" is expected; if it does
                convert, it is judged like "must")
+  known_losses optional {"<target>": "<warning code>"}: the format cannot hold a part of the
+               model, so the conversion must exit 1 (nothing written) naming that warning
   tolerance    optional {"rtol": r, "atol": a, "reason": "..."} when looser than the SPEC default
   expected_failures  optional {"<test>": "reason"}: a known defect, reported as an expected
                failure by that test (which fails if the case starts passing: update the entry)
@@ -37,12 +39,17 @@ class Case:
         self.convert = dict(spec.get("convert", {}))
         self.tolerance = spec.get("tolerance")
         self.expected_failures = dict(spec.get("expected_failures", {}))
+        self.known_losses = dict(spec.get("known_losses", {}))
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
 
     def must_convert(self, target):
         return self.convert.get(target) == "must"
+
+    def known_loss(self, target):
+        """The warning code naming what `target` cannot hold of this model, or None."""
+        return self.known_losses.get(target)
 
     def expected_failure(self, test):
         """The reason this case is a known failure of `test`, or None."""
@@ -69,6 +76,9 @@ def _check(name, spec, meta):
     for t, v in spec.get("convert", {}).items():
         if t not in TARGETS or v not in ("must", "refused"):
             problems.append(f"convert {t}: {v!r}")
+    for t, code in spec.get("known_losses", {}).items():
+        if t not in TARGETS or not code:
+            problems.append(f"known loss {t}: {code!r}")
     tol = spec.get("tolerance")
     if tol is not None and not tol.get("reason"):
         problems.append("a tolerance without a reason")

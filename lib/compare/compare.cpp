@@ -1,5 +1,6 @@
 #include "lib/compare/compare.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -56,14 +57,15 @@ AliasMap common_reference_aliases(const ir::Target& target) {
 
 namespace {
 
-// A reference column that matches none of ours would pass unchecked: an error naming it.  The one
-// exception is `link` (R's linear predictor, our optional column printed with `score --link`),
-// which stays listed in the report as not compared when our side does not produce it.
+// A reference column that matches none of ours would pass unchecked: an error naming it.  The
+// exceptions are `link` (R's linear predictor, our optional column printed with `score --link`)
+// and a column of ours the comparison leaves out on purpose (CompareOptions::labels_only): both
+// stay listed in the report as not compared.
 void refuse_unmatched(const std::vector<std::string>& unmatched_ref, const std::vector<std::string>& ours,
                       const std::string& reference_file, const std::string& ours_name) {
   std::vector<std::string> refused;
   for (const auto& c : unmatched_ref)
-    if (c != "link") refused.push_back(c);
+    if (c != "link" && std::find(ours.begin(), ours.end(), c) == ours.end()) refused.push_back(c);
   if (refused.empty()) return;
   throw Error(reference_file, "line 1",
               fmt::format("reference column{} {} match{} none of the columns of {} ({}); every reference "
@@ -90,6 +92,7 @@ ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
   std::vector<bool> used(header.size(), false);
   std::vector<std::string> unmatched_ours;
   for (size_t i = 0; i < ours.size(); ++i) {
+    if (options.labels_only && target.task != ir::Task::Regression && i > 0) continue;
     int found = -1;
     for (size_t c = 0; c < header.size() && found < 0; ++c)
       if (!used[c] && header[c] == ours[i]) found = static_cast<int>(c);

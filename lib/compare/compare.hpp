@@ -6,8 +6,8 @@
 // want_link).  Each is matched to the reference column of the same name, else to the first
 // reference column that `aliases` maps to it (reference name -> our name).  A reference column
 // that matches nothing is an error naming it (it would pass unchecked), except `link` when our
-// side does not print the link (listed in the report as not compared); no match at all is an
-// error too.  `class`
+// side does not print the link and a column of ours that labels_only leaves out (both listed in
+// the report as not compared); no match at all is an error too.  `class`
 // and `cluster` compare as labels (text equality; missing tokens on both sides agree), the rest
 // as numbers by the agreement rule; a reference cell that is neither a number nor a missing
 // token is an error naming its line.
@@ -32,6 +32,9 @@ struct CompareOptions {
   Tolerance tolerance;
   AliasMap aliases;
   size_t worst_rows = 10;
+  // Classification and clustering: compare the label column only; the reference's other columns
+  // are listed as unmatched (a converted model that holds the classes but not the probabilities).
+  bool labels_only = false;
 };
 
 // Aliases for reference column names seen in producers' outputs, for the caller to opt into:
