@@ -134,7 +134,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
   const bool write = !strict_fail && (agree || o.force);
 
   std::ostream& rep = o.output == "-" ? io.err : io.out;
-  if (o.json) {
+  if (o.json) {  // asked for, so printed even with --quiet
     rapidjson::StringBuffer sb;
     JsonWriter w(sb);
     w.StartObject();
@@ -162,7 +162,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
     w.Bool(write);
     w.EndObject();
     rep << sb.GetString() << "\n";
-  } else {
+  } else if (!io.quiet) {
     rep << fmt::format("convert: {} ({}, {}) -> {} ({}, {})\n", o.input, src.provenance.format, family_text(src), o.output,
                        formats::format_name(to), o.precision);
     if (warnings.empty()) rep << "warnings: none\n";
@@ -176,7 +176,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   }
 
   if (strict_fail) {
-    io.err << fmt::format("modelbridge: error: {}: {} warning(s) with --strict; {} not written\n", o.input, warnings.size(), o.output);
+    io.err << diagnostic(io, "error")
+           << fmt::format("{}: {} warning(s) with --strict; {} not written\n", o.input, warnings.size(), o.output);
     return kExitInput;
   }
   if (write) {
@@ -197,12 +198,11 @@ int run_convert(const ConvertOptions& o, Io& io) {
       file->commit();
     }
   }
-  if (!agree) {
+  if (!agree && !io.quiet) {
     io.err << fmt::format("modelbridge: predictions differ beyond tolerance; {}\n",
                           write ? o.output + " written anyway (--force)" : o.output + " not written (use --force to keep it)");
-    return kExitDiffer;
   }
-  return kExitOk;
+  return agree ? kExitOk : kExitDiffer;
 }
 
 }  // namespace mb::cli

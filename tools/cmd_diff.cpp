@@ -90,7 +90,7 @@ int run_diff(const DiffOptions& o, Io& io) {
     w.Bool(equivalent);
     w.EndObject();
     io.out << sb.GetString() << "\n";
-  } else {
+  } else if (!io.quiet) {
     io.out << fmt::format("A: {} ({}, {})\nB: {} ({}, {})\n", o.a, a.provenance.format, ha, o.b, b.provenance.format, hb);
     if (changes.empty()) io.out << "structure: no differences\n";
     else io.out << fmt::format("structure: {} difference(s)\n", changes.size());

@@ -45,7 +45,7 @@ int run_hash(const HashOptions& o, Io& io) {
     }
     w.EndObject();
     io.out << sb.GetString() << "\n";
-  } else {
+  } else if (!(io.quiet && checked)) {  // with --check and -q the exit code says it all
     io.out << h << "\n";
     if (checked && !match) io.err << fmt::format("modelbridge: hash mismatch: {} has {}, expected {}\n", o.model, h, o.check);
   }

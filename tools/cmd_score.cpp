@@ -117,7 +117,9 @@ int run_score(const ScoreOptions& o, Io& io) {
   ir::Model m = load_model(o.model, o.from, o.import);
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
-  for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);
+  if (!io.quiet)
+    for (const auto& w : m.provenance.warnings)
+      io.err << diagnostic(io, "warning") << fmt::format("{}: [{}] {}\n", o.model, w.code, w.message);
 
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));
   data::CsvReaderOptions ro;
@@ -150,7 +152,7 @@ int run_score(const ScoreOptions& o, Io& io) {
     expected.emplace(m.schema.target, o.link, *reference, o.expected, to_stdout ? o.model : o.output, co);
   }
 
-  Progress progress(o.progress == 1 || (o.progress == -1 && io.err_is_terminal), io.err, input_size(*input));
+  Progress progress(!io.quiet && (o.progress == 1 || (o.progress == -1 && io.err_is_terminal)), io.err, input_size(*input));
   predictions.write_header();
   data::TextBatch text;
   uint64_t rows = 0;
@@ -198,7 +200,7 @@ int run_score(const ScoreOptions& o, Io& io) {
   const compare::Report r = expected->finish();
   // The report goes where it cannot mix with the predictions.
   std::ostream& rep = to_stdout ? io.err : io.out;
-  rep << compare::render_text(r);
+  if (!io.quiet) rep << compare::render_text(r);
   return r.agrees() ? kExitOk : kExitDiffer;
 }
 
