@@ -58,6 +58,7 @@ void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
+  add_delimiter(c, o.delimiter);
 }
 
 int run_convert(const ConvertOptions& o, Io& io) {
@@ -118,7 +119,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
         src_exp->add(p[0]);
         out_exp->add(p[1]);
       }
-    });
+    }, o.delimiter);
     if (wo.precision == ir::Precision::Float32)
       vs_src.builder().add_note("the converted model computes in float32, as onnxruntime will; the differences below are what float32 costs");
     checks.push_back({"converted_vs_source", vs_src.finish()});

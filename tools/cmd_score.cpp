@@ -84,6 +84,9 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
   for (size_t c = 0; c < all.fields.size(); ++c)
     part.fields[c].assign(all.fields[c].begin() + from, all.fields[c].begin() + from + n);
   part.lines.assign(all.lines.begin() + from, all.lines.begin() + from + n);
+  part.quoted.resize(all.quoted.size());
+  for (size_t c = 0; c < all.quoted.size(); ++c)
+    part.quoted[c].assign(all.quoted[c].begin() + from, all.quoted[c].begin() + from + n);
 }
 
 }  // namespace
@@ -111,6 +114,7 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
   s.add_option("--unseen", o.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
+  add_delimiter(s, o.delimiter);
 }
 
 int run_score(const ScoreOptions& o, Io& io) {
@@ -124,6 +128,7 @@ int run_score(const ScoreOptions& o, Io& io) {
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));
   data::CsvReaderOptions ro;
   ro.batch_rows = kBatchRows * threads;
+  ro.delimiter = o.delimiter;
   auto input = open_csv(o.data, ro);
   data::CsvReader& reader = *input->reader;
   const data::InputBinder binder(m.schema, reader.header(), reader.file(), m.unseen);

@@ -133,8 +133,10 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
       out[r] = kNaN;
       continue;
     }
+    // A quoted label is exact, spaces included; an unquoted one may carry padding.
     auto it = map.find(t);
-    if (it == map.end() && trimmed.size() != t.size()) it = map.find(trimmed);
+    if (it == map.end() && trimmed.size() != t.size() && !in.is_quoted(r, static_cast<size_t>(column_of_input_[input])))
+      it = map.find(trimmed);
     if (it != map.end()) {
       out[r] = static_cast<double>(it->second);
       continue;

@@ -168,19 +168,23 @@ void CsvReader::init() {
 // kept so scanning resumes where it stopped after fill().
 CsvReader::Scan CsvReader::scan_row() {
   const char* b = buf_.data();
+  const char delim = options_.delimiter;
   auto push = [&](size_t field_end) {
-    marks_.push_back({field_begin_, field_end - begin_, field_escaped_});
+    marks_.push_back({field_begin_, field_end - begin_, field_escaped_, field_quoted_});
   };
   auto stray = [&](char c) {
     fail(line_ + row_newlines_,
-         fmt::format("unexpected character '{}' after a closing quote (expected ',' or the end of "
-                     "the line)",
-                     c == '\r' ? std::string("\\r") : std::string(1, c)));
+         fmt::format("unexpected character '{}' after a closing quote (expected '{}' or the end of "
+                     "the line{})",
+                     c == '\r' ? std::string("\\r") : std::string(1, c),
+                     delim == '\t' ? std::string("\\t") : std::string(1, delim),
+                     delim == ',' && c == ';' ? "; for ';'-separated files use --delimiter ';'" : ""));
   };
   while (pos_ < end_) {
     switch (state_) {
       case State::FieldStart:
         field_escaped_ = false;
+        field_quoted_ = b[pos_] == '"';
         if (b[pos_] == '"') {
           state_ = State::Quoted;
           quote_line_ = line_ + row_newlines_;
@@ -195,7 +199,7 @@ CsvReader::Scan CsvReader::scan_row() {
         size_t p = pos_;
         while (p < end_) {
           char c = b[p];
-          if (c == ',') {
+          if (c == delim) {
             push(p);
             state_ = State::FieldStart;
             pos_ = p + 1;
@@ -251,7 +255,7 @@ CsvReader::Scan CsvReader::scan_row() {
           field_escaped_ = true;
           state_ = State::Quoted;
           ++pos_;
-        } else if (c == ',') {
+        } else if (c == delim) {
           push(pos_ - 1);
           state_ = State::FieldStart;
           ++pos_;
@@ -287,6 +291,7 @@ CsvReader::Scan CsvReader::scan_row() {
       if (marks_.empty()) return Scan::End;
       field_begin_ = pos_ - begin_;
       field_escaped_ = false;
+      field_quoted_ = false;
       push(pos_);
       break;
     case State::Unquoted:
@@ -339,6 +344,7 @@ void CsvReader::commit_row(TextBatch& batch) {
       len = w;
     }
     batch.fields[c][r] = std::string_view(s, len);
+    batch.quoted[c][r] = m.quoted;
   }
   batch.lines[r] = line;
   batch.rows = r + 1;
@@ -352,6 +358,9 @@ bool CsvReader::next(TextBatch& batch) {
   batch.rows = 0;
   if (batch.fields.size() != k) batch.fields.resize(k);
   for (auto& col : batch.fields)
+    if (col.size() < cap) col.resize(cap);
+  if (batch.quoted.size() != k) batch.quoted.resize(k);
+  for (auto& col : batch.quoted)
     if (col.size() < cap) col.resize(cap);
   if (batch.lines.size() < cap) batch.lines.resize(cap);
 

@@ -2,7 +2,7 @@
 //
 // Grammar accepted (SPEC "Data files"):
 //   file   = [BOM] header *(EOL row) [EOL]
-//   row    = field *("," field)
+//   row    = field *("," field)          ; "," or the delimiter of CsvReaderOptions
 //   field  = quoted / unquoted
 //   quoted = '"' *(any char except '"' / '""') '"'       ; may hold commas, CR and LF
 //   EOL    = LF / CRLF
@@ -42,8 +42,12 @@ struct TextBatch {
   std::vector<std::vector<std::string_view>> fields;
   // lines[r]: the 1-based physical line of the file where row r starts (the header is line 1).
   std::vector<uint64_t> lines;
+  // quoted[c][r]: the field was quoted, so its text is exact (spaces are part of it).  May be
+  // empty (batches built by hand): then no field counts as quoted.
+  std::vector<std::vector<uint8_t>> quoted;
 
   std::string_view field(size_t row, size_t col) const { return fields[col][row]; }
+  bool is_quoted(size_t row, size_t col) const { return col < quoted.size() && quoted[col][row]; }
   std::span<const std::string_view> column(size_t col) const {
     return {fields[col].data(), rows};
   }
@@ -58,6 +62,7 @@ std::string_view trim_blanks(std::string_view text);
 struct CsvReaderOptions {
   size_t buffer_bytes = size_t{1} << 22;  // initial read buffer; grows for a larger row
   size_t batch_rows = 8192;               // most rows per batch
+  char delimiter = ',';                   // field separator: ',', ';', '\t', ...
 };
 
 // Where bytes come from: an istream (std::cin, files, string streams) or a POSIX descriptor.
@@ -100,6 +105,7 @@ class CsvReader {
   struct FieldMark {
     size_t begin, end;  // offsets from the row start, quotes excluded
     bool escaped;       // holds "" pairs to collapse
+    bool quoted;
   };
   enum class Scan { Row, NeedMore, End };
 
@@ -124,6 +130,7 @@ class CsvReader {
   State state_ = State::FieldStart;
   size_t field_begin_ = 0;        // offset from begin_ of the current field's content
   bool field_escaped_ = false;
+  bool field_quoted_ = false;
   uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
   uint64_t quote_line_ = 0;       // line where the open quote started
   std::vector<FieldMark> marks_;
