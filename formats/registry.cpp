@@ -167,6 +167,11 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   return m;
 }
 
+std::optional<ir::Model> held_by_format(const ir::Model& m, Format to) {
+  if (to == Format::Pmml) return pmml::held_model(m);
+  return std::nullopt;
+}
+
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
   const FormatInfo& f = format_info(to);
   if (!f.write)

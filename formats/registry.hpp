@@ -75,4 +75,10 @@ inline ir::Model load_model(const std::string& path, std::optional<Format> from,
 // writable ones.
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings);
 
+// The model a file written in `to` from `m` predicts with, when the format holds only part of it
+// (PMML keeps an SVM's pairwise votes, not libsvm's coupled probabilities); nullopt when the
+// format holds all of it.  Conversions are judged against this model (and against reference
+// predictions on the class labels only).
+std::optional<ir::Model> held_by_format(const ir::Model& m, Format to);
+
 }  // namespace mb::formats

@@ -97,24 +97,32 @@ int run_convert(const ConvertOptions& o, Io& io) {
   ir::Model out = formats::read_model(bytes, o.output, to);
   out.unseen = src.unseen;
   const std::string h_src = canon::model_hash(src), h_out = canon::model_hash(out);
+  // What the output format holds of the source (the writer warned about the rest): the written
+  // file is judged against it, and against reference predictions on the labels only.
+  const std::optional<ir::Model> held = formats::held_by_format(src, to);
 
   std::vector<Check> checks;
   if (!o.data.empty()) {
     compare::CompareOptions co;
     co.tolerance = {o.tol.rtol, o.tol.atol};
-    compare::PredictionsComparer vs_src(src.schema.target, false, o.output, o.input, co);
+    compare::PredictionsComparer vs_src(src.schema.target, false, o.output,
+                                        held ? o.input + " (as " + std::string(formats::format_name(to)) + " holds it)" : o.input, co);
     std::unique_ptr<std::istream> ref_src, ref_out;
     std::optional<compare::ReferenceComparer> src_exp, out_exp;
     if (!o.expected.empty()) {
       ref_src = open_reference(o.expected);
       ref_out = open_reference(o.expected);
       src_exp.emplace(src.schema.target, false, *ref_src, o.expected, o.input, co);
-      out_exp.emplace(out.schema.target, false, *ref_out, o.expected, o.output, co);
+      compare::CompareOptions co_out = co;
+      co_out.labels_only = held.has_value();
+      out_exp.emplace(out.schema.target, false, *ref_out, o.expected, o.output, co_out);
     }
     if (src.schema.target.classes != out.schema.target.classes || src.schema.target.task != out.schema.target.task)
       throw Error(o.output, "", "internal: the converted model predicts other classes than the source", kExitInternal);
-    stream_score(o.data, {&src, &out}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
-      vs_src.add(p[1], p[0]);
+    std::vector<const ir::Model*> models = {&src, &out};
+    if (held) models.push_back(&*held);
+    stream_score(o.data, models, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
+      vs_src.add(p[1], p[held ? 2 : 0]);
       if (src_exp) {
         src_exp->add(p[0]);
         out_exp->add(p[1]);
