@@ -58,7 +58,8 @@ int run_inspect(const InspectOptions& o, Io& io);
 
 struct HashOptions {
   ImportOptions import;
-  std::string model, from, check;
+  std::vector<std::string> models;  // one or more; none with --check FILE
+  std::string from, check;
   bool schema = false, json = false, canonical = false;
 };
 void setup_hash(CLI::App& app, HashOptions& o);

@@ -240,3 +240,39 @@ TEST_CASE("--delimiter reads ';' and tab separated data the same as commas") {
   CHECK(bad.rc == kExitInput);
   CHECK(bad.err.find("--delimiter: expects one character or tab, not 'ab'") != std::string::npos);
 }
+
+TEST_CASE("hash: a pinned value with CRLF or blanks, several files, --check FILE like sha256sum -c") {
+  const std::string pinned = pinned_hash("r/glm_logit_factor", "model.rds");
+  const std::string rds = kCase + "/model.rds", json = kCase + "/model.json";
+  for (const std::string& v : {pinned + "\r\n", pinned + " ", " " + pinned + "\r"}) {
+    const Run r = invoke({"hash", rds, "--check", v});
+    CHECK_MESSAGE(r.rc == 0, r.err);
+  }
+  const Run bad = invoke({"hash", rds, "--check", "nothex"});
+  CHECK(bad.rc == kExitInput);
+  CHECK(bad.err.find("expected sha256:<64 hex digits>") != std::string::npos);
+
+  const Run several = invoke({"hash", rds, json});
+  CHECK(several.rc == 0);
+  CHECK(several.out == pinned + "  " + rds + "\n" + pinned_hash("r/glm_logit_factor", "model.json") + "  " + json + "\n");
+
+  // The listing verifies; a CRLF list (written on Windows) too.
+  const std::string list = std::string(MB_BUILD_DIR) + "/test_cli_sums.txt";
+  {
+    std::ofstream f(list, std::ios::binary);
+    f << replace_all(several.out, "\n", "\r\n");
+  }
+  const Run ok = invoke({"hash", "--check", list});
+  CHECK_MESSAGE(ok.rc == 0, ok.err);
+  CHECK(ok.out == rds + ": OK\n" + json + ": OK\n");
+  {
+    std::ofstream f(list, std::ios::binary);
+    f << pinned << "  " << rds << "\n" << pinned << "  " << json << "\n";  // json has another hash
+  }
+  const Run fail = invoke({"hash", "--check", list});
+  CHECK(fail.rc == kExitDiffer);
+  CHECK(fail.out == rds + ": OK\n" + json + ": FAILED\n");
+  CHECK(fail.err.find("1 of 2 hashes did not match") != std::string::npos);
+  const Run none = invoke({"hash"});
+  CHECK(none.rc == kExitInput);
+}
