@@ -11,6 +11,7 @@
 #include "formats/pmml/reader_context.hpp"
 #include "formats/pmml/tree.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::pmml {
 namespace {
@@ -58,7 +59,7 @@ class LevelScan {
     const std::string_view name = local_name(c);
     if (name == "SimpleSetPredicate") {
       for (auto arr : children(c, "Array"))
-        for (const auto& v : array_values(arr.text().get())) note(c.attribute("field").value(), v);
+        for (const auto& v : ctx_.loc.array(arr)) note(c.attribute("field").value(), v);
     } else if (name == "ScoreDistribution") {
       note(target_, c.attribute("value").value());
     } else if (name == "Node" && c.attribute("score")) {
@@ -162,6 +163,34 @@ bool sniff(std::string_view head) {
   return false;
 }
 
+// The readers below recurse along the element tree (expressions, predicates, segments, tree
+// nodes): the nesting is measured first, iteratively, against the xml-depth limit.
+void check_depth(const pugi::xml_node& root, const Locator& loc) {
+  const uint64_t limit = limits::get(limits::Id::XmlDepth);
+  uint64_t depth = 1;
+  pugi::xml_node n = root;
+  for (;;) {
+    pugi::xml_node c = n.first_child();
+    while (c && c.type() != pugi::node_element) c = c.next_sibling();
+    if (c) {
+      n = c;
+      if (++depth > limit)
+        limits::exceeded(limits::Id::XmlDepth, loc.file(), fmt::format("line {}", loc.line_of(n.offset_debug())),
+                         fmt::format("{} element at nesting depth {}", local_name(n), depth));
+      continue;
+    }
+    // No child element: the next sibling element, else climb.
+    for (;;) {
+      if (n == root) return;
+      pugi::xml_node s = n.next_sibling();
+      while (s && s.type() != pugi::node_element) s = s.next_sibling();
+      if (s) { n = s; break; }
+      n = n.parent();
+      --depth;
+    }
+  }
+}
+
 ir::Model read(std::string_view text, const std::string& file) {
   pugi::xml_document doc;
   Locator loc(text, file);
@@ -170,6 +199,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   const pugi::xml_node root = doc.document_element();
   if (!root) throw Error(file, "line 1", "expected a PMML element, the document is empty");
   if (local_name(root) != "PMML") loc.fail(root, fmt::format("expected the root element PMML, found {}", local_name(root)));
+  check_depth(root, loc);
 
   ir::Model model;
   ReadContext ctx(loc, model);
