@@ -232,6 +232,11 @@ struct Writer {
       if (categorical && m.unseen == ir::UnseenLevel::Error && !std::holds_alternative<ir::NaiveBayes>(m.estimator))
         warnings.push_back({"unseen-level-missing",
                             "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+      if (float_mode)
+        warnings.push_back({"float32-inputs-only",
+                            fmt::format("--precision float: the {} model's parameters and arithmetic stay double; only "
+                                        "continuous inputs are float32 tensors",
+                                        ir::estimator_kind(m.estimator))});
       meta(kMetaEstimator, ir::estimator_kind(m.estimator));
       finish(-1, ir::estimator_kind(m.estimator));
       return;
