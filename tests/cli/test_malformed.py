@@ -25,6 +25,9 @@ EXPECT = {
     "onnx/negative_dim.onnx": ["negative dimension"],
     "onnx/shared_subtrees.onnx": ["tree-nodes", "MODELBRIDGE_LIMITS"],
     "onnx/deep_graph.onnx": ["graph-depth", "MODELBRIDGE_LIMITS"],
+    "rds/altrep_many_sequences.rds": ["altrep-elements", "MODELBRIDGE_LIMITS", "after 16777216 elements"],
+    "rds/gzip_bomb.rds": ["decompression-ratio", "MODELBRIDGE_LIMITS"],
+    "rds/deferred_string_scipen.rds": ["unsupported R class 'character'"],
     "rjson/long_formula.json": ["expr-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_apply.pmml": ["xml-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_compound_predicate.pmml": ["xml-depth"],
@@ -35,7 +38,7 @@ EXPECT = {
     "pmml/array_wrong_n.pmml": ["n=\"3\"", "2 values"],
 }
 # Files with nothing to point at inside them: the file name is the place.
-NO_PLACE = {"rds/empty.rds"}
+NO_PLACE = {"rds/empty.rds", "rds/deferred_string_scipen.rds"}
 SKIP_EXT = (".py", ".md", ".R", ".txt")
 MAX_SECONDS = 20
 MAX_RSS_MB = 600
