@@ -14,6 +14,7 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/validity.hpp"
 #include "lib/util/limits.hpp"
 
 namespace mb::onnxfmt {
@@ -132,6 +133,7 @@ Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
     throw Error(file, "", "not a valid ONNX model (protobuf ModelProto does not parse)");
   if (!model.has_graph()) throw Error(file, "", "ONNX model without a graph");
   g = &model.graph();
+  check_validity(model, file);
   for (const auto& t : g->initializer()) inits[t.name()] = &t;
   for (int i = 0; i < g->node_size(); ++i) {
     for (const auto& o : g->node(i).output()) producer[o] = i;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "formats/pmml/families.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "formats/pmml/reader_context.hpp"
 #include "formats/pmml/tree.hpp"
@@ -103,6 +104,13 @@ class LevelScan {
       if (c.attribute("targetCategory")) note(target_, c.attribute("targetCategory").value());
     } else if (name == "GeneralRegressionModel") {
       if (c.attribute("targetReferenceCategory")) note(target_, c.attribute("targetReferenceCategory").value());
+    } else if (name == "PairCounts") {
+      note(c.parent().attribute("fieldName").value(), c.attribute("value").value());
+    } else if (name == "TargetValueCount" || name == "TargetValueStat") {
+      note(target_, c.attribute("value").value());
+    } else if (name == "SupportVectorMachine") {
+      for (const char* a : {"targetCategory", "alternateTargetCategory"})
+        if (c.attribute(a)) note(target_, c.attribute(a).value());
     } else if (name == "TargetValue") {
       if (c.attribute("value")) note(target_, c.attribute("value").value());
     }
@@ -225,7 +233,10 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!model_node) loc.fail(root, "expected a model element (RegressionModel, GeneralRegressionModel, ...)");
   const std::string model_name(local_name(model_node));
   const bool is_tree = model_name == "TreeModel" || model_name == "MiningModel";
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree)
+  // Families whose readers (families.hpp) read their own Targets.
+  const bool is_family = model_name == "SupportVectorMachineModel" || model_name == "NeuralNetwork" ||
+                         model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree && !is_family)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
@@ -236,6 +247,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!ms) loc.fail(model_node, "expected a MiningSchema element");
   const std::string function = loc.attr(model_node, "functionName");
   if (function == "classification") model.schema.target.task = ir::Task::Classification;
+  else if (function == "clustering" && model_name == "ClusteringModel") model.schema.target.task = ir::Task::Clustering;
   else if (function != "regression") loc.fail(model_node, fmt::format("unsupported functionName '{}'", function));
   pugi::xml_node target_df;
   std::vector<std::pair<int, pugi::xml_node>> replacement_fields;
@@ -320,7 +332,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Transformations: global first, then the model's own.
   if (auto td = child(root, "TransformationDictionary")) ctx.declare_derived(td, false);
   if (auto lt = child(model_node, "LocalTransformations")) ctx.declare_derived(lt, true);
-  if (auto targets = is_tree ? pugi::xml_node() : child(model_node, "Targets")) {
+  if (auto targets = is_tree || is_family ? pugi::xml_node() : child(model_node, "Targets")) {
     for (auto t : children(targets, "Target")) {
       if (loc.number_or(t, "rescaleFactor", 1.0) != 1.0 || loc.number_or(t, "rescaleConstant", 0.0) != 0.0 ||
           t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
@@ -333,6 +345,10 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (model_name == "TreeModel") read_tree_model(ctx, model_node);
   else if (model_name == "MiningModel") read_mining_model(ctx, model_node);
   else if (model_name == "RegressionModel") read_regression_model(ctx, model_node);
+  else if (model_name == "SupportVectorMachineModel") read_svm_model(ctx, model_node);
+  else if (model_name == "NeuralNetwork") read_neural_network(ctx, model_node);
+  else if (model_name == "NaiveBayesModel") read_naive_bayes_model(ctx, model_node);
+  else if (model_name == "ClusteringModel") read_clustering_model(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
   ir::validate(model, file);
