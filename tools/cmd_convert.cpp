@@ -73,7 +73,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
   std::optional<AtomicFile> file;
-  if (o.output != "-") file.emplace(o.output);
+  if (o.output != "-") file.emplace(o.output, std::vector<std::string>{o.input, o.data, o.expected});
   ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
   if (ml5 && !std::holds_alternative<ir::TreeEnsemble>(src.estimator))

@@ -137,7 +137,7 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   const bool to_stdout = o.output == "-" || o.output.empty();
   std::optional<AtomicFile> file;
-  if (!to_stdout) file.emplace(o.output);
+  if (!to_stdout) file.emplace(o.output, std::vector<std::string>{o.model, o.data, o.expected});
   std::optional<data::CsvWriter> writer_storage;
   if (!to_stdout) writer_storage.emplace(file->fd(), o.output);
   else if (io.out_fd >= 0) writer_storage.emplace(io.out_fd, "-");

@@ -10,7 +10,9 @@
 //   (no trimming); duplicate names are an error naming them.
 // - A UTF-8 byte order mark at the very start is skipped.
 // - The last row may lack its line ending.
-// - Every row must have as many fields as the header: "expected K fields, found M".
+// - Every row must have as many fields as the header: "expected K fields, found M" (fields
+//   beyond the header's are counted, not kept).  A header of more columns than
+//   the columns limit (lib/util/limits) is refused.  Batches hold at most about a million fields.
 // - A quote inside an unquoted field is an ordinary character (`ab"c` is the text ab"c).
 //   After a closing quote only ',', CR LF, LF or the end of the file may follow.
 // - A quote left open at the end of the file is an error naming the line where it opened.
@@ -134,6 +136,8 @@ class CsvReader {
   uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
   uint64_t quote_line_ = 0;       // line where the open quote started
   std::vector<FieldMark> marks_;
+  size_t max_fields_ = 0;         // the columns limit while reading the header, then its width
+  size_t extra_fields_ = 0;       // fields of the current row beyond max_fields_ (not marked)
   size_t row_end_ = 0;            // offset from begin_ where the row's text ends (before EOL)
 
   uint64_t line_ = 1;             // physical line where the current row starts
