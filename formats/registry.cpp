@@ -14,6 +14,7 @@
 #include "formats/r/importers/import.hpp"
 #include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/serial/rjson_reader.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::formats {
 
@@ -121,7 +122,7 @@ std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts,
     }
     case Format::Rds:
     case Format::RJson:
-      throw Error("", "", fmt::format("unsupported output format {}: supported outputs are pmml and onnx", format_name(to)));
+      throw Unsupported("", "", fmt::format("unsupported output format {}: supported outputs are pmml and onnx", format_name(to)));
   }
   return {};
 }

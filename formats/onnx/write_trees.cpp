@@ -2,6 +2,7 @@
 #include "formats/onnx/write_trees.hpp"
 
 #include "formats/onnx/tree_prims.hpp"
+#include "lib/util/errors.hpp"
 
 #include <fmt/format.h>
 
@@ -227,7 +228,7 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   const int64_t T = static_cast<int64_t>(pf.roots.size());
   const bool extremum = te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min;
   if (extremum && K > 1)
-    throw Error("", "estimator", "unsupported by --onnx-trees ml5: Max/Min aggregation over several score columns");
+    throw Unsupported::by("", "estimator", "--onnx-trees ml5", "Max/Min aggregation over several score columns");
   bool unit_weights = true;
   for (double w : te.tree_weights) unit_weights &= w == 1.0;
   const bool average = te.aggregate == ir::Aggregate::Average;

@@ -11,6 +11,7 @@
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/write_trees.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -383,7 +384,7 @@ std::string write(const ir::Model& model, const WriteOptions& options, Warnings&
   Writer w(model, options, warnings);
   w.run();
   std::string out;
-  if (!w.model.SerializeToString(&out)) throw Error("", "", "cannot serialize the ONNX model", kExitInternal);
+  if (!w.model.SerializeToString(&out)) throw InternalError("", "", "cannot serialize the ONNX model");
   return out;
 }
 
