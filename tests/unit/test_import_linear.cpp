@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "formats/r/importers/import.hpp"
+#include "formats/registry.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "tests/unit/support.hpp"
 
@@ -184,3 +185,21 @@ TEST_CASE("imported lm/glm carry target, classes and provenance") {
   }
 }
 #endif
+
+// Each warning of an R import is listed once in the model read from a file (it used to reach
+// the provenance twice: once from the importer, once more from the reader's list).
+TEST_CASE("an R model's warnings are listed once") {
+  const fs::path root = r_testdata_dir();
+  auto count = [](const ir::Model& m, const std::string& code) {
+    return std::count_if(m.provenance.warnings.begin(), m.provenance.warnings.end(),
+                         [&](const Warning& w) { return w.code == code; });
+  };
+  for (const std::string file : {"model.rds", "model_exact.json"}) {
+    const fs::path lm = root / "lm_rank_deficient" / file;
+    const fs::path net = root / "glmnet_elnet" / file;
+    if (!fs::exists(lm) || !fs::exists(net)) continue;
+    CAPTURE(file);
+    CHECK(count(formats::load_model(lm.string(), std::nullopt), "aliased-coefficients") == 1);
+    CHECK(count(formats::load_model(net.string(), std::nullopt), "glmnet-lambda") == 1);
+  }
+}
