@@ -7,6 +7,7 @@
 #include "lib/canon/canonical.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/util/atomic_file.hpp"
+#include "lib/util/errors.hpp"
 #include "tools/commands.hpp"
 #include "tools/options.hpp"
 #include "tools/scoring.hpp"
@@ -86,12 +87,17 @@ int run_convert(const ConvertOptions& o, Io& io) {
   std::string bytes;
   try {
     bytes = formats::write_model(src, to, wo, warnings);
+  } catch (const Unsupported& e) {
+    // A writer refuses what its format cannot hold: name the model, and the writer unless the
+    // refusal already names who refuses it.
+    if (!e.who().empty()) throw e.with_file(o.input);
+    throw Unsupported::by(e.file().empty() ? o.input : e.file(), e.place(),
+                          fmt::format("the {} writer", formats::format_name(to)), e.message());
   } catch (const Error& e) {
-    // A writer refuses what its format cannot hold: name the model and say it plainly.
+    // Any other input error of a writer is a refusal too.
     if (e.exit_code() != kExitInput) throw;
-    const bool says = e.message().find("unsupported") != std::string::npos;
-    throw Error(e.file().empty() ? o.input : e.file(), e.place(),
-                says ? e.message() : fmt::format("unsupported by the {} writer: {}", formats::format_name(to), e.message()));
+    throw Unsupported::by(e.file().empty() ? o.input : e.file(), e.place(),
+                          fmt::format("the {} writer", formats::format_name(to)), e.message());
   }
   // Everything below judges the bytes that will be written, read back as any consumer would.
   ir::Model out = formats::read_model(bytes, o.output, to);

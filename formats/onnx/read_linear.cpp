@@ -432,7 +432,7 @@ ir::Model Reader::run() {
   pv.format_version = fmt::format("ir_version {}{}", model.ir_version(), opsets);
   pv.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
   try {
-    ir::validate(out, file);
+    ir::validate(out, file, core >= 0 ? node_place(core) : "estimator");
   } catch (const Error& e) {
     throw e.with_file(file);
   }

@@ -12,6 +12,7 @@
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/write_families.hpp"
 #include "formats/onnx/write_trees.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -404,7 +405,7 @@ std::string write(const ir::Model& model, const WriteOptions& options, Warnings&
   Writer w(model, options, warnings);
   w.run();
   std::string out;
-  if (!w.model.SerializeToString(&out)) throw Error("", "", "cannot serialize the ONNX model", kExitInternal);
+  if (!w.model.SerializeToString(&out)) throw InternalError("", "", "cannot serialize the ONNX model");
   return out;
 }
 
