@@ -73,6 +73,10 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
       v.factor = !v.ordered;
       v.input = tr.categorical_input(node.text, levels(v.name, v.ordered), v.ordered, v.name);
       v.expr = ir::Expr::input(v.input);
+    } else if (cls == "logical" && node.type == RType::Symbol) {
+      // Trees split on as.numeric(x): FALSE 0, TRUE 1.
+      v.input = tr.logical_input(node.text, v.name);
+      v.expr = ir::Expr::level_map(v.input, {0.0, 1.0});
     } else if (cls == "numeric" || cls.empty()) {
       v.expr = tr.numeric(node, v.name);
       if (node.type == RType::Symbol) v.input = v.expr.index;
