@@ -30,7 +30,7 @@ import tempfile
 
 # R classes read and scored (checked against R's predictions).
 SUPPORTED = {"lm", "glm", "multinom", "rpart", "randomForest.formula", "ranger", "gbm", "nnet.formula",
-             "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet", "fishnet", "multnet", "cv.glmnet"}
+             "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet", "fishnet", "multnet", "cv.glmnet", "train"}
 # Classes whose conversion to each format must succeed and be judged by the outside consumer;
 # for the other supported classes a conversion may instead be refused cleanly (exit 2,
 # "unsupported"), which is reported as refused, never as a pass.
@@ -56,7 +56,8 @@ def hints_for(case, d):
 
 
 TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
-MUST_CONVERT = {"pmml": {"lm", "glm"} | TREES, "onnx": {"lm", "glm"} | TREES}
+# caret `train` cases wrap glm, rpart and randomForest fits.
+MUST_CONVERT = {"pmml": {"lm", "glm", "train"} | TREES, "onnx": {"lm", "glm", "train"} | TREES}
 
 
 def read_csv(path):

@@ -16,6 +16,7 @@
 
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/smooth.hpp"
+#include "formats/registry.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
@@ -243,3 +244,35 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
   CHECK(ran > 0);
 }
 
+// caret preprocessing that is not a fixed per-column map is refused, naming the method
+// (objects fitted by testdata/r/generate_caret.R).
+TEST_CASE("caret train: imputation is refused by name") {
+  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
+  for (const std::string how : {"medianImpute", "knnImpute"}) {
+    const fs::path p = dir / ("caret_" + how + ".rds");
+    REQUIRE(fs::exists(p));
+    CAPTURE(how);
+    try {
+      (void)formats::load_model(p.string(), std::nullopt);
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.place() == "$preProcess$method$" + how);
+      CHECK(e.message().find("unsupported caret preProcess method '" + how + "'") != std::string::npos);
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+}
+
+TEST_CASE("caret train objects from R agree with caret's predict()") {
+  const auto cases = r_case_names(kRoot, {"caret_"});
+  CHECK(cases.size() >= 5);
+  for (const auto& name : cases)
+    for (const char* file : {"model_exact.json", "model.rds"}) {
+      const RCaseResult r = run(name, file);
+      const std::string label = name + "/" + file;
+      CHECK_MESSAGE(r.ran, label << ": not found");
+      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
+      if (!r.error.empty()) continue;
+      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
+    }
+}

@@ -29,6 +29,7 @@ struct Entry {
   HintedImporter hinted = nullptr;
 };
 constexpr Entry kImporters[] = {
+    {"train", &import_train},
     {"multinom", &import_multinom},
     {"glm", &import_lm},
     {"lm", &import_lm},
