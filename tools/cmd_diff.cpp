@@ -7,9 +7,26 @@
 #include "lib/compare/compare.hpp"
 #include "lib/diff/structural.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 #include "tools/scoring.hpp"
 
 namespace mb::cli {
+
+void setup_diff(CLI::App& d, DiffOptions& o) {
+  d.add_option("A", o.a, "first model file")->required()->option_text("FILE");
+  d.add_option("B", o.b, "second model file")->required()->option_text("FILE");
+  d.add_option("--from-a", o.from_a, fmt::format("format of A: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  d.add_option("--from-b", o.from_b, fmt::format("format of B: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  add_import(d, o.import);
+  d.add_option("--data", o.data, "CSV to score with both models")->option_text("FILE");
+  add_tolerance(d, o.tol);
+  d.add_flag("--json", o.json, "print JSON");
+  d.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
+      ->check(one_of({"error", "na"}))
+      ->option_text("error|na");
+}
 
 // Equivalent (exit 0): the canonical forms are identical, or, with --data, the interfaces are
 // identical and every prediction agrees within tolerance.

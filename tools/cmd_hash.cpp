@@ -3,8 +3,20 @@
 
 #include "lib/canon/canonical.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 
 namespace mb::cli {
+
+void setup_hash(CLI::App& h, HashOptions& o) {
+  h.add_option("MODEL", o.model, "model file, or -")->required()->option_text("FILE");
+  h.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  add_import(h, o.import);
+  h.add_flag("--schema", o.schema, "hash the interface (inputs and outputs) only");
+  h.add_option("--check", o.check, "expected hash; exit 1 when it differs")->option_text("HASH");
+  h.add_flag("--json", o.json, "print JSON");
+  h.add_flag("--canonical", o.canonical, "print the canonical form that is hashed instead of the hash");
+}
 
 int run_hash(const HashOptions& o, Io& io) {
   const ir::Model m = load_model(o.model, o.from, o.import);

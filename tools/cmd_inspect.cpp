@@ -7,6 +7,7 @@
 #include "lib/canon/canonical.hpp"
 #include "lib/data/csv_writer.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 
 namespace mb::cli {
 namespace {
@@ -116,6 +117,14 @@ const char* task_text(ir::Task t) {
 }
 
 }  // namespace
+
+void setup_inspect(CLI::App& i, InspectOptions& o) {
+  i.add_option("MODEL", o.model, "model file, or -")->required()->option_text("FILE");
+  i.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  add_import(i, o.import);
+  i.add_flag("--json", o.json, "print JSON");
+}
 
 int run_inspect(const InspectOptions& o, Io& io) {
   const ir::Model m = load_model(o.model, o.from, o.import);

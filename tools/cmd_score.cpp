@@ -17,6 +17,7 @@
 #include "lib/eval/evaluator.hpp"
 #include "lib/util/atomic_file.hpp"
 #include "tools/commands.hpp"
+#include "tools/options.hpp"
 #include "tools/scoring.hpp"
 
 namespace mb::cli {
@@ -87,6 +88,31 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
 
 }  // namespace
 
+void setup_score(CLI::App& s, ScoreOptions& o) {
+  s.add_option("MODEL", o.model, fmt::format("model file ({})", formats::known_extensions()))->required()->option_text("FILE");
+  s.add_option("DATA", o.data, "input CSV, or - for standard input (default -)")->option_text("FILE");
+  s.add_option("-o,--output", o.output, "output CSV, or - for standard output (default -)")->option_text("FILE");
+  s.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  add_import(s, o.import);
+  // One value per --keep: a file name after it is DATA, never another column.
+  s.add_option("--keep", o.keep, "input columns copied to the output first (comma-separated; repeatable)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->option_text("COLS");
+  s.add_option("--expected", o.expected, "reference predictions CSV to compare with (exit 1 beyond tolerance)")
+      ->option_text("FILE");
+  add_tolerance(s, o.tol);
+  s.add_option("--threads", o.threads, "worker threads for scoring (default 1)")->check(integer_in(1, 256))->option_text("N");
+  s.add_flag_callback("--progress", [&o] { o.progress = 1; }, "progress bar on standard error (default: when it is a terminal)");
+  s.add_flag_callback("--no-progress", [&o] { o.progress = 0; }, "no progress bar");
+  s.add_flag("--link", o.link, "GLMs: add the linear predictor as column `link`");
+  s.add_option("--unseen", o.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
+      ->check(one_of({"error", "na"}))
+      ->option_text("error|na");
+}
+
 int run_score(const ScoreOptions& o, Io& io) {
   ir::Model m = load_model(o.model, o.from, o.import);
   apply_unseen_option(m, o.unseen);
@@ -105,7 +131,11 @@ int run_score(const ScoreOptions& o, Io& io) {
   const bool to_stdout = o.output == "-" || o.output.empty();
   std::optional<AtomicFile> file;
   if (!to_stdout) file.emplace(o.output);
-  data::CsvWriter writer(to_stdout ? STDOUT_FILENO : file->fd(), to_stdout ? "-" : o.output);
+  std::optional<data::CsvWriter> writer_storage;
+  if (!to_stdout) writer_storage.emplace(file->fd(), o.output);
+  else if (io.out_fd >= 0) writer_storage.emplace(io.out_fd, "-");
+  else writer_storage.emplace(io.out, "-");
+  data::CsvWriter& writer = *writer_storage;
   data::PredictionWriterOptions pw_opts;
   pw_opts.keep = o.keep;
   pw_opts.want_link = o.link;

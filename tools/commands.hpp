@@ -1,11 +1,16 @@
-// The subcommands.  A command is a library function: options are parsed into a struct (opening
-// no files), then run_*(options, io) does the work and returns the exit code.  Errors are thrown
-// as mb::Error and turned into messages by main.
+// The subcommands.  A command is a library function: setup_X declares its options on a CLI11
+// subcommand, binding them to an options struct (opening no files), then run_X(options, io) does
+// the work and returns the exit code.  Errors are thrown as mb::Error and turned into messages
+// by run_cli (tools/cli.hpp).  The list of commands is the table in tools/cli.cpp.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "tools/common.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace mb::cli {
 
@@ -26,6 +31,7 @@ struct ScoreOptions {
   bool link = false;
   std::string unseen;  // "", "error" or "na"
 };
+void setup_score(CLI::App& app, ScoreOptions& o);
 int run_score(const ScoreOptions& o, Io& io);
 
 struct ConvertOptions {
@@ -37,6 +43,7 @@ struct ConvertOptions {
   bool strict = false, force = false, json = false;
   std::string unseen;  // "", "error" or "na"
 };
+void setup_convert(CLI::App& app, ConvertOptions& o);
 int run_convert(const ConvertOptions& o, Io& io);
 
 struct InspectOptions {
@@ -44,6 +51,7 @@ struct InspectOptions {
   std::string model, from;
   bool json = false;
 };
+void setup_inspect(CLI::App& app, InspectOptions& o);
 int run_inspect(const InspectOptions& o, Io& io);
 
 struct HashOptions {
@@ -51,6 +59,7 @@ struct HashOptions {
   std::string model, from, check;
   bool schema = false, json = false, canonical = false;
 };
+void setup_hash(CLI::App& app, HashOptions& o);
 int run_hash(const HashOptions& o, Io& io);
 
 struct DiffOptions {
@@ -60,6 +69,7 @@ struct DiffOptions {
   bool json = false;
   std::string unseen;  // "", "error" or "na"
 };
+void setup_diff(CLI::App& app, DiffOptions& o);
 int run_diff(const DiffOptions& o, Io& io);
 
 }  // namespace mb::cli

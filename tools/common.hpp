@@ -12,11 +12,14 @@
 
 namespace mb::cli {
 
-// Where a command writes.  Tests pass string streams; main passes std::cout / std::cerr.
+// Where a command writes.  Tests pass string streams; main passes std::cout / std::cerr and
+// out_fd = STDOUT_FILENO, through which bulk output (predictions, model bytes) bypasses the
+// stream.  out_fd < 0 sends everything through `out`.
 struct Io {
   std::ostream& out;
   std::ostream& err;
   bool err_is_terminal = false;
+  int out_fd = -1;
 };
 
 struct Tolerance {

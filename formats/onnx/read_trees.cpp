@@ -17,6 +17,7 @@
 #include "formats/onnx/write_trees.hpp"
 #include "formats/onnx/reader.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::onnxfmt {
 
@@ -256,14 +257,69 @@ struct TreeReader {
 
   // Builds IR trees in depth-first order (children after their parent), expanding shared
   // subtrees and MEMBER sets (a chain of equality tests, as onnxruntime evaluates them).
+  // Nodes and depth of each tree after unsharing, counted on the stored nodes (iteratively,
+  // saturating) before anything is allocated: a few stored nodes can share their way to 2^60.
+  void check_expansion() {
+    constexpr uint64_t kSat = uint64_t{1} << 62;
+    auto add = [&](uint64_t a, uint64_t b) { return std::min(kSat, a + b); };
+    auto mul = [&](uint64_t a, uint64_t b) { return a != 0 && b > kSat / a ? kSat : a * b; };
+    const size_t n = e.nodes.size();
+    std::vector<uint64_t> size(n, 0), height(n, 0);
+    std::vector<uint8_t> state(n, 0);
+    uint64_t stored = n, total = 0;
+    const uint64_t max_depth = limits::get(limits::Id::TreeDepth);
+    for (const auto& rn : e.nodes) stored += rn.members.size();
+    for (size_t ti = 0; ti < e.roots.size(); ++ti) {
+      std::vector<std::pair<int64_t, int>> stack{{e.roots[ti], 0}};
+      while (!stack.empty()) {
+        auto& [v, k] = stack.back();
+        const RawNode& rn = e.nodes[v];
+        if (k == 0) {
+          if (state[v] == 2) { stack.pop_back(); continue; }
+          if (state[v] == 1) fail(fmt::format("tree {} has a cycle", ti));
+          state[v] = 1;
+        }
+        if (rn.mode != 7 && k < 2) {
+          const int64_t c = k++ == 0 ? rn.t : rn.f;
+          if (c < 0 || static_cast<size_t>(c) >= n) fail(fmt::format("tree {}: a child out of range", ti));
+          if (state[c] != 2) stack.push_back({c, 0});
+          continue;
+        }
+        if (rn.mode == 7) {
+          size[v] = 1;
+          height[v] = 1;
+        } else if (rn.mode == 6 && rn.members.empty()) {
+          size[v] = size[rn.f];
+          height[v] = height[rn.f];
+        } else {
+          const uint64_t m = rn.mode == 6 ? rn.members.size() : 1;
+          size[v] = add(add(m, mul(m, size[rn.t])), size[rn.f]);
+          height[v] = std::max(height[rn.t], height[rn.f]) + m;
+        }
+        if (height[v] > max_depth)
+          limits::exceeded(limits::Id::TreeDepth, r.file, r.node_place(r.core),
+                           fmt::format("tree {}, deeper than {} levels,", ti, max_depth));
+        state[v] = 2;
+        stack.pop_back();
+      }
+      total = add(total, size[e.roots[ti]]);
+    }
+    if (total > limits::get(limits::Id::TreeNodes))
+      limits::exceeded(limits::Id::TreeNodes, r.file, r.node_place(r.core),
+                       fmt::format("the trees, {} nodes once shared subtrees are copied,",
+                                   total >= kSat / 2 ? std::string("more than 2^61") : std::to_string(total)));
+    if (total > (uint64_t{1} << 20) && total > mul(stored, limits::get(limits::Id::TreeExpansion)))
+      limits::exceeded(limits::Id::TreeExpansion, r.file, r.node_place(r.core),
+                       fmt::format("copying shared subtrees ({} stored nodes become {}, {} times as many)", stored, total,
+                                   total / std::max<uint64_t>(stored, 1)));
+  }
+
   std::vector<ir::Tree> build(int K, int64_t n_features) {
+    check_expansion();
     std::vector<ir::Tree> trees;
-    size_t total = 0;
     for (size_t ti = 0; ti < e.roots.size(); ++ti) {
       ir::Tree tr;
       std::function<int32_t(int64_t, int)> add = [&](int64_t id, int depth) -> int32_t {
-        if (depth > 4096) fail(fmt::format("tree {} is deeper than 4096 levels or has a cycle", ti));
-        if (++total > 50'000'000) fail("the trees expand to more than 50 million nodes");
         const RawNode& rn = e.nodes[id];
         const int32_t me = static_cast<int32_t>(tr.op.size());
         auto push = [&](ir::SplitOp op, int32_t feature, double thr, ir::MissingGo miss) {
@@ -646,11 +702,11 @@ void read_tree_graph(Reader& r) {
   const std::string agg = r.meta.at(kMetaTrees);
   t.aggregate = agg == "max" ? ir::Aggregate::Max : agg == "min" ? ir::Aggregate::Min : ir::Aggregate::Sum;
   t.threshold_precision = thr32 ? ir::Precision::Float32 : ir::Precision::Double;
+  std::vector<uint8_t> state(P, 0);  // reset after each tree for the nodes it reached
   for (double root : roots) {
     if (!in_range(root)) r.fail("graph", "tree root out of range");
     // Reverse postorder of the reachable nodes: every node before its children.
     std::vector<int64_t> order;
-    std::vector<uint8_t> state(P, 0);
     std::vector<std::pair<int64_t, int>> stack{{static_cast<int64_t>(root), 0}};
     while (!stack.empty()) {
       auto& [n, k] = stack.back();
@@ -671,6 +727,7 @@ void read_tree_graph(Reader& r) {
       order.push_back(n);
       stack.pop_back();
     }
+    for (int64_t n : order) state[n] = 0;
     std::reverse(order.begin(), order.end());
     std::map<int64_t, int32_t> at;
     for (size_t i = 0; i < order.size(); ++i) at[order[i]] = static_cast<int32_t>(i);

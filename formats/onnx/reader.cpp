@@ -14,6 +14,8 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/validity.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::onnxfmt {
 
@@ -68,30 +70,59 @@ std::vector<std::string> attr_strings_of(const onnx::NodeProto& n, const std::st
   return v;
 }
 
+uint64_t tensor_elements(const onnx::TensorProto& t) {
+  uint64_t n = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0) throw Error("", "initializer '" + t.name() + "'", fmt::format("negative dimension {}", d));
+    if (d != 0 && n > (uint64_t{1} << 62) / static_cast<uint64_t>(d))
+      throw Error("", "initializer '" + t.name() + "'", "dimensions hold more elements than a file can");
+    n *= static_cast<uint64_t>(d);
+  }
+  return n;
+}
+
+namespace {
+// The dims must account for the data exactly (a short raw_data is not padded).
+template <typename V>
+V checked(const onnx::TensorProto& t, V v) {
+  const uint64_t want = tensor_elements(t);
+  if (v.size() != want)
+    throw Error("", "initializer '" + t.name() + "'",
+                fmt::format("its dimensions hold {} elements, its data {}", want, v.size()));
+  return v;
+}
+}  // namespace
+
 std::vector<double> tensor_values(const onnx::TensorProto& t) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
     throw Error("", "initializer '" + t.name() + "'", "unsupported: tensors stored in external files");
   const bool raw = t.has_raw_data();
+  auto raw_of = [&](size_t size) {
+    if (t.raw_data().size() % size != 0)
+      throw Error("", "initializer '" + t.name() + "'",
+                  fmt::format("raw data of {} bytes is not a whole number of {}-byte elements", t.raw_data().size(), size));
+  };
   switch (t.data_type()) {
     case onnx::TensorProto::DOUBLE:
-      if (raw) return from_raw<double>(t.raw_data());
-      return {t.double_data().begin(), t.double_data().end()};
+      if (raw) return raw_of(8), checked(t, from_raw<double>(t.raw_data()));
+      return checked(t, std::vector<double>(t.double_data().begin(), t.double_data().end()));
     case onnx::TensorProto::FLOAT:
-      if (raw) return from_raw<float>(t.raw_data());
-      return {t.float_data().begin(), t.float_data().end()};
+      if (raw) return raw_of(4), checked(t, from_raw<float>(t.raw_data()));
+      return checked(t, std::vector<double>(t.float_data().begin(), t.float_data().end()));
     case onnx::TensorProto::INT64:
-      if (raw) return from_raw<int64_t>(t.raw_data());
-      return {t.int64_data().begin(), t.int64_data().end()};
+      if (raw) return raw_of(8), checked(t, from_raw<int64_t>(t.raw_data()));
+      return checked(t, std::vector<double>(t.int64_data().begin(), t.int64_data().end()));
     case onnx::TensorProto::INT32:
-      if (raw) return from_raw<int32_t>(t.raw_data());
-      return {t.int32_data().begin(), t.int32_data().end()};
+      if (raw) return raw_of(4), checked(t, from_raw<int32_t>(t.raw_data()));
+      return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
     default:
       throw Error("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
   }
 }
 
 std::vector<std::string> tensor_strings(const onnx::TensorProto& t) {
-  if (t.data_type() == onnx::TensorProto::STRING) return {t.string_data().begin(), t.string_data().end()};
+  if (t.data_type() == onnx::TensorProto::STRING)
+    return checked(t, std::vector<std::string>(t.string_data().begin(), t.string_data().end()));
   std::vector<std::string> s;
   for (double v : tensor_values(t)) s.push_back(fmt::format("{}", v));
   return s;
@@ -102,6 +133,7 @@ Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
     throw Error(file, "", "not a valid ONNX model (protobuf ModelProto does not parse)");
   if (!model.has_graph()) throw Error(file, "", "ONNX model without a graph");
   g = &model.graph();
+  check_validity(model, file);
   for (const auto& t : g->initializer()) inits[t.name()] = &t;
   for (int i = 0; i < g->node_size(); ++i) {
     for (const auto& o : g->node(i).output()) producer[o] = i;
@@ -109,6 +141,47 @@ Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
   }
   for (const auto& p : model.metadata_props()) meta[p.key()] = p.value();
   for (const auto& fn : model.functions()) functions[fn.domain() + ":" + fn.name()] = &fn;
+  check_graph_depth();
+}
+
+// The walks from the outputs back to the inputs recurse once per node on the way: the longest
+// chain of producers is measured first (iteratively), and a cycle is refused.
+void Reader::check_graph_depth() const {
+  const int n = g->node_size();
+  const uint64_t limit = limits::get(limits::Id::GraphDepth);
+  std::vector<uint8_t> state(n, 0);     // 0 new, 1 on the stack, 2 done
+  std::vector<uint64_t> height(n, 1);
+  std::vector<std::pair<int, int>> stack;  // (node, next input to look at)
+  for (int start = 0; start < n; ++start) {
+    if (state[start]) continue;
+    stack.push_back({start, 0});
+    state[start] = 1;
+    while (!stack.empty()) {
+      auto& [v, k] = stack.back();
+      const auto& nd = g->node(v);
+      if (k < nd.input_size()) {
+        const std::string& in = nd.input(k++);
+        auto p = producer.find(in);
+        if (in.empty() || p == producer.end()) continue;
+        const int u = p->second;
+        if (state[u] == 1) fail_node(u, "the graph has a cycle through this node");
+        if (state[u] == 0) {
+          state[u] = 1;
+          stack.push_back({u, 0});
+        }
+        continue;
+      }
+      for (const auto& in : nd.input()) {
+        auto p = producer.find(in);
+        if (!in.empty() && p != producer.end()) height[v] = std::max(height[v], height[p->second] + 1);
+      }
+      if (height[v] > limit)
+        limits::exceeded(limits::Id::GraphDepth, file, node_place(v),
+                         fmt::format("a chain of {} nodes", height[v]));
+      state[v] = 2;
+      stack.pop_back();
+    }
+  }
 }
 
 std::string Reader::node_place(int n) const {
@@ -130,6 +203,9 @@ void Reader::make_inputs() {
       const auto& d = tt.shape().dim(1);
       if (!d.has_dim_value()) fail(place, "the number of columns (second dimension) is not fixed");
       cols = d.dim_value();
+      if (cols < 1) fail(place, fmt::format("the number of columns (second dimension) is {}; expected at least 1", cols));
+      if (static_cast<uint64_t>(cols) > limits::get(limits::Id::Columns))
+        limits::exceeded(limits::Id::Columns, file, place, fmt::format("an input of {} columns", cols));
     } else if (tt.shape().dim_size() > 2) {
       fail(place, "unsupported: inputs of rank above 2");
     }
@@ -529,8 +605,13 @@ bool sniff(std::string_view head) {
 }
 
 ir::Model read(std::string_view bytes, const std::string& file) {
-  Reader r(bytes, file);
-  return r.run();
+  try {
+    Reader r(bytes, file);
+    return r.run();
+  } catch (const Error& e) {
+    if (e.file().empty()) throw e.with_file(file);  // from tensor helpers that know no file
+    throw;
+  }
 }
 
 }  // namespace mb::onnxfmt

@@ -56,6 +56,7 @@ struct Reader {
   Value constant_value(const onnx::TensorProto& t, int node_for_errors);
   void make_inputs();
   void check_function(const onnx::NodeProto& n, int idx);
+  void check_graph_depth() const;
 
   // read_linear.cpp
   void find_core();
@@ -69,7 +70,10 @@ std::string attr_s(const onnx::NodeProto& n, const std::string& name, const std:
 std::vector<double> attr_floats(const onnx::NodeProto& n, const std::string& name);
 std::vector<int64_t> attr_ints_of(const onnx::NodeProto& n, const std::string& name);
 std::vector<std::string> attr_strings_of(const onnx::NodeProto& n, const std::string& name);
-std::vector<double> tensor_values(const onnx::TensorProto& t);   // numeric tensors, widened to double
+// Elements the dims of `t` hold; throws for a negative dimension or an overflowing product.
+uint64_t tensor_elements(const onnx::TensorProto& t);
+// Numeric tensors, widened to double; the data must match the dims.
+std::vector<double> tensor_values(const onnx::TensorProto& t);
 std::vector<std::string> tensor_strings(const onnx::TensorProto& t);
 
 }  // namespace mb::onnxfmt

@@ -49,7 +49,7 @@ def main():
         c.check(len(opts) >= 2, f"{cmd} --help lists options: {opts}")
         for opt in sorted(opts):
             c.check(opt.replace("-", "\\-") in page, f"modelbridge-{cmd}.1 lacks {opt} listed by --help")
-        for m in re.finditer(r"^\s{2}([A-Z]+) TEXT", text, re.M):  # positionals
+        for m in re.finditer(r"^\s{2}([A-Z]+) [A-Z]", text, re.M):  # positionals
             c.check(m.group(1) in page, f"modelbridge-{cmd}.1 lacks positional {m.group(1)}")
         r = run(args.cli, "help", cmd)
         c.check(r.rc == 0 and opts <= help_options(r.out), f"help {cmd} without a terminal prints the options")

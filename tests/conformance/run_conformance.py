@@ -7,17 +7,24 @@ usage: run_conformance.py --cli PATH/modelbridge --shared PATH/shared [--json OU
                           [--filter REGEX] [--list] [-v]
 
 Each case ends as one of
-  pass         scored, every reference column agrees
-  fail         scored, numbers or labels differ (or columns/rows are missing)
+  pass         scored, every reference column agrees with the producer's predictions
+  fail         scored, numbers or labels differ (or columns/rows are missing); also a model
+               onnxruntime refuses that we score silently while its producer's predictions
+               (stored beside it) disagree with ours
   unsupported  exit 2 with 'unsupported' in the message (counted as skipped)
+  refused      a case of kind 'robust' (a model onnxruntime refuses to load) refused cleanly:
+               exit 2 in the contract's message form; never a pass
+  robust       a case of kind 'robust' scored without a crash and with every row, where no
+               producer prediction says whether the values are right; never a pass
   error        any other exit 1/2, or a refusal without the contract's message form
   crash        exit 3, a signal, or the time limit
   not-runnable the corpus entry cannot be expressed as CSV scoring (reason given); not run
-Cases of kind 'robust' (models onnxruntime refuses) pass on a clean score or a clean refusal.
 
-Exit status: 0 unless a crash occurred or a pass count fell below tests/conformance/floors.json
-(total and per format).  --update-floors raises the floors to the current counts.
-The last line reads `conformance: N passed, M failed, K skipped` (failed = fail+error+crash).
+Exit status: 0 unless a crash occurred or a case listed in tests/conformance/floors.json
+("must_pass": case ids) did not pass.  --update-floors rewrites that list to the cases that pass
+now (run it on the whole corpus, after a change that makes more cases pass).
+The last line reads `conformance: N passed, M failed, K skipped, R refused, B robust`
+(failed = fail+error+crash).
 """
 
 import argparse
@@ -38,7 +45,8 @@ import conf_cases  # noqa: E402
 import conf_compare  # noqa: E402
 import conf_onnx  # noqa: E402
 
-STATUSES = ["pass", "fail", "unsupported", "error", "crash", "not-runnable"]
+STATUSES = ["pass", "fail", "unsupported", "refused", "robust", "error", "crash", "not-runnable"]
+COLUMNS = ["pass", "fail", "unsup", "refused", "robust", "error", "crash", "n/r"]
 ERROR_FORM = re.compile(r"^modelbridge: error: ")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -125,7 +133,7 @@ def run_case(case, cli, timeout, workdir):
             res.update(status="crash", reason="exit %d: %s" % (rc, first))
         elif rc != 0:
             if case.kind == "robust" and rc == 2 and ERROR_FORM.match(first):
-                res.update(status="pass", reason="refused cleanly: " + first)
+                res.update(status="refused", reason="refused cleanly: " + first)
             elif rc == 2 and "unsupported" in stderr.lower():
                 res.update(status="unsupported", reason=first)
             else:
@@ -140,11 +148,18 @@ def run_case(case, cli, timeout, workdir):
                 n_out = len(conf_compare.read_csv(out)[1])
                 n_in = len(conf_compare.read_csv(data)[1])
                 if n_out == n_in:
-                    res.update(status="pass", reason="scored (exit 0, %d rows)" % n_out)
+                    res.update(status="robust", reason="scored (exit 0, %d rows), values not judged"
+                               % n_out)
                     if case.info_checks:
+                        # The producer's own predictions are stored: a silent answer that
+                        # differs from them is a wrong answer, not robustness.
                         try:
                             ok, detail = conf_compare.compare(case.info_checks()[0], out)
                             res["info_vs_expected"] = {"agree": ok, "detail": detail}
+                            if not ok and not warnings:
+                                res.update(status="fail", reason="scored without a warning, but "
+                                           "differs from the producer's predictions: " +
+                                           "; ".join(detail["problems"][:2]))
                         except (OSError, ValueError, KeyError) as exc:
                             res["info_vs_expected"] = {"error": str(exc)}
                 else:
@@ -184,8 +199,9 @@ def tally(results, key):
 
 def print_table(results, out):
     width = max([len(r["format"] + "  " + r["family"]) for r in results] + [20])
-    head = "%-*s %6s %6s %6s %6s %6s %6s" % (width, "format  family", "pass", "fail", "unsup",
-                                              "error", "crash", "n/r")
+    cell = " %7s" * len(COLUMNS)
+    line = "%-*s" + cell.replace("s", "d")
+    head = ("%-*s" + cell) % ((width, "format  family") + tuple(COLUMNS))
     print(head, file=out)
     print("-" * len(head), file=out)
     by_fmt = tally(results, lambda r: r["format"])
@@ -193,34 +209,47 @@ def print_table(results, out):
     for fmt in sorted(by_fmt):
         for (f, fam) in sorted(k for k in by_fam if k[0] == fmt):
             row = by_fam[(f, fam)]
-            print("%-*s %6d %6d %6d %6d %6d %6d" % ((width, f + "  " + fam) +
-                                                    tuple(row[s] for s in STATUSES)), file=out)
+            print(line % ((width, f + "  " + fam) + tuple(row[s] for s in STATUSES)), file=out)
         row = by_fmt[fmt]
-        print("%-*s %6d %6d %6d %6d %6d %6d" % ((width, fmt + "  (all)") +
-                                                tuple(row[s] for s in STATUSES)), file=out)
+        print(line % ((width, fmt + "  (all)") + tuple(row[s] for s in STATUSES)), file=out)
         print("-" * len(head), file=out)
     tot = {s: sum(1 for r in results if r["status"] == s) for s in STATUSES}
-    print("%-*s %6d %6d %6d %6d %6d %6d" % ((width, "total") + tuple(tot[s] for s in STATUSES)),
-          file=out)
+    print(line % ((width, "total") + tuple(tot[s] for s in STATUSES)), file=out)
     return by_fmt, by_fam, tot
 
 
 def load_floors(path):
+    """The case ids that must pass (floors.json: {"must_pass": [...]})."""
     if not os.path.exists(path):
-        return {"total": 0, "per_format": {}}
+        return {"must_pass": []}
     with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+        doc = json.load(fh)
+    if not isinstance(doc.get("must_pass"), list):
+        raise SystemExit("conformance: error: %s: no \"must_pass\" list of case ids" % path)
+    return doc
 
 
-def check_floors(floors, tot, by_fmt):
+def check_floors(floors, results):
+    """Every listed case must be discovered and pass; one problem line per case that does not."""
+    by_id = {r["id"]: r for r in results}
     problems = []
-    if tot["pass"] < floors.get("total", 0):
-        problems.append("total passes %d below floor %d" % (tot["pass"], floors["total"]))
-    for fmt, floor in sorted(floors.get("per_format", {}).items()):
-        have = by_fmt.get(fmt, {}).get("pass", 0)
-        if have < floor:
-            problems.append("%s passes %d below floor %d" % (fmt, have, floor))
+    for cid in floors["must_pass"]:
+        r = by_id.get(cid)
+        if r is None:
+            problems.append("%s: listed as passing but not found in the corpus" % cid)
+        elif r["status"] != "pass":
+            problems.append("%s: listed as passing, now %s: %s" % (cid, r["status"],
+                                                                   r.get("reason", "")))
     return problems
+
+
+def write_floors(path, results):
+    ids = sorted(r["id"] for r in results if r["status"] == "pass")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("{\n  \"must_pass\": [\n")
+        fh.write(",\n".join("    " + json.dumps(i) for i in ids))
+        fh.write("\n  ]\n}\n")
+    return ids
 
 
 def main(argv=None):
@@ -230,7 +259,7 @@ def main(argv=None):
     ap.add_argument("--json", help="write the JSON summary here")
     ap.add_argument("--floors", default=os.path.join(HERE, "floors.json"))
     ap.add_argument("--update-floors", action="store_true",
-                    help="raise the floors to the current pass counts")
+                    help="rewrite the must-pass list to the cases that pass now")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--filter", help="only cases whose id matches this regular expression")
@@ -302,18 +331,19 @@ def main(argv=None):
             print("  %4d  %s" % (len(ids), reason))
 
     floors = load_floors(args.floors)
-    floor_problems = [] if args.filter else check_floors(floors, tot, by_fmt)
+    floor_problems = [] if args.filter else check_floors(floors, results)
     if args.filter:
-        print("\n(floors not checked or updated with --filter)")
+        print("\n(must-pass list not checked or updated with --filter)")
     elif args.update_floors:
-        new = {"total": max(floors.get("total", 0), tot["pass"]), "per_format": {}}
-        for fmt in sorted(set(by_fmt) | set(floors.get("per_format", {}))):
-            new["per_format"][fmt] = max(floors.get("per_format", {}).get(fmt, 0),
-                                         by_fmt.get(fmt, {}).get("pass", 0))
-        with open(args.floors, "w", encoding="utf-8") as fh:
-            json.dump(new, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        print("\nfloors raised: %s" % json.dumps(new, sort_keys=True))
+        ids = write_floors(args.floors, results)
+        print("\nmust-pass list rewritten: %d cases (was %d)" % (len(ids), len(floors["must_pass"])))
+    else:
+        listed = set(floors["must_pass"])
+        new = sorted(r["id"] for r in results if r["status"] == "pass" and r["id"] not in listed)
+        if new:
+            print("\npassing but not in the must-pass list (add with --update-floors):")
+            for cid in new:
+                print("  " + cid)
 
     if args.json:
         doc = {"schema": 1, "cli": args.cli, "corpus": corpus, "seconds": round(elapsed, 1),
@@ -328,8 +358,8 @@ def main(argv=None):
     for p in floor_problems:
         print("conformance: regression: " + p)
     failed = tot["fail"] + tot["error"] + tot["crash"]
-    print("conformance: %d passed, %d failed, %d skipped" % (tot["pass"], failed,
-                                                           tot["unsupported"]))
+    print("conformance: %d passed, %d failed, %d skipped, %d refused, %d robust" %
+          (tot["pass"], failed, tot["unsupported"], tot["refused"], tot["robust"]))
     if tot["crash"] or (floor_problems and not args.update_floors):
         return 1
     return 0

@@ -67,6 +67,13 @@ struct RObject {
   std::vector<std::string> tags;
   std::string text;
   bool unparsed = false;
+  // What the .rds reader keeps for writing the object back (rds_writer.hpp): the environment of
+  // a Closure or a Promise (null for a forced promise and for objects read from JSON) and the
+  // enclosure of an Environment; the item's flags word as stored (-1 when not read from .rds);
+  // an Environment's lock flag.
+  RPtr env;
+  int32_t rds_flags = -1;
+  bool locked = false;
 
   // --- helpers used by importers -------------------------------------------------------------
   const RObject* attr(const std::string& name) const {

@@ -121,6 +121,7 @@ RPtr Reader::dispatch(int32_t flags, RPtr* dotted_tail) {
     auto attributes = read_attributes();
     if (type != kChar && type != kBcode) obj->attributes = std::move(attributes);
   }
+  if (type != kChar) obj->rds_flags = flags;
   (void)kIsObjectBit;
   return obj;
 }
@@ -162,9 +163,10 @@ RPtr Reader::read_string_vec_ref(RType t) {
 
 RPtr Reader::read_env() {
   auto env = make_object(RType::Environment);
-  in_.read_int("the environment lock flag");
+  env->rds_flags = kEnv;
+  env->locked = in_.read_int("the environment lock flag") != 0;
   size_t ref = add_ref(env, true);
-  read_item();  // enclosure: not kept
+  env->env = read_item();  // enclosure (a "<cycle>" stub when it is being read)
   RPtr frame = read_item();
   RPtr hashtab = read_item();
   size_t attr_at = in_.offset();
@@ -346,6 +348,7 @@ RPtr Reader::read_chain(int32_t flags, RPtr* dotted_tail) {
         auto node = make_object(type == kList ? RType::Pairlist
                                 : type == kLang ? RType::Language : RType::Dots);
         node->attributes = std::move(attributes);
+        node->rds_flags = flags;
         open_list = node.get();
         if (pending) *pending = std::move(node);
         else discarded = std::move(node);  // dotted pair ending a list: dropped
@@ -356,6 +359,8 @@ RPtr Reader::read_chain(int32_t flags, RPtr* dotted_tail) {
     } else {
       auto node = make_object(type == kClos ? RType::Closure : RType::Promise);
       node->attributes = std::move(attributes);
+      node->rds_flags = flags;
+      node->env = std::move(tag);  // the closure's / unforced promise's environment
       node->elements = {std::move(car), nullptr};
       RPtr* body = &node->elements[1];
       if (pending) *pending = std::move(node);

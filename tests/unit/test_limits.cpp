@@ -1,0 +1,55 @@
+// lib/util/limits: the MODELBRIDGE_LIMITS syntax, defaults, and the message of an exceeded limit.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "lib/util/error.hpp"
+#include "lib/util/limits.hpp"
+
+using namespace mb;
+
+TEST_CASE("limits: defaults, names and MODELBRIDGE_LIMITS overrides") {
+  limits::reload("");
+  for (const auto& i : limits::table()) {
+    CHECK(limits::get(i.id) == i.default_value);
+    CHECK(std::string(limits::name(i.id)) == i.name);
+  }
+  limits::reload("tree-depth=100, columns=2K,decompressed-bytes=3G");
+  CHECK(limits::get(limits::Id::TreeDepth) == 100);
+  CHECK(limits::get(limits::Id::Columns) == 2048);
+  CHECK(limits::get(limits::Id::DecompressedBytes) == (uint64_t{3} << 30));
+  CHECK(limits::get(limits::Id::XmlDepth) == 1000);  // untouched
+  limits::reload("");
+  CHECK(limits::get(limits::Id::TreeDepth) == 4096);
+}
+
+TEST_CASE("limits: malformed MODELBRIDGE_LIMITS is an error naming it, and changes nothing") {
+  limits::reload("");
+  for (const char* bad : {"tree-depth", "tree-depth=", "tree-depth=-1", "tree-depth=1x", "nonsense=3",
+                          "tree-depth=99999999999999999999", "tree-depth=1G1"}) {
+    CAPTURE(bad);
+    try {
+      limits::reload(bad);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.file() == "MODELBRIDGE_LIMITS");
+      CHECK(e.exit_code() == kExitInput);
+    }
+    CHECK(limits::get(limits::Id::TreeDepth) == 4096);
+  }
+}
+
+TEST_CASE("limits: an exceeded limit names the limit, its value and how to raise it") {
+  limits::reload("xml-depth=7");
+  try {
+    limits::exceeded(limits::Id::XmlDepth, "m.pmml", "line 3: /PMML", "elements nested 8 deep");
+    FAIL("no throw");
+  } catch (const Error& e) {
+    CHECK(e.file() == "m.pmml");
+    CHECK(e.place() == "line 3: /PMML");
+    CHECK(e.message() == "elements nested 8 deep exceeds the limit xml-depth = 7; raise it with "
+                         "MODELBRIDGE_LIMITS=xml-depth=N");
+    CHECK(e.exit_code() == kExitInput);
+  }
+  limits::reload("");
+}
