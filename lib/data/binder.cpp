@@ -73,6 +73,12 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
       levels_[i].reserve(f.levels.size());
       for (size_t l = 0; l < f.levels.size(); ++l)
         levels_[i].emplace(f.levels[l], static_cast<int>(l));  // first wins on duplicates
+      if (f.logical)  // R's other spellings of the two values (as.logical())
+        for (const char* no : {"F", "false", "False"})
+          if (auto it = levels_[i].find("FALSE"); it != levels_[i].end()) levels_[i].emplace(no, it->second);
+      if (f.logical)
+        for (const char* yes : {"T", "true", "True"})
+          if (auto it = levels_[i].find("TRUE"); it != levels_[i].end()) levels_[i].emplace(yes, it->second);
     }
   }
   // Unnamed matrix columns take, in order, the data columns that no input names (as onnxruntime
@@ -158,6 +164,14 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
     if (it != map.end()) {
       out[r] = static_cast<double>(it->second);
       continue;
+    }
+    double number = 0;
+    if (schema_.inputs[input].logical && parse_number(trimmed, number)) {  // as.logical(0) is FALSE
+      auto level = map.find(number != 0 ? std::string_view("TRUE") : std::string_view("FALSE"));
+      if (level != map.end()) {
+        out[r] = std::isnan(number) ? kNaN : static_cast<double>(level->second);
+        continue;
+      }
     }
     if (policy_ == ir::UnseenLevel::Missing) {
       out[r] = kNaN;

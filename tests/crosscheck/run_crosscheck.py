@@ -30,7 +30,7 @@ import tempfile
 
 # R classes read and scored (checked against R's predictions).
 SUPPORTED = {"lm", "glm", "multinom", "rpart", "randomForest.formula", "ranger", "gbm", "nnet.formula",
-             "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet", "fishnet", "multnet", "cv.glmnet"}
+             "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet", "fishnet", "multnet", "cv.glmnet", "train"}
 # Classes whose conversion to each format must succeed and be judged by the outside consumer;
 # for the other supported classes a conversion may instead be refused cleanly (exit 2,
 # "unsupported"), which is reported as refused, never as a pass.
@@ -57,7 +57,8 @@ def hints_for(case, d):
 
 TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
 FAMILIES = {"svm.formula", "nnet.formula", "multinom", "naiveBayes", "kmeans"}
-MUST_CONVERT = {"pmml": {"lm", "glm"} | TREES | FAMILIES, "onnx": {"lm", "glm"} | TREES | FAMILIES}
+# caret `train` cases wrap glm, rpart and randomForest fits.
+MUST_CONVERT = {"pmml": {"lm", "glm", "train"} | TREES | FAMILIES, "onnx": {"lm", "glm", "train"} | TREES | FAMILIES}
 # Conversions that cannot agree with R because the format does not hold a part of the model:
 # they must exit 1 (nothing written) naming the loss.  PMML has no libsvm pairwise coupling (the
 # vote class differs from R's probability class in `vote_class_differs` rows) and replaces every

@@ -43,7 +43,7 @@ ir::Model import_case(const std::string& name, const fs::path& dir) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
       Warnings w;
       r::RPtr obj = ts::read_r_object(dir / file, w);
-      if (obj) return c.import(*obj, (dir / file).string(), w);
+      if (obj) return c.import(*obj, (dir / file).string());
     }
   }
   FAIL("no importer or no model file for " << name);

@@ -153,7 +153,7 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     CAPTURE(std::string(c.name));
     Warnings w;
     const fs::path json = dir / "model_exact.json";
-    const ir::Model m = c.import(*r::read_rjson(slurp(json), json.string(), w), json.string(), w);
+    const ir::Model m = c.import(*r::read_rjson(slurp(json), json.string(), w), json.string());
     const Csv input = parse_csv(slurp(dir / "input.csv"));
     const Csv expected = parse_csv(slurp(dir / "expected.csv"));
     const fs::path csv = write_data(std::string("r_") + c.name, input);
