@@ -11,11 +11,14 @@
 namespace mb::data {
 
 std::string join_names(const std::vector<std::string>& names, size_t limit) {
+  // At most `limit` names, each cut to 80 bytes, and about 400 bytes in all: a message never
+  // echoes a huge header.
   std::string s;
-  size_t shown = std::min(limit, names.size());
-  for (size_t i = 0; i < shown; ++i) {
-    if (i) s += ", ";
-    s += names[i];
+  size_t shown = 0;
+  for (; shown < std::min(limit, names.size()); ++shown) {
+    if (shown && s.size() > 400) break;
+    if (shown) s += ", ";
+    s += excerpt(names[shown], 80);
   }
   if (shown < names.size()) s += fmt::format(", ... ({} in all)", names.size());
   return s;
@@ -42,6 +45,17 @@ bool parse_number(std::string_view text, double& out) {
   return res.ptr == last && res.ec == std::errc();
 }
 
+namespace {
+// A number literal too large for a double (1e999, or ten million digits) reads as +-inf
+// above; only the spellings of infinity may.
+bool overflowed(std::string_view text, double v) {
+  if (!std::isinf(v)) return false;
+  std::string_view t = trim_blanks(text);
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+  return !t.empty() && ((t[0] >= '0' && t[0] <= '9') || t[0] == '.');
+}
+}  // namespace
+
 InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string>& header,
                          std::string file, ir::UnseenLevel policy)
     : schema_(schema), file_(std::move(file)), policy_(policy) {
@@ -59,6 +73,12 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
       levels_[i].reserve(f.levels.size());
       for (size_t l = 0; l < f.levels.size(); ++l)
         levels_[i].emplace(f.levels[l], static_cast<int>(l));  // first wins on duplicates
+      if (f.logical)  // R's other spellings of the two values (as.logical())
+        for (const char* no : {"F", "false", "False"})
+          if (auto it = levels_[i].find("FALSE"); it != levels_[i].end()) levels_[i].emplace(no, it->second);
+      if (f.logical)
+        for (const char* yes : {"T", "true", "True"})
+          if (auto it = levels_[i].find("TRUE"); it != levels_[i].end()) levels_[i].emplace(yes, it->second);
     }
   }
   // Unnamed matrix columns take, in order, the data columns that no input names (as onnxruntime
@@ -108,6 +128,10 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
     std::string_view t = cells[r];
     double v;
     if (parse_number(t, v)) {
+      if (overflowed(t, v))
+        throw Error(file_, fmt::format("line {}", in.lines[r]),
+                    fmt::format("column '{}': '{}' is beyond the range of a double (write Inf for an infinite value)",
+                                excerpt(schema_.inputs[input].name), excerpt(t)));
       out[r] = v;
       continue;
     }
@@ -133,11 +157,21 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
       out[r] = kNaN;
       continue;
     }
+    // A quoted label is exact, spaces included; an unquoted one may carry padding.
     auto it = map.find(t);
-    if (it == map.end() && trimmed.size() != t.size()) it = map.find(trimmed);
+    if (it == map.end() && trimmed.size() != t.size() && !in.is_quoted(r, static_cast<size_t>(column_of_input_[input])))
+      it = map.find(trimmed);
     if (it != map.end()) {
       out[r] = static_cast<double>(it->second);
       continue;
+    }
+    double number = 0;
+    if (schema_.inputs[input].logical && parse_number(trimmed, number)) {  // as.logical(0) is FALSE
+      auto level = map.find(number != 0 ? std::string_view("TRUE") : std::string_view("FALSE"));
+      if (level != map.end()) {
+        out[r] = std::isnan(number) ? kNaN : static_cast<double>(level->second);
+        continue;
+      }
     }
     if (policy_ == ir::UnseenLevel::Missing) {
       out[r] = kNaN;

@@ -10,7 +10,9 @@
 //   the 0-based level code.  Labels match exactly as text: the cell "4.0" does not match the
 //   level "4"; a cell with surrounding blanks matches a level only when no level equals it
 //   verbatim and the trimmed text does.  An unseen label is an error listing the known levels,
-//   unless the policy is UnseenLevel::Missing, where it becomes missing.
+//   unless the policy is UnseenLevel::Missing, where it becomes missing.  An R logical field
+//   (InputField::logical) also reads T/F, true/false, True/False and numbers (0 FALSE, other
+//   numbers TRUE), as R's as.logical() does.
 // - Missing tokens (empty, NA, NaN, N/A; after trimming) become NaN for every kind.  What a
 //   model does with a missing value (InputField::missing_replacement) is the evaluator's job.
 #pragma once

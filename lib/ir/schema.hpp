@@ -29,6 +29,11 @@ struct InputField {
   // A column of an unnamed matrix input (ONNX `X[N,k]` read as X_0..X_{k-1}): when the data has
   // no column of this name, it is bound by position to the data columns that no input names.
   bool positional = false;
+  // An R logical: a categorical field with levels FALSE and TRUE (codes as the levels say) whose
+  // data may also be written as R's as.logical() reads it: T/F, true/false, True/False, and
+  // numbers (0 is FALSE, any other number TRUE), as CSV files and other tools write logicals.
+  // Only how data text is read; not part of the model's hash.
+  bool logical = false;
 
   bool is_categorical() const { return kind != FieldKind::Continuous; }
 };

@@ -621,13 +621,13 @@ inline int json15_rows_changed(const fs::path& dir) {
   return -1;
 }
 
-using Importer = std::function<ir::Model(const r::RObject&, const std::string&, Warnings&)>;
+using Importer = std::function<ir::Model(const r::RObject&, const std::string&)>;
 
 inline Importer forest_with(const r::LevelHints& hints) {
-  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_random_forest(o, f, w, hints); };
+  return [hints](const r::RObject& o, const std::string& f) { return r::import_random_forest(o, f, hints); };
 }
 inline Importer ranger_with(const r::LevelHints& hints) {
-  return [hints](const r::RObject& o, const std::string& f, Warnings& w) { return r::import_ranger(o, f, w, hints); };
+  return [hints](const r::RObject& o, const std::string& f) { return r::import_ranger(o, f, hints); };
 }
 
 // Levels R gives these factors in the training data (levels(infert$education),
@@ -687,7 +687,8 @@ inline RCaseResult run_r_case(const fs::path& dir, const std::string& file, cons
     r::RPtr obj = read_r_object(path, res.warnings);
     if (!obj) return res;
     res.ran = true;
-    ir::Model m = import(*obj, path.string(), res.warnings);
+    ir::Model m = import(*obj, path.string());
+    res.warnings.insert(res.warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
     res.report = score_against(m, dir / "input.csv", dir / "expected.csv");
   } catch (const std::exception& e) {
     res.ran = true;

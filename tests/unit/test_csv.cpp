@@ -574,3 +574,33 @@ TEST_CASE("writer: regression with link, to a file descriptor") {
         "0.3333333333333333,-0.6931471805599453\n"
         "NA,NA\n");
 }
+
+TEST_CASE("binder: an R logical reads as as.logical() does") {
+  ir::Schema s;
+  ir::InputField f;
+  f.name = "flag";
+  f.kind = ir::FieldKind::Categorical;
+  f.levels = {"FALSE", "TRUE"};
+  f.logical = true;
+  s.inputs.push_back(f);
+  auto codes = [&](const std::string& text) {
+    std::istringstream in(text);
+    CsvReader reader(in, "in.csv");
+    InputBinder binder(s, reader.header(), "in.csv", ir::UnseenLevel::Error);
+    TextBatch tb;
+    eval::Batch b;
+    REQUIRE(reader.next(tb));
+    binder.bind(tb, b);
+    return b.columns[0];
+  };
+  const auto c = codes("flag\nTRUE\nFALSE\nT\nF\ntrue\nfalse\nTrue\nFalse\n1\n0\n2\n-0.5\n0.0\nNA\n");
+  const std::vector<double> want = {1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0};
+  REQUIRE(c.size() == want.size() + 1);
+  for (size_t i = 0; i < want.size(); ++i) CHECK(c[i] == want[i]);
+  CHECK(std::isnan(c.back()));
+  // What as.logical() makes NA is not a value: an unseen level, as for any factor.
+  CHECK_THROWS_WITH_AS(codes("flag\nyes\n"), doctest::Contains("level 'yes' was not seen"), Error);
+  // Without the flag (a factor whose levels are FALSE and TRUE) only the labels match.
+  s.inputs[0].logical = false;
+  CHECK_THROWS_AS(codes("flag\n0\n"), Error);
+}

@@ -16,6 +16,7 @@
 
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/smooth.hpp"
+#include "formats/registry.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
@@ -37,22 +38,23 @@ std::vector<std::string> more_cases() {
 
 // Imports a case's object: glmnet at the s R predicted with (s.txt), everything else through
 // the class dispatcher.
-ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::string& file, Warnings& w) {
+ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::string& file) {
   if (fs::exists(dir / "s.txt")) {
     const double s = std::strtod(slurp(dir / "s.txt").c_str(), nullptr);
-    return r::import_glmnet(obj, file, w, s);
+    return r::import_glmnet(obj, file, s);
   }
   // svm.formula keeps no factor levels, and make.names() turned "0-5yrs" into "0.5yrs" in the
   // support-vector column names: the training levels (levels(infert$education)) are given.
   if (dir.filename() == "svm_class_binary_factor")
-    return r::import_svm(obj, file, w, {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}});
+    return r::import_svm(obj, file, {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}});
+  Warnings w;
   return r::import_model(obj, file, w);
 }
 
 RCaseResult run(const std::string& name, const std::string& file) {
   const fs::path dir = kRoot / name;
-  return run_r_case(dir, file, [&dir](const r::RObject& obj, const std::string& path, Warnings& w) {
-    return import_case(dir, obj, path, w);
+  return run_r_case(dir, file, [&dir](const r::RObject& obj, const std::string& path) {
+    return import_case(dir, obj, path);
   });
 }
 
@@ -113,10 +115,10 @@ TEST_CASE("glmnet: the default import names the lambda it chose") {
   CHECK(named);
   // The last lambda is the path's last column: coefficients equal that column of $beta.
   const double s_last = obj->get("lambda")->reals.back();
-  ir::Model at_s = r::import_glmnet(*obj, "glmnet_lognet", w, s_last);
+  ir::Model at_s = r::import_glmnet(*obj, "glmnet_lognet", s_last);
   CHECK(std::get<ir::Linear>(at_s.estimator) == std::get<ir::Linear>(m.estimator));
   CHECK(m.schema.target.classes == std::vector<std::string>{"control", "case"});
-  CHECK_THROWS_AS(r::import_glmnet(*obj, "glmnet_lognet", w, -1.0), Error);
+  CHECK_THROWS_AS(r::import_glmnet(*obj, "glmnet_lognet", -1.0), Error);
 }
 
 TEST_CASE("malformed nnet, svm and naiveBayes objects are refused with their R path") {
@@ -234,4 +236,37 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
   MESSAGE("jpmml-r corpus (nnet, multinom, svm, naiveBayes, kmeans, glmnet): " << passed << " of " << ran
                                                                                  << " agree" << failures);
   CHECK(ran > 0);
+}
+
+// caret preprocessing that is not a fixed per-column map is refused, naming the method
+// (objects fitted by testdata/r/generate_caret.R).
+TEST_CASE("caret train: imputation is refused by name") {
+  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
+  for (const std::string how : {"medianImpute", "knnImpute"}) {
+    const fs::path p = dir / ("caret_" + how + ".rds");
+    REQUIRE(fs::exists(p));
+    CAPTURE(how);
+    try {
+      (void)formats::load_model(p.string(), std::nullopt);
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.place() == "$preProcess$method$" + how);
+      CHECK(e.message().find("unsupported caret preProcess method '" + how + "'") != std::string::npos);
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+}
+
+TEST_CASE("caret train objects from R agree with caret's predict()") {
+  const auto cases = r_case_names(kRoot, {"caret_"});
+  CHECK(cases.size() >= 5);
+  for (const auto& name : cases)
+    for (const char* file : {"model_exact.json", "model.rds"}) {
+      const RCaseResult r = run(name, file);
+      const std::string label = name + "/" + file;
+      CHECK_MESSAGE(r.ran, label << ": not found");
+      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
+      if (!r.error.empty()) continue;
+      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
+    }
 }

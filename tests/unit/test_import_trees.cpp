@@ -75,7 +75,7 @@ TEST_CASE("ranger and randomForest refuse factors whose levels the object does n
     r::RPtr obj = read_r_object(p, w);
     if (!obj) return;
     try {
-      imp(*obj, p.string(), w);
+      imp(*obj, p.string());
       FAIL_CHECK(name << ": imported without the levels of " << variable);
     } catch (const Error& e) {
       CHECK_MESSAGE(std::string(e.what()).find("'" + variable + "'") != std::string::npos, e.what());
@@ -93,7 +93,7 @@ TEST_CASE("imported trees carry their interface and provenance") {
   auto load = [](const char* name, const Importer& imp) {
     Warnings w;
     const fs::path p = kRoot / name / "model_exact.json";
-    return imp(*r::read_rjson(slurp(p), p.string(), w), p.string(), w);
+    return imp(*r::read_rjson(slurp(p), p.string(), w), p.string());
   };
   {
     ir::Model m = load("rpart_class_factor", r::import_rpart);

@@ -43,7 +43,7 @@ ir::Model import_case(const std::string& name, const fs::path& dir) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
       Warnings w;
       r::RPtr obj = ts::read_r_object(dir / file, w);
-      if (obj) return c.import(*obj, (dir / file).string(), w);
+      if (obj) return c.import(*obj, (dir / file).string());
     }
   }
   FAIL("no importer or no model file for " << name);
@@ -199,8 +199,8 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
     const ot::Csv ort = ot::ort_score(w.file, csv);
     const ir::Model back = onnxfmt::read(w.bytes, w.file.string());
     const auto& bte = std::get<ir::TreeEnsemble>(back.estimator);
-    CHECK(bte.ort_rules);
-    CHECK(bte.ort_labels);
+    CHECK(bte.output.arithmetic == ir::Arithmetic::Operator);
+    CHECK(bte.output.label == ir::LabelRule::RawScores);
     CHECK(back.schema.target.classes == m.schema.target.classes);
     check_against_ort(back, input, ort, c.name);
     check_against_source(m, input, ort, expected, c.name);

@@ -87,7 +87,7 @@ TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32
     check_onnx(file);
     const ir::Model back = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
-    CHECK(te.ort_rules);
+    CHECK(te.output.arithmetic == ir::Arithmetic::Operator);
     CHECK(te.value_precision == ir::Precision::Float32);
     const Csv data = make_data(500);
     const fs::path csv = write_data(name, data);
@@ -149,7 +149,7 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     CAPTURE(std::string(c.name));
     Warnings w;
     const fs::path json = dir / "model_exact.json";
-    const ir::Model m = c.import(*r::read_rjson(slurp(json), json.string(), w), json.string(), w);
+    const ir::Model m = c.import(*r::read_rjson(slurp(json), json.string(), w), json.string());
     const Csv input = parse_csv(slurp(dir / "input.csv"));
     const Csv expected = parse_csv(slurp(dir / "expected.csv"));
     const fs::path csv = write_data(std::string("r_") + c.name, input);

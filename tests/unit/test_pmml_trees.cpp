@@ -599,7 +599,7 @@ TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
     mb::Warnings w;
     const std::string path = (dir / "model_exact.json").string();
     auto obj = mb::r::read_rjson(slurp(dir / "model_exact.json"), path, w);
-    const mb::ir::Model m = import(*obj, path, w);
+    const mb::ir::Model m = import(*obj, path);
     ++ran;
     const mb::ir::Model back = pmml_round_trip(m, std::string("r_") + name);
     const auto report = score_against(back, dir / "input.csv", dir / "expected.csv");

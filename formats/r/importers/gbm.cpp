@@ -12,19 +12,16 @@
 #include <fmt/format.h>
 
 #include "formats/r/lang/formula.hpp"
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
 
-using trees::member;
-using trees::numbers_of;
-using trees::strings_of;
-
-ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& warnings) {
-  const RObject& dist = member(root, "distribution", file, "");
-  const std::string name = strings_of(member(dist, "name", file, "$distribution"), file, "$distribution$name").at(0);
+ir::Model import_gbm(const RObject& root, const std::string& file) {
+  const Member obj(root, file);
+  const std::string name = obj["distribution"]["name"].string();
   ir::Link link = ir::Link::Identity;
   bool bernoulli = false;
   if (name == "bernoulli") {
@@ -38,10 +35,10 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
   if (const RObject* nc = root.get("num.classes"); nc && nc->length() == 1 && nc->number(0) != 1)
     throw Error(file, "$num.classes", "gbm models with several classes are not supported");
 
-  const auto var_names = strings_of(member(root, "var.names", file, ""), file, "$var.names");
-  const auto var_type = numbers_of(member(root, "var.type", file, ""), file, "$var.type");
-  const RObject& var_levels = member(root, "var.levels", file, "");
-  if (var_type.size() != var_names.size() || var_levels.elements.size() != var_names.size())
+  const auto var_names = obj["var.names"].strings();
+  const auto var_type = obj["var.type"].numbers();
+  const Member var_levels = obj["var.levels"];
+  if (var_type.size() != var_names.size() || var_levels.size() != var_names.size())
     throw Error(file, "$var.type", "var.names, var.type and var.levels differ in length");
 
   ir::Model m;
@@ -50,12 +47,12 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
     ExprTranslator tr(file, m.schema.inputs, m.derived);
     for (size_t j = 0; j < var_names.size(); ++j) {
       const std::string& v = var_names[j];
-      const RObject& lv = *var_levels.elements[j];
-      const std::string place = fmt::format("$var.levels[[{}]]", j + 1);
+      const Member lv = var_levels.at(j);
+      const std::string& place = lv.path();
       ir::Expr e;
-      if (var_type[j] > 0 || lv.type == RType::Character) {  // a factor (ordered when var.type is 0)
+      if (var_type[j] > 0 || lv->type == RType::Character) {  // a factor (ordered when var.type is 0)
         const bool ordered = var_type[j] == 0;
-        auto levels = strings_of(lv, file, place);
+        auto levels = lv.strings();
         if (!ordered && levels.size() != static_cast<size_t>(var_type[j]))
           throw Error(file, place, fmt::format("'{}' has {} levels, var.type says {}", v, levels.size(), var_type[j]));
         n_levels[j] = levels.size();
@@ -68,9 +65,9 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
     }
   }
 
-  const double init_f = numbers_of(member(root, "initF", file, ""), file, "$initF").at(0);
-  const RObject& trees_obj = member(root, "trees", file, "");
-  size_t n_trees = trees_obj.elements.size();
+  const double init_f = obj["initF"].number();
+  const Member trees_obj = obj["trees"];
+  size_t n_trees = trees_obj.size();
   if (const RObject* nt = root.get("n.trees"); nt && nt->length() == 1) {
     const double want = nt->number(0);
     if (!(want >= 1 && want <= static_cast<double>(n_trees)))
@@ -85,14 +82,14 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
   ens.link = link;
   ens.transform = bernoulli ? ir::ScoreTransform::Binary : ir::ScoreTransform::None;
   for (size_t t = 0; t < n_trees; ++t) {
-    const std::string tp = fmt::format("$trees[[{}]]", t + 1);
-    const RObject& tree = *trees_obj.elements[t];
-    if (tree.elements.size() < 5) throw Error(file, tp, "expected the eight vectors of a gbm tree");
-    const auto split_var = numbers_of(*tree.elements[0], file, tp + "[[1]]");
-    const auto split_code = numbers_of(*tree.elements[1], file, tp + "[[2]]");
-    const auto left = numbers_of(*tree.elements[2], file, tp + "[[3]]");
-    const auto right = numbers_of(*tree.elements[3], file, tp + "[[4]]");
-    const auto miss = numbers_of(*tree.elements[4], file, tp + "[[5]]");
+    const Member tree = trees_obj.at(t);
+    const std::string& tp = tree.path();
+    if (tree.size() < 5) tree.fail("expected the eight vectors of a gbm tree");
+    const auto split_var = tree.at(0).numbers();
+    const auto split_code = tree.at(1).numbers();
+    const auto left = tree.at(2).numbers();
+    const auto right = tree.at(3).numbers();
+    const auto miss = tree.at(4).numbers();
     const size_t n = split_var.size();
     if (split_code.size() != n || left.size() != n || right.size() != n || miss.size() != n)
       throw Error(file, tp, "tree vectors differ in length");
@@ -114,8 +111,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
         const double k = split_code[i];
         if (!c_splits || !(k >= 0) || static_cast<size_t>(k) >= c_splits->elements.size())
           throw Error(file, place, "categorical split index out of range of $c.splits");
-        const auto dir = numbers_of(*c_splits->elements[static_cast<size_t>(k)], file,
-                                    fmt::format("$c.splits[[{}]]", static_cast<size_t>(k) + 1));
+        const auto dir = Member(*c_splits, file, "$c.splits").at(static_cast<size_t>(k)).numbers();
         tr.op[i] = ir::SplitOp::InSet;
         tr.set_offset[i] = static_cast<int32_t>(tr.sets.size());
         for (size_t c = 0; c < dir.size() && c < n_levels[j]; ++c) {
@@ -145,7 +141,6 @@ ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& war
   m.provenance.family = fmt::format("gbm {}", name);
   trees::describe_factor_inputs(m);
   m.provenance.preprocessing.push_back(fmt::format("first {} trees, initF {}", n_trees, init_f));
-  (void)warnings;
   ir::validate(m, file);
   return m;
 }

@@ -15,6 +15,7 @@
 #include <optional>
 #include <cmath>
 
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
@@ -22,8 +23,8 @@ namespace mb::r {
 namespace {
 
 // A dgCMatrix (or a plain numeric matrix) as a dense column-major matrix.
-more::Matrix sparse_or_dense(const RObject& obj, const std::string& file, const std::string& path) {
-  if (obj.type != RType::S4) return more::matrix(obj, file, path);
+Matrix sparse_or_dense(const RObject& obj, const std::string& file, const std::string& path) {
+  if (obj.type != RType::S4) return Member(obj, file, path).matrix();
   const RObject* dim = obj.attr("Dim");
   const RObject* i = obj.attr("i");
   const RObject* p = obj.attr("p");
@@ -31,7 +32,7 @@ more::Matrix sparse_or_dense(const RObject& obj, const std::string& file, const 
   if (!dim || !i || !p || !x || !dim->is_numeric() || dim->length() != 2 || !i->is_numeric() || !p->is_numeric() ||
       !x->is_numeric())
     throw Error(file, path, "expected a dgCMatrix (slots i, p, x, Dim, Dimnames)");
-  more::Matrix m;
+  Matrix m;
   const double rows = dim->number(0), cols = dim->number(1);
   if (!(rows >= 0 && cols >= 0 && rows * cols <= 1e9)) throw Error(file, path + "@Dim", "bad dimensions");
   m.rows = static_cast<size_t>(rows);
@@ -101,7 +102,7 @@ Interp lambda_interp(const std::vector<double>& lambda, double s) {
   return r;
 }
 
-double mix(const more::Matrix& m, size_t row, const Interp& in) {
+double mix(const Matrix& m, size_t row, const Interp& in) {
   return m.at(row, in.left) * in.frac + m.at(row, in.right) * (1 - in.frac);
 }
 
@@ -164,22 +165,22 @@ void apply_preprocess(const RObject& holder, ir::Model& m, const std::string& fi
 
 }  // namespace
 
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, double s) {
+ir::Model import_glmnet(const RObject& root, const std::string& file, double s) {
   const std::string cls = first_glmnet_class(root);
   if (cls != "elnet" && cls != "lognet" && cls != "fishnet" && cls != "multnet")
     throw Error(file, "", fmt::format("unsupported R class '{}' (glmnet family; supported: elnet, lognet, fishnet, "
                                       "multnet)", cls));
-  if (more::flag(root, "offset", false))
+  if (Member(root, file).flag("offset", false))
     throw Error(file, "$offset", "glmnet fitted with an offset needs the offset at prediction time; not supported");
   if (!std::isfinite(s) || s < 0) throw Error(file, "$lambda", fmt::format("penalty s = {} is not a valid lambda", s));
-  const std::vector<double> lambda = more::numbers(root, "lambda", file);
+  const std::vector<double> lambda = Member(root, file)["lambda"].numbers();
   if (lambda.empty()) throw Error(file, "$lambda", "empty lambda path");
   for (size_t i = 1; i < lambda.size(); ++i)
     if (!(lambda[i] < lambda[i - 1])) throw Error(file, fmt::format("$lambda[{}]", i), "the path must decrease");
   const Interp in = lambda_interp(lambda, s);
 
   const bool multi = cls == "multnet";
-  std::vector<more::Matrix> betas;
+  std::vector<Matrix> betas;
   std::vector<std::string> class_names;
   const RObject* beta = root.get("beta");
   if (!beta) throw Error(file, "$beta", "expected the coefficient matrix");
@@ -200,7 +201,7 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& 
     throw Error(file, "$beta@Dimnames", "the coefficients have no variable names: the inputs have no names");
   const RObject* a0_obj = root.get("a0");
   if (!a0_obj) throw Error(file, "$a0", "expected the intercepts");
-  more::Matrix a0 = more::matrix(*a0_obj, file, "$a0");
+  Matrix a0 = Member(*a0_obj, file, "$a0").matrix();
   if (!multi) {  // a vector over lambda: one row
     a0.rows = 1;
     a0.cols = a0.v.size();
@@ -230,7 +231,7 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& 
     lin.link = ir::Link::Log;
     family = "glmnet poisson (fishnet)";
   } else {
-    class_names = more::strings(root, "classnames", file);
+    class_names = Member(root, file)["classnames"].strings();
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = class_names;
     if (cls == "lognet") {
@@ -274,25 +275,24 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& 
   else
     m.provenance.family = fmt::format("{} at s = {} (interpolated between lambda[{}] and lambda[{}])", family, s,
                                       in.left + 1, in.right + 1);
-  (void)warnings;
   ir::validate(m, file);
   return m;
 }
 
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings) {
-  const std::vector<double> lambda = more::numbers(root, "lambda", file);
+ir::Model import_glmnet(const RObject& root, const std::string& file) {
+  const std::vector<double> lambda = Member(root, file)["lambda"].numbers();
   if (lambda.empty()) throw Error(file, "$lambda", "empty lambda path");
   // r2pmml's decoration stores the penalty to use as `$lambda.s`; otherwise the path's end.
   const RObject* chosen = root.get("lambda.s");
   const bool decorated = chosen && chosen->is_numeric() && chosen->length() == 1 && std::isfinite(chosen->number(0));
   const double s = decorated ? chosen->number(0) : lambda.back();
-  ir::Model m = import_glmnet(root, file, warnings, s);
+  ir::Model m = import_glmnet(root, file, s);
   if (decorated)
-    more::warn(m, warnings, "glmnet-lambda",
+    warn(m, "glmnet-lambda",
                fmt::format("a glmnet object holds a whole lambda path; imported at s = {:.17g}, the value its "
                            "$lambda.s names", s));
   else
-    more::warn(m, warnings, "glmnet-lambda",
+    warn(m, "glmnet-lambda",
                fmt::format("a glmnet object holds a whole lambda path; imported at its last (smallest) lambda "
                            "s = {:.17g} (lambda[{}]); R's predict() needs s chosen explicitly",
                            s, lambda.size()));
@@ -321,21 +321,21 @@ std::optional<double> lambda_number(const std::string& s) {
 
 }  // namespace
 
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s) {
+ir::Model import_glmnet(const RObject& root, const std::string& file, const std::string& s) {
   const std::optional<double> v = lambda_number(s);
   if (!v) bad_lambda(file, s, false);
-  return import_glmnet(root, file, warnings, *v);
+  return import_glmnet(root, file, *v);
 }
 
 namespace {
 
 // cv.glmnet at penalty s: the fit's path at s plus the object's preprocessing.
-ir::Model cv_glmnet_at(const RObject& root, const std::string& file, Warnings& warnings, double s) {
+ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");
   ir::Model m;
   try {
-    m = import_glmnet(*fit, file, warnings, s);
+    m = import_glmnet(*fit, file, s);
   } catch (const Error& e) {  // places inside the path object
     throw Error(e.file(), "$glmnet.fit" + e.place(), e.message(), e.exit_code());
   }
@@ -347,26 +347,26 @@ ir::Model cv_glmnet_at(const RObject& root, const std::string& file, Warnings& w
 
 }  // namespace
 
-ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings) {
-  const double s = more::scalar(root, "lambda.1se", file);
-  ir::Model m = cv_glmnet_at(root, file, warnings, s);
-  more::warn(m, warnings, "glmnet-lambda",
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file) {
+  const double s = Member(root, file)["lambda.1se"].number();
+  ir::Model m = cv_glmnet_at(root, file, s);
+  warn(m, "glmnet-lambda",
              fmt::format("cv.glmnet imported at lambda.1se = {:.17g}, the default of R's predict(); "
                          "lambda.min = {:.17g} is another common choice (--lambda lambda.min)",
-                         s, more::scalar(root, "lambda.min", file)));
+                         s, Member(root, file)["lambda.min"].number()));
   return m;
 }
 
-ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s) {
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file, const std::string& s) {
   if (s == "lambda.1se" || s == "lambda.min") {
-    const double v = more::scalar(root, s, file);
-    ir::Model m = cv_glmnet_at(root, file, warnings, v);
+    const double v = Member(root, file)[s].number();
+    ir::Model m = cv_glmnet_at(root, file, v);
     m.provenance.family += fmt::format(" ({} = {:.17g})", s, v);
     return m;
   }
   const std::optional<double> v = lambda_number(s);
   if (!v) bad_lambda(file, s, true);
-  return cv_glmnet_at(root, file, warnings, *v);
+  return cv_glmnet_at(root, file, *v);
 }
 
 }  // namespace mb::r

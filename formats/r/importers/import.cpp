@@ -8,8 +8,8 @@
 namespace mb::r {
 namespace {
 
-using Importer = ir::Model (*)(const RObject&, const std::string&, Warnings&);
-using HintedImporter = ir::Model (*)(const RObject&, const std::string&, Warnings&, const ImportHints&);
+using Importer = ir::Model (*)(const RObject&, const std::string&);
+using HintedImporter = ir::Model (*)(const RObject&, const std::string&, const ImportHints&);
 constexpr Importer import_random_forest_plain = &import_random_forest;
 constexpr Importer import_ranger_plain = &import_ranger;
 constexpr Importer import_svm_plain = &import_svm;
@@ -29,36 +29,49 @@ struct Entry {
   HintedImporter hinted = nullptr;
 };
 constexpr Entry kImporters[] = {
+    {"train", &import_train},
     {"multinom", &import_multinom},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
     {"randomForest", import_random_forest_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
-       return import_random_forest(o, f, w, h.levels);
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_random_forest(o, f, h.levels);
      }},
     {"ranger", import_ranger_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
-       return import_ranger(o, f, w, h.levels);
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_ranger(o, f, h.levels);
      }},
     {"gbm", &import_gbm},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
     {"svm", import_svm_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
-       return import_svm(o, f, w, h.levels);
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_svm(o, f, h.levels);
      }},
     {"naiveBayes", &import_naive_bayes},
     {"kmeans", &import_kmeans},
     {"cv.glmnet", import_cv_glmnet_default, Takes::Lambda,
-     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
-       return import_cv_glmnet(o, f, w, h.lambda);
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_cv_glmnet(o, f, h.lambda);
      }},
     {"glmnet", import_glmnet_last, Takes::Lambda,
-     [](const RObject& o, const std::string& f, Warnings& w, const ImportHints& h) {
-       return import_glmnet(o, f, w, h.lambda);
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_glmnet(o, f, h.lambda);
      }},
 };
+
+ir::Model import_with(const Entry& e, const std::string& c, const RObject& root, const std::string& file,
+                      const ImportHints& hints) {
+  if (hints.empty()) return e.importer(root, file);
+  if (!hints.levels.empty() && e.takes != Takes::Levels)
+    throw Error(file, "", fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
+                                      "objects lack factor levels)", c));
+  if (!hints.lambda.empty() && e.takes != Takes::Lambda)
+    throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
+                                      "model", c));
+  return e.hinted(root, file, hints);
+}
 
 }  // namespace
 
@@ -71,14 +84,9 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
   for (const auto& c : classes)
     for (const auto& e : kImporters) {
       if (c != e.r_class) continue;
-      if (hints.empty()) return e.importer(root, file, warnings);
-      if (!hints.levels.empty() && e.takes != Takes::Levels)
-        throw Error(file, "", fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
-                                          "objects lack factor levels)", c));
-      if (!hints.lambda.empty() && e.takes != Takes::Lambda)
-        throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
-                                          "model", c));
-      return e.hinted(root, file, warnings, hints);
+      ir::Model m = import_with(e, c, root, file, hints);
+      warnings.insert(warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
+      return m;
     }
   if (classes.empty())
     throw Error(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",

@@ -12,7 +12,8 @@
 namespace mb::r {
 
 // Dispatches on the R class and builds a validated model; unsupported classes throw
-// Error(file, "", "unsupported R class 'X'").
+// Error(file, "", "unsupported R class 'X'").  The model's provenance lists the importer's
+// warnings, and they are appended to `warnings` (once each).
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings);
 
 // What some R objects do not hold and a user can supply: factor levels that randomForest
@@ -29,8 +30,11 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
                        const ImportHints& hints);
 
 // Per-class importers, listed in the dispatcher's table (import.cpp).  Each returns a
-// validated model and appends warnings (also recorded in Provenance::warnings).
-ir::Model import_lm(const RObject& root, const std::string& file, Warnings& warnings);   // lm, glm
-ir::Model import_multinom(const RObject& root, const std::string& file, Warnings& warnings);
+// validated model whose Provenance::warnings lists its warnings (access.hpp warn()).
+ir::Model import_lm(const RObject& root, const std::string& file);  // lm, glm
+ir::Model import_multinom(const RObject& root, const std::string& file);
+// caret::train (formula or x/y; methods glm, lm, rpart, rpart2, rf; preProcess center, scale,
+// range): the final model with caret's model matrix and preprocessing in front.
+ir::Model import_train(const RObject& root, const std::string& file);
 
 }  // namespace mb::r

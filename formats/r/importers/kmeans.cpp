@@ -7,16 +7,17 @@
 #include <cmath>
 #include <set>
 
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
 
-ir::Model import_kmeans(const RObject& root, const std::string& file, Warnings& warnings) {
+ir::Model import_kmeans(const RObject& root, const std::string& file) {
   ir::Model m;
   const RObject* centers_obj = root.get("centers");
   if (!centers_obj) throw Error(file, "$centers", "expected the cluster centres");
-  const more::Matrix c = more::matrix(*centers_obj, file, "$centers");
+  const Matrix c = Member(*centers_obj, file, "$centers").matrix();
   if (centers_obj->dim().size() != 2) throw Error(file, "$centers", "expected a K x p matrix");
   if (c.rows == 0 || c.cols == 0) throw Error(file, "$centers", "no centres");
   if (c.colnames.size() != c.cols)
@@ -45,7 +46,6 @@ ir::Model import_kmeans(const RObject& root, const std::string& file, Warnings& 
   m.estimator = std::move(cl);
   m.provenance.source_class = "kmeans";
   m.provenance.family = fmt::format("k-means ({} clusters, {} variables)", c.rows, c.cols);
-  (void)warnings;
   ir::validate(m, file);
   return m;
 }

@@ -10,17 +10,19 @@
 
 #include <cmath>
 
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
 
-ir::Model import_naive_bayes(const RObject& root, const std::string& file, Warnings& warnings) {
+ir::Model import_naive_bayes(const RObject& root, const std::string& file) {
+  const Member obj(root, file);
   ir::Model m;
   const RObject* apriori = root.get("apriori");
   if (!apriori || !apriori->is_numeric()) throw Error(file, "$apriori", "expected the class counts");
   const std::vector<double> counts = apriori->numbers();
-  const std::vector<std::string> classes = more::strings(root, "levels", file);
+  const std::vector<std::string> classes = obj["levels"].strings();
   const size_t K = classes.size();
   if (K < 2 || counts.size() != K)
     throw Error(file, "$apriori", fmt::format("{} class counts for {} classes", counts.size(), K));
@@ -43,7 +45,7 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file, Warni
     const std::string path = "$tables$" + names[f];
     const RObject* t = tables->elements[f].get();
     if (!t) throw Error(file, path, "missing table");
-    const more::Matrix tab = more::matrix(*t, file, path);
+    const Matrix tab = Member(*t, file, path).matrix();
     if (tab.rows != K) throw Error(file, path, fmt::format("{} rows for {} classes", tab.rows, K));
     if (!tab.rownames.empty() && tab.rownames != classes)
       throw Error(file, path, "the table's rows are not the classes in $levels order");
@@ -88,7 +90,6 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file, Warni
   m.estimator = std::move(nb);
   m.provenance.source_class = "naiveBayes";
   m.provenance.family = fmt::format("naive Bayes ({} classes, {} predictors)", K, F);
-  (void)warnings;
   ir::validate(m, file);
   return m;
 }

@@ -10,115 +10,26 @@
 
 #include <cmath>
 
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
-namespace more {
 
-std::vector<double> numbers(const RObject& obj, const std::string& name, const std::string& file) {
-  const RObject* o = obj.get(name);
-  if (!o || o->is_null()) throw Error(file, "$" + name, "expected this component; it is missing");
-  if (!o->is_numeric())
-    throw Error(file, "$" + name, fmt::format("expected a numeric vector, found {}", rtype_name(o->type)));
-  return o->numbers();
-}
-
-double scalar(const RObject& obj, const std::string& name, const std::string& file) {
-  const std::vector<double> v = numbers(obj, name, file);
-  if (v.size() != 1) throw Error(file, "$" + name, fmt::format("expected one number, found {}", v.size()));
-  return v[0];
-}
-
-bool flag(const RObject& obj, const std::string& name, bool fallback) {
-  const RObject* o = obj.get(name);
-  if (!o || o->is_null() || !o->is_numeric() || o->length() == 0) return fallback;
-  const double v = o->number(0);
-  return std::isnan(v) ? fallback : v != 0;
-}
-
-std::vector<std::string> strings(const RObject& obj, const std::string& name, const std::string& file) {
-  const RObject* o = obj.get(name);
-  if (!o || o->type != RType::Character)
-    throw Error(file, "$" + name, "expected a character vector");
-  std::vector<std::string> out;
-  for (size_t i = 0; i < o->length(); ++i) {
-    if (!o->strings[i]) throw Error(file, fmt::format("${}[{}]", name, i), "unexpected NA label");
-    out.push_back(*o->strings[i]);
-  }
-  return out;
-}
-
-namespace {
-std::vector<std::string> dimnames_at(const RObject& obj, size_t k) {
-  std::vector<std::string> out;
-  const RObject* dn = obj.attr("dimnames");
-  if (!dn || dn->type != RType::List || dn->elements.size() <= k) return out;
-  const RObject* names = dn->elements[k].get();
-  if (!names || names->type != RType::Character) return out;
-  for (auto& s : names->strings) out.push_back(s ? *s : "NA");
-  return out;
-}
-}  // namespace
-
-Matrix matrix(const RObject& obj, const std::string& file, const std::string& path) {
-  if (!obj.is_numeric())
-    throw Error(file, path, fmt::format("expected a numeric matrix, found {}", rtype_name(obj.type)));
-  const auto d = obj.dim();
-  Matrix m;
-  if (d.size() == 2) {
-    if (d[0] < 0 || d[1] < 0) throw Error(file, path, "negative matrix dimensions");
-    m.rows = static_cast<size_t>(d[0]);
-    m.cols = static_cast<size_t>(d[1]);
-  } else if (d.empty()) {  // a plain vector: one column
-    m.rows = obj.length();
-    m.cols = 1;
-  } else {
-    throw Error(file, path, fmt::format("expected a matrix, found an array with {} dimensions", d.size()));
-  }
-  m.v = obj.numbers();
-  if (m.v.size() != m.rows * m.cols)
-    throw Error(file, path, fmt::format("a {} x {} matrix with {} values", m.rows, m.cols, m.v.size()));
-  m.rownames = dimnames_at(obj, 0);
-  m.colnames = dimnames_at(obj, 1);
-  if (m.rownames.size() != m.rows) m.rownames.clear();
-  if (m.colnames.size() != m.cols) m.colnames.clear();
-  return m;
-}
-
-void warn(ir::Model& m, Warnings& warnings, std::string code, std::string message) {
-  Warning w{std::move(code), std::move(message)};
-  m.provenance.warnings.push_back(w);
-  warnings.push_back(std::move(w));
-}
-
-void adopt_design(ir::Model& m, Design& d, Warnings& warnings) {
-  m.schema.inputs = std::move(d.inputs);
-  m.schema.target.name = d.response;
-  m.derived = std::move(d.derived);
-  m.provenance.preprocessing = std::move(d.preprocessing);
-  for (auto& w : d.warnings) {
-    m.provenance.warnings.push_back(w);
-    warnings.push_back(w);
-  }
-}
-
-}  // namespace more
-
-ir::Model import_nnet(const RObject& root, const std::string& file, Warnings& warnings) {
-  using more::numbers;
-  if (!root.get("terms"))
+ir::Model import_nnet(const RObject& root, const std::string& file) {
+  const Member obj(root, file);
+    if (!root.get("terms"))
     throw Error(file, "$terms", "nnet fitted without a formula (the x/y interface) stores no input names; "
                                 "only nnet.formula objects are supported");
   ir::Model m;
   Design d = build_design(root, file);
   if (d.offset) throw Error(file, "$terms@offset", "offsets in nnet models are not supported");
 
-  const std::vector<double> n = numbers(root, "n", file);
-  const std::vector<double> nconn = numbers(root, "nconn", file);
-  const std::vector<double> conn = numbers(root, "conn", file);
-  const std::vector<double> wts = numbers(root, "wts", file);
-  const double nsunits_d = more::scalar(root, "nsunits", file);
+  const std::vector<double> n = obj["n"].numbers();
+  const std::vector<double> nconn = obj["nconn"].numbers();
+  const std::vector<double> conn = obj["conn"].numbers();
+  const std::vector<double> wts = obj["wts"].numbers();
+  const double nsunits_d = obj["nsunits"].number();
   if (n.size() != 3 || !(n[0] >= 0 && n[1] >= 0 && n[2] >= 1) || n[0] > 1e6 || n[1] > 1e6 || n[2] > 1e6)
     throw Error(file, "$n", "expected c(inputs, hidden units, outputs)");
   const size_t n_in = static_cast<size_t>(n[0]), n_hidden = static_cast<size_t>(n[1]),
@@ -159,7 +70,7 @@ ir::Model import_nnet(const RObject& root, const std::string& file, Warnings& wa
   mlp.n_outputs = static_cast<int32_t>(n_out);
 
   // Input units -> design columns by $coefnames.
-  const std::vector<std::string> coefnames = more::strings(root, "coefnames", file);
+  const std::vector<std::string> coefnames = obj["coefnames"].strings();
   if (coefnames.size() != n_in)
     throw Error(file, "$coefnames", fmt::format("{} names for {} input units", coefnames.size(), n_in));
   if (d.columns.size() != n_in)
@@ -175,12 +86,12 @@ ir::Model import_nnet(const RObject& root, const std::string& file, Warnings& wa
     m.features.push_back({col->name, col->expr});
   }
 
-  const bool softmax = more::flag(root, "softmax", false);
-  const bool entropy = more::flag(root, "entropy", false);
-  if (more::flag(root, "censored", false))
+  const bool softmax = obj.flag("softmax", false);
+  const bool entropy = obj.flag("entropy", false);
+  if (obj.flag("censored", false))
     throw Error(file, "$censored", "censored nnet fits (softmax with censored targets) are not supported");
   std::vector<std::string> classes;
-  if (const RObject* lev = root.get("lev"); lev && !lev->is_null()) classes = more::strings(root, "lev", file);
+  if (const auto lev = obj.get("lev")) classes = lev->strings();
   std::string family;
   if (classes.empty()) {
     if (n_out != 1)
@@ -206,7 +117,7 @@ ir::Model import_nnet(const RObject& root, const std::string& file, Warnings& wa
     }
   }
   m.estimator = std::move(mlp);
-  more::adopt_design(m, d, warnings);
+  adopt_design(m, d);
   m.provenance.source_class = "nnet";
   m.provenance.family = fmt::format("{}; {} inputs, {} hidden units", family, n_in, n_hidden);
   ir::validate(m, file);

@@ -18,18 +18,16 @@
 #include <fmt/format.h>
 
 #include "formats/r/lang/formula.hpp"
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
 namespace {
 
-using trees::member;
-using trees::numbers_of;
 using trees::describe_factor_inputs;
 using trees::empty_tree;
 using trees::finish_sets;
-using trees::strings_of;
 
 const std::vector<std::string>* hint_for(const LevelHints& hints, const std::string& name) {
   auto it = hints.find(name);
@@ -74,29 +72,28 @@ void set_split(ir::Tree& t, size_t i, std::vector<int32_t> codes) {
 // ---------------------------------------------------------------------------------------------
 // randomForest
 
-ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings) {
-  return import_random_forest(root, file, warnings, LevelHints{});
+ir::Model import_random_forest(const RObject& root, const std::string& file) {
+  return import_random_forest(root, file, LevelHints{});
 }
 
-ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings,
-                               const LevelHints& hints) {
-  const std::string type = strings_of(member(root, "type", file, ""), file, "$type").at(0);
+ir::Model import_random_forest(const RObject& root, const std::string& file, const LevelHints& hints) {
+  const Member obj(root, file);
+  const std::string type = obj["type"].string();
   const bool classification = type == "classification";
   if (!classification && type != "regression")
     throw Error(file, "$type", fmt::format("unsupported randomForest type '{}'", type));
-  const RObject& forest = member(root, "forest", file, "");
-  const RObject& ncat_obj = member(forest, "ncat", file, "$forest");
-  const std::vector<double> ncat = numbers_of(ncat_obj, file, "$forest$ncat");
-  std::vector<std::string> xnames = ncat_obj.names();
+  const Member forest = obj["forest"];
+  const std::vector<double> ncat = forest["ncat"].numbers();
+  std::vector<std::string> xnames = forest["ncat"].names();
   if (xnames.size() != ncat.size()) throw Error(file, "$forest$ncat@names", "expected one name per predictor");
-  const RObject* xlevels = forest.get("xlevels");
+  const RObject* xlevels = forest->get("xlevels");
 
   // Predictors: the formula's variables, or the x columns (x/y interface).
   trees::Predictors pred;
   auto levels_of = [&](const std::string& name, bool ordered) -> std::vector<std::string> {
     const RObject* lv = xlevels ? xlevels->get(name) : nullptr;
     if (!ordered && lv && lv->type == RType::Character)
-      return stored_levels(strings_of(*lv, file, "$forest$xlevels$" + name), hints, name, file,
+      return stored_levels(Member(*lv, file, "$forest$xlevels$" + name).strings(), hints, name, file,
                            "$forest$xlevels$" + name);
     if (const auto* h = hint_for(hints, name)) return *h;
     throw Error(file, "$forest$xlevels$" + name,
@@ -141,9 +138,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
 
   std::vector<std::string> classes;
   if (classification) {
-    classes = strings_of(member(root, "classes", file, ""), file, "$classes");
-    if (const RObject* co = forest.get("cutoff")) {
-      const auto cutoff = numbers_of(*co, file, "$forest$cutoff");
+    classes = obj["classes"].strings();
+    if (const auto co = forest.get("cutoff")) {
+      const auto cutoff = co->numbers();
       for (double c : cutoff)
         if (c != cutoff[0])
           throw Error(file, "$forest$cutoff",
@@ -153,21 +150,21 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
   }
   const size_t K = classification ? classes.size() : 1;
 
-  const size_t ntree = static_cast<size_t>(numbers_of(member(forest, "ntree", file, "$forest"), file, "$forest$ntree").at(0));
-  const auto nrnodes_v = numbers_of(member(forest, "nrnodes", file, "$forest"), file, "$forest$nrnodes");
+  const size_t ntree = static_cast<size_t>(forest["ntree"].number());
+  const auto nrnodes_v = forest["nrnodes"].numbers();
   const size_t nrnodes = static_cast<size_t>(nrnodes_v.at(0));
-  const auto ndbig = numbers_of(member(forest, "ndbigtree", file, "$forest"), file, "$forest$ndbigtree");
-  const auto status = numbers_of(member(forest, "nodestatus", file, "$forest"), file, "$forest$nodestatus");
-  const auto bestvar = numbers_of(member(forest, "bestvar", file, "$forest"), file, "$forest$bestvar");
-  const auto xbest = numbers_of(member(forest, "xbestsplit", file, "$forest"), file, "$forest$xbestsplit");
-  const auto nodepred = numbers_of(member(forest, "nodepred", file, "$forest"), file, "$forest$nodepred");
+  const auto ndbig = forest["ndbigtree"].numbers();
+  const auto status = forest["nodestatus"].numbers();
+  const auto bestvar = forest["bestvar"].numbers();
+  const auto xbest = forest["xbestsplit"].numbers();
+  const auto nodepred = forest["nodepred"].numbers();
   std::vector<double> left, right, treemap;
   if (classification) {
-    treemap = numbers_of(member(forest, "treemap", file, "$forest"), file, "$forest$treemap");
+    treemap = forest["treemap"].numbers();
     if (treemap.size() != nrnodes * 2 * ntree) throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
   } else {
-    left = numbers_of(member(forest, "leftDaughter", file, "$forest"), file, "$forest$leftDaughter");
-    right = numbers_of(member(forest, "rightDaughter", file, "$forest"), file, "$forest$rightDaughter");
+    left = forest["leftDaughter"].numbers();
+    right = forest["rightDaughter"].numbers();
     if (left.size() != nrnodes * ntree || right.size() != nrnodes * ntree)
       throw Error(file, "$forest$leftDaughter", "expected nrnodes x ntree values");
   }
@@ -227,32 +224,30 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, War
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-  (void)warnings;
-  ir::validate(m, file);
+    ir::validate(m, file);
   return m;
 }
 
 // ---------------------------------------------------------------------------------------------
 // ranger
 
-ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings) {
-  return import_ranger(root, file, warnings, LevelHints{});
+ir::Model import_ranger(const RObject& root, const std::string& file) {
+  return import_ranger(root, file, LevelHints{});
 }
 
-ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings, const LevelHints& hints) {
-  const RObject& forest = member(root, "forest", file, "");
-  const std::string tt = strings_of(member(forest, "treetype", file, "$forest"), file, "$forest$treetype").at(0);
+ir::Model import_ranger(const RObject& root, const std::string& file, const LevelHints& hints) {
+  const Member forest = Member(root, file)["forest"];
+  const std::string tt = forest["treetype"].string();
   const bool regression = tt == "Regression";
   const bool probability = tt == "Probability estimation";
   const bool classification = tt == "Classification";
   if (!regression && !probability && !classification)
     throw Error(file, "$forest$treetype", fmt::format("unsupported ranger tree type '{}'", tt));
 
-  const auto names = strings_of(member(forest, "independent.variable.names", file, "$forest"), file,
-                                "$forest$independent.variable.names");
-  const auto is_ordered = numbers_of(member(forest, "is.ordered", file, "$forest"), file, "$forest$is.ordered");
+  const auto names = forest["independent.variable.names"].strings();
+  const auto is_ordered = forest["is.ordered"].numbers();
   if (is_ordered.size() != names.size()) throw Error(file, "$forest$is.ordered", "expected one value per variable");
-  const RObject* cov = forest.get("covariate.levels");
+  const RObject* cov = forest->get("covariate.levels");
 
   ir::Model m;
   std::vector<bool> factor(names.size(), false), coded(names.size(), false);
@@ -261,7 +256,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
     const std::string place = "$forest$covariate.levels$" + name;
     const RObject* lv = cov ? cov->get(name) : nullptr;
     std::vector<std::string> levels;
-    if (lv && !lv->is_null()) levels = stored_levels(strings_of(*lv, file, place), hints, name, file, place);
+    if (lv && !lv->is_null()) levels = stored_levels(Member(*lv, file, place).strings(), hints, name, file, place);
     else if (const auto* h = hint_for(hints, name)) levels = *h;
     ir::InputField f;
     f.name = name;
@@ -284,21 +279,20 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
   std::vector<std::string> classes;
   std::vector<double> class_values;
   if (!regression) {
-    classes = strings_of(member(forest, "levels", file, "$forest"), file, "$forest$levels");
-    class_values = numbers_of(member(forest, "class.values", file, "$forest"), file, "$forest$class.values");
+    classes = forest["levels"].strings();
+    class_values = forest["class.values"].numbers();
     for (double v : class_values)
       if (!(v >= 1 && v <= static_cast<double>(classes.size())))
         throw Error(file, "$forest$class.values", "class value out of range of $forest$levels");
   }
   const size_t K = regression ? 1 : classes.size();
 
-  const RObject& children = member(forest, "child.nodeIDs", file, "$forest");
-  const RObject& varids = member(forest, "split.varIDs", file, "$forest");
-  const RObject& values = member(forest, "split.values", file, "$forest");
-  const RObject* counts = probability ? &member(forest, "terminal.class.counts", file, "$forest") : nullptr;
-  const size_t ntree = children.elements.size();
-  if (ntree == 0 || varids.elements.size() != ntree || values.elements.size() != ntree ||
-      (counts && counts->elements.size() != ntree))
+  const Member children = forest["child.nodeIDs"];
+  const Member varids = forest["split.varIDs"];
+  const Member values = forest["split.values"];
+  const std::optional<Member> counts = probability ? std::optional<Member>(forest["terminal.class.counts"]) : std::nullopt;
+  const size_t ntree = children.size();
+  if (ntree == 0 || varids.size() != ntree || values.size() != ntree || (counts && counts->size() != ntree))
     throw Error(file, "$forest$child.nodeIDs", "expected one entry per tree in each tree component");
 
   ir::TreeEnsemble ens;
@@ -306,16 +300,14 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
   ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
   ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
   for (size_t t = 0; t < ntree; ++t) {
-    const std::string tp = fmt::format("$forest$child.nodeIDs[[{}]]", t + 1);
-    const RObject& ch = *children.elements[t];
-    if (ch.elements.size() != 2) throw Error(file, tp, "expected list(left, right)");
-    const auto left = numbers_of(*ch.elements[0], file, tp);
-    const auto right = numbers_of(*ch.elements[1], file, tp);
-    const auto var = numbers_of(*varids.elements[t], file, fmt::format("$forest$split.varIDs[[{}]]", t + 1));
-    const auto val = numbers_of(*values.elements[t], file, fmt::format("$forest$split.values[[{}]]", t + 1));
+    const Member ch = children.at(t);
+    if (ch.size() != 2) ch.fail("expected list(left, right)");
+    const auto left = ch.at(0).numbers();
+    const auto right = ch.at(1).numbers();
+    const auto var = varids.at(t).numbers();
+    const auto val = values.at(t).numbers();
     const size_t n = left.size();
-    if (right.size() != n || var.size() != n || val.size() != n)
-      throw Error(file, tp, "tree vectors differ in length");
+    if (right.size() != n || var.size() != n || val.size() != n) ch.fail("tree vectors differ in length");
     ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
       const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i);
@@ -327,9 +319,9 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
           if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place, "leaf class out of range");
           tr.values[i * K + static_cast<size_t>(c) - 1] = 1.0;
         } else {
-          const RObject& tc = *counts->elements[t];
-          if (i >= tc.elements.size()) throw Error(file, place, "no terminal class counts for this leaf");
-          const auto p = numbers_of(*tc.elements[i], file, place);
+          const Member tc = counts->at(t);
+          if (i >= tc.size()) throw Error(file, place, "no terminal class counts for this leaf");
+          const auto p = tc.at(i).numbers();
           if (p.size() != class_values.size()) throw Error(file, place, "terminal class counts do not match the classes");
           for (size_t k = 0; k < p.size(); ++k) tr.values[i * K + static_cast<size_t>(class_values[k]) - 1] = p[k];
         }
@@ -365,8 +357,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& 
   if (!cov)
     m.provenance.preprocessing.push_back(
         "ranger keeps no factor levels here: variables without given levels are read as numbers");
-  (void)warnings;
-  ir::validate(m, file);
+    ir::validate(m, file);
   return m;
 }
 

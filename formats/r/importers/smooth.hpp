@@ -16,67 +16,39 @@ namespace mb::r {
 // nnet (formula interface, class "nnet.formula"): regression (linout), softmax classification and
 // a single logistic output for two classes; skip-layer connections kept as nnet's unit/connection
 // list (ir::Mlp conn_* fields), logistic units clamped as nnet.c does.
-ir::Model import_nnet(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_nnet(const RObject& root, const std::string& file);
 
 // e1071 svm: C- and nu-classification (with or without probabilities) and eps-/nu-regression,
 // linear, polynomial, radial and sigmoid kernels, the object's input scaling.
-ir::Model import_svm(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_svm(const RObject& root, const std::string& file);
 // svm.formula keeps no `$xlevels` (predict() codes factors by the new data's levels): the
 // training levels of factor predictors, by variable text, when the support-vector column names
 // (make.names() of model.matrix's) cannot give them back.  `$xlevels` in the object wins.
 using SvmLevelHints = std::map<std::string, std::vector<std::string>>;
-ir::Model import_svm(const RObject& root, const std::string& file, Warnings& warnings, const SvmLevelHints& hints);
+ir::Model import_svm(const RObject& root, const std::string& file, const SvmLevelHints& hints);
 
 // e1071 naiveBayes: Gaussian numeric predictors and categorical tables, predict()'s
 // threshold = 0.001 and eps = 0.
-ir::Model import_naive_bayes(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_naive_bayes(const RObject& root, const std::string& file);
 
 // kmeans: nearest centre (squared Euclidean distance, ties to the lowest cluster id).
-ir::Model import_kmeans(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_kmeans(const RObject& root, const std::string& file);
 
 // glmnet (elnet, lognet, fishnet, multnet) at penalty `s`: a lambda of the path gives its
 // column, any other value is interpolated as predict.glmnet(exact = FALSE) does.
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, double s);
+ir::Model import_glmnet(const RObject& root, const std::string& file, double s);
 // The same at the last (smallest) lambda of the path -- or at `$lambda.s` when the object carries
 // one (r2pmml's decoration) -- with Warning "glmnet-lambda" naming the chosen s.
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_glmnet(const RObject& root, const std::string& file);
 // The same at the penalty a user asked for (--lambda): a number; "lambda.min"/"lambda.1se" are
 // cv.glmnet's names and a usage error for a plain glmnet path.
-ir::Model import_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s);
+ir::Model import_glmnet(const RObject& root, const std::string& file, const std::string& s);
 // cv.glmnet: its `$glmnet.fit` at `$lambda.1se` (predict.cv.glmnet's default), with Warning
 // "glmnet-lambda" naming it.
-ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file);
 // cv.glmnet at the penalty a user asked for, as predict.cv.glmnet(s = ...) takes it: a number
 // (on the path of `$glmnet.fit`, interpolated as predict.glmnet does), "lambda.1se" or
 // "lambda.min" (the values stored in the object).
-ir::Model import_cv_glmnet(const RObject& root, const std::string& file, Warnings& warnings, const std::string& s);
+ir::Model import_cv_glmnet(const RObject& root, const std::string& file, const std::string& s);
 
-namespace more {
-
-// Helpers shared by these importers (import_nnet.cpp defines them).
-
-// `$name` as numbers; throws Error(file, "$name", ...) when absent or not numeric.
-std::vector<double> numbers(const RObject& obj, const std::string& name, const std::string& file);
-// `$name` as a single number; throws when absent, not numeric or not of length 1.
-double scalar(const RObject& obj, const std::string& name, const std::string& file);
-// `$name` as a logical flag (absent or NULL: `fallback`).
-bool flag(const RObject& obj, const std::string& name, bool fallback);
-// `$name` as strings (a character vector); throws when absent.
-std::vector<std::string> strings(const RObject& obj, const std::string& name, const std::string& file);
-
-// A column-major numeric matrix.
-struct Matrix {
-  size_t rows = 0, cols = 0;
-  std::vector<double> v;
-  std::vector<std::string> rownames, colnames;  // empty when the matrix has none
-  double at(size_t r, size_t c) const { return v[c * rows + r]; }
-};
-Matrix matrix(const RObject& obj, const std::string& file, const std::string& path);
-
-// Moves the design's inputs, derived fields, preprocessing notes and warnings into `m`.
-void adopt_design(ir::Model& m, Design& d, Warnings& warnings);
-// Appends a warning to the caller's list and the model's provenance.
-void warn(ir::Model& m, Warnings& warnings, std::string code, std::string message);
-
-}  // namespace more
 }  // namespace mb::r

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
 
@@ -100,21 +101,20 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
 
 }  // namespace
 
-ir::Model import_svm(const RObject& root, const std::string& file, Warnings& warnings) {
-  return import_svm(root, file, warnings, SvmLevelHints{});
+ir::Model import_svm(const RObject& root, const std::string& file) {
+  return import_svm(root, file, SvmLevelHints{});
 }
 
-ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& warnings, const SvmLevelHints& hints) {
-  using more::numbers;
-  using more::scalar;
+ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmLevelHints& hints) {
+  const Member input(root_in, file);
   ir::Model m;
-  const double type = scalar(root_in, "type", file);
-  const double kernel = scalar(root_in, "kernel", file);
+  const double type = input["type"].number();
+  const double kernel = input["kernel"].number();
   if (type == 2)
     throw Error(file, "$type", "one-class svm (novelty detection) is not supported");
   if (!(type == 0 || type == 1 || type == 3 || type == 4))
     throw Error(file, "$type", fmt::format("unknown svm type {}", type));
-  if (more::flag(root_in, "sparse", false))
+  if (input.flag("sparse", false))
     throw Error(file, "$sparse", "svm fitted on a sparse matrix (SparseM support vectors) is not supported");
   const bool classification = type < 2;
 
@@ -124,17 +124,15 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& 
   if (!(kernel >= 0 && kernel <= 3 && kernel == std::floor(kernel)))
     throw Error(file, "$kernel", fmt::format("unsupported kernel {} (0 linear, 1 polynomial, 2 radial, 3 sigmoid)", kernel));
   svm.kernel = kKernels[static_cast<int>(kernel)];
-  svm.gamma = scalar(root_in, "gamma", file);
-  svm.coef0 = scalar(root_in, "coef0", file);
-  svm.degree = scalar(root_in, "degree", file);
+  svm.gamma = input["gamma"].number();
+  svm.coef0 = input["coef0"].number();
+  svm.degree = input["degree"].number();
   if (svm.kernel == ir::Kernel::Polynomial && !(svm.degree >= 0 && svm.degree <= 1e6))
     throw Error(file, "$degree", "expected a non-negative polynomial degree");
   // predict.svm passes the degree to libsvm as an integer.
   svm.degree = std::trunc(svm.degree);
 
-  const RObject* sv_obj = root_in.get("SV");
-  if (!sv_obj) throw Error(file, "$SV", "expected the support vectors");
-  const more::Matrix sv = more::matrix(*sv_obj, file, "$SV");
+  const Matrix sv = input["SV"].matrix();
   const size_t n_sv = sv.rows, F = sv.cols;
   if (n_sv == 0) throw Error(file, "$SV", "the model has no support vectors (R: \"Model is empty!\")");
   svm.n_sv = static_cast<int32_t>(n_sv);
@@ -149,6 +147,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& 
   RPtr patched;
   if (formula) patched = with_levels(root_in, sv.colnames, hints, file);
   const RObject& root = patched ? *patched : root_in;
+  const Member obj(root, file);
   if (formula) {
     d = build_design(root, file);
     if (d.offset) throw Error(file, "$terms@offset", "offsets in svm models are not supported");
@@ -198,13 +197,13 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& 
     m.features.push_back(std::move(feat));
   }
 
-  const std::vector<double> coefs = numbers(root, "coefs", file);
-  svm.rho = numbers(root, "rho", file);
+  const std::vector<double> coefs = obj["coefs"].numbers();
+  svm.rho = obj["rho"].numbers();
   std::string family;
   if (classification) {
-    const std::vector<std::string> levels = more::strings(root, "levels", file);
-    const std::vector<double> labels = numbers(root, "labels", file);
-    const std::vector<double> nsv = numbers(root, "nSV", file);
+    const std::vector<std::string> levels = obj["levels"].strings();
+    const std::vector<double> labels = obj["labels"].numbers();
+    const std::vector<double> nsv = obj["nSV"].numbers();
     const size_t K = labels.size();
     if (K < 2) throw Error(file, "$labels", "a classifier needs at least two classes");
     if (nsv.size() != K) throw Error(file, "$nSV", fmt::format("{} support-vector counts for {} classes", nsv.size(), K));
@@ -223,16 +222,16 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& 
       throw Error(file, "$coefs", fmt::format("expected {} x {} coefficients", n_sv, K - 1));
     if (svm.rho.size() != K * (K - 1) / 2)
       throw Error(file, "$rho", fmt::format("expected {} values for {} classes", K * (K - 1) / 2, K));
-    if (more::flag(root, "compprob", false)) {
-      svm.prob_a = numbers(root, "probA", file);
-      svm.prob_b = numbers(root, "probB", file);
+    if (obj.flag("compprob", false)) {
+      svm.prob_a = obj["probA"].numbers();
+      svm.prob_b = obj["probB"].numbers();
       if (svm.prob_a.size() != svm.rho.size() || svm.prob_b.size() != svm.rho.size())
         throw Error(file, "$probA", "expected one Platt pair per pair of classes");
     }
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = levels;
     if (svm.prob_a.empty())
-      more::warn(m, warnings, "svm-no-probabilities",
+      warn(m, "svm-no-probabilities",
                  "the svm was fitted without probability = TRUE: class probabilities are the pairwise vote "
                  "shares, the class is the vote winner");
     family = fmt::format("svm {}-classification ({} classes{})", type == 0 ? "C" : "nu", K,
@@ -254,7 +253,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, Warnings& 
   static const char* kKernelNames[] = {"linear", "polynomial", "radial", "sigmoid"};
   family += fmt::format(", {} kernel, {} support vectors", kKernelNames[static_cast<int>(kernel)], n_sv);
   m.estimator = std::move(svm);
-  more::adopt_design(m, d, warnings);
+  adopt_design(m, d);
   if (n_scaled > 0)
     m.provenance.preprocessing.push_back(fmt::format("{} of {} columns centred and scaled ($x.scale)", n_scaled, F));
   m.provenance.source_class = formula ? "svm.formula" : "svm";

@@ -23,32 +23,24 @@ using LevelHints = std::map<std::string, std::vector<std::string>>;
 
 // rpart: anova (regression) and class (classification) trees, numeric and categorical splits,
 // surrogates and `$control$usesurrogate` 0/1/2.
-ir::Model import_rpart(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_rpart(const RObject& root, const std::string& file);
 
 // randomForest (formula interface): regression and classification.
-ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings);
-ir::Model import_random_forest(const RObject& root, const std::string& file, Warnings& warnings,
+ir::Model import_random_forest(const RObject& root, const std::string& file);
+ir::Model import_random_forest(const RObject& root, const std::string& file,
                                const LevelHints& hints);
 
 // ranger: regression, classification (majority vote) and probability forests.
-ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings);
-ir::Model import_ranger(const RObject& root, const std::string& file, Warnings& warnings,
+ir::Model import_ranger(const RObject& root, const std::string& file);
+ir::Model import_ranger(const RObject& root, const std::string& file,
                         const LevelHints& hints);
 
 // gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
-ir::Model import_gbm(const RObject& root, const std::string& file, Warnings& warnings);
+ir::Model import_gbm(const RObject& root, const std::string& file);
 
 namespace trees {
 
-// Helpers shared by the tree importers (import_rpart.cpp defines them).
-
-// `$name` of `obj`, or throws Error(file, path, "expected ...").
-const RObject& member(const RObject& obj, const std::string& name, const std::string& file,
-                      const std::string& path);
-// A numeric vector's values (Integer/Logical NA as NaN); throws when `obj` is not numeric.
-std::vector<double> numbers_of(const RObject& obj, const std::string& file, const std::string& path);
-// A character vector's values (NA as "NA").
-std::vector<std::string> strings_of(const RObject& obj, const std::string& file, const std::string& path);
+// Helpers shared by the tree importers (trees.cpp).
 
 // The predictor variables of a formula model (`$terms`): one input field per plain variable, an
 // expression for a transformed numeric one (log(x), I(x^2)).
@@ -70,9 +62,6 @@ struct Predictors {
 // it is asked for every factor, ordered and character variable.
 using LevelsOf = std::function<std::vector<std::string>(const std::string& name, bool ordered)>;
 Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels);
-
-// Appends a warning to both the caller's list and the model's provenance.
-void warn(ir::Model& m, Warnings& warnings, std::string code, std::string message);
 
 // A tree of `n` leaves with `K` zero values each, no children, missing policy `missing`, and
 // set_offset / set_size sized for category sets; fill the nodes, then call finish_sets.

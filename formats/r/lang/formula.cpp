@@ -138,6 +138,12 @@ int ExprTranslator::categorical_input(const std::string& name, const std::vector
   return static_cast<int>(inputs_.size() - 1);
 }
 
+int ExprTranslator::logical_input(const std::string& name, const std::string& term) {
+  const int i = categorical_input(name, {"FALSE", "TRUE"}, false, term);
+  inputs_[static_cast<size_t>(i)].logical = true;
+  return i;
+}
+
 void ExprTranslator::collect_symbols(const RObject& node, std::vector<std::string>& out) {
   if (node.type == RType::Symbol) {
     if (!is_constant_symbol(node.text) && !node.text.empty()) out.push_back(node.text);

@@ -109,6 +109,9 @@ class ExprTranslator {
   int continuous_input(const std::string& name, const std::string& term);
   int categorical_input(const std::string& name, const std::vector<std::string>& levels,
                         bool ordered, const std::string& term);
+  // An R logical variable: a categorical input with levels FALSE, TRUE (code 0, 1) that reads
+  // data as as.logical() does (ir::InputField::logical).
+  int logical_input(const std::string& name, const std::string& term);
   // Symbols a numeric expression reads (function names and frozen coefficients excluded).
   static void collect_symbols(const RObject& node, std::vector<std::string>& out);
 

@@ -249,6 +249,9 @@ Design build_design(const RObject& model, const std::string& file) {
                                     v.name, *sym, l));
           v.numeric_levels.push_back(*x);
         }
+      } else if (v.data_class == "logical" && v.expr->type == RType::Symbol &&
+                 v.levels == std::vector<std::string>{"FALSE", "TRUE"}) {
+        v.input = tr.logical_input(*sym, v.name);
       } else {
         v.input = tr.categorical_input(*sym, v.levels, v.ordered, v.name);
       }

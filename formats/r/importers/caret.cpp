@@ -1,0 +1,205 @@
+// caret::train objects (docs/r-objects.md "caret train").
+//
+// predict.train builds what the final model reads, then asks it: with the formula interface
+// (`$terms`), model.matrix() of the new data (`$xlevels`, `$contrasts`) without the intercept
+// column; with the x/y interface, the data's columns as they are.  `$preProcess` then
+// transforms the named columns in predict.preProcess's order: range ((x - min) / ((max - min) /
+// (upper - lower)) + lower), center (x - mean), scale (x / std).  `$finalModel` is an ordinary
+// fit of its class on those columns (a formula `.outcome ~ .` or x/y), imported by its own
+// importer; its inputs are then replaced by the expressions of the columns they name.
+//
+// Only methods whose caret predict() is the final model's own predict() are read: glm, lm,
+// rpart, rpart2 and rf (caret's classification is the class of largest probability for these,
+// its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and randomForest
+// type = "prob").  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
+// PCA, ...) is refused by name.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "formats/r/importers/access.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/lang/formula.hpp"
+#include "lib/ir/builder.hpp"
+
+namespace mb::r {
+namespace {
+
+constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf"};
+
+// Replaces Input(i) by `columns[i]` (when set) and shifts Derived indexes by `shift`.
+void substitute(ir::Expr& e, const std::vector<std::optional<ir::Expr>>& columns, int32_t shift) {
+  for (auto& a : e.args) substitute(a, columns, shift);
+  if (e.op == ir::Op::Derived) {
+    e.index += shift;
+  } else if (e.op == ir::Op::Input && e.index >= 0 && static_cast<size_t>(e.index) < columns.size() &&
+             columns[static_cast<size_t>(e.index)]) {
+    e = *columns[static_cast<size_t>(e.index)];
+  }
+}
+
+// The affine maps of `$preProcess`, applied to the column expressions by name.
+void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column, std::vector<std::string>& notes) {
+  const Member method = pp["method"];
+  const std::vector<std::string> methods = method.names();
+  for (const auto& how : methods) {
+    if (how == "center" || how == "scale" || how == "range" || how == "ignore" || how == "remove") continue;
+    throw Error(pp.file(), method.path() + "$" + how,
+                fmt::format("unsupported caret preProcess method '{}' (only center, scale and range, fixed "
+                            "per-column maps, are read)", how));
+  }
+  auto vars_of = [&](const char* how) {
+    const auto v = method.get(how);
+    return v ? v->strings() : std::vector<std::string>{};
+  };
+  auto column_of = [&](const std::string& var, const Member& where) -> ir::Expr& {
+    auto it = column.find(var);
+    if (it == column.end())
+      where.fail(fmt::format("preprocessed variable '{}' is not a column the final model reads", var));
+    return it->second;
+  };
+  auto value_of = [&](const Member& values, const std::vector<std::string>& names, const std::string& var,
+                      size_t k) {
+    const std::vector<double> v = values.numbers();
+    if (!names.empty()) {
+      const auto it = std::find(names.begin(), names.end(), var);
+      if (it == names.end()) values.fail(fmt::format("no value for variable '{}'", var));
+      k = static_cast<size_t>(it - names.begin());
+    }
+    if (k >= v.size()) values.fail(fmt::format("no value for variable '{}'", var));
+    return v[k];
+  };
+  if (const auto range_vars = vars_of("range"); !range_vars.empty()) {
+    const Member ranges = pp["ranges"];
+    const Matrix r = ranges.matrix();
+    if (r.rows != 2) ranges.fail("expected a 2 x p matrix of minima and maxima");
+    double lower = 0, upper = 1;
+    if (const auto b = pp.get("rangeBounds")) {
+      const std::vector<double> v = b->numbers();
+      if (v.size() != 2) b->fail("expected c(lower, upper)");
+      lower = v[0];
+      upper = v[1];
+    }
+    for (size_t k = 0; k < range_vars.size(); ++k) {
+      const std::string& var = range_vars[k];
+      size_t c = k;
+      if (!r.colnames.empty()) {
+        const auto it = std::find(r.colnames.begin(), r.colnames.end(), var);
+        if (it == r.colnames.end()) ranges.fail(fmt::format("no range for variable '{}'", var));
+        c = static_cast<size_t>(it - r.colnames.begin());
+      }
+      if (c >= r.cols) ranges.fail(fmt::format("no range for variable '{}'", var));
+      ir::Expr& e = column_of(var, method);
+      const double lo = r.at(0, c), hi = r.at(1, c);
+      e = ir::Expr::binary(ir::Op::Add,
+                           ir::Expr::binary(ir::Op::Div, ir::Expr::binary(ir::Op::Sub, e, ir::Expr::constant(lo)),
+                                            ir::Expr::constant((hi - lo) / (upper - lower))),
+                           ir::Expr::constant(lower));
+    }
+    notes.push_back(fmt::format("caret preProcess: range to [{}, {}] ({} variables)", lower, upper, range_vars.size()));
+  }
+  for (const char* how : {"center", "scale"}) {
+    const auto vars = vars_of(how);
+    if (vars.empty()) continue;
+    const Member values = pp[how[0] == 'c' ? "mean" : "std"];
+    const std::vector<std::string> names = values.names();
+    for (size_t k = 0; k < vars.size(); ++k) {
+      ir::Expr& e = column_of(vars[k], method);
+      e = ir::Expr::binary(how[0] == 'c' ? ir::Op::Sub : ir::Op::Div, e,
+                           ir::Expr::constant(value_of(values, names, vars[k], k)));
+    }
+    notes.push_back(fmt::format("caret preProcess: {} ({} variables)", how, vars.size()));
+  }
+}
+
+}  // namespace
+
+ir::Model import_train(const RObject& root, const std::string& file) {
+  const Member obj(root, file);
+  if (root.inherits("train.recipe") || obj.has("recipe"))
+    throw Error(file, "$recipe", "unsupported caret train object fitted with a recipe (train.recipe); fit with "
+                                 "a formula or x/y");
+  const std::string method = obj["method"].string();
+  if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
+      std::end(kMethods))
+    throw Error(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
+                                             "rf)", method));
+
+  // The final model, on the columns caret hands it.
+  const Member fit = obj["finalModel"];
+  ir::Model inner;
+  try {
+    Warnings ignored;
+    inner = import_model(fit.obj(), file, ignored);
+  } catch (const Error& e) {
+    if (e.file() != file) throw;
+    throw Error(file, "$finalModel" + e.place(), e.message(), e.exit_code());
+  }
+
+  // Those columns as expressions over the data.
+  ir::Model m;
+  std::map<std::string, ir::Expr> column;
+  std::vector<std::string> notes;
+  const bool formula = obj.has("terms");
+  if (formula) {
+    Design d = build_design(root, file);
+    if (d.offset) throw Error(file, "$terms@offset", "offsets in caret formulas are not supported");
+    for (auto& c : d.columns) column.emplace(c.name, std::move(c.expr));
+    adopt_design(m, d);
+  } else {
+    m.schema.inputs = inner.schema.inputs;
+    for (size_t i = 0; i < inner.schema.inputs.size(); ++i)
+      if (!inner.schema.inputs[i].is_categorical())
+        column.emplace(inner.schema.inputs[i].name, ir::Expr::input(static_cast<int32_t>(i)));
+  }
+  if (const auto pp = obj.get("preProcess")) apply_preprocess(*pp, column, notes);
+
+  // Each input of the final model becomes the column it names.
+  std::vector<std::optional<ir::Expr>> replace(inner.schema.inputs.size());
+  for (size_t i = 0; i < inner.schema.inputs.size(); ++i) {
+    const ir::InputField& in = inner.schema.inputs[i];
+    if (formula && in.is_categorical())
+      fit.fail(fmt::format("the final model reads '{}' as a factor; caret hands it model-matrix columns", in.name));
+    auto it = column.find(in.name);
+    if (it != column.end()) {
+      replace[i] = it->second;
+    } else if (formula || !in.is_categorical()) {
+      fit.fail(fmt::format("the final model reads '{}', which is not a column caret builds{}", in.name,
+                           formula ? " from $terms" : ""));
+    }
+  }
+  const auto shift = static_cast<int32_t>(m.derived.size());
+  for (auto& dv : inner.derived) {
+    substitute(dv.expr, replace, shift);
+    m.derived.push_back(std::move(dv));
+  }
+  for (auto& f : inner.features) substitute(f.expr, replace, shift);
+  m.features = std::move(inner.features);
+  m.estimator = std::move(inner.estimator);
+  const std::string response = m.schema.target.name;
+  m.schema.target = inner.schema.target;
+  m.schema.target.name = formula ? response : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
+  if (inner.schema.target.task == ir::Task::Classification) {
+    const Member levels = obj["levels"];
+    if (levels.strings() != inner.schema.target.classes)
+      levels.fail("caret's class levels differ from the final model's classes");
+  }
+
+  // Notes: the design's, the preprocessing's, then the final model's; warnings likewise.
+  ir::Provenance outer = std::move(m.provenance);
+  m.provenance = std::move(inner.provenance);
+  std::vector<std::string> pre = std::move(outer.preprocessing);
+  pre.insert(pre.end(), notes.begin(), notes.end());
+  pre.insert(pre.end(), m.provenance.preprocessing.begin(), m.provenance.preprocessing.end());
+  m.provenance.preprocessing = std::move(pre);
+  outer.warnings.insert(outer.warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
+  m.provenance.warnings = std::move(outer.warnings);
+  m.provenance.source_class = "train";
+  m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method, formula ? "formula" : "x/y",
+                                    m.provenance.family);
+  ir::validate(m, file);
+  return m;
+}
+
+}  // namespace mb::r

@@ -1,0 +1,118 @@
+#!/usr/bin/env Rscript
+# Reference caret::train objects and caret's own predictions: methods glm, rpart and rf, with
+# the formula and the x/y interfaces and preProcess center, scale and range.
+#
+# Run from the repository root, after generate.R and generate_more.R (this script appends to
+# MANIFEST.tsv):
+#     Rscript testdata/r/generate_caret.R
+# Deterministic: trainControl(method = "none") fits the one tuning value given, and every case
+# seeds the RNG from its name.  Same layout as generate.R (see README.md).
+#
+# expected.csv: predict(model, newdata, na.action = na.pass) as caret gives it:
+#  - regression: `prediction`
+#  - classification: `class` (predict(type = "raw")), then `probability(<label>)` from
+#    predict(type = "prob") in the order of `$levels`.
+# A row with a missing predictor predicts NA (glm), goes down rpart's surrogate splits (rpart);
+# randomForest refuses missing values, so its cases have no such rows.
+
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(caret)
+  library(rpart)
+  library(randomForest)
+})
+
+out_dir <- local({
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f) == 1L) dirname(normalizePath(f)) else normalizePath("testdata/r")
+})
+source(file.path(out_dir, "common.R"))
+
+none <- trainControl(method = "none", classProbs = TRUE)
+none_reg <- trainControl(method = "none")
+infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
+
+fits <- list(
+  caret_glm_binomial = function()
+    train(status ~ age + parity + education + spontaneous + induced, data = infert_f, method = "glm",
+          family = binomial, preProcess = c("center", "scale"), trControl = none),
+  caret_glm_gaussian = function()
+    train(mpg ~ wt + hp + factor(cyl), data = mtcars, method = "glm", preProcess = "range",
+          trControl = none_reg),
+  caret_rpart_class = function()
+    train(Species ~ ., data = iris, method = "rpart", tuneGrid = data.frame(cp = 0.01),
+          preProcess = c("center", "scale"), trControl = none),
+  caret_rf_class_xy = function()
+    train(x = iris[, 1:4], y = iris$Species, method = "rf", ntree = 25,
+          tuneGrid = data.frame(mtry = 2), preProcess = c("center", "scale"), trControl = none),
+  caret_rf_regression = function()
+    train(mpg ~ wt + hp + disp + qsec, data = mtcars, method = "rf", ntree = 25,
+          tuneGrid = data.frame(mtry = 2), preProcess = "range", trControl = none_reg)
+)
+data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, caret_rpart_class = iris,
+                caret_rf_class_xy = iris, caret_rf_regression = mtcars)
+cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
+                caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
+                caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"))
+
+predict_train <- function(m, nd) {
+  if (m$modelType == "Regression")
+    return(data.frame(prediction = unname(as.vector(predict(m, newdata = nd, na.action = na.pass)))))
+  cls <- predict(m, newdata = nd, na.action = na.pass)
+  prob <- as.matrix(predict(m, newdata = nd, type = "prob", na.action = na.pass))[, m$levels, drop = FALSE]
+  prob_table(cls, prob)
+}
+
+run_caret_case <- function(case) {
+  seed_for(case)
+  m <- fits[[case]]()
+  data <- data_of[[case]]
+  cols <- cols_of[[case]]
+  with_na <- m$method != "rf"
+  input <- make_input(data, cols, na_cols = if (with_na) cols else character())
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  nd <- read_input(file.path(case_dir, "input.csv"), data)
+  tab <- predict_train(m, nd)
+  saveRDS(m, file.path(case_dir, "model.rds"))
+  write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
+  write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
+  back <- fix_envs(jsonlite::unserializeJSON(paste(readLines(file.path(case_dir, "model_exact.json")),
+                                                   collapse = "\n")))
+  # jsonlite rebuilds closures with empty environments: a glm family's functions are rebuilt
+  # from the family and link names the JSON holds.
+  if (inherits(back$finalModel, "glm"))
+    back$finalModel$family <- do.call(back$finalModel$family$family, list(link = back$finalModel$family$link))
+  if (!identical(predict_train(back, nd), tab))
+    stop(case, ": the object rebuilt from model_exact.json predicts differently")
+  write_expected(tab, file.path(case_dir, "expected.csv"))
+  pp <- if (is.null(m$preProcess)) "none" else paste(names(m$preProcess$method), collapse = "+")
+  features <- c(paste0("method=", m$method), if (is.null(m$terms)) "x/y" else "formula",
+                paste0("preProcess=", pp), na_features(input))
+  meta <- list(case = case, class = I(class(m)), family = m$method, link = NA_character_,
+               features = I(features), n_rows = nrow(input))
+  write_meta(case_dir, meta)
+  cat(sprintf("%-24s %-6s rows=%d\n", case, m$method, nrow(input)))
+  data.frame(case = case, class = paste(class(m), collapse = ","), family = m$method, link = "",
+             features = paste(features, collapse = ","), stringsAsFactors = FALSE)
+}
+
+rows <- do.call(rbind, lapply(names(fits), run_caret_case))
+
+man_file <- file.path(out_dir, "MANIFEST.tsv")
+old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
+old <- old[!old$case %in% rows$case, , drop = FALSE]
+write.table(rbind(old, rows), man_file, sep = "\t", quote = FALSE, row.names = FALSE, fileEncoding = "UTF-8")
+
+# Objects whose preprocessing is refused by name (unit.test_import_more): imputation is not a
+# fixed per-column map.
+fixtures <- file.path(dirname(out_dir), "r-fixtures", "refused")
+airq <- airquality[, c("Ozone", "Solar.R", "Wind", "Temp")]
+for (how in c("medianImpute", "knnImpute")) {
+  seed_for(how)
+  m <- train(Ozone ~ ., data = airq[!is.na(airq$Ozone), ], method = "lm", preProcess = how,
+             trControl = none_reg, na.action = na.pass)
+  saveRDS(m, file.path(fixtures, sprintf("caret_%s.rds", how)))
+}
