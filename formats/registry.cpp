@@ -15,6 +15,7 @@
 #include "formats/r/importers/import.hpp"
 #include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/serial/rjson_reader.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::formats {
 namespace {
@@ -175,7 +176,7 @@ std::optional<ir::Model> held_by_format(const ir::Model& m, Format to) {
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
   const FormatInfo& f = format_info(to);
   if (!f.write)
-    throw Error("", "", fmt::format("unsupported output format {}: supported outputs are {}", f.name, writable_formats()));
+    throw Unsupported("", "", fmt::format("unsupported output format {}: supported outputs are {}", f.name, writable_formats()));
   return f.write(m, opts, warnings);
 }
 

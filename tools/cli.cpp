@@ -106,9 +106,12 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
   app.require_subcommand(1);
   app.fallthrough(false);
   std::vector<std::pair<CLI::App*, Runner>> runners;
+  bool quiet = false;
   for (const auto& c : commands()) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     runners.emplace_back(sub, c.setup(*sub));
+    if (std::string_view(c.name) != "help" && std::string_view(c.name) != "completion")
+      sub->add_flag("-q,--quiet", quiet, "print no warnings, progress or reports: only data, JSON and errors");
   }
 
   // A bare `modelbridge`: the overview, on standard error since it is a usage error (exit 2).
@@ -119,7 +122,7 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
   if (!args[0].empty() && args[0][0] != '-') {
     const bool known = std::any_of(commands().begin(), commands().end(), [&](const Command& c) { return args[0] == c.name; });
     if (!known) {
-      io.err << fmt::format("modelbridge: error: unknown command '{}'; commands: {}\n", args[0], command_names());
+      io.err << diagnostic(io, "error") << fmt::format("unknown command '{}'; commands: {}\n", args[0], command_names());
       return kExitInput;
     }
   }
@@ -131,11 +134,12 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e, io.out, io.err);
   } catch (const CLI::ParseError& e) {
-    io.err << "modelbridge: error: " << e.what() << "\n";
+    io.err << diagnostic(io, "error") << e.what() << "\n";
     io.err << "Run 'modelbridge --help' or 'modelbridge help COMMAND' for usage.\n";
     return kExitInput;
   }
 
+  io.quiet = io.quiet || quiet;
   try {
     int rc = kExitOk;
     for (auto& [sub, run] : runners)
@@ -144,10 +148,10 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
     return rc;
   } catch (const Error& e) {
     io.out.flush();
-    io.err << "modelbridge: error: " << e.what() << "\n";
+    io.err << diagnostic(io, "error") << e.what() << "\n";
     return e.exit_code();
   } catch (const std::bad_alloc&) {
-    io.err << "modelbridge: error: out of memory\n";
+    io.err << diagnostic(io, "error") << "out of memory\n";
     return kExitInternal;
   } catch (const std::exception& e) {
     io.err << "modelbridge: internal error: " << e.what() << "\n";

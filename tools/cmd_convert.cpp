@@ -7,6 +7,7 @@
 #include "lib/canon/canonical.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/util/atomic_file.hpp"
+#include "lib/util/errors.hpp"
 #include "tools/commands.hpp"
 #include "tools/options.hpp"
 #include "tools/scoring.hpp"
@@ -58,6 +59,7 @@ void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
+  add_delimiter(c, o.delimiter);
 }
 
 int run_convert(const ConvertOptions& o, Io& io) {
@@ -72,7 +74,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
   std::optional<AtomicFile> file;
-  if (o.output != "-") file.emplace(o.output);
+  if (o.output != "-") file.emplace(o.output, std::vector<std::string>{o.input, o.data, o.expected});
   ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
   if (ml5 && !std::holds_alternative<ir::TreeEnsemble>(src.estimator))
@@ -85,12 +87,17 @@ int run_convert(const ConvertOptions& o, Io& io) {
   std::string bytes;
   try {
     bytes = formats::write_model(src, to, wo, warnings);
+  } catch (const Unsupported& e) {
+    // A writer refuses what its format cannot hold: name the model, and the writer unless the
+    // refusal already names who refuses it.
+    if (!e.who().empty()) throw e.with_file(o.input);
+    throw Unsupported::by(e.file().empty() ? o.input : e.file(), e.place(),
+                          fmt::format("the {} writer", formats::format_name(to)), e.message());
   } catch (const Error& e) {
-    // A writer refuses what its format cannot hold: name the model and say it plainly.
+    // Any other input error of a writer is a refusal too.
     if (e.exit_code() != kExitInput) throw;
-    const bool says = e.message().find("unsupported") != std::string::npos;
-    throw Error(e.file().empty() ? o.input : e.file(), e.place(),
-                says ? e.message() : fmt::format("unsupported by the {} writer: {}", formats::format_name(to), e.message()));
+    throw Unsupported::by(e.file().empty() ? o.input : e.file(), e.place(),
+                          fmt::format("the {} writer", formats::format_name(to)), e.message());
   }
   // Everything below judges the bytes that will be written, read back as any consumer would.
   ir::Model out = formats::read_model(bytes, o.output, to);
@@ -126,7 +133,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
         src_exp->add(p[0]);
         out_exp->add(p[1]);
       }
-    });
+    }, o.delimiter);
     if (wo.precision == ir::Precision::Float32)
       vs_src.builder().add_note("the converted model computes in float32, as onnxruntime will; the differences below are what float32 costs");
     checks.push_back({"converted_vs_source", vs_src.finish()});
@@ -142,7 +149,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
   const bool write = !strict_fail && (agree || o.force);
 
   std::ostream& rep = o.output == "-" ? io.err : io.out;
-  if (o.json) {
+  if (o.json) {  // asked for, so printed even with --quiet
     rapidjson::StringBuffer sb;
     JsonWriter w(sb);
     w.StartObject();
@@ -170,7 +177,7 @@ int run_convert(const ConvertOptions& o, Io& io) {
     w.Bool(write);
     w.EndObject();
     rep << sb.GetString() << "\n";
-  } else {
+  } else if (!io.quiet) {
     rep << fmt::format("convert: {} ({}, {}) -> {} ({}, {})\n", o.input, src.provenance.format, family_text(src), o.output,
                        formats::format_name(to), o.precision);
     if (warnings.empty()) rep << "warnings: none\n";
@@ -184,7 +191,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   }
 
   if (strict_fail) {
-    io.err << fmt::format("modelbridge: error: {}: {} warning(s) with --strict; {} not written\n", o.input, warnings.size(), o.output);
+    io.err << diagnostic(io, "error")
+           << fmt::format("{}: {} warning(s) with --strict; {} not written\n", o.input, warnings.size(), o.output);
     return kExitInput;
   }
   if (write) {
@@ -205,12 +213,11 @@ int run_convert(const ConvertOptions& o, Io& io) {
       file->commit();
     }
   }
-  if (!agree) {
+  if (!agree && !io.quiet) {
     io.err << fmt::format("modelbridge: predictions differ beyond tolerance; {}\n",
                           write ? o.output + " written anyway (--force)" : o.output + " not written (use --force to keep it)");
-    return kExitDiffer;
   }
-  return kExitOk;
+  return agree ? kExitOk : kExitDiffer;
 }
 
 }  // namespace mb::cli

@@ -26,6 +26,7 @@ void setup_diff(CLI::App& d, DiffOptions& o) {
   d.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
+  add_delimiter(d, o.delimiter);
 }
 
 // Equivalent (exit 0): the canonical forms are identical, or, with --data, the interfaces are
@@ -48,7 +49,7 @@ int run_diff(const DiffOptions& o, Io& io) {
     compare::PredictionsComparer cmp(a.schema.target, false, o.b, o.a, co);
     stream_score(o.data, {&a, &b}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
       cmp.add(p[1], p[0]);
-    });
+    }, o.delimiter);
     report = cmp.finish();
   }
   const bool equivalent = ha == hb || (report && same_schema && report->agrees());
@@ -90,7 +91,7 @@ int run_diff(const DiffOptions& o, Io& io) {
     w.Bool(equivalent);
     w.EndObject();
     io.out << sb.GetString() << "\n";
-  } else {
+  } else if (!io.quiet) {
     io.out << fmt::format("A: {} ({}, {})\nB: {} ({}, {})\n", o.a, a.provenance.format, ha, o.b, b.provenance.format, hb);
     if (changes.empty()) io.out << "structure: no differences\n";
     else io.out << fmt::format("structure: {} difference(s)\n", changes.size());

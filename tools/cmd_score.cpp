@@ -84,6 +84,9 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
   for (size_t c = 0; c < all.fields.size(); ++c)
     part.fields[c].assign(all.fields[c].begin() + from, all.fields[c].begin() + from + n);
   part.lines.assign(all.lines.begin() + from, all.lines.begin() + from + n);
+  part.quoted.resize(all.quoted.size());
+  for (size_t c = 0; c < all.quoted.size(); ++c)
+    part.quoted[c].assign(all.quoted[c].begin() + from, all.quoted[c].begin() + from + n);
 }
 
 }  // namespace
@@ -111,17 +114,21 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
   s.add_option("--unseen", o.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
+  add_delimiter(s, o.delimiter);
 }
 
 int run_score(const ScoreOptions& o, Io& io) {
   ir::Model m = load_model(o.model, o.from, o.import);
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
-  for (const auto& w : m.provenance.warnings) io.err << fmt::format("modelbridge: warning: {}: [{}] {}\n", o.model, w.code, w.message);
+  if (!io.quiet)
+    for (const auto& w : m.provenance.warnings)
+      io.err << diagnostic(io, "warning") << fmt::format("{}: [{}] {}\n", o.model, w.code, w.message);
 
   const size_t threads = static_cast<size_t>(std::max(1, o.threads));
   data::CsvReaderOptions ro;
   ro.batch_rows = kBatchRows * threads;
+  ro.delimiter = o.delimiter;
   auto input = open_csv(o.data, ro);
   data::CsvReader& reader = *input->reader;
   const data::InputBinder binder(m.schema, reader.header(), reader.file(), m.unseen);
@@ -130,7 +137,7 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   const bool to_stdout = o.output == "-" || o.output.empty();
   std::optional<AtomicFile> file;
-  if (!to_stdout) file.emplace(o.output);
+  if (!to_stdout) file.emplace(o.output, std::vector<std::string>{o.model, o.data, o.expected});
   std::optional<data::CsvWriter> writer_storage;
   if (!to_stdout) writer_storage.emplace(file->fd(), o.output);
   else if (io.out_fd >= 0) writer_storage.emplace(io.out_fd, "-");
@@ -150,7 +157,7 @@ int run_score(const ScoreOptions& o, Io& io) {
     expected.emplace(m.schema.target, o.link, *reference, o.expected, to_stdout ? o.model : o.output, co);
   }
 
-  Progress progress(o.progress == 1 || (o.progress == -1 && io.err_is_terminal), io.err, input_size(*input));
+  Progress progress(!io.quiet && (o.progress == 1 || (o.progress == -1 && io.err_is_terminal)), io.err, input_size(*input));
   predictions.write_header();
   data::TextBatch text;
   uint64_t rows = 0;
@@ -198,7 +205,7 @@ int run_score(const ScoreOptions& o, Io& io) {
   const compare::Report r = expected->finish();
   // The report goes where it cannot mix with the predictions.
   std::ostream& rep = to_stdout ? io.err : io.out;
-  rep << compare::render_text(r);
+  if (!io.quiet) rep << compare::render_text(r);
   return r.agrees() ? kExitOk : kExitDiffer;
 }
 

@@ -30,6 +30,7 @@ struct ScoreOptions {
   int progress = -1;  // -1 auto (terminal), 0 off, 1 on
   bool link = false;
   std::string unseen;  // "", "error" or "na"
+  char delimiter = ',';  // of DATA
 };
 void setup_score(CLI::App& app, ScoreOptions& o);
 int run_score(const ScoreOptions& o, Io& io);
@@ -42,6 +43,7 @@ struct ConvertOptions {
   std::string onnx_trees = "core";  // "core" or "ml5" (ONNX output, tree ensembles only)
   bool strict = false, force = false, json = false;
   std::string unseen;  // "", "error" or "na"
+  char delimiter = ',';  // of --data
 };
 void setup_convert(CLI::App& app, ConvertOptions& o);
 int run_convert(const ConvertOptions& o, Io& io);
@@ -56,7 +58,8 @@ int run_inspect(const InspectOptions& o, Io& io);
 
 struct HashOptions {
   ImportOptions import;
-  std::string model, from, check;
+  std::vector<std::string> models;  // one or more; none with --check FILE
+  std::string from, check;
   bool schema = false, json = false, canonical = false;
 };
 void setup_hash(CLI::App& app, HashOptions& o);
@@ -68,6 +71,7 @@ struct DiffOptions {
   Tolerance tol;
   bool json = false;
   std::string unseen;  // "", "error" or "na"
+  char delimiter = ',';  // of --data
 };
 void setup_diff(CLI::App& app, DiffOptions& o);
 int run_diff(const DiffOptions& o, Io& io);

@@ -12,6 +12,18 @@
 
 namespace mb::cli {
 
+std::string diagnostic(const Io& io, const char* kind) {
+  if (!io.color) return fmt::format("modelbridge: {}: ", kind);
+  const char* code = std::string_view(kind) == "warning" ? "1;33" : "1;31";
+  return fmt::format("modelbridge: \033[{}m{}:\033[0m ", code, kind);
+}
+
+bool want_color(bool err_is_terminal) {
+  const char* no = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return err_is_terminal && !(no && *no) && !(term && std::string_view(term) == "dumb");
+}
+
 std::optional<formats::Format> format_option(const std::string& value, const char* option) {
   if (value.empty()) return std::nullopt;
   auto f = formats::parse_format(value);

@@ -20,7 +20,17 @@ struct Io {
   std::ostream& err;
   bool err_is_terminal = false;
   int out_fd = -1;
+  bool color = false;  // colour the diagnostics prefix on `err` (a terminal, NO_COLOR unset)
+  bool quiet = false;  // -q: no warnings, progress or reports; data, JSON and errors only
 };
+
+// "modelbridge: error: ", "modelbridge: warning: ": the prefix of a diagnostic line, coloured
+// when io.color.
+std::string diagnostic(const Io& io, const char* kind);
+
+// Whether diagnostics are coloured: standard error is a terminal, NO_COLOR is unset or empty
+// (https://no-color.org) and TERM is not "dumb".
+bool want_color(bool err_is_terminal);
 
 struct Tolerance {
   double rtol = 1e-9;

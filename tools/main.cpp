@@ -5,10 +5,12 @@
 #include <iostream>
 
 #include "tools/cli.hpp"
+#include "tools/common.hpp"
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
-  mb::cli::Io io{std::cout, std::cerr, static_cast<bool>(isatty(STDERR_FILENO)), STDOUT_FILENO};
+  const bool terminal = isatty(STDERR_FILENO);
+  mb::cli::Io io{std::cout, std::cerr, terminal, STDOUT_FILENO, mb::cli::want_color(terminal)};
   const int rc = mb::cli::run_cli(std::vector<std::string>(argv + 1, argv + argc), io);
   std::cout.flush();
   return rc;

@@ -29,6 +29,21 @@ void add_tolerance(CLI::App& c, Tolerance& t) {
       ->option_text("A");
 }
 
+void add_delimiter(CLI::App& c, char& delimiter) {
+  c.add_option_function<std::string>(
+       "--delimiter", [&delimiter](const std::string& s) { delimiter = s == "tab" || s == "\\t" ? '\t' : s[0]; },
+       "field separator of the data CSV: one character such as ';', or tab (default ',')")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "tab" || s == "\\t") return {};
+            if (s.size() != 1) return fmt::format("expects one character or tab, not '{}'", s);
+            if (s[0] == '"' || s[0] == '\n' || s[0] == '\r') return "the quote and line ends cannot separate fields";
+            return {};
+          },
+          ""))
+      ->option_text("C");
+}
+
 namespace {
 bool read_double(const std::string& s, double& v) {
   const char* b = s.data();

@@ -15,6 +15,9 @@ void add_import(CLI::App& app, ImportOptions& o);
 // --rtol R and --atol A (numbers >= 0).
 void add_tolerance(CLI::App& app, Tolerance& t);
 
+// --delimiter C for the data CSV: one character, or "tab" / "\t".
+void add_delimiter(CLI::App& app, char& delimiter);
+
 // A number >= 0: "expects a number >= 0, not 'abc'".
 CLI::Validator nonnegative_number();
 // An integer in [lo, hi].

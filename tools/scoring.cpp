@@ -49,8 +49,10 @@ void apply_unseen_option(ir::Model& m, const std::string& value) {
 }
 
 uint64_t stream_score(const std::string& data_path, const std::vector<const ir::Model*>& models, bool want_link,
-                      const BatchFn& fn) {
-  auto input = open_csv(data_path);
+                      const BatchFn& fn, char delimiter) {
+  data::CsvReaderOptions ro;
+  ro.delimiter = delimiter;
+  auto input = open_csv(data_path, ro);
   data::CsvReader& reader = *input->reader;
   std::vector<std::unique_ptr<data::InputBinder>> binders;
   std::vector<std::unique_ptr<eval::Evaluator>> evals;

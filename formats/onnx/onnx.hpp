@@ -19,6 +19,9 @@
 // around them).  Float32 arithmetic of the runtime is recorded as Precision::Float32 on the
 // coefficients and on the input casts.  Anything else is refused naming the graph node.
 //
+// SVMs, neural networks, naive Bayes and k-means: written and read as described in
+// write_families.hpp (double core-operator graphs, verified on reading by writing them again).
+//
 // Tree ensembles: written and read as described in write_trees.hpp (double: core-operator node
 // tables; float32: TreeEnsembleClassifier or TreeEnsembleRegressor) and read_trees.hpp (also
 // skl2onnx's and onnxmltools' TreeEnsembleRegressor/Classifier and ml-opset-5 TreeEnsemble,

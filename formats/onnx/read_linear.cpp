@@ -9,6 +9,7 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/read_trees.hpp"
+#include "formats/onnx/write_families.hpp"
 #include "formats/onnx/reader.hpp"
 #include "lib/ir/builder.hpp"
 
@@ -284,7 +285,7 @@ std::string default_feature_name(const ir::Model& m, const Expr& e, int f) {
 }  // namespace
 
 void Reader::find_core() {
-  if (is_tree_graph(*this)) return;  // read_tree_graph finds its own
+  if (is_tree_graph(*this) || is_family_graph(*this)) return;  // their readers find their own
   for (int i = 0; i < g->node_size(); ++i) {
     if (!is_estimator_op(node(i))) continue;
     const auto& op = node(i).op_type();
@@ -297,6 +298,10 @@ void Reader::find_core() {
 }
 
 void Reader::build_estimator() {
+  if (is_family_graph(*this)) {
+    read_family_graph(*this);
+    return;
+  }
   if (is_tree_graph(*this)) {
     read_tree_graph(*this);
     return;
@@ -427,7 +432,7 @@ ir::Model Reader::run() {
   pv.format_version = fmt::format("ir_version {}{}", model.ir_version(), opsets);
   pv.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
   try {
-    ir::validate(out, file);
+    ir::validate(out, file, core >= 0 ? node_place(core) : "estimator");
   } catch (const Error& e) {
     throw e.with_file(file);
   }

@@ -1,6 +1,6 @@
 // ONNX reader, tree side: TreeEnsembleRegressor / TreeEnsembleClassifier (ai.onnx.ml 1 and 3,
 // float attributes or the *_as_tensor doubles) and TreeEnsemble (ai.onnx.ml 5) into an
-// ir::TreeEnsemble scored with onnxruntime's rules (TreeEnsemble::ort_rules), then the graph after
+// ir::TreeEnsemble scored with onnxruntime's rules (its output stage, ir::Arithmetic::Operator), then the graph after
 // the operator: Cast, Reshape, ZipMap, Div by the number of trees, Add of base values, Sigmoid,
 // Softmax, L1 Normalizer, ArgMax + Gather of class labels.
 #include <fmt/format.h>
@@ -549,8 +549,8 @@ void read_tree_core(Reader& r) {
   if (!after.scores && !after.label_from_op) r.fail("graph", "no output computed from the tree ensemble");
 
   ir::TreeEnsemble t;
-  t.ort_rules = true;
-  t.ort_post_transform = e.post;
+  t.output.arithmetic = ir::Arithmetic::Operator;
+  t.output.post = e.post;
   t.aggregate = e.aggregate;
   t.base = e.base;
   // The operator computes in its threshold type: the input type for TreeEnsemble and for
@@ -558,7 +558,8 @@ void read_tree_core(Reader& r) {
   const bool compute_double = input_double;
   t.threshold_precision = compute_double ? ir::Precision::Double : ir::Precision::Float32;
   t.value_precision = compute_double ? ir::Precision::Double : ir::Precision::Float32;
-  t.ort_float_output = op != "TreeEnsemble" || !input_double || after.float_output;
+  const bool float_output = op != "TreeEnsemble" || !input_double || after.float_output;
+  if (float_output) t.output.output_precision = ir::Precision::Float32;
   if (!compute_double && e.values_double)
     r.out.provenance.warnings.push_back(
         {"float32-arithmetic", r.node_place(r.core) + ": double attributes on a float input are used in float32 by onnxruntime"});
@@ -566,10 +567,11 @@ void read_tree_core(Reader& r) {
   auto& target = r.out.schema.target;
   double divide_leaves = 1;
   int K = static_cast<int>(e.n_targets);
+  bool class1 = false;  // a binary classifier whose leaf weights name class 1 only
   if (e.classifier) {
     target.task = ir::Task::Classification;
     target.classes = e.classes;
-    t.ort_labels = true;
+    t.output.label = ir::LabelRule::RawScores;
     // Which classes carry weights decides the runtime's layout.
     std::set<int64_t> weighted;
     for (const auto& rn : e.nodes)
@@ -591,7 +593,7 @@ void read_tree_core(Reader& r) {
                                 "(node {}) without a weight (onnxruntime's output for it was not probed)", i));
           for (auto& w : e.nodes[i].weights) w.first = 0;  // the one score column
         }
-        t.ort_binary_class1 = true;
+        class1 = true;
       }
       K = 1;
     } else if (e.classes.size() == 2 && weighted.size() != 2) {
@@ -625,7 +627,7 @@ void read_tree_core(Reader& r) {
     }
     // Division by the number of trees and base values after the operator: onnxruntime's own
     // averaging and base (same arithmetic when nothing is rounded in between).
-    const bool clean = e.post == ir::OrtPostTransform::None && t.base.empty() && !(t.ort_float_output && input_double);
+    const bool clean = e.post == ir::OrtPostTransform::None && t.base.empty() && !(float_output && input_double);
     if (after.div) {
       const bool by_trees = after.divisor == static_cast<double>(e.roots.size());
       if (!clean || e.aggregate != ir::Aggregate::Sum || !(by_trees || compute_double) || !(after.divisor != 0))
@@ -646,10 +648,12 @@ void read_tree_core(Reader& r) {
   }
   t.link = after.link;
   t.transform = after.transform;
-  if (after.link != ir::Link::Identity && t.ort_float_output)
+  if (after.link != ir::Link::Identity && float_output)
     r.out.provenance.warnings.push_back(
         {"float32-arithmetic", "a Sigmoid on the float32 output of the tree operator is evaluated in double here"});
   t.n_outputs = K;
+  if (e.classifier && target.classes.size() == 2)
+    t.output.layout = K == 2 ? ir::ScoreLayout::TwoScores : class1 ? ir::ScoreLayout::OneScoreClass1 : ir::ScoreLayout::OneScore;
   t.trees = tr.build(K, F);
   if (divide_leaves != 1)
     for (auto& tree : t.trees)

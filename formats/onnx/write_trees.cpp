@@ -2,6 +2,8 @@
 #include "formats/onnx/write_trees.hpp"
 
 #include "formats/onnx/tree_prims.hpp"
+#include "lib/ir/lower.hpp"
+#include "lib/util/errors.hpp"
 
 #include <fmt/format.h>
 
@@ -159,56 +161,6 @@ int depth_of(const PrimForest& pf, int32_t n, std::vector<int>& memo) {
   return memo[n] = d;
 }
 
-// The tree ensemble with the IR's own meaning: onnxruntime-rule models (read from ONNX) are
-// translated where their post-transform has an IR equivalent.
-ir::TreeEnsemble standard(const ir::Model& m, Warnings& warnings) {
-  ir::TreeEnsemble t = std::get<ir::TreeEnsemble>(m.estimator);
-  if (!t.ort_rules) return t;
-  auto refuse = [](const std::string& what) {
-    throw Error("", "estimator", "an onnxruntime tree operator " + what + " has no equivalent the ONNX writer can express");
-  };
-  const bool classify = m.schema.target.task == ir::Task::Classification;
-  if (t.ort_binary_class1) refuse("laying out a binary classifier's class-1 score as [0, s]");
-  if (t.link != ir::Link::Identity || t.transform != ir::ScoreTransform::None) {
-    if (t.ort_post_transform != ir::OrtPostTransform::None) refuse("with a post-transform followed by more transforms");
-  }
-  const size_t K = m.schema.target.classes.size();
-  switch (t.ort_post_transform) {
-    case ir::OrtPostTransform::Probit: refuse("with post_transform PROBIT"); break;
-    case ir::OrtPostTransform::SoftmaxZero: refuse("with post_transform SOFTMAX_ZERO"); break;
-    case ir::OrtPostTransform::Logistic:
-      if (classify) t.link = ir::Link::Logit;
-      break;
-    case ir::OrtPostTransform::Softmax:
-      if (classify) t.transform = ir::ScoreTransform::Softmax;
-      break;
-    case ir::OrtPostTransform::None: break;
-  }
-  if (t.ort_labels && K == 2) {
-    if (t.base.size() == 2) refuse("with two base values for two classes");
-    if (t.n_outputs == 1) {
-      bool positive = true;
-      for (const auto& tr : t.trees)
-        for (size_t n = 0; n < tr.op.size(); ++n)
-          if (tr.op[n] == ir::SplitOp::Leaf) positive &= !(tr.values[n] < 0);
-      if (!positive && t.link == ir::Link::Identity) refuse("laying out a binary score as [-s, s]");
-      if (t.transform == ir::ScoreTransform::Softmax) t.link = ir::Link::Identity;  // ignored on one column
-      t.transform = ir::ScoreTransform::Binary;
-    } else {
-      warnings.push_back({"label-rule", "onnxruntime labels a two-class TreeEnsembleClassifier by its second score's sign; "
-                                        "the written model labels by the larger probability"});
-    }
-  }
-  if (t.value_precision == ir::Precision::Float32 || t.ort_float_output)
-    warnings.push_back({"float32-arithmetic", "onnxruntime's float32 sums and post-transform of the source operator are computed in double"});
-  t.ort_rules = false;
-  t.ort_post_transform = ir::OrtPostTransform::None;
-  t.ort_float_output = false;
-  t.ort_labels = false;
-  t.value_precision = ir::Precision::Double;
-  return t;
-}
-
 void add_init(onnx::GraphProto* g, const std::string& name, onnx::TensorProto t) {
   t.set_name(name);
   *g->add_initializer() = std::move(t);
@@ -227,7 +179,7 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   const int64_t T = static_cast<int64_t>(pf.roots.size());
   const bool extremum = te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min;
   if (extremum && K > 1)
-    throw Error("", "estimator", "unsupported by --onnx-trees ml5: Max/Min aggregation over several score columns");
+    throw Unsupported::by("", "estimator", "--onnx-trees ml5", "Max/Min aggregation over several score columns");
   bool unit_weights = true;
   for (double w : te.tree_weights) unit_weights &= w == 1.0;
   const bool average = te.aggregate == ir::Aggregate::Average;
@@ -383,7 +335,7 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
 
 TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
                              const WriteOptions& options, Warnings& warnings) {
-  const ir::TreeEnsemble te = standard(m, warnings);
+  const ir::TreeEnsemble te = ir::lower_output(m, warnings, "ONNX writer");
   const int K = te.n_outputs;
   PrimForest pf;
   pf.K = K;

@@ -10,7 +10,9 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/write_families.hpp"
 #include "formats/onnx/write_trees.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -196,7 +198,8 @@ struct Writer {
   void run() {
     const auto* lin = std::get_if<ir::Linear>(&m.estimator);
     const bool tree = std::holds_alternative<ir::TreeEnsemble>(m.estimator);
-    if (!lin && !tree)
+    const bool family = is_family(m.estimator);
+    if (!lin && !tree && !family)
       fail("estimator", fmt::format("the ONNX writer supports linear models and tree ensembles only, not {}",
                                     ir::estimator_kind(m.estimator)));
     if (!tree && opt.trees == OnnxTrees::Ml5)
@@ -220,6 +223,25 @@ struct Writer {
       col_feature.push_back(f);
     }
     if (cols.empty()) fail("estimator", "a model without features cannot be written to ONNX yet");
+    if (family) {  // SVM, MLP, naive Bayes, k-means (write_families.hpp)
+      const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
+      std::vector<std::pair<std::string, std::string>> params;
+      write_family(m, g, e, X, params, warnings);
+      for (const auto& [k, v] : params) meta(k, v);
+      bool categorical = false;
+      for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
+      if (categorical && m.unseen == ir::UnseenLevel::Error && !std::holds_alternative<ir::NaiveBayes>(m.estimator))
+        warnings.push_back({"unseen-level-missing",
+                            "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+      if (float_mode)
+        warnings.push_back({"float32-inputs-only",
+                            fmt::format("--precision float: the {} model's parameters and arithmetic stay double; only "
+                                        "continuous inputs are float32 tensors",
+                                        ir::estimator_kind(m.estimator))});
+      meta(kMetaEstimator, ir::estimator_kind(m.estimator));
+      finish(-1, ir::estimator_kind(m.estimator));
+      return;
+    }
     if (tree) {
       if (m.schema.target.task == ir::Task::Clustering) fail("target", "clustering is not a tree ensemble");
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
@@ -383,7 +405,7 @@ std::string write(const ir::Model& model, const WriteOptions& options, Warnings&
   Writer w(model, options, warnings);
   w.run();
   std::string out;
-  if (!w.model.SerializeToString(&out)) throw Error("", "", "cannot serialize the ONNX model", kExitInternal);
+  if (!w.model.SerializeToString(&out)) throw InternalError("", "", "cannot serialize the ONNX model");
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/writer_context.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::pmml::detail {
 
@@ -242,7 +243,7 @@ void ExprWriter::derived_fields(pugi::xml_node parent) {
   for (size_t i = 0; i < m_.derived.size(); ++i) derived_field(parent, derived_names[i], m_.derived[i].expr);
 }
 
-void refuse(const std::string& message) { throw Error("", "", "cannot write PMML: " + message); }
+void refuse(const std::string& message) { throw Unsupported("", "", "cannot write PMML: " + message); }
 
 const char* normalization_for(ir::Link link) {
   switch (link) {

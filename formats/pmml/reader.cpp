@@ -351,7 +351,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   else if (model_name == "ClusteringModel") read_clustering_model(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
-  ir::validate(model, file);
+  ir::validate(model, file, loc.place(model_node));
   return model;
 }
 

@@ -20,6 +20,7 @@
 #include "formats/pmml/common.hpp"
 #include "formats/pmml/tree.hpp"
 #include "formats/pmml/writer_context.hpp"
+#include "lib/ir/lower.hpp"
 
 namespace mb::pmml {
 namespace {
@@ -307,11 +308,13 @@ struct TreeWriter {
 }  // namespace
 
 std::string write_trees(const ir::Model& m, Warnings& warnings) {
-  const auto& te = std::get<ir::TreeEnsemble>(m.estimator);
+  const auto& source = std::get<ir::TreeEnsemble>(m.estimator);
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a tree ensemble cannot be a clustering model");
-  if (te.threshold_precision == ir::Precision::Float32 || te.value_precision == ir::Precision::Float32)
+  if (source.threshold_precision == ir::Precision::Float32 || source.value_precision == ir::Precision::Float32)
     refuse("float32 tree thresholds or values (PMML compares and sums trees in double)");
+  // PMML states the plain form: an operator output stage is lowered to it (or refused).
+  const ir::TreeEnsemble te = ir::lower_output(m, warnings, "PMML writer");
   if (te.trees.empty()) refuse("an ensemble without trees");
   const bool cls = task == ir::Task::Classification;
   const int K = te.n_outputs;

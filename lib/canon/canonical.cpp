@@ -17,7 +17,9 @@ namespace {
 size_t fold_constant_trees(const ir::TreeEnsemble& e, std::vector<double>& base) {
   base = e.base;
   size_t first = 0;
-  if (e.aggregate != ir::Aggregate::Sum || e.value_precision != ir::Precision::Double || e.ort_rules) return 0;
+  if (e.aggregate != ir::Aggregate::Sum || e.value_precision != ir::Precision::Double ||
+      e.output.arithmetic == ir::Arithmetic::Operator)
+    return 0;
   while (first < e.trees.size() && !e.trees[first].op.empty() && e.trees[first].op[0] == ir::SplitOp::Leaf &&
          e.trees[first].values.size() >= static_cast<size_t>(e.n_outputs)) {
     const double w = e.tree_weights.empty() ? 1.0 : e.tree_weights[first];
@@ -204,12 +206,14 @@ class Writer {
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.threshold_precision);
             prec(e.value_precision);
-            if (e.ort_rules) {
+            // The output stage (these tokens predate its name; kept so hashes stay the same).
+            const ir::OutputStage& o = e.output;
+            if (o.arithmetic == ir::Arithmetic::Operator) {
               tok("ort");
-              tok(std::to_string(static_cast<int>(e.ort_post_transform)));
-              tok(e.ort_float_output ? "f32out" : "f64out");
-              tok(e.ort_labels ? "ortlabels" : "labels");
-              if (e.ort_binary_class1) tok("class1");
+              tok(std::to_string(static_cast<int>(o.post)));
+              tok(o.output_precision == ir::Precision::Float32 ? "f32out" : "f64out");
+              tok(o.label == ir::LabelRule::RawScores ? "ortlabels" : "labels");
+              if (o.layout == ir::ScoreLayout::OneScoreClass1) tok("class1");
             } else {
               tok("noort");
             }

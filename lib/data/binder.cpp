@@ -11,11 +11,14 @@
 namespace mb::data {
 
 std::string join_names(const std::vector<std::string>& names, size_t limit) {
+  // At most `limit` names, each cut to 80 bytes, and about 400 bytes in all: a message never
+  // echoes a huge header.
   std::string s;
-  size_t shown = std::min(limit, names.size());
-  for (size_t i = 0; i < shown; ++i) {
-    if (i) s += ", ";
-    s += names[i];
+  size_t shown = 0;
+  for (; shown < std::min(limit, names.size()); ++shown) {
+    if (shown && s.size() > 400) break;
+    if (shown) s += ", ";
+    s += excerpt(names[shown], 80);
   }
   if (shown < names.size()) s += fmt::format(", ... ({} in all)", names.size());
   return s;
@@ -41,6 +44,17 @@ bool parse_number(std::string_view text, double& out) {
   // fast_float of this version reports no range errors: overflow gives +-inf, underflow 0.
   return res.ptr == last && res.ec == std::errc();
 }
+
+namespace {
+// A number literal too large for a double (1e999, or ten million digits) reads as +-inf
+// above; only the spellings of infinity may.
+bool overflowed(std::string_view text, double v) {
+  if (!std::isinf(v)) return false;
+  std::string_view t = trim_blanks(text);
+  if (!t.empty() && (t[0] == '+' || t[0] == '-')) t.remove_prefix(1);
+  return !t.empty() && ((t[0] >= '0' && t[0] <= '9') || t[0] == '.');
+}
+}  // namespace
 
 InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string>& header,
                          std::string file, ir::UnseenLevel policy)
@@ -114,6 +128,10 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
     std::string_view t = cells[r];
     double v;
     if (parse_number(t, v)) {
+      if (overflowed(t, v))
+        throw Error(file_, fmt::format("line {}", in.lines[r]),
+                    fmt::format("column '{}': '{}' is beyond the range of a double (write Inf for an infinite value)",
+                                excerpt(schema_.inputs[input].name), excerpt(t)));
       out[r] = v;
       continue;
     }
@@ -139,8 +157,10 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
       out[r] = kNaN;
       continue;
     }
+    // A quoted label is exact, spaces included; an unquoted one may carry padding.
     auto it = map.find(t);
-    if (it == map.end() && trimmed.size() != t.size()) it = map.find(trimmed);
+    if (it == map.end() && trimmed.size() != t.size() && !in.is_quoted(r, static_cast<size_t>(column_of_input_[input])))
+      it = map.find(trimmed);
     if (it != map.end()) {
       out[r] = static_cast<double>(it->second);
       continue;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "lib/util/error.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::data {
 
@@ -116,6 +117,7 @@ bool CsvReader::fill() {
 
 void CsvReader::init() {
   if (options_.batch_rows == 0) options_.batch_rows = 1;
+  max_fields_ = static_cast<size_t>(std::min<uint64_t>(limits::get(limits::Id::Columns), SIZE_MAX));
   buf_.resize(std::max<size_t>(options_.buffer_bytes, 4));
   while (end_ < 3 && !eof_) fill();
   if (end_ >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0) begin_ = pos_ = 3;
@@ -143,6 +145,10 @@ void CsvReader::init() {
     }
     header_.push_back(std::move(name));
   }
+  // Rows: no more fields than the header; batches: about a million fields (16 MB of views)
+  // whatever the width, so a wide file does not cost 8192 rows of views per column.
+  max_fields_ = header_.size();
+  options_.batch_rows = std::max<size_t>(1, std::min(options_.batch_rows, (size_t{1} << 20) / header_.size()));
   // Consume the header row.
   begin_ = pos_;
   line_ += 1 + row_newlines_;
@@ -168,19 +174,31 @@ void CsvReader::init() {
 // kept so scanning resumes where it stopped after fill().
 CsvReader::Scan CsvReader::scan_row() {
   const char* b = buf_.data();
+  const char delim = options_.delimiter;
   auto push = [&](size_t field_end) {
-    marks_.push_back({field_begin_, field_end - begin_, field_escaped_});
+    // The header cannot have more fields than the columns limit; a row's fields beyond the
+    // header's are only counted (for the message), so a hostile line does not grow the marks.
+    if (marks_.size() >= max_fields_) {
+      if (header_.empty())
+        limits::exceeded(limits::Id::Columns, file_, "line 1", fmt::format("a header of more than {} columns", max_fields_));
+      ++extra_fields_;
+      return;
+    }
+    marks_.push_back({field_begin_, field_end - begin_, field_escaped_, field_quoted_});
   };
   auto stray = [&](char c) {
     fail(line_ + row_newlines_,
-         fmt::format("unexpected character '{}' after a closing quote (expected ',' or the end of "
-                     "the line)",
-                     c == '\r' ? std::string("\\r") : std::string(1, c)));
+         fmt::format("unexpected character '{}' after a closing quote (expected '{}' or the end of "
+                     "the line{})",
+                     c == '\r' ? std::string("\\r") : std::string(1, c),
+                     delim == '\t' ? std::string("\\t") : std::string(1, delim),
+                     delim == ',' && c == ';' ? "; for ';'-separated files use --delimiter ';'" : ""));
   };
   while (pos_ < end_) {
     switch (state_) {
       case State::FieldStart:
         field_escaped_ = false;
+        field_quoted_ = b[pos_] == '"';
         if (b[pos_] == '"') {
           state_ = State::Quoted;
           quote_line_ = line_ + row_newlines_;
@@ -195,7 +213,7 @@ CsvReader::Scan CsvReader::scan_row() {
         size_t p = pos_;
         while (p < end_) {
           char c = b[p];
-          if (c == ',') {
+          if (c == delim) {
             push(p);
             state_ = State::FieldStart;
             pos_ = p + 1;
@@ -251,7 +269,7 @@ CsvReader::Scan CsvReader::scan_row() {
           field_escaped_ = true;
           state_ = State::Quoted;
           ++pos_;
-        } else if (c == ',') {
+        } else if (c == delim) {
           push(pos_ - 1);
           state_ = State::FieldStart;
           ++pos_;
@@ -287,6 +305,7 @@ CsvReader::Scan CsvReader::scan_row() {
       if (marks_.empty()) return Scan::End;
       field_begin_ = pos_ - begin_;
       field_escaped_ = false;
+      field_quoted_ = false;
       push(pos_);
       break;
     case State::Unquoted:
@@ -309,7 +328,8 @@ void CsvReader::commit_row(TextBatch& batch) {
   const size_t k = header_.size();
   const uint64_t line = line_;
   char* row = buf_.data() + begin_;
-  const size_t n = marks_.size();
+  const size_t n = marks_.size() + extra_fields_;
+  extra_fields_ = 0;
   const bool blank = n == 1 && row_end_ == 0 && k > 1;
 
   // The row is consumed whatever happens next.
@@ -339,6 +359,7 @@ void CsvReader::commit_row(TextBatch& batch) {
       len = w;
     }
     batch.fields[c][r] = std::string_view(s, len);
+    batch.quoted[c][r] = m.quoted;
   }
   batch.lines[r] = line;
   batch.rows = r + 1;
@@ -352,6 +373,9 @@ bool CsvReader::next(TextBatch& batch) {
   batch.rows = 0;
   if (batch.fields.size() != k) batch.fields.resize(k);
   for (auto& col : batch.fields)
+    if (col.size() < cap) col.resize(cap);
+  if (batch.quoted.size() != k) batch.quoted.resize(k);
+  for (auto& col : batch.quoted)
     if (col.size() < cap) col.resize(cap);
   if (batch.lines.size() < cap) batch.lines.resize(cap);
 

@@ -2,7 +2,7 @@
 //
 // Grammar accepted (SPEC "Data files"):
 //   file   = [BOM] header *(EOL row) [EOL]
-//   row    = field *("," field)
+//   row    = field *("," field)          ; "," or the delimiter of CsvReaderOptions
 //   field  = quoted / unquoted
 //   quoted = '"' *(any char except '"' / '""') '"'       ; may hold commas, CR and LF
 //   EOL    = LF / CRLF
@@ -10,7 +10,9 @@
 //   (no trimming); duplicate names are an error naming them.
 // - A UTF-8 byte order mark at the very start is skipped.
 // - The last row may lack its line ending.
-// - Every row must have as many fields as the header: "expected K fields, found M".
+// - Every row must have as many fields as the header: "expected K fields, found M" (fields
+//   beyond the header's are counted, not kept).  A header of more columns than
+//   the columns limit (lib/util/limits) is refused.  Batches hold at most about a million fields.
 // - A quote inside an unquoted field is an ordinary character (`ab"c` is the text ab"c).
 //   After a closing quote only ',', CR LF, LF or the end of the file may follow.
 // - A quote left open at the end of the file is an error naming the line where it opened.
@@ -42,8 +44,12 @@ struct TextBatch {
   std::vector<std::vector<std::string_view>> fields;
   // lines[r]: the 1-based physical line of the file where row r starts (the header is line 1).
   std::vector<uint64_t> lines;
+  // quoted[c][r]: the field was quoted, so its text is exact (spaces are part of it).  May be
+  // empty (batches built by hand): then no field counts as quoted.
+  std::vector<std::vector<uint8_t>> quoted;
 
   std::string_view field(size_t row, size_t col) const { return fields[col][row]; }
+  bool is_quoted(size_t row, size_t col) const { return col < quoted.size() && quoted[col][row]; }
   std::span<const std::string_view> column(size_t col) const {
     return {fields[col].data(), rows};
   }
@@ -58,6 +64,7 @@ std::string_view trim_blanks(std::string_view text);
 struct CsvReaderOptions {
   size_t buffer_bytes = size_t{1} << 22;  // initial read buffer; grows for a larger row
   size_t batch_rows = 8192;               // most rows per batch
+  char delimiter = ',';                   // field separator: ',', ';', '\t', ...
 };
 
 // Where bytes come from: an istream (std::cin, files, string streams) or a POSIX descriptor.
@@ -100,6 +107,7 @@ class CsvReader {
   struct FieldMark {
     size_t begin, end;  // offsets from the row start, quotes excluded
     bool escaped;       // holds "" pairs to collapse
+    bool quoted;
   };
   enum class Scan { Row, NeedMore, End };
 
@@ -124,9 +132,12 @@ class CsvReader {
   State state_ = State::FieldStart;
   size_t field_begin_ = 0;        // offset from begin_ of the current field's content
   bool field_escaped_ = false;
+  bool field_quoted_ = false;
   uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
   uint64_t quote_line_ = 0;       // line where the open quote started
   std::vector<FieldMark> marks_;
+  size_t max_fields_ = 0;         // the columns limit while reading the header, then its width
+  size_t extra_fields_ = 0;       // fields of the current row beyond max_fields_ (not marked)
   size_t row_end_ = 0;            // offset from begin_ where the row's text ends (before EOL)
 
   uint64_t line_ = 1;             // physical line where the current row starts

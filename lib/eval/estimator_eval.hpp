@@ -30,7 +30,7 @@ void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n_sc
 
 std::unique_ptr<EstimatorEval> make_linear_eval(const ir::Model& m, const ir::Linear& l, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);
-// Trees with TreeEnsemble::ort_rules: onnxruntime's arithmetic (eval_tree_ort.cpp).
+// Trees whose output stage has the operator arithmetic (ir::Arithmetic::Operator, eval_tree_ort.cpp).
 std::unique_ptr<EstimatorEval> make_tree_ort_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model& m, const ir::Clustering& c, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_svm_eval(const ir::Model& m, const ir::Svm& s, const EvalOptions& o);

@@ -1,5 +1,5 @@
 // Tree ensembles read from onnxruntime's ai.onnx.ml tree operators, scored with the runtime's own
-// arithmetic (TreeEnsemble::ort_rules, see lib/ir/estimators.hpp): sums per output in tree order
+// arithmetic (an output stage with ir::Arithmetic::Operator, see lib/ir/output.hpp): sums per output in tree order
 // in the operator's value type, base values and averaging after the sum, the post-transforms of
 // ml_common.h in float32, the binary classifier layouts and labels of onnxruntime 1.30, and the
 // operator output rounded to float32 where the operator declares a float output.  What follows
@@ -23,10 +23,11 @@ class OrtTreeEval final : public EstimatorEval {
   OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
       : m_(m), t_(t), walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }) {
     const size_t K = t_.n_outputs;
-    classifier_ = t_.ort_labels;
+    classifier_ = t_.output.label == ir::LabelRule::RawScores;
     n_classes_ = classifier_ ? m_.schema.target.classes.size() : K;
     // Operator output columns: a binary classifier always writes two.
     out_cols_ = classifier_ ? n_classes_ : K;
+    float_output_ = t_.output.output_precision == ir::Precision::Float32;
     for (const auto& tr : t_.trees)
       for (size_t n = 0; n < tr.op.size(); ++n)
         if (tr.op[n] == ir::SplitOp::Leaf)
@@ -81,7 +82,8 @@ class OrtTreeEval final : public EstimatorEval {
         }
       }
     }
-    const auto post = t_.ort_post_transform;
+    const auto post = t_.output.post;
+    const auto layout = t_.output.layout;
     const auto& base = t_.base;
     T s[kMaxStack];
     T* o = out_cols_ <= kMaxStack ? s : reinterpret_cast<T*>(heap_.data()) + K;
@@ -90,7 +92,7 @@ class OrtTreeEval final : public EstimatorEval {
         T val = a[0];
         if (t_.aggregate == ir::Aggregate::Average) val /= static_cast<T>(NT);
         if (base.size() == 1) val += static_cast<T>(base[0]);
-        o[0] = post == ir::OrtPostTransform::Probit ? static_cast<T>(ort_probit(static_cast<float>(val))) : val;
+        o[0] = post == ir::PostTransform::Probit ? static_cast<T>(ort_probit(static_cast<float>(val))) : val;
       } else {
         for (size_t k = 0; k < K; ++k) {
           T val = a[k];
@@ -100,14 +102,14 @@ class OrtTreeEval final : public EstimatorEval {
         }
         transform(o, K, post);
       }
-    } else if (n_classes_ > 2) {
+    } else if (layout == ir::ScoreLayout::PerOutput) {
       for (size_t k = 0; k < K; ++k) o[k] = a[k] + (k < base.size() ? static_cast<T>(base[k]) : T(0));
       size_t best = 0;
       for (size_t k = 1; k < K; ++k)
         if (o[k] > o[best]) best = k;
       label = static_cast<int32_t>(best);
       transform(o, K, post);
-    } else if (K == 2) {
+    } else if (layout == ir::ScoreLayout::TwoScores) {
       // Both classes carry weights (onnxruntime's "binary as multiclass").
       if (base.size() == 2) {
         o[1] = static_cast<T>(base[1]) + a[0];
@@ -118,7 +120,7 @@ class OrtTreeEval final : public EstimatorEval {
       }
       label = o[1] > 0 ? 1 : 0;
       transform(o, 2, post);
-    } else if (t_.ort_binary_class1) {
+    } else if (layout == ir::ScoreLayout::OneScoreClass1) {
       // One score column holding class 1's weights: [0, s], the post-transform on both.
       const T sc = a[0];
       label = (all_positive_ ? sc > T(0.5) : sc > 0) ? 1 : 0;
@@ -137,10 +139,10 @@ class OrtTreeEval final : public EstimatorEval {
       } else {
         if (base.size() == 1) sc += static_cast<T>(base[0]);
         label = (all_positive_ ? sc > T(0.5) : sc > 0) ? 1 : 0;
-        if (post == ir::OrtPostTransform::Probit) {
+        if (post == ir::PostTransform::Probit) {
           o[0] = static_cast<T>(ort_probit(static_cast<float>(sc)));
           o[1] = 0;
-        } else if (post == ir::OrtPostTransform::Logistic) {
+        } else if (post == ir::PostTransform::Logistic) {
           o[1] = static_cast<T>(ort_logistic(static_cast<float>(sc)));
           o[0] = static_cast<T>(ort_logistic(static_cast<float>(-sc)));
         } else if (all_positive_) {
@@ -154,23 +156,23 @@ class OrtTreeEval final : public EstimatorEval {
     }
     for (size_t k = 0; k < out_cols_; ++k) {
       double v = static_cast<double>(o[k]);
-      if (t_.ort_float_output) v = static_cast<float>(v);
+      if (float_output_) v = static_cast<float>(v);
       z[k] = ir::Link::Identity == t_.link ? v : inverse_link(t_.link, v);
     }
   }
 
   template <typename T>
-  static void transform(T* o, size_t n, ir::OrtPostTransform post) {
+  static void transform(T* o, size_t n, ir::PostTransform post) {
     switch (post) {
-      case ir::OrtPostTransform::Probit:
+      case ir::PostTransform::Probit:
         for (size_t k = 0; k < n; ++k) o[k] = static_cast<T>(ort_probit(static_cast<float>(o[k])));
         break;
-      case ir::OrtPostTransform::Logistic:
+      case ir::PostTransform::Logistic:
         for (size_t k = 0; k < n; ++k) o[k] = static_cast<T>(ort_logistic(static_cast<float>(o[k])));
         break;
-      case ir::OrtPostTransform::Softmax: ort_softmax(o, n); break;
-      case ir::OrtPostTransform::SoftmaxZero: ort_softmax_zero(o, n); break;
-      case ir::OrtPostTransform::None: break;
+      case ir::PostTransform::Softmax: ort_softmax(o, n); break;
+      case ir::PostTransform::SoftmaxZero: ort_softmax_zero(o, n); break;
+      case ir::PostTransform::None: break;
     }
   }
 
@@ -203,7 +205,7 @@ class OrtTreeEval final : public EstimatorEval {
   static constexpr size_t kMaxStack = 64;
   const ir::Model& m_;
   const ir::TreeEnsemble& t_;
-  bool classifier_ = false, all_positive_ = true;
+  bool classifier_ = false, all_positive_ = true, float_output_ = false;
   size_t n_classes_ = 0, out_cols_ = 0;
   std::vector<double> scores_;
   std::vector<double> heap_;  // scratch for more than kMaxStack outputs (doubles: room for either type)

@@ -7,6 +7,7 @@
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/expr_program.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::eval {
 namespace {
@@ -40,8 +41,7 @@ struct Evaluator::Impl {
   void prepare_inputs(const Batch& in) {
     const auto& inputs = model.schema.inputs;
     if (in.columns.size() != inputs.size())
-      throw Error("", "", fmt::format("internal: batch has {} columns for {} model inputs", in.columns.size(), inputs.size()),
-                  kExitInternal);
+      throw InternalError("", "", fmt::format("internal: batch has {} columns for {} model inputs", in.columns.size(), inputs.size()));
     input_ptrs.resize(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       const auto& field = inputs[i];

@@ -1,8 +1,11 @@
 #include "lib/ir/builder.hpp"
 
+#include "lib/util/errors.hpp"
+
 #include <fmt/format.h>
 
 #include <set>
+#include <type_traits>
 
 namespace mb::ir {
 namespace {
@@ -10,9 +13,10 @@ namespace {
 struct Checker {
   const Model& m;
   const std::string& file;
+  const std::string& where;
 
   [[noreturn]] void fail(const std::string& place, const std::string& msg) const {
-    throw Error(file, place, "invalid model: " + msg);
+    throw InvalidInput(file, place, "invalid model: " + msg);
   }
 
   int arity(Op op) const {
@@ -64,36 +68,93 @@ struct Checker {
     for (size_t i = 0; i < e.args.size(); ++i) expr(e.args[i], place, derived_limit);
   }
 
+  // Place of the estimator ("estimator", or the reader's name for it) and of parts of it.
+  std::string at() const { return where; }
+  std::string at(const std::string& part) const { return where + ", " + part; }
+
   void linear(const Linear& l) const {
     const size_t F = m.features.size();
-    if (l.n_targets < 1) fail("estimator", "linear model with no target");
+    if (l.n_targets < 1) fail(at(), "linear model with no target");
     if (l.coefficients.size() != F * l.n_targets)
-      fail("estimator", fmt::format("{} coefficients for {} features x {} targets", l.coefficients.size(), F, l.n_targets));
+      fail(at(), fmt::format("{} coefficients for {} features x {} targets", l.coefficients.size(), F, l.n_targets));
     if (l.intercepts.size() != static_cast<size_t>(l.n_targets))
-      fail("estimator", fmt::format("{} intercepts for {} targets", l.intercepts.size(), l.n_targets));
-    if (l.offset_feature >= static_cast<int>(F)) fail("estimator", "offset feature out of range");
+      fail(at(), fmt::format("{} intercepts for {} targets", l.intercepts.size(), l.n_targets));
+    if (l.offset_feature >= static_cast<int>(F)) fail(at(), "offset feature out of range");
     if (m.schema.target.task == Task::Classification) {
       const size_t K = m.schema.target.classes.size();
       if (l.transform == ScoreTransform::Binary && (K != 2 || l.n_targets != 1))
-        fail("estimator", "binary linear classifier needs 2 classes and 1 target");
+        fail(at(), "binary linear classifier needs 2 classes and 1 target");
       if (l.transform == ScoreTransform::Softmax &&
           K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
-        fail("estimator", "softmax linear classifier: targets do not match classes");
+        fail(at(), "softmax linear classifier: targets do not match classes");
+    } else if (l.reference_class) {
+      fail(at(), "a reference class outside classification");
+    }
+    if (!l.ort_rules && (l.ort_post_transform != PostTransform::None || l.ort_normalize))
+      fail(at(), "an onnxruntime post-transform or normalizer without onnxruntime's rules");
+  }
+
+  // The output stage and what it asks of the ensemble (lib/ir/output.hpp).
+  void output_stage(const TreeEnsemble& t) const {
+    const OutputStage& o = t.output;
+    const std::string place = at("output stage");
+    const auto& target = m.schema.target;
+    const size_t classes = target.classes.size();
+    if (o.arithmetic == Arithmetic::Reference) {
+      if (!o.plain())
+        fail(place, "a post-transform, score layout, label rule or float32 output needs the operator arithmetic");
+      return;
+    }
+    if (t.aggregate == Aggregate::Vote) fail(place, "the operator arithmetic has no vote aggregation");
+    if (o.label == LabelRule::RawScores) {
+      if (target.task != Task::Classification) fail(place, "a label rule of raw scores outside classification");
+      switch (o.layout) {
+        case ScoreLayout::PerOutput:
+          if (classes < 3 || static_cast<size_t>(t.n_outputs) != classes)
+            fail(place, fmt::format("one score column per class needs three or more classes and as many scores "
+                                    "({} classes, {} scores)", classes, t.n_outputs));
+          break;
+        case ScoreLayout::TwoScores:
+          if (classes != 2 || t.n_outputs != 2)
+            fail(place, fmt::format("a two-score layout needs 2 classes and 2 scores ({} classes, {} scores)", classes,
+                                    t.n_outputs));
+          break;
+        case ScoreLayout::OneScore:
+        case ScoreLayout::OneScoreClass1:
+          if (classes != 2 || t.n_outputs != 1)
+            fail(place, fmt::format("a one-score binary layout needs 2 classes and 1 score ({} classes, {} scores)",
+                                    classes, t.n_outputs));
+          break;
+      }
+      if (t.base.size() > classes) fail(place, fmt::format("{} base values for {} classes", t.base.size(), classes));
+    } else {
+      if (o.layout != ScoreLayout::PerOutput) fail(place, "a binary score layout without the raw-score label rule");
+      if (!t.base.empty() && t.base.size() != static_cast<size_t>(t.n_outputs))
+        fail(place, fmt::format("{} base values for {} scores", t.base.size(), t.n_outputs));
     }
   }
 
   void tree_ensemble(const TreeEnsemble& t) const {
     const int F = static_cast<int>(m.features.size());
+    if (t.n_outputs < 1) fail(at(), "a tree ensemble without outputs");
     if (!t.tree_weights.empty() && t.tree_weights.size() != t.trees.size())
-      fail("estimator", "tree weights do not match trees");
+      fail(at(), fmt::format("{} tree weights for {} trees", t.tree_weights.size(), t.trees.size()));
+    if (t.output.arithmetic == Arithmetic::Reference && !t.base.empty() &&
+        t.base.size() != static_cast<size_t>(t.n_outputs))
+      fail(at(), fmt::format("{} base values for {} outputs", t.base.size(), t.n_outputs));
+    output_stage(t);
+    const bool op = t.output.arithmetic == Arithmetic::Operator;
     for (size_t ti = 0; ti < t.trees.size(); ++ti) {
       const Tree& tr = t.trees[ti];
       const size_t n = tr.op.size();
-      const std::string place = fmt::format("tree {}", ti);
+      const int ni = static_cast<int>(n);
+      const std::string place = at(fmt::format("tree {}", ti));
       if (n == 0) fail(place, "empty tree");
       if (tr.feature.size() != n || tr.threshold.size() != n || tr.left.size() != n || tr.right.size() != n ||
-          tr.missing.size() != n || tr.values.size() != n * t.n_outputs)
+          tr.missing.size() != n)
         fail(place, "node arrays differ in length");
+      if (tr.values.size() != n * t.n_outputs)
+        fail(place, fmt::format("{} node values for {} nodes x {} outputs", tr.values.size(), n, t.n_outputs));
       const int n_sets = static_cast<int>(tr.sets.size());
       if (!tr.set_side.empty() && tr.set_side.size() != tr.sets.size())
         fail(place, "set sides do not match set codes");
@@ -110,26 +171,42 @@ struct Checker {
             tr.sur_set_offset.size() != n_sur || tr.sur_set_size.size() != n_sur)
           fail(place, "surrogate arrays differ in length");
       }
+      if (!tr.count.empty() && tr.count.size() != n)
+        fail(place, fmt::format("{} record counts for {} nodes", tr.count.size(), n));
       bool needs_count = false;
+      auto child = [&](const std::string& node, const char* which, int32_t c, size_t parent) {
+        if (c < 0 || c >= ni) fail(node, fmt::format("{} child index {} out of range (tree has {} nodes)", which, c, n));
+        if (c <= static_cast<int>(parent))
+          fail(node, fmt::format("{} child {} does not follow its parent (no cycles)", which, c));
+      };
       for (size_t i = 0; i < n; ++i) {
         if (tr.op[i] == SplitOp::Leaf) continue;
-        const std::string node = fmt::format("{} node {}", place, i);
-        if (tr.feature[i] < 0 || tr.feature[i] >= F) fail(node, "feature out of range");
-        if (tr.left[i] <= static_cast<int>(i) || tr.right[i] <= static_cast<int>(i) ||
-            tr.left[i] >= static_cast<int>(n) || tr.right[i] >= static_cast<int>(n))
-          fail(node, "children must follow their parent (no cycles)");
+        const std::string node = fmt::format("{}, node {}", place, i);
+        if (tr.feature[i] < 0 || tr.feature[i] >= F)
+          fail(node, fmt::format("feature index {} out of range ({} features)", tr.feature[i], F));
+        child(node, "left", tr.left[i], i);
+        child(node, "right", tr.right[i], i);
         if (tr.op[i] == SplitOp::InSet && (!has_sets || !set_range_ok(tr.set_offset[i], tr.set_size[i])))
           fail(node, "category set out of range");
-        if (tr.missing[i] == MissingGo::Node &&
-            (tr.missing_child.size() != n || tr.missing_child[i] <= static_cast<int>(i) ||
-             tr.missing_child[i] >= static_cast<int>(n)))
-          fail(node, "missing-value child must follow its parent");
+        if (tr.missing[i] == MissingGo::Node) {
+          if (tr.missing_child.size() != n) fail(node, "a missing-value child without the missing_child array");
+          child(node, "missing-value", tr.missing_child[i], i);
+        }
+        if (op) {
+          // The operator arithmetic walks trees as the ai.onnx.ml operators do.
+          if (tr.op[i] == SplitOp::InSet) fail(node, "a category-set split under the operator arithmetic");
+          if (tr.missing[i] != MissingGo::Left && tr.missing[i] != MissingGo::Right)
+            fail(node, "a missing-value rule other than left or right under the operator arithmetic");
+          if (has_sur && tr.sur_size[i] > 0) fail(node, "surrogate splits under the operator arithmetic");
+        }
         needs_count |= tr.missing[i] == MissingGo::Majority;
         if (has_sur && tr.sur_size[i] > 0) {
           if (tr.sur_offset[i] < 0 || tr.sur_size[i] < 0 || static_cast<size_t>(tr.sur_offset[i] + tr.sur_size[i]) > n_sur)
             fail(node, "surrogates out of range");
           for (int32_t s = tr.sur_offset[i]; s < tr.sur_offset[i] + tr.sur_size[i]; ++s) {
-            if (tr.sur_feature[s] < 0 || tr.sur_feature[s] >= F) fail(node, "surrogate feature out of range");
+            if (tr.sur_feature[s] < 0 || tr.sur_feature[s] >= F)
+              fail(node, fmt::format("surrogate {}: feature index {} out of range ({} features)", s - tr.sur_offset[i],
+                                     tr.sur_feature[s], F));
             if (tr.sur_op[s] == SplitOp::Leaf) fail(node, "surrogate without a test");
             if (tr.sur_op[s] == SplitOp::InSet && !set_range_ok(tr.sur_set_offset[s], tr.sur_set_size[s]))
               fail(node, "surrogate category set out of range");
@@ -138,6 +215,118 @@ struct Checker {
       }
       if (needs_count && tr.count.size() != n) fail(place, "majority rule without a record count per node");
     }
+  }
+
+  void svm(const Svm& s) const {
+    const size_t F = m.features.size();
+    if (s.n_sv < 1) fail(at(), "a support vector machine without support vectors");
+    const size_t n = static_cast<size_t>(s.n_sv);
+    if (s.support_vectors.size() != n * F)
+      fail(at(), fmt::format("{} support-vector values for {} vectors x {} features", s.support_vectors.size(), n, F));
+    if (m.schema.target.task == Task::Classification) {
+      const size_t k = s.sv_per_class.size();
+      if (k < 2) fail(at(), "a classifier needs two classes");
+      size_t total = 0;
+      for (size_t c = 0; c < k; ++c) {
+        if (s.sv_per_class[c] < 0) fail(at(fmt::format("class {}", c)), "negative support-vector count");
+        total += static_cast<size_t>(s.sv_per_class[c]);
+      }
+      if (total != n) fail(at(), fmt::format("support-vector counts add up to {}, not {}", total, n));
+      if (s.coefficients.size() != (k - 1) * n)
+        fail(at(), fmt::format("{} coefficients for (K-1) x n_sv = {} x {}", s.coefficients.size(), k - 1, n));
+      if (s.rho.size() != k * (k - 1) / 2)
+        fail(at(), fmt::format("{} rho values for {} pairs of classes", s.rho.size(), k * (k - 1) / 2));
+      if (!s.prob_a.empty() && (s.prob_a.size() != s.rho.size() || s.prob_b.size() != s.rho.size()))
+        fail(at(), "Platt parameters are not one pair per pair of classes");
+      if (s.prob_a.empty() && !s.prob_b.empty()) fail(at(), "Platt parameters are not one pair per pair of classes");
+      if (s.class_order.size() != k)
+        fail(at(), fmt::format("class order has {} entries for {} classes", s.class_order.size(), k));
+      for (size_t c = 0; c < k; ++c)
+        if (s.class_order[c] < 0 || static_cast<size_t>(s.class_order[c]) >= m.schema.target.classes.size())
+          fail(at(fmt::format("class {}", c)), fmt::format("class index {} out of range ({} classes)", s.class_order[c],
+                                                           m.schema.target.classes.size()));
+    } else {
+      if (s.coefficients.size() != n || s.rho.size() != 1)
+        fail(at(), fmt::format("regression needs n_sv = {} coefficients and one rho, has {} and {}", n,
+                               s.coefficients.size(), s.rho.size()));
+    }
+    if (s.kernel == Kernel::Polynomial && !(s.degree >= 0 && s.degree <= 1e6))
+      fail(at(), fmt::format("polynomial degree {} out of range", s.degree));
+  }
+
+  void mlp(const Mlp& nn) const {
+    const size_t F = m.features.size();
+    if (nn.n_outputs < 1) fail(at(), "a network without outputs");
+    const size_t n_out = static_cast<size_t>(nn.n_outputs);
+    if (!nn.conn_offset.empty()) {
+      const size_t units = nn.unit_activation.size();
+      if (nn.conn_offset.size() != units + 1)
+        fail(at(), fmt::format("{} connection offsets for {} units", nn.conn_offset.size(), units));
+      if (units < 1 + F + n_out)
+        fail(at(), fmt::format("{} units for a bias, {} features and {} outputs", units, F, n_out));
+      if (nn.conn_source.size() != nn.conn_weights.size() ||
+          nn.conn_offset.back() != static_cast<int32_t>(nn.conn_weights.size()) || nn.conn_offset[0] != 0)
+        fail(at(), "connection lists differ in length");
+      for (size_t j = 0; j < units; ++j) {
+        const std::string unit = at(fmt::format("unit {}", j));
+        if (nn.conn_offset[j + 1] < nn.conn_offset[j]) fail(unit, "connection offsets decrease");
+        if (j <= F && nn.conn_offset[j + 1] != nn.conn_offset[j]) fail(unit, "the bias and feature units take no inputs");
+        for (int32_t i = nn.conn_offset[j]; i < nn.conn_offset[j + 1]; ++i)
+          if (nn.conn_source[i] < 0 || static_cast<size_t>(nn.conn_source[i]) >= j)
+            fail(unit, fmt::format("reads unit {}, which does not come before it", nn.conn_source[i]));
+        if (nn.unit_activation[j] == Activation::Softmax) fail(unit, "softmax is not a unit activation");
+      }
+    } else {
+      if (nn.layers.empty()) fail(at(), "a network without layers");
+      size_t in = F;
+      for (size_t l = 0; l < nn.layers.size(); ++l) {
+        const auto& L = nn.layers[l];
+        if (L.n_units < 1 || L.weights.size() != static_cast<size_t>(L.n_units) * in ||
+            L.biases.size() != static_cast<size_t>(L.n_units))
+          fail(at(fmt::format("layer {}", l)), fmt::format("{} weights and {} biases for {} units x {} inputs",
+                                                           L.weights.size(), L.biases.size(), L.n_units, in));
+        in = static_cast<size_t>(L.n_units);
+      }
+      if (in != n_out) fail(at(), fmt::format("the last layer has {} units for {} outputs", in, n_out));
+    }
+    if (m.schema.target.task == Task::Classification) {
+      const size_t K = m.schema.target.classes.size();
+      const bool ok = nn.transform == ScoreTransform::Binary ? (K == 2 && n_out == 1) : n_out == K;
+      if (!ok) fail(at(), fmt::format("{} outputs for {} classes", n_out, K));
+    }
+  }
+
+  void naive_bayes(const NaiveBayes& nb) const {
+    const size_t F = m.features.size(), K = nb.log_prior.size();
+    if (K < 1 || m.schema.target.classes.size() != K)
+      fail(at(), fmt::format("{} priors for {} classes", K, m.schema.target.classes.size()));
+    if (nb.gaussian.size() != F || nb.table_offset.size() != F)
+      fail(at(), fmt::format("per-feature kinds ({}) or table offsets ({}) do not match the {} features",
+                             nb.gaussian.size(), nb.table_offset.size(), F));
+    if (nb.mean.size() != K * F || nb.sd.size() != K * F)
+      fail(at(), fmt::format("{} means and {} sds for {} classes x {} features", nb.mean.size(), nb.sd.size(), K, F));
+    if (!nb.table_levels.empty() && nb.table_levels.size() != F)
+      fail(at(), fmt::format("table levels for {} features, not {}", nb.table_levels.size(), F));
+    for (size_t f = 0; f < F; ++f) {
+      if (nb.gaussian[f]) continue;
+      const std::string feature = at(fmt::format("feature {}", f));
+      const int64_t L = nb.table_levels.empty() ? 0 : nb.table_levels[f];
+      if (L <= 0) fail(feature, "a table without levels");
+      const int64_t off = nb.table_offset[f];
+      if (off < 0 || off + L * static_cast<int64_t>(K) > static_cast<int64_t>(nb.table.size()))
+        fail(feature, fmt::format("table [{}, {}) out of range ({} entries)", off, off + L * static_cast<int64_t>(K),
+                                  nb.table.size()));
+    }
+  }
+
+  void clustering(const Clustering& c) const {
+    const size_t F = m.features.size();
+    if (c.k < 1) fail(at(), "clustering without clusters");
+    if (c.centers.size() != static_cast<size_t>(c.k) * F)
+      fail(at(), fmt::format("{} centre values for {} clusters x {} features", c.centers.size(), c.k, F));
+    if (m.schema.target.task != Task::Clustering) fail(at(), "a clustering estimator for another task");
+    if (m.schema.target.classes.size() != static_cast<size_t>(c.k))
+      fail(at(), fmt::format("{} cluster ids for {} clusters", m.schema.target.classes.size(), c.k));
   }
 
   void run() const {
@@ -153,13 +342,22 @@ struct Checker {
       expr(m.derived[i].expr, "derived field '" + m.derived[i].name + "'", static_cast<int>(i));
     for (const auto& f : m.features)
       expr(f.expr, "feature '" + f.name + "'", static_cast<int>(m.derived.size()));
-    if (auto* l = std::get_if<Linear>(&m.estimator)) linear(*l);
-    if (auto* t = std::get_if<TreeEnsemble>(&m.estimator)) tree_ensemble(*t);
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, Linear>) linear(e);
+          else if constexpr (std::is_same_v<T, TreeEnsemble>) tree_ensemble(e);
+          else if constexpr (std::is_same_v<T, Svm>) svm(e);
+          else if constexpr (std::is_same_v<T, Mlp>) mlp(e);
+          else if constexpr (std::is_same_v<T, NaiveBayes>) naive_bayes(e);
+          else if constexpr (std::is_same_v<T, Clustering>) clustering(e);
+        },
+        m.estimator);
   }
 };
 
 }  // namespace
 
-void validate(const Model& m, const std::string& file) { Checker{m, file}.run(); }
+void validate(const Model& m, const std::string& file, const std::string& where) { Checker{m, file, where}.run(); }
 
 }  // namespace mb::ir

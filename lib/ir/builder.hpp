@@ -4,8 +4,12 @@
 
 namespace mb::ir {
 
-// Checks every index, size and invariant of `m`; throws mb::Error(file, place, ...) naming the
-// first violation.  `file` is the model file the reader was given.
-void validate(const Model& m, const std::string& file);
+// Checks every index, size and invariant of `m` (schema, derived fields, features, every kind of
+// estimator and its output stage); throws mb::InvalidInput(file, place, "invalid model: ...")
+// naming the first violation.  `file` is the model file the reader was given; `where` names the
+// estimator inside it ("graph node 'TreeEnsembleRegressor_0' (TreeEnsembleRegressor)", a PMML
+// element), and places inside the estimator extend it: "WHERE, tree 3, node 17".  Every reader
+// calls it before the model is used, so evaluators and writers may assume a valid model.
+void validate(const Model& m, const std::string& file, const std::string& where = "estimator");
 
 }  // namespace mb::ir

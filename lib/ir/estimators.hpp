@@ -1,11 +1,13 @@
 // The estimators of the model IR.  Each consumes the model's feature vector (Model::features,
-// F columns) and produces raw scores; Model::output says how scores become predictions.
+// F columns) and produces raw scores; the estimator's link, transform and output stage
+// (lib/ir/output.hpp) say how scores become predictions.
 // Parameter blocks record their precision (ONNX float32 attributes versus doubles).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "lib/ir/output.hpp"
 #include "lib/ir/schema.hpp"
 
 namespace mb::ir {
@@ -20,10 +22,6 @@ enum class ScoreTransform {
   Softmax,    // probabilities = softmax(scores) (multinom, MLP softmax)
   Normalize,  // probabilities = scores / sum(scores) (vote shares)
 };
-
-// post_transform of onnxruntime's ai.onnx.ml operators (see Linear::ort_rules,
-// TreeEnsemble::ort_rules).
-enum class OrtPostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
 
 // Linear and generalized linear models: eta_t = intercepts[t] + sum_f coefficients[t*F+f]*x_f
 // (+ offset); response_t = linkinv(eta_t).  Multinomial logit: T = K-1 rows for classes[1..],
@@ -105,11 +103,9 @@ struct Tree {
   bool operator==(const Tree&) const = default;
 };
 
-enum class Aggregate { Sum, Average, Vote, Max, Min };
-
-
 // Decision trees and ensembles: scores = base + aggregate over trees of each tree's leaf values;
-// for classification each tree yields n_outputs class scores (or one vote at its argmax).
+// for classification each tree yields n_outputs class scores (or one vote at its argmax); then
+// the output stage, the link and the transform.
 struct TreeEnsemble {
   int32_t n_outputs = 1;
   std::vector<Tree> trees;
@@ -120,30 +116,11 @@ struct TreeEnsemble {
   ScoreTransform transform = ScoreTransform::None;
   Precision threshold_precision = Precision::Double;
   Precision value_precision = Precision::Double;
-  // Trees read from onnxruntime's ai.onnx.ml operators (TreeEnsembleRegressor/Classifier, ml
-  // opsets 1 and 3; TreeEnsemble, ml opset 5) are scored as onnxruntime 1.30 scores them
-  // (lib/eval/eval_tree_ort.cpp) when `ort_rules` is set.  The operator: leaf values summed per
-  // output in tree order in value_precision (Sum/Average/Max/Min only), then `base` added (Average:
-  // divided by the number of trees first) in value_precision, then `ort_post_transform` in float32
-  // (ml_common.h: mirrored logistic, max-subtracted softmax, softmax over non-zero scores,
-  // Winitzki probit) -- a single-output regressor ignores Logistic/Softmax/SoftmaxZero as the
-  // runtime does; a classifier with two classes and one score column lays its scores out as
-  // [1-s, s] (all leaf values >= 0) or [-s, s] (mixed signs), after the logistic when
-  // post-transform is Logistic -- and the result rounded to float32 when `ort_float_output`.
-  // With `ort_labels` (a TreeEnsembleClassifier's label output) labels follow the runtime: first
-  // maximum of the raw scores after base; binary one-column: s > 0.5 (all leaf values >= 0) or
-  // s > 0.  `link` and `transform` then apply to the operator's output (the graph after it), in
-  // double.
-  // `ort_binary_class1` (with ort_labels, two classes, n_outputs 1): the operator's leaf weights
-  // name class 1 only, and the one score column holds them.  onnxruntime 1.30 then writes [0, s]
-  // with post-transform None and [0.5, logistic(s)] with Logistic (the post-transform applied to
-  // both columns, class 0's score being 0); the label is s > 0.5 (all leaf values >= 0) or s > 0.
-  // Without it a one-column binary classifier's weights name class 0 (the layouts above).
-  bool ort_rules = false;
-  OrtPostTransform ort_post_transform = OrtPostTransform::None;
-  bool ort_float_output = false;
-  bool ort_labels = false;
-  bool ort_binary_class1 = false;
+  // How the aggregated scores become the output (lib/ir/output.hpp): plain for models whose
+  // meaning the fields above state; trees read from ai.onnx.ml tree operators carry the
+  // operator's post-transform, layout, label rule and float32 rounding there, and `link` and
+  // `transform` then apply to the stage's output (the graph after the operator), in double.
+  OutputStage output;
   bool operator==(const TreeEnsemble&) const = default;
 };
 

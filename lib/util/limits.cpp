@@ -42,7 +42,7 @@ const std::vector<Info>& table() {
       {Id::DecompressionRatio, "decompression-ratio", 200,
        "decompressed size of an .rds over its compressed size (applies above 64 MiB)"},
       {Id::RdsDepth, "rds-depth", 10000, "nesting of objects in an .rds stream"},
-      {Id::AltrepElements, "altrep-elements", uint64_t{1} << 26,
+      {Id::AltrepElements, "altrep-elements", uint64_t{1} << 24,
        "elements materialised from ALTREP compact sequences in one .rds file"},
       {Id::JsonDepth, "json-depth", 512, "nesting of R objects in a jsonlite file"},
       {Id::ExprDepth, "expr-depth", 5000, "depth of an R expression (formula or call) given as text"},

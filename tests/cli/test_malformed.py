@@ -13,7 +13,7 @@ import subprocess
 import threading
 import time
 
-from clitest import Checker, args_parser
+from clitest import Checker, args_parser, work_dir
 
 # File -> words the error message must contain.
 EXPECT = {
@@ -25,6 +25,13 @@ EXPECT = {
     "onnx/negative_dim.onnx": ["negative dimension"],
     "onnx/shared_subtrees.onnx": ["tree-nodes", "MODELBRIDGE_LIMITS"],
     "onnx/deep_graph.onnx": ["graph-depth", "MODELBRIDGE_LIMITS"],
+    "rds/altrep_many_sequences.rds": ["altrep-elements", "MODELBRIDGE_LIMITS", "after 16777216 elements"],
+    "rds/gzip_bomb.rds": ["decompression-ratio", "MODELBRIDGE_LIMITS"],
+    "rds/deferred_string_scipen.rds": ["unsupported R class 'character'"],
+    "csv/too_many_columns.csv": ["columns", "MODELBRIDGE_LIMITS"],
+    "csv/huge_number.csv": ["beyond the range of a double", "(1000 bytes)"],
+    "csv/long_column_name.csv": ["missing column", "(100000 bytes)"],
+    "csv/long_row.csv": ["expected 3 fields, found 200001"],
     "rjson/long_formula.json": ["expr-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_apply.pmml": ["xml-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_compound_predicate.pmml": ["xml-depth"],
@@ -35,7 +42,7 @@ EXPECT = {
     "pmml/array_wrong_n.pmml": ["n=\"3\"", "2 values"],
 }
 # Files with nothing to point at inside them: the file name is the place.
-NO_PLACE = {"rds/empty.rds"}
+NO_PLACE = {"rds/empty.rds", "rds/deferred_string_scipen.rds"}
 SKIP_EXT = (".py", ".md", ".R", ".txt")
 MAX_SECONDS = 20
 MAX_RSS_MB = 600
@@ -87,6 +94,20 @@ def main():
             c.check(rss < MAX_RSS_MB, f"{key}: {rss:.0f} MiB resident")
     for key in EXPECT:
         c.check(key in seen, f"{key}: missing from testdata/malformed")
+
+    # A valid CSV of 100,000 columns (the limit) is read in little memory per column.
+    w = work_dir(args, "malformed")
+    wide = os.path.join(w, "wide.csv")
+    with open(wide, "w") as f:
+        f.write("Sepal.Width,Petal.Length,Species," + ",".join(f"c{i}" for i in range(3, 100000)) + "\n")
+        for r in range(20):
+            f.write(f"3.{r},1.4,setosa," + ",".join(["0"] * 99997) + "\n")
+    out = os.path.join(w, "wide_out.csv")
+    rc, err, seconds, rss = run_measured([args.cli, "score", model, wide, "-o", out])
+    rows = open(out).read().splitlines() if rc == 0 else []
+    c.check(rc == 0 and len(rows) == 21, f"wide CSV: exit {rc}, {len(rows)} lines, stderr {err.strip()[:300]!r}")
+    c.check(rss < 300, f"wide CSV: {rss:.0f} MiB resident for 100,000 columns")
+    c.check(seconds < MAX_SECONDS, f"wide CSV: {seconds:.1f} s")
     c.finish()
 
 

@@ -58,7 +58,7 @@ def hints_for(case, d):
 TREES = {"rpart", "randomForest.formula", "ranger", "gbm"}
 FAMILIES = {"svm.formula", "nnet.formula", "multinom", "naiveBayes", "kmeans"}
 # caret `train` cases wrap glm, rpart and randomForest fits.
-MUST_CONVERT = {"pmml": {"lm", "glm", "train"} | TREES | FAMILIES, "onnx": {"lm", "glm", "train"} | TREES}
+MUST_CONVERT = {"pmml": {"lm", "glm", "train"} | TREES | FAMILIES, "onnx": {"lm", "glm", "train"} | TREES | FAMILIES}
 # Conversions that cannot agree with R because the format does not hold a part of the model:
 # they must exit 1 (nothing written) naming the loss.  PMML has no libsvm pairwise coupling (the
 # vote class differs from R's probability class in `vote_class_differs` rows) and replaces every

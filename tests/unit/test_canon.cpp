@@ -257,7 +257,7 @@ TEST_CASE("tree node numbering does not matter; one ulp of a threshold or a leaf
   std::get<ir::TreeEnsemble>(t.estimator).threshold_precision = ir::Precision::Float32;
   CHECK(canon::model_hash(t) != h);
   t = base;
-  std::get<ir::TreeEnsemble>(t.estimator).ort_rules = true;
+  std::get<ir::TreeEnsemble>(t.estimator).output.arithmetic = ir::Arithmetic::Operator;
   CHECK(canon::model_hash(t) != h);
   // The value of an inner node is never used (no StopHere) and is not part of the form.
   t = base;

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <functional>
+#include <tuple>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -182,4 +184,95 @@ TEST_CASE("help, help COMMAND and a bare modelbridge") {
   const Run nope = invoke({"help", "nope"});
   CHECK(nope.rc == kExitInput);
   CHECK(nope.err.find("help nope: no such command") != std::string::npos);
+}
+
+namespace {
+// input.csv of the case rewritten: `edit` changes each line.
+std::string rewritten_input(const std::string& name, const std::function<std::string(const std::string&)>& edit) {
+  const std::string path = std::string(MB_BUILD_DIR) + "/test_cli_" + name + ".csv";
+  std::ofstream out(path, std::ios::binary);
+  for (const auto& l : lines(slurp(kCase + "/input.csv"))) out << edit(l) << "\n";
+  return path;
+}
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("a quoted label is exact: spaces inside the quotes are part of it") {
+  // "12+ yrs " is not a level of the model: an unseen level, never silently '12+ yrs'.
+  const std::string quoted = rewritten_input("quoted_space", [](const std::string& l) {
+    return replace_all(l, "\"12+ yrs\"", "\"12+ yrs \"");
+  });
+  const Run r = invoke({"score", kCase + "/model.rds", quoted});
+  CHECK(r.rc == kExitInput);
+  CHECK_MESSAGE(r.err.find("level '12+ yrs ' was not seen in training") != std::string::npos, r.err);
+  // Unquoted padding around a label is not part of it.
+  const std::string padded = rewritten_input("padded", [](const std::string& l) {
+    return replace_all(l, "\"12+ yrs\"", " 12+ yrs ");
+  });
+  const Run p = invoke({"score", kCase + "/model.rds", padded});
+  const Run plain = invoke({"score", kCase + "/model.rds", kCase + "/input.csv"});
+  CHECK_MESSAGE(p.rc == 0, p.err);
+  CHECK(p.out == plain.out);
+}
+
+TEST_CASE("--delimiter reads ';' and tab separated data the same as commas") {
+  const Run plain = invoke({"score", kCase + "/model.rds", kCase + "/input.csv", "--keep", "education"});
+  REQUIRE(plain.rc == 0);
+  for (const auto& [name, sep, arg] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"semicolon", ";", ";"}, {"tab", "\t", "tab"}, {"tab2", "\t", "\\t"}}) {
+    const std::string path = rewritten_input(name, [&](const std::string& l) { return replace_all(l, ",", sep); });
+    const Run r = invoke({"score", kCase + "/model.rds", path, "--keep", "education", "--delimiter", arg});
+    CHECK_MESSAGE(r.rc == 0, r.err);
+    CHECK(r.out == plain.out);
+    if (name == "semicolon") {
+      const Run without = invoke({"score", kCase + "/model.rds", path});
+      CHECK(without.rc == kExitInput);
+      CHECK_MESSAGE(without.err.find("use --delimiter ';'") != std::string::npos, without.err);
+      const Run diff = invoke({"diff", kCase + "/model.rds", kCase + "/model_exact.json", "--data", path, "--delimiter", ";"});
+      CHECK_MESSAGE(diff.rc == 0, diff.err);
+      CHECK(diff.out.find("compared 65 rows") != std::string::npos);
+    }
+  }
+  const Run bad = invoke({"score", kCase + "/model.rds", "--delimiter", "ab"});
+  CHECK(bad.rc == kExitInput);
+  CHECK(bad.err.find("--delimiter: expects one character or tab, not 'ab'") != std::string::npos);
+}
+
+TEST_CASE("hash: a pinned value with CRLF or blanks, several files, --check FILE like sha256sum -c") {
+  const std::string pinned = pinned_hash("r/glm_logit_factor", "model.rds");
+  const std::string rds = kCase + "/model.rds", json = kCase + "/model.json";
+  for (const std::string& v : {pinned + "\r\n", pinned + " ", " " + pinned + "\r"}) {
+    const Run r = invoke({"hash", rds, "--check", v});
+    CHECK_MESSAGE(r.rc == 0, r.err);
+  }
+  const Run bad = invoke({"hash", rds, "--check", "nothex"});
+  CHECK(bad.rc == kExitInput);
+  CHECK(bad.err.find("expected sha256:<64 hex digits>") != std::string::npos);
+
+  const Run several = invoke({"hash", rds, json});
+  CHECK(several.rc == 0);
+  CHECK(several.out == pinned + "  " + rds + "\n" + pinned_hash("r/glm_logit_factor", "model.json") + "  " + json + "\n");
+
+  // The listing verifies; a CRLF list (written on Windows) too.
+  const std::string list = std::string(MB_BUILD_DIR) + "/test_cli_sums.txt";
+  {
+    std::ofstream f(list, std::ios::binary);
+    f << replace_all(several.out, "\n", "\r\n");
+  }
+  const Run ok = invoke({"hash", "--check", list});
+  CHECK_MESSAGE(ok.rc == 0, ok.err);
+  CHECK(ok.out == rds + ": OK\n" + json + ": OK\n");
+  {
+    std::ofstream f(list, std::ios::binary);
+    f << pinned << "  " << rds << "\n" << pinned << "  " << json << "\n";  // json has another hash
+  }
+  const Run fail = invoke({"hash", "--check", list});
+  CHECK(fail.rc == kExitDiffer);
+  CHECK(fail.out == rds + ": OK\n" + json + ": FAILED\n");
+  CHECK(fail.err.find("1 of 2 hashes did not match") != std::string::npos);
+  const Run none = invoke({"hash"});
+  CHECK(none.rc == kExitInput);
 }

@@ -1,6 +1,8 @@
 // lib/util/limits: the MODELBRIDGE_LIMITS syntax, defaults, and the message of an exceeded limit.
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "lib/util/error.hpp"
@@ -52,4 +54,27 @@ TEST_CASE("limits: an exceeded limit names the limit, its value and how to raise
     CHECK(e.exit_code() == kExitInput);
   }
   limits::reload("");
+}
+
+TEST_CASE("limits: README and the manual page list every limit with its default") {
+  auto slurp = [](const std::string& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  };
+  const std::string readme = slurp(MB_SOURCE_DIR "/README.md"), man = slurp(MB_SOURCE_DIR "/man/modelbridge.1");
+  auto shown = [](uint64_t v) {
+    if (v >= (uint64_t{1} << 30) && v % (uint64_t{1} << 30) == 0) return std::to_string(v >> 30) + "G";
+    if (v >= (uint64_t{1} << 20) && v % (uint64_t{1} << 20) == 0) return std::to_string(v >> 20) + "M";
+    return std::to_string(v);
+  };
+  for (const auto& i : limits::table()) {
+    CAPTURE(i.name);
+    CHECK(readme.find("| `" + std::string(i.name) + "` | " + shown(i.default_value) + " |") != std::string::npos);
+    std::string roff;
+    for (char ch : std::string(i.name)) roff += ch == '-' ? std::string("\\-") : std::string(1, ch);
+    CHECK(man.find(".B " + roff + "\n") != std::string::npos);
+    CHECK(man.find("(default " + shown(i.default_value) + ").") != std::string::npos);
+  }
 }

@@ -203,8 +203,8 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
     const ot::Csv ort = ot::ort_score(w.file, csv);
     const ir::Model back = onnxfmt::read(w.bytes, w.file.string());
     const auto& bte = std::get<ir::TreeEnsemble>(back.estimator);
-    CHECK(bte.ort_rules);
-    CHECK(bte.ort_labels);
+    CHECK(bte.output.arithmetic == ir::Arithmetic::Operator);
+    CHECK(bte.output.label == ir::LabelRule::RawScores);
     CHECK(back.schema.target.classes == m.schema.target.classes);
     check_against_ort(back, input, ort, c.name);
     check_against_source(m, input, ort, expected, c.name);

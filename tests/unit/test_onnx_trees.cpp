@@ -88,7 +88,7 @@ TEST_CASE("onnx trees: float32 option narrows loudly and the evaluator's float32
     check_onnx(file);
     const ir::Model back = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
-    CHECK(te.ort_rules);
+    CHECK(te.output.arithmetic == ir::Arithmetic::Operator);
     CHECK(te.value_precision == ir::Precision::Float32);
     const Csv data = make_data(500);
     const fs::path csv = write_data(name, data);

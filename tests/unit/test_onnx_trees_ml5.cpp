@@ -58,7 +58,7 @@ void round_trip_ml5(const ir::Model& m, const std::string& name) {
     const Csv ort = ort_score(file, csv);
     const ir::Model back = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(back.estimator);
-    CHECK(te.ort_rules);
+    CHECK(te.output.arithmetic == ir::Arithmetic::Operator);
     const auto p1 = score(back, batch);
     if (!f32) {
       const Versus v = versus(m, p0, ort, 1e-12, 1e-9);
@@ -136,7 +136,7 @@ TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scor
     const std::string bytes = slurp(file);
     const ir::Model m = onnxfmt::read(bytes, file.string());
     const auto& te = std::get<ir::TreeEnsemble>(m.estimator);
-    CHECK(te.ort_binary_class1);
+    CHECK(te.output.layout == ir::ScoreLayout::OneScoreClass1);
     CHECK(te.n_outputs == 1);
     REQUIRE(m.schema.target.classes.size() == 2);
     eval::Batch b;
@@ -172,7 +172,7 @@ TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scor
           if (a.name() == "class_ids")
             for (int i = 0; i < a.ints_size(); ++i) a.set_ints(i, 0);
     const ir::Model m0 = onnxfmt::read(as_class0.SerializeAsString(), "class0.onnx");
-    CHECK_FALSE(std::get<ir::TreeEnsemble>(m0.estimator).ort_binary_class1);
+    CHECK(std::get<ir::TreeEnsemble>(m0.estimator).output.layout == ir::ScoreLayout::OneScore);
     CHECK_FALSE(std::get<ir::TreeEnsemble>(m0.estimator) == te);
 
     // Post-transforms not probed with this layout are refused, naming the post-transform.

@@ -5,6 +5,8 @@
 // Here the same dump is made from our tree and compared line by line.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -289,6 +291,26 @@ TEST_CASE("rds: ALTREP classes are materialised") {
   CHECK(rds::format_double_as_character(1e15, 0) == "1e+15");
   CHECK(rds::format_double_as_character(0.1 + 0.2, 0) == "0.3");
   CHECK(rds::format_double_as_character(-0.0, 0) == "0");
+}
+
+TEST_CASE("rds: hostile ALTREP states are bounded and defined") {
+  // scipen near INT_MAX: fixed notation of 1e-300 in full (no signed overflow, no truncation).
+  auto ds = read_file(kMalformed / "deferred_string_scipen.rds");
+  REQUIRE(ds->type == RType::Character);
+  const std::string s = ds->strings.at(0).value();
+  CHECK(s.size() == 302);
+  CHECK(s.rfind("0.000", 0) == 0);
+  CHECK(std::strtod(s.c_str(), nullptr) == 1e-300);
+  CHECK(rds::format_double_as_character(1e-300, -2147483647 - 1) == "1e-300");
+  CHECK(rds::format_double_as_character(-1.5e308, 2147483647).size() == 310);
+  // Compact sequences count against one budget per file, checked before allocating.
+  expect_error(kMalformed / "altrep_many_sequences.rds", "[[3]]", "after 16777216 elements of others");
+  RdsLimits small;
+  small.max_altrep_length = 5;  // the fixture holds a sequence of 9
+  CHECK_THROWS_WITH_AS(read_rds(slurp(kFixtures / "compact_intseq.gz3.rds"), "x.rds", small), doctest::Contains("altrep"),
+                       mb::Error);
+  // Decompression: above 64 MiB at most decompression-ratio times the compressed size.
+  expect_error(kMalformed / "gzip_bomb.rds", "decompressed byte 67108864", "decompression-ratio");
 }
 
 TEST_CASE("rds: closures, environments, promises, dots, S4") {

@@ -62,7 +62,7 @@ std::string format_double_as_character(double x, int scipen) {
   if (std::isnan(x)) return "NaN";
   if (std::isinf(x)) return x > 0 ? "Inf" : "-Inf";
   if (x == 0) return "0";
-  char buf[64];
+  char buf[512];  // fixed notation of any double (up to 309 digits before the point, 340 after)
   std::snprintf(buf, sizeof buf, "%.14e", x);  // 15 significant digits, correctly rounded
   const char* p = buf;
   bool negative = *p == '-';
@@ -76,9 +76,10 @@ std::string format_double_as_character(double x, int scipen) {
   // Widths of fixed and scientific notation as R's formatReal computes them.
   int left = exponent >= 0 ? exponent + 1 : 1;
   int rgt = std::max(0, nsig - exponent - 1);
-  int fixed_width = negative + left + (rgt > 0 ? rgt + 1 : 0);
-  int sci_width = negative + (nsig > 1 ? nsig + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
-  if (fixed_width <= sci_width + scipen)
+  // In 64 bits: scipen comes from the file and may be near INT_MAX or INT_MIN.
+  const int64_t fixed_width = negative + left + (rgt > 0 ? rgt + 1 : 0);
+  const int64_t sci_width = negative + (nsig > 1 ? nsig + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
+  if (fixed_width <= sci_width + static_cast<int64_t>(scipen))
     std::snprintf(buf, sizeof buf, "%.*f", rgt, x);
   else
     std::snprintf(buf, sizeof buf, "%.*e", nsig - 1, x);
@@ -113,11 +114,15 @@ RPtr Reader::read_altrep() {
     if ((state->type != RType::Double && state->type != RType::Integer) || len < 3)
       fail_state("a state vector (length, start, step)");
     double n = number(0), start = number(1), step = number(2);
-    if (!(n >= 0) || n > static_cast<double>(limits_.max_altrep_length))
+    if (!(n >= 0) || n > static_cast<double>(limits_.max_altrep_length - altrep_elements_))
       in_.fail_at(at, "ALTREP compact sequence of length " + format_double_as_character(n, 0) +
-                          " exceeds the limit of " + std::to_string(limits_.max_altrep_length));
+                          (altrep_elements_ ? " after " + std::to_string(altrep_elements_) + " elements of others" : "") +
+                          " exceeds the limit of " +
+                          std::to_string(limits_.max_altrep_length) +
+                          " elements (altrep-elements; raise it with MODELBRIDGE_LIMITS=altrep-elements=N)");
     if (!std::isfinite(start) || !std::isfinite(step)) fail_state("a finite start and step");
     auto count = static_cast<size_t>(n);
+    altrep_elements_ += count;
     if (cls == "compact_intseq") {
       double last = start + step * (n - 1);
       if (count > 0 && (std::abs(start) > 2147483647.0 || std::abs(last) > 2147483647.0))

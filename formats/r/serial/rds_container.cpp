@@ -3,6 +3,8 @@
 #include <lzma.h>
 #include <zlib.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -23,16 +25,34 @@ std::string gib_text(uint64_t n) {
   return std::to_string(n) + " bytes";
 }
 
+// How many bytes a compressed stream may inflate to, and the limit that says so.
+struct Budget {
+  uint64_t bytes;
+  std::string why;
+};
+
+Budget budget_of(uint64_t compressed, const RdsLimits& limits) {
+  constexpr uint64_t kFloor = uint64_t{64} << 20;
+  const uint64_t ratio = limits.decompression_ratio;
+  const uint64_t relative = ratio != 0 && compressed > UINT64_MAX / ratio ? UINT64_MAX : compressed * ratio;
+  if (std::max(kFloor, relative) < limits.max_decompressed_bytes)
+    return {std::max(kFloor, relative),
+            fmt::format("{} times the compressed size of {} bytes (and 64 MiB) (decompression-ratio; raise it with "
+                        "MODELBRIDGE_LIMITS=decompression-ratio=N)", ratio, compressed)};
+  return {limits.max_decompressed_bytes,
+          "the limit of " + gib_text(limits.max_decompressed_bytes) +
+              " (decompressed-bytes; raise it with MODELBRIDGE_LIMITS=decompressed-bytes=N)"};
+}
+
 // Output buffer that grows in chunks and enforces the decompressed-size limit.
 class Sink {
  public:
-  Sink(const std::string& file, const char* what, uint64_t limit)
-      : file_(file), what_(what), limit_(limit) {}
+  Sink(const std::string& file, const char* what, const Budget& budget)
+      : file_(file), what_(what), limit_(budget.bytes), why_(budget.why) {}
   // Makes room for at least one more chunk; returns the writable region.
   char* reserve(size_t& avail) {
     if (used_ >= limit_)
-      throw Error(file_, "", std::string("decompressed ") + what_ + " data exceeds the limit of " +
-                                 gib_text(limit_));
+      throw Error(file_, "decompressed byte " + std::to_string(used_), std::string("decompressed ") + what_ + " data exceeds " + why_);
     size_t chunk = std::clamp<size_t>(out_.size(), size_t{1} << 16, size_t{1} << 24);
     uint64_t cap = std::min<uint64_t>(limit_ - used_, chunk);
     out_.resize(used_ + static_cast<size_t>(cap));
@@ -50,6 +70,7 @@ class Sink {
   const std::string& file_;
   const char* what_;
   uint64_t limit_;
+  std::string why_;
   std::string out_;
   size_t used_ = 0;
 };
@@ -60,7 +81,7 @@ class Sink {
                   std::to_string(produced) + " bytes decompressed so far)");
 }
 
-std::string inflate_gzip(std::string_view in, const std::string& file, uint64_t limit) {
+std::string inflate_gzip(std::string_view in, const std::string& file, const Budget& limit) {
   Sink sink(file, "gzip", limit);
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error(file, "", "cannot initialise zlib");
@@ -101,7 +122,7 @@ std::string inflate_gzip(std::string_view in, const std::string& file, uint64_t 
   return sink.finish();
 }
 
-std::string decompress_bzip2(std::string_view in, const std::string& file, uint64_t limit) {
+std::string decompress_bzip2(std::string_view in, const std::string& file, const Budget& limit) {
   Sink sink(file, "bzip2", limit);
   size_t pos = 0;
   while (pos < in.size()) {
@@ -143,7 +164,7 @@ std::string decompress_bzip2(std::string_view in, const std::string& file, uint6
   return sink.finish();
 }
 
-std::string decompress_xz(std::string_view in, const std::string& file, uint64_t limit) {
+std::string decompress_xz(std::string_view in, const std::string& file, const Budget& limit) {
   Sink sink(file, "xz", limit);
   lzma_stream xz = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
@@ -171,14 +192,15 @@ std::string decompress_xz(std::string_view in, const std::string& file, uint64_t
 }  // namespace
 
 std::string decompress_rds(std::string_view bytes, const std::string& file, const RdsLimits& limits) {
-  uint64_t limit = limits.max_decompressed_bytes;
+  const Budget limit = budget_of(bytes.size(), limits);
   if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
       static_cast<unsigned char>(bytes[1]) == 0x8b)
     return inflate_gzip(bytes, file, limit);
   if (starts_with(bytes, "BZh")) return decompress_bzip2(bytes, file, limit);
   if (starts_with(bytes, std::string_view("\xFD" "7zXZ\0", 6))) return decompress_xz(bytes, file, limit);
-  if (bytes.size() > limit)
-    throw Error(file, "", "serialization stream exceeds the limit of " + gib_text(limit));
+  if (bytes.size() > limits.max_decompressed_bytes)
+    throw Error(file, "", "serialization stream exceeds the limit of " + gib_text(limits.max_decompressed_bytes) +
+                              " (decompressed-bytes; raise it with MODELBRIDGE_LIMITS=decompressed-bytes=N)");
   return std::string(bytes);
 }
 

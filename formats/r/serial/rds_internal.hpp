@@ -115,6 +115,7 @@ class Reader {
   Input in_;
   const RdsLimits& limits_;
   int depth_ = 0;
+  uint64_t altrep_elements_ = 0;  // materialised from compact sequences so far
   bool attributes_next_ = false;  // the chain about to be read is an attribute list
   int version_ = 0;
   std::string native_encoding_;
@@ -126,7 +127,8 @@ struct DepthGuard {
   explicit DepthGuard(Reader& r) : reader(r) {
     if (reader.depth_ >= reader.limits_.max_depth)
       reader.in_.fail("objects nested deeper than the limit of " +
-                      std::to_string(reader.limits_.max_depth) + " levels");
+                      std::to_string(reader.limits_.max_depth) + " levels (rds-depth; raise it with " +
+                      "MODELBRIDGE_LIMITS=rds-depth=N)");
     ++reader.depth_;
   }
   ~DepthGuard() { --reader.depth_; }

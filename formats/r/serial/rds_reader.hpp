@@ -22,19 +22,27 @@
 // stream) plus the object path when known, e.g. "byte 1234 (object [[3]]@names)", or
 // "compressed byte N" for damaged gzip/bzip2/xz data.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "formats/r/lang/robject.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::r {
 
-// Bounds against hostile or corrupt files.  Every violation is an mb::Error.
+// Bounds against hostile or corrupt files (defaults: lib/util/limits, raised through
+// MODELBRIDGE_LIMITS).  Every violation is an mb::Error.
 struct RdsLimits {
-  uint64_t max_decompressed_bytes = uint64_t{2} << 30;  // 2 GiB
-  int max_depth = 10000;                                // nesting of items (lists, calls, attributes)
-  uint64_t max_altrep_length = uint64_t{1} << 26;       // elements materialised from a compact sequence
+  // Decompressed bytes: at most max_decompressed_bytes, and above 64 MiB at most
+  // decompression_ratio times the compressed size.
+  uint64_t max_decompressed_bytes = limits::get(limits::Id::DecompressedBytes);
+  uint64_t decompression_ratio = limits::get(limits::Id::DecompressionRatio);
+  // Nesting of items (lists, calls, attributes).
+  int max_depth = static_cast<int>(std::min<uint64_t>(limits::get(limits::Id::RdsDepth), 1u << 30));
+  // Elements materialised from ALTREP compact sequences, all of the file's together.
+  uint64_t max_altrep_length = limits::get(limits::Id::AltrepElements);
 };
 
 RPtr read_rds(std::string_view bytes, const std::string& file);

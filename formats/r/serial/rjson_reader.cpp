@@ -29,7 +29,6 @@ int shortest_digits(double v) {
 
 namespace {
 
-constexpr int kMaxDepth = 512;
 using JValue = rapidjson::Value;
 
 const char* json_kind(const JValue& v) {
@@ -218,8 +217,9 @@ class Converter {
   Converter(const std::string& file, RjsonDigitStats& stats) : file_(file), stats_(stats) {}
 
   RPtr node(const JValue& v) {
-    if (++depth_ > kMaxDepth)
-      fail("R object nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (static_cast<uint64_t>(++depth_) > limits::get(limits::Id::JsonDepth))
+      fail("R object nested deeper than " + std::to_string(limits::get(limits::Id::JsonDepth)) +
+           " levels (json-depth; raise it with MODELBRIDGE_LIMITS=json-depth=N)");
     RPtr out = convert(v);
     --depth_;
     return out;

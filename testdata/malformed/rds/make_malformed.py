@@ -33,6 +33,17 @@ def sym(name):
     return i32(1) + charsxp(name)
 
 
+def f64(v):
+    return struct.pack(">d", v)
+
+
+def altrep(cls, sexptype, state, dotted=False):
+    """An ALTREP item of base class `cls` for vectors of `sexptype`, with `state` (already
+    encoded; a dotted pair's tail when `dotted`) and no attributes."""
+    info = i32(2) + sym(cls) + i32(2) + sym(b"base") + i32(2) + i32(13) + i32(1) + i32(sexptype) + i32(254)
+    return i32(238) + info + state + i32(254)
+
+
 def write(name, data, compress=False):
     (OUT / name).write_bytes(gzip.compress(data, mtime=0) if compress else data)
 
@@ -64,6 +75,15 @@ def main():
     write("negative_string_length.rds", header() + i32(16) + i32(1) + i32(9) + i32(-7))
     write("ascii_garbage.rds", b"A\n3\n262658\n197888\n5\nUTF-8\n13\n2\n1\nabc\n")
     write("empty.rds", b"")
+    # 48 ALTREP compact_realseq objects of 2^23 elements each (3 GiB once materialised).
+    seq = altrep(b"compact_realseq", 14, i32(14) + i32(3) + f64(2.0**23) + f64(1.0) + f64(1.0))
+    write("altrep_many_sequences.rds", header() + i32(19) + i32(48) + seq * 48)
+    # deferred_string of 1e-300 with scipen = INT_MAX (R's as.character state: source . scipen).
+    state = i32(2) + i32(14) + i32(1) + f64(1e-300) + i32(13) + i32(1) + i32(2**31 - 1)
+    write("deferred_string_scipen.rds", header() + altrep(b"deferred_string", 16, state, dotted=True)
+          + i32(19) + i32(0), compress=False)
+    # A gzip stream inflating 1000 to 1 (80 MiB of zeros after a valid header).
+    write("gzip_bomb.rds", gzip.compress(header() + b"\0" * (80 << 20), compresslevel=9, mtime=0))
 
 
 if __name__ == "__main__":

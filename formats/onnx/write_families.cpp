@@ -1,0 +1,521 @@
+// ONNX writer, SVMs, neural networks, naive Bayes and k-means: see write_families.hpp.
+#include "formats/onnx/write_families.hpp"
+
+#include <fmt/format.h>
+
+#include <cfloat>
+#include <cmath>
+#include <map>
+
+#include "formats/onnx/onnx_names.hpp"
+
+namespace mb::onnxfmt {
+namespace {
+
+const int64_t kDoubleT = onnx::TensorProto::DOUBLE;
+constexpr double kNaN = NAN;
+
+void value_info(onnx::ValueInfoProto* v, const std::string& name, int elem, const std::vector<std::string>& dims) {
+  v->set_name(name);
+  auto* tt = v->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(elem);
+  auto* shape = tt->mutable_shape();
+  for (const auto& d : dims) {
+    auto* dim = shape->add_dim();
+    if (d == "N") dim->set_dim_param("N");
+    else if (!d.empty()) dim->set_dim_value(std::stoll(d));
+  }
+}
+
+struct G {
+  const ir::Model& m;
+  onnx::GraphProto* g;
+  Emitter& e;
+  std::string X;
+  int F = 0;
+  std::vector<std::pair<std::string, std::string>>& meta;
+
+  std::string op(const std::string& o, const std::vector<std::string>& in, std::vector<onnx::AttributeProto> a = {},
+                 const std::string& out = "") {
+    return e.node(o, in, std::move(a), "", out);
+  }
+  std::string k(double v) { return e.scalar(v); }
+  std::string ints(const std::vector<int64_t>& v) { return e.constant(tensor_int64(v, {static_cast<int64_t>(v.size())}), "i"); }
+  std::string mat(const std::vector<double>& v, int64_t rows, int64_t cols, const std::string& hint) {
+    return e.constant(tensor_double(v, {rows, cols}), hint);
+  }
+  std::string vec(const std::vector<double>& v, const std::string& hint) {
+    return e.constant(tensor_double(v, {static_cast<int64_t>(v.size())}), hint);
+  }
+  // A parameter of the estimator, stored for the reader as metadata (exact hexadecimal floats).
+  void param(const std::string& name, const std::vector<double>& v) {
+    std::string text;
+    for (double x : v) text += (text.empty() ? "" : " ") + fmt::format("{:a}", x);
+    meta.emplace_back(kParamPrefix + name, text);
+  }
+  void param_ints(const std::string& name, const std::vector<int32_t>& v) {
+    param(name, std::vector<double>(v.begin(), v.end()));
+  }
+  // Column j of a [N, C] tensor as [N, 1].
+  std::string col(const std::string& t, int64_t j) {
+    return op("Slice", {t, ints({j}), ints({j + 1}), ints({1})});
+  }
+  std::string cast_double(const std::string& t) { return op("Cast", {t}, {attr_int("to", kDoubleT)}); }
+  std::string any_nan_rows(const std::string& t) {  // [N] bool
+    return op("IsNaN", {op("ReduceSum", {t, ints({1})}, {attr_int("keepdims", 0)})});
+  }
+
+  // Classification outputs from probabilities [N,K] in model order and a label index [N] into
+  // `labels` (missing when `missing` [N] bool is true).
+  void class_outputs(const std::string& prob, const std::string& idx, const std::vector<std::string>& labels,
+                     const std::string& missing, const char* label_name = "class") {
+    const int64_t K = static_cast<int64_t>(labels.size());
+    if (!prob.empty()) {
+      op("Where", {op("Unsqueeze", {missing, ints({1})}), k(kNaN), prob}, {}, "probabilities");
+      value_info(g->add_output(), label_name, onnx::TensorProto::STRING, {"N"});
+      value_info(g->add_output(), "probabilities", kDoubleT, {"N", std::to_string(K)});
+    } else {
+      value_info(g->add_output(), label_name, onnx::TensorProto::STRING, {"N"});
+    }
+    std::string table = e.constant(tensor_string(labels, {K}), kClassesName);
+    std::string label = op("Gather", {table, idx}, {attr_int("axis", 0)});
+    op("Where", {missing, e.constant(tensor_string({""}, {}), "empty"), label}, {}, label_name);
+  }
+  void regression_output(const std::string& y) {
+    op("Identity", {y}, {}, "prediction");
+    value_info(g->add_output(), "prediction", kDoubleT, {"N", "1"});
+  }
+};
+
+// tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|): onnxruntime's double Tanh is accurate to
+// about 1e-7 only; this form is within a few 1e-16 of tanh in absolute terms.
+std::string tanh_exact(G& s, const std::string& x) {
+  std::string e = s.op("Exp", {s.op("Mul", {s.op("Abs", {x}), s.k(-2.0)})});
+  std::string t = s.op("Div", {s.op("Sub", {s.k(1.0), e}), s.op("Add", {s.k(1.0), e})});
+  return s.op("Where", {s.op("Less", {x, s.k(0.0)}), s.op("Neg", {t}), t});
+}
+
+// ---------------------------------------------------------------- MLP
+std::string activate(G& s, ir::Activation a, const std::string& z) {
+  switch (a) {
+    case ir::Activation::Identity: return z;
+    case ir::Activation::Logistic: return s.op("Sigmoid", {z});
+    case ir::Activation::LogisticClamped:
+      return s.op("Where", {s.op("Less", {z, s.k(-15.0)}), s.k(0.0),
+                            s.op("Where", {s.op("Greater", {z, s.k(15.0)}), s.k(1.0), s.op("Sigmoid", {z})})});
+    case ir::Activation::Tanh: return tanh_exact(s, z);
+    case ir::Activation::Relu: return s.op("Relu", {z});
+    case ir::Activation::Softmax: return s.op("Softmax", {z}, {attr_int("axis", 1)});
+  }
+  return z;
+}
+
+void write_mlp(G& s, const ir::Mlp& net) {
+  const int F = s.F;
+  std::string scores;
+  if (!net.conn_offset.empty()) {
+    const int32_t n_units = static_cast<int32_t>(net.unit_activation.size());
+    const auto& off = net.conn_offset;
+    s.param_ints("conn_offset", net.conn_offset);
+    s.param_ints("conn_source", net.conn_source);
+    s.param("conn_weights", net.conn_weights);
+    std::vector<int32_t> acts;
+    for (auto a : net.unit_activation) acts.push_back(static_cast<int32_t>(a));
+    s.param_ints("unit_activation", acts);
+    // Layers as in the PMML writer: a new layer when the activation changes, a unit reads the
+    // current layer, or the outputs begin.
+    std::vector<std::pair<int32_t, int32_t>> layers;
+    for (int32_t j = 1 + F; j < n_units; ++j) {
+      bool fresh = layers.empty() || net.unit_activation[j] != net.unit_activation[layers.back().first] ||
+                   j == n_units - net.n_outputs;
+      for (int32_t i = off[j]; i < off[j + 1] && !fresh; ++i) fresh = net.conn_source[i] >= layers.back().first;
+      if (fresh) layers.push_back({j, j});
+      layers.back().second = j + 1;
+    }
+    std::string A = s.X;  // columns: units 1 .. (current)
+    int32_t cols = F;
+    for (size_t li = 0; li < layers.size(); ++li) {
+      const auto [b, e] = layers[li];
+      const int32_t n = e - b;
+      std::vector<double> W(static_cast<size_t>(cols) * n, 0.0), bias(n, 0.0);
+      for (int32_t j = b; j < e; ++j)
+        for (int32_t i = off[j]; i < off[j + 1]; ++i) {
+          const int32_t src = net.conn_source[i];
+          if (src == 0) bias[j - b] += net.conn_weights[i];
+          else W[static_cast<size_t>(src - 1) * n + (j - b)] += net.conn_weights[i];
+        }
+      std::string z = s.op("Add", {s.op("MatMul", {A, s.mat(W, cols, n, "weights")}), s.vec(bias, "bias")});
+      std::string h = activate(s, net.unit_activation[b], z);
+      if (li + 1 == layers.size()) {
+        scores = h;
+      } else {
+        A = s.op("Concat", {A, h}, {attr_int("axis", 1)});
+        cols += n;
+      }
+    }
+  } else {
+    int64_t in = F;
+    std::string a = s.X;
+    std::vector<double> shape;
+    for (size_t l = 0; l < net.layers.size(); ++l) {
+      const auto& L = net.layers[l];
+      shape.push_back(L.n_units);
+      shape.push_back(static_cast<double>(L.activation));
+      // weights are n_units x in (row-major): MatMul needs in x n_units.
+      std::vector<double> W(static_cast<size_t>(in) * L.n_units);
+      for (int32_t u = 0; u < L.n_units; ++u)
+        for (int64_t i = 0; i < in; ++i) W[i * L.n_units + u] = L.weights[u * in + i];
+      s.param(fmt::format("layer{}_weights", l), L.weights);
+      s.param(fmt::format("layer{}_biases", l), L.biases);
+      std::string z = s.op("Add", {s.op("MatMul", {a, s.mat(W, in, L.n_units, "weights")}), s.vec(L.biases, "bias")});
+      a = activate(s, L.activation, z);
+      in = L.n_units;
+    }
+    s.param("layers", shape);
+    scores = a;
+  }
+  s.param("outputs", {static_cast<double>(net.n_outputs), static_cast<double>(net.transform)});
+  const auto& target = s.m.schema.target;
+  if (target.task == ir::Task::Regression) {
+    s.regression_output(scores);
+    return;
+  }
+  std::string prob;
+  switch (net.transform) {
+    case ir::ScoreTransform::Binary:
+      prob = s.op("Concat", {s.op("Sub", {s.k(1.0), scores}), scores}, {attr_int("axis", 1)});
+      break;
+    case ir::ScoreTransform::Softmax: prob = s.op("Softmax", {scores}, {attr_int("axis", 1)}); break;
+    case ir::ScoreTransform::Normalize:
+      prob = s.op("Div", {scores, s.op("ReduceSum", {scores, s.ints({1})}, {attr_int("keepdims", 1)})});
+      break;
+    case ir::ScoreTransform::None: prob = scores; break;
+  }
+  std::string idx = s.op("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+  s.class_outputs(prob, idx, target.classes, s.any_nan_rows(prob));
+}
+
+// ---------------------------------------------------------------- SVM
+std::string powi(G& s, const std::string& base, int times) {
+  std::string tmp = base, ret;
+  for (int t = times; t > 0; t /= 2) {
+    if (t % 2 == 1) ret = ret.empty() ? s.op("Mul", {s.k(1.0), tmp}) : s.op("Mul", {ret, tmp});
+    tmp = s.op("Mul", {tmp, tmp});
+  }
+  if (ret.empty()) ret = s.op("Add", {s.op("Mul", {base, s.k(0.0)}), s.k(1.0)});  // degree 0: 1 (NaN stays NaN)
+  return ret;
+}
+
+// Wu-Lin-Weng coupling of the pairwise probabilities r (columns r_ij, i < j) as one Loop.
+std::vector<std::string> couple(G& s, const std::vector<std::vector<std::string>>& R, size_t k) {
+  // Q (outer scope, [N,1] each).
+  std::vector<std::vector<std::string>> Q(k, std::vector<std::string>(k));
+  for (size_t t = 0; t < k; ++t) {
+    std::string qtt;
+    for (size_t j = 0; j < k; ++j) {
+      if (j == t) continue;
+      std::string sq = s.op("Mul", {R[j][t], R[j][t]});
+      qtt = qtt.empty() ? sq : s.op("Add", {qtt, sq});
+      if (j > t) Q[t][j] = s.op("Mul", {s.op("Neg", {R[j][t]}), R[t][j]});
+    }
+    Q[t][t] = qtt;
+    for (size_t j = 0; j < t; ++j) Q[t][j] = Q[j][t];
+  }
+  const int max_iter = std::max(100, static_cast<int>(k));
+  const double eps = 0.005 / static_cast<double>(k);
+  onnx::AttributeProto body_attr;
+  body_attr.set_name("body");
+  body_attr.set_type(onnx::AttributeProto::GRAPH);
+  onnx::GraphProto* body = body_attr.mutable_g();
+  body->set_name("coupling_sweep");
+  Emitter b(body);
+  // Names inside the body start with "sweep/": none may shadow a name of the outer graph.
+  auto bop = [&](const std::string& o, std::vector<std::string> in, std::vector<onnx::AttributeProto> a = {},
+                 const std::string& out = "") { return b.node(o, in, std::move(a), "", out.empty() ? b.fresh("sweep/" + o) : out); };
+  std::map<double, std::string> consts;
+  auto bk = [&](double v) {
+    auto it = consts.find(v);
+    if (it != consts.end()) return it->second;
+    return consts[v] = b.constant(tensor_double({v}, {}), "sweep/k");
+  };
+  value_info(body->add_input(), "sweep/iteration", onnx::TensorProto::INT64, {});
+  value_info(body->add_input(), "sweep/cond_in", onnx::TensorProto::BOOL, {});
+  std::vector<std::string> p(k);
+  for (size_t t = 0; t < k; ++t) {
+    p[t] = fmt::format("sweep/p{}_in", t);
+    value_info(body->add_input(), p[t], kDoubleT, {"N", "1"});
+  }
+  value_info(body->add_input(), "sweep/done_in", onnx::TensorProto::BOOL, {"N", "1"});
+  const std::vector<std::string> p_in = p;
+  std::vector<std::string> qp(k);
+  for (size_t t = 0; t < k; ++t)
+    for (size_t j = 0; j < k; ++j) {
+      std::string term = bop("Mul", {Q[t][j], p[j]});
+      qp[t] = j == 0 ? term : bop("Add", {qp[t], term});
+    }
+  std::string pqp;
+  for (size_t t = 0; t < k; ++t) {
+    std::string term = bop("Mul", {p[t], qp[t]});
+    pqp = t == 0 ? term : bop("Add", {pqp, term});
+  }
+  std::vector<std::string> errs;
+  for (size_t t = 0; t < k; ++t) errs.push_back(bop("Abs", {bop("Sub", {qp[t], pqp})}));
+  std::string done = bop("Or", {"sweep/done_in", bop("Less", {bop("Max", errs), bk(eps)})});
+  for (size_t t = 0; t < k; ++t) {
+    std::string diff = bop("Div", {bop("Add", {bop("Neg", {qp[t]}), pqp}), Q[t][t]});
+    p[t] = bop("Add", {p[t], diff});
+    std::string one_d = bop("Add", {bk(1.0), diff});
+    pqp = bop("Div", {bop("Div", {bop("Add", {pqp, bop("Mul", {diff, bop("Add", {bop("Mul", {diff, Q[t][t]}),
+                                                                                  bop("Mul", {bk(2.0), qp[t]})})})}),
+                                  one_d}),
+                      one_d});
+    for (size_t j = 0; j < k; ++j) {
+      qp[j] = bop("Div", {bop("Add", {qp[j], bop("Mul", {diff, Q[t][j]})}), one_d});
+      p[j] = bop("Div", {p[j], one_d});
+    }
+  }
+  std::string all_done = bop("ReduceMin", {bop("Cast", {done}, {attr_int("to", kDoubleT)})}, {attr_int("keepdims", 0)});
+  bop("Not", {bop("Equal", {all_done, bk(1.0)})}, {}, "sweep/cond_out");
+  value_info(body->add_output(), "sweep/cond_out", onnx::TensorProto::BOOL, {});
+  for (size_t t = 0; t < k; ++t) {
+    const std::string name = fmt::format("sweep/p{}_out", t);
+    bop("Where", {done, p_in[t], p[t]}, {}, name);
+    value_info(body->add_output(), name, kDoubleT, {"N", "1"});
+  }
+  bop("Identity", {done}, {}, "sweep/done_out");
+  value_info(body->add_output(), "sweep/done_out", onnx::TensorProto::BOOL, {"N", "1"});
+
+  // The Loop: p_t = 1/k, nothing done.
+  std::string shape = s.op("Shape", {R[0][1]});
+  std::vector<std::string> inputs = {s.e.constant(tensor_int64({max_iter}, {}), "max_iter"),
+                                     s.e.constant([] {
+                                       onnx::TensorProto t;
+                                       t.set_data_type(onnx::TensorProto::BOOL);
+                                       t.add_int32_data(1);
+                                       return t;
+                                     }(), "true")};
+  for (size_t t = 0; t < k; ++t) inputs.push_back(s.op("Expand", {s.k(1.0 / static_cast<double>(k)), shape}));
+  inputs.push_back(s.op("Less", {s.op("Expand", {s.k(1.0), shape}), s.k(0.0)}));
+  onnx::NodeProto* loop = s.g->add_node();
+  const std::string name = s.e.fresh("Loop");
+  loop->set_name(name);
+  loop->set_op_type("Loop");
+  for (const auto& i : inputs) loop->add_input(i);
+  std::vector<std::string> outs;
+  for (size_t t = 0; t < k; ++t) {
+    outs.push_back(fmt::format("{}/p{}", name, t));
+    loop->add_output(outs.back());
+  }
+  loop->add_output(name + "/done");
+  *loop->add_attribute() = body_attr;
+  return outs;
+}
+
+void write_svm(G& s, const ir::Svm& svm) {
+  const int64_t F = s.F, n = svm.n_sv;
+  const auto& target = s.m.schema.target;
+  const bool cls = target.task == ir::Task::Classification;
+  s.param("kernel", {static_cast<double>(svm.kernel), svm.gamma, svm.coef0, svm.degree, svm.scale, svm.center});
+  s.param("support_vectors", svm.support_vectors);
+  const std::string SV = s.mat(svm.support_vectors, n, F, "support_vectors");
+  s.param("coefficients", svm.coefficients);
+  s.param("rho", svm.rho);
+  s.param("prob_a", svm.prob_a);
+  s.param("prob_b", svm.prob_b);
+  s.param_ints("sv_per_class", svm.sv_per_class);
+  s.param_ints("class_order", svm.class_order);
+  std::string Kx;
+  if (svm.kernel == ir::Kernel::Radial) {
+    std::string SVt = s.op("Transpose", {SV}, {attr_ints("perm", {1, 0})});
+    std::string acc;
+    for (int64_t f = 0; f < F; ++f) {
+      std::string d = s.op("Sub", {s.col(s.X, f), s.op("Slice", {SVt, s.ints({f}), s.ints({f + 1}), s.ints({0})})});
+      std::string sq = s.op("Mul", {d, d});
+      acc = acc.empty() ? sq : s.op("Add", {acc, sq});
+    }
+    Kx = s.op("Exp", {s.op("Mul", {s.k(-svm.gamma), acc})});
+  } else {
+    std::string dot = s.op("MatMul", {s.X, s.op("Transpose", {SV}, {attr_ints("perm", {1, 0})})});
+    // gamma as a vector, not a scalar: onnxruntime fuses MatMul and a scalar Mul into a
+    // FusedMatMul whose alpha attribute is float32, which would round gamma.
+    const std::string gamma = s.vec(std::vector<double>(static_cast<size_t>(n), svm.gamma), "gamma");
+    switch (svm.kernel) {
+      case ir::Kernel::Linear: Kx = dot; break;
+      case ir::Kernel::Polynomial:
+        Kx = powi(s, s.op("Add", {s.op("Mul", {gamma, dot}), s.k(svm.coef0)}), static_cast<int>(svm.degree));
+        break;
+      case ir::Kernel::Sigmoid: Kx = tanh_exact(s, s.op("Add", {s.op("Mul", {gamma, dot}), s.k(svm.coef0)})); break;
+      default: break;
+    }
+  }
+  if (!cls) {
+    std::string sum = s.op("MatMul", {Kx, s.mat(svm.coefficients, n, 1, "coef")});
+    std::string y = s.op("Add", {s.op("Mul", {s.op("Sub", {sum, s.k(svm.rho[0])}), s.k(svm.scale)}), s.k(svm.center)});
+    s.regression_output(y);
+    return;
+  }
+  const size_t K = svm.sv_per_class.size(), P = svm.rho.size();
+  std::vector<size_t> start(K, 0);
+  for (size_t i = 1; i < K; ++i) start[i] = start[i - 1] + static_cast<size_t>(svm.sv_per_class[i - 1]);
+  std::vector<double> C(static_cast<size_t>(n) * P, 0.0), Ai(P * K, 0.0), Aj(P * K, 0.0);
+  size_t p = 0;
+  for (size_t i = 0; i < K; ++i)
+    for (size_t j = i + 1; j < K; ++j, ++p) {
+      for (int32_t t = 0; t < svm.sv_per_class[i]; ++t) C[(start[i] + t) * P + p] = svm.coefficients[(j - 1) * n + start[i] + t];
+      for (int32_t t = 0; t < svm.sv_per_class[j]; ++t) C[(start[j] + t) * P + p] = svm.coefficients[i * n + start[j] + t];
+      Ai[p * K + i] = 1.0;
+      Aj[p * K + j] = 1.0;
+    }
+  std::string dec = s.op("Sub", {s.op("MatMul", {Kx, s.mat(C, n, static_cast<int64_t>(P), "pair_coef")}), s.vec(svm.rho, "rho")});
+  std::string missing = s.any_nan_rows(dec);
+  std::vector<std::string> lib_labels;
+  std::vector<int64_t> to_lib(K);  // model class -> libsvm index
+  for (size_t i = 0; i < K; ++i) {
+    lib_labels.push_back(target.classes[svm.class_order[i]]);
+    to_lib[svm.class_order[i]] = static_cast<int64_t>(i);
+  }
+  std::string prob_lib;
+  if (svm.prob_a.empty()) {
+    std::string pos = s.cast_double(s.op("Greater", {dec, s.k(0.0)}));
+    std::string neg = s.op("Sub", {s.k(1.0), pos});
+    std::string votes = s.op("Add", {s.op("MatMul", {pos, s.mat(Ai, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_i")}),
+                                     s.op("MatMul", {neg, s.mat(Aj, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_j")})});
+    prob_lib = s.op("Div", {votes, s.k(static_cast<double>(P))});
+    std::string idx = s.op("ArgMax", {votes}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+    std::string prob = s.op("Gather", {prob_lib, s.ints(to_lib)}, {attr_int("axis", 1)});
+    s.class_outputs(prob, idx, lib_labels, missing);
+    return;
+  }
+  std::string f = s.op("Add", {s.op("Mul", {dec, s.vec(svm.prob_a, "prob_a")}), s.vec(svm.prob_b, "prob_b")});
+  std::string ef = s.op("Exp", {s.op("Neg", {f})});
+  std::string sig = s.op("Where", {s.op("GreaterOrEqual", {f, s.k(0.0)}), s.op("Div", {ef, s.op("Add", {s.k(1.0), ef})}),
+                                   s.op("Div", {s.k(1.0), s.op("Add", {s.k(1.0), s.op("Exp", {f})})})});
+  std::string r = s.op("Min", {s.op("Max", {sig, s.k(1e-7)}), s.k(1 - 1e-7)});
+  if (K == 2) {
+    prob_lib = s.op("Concat", {r, s.op("Sub", {s.k(1.0), r})}, {attr_int("axis", 1)});
+  } else {
+    std::vector<std::vector<std::string>> R(K, std::vector<std::string>(K));
+    p = 0;
+    for (size_t i = 0; i < K; ++i)
+      for (size_t j = i + 1; j < K; ++j, ++p) {
+        R[i][j] = s.col(r, static_cast<int64_t>(p));
+        R[j][i] = s.op("Sub", {s.k(1.0), R[i][j]});
+      }
+    prob_lib = s.op("Concat", couple(s, R, K), {attr_int("axis", 1)});
+  }
+  std::string idx = s.op("ArgMax", {prob_lib}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+  std::string prob = s.op("Gather", {prob_lib, s.ints(to_lib)}, {attr_int("axis", 1)});
+  s.class_outputs(prob, idx, lib_labels, missing);
+}
+
+// ---------------------------------------------------------------- naive Bayes
+void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
+  const int64_t F = s.F, K = static_cast<int64_t>(nb.log_prior.size());
+  s.param("log_prior", nb.log_prior);
+  s.param("gaussian", std::vector<double>(nb.gaussian.begin(), nb.gaussian.end()));
+  s.param("mean", nb.mean);
+  s.param("sd", nb.sd);
+  s.param_ints("table_offset", nb.table_offset);
+  s.param_ints("table_levels", nb.table_levels);
+  s.param("table", nb.table);
+  s.param("limits", {nb.min_probability, nb.min_sd, nb.eps});
+  const double k1 = 0.398942280401432677939946059934;
+  const double cutoff = std::sqrt(-2 * M_LN2 * (DBL_MIN_EXP + 1 - DBL_MANT_DIG));
+  std::string sum;
+  bool table = false;
+  for (int64_t f = 0; f < F; ++f) {
+    std::string x = s.col(s.X, f);
+    std::string term;
+    if (nb.gaussian[f]) {
+      std::vector<double> mu(K), sd(K);
+      for (int64_t c = 0; c < K; ++c) {
+        mu[c] = nb.mean[c * F + f];
+        sd[c] = nb.sd[c * F + f] <= nb.eps ? nb.min_sd : nb.sd[c * F + f];
+      }
+      std::string sdv = s.vec(sd, "sd");
+      std::string a = s.op("Abs", {s.op("Div", {s.op("Sub", {x, s.vec(mu, "mean")}), sdv})});
+      std::string near = s.op("Div", {s.op("Mul", {s.k(k1), s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), a}), a})})}), sdv});
+      std::string x1 = s.op("Div", {s.op("Round", {s.op("Mul", {a, s.k(65536.0)})}), s.k(65536.0)});
+      std::string x2 = s.op("Sub", {a, x1});
+      std::string far = s.op("Mul", {s.op("Div", {s.k(k1), sdv}),
+                                     s.op("Mul", {s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), x1}), x1})}),
+                                                  s.op("Exp", {s.op("Mul", {s.op("Sub", {s.op("Mul", {s.k(-0.5), x2}), x1}), x2})})})});
+      std::string dens = s.op("Where", {s.op("Less", {a, s.k(5.0)}), near,
+                                        s.op("Where", {s.op("Greater", {a, s.k(cutoff)}), s.k(0.0), far})});
+      std::string pv = s.op("Where", {s.op("LessOrEqual", {dens, s.k(nb.eps)}), s.k(nb.min_probability), dens});
+      term = s.op("Where", {s.op("IsNaN", {x}), s.k(0.0), s.op("Log", {pv})});
+    } else {
+      table = true;
+      const int64_t L = nb.table_levels[f];
+      std::vector<double> logt(static_cast<size_t>((L + 1) * K), 0.0);  // row L: a missing level adds 0
+      for (int64_t c = 0; c < K; ++c)
+        for (int64_t l = 0; l < L; ++l) {
+          double v = nb.table[nb.table_offset[f] + c * L + l];
+          if (v <= nb.eps) v = nb.min_probability;
+          logt[l * K + c] = std::log(v);
+        }
+      std::string code = s.op("Cast", {s.op("Where", {s.op("IsNaN", {x}), s.k(static_cast<double>(L)), x})},
+                              {attr_int("to", onnx::TensorProto::INT64)});
+      std::string rows = s.op("Gather", {s.mat(logt, L + 1, K, "log_table"), code}, {attr_int("axis", 0)});
+      term = s.op("Reshape", {rows, s.ints({-1, K})});
+    }
+    sum = sum.empty() ? term : s.op("Add", {sum, term});
+  }
+  std::string sc = s.op("Add", {s.vec(nb.log_prior, "log_prior"), sum});
+  std::string diff = s.op("Sub", {s.op("Unsqueeze", {sc, s.ints({1})}), s.op("Unsqueeze", {sc, s.ints({2})})});
+  std::string prob = s.op("Reciprocal", {s.op("ReduceSum", {s.op("Exp", {diff}), s.ints({2})}, {attr_int("keepdims", 0)})});
+  std::string idx = s.op("ArgMax", {sc}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+  s.class_outputs(prob, idx, s.m.schema.target.classes, s.any_nan_rows(sc));
+  if (table)
+    warnings.push_back({"unseen-level-skipped",
+                        "ONNX cannot raise an error at scoring time: an unseen level of a naive Bayes predictor is left "
+                        "out of the sum like a missing value"});
+}
+
+// ---------------------------------------------------------------- k-means
+void write_clustering(G& s, const ir::Clustering& cl) {
+  const int64_t F = s.F, k = cl.k;
+  s.param("centers", cl.centers);
+  const std::string C = s.mat(cl.centers, k, F, "centers");
+  std::string Ct = s.op("Transpose", {C}, {attr_ints("perm", {1, 0})});
+  std::string acc;
+  for (int64_t f = 0; f < F; ++f) {
+    std::string d = s.op("Sub", {s.col(s.X, f), s.op("Slice", {Ct, s.ints({f}), s.ints({f + 1}), s.ints({0})})});
+    std::string sq = s.op("Mul", {d, d});
+    acc = acc.empty() ? sq : s.op("Add", {acc, sq});
+  }
+  std::string idx = s.op("ArgMin", {acc}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+  s.class_outputs("", idx, s.m.schema.target.classes, s.any_nan_rows(acc), "cluster");
+  s.op("Identity", {acc}, {}, "distances");
+  value_info(s.g->add_output(), "distances", kDoubleT, {"N", std::to_string(k)});
+}
+
+}  // namespace
+
+bool is_family(const ir::Estimator& e) {
+  return std::holds_alternative<ir::Svm>(e) || std::holds_alternative<ir::Mlp>(e) ||
+         std::holds_alternative<ir::NaiveBayes>(e) || std::holds_alternative<ir::Clustering>(e);
+}
+
+void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
+                  std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings) {
+  G s{m, g, e, features, static_cast<int>(m.features.size()), meta};
+  const auto task = m.schema.target.task;
+  if (auto* svm = std::get_if<ir::Svm>(&m.estimator)) {
+    if (task == ir::Task::Clustering) throw Error("", "target", "an svm cannot cluster");
+    if (svm->precision == ir::Precision::Float32) throw Error("", "estimator", "unsupported: float32 support vectors");
+    write_svm(s, *svm);
+  } else if (auto* net = std::get_if<ir::Mlp>(&m.estimator)) {
+    if (task == ir::Task::Clustering) throw Error("", "target", "a network cannot cluster");
+    if (net->precision == ir::Precision::Float32) throw Error("", "estimator", "unsupported: float32 network weights");
+    write_mlp(s, *net);
+  } else if (auto* nb = std::get_if<ir::NaiveBayes>(&m.estimator)) {
+    if (task != ir::Task::Classification) throw Error("", "target", "naive Bayes must classify");
+    write_bayes(s, *nb, warnings);
+  } else if (auto* cl = std::get_if<ir::Clustering>(&m.estimator)) {
+    if (task != ir::Task::Clustering) throw Error("", "target", "cluster centres for a model that does not cluster");
+    write_clustering(s, *cl);
+  }
+}
+
+}  // namespace mb::onnxfmt

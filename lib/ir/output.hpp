@@ -1,0 +1,80 @@
+// The output stage of an estimator: how its raw scores become the score columns and labels a
+// consumer sees.  The stage says what is computed, in which order and where numbers are rounded,
+// so that a model read from one format keeps the meaning its producer's runtime gives it, and a
+// writer can tell whether its own format expresses that meaning (lower_output, lib/ir/lower.hpp).
+//
+// A plain stage (OutputStage{}, the default) is the IR's reference meaning: the estimator's own
+// fields (TreeEnsemble: aggregate, base, link, transform) say everything, in double.  Models read
+// from ai.onnx.ml tree operators carry the operator's stage: its post-transform, the layout of its
+// score columns, its label rule and its float32 rounding (see docs/ir.md).
+#pragma once
+#include <cstdint>
+
+#include "lib/ir/schema.hpp"
+
+namespace mb::ir {
+
+// Aggregation of the trees of an ensemble (TreeEnsemble::aggregate).
+enum class Aggregate { Sum, Average, Vote, Max, Min };
+
+// A transform of the aggregated scores inside the stage, before the estimator's link and
+// transform (the ai.onnx.ml post_transform attribute).  Logistic applies 1/(1+exp(-s)) to each
+// score, Softmax normalizes a row, SoftmaxZero is a softmax over the non-zero scores only (zero
+// scores stay 0), Probit applies the standard normal quantile sqrt(2) erfinv(2s - 1) to each.
+enum class PostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
+using OrtPostTransform = PostTransform;  // the name ir::Linear's onnxruntime fields use
+
+// Order and formulas of the arithmetic.
+enum class Arithmetic : uint8_t {
+  // The IR's reference: a double Sum starts from the base and adds trees in order (gbm's
+  // initF + f1 + f2 + ...); float32 values are summed in float32 and widened; an Average divides
+  // by the total tree weight; the base (when not first), link and transform follow in double.
+  Reference,
+  // The ai.onnx.ml tree operators as onnxruntime 1.30 computes them: leaf values summed per
+  // output from zero, in tree order, in the ensemble's value_precision; an Average divides by the
+  // number of trees; then the base, in value_precision; then the post-transform with ml_common.h's
+  // float32 formulas (mirrored logistic, max-subtracted softmax, Winitzki's probit).  A
+  // single-output regressor ignores Logistic, Softmax and SoftmaxZero, as the runtime does.
+  Operator,
+};
+
+// How the stage lays its scores out as columns (classifiers under LabelRule::RawScores).
+enum class ScoreLayout : uint8_t {
+  PerOutput,       // one column per score (a classifier: one per class)
+  // Two classes, two score columns ("binary as multiclass"): [s0 + base0, s1], or with two base
+  // values [-(base1 + s0), base1 + s0]; the post-transform on both columns.
+  TwoScores,
+  // Two classes, one score column s whose leaf weights name class 0: [1-s, s] when every leaf
+  // value is >= 0, else [-s, s]; with post-transform Logistic [logistic(-s), logistic(s)], with
+  // Probit [probit(s), 0]; with two base values [s + base0, 0] and the post-transform on both.
+  OneScore,
+  // Two classes, one score column s whose leaf weights name class 1 only: [0, s], the
+  // post-transform on both columns (so [0.5, logistic(s)] with Logistic).
+  OneScoreClass1,
+};
+
+// How a classifier's label is chosen.
+enum class LabelRule : uint8_t {
+  // The first largest final class probability (after the estimator's link and transform).
+  LargestProbability,
+  // From the stage's scores, before the post-transform (an ai.onnx.ml classifier's label
+  // output): the first maximum score after the base (PerOutput); the second score > 0
+  // (TwoScores); s > 0.5 when every leaf value is >= 0, else s > 0 (OneScore, OneScoreClass1).
+  RawScores,
+};
+
+struct OutputStage {
+  Arithmetic arithmetic = Arithmetic::Reference;
+  PostTransform post = PostTransform::None;
+  ScoreLayout layout = ScoreLayout::PerOutput;
+  LabelRule label = LabelRule::LargestProbability;
+  // Float32: the stage's output is rounded to float32 before the estimator's link and transform
+  // (an operator whose output tensor is float).
+  Precision output_precision = Precision::Double;
+
+  bool operator==(const OutputStage&) const = default;
+  // The IR's reference meaning: nothing beyond the estimator's own fields.
+  bool plain() const { return *this == OutputStage{}; }
+};
+
+}  // namespace mb::ir
