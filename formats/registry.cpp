@@ -14,6 +14,9 @@
 #include "formats/r/importers/import.hpp"
 #include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/serial/rjson_reader.hpp"
+#include "formats/r/exporters/export.hpp"
+#include "formats/r/serial/rds_writer.hpp"
+#include "formats/r/serial/rjson_writer.hpp"
 
 namespace mb::formats {
 
@@ -89,6 +92,7 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
       hints.lambda = options.lambda;
       Warnings imported;
       m = r::import_model(*root, path, imported, hints);
+      m.provenance.r_object = root;
       m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
       break;
     }
@@ -106,7 +110,7 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   return m;
 }
 
-bool can_write(Format f) { return f == Format::Pmml || f == Format::Onnx; }
+bool can_write(Format) { return true; }
 
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
   switch (to) {
@@ -121,8 +125,23 @@ std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts,
       return onnxfmt::write(m, o, warnings);
     }
     case Format::Rds:
-    case Format::RJson:
-      throw Error("", "", fmt::format("unsupported output format {}: supported outputs are pmml and onnx", format_name(to)));
+    case Format::RJson: {
+      if (opts.precision == ir::Precision::Float32)
+        warnings.push_back({"precision-ignored", "R objects hold doubles; --precision float applies to ONNX only"});
+      // An R object read from R is written back as it was; any other model becomes the
+      // standard R class that holds it.
+      r::RPtr obj;
+      if (m.provenance.r_object) obj = std::const_pointer_cast<r::RObject>(m.provenance.r_object);
+      else obj = r::export_model(m, warnings);
+      if (to == Format::RJson) return r::write_rjson(*obj);
+      r::RdsWriteOptions o;
+      if (opts.rds_version != 2 && opts.rds_version != 3)
+        throw Error("", "", fmt::format("--rds-version {}: R writes serialization versions 2 and 3", opts.rds_version));
+      o.version = opts.rds_version;
+      if (!r::parse_rds_compression(opts.rds_compression, o.compression))
+        throw Error("", "", "--compress " + opts.rds_compression + ": expected gzip, bzip2, xz or none");
+      return r::write_rds(*obj, o);
+    }
   }
   return {};
 }

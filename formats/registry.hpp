@@ -22,6 +22,8 @@ std::optional<Format> detect(std::string_view head, const std::string& path);
 struct WriteOptions {
   ir::Precision precision = ir::Precision::Double;
   bool onnx_trees_ml5 = false;  // ONNX: tree ensembles as one ai.onnx.ml opset-5 TreeEnsemble
+  int rds_version = 3;                   // .rds: serialization format 2 or 3
+  std::string rds_compression = "gzip";  // .rds: gzip, bzip2, xz or none
 };
 
 // Reads all of `path` ("-" = standard input).  Throws mb::Error naming the file on failure.
