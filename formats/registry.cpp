@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -19,46 +20,153 @@
 #include "formats/r/serial/rjson_writer.hpp"
 
 namespace mb::formats {
-
-const char* format_name(Format f) {
-  switch (f) {
-    case Format::Rds: return "rds";
-    case Format::RJson: return "rjson";
-    case Format::Pmml: return "pmml";
-    case Format::Onnx: return "onnx";
-  }
-  return "?";
-}
-
-std::optional<Format> parse_format(std::string_view n) {
-  if (n == "rds") return Format::Rds;
-  if (n == "rjson" || n == "json") return Format::RJson;
-  if (n == "pmml" || n == "xml") return Format::Pmml;
-  if (n == "onnx") return Format::Onnx;
-  return std::nullopt;
-}
-
-std::string supported_formats() { return "rds, rjson, pmml, onnx"; }
-
 namespace {
+
+// An R object (from .rds or jsonlite JSON) through the importer of its class.  `reader` holds
+// the serialization reader's warnings (precision of the text); the importer's own are already
+// in the model, so they are not added again.
+ir::Model import_r(r::RPtr root, const std::string& path, const Warnings& reader, const ReadOptions& options) {
+  r::ImportHints hints;
+  hints.levels = options.levels;
+  hints.lambda = options.lambda;
+  Warnings imported;
+  ir::Model m = r::import_model(*root, path, imported, hints);
+  m.provenance.r_object = root;  // R output writes it back unchanged
+  m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
+  return m;
+}
+
+ir::Model read_rds(const std::string& bytes, const std::string& path, const ReadOptions& options) {
+  return import_r(r::read_rds(bytes, path), path, {}, options);
+}
+
+ir::Model read_rjson(const std::string& bytes, const std::string& path, const ReadOptions& options) {
+  Warnings w;
+  r::RPtr root = r::read_rjson(bytes, path, w);
+  return import_r(std::move(root), path, w, options);
+}
+
+// Hints exist for R objects only; given with another format they are a usage error.
+void refuse_hints(const ReadOptions& options, const std::string& path, const char* format) {
+  if (!options.empty())
+    throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm); "
+                                      "this is a {} file",
+                                      options.lambda.empty() ? "--levels" : "--lambda", format),
+                kExitInput);
+}
+
+ir::Model read_pmml(const std::string& bytes, const std::string& path, const ReadOptions& options) {
+  refuse_hints(options, path, "pmml");
+  return pmml::read(bytes, path);
+}
+
+ir::Model read_onnx(const std::string& bytes, const std::string& path, const ReadOptions& options) {
+  refuse_hints(options, path, "onnx");
+  return onnxfmt::read(bytes, path);
+}
+
+std::string write_pmml(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  if (opts.precision == ir::Precision::Float32)
+    warnings.push_back({"precision-ignored", "PMML is written in double precision; --precision float applies to ONNX only"});
+  return pmml::write(m, warnings);
+}
+
+std::string write_onnx(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  onnxfmt::WriteOptions o;
+  o.precision = opts.precision;
+  o.trees = opts.onnx_trees_ml5 ? onnxfmt::OnnxTrees::Ml5 : onnxfmt::OnnxTrees::Core;
+  return onnxfmt::write(m, o, warnings);
+}
+
+// R output: a model read from R is written back as the R object it was read from; any other
+// model becomes the standard R class that holds it (formats/r/exporters).
+r::RPtr r_object_for(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  if (opts.precision == ir::Precision::Float32)
+    warnings.push_back({"precision-ignored", "R objects hold doubles; --precision float applies to ONNX only"});
+  if (m.provenance.r_object) return std::const_pointer_cast<r::RObject>(m.provenance.r_object);
+  return r::export_model(m, warnings);
+}
+
+std::string write_rds(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  r::RdsWriteOptions o;
+  if (opts.rds_version != 2 && opts.rds_version != 3)
+    throw Error("", "", fmt::format("--rds-version {}: R writes serialization versions 2 and 3", opts.rds_version));
+  o.version = opts.rds_version;
+  if (!r::parse_rds_compression(opts.rds_compression, o.compression))
+    throw Error("", "", "--compress " + opts.rds_compression + ": expected gzip, bzip2, xz or none");
+  return r::write_rds(*r_object_for(m, opts, warnings), o);
+}
+
+std::string write_rjson(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  return r::write_rjson(*r_object_for(m, opts, warnings));
+}
+
 bool ends_with(const std::string& s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
   for (size_t i = 0; i < suffix.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(s[s.size() - suffix.size() + i])) != suffix[i]) return false;
   return true;
 }
+
+std::string join_names(bool writable_only) {
+  std::string s;
+  for (const auto& f : format_table())
+    if (!writable_only || f.write) s += (s.empty() ? "" : ", ") + std::string(f.name);
+  return s;
+}
+
 }  // namespace
 
-std::optional<Format> detect(std::string_view head, const std::string& path) {
-  if (r::looks_like_rds(head)) return Format::Rds;
-  if (r::looks_like_rjson(head)) return Format::RJson;
-  if (pmml::sniff(head)) return Format::Pmml;
-  if (onnxfmt::sniff(head)) return Format::Onnx;
-  if (ends_with(path, ".rds")) return Format::Rds;
-  if (ends_with(path, ".json")) return Format::RJson;
-  if (ends_with(path, ".pmml") || ends_with(path, ".xml")) return Format::Pmml;
-  if (ends_with(path, ".onnx")) return Format::Onnx;
+// Detection tries the entries' sniffers in this order, then their extensions.
+const std::vector<FormatInfo>& format_table() {
+  static const std::vector<FormatInfo> table = {
+      {Format::Rds, "rds", {"r"}, {".rds"}, "R serialization (saveRDS)", r::looks_like_rds, read_rds, write_rds},
+      {Format::RJson, "rjson", {"json"}, {".json"}, "an R object as jsonlite::serializeJSON writes it",
+       r::looks_like_rjson, read_rjson, write_rjson},
+      {Format::Pmml, "pmml", {"xml"}, {".pmml", ".xml"}, "DMG PMML", pmml::sniff, read_pmml, write_pmml},
+      {Format::Onnx, "onnx", {}, {".onnx"}, "ONNX with the ai.onnx.ml operators", onnxfmt::sniff, read_onnx, write_onnx},
+  };
+  return table;
+}
+
+const FormatInfo& format_info(Format f) {
+  for (const auto& i : format_table())
+    if (i.id == f) return i;
+  throw Error("", "", "internal: a format without an entry in the format table", kExitInternal);
+}
+
+const char* format_name(Format f) { return format_info(f).name; }
+
+std::optional<Format> parse_format(std::string_view n) {
+  for (const auto& f : format_table()) {
+    if (n == f.name) return f.id;
+    for (const char* a : f.aliases)
+      if (n == a) return f.id;
+  }
   return std::nullopt;
+}
+
+std::string supported_formats() { return join_names(false); }
+std::string writable_formats() { return join_names(true); }
+std::string known_extensions() {
+  std::string s;
+  for (const auto& f : format_table())
+    for (const char* e : f.extensions) s += (s.empty() ? "" : ", ") + std::string(e);
+  return s;
+}
+bool can_write(Format f) { return format_info(f).write != nullptr; }
+
+std::optional<Format> detect_extension(const std::string& path) {
+  for (const auto& f : format_table())
+    for (const char* e : f.extensions)
+      if (ends_with(path, e)) return f.id;
+  return std::nullopt;
+}
+
+std::optional<Format> detect(std::string_view head, const std::string& path) {
+  for (const auto& f : format_table())
+    if (f.sniff(head)) return f.id;
+  return detect_extension(path);
 }
 
 std::string read_file(const std::string& path) {
@@ -81,69 +189,21 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   if (!f)
     throw Error(path, "", "cannot tell the model format from the content or the extension; "
                           "use --from with one of: " + supported_formats());
-  ir::Model m;
-  switch (*f) {
-    case Format::Rds:
-    case Format::RJson: {
-      Warnings reader;  // the JSON reader's (precision of the text); the importer's are in the model
-      r::RPtr root = *f == Format::Rds ? r::read_rds(bytes, path) : r::read_rjson(bytes, path, reader);
-      r::ImportHints hints;
-      hints.levels = options.levels;
-      hints.lambda = options.lambda;
-      Warnings imported;
-      m = r::import_model(*root, path, imported, hints);
-      m.provenance.r_object = root;
-      m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
-      break;
-    }
-    case Format::Pmml:
-    case Format::Onnx:
-      if (!options.empty())
-        throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm); "
-                                          "this is a {} file",
-                                          options.lambda.empty() ? "--levels" : "--lambda", format_name(*f)),
-                    kExitInput);
-      m = *f == Format::Pmml ? pmml::read(bytes, path) : onnxfmt::read(bytes, path);
-      break;
-  }
+  ir::Model m = format_info(*f).read(bytes, path, options);
   m.provenance.format = format_name(*f);
   return m;
 }
 
-bool can_write(Format) { return true; }
+std::optional<ir::Model> held_by_format(const ir::Model& m, Format to) {
+  if (to == Format::Pmml) return pmml::held_model(m);
+  return std::nullopt;
+}
 
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
-  switch (to) {
-    case Format::Pmml:
-      if (opts.precision == ir::Precision::Float32)
-        warnings.push_back({"precision-ignored", "PMML is written in double precision; --precision float applies to ONNX only"});
-      return pmml::write(m, warnings);
-    case Format::Onnx: {
-      onnxfmt::WriteOptions o;
-      o.precision = opts.precision;
-      o.trees = opts.onnx_trees_ml5 ? onnxfmt::OnnxTrees::Ml5 : onnxfmt::OnnxTrees::Core;
-      return onnxfmt::write(m, o, warnings);
-    }
-    case Format::Rds:
-    case Format::RJson: {
-      if (opts.precision == ir::Precision::Float32)
-        warnings.push_back({"precision-ignored", "R objects hold doubles; --precision float applies to ONNX only"});
-      // An R object read from R is written back as it was; any other model becomes the
-      // standard R class that holds it.
-      r::RPtr obj;
-      if (m.provenance.r_object) obj = std::const_pointer_cast<r::RObject>(m.provenance.r_object);
-      else obj = r::export_model(m, warnings);
-      if (to == Format::RJson) return r::write_rjson(*obj);
-      r::RdsWriteOptions o;
-      if (opts.rds_version != 2 && opts.rds_version != 3)
-        throw Error("", "", fmt::format("--rds-version {}: R writes serialization versions 2 and 3", opts.rds_version));
-      o.version = opts.rds_version;
-      if (!r::parse_rds_compression(opts.rds_compression, o.compression))
-        throw Error("", "", "--compress " + opts.rds_compression + ": expected gzip, bzip2, xz or none");
-      return r::write_rds(*obj, o);
-    }
-  }
-  return {};
+  const FormatInfo& f = format_info(to);
+  if (!f.write)
+    throw Error("", "", fmt::format("unsupported output format {}: supported outputs are {}", f.name, writable_formats()));
+  return f.write(m, opts, warnings);
 }
 
 }  // namespace mb::formats

@@ -48,7 +48,8 @@ void setup_help(CLI::App& h, HelpOptions& o) {
 
 int run_help(const HelpOptions& o, Io& io) {
   if (o.command.empty()) {
-    io.out << o.root->help();
+    // root->help() would describe the command being run, `help` itself.
+    io.out << o.root->get_formatter()->make_help(o.root, "modelbridge", CLI::AppFormatMode::Normal);
     return kExitOk;
   }
   CLI::App* sub = nullptr;
@@ -67,14 +68,17 @@ int run_help(const HelpOptions& o, Io& io) {
       }
     }
   }
-  io.out << sub->help();
+  io.out << sub->get_formatter()->make_help(sub, "modelbridge " + o.command, CLI::AppFormatMode::Normal);
   return kExitOk;
 }
 
-constexpr const char* kDescription =
-    "modelbridge: move predictive models between R, PMML and ONNX, and prove that the moved model still predicts "
-    "the same.\nFormats: rds, rjson, pmml, onnx.  Exit codes: 0 success/equivalent, 1 differ beyond tolerance, "
-    "2 bad input or unsupported, 3 internal error.";
+std::string description() {
+  return fmt::format(
+      "modelbridge: move predictive models between R, PMML and ONNX, and prove that the moved model still predicts "
+      "the same.\nFormats: {} (read); {} (write).  Exit codes: 0 success/equivalent, 1 differ beyond tolerance, "
+      "2 bad input or unsupported, 3 internal error.",
+      formats::supported_formats(), formats::writable_formats());
+}
 
 }  // namespace
 
@@ -97,7 +101,7 @@ std::string command_names() {
 }
 
 int run_cli(const std::vector<std::string>& args, Io& io) {
-  CLI::App app{kDescription, "modelbridge"};
+  CLI::App app{description(), "modelbridge"};
   app.set_version_flag("--version", std::string("modelbridge ") + MB_VERSION);
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -107,7 +111,12 @@ int run_cli(const std::vector<std::string>& args, Io& io) {
     runners.emplace_back(sub, c.setup(*sub));
   }
 
-  if (!args.empty() && !args[0].empty() && args[0][0] != '-') {
+  // A bare `modelbridge`: the overview, on standard error since it is a usage error (exit 2).
+  if (args.empty()) {
+    io.err << app.help();
+    return kExitInput;
+  }
+  if (!args[0].empty() && args[0][0] != '-') {
     const bool known = std::any_of(commands().begin(), commands().end(), [&](const Command& c) { return args[0] == c.name; });
     if (!known) {
       io.err << fmt::format("modelbridge: error: unknown command '{}'; commands: {}\n", args[0], command_names());

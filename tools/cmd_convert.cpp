@@ -17,10 +17,12 @@ namespace {
 formats::Format target_format(const ConvertOptions& o) {
   check_output_path(o.output);
   if (auto f = format_option(o.to, "--to")) return *f;
-  if (o.output == "-") throw Error("", "", "convert to standard output needs --to FORMAT (rds, rjson, pmml or onnx)");
-  auto f = formats::detect("", o.output);
+  if (o.output == "-")
+    throw Error("", "", fmt::format("convert to standard output needs --to FORMAT ({})", formats::writable_formats()));
+  auto f = formats::detect_extension(o.output);
   if (!f)
-    throw Error(o.output, "", "cannot tell the output format from the extension; use --to rds, rjson, pmml or onnx");
+    throw Error(o.output, "", fmt::format("cannot tell the output format from the extension; use --to with one of: {}",
+                                          formats::writable_formats()));
   return *f;
 }
 
@@ -34,9 +36,11 @@ struct Check {
 void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("IN", o.input, "source model file, or -")->required()->option_text("FILE");
   c.add_option("OUT", o.output, "converted model file, or - (then --to is required)")->required()->option_text("FILE");
-  c.add_option("--from", o.from, "source format: rds, rjson, pmml, onnx (default: detect)")->option_text("FORMAT");
+  c.add_option("--from", o.from, fmt::format("source format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(c, o.import);
-  c.add_option("--to", o.to, "target format: rds, rjson, pmml, onnx (default: from OUT's extension)")->option_text("FORMAT");
+  c.add_option("--to", o.to, fmt::format("target format: {} (default: from OUT's extension)", formats::writable_formats()))
+      ->option_text("FORMAT");
   c.add_option("--data", o.data, "CSV to score with both models and compare")->option_text("FILE");
   c.add_option("--expected", o.expected, "reference predictions CSV (with --data), e.g. R's own")->option_text("FILE");
   add_tolerance(c, o.tol);
@@ -71,7 +75,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
     throw Error("", "", fmt::format("{} applies to .rds output only, not {}", o.rds_version ? "--rds-version" : "--compress",
                                     formats::format_name(to)));
   if (!formats::can_write(to))
-    throw Error(o.output, "", fmt::format("writing {} is unsupported", formats::format_name(to)));
+    throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: {}", formats::format_name(to),
+                                          formats::writable_formats()));
   if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
@@ -105,24 +110,32 @@ int run_convert(const ConvertOptions& o, Io& io) {
                                       r_out && src.provenance.r_object ? read_options(o.import) : formats::ReadOptions{});
   out.unseen = src.unseen;
   const std::string h_src = canon::model_hash(src), h_out = canon::model_hash(out);
+  // What the output format holds of the source (the writer warned about the rest): the written
+  // file is judged against it, and against reference predictions on the labels only.
+  const std::optional<ir::Model> held = formats::held_by_format(src, to);
 
   std::vector<Check> checks;
   if (!o.data.empty()) {
     compare::CompareOptions co;
     co.tolerance = {o.tol.rtol, o.tol.atol};
-    compare::PredictionsComparer vs_src(src.schema.target, false, o.output, o.input, co);
+    compare::PredictionsComparer vs_src(src.schema.target, false, o.output,
+                                        held ? o.input + " (as " + std::string(formats::format_name(to)) + " holds it)" : o.input, co);
     std::unique_ptr<std::istream> ref_src, ref_out;
     std::optional<compare::ReferenceComparer> src_exp, out_exp;
     if (!o.expected.empty()) {
       ref_src = open_reference(o.expected);
       ref_out = open_reference(o.expected);
       src_exp.emplace(src.schema.target, false, *ref_src, o.expected, o.input, co);
-      out_exp.emplace(out.schema.target, false, *ref_out, o.expected, o.output, co);
+      compare::CompareOptions co_out = co;
+      co_out.labels_only = held.has_value();
+      out_exp.emplace(out.schema.target, false, *ref_out, o.expected, o.output, co_out);
     }
     if (src.schema.target.classes != out.schema.target.classes || src.schema.target.task != out.schema.target.task)
       throw Error(o.output, "", "internal: the converted model predicts other classes than the source", kExitInternal);
-    stream_score(o.data, {&src, &out}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
-      vs_src.add(p[1], p[0]);
+    std::vector<const ir::Model*> models = {&src, &out};
+    if (held) models.push_back(&*held);
+    stream_score(o.data, models, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
+      vs_src.add(p[1], p[held ? 2 : 0]);
       if (src_exp) {
         src_exp->add(p[0]);
         out_exp->add(p[1]);

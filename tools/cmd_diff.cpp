@@ -15,8 +15,10 @@ namespace mb::cli {
 void setup_diff(CLI::App& d, DiffOptions& o) {
   d.add_option("A", o.a, "first model file")->required()->option_text("FILE");
   d.add_option("B", o.b, "second model file")->required()->option_text("FILE");
-  d.add_option("--from-a", o.from_a, "format of A (default: detect)")->option_text("FORMAT");
-  d.add_option("--from-b", o.from_b, "format of B (default: detect)")->option_text("FORMAT");
+  d.add_option("--from-a", o.from_a, fmt::format("format of A: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
+  d.add_option("--from-b", o.from_b, fmt::format("format of B: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(d, o.import);
   d.add_option("--data", o.data, "CSV to score with both models")->option_text("FILE");
   add_tolerance(d, o.tol);

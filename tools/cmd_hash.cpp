@@ -9,7 +9,8 @@ namespace mb::cli {
 
 void setup_hash(CLI::App& h, HashOptions& o) {
   h.add_option("MODEL", o.model, "model file, or -")->required()->option_text("FILE");
-  h.add_option("--from", o.from, "model format (default: detect)")->option_text("FORMAT");
+  h.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(h, o.import);
   h.add_flag("--schema", o.schema, "hash the interface (inputs and outputs) only");
   h.add_option("--check", o.check, "expected hash; exit 1 when it differs")->option_text("HASH");

@@ -120,7 +120,8 @@ const char* task_text(ir::Task t) {
 
 void setup_inspect(CLI::App& i, InspectOptions& o) {
   i.add_option("MODEL", o.model, "model file, or -")->required()->option_text("FILE");
-  i.add_option("--from", o.from, "model format (default: detect)")->option_text("FORMAT");
+  i.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(i, o.import);
   i.add_flag("--json", o.json, "print JSON");
 }

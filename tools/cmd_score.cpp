@@ -89,13 +89,17 @@ void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& p
 }  // namespace
 
 void setup_score(CLI::App& s, ScoreOptions& o) {
-  s.add_option("MODEL", o.model, "model file (.rds, .json, .pmml, .onnx)")->required()->option_text("FILE");
+  s.add_option("MODEL", o.model, fmt::format("model file ({})", formats::known_extensions()))->required()->option_text("FILE");
   s.add_option("DATA", o.data, "input CSV, or - for standard input (default -)")->option_text("FILE");
   s.add_option("-o,--output", o.output, "output CSV, or - for standard output (default -)")->option_text("FILE");
-  s.add_option("--from", o.from, "model format: rds, rjson, pmml, onnx (default: detect)")->option_text("FORMAT");
+  s.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
+      ->option_text("FORMAT");
   add_import(s, o.import);
-  s.add_option("--keep", o.keep, "input columns copied to the output first (comma-separated)")
+  // One value per --keep: a file name after it is DATA, never another column.
+  s.add_option("--keep", o.keep, "input columns copied to the output first (comma-separated; repeatable)")
       ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->option_text("COLS");
   s.add_option("--expected", o.expected, "reference predictions CSV to compare with (exit 1 beyond tolerance)")
       ->option_text("FILE");

@@ -151,4 +151,17 @@ double Locator::text_number(const pugi::xml_node& n) const {
   return *v;
 }
 
+std::vector<std::string> Locator::array(const pugi::xml_node& arr) const {
+  auto values = array_values(arr.text().get());
+  if (auto n = arr.attribute("n")) {
+    const std::string_view s = n.value();
+    size_t count = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), count);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty())
+      fail(arr, fmt::format("expected a non-negative integer in attribute 'n', found '{}'", s.substr(0, 40)));
+    if (count != values.size()) fail(arr, fmt::format("attribute n=\"{}\" but the Array holds {} values", count, values.size()));
+  }
+  return values;
+}
+
 }  // namespace mb::pmml::detail

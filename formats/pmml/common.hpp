@@ -46,6 +46,8 @@ class Locator {
   double number(const pugi::xml_node& n, const char* name) const;
   double number_or(const pugi::xml_node& n, const char* name, double fallback) const;
   double text_number(const pugi::xml_node& n) const;
+  // The values of an Array element; its n attribute, when given, must be their count.
+  std::vector<std::string> array(const pugi::xml_node& arr) const;
 
  private:
   std::string file_;

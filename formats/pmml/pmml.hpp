@@ -7,6 +7,7 @@
 // and MiningModel tree ensembles (tree.hpp).  Anything else is refused with an Error naming the
 // line and element path.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,11 @@ ir::Model read(std::string_view text, const std::string& file);
 // Writes `model` as PMML 4.4 (deterministic: no timestamp).  Losses are added to `warnings`;
 // models PMML cannot hold throw Error.
 std::string write(const ir::Model& model, Warnings& warnings);
+
+// The model a PMML file written from `model` predicts with, when PMML holds only part of it: a
+// classifying SVM with Platt probabilities becomes its vote model (families.hpp); nullopt when
+// PMML holds it all.
+std::optional<ir::Model> held_model(const ir::Model& model);
 
 // True when the first bytes look like a PMML document.
 bool sniff(std::string_view head);

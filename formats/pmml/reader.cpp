@@ -6,10 +6,12 @@
 #include <cmath>
 #include <limits>
 
+#include "formats/pmml/families.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "formats/pmml/reader_context.hpp"
 #include "formats/pmml/tree.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::pmml {
 namespace {
@@ -57,7 +59,7 @@ class LevelScan {
     const std::string_view name = local_name(c);
     if (name == "SimpleSetPredicate") {
       for (auto arr : children(c, "Array"))
-        for (const auto& v : array_values(arr.text().get())) note(c.attribute("field").value(), v);
+        for (const auto& v : ctx_.loc.array(arr)) note(c.attribute("field").value(), v);
     } else if (name == "ScoreDistribution") {
       note(target_, c.attribute("value").value());
     } else if (name == "Node" && c.attribute("score")) {
@@ -102,6 +104,13 @@ class LevelScan {
       if (c.attribute("targetCategory")) note(target_, c.attribute("targetCategory").value());
     } else if (name == "GeneralRegressionModel") {
       if (c.attribute("targetReferenceCategory")) note(target_, c.attribute("targetReferenceCategory").value());
+    } else if (name == "PairCounts") {
+      note(c.parent().attribute("fieldName").value(), c.attribute("value").value());
+    } else if (name == "TargetValueCount" || name == "TargetValueStat") {
+      note(target_, c.attribute("value").value());
+    } else if (name == "SupportVectorMachine") {
+      for (const char* a : {"targetCategory", "alternateTargetCategory"})
+        if (c.attribute(a)) note(target_, c.attribute(a).value());
     } else if (name == "TargetValue") {
       if (c.attribute("value")) note(target_, c.attribute("value").value());
     }
@@ -154,6 +163,34 @@ bool sniff(std::string_view head) {
   return false;
 }
 
+// The readers below recurse along the element tree (expressions, predicates, segments, tree
+// nodes): the nesting is measured first, iteratively, against the xml-depth limit.
+void check_depth(const pugi::xml_node& root, const Locator& loc) {
+  const uint64_t limit = limits::get(limits::Id::XmlDepth);
+  uint64_t depth = 1;
+  pugi::xml_node n = root;
+  for (;;) {
+    pugi::xml_node c = n.first_child();
+    while (c && c.type() != pugi::node_element) c = c.next_sibling();
+    if (c) {
+      n = c;
+      if (++depth > limit)
+        limits::exceeded(limits::Id::XmlDepth, loc.file(), fmt::format("line {}", loc.line_of(n.offset_debug())),
+                         fmt::format("{} element at nesting depth {}", local_name(n), depth));
+      continue;
+    }
+    // No child element: the next sibling element, else climb.
+    for (;;) {
+      if (n == root) return;
+      pugi::xml_node s = n.next_sibling();
+      while (s && s.type() != pugi::node_element) s = s.next_sibling();
+      if (s) { n = s; break; }
+      n = n.parent();
+      --depth;
+    }
+  }
+}
+
 ir::Model read(std::string_view text, const std::string& file) {
   pugi::xml_document doc;
   Locator loc(text, file);
@@ -162,6 +199,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   const pugi::xml_node root = doc.document_element();
   if (!root) throw Error(file, "line 1", "expected a PMML element, the document is empty");
   if (local_name(root) != "PMML") loc.fail(root, fmt::format("expected the root element PMML, found {}", local_name(root)));
+  check_depth(root, loc);
 
   ir::Model model;
   ReadContext ctx(loc, model);
@@ -195,7 +233,10 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!model_node) loc.fail(root, "expected a model element (RegressionModel, GeneralRegressionModel, ...)");
   const std::string model_name(local_name(model_node));
   const bool is_tree = model_name == "TreeModel" || model_name == "MiningModel";
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree)
+  // Families whose readers (families.hpp) read their own Targets.
+  const bool is_family = model_name == "SupportVectorMachineModel" || model_name == "NeuralNetwork" ||
+                         model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree && !is_family)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
@@ -206,6 +247,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!ms) loc.fail(model_node, "expected a MiningSchema element");
   const std::string function = loc.attr(model_node, "functionName");
   if (function == "classification") model.schema.target.task = ir::Task::Classification;
+  else if (function == "clustering" && model_name == "ClusteringModel") model.schema.target.task = ir::Task::Clustering;
   else if (function != "regression") loc.fail(model_node, fmt::format("unsupported functionName '{}'", function));
   pugi::xml_node target_df;
   std::vector<std::pair<int, pugi::xml_node>> replacement_fields;
@@ -290,7 +332,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Transformations: global first, then the model's own.
   if (auto td = child(root, "TransformationDictionary")) ctx.declare_derived(td, false);
   if (auto lt = child(model_node, "LocalTransformations")) ctx.declare_derived(lt, true);
-  if (auto targets = is_tree ? pugi::xml_node() : child(model_node, "Targets")) {
+  if (auto targets = is_tree || is_family ? pugi::xml_node() : child(model_node, "Targets")) {
     for (auto t : children(targets, "Target")) {
       if (loc.number_or(t, "rescaleFactor", 1.0) != 1.0 || loc.number_or(t, "rescaleConstant", 0.0) != 0.0 ||
           t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
@@ -303,6 +345,10 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (model_name == "TreeModel") read_tree_model(ctx, model_node);
   else if (model_name == "MiningModel") read_mining_model(ctx, model_node);
   else if (model_name == "RegressionModel") read_regression_model(ctx, model_node);
+  else if (model_name == "SupportVectorMachineModel") read_svm_model(ctx, model_node);
+  else if (model_name == "NeuralNetwork") read_neural_network(ctx, model_node);
+  else if (model_name == "NaiveBayesModel") read_naive_bayes_model(ctx, model_node);
+  else if (model_name == "ClusteringModel") read_clustering_model(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
   ir::validate(model, file);

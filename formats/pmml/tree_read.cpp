@@ -327,7 +327,7 @@ class TreeReader {
       if (!categorical) ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
-      for (const auto& tok : array_values(arr.text().get())) {
+      for (const auto& tok : ctx_.loc.array(arr)) {
         const int code = ctx_.find_level(fi.input, tok);
         if (code < 0) {
           ctx_.warn("pmml-unknown-category", fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "

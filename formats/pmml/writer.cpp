@@ -6,6 +6,7 @@
 #include <set>
 
 #include "formats/pmml/common.hpp"
+#include "formats/pmml/families.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "formats/pmml/tree.hpp"
 #include "formats/pmml/writer_context.hpp"
@@ -168,6 +169,10 @@ struct Writer {
 
 std::string write(const ir::Model& m, Warnings& warnings) {
   if (std::holds_alternative<ir::TreeEnsemble>(m.estimator)) return write_trees(m, warnings);
+  if (std::holds_alternative<ir::Svm>(m.estimator)) return write_svm(m, warnings);
+  if (std::holds_alternative<ir::Mlp>(m.estimator)) return write_neural_network(m, warnings);
+  if (std::holds_alternative<ir::NaiveBayes>(m.estimator)) return write_naive_bayes(m, warnings);
+  if (std::holds_alternative<ir::Clustering>(m.estimator)) return write_clustering(m, warnings);
   const auto* lin = std::get_if<ir::Linear>(&m.estimator);
   if (!lin) refuse(fmt::format("{} models are not supported by the PMML writer yet", ir::estimator_kind(m.estimator)));
   const auto task = m.schema.target.task;

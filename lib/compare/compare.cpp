@@ -69,6 +69,7 @@ ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
   std::vector<bool> used(header.size(), false);
   std::vector<std::string> unmatched_ours;
   for (size_t i = 0; i < ours.size(); ++i) {
+    if (options.labels_only && target.task != ir::Task::Regression && i > 0) continue;
     int found = -1;
     for (size_t c = 0; c < header.size() && found < 0; ++c)
       if (!used[c] && header[c] == ours[i]) found = static_cast<int>(c);

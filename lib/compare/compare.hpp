@@ -30,6 +30,9 @@ struct CompareOptions {
   Tolerance tolerance;
   AliasMap aliases;
   size_t worst_rows = 10;
+  // Classification and clustering: compare the label column only; the reference's other columns
+  // are listed as unmatched (a converted model that holds the classes but not the probabilities).
+  bool labels_only = false;
 };
 
 // Aliases for reference column names seen in producers' outputs, for the caller to opt into:

@@ -121,7 +121,7 @@ std::string advice(Id id) {
 }
 
 void exceeded(Id id, const std::string& file, const std::string& place, const std::string& what) {
-  throw Error(file, place, what + " " + advice(id));
+  throw LimitError(file, place, what + " " + advice(id));
 }
 
 void reload() {

@@ -13,7 +13,16 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/util/error.hpp"
+
 namespace mb::limits {
+
+// The error exceeded() throws: an ordinary input error (exit 2) that code which tolerates bad
+// input (keeping an unparsable expression as text, say) must not swallow.
+class LimitError : public Error {
+ public:
+  using Error::Error;
+};
 
 enum class Id {
   DecompressedBytes,    // decompressed-bytes: absolute cap on the bytes a compressed .rds inflates to
@@ -46,7 +55,7 @@ const std::vector<Info>& table();
 uint64_t get(Id id);
 const char* name(Id id);
 
-// Throws mb::Error(file, place, "<what> exceeds the limit <name> = <value>; raise it with
+// Throws LimitError(file, place, "<what> exceeds the limit <name> = <value>; raise it with
 // MODELBRIDGE_LIMITS=<name>=N").  `what` says what was found ("the tree nesting (4097 levels)").
 [[noreturn]] void exceeded(Id id, const std::string& file, const std::string& place, const std::string& what);
 // The sentence exceeded() appends, for readers that build their own Error.

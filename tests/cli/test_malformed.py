@@ -25,6 +25,14 @@ EXPECT = {
     "onnx/negative_dim.onnx": ["negative dimension"],
     "onnx/shared_subtrees.onnx": ["tree-nodes", "MODELBRIDGE_LIMITS"],
     "onnx/deep_graph.onnx": ["graph-depth", "MODELBRIDGE_LIMITS"],
+    "rjson/long_formula.json": ["expr-depth", "MODELBRIDGE_LIMITS"],
+    "pmml/deep_apply.pmml": ["xml-depth", "MODELBRIDGE_LIMITS"],
+    "pmml/deep_compound_predicate.pmml": ["xml-depth"],
+    "pmml/deep_extension.pmml": ["xml-depth"],
+    "pmml/deep_node.pmml": ["xml-depth"],
+    "pmml/deep_segmentation.pmml": ["xml-depth"],
+    "pmml/array_negative_n.pmml": ["'n'", "-5"],
+    "pmml/array_wrong_n.pmml": ["n=\"3\"", "2 values"],
 }
 # Files with nothing to point at inside them: the file name is the place.
 NO_PLACE = {"rds/empty.rds"}

@@ -148,3 +148,38 @@ TEST_CASE("a word where a number belongs is named as such") {
   const Run t = invoke({"score", kCase + "/model.rds", "--threads", "many"});
   CHECK(t.err.find("--threads: expects a whole number, not 'many'") != std::string::npos);
 }
+
+TEST_CASE("--keep takes one value: the file after it is DATA") {
+  const Run r = invoke({"score", kCase + "/model.rds", "--keep", "education", kCase + "/input.csv"});
+  CHECK_MESSAGE(r.rc == 0, r.err);
+  const auto out = lines(r.out);
+  REQUIRE(out.size() == 66);
+  CHECK(out[0] == "education,class,probability(no case),probability(case)");
+  CHECK(out[1].rfind("6-11yrs,no case,", 0) == 0);
+  const Run two = invoke({"score", kCase + "/model.rds", "--keep", "education,age", "--keep", "parity", kCase + "/input.csv"});
+  CHECK(lines(two.out).at(0) == "education,age,parity,class,probability(no case),probability(case)");
+}
+
+TEST_CASE("help, help COMMAND and a bare modelbridge") {
+  const Run overview = invoke({"help"});
+  CHECK(overview.rc == 0);
+  CHECK(overview.out.find("Usage: modelbridge [OPTIONS] SUBCOMMAND") != std::string::npos);
+  for (const auto& c : commands()) CHECK_MESSAGE(overview.out.find(c.name) != std::string::npos, c.name);
+  CHECK(overview.out.find("show help for a command\nUsage: modelbridge help") == std::string::npos);
+
+  const Run score = invoke({"help", "score"});
+  CHECK(score.rc == 0);
+  CHECK(score.out.find("Usage: modelbridge score [OPTIONS] MODEL [DATA]") != std::string::npos);
+  CHECK(score.out.find("--keep COLS") != std::string::npos);
+
+  const Run bare = invoke({});
+  CHECK(bare.rc == kExitInput);
+  CHECK(bare.out.empty());
+  CHECK(bare.err.find("Usage: modelbridge") != std::string::npos);
+  CHECK(bare.err.find("convert") != std::string::npos);
+  CHECK(bare.err.find("modelbridge: error") == std::string::npos);
+
+  const Run nope = invoke({"help", "nope"});
+  CHECK(nope.rc == kExitInput);
+  CHECK(nope.err.find("help nope: no such command") != std::string::npos);
+}

@@ -5,6 +5,9 @@
 //   $ @  |  :: :::  |  ( [ [[
 #include "formats/r/lang/rparse.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -14,6 +17,7 @@
 #include <limits>
 
 #include "lib/util/error.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::r {
 
@@ -439,7 +443,13 @@ class Parser {
   RPtr expr(int min_bp) {
     DepthGuard guard(*this);
     RPtr lhs = prefix();
-    while (true) {
+    // Each turn of the loop puts lhs one level deeper: a long flat chain (a + b + c ...) is
+    // refused here already (parse_r_expression measures the whole tree).
+    const uint64_t max_chain = limits::get(limits::Id::ExprDepth);
+    for (uint64_t chain = 1;; ++chain) {
+      if (chain > max_chain)
+        limits::exceeded(limits::Id::ExprDepth, file_, place_,
+                         fmt::format("an R expression nested more than {} deep (at character {})", max_chain, at().pos + 1));
       const Token& t = at();
       if (t.kind == Tok::LParen || t.kind == Tok::LBracket || t.kind == Tok::LBB) {
         if (kPostfix < min_bp) break;
@@ -692,9 +702,49 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+// Height of an expression tree, measured without recursion (every walk over expressions
+// recurses, so the tree's height is what the expr-depth limit bounds).
+uint64_t height(const RObject& root) {
+  uint64_t best = 0;
+  std::vector<std::pair<const RObject*, uint64_t>> stack{{&root, 1}};
+  while (!stack.empty()) {
+    auto [n, d] = stack.back();
+    stack.pop_back();
+    best = std::max(best, d);
+    for (const auto& e : n->elements)
+      if (e) stack.push_back({e.get(), d + 1});
+    for (const auto& a : n->attributes)
+      if (a.second) stack.push_back({a.second.get(), d + 1});
+  }
+  return best;
+}
+
+// Frees a tree too deep for the recursive destructor: children are detached first.
+void dismantle(RPtr root) {
+  std::vector<RPtr> stack;
+  stack.push_back(std::move(root));
+  while (!stack.empty()) {
+    RPtr n = std::move(stack.back());
+    stack.pop_back();
+    if (!n || n.use_count() > 1) continue;
+    for (auto& e : n->elements) stack.push_back(std::move(e));
+    for (auto& a : n->attributes) stack.push_back(std::move(a.second));
+  }
+}
+
+}  // namespace
+
 RPtr parse_r_expression(std::string_view code, const std::string& file, const std::string& place) {
   Parser p(code, file, place);
-  return p.run();
+  RPtr e = p.run();
+  const uint64_t h = height(*e);
+  if (h > limits::get(limits::Id::ExprDepth)) {
+    dismantle(std::move(e));
+    limits::exceeded(limits::Id::ExprDepth, file, place, fmt::format("an R expression nested {} deep", h));
+  }
+  return e;
 }
 
 }  // namespace mb::r

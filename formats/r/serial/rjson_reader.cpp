@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "formats/r/lang/rparse.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::r {
 
@@ -306,6 +307,8 @@ class Converter {
       RPtr e = parse_r_expression(text, file_, place);
       note_language(*e);
       return e;
+    } catch (const limits::LimitError&) {
+      throw;
     } catch (const Error&) {
       auto o = std::make_shared<RObject>();
       o->type = RType::Language;
