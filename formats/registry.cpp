@@ -16,6 +16,9 @@
 #include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/serial/rjson_reader.hpp"
 #include "lib/util/errors.hpp"
+#include "formats/r/exporters/export.hpp"
+#include "formats/r/serial/rds_writer.hpp"
+#include "formats/r/serial/rjson_writer.hpp"
 
 namespace mb::formats {
 namespace {
@@ -29,6 +32,7 @@ ir::Model import_r(r::RPtr root, const std::string& path, const Warnings& reader
   hints.lambda = options.lambda;
   Warnings imported;
   ir::Model m = r::import_model(*root, path, imported, hints);
+  m.provenance.r_object = root;  // R output writes it back unchanged
   m.provenance.warnings.insert(m.provenance.warnings.begin(), reader.begin(), reader.end());
   return m;
 }
@@ -75,6 +79,29 @@ std::string write_onnx(const ir::Model& m, const WriteOptions& opts, Warnings& w
   return onnxfmt::write(m, o, warnings);
 }
 
+// R output: a model read from R is written back as the R object it was read from; any other
+// model becomes the standard R class that holds it (formats/r/exporters).
+r::RPtr r_object_for(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  if (opts.precision == ir::Precision::Float32)
+    warnings.push_back({"precision-ignored", "R objects hold doubles; --precision float applies to ONNX only"});
+  if (m.provenance.r_object) return std::const_pointer_cast<r::RObject>(m.provenance.r_object);
+  return r::export_model(m, warnings);
+}
+
+std::string write_rds(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  r::RdsWriteOptions o;
+  if (opts.rds_version != 2 && opts.rds_version != 3)
+    throw Error("", "", fmt::format("--rds-version {}: R writes serialization versions 2 and 3", opts.rds_version));
+  o.version = opts.rds_version;
+  if (!r::parse_rds_compression(opts.rds_compression, o.compression))
+    throw Error("", "", "--compress " + opts.rds_compression + ": expected gzip, bzip2, xz or none");
+  return r::write_rds(*r_object_for(m, opts, warnings), o);
+}
+
+std::string write_rjson(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
+  return r::write_rjson(*r_object_for(m, opts, warnings));
+}
+
 bool ends_with(const std::string& s, std::string_view suffix) {
   if (s.size() < suffix.size()) return false;
   for (size_t i = 0; i < suffix.size(); ++i)
@@ -94,9 +121,9 @@ std::string join_names(bool writable_only) {
 // Detection tries the entries' sniffers in this order, then their extensions.
 const std::vector<FormatInfo>& format_table() {
   static const std::vector<FormatInfo> table = {
-      {Format::Rds, "rds", {"r"}, {".rds"}, "R serialization (saveRDS)", r::looks_like_rds, read_rds, nullptr},
+      {Format::Rds, "rds", {"r"}, {".rds"}, "R serialization (saveRDS)", r::looks_like_rds, read_rds, write_rds},
       {Format::RJson, "rjson", {"json"}, {".json"}, "an R object as jsonlite::serializeJSON writes it",
-       r::looks_like_rjson, read_rjson, nullptr},
+       r::looks_like_rjson, read_rjson, write_rjson},
       {Format::Pmml, "pmml", {"xml"}, {".pmml", ".xml"}, "DMG PMML", pmml::sniff, read_pmml, write_pmml},
       {Format::Onnx, "onnx", {}, {".onnx"}, "ONNX with the ai.onnx.ml operators", onnxfmt::sniff, read_onnx, write_onnx},
   };

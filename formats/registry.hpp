@@ -19,6 +19,8 @@ enum class Format { Rds, RJson, Pmml, Onnx };
 struct WriteOptions {
   ir::Precision precision = ir::Precision::Double;
   bool onnx_trees_ml5 = false;  // ONNX: tree ensembles as one ai.onnx.ml opset-5 TreeEnsemble
+  int rds_version = 3;                   // .rds: serialization format 2 or 3
+  std::string rds_compression = "gzip";  // .rds: gzip, bzip2, xz or none
 };
 
 // What a reader cannot find in some files and a user can supply (R importer hints: factor

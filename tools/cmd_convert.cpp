@@ -53,6 +53,12 @@ void setup_convert(CLI::App& c, ConvertOptions& o) {
                "--precision float) or ml5 (one ai.onnx.ml opset-5 TreeEnsemble)")
       ->check(one_of({"core", "ml5"}))
       ->option_text("core|ml5");
+  c.add_option("--rds-version", o.rds_version, ".rds output: serialization format 2 or 3 (default 3)")
+      ->check(integer_in(2, 3))
+      ->option_text("2|3");
+  c.add_option("--compress", o.compress, ".rds output: gzip (default), bzip2, xz or none")
+      ->check(one_of({"gzip", "bzip2", "xz", "none"}))
+      ->option_text("gzip|bzip2|xz|none");
   c.add_flag("--strict", o.strict, "treat every warning (information loss) as an error");
   c.add_flag("--force", o.force, "write OUT even when predictions differ beyond tolerance");
   c.add_flag("--json", o.json, "print the conversion report as JSON");
@@ -67,6 +73,9 @@ int run_convert(const ConvertOptions& o, Io& io) {
   const bool ml5 = o.onnx_trees == "ml5";
   if (ml5 && to != formats::Format::Onnx)
     throw Error("", "", fmt::format("--onnx-trees ml5 applies to ONNX output only, not {}", formats::format_name(to)));
+  if ((o.rds_version || !o.compress.empty()) && to != formats::Format::Rds)
+    throw Error("", "", fmt::format("{} applies to .rds output only, not {}", o.rds_version ? "--rds-version" : "--compress",
+                                    formats::format_name(to)));
   if (!formats::can_write(to))
     throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: {}", formats::format_name(to),
                                           formats::writable_formats()));
@@ -84,6 +93,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
   wo.onnx_trees_ml5 = ml5;
+  if (o.rds_version) wo.rds_version = o.rds_version;
+  if (!o.compress.empty()) wo.rds_compression = o.compress;
   std::string bytes;
   try {
     bytes = formats::write_model(src, to, wo, warnings);
@@ -100,7 +111,10 @@ int run_convert(const ConvertOptions& o, Io& io) {
                           fmt::format("the {} writer", formats::format_name(to)), e.message());
   }
   // Everything below judges the bytes that will be written, read back as any consumer would.
-  ir::Model out = formats::read_model(bytes, o.output, to);
+  // An R object written back is the source's object: it needs the same reader hints.
+  const bool r_out = to == formats::Format::Rds || to == formats::Format::RJson;
+  ir::Model out = formats::read_model(bytes, o.output, to,
+                                      r_out && src.provenance.r_object ? read_options(o.import) : formats::ReadOptions{});
   out.unseen = src.unseen;
   const std::string h_src = canon::model_hash(src), h_out = canon::model_hash(out);
   // What the output format holds of the source (the writer warned about the rest): the written

@@ -41,6 +41,8 @@ struct ConvertOptions {
   Tolerance tol;
   std::string precision = "double";
   std::string onnx_trees = "core";  // "core" or "ml5" (ONNX output, tree ensembles only)
+  int rds_version = 0;              // .rds output: 2 or 3 (0: not given, 3)
+  std::string compress;             // .rds output: gzip, bzip2, xz or none ("": not given, gzip)
   bool strict = false, force = false, json = false;
   std::string unseen;  // "", "error" or "na"
   char delimiter = ',';  // of --data

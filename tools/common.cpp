@@ -38,6 +38,10 @@ ir::Model load_model(const std::string& path, const std::string& from, const Imp
   const auto format = format_option(from, option);
   std::error_code ec;
   if (path != "-" && std::filesystem::is_directory(path, ec)) throw Error(path, "", "is a directory, not a model file");
+  return formats::load_model(path, format, read_options(import));
+}
+
+formats::ReadOptions read_options(const ImportOptions& import) {
   formats::ReadOptions ro;
   for (const auto& spec : import.levels) {
     const auto eq = spec.find('=');
@@ -54,7 +58,7 @@ ir::Model load_model(const std::string& path, const std::string& from, const Imp
     ro.levels[spec.substr(0, eq)] = std::move(levels);
   }
   ro.lambda = import.lambda;  // checked by the importer that uses it
-  return formats::load_model(path, format, ro);
+  return ro;
 }
 
 void check_output_path(const std::string& path) {

@@ -46,6 +46,8 @@ struct ImportOptions;
 // Loads a model; `import` carries --levels / --lambda (hints for R objects that lack them).
 ir::Model load_model(const std::string& path, const std::string& from, const ImportOptions& import,
                      const char* option = "--from");
+// The reader hints --levels / --lambda as the registry takes them (usage error when malformed).
+formats::ReadOptions read_options(const ImportOptions& import);
 
 // Refuses an output path that is a directory, before any work is done.
 void check_output_path(const std::string& path);

@@ -3,6 +3,7 @@
 // Readers translate and then call ir::validate (builder.hpp); everything after that may assume a
 // valid model.
 #pragma once
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -11,6 +12,10 @@
 #include "lib/ir/expr.hpp"
 #include "lib/ir/schema.hpp"
 #include "lib/util/error.hpp"
+
+namespace mb::r {
+struct RObject;  // formats/r/lang/robject.hpp
+}
 
 namespace mb::ir {
 
@@ -28,6 +33,8 @@ struct Provenance {
   std::string family;         // human family: "glm binomial/logit", "random forest"
   std::vector<std::string> preprocessing;  // human descriptions of steps
   Warnings warnings;          // named losses and caveats found while reading
+  // The R object an .rds or jsonlite file held, so that R output can write it back unchanged.
+  std::shared_ptr<const r::RObject> r_object;
 };
 
 struct Model {

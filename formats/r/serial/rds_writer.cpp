@@ -250,8 +250,18 @@ class Writer {
     if (hasattr) attributes(o);
     if (hastag) {
       Seg s(*this, "<environment>");
-      if (o.env) item(*o.env);
-      else put_int(kGlobalEnv);
+      if (o.env) {
+        item(*o.env);
+      } else if (type == kClos && calls_routine(o)) {
+        // A closure read from JSON (no environment) that calls a compiled routine by its
+        // symbol, as R's family functions do: the stats namespace, where those symbols live.
+        RObject ns;
+        ns.type = RType::Namespace;
+        ns.strings = {std::string("stats"), std::string("4.2.2")};
+        namespace_ref(kNamespace, ns);
+      } else {
+        put_int(kGlobalEnv);
+      }
     }
     const RObject& car = o.elements.size() > 0 && o.elements[0] ? *o.elements[0] : null_;
     const RObject& cdr = o.elements.size() > 1 && o.elements[1] ? *o.elements[1] : null_;
@@ -262,6 +272,20 @@ class Writer {
     }
     Seg s(*this, type == kClos ? "<body>" : "<code>");
     item(cdr);
+  }
+
+  // Whether code calls .Call/.External/.C/.Fortran with a C_... routine symbol.
+  static bool calls_routine(const RObject& o) {
+    if (o.type == RType::Language && o.elements.size() >= 2 && o.elements[0] && o.elements[1] &&
+        o.elements[0]->type == RType::Symbol && o.elements[1]->type == RType::Symbol) {
+      const std::string& f = o.elements[0]->text;
+      if ((f == ".Call" || f == ".External" || f == ".External2" || f == ".C" || f == ".Fortran") &&
+          o.elements[1]->text.rfind("C_", 0) == 0)
+        return true;
+    }
+    for (const auto& e : o.elements)
+      if (e && (e->type == RType::Language || e->type == RType::Pairlist) && calls_routine(*e)) return true;
+    return false;
   }
 
   void item(const RObject& o) {

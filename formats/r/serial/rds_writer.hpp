@@ -15,7 +15,9 @@
 //  - an environment is written with its bindings in an unhashed frame (R reads it back as an
 //    unhashed environment with the same bindings), its enclosure from RObject::env (R_GlobalEnv
 //    when unknown, as for objects read from JSON) and its lock flag;
-//  - a closure without a recorded environment gets R_GlobalEnv (what jsonlite gives it);
+//  - a closure without a recorded environment (read from JSON) gets R_GlobalEnv, as jsonlite
+//    gives it, unless it calls a compiled routine by symbol (.Call(C_logit_linkinv, eta) in a
+//    binomial family): then the stats namespace, where such symbols are found;
 //  - an Environment stub "<cycle>" (the reader's mark for a reference back into an environment
 //    being read) refers to the innermost environment being written;
 //  - byte code was replaced by its source by the reader, so closures are written uncompiled.

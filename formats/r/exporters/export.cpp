@@ -1,0 +1,19 @@
+// Chooses the standard R class for a model (see export.hpp).
+#include "formats/r/exporters/export.hpp"
+
+#include <fmt/format.h>
+
+namespace mb::r {
+
+RPtr export_model(const ir::Model& m, Warnings& warnings) {
+  using Exporter = RPtr (*)(const ir::Model&, Warnings&);
+  static const Exporter table[] = {export_lm_glm};
+  for (Exporter e : table)
+    if (RPtr obj = e(m, warnings)) return obj;
+  const std::string family = m.provenance.family.empty() ? ir::estimator_kind(m.estimator) : m.provenance.family;
+  throw Error("", "", fmt::format("unsupported: no standard R class written for a {} model ({}); R output "
+                                  "covers lm and glm",
+                                  family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
+}
+
+}  // namespace mb::r

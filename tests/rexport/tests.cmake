@@ -1,0 +1,8 @@
+# R as the consumer of written .rds and jsonlite JSON files: R in, R out for every testdata/r
+# model, and PMML/ONNX linear models to lm/glm scored by R's own predict().
+add_test(NAME interop.rexport
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/rexport/run_rexport.py
+    --cli $<TARGET_FILE:modelbridge>
+    --testdata ${CMAKE_CURRENT_SOURCE_DIR}/testdata/r
+    --shared ${CMAKE_CURRENT_SOURCE_DIR}/../shared
+    --work ${CMAKE_BINARY_DIR}/rexport)
