@@ -200,6 +200,14 @@ def main():
                 check("nothing written on disagreement", not os.path.isfile(pmml), pmml)
                 r = run([args.cli, "convert", os.path.join(d, "model.rds"), pmml, "--force"] + hints)
                 check("convert pmml --force", r.returncode == 0 and os.path.isfile(pmml), r.stderr[-400:])
+            elif os.path.isfile(pmml) and code == "pmml-svm-probabilities":
+                # The file holds the vote model: its classes must still be R's.
+                ours = os.path.join(work, f"{case}.pmml.csv")
+                s = run([args.cli, "score", pmml, inp, "-o", ours])
+                if check("PMML read back: score exit 0", s.returncode == 0, s.stderr[-400:]):
+                    eh, _ = read_csv(exp)
+                    msg = agree.compare_files(ours, exp, 1e-9, 1e-12, {}, skip=tuple(h for h in eh if h != "class"))
+                    check("PMML read back: classes agree with R", msg is None, msg or "")
         else:
             if not entry.must_convert("pmml"):
                 converts_now.append(f"{case}: pmml")

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "lib/util/errors.hpp"
+
 namespace mb::r {
 
 RPtr export_model(const ir::Model& m, Warnings& warnings) {
@@ -11,7 +13,7 @@ RPtr export_model(const ir::Model& m, Warnings& warnings) {
   for (Exporter e : table)
     if (RPtr obj = e(m, warnings)) return obj;
   const std::string family = m.provenance.family.empty() ? ir::estimator_kind(m.estimator) : m.provenance.family;
-  throw Error("", "", fmt::format("unsupported: no standard R class written for a {} model ({}); R output "
+  throw Unsupported("", "", fmt::format("no standard R class written for a {} model ({}); R output "
                                   "covers lm and glm",
                                   family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
 }

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "formats/r/exporters/export.hpp"
+#include "lib/util/errors.hpp"
 #include "formats/r/exporters/rbuild.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "formats/r/serial/rjson_writer.hpp"
@@ -59,7 +60,7 @@ RPtr link_closure(const char* arg, const char* body) {
 }
 
 [[noreturn]] void refuse(const std::string& why) {
-  throw Error("", "", "unsupported: no standard R class holds this linear model exactly: " + why);
+  throw Unsupported("", "", "no standard R class holds this linear model exactly: " + why);
 }
 
 struct Term {
