@@ -8,7 +8,7 @@ For every case of these families (fitted by R, predicted by R's predict() in exp
      threshold).  The PMML validates against the DMG 4.4 XSD (xmllint), and `score` of the file
      (read back) equals R's predictions by the SPEC rule, compared here.
   2. `convert` to ONNX with --data/--expected exits 0; onnx.checker (Debian's python3-onnx)
-     accepts the file and onnxruntime 1.30 (../shared/oracles/ort/score.js) scores input.csv equal
+     accepts the file and onnxruntime 1.30 (the project's tests/interop/ort_score.js) scores input.csv equal
      to R's predictions by the SPEC rule, compared here.
   3. `hash` of model.rds equals the hash of the ONNX file, and of the PMML file where PMML holds
      the model exactly.
