@@ -60,3 +60,18 @@ def have_r(consequence="its checks did not run"):  # for tests that call R (none
 
 def ort_env(node_path):
     return dict(os.environ, NODE_PATH=os.path.join(node_path, "node_modules"))
+
+
+def ort_input(inp, work, case):
+    """onnxruntime's CSV scorer (ORT_SCORE) skips blank lines; in a one-column file a blank line is
+    a row whose only value is missing, so hand it an explicit NA."""
+    with open(inp, encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    if "," in lines[0]:
+        return inp
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    out = os.path.join(work, f"{case}.ort-input.csv")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write("\n".join(l if l.strip() else "NA" for l in lines) + "\n")
+    return out

@@ -1,27 +1,12 @@
 // RegressionModel -> ir::Linear, and the Linear construction shared with GeneralRegressionModel.
 #include <fmt/format.h>
 
+#include "formats/pmml/families.hpp"
 #include "formats/pmml/reader_context.hpp"
 
 namespace mb::pmml::detail {
-namespace {
-
 using ir::Expr;
 using ir::Op;
-
-int class_index(ReadContext& ctx, const pugi::xml_node& at, const std::string& category) {
-  const auto& classes = ctx.model.schema.target.classes;
-  for (size_t k = 0; k < classes.size(); ++k)
-    if (classes[k] == category) return static_cast<int>(k);
-  auto v = parse_double(category);
-  for (size_t k = 0; v && k < classes.size(); ++k) {
-    auto c = parse_double(classes[k]);
-    if (c && *c == *v) return static_cast<int>(k);
-  }
-  ctx.fail(at, fmt::format("target category '{}' is not a value of the target field", category));
-}
-
-}  // namespace
 
 ir::Link link_from_normalization(ReadContext& ctx, const pugi::xml_node& at, const std::string& m) {
   if (m.empty() || m == "none") return ir::Link::Identity;
@@ -55,7 +40,7 @@ ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<S
         ctx.fail(at, fmt::format("binary {} scoring needs exactly two target categories, found {}",
                                  link == ir::Link::Identity ? "none" : "link", m.schema.target.classes.size()));
       lin.transform = ir::ScoreTransform::Binary;
-      if (class_index(ctx, at, rows[0].category) == 1) {
+      if (target_class(ctx, at, rows[0].category) == 1) {
         put_row(rows[0], 1, 0);
         break;
       }
@@ -75,7 +60,7 @@ ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<S
       const auto& classes = m.schema.target.classes;
       std::vector<int> row_of(classes.size(), -1);
       for (size_t r = 0; r < rows.size(); ++r) {
-        const int k = class_index(ctx, at, rows[r].category);
+        const int k = target_class(ctx, at, rows[r].category);
         if (row_of[k] >= 0) ctx.fail(at, fmt::format("target category '{}' has two equations", rows[r].category));
         row_of[k] = static_cast<int>(r);
       }

@@ -35,20 +35,6 @@ def probability_rename(ours_header, ref_header):
     return [{f"probabilities_{i}": c for i, c in enumerate(probs)}.get(h, h) for h in ours_header]
 
 
-def ort_input(inp, work, case):
-    """score.js skips blank lines; in a one-column file a blank line is a row whose only value is
-    missing, so it gets an explicit NA."""
-    with open(inp, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    if "," in lines[0]:
-        return inp
-    if lines and lines[-1] == "":
-        lines = lines[:-1]
-    out = os.path.join(work, f"{case}.ort-input.csv")
-    with open(out, "w", encoding="utf-8") as f:
-        f.write("\n".join(l if l.strip() else "NA" for l in lines) + "\n")
-    return out
-
 
 def main():
     args = args_parser(__doc__).parse_args()
@@ -118,7 +104,7 @@ def main():
             c.check(x.returncode == 0, f"{case}: onnx.checker accepts the file: {x.stderr[-300:]}")
         if have_ort:
             env = dict(os.environ, NODE_PATH=node_path)
-            x = subprocess.run(["node", score_js, onnx, ort_input(inp, w, case)], capture_output=True,
+            x = subprocess.run(["node", score_js, onnx, judges.ort_input(inp, w, case)], capture_output=True,
                                text=True, env=env)
             if c.check(x.returncode == 0, f"{case}: onnxruntime scores the file: {x.stderr[-300:]}"):
                 oh, orows = read_csv_text(x.stdout)

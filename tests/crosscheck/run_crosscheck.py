@@ -57,20 +57,6 @@ def compare_tables(ours_path, ref_path, rename, rtol, atol):
     return agree.compare_files(ours_path, ref_path, rtol, atol, rename, skip=NOT_COMPARED)
 
 
-def ort_input(inp, work, case):
-    """onnxruntime's CSV scorer skips blank lines; in a one-column file a blank line is a row whose
-    only value is missing, so hand it an explicit NA."""
-    with open(inp, encoding="utf-8") as f:
-        lines = f.read().split("\n")
-    if "," in lines[0]:
-        return inp
-    if lines and lines[-1] == "":
-        lines = lines[:-1]
-    out = os.path.join(work, f"{case}.ort-input.csv")
-    with open(out, "w", encoding="utf-8") as f:
-        f.write("\n".join(l if l.strip() else "NA" for l in lines) + "\n")
-    return out
-
 
 def refused(r, target, case):
     """A clean refusal (exit 2 naming the construct as unsupported) where case.json allows one."""
@@ -84,7 +70,7 @@ def run(cmd, **kw):
 def ort_score(score_js, model, inp, out, work, case, env):
     """onnxruntime (one thread) through the project's scorer, tests/interop/ort_score.js."""
     with open(out, "w") as f:
-        return subprocess.run(["node", score_js, model, ort_input(inp, work, case)], stdout=f,
+        return subprocess.run(["node", score_js, model, judges.ort_input(inp, work, case)], stdout=f,
                               stderr=subprocess.PIPE, text=True, env=env, timeout=600)
 
 
