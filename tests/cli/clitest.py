@@ -54,8 +54,12 @@ def args_parser(description):
 def work_dir(args, name):
     import tempfile
     if args.work:
+        # Start empty: a file left by an earlier run must never be judged in place of a new one
+        # (a "writes nothing" check would see the earlier run's output).
+        import shutil
         d = os.path.join(args.work, name)
-        os.makedirs(d, exist_ok=True)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(d)
         return d
     return tempfile.mkdtemp(prefix=f"mb-{name}-")
 
