@@ -31,6 +31,8 @@ struct Entry {
 constexpr Entry kImporters[] = {
     {"train", &import_train},
     {"multinom", &import_multinom},
+    {"polr", &import_polr},
+    {"lda", &import_lda},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
