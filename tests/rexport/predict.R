@@ -10,7 +10,7 @@
 # "identical MODEL", "DIFFERENT MODEL: ..." or "ERROR MODEL: message" per line.
 suppressPackageStartupMessages({
   library(jsonlite)
-  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS")) suppressWarnings(requireNamespace(p, quietly = TRUE))
+  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth")) suppressWarnings(requireNamespace(p, quietly = TRUE))
 })
 
 model_levels <- function(m) {
@@ -64,6 +64,7 @@ score <- function(m, nd) {
   if (inherits(m, "kmeans")) return(m$centers)
   if (inherits(m, "polr")) return(predict(m, newdata = nd, type = "probs"))
   if (inherits(m, "lda")) return(predict(m, newdata = nd)$posterior)
+  if (inherits(m, "earth")) return(predict(m, newdata = nd, type = "response"))
   if (inherits(m, "glmnet") || inherits(m, "cv.glmnet")) {
     cf <- coef(m)
     return(unlist(lapply(if (is.list(cf)) cf else list(cf), function(x) as.vector(as.matrix(x)))))

@@ -33,6 +33,7 @@ constexpr Entry kImporters[] = {
     {"multinom", &import_multinom},
     {"polr", &import_polr},
     {"lda", &import_lda},
+    {"earth", &import_earth},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
