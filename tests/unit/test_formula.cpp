@@ -299,11 +299,20 @@ TEST_CASE("model matrix: poly, scale, log base, logical expression, factor() of 
 }
 
 TEST_CASE("unsupported formula functions are named") {
+  RPtr terms = make_terms("list(y, lo(x, span = 0.5))", {"y", "lo(x, span = 0.5)"}, {{0}, {1}},
+                          {"lo(x, span = 0.5)"}, 1, {"numeric", "numeric"});
+  RPtr model = list({{"terms", terms}});
+  CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
+                       "m.json:$terms@predvars: unsupported formula function 'lo' in term 'lo(x, span = 0.5)'", Error);
+}
+
+TEST_CASE("a spline term whose knots predvars did not freeze is refused, naming it") {
+  // predict() would place the knots by the quantiles of the new data: not a fixed model.
   RPtr terms = make_terms("list(y, splines::ns(x, df = 3))", {"y", "ns(x, df = 3)"}, {{0}, {1}}, {"ns(x, df = 3)"},
                           1, {"numeric", "nmatrix.3"});
   RPtr model = list({{"terms", terms}});
   CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
-                       "m.json:$terms@predvars: unsupported formula function 'ns' in term 'ns(x, df = 3)'", Error);
+                       "m.json:$terms@predvars: ns() in term 'ns(x, df = 3)' has df but no frozen knots", Error);
 }
 
 TEST_CASE("lm import: coefficients by name, aliased columns dropped with a warning") {
