@@ -106,7 +106,7 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
   if (m.features.empty())
     throw Error(file, "$selected.terms", "an earth model with the intercept only cannot be written as a model of its inputs");
 
-  std::string family = "earth (least squares)";
+  std::string family = "earth gaussian/identity (least squares)";
   bool binomial = false;
   if (glm) {
     const Member fam = (*glm)["family"];
