@@ -280,6 +280,7 @@ struct Writer {
     if (classify) {
       const bool ok = (lin->transform == ir::ScoreTransform::Binary && T == 1 && K == 2) ||
                       (lin->transform == ir::ScoreTransform::Softmax && T + (lin->reference_class ? 1 : 0) == K) ||
+                      (lin->transform == ir::ScoreTransform::Cumulative && T + 1 == K) ||
                       ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
@@ -344,6 +345,14 @@ struct Writer {
           break;
         }
         case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
+        case ir::ScoreTransform::Cumulative: {
+          // diff(c(0, c, 1)) per row: [c, 1] - [0, c], both by Pad.
+          std::string c = inverse_link(link, eta);
+          std::string upper = e.node("Pad", {c, e.constant(tensor_int64({0, 0, 0, 1}, {4}), "pads_last"), e.scalar(1.0)});
+          std::string lower = e.node("Pad", {c, e.constant(tensor_int64({0, 1, 0, 0}, {4}), "pads_first"), e.scalar(0.0)});
+          prob = e.node("Sub", {upper, lower});
+          break;
+        }
       }
       prob = e.node("Identity", {prob}, {}, "", "probabilities");
       std::string label;

@@ -33,6 +33,9 @@ struct Entry {
 constexpr Entry kImporters[] = {
     {"train", &import_train},
     {"multinom", &import_multinom},
+    {"polr", &import_polr},
+    {"lda", &import_lda},
+    {"earth", &import_earth},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
