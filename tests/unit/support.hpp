@@ -665,6 +665,7 @@ inline const std::vector<RTreeCase>& r_tree_cases() {
       {"gbm_gaussian", r::import_gbm},
       {"gbm_bernoulli", r::import_gbm},
       {"gbm_poisson", r::import_gbm},
+      {"gbm_multinomial", r::import_gbm},
       {"rf_class_cutoff", forest_with({})},
       {"ctree_class", r::import_party},
       {"ctree_class_factor", r::import_party},
