@@ -116,6 +116,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
         v.input = tr.categorical_input(v.name, *h, true, v.name);
       } else {
         v.input = tr.continuous_input(v.name, v.name);
+        // predict.randomForest turns newdata into data.matrix(): a logical column is 0/1 (the
+        // object does not say whether the training column was logical).
+        pred.inputs[v.input].logical = true;
       }
       v.expr = ir::Expr::input(v.input);
       pred.vars.push_back(std::move(v));
