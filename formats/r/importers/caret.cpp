@@ -9,9 +9,10 @@
 // importer; its inputs are then replaced by the expressions of the columns they name.
 //
 // Only methods whose caret predict() is the final model's own predict() are read: glm, lm,
-// rpart, rpart2 and rf (caret's classification is the class of largest probability for these,
-// its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and randomForest
-// type = "prob").  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
+// rpart, rpart2, rf and gbm (caret's classification is the class of largest probability for
+// these, its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and
+// randomForest type = "prob", gbm type = "response" at bestTune's n.trees; two-class gbm is
+// refused).  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
 // PCA, ...) is refused by name.
 #include <fmt/format.h>
 
@@ -26,7 +27,7 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf"};
+constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf", "gbm"};
 
 // Replaces Input(i) by `columns[i]` (when set) and shifts Derived indexes by `shift`.
 void substitute(ir::Expr& e, const std::vector<std::optional<ir::Expr>>& columns, int32_t shift) {
@@ -143,7 +144,17 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
     throw Error(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
-                                             "rf)", method));
+                                             "rf, gbm)", method));
+  if (method == "gbm") {
+    // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
+    // level, which the gbm object does not record.
+    const Member fit = obj["finalModel"];
+    if (fit["distribution"]["name"].string() == "bernoulli")
+      fit.fail("unsupported: caret gbm with two classes (caret codes its first level as 1)");
+    if (const auto bt = obj.get("bestTune"); bt && bt->has("n.trees") && fit.has("n.trees") &&
+        (*bt)["n.trees"].number() != fit["n.trees"].number())
+      fit.fail("unsupported: caret predicts with bestTune's n.trees, not the final model's");
+  }
 
   // The final model, on the columns caret hands it.
   const Member fit = obj["finalModel"];
