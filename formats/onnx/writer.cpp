@@ -359,7 +359,12 @@ struct Writer {
       if (op) {
         label = op->op_label;  // the operator's label rule gives the largest probability's class
       } else {
-        std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+        // Class cutoffs (randomForest): the label is the first largest probability / cutoff.
+        const auto* te = std::get_if<ir::TreeEnsemble>(&m.estimator);
+        std::string crit = prob;
+        if (te && !te->class_cutoffs.empty())
+          crit = e.node("Div", {prob, e.constant(tensor_double(te->class_cutoffs, {1, K}), "class_cutoffs")});
+        std::string idx = e.node("ArgMax", {crit}, {attr_int("axis", 1), attr_int("keepdims", 0)});
         std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
         label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
       }

@@ -218,6 +218,10 @@ class Writer {
             } else {
               tok("noort");
             }
+            if (!e.class_cutoffs.empty()) {  // only when present, so other hashes stay the same
+              tok("cutoffs");
+              nums(e.class_cutoffs);
+            }
           } else if constexpr (std::is_same_v<T, ir::Svm>) {
             tok("svm");
             tok(std::to_string(static_cast<int>(e.kernel)));

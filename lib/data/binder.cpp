@@ -139,6 +139,11 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
       out[r] = kNaN;
       continue;
     }
+    if (schema_.inputs[input].logical) {  // data.matrix() of a logical column: FALSE 0, TRUE 1
+      const std::string_view b = trim_blanks(t);
+      if (b == "TRUE" || b == "T" || b == "true" || b == "True") { out[r] = 1; continue; }
+      if (b == "FALSE" || b == "F" || b == "false" || b == "False") { out[r] = 0; continue; }
+    }
     throw Error(file_, fmt::format("line {}", in.lines[r]),
                 fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name,
                             excerpt(t)));

@@ -9,9 +9,10 @@
 // importer; its inputs are then replaced by the expressions of the columns they name.
 //
 // Only methods whose caret predict() is the final model's own predict() are read: glm, lm,
-// rpart, rpart2 and rf (caret's classification is the class of largest probability for these,
-// its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and randomForest
-// type = "prob").  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
+// rpart, rpart2, rf and gbm (caret's classification is the class of largest probability for
+// these, its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and
+// randomForest type = "prob", gbm type = "response" at bestTune's n.trees; two-class gbm is
+// refused).  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
 // PCA, ...) is refused by name.
 #include <fmt/format.h>
 
@@ -27,20 +28,49 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf"};
+constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf", "gbm"};
 
 }  // namespace
 
 ir::Model import_train(const RObject& root, const std::string& file) {
   const Member obj(root, file);
-  if (root.inherits("train.recipe") || obj.has("recipe"))
-    throw Error(file, "$recipe", "unsupported caret train object fitted with a recipe (train.recipe); fit with "
-                                 "a formula or x/y");
+  // A recipe without steps hands the final model the predictor columns as they are, as x/y does;
+  // steps (imputation, dummies, normalisation, ...) are refused by name.
+  bool recipe = false;
+  std::string outcome;
+  if (root.inherits("train.recipe") || obj.has("recipe")) {
+    const Member rec = obj["recipe"];
+    if (const auto steps = rec.get("steps"); steps && steps->size() > 0) {
+      std::string names;
+      for (size_t i = 0; i < steps->size(); ++i) {
+        const auto cls = steps->at(i)->classes();
+        names += (i ? ", " : "") + (cls.empty() ? std::string("?") : cls[0]);
+      }
+      steps->fail(fmt::format("unsupported caret train object fitted with a recipe with steps ({})", names));
+    }
+    if (const auto vi = rec.get("var_info")) {
+      const auto vars = (*vi)["variable"].strings();
+      const auto roles = (*vi)["role"].strings();
+      for (size_t i = 0; i < vars.size() && i < roles.size(); ++i)
+        if (roles[i] == "outcome") outcome = vars[i];
+    }
+    recipe = true;
+  }
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
     throw Error(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
-                                             "rf)", method));
+                                             "rf, gbm)", method));
+  if (method == "gbm") {
+    // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
+    // level, which the gbm object does not record.
+    const Member fit = obj["finalModel"];
+    if (fit["distribution"]["name"].string() == "bernoulli")
+      fit.fail("unsupported: caret gbm with two classes (caret codes its first level as 1)");
+    if (const auto bt = obj.get("bestTune"); bt && bt->has("n.trees") && fit.has("n.trees") &&
+        (*bt)["n.trees"].number() != fit["n.trees"].number())
+      fit.fail("unsupported: caret predicts with bestTune's n.trees, not the final model's");
+  }
 
   // The final model, on the columns caret hands it.
   const Member fit = obj["finalModel"];
@@ -57,7 +87,7 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   ir::Model m;
   std::map<std::string, ir::Expr> column;
   std::vector<std::string> notes;
-  const bool formula = obj.has("terms");
+  const bool formula = obj.has("terms") && !recipe;
   if (formula) {
     Design d = build_design(root, file);
     if (d.offset) throw Error(file, "$terms@offset", "offsets in caret formulas are not supported");
@@ -95,7 +125,9 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   m.estimator = std::move(inner.estimator);
   const std::string response = m.schema.target.name;
   m.schema.target = inner.schema.target;
-  m.schema.target.name = formula ? response : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
+  m.schema.target.name = formula  ? response
+                         : recipe ? outcome
+                         : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
   if (inner.schema.target.task == ir::Task::Classification) {
     const Member levels = obj["levels"];
     if (levels.strings() != inner.schema.target.classes)
@@ -112,7 +144,8 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   outer.warnings.insert(outer.warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
   m.provenance.warnings = std::move(outer.warnings);
   m.provenance.source_class = "train";
-  m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method, formula ? "formula" : "x/y",
+  m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method,
+                                    formula ? "formula" : recipe ? "recipe without steps" : "x/y",
                                     m.provenance.family);
   ir::validate(m, file);
   return m;

@@ -48,6 +48,9 @@ constexpr Entry kImporters[] = {
        return import_ranger(o, f, h.levels);
      }},
     {"gbm", &import_gbm},
+    {"constparty", &import_party},
+    {"xgb.Booster", &import_xgboost},
+    {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
     {"svm", import_svm_plain, Takes::Levels,
