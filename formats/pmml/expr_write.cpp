@@ -317,7 +317,8 @@ void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::s
     if (in.is_categorical()) {
       df.append_attribute("optype") = in.kind == ir::FieldKind::Ordinal ? "ordinal" : "categorical";
       df.append_attribute("dataType") = "string";
-      for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
+      if (!in.open)  // an open domain lists no values (its last level stands for all others)
+        for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
     } else {
       df.append_attribute("optype") = "continuous";
       df.append_attribute("dataType") = in.cast == ir::Precision::Float32 ? "float" : "double";

@@ -148,6 +148,14 @@ struct Checker {
         t.base.size() != static_cast<size_t>(t.n_outputs))
       fail(at(), fmt::format("{} base values for {} outputs", t.base.size(), t.n_outputs));
     output_stage(t);
+    if (!t.class_cutoffs.empty()) {
+      if (m.schema.target.task != Task::Classification || t.output.label != LabelRule::LargestProbability)
+        fail(at(), "class cutoffs outside a classifier labelled by its probabilities");
+      if (t.class_cutoffs.size() != m.schema.target.classes.size())
+        fail(at(), fmt::format("{} class cutoffs for {} classes", t.class_cutoffs.size(), m.schema.target.classes.size()));
+      for (double c : t.class_cutoffs)
+        if (!(c > 0) || !std::isfinite(c)) fail(at(), fmt::format("class cutoff {} is not a positive number", c));
+    }
     const bool op = t.output.arithmetic == Arithmetic::Operator;
     for (size_t ti = 0; ti < t.trees.size(); ++ti) {
       const Tree& tr = t.trees[ti];

@@ -124,6 +124,9 @@ struct TreeEnsemble {
   // operator's post-transform, layout, label rule and float32 rounding there, and `link` and
   // `transform` then apply to the stage's output (the graph after the operator), in double.
   OutputStage output;
+  // Classification: empty, or one positive cutoff per class (randomForest's `cutoff`): the label
+  // is then the first class with the largest probability / cutoff, the probabilities unchanged.
+  std::vector<double> class_cutoffs;
   bool operator==(const TreeEnsemble&) const = default;
 };
 

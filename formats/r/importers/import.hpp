@@ -41,5 +41,8 @@ ir::Model import_earth(const RObject& root, const std::string& file);
 // caret::train (formula or x/y; methods glm, lm, rpart, rpart2, rf; preProcess center, scale,
 // range): the final model with caret's model matrix and preprocessing in front.
 ir::Model import_train(const RObject& root, const std::string& file);
+// xgboost boosters in R ("xgb.Booster", r2pmml's "xgb3.Booster"): the UBJSON or JSON model in
+// `$raw`, features named by `$fmap` (one-hot indicators grouped back into factors).
+ir::Model import_xgboost(const RObject& root, const std::string& file);
 
 }  // namespace mb::r
