@@ -83,6 +83,7 @@ class Writer {
       else tok("-");
       prec(in.cast);
       if (in.positional) tok("pos");
+      if (in.open) tok("open");
     }
     tok("target");
     tok(s.target.task == ir::Task::Regression ? "regression"

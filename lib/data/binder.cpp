@@ -178,6 +178,10 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
         continue;
       }
     }
+    if (schema_.inputs[input].open) {  // any other label is valid: the model's "other" level
+      out[r] = static_cast<double>(schema_.inputs[input].levels.size() - 1);
+      continue;
+    }
     if (policy_ == ir::UnseenLevel::Missing) {
       out[r] = kNaN;
       continue;

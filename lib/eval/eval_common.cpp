@@ -62,6 +62,12 @@ void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n, c
         for (size_t k = 0; k < K; ++k) p[k] = sc[k] / sum;
         break;
       }
+      case ir::ScoreTransform::Cumulative:
+        // diff(c(0, c, 1)) as R's predict.polr: n = K - 1 cumulative probabilities.
+        p[0] = sc[0];
+        for (size_t k = 1; k + 1 < K; ++k) p[k] = sc[k] - sc[k - 1];
+        p[K - 1] = 1 - sc[K - 2];
+        break;
       case ir::ScoreTransform::None:
         for (size_t k = 0; k < K; ++k) p[k] = sc[k];
         break;

@@ -87,6 +87,11 @@ struct Checker {
       if (l.transform == ScoreTransform::Softmax &&
           K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
         fail(at(), "softmax linear classifier: targets do not match classes");
+      if (l.transform == ScoreTransform::Cumulative &&
+          (K != static_cast<size_t>(l.n_targets) + 1 || l.reference_class || l.ort_rules))
+        fail(at(), "cumulative-link classifier needs one target per class but the last");
+    } else if (l.transform == ScoreTransform::Cumulative) {
+      fail(at(), "a cumulative link outside classification");
     } else if (l.reference_class) {
       fail(at(), "a reference class outside classification");
     }
