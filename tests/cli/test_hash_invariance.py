@@ -97,6 +97,12 @@ def cross_formats(c, cli, source, w):
                 continue
             written[(case, fmt)] = out
             same = h(cli, out) == h_rds
+            known = e.expected_failure(f"cli.hash_invariance:{fmt}")
+            if known:  # a known defect (case.json): it must still show, else the entry goes
+                c.check(not same, f"{case}: {fmt} conversion now hashes the same; remove its expected failure")
+                if not same:
+                    print(f"expected failure: {case}: {fmt} conversion hashes differently: {known}")
+                continue
             c.check(same, f"{case}: {fmt} conversion hashes differently from the .rds")
             counts[fmt] += same
     for fmt, n in counts.items():
