@@ -36,7 +36,7 @@ struct Check {
 
 void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("IN", o.input, "source model file, or -")->required()->option_text("FILE");
-  c.add_option("OUT", o.output, "converted model file, or - (then --to is required)")->required()->option_text("FILE");
+  c.add_option("OUT", o.output, "converted model file, or - (then --to is required; rds and onnx not to a terminal)")->required()->option_text("FILE");
   c.add_option("--from", o.from, fmt::format("source format: {} (default: detect)", formats::supported_formats()))
       ->option_text("FORMAT");
   add_import(c, o.import);
@@ -70,6 +70,11 @@ void setup_convert(CLI::App& c, ConvertOptions& o) {
 
 int run_convert(const ConvertOptions& o, Io& io) {
   const auto to = target_format(o);
+  // .rds and ONNX are binary: to a terminal they would only garble it.
+  if (o.output == "-" && (to == formats::Format::Rds || to == formats::Format::Onnx) && io.out_fd >= 0 &&
+      isatty(io.out_fd))
+    throw Error("", "", fmt::format("refusing to write binary {} to a terminal; redirect standard output to a file or a "
+                                    "pipe, or give OUT a file name", formats::format_name(to)));
   const bool ml5 = o.onnx_trees == "ml5";
   if (ml5 && to != formats::Format::Onnx)
     throw Error("", "", fmt::format("--onnx-trees ml5 applies to ONNX output only, not {}", formats::format_name(to)));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -111,6 +112,9 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
   s.add_flag_callback("--progress", [&o] { o.progress = 1; }, "progress bar on standard error (default: when it is a terminal)");
   s.add_flag_callback("--no-progress", [&o] { o.progress = 0; }, "no progress bar");
   s.add_flag("--link", o.link, "GLMs: add the linear predictor as column `link`");
+  s.add_flag("--no-header", o.no_header, "write no header line, only the rows (to join parts scored apart)");
+  s.add_flag("--json", o.json,
+             "JSON summary (rows, columns, seconds, warnings, report): to stdout with -o FILE, else to stderr");
   s.add_option("--unseen", o.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
@@ -118,10 +122,11 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
 }
 
 int run_score(const ScoreOptions& o, Io& io) {
+  const auto start = std::chrono::steady_clock::now();
   ir::Model m = load_model(o.model, o.from, o.import);
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
-  if (!io.quiet)
+  if (!io.quiet && !o.json)  // --json carries the warnings
     for (const auto& w : m.provenance.warnings)
       io.err << diagnostic(io, "warning") << fmt::format("{}: [{}] {}\n", o.model, w.code, w.message);
 
@@ -157,8 +162,10 @@ int run_score(const ScoreOptions& o, Io& io) {
     expected.emplace(m.schema.target, o.link, *reference, o.expected, to_stdout ? o.model : o.output, co);
   }
 
-  Progress progress(!io.quiet && (o.progress == 1 || (o.progress == -1 && io.err_is_terminal)), io.err, input_size(*input));
-  predictions.write_header();
+  // With --json the summary may be all of standard error: progress only when asked for.
+  const bool show_progress = o.progress == 1 || (o.progress == -1 && io.err_is_terminal && !o.json);
+  Progress progress(!io.quiet && show_progress, io.err, input_size(*input));
+  if (!o.no_header) predictions.write_header();
   data::TextBatch text;
   uint64_t rows = 0;
   auto run_lane = [&](Lane& lane, const data::TextBatch& part) {
@@ -201,12 +208,47 @@ int run_score(const ScoreOptions& o, Io& io) {
   writer.flush();
   if (file) file->commit();
 
-  if (!expected) return kExitOk;
-  const compare::Report r = expected->finish();
+  std::optional<compare::Report> report;
+  if (expected) report = expected->finish();
   // The report goes where it cannot mix with the predictions.
   std::ostream& rep = to_stdout ? io.err : io.out;
-  if (!io.quiet) rep << compare::render_text(r);
-  return r.agrees() ? kExitOk : kExitDiffer;
+  if (o.json) {  // asked for, so printed even with --quiet
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    rapidjson::StringBuffer sb;
+    JsonWriter w(sb);
+    w.StartObject();
+    json_key_string(w, "schema", kJsonSchema);
+    json_key_string(w, "model", o.model);
+    json_key_string(w, "data", o.data);
+    json_key_string(w, "output", to_stdout ? "-" : o.output);
+    w.Key("rows");
+    w.Uint64(rows);
+    w.Key("columns");
+    w.StartArray();
+    for (const auto& k : o.keep) w.String(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    for (const auto& k : data::prediction_columns(m.schema.target, o.link))
+      w.String(k.c_str(), static_cast<rapidjson::SizeType>(k.size()));
+    w.EndArray();
+    w.Key("header");
+    w.Bool(!o.no_header);
+    w.Key("threads");
+    w.Uint64(threads);
+    w.Key("seconds");
+    w.Double(std::round(seconds * 1000) / 1000);
+    json_warnings(w, m.provenance.warnings);
+    if (report) {
+      w.Key("expected");
+      const std::string j = compare::render_json(*report, false);
+      w.RawValue(j.c_str(), j.size(), rapidjson::kObjectType);
+      w.Key("agree");
+      w.Bool(report->agrees());
+    }
+    w.EndObject();
+    rep << sb.GetString() << "\n";
+  } else if (report && !io.quiet) {
+    rep << compare::render_text(*report);
+  }
+  return !report || report->agrees() ? kExitOk : kExitDiffer;
 }
 
 }  // namespace mb::cli

@@ -29,6 +29,8 @@ struct ScoreOptions {
   int threads = 1;
   int progress = -1;  // -1 auto (terminal), 0 off, 1 on
   bool link = false;
+  bool no_header = false;  // --no-header: rows only (for merging parts: GNU parallel --pipe --header 1)
+  bool json = false;       // --json: a JSON summary where the report goes
   std::string unseen;  // "", "error" or "na"
   char delimiter = ',';  // of DATA
 };

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "lib/ir/builder.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/reader.hpp"
 #include "formats/onnx/write_families.hpp"
@@ -247,6 +248,8 @@ void read_family_graph(Reader& r) {
     r.fail("metadata '" + std::string(kMetaEstimator) + "'", "unknown estimator '" + kind + "'");
   }
 
+  // The parameters must form a valid estimator (sizes that agree) before it is written again.
+  ir::validate(m, r.file, "graph");
   // Write the estimator again and compare.
   onnx::ModelProto again;
   onnx::GraphProto* g = again.mutable_graph();

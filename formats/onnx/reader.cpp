@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include "formats/onnx/emitter.hpp"
 #include "formats/onnx/functions.hpp"
@@ -128,11 +129,33 @@ std::vector<std::string> tensor_strings(const onnx::TensorProto& t) {
   return s;
 }
 
+// The inputs an operator requires (its ONNX definition), for the operators the readers
+// interpret; the readers index a node's inputs by position, so a node with fewer is refused
+// before any of them looks.  Every node needs one output.
+static int required_inputs(const std::string& op) {
+  static const std::map<std::string, int, std::less<>> kRequired = {
+      {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"MatMul", 2}, {"Gemm", 2},
+      {"Less", 2}, {"LessOrEqual", 2}, {"Greater", 2}, {"GreaterOrEqual", 2}, {"Equal", 2},
+      {"And", 2}, {"Or", 2}, {"Gather", 2}, {"Expand", 2}, {"Reshape", 2}, {"ArrayFeatureExtractor", 2},
+      {"Where", 3}, {"Constant", 0},
+  };
+  auto it = kRequired.find(op);
+  return it == kRequired.end() ? 1 : it->second;
+}
+
 Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
   if (bytes.empty() || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     throw Error(file, "", "not a valid ONNX model (protobuf ModelProto does not parse)");
   if (!model.has_graph()) throw Error(file, "", "ONNX model without a graph");
   g = &model.graph();
+  for (int i = 0; i < g->node_size(); ++i) {
+    const auto& nd = g->node(i);
+    const int need = required_inputs(nd.op_type());
+    if (nd.input_size() < need)
+      fail_node(i, fmt::format("invalid model: {} needs {} input{}, the node has {}", nd.op_type(), need,
+                               need == 1 ? "" : "s", nd.input_size()));
+    if (nd.output_size() < 1) fail_node(i, "invalid model: the node has no output");
+  }
   check_validity(model, file);
   for (const auto& t : g->initializer()) inits[t.name()] = &t;
   for (int i = 0; i < g->node_size(); ++i) {

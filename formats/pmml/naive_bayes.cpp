@@ -74,6 +74,9 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
       continue;
     }
     const int in = ctx.categorical_input(field, bi);
+    if (in < 0)
+      ctx.fail(bi, fmt::format("BayesInput on field '{}' has PairCounts, but the field is not a categorical input "
+                               "(a continuous field needs TargetValueStats)", field));
     const auto& levels = m.schema.inputs[in].levels;
     const size_t L = levels.size();
     if (L == 0) ctx.fail(bi, fmt::format("field '{}' has no values", field));

@@ -81,6 +81,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     } else if (is(f, "CategoricalPredictor")) {
       const std::string name = loc.attr(f, "name");
       const int in = ctx.categorical_input(name, f);
+      if (in < 0) ctx.fail(f, fmt::format("CategoricalPredictor on field '{}', which is not a categorical input", name));
       const int code = ctx.level_code(in, loc.attr(f, "value"), f);
       const double c = loc.number_or(f, "coefficient", 1.0);
       ir::Expr e = ir::Expr::level_is(in, code);

@@ -18,13 +18,13 @@
 #include <memory>
 
 #include "formats/pmml/tree.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::pmml::detail {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr size_t kMaxNodes = 4'000'000;
 
 enum class Tri { False, True, Unknown, Dynamic };
 
@@ -561,8 +561,11 @@ class TreeReader {
 
   // ---- IR nodes
   int new_node(int owner) {
-    if (tree_.op.size() >= kMaxNodes)
-      ctx_.fail(tm_, fmt::format("the tree needs more than {} binary nodes; refused", kMaxNodes));
+    // A multiway Node becomes a chain of binary ones and a compound predicate several: the
+    // binary tree can outgrow the file, so its size is budgeted as it grows.
+    if (const uint64_t limit = limits::get(limits::Id::PmmlTreeNodes); tree_.op.size() >= limit)
+      limits::exceeded(limits::Id::PmmlTreeNodes, ctx_.loc.file(), ctx_.loc.place(tm_),
+                       fmt::format("the tree needs more than {} binary nodes, which", limit));
     const int id = tree_.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
     tree_.set_offset.push_back(0);
     tree_.set_size.push_back(0);

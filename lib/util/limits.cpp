@@ -52,6 +52,8 @@ const std::vector<Info>& table() {
       {Id::TreeExpansion, "tree-expansion", 64,
        "binary nodes after copying shared subtrees over nodes as stored (applies above a million nodes)"},
       {Id::TreeDepth, "tree-depth", 4096, "depth of one decision tree"},
+      {Id::PmmlTreeNodes, "pmml-tree-nodes", uint64_t{4} << 20,
+       "binary nodes of one PMML tree once its multiway splits and compound predicates are made binary"},
       {Id::Columns, "columns", 100'000, "columns of a CSV file or of one ONNX input tensor"},
   };
   return t;

@@ -36,6 +36,7 @@ enum class Id {
   TreeNodes,            // tree-nodes: binary nodes of all trees of a model after unsharing
   TreeExpansion,        // tree-expansion: nodes after unsharing / nodes as stored (above 1M nodes)
   TreeDepth,            // tree-depth: depth of one tree
+  PmmlTreeNodes,        // pmml-tree-nodes: binary nodes of one PMML tree once its multiway splits are binary
   Columns,              // columns: columns of a CSV header or of one ONNX input tensor
   Count
 };

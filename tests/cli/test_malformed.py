@@ -40,6 +40,10 @@ EXPECT = {
     "pmml/deep_segmentation.pmml": ["xml-depth"],
     "pmml/array_negative_n.pmml": ["'n'", "-5"],
     "pmml/array_wrong_n.pmml": ["n=\"3\"", "2 values"],
+    # Findings of the fuzz targets (tests/fuzz).
+    "pmml/fuzz_naive_bayes_paircounts_continuous.pmml": ["BayesInput on field 'Age'", "not a categorical input"],
+    "onnx/fuzz_add_one_input.onnx": ["needs 2 inputs, the node has 1"],
+    "onnx/fuzz_mlp_weights_short.onnx": ["invalid model"],
 }
 # Files with nothing to point at inside them: the file name is the place.
 NO_PLACE = {"rds/empty.rds", "rds/deferred_string_scipen.rds"}

@@ -2,7 +2,8 @@
 """Behaviour that depends on where standard error goes, judged on a real pseudo-terminal
 (python's pty): the progress bar appears by default on a terminal and never when standard error
 is a pipe or a file; diagnostics are coloured on a terminal unless NO_COLOR is set, never in a
-pipe; -q/--quiet prints data, JSON and errors only."""
+pipe; -q/--quiet prints data, JSON and errors only; binary output (rds, onnx) to standard output
+on a terminal is refused, text output is not."""
 import os
 import pty
 import subprocess
@@ -13,12 +14,12 @@ CASE = "testdata/r/lm_rank_deficient"
 ESC = "\x1b["
 
 
-def on_pty(cli, args, cwd, env=None):
-    """Runs cli with standard error on a pseudo-terminal; returns (exit code, what it printed
-    there)."""
+def on_pty(cli, args, cwd, env=None, stdout_too=False):
+    """Runs cli with standard error (and with stdout_too standard output) on a pseudo-terminal;
+    returns (exit code, what it printed there)."""
     master, slave = pty.openpty()
-    p = subprocess.Popen([cli, *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave,
-                         env=env)
+    p = subprocess.Popen([cli, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                         stdout=slave if stdout_too else subprocess.DEVNULL, stderr=slave, env=env)
     os.close(slave)
     chunks = []
     while True:
@@ -81,6 +82,17 @@ def main():
     c.check(r.rc == 1 and r.out == "", f"diff -q: {r.rc} {r.out!r}")
     r = run(cli, "inspect", "-q", "no-such-file.rds")
     c.check(r.rc == 2 and r.err.startswith("modelbridge: error:"), f"-q keeps errors: {r.err!r}")
+
+    # Binary output to a terminal: refused before anything is written; text formats and pipes
+    # are fine.
+    for to in ("onnx", "rds"):
+        rc, tty = on_pty(cli, ["convert", model, "-", "--to", to], src, env, stdout_too=True)
+        c.check(rc == 2 and "refusing to write binary " + to + " to a terminal" in tty and len(tty) < 400,
+                f"convert - --to {to} on a terminal: exit {rc}, {tty[:300]!r}")
+        r = subprocess.run([cli, "convert", "-q", model, "-", "--to", to], cwd=src, capture_output=True)
+        c.check(r.returncode == 0 and len(r.stdout) > 100, f"convert - --to {to} into a pipe: exit {r.returncode}")
+    rc, tty = on_pty(cli, ["convert", "-q", model, "-", "--to", "pmml"], src, env, stdout_too=True)
+    c.check(rc == 0 and "<PMML" in tty, f"convert - --to pmml on a terminal: exit {rc}, {tty[:300]!r}")
     c.finish()
 
 

@@ -7,6 +7,7 @@
 
 #include "lib/util/error.hpp"
 #include "lib/util/limits.hpp"
+#include "formats/pmml/pmml.hpp"
 
 using namespace mb;
 
@@ -77,4 +78,34 @@ TEST_CASE("limits: README and the manual page list every limit with its default"
     CHECK(man.find(".B " + roff + "\n") != std::string::npos);
     CHECK(man.find("(default " + shown(i.default_value) + ").") != std::string::npos);
   }
+}
+
+TEST_CASE("limits: pmml-tree-nodes bounds the binary nodes of one PMML tree") {
+  const std::string path = MB_SOURCE_DIR "/testdata/pmml/trees/multiway_xor_default_child.pmml";
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string text = ss.str();
+  REQUIRE(!text.empty());
+  limits::reload("");
+  CHECK_NOTHROW(pmml::read(text, path));
+  // The smallest limit that admits the tree: the tree's own size, found from below.
+  uint64_t fits = 0;
+  for (uint64_t n = 1; n < 10000 && !fits; ++n) {
+    limits::reload("pmml-tree-nodes=" + std::to_string(n));
+    try {
+      pmml::read(text, path);
+      fits = n;
+    } catch (const limits::LimitError& e) {
+      CHECK(e.file() == path);
+      CHECK(e.place().find("TreeModel") != std::string::npos);
+      CHECK(e.message() == "the tree needs more than " + std::to_string(n) +
+                               " binary nodes, which exceeds the limit pmml-tree-nodes = " + std::to_string(n) +
+                               "; raise it with MODELBRIDGE_LIMITS=pmml-tree-nodes=N");
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+  // A multiway tree: more binary nodes than the three a single split would need.
+  CHECK(fits > 3);
+  limits::reload("");
 }

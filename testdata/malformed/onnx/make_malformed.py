@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Writes the hostile ONNX files of testdata/malformed/onnx (run from the repository root with
 Debian's python3-onnx).  Each must end with exit 2 and a located message, quickly and in little
-memory; tests/cli/test_malformed.py runs them."""
+memory; tests/cli/test_malformed.py runs them.
+Files named fuzz_* are findings of the libFuzzer targets (tests/fuzz, docs/fuzzing.md), kept as
+found; each once crashed the reader."""
 from pathlib import Path
 
 import numpy as np

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the hostile PMML files of testdata/malformed/pmml (run from the repository root).
 Elements nested a few thousand deep (each must stop at the xml-depth limit, quickly, without
-recursing through the stack) and an Array whose n attribute is negative."""
+recursing through the stack) and an Array whose n attribute is negative.
+Files named fuzz_* are findings of the libFuzzer targets (tests/fuzz, docs/fuzzing.md), kept as
+found; each once crashed the reader."""
 from pathlib import Path
 
 OUT = Path("testdata/malformed/pmml")

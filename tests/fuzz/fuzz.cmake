@@ -1,0 +1,15 @@
+# The libFuzzer targets (only with -DMB_FUZZ=ON, see CMakeLists.txt): one per reader, each
+# linking only the libraries it reads with.  tests/fuzz/run_fuzzers.sh builds and runs them.
+set(MB_FUZZ_DIR ${CMAKE_CURRENT_SOURCE_DIR}/tests/fuzz)
+function(mb_fuzz_target name)
+  add_executable(fuzz_${name} ${MB_FUZZ_DIR}/fuzz_${name}.cpp)
+  target_link_libraries(fuzz_${name} PRIVATE ${ARGN})
+  target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  target_compile_definitions(fuzz_${name} PRIVATE MB_FUZZ_UBSAN_SUPP="${MB_FUZZ_DIR}/ubsan.supp")
+endfunction()
+mb_fuzz_target(rds mb_formats)
+mb_fuzz_target(rjson mb_formats)
+mb_fuzz_target(pmml mb_formats)
+mb_fuzz_target(onnx mb_formats)
+mb_fuzz_target(csv mb_core)
+mb_fuzz_target(rexpr mb_r)
