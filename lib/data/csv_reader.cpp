@@ -85,6 +85,31 @@ CsvReader::CsvReader(int fd, std::string file, CsvReaderOptions options)
   init();
 }
 
+CsvReader::CsvReader(std::vector<char> rows, std::string file, std::vector<std::string> header, uint64_t first_line,
+                     CsvReaderOptions options)
+    : file_(std::move(file)), options_(options), header_(std::move(header)), buf_(std::move(rows)) {
+  end_ = buf_.size();
+  bytes_in_ = end_;
+  eof_ = true;
+  line_ = first_line;
+  max_fields_ = header_.size();
+  if (options_.batch_rows == 0) options_.batch_rows = 1;
+}
+
+CsvReader::Rest CsvReader::hand_over() {
+  Rest r;
+  r.pending.assign(buf_.data() + begin_, buf_.data() + end_);
+  r.source = source_.get();
+  r.eof = eof_;
+  r.line = line_;
+  r.bytes_before = bytes_in_ - (end_ - begin_);
+  r.batch_rows = options_.batch_rows;
+  begin_ = end_ = pos_ = 0;
+  eof_ = true;
+  std::vector<char>().swap(buf_);
+  return r;
+}
+
 CsvReader::~CsvReader() = default;
 
 void CsvReader::fail(uint64_t line, const std::string& message) const {
