@@ -53,12 +53,22 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
   // The compact layout, for the trees it holds.
   std::vector<bool> used;
   for (size_t ti = 0; ti < t.trees.size(); ++ti) {
-    const size_t off = offset_[ti], count = t.trees[ti].op.size();
+    const ir::Tree& tr = t.trees[ti];
+    const size_t off = offset_[ti], count = tr.op.size();
+    const bool has_sur = !tr.sur_size.empty();
+    const auto null_leaf = static_cast<int32_t>(count);
+    // The missing child of node k in the compact form, or -1 when it has none.
+    auto missing_of = [&](size_t k) -> int32_t {
+      const Node& nd = nodes_[off + k];
+      if (nd.missing >= 0) return nd.missing == nd.yes || nd.missing == nd.no ? nd.missing : -1;
+      if (tr.missing[k] == ir::MissingGo::Null && (!has_sur || tr.sur_size[k] == 0)) return null_leaf;
+      return -1;
+    };
     bool ok = compact && count < static_cast<size_t>(std::numeric_limits<int32_t>::max());
     for (size_t k = 0; k < count && ok; ++k) {
       const Node& nd = nodes_[off + k];
       if (nd.feature == -1) continue;
-      ok = nd.feature >= 0 && nd.feature <= 0xFFFF && (nd.missing == nd.yes || nd.missing == nd.no);
+      ok = nd.feature >= 0 && nd.feature <= 0xFFFF && missing_of(k) >= 0;
     }
     if (!ok) {
       compact_offset_.push_back(-1);
@@ -66,16 +76,14 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
     }
     ++compact_count_;
     compact_offset_.push_back(static_cast<int64_t>(f32_ ? compact32_.size() : compact64_.size()));
-    for (size_t k = 0; k < count; ++k) {
-      const Node& nd = nodes_[off + k];
+    for (size_t k = 0; k <= count; ++k) {  // the nodes, then the null leaf
       const auto self = static_cast<int32_t>(k);
-      const bool leaf = nd.feature == -1;
+      const bool leaf = k == count || nodes_[off + k].feature == -1;
+      const Node nd = k == count ? Node{} : nodes_[off + k];
       const uint16_t f = leaf ? 0 : static_cast<uint16_t>(nd.feature);
-      const int32_t yes = leaf ? self : nd.yes, no = leaf ? self : nd.no;
-      // A child that is both yes and no: the missing side does not matter.
-      const uint8_t my = !leaf && nd.missing == nd.yes && nd.missing != nd.no ? 1 : 0;
-      if (f32_) compact32_.push_back({static_cast<float>(nd.threshold), yes, no, f, my, leaf});
-      else compact64_.push_back({nd.threshold, yes, no, f, my, leaf});
+      const int32_t yes = leaf ? self : nd.yes, no = leaf ? self : nd.no, miss = leaf ? self : missing_of(k);
+      if (f32_) compact32_.push_back({static_cast<float>(nd.threshold), yes, no, miss, f, leaf});
+      else compact64_.push_back({nd.threshold, yes, no, miss, f, leaf});
       if (!leaf) {
         if (used.size() <= f) used.resize(f + 1u, false);
         used[f] = true;
@@ -90,7 +98,8 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
 
 // Eight rows at a time step down the tree together until every one is at a leaf.
 template <typename T>
-void TreeWalker::walk_compact(const Compact<T>* nodes, const T* const* cols, size_t n, int32_t* out) const {
+void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+                              int32_t* out) const {
   constexpr size_t G = 8;
   size_t i = 0;
   for (; i + G <= n; i += G) {
@@ -101,22 +110,22 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, const T* const* cols, siz
         const Compact<T>& nd = nodes[k[j]];
         all_leaves &= nd.leaf != 0;
         const T v = cols[nd.feature][i + j];
-        const bool yes = (v <= nd.threshold) | ((v != v) & (nd.missing_yes != 0));
-        k[j] = yes ? nd.yes : nd.no;
+        const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
+        k[j] = v != v ? nd.missing : next;
       }
       if (all_leaves) break;
     }
-    for (size_t j = 0; j < G; ++j) out[i + j] = k[j];
+    for (size_t j = 0; j < G; ++j) out[i + j] = k[j] == null_leaf ? -1 : k[j];
   }
   for (; i < n; ++i) {
     int32_t k = 0;
     while (!nodes[k].leaf) {
       const Compact<T>& nd = nodes[k];
       const T v = cols[nd.feature][i];
-      const bool yes = (v <= nd.threshold) | ((v != v) & (nd.missing_yes != 0));
-      k = yes ? nd.yes : nd.no;
+      const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
+      k = v != v ? nd.missing : next;
     }
-    out[i] = k;
+    out[i] = k == null_leaf ? -1 : k;
   }
 }
 
@@ -147,8 +156,11 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
     int32_t* o = out + t * n;
     const int64_t c = compact_offset_[t];
     if (c < 0 || !compact) walk_flat(t, x, r0, n, o);
-    else if (f32_) walk_compact(compact32_.data() + c, cols32.data(), n, o);
-    else walk_compact(compact64_.data() + c, cols64.data(), n, o);
+    else {
+      const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
+      if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
+      else walk_compact(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+    }
   }
 }
 

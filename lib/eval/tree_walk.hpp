@@ -10,10 +10,11 @@
 // block of rows, so a tree's nodes stay in cache while the block goes through it.
 //
 // Trees whose every node the flat form holds, with missing values going to one of the two
-// children, are also compiled to compact nodes (16 bytes for float32 thresholds: the threshold in
-// the compared precision, both children, a 16-bit feature index and the missing side) and walked
+// children or making the prediction missing, are also compiled to compact nodes (20 bytes for
+// float32 thresholds: the threshold in the compared precision, the two children and the missing
+// one, a 16-bit feature index; a tree's extra last node is its null leaf) and walked
 // several rows at a time: eight rows step down the tree together, each step a branch-free
-// `go_yes = v <= t || (v is missing && missing goes yes)` with leaves pointing at themselves, so
+// `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
 // the loads of eight walks overlap instead of waiting on each other.  float32 models compare the
 // block's inputs converted to float once, which is the comparison of the double of the float.
 //
@@ -59,14 +60,14 @@ class TreeWalker {
   };
   template <typename T>
   struct Compact {
-    T threshold;       // the test is `x <= threshold`; leaves: any
-    int32_t yes, no;   // children (a leaf: itself, twice)
-    uint16_t feature;  // index into the block's feature columns
-    uint8_t missing_yes;
-    uint8_t leaf;
+    T threshold;          // the test is `x <= threshold`; leaves: any
+    int32_t yes, no;      // children (a leaf: itself, twice)
+    int32_t missing;      // child for a missing value: yes, no, or the tree's null leaf
+    uint16_t feature;     // index into the block's feature columns
+    uint16_t leaf;
   };
   template <typename T>
-  void walk_compact(const Compact<T>* nodes, const T* const* cols, size_t n, int32_t* out) const;
+  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
   const ir::TreeEnsemble& t_;
