@@ -90,6 +90,18 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
       }
     }
   }
+  // The one-row nodes are kept only for the trees the compact layout does not hold.
+  if (compact_count_ > 0) {
+    std::vector<Node> kept;
+    for (size_t ti = 0; ti < t.trees.size(); ++ti) {
+      if (compact_offset_[ti] >= 0) continue;
+      const size_t off = offset_[ti];
+      offset_[ti] = kept.size();
+      kept.insert(kept.end(), nodes_.begin() + static_cast<std::ptrdiff_t>(off),
+                  nodes_.begin() + static_cast<std::ptrdiff_t>(off + t.trees[ti].op.size()));
+    }
+    nodes_ = std::move(kept);
+  }
   if (used.empty()) used.resize(1);
   used[0] = true;  // leaves read feature 0 (and ignore it)
   for (size_t f = 0; f < used.size(); ++f)
@@ -155,7 +167,8 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
   for (size_t t = 0; t < T; ++t) {
     int32_t* o = out + t * n;
     const int64_t c = compact_offset_[t];
-    if (c < 0 || !compact) walk_flat(t, x, r0, n, o);
+    if (c < 0) walk_flat(t, x, r0, n, o);
+    else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf
     else {
       const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
       if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
