@@ -72,9 +72,27 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
     }
     if (!ok) {
       compact_offset_.push_back(-1);
+      deep_.push_back(0);
       continue;
     }
     ++compact_count_;
+    {
+      std::vector<int32_t> depth(count, 0);
+      std::vector<int32_t> stack{0};
+      int32_t deepest = 0;
+      while (!stack.empty()) {
+        const int32_t k = stack.back();
+        stack.pop_back();
+        const Node& nd = nodes_[off + static_cast<size_t>(k)];
+        deepest = std::max(deepest, depth[static_cast<size_t>(k)]);
+        if (nd.feature == -1) continue;
+        for (int32_t c : {nd.yes, nd.no}) {
+          depth[static_cast<size_t>(c)] = depth[static_cast<size_t>(k)] + 1;
+          stack.push_back(c);
+        }
+      }
+      deep_.push_back(deepest > 16 ? 1 : 0);
+    }
     compact_offset_.push_back(static_cast<int64_t>(f32_ ? compact32_.size() : compact64_.size()));
     for (size_t k = 0; k <= count; ++k) {  // the nodes, then the null leaf
       const auto self = static_cast<int32_t>(k);
@@ -141,6 +159,41 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
   }
 }
 
+// Eight lanes; a lane whose row reaches its leaf takes the next row.
+template <typename T>
+void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+                                   int32_t* out) const {
+  constexpr size_t G = 8;
+  int32_t k[G];
+  size_t row[G];
+  size_t next = 0, active = 0;
+  for (size_t j = 0; j < G; ++j) {
+    k[j] = 0;
+    row[j] = next < n ? next++ : SIZE_MAX;
+    active += row[j] != SIZE_MAX;
+  }
+  while (active > 0) {
+    for (size_t j = 0; j < G; ++j) {
+      if (row[j] == SIZE_MAX) continue;
+      const Compact<T>& nd = nodes[k[j]];
+      if (nd.leaf) {
+        out[row[j]] = k[j] == null_leaf ? -1 : k[j];
+        k[j] = 0;
+        if (next < n) {
+          row[j] = next++;
+        } else {
+          row[j] = SIZE_MAX;
+          --active;
+        }
+        continue;
+      }
+      const T v = cols[nd.feature][row[j]];
+      const int32_t go = v <= nd.threshold ? nd.yes : nd.no;
+      k[j] = v != v ? nd.missing : go;
+    }
+  }
+}
+
 void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
   const size_t T = t_.trees.size();
   // The block's inputs as the compact trees read them: float32 models compare floats.
@@ -171,8 +224,13 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
     else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf
     else {
       const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
-      if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
-      else walk_compact(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+      if (deep_[t]) {
+        if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, cols32.data(), n, o);
+        else walk_compact_deep(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+      } else {
+        if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
+        else walk_compact(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+      }
     }
   }
 }

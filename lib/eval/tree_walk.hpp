@@ -15,7 +15,9 @@
 // one, a 16-bit feature index; a tree's extra last node is its null leaf) and walked
 // several rows at a time: eight rows step down the tree together, each step a branch-free
 // `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
-// the loads of eight walks overlap instead of waiting on each other.  float32 models compare the
+// the loads of eight walks overlap instead of waiting on each other.  In deep trees (more than 16
+// levels, as randomForest grows them) a lane that reaches its leaf takes the next row at once
+// instead of waiting for the other seven.  float32 models compare the
 // block's inputs converted to float once, which is the comparison of the double of the float.
 //
 // Nodes whose rule the flat form does not hold (category sets, surrogates, equality tests,
@@ -68,6 +70,8 @@ class TreeWalker {
   };
   template <typename T>
   void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  template <typename T>
+  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
   const ir::TreeEnsemble& t_;
@@ -78,6 +82,7 @@ class TreeWalker {
   // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
   // tree is walked by walk_flat().
   std::vector<int64_t> compact_offset_;
+  std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
   std::vector<Compact<float>> compact32_;
   std::vector<Compact<double>> compact64_;
   size_t compact_count_ = 0;

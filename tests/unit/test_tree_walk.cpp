@@ -175,7 +175,7 @@ namespace {
 
 // A random unbalanced tree the compact layout holds: order tests only, missing values sent to
 // one of the two children (Left, Right, or Node naming one of them) or making the prediction
-// missing (Null), leaves at every depth.
+// missing (Null), leaves at every depth; up to 24 levels (deeper than 16: the refilling walk).
 ir::Tree random_flat_tree(std::mt19937& rng, int max_depth, int F) {
   ir::Tree tr;
   std::uniform_int_distribution<int> op_d(1, 4), feat_d(0, F - 1), miss_d(0, 3);
@@ -216,7 +216,7 @@ TEST_CASE("the compact layout, eight rows at a time, finds the leaf of the one-r
     const bool f32 = trial % 2 == 1;
     ir::TreeEnsemble ens;
     ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
-    for (int t = 0; t < 12; ++t) ens.trees.push_back(random_flat_tree(rng, 1 + (trial + t) % 12, F));
+    for (int t = 0; t < 12; ++t) ens.trees.push_back(random_flat_tree(rng, 1 + (trial + t) % 24, F));
     // Rows not a multiple of eight nor of the block; probe values and random ones.
     const size_t R = 517 + static_cast<size_t>(trial);
     std::vector<std::vector<double>> cols(F, std::vector<double>(R));
