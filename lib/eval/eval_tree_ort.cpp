@@ -201,13 +201,13 @@ class OrtTreeEval final : public EstimatorEval {
     labels_.assign(rows, -1);
     heap_.resize(t_.n_outputs + out_cols_ + 2);
     const bool f32 = t_.value_precision == ir::Precision::Float32;
-    leaves_.resize(t_.trees.size() * TreeWalker::kBlock);
+    leaves_.resize(t_.trees.size() * walker_.block_rows());
     // Sums are added tree by tree over the block (each tree's values stay in cache), in tree order
     // for every row as the row-by-row sum adds them: the same numbers.
     const bool sum = t_.aggregate != ir::Aggregate::Max && t_.aggregate != ir::Aggregate::Min;
     const size_t K = t_.n_outputs;
-    for (size_t r0 = 0; r0 < rows; r0 += TreeWalker::kBlock) {
-      const size_t n = std::min(TreeWalker::kBlock, rows - r0);
+    for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
+      const size_t n = std::min(walker_.block_rows(), rows - r0);
       walker_.leaves(x, r0, n, leaves_.data());
       if (sum && f32) block_sums<float>(n, sums32_);
       if (sum && !f32) block_sums<double>(n, sums64_);

@@ -24,6 +24,7 @@
 // missing rules other than "go to a child") send the row to the evaluator's generic walk of that
 // tree from its root, which is the definition; the result is the same leaf, bit for bit.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -44,8 +45,12 @@ class TreeWalker {
   // for tests that compare the two).
   TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true);
 
-  // Rows per block the callers use: a tree's nodes stay in cache for the whole block.
-  static constexpr size_t kBlock = 256;
+  // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
+  // rows; the leaves of a block (trees x rows) are held to about 4 MB.  kBlock is the most.
+  static constexpr size_t kBlock = 8192;
+  size_t block_rows() const {
+    return std::clamp<size_t>((size_t{1} << 22) / (4 * std::max<size_t>(t_.trees.size(), 1)), 256, kBlock);
+  }
 
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
