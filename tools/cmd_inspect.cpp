@@ -158,6 +158,10 @@ int run_inspect(const InspectOptions& o, Io& io) {
         w.StartArray();
         for (const auto& l : in.levels) w.String(l.c_str(), static_cast<rapidjson::SizeType>(l.size()));
         w.EndArray();
+        if (in.open) {  // any label is valid; those not listed are the last level
+          w.Key("open");
+          w.Bool(true);
+        }
       }
       w.EndObject();
     }
@@ -206,6 +210,7 @@ int run_inspect(const InspectOptions& o, Io& io) {
   for (const auto& in : m.schema.inputs) {
     out << fmt::format("  {:<20} {}", in.name, kind_text(in.kind));
     if (in.is_categorical()) out << fmt::format(" [{}]", fmt::join(in.levels, ", "));
+    if (in.open) out << fmt::format(" (open: any other label is '{}')", in.levels.back());
     out << "\n";
   }
   out << fmt::format("outputs:       {}\n", fmt::join(outputs, ", "));

@@ -150,6 +150,28 @@ struct Estimator {
       else if (s.stage != Post::Mean) r.fail_node(n, "expected the binary probabilities [1 - p, p]");
       s.stage = Post::Prob;
       s.transform = ScoreTransform::Binary;
+    } else if (op == "Sub" && nd.input_size() == 2) {
+      // Cumulative probabilities to class probabilities: Pad(c, last, 1) - Pad(c, first, 0).
+      auto pad_of = [&](int i, int64_t side, double fill) -> std::string {
+        auto sp = r.producer.find(nd.input(i));
+        if (sp == r.producer.end()) return "";
+        const auto& pn = r.node(sp->second);
+        if (pn.op_type() != "Pad" || pn.input_size() != 3 || attr_s(pn, "mode", "constant") != "constant") return "";
+        const auto pads = r.const_values(pn.input(1), sp->second);
+        const auto value = r.const_values(pn.input(2), sp->second);
+        const std::vector<double> want = side == 1 ? std::vector<double>{0, 0, 0, 1} : std::vector<double>{0, 1, 0, 0};
+        if (pads != want || value.size() != 1 || value[0] != fill) return "";
+        return pn.input(0);
+      };
+      const std::string upper = pad_of(0, 1, 1.0), lower = pad_of(1, 0, 0.0);
+      if (upper.empty() || upper != lower)
+        r.fail_node(n, "expected the ordinal class probabilities Pad(c, [0,0,0,1], 1) - Pad(c, [0,1,0,0], 0)");
+      s = post(upper);
+      s.other_arithmetic = true;
+      if (s.stage == Post::Raw || s.stage == Post::Eta) s.link = Link::Identity;
+      else if (s.stage != Post::Mean) r.fail_node(n, "expected cumulative probabilities before the differences");
+      s.stage = Post::Prob;
+      s.transform = ScoreTransform::Cumulative;
     } else if (op == "Div") {
       auto sp = r.producer.find(nd.input(1));
       if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum") r.fail_node(n, "only Div by a row sum is supported");

@@ -383,6 +383,7 @@ struct After {
   bool float_output = false;   // a Cast to float on the score path
   std::vector<std::string> classes;
   bool label_from_op = false, label_from_argmax = false, scores = false;
+  std::vector<double> cutoffs;  // ArgMax of the probabilities divided by these
 };
 
 struct AfterWalker {
@@ -489,7 +490,16 @@ struct AfterWalker {
       if (walk(nd.input(0)) != 0 || a.transform != ir::ScoreTransform::None) fail(n, "Normalizer must follow the scores");
       a.transform = ir::ScoreTransform::Normalize;
     } else if (op == "ArgMax") {
-      if (walk(nd.input(0)) != 0) fail(n, "ArgMax of labels");
+      // Class cutoffs: ArgMax(probabilities / constant vector), written for randomForest's cutoff.
+      const auto dp = r.producer.find(nd.input(0));
+      std::vector<double> cut;
+      if (dp != r.producer.end() && r.node(dp->second).op_type() == "Div" && r.node(dp->second).input_size() == 2 &&
+          constant_scalar_or_vector(r.node(dp->second).input(1), cut) && cut.size() > 1) {
+        if (walk(r.node(dp->second).input(0)) != 0 || !a.cutoffs.empty()) fail(n, "class cutoffs of labels");
+        a.cutoffs = cut;
+      } else if (walk(nd.input(0)) != 0) {
+        fail(n, "ArgMax of labels");
+      }
       if (attr_i(nd, "select_last_index", 0) != 0) fail(n, "unsupported: select_last_index");
       a.label_from_argmax = true;
       kind = 2;
@@ -648,6 +658,7 @@ void read_tree_core(Reader& r) {
   }
   t.link = after.link;
   t.transform = after.transform;
+  t.class_cutoffs = after.cutoffs;  // only after a regressor: the classifier path refuses an ArgMax
   if (after.link != ir::Link::Identity && float_output)
     r.out.provenance.warnings.push_back(
         {"float32-arithmetic", "a Sigmoid on the float32 output of the tree operator is evaluated in double here"});
@@ -781,6 +792,7 @@ void read_tree_graph(Reader& r) {
   if (after.add) t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
   t.link = after.link;
   t.transform = after.transform;
+  t.class_cutoffs = after.cutoffs;
   r.out.estimator = std::move(t);
   for (int f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
   bool named = true;

@@ -230,7 +230,8 @@ void Reader::make_inputs() {
       for (const auto& nd : g->node())
         if (nd.op_type() == "LabelEncoder" && nd.input_size() == 1 && nd.input(0) == in.name() &&
             out.schema.inputs.back().levels.empty())
-          out.schema.inputs.back().levels = attr_strings_of(nd, "keys_strings");
+          for (auto& k : attr_strings_of(nd, "keys_strings"))
+            if (!k.empty()) out.schema.inputs.back().levels.push_back(std::move(k));  // "" is a missing label
     if (cols > 1)
       out.provenance.warnings.push_back(
           {"positional-inputs", fmt::format("ONNX input '{}' holds {} unnamed columns, read as {}_0..{}_{}; "
@@ -481,9 +482,19 @@ Value Reader::translate_node(int n, int output_index) {
               c != codes.level_of_code.end() && c->first == codes.default_code)
             match = static_cast<int>(k);
         if (match < 0) fail_node(n, "unsupported: a default value that is not one of the levels");
-        if (field.missing_replacement_label && *field.missing_replacement_label != field.levels[match])
-          fail_node(n, "conflicting replacement labels for one input");
-        field.missing_replacement_label = field.levels[match];
+        if (codes.missing_code && std::isnan(entry(*codes.missing_code))) {
+          // Missing stays missing and every other label is one level: an open domain, whose
+          // "other" level is the last.
+          if (match != static_cast<int>(K) - 1)
+            fail_node(n, "unsupported: labels outside the list coded as a level other than the last");
+          field.open = true;
+        } else if (codes.missing_code && entry(*codes.missing_code) != dflt) {
+          fail_node(n, "unsupported: the empty label and other labels coded differently");
+        } else {  // missing and other labels alike are this level: a missing-value replacement
+          if (field.missing_replacement_label && *field.missing_replacement_label != field.levels[match])
+            fail_node(n, "conflicting replacement labels for one input");
+          field.missing_replacement_label = field.levels[match];
+        }
       }
       Value v;
       v.rank = codes.rank;
@@ -509,14 +520,28 @@ Value Reader::translate_node(int n, int output_index) {
       if (s.kind != Value::Str || keys.empty() || keys.size() != vals.size())
         fail_node(n, "only string -> int64 LabelEncoder on a string input is supported");
       auto& field = out.schema.inputs[s.field];
-      if (field.levels.empty()) field.levels = keys;
-      else if (field.levels != keys) fail_node(n, "the input's levels are already defined differently");
+      // The empty label is a missing value, not a level (modelbridge lists it to keep missing
+      // apart from the "other" label of an open domain).
+      std::vector<std::string> levels;
+      std::vector<int64_t> codes;
       Value v;
+      for (size_t k = 0; k < keys.size(); ++k) {
+        if (keys[k].empty()) {
+          v.missing_code = vals[k];
+        } else {
+          levels.push_back(keys[k]);
+          codes.push_back(vals[k]);
+        }
+      }
+      if (levels.empty()) fail_node(n, "a LabelEncoder without labels");
+      if (field.levels.empty()) field.levels = levels;
+      else if (field.levels != levels) fail_node(n, "the input's levels are already defined differently");
       v.kind = Value::Code;
       v.field = s.field;
       v.rank = s.rank;
-      for (size_t k = 0; k < keys.size(); ++k) v.level_of_code[vals[k]] = static_cast<int>(k);
-      if (v.level_of_code.size() != keys.size()) fail_node(n, "two labels share one code");
+      for (size_t k = 0; k < levels.size(); ++k) v.level_of_code[codes[k]] = static_cast<int>(k);
+      if (v.level_of_code.size() != levels.size() || (v.missing_code && v.level_of_code.count(*v.missing_code)))
+        fail_node(n, "two labels share one code");
       v.default_code = attr_i(nd, "default_int64", -1);
       out.unseen = ir::UnseenLevel::Missing;
       return v;

@@ -24,6 +24,7 @@ struct Value {
   int field = -1;                     // Str / Code: the schema input
   std::map<int64_t, int> level_of_code;  // Code: code -> level index
   int64_t default_code = -1;          // Code: code of any other label
+  std::optional<int64_t> missing_code;  // Code: code of the empty label (a missing value), when listed
 };
 
 struct Reader {

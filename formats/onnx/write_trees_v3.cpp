@@ -168,6 +168,7 @@ ClassifierPlan plan_classifier(const ir::Model& m, const ir::TreeEnsemble& te, c
       if (pf.values[i] < 0) return true;
     return false;
   };
+  if (!te.class_cutoffs.empty()) return no("class cutoffs (the label is not the largest probability)");
   if (te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min)
     return no("the classifier only sums trees: Max/Min aggregation");
   p.scale = te.aggregate == ir::Aggregate::Average || te.aggregate == ir::Aggregate::Vote ? total_weight : 1.0;

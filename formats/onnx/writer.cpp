@@ -73,15 +73,20 @@ struct Writer {
       if (in.is_categorical()) {
         set_tensor_type(g->add_input(), in.name, onnx::TensorProto::STRING, {"N", "1"});
         const int64_t K = static_cast<int64_t>(in.levels.size());
-        int64_t dflt = K;  // -> the NaN entry of every table
+        int64_t dflt = in.open ? K - 1 : K;  // -> the open domain's "other" level, or the NaN entry of every table
         if (in.missing_replacement_label) {
           for (int64_t k = 0; k < K; ++k)
             if (in.levels[k] == *in.missing_replacement_label) dflt = k;
         }
         std::vector<int64_t> codes(K);
         for (int64_t k = 0; k < K; ++k) codes[k] = k;
+        std::vector<std::string> keys = in.levels;
+        if (in.open) {  // the empty label stays missing; every other one is the "other" level
+          keys.push_back("");
+          codes.push_back(K);
+        }
         input_val.push_back(e.node("LabelEncoder", {in.name},
-                                   {attr_strings("keys_strings", in.levels), attr_ints("values_int64s", codes),
+                                   {attr_strings("keys_strings", keys), attr_ints("values_int64s", codes),
                                     attr_int("default_int64", dflt)},
                                    "ai.onnx.ml", fmt::format("{}{}", kCodePrefix, in.name)));
         continue;
@@ -229,7 +234,7 @@ struct Writer {
       write_family(m, g, e, X, params, warnings);
       for (const auto& [k, v] : params) meta(k, v);
       bool categorical = false;
-      for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
+      for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;  // open: no unseen labels
       if (categorical && m.unseen == ir::UnseenLevel::Error && !std::holds_alternative<ir::NaiveBayes>(m.estimator))
         warnings.push_back({"unseen-level-missing",
                             "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
@@ -275,6 +280,7 @@ struct Writer {
     if (classify) {
       const bool ok = (lin->transform == ir::ScoreTransform::Binary && T == 1 && K == 2) ||
                       (lin->transform == ir::ScoreTransform::Softmax && T + (lin->reference_class ? 1 : 0) == K) ||
+                      (lin->transform == ir::ScoreTransform::Cumulative && T + 1 == K) ||
                       ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
@@ -339,13 +345,26 @@ struct Writer {
           break;
         }
         case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
+        case ir::ScoreTransform::Cumulative: {
+          // diff(c(0, c, 1)) per row: [c, 1] - [0, c], both by Pad.
+          std::string c = inverse_link(link, eta);
+          std::string upper = e.node("Pad", {c, e.constant(tensor_int64({0, 0, 0, 1}, {4}), "pads_last"), e.scalar(1.0)});
+          std::string lower = e.node("Pad", {c, e.constant(tensor_int64({0, 1, 0, 0}, {4}), "pads_first"), e.scalar(0.0)});
+          prob = e.node("Sub", {upper, lower});
+          break;
+        }
       }
       prob = e.node("Identity", {prob}, {}, "", "probabilities");
       std::string label;
       if (op) {
         label = op->op_label;  // the operator's label rule gives the largest probability's class
       } else {
-        std::string idx = e.node("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+        // Class cutoffs (randomForest): the label is the first largest probability / cutoff.
+        const auto* te = std::get_if<ir::TreeEnsemble>(&m.estimator);
+        std::string crit = prob;
+        if (te && !te->class_cutoffs.empty())
+          crit = e.node("Div", {prob, e.constant(tensor_double(te->class_cutoffs, {1, K}), "class_cutoffs")});
+        std::string idx = e.node("ArgMax", {crit}, {attr_int("axis", 1), attr_int("keepdims", 0)});
         std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
         label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
       }
@@ -358,7 +377,7 @@ struct Writer {
     }
 
     bool categorical = false;
-    for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
+    for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;  // open: no unseen labels
     if (categorical && m.unseen == ir::UnseenLevel::Error)
       warnings.push_back({"unseen-level-missing",
                           "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});

@@ -317,7 +317,8 @@ void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::s
     if (in.is_categorical()) {
       df.append_attribute("optype") = in.kind == ir::FieldKind::Ordinal ? "ordinal" : "categorical";
       df.append_attribute("dataType") = "string";
-      for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
+      if (!in.open)  // an open domain lists no values (its last level stands for all others)
+        for (const auto& level : in.levels) df.append_child("Value").append_attribute("value") = level.c_str();
     } else {
       df.append_attribute("optype") = "continuous";
       df.append_attribute("dataType") = in.cast == ir::Precision::Float32 ? "float" : "double";
@@ -326,7 +327,9 @@ void write_data_dictionary(pugi::xml_node root, const ir::Model& m, const std::s
   auto tf = dd.append_child("DataField");
   tf.append_attribute("name") = target_name.c_str();
   if (m.schema.target.task == ir::Task::Classification) {
-    tf.append_attribute("optype") = "categorical";
+    const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+    const bool ordinal = lin && lin->transform == ir::ScoreTransform::Cumulative;
+    tf.append_attribute("optype") = ordinal ? "ordinal" : "categorical";
     tf.append_attribute("dataType") = "string";
     for (const auto& c : m.schema.target.classes) tf.append_child("Value").append_attribute("value") = c.c_str();
   } else {

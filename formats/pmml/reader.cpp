@@ -305,10 +305,12 @@ ir::Model read(std::string_view text, const std::string& file) {
     auto& in = model.schema.inputs[i];
     if (!in.is_categorical() || !in.levels.empty()) continue;
     in.levels = scan.found[in.name];
+    // One more level for every other (valid) label: a name none of the model's values takes.
+    std::string other = "(other)";
+    while (std::find(in.levels.begin(), in.levels.end(), other) != in.levels.end()) other += "*";
+    in.levels.push_back(other);
+    in.open = true;
     ctx.open_domain.insert(static_cast<int>(i));
-    model.unseen = ir::UnseenLevel::Missing;
-    ctx.warn("pmml-open-levels", fmt::format("field '{}' lists no values; its levels are taken from the model ({}) and "
-                                             "other values are treated as missing", in.name, in.levels.size()));
   }
   if (model.schema.target.task == ir::Task::Classification) {
     auto& classes = model.schema.target.classes;

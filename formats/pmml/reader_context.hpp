@@ -76,9 +76,11 @@ struct ScoreRow {
     return true;
   }
 };
-enum class Scores { Single, BinaryFirst, Softmax, Simplemax };
+enum class Scores { Single, BinaryFirst, Softmax, Simplemax, Cumulative };
 // Builds the Linear estimator: Single (regression, one row), BinaryFirst (two classes; the row's
-// category gets linkinv(eta), the other 1 - that), Softmax / Simplemax (a row per class).
+// category gets linkinv(eta), the other 1 - that), Softmax / Simplemax (a row per class),
+// Cumulative (an ordinal target: the rows of the first K-1 categories give P(Y <= category) =
+// linkinv(eta), the last category's row is not used).
 ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind, ir::Link link);
 ir::Link link_from_normalization(ReadContext& ctx, const pugi::xml_node& at, const std::string& method);
 

@@ -55,6 +55,23 @@ ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<S
       }
       break;
     }
+    case Scores::Cumulative: {
+      // PMML ordinal targets: categories in the DataDictionary's order; the first K-1 equations
+      // give the cumulative probabilities, the last category takes the rest.
+      const auto& classes = m.schema.target.classes;
+      std::vector<int> row_of(classes.size(), -1);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const int k = target_class(ctx, at, rows[r].category);
+        if (row_of[k] >= 0) ctx.fail(at, fmt::format("target category '{}' has two equations", rows[r].category));
+        row_of[k] = static_cast<int>(r);
+      }
+      for (size_t k = 0; k + 1 < classes.size(); ++k) {
+        if (row_of[k] < 0) ctx.fail(at, fmt::format("ordinal target category '{}' has no equation", classes[k]));
+        put_row(rows[row_of[k]], 1, 0);
+      }
+      lin.transform = ir::ScoreTransform::Cumulative;
+      break;
+    }
     case Scores::Softmax:
     case Scores::Simplemax: {
       const auto& classes = m.schema.target.classes;
@@ -153,6 +170,16 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   for (auto& r : rows)
     if (r.category.empty()) ctx.fail(mn, "expected a targetCategory on every RegressionTable of a classification model");
+  std::string target_optype;
+  if (auto it = ctx.fields.find(m.schema.target.name); it != ctx.fields.end())
+    target_optype = it->second.node.attribute("optype").value();
+  if (target_optype == "ordinal" && norm != "softmax" && norm != "simplemax") {
+    const ir::Link link = link_from_normalization(ctx, mn, norm);
+    if (link == ir::Link::Log) ctx.fail(mn, "unsupported normalizationMethod 'exp' for an ordinal target");
+    m.estimator = make_linear(ctx, mn, std::move(rows), Scores::Cumulative, link);
+    prov.family = fmt::format("ordinal regression ({} cumulative link)", norm.empty() ? "none" : norm);
+    return;
+  }
   if (norm == "softmax" || norm == "simplemax") {
     m.estimator = make_linear(ctx, mn, std::move(rows), norm == "softmax" ? Scores::Softmax : Scores::Simplemax, ir::Link::Identity);
   } else if (rows.size() == 2) {

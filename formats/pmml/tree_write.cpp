@@ -313,6 +313,9 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
   if (task == ir::Task::Clustering) refuse("a tree ensemble cannot be a clustering model");
   if (source.threshold_precision == ir::Precision::Float32 || source.value_precision == ir::Precision::Float32)
     refuse("float32 tree thresholds or values (PMML compares and sums trees in double)");
+  if (!source.class_cutoffs.empty())
+    refuse("class cutoffs (randomForest's cutoff: PMML labels a vote by its largest probability, not by the "
+           "probability divided by a per-class cutoff)");
   // PMML states the plain form: an operator output stage is lowered to it (or refused).
   const ir::TreeEnsemble te = ir::lower_output(m, warnings, "PMML writer");
   if (te.trees.empty()) refuse("an ensemble without trees");

@@ -104,6 +104,11 @@ struct Writer {
     const auto& classes = m.schema.target.classes;
     if (!cls) {
       table(model, "", 0, offset);
+    } else if (lin.transform == ir::ScoreTransform::Cumulative) {
+      // Ordinal target: the first K-1 tables give P(Y <= category); the last category's table
+      // is not used (the rest of the probability).
+      for (size_t k = 0; k < classes.size(); ++k)
+        table(model, classes[k], k + 1 < classes.size() ? static_cast<int>(k) : -1, offset);
     } else if (lin.transform == ir::ScoreTransform::Binary) {
       // PMML: the first table's category gets linkinv(y1), the second 1 - that.
       table(model, classes[1], 0, offset);
@@ -177,7 +182,8 @@ std::string write(const ir::Model& m, Warnings& warnings) {
   if (!lin) refuse(fmt::format("{} models are not supported by the PMML writer yet", ir::estimator_kind(m.estimator)));
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a linear model cannot be a clustering model");
-  if (lin->n_targets != 1 && lin->transform != ir::ScoreTransform::Softmax && lin->transform != ir::ScoreTransform::Normalize)
+  if (lin->n_targets != 1 && lin->transform != ir::ScoreTransform::Softmax && lin->transform != ir::ScoreTransform::Normalize &&
+      lin->transform != ir::ScoreTransform::Cumulative)
     refuse(fmt::format("linear model with {} targets", lin->n_targets));
   if (task == ir::Task::Classification && lin->transform == ir::ScoreTransform::None)
     refuse("a linear classifier without a score transform");
@@ -203,7 +209,11 @@ std::string write(const ir::Model& m, Warnings& warnings) {
   double link_param = 0;
   const bool has_grm_link = grm_link(lin->link, link_name, link_param);
   const bool softmaxish = lin->transform == ir::ScoreTransform::Softmax || lin->transform == ir::ScoreTransform::Normalize;
-  if (softmaxish) {
+  if (lin->transform == ir::ScoreTransform::Cumulative) {
+    // An ordinal target with the cumulative link as normalizationMethod (PMML 4.4 RegressionModel).
+    if (!norm || lin->link == ir::Link::Log) refuse("a cumulative link other than logit, probit, cloglog, loglog or cauchit");
+    w.regression_model(root, norm);
+  } else if (softmaxish) {
     if (lin->transform == ir::ScoreTransform::Normalize && lin->link != ir::Link::Identity)
       refuse("simplemax after a link function");
     w.regression_model(root, lin->transform == ir::ScoreTransform::Softmax ? "softmax" : "simplemax");

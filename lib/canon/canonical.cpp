@@ -83,6 +83,7 @@ class Writer {
       else tok("-");
       prec(in.cast);
       if (in.positional) tok("pos");
+      if (in.open) tok("open");
     }
     tok("target");
     tok(s.target.task == ir::Task::Regression ? "regression"
@@ -216,6 +217,10 @@ class Writer {
               if (o.layout == ir::ScoreLayout::OneScoreClass1) tok("class1");
             } else {
               tok("noort");
+            }
+            if (!e.class_cutoffs.empty()) {  // only when present, so other hashes stay the same
+              tok("cutoffs");
+              nums(e.class_cutoffs);
             }
           } else if constexpr (std::is_same_v<T, ir::Svm>) {
             tok("svm");

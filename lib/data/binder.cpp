@@ -139,6 +139,11 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
       out[r] = kNaN;
       continue;
     }
+    if (schema_.inputs[input].logical) {  // data.matrix() of a logical column: FALSE 0, TRUE 1
+      const std::string_view b = trim_blanks(t);
+      if (b == "TRUE" || b == "T" || b == "true" || b == "True") { out[r] = 1; continue; }
+      if (b == "FALSE" || b == "F" || b == "false" || b == "False") { out[r] = 0; continue; }
+    }
     throw Error(file_, fmt::format("line {}", in.lines[r]),
                 fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name,
                             excerpt(t)));
@@ -172,6 +177,10 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
         out[r] = std::isnan(number) ? kNaN : static_cast<double>(level->second);
         continue;
       }
+    }
+    if (schema_.inputs[input].open) {  // any other label is valid: the model's "other" level
+      out[r] = static_cast<double>(schema_.inputs[input].levels.size() - 1);
+      continue;
     }
     if (policy_ == ir::UnseenLevel::Missing) {
       out[r] = kNaN;

@@ -103,6 +103,13 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
     // Trees are compared as the functions they compute (their canonical forms): a tree that a
     // format spells with other nodes is no change.  Leading constant trees of a sum count as base.
     const auto fa = canon::tree_forms(a), fb = canon::tree_forms(b);
+    if (ta->class_cutoffs.size() == tb.class_cutoffs.size()) {
+      for (size_t k = 0; k < ta->class_cutoffs.size(); ++k)
+        add_param(params, fmt::format("cutoff[{}]", k), ta->class_cutoffs[k], tb.class_cutoffs[k]);
+    } else {
+      out.push_back({"parameter-changed", "cutoff", fmt::format("{} values", ta->class_cutoffs.size()),
+                     fmt::format("{} values", tb.class_cutoffs.size())});
+    }
     if (fa.trees.size() != fb.trees.size())
       out.push_back({"trees-changed", "trees", std::to_string(fa.trees.size()), std::to_string(fb.trees.size())});
     if (fa.base.size() == fb.base.size()) {

@@ -97,6 +97,10 @@ class BayesEval final : public EstimatorEval {
         if (score_[k] > score_[best]) best = k;
       out.label[r] = static_cast<int32_t>(best);
       for (size_t c = 0; c < K; ++c) {
+        if (score_[c] == -HUGE_VAL) {  // a zero probability (threshold 0): 0 unless every class has one
+          prob[c] = score_[best] == -HUGE_VAL ? std::nan("") : 0.0;
+          continue;
+        }
         long double s = 0.0L;
         for (size_t k = 0; k < K; ++k) s += std::exp(score_[k] - score_[c]);
         prob[c] = 1 / static_cast<double>(s);

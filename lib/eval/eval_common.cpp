@@ -22,7 +22,7 @@ std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const Eva
 }
 
 void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n, const std::vector<double>& s,
-                   Predictions& out) {
+                   Predictions& out, const std::vector<double>& cutoffs) {
   const size_t rows = out.rows;
   const auto task = m.schema.target.task;
   if (task == ir::Task::Regression) {
@@ -62,14 +62,26 @@ void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n, c
         for (size_t k = 0; k < K; ++k) p[k] = sc[k] / sum;
         break;
       }
+      case ir::ScoreTransform::Cumulative:
+        // diff(c(0, c, 1)) as R's predict.polr: n = K - 1 cumulative probabilities.
+        p[0] = sc[0];
+        for (size_t k = 1; k + 1 < K; ++k) p[k] = sc[k] - sc[k - 1];
+        p[K - 1] = 1 - sc[K - 2];
+        break;
       case ir::ScoreTransform::None:
         for (size_t k = 0; k < K; ++k) p[k] = sc[k];
         break;
     }
     // Binary: the second class when its probability exceeds 0.5 (a tie goes to the first).
     size_t best = 0;
-    for (size_t k = 1; k < K; ++k)
-      if (p[k] > p[best]) best = k;
+    if (cutoffs.size() == K) {  // randomForest: (votes / ntree) / cutoff, in double
+      double crit = p[0] / cutoffs[0];
+      for (size_t k = 1; k < K; ++k)
+        if (const double c = p[k] / cutoffs[k]; c > crit) { best = k; crit = c; }
+    } else {
+      for (size_t k = 1; k < K; ++k)
+        if (p[k] > p[best]) best = k;
+    }
     out.label[r] = static_cast<int32_t>(best);
   }
 }

@@ -137,7 +137,7 @@ class TreeEval final : public EstimatorEval {
         s[k] = inverse_link(t_.link, a);
       }
     }
-    finish_scores(m_, t_.transform, K, scores_, out);
+    finish_scores(m_, t_.transform, K, scores_, out, t_.class_cutoffs);
   }
 
  private:

@@ -217,7 +217,7 @@ class OrtTreeEval final : public EstimatorEval {
         else row<double>(&leaves_[i], n, sum ? &sums64_[i * K] : nullptr, &scores_[r * out_cols_], labels_[r]);
       }
     }
-    finish_scores(m_, t_.transform, out_cols_, scores_, out);
+    finish_scores(m_, t_.transform, out_cols_, scores_, out, t_.class_cutoffs);
     if (classifier_ && m_.schema.target.task == ir::Task::Classification && t_.transform == ir::ScoreTransform::None)
       for (size_t r = 0; r < rows; ++r) {
         bool missing = false;

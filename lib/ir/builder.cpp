@@ -87,6 +87,11 @@ struct Checker {
       if (l.transform == ScoreTransform::Softmax &&
           K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
         fail(at(), "softmax linear classifier: targets do not match classes");
+      if (l.transform == ScoreTransform::Cumulative &&
+          (K != static_cast<size_t>(l.n_targets) + 1 || l.reference_class || l.ort_rules))
+        fail(at(), "cumulative-link classifier needs one target per class but the last");
+    } else if (l.transform == ScoreTransform::Cumulative) {
+      fail(at(), "a cumulative link outside classification");
     } else if (l.reference_class) {
       fail(at(), "a reference class outside classification");
     }
@@ -143,6 +148,14 @@ struct Checker {
         t.base.size() != static_cast<size_t>(t.n_outputs))
       fail(at(), fmt::format("{} base values for {} outputs", t.base.size(), t.n_outputs));
     output_stage(t);
+    if (!t.class_cutoffs.empty()) {
+      if (m.schema.target.task != Task::Classification || t.output.label != LabelRule::LargestProbability)
+        fail(at(), "class cutoffs outside a classifier labelled by its probabilities");
+      if (t.class_cutoffs.size() != m.schema.target.classes.size())
+        fail(at(), fmt::format("{} class cutoffs for {} classes", t.class_cutoffs.size(), m.schema.target.classes.size()));
+      for (double c : t.class_cutoffs)
+        if (!(c > 0) || !std::isfinite(c)) fail(at(), fmt::format("class cutoff {} is not a positive number", c));
+    }
     const bool op = t.output.arithmetic == Arithmetic::Operator;
     for (size_t ti = 0; ti < t.trees.size(); ++ti) {
       const Tree& tr = t.trees[ti];

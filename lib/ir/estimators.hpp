@@ -21,11 +21,14 @@ enum class ScoreTransform {
   Binary,     // one score s = P(classes[1]); P(classes[0]) = 1 - s (GLM binomial after link)
   Softmax,    // probabilities = softmax(scores) (multinom, MLP softmax)
   Normalize,  // probabilities = scores / sum(scores) (vote shares)
+  Cumulative, // K-1 scores c_k = P(Y <= classes[k]) (cumulative link, ordinal regression: MASS::polr);
+              // probabilities = diff(c(0, c, 1)), R's predict.polr
 };
 
 // Linear and generalized linear models: eta_t = intercepts[t] + sum_f coefficients[t*F+f]*x_f
 // (+ offset); response_t = linkinv(eta_t).  Multinomial logit: T = K-1 rows for classes[1..],
-// classes[0] is the reference with eta 0, then Softmax.
+// classes[0] is the reference with eta 0, then Softmax.  Ordinal regression (cumulative link):
+// T = K-1 rows, eta_k = zeta_k - x.beta, linkinv(eta_k) = P(Y <= classes[k]), then Cumulative.
 struct Linear {
   int32_t n_targets = 1;
   std::vector<double> coefficients;  // n_targets x F, row-major
@@ -121,6 +124,9 @@ struct TreeEnsemble {
   // operator's post-transform, layout, label rule and float32 rounding there, and `link` and
   // `transform` then apply to the stage's output (the graph after the operator), in double.
   OutputStage output;
+  // Classification: empty, or one positive cutoff per class (randomForest's `cutoff`): the label
+  // is then the first class with the largest probability / cutoff, the probabilities unchanged.
+  std::vector<double> class_cutoffs;
   bool operator==(const TreeEnsemble&) const = default;
 };
 

@@ -32,8 +32,15 @@ struct InputField {
   // An R logical: a categorical field with levels FALSE and TRUE (codes as the levels say) whose
   // data may also be written as R's as.logical() reads it: T/F, true/false, True/False, and
   // numbers (0 is FALSE, any other number TRUE), as CSV files and other tools write logicals.
-  // Only how data text is read; not part of the model's hash.
+  // On a continuous field: a number that R takes from a logical column as 0/1 (randomForest's
+  // x/y interface turns newdata into data.matrix()), so TRUE/FALSE and R's other spellings read
+  // as 1 and 0.  Only how data text is read; not part of the model's hash.
   bool logical = false;
+  // An open domain (a PMML categorical field that lists no values): every label is valid.  The
+  // levels are those the model refers to, then one more, the last, that none of its expressions
+  // names; a label outside the list is coded as that last level (a valid value the model treats
+  // as "none of the above", never a missing one).
+  bool open = false;
 
   bool is_categorical() const { return kind != FieldKind::Continuous; }
 };

@@ -31,6 +31,7 @@ class Case:
         self.prepare = prepare       # callable(tmpdir) -> (model, data) for generated inputs
         self.notes = list(notes or [])
         self.info_checks = None      # callable -> ([Check], skipped): compared for the record only
+        self.score_args = []         # extra `score` options the reference needs (e.g. --link)
 
 
 # ------------------------------------------------------------------ tolerance texts
@@ -87,7 +88,10 @@ R_EXTRAS = {"nodeId", "pathLength", "anomalyScore", "rawPathLength", "normalized
             "decisionFunction", "linpred"}
 
 
-def r_checks(expected, tol, exclude):
+def r_checks(expected, tol, exclude, target_is_link=False):
+    """target_is_link: the plain reference column is the linear predictor (R's predict() on a
+    glmnet object answers on the link scale by default: jpmml-r's fishnet references are log
+    means), compared with the `link` column of `score --link`."""
     def build():
         header, cols, _ = read_columns(expected)
         checks, skipped = [], []
@@ -107,8 +111,11 @@ def r_checks(expected, tol, exclude):
         if plain:
             t = plain[0]
             labels = has_prob or not all(is_number(c) for c in cols[t])
-            checks.insert(0, Check("class" if labels else "class|prediction", t, cols[t],
-                                   "label" if labels else "auto", tol))
+            if target_is_link:
+                checks.insert(0, Check("link", t, cols[t], "number", tol))
+            else:
+                checks.insert(0, Check("class" if labels else "class|prediction", t, cols[t],
+                                       "label" if labels else "auto", tol))
             skipped.extend(plain[1:])
         return checks, skipped
     return build
@@ -142,8 +149,14 @@ def discover_jpmml_r(root, inventory):
             notes.append("inventory lists this rds %d times (converted with %s); run once" %
                          (len(rows), " and ".join(r["converter"] for r in rows)))
         tol = parse_tolerance(row.get("tolerance"), "jpmml-r " + name)
+        # glmnet's predict() answers on the link scale; for fishnet (Poisson) that is log(mean).
+        link = family == "fishnet"
         case = Case("jpmml-r/" + name, "rds", "jpmml-r", family, rds, data,
-                    r_checks(expected, tol, parse_exclude(row.get("exclude"))), notes=notes)
+                    r_checks(expected, tol, parse_exclude(row.get("exclude")), target_is_link=link),
+                    notes=notes)
+        if link:
+            case.score_args = ["--link"]
+            case.notes.append("reference is R's predict() default for glmnet: the link (log mean)")
         if data is None:
             case.reason = "no input CSV found for the case"
         cases.append(case)

@@ -107,7 +107,7 @@ def run_case(case, cli, timeout, workdir):
         if case.prepare:
             model, data = case.prepare(tmp)
         out = os.path.join(tmp, "out.csv")
-        cmd = [cli, "score", model, data, "-o", out]
+        cmd = [cli, "score", model, data, "-o", out] + case.score_args
         res["command"] = " ".join(cmd)
         t0 = time.monotonic()
         try:

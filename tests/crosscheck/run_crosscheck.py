@@ -32,6 +32,7 @@ import csv
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -134,6 +135,7 @@ def main():
     ap.add_argument("--shared", required=True)
     ap.add_argument("--node-path", required=True, help="folder holding node_modules/onnxruntime-node")
     ap.add_argument("--work", default=None)
+    ap.add_argument("--cases", default=None, help="only the cases whose name matches this regular expression")
     args = ap.parse_args()
 
     xsd = os.path.join(args.shared, "corpus/pmml/schema/pmml-4-4.xsd")
@@ -156,8 +158,10 @@ def main():
     per_class = {}
     failures = []
     entries = catalogue.load(os.path.dirname(os.path.dirname(os.path.abspath(args.testdata))))
+    if args.cases:
+        entries = [e for e in entries if re.search(args.cases, e.name)]
     if not entries:
-        print("crosscheck: error: no cases in the catalogue")
+        print("crosscheck: error: no cases in the catalogue" + (f" matching {args.cases!r}" if args.cases else ""))
         return 2
     for entry in entries:
         case, d, cls = entry.name, entry.dir, entry.family

@@ -10,7 +10,7 @@
 # "identical MODEL", "DIFFERENT MODEL: ..." or "ERROR MODEL: message" per line.
 suppressPackageStartupMessages({
   library(jsonlite)
-  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger")) suppressWarnings(requireNamespace(p, quietly = TRUE))
+  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth")) suppressWarnings(requireNamespace(p, quietly = TRUE))
 })
 
 model_levels <- function(m) {
@@ -25,10 +25,14 @@ read_rows <- function(file, m) {
   d <- read.csv(file, colClasses = "character", na.strings = "", check.names = FALSE, blank.lines.skip = FALSE)
   lev <- model_levels(m)
   dc <- if (inherits(m, "lm")) attr(m$terms, "dataClasses") else NULL
+  # Ordered factors of other formula models (polr, lda): as the model was fitted.
+  dc_all <- if (is.list(m) && !is.null(m$terms)) attr(m$terms, "dataClasses") else NULL
   for (cn in names(d)) {
     x <- d[[cn]]
     l <- lev[[cn]]
-    if (!is.null(dc) && !is.na(dc[cn]) && dc[cn] %in% c("factor", "character", "ordered")) {
+    if (is.null(dc) && !is.null(dc_all) && !is.na(dc_all[cn]) && dc_all[cn] == "ordered") {
+      d[[cn]] <- factor(x, levels = l, ordered = TRUE)
+    } else if (!is.null(dc) && !is.na(dc[cn]) && dc[cn] %in% c("factor", "character", "ordered")) {
       d[[cn]] <- if (dc[cn] == "ordered") factor(x, levels = l, ordered = TRUE) else x
     } else if (!is.null(dc) && !is.na(dc[cn]) && dc[cn] == "logical") {
       d[[cn]] <- as.logical(x)
@@ -58,6 +62,9 @@ score <- function(m, nd) {
   if (inherits(m, "ranger")) return(predict(m, data = nd, num.threads = 1)$predictions)
   if (inherits(m, "svm")) return(predict(m, newdata = nd, probability = TRUE))
   if (inherits(m, "kmeans")) return(m$centers)
+  if (inherits(m, "polr")) return(predict(m, newdata = nd, type = "probs"))
+  if (inherits(m, "lda")) return(predict(m, newdata = nd)$posterior)
+  if (inherits(m, "earth")) return(predict(m, newdata = nd, type = "response"))
   if (inherits(m, "glmnet") || inherits(m, "cv.glmnet")) {
     cf <- coef(m)
     return(unlist(lapply(if (is.list(cf)) cf else list(cf), function(x) as.vector(as.matrix(x)))))

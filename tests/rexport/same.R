@@ -38,7 +38,9 @@ normaliser <- function(code_as_text) {
   # A binding's value, or for a promise its code (substitute() gives it without forcing it).
   binding <- function(name, env) {
     if (bindingIsActive(name, env)) return("<active binding>")
-    if (name == "...") return(norm(get("...", envir = env)))
+    # `...` bound to no argument (a function frame called without dots, as partykit's ctree()
+    # keeps in its closures) cannot be fetched: get() fails with "argument is missing".
+    if (name == "...") return(tryCatch(norm(get("...", envir = env)), error = function(e) "<missing ...>"))
     norm(do.call(substitute, list(as.name(name), env)))
   }
   norm <- function(x) {

@@ -644,7 +644,7 @@ struct RTreeCase {
   Importer import;
 };
 
-// The rpart, randomForest, ranger and gbm cases of testdata/r with their importers.
+// The rpart, randomForest, ranger, gbm and partykit cases of testdata/r with their importers.
 inline const std::vector<RTreeCase>& r_tree_cases() {
   static const std::vector<RTreeCase> all = {
       {"rpart_anova", r::import_rpart},
@@ -665,6 +665,11 @@ inline const std::vector<RTreeCase>& r_tree_cases() {
       {"gbm_gaussian", r::import_gbm},
       {"gbm_bernoulli", r::import_gbm},
       {"gbm_poisson", r::import_gbm},
+      {"gbm_multinomial", r::import_gbm},
+      {"rf_class_cutoff", forest_with({})},
+      {"ctree_class", r::import_party},
+      {"ctree_class_factor", r::import_party},
+      {"ctree_regression_multiway", r::import_party},
   };
   return all;
 }

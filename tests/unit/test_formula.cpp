@@ -6,6 +6,7 @@
 #include <map>
 
 #include "formats/r/lang/formula.hpp"
+#include "formats/r/lang/splines.hpp"
 #include "formats/r/importers/import.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "lib/eval/evaluator.hpp"
@@ -299,11 +300,20 @@ TEST_CASE("model matrix: poly, scale, log base, logical expression, factor() of 
 }
 
 TEST_CASE("unsupported formula functions are named") {
+  RPtr terms = make_terms("list(y, lo(x, span = 0.5))", {"y", "lo(x, span = 0.5)"}, {{0}, {1}},
+                          {"lo(x, span = 0.5)"}, 1, {"numeric", "numeric"});
+  RPtr model = list({{"terms", terms}});
+  CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
+                       "m.json:$terms@predvars: unsupported formula function 'lo' in term 'lo(x, span = 0.5)'", Error);
+}
+
+TEST_CASE("a spline term whose knots predvars did not freeze is refused, naming it") {
+  // predict() would place the knots by the quantiles of the new data: not a fixed model.
   RPtr terms = make_terms("list(y, splines::ns(x, df = 3))", {"y", "ns(x, df = 3)"}, {{0}, {1}}, {"ns(x, df = 3)"},
                           1, {"numeric", "nmatrix.3"});
   RPtr model = list({{"terms", terms}});
   CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
-                       "m.json:$terms@predvars: unsupported formula function 'ns' in term 'ns(x, df = 3)'", Error);
+                       "m.json:$terms@predvars: ns() in term 'ns(x, df = 3)' has df but no frozen knots", Error);
 }
 
 TEST_CASE("lm import: coefficients by name, aliased columns dropped with a warning") {
@@ -354,4 +364,39 @@ TEST_CASE("log1p and expm1 are approximated loudly") {
   auto cols = evaluate_columns(d, rows);
   CHECK(close(cols[0][0], std::log1p(0.25)));
   CHECK(close(cols[1][0], std::expm1(-0.5)));
+}
+
+// splines::splineDesign(c(0,0,0,0,1,2.5,4,4,4,4), x, 4, derivs) printed by R 4.2.2 with %.17g:
+// the port of splines.c (formats/r/lang/splines.cpp) must give R's values bit for bit,
+// including the right boundary knot (x = 4) and the derivatives ns() and bs() use.
+TEST_CASE("the B-spline basis is splines::splineDesign's, values and derivatives") {
+  const std::vector<double> k = {0, 0, 0, 0, 1, 2.5, 4, 4, 4, 4};
+  const std::vector<double> xs = {0, 0.3, 1, 2.2, 3.9999, 4};
+  const std::vector<std::vector<double>> d0 = {
+      {1, 0, 0, 0, 0, 0},
+      {0.34299999999999992, 0.56411999999999995, 0.090179999999999982, 0.0026999999999999997, 0, 0},
+      {0, 0.3600000000000001, 0.54000000000000004, 0.10000000000000001, 0, 0},
+      {0, 0.0028799999999999945, 0.31631999999999988, 0.55279999999999996, 0.12800000000000003, 0},
+      {0, 0, 5.5555555555907267e-14, 6.6663888889170237e-09, 0.00019998000051894049, 0.9998000133330367},
+      {0, 0, 0, 0, 0, 1}};
+  const std::vector<std::vector<double>> d1 = {
+      {-3, 3, 0, 0, 0, 0},
+      {-1.4699999999999998, 0.90119999999999978, 0.54180000000000006, 0.027, 0, 0},
+      {0, -0.72000000000000008, 0.41999999999999993, 0.29999999999999999, 0, 0},
+      {0, -0.028799999999999965, -0.4632, 0.17199999999999985, 0.32000000000000012, 0},
+      {0, 0, -1.666666666673701e-09, -0.00013332500000028135, -1.9996000155555544, 1.9997333422222219},
+      {0, 0, 0, 0, -2, 2}};
+  const std::vector<std::vector<double>> d2 = {
+      {6, -8.4000000000000004, 2.3999999999999999, 0, 0, 0},
+      {4.1999999999999993, -5.5919999999999996, 1.212, 0.17999999999999999, 0, 0},
+      {0, 0.95999999999999996, -1.5599999999999998, 0.59999999999999998, 0, 0},
+      {0, 0.19199999999999987, 0.088000000000000231, -0.81333333333333357, 0.53333333333333333, 0},
+      {0, 0, 3.3333333333403679e-05, 1.3331666666666662, -3.9996888888888882, 2.6664888888888885},
+      {0, 0, 0, 1.3333333333333333, -4, 2.6666666666666665}};
+  for (size_t i = 0; i < xs.size(); ++i) {
+    CHECK(mb::r::splines::design_row(k, 4, xs[i], 0) == d0[i]);
+    CHECK(mb::r::splines::design_row(k, 4, xs[i], 1) == d1[i]);
+    CHECK(mb::r::splines::design_row(k, 4, xs[i], 2) == d2[i]);
+  }
+  CHECK_THROWS(mb::r::splines::design_row(k, 4, 4.5, 0));
 }

@@ -586,11 +586,13 @@ TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
   REQUIRE(fs::is_directory(root / "rpart_anova"));
   // ranger_class_partition and ranger_class_ignore_factor: expected.csv has its probability
   // columns swapped (see test_import_trees.cpp); their labels and the other cases are compared.
+  // rf_class_cutoff: PMML cannot state class cutoffs (the writer refuses it, checked below).
   std::vector<std::pair<const char*, Importer>> cases;
   for (const auto& c : r_tree_cases())
-    if (std::string(c.name) != "ranger_class_partition" && std::string(c.name) != "ranger_class_ignore_factor")
+    if (std::string(c.name) != "ranger_class_partition" && std::string(c.name) != "ranger_class_ignore_factor" &&
+        std::string(c.name) != "rf_class_cutoff")
       cases.emplace_back(c.name, c.import);
-  REQUIRE(cases.size() == 16);
+  REQUIRE(cases.size() == 20);
   int passed = 0, ran = 0;
   for (const auto& [name, import] : cases) {
     const fs::path dir = root / name;
@@ -611,6 +613,19 @@ TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
                  << report.max_abs);
   }
   MESSAGE("R tree cases through PMML: " << passed << " of " << ran << " agree with R");
+  // Class cutoffs: PMML labels a vote by its largest probability only, so the writer refuses them.
+  if (const fs::path dir = root / "rf_class_cutoff"; fs::exists(dir / "model_exact.json")) {
+    mb::Warnings w;
+    const std::string path = (dir / "model_exact.json").string();
+    auto obj = mb::r::read_rjson(slurp(dir / "model_exact.json"), path, w);
+    const mb::ir::Model m = mb::r::import_random_forest(*obj, path);
+    try {
+      (void)mb::pmml::write(m, w);
+      FAIL_CHECK("rf_class_cutoff: written to PMML");
+    } catch (const mb::Error& e) {
+      CHECK(std::string(e.what()).find("class cutoffs") != std::string::npos);
+    }
+  }
 }
 #endif
 

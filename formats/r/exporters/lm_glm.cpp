@@ -215,6 +215,9 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
     if (t.factor_input < 0) continue;
     const auto& in = m.schema.inputs[t.factor_input];
     if (in.missing_replacement_label) refuse("input '" + in.name + "' has a missing-value replacement");
+    if (in.open)
+      refuse("input '" + in.name + "' takes any label (its source lists no values); an R factor has a fixed set "
+             "of levels, and a label outside them predicts NA");
     const auto& coefs = factor_coefs[t.factor_input];
     int base = -1;
     for (size_t k = 0; k < in.levels.size() && base < 0; ++k)

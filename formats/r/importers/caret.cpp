@@ -9,9 +9,10 @@
 // importer; its inputs are then replaced by the expressions of the columns they name.
 //
 // Only methods whose caret predict() is the final model's own predict() are read: glm, lm,
-// rpart, rpart2 and rf (caret's classification is the class of largest probability for these,
-// its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and randomForest
-// type = "prob").  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
+// rpart, rpart2, rf and gbm (caret's classification is the class of largest probability for
+// these, its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and
+// randomForest type = "prob", gbm type = "response" at bestTune's n.trees; two-class gbm is
+// refused).  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
 // PCA, ...) is refused by name.
 #include <fmt/format.h>
 
@@ -20,111 +21,56 @@
 
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
+#include "formats/r/importers/preprocess.hpp"
 #include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf"};
-
-// Replaces Input(i) by `columns[i]` (when set) and shifts Derived indexes by `shift`.
-void substitute(ir::Expr& e, const std::vector<std::optional<ir::Expr>>& columns, int32_t shift) {
-  for (auto& a : e.args) substitute(a, columns, shift);
-  if (e.op == ir::Op::Derived) {
-    e.index += shift;
-  } else if (e.op == ir::Op::Input && e.index >= 0 && static_cast<size_t>(e.index) < columns.size() &&
-             columns[static_cast<size_t>(e.index)]) {
-    e = *columns[static_cast<size_t>(e.index)];
-  }
-}
-
-// The affine maps of `$preProcess`, applied to the column expressions by name.
-void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column, std::vector<std::string>& notes) {
-  const Member method = pp["method"];
-  const std::vector<std::string> methods = method.names();
-  for (const auto& how : methods) {
-    if (how == "center" || how == "scale" || how == "range" || how == "ignore" || how == "remove") continue;
-    throw Error(pp.file(), method.path() + "$" + how,
-                fmt::format("unsupported caret preProcess method '{}' (only center, scale and range, fixed "
-                            "per-column maps, are read)", how));
-  }
-  auto vars_of = [&](const char* how) {
-    const auto v = method.get(how);
-    return v ? v->strings() : std::vector<std::string>{};
-  };
-  auto column_of = [&](const std::string& var, const Member& where) -> ir::Expr& {
-    auto it = column.find(var);
-    if (it == column.end())
-      where.fail(fmt::format("preprocessed variable '{}' is not a column the final model reads", var));
-    return it->second;
-  };
-  auto value_of = [&](const Member& values, const std::vector<std::string>& names, const std::string& var,
-                      size_t k) {
-    const std::vector<double> v = values.numbers();
-    if (!names.empty()) {
-      const auto it = std::find(names.begin(), names.end(), var);
-      if (it == names.end()) values.fail(fmt::format("no value for variable '{}'", var));
-      k = static_cast<size_t>(it - names.begin());
-    }
-    if (k >= v.size()) values.fail(fmt::format("no value for variable '{}'", var));
-    return v[k];
-  };
-  if (const auto range_vars = vars_of("range"); !range_vars.empty()) {
-    const Member ranges = pp["ranges"];
-    const Matrix r = ranges.matrix();
-    if (r.rows != 2) ranges.fail("expected a 2 x p matrix of minima and maxima");
-    double lower = 0, upper = 1;
-    if (const auto b = pp.get("rangeBounds")) {
-      const std::vector<double> v = b->numbers();
-      if (v.size() != 2) b->fail("expected c(lower, upper)");
-      lower = v[0];
-      upper = v[1];
-    }
-    for (size_t k = 0; k < range_vars.size(); ++k) {
-      const std::string& var = range_vars[k];
-      size_t c = k;
-      if (!r.colnames.empty()) {
-        const auto it = std::find(r.colnames.begin(), r.colnames.end(), var);
-        if (it == r.colnames.end()) ranges.fail(fmt::format("no range for variable '{}'", var));
-        c = static_cast<size_t>(it - r.colnames.begin());
-      }
-      if (c >= r.cols) ranges.fail(fmt::format("no range for variable '{}'", var));
-      ir::Expr& e = column_of(var, method);
-      const double lo = r.at(0, c), hi = r.at(1, c);
-      e = ir::Expr::binary(ir::Op::Add,
-                           ir::Expr::binary(ir::Op::Div, ir::Expr::binary(ir::Op::Sub, e, ir::Expr::constant(lo)),
-                                            ir::Expr::constant((hi - lo) / (upper - lower))),
-                           ir::Expr::constant(lower));
-    }
-    notes.push_back(fmt::format("caret preProcess: range to [{}, {}] ({} variables)", lower, upper, range_vars.size()));
-  }
-  for (const char* how : {"center", "scale"}) {
-    const auto vars = vars_of(how);
-    if (vars.empty()) continue;
-    const Member values = pp[how[0] == 'c' ? "mean" : "std"];
-    const std::vector<std::string> names = values.names();
-    for (size_t k = 0; k < vars.size(); ++k) {
-      ir::Expr& e = column_of(vars[k], method);
-      e = ir::Expr::binary(how[0] == 'c' ? ir::Op::Sub : ir::Op::Div, e,
-                           ir::Expr::constant(value_of(values, names, vars[k], k)));
-    }
-    notes.push_back(fmt::format("caret preProcess: {} ({} variables)", how, vars.size()));
-  }
-}
+constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf", "gbm"};
 
 }  // namespace
 
 ir::Model import_train(const RObject& root, const std::string& file) {
   const Member obj(root, file);
-  if (root.inherits("train.recipe") || obj.has("recipe"))
-    throw Error(file, "$recipe", "unsupported caret train object fitted with a recipe (train.recipe); fit with "
-                                 "a formula or x/y");
+  // A recipe without steps hands the final model the predictor columns as they are, as x/y does;
+  // steps (imputation, dummies, normalisation, ...) are refused by name.
+  bool recipe = false;
+  std::string outcome;
+  if (root.inherits("train.recipe") || obj.has("recipe")) {
+    const Member rec = obj["recipe"];
+    if (const auto steps = rec.get("steps"); steps && steps->size() > 0) {
+      std::string names;
+      for (size_t i = 0; i < steps->size(); ++i) {
+        const auto cls = steps->at(i)->classes();
+        names += (i ? ", " : "") + (cls.empty() ? std::string("?") : cls[0]);
+      }
+      steps->fail(fmt::format("unsupported caret train object fitted with a recipe with steps ({})", names));
+    }
+    if (const auto vi = rec.get("var_info")) {
+      const auto vars = (*vi)["variable"].strings();
+      const auto roles = (*vi)["role"].strings();
+      for (size_t i = 0; i < vars.size() && i < roles.size(); ++i)
+        if (roles[i] == "outcome") outcome = vars[i];
+    }
+    recipe = true;
+  }
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
     throw Error(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
-                                             "rf)", method));
+                                             "rf, gbm)", method));
+  if (method == "gbm") {
+    // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
+    // level, which the gbm object does not record.
+    const Member fit = obj["finalModel"];
+    if (fit["distribution"]["name"].string() == "bernoulli")
+      fit.fail("unsupported: caret gbm with two classes (caret codes its first level as 1)");
+    if (const auto bt = obj.get("bestTune"); bt && bt->has("n.trees") && fit.has("n.trees") &&
+        (*bt)["n.trees"].number() != fit["n.trees"].number())
+      fit.fail("unsupported: caret predicts with bestTune's n.trees, not the final model's");
+  }
 
   // The final model, on the columns caret hands it.
   const Member fit = obj["finalModel"];
@@ -141,7 +87,7 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   ir::Model m;
   std::map<std::string, ir::Expr> column;
   std::vector<std::string> notes;
-  const bool formula = obj.has("terms");
+  const bool formula = obj.has("terms") && !recipe;
   if (formula) {
     Design d = build_design(root, file);
     if (d.offset) throw Error(file, "$terms@offset", "offsets in caret formulas are not supported");
@@ -171,15 +117,17 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   }
   const auto shift = static_cast<int32_t>(m.derived.size());
   for (auto& dv : inner.derived) {
-    substitute(dv.expr, replace, shift);
+    substitute_inputs(dv.expr, replace, shift);
     m.derived.push_back(std::move(dv));
   }
-  for (auto& f : inner.features) substitute(f.expr, replace, shift);
+  for (auto& f : inner.features) substitute_inputs(f.expr, replace, shift);
   m.features = std::move(inner.features);
   m.estimator = std::move(inner.estimator);
   const std::string response = m.schema.target.name;
   m.schema.target = inner.schema.target;
-  m.schema.target.name = formula ? response : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
+  m.schema.target.name = formula  ? response
+                         : recipe ? outcome
+                         : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
   if (inner.schema.target.task == ir::Task::Classification) {
     const Member levels = obj["levels"];
     if (levels.strings() != inner.schema.target.classes)
@@ -196,7 +144,8 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   outer.warnings.insert(outer.warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
   m.provenance.warnings = std::move(outer.warnings);
   m.provenance.source_class = "train";
-  m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method, formula ? "formula" : "x/y",
+  m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method,
+                                    formula ? "formula" : recipe ? "recipe without steps" : "x/y",
                                     m.provenance.family);
   ir::validate(m, file);
   return m;

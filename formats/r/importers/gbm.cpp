@@ -1,7 +1,8 @@
 // gbm models (docs/r-objects.md "gbm").
 //
 // f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
-// bernoulli response 1 / (1 + exp(-f)), poisson exp(f).  Each tree is eight vectors: SplitVar
+// bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f).  multinomial: one score per class
+// (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight vectors: SplitVar
 // (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
 // LeftNode, RightNode, MissingNode, ErrorReduction, Weight, Prediction.  A missing value goes to
 // MissingNode; a continuous (or ordered factor, on its 0-based code) value goes left when
@@ -24,16 +25,31 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   const std::string name = obj["distribution"]["name"].string();
   ir::Link link = ir::Link::Identity;
   bool bernoulli = false;
-  if (name == "bernoulli") {
+  bool multinomial = false;
+  double scale = 1;  // adaboost: response 1 / (1 + exp(-2 f)), the logistic of 2 f (doubling is exact)
+  if (name == "bernoulli" || name == "adaboost") {
     link = ir::Link::Logit;
     bernoulli = true;
+    if (name == "adaboost") scale = 2;
+  } else if (name == "multinomial") {
+    multinomial = true;
   } else if (name == "poisson") {
     link = ir::Link::Log;
   } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile") {
     throw Error(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
   }
-  if (const RObject* nc = root.get("num.classes"); nc && nc->length() == 1 && nc->number(0) != 1)
-    throw Error(file, "$num.classes", "gbm models with several classes are not supported");
+  size_t K = 1;  // class scores: multinomial has one per class
+  if (const RObject* nc = root.get("num.classes"); nc && nc->length() == 1 && nc->number(0) != 1) {
+    if (!multinomial) throw Error(file, "$num.classes", "several classes outside the multinomial distribution");
+    const double k = nc->number(0);
+    if (!(k >= 2 && k <= 100000)) throw Error(file, "$num.classes", "number of classes out of range");
+    K = static_cast<size_t>(k);
+  }
+  std::vector<std::string> classes;
+  if (multinomial) {
+    classes = obj["classes"].strings();
+    if (classes.size() != K) obj["classes"].fail(fmt::format("{} classes, num.classes {}", classes.size(), K));
+  }
 
   const auto var_names = obj["var.names"].strings();
   const auto var_type = obj["var.type"].numbers();
@@ -67,21 +83,25 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
 
   const double init_f = obj["initF"].number();
   const Member trees_obj = obj["trees"];
-  size_t n_trees = trees_obj.size();
+  // Iteration i holds K trees, i * K + k scoring class k (gbm's gbm_pred).
+  size_t n_trees = trees_obj.size() / K;
   if (const RObject* nt = root.get("n.trees"); nt && nt->length() == 1) {
     const double want = nt->number(0);
     if (!(want >= 1 && want <= static_cast<double>(n_trees)))
-      throw Error(file, "$n.trees", fmt::format("n.trees {} but {} trees are stored", want, n_trees));
+      throw Error(file, "$n.trees", fmt::format("n.trees {} but {} trees are stored for {} class(es)", want,
+                                                trees_obj.size(), K));
     n_trees = static_cast<size_t>(want);
   }
   const RObject* c_splits = root.get("c.splits");
 
   ir::TreeEnsemble ens;
   ens.aggregate = ir::Aggregate::Sum;
-  ens.base = {init_f};
+  ens.n_outputs = static_cast<int32_t>(K);
+  ens.base.assign(K, init_f * scale);
   ens.link = link;
-  ens.transform = bernoulli ? ir::ScoreTransform::Binary : ir::ScoreTransform::None;
-  for (size_t t = 0; t < n_trees; ++t) {
+  ens.transform = bernoulli ? ir::ScoreTransform::Binary : multinomial ? ir::ScoreTransform::Softmax : ir::ScoreTransform::None;
+  for (size_t t = 0; t < n_trees * K; ++t) {
+    const size_t cls = t % K;
     const Member tree = trees_obj.at(t);
     const std::string& tp = tree.path();
     if (tree.size() < 5) tree.fail("expected the eight vectors of a gbm tree");
@@ -93,12 +113,12 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
     const size_t n = split_var.size();
     if (split_code.size() != n || left.size() != n || right.size() != n || miss.size() != n)
       throw Error(file, tp, "tree vectors differ in length");
-    ir::Tree tr = trees::empty_tree(n, 1, ir::MissingGo::Node);
+    ir::Tree tr = trees::empty_tree(n, K, ir::MissingGo::Node);
     tr.missing_child.assign(n, -1);
     for (size_t i = 0; i < n; ++i) {
       const std::string place = fmt::format("{} node {}", tp, i);
       if (split_var[i] == -1) {
-        tr.values[i] = split_code[i];
+        tr.values[i * K + cls] = split_code[i] * scale;
         continue;
       }
       const size_t j = static_cast<size_t>(split_var[i]);
@@ -136,11 +156,16 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   if (bernoulli) {
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = {"0", "1"};
+  } else if (multinomial) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = classes;
   }
   m.provenance.source_class = "gbm";
   m.provenance.family = fmt::format("gbm {}", name);
   trees::describe_factor_inputs(m);
-  m.provenance.preprocessing.push_back(fmt::format("first {} trees, initF {}", n_trees, init_f));
+  if (scale != 1) m.provenance.preprocessing.push_back("adaboost: initF and leaf values doubled, then the logistic");
+  m.provenance.preprocessing.push_back(fmt::format("first {} trees{}, initF {}", n_trees,
+                                                  multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
   ir::validate(m, file);
   return m;
 }

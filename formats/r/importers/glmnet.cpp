@@ -112,57 +112,6 @@ std::string first_glmnet_class(const RObject& root) {
   return root.classes().empty() ? std::string("?") : root.classes()[0];
 }
 
-// A caret preProcess object attached as `$preProcess` (r2pmml's decoration: x was centred and
-// scaled before fitting): centre then scale the named inputs.  Other methods are refused.
-void apply_preprocess(const RObject& holder, ir::Model& m, const std::string& file) {
-  const RObject* pp = holder.get("preProcess");
-  if (!pp || pp->is_null()) return;
-  const RObject* method = pp->get("method");
-  if (!method || method->type != RType::List) throw Error(file, "$preProcess$method", "expected the method list");
-  const std::vector<std::string> methods = method->names();
-  auto named = [&](const char* slot) {
-    std::vector<double> values;
-    std::vector<std::string> names;
-    if (const RObject* o = pp->get(slot); o && o->is_numeric()) {
-      values = o->numbers();
-      names = o->names();
-    }
-    return std::make_pair(names, values);
-  };
-  const auto [mean_names, means] = named("mean");
-  const auto [std_names, stds] = named("std");
-  for (size_t i = 0; i < methods.size(); ++i) {
-    const std::string& how = methods[i];
-    if (how == "ignore") continue;
-    if (how != "center" && how != "scale")
-      throw Error(file, "$preProcess$method$" + how, fmt::format("preProcess method '{}' is not supported", how));
-  }
-  for (const char* how : {"center", "scale"}) {
-    const RObject* vars = method->get(how);
-    if (!vars || vars->is_null()) continue;
-    const auto& names = std::string(how) == "center" ? mean_names : std_names;
-    const auto& values = std::string(how) == "center" ? means : stds;
-    for (size_t v = 0; v < vars->length(); ++v) {
-      const std::string& var = vars->str(v);
-      size_t k = 0;
-      while (k < names.size() && names[k] != var) ++k;
-      if (k == names.size() || k >= values.size())
-        throw Error(file, std::string("$preProcess$") + (how[0] == 'c' ? "mean" : "std"),
-                    fmt::format("no value for variable '{}'", var));
-      bool found = false;
-      for (auto& f : m.features)
-        if (f.name == var) {
-          f.expr = ir::Expr::binary(how[0] == 'c' ? ir::Op::Sub : ir::Op::Div, std::move(f.expr),
-                                    ir::Expr::constant(values[k]));
-          found = true;
-        }
-      if (!found && m.schema.find_input(var) < 0)
-        throw Error(file, "$preProcess$method", fmt::format("variable '{}' is not a model input", var));
-    }
-    m.provenance.preprocessing.push_back(fmt::format("caret preProcess: {} ({} variables)", how, vars->length()));
-  }
-}
-
 }  // namespace
 
 ir::Model import_glmnet(const RObject& root, const std::string& file, double s) {
@@ -268,7 +217,6 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
                                                        "not read", F - keep_index.size(), F));
   }
   m.estimator = std::move(lin);
-  apply_preprocess(root, m, file);
   m.provenance.source_class = cls;
   if (in.left == in.right || in.frac == 1)
     m.provenance.family = fmt::format("{} at s = {} (lambda[{}] of {})", family, s, in.left + 1, lambda.size());
@@ -329,7 +277,7 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, const std:
 
 namespace {
 
-// cv.glmnet at penalty s: the fit's path at s plus the object's preprocessing.
+// cv.glmnet at penalty s: the fit's path at s (its `$preProcess` is applied by import_model).
 ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");
@@ -339,7 +287,6 @@ ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
   } catch (const Error& e) {  // places inside the path object
     throw Error(e.file(), "$glmnet.fit" + e.place(), e.message(), e.exit_code());
   }
-  apply_preprocess(root, m, file);
   ir::validate(m, file);
   m.provenance.source_class = "cv.glmnet";
   return m;

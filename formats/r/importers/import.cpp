@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "formats/r/importers/access.hpp"
+#include "formats/r/importers/preprocess.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "formats/r/importers/trees.hpp"
 
@@ -31,6 +33,9 @@ struct Entry {
 constexpr Entry kImporters[] = {
     {"train", &import_train},
     {"multinom", &import_multinom},
+    {"polr", &import_polr},
+    {"lda", &import_lda},
+    {"earth", &import_earth},
     {"glm", &import_lm},
     {"lm", &import_lm},
     {"rpart", &import_rpart},
@@ -43,6 +48,9 @@ constexpr Entry kImporters[] = {
        return import_ranger(o, f, h.levels);
      }},
     {"gbm", &import_gbm},
+    {"constparty", &import_party},
+    {"xgb.Booster", &import_xgboost},
+    {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
     {"svm", import_svm_plain, Takes::Levels,
@@ -85,6 +93,11 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
     for (const auto& e : kImporters) {
       if (c != e.r_class) continue;
       ir::Model m = import_with(e, c, root, file, hints);
+      // A caret preProcess object attached to the fit (`$preProcess`, as r2pmml decorates models):
+      // the model was fitted on preprocessed data, so its inputs are preprocessed first.  caret's
+      // train reads its own `$preProcess` (on model-matrix columns).
+      if (std::string_view(e.r_class) != "train")
+        if (const auto pp = Member(root, file).get("preProcess")) apply_attached_preprocess(m, *pp);
       warnings.insert(warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
       return m;
     }

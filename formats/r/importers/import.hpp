@@ -33,8 +33,16 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 // validated model whose Provenance::warnings lists its warnings (access.hpp warn()).
 ir::Model import_lm(const RObject& root, const std::string& file);  // lm, glm
 ir::Model import_multinom(const RObject& root, const std::string& file);
+// MASS::polr (ordinal regression, every cumulative link) and MASS::lda (linear discriminants).
+ir::Model import_polr(const RObject& root, const std::string& file);
+ir::Model import_lda(const RObject& root, const std::string& file);
+// earth::earth (MARS: hinge-function terms, least squares or its glm = list(family = ...)).
+ir::Model import_earth(const RObject& root, const std::string& file);
 // caret::train (formula or x/y; methods glm, lm, rpart, rpart2, rf; preProcess center, scale,
 // range): the final model with caret's model matrix and preprocessing in front.
 ir::Model import_train(const RObject& root, const std::string& file);
+// xgboost boosters in R ("xgb.Booster", r2pmml's "xgb3.Booster"): the UBJSON or JSON model in
+// `$raw`, features named by `$fmap` (one-hot indicators grouped back into factors).
+ir::Model import_xgboost(const RObject& root, const std::string& file);
 
 }  // namespace mb::r

@@ -4,7 +4,7 @@
 // 1-based codes) splits send "x <= xbestsplit" left; an unordered factor's split is a bit set in
 // (int)xbestsplit, bit (code - 1) set -> left.  Regression averages the trees; classification
 // counts one vote per tree, probabilities are vote fractions and the class the largest
-// vote / cutoff.
+// (vote fraction) / cutoff: unequal cutoffs are kept as the ensemble's class_cutoffs.
 // ranger: 0-based child ids (both 0 at a leaf), "x <= value" left for numeric and ordered
 // variables (factors on their 1-based codes), partition splits with bit (code - 1) of
 // floor(value) set -> right.  Regression averages leaf values, classification votes (leaf
@@ -116,6 +116,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
         v.input = tr.categorical_input(v.name, *h, true, v.name);
       } else {
         v.input = tr.continuous_input(v.name, v.name);
+        // predict.randomForest turns newdata into data.matrix(): a logical column is 0/1 (the
+        // object does not say whether the training column was logical).
+        pred.inputs[v.input].logical = true;
       }
       v.expr = ir::Expr::input(v.input);
       pred.vars.push_back(std::move(v));
@@ -137,15 +140,19 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   }
 
   std::vector<std::string> classes;
+  std::vector<double> cutoffs;  // kept only when they differ: equal cutoffs label by the most votes
   if (classification) {
     classes = obj["classes"].strings();
     if (const auto co = forest.get("cutoff")) {
-      const auto cutoff = co->numbers();
-      for (double c : cutoff)
-        if (c != cutoff[0])
-          throw Error(file, "$forest$cutoff",
-                      "class cutoffs differ between classes; only equal cutoffs (the class with most votes) are "
-                      "supported");
+      cutoffs = co->numbers();
+      if (cutoffs.size() != classes.size())
+        co->fail(fmt::format("{} cutoffs for {} classes", cutoffs.size(), classes.size()));
+      bool equal = true;
+      for (double c : cutoffs) {
+        if (!(c > 0) || !std::isfinite(c)) co->fail(fmt::format("cutoff {} is not a positive number", c));
+        equal &= c == cutoffs[0];
+      }
+      if (equal) cutoffs.clear();
     }
   }
   const size_t K = classification ? classes.size() : 1;
@@ -176,6 +183,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   ens.n_outputs = static_cast<int32_t>(K);
   ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
   ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
+  ens.class_cutoffs = cutoffs;
   for (size_t t = 0; t < ntree; ++t) {
     const size_t n = static_cast<size_t>(ndbig[t]);
     if (n < 1 || n > nrnodes) throw Error(file, fmt::format("$forest$ndbigtree[{}]", t + 1), "node count out of range");
@@ -224,7 +232,12 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-    ir::validate(m, file);
+  if (!cutoffs.empty()) {
+    std::string list;
+    for (size_t k = 0; k < cutoffs.size(); ++k) list += fmt::format("{}{}={}", k ? ", " : "", classes[k], cutoffs[k]);
+    m.provenance.preprocessing.push_back("class: the largest vote fraction / cutoff (" + list + ")");
+  }
+  ir::validate(m, file);
   return m;
 }
 

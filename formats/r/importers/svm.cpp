@@ -111,7 +111,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   const double type = input["type"].number();
   const double kernel = input["kernel"].number();
   if (type == 2)
-    throw Error(file, "$type", "one-class svm (novelty detection) is not supported");
+    throw Error(file, "$type", "unsupported svm type: one-class (novelty detection; its answer is an outlier flag, not a class or value)");
   if (!(type == 0 || type == 1 || type == 3 || type == 4))
     throw Error(file, "$type", fmt::format("unknown svm type {}", type));
   if (input.flag("sparse", false))

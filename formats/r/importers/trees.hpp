@@ -38,6 +38,10 @@ ir::Model import_ranger(const RObject& root, const std::string& file,
 // gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
 ir::Model import_gbm(const RObject& root, const std::string& file);
 
+// partykit "constparty" trees (ctree, CHAID, evtree): binary and multiway splits on numbers,
+// logicals and factors, fitted values from the training rows in `$fitted`.
+ir::Model import_party(const RObject& root, const std::string& file);
+
 namespace trees {
 
 // Helpers shared by the tree importers (trees.cpp).

@@ -1,5 +1,6 @@
 // R variable expressions (the elements of `$terms@predvars`) as IR expressions.
 #include "formats/r/lang/formula.hpp"
+#include "formats/r/lang/splines.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -281,7 +282,9 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
 }
 
 std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node, const std::string& term) {
-  if (call_name(node) != "poly") return std::nullopt;
+  const std::string fname = call_name(node);
+  if (fname == "ns" || fname == "bs") return spline(node, fname, term);
+  if (fname != "poly") return std::nullopt;
   // poly(x, ..., degree = 1, coefs = NULL, raw = FALSE): a single extra positional argument is
   // the degree; more would be polym() over several variables.
   auto pos = positional_args(node);
@@ -339,6 +342,60 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
   for (size_t k = 1; k <= degree; ++k)
     m.columns.push_back(Expr::binary(Op::Div, z[k], Expr::constant(std::sqrt((*norm2)[k + 1]))));
   m.description = fmt::format("{}: orthogonal polynomial of degree {}", term, degree);
+  return m;
+}
+
+// splines::ns(x, knots, Boundary.knots, intercept) and bs(x, degree, knots, Boundary.knots,
+// intercept) as predvars freezes them (makepredictcall): the knots are in the call.
+ExprTranslator::Matrix ExprTranslator::spline(const RObject& node, const std::string& fname, const std::string& term) {
+  auto pos = positional_args(node);
+  if (pos.empty())
+    throw Error(file_, kPlace, fmt::format("{}() without a variable in term '{}'", fname, term));
+  auto numbers = [&](const char* tag, bool required) -> std::vector<double> {
+    const RObject* a = call_arg(node, tag, -1);
+    if (!a) {
+      if (required)
+        throw Error(file_, kPlace, fmt::format("{}() in term '{}' has no frozen {} (predvars should hold them)",
+                                               fname, term, tag));
+      return {};
+    }
+    if (a->type == RType::Language && call_name(*a) == "numeric" && a->elements.size() <= 2) {
+      auto n = a->elements.size() == 2 && a->elements[1] ? constant_values(*a->elements[1]) : std::nullopt;
+      if (a->elements.size() == 1 || (n && n->size() == 1 && (*n)[0] == 0)) return {};
+    }
+    auto v = constant_values(*a);
+    if (!v) throw Error(file_, kPlace, fmt::format("{}() argument {} is not a constant in term '{}'", fname, tag, term));
+    return *v;
+  };
+  // Unfrozen arguments (df only, no knots) mean predict() would choose knots from the new data.
+  for (const char* tag : {"df"})
+    if (call_arg(node, tag, -1) && !call_arg(node, "knots", -1))
+      throw Error(file_, kPlace, fmt::format("{}() in term '{}' has df but no frozen knots", fname, term));
+  const std::vector<double> knots = numbers("knots", false);
+  const std::vector<double> boundary = numbers("Boundary.knots", true);
+  bool intercept = false;
+  if (auto v = numbers("intercept", false); !v.empty()) intercept = v[0] != 0;
+  int degree = 3;
+  if (fname == "bs") {
+    auto d = numbers("degree", false);
+    if (!d.empty()) {
+      if (d.size() != 1 || d[0] != std::floor(d[0]))
+        throw Error(file_, kPlace, fmt::format("bs() degree is not a whole number in term '{}'", term));
+      degree = static_cast<int>(d[0]);
+    }
+  }
+  Expr x = numeric(*pos[0], term);
+  splines::Basis b;
+  try {
+    b = fname == "ns" ? splines::natural_spline(x, knots, boundary, intercept, derived_, term)
+                      : splines::b_spline(x, degree, knots, boundary, intercept, derived_, term);
+  } catch (const std::invalid_argument& e) {
+    throw Error(file_, kPlace, fmt::format("{} in term '{}'", e.what(), term));
+  }
+  Matrix m;
+  for (size_t k = 1; k <= b.columns.size(); ++k) m.colnames.push_back(std::to_string(k));
+  m.columns = std::move(b.columns);
+  m.description = std::move(b.description);
   return m;
 }
 

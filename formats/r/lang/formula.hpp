@@ -121,6 +121,7 @@ class ExprTranslator {
 
  private:
   ir::Expr call(const RObject& node, const std::string& term);
+  Matrix spline(const RObject& node, const std::string& fname, const std::string& term);
   ir::Expr arg(const RObject& call, const std::string& tag, int position, const std::string& term);
   std::string file_;
   std::vector<ir::InputField>& inputs_;

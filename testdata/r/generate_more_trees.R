@@ -1,0 +1,195 @@
+#!/usr/bin/env Rscript
+# More tree models: randomForest classification with unequal class cutoffs, partykit::ctree
+# (class constparty: binary, multiway and categorical splits, missing values) and gbm with
+# distribution = "multinomial".
+#
+# Run from the repository root, after generate.R (this script appends to MANIFEST.tsv):
+#     Rscript testdata/r/generate_more_trees.R
+# Deterministic: every case seeds the RNG from its name.  Same layout as generate.R (see
+# README.md).
+#
+# expected.csv:
+#  - randomForest: `class` = predict(type = "response") (the largest vote fraction / cutoff),
+#    `probability(<class>)` = predict(type = "prob") (vote fractions, not divided).  Rows whose
+#    class R draws at random (tied vote fraction / cutoff) are left out (`dropped_tie_rows`); the
+#    script checks that some rows' class is not the largest vote fraction.
+#  - ctree: `prediction` (regression: predict(type = "response"), the weighted mean of the
+#    node's training responses) or `class` (predict(type = "response")) and
+#    `probability(<level>)` (predict(type = "prob")).  partykit sends a row whose split variable
+#    is missing down a random child drawn with the split's `prob` unless a surrogate decides;
+#    cases with missing inputs are fitted with `majority = TRUE` (prob is 1 for the majority
+#    child), so R's answer is deterministic; `ctree_class_factor` (default control) has no
+#    missing inputs.
+#  - gbm multinomial: `class` (the first largest probability) and `probability(<class>)` =
+#    predict(n.trees = <all>, type = "response").
+
+suppressPackageStartupMessages({
+  library(jsonlite)
+  library(randomForest)
+  library(partykit)
+  library(gbm)
+})
+
+out_dir <- local({
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f) == 1L) dirname(normalizePath(f)) else normalizePath("testdata/r")
+})
+source(file.path(out_dir, "common.R"))
+
+airq <- within(airquality, {
+  month_f <- factor(month.abb[Month], levels = month.abb[5:9])
+  Month <- NULL
+  Day <- NULL
+})
+airq_o <- airq[!is.na(airq$Ozone), ]
+# Numeric columns as doubles: predict.party looks the rows up directly (missing values included)
+# only when newdata's column classes equal the training data's; otherwise it goes through
+# model.frame(), which drops rows with missing values.
+airq_d <- within(airq_o, { Solar.R <- as.double(Solar.R); Temp <- as.double(Temp) })
+infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
+
+fits <- list(
+  rf_class_cutoff = list(
+    fit = "randomForest(Species ~ ., data = iris, ntree = 31, maxnodes = 10, cutoff = c(0.2, 0.5, 0.3))",
+    data = iris, cols = names(iris)[1:4], na = FALSE,
+    features = c("numeric", "multiclass", "cutoff")),
+  ctree_class = list(
+    fit = "ctree(Species ~ ., data = iris, control = ctree_control(majority = TRUE))",
+    data = iris, cols = names(iris)[1:4], na = TRUE,
+    features = c("numeric", "multiclass", "majority")),
+  ctree_class_factor = list(
+    fit = paste("ctree(status ~ education + age + parity + induced + spontaneous, data = infert_f,",
+                "control = ctree_control(mincriterion = 0.5))"),
+    data = infert_f, cols = c("education", "age", "parity", "induced", "spontaneous"), na = FALSE,
+    features = c("numeric", "factor", "level-with-space", "binary")),
+  ctree_regression_multiway = list(
+    fit = paste("ctree(Ozone ~ month_f + Solar.R, data = airq_d,",
+                "control = ctree_control(majority = TRUE, multiway = TRUE, mincriterion = 0.5))"),
+    data = airq_d, cols = c("month_f", "Solar.R"), na = TRUE,
+    features = c("numeric", "factor", "categorical-split", "multiway", "majority", "NA-training")),
+  gbm_multinomial = list(
+    fit = paste("suppressWarnings(gbm(Species ~ ., data = iris, distribution = \"multinomial\", n.trees = 40,",
+                "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5))"),
+    data = iris, cols = names(iris)[1:4], na = TRUE,
+    features = c("numeric", "multiclass"))
+)
+
+predict_case <- function(m, nd) {
+  if (inherits(m, "randomForest")) {
+    prob <- predict(m, newdata = nd, type = "prob")[, m$classes, drop = FALSE]
+    crit <- sweep(prob, 2, m$forest$cutoff, "/")
+    ties <- apply(crit, 1, function(p) sum(p == max(p)) > 1)
+    return(list(table = prob_table(predict(m, newdata = nd, type = "response"), prob), ties = ties))
+  }
+  if (inherits(m, "constparty")) {
+    y <- m$fitted[["(response)"]]
+    if (is.factor(y)) {
+      prob <- predict(m, newdata = nd, type = "prob")
+      return(list(table = prob_table(predict(m, newdata = nd, type = "response"), prob),
+                  ties = rep(FALSE, nrow(nd))))
+    }
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "response"))),
+                ties = rep(FALSE, nrow(nd))))
+  }
+  if (inherits(m, "gbm")) {
+    p <- predict(m, newdata = nd, n.trees = m$n.trees, type = "response")
+    prob <- matrix(p[, , 1], nrow = nrow(nd), dimnames = list(NULL, dimnames(p)[[2]]))
+    cls <- colnames(prob)[max.col(prob, ties.method = "first")]
+    ties <- apply(prob, 1, function(q) !anyNA(q) && sum(q == max(q)) > 1)
+    return(list(table = prob_table(cls, prob), ties = ties))
+  }
+  stop("no predict rule for class ", class(m)[1])
+}
+
+family_of <- function(m) {
+  if (inherits(m, "randomForest")) return(m$type)
+  if (inherits(m, "constparty")) return(if (is.factor(m$fitted[["(response)"]])) "classification" else "regression")
+  if (inherits(m, "gbm")) return(m$distribution$name)
+  NA_character_
+}
+
+read_back <- function(json_file) {
+  back <- jsonlite::unserializeJSON(paste(readLines(json_file, warn = FALSE), collapse = "\n"))
+  # fix_envs walks lists with `[[`, which a partynode overloads: reset the formulas by hand.
+  if (inherits(back, "constparty")) {
+    environment(back$terms) <- globalenv()
+    environment(attr(back$data, "terms")) <- globalenv()
+    back
+  } else {
+    fix_envs(back)
+  }
+}
+
+# Rows the object rebuilt from a JSON file predicts differently from `reference` (beyond 1e-9
+# relative, or another class); NA when it cannot predict.
+rows_changed <- function(json_file, nd, reference) {
+  t2 <- tryCatch(suppressWarnings(predict_case(read_back(json_file), nd)$table), error = function(e) NULL)
+  if (is.null(t2)) return(NA_integer_)
+  changed <- rep(FALSE, nrow(nd))
+  for (cn in names(reference)) {
+    a <- t2[[cn]]
+    b <- reference[[cn]]
+    if (is.numeric(b)) changed <- changed | xor(is.na(a), is.na(b)) |
+      (!is.na(a) & !is.na(b) & abs(a - b) > 1e-9 * abs(b) + 1e-12)
+    else changed <- changed | xor(is.na(a), is.na(b)) | (!is.na(a) & !is.na(b) & a != b)
+  }
+  sum(changed)
+}
+
+run_case <- function(case) {
+  seed_for(case)
+  spec <- fits[[case]]
+  # Fitted at the top level, as a user would: the closures a model keeps (ctree's update and
+  # trafo) then hold the global environment, not this script's frames.
+  m <- eval(parse(text = spec$fit), envir = globalenv())
+  input <- make_input(spec$data, spec$cols, n_max = 160, na_cols = if (spec$na) spec$cols else character())
+  case_dir <- file.path(out_dir, case)
+  dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
+  write_csv17(input, file.path(case_dir, "input.csv"))
+  nd <- read_input(file.path(case_dir, "input.csv"), spec$data)
+  pr <- predict_case(m, nd)
+  if (nrow(pr$table) != nrow(nd)) stop(case, ": R's predict() dropped rows")
+  if (any(pr$ties)) {                       # drop rows whose class R would draw at random
+    input <- input[!pr$ties, , drop = FALSE]
+    write_csv17(input, file.path(case_dir, "input.csv"))
+    nd <- read_input(file.path(case_dir, "input.csv"), spec$data)
+    pr <- predict_case(m, nd)
+  }
+  tab <- pr$table
+  if (inherits(m, "randomForest")) {
+    prob <- as.matrix(tab[, -1])
+    if (!any(tab$class != m$classes[max.col(prob, ties.method = "first")]))
+      stop(case, ": no row whose class differs from the largest vote fraction")
+  }
+  if (inherits(m, "constparty")) {
+    if (case == "ctree_regression_multiway" &&
+        !any(vapply(nodeapply(m, nodeids(m)), function(n) length(kids_node(n)) > 2, TRUE)))
+      stop(case, ": no multiway split")
+  }
+  saveRDS(m, file.path(case_dir, "model.rds"))
+  write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
+  write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
+  back <- read_back(file.path(case_dir, "model_exact.json"))
+  if (!identical(predict_case(back, nd)$table, tab))
+    stop(case, ": the object rebuilt from model_exact.json predicts differently")
+  write_expected(tab, file.path(case_dir, "expected.csv"))
+  features <- c(spec$features, na_features(input))
+  family <- family_of(m)
+  meta <- list(case = case, class = I(class(m)), family = family, link = NA_character_,
+               features = I(features), n_rows = nrow(input), dropped_tie_rows = sum(pr$ties),
+               json15_rows_changed = rows_changed(file.path(case_dir, "model.json"), nd, tab))
+  write_meta(case_dir, meta)
+  cat(sprintf("%-28s %-12s %-14s rows=%d ties=%d\n", case, class(m)[1], family, nrow(input), sum(pr$ties)))
+  data.frame(case = case, class = paste(class(m), collapse = ","), family = family, link = "",
+             features = paste(features, collapse = ","), stringsAsFactors = FALSE)
+}
+
+cases <- commandArgs(trailingOnly = TRUE)
+if (length(cases) == 0) cases <- names(fits)
+rows <- do.call(rbind, lapply(cases, run_case))
+
+man_file <- file.path(out_dir, "MANIFEST.tsv")
+old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
+old <- old[!old$case %in% rows$case, , drop = FALSE]
+write.table(rbind(old, rows), man_file, sep = "\t", quote = FALSE, row.names = FALSE, fileEncoding = "UTF-8")
