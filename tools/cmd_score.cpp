@@ -1,22 +1,28 @@
 // modelbridge score MODEL [DATA|-] [-o OUT|-] [--keep COLS] [--expected CSV] [--threads N] ...
 //
-// Rows stream through in batches: memory holds one batch per thread, whatever the number of
-// rows.  With N threads the reader takes N batches' worth of rows at a time, N evaluators bind
-// and score one contiguous slice each, and the slices are written in order.
+// Rows stream through in chunks (lib/data/csv_chunker.hpp): the main thread cuts the input into
+// chunks of whole rows; N workers each parse, bind, score and format a chunk at a time; the main
+// thread writes the chunks' output in input order.  The cuts depend on the input alone, so every
+// thread count scores the same batches, writes the same bytes and meets the same first error.
+// Memory holds at most 2N chunks in flight, whatever the number of rows.
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
+#include "lib/data/csv_chunker.hpp"
 #include "lib/data/csv_writer.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/util/atomic_file.hpp"
+#include "lib/util/errors.hpp"
 #include "tools/commands.hpp"
 #include "tools/options.hpp"
 #include "tools/scoring.hpp"
@@ -69,26 +75,25 @@ class Progress {
   Clock::time_point start_, last_;
 };
 
-// One scoring lane: its slice of the rows, its evaluator and its buffers (reused every batch).
-struct Lane {
-  data::TextBatch text;
-  eval::Batch batch;
-  eval::Predictions pred;
-  std::unique_ptr<eval::Evaluator> evaluator;
+// A chunk of input rows on its way through the pipeline, and what became of it.
+struct Slot {
+  data::CsvChunk chunk;
+  std::string out;         // its output rows, formatted
+  eval::Predictions pred;  // kept for --expected
+  size_t rows = 0;
   std::exception_ptr error;
+  bool done = false;
 };
 
-// Copies rows [from, from+n) of `all` into `part` (views only; buffers reused).
-void slice(const data::TextBatch& all, size_t from, size_t n, data::TextBatch& part) {
-  part.rows = n;
-  part.fields.resize(all.fields.size());
-  for (size_t c = 0; c < all.fields.size(); ++c)
-    part.fields[c].assign(all.fields[c].begin() + from, all.fields[c].begin() + from + n);
-  part.lines.assign(all.lines.begin() + from, all.lines.begin() + from + n);
-  part.quoted.resize(all.quoted.size());
-  for (size_t c = 0; c < all.quoted.size(); ++c)
-    part.quoted[c].assign(all.quoted[c].begin() + from, all.quoted[c].begin() + from + n);
-}
+// A worker's own tools, reused chunk after chunk.
+struct Worker {
+  data::TextBatch text;
+  eval::Batch batch;
+  std::unique_ptr<eval::Evaluator> evaluator;
+  std::string out;
+  std::unique_ptr<data::CsvWriter> writer;  // appends to `out`
+  std::unique_ptr<data::PredictionWriter> predictions;
+};
 
 }  // namespace
 
@@ -108,7 +113,7 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
   s.add_option("--expected", o.expected, "reference predictions CSV to compare with (exit 1 beyond tolerance)")
       ->option_text("FILE");
   add_tolerance(s, o.tol);
-  s.add_option("--threads", o.threads, "worker threads for scoring (default 1)")->check(integer_in(1, 256))->option_text("N");
+  s.add_option("--threads", o.threads, "threads that parse, score and format rows (default: the number of cores)")->check(integer_in(1, 256))->option_text("N");
   s.add_flag_callback("--progress", [&o] { o.progress = 1; }, "progress bar on standard error (default: when it is a terminal)");
   s.add_flag_callback("--no-progress", [&o] { o.progress = 0; }, "no progress bar");
   s.add_flag("--link", o.link, "GLMs: add the linear predictor as column `link`");
@@ -130,15 +135,14 @@ int run_score(const ScoreOptions& o, Io& io) {
     for (const auto& w : m.provenance.warnings)
       io.err << diagnostic(io, "warning") << fmt::format("{}: [{}] {}\n", o.model, w.code, w.message);
 
-  const size_t threads = static_cast<size_t>(std::max(1, o.threads));
+  const size_t threads = o.threads > 0 ? static_cast<size_t>(o.threads)
+                                        : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
   data::CsvReaderOptions ro;
-  ro.batch_rows = kBatchRows * threads;
+  ro.batch_rows = kBatchRows;
   ro.delimiter = o.delimiter;
   auto input = open_csv(o.data, ro);
   data::CsvReader& reader = *input->reader;
   const data::InputBinder binder(m.schema, reader.header(), reader.file(), m.unseen);
-  std::vector<Lane> lanes(threads);
-  for (auto& lane : lanes) lane.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link});
 
   const bool to_stdout = o.output == "-" || o.output.empty();
   std::optional<AtomicFile> file;
@@ -162,49 +166,133 @@ int run_score(const ScoreOptions& o, Io& io) {
     expected.emplace(m.schema.target, o.link, *reference, o.expected, to_stdout ? o.model : o.output, co);
   }
 
+  std::vector<Worker> workers(threads);
+  for (auto& w : workers) {
+    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link});
+    w.writer = std::make_unique<data::CsvWriter>(&w.out);
+    w.predictions = std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
+  }
+  const std::vector<std::string> header = reader.header();
+  const std::string& in_file = reader.file();
   // With --json the summary may be all of standard error: progress only when asked for.
   const bool show_progress = o.progress == 1 || (o.progress == -1 && io.err_is_terminal && !o.json);
   Progress progress(!io.quiet && show_progress, io.err, input_size(*input));
   if (!o.no_header) predictions.write_header();
-  data::TextBatch text;
-  uint64_t rows = 0;
-  auto run_lane = [&](Lane& lane, const data::TextBatch& part) {
+  data::CsvChunker chunker(reader);
+  data::CsvReaderOptions chunk_ro;
+  chunk_ro.delimiter = o.delimiter;
+  chunk_ro.batch_rows = chunker.batch_rows() + 1;
+
+  // Parse, bind, score and format one chunk (any thread); errors stay in the slot.
+  auto process = [&](Worker& w, Slot& slot) {
     try {
-      binder.bind(part, lane.batch);
-      lane.evaluator->score(lane.batch, lane.pred);
+      slot.rows = 0;
+      slot.out.clear();
+      data::CsvReader part(std::move(slot.chunk.bytes), in_file, header, slot.chunk.first_line, chunk_ro);
+      if (part.next(w.text)) {
+        binder.bind(w.text, w.batch);
+        w.evaluator->score(w.batch, slot.pred);
+        w.out.clear();
+        w.predictions->write(w.text, slot.pred);
+        w.writer->flush();
+        std::swap(w.out, slot.out);
+        slot.rows = w.text.rows;
+        if (part.next(w.text)) throw InternalError(in_file, "", "internal: a chunk held more rows than a batch");
+      }
+      slot.chunk.bytes = part.release_buffer();
     } catch (...) {
-      lane.error = std::current_exception();
+      slot.error = std::current_exception();
     }
   };
-  std::vector<std::thread> pool;
-  while (reader.next(text)) {
-    if (threads == 1 || text.rows <= kBatchRows) {
-      run_lane(lanes[0], text);
-      if (lanes[0].error) std::rethrow_exception(lanes[0].error);
-      predictions.write(text, lanes[0].pred);
-      if (expected) expected->add(lanes[0].pred);
-    } else {
-      const size_t per = (text.rows + threads - 1) / threads;
-      size_t used = 0;
-      for (size_t i = 0; i < threads; ++i) {
-        const size_t from = std::min(text.rows, i * per), n = std::min(per, text.rows - from);
-        slice(text, from, n, lanes[i].text);
-        if (n > 0) used = i + 1;
-      }
-      pool.clear();
-      for (size_t i = 1; i < used; ++i) pool.emplace_back(run_lane, std::ref(lanes[i]), std::cref(lanes[i].text));
-      run_lane(lanes[0], lanes[0].text);
-      for (auto& t : pool) t.join();
-      for (size_t i = 0; i < used; ++i) {  // in row order: the first failing row is reported
-        if (lanes[i].error) std::rethrow_exception(lanes[i].error);
-        predictions.write(lanes[i].text, lanes[i].pred);
-        if (expected) expected->add(lanes[i].pred);
-      }
+  uint64_t rows = 0, consumed = 0;
+  // Write one processed chunk (main thread, in input order).
+  auto emit = [&](Slot& slot) {
+    if (slot.error) std::rethrow_exception(slot.error);
+    writer.raw(slot.out);
+    if (expected && slot.rows > 0) expected->add(slot.pred);
+    rows += slot.rows;
+    consumed = slot.chunk.end_offset;
+    progress.update(rows, consumed);
+  };
+
+  if (threads == 1) {
+    Slot slot;
+    while (chunker.next(slot.chunk)) {
+      process(workers[0], slot);
+      emit(slot);
     }
-    rows += text.rows;
-    progress.update(rows, reader.bytes_consumed());
+  } else {
+    const size_t capacity = 2 * threads;
+    std::vector<Slot> slots(capacity);
+    std::mutex mu;
+    std::condition_variable work_cv, done_cv;
+    uint64_t filled = 0, taken = 0, written = 0;  // chunk sequence numbers
+    bool stop = false;
+    auto work = [&](Worker& w) {
+      for (;;) {
+        std::unique_lock lock(mu);
+        work_cv.wait(lock, [&] { return stop || taken < filled; });
+        if (stop) return;
+        Slot& slot = slots[taken++ % capacity];
+        lock.unlock();
+        process(w, slot);
+        lock.lock();
+        slot.done = true;
+        done_cv.notify_all();
+      }
+    };
+    std::vector<std::thread> pool;
+    // Stops and joins the workers however this scope is left (an error rethrown from a chunk).
+    struct Joiner {
+      std::vector<std::thread>& pool;
+      std::mutex& mu;
+      std::condition_variable& cv;
+      bool& stop;
+      ~Joiner() {
+        {
+          std::lock_guard lock(mu);
+          stop = true;
+        }
+        cv.notify_all();
+        for (auto& t : pool) t.join();
+      }
+    } joiner{pool, mu, work_cv, stop};
+    for (auto& w : workers) pool.emplace_back(work, std::ref(w));
+    bool input_done = false;
+    std::exception_ptr read_error;
+    for (;;) {
+      while (!input_done && filled - written < capacity) {
+        Slot& slot = slots[filled % capacity];
+        bool got = false;
+        try {
+          got = chunker.next(slot.chunk);
+        } catch (...) {
+          read_error = std::current_exception();  // reported after the chunks before it
+        }
+        if (!got) {
+          input_done = true;
+          break;
+        }
+        {
+          std::lock_guard lock(mu);
+          slot.done = false;
+          slot.error = nullptr;
+          ++filled;
+        }
+        work_cv.notify_one();
+      }
+      if (written == filled) break;
+      Slot& slot = slots[written % capacity];
+      {
+        std::unique_lock lock(mu);
+        done_cv.wait(lock, [&] { return slot.done; });
+      }
+      emit(slot);
+      ++written;
+    }
+    if (read_error) std::rethrow_exception(read_error);
   }
-  progress.done(rows, reader.bytes_consumed());
+  progress.done(rows, consumed);
   writer.flush();
   if (file) file->commit();
 

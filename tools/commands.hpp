@@ -26,7 +26,7 @@ struct ScoreOptions {
   std::vector<std::string> keep;
   std::string expected;
   Tolerance tol;
-  int threads = 1;
+  int threads = 0;  // 0: the number of cores
   int progress = -1;  // -1 auto (terminal), 0 off, 1 on
   bool link = false;
   bool no_header = false;  // --no-header: rows only (for merging parts: GNU parallel --pipe --header 1)

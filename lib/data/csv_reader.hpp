@@ -82,6 +82,11 @@ class CsvReader {
   // throws mb::Error for an empty file, a malformed header or duplicate column names.
   CsvReader(std::istream& in, std::string file, CsvReaderOptions options = {});
   CsvReader(int fd, std::string file, CsvReaderOptions options = {});
+  // A reader over rows already in memory, with no header row: `rows` is a run of whole rows
+  // (a CsvChunker chunk), `header` the file's columns and `first_line` the physical line of
+  // the first row, so messages name the same lines as a reader of the whole file.
+  CsvReader(std::vector<char> rows, std::string file, std::vector<std::string> header, uint64_t first_line,
+            CsvReaderOptions options = {});
   ~CsvReader();
   CsvReader(const CsvReader&) = delete;
   CsvReader& operator=(const CsvReader&) = delete;
@@ -89,6 +94,7 @@ class CsvReader {
   const std::string& file() const { return file_; }
   const std::vector<std::string>& header() const { return header_; }
   size_t columns() const { return header_.size(); }
+  char delimiter() const { return options_.delimiter; }
   // Index of the column named `name`, or -1.
   int find_column(std::string_view name) const;
 
@@ -101,6 +107,21 @@ class CsvReader {
   // Bytes of the input taken up by the rows returned so far (header and BOM included); with the
   // size of a regular file it gives the fraction done.
   uint64_t bytes_consumed() const { return bytes_in_ - (end_ - begin_); }
+
+  // Hands the rest of the input over (to a CsvChunker): the bytes read but not yet returned as
+  // rows, the source of the bytes after them, the physical line of the next row and the most
+  // rows per batch.  The reader returns no more rows afterwards.
+  struct Rest {
+    std::vector<char> pending;
+    ByteSource* source;
+    bool eof;
+    uint64_t line;
+    uint64_t bytes_before;  // bytes of the input before `pending` (header and BOM included)
+    size_t batch_rows;
+  };
+  Rest hand_over();
+  // The in-memory reader's buffer, for reuse by the next chunk.
+  std::vector<char> release_buffer() { return std::move(buf_); }
 
  private:
   enum class State : uint8_t { FieldStart, Unquoted, Quoted, QuoteInQuoted };

@@ -54,6 +54,10 @@ CsvWriter::CsvWriter(int fd, std::string file, size_t buffer_bytes)
   buf_.reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
+CsvWriter::CsvWriter(std::string* sink, size_t buffer_bytes) : sink_(sink), file_("-") {
+  buf_.reserve(std::max<size_t>(buffer_bytes, 64));
+}
+
 CsvWriter::~CsvWriter() {
   try {
     flush();
@@ -63,7 +67,9 @@ CsvWriter::~CsvWriter() {
 
 void CsvWriter::flush() {
   if (buf_.empty()) return;
-  if (out_) {
+  if (sink_) {
+    sink_->append(buf_);
+  } else if (out_) {
     out_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
     if (!*out_) {
       buf_.clear();

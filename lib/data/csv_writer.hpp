@@ -34,6 +34,8 @@ class CsvWriter {
   // messages ("-" for standard output).
   explicit CsvWriter(std::ostream& out, std::string file = "-", size_t buffer_bytes = 1 << 20);
   CsvWriter(int fd, std::string file, size_t buffer_bytes = 1 << 20);
+  // Appends to `*sink` instead of writing out (a block of rows formatted on a worker thread).
+  explicit CsvWriter(std::string* sink, size_t buffer_bytes = 1 << 16);
   // Flushes what is left; errors at this point are lost, so call flush() first.
   ~CsvWriter();
   CsvWriter(const CsvWriter&) = delete;
@@ -42,6 +44,8 @@ class CsvWriter {
   void field(std::string_view text);  // quoted when needs_quotes()
   void field(double value);           // format_number()
   void end_row();
+  // Bytes already formatted as CSV rows (a block from a string-sink writer), copied as they are.
+  void raw(std::string_view bytes) { append(bytes.data(), bytes.size()); }
   // Writes the buffer out; throws mb::Error(file, "", "write failed: ...").
   void flush();
 
@@ -57,6 +61,7 @@ class CsvWriter {
   void append(const char* s, size_t n);
 
   std::ostream* out_ = nullptr;
+  std::string* sink_ = nullptr;
   int fd_ = -1;
   std::string file_;
   std::string buf_;

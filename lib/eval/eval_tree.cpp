@@ -79,12 +79,12 @@ class TreeEval final : public EstimatorEval {
     for (size_t t = 0; t < T; ++t) total_weight += t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
     acc_.resize(K);
     acc32_.resize(K);
-    leaves_.resize(T * TreeWalker::kBlock);
+    leaves_.resize(T * walker_.block_rows());
     size_t block_start = 0, block_n = 0;
     for (size_t r = 0; r < rows; ++r) {
       if (r == block_start + block_n) {  // the leaves of every tree for the next block of rows
         block_start = r;
-        block_n = std::min(TreeWalker::kBlock, rows - r);
+        block_n = std::min(walker_.block_rows(), rows - r);
         walker_.leaves(x, block_start, block_n, leaves_.data());
       }
       const int32_t* row_leaves = &leaves_[r - block_start];

@@ -63,14 +63,15 @@ class OrtTreeEval final : public EstimatorEval {
     return n;
   }
 
-  // `leaves`: the leaf of tree t for this row at leaves[t * stride].
+  // `leaves`: the leaf of tree t for this row at leaves[t * stride].  `sums`: when not null, the
+  // row's per-output sums over the trees in tree order, already added (Sum and Average).
   template <typename T>
-  void row(const int32_t* leaves, size_t stride, double* z, int32_t& label) {
+  void row(const int32_t* leaves, size_t stride, const T* sums, double* z, int32_t& label) {
     const size_t K = t_.n_outputs, NT = t_.trees.size();
     T acc[kMaxStack];
     T* a = K <= kMaxStack ? acc : reinterpret_cast<T*>(heap_.data());
-    for (size_t k = 0; k < K; ++k) a[k] = 0;
-    for (size_t t = 0; t < NT; ++t) {
+    for (size_t k = 0; k < K; ++k) a[k] = sums ? sums[k] : 0;
+    for (size_t t = 0; t < NT && !sums; ++t) {
       const ir::Tree& tr = t_.trees[t];
       const double* v = &tr.values[static_cast<size_t>(leaves[t * stride]) * K];
       for (size_t k = 0; k < K; ++k) {
@@ -162,6 +163,24 @@ class OrtTreeEval final : public EstimatorEval {
   }
 
   template <typename T>
+  void block_sums(size_t n, std::vector<T>& sums) const {
+    const size_t K = t_.n_outputs;
+    sums.assign(n * K, T(0));
+    for (size_t t = 0; t < t_.trees.size(); ++t) {
+      const double* values = t_.trees[t].values.data();
+      const int32_t* leaves = &leaves_[t * n];
+      if (K == 1) {
+        for (size_t i = 0; i < n; ++i) sums[i] += static_cast<T>(values[leaves[i]]);
+      } else {
+        for (size_t i = 0; i < n; ++i) {
+          const double* v = &values[static_cast<size_t>(leaves[i]) * K];
+          for (size_t k = 0; k < K; ++k) sums[i * K + k] += static_cast<T>(v[k]);
+        }
+      }
+    }
+  }
+
+  template <typename T>
   static void transform(T* o, size_t n, ir::PostTransform post) {
     switch (post) {
       case ir::PostTransform::Probit:
@@ -182,14 +201,20 @@ class OrtTreeEval final : public EstimatorEval {
     labels_.assign(rows, -1);
     heap_.resize(t_.n_outputs + out_cols_ + 2);
     const bool f32 = t_.value_precision == ir::Precision::Float32;
-    leaves_.resize(t_.trees.size() * TreeWalker::kBlock);
-    for (size_t r0 = 0; r0 < rows; r0 += TreeWalker::kBlock) {
-      const size_t n = std::min(TreeWalker::kBlock, rows - r0);
+    leaves_.resize(t_.trees.size() * walker_.block_rows());
+    // Sums are added tree by tree over the block (each tree's values stay in cache), in tree order
+    // for every row as the row-by-row sum adds them: the same numbers.
+    const bool sum = t_.aggregate != ir::Aggregate::Max && t_.aggregate != ir::Aggregate::Min;
+    const size_t K = t_.n_outputs;
+    for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
+      const size_t n = std::min(walker_.block_rows(), rows - r0);
       walker_.leaves(x, r0, n, leaves_.data());
+      if (sum && f32) block_sums<float>(n, sums32_);
+      if (sum && !f32) block_sums<double>(n, sums64_);
       for (size_t i = 0; i < n; ++i) {
         const size_t r = r0 + i;
-        if (f32) row<float>(&leaves_[i], n, &scores_[r * out_cols_], labels_[r]);
-        else row<double>(&leaves_[i], n, &scores_[r * out_cols_], labels_[r]);
+        if (f32) row<float>(&leaves_[i], n, sum ? &sums32_[i * K] : nullptr, &scores_[r * out_cols_], labels_[r]);
+        else row<double>(&leaves_[i], n, sum ? &sums64_[i * K] : nullptr, &scores_[r * out_cols_], labels_[r]);
       }
     }
     finish_scores(m_, t_.transform, out_cols_, scores_, out, t_.class_cutoffs);
@@ -212,6 +237,8 @@ class OrtTreeEval final : public EstimatorEval {
   std::vector<int32_t> labels_;
   TreeWalker walker_;
   std::vector<int32_t> leaves_;  // trees x block rows
+  std::vector<float> sums32_;    // block rows x outputs
+  std::vector<double> sums64_;
 };
 
 }  // namespace

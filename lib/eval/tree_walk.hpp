@@ -9,10 +9,22 @@
 // the double of the float32 input, which is the float32 comparison.  Leaves are found tree by tree over a
 // block of rows, so a tree's nodes stay in cache while the block goes through it.
 //
+// Trees whose every node the flat form holds, with missing values going to one of the two
+// children or making the prediction missing, are also compiled to compact nodes (20 bytes for
+// float32 thresholds: the threshold in the compared precision, the two children and the missing
+// one, a 16-bit feature index; a tree's extra last node is its null leaf) and walked
+// several rows at a time: eight rows step down the tree together, each step a branch-free
+// `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
+// the loads of eight walks overlap instead of waiting on each other.  In deep trees (more than 16
+// levels, as randomForest grows them) a lane that reaches its leaf takes the next row at once
+// instead of waiting for the other seven.  float32 models compare the
+// block's inputs converted to float once, which is the comparison of the double of the float.
+//
 // Nodes whose rule the flat form does not hold (category sets, surrogates, equality tests,
 // missing rules other than "go to a child") send the row to the evaluator's generic walk of that
 // tree from its root, which is the definition; the result is the same leaf, bit for bit.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,13 +41,22 @@ class TreeWalker {
   // prediction.
   using Generic = std::function<int32_t(const ir::Tree&, const FeatureColumns&, size_t)>;
 
-  TreeWalker(const ir::TreeEnsemble& t, Generic generic);
+  // `compact`: use the compact layout where it applies (false keeps the one-row-at-a-time walk,
+  // for tests that compare the two).
+  TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true);
 
-  // Rows per block the callers use: a tree's nodes stay in cache for the whole block.
-  static constexpr size_t kBlock = 256;
+  // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
+  // rows; the leaves of a block (trees x rows) are held to about 4 MB.  kBlock is the most.
+  static constexpr size_t kBlock = 8192;
+  size_t block_rows() const {
+    return std::clamp<size_t>((size_t{1} << 22) / (4 * std::max<size_t>(t_.trees.size(), 1)), 256, kBlock);
+  }
 
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
+
+  // Trees walked in the compact layout.
+  size_t compact_trees() const { return compact_count_; }
 
  private:
   struct Node {
@@ -44,11 +65,33 @@ class TreeWalker {
     int32_t yes, no;   // children when the test holds / does not
     int32_t missing;   // child for a missing value; -1: generic walk
   };
+  template <typename T>
+  struct Compact {
+    T threshold;          // the test is `x <= threshold`; leaves: any
+    int32_t yes, no;      // children (a leaf: itself, twice)
+    int32_t missing;      // child for a missing value: yes, no, or the tree's null leaf
+    uint16_t feature;     // index into the block's feature columns
+    uint16_t leaf;
+  };
+  template <typename T>
+  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  template <typename T>
+  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
+
   const ir::TreeEnsemble& t_;
   Generic generic_;
   bool f32_ = false;
   std::vector<Node> nodes_;
   std::vector<size_t> offset_;  // per tree: its first node (node ids are the tree's own)
+  // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
+  // tree is walked by walk_flat().
+  std::vector<int64_t> compact_offset_;
+  std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
+  std::vector<Compact<float>> compact32_;
+  std::vector<Compact<double>> compact64_;
+  size_t compact_count_ = 0;
+  std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
 };
 
 }  // namespace mb::eval

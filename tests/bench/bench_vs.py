@@ -14,7 +14,9 @@ What it does, all in one run so the ratios compare like with like:
    LinearClassifier with LOGISTIC); and an R randomForest (100 trees) saved with saveRDS.
 3. Times, best of --repeat runs: `modelbridge score` CSV to CSV with 1 and N threads (peak RSS
    too); onnxruntime in memory (session.run on a float32 tensor already built) with 1 and N
-   threads, and CSV to CSV (parse, score, print); R's predict() in memory on the forest.
+   threads, and CSV to CSV (parse, score, print); R's predict() in memory on the forest.  Wall
+   time and CPU time (user + system, all threads) both: on a machine shared with other work the
+   wall figures of 2 threads say little, rows per CPU-second compare one-thread runs fairly.
 4. Checks that modelbridge and onnxruntime give the same numbers (float32 models: within a few
    float32 ulps), then prints rows/s and the ratios the project aims at.
 """
@@ -121,23 +123,31 @@ a <- commandArgs(trailingOnly = TRUE)
 m <- readRDS(a[1])
 d <- read.csv(a[2])
 best <- Inf
-for (i in seq_len(as.integer(a[3]))) best <- min(best, system.time(p <- predict(m, d))[["elapsed"]])
-cat(sprintf('{"rows": %d, "best_s": %.6f}\n', nrow(d), best))
+cpu <- Inf
+for (i in seq_len(as.integer(a[3]))) {
+  st <- system.time(p <- predict(m, d))
+  best <- min(best, st[["elapsed"]])
+  cpu <- min(cpu, st[["user.self"]] + st[["sys.self"]])
+}
+cat(sprintf('{"rows": %d, "best_s": %.6f, "cpu_s": %.6f}\n', nrow(d), best, cpu))
 """
 
 
 def timed(cmd, repeat, env=None):
-    """Best wall time of `repeat` runs and the largest peak RSS (MB)."""
-    best, rss = None, 0
+    """Best wall time of `repeat` runs, best CPU time (user + system) and the largest peak RSS (MB)."""
+    best, best_cpu, rss = None, None, 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, env=env)
+        r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", *cmd], capture_output=True, text=True, env=env)
         dt = time.perf_counter() - t0
         if r.returncode != 0:
             raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr[-800:]}")
-        rss = max(rss, int(r.stderr.strip().splitlines()[-1]) / 1024)
+        user, sys_s, kb = r.stderr.strip().splitlines()[-1].split()
+        rss = max(rss, int(kb) / 1024)
+        cpu = float(user) + float(sys_s)
         best = dt if best is None else min(best, dt)
-    return best, rss
+        best_cpu = cpu if best_cpu is None else min(best_cpu, cpu)
+    return best, best_cpu, rss
 
 
 def node_json(args):
@@ -183,23 +193,29 @@ def main():
     N, T = args.rows, args.threads
     results = {}
     print(f"machine: {os.cpu_count()} cores; {N} rows x {F} features, CSV {mb_csv_mb:.0f} MB; best of {args.repeat}")
-    print(f"{'what':<52} {'seconds':>8} {'rows/s':>12} {'peak MB':>8}")
+    print("wall: seconds and rows/s of the best run; cpu: rows per CPU-second (user + system of every thread,")
+    print("best run), the figure a machine shared with other work disturbs least")
+    print(f"{'what':<52} {'seconds':>8} {'rows/s':>12} {'rows/cpu-s':>12} {'peak MB':>8}")
 
-    def show(key, secs, rss=None):
+    def show(key, secs, rss=None, cpu=None):
         results[key] = N / secs
-        print(f"{key:<52} {secs:>8.3f} {N / secs:>12,.0f} {'' if rss is None else f'{rss:>8.0f}'}")
+        if cpu:
+            results[key + " (cpu)"] = N / cpu
+        print(f"{key:<52} {secs:>8.3f} {N / secs:>12,.0f} {'' if not cpu else f'{N / cpu:>12,.0f}'} "
+              f"{'' if rss is None else f'{rss:>8.0f}'}")
 
     for name, model in (("forest", forest), ("logreg", logreg)):
         for t in sorted({1, T}):
             out = os.path.join(work, f"{name}.mb{t}.csv")
-            secs, rss = timed([cli, "score", model, csv, "-o", out, "--threads", str(t), "--no-progress"], args.repeat)
-            show(f"{name}: modelbridge score CSV->CSV, {t} thread(s)", secs, rss)
+            secs, cpu, rss = timed([cli, "score", model, csv, "-o", out, "--threads", str(t), "--no-progress"],
+                                   args.repeat)
+            show(f"{name}: modelbridge score CSV->CSV, {t} thread(s)", secs, rss, cpu)
         for t in sorted({1, T}):
             j = node_json(["memory", model, csv, str(t), str(args.repeat)])
-            show(f"{name}: onnxruntime in memory, {t} thread(s)", j["best_s"])
+            show(f"{name}: onnxruntime in memory, {t} thread(s)", j["best_s"], None, j["cpu_s"])
         ort_out = os.path.join(work, f"{name}.ort.csv")
         j = node_json(["csv", model, csv, str(T), ort_out])
-        show(f"{name}: onnxruntime CSV->CSV, {T} thread(s)", j["s"])
+        show(f"{name}: onnxruntime CSV->CSV, {T} thread(s)", j["s"], None, j["cpu_s"])
         if T != 1:  # onnxruntime's float32 tree sums depend on its thread count: compare with one
             ort_out = os.path.join(work, f"{name}.ort1.csv")
             node_json(["csv", model, csv, "1", ort_out])
@@ -209,17 +225,22 @@ def main():
         d = max_rel_diff(ours, ort_out, col_a, col_b)
         print(f"{name}: largest relative difference, modelbridge vs onnxruntime with one thread: {d:.3g}")
     if have_r:
-        secs, rss = timed([cli, "score", rds, csv, "-o", os.path.join(work, "rf.mb.csv"), "--threads", str(T),
-                           "--no-progress"], args.repeat)
-        show(f"R randomForest: modelbridge score .rds CSV->CSV, {T} thr.", secs, rss)
+        for t in sorted({1, T}):
+            secs, cpu, rss = timed([cli, "score", rds, csv, "-o", os.path.join(work, f"rf.mb{t}.csv"), "--threads",
+                                    str(t), "--no-progress"], args.repeat)
+            show(f"R randomForest: modelbridge score .rds CSV->CSV, {t} thr.", secs, rss, cpu)
         r = subprocess.run(["Rscript", "-e", R_PREDICT, rds, csv, str(args.repeat)], capture_output=True, text=True,
                            check=True)
-        show("R randomForest: R predict() in memory", json.loads(r.stdout)["best_s"])
+        j = json.loads(r.stdout)
+        show("R randomForest: R predict() in memory", j["best_s"], None, j["cpu_s"])
 
     def ratio(a, b, goal):
         if a in results and b in results:
             v = results[a] / results[b]
-            print(f"  {a}\n    / {b}: {v:.2f} (goal {goal})")
+            cpu = ""
+            if a + " (cpu)" in results and b + " (cpu)" in results:
+                cpu = f"; per CPU-second {results[a + ' (cpu)'] / results[b + ' (cpu)']:.2f}"
+            print(f"  {a}\n    / {b}: wall {v:.2f}{cpu} (goal {goal})")
 
     print("ratios:")
     ratio(f"forest: modelbridge score CSV->CSV, {T} thread(s)", f"forest: onnxruntime in memory, {T} thread(s)", ">= 2")
@@ -229,6 +250,10 @@ def main():
           ">= 2")
     ratio(f"logreg: modelbridge score CSV->CSV, {T} thread(s)", f"logreg: onnxruntime in memory, {T} thread(s)",
           ">= 0.3")
+    ratio("forest: modelbridge score CSV->CSV, 1 thread(s)", "forest: onnxruntime in memory, 1 thread(s)",
+          "none; one thread each")
+    ratio("R randomForest: modelbridge score .rds CSV->CSV, 1 thr.", "R randomForest: R predict() in memory",
+          "none; one thread each")
     return 0
 
 

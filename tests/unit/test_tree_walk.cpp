@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <iterator>
 #include <limits>
 #include <random>
 
@@ -167,4 +169,92 @@ TEST_CASE("the flat tree layout finds the leaf the definition finds") {
     if (flat_only) CHECK(generic_calls == 0);
   }
   CHECK(rows_checked == 240 * 3 * 700);
+}
+
+namespace {
+
+// A random unbalanced tree the compact layout holds: order tests only, missing values sent to
+// one of the two children (Left, Right, or Node naming one of them) or making the prediction
+// missing (Null), leaves at every depth; up to 24 levels (deeper than 16: the refilling walk).
+ir::Tree random_flat_tree(std::mt19937& rng, int max_depth, int F) {
+  ir::Tree tr;
+  std::uniform_int_distribution<int> op_d(1, 4), feat_d(0, F - 1), miss_d(0, 3);
+  std::uniform_int_distribution<size_t> thr_d(0, std::size(kThresholds) - 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  // Depth-first, so children get ids after their parent as readers produce them.
+  std::function<int32_t(int)> grow = [&](int depth) -> int32_t {
+    const auto id = static_cast<int32_t>(tr.op.size());
+    if (depth == max_depth || (depth > 0 && u(rng) < 0.25)) {
+      tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
+      return id;
+    }
+    const auto op = static_cast<ir::SplitOp>(op_d(rng));
+    double thr = kThresholds[thr_d(rng)];
+    // `x < -Inf` has no `x <= t` form: the generic walk's (tested above).
+    if (thr == -kInf && (op == ir::SplitOp::LessThan || op == ir::SplitOp::GreaterOrEqual)) thr = 0.5;
+    const int m = miss_d(rng);
+    tr.push_node(op, feat_d(rng), thr, -1, -1, m == 3 ? ir::MissingGo::Null : static_cast<ir::MissingGo>(m), -1);
+    const int32_t l = grow(depth + 1), r = grow(depth + 1);
+    tr.left[id] = l;
+    tr.right[id] = r;
+    if (tr.missing[id] == ir::MissingGo::Node) tr.missing_child[id] = (rng() & 1) ? l : r;
+    return id;
+  };
+  grow(0);
+  tr.values.assign(tr.op.size(), 1.0);
+  return tr;
+}
+
+}  // namespace
+
+TEST_CASE("the compact layout, eight rows at a time, finds the leaf of the one-row walk and of the definition") {
+  std::mt19937 rng(11);
+  const std::vector<double> values = probe_values();
+  const int F = 5;
+  size_t rows_checked = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const bool f32 = trial % 2 == 1;
+    ir::TreeEnsemble ens;
+    ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
+    for (int t = 0; t < 12; ++t) ens.trees.push_back(random_flat_tree(rng, 1 + (trial + t) % 24, F));
+    // Rows not a multiple of eight nor of the block; probe values and random ones.
+    const size_t R = 517 + static_cast<size_t>(trial);
+    std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+    std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
+    std::normal_distribution<double> normal(0.0, 2.0);
+    for (size_t r = 0; r < R; ++r)
+      for (int f = 0; f < F; ++f) cols[f][r] = (r + f) % 3 == 0 ? normal(rng) : values[pick(rng)];
+    eval::FeatureColumns x;
+    x.rows = R;
+    for (auto& c : cols) x.columns.push_back(c.data());
+    size_t generic_calls = 0;
+    auto generic = [&](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) {
+      ++generic_calls;
+      return reference_leaf(tr, xc, r, f32);
+    };
+    // The one-row walk leaves Null missing rules to the generic walk; the compact one never does.
+    eval::TreeWalker compact(ens, generic),
+        one_row(ens, [&](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) { return reference_leaf(tr, xc, r, f32); },
+                false);
+    REQUIRE(compact.compact_trees() == ens.trees.size());
+    REQUIRE(one_row.compact_trees() == 0);
+    std::vector<int32_t> a(ens.trees.size() * eval::TreeWalker::kBlock), b(a.size());
+    for (size_t r0 = 0; r0 < R; r0 += eval::TreeWalker::kBlock) {
+      const size_t n = std::min(eval::TreeWalker::kBlock, R - r0);
+      compact.leaves(x, r0, n, a.data());
+      one_row.leaves(x, r0, n, b.data());
+      for (size_t t = 0; t < ens.trees.size(); ++t)
+        for (size_t i = 0; i < n; ++i) {
+          const int32_t want = reference_leaf(ens.trees[t], x, r0 + i, f32);
+          if (a[t * n + i] != want || b[t * n + i] != want) {
+            FAIL_CHECK("trial " << trial << " tree " << t << " row " << r0 + i << ": compact " << a[t * n + i]
+                                << ", one-row " << b[t * n + i] << ", the definition gives " << want);
+            return;
+          }
+          ++rows_checked;
+        }
+    }
+    CHECK(generic_calls == 0);
+  }
+  CHECK(rows_checked > 40 * 12 * 517);
 }
