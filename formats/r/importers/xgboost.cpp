@@ -49,11 +49,17 @@ struct UVal {
   std::string str;
   std::vector<UVal> items;                         // Array (non-numeric elements)
   std::vector<double> nums;                        // Array of numbers
-  std::vector<std::pair<std::string, UVal>> keys;  // Object
+  // Object: names and values apart (a pair holding the type being defined is not allowed)
+  std::vector<std::string> key_names;
+  std::vector<UVal> key_values;
 
+  void add(std::string name, UVal value) {
+    key_names.push_back(std::move(name));
+    key_values.push_back(std::move(value));
+  }
   const UVal* get(const std::string& k) const {
-    for (const auto& [n, v] : keys)
-      if (n == k) return &v;
+    for (size_t i = 0; i < key_names.size(); ++i)
+      if (key_names[i] == k) return &key_values[i];
     return nullptr;
   }
 };
@@ -146,7 +152,7 @@ class UbjParser {
         if (peek() == '#') { ++i_; count = static_cast<long>(length()); }
         for (long k = 0; count < 0 ? peek() != '}' : k < count; ++k) {
           std::string key = string();
-          v.keys.emplace_back(std::move(key), value(type ? type : next(), depth + 1));
+          v.add(std::move(key), value(type ? type : next(), depth + 1));
         }
         if (count < 0) ++i_;
         return v;
@@ -193,7 +199,7 @@ UVal from_json(const rapidjson::Value& j, int depth, const std::string& file) {
   } else if (j.IsObject()) {
     v.kind = UVal::Object;
     for (const auto& m : j.GetObject())
-      v.keys.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), from_json(m.value, depth + 1, file));
+      v.add(std::string(m.name.GetString(), m.name.GetStringLength()), from_json(m.value, depth + 1, file));
   }
   return v;
 }
