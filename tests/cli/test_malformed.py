@@ -27,6 +27,7 @@ EXPECT = {
     "onnx/deep_graph.onnx": ["graph-depth", "MODELBRIDGE_LIMITS"],
     "rds/altrep_many_sequences.rds": ["altrep-elements", "MODELBRIDGE_LIMITS", "after 16777216 elements"],
     "rds/gzip_bomb.rds": ["decompression-ratio", "MODELBRIDGE_LIMITS"],
+    "rds/terms_factors_nan.rds": ["factors"],
     "rds/deferred_string_scipen.rds": ["unsupported R class 'character'"],
     "csv/too_many_columns.csv": ["columns", "MODELBRIDGE_LIMITS"],
     "csv/huge_number.csv": ["beyond the range of a double", "(1000 bytes)"],

@@ -150,7 +150,12 @@ Design build_design(const RObject& model, const std::string& file) {
     if (dim.size() != 2 || static_cast<size_t>(dim[0]) != nv)
       throw Error(file, "$terms@factors", fmt::format("expected a {} x terms matrix", nv));
     nt = static_cast<size_t>(dim[1]);
-    for (size_t i = 0; i < nv * nt; ++i) pattern.push_back(static_cast<int32_t>(factors->number(i)));
+    for (size_t i = 0; i < nv * nt; ++i) {
+      const double v = factors->number(i);
+      if (!(v >= 0 && v <= 2))  // 0 absent, 1 present, 2 present without its contrasts
+        throw Error(file, "$terms@factors", fmt::format("expected 0, 1 or 2 in the factors matrix, found {}", v));
+      pattern.push_back(static_cast<int32_t>(v));
+    }
     if (const RObject* dn = factors->attr("dimnames"); dn && dn->elements.size() == 2)
       var_names = string_vector(dn->elements[0].get());
   }
