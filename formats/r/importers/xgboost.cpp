@@ -226,6 +226,20 @@ struct Doc {
 };
 
 // "[3.3333334E-1,3.3333334E-1]" or "5E-1": xgboost's base_score text.
+// Node i sends the level codes in `codes` left (of L levels): a set test, or, when every level goes
+// one way, a test on the code that always holds or always fails.
+void split_left_codes(ir::Tree& tree, size_t i, const std::vector<int32_t>& codes, size_t L) {
+  if (codes.empty() || codes.size() == L) {
+    tree.op[i] = ir::SplitOp::LessThan;
+    tree.threshold[i] = codes.empty() ? -1.0 : static_cast<double>(L);
+    return;
+  }
+  tree.op[i] = ir::SplitOp::InSet;
+  tree.set_offset[i] = static_cast<int32_t>(tree.sets.size());
+  tree.set_size[i] = static_cast<int32_t>(codes.size());
+  tree.sets.insert(tree.sets.end(), codes.begin(), codes.end());
+}
+
 std::vector<double> parse_base_score(std::string s, const std::string& file) {
   std::vector<double> out;
   for (char& c : s)
@@ -474,15 +488,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         for (size_t k = 0; k < L; ++k)
           if (std::find(it->second.begin(), it->second.end(), static_cast<double>(k)) == it->second.end())
             codes.push_back(static_cast<int32_t>(k));
-        if (codes.empty() || codes.size() == L) {
-          tree.op[i] = ir::SplitOp::LessThan;
-          tree.threshold[i] = codes.empty() ? -1.0 : static_cast<double>(L);
-          continue;
-        }
-        tree.op[i] = ir::SplitOp::InSet;
-        tree.set_offset[i] = static_cast<int32_t>(tree.sets.size());
-        tree.set_size[i] = static_cast<int32_t>(codes.size());
-        tree.sets.insert(tree.sets.end(), codes.begin(), codes.end());
+        split_left_codes(tree, i, codes, L);
         continue;
       }
       if (c.categorical) throw Error(file, "$raw", fmt::format("{} node {}: a numeric split on a categorical feature", where, i));
@@ -497,15 +503,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
       std::vector<int32_t> codes;
       for (size_t k = 0; k < L; ++k)
         if (static_cast<int>(k) == c.level ? level_left : def_left) codes.push_back(static_cast<int32_t>(k));
-      if (codes.empty() || codes.size() == L) {  // every level one way: a test on the code that always holds or fails
-        tree.op[i] = ir::SplitOp::LessThan;
-        tree.threshold[i] = codes.empty() ? -1.0 : static_cast<double>(L);
-        continue;
-      }
-      tree.op[i] = ir::SplitOp::InSet;
-      tree.set_offset[i] = static_cast<int32_t>(tree.sets.size());
-      tree.set_size[i] = static_cast<int32_t>(codes.size());
-      tree.sets.insert(tree.sets.end(), codes.begin(), codes.end());
+      split_left_codes(tree, i, codes, L);
     }
     trees::finish_sets(tree);
     ens.trees.push_back(std::move(tree));
