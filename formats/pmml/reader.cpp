@@ -260,7 +260,11 @@ ir::Model read(std::string_view text, const std::string& file) {
     FieldInfo& f = it->second;
     const std::string usage = mf.attribute("usageType") ? mf.attribute("usageType").value() : "active";
     std::string optype = mf.attribute("optype").value();
+    const pugi::xml_node optype_at = optype.empty() ? f.node : mf;
     if (optype.empty()) optype = f.node.attribute("optype").value();
+    if (!optype.empty() && optype != "continuous" && optype != "categorical" && optype != "ordinal")
+      loc.fail(optype_at, fmt::format("optype '{}' of field '{}' is not one of continuous, categorical, ordinal",
+                                      optype, name));
     if (usage == "predicted" || usage == "target") {
       if (target_df) loc.fail(mf, "unsupported: more than one target field");
       target_df = f.node;

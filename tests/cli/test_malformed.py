@@ -43,6 +43,7 @@ EXPECT = {
     "pmml/deep_compound_predicate.pmml": ["xml-depth"],
     "pmml/deep_extension.pmml": ["xml-depth"],
     "pmml/deep_node.pmml": ["xml-depth"],
+    "pmml/unknown_optype.pmml": ["DataField", "optype 'contiuous'", "continuous, categorical, ordinal"],
     "pmml/deep_segmentation.pmml": ["xml-depth"],
     "pmml/array_negative_n.pmml": ["'n'", "-5"],
     "pmml/array_wrong_n.pmml": ["n=\"3\"", "2 values"],
