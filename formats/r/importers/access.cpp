@@ -42,6 +42,26 @@ std::vector<double> Member::numbers() const {
   return obj_->numbers();
 }
 
+std::vector<size_t> Member::wholes(size_t lo, size_t hi) const {
+  const std::vector<double> v = numbers();
+  std::vector<size_t> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double x = v[i];
+    if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(hi) && x == std::floor(x)))
+      throw Error(*file_, v.size() == 1 ? path_ : fmt::format("{}[{}]", path_, i + 1),
+                  fmt::format("expected a whole number from {} to {}, found {}", lo, hi, x));
+    out.push_back(static_cast<size_t>(x));
+  }
+  return out;
+}
+
+size_t Member::whole_number(size_t lo, size_t hi) const {
+  const std::vector<size_t> v = wholes(lo, hi);
+  if (v.size() != 1) fail(fmt::format("expected one number, found {}", v.size()));
+  return v[0];
+}
+
 double Member::number() const {
   const std::vector<double> v = numbers();
   if (v.size() != 1) fail(fmt::format("expected one number, found {}", v.size()));

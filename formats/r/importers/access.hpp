@@ -67,6 +67,10 @@ class Member {
   Matrix matrix() const;
   // A logical flag: TRUE/1 true, FALSE/0 false; anything else is an error.
   bool truth() const;
+  // Numbers used as a count or an index: each a finite whole number in [lo, hi], checked before
+  // any conversion (casting an out-of-range double to an integer is undefined behaviour).
+  size_t whole_number(size_t lo = 0, size_t hi = size_t{1} << 40) const;
+  std::vector<size_t> wholes(size_t lo = 0, size_t hi = size_t{1} << 40) const;
 
   // Optional members with a default: `$name` when present and not NULL, else `fallback`.
   bool flag(const std::string& name, bool fallback) const;

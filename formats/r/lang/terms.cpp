@@ -1,5 +1,7 @@
 // The model matrix of a formula model (R's model.frame + model.matrix at prediction time).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -125,6 +127,102 @@ std::string contrast_label(const std::string& fn) {
   if (fn == "contr.helmert") return "Helmert contrasts";
   if (fn == "contr.poly") return "polynomial contrasts";
   return fn;
+}
+
+
+// cut(x, breaks = c(...)) with explicit breaks: the interval codes 0..n-1 (NA outside, as R), and
+// the labels R's cut.default makes ("(20,40]"; formatC(breaks, digits = dig.lab) widened until
+// the labels differ) for objects that keep no $xlevels.  A number of breaks is refused: R
+// recomputes the intervals from the range of the rows it predicts.
+struct CutFactor {
+  Expr x;
+  std::vector<double> breaks;  // sorted
+  bool right = true, lowest = false;
+  std::vector<std::string> labels;
+  std::string description;
+
+  // values[j] for x in interval j; NA outside every interval or when x is NA.
+  Expr code(const std::vector<double>& values) const {
+    const size_t n = breaks.size() - 1;
+    Expr e = Expr::constant(std::numeric_limits<double>::quiet_NaN());
+    for (size_t j = n; j-- > 0;) {
+      // (b[j], b[j+1]] (right) or [b[j], b[j+1]) (left); include.lowest closes the first
+      // (right) or the last (left) interval at its outer end.
+      const bool close_low = !right || (lowest && j == 0);
+      const bool close_high = right || (lowest && j == n - 1);
+      Expr lo = Expr::binary(close_low ? Op::Ge : Op::Gt, x, Expr::constant(breaks[j]));
+      Expr hi = Expr::binary(close_high ? Op::Le : Op::Lt, x, Expr::constant(breaks[j + 1]));
+      e = Expr::call(Op::IfElse, {Expr::binary(Op::And, std::move(lo), std::move(hi)), Expr::constant(values[j]),
+                                  std::move(e)});
+    }
+    return e;
+  }
+};
+
+std::string format_g(double x, int digits) {
+  std::string s = fmt::format("{:.{}g}", x, digits);
+  return s;
+}
+
+CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslator& tr, const std::string& file) {
+  auto flag = [&](const char* tag, bool fallback) {
+    const RObject* a = call_arg(call, tag, -1);
+    if (!a) return fallback;
+    auto v = constant_values(*a);
+    if (!v || v->size() != 1 || std::isnan((*v)[0]))
+      throw Error(file, kPlace, fmt::format("cut() argument {} in term '{}' is not TRUE or FALSE", tag, term));
+    return (*v)[0] != 0;
+  };
+  const RObject* br = call_arg(call, "breaks", 1);
+  if (!br) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no breaks", term));
+  auto breaks = constant_values(*br);
+  if (!breaks || breaks->size() < 2)
+    throw Error(file, kPlace,
+                fmt::format("unsupported: cut() with a number of breaks in term '{}' (R recomputes the intervals from "
+                            "the rows it predicts); only explicit breaks are read", term));
+  for (double b : *breaks)
+    if (std::isnan(b)) throw Error(file, kPlace, fmt::format("cut() in term '{}' has a missing break", term));
+  std::sort(breaks->begin(), breaks->end());
+  for (size_t i = 1; i < breaks->size(); ++i)
+    if ((*breaks)[i] == (*breaks)[i - 1])
+      throw Error(file, kPlace, fmt::format("cut() in term '{}': breaks are not unique", term));
+  if (call_arg(call, "labels", 2))
+    throw Error(file, kPlace, fmt::format("unsupported: cut() with labels in term '{}'", term));
+  if (flag("ordered_result", false))
+    throw Error(file, kPlace, fmt::format("unsupported: cut(ordered_result = TRUE) in term '{}'", term));
+  const bool right = flag("right", true), lowest = flag("include.lowest", false);
+  int dig = 3;
+  if (const RObject* d = call_arg(call, "dig.lab", -1)) {
+    auto v = constant_values(*d);
+    if (!v || v->size() != 1 || !((*v)[0] >= 1 && (*v)[0] <= 22) || (*v)[0] != std::floor((*v)[0]))
+      throw Error(file, kPlace, fmt::format("cut() dig.lab in term '{}' is not a whole number from 1 to 22", term));
+    dig = static_cast<int>((*v)[0]);
+  }
+  const RObject* x = call_arg(call, "x", 0);
+  if (!x) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no x", term));
+  const std::vector<double>& b = *breaks;
+  const size_t n = b.size() - 1;
+  CutFactor out;
+  out.x = tr.numeric(*x, term);
+  out.breaks = b;
+  out.right = right;
+  out.lowest = lowest;
+  std::vector<std::string> nb;
+  for (int digits = dig; digits <= std::max(12, dig); ++digits) {
+    nb.clear();
+    for (double v : b) nb.push_back(format_g(v, digits));
+    bool ok = true;
+    for (size_t i = 1; i < nb.size(); ++i) ok = ok && nb[i] != nb[i - 1];
+    if (ok) break;
+  }
+  for (size_t j = 0; j < n; ++j)
+    out.labels.push_back((right ? "(" : "[") + nb[j] + "," + nb[j + 1] + (right ? "]" : ")"));
+  if (lowest) {
+    if (right) out.labels.front()[0] = '[';
+    else out.labels.back().back() = ']';
+  }
+  out.description = fmt::format("{}: cut into {} intervals", term, n);
+  return out;
 }
 
 }  // namespace
@@ -268,6 +366,29 @@ Design build_design(const RObject& model, const std::string& file) {
       v.code = tr.numeric(*v.expr, v.name);
       v.logical_code = true;
       d.preprocessing.push_back(fmt::format("logical {} as a factor (FALSE, TRUE)", v.name));
+      continue;
+    }
+    if (fn == "cut") {
+      CutFactor c = cut_factor(*v.expr, v.name, tr, file);
+      v.is_factor = true;
+      // The fit's levels ($xlevels) may lack intervals no training row fell in (model.frame drops
+      // unused levels); predict() re-levels the new factor to them, so such an interval is NA.
+      v.levels = string_vector(named_element(xlevels, v.name));
+      if (v.levels.empty()) v.levels = c.labels;
+      std::vector<double> table;
+      for (const auto& label : c.labels) {
+        auto it = std::find(v.levels.begin(), v.levels.end(), label);
+        table.push_back(it == v.levels.end() ? std::numeric_limits<double>::quiet_NaN()
+                                             : static_cast<double>(it - v.levels.begin()));
+      }
+      for (size_t l = 0; l < v.levels.size(); ++l) {
+        if (std::find(c.labels.begin(), c.labels.end(), v.levels[l]) == c.labels.end())
+          throw Error(file, "$xlevels", fmt::format("factor '{}' has the level '{}', which is none of the intervals "
+                                                    "of its breaks", v.name, v.levels[l]));
+        v.numeric_levels.push_back(static_cast<double>(l));
+      }
+      v.code = c.code(table);
+      d.preprocessing.push_back(c.description);
       continue;
     }
     if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
