@@ -54,6 +54,7 @@ constexpr Entry kImporters[] = {
      }},
     {"gbm", &import_gbm},
     {"constparty", &import_party},
+    {"BinaryTree", &import_binary_tree},
     {"xgb.Booster", &import_xgboost},
     {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},

@@ -47,6 +47,9 @@ ir::Model import_rms(const RObject& root, const std::string& file);
 ir::Model import_mvr(const RObject& root, const std::string& file);
 // mlr WrappedModel: the learner's model (`$learner.model`) as mlr's predict() reads it.
 ir::Model import_wrapped_model(const RObject& root, const std::string& file);
+// party's S4 BinaryTree (ctree of the old party package): ordered and nominal splits, the
+// majority kid for a missing value.
+ir::Model import_binary_tree(const RObject& root, const std::string& file);
 // xgboost boosters in R ("xgb.Booster", r2pmml's "xgb3.Booster"): the UBJSON or JSON model in
 // `$raw`, features named by `$fmap` (one-hot indicators grouped back into factors).
 ir::Model import_xgboost(const RObject& root, const std::string& file);

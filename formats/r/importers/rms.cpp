@@ -130,7 +130,7 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
     if (ns != 1) obj["non.slopes"].fail("expected one intercept for ols");
     lin.intercepts = {b[0]};
     lin.coefficients.assign(b.begin() + 1, b.end());
-    family = "ols: least squares";
+    family = "ols: gaussian least squares";
   } else {
     // The response levels: `$yunique` (orm, older lrm), else the names of the counts `$freq`.
     // (a table: its names are its dimnames).

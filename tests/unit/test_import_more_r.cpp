@@ -1,5 +1,6 @@
-// rms (ols, lrm, orm), pls (mvr) and mlr (WrappedModel) objects fitted by R (testdata/r/<case>/,
-// written by generate_rms_pls_mlr.R), read from the exact JSON and the .rds file, imported,
+// rms (ols, lrm, orm), pls (mvr), mlr (WrappedModel) and party (BinaryTree) objects fitted by R
+// (testdata/r/<case>/, written by generate_rms_pls_mlr.R and generate_binary_tree.R), read from
+// the exact JSON and the .rds file, imported,
 // scored through the data layer and compared with their packages' own predict() by the
 // agreement rule |a - b| <= 1e-12 + 1e-9 |b|, labels equal.  Variants not read are refused
 // with their R path (objects fitted by the same script, testdata/r-fixtures/refused).
@@ -86,6 +87,12 @@ TEST_CASE("mlr WrappedModel objects from R agree with mlr's predict()") {
   check_cases(cases);
 }
 
+TEST_CASE("party BinaryTree objects from R agree with party's predict()") {
+  const auto cases = r_case_names(kRoot, {"binarytree_"});
+  REQUIRE_MESSAGE(cases.size() >= 2, "testdata/r lacks the BinaryTree cases");
+  check_cases(cases);
+}
+
 TEST_CASE("orm: loglog and cloglog trade places in P(Y <= k) = 1 - F(alpha + X beta)") {
   for (const auto& [name, link] : {std::pair{"rms_orm_loglog", ir::Link::Cloglog},
                                    std::pair{"rms_orm_cloglog", ir::Link::Loglog},
@@ -101,10 +108,11 @@ TEST_CASE("orm: loglog and cloglog trade places in P(Y <= k) = 1 - F(alpha + X b
   }
 }
 
-TEST_CASE("rms, pls and mlr variants not read are refused naming their R path") {
+TEST_CASE("rms, pls, mlr and BinaryTree variants not read are refused naming their R path") {
   expect_refused("rms_ols_rcs", "$Design$assume[1]", "unsupported rms term 'wt' of kind 'rcspline'");
   expect_refused("pls_two_responses", "$coefficients", "2 responses");
   expect_refused("mlr_regr_svm", "$learner", "unsupported mlr learner 'regr.svm'");
+  expect_refused("binarytree_surrogates", "@tree$ssplits", "surrogate splits");
 }
 
 TEST_CASE("rms: coefficients that do not match $Design are refused with their path") {
