@@ -56,6 +56,7 @@ struct Variable {
   std::vector<std::string> levels;
   bool ordered = false;
   int input = -1;                  // categorical input, or
+  std::vector<int32_t> remap;      // when not empty: input level code -> level (-1: none, NA)
   std::optional<Expr> code;        // a computed logical (1/0) or a numeric value matched to levels
   bool logical_code = false;
   std::vector<double> numeric_levels;
@@ -104,6 +105,11 @@ bool is_indicator(const std::vector<double>& t, int32_t& level) {
 }
 
 Expr factor_column(const Variable& v, const std::vector<double>& table) {
+  if (v.input >= 0 && !v.remap.empty()) {
+    std::vector<double> t;
+    for (int32_t l : v.remap) t.push_back(l >= 0 ? table[static_cast<size_t>(l)] : std::numeric_limits<double>::quiet_NaN());
+    return Expr::level_map(v.input, std::move(t));
+  }
   if (v.input >= 0) {
     int32_t level = -1;
     if (is_indicator(table, level)) return Expr::level_is(v.input, level);
@@ -223,6 +229,68 @@ CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslato
   }
   out.description = fmt::format("{}: cut into {} intervals", term, n);
   return out;
+}
+
+// plyr::revalue(x, c(old = "new", ...)) and plyr::mapvalues(x, from, to) on a factor read
+// from the data: the labels of x that are listed become the new labels, the others stay.  The
+// fit's levels ($xlevels) are the new ones; the input takes them and the old labels.
+struct Relabel {
+  std::vector<std::string> from, to;
+};
+
+std::string label_of(const RObject& e, size_t i) {
+  if (e.type == RType::Character) return e.strings[i] ? *e.strings[i] : "NA";
+  const double x = e.number(i);
+  return fmt::format("{}", x);
+}
+
+std::optional<Relabel> relabel_args(const RObject& call, const std::string& fn) {
+  Relabel r;
+  if (fn == "revalue") {
+    const RObject* rep = call_arg(call, "replace", 1);
+    if (!rep) return std::nullopt;
+    if (rep->type == RType::Character) {
+      const auto names = rep->names();
+      if (names.size() != rep->length()) return std::nullopt;
+      for (size_t i = 0; i < names.size(); ++i) {
+        r.from.push_back(names[i]);
+        r.to.push_back(label_of(*rep, i));
+      }
+      return r;
+    }
+    if (rep->type != RType::Language || call_name(*rep) != "c") return std::nullopt;
+    for (size_t i = 1; i < rep->elements.size(); ++i) {
+      const RObject* e = rep->elements[i].get();
+      if (!e || i >= rep->tags.size() || rep->tags[i].empty() || e->type != RType::Character || e->length() != 1)
+        return std::nullopt;
+      r.from.push_back(rep->tags[i]);
+      r.to.push_back(label_of(*e, 0));
+    }
+    return r;
+  }
+  const RObject* from = call_arg(call, "from", 1);
+  const RObject* to = call_arg(call, "to", 2);
+  auto values = [](const RObject* a, std::vector<std::string>& out) {
+    if (!a) return false;
+    if (a->type == RType::Character || a->is_numeric()) {
+      for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
+      return true;
+    }
+    if (a->type != RType::Language || call_name(*a) != "c") return false;
+    for (size_t i = 1; i < a->elements.size(); ++i) {
+      const RObject* e = a->elements[i].get();
+      if (e && e->type == RType::Language && call_name(*e) == "-" && e->elements.size() == 2 && e->elements[1] &&
+          e->elements[1]->is_numeric() && e->elements[1]->length() == 1) {
+        out.push_back(fmt::format("{}", -e->elements[1]->number(0)));
+        continue;
+      }
+      if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
+      out.push_back(label_of(*e, 0));
+    }
+    return true;
+  };
+  if (!values(from, r.from) || !values(to, r.to) || r.from.size() != r.to.size()) return std::nullopt;
+  return r;
 }
 
 }  // namespace
@@ -368,6 +436,32 @@ Design build_design(const RObject& model, const std::string& file) {
       d.preprocessing.push_back(fmt::format("logical {} as a factor (FALSE, TRUE)", v.name));
       continue;
     }
+    if ((fn == "revalue" || fn == "mapvalues") &&
+        (v.data_class == "factor" || v.data_class == "character" || v.data_class.empty())) {
+      const RObject* x = call_arg(*v.expr, "x", 0);
+      auto rl = relabel_args(*v.expr, fn);
+      v.levels = string_vector(named_element(xlevels, v.name));
+      if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
+        throw Error(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
+                                              "constant labels is read)", fn, v.name));
+      v.is_factor = true;
+      std::vector<std::string> in_levels = v.levels;
+      for (const auto& f : rl->from)
+        if (std::find(in_levels.begin(), in_levels.end(), f) == in_levels.end()) in_levels.push_back(f);
+      for (const auto& l : in_levels) {
+        std::string target = l;
+        for (size_t k = 0; k < rl->from.size(); ++k)
+          if (rl->from[k] == l) {
+            target = rl->to[k];
+            break;
+          }
+        auto it = std::find(v.levels.begin(), v.levels.end(), target);
+        v.remap.push_back(it == v.levels.end() ? -1 : static_cast<int32_t>(it - v.levels.begin()));
+      }
+      v.input = tr.categorical_input(x->text, in_levels, false, v.name);
+      d.preprocessing.push_back(fmt::format("{}: {} labels relabelled", v.name, rl->from.size()));
+      continue;
+    }
     if (fn == "cut") {
       CutFactor c = cut_factor(*v.expr, v.name, tr, file);
       v.is_factor = true;
@@ -388,6 +482,14 @@ Design build_design(const RObject& model, const std::string& file) {
         v.numeric_levels.push_back(static_cast<double>(l));
       }
       v.code = c.code(table);
+      for (size_t j = 0; j < table.size(); ++j)
+        if (std::isnan(table[j])) {
+          d.warnings.push_back({"cut-interval-not-fitted",
+                                fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
+                                            "a row there predicts NA (R's predict() stops: factor has new levels)",
+                                            v.name, c.labels[j])});
+          break;
+        }
       d.preprocessing.push_back(c.description);
       continue;
     }
