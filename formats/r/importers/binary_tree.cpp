@@ -10,8 +10,11 @@
 //    the left kid's sumweights exceeds the right kid's, else right.
 // The answer is the terminal node's `prediction`: the weighted mean of a numeric response, or
 // the class probabilities of a factor response (predict(type = "response") gives the first
-// class of largest probability).  Split variables are the model's inputs, each read by its
-// name; surrogate splits, ordered factors and censored responses are refused with their place.
+// class of largest probability).  The inputs are the input formula's variables, each read by its
+// name: split variables as their splits say, the others as the training data frame kept in
+// @data@env says (an .rds file keeps it).  A logical variable that party splits as a number
+// (an orderedSplit) is read as a number 0/1.  Surrogate splits, ordered factors and censored
+// responses are refused with their place.
 #include <cmath>
 #include <map>
 
@@ -148,6 +151,33 @@ ir::Model import_binary_tree(const RObject& root, const std::string& file) {
   br.K = nominal ? classes.size() : 1;
   if (nominal && br.K < 2) responses.attr("levels").fail("expected at least two response levels");
   br.emit(obj.attr("tree"), 0);
+  // The other variables of the input formula (@data@formula$input) are inputs too, as R's
+  // predict() reads them, typed by the training data frame kept in @data@env$input (an .rds keeps
+  // it; jsonlite keeps no environment, and a variable not found there is read as a number).
+  const Member data = obj.attr("data");
+  std::vector<std::string> symbols;
+  if (const auto formula = data.find_attr("formula"))
+    if (const auto input = formula->get("input")) ExprTranslator::collect_symbols(input->obj(), symbols);
+  const RObject* frame = nullptr;
+  if (const auto env = data.find_attr("env"); env && env->obj().type == RType::Environment)
+    for (size_t i = 0; i < env->obj().elements.size() && i < env->obj().tags.size(); ++i)
+      if (env->obj().tags[i] == "input" && env->obj().elements[i] && env->obj().elements[i]->type == RType::List)
+        frame = env->obj().elements[i].get();
+  for (const auto& name : symbols) {
+    if (br.feature_of.count(name)) continue;
+    const RObject* col = frame ? frame->get(name) : nullptr;
+    int in;
+    if (col && col->inherits("factor") && !col->inherits("ordered")) {
+      const auto levels = Member(*col, file, "@data@env$input$" + name).levels();
+      in = br.tr.categorical_input(name, levels, false, name);
+    } else if (col && col->type == RType::Logical) {
+      in = br.tr.logical_input(name, name);
+    } else {
+      in = br.tr.continuous_input(name, name);
+    }
+    m.features.push_back({name, ir::Expr::input(in)});
+    br.feature_of[name] = static_cast<int32_t>(m.features.size() - 1);
+  }
   trees::finish_sets(br.tree);
   br.tree.missing_child.clear();
 
