@@ -66,9 +66,10 @@ ir::Model import_mvr(const RObject& root, const std::string& file) {
   const Member coef = obj["coefficients"];
   const std::vector<int32_t> dim = coef->dim();
   if (dim.size() != 3) coef.fail("expected a predictors x responses x components array");
+  if (dim[0] < 1 || dim[2] < 1) coef.fail("expected at least one predictor and one component");
   if (dim[1] != 1) throw Unsupported(file, coef.path(), fmt::format("unsupported: {} responses (one is read)", dim[1]));
   const size_t P = static_cast<size_t>(dim[0]), C = static_cast<size_t>(dim[2]);
-  const size_t ncomp = obj["ncomp"].whole_number(1, C);
+  const auto ncomp = static_cast<size_t>(obj["ncomp"].whole(1, static_cast<int64_t>(C)));
   if (ncomp != C) obj["ncomp"].fail(fmt::format("$ncomp {} but $coefficients holds {} components", ncomp, C));
   if (P != d.columns.size())
     coef.fail(fmt::format("{} predictors, but $terms builds {} model-matrix columns", P, d.columns.size()));

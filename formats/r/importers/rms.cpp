@@ -115,7 +115,7 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
   // Coefficients: the intercepts, then one slope per column.
   const Member coef = obj["coefficients"];
   const std::vector<double> b = coef.numbers();
-  const size_t ns = obj["non.slopes"].whole_number(1, 1u << 20);
+  const auto ns = static_cast<size_t>(obj["non.slopes"].whole(1, 1 << 20));
   if (b.size() != ns + d.columns.size())
     coef.fail(fmt::format("expected {} intercepts and {} slopes, found {} coefficients", ns, d.columns.size(), b.size()));
   for (size_t i = 0; i < b.size(); ++i)
