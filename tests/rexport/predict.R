@@ -65,6 +65,13 @@ score <- function(m, nd) {
   if (inherits(m, "polr")) return(predict(m, newdata = nd, type = "probs"))
   if (inherits(m, "lda")) return(predict(m, newdata = nd)$posterior)
   if (inherits(m, "earth")) return(predict(m, newdata = nd, type = "response"))
+  if (inherits(m, "WrappedModel")) {
+    # mlr's predict() gives a Prediction object: its probabilities, or its response.
+    suppressPackageStartupMessages(requireNamespace("mlr"))
+    p <- predict(m, newdata = nd)
+    if (m$task.desc$type == "classif") return(mlr::getPredictionProbabilities(p, cl = m$task.desc$class.levels))
+    return(mlr::getPredictionResponse(p))
+  }
   if (inherits(m, "glmnet") || inherits(m, "cv.glmnet")) {
     cf <- coef(m)
     return(unlist(lapply(if (is.list(cf)) cf else list(cf), function(x) as.vector(as.matrix(x)))))

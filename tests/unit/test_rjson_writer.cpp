@@ -52,8 +52,11 @@ TEST_CASE("rjson writer: unserializeJSON restores the original object (R judges)
   std::vector<fs::path> files;
   for (auto& e : fs::directory_iterator(kSource / "testdata/r"))
     // caret train objects (caret_*) carry caret's closures, whose deparsed text the writer does
-    // not yet reproduce: a known gap, left out until it is fixed.
-    if (fs::exists(e.path() / "model.rds") && e.path().filename().string().rfind("caret_", 0) != 0)
+    // not yet reproduce: a known gap, left out until it is fixed.  party BinaryTree objects
+    // (binarytree_*) hold a modeltools S4 object whose closures jsonlite's unserializeJSON passes
+    // to new() as unused arguments: R cannot restore them from any jsonlite file.
+    if (fs::exists(e.path() / "model.rds") && e.path().filename().string().rfind("caret_", 0) != 0 &&
+        e.path().filename().string().rfind("binarytree_", 0) != 0)
       files.push_back(e.path() / "model.rds");
   // jsonlite has no encoding for promises, byte code, weak references, "..." and persistent
   // names, and cannot restore S4 objects of classes it cannot load or pairlists with attributes.

@@ -32,6 +32,11 @@ struct Entry {
 };
 constexpr Entry kImporters[] = {
     {"train", &import_train},
+    {"WrappedModel", &import_wrapped_model},
+    {"ols", &import_rms},
+    {"lrm", &import_rms},
+    {"orm", &import_rms},
+    {"mvr", &import_mvr},
     {"multinom", &import_multinom},
     {"polr", &import_polr},
     {"lda", &import_lda},
@@ -49,6 +54,7 @@ constexpr Entry kImporters[] = {
      }},
     {"gbm", &import_gbm},
     {"constparty", &import_party},
+    {"BinaryTree", &import_binary_tree},
     {"xgb.Booster", &import_xgboost},
     {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},

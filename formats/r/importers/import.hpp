@@ -41,6 +41,15 @@ ir::Model import_earth(const RObject& root, const std::string& file);
 // caret::train (formula or x/y; methods glm, lm, rpart, rpart2, rf; preProcess center, scale,
 // range): the final model with caret's model matrix and preprocessing in front.
 ir::Model import_train(const RObject& root, const std::string& file);
+// rms ols, lrm and orm (as-is and category terms; rms's own design in `$Design`).
+ir::Model import_rms(const RObject& root, const std::string& file);
+// pls mvr (plsr, pcr, ...): the linear model of `$ncomp` components on the scaled model matrix.
+ir::Model import_mvr(const RObject& root, const std::string& file);
+// mlr WrappedModel: the learner's model (`$learner.model`) as mlr's predict() reads it.
+ir::Model import_wrapped_model(const RObject& root, const std::string& file);
+// party's S4 BinaryTree (ctree of the old party package): ordered and nominal splits, the
+// majority kid for a missing value.
+ir::Model import_binary_tree(const RObject& root, const std::string& file);
 // xgboost boosters in R ("xgb.Booster", r2pmml's "xgb3.Booster"): the UBJSON or JSON model in
 // `$raw`, features named by `$fmap` (one-hot indicators grouped back into factors).
 ir::Model import_xgboost(const RObject& root, const std::string& file);

@@ -254,6 +254,52 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
     if (args.empty()) unsupported(f, term);
     return Expr::call(f == "pmin" ? Op::Min : Op::Max, std::move(args));
   }
+  if (f == "ifelse") {
+    // ifelse(test, yes, no), arguments by name or position; a missing test gives NA, as in R.
+    // R matches the named arguments first, then fills the other formals in order.
+    if (nargs != 3) unsupported(f, term);
+    static const char* const kFormals[] = {"test", "yes", "no"};
+    const RObject* bound[3] = {nullptr, nullptr, nullptr};
+    std::vector<const RObject*> unnamed;
+    for (size_t i = 1; i < node.elements.size(); ++i) {
+      const std::string tag = i < node.tags.size() ? node.tags[i] : "";
+      if (tag.empty()) {
+        unnamed.push_back(node.elements[i].get());
+        continue;
+      }
+      size_t k = 0;
+      while (k < 3 && tag != kFormals[k]) ++k;
+      if (k == 3 || bound[k])
+        throw Error(file_, kPlace, fmt::format("ifelse() argument '{}' in term '{}' is not test, yes or no once", tag, term));
+      bound[k] = node.elements[i].get();
+    }
+    size_t next = 0;
+    for (auto& b : bound)
+      if (!b) b = unnamed[next++];
+    std::vector<Expr> args;
+    for (auto* b : bound) {
+      if (!b) throw Error(file_, kPlace, fmt::format("ifelse() in term '{}' lacks an argument", term));
+      args.push_back(numeric(*b, term));
+    }
+    return Expr::call(Op::IfElse, std::move(args));
+  }
+  if (f == "mapvalues") {
+    // plyr::mapvalues(x, from, to) on numbers: a value equal to from[i] becomes to[i] (the first
+    // match), any other value stays.  Character or factor maps are not numeric expressions.
+    const RObject* from = call_arg(node, "from", 1);
+    const RObject* to = call_arg(node, "to", 2);
+    auto fv = from ? constant_values(*from) : std::nullopt;
+    auto tv = to ? constant_values(*to) : std::nullopt;
+    if (!fv || !tv || fv->size() != tv->size())
+      throw Error(file_, kPlace, fmt::format("unsupported: mapvalues() in term '{}' without numeric from and to "
+                                             "of the same length", term));
+    Expr x = a0();
+    Expr e = x;
+    for (size_t i = fv->size(); i-- > 0;)
+      e = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x, Expr::constant((*fv)[i])), Expr::constant((*tv)[i]),
+                                  std::move(e)});
+    return e;
+  }
   if (f == "scale") {
     Expr x = a0();
     const RObject* center = call_arg(node, "center", 1);

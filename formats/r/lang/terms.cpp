@@ -1,5 +1,7 @@
 // The model matrix of a formula model (R's model.frame + model.matrix at prediction time).
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -54,6 +56,7 @@ struct Variable {
   std::vector<std::string> levels;
   bool ordered = false;
   int input = -1;                  // categorical input, or
+  std::vector<int32_t> remap;      // when not empty: input level code -> level (-1: none, NA)
   std::optional<Expr> code;        // a computed logical (1/0) or a numeric value matched to levels
   bool logical_code = false;
   std::vector<double> numeric_levels;
@@ -102,6 +105,11 @@ bool is_indicator(const std::vector<double>& t, int32_t& level) {
 }
 
 Expr factor_column(const Variable& v, const std::vector<double>& table) {
+  if (v.input >= 0 && !v.remap.empty()) {
+    std::vector<double> t;
+    for (int32_t l : v.remap) t.push_back(l >= 0 ? table[static_cast<size_t>(l)] : std::numeric_limits<double>::quiet_NaN());
+    return Expr::level_map(v.input, std::move(t));
+  }
   if (v.input >= 0) {
     int32_t level = -1;
     if (is_indicator(table, level)) return Expr::level_is(v.input, level);
@@ -125,6 +133,164 @@ std::string contrast_label(const std::string& fn) {
   if (fn == "contr.helmert") return "Helmert contrasts";
   if (fn == "contr.poly") return "polynomial contrasts";
   return fn;
+}
+
+
+// cut(x, breaks = c(...)) with explicit breaks: the interval codes 0..n-1 (NA outside, as R), and
+// the labels R's cut.default makes ("(20,40]"; formatC(breaks, digits = dig.lab) widened until
+// the labels differ) for objects that keep no $xlevels.  A number of breaks is refused: R
+// recomputes the intervals from the range of the rows it predicts.
+struct CutFactor {
+  Expr x;
+  std::vector<double> breaks;  // sorted
+  bool right = true, lowest = false;
+  std::vector<std::string> labels;
+  std::string description;
+
+  // values[j] for x in interval j; NA outside every interval or when x is NA.
+  Expr code(const std::vector<double>& values) const {
+    const size_t n = breaks.size() - 1;
+    Expr e = Expr::constant(std::numeric_limits<double>::quiet_NaN());
+    for (size_t j = n; j-- > 0;) {
+      // (b[j], b[j+1]] (right) or [b[j], b[j+1]) (left); include.lowest closes the first
+      // (right) or the last (left) interval at its outer end.
+      const bool close_low = !right || (lowest && j == 0);
+      const bool close_high = right || (lowest && j == n - 1);
+      Expr lo = Expr::binary(close_low ? Op::Ge : Op::Gt, x, Expr::constant(breaks[j]));
+      Expr hi = Expr::binary(close_high ? Op::Le : Op::Lt, x, Expr::constant(breaks[j + 1]));
+      e = Expr::call(Op::IfElse, {Expr::binary(Op::And, std::move(lo), std::move(hi)), Expr::constant(values[j]),
+                                  std::move(e)});
+    }
+    return e;
+  }
+};
+
+std::string format_g(double x, int digits) {
+  std::string s = fmt::format("{:.{}g}", x, digits);
+  return s;
+}
+
+CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslator& tr, const std::string& file) {
+  auto flag = [&](const char* tag, bool fallback) {
+    const RObject* a = call_arg(call, tag, -1);
+    if (!a) return fallback;
+    auto v = constant_values(*a);
+    if (!v || v->size() != 1 || std::isnan((*v)[0]))
+      throw Error(file, kPlace, fmt::format("cut() argument {} in term '{}' is not TRUE or FALSE", tag, term));
+    return (*v)[0] != 0;
+  };
+  const RObject* br = call_arg(call, "breaks", 1);
+  if (!br) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no breaks", term));
+  auto breaks = constant_values(*br);
+  if (!breaks || breaks->size() < 2)
+    throw Error(file, kPlace,
+                fmt::format("unsupported: cut() with a number of breaks in term '{}' (R recomputes the intervals from "
+                            "the rows it predicts); only explicit breaks are read", term));
+  for (double b : *breaks)
+    if (std::isnan(b)) throw Error(file, kPlace, fmt::format("cut() in term '{}' has a missing break", term));
+  std::sort(breaks->begin(), breaks->end());
+  for (size_t i = 1; i < breaks->size(); ++i)
+    if ((*breaks)[i] == (*breaks)[i - 1])
+      throw Error(file, kPlace, fmt::format("cut() in term '{}': breaks are not unique", term));
+  if (call_arg(call, "labels", 2))
+    throw Error(file, kPlace, fmt::format("unsupported: cut() with labels in term '{}'", term));
+  if (flag("ordered_result", false))
+    throw Error(file, kPlace, fmt::format("unsupported: cut(ordered_result = TRUE) in term '{}'", term));
+  const bool right = flag("right", true), lowest = flag("include.lowest", false);
+  int dig = 3;
+  if (const RObject* d = call_arg(call, "dig.lab", -1)) {
+    auto v = constant_values(*d);
+    if (!v || v->size() != 1 || !((*v)[0] >= 1 && (*v)[0] <= 22) || (*v)[0] != std::floor((*v)[0]))
+      throw Error(file, kPlace, fmt::format("cut() dig.lab in term '{}' is not a whole number from 1 to 22", term));
+    dig = static_cast<int>((*v)[0]);
+  }
+  const RObject* x = call_arg(call, "x", 0);
+  if (!x) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no x", term));
+  const std::vector<double>& b = *breaks;
+  const size_t n = b.size() - 1;
+  CutFactor out;
+  out.x = tr.numeric(*x, term);
+  out.breaks = b;
+  out.right = right;
+  out.lowest = lowest;
+  std::vector<std::string> nb;
+  for (int digits = dig; digits <= std::max(12, dig); ++digits) {
+    nb.clear();
+    for (double v : b) nb.push_back(format_g(v, digits));
+    bool ok = true;
+    for (size_t i = 1; i < nb.size(); ++i) ok = ok && nb[i] != nb[i - 1];
+    if (ok) break;
+  }
+  for (size_t j = 0; j < n; ++j)
+    out.labels.push_back((right ? "(" : "[") + nb[j] + "," + nb[j + 1] + (right ? "]" : ")"));
+  if (lowest) {
+    if (right) out.labels.front()[0] = '[';
+    else out.labels.back().back() = ']';
+  }
+  out.description = fmt::format("{}: cut into {} intervals", term, n);
+  return out;
+}
+
+// plyr::revalue(x, c(old = "new", ...)) and plyr::mapvalues(x, from, to) on a factor read
+// from the data: the labels of x that are listed become the new labels, the others stay.  The
+// fit's levels ($xlevels) are the new ones; the input takes them and the old labels.
+struct Relabel {
+  std::vector<std::string> from, to;
+};
+
+std::string label_of(const RObject& e, size_t i) {
+  if (e.type == RType::Character) return e.strings[i] ? *e.strings[i] : "NA";
+  const double x = e.number(i);
+  return fmt::format("{}", x);
+}
+
+std::optional<Relabel> relabel_args(const RObject& call, const std::string& fn) {
+  Relabel r;
+  if (fn == "revalue") {
+    const RObject* rep = call_arg(call, "replace", 1);
+    if (!rep) return std::nullopt;
+    if (rep->type == RType::Character) {
+      const auto names = rep->names();
+      if (names.size() != rep->length()) return std::nullopt;
+      for (size_t i = 0; i < names.size(); ++i) {
+        r.from.push_back(names[i]);
+        r.to.push_back(label_of(*rep, i));
+      }
+      return r;
+    }
+    if (rep->type != RType::Language || call_name(*rep) != "c") return std::nullopt;
+    for (size_t i = 1; i < rep->elements.size(); ++i) {
+      const RObject* e = rep->elements[i].get();
+      if (!e || i >= rep->tags.size() || rep->tags[i].empty() || e->type != RType::Character || e->length() != 1)
+        return std::nullopt;
+      r.from.push_back(rep->tags[i]);
+      r.to.push_back(label_of(*e, 0));
+    }
+    return r;
+  }
+  const RObject* from = call_arg(call, "from", 1);
+  const RObject* to = call_arg(call, "to", 2);
+  auto values = [](const RObject* a, std::vector<std::string>& out) {
+    if (!a) return false;
+    if (a->type == RType::Character || a->is_numeric()) {
+      for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
+      return true;
+    }
+    if (a->type != RType::Language || call_name(*a) != "c") return false;
+    for (size_t i = 1; i < a->elements.size(); ++i) {
+      const RObject* e = a->elements[i].get();
+      if (e && e->type == RType::Language && call_name(*e) == "-" && e->elements.size() == 2 && e->elements[1] &&
+          e->elements[1]->is_numeric() && e->elements[1]->length() == 1) {
+        out.push_back(fmt::format("{}", -e->elements[1]->number(0)));
+        continue;
+      }
+      if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
+      out.push_back(label_of(*e, 0));
+    }
+    return true;
+  };
+  if (!values(from, r.from) || !values(to, r.to) || r.from.size() != r.to.size()) return std::nullopt;
+  return r;
 }
 
 }  // namespace
@@ -269,6 +435,63 @@ Design build_design(const RObject& model, const std::string& file) {
       v.code = tr.numeric(*v.expr, v.name);
       v.logical_code = true;
       d.preprocessing.push_back(fmt::format("logical {} as a factor (FALSE, TRUE)", v.name));
+      continue;
+    }
+    if ((fn == "revalue" || fn == "mapvalues") &&
+        (v.data_class == "factor" || v.data_class == "character" || v.data_class.empty())) {
+      const RObject* x = call_arg(*v.expr, "x", 0);
+      auto rl = relabel_args(*v.expr, fn);
+      v.levels = string_vector(named_element(xlevels, v.name));
+      if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
+        throw Error(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
+                                              "constant labels is read)", fn, v.name));
+      v.is_factor = true;
+      std::vector<std::string> in_levels = v.levels;
+      for (const auto& f : rl->from)
+        if (std::find(in_levels.begin(), in_levels.end(), f) == in_levels.end()) in_levels.push_back(f);
+      for (const auto& l : in_levels) {
+        std::string target = l;
+        for (size_t k = 0; k < rl->from.size(); ++k)
+          if (rl->from[k] == l) {
+            target = rl->to[k];
+            break;
+          }
+        auto it = std::find(v.levels.begin(), v.levels.end(), target);
+        v.remap.push_back(it == v.levels.end() ? -1 : static_cast<int32_t>(it - v.levels.begin()));
+      }
+      v.input = tr.categorical_input(x->text, in_levels, false, v.name);
+      d.preprocessing.push_back(fmt::format("{}: {} labels relabelled", v.name, rl->from.size()));
+      continue;
+    }
+    if (fn == "cut") {
+      CutFactor c = cut_factor(*v.expr, v.name, tr, file);
+      v.is_factor = true;
+      // The fit's levels ($xlevels) may lack intervals no training row fell in (model.frame drops
+      // unused levels); predict() re-levels the new factor to them, so such an interval is NA.
+      v.levels = string_vector(named_element(xlevels, v.name));
+      if (v.levels.empty()) v.levels = c.labels;
+      std::vector<double> table;
+      for (const auto& label : c.labels) {
+        auto it = std::find(v.levels.begin(), v.levels.end(), label);
+        table.push_back(it == v.levels.end() ? std::numeric_limits<double>::quiet_NaN()
+                                             : static_cast<double>(it - v.levels.begin()));
+      }
+      for (size_t l = 0; l < v.levels.size(); ++l) {
+        if (std::find(c.labels.begin(), c.labels.end(), v.levels[l]) == c.labels.end())
+          throw Error(file, "$xlevels", fmt::format("factor '{}' has the level '{}', which is none of the intervals "
+                                                    "of its breaks", v.name, v.levels[l]));
+        v.numeric_levels.push_back(static_cast<double>(l));
+      }
+      v.code = c.code(table);
+      for (size_t j = 0; j < table.size(); ++j)
+        if (std::isnan(table[j])) {
+          d.warnings.push_back({"cut-interval-not-fitted",
+                                fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
+                                            "a row there predicts NA (R's predict() stops: factor has new levels)",
+                                            v.name, c.labels[j])});
+          break;
+        }
+      d.preprocessing.push_back(c.description);
       continue;
     }
     if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
