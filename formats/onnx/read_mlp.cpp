@@ -19,7 +19,6 @@ namespace mb::onnxfmt {
 namespace {
 
 constexpr int kFloat = onnx::TensorProto::FLOAT;
-constexpr int kDouble = onnx::TensorProto::DOUBLE;
 
 bool core_op(const onnx::NodeProto& n, const char* op) {
   return (n.domain().empty() || n.domain() == "ai.onnx") && n.op_type() == op;
@@ -37,6 +36,8 @@ int only_consumer(const Reader& r, const std::string& name) {
   return it->second[0];
 }
 
+// Whether another layer product reads `name` within a few nodes (through any operators: a
+// layer followed by an unexpected operator is still recognised as a network, and refused there).
 bool reaches_product(const Reader& r, const std::string& name, int depth) {
   if (depth > 4) return false;
   auto it = r.consumers.find(name);
@@ -44,10 +45,7 @@ bool reaches_product(const Reader& r, const std::string& name, int depth) {
   for (int c : it->second) {
     const auto& n = r.node(c);
     if (is_layer_product(r, n) && n.input(0) == name) return true;
-    if ((core_op(n, "Add") || core_op(n, "Relu") || core_op(n, "Tanh") || core_op(n, "Sigmoid") ||
-         core_op(n, "Identity")) &&
-        reaches_product(r, n.output(0), depth + 1))
-      return true;
+    if (n.output_size() > 0 && reaches_product(r, n.output(0), depth + 1)) return true;
   }
   return false;
 }
@@ -134,7 +132,13 @@ CoreFamily core_family(const Reader& r) {
     logsumexp |= core_op(n, "ReduceLogSumExp");
     if (is_layer_product(r, n)) {
       ++products;
-      chained |= reaches_product(r, n.output(0), 0);
+      // A layer: the product followed by a bias or an activation, and another product further on
+      // (two bare products in a row are a linear model written twice, refused as such).
+      bool layer = false;
+      if (auto it = r.consumers.find(n.output(0)); it != r.consumers.end())
+        for (int c : it->second)
+          for (const char* op : {"Add", "Relu", "Tanh", "Sigmoid", "Softmax"}) layer |= core_op(r.node(c), op);
+      chained |= layer && reaches_product(r, n.output(0), 0);
     }
   }
   if (argmin && sumsquare) return CoreFamily::KMeans;
@@ -225,12 +229,9 @@ void read_mlp_graph(Reader& r) {
       else if (core_op(act, "Tanh")) L.activation = ir::Activation::Tanh;
       else if (core_op(act, "Sigmoid")) L.activation = ir::Activation::Logistic;
       else if (core_op(act, "Softmax")) {
+        // skl2onnx writes opset 13+ Softmax (over the last axis by default) or axis 1: the units.
         const int64_t axis = attr_i(act, "axis", -1);
-        int opset = 1;
-        for (const auto& o : r.model.opset_import())
-          if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
-        if (!(axis == -1 || axis == 1) || (opset < 13 && axis == -1 && false))
-          r.fail_node(c, "unsupported: Softmax over another axis than the units");
+        if (!(axis == -1 || axis == 1)) r.fail_node(c, "unsupported: Softmax over another axis than the units");
         L.activation = ir::Activation::Softmax;
       } else if (core_op(act, "Identity")) L.activation = ir::Activation::Identity;
       else is_act = false;
@@ -255,7 +256,7 @@ void read_mlp_graph(Reader& r) {
       r.fail("graph", fmt::format("unsupported: Softmax in hidden layer {}", l));
   if (net.layers.size() < 2) r.fail_node(first, "a network needs at least two layers");
 
-  MlpAfter after{r, out};
+  MlpAfter after{r, out, false, false, false, {}, {}, {}};
   for (const auto& o : r.g->output()) after.walk(o.name());
   auto& target = r.out.schema.target;
   const int32_t units = net.layers.back().n_units;
@@ -301,7 +302,6 @@ void read_mlp_graph(Reader& r) {
   r.out.provenance.source_class = "MLP (MatMul/Add/activation graph)";
   r.out.provenance.family = fmt::format("neural network ({} layers, {})", n_layers,
                                         any_float ? "float32" : "double");
-  (void)kDouble;
 }
 
 }  // namespace mb::onnxfmt

@@ -186,10 +186,8 @@ void read_svm_core(Reader& r) {
   if (classifier && !walker.a.zipmap_classes.empty() && walker.a.zipmap_classes != target.classes)
     r.fail("graph", "the ZipMap's class labels differ from the SVMClassifier's");
   if (classifier && walker.a.scores && s.prob_a.empty())
-    r.out.provenance.warnings.push_back(
-        {"svm-scores-not-read", r.node_place(r.core) +
-                                    ": without prob_a/prob_b the operator's second output holds pairwise decision "
-                                    "values; modelbridge prints the vote shares as probabilities instead"});
+    fail("unsupported: an output of the pairwise decision values (the second output of an SVMClassifier without "
+         "prob_a/prob_b); modelbridge's SVM prints the label and vote shares");
   r.out.estimator = std::move(s);
   for (size_t f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
   bool named = true;

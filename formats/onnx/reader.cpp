@@ -446,9 +446,8 @@ Value Reader::translate_node(int n, int output_index) {
         } else {
           bool to_core = false;
           for (int c : consumers[nd.output(0)]) to_core |= c == core;
-          if (!to_core)
-            out.provenance.warnings.push_back(
-                {"float32-arithmetic", node_place(n) + ": a derived value is rounded to float32; the model is evaluated in double here"});
+          if (!to_core)  // the rounding itself (a float32 core rounds its inputs anyway)
+            for (auto& c : v.cols) c = Expr::unary(Op::Float32, std::move(c));
         }
       }
       if (to == kFloat || to == kDouble) v.elem = to;
@@ -734,12 +733,14 @@ Value Reader::translate_node(int n, int output_index) {
         if (a.size() != x.cols.size()) fail_node(n, "offset/scale do not match the columns");
         return a[j];
       };
-      for (size_t j = 0; j < x.cols.size(); ++j)
-        x.cols[j] = Expr::binary(Op::Mul, Expr::binary(Op::Sub, x.cols[j], Expr::constant(pick(off, j, 0.0))),
-                                 Expr::constant(pick(sc, j, 1.0)));
-      if (x.elem == kFloat)
-        out.provenance.warnings.push_back(
-            {"float32-arithmetic", node_place(n) + ": onnxruntime scales in float32; evaluated in double here (1-ulp differences)"});
+      // onnxruntime: (x - offset) * scale with float32 offset and scale, in the input's type, the
+      // result stored as float32.
+      const bool in_float = x.elem == kFloat;
+      for (size_t j = 0; j < x.cols.size(); ++j) {
+        Expr d = Expr::binary(Op::Sub, x.cols[j], Expr::constant(pick(off, j, 0.0)));
+        if (in_float) d = Expr::unary(Op::Float32, std::move(d));
+        x.cols[j] = Expr::unary(Op::Float32, Expr::binary(Op::Mul, std::move(d), Expr::constant(pick(sc, j, 1.0))));
+      }
       x.elem = kFloat;
       return x;
     }

@@ -1,0 +1,195 @@
+// ONNX reader, the families skl2onnx writes besides linear models and trees (SVMClassifier,
+// SVMRegressor, MLP graphs, k-means and Gaussian naive Bayes graphs): the corpus files are read
+// as their family, and damaged variants of them, made here by editing one attribute or one
+// initializer of the file someone else wrote, are refused (exit 2) naming the node and what is
+// wrong.  The agreement of the scores with onnxruntime is the conformance test's (ort.csv).
+#include <doctest/doctest.h>
+#include <onnx/onnx_pb.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "formats/onnx/onnx.hpp"
+#include "lib/ir/builder.hpp"
+#include "tests/unit/support.hpp"
+
+using namespace mb;
+using namespace mb::testsupport;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
+
+onnx::ModelProto load(const std::string& name) {
+  const fs::path f = kRoot / name / "model.onnx";
+  REQUIRE_MESSAGE(fs::exists(f), f.string() << " is missing from the corpus");
+  onnx::ModelProto m;
+  const std::string bytes = slurp(f);
+  REQUIRE(m.ParseFromString(bytes));
+  return m;
+}
+
+onnx::NodeProto* node_of(onnx::ModelProto& m, const std::string& op) {
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.op_type() == op) return &n;
+  FAIL("no " << op << " node");
+  return nullptr;
+}
+
+onnx::AttributeProto* attr_of(onnx::NodeProto* n, const std::string& name) {
+  for (auto& a : *n->mutable_attribute())
+    if (a.name() == name) return &a;
+  FAIL("no attribute " << name);
+  return nullptr;
+}
+
+onnx::TensorProto* init_of(onnx::ModelProto& m, const std::string& name) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == name) return &t;
+  FAIL("no initializer " << name);
+  return nullptr;
+}
+
+// Reading the edited model fails with exit 2, the place naming `node`, the message holding `what`.
+void refused(const onnx::ModelProto& m, const std::string& node, const std::string& what) {
+  const std::string bytes = m.SerializeAsString();
+  try {
+    onnxfmt::read(bytes, "edited.onnx");
+    FAIL("accepted a model edited to break " << what);
+  } catch (const Error& e) {
+    CAPTURE(e.what());
+    CHECK(e.exit_code() == 2);
+    CHECK(e.file() == "edited.onnx");
+    CHECK(e.place().find(node) != std::string::npos);
+    CHECK(std::string(e.message()).find(what) != std::string::npos);
+  }
+}
+
+// Replaces the float data of a float initializer.
+void set_floats(onnx::TensorProto* t, const std::function<void(std::vector<float>&)>& edit) {
+  std::vector<float> v;
+  if (t->has_raw_data()) {
+    v.resize(t->raw_data().size() / 4);
+    std::memcpy(v.data(), t->raw_data().data(), v.size() * 4);
+  } else {
+    v.assign(t->float_data().begin(), t->float_data().end());
+  }
+  edit(v);
+  t->clear_raw_data();
+  t->clear_float_data();
+  for (float x : v) t->add_float_data(x);
+}
+
+}  // namespace
+
+TEST_CASE("onnx families: skl2onnx SVMs, MLP, k-means and naive Bayes are read as their family") {
+  if (!have_shared(kRoot)) return;
+  struct Case { const char* name; const char* kind; ir::Task task; size_t classes; };
+  const Case cases[] = {
+      {"svc_rbf_proba_iris", "svm", ir::Task::Classification, 3},
+      {"svc_rbf_proba_breast_cancer", "svm", ir::Task::Classification, 2},
+      {"mlp_clf_iris", "mlp", ir::Task::Classification, 3},
+      {"kmeans_iris", "clustering", ir::Task::Clustering, 3},
+      {"gnb_wine", "naive_bayes", ir::Task::Classification, 3},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const fs::path f = kRoot / c.name / "model.onnx";
+    const ir::Model m = onnxfmt::read(slurp(f), f.string());
+    CHECK(std::string(ir::estimator_kind(m.estimator)) == c.kind);
+    CHECK(m.schema.target.task == c.task);
+    CHECK(m.schema.target.classes.size() == c.classes);
+  }
+  // Float32 parameters and onnxruntime's arithmetic are part of the model.
+  const fs::path f = kRoot / "svc_rbf_proba_iris" / "model.onnx";
+  const ir::Model m = onnxfmt::read(slurp(f), f.string());
+  const auto& s = std::get<ir::Svm>(m.estimator);
+  CHECK(s.ort_rules);
+  CHECK(s.precision == ir::Precision::Float32);
+  CHECK(s.n_sv == 60);
+  CHECK(s.prob_a.size() == 3);
+}
+
+TEST_CASE("onnx families: the one-vs-rest scores of an SVC without probabilities are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  onnx::ModelProto m = load("svc_rbf_iris");
+  refused(m, "(Add)", "unsupported operator after the support vector machine");
+}
+
+TEST_CASE("onnx families: damaged SVMClassifier attributes are refused naming the node and attribute") {
+  if (!have_shared(kRoot)) return;
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "coefficients")->mutable_floats()->RemoveLast();
+    refused(m, "graph node 'SVMc' (SVMClassifier)", "attribute 'coefficients' holds 119 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "vectors_per_class")->mutable_ints()->Set(0, 8);
+    refused(m, "(SVMClassifier)", "attribute 'support_vectors' holds 240 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "rho")->mutable_floats()->RemoveLast();
+    refused(m, "(SVMClassifier)", "attribute 'rho' holds 2 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "prob_b")->mutable_floats()->RemoveLast();
+    refused(m, "(SVMClassifier)", "attributes 'prob_a' and 'prob_b' hold 3 and 2 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "kernel_type")->set_s("CUBIC");
+    refused(m, "(SVMClassifier)", "attribute 'kernel_type' is 'CUBIC'");
+  }
+}
+
+TEST_CASE("onnx families: damaged MLP, k-means and naive Bayes graphs are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  {
+    // The second layer's weights lose a row: 15 rows for 16 hidden units.
+    onnx::ModelProto m = load("mlp_clf_iris");
+    auto* w = init_of(m, "coefficient1");
+    set_floats(w, [](std::vector<float>& v) { v.resize(v.size() - 3); });
+    w->set_dims(0, 15);
+    refused(m, "graph node 'MatMul1' (MatMul)", "have 15 rows for 16 inputs");
+  }
+  {
+    // A Tanh between the product and the bias: not a layer.
+    onnx::ModelProto m = load("mlp_clf_iris");
+    node_of(m, "Relu")->set_op_type("Hardmax");
+    refused(m, "(Hardmax)", "unsupported operator between two layers");
+  }
+  {
+    // The constant added for the centres is not their squared norms.
+    onnx::ModelProto m = load("kmeans_iris");
+    set_floats(init_of(m, "Ad_Addcst"), [](std::vector<float>& v) { v[1] += 1.0f; });
+    refused(m, "graph node 'Ad_Add1' (Add)", "is not its squared norm");
+  }
+  {
+    onnx::ModelProto m = load("kmeans_iris");
+    attr_of(node_of(m, "Gemm"), "alpha")->set_f(2.0f);
+    refused(m, "(Gemm)", "expected Gemm(X, centres, alpha = -2, transB = 1)");
+  }
+  {
+    // The normalisation constants no longer match the variances.
+    onnx::ModelProto m = load("gnb_wine");
+    set_floats(init_of(m, "sigma_sum_log"), [](std::vector<float>& v) { v[2] -= 0.5f; });
+    refused(m, "graph node 'Sub1' (Sub)", "is not -0.5 * sum log(2 pi var)");
+  }
+  {
+    onnx::ModelProto m = load("gnb_wine");
+    set_floats(init_of(m, "prod_operand"), [](std::vector<float>& v) { v[0] = 0.25f; });
+    refused(m, "graph node 'Mul' (Mul)", "expected the multiplication by 0.5");
+  }
+}
+
+TEST_CASE("onnx families: damaged preprocessing operators are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  onnx::ModelProto m = load("pipe_coltrans_impute_onehot_logreg_mixed");
+  attr_of(node_of(m, "Imputer"), "imputed_value_floats")->mutable_floats()->RemoveLast();
+  refused(m, "graph node 'Imputer' (Imputer)", "imputed values do not match the columns");
+}
