@@ -634,7 +634,9 @@ Value Reader::translate_node(int n, int output_index) {
       Value x = num(0);
       const auto* t = find_attr(nd, "threshold");
       const double thr = t ? static_cast<double>(t->f()) : 0.0;
-      for (auto& c : x.cols) c = Expr::binary(Op::Gt, c, Expr::constant(thr));
+      // x > threshold gives 1, anything else 0 (a NaN too, as onnxruntime compares).
+      for (auto& c : x.cols)
+        c = Expr::call(Op::Coalesce, {Expr::binary(Op::Gt, c, Expr::constant(thr)), Expr::constant(0.0)});
       return x;
     }
     if (op == "ArrayFeatureExtractor") {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
 
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -192,4 +193,51 @@ TEST_CASE("onnx families: damaged preprocessing operators are refused naming the
   onnx::ModelProto m = load("pipe_coltrans_impute_onehot_logreg_mixed");
   attr_of(node_of(m, "Imputer"), "imputed_value_floats")->mutable_floats()->RemoveLast();
   refused(m, "graph node 'Imputer' (Imputer)", "imputed values do not match the columns");
+}
+
+TEST_CASE("onnx families: a LabelEncoder or CategoryMapper whose keys and values differ in length is refused") {
+  // A one-node graph built here: string input X -> op -> int64 output Y.
+  for (const std::string op : {"LabelEncoder", "CategoryMapper"}) {
+    CAPTURE(op);
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    auto* os = m.add_opset_import();
+    os->set_domain("ai.onnx.ml");
+    os->set_version(2);
+    auto* g = m.mutable_graph();
+    auto* in = g->add_input();
+    in->set_name("X");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::STRING);
+    tt->mutable_shape()->add_dim();
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+    auto* out = g->add_output();
+    out->set_name("Y");
+    auto* ot = out->mutable_type()->mutable_tensor_type();
+    ot->set_elem_type(onnx::TensorProto::INT64);
+    auto* n = g->add_node();
+    n->set_name("enc");
+    n->set_op_type(op);
+    n->set_domain("ai.onnx.ml");
+    n->add_input("X");
+    n->add_output("Y");
+    auto* keys = n->add_attribute();
+    keys->set_name(op == "LabelEncoder" ? "keys_strings" : "cats_strings");
+    keys->set_type(onnx::AttributeProto::STRINGS);
+    keys->add_strings("a");
+    keys->add_strings("b");
+    auto* vals = n->add_attribute();
+    vals->set_name(op == "LabelEncoder" ? "values_int64s" : "cats_int64s");
+    vals->set_type(onnx::AttributeProto::INTS);
+    vals->add_ints(5);
+    // The well-formed graph reads as the code of the label, unknown labels as the default.
+    vals->add_ints(6);
+    {
+      const ir::Model ok = onnxfmt::read(m.SerializeAsString(), "encoder.onnx");
+      CHECK(ok.schema.inputs.at(0).open);
+      CHECK(ok.schema.inputs.at(0).levels.size() == 3);
+    }
+    vals->mutable_ints()->RemoveLast();
+    refused(m, "graph node 'enc' (" + op + ")", "keys and values of equal length");
+  }
 }
