@@ -692,6 +692,27 @@ Value Reader::translate_node(int n, int output_index) {
       x.elem = kFloat;
       return x;
     }
+    if (op == "OneHotEncoder" && !attr_ints_of(nd, "cats_int64s").empty()) {
+      // Numbers: onnxruntime truncates the value to an integer and matches it against the
+      // categories; with zeros = 1 any other value (a NaN too) gives a row of zeros.
+      Value x = num(0);
+      if (x.cols.size() != 1) fail_node(n, "unsupported: OneHotEncoder over several columns at once");
+      if (attr_i(nd, "zeros", 1) == 0)
+        fail_node(n, "unsupported: OneHotEncoder with zeros = 0 (onnxruntime fails on an unknown category)");
+      Value v;
+      v.rank = x.rank + 1;
+      v.elem = kFloat;
+      const Expr& e = x.cols[0];
+      for (int64_t c : attr_ints_of(nd, "cats_int64s")) {
+        const double d = static_cast<double>(c);
+        // trunc(x) == c
+        Expr hit = c > 0   ? Expr::binary(Op::And, Expr::binary(Op::Ge, e, Expr::constant(d)), Expr::binary(Op::Lt, e, Expr::constant(d + 1)))
+                   : c < 0 ? Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(d - 1)), Expr::binary(Op::Le, e, Expr::constant(d)))
+                           : Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(-1.0)), Expr::binary(Op::Lt, e, Expr::constant(1.0)));
+        v.cols.push_back(Expr::call(Op::Coalesce, {std::move(hit), Expr::constant(0.0)}));
+      }
+      return v;
+    }
     if (op == "OneHotEncoder") {
       Value s = in(0);
       const auto cats = attr_strings_of(nd, "cats_strings");

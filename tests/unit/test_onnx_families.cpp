@@ -241,3 +241,75 @@ TEST_CASE("onnx families: a LabelEncoder or CategoryMapper whose keys and values
     refused(m, "graph node 'enc' (" + op + ")", "keys and values of equal length");
   }
 }
+
+TEST_CASE("onnx families: a numeric OneHotEncoder (cats_int64s) scores as onnxruntime does") {
+  require_onnx_tools();
+  // X [N,1] float -> OneHotEncoder(cats -2, 0, 1, 3; zeros 1) -> Reshape [N,4] -> MatMul [4,1]:
+  // the prediction names the category hit (1, 10, 100, 1000) or 0 for none.
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* core = m.add_opset_import();
+  core->set_version(13);
+  auto* ml = m.add_opset_import();
+  ml->set_domain("ai.onnx.ml");
+  ml->set_version(1);
+  auto* g = m.mutable_graph();
+  g->set_name("ohe");
+  for (const char* io : {"X", "Y"}) {
+    auto* v = std::string(io) == "X" ? g->add_input() : g->add_output();
+    v->set_name(io);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim();
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+  }
+  auto* shape = g->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(-1);
+  shape->add_int64_data(4);
+  auto* w = g->add_initializer();
+  w->set_name("W");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(4);
+  w->add_dims(1);
+  for (float x : {1.0f, 10.0f, 100.0f, 1000.0f}) w->add_float_data(x);
+  auto* n = g->add_node();
+  n->set_name("ohe");
+  n->set_op_type("OneHotEncoder");
+  n->set_domain("ai.onnx.ml");
+  n->add_input("X");
+  n->add_output("oh");
+  auto* cats = n->add_attribute();
+  cats->set_name("cats_int64s");
+  cats->set_type(onnx::AttributeProto::INTS);
+  for (int64_t c : {-2, 0, 1, 3}) cats->add_ints(c);
+  auto* zeros = n->add_attribute();
+  zeros->set_name("zeros");
+  zeros->set_type(onnx::AttributeProto::INT);
+  zeros->set_i(1);
+  auto* rs = g->add_node();
+  rs->set_name("rs");
+  rs->set_op_type("Reshape");
+  rs->add_input("oh");
+  rs->add_input("shape");
+  rs->add_output("flat");
+  auto* mm = g->add_node();
+  mm->set_name("mm");
+  mm->set_op_type("MatMul");
+  mm->add_input("flat");
+  mm->add_input("W");
+  mm->add_output("Y");
+  const fs::path model = scratch_dir() / "ohe_numeric.onnx", data = scratch_dir() / "ohe_numeric.csv";
+  write_file(model, m.SerializeAsString());
+  write_file(data, "X\n-2.5\n-1.7\n-0.5\n0\n0.9\n1\n1.99\n2\n3.5\n4\n-3\n");
+  const Csv ort = ort_score(model, data);
+  const ir::Model read = onnxfmt::read(slurp(model), model.string());
+  const auto p = score(read, bind_positional(read, parse_csv(slurp(data))));
+  REQUIRE(ort.rows.size() == p.rows);
+  for (size_t r = 0; r < p.rows; ++r) {
+    CAPTURE(r);
+    CHECK(p.value[r] == std::stod(ort.rows[r][0]));
+  }
+}
