@@ -52,6 +52,13 @@ std::vector<SizeFigure> size_figures(const ir::Model& m) {
           s.push_back({"support_vectors", static_cast<double>(e.n_sv)});
         } else if constexpr (std::is_same_v<T, ir::Clustering>) {
           s.push_back({"clusters", static_cast<double>(e.k)});
+        } else if constexpr (std::is_same_v<T, ir::Mlp>) {
+          size_t weights = e.conn_weights.size();
+          for (const auto& l : e.layers) weights += l.weights.size() + l.biases.size();
+          if (!e.layers.empty()) s.push_back({"layers", static_cast<double>(e.layers.size())});
+          s.push_back({"weights", static_cast<double>(weights)});
+        } else if constexpr (std::is_same_v<T, ir::NaiveBayes>) {
+          s.push_back({"classes", static_cast<double>(e.log_prior.size())});
         }
       },
       m.estimator);

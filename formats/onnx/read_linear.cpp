@@ -8,6 +8,7 @@
 
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx_names.hpp"
+#include "formats/onnx/read_models.hpp"
 #include "formats/onnx/read_trees.hpp"
 #include "formats/onnx/write_families.hpp"
 #include "formats/onnx/reader.hpp"
@@ -308,15 +309,24 @@ std::string default_feature_name(const ir::Model& m, const Expr& e, int f) {
 
 void Reader::find_core() {
   if (is_tree_graph(*this) || is_family_graph(*this)) return;  // their readers find their own
+  core_kind = core_family(*this);
+  if (core_kind != CoreFamily::None) return;  // a network, naive Bayes or k-means of core operators
   for (int i = 0; i < g->node_size(); ++i) {
     if (!is_estimator_op(node(i))) continue;
     const auto& op = node(i).op_type();
-    if (op.rfind("SVM", 0) == 0 || (op.rfind("TreeEnsemble", 0) == 0 && !is_tree_operator(node(i))))
-      fail_node(i, "unsupported estimator: only linear models and tree ensembles are read from ONNX so far");
+    if ((op.rfind("SVM", 0) == 0 && !is_svm_operator(node(i))) ||
+        (op.rfind("TreeEnsemble", 0) == 0 && !is_tree_operator(node(i))))
+      fail_node(i, "unsupported estimator: only linear models, tree ensembles and SVMs are read from ai.onnx.ml so far");
     if (core >= 0) fail_node(i, "a second estimator node: only a single linear model is supported");
     core = i;
   }
-  if (core < 0) fail("graph", "no linear estimator (MatMul, Gemm, LinearRegressor, LinearClassifier) found");
+  if (core < 0 && g->output_size() == 1) {
+    core_kind = CoreFamily::Transform;  // preprocessing alone: its output is the prediction
+    return;
+  }
+  if (core < 0)
+    fail("graph", "no estimator found (MatMul, Gemm, LinearRegressor, LinearClassifier, tree ensembles, SVMClassifier, "
+                  "SVMRegressor, or the core-operator graphs of networks, naive Bayes and k-means)");
 }
 
 void Reader::build_estimator() {
@@ -328,8 +338,19 @@ void Reader::build_estimator() {
     read_tree_graph(*this);
     return;
   }
+  switch (core_kind) {
+    case CoreFamily::Mlp: read_mlp_graph(*this); return;
+    case CoreFamily::GaussianNb: read_gaussian_nb_graph(*this); return;
+    case CoreFamily::KMeans: read_kmeans_graph(*this); return;
+    case CoreFamily::Transform: read_transform_graph(); return;
+    case CoreFamily::None: break;
+  }
   if (is_tree_operator(node(core))) {
     read_tree_core(*this);
+    return;
+  }
+  if (is_svm_operator(node(core))) {
+    read_svm_core(*this);
     return;
   }
   Estimator est(*this);
@@ -424,6 +445,29 @@ void Reader::build_estimator() {
   out.provenance.family = meta.count(kMetaFamily) ? meta[kMetaFamily]
                                                    : fmt::format("linear ({}{})", nd.op_type(),
                                                                  lin.precision == ir::Precision::Float32 ? ", float32" : "");
+}
+
+void Reader::read_transform_graph() {
+  const std::string& name = g->output(0).name();
+  const std::string place = "graph output '" + name + "'";
+  auto p = producer.find(name);
+  if (p == producer.end()) fail(place, "no estimator found and no node computes the output");
+  Value v = value(name);
+  if (v.kind == Value::Code) v = code_as_number(v, p->second);
+  if (v.kind != Value::Num || v.cols.size() != 1)
+    fail(place, "unsupported: a graph without an estimator is read only when its one output is one numeric column "
+                "(the prediction)");
+  if (v.constant) fail(place, "unsupported: a constant output");
+  ir::Linear lin;
+  lin.coefficients = {1.0};
+  lin.intercepts = {0.0};
+  out.schema.target.task = ir::Task::Regression;
+  out.features.push_back({default_feature_name(out, v.cols[0], 0), v.cols[0]});
+  out.estimator = lin;
+  std::string ops;
+  for (const auto& nd : g->node()) ops += (ops.empty() ? "" : ", ") + nd.op_type();
+  out.provenance.source_class = "transformation";
+  out.provenance.family = "transformation without an estimator (" + ops + "): the prediction is its output";
 }
 
 bool Reader::core_is_classifier() const { return node(core).op_type() == "LinearClassifier"; }

@@ -116,6 +116,12 @@ std::vector<double> tensor_values(const onnx::TensorProto& t) {
     case onnx::TensorProto::INT32:
       if (raw) return raw_of(4), checked(t, from_raw<int32_t>(t.raw_data()));
       return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
+    case onnx::TensorProto::INT16:
+      if (raw) return raw_of(2), checked(t, from_raw<int16_t>(t.raw_data()));
+      return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
+    case onnx::TensorProto::INT8:
+      if (raw) return raw_of(1), checked(t, from_raw<int8_t>(t.raw_data()));
+      return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
     default:
       throw Error("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
   }
@@ -261,6 +267,26 @@ void Reader::make_inputs() {
                                             "they are bound to data columns by position",
                                             in.name(), cols, in.name(), in.name(), cols - 1)});
   }
+}
+
+Value Reader::code_as_number(const Value& v, int n) {
+  auto& field = out.schema.inputs[v.field];
+  const size_t K = field.levels.size();
+  if (v.codes_of_level.size() != K) fail_node(n, "internal: the codes do not match the input's levels");
+  std::vector<double> table(v.codes_of_level.begin(), v.codes_of_level.end());
+  if (!field.open) {
+    // Every label outside the list gets the default: an open domain whose "other" level is last.
+    std::string other = "(other)";
+    while (std::find(field.levels.begin(), field.levels.end(), other) != field.levels.end()) other += "*";
+    field.levels.push_back(other);
+    field.open = true;
+  }
+  table.push_back(static_cast<double>(v.default_code));
+  Value r;
+  r.rank = v.rank;
+  r.elem = onnx::TensorProto::INT64;
+  r.cols = {Expr::level_map(v.field, table)};
+  return r;
 }
 
 Value Reader::constant_value(const onnx::TensorProto& t, int node_for_errors) {
@@ -420,9 +446,8 @@ Value Reader::translate_node(int n, int output_index) {
         } else {
           bool to_core = false;
           for (int c : consumers[nd.output(0)]) to_core |= c == core;
-          if (!to_core)
-            out.provenance.warnings.push_back(
-                {"float32-arithmetic", node_place(n) + ": a derived value is rounded to float32; the model is evaluated in double here"});
+          if (!to_core)  // the rounding itself (a float32 core rounds its inputs anyway)
+            for (auto& c : v.cols) c = Expr::unary(Op::Float32, std::move(c));
         }
       }
       if (to == kFloat || to == kDouble) v.elem = to;
@@ -536,12 +561,47 @@ Value Reader::translate_node(int n, int output_index) {
     }
   }
   if (is_ml(nd)) {
-    if (op == "LabelEncoder") {
+    if (op == "LabelEncoder" || op == "CategoryMapper") {
       Value s = in(0);
-      const auto keys = attr_strings_of(nd, "keys_strings");
-      const auto vals = attr_ints_of(nd, "values_int64s");
+      std::vector<std::string> keys;
+      std::vector<int64_t> vals;
+      int64_t dflt = -1;
+      if (op == "CategoryMapper") {
+        keys = attr_strings_of(nd, "cats_strings");
+        vals = attr_ints_of(nd, "cats_int64s");
+        dflt = attr_i(nd, "default_int64", -1);
+      } else {
+        keys = attr_strings_of(nd, "keys_strings");
+        vals = attr_ints_of(nd, "values_int64s");
+        dflt = attr_i(nd, "default_int64", -1);
+        // ai.onnx.ml opset 4: keys, values and default as tensors.
+        if (const auto* a = find_attr(nd, "keys_tensor"); a && keys.empty()) {
+          if (a->t().data_type() != onnx::TensorProto::STRING)
+            fail_node(n, "unsupported: LabelEncoder keys other than strings");
+          keys = tensor_strings(a->t());
+        }
+        auto whole_values = [&](const onnx::TensorProto& t, const char* what) {
+          std::vector<int64_t> out;
+          const int dt = t.data_type();
+          if (dt == onnx::TensorProto::FLOAT || dt == onnx::TensorProto::DOUBLE || dt == onnx::TensorProto::STRING)
+            fail_node(n, std::string("unsupported: LabelEncoder ") + what + " other than integers");
+          for (double v : tensor_values(t)) {
+            if (!(v >= -9.2e18 && v <= 9.2e18) || v != std::floor(v))
+              fail_node(n, std::string("attribute '") + what + "' holds a value that is not a whole number");
+            out.push_back(static_cast<int64_t>(v));
+          }
+          return out;
+        };
+        if (const auto* a = find_attr(nd, "values_tensor"); a && vals.empty()) vals = whole_values(a->t(), "values_tensor");
+        if (const auto* a = find_attr(nd, "default_tensor")) {
+          const auto d = whole_values(a->t(), "default_tensor");
+          if (d.size() != 1) fail_node(n, "attribute 'default_tensor' must hold one value");
+          dflt = d[0];
+        }
+      }
       if (s.kind != Value::Str || keys.empty() || keys.size() != vals.size())
-        fail_node(n, "only string -> int64 LabelEncoder on a string input is supported");
+        fail_node(n, fmt::format("only string -> integer {} on a string input is supported (keys and values of equal "
+                                 "length)", op));
       auto& field = out.schema.inputs[s.field];
       // The empty label is a missing value, not a level (modelbridge lists it to keep missing
       // apart from the "other" label of an open domain).
@@ -556,17 +616,101 @@ Value Reader::translate_node(int n, int output_index) {
           codes.push_back(vals[k]);
         }
       }
-      if (levels.empty()) fail_node(n, "a LabelEncoder without labels");
+      if (levels.empty()) fail_node(n, "a " + op + " without labels");
       if (field.levels.empty()) field.levels = levels;
       else if (field.levels != levels) fail_node(n, "the input's levels are already defined differently");
       v.kind = Value::Code;
       v.field = s.field;
       v.rank = s.rank;
       for (size_t k = 0; k < levels.size(); ++k) v.level_of_code[codes[k]] = static_cast<int>(k);
-      if (v.level_of_code.size() != levels.size() || (v.missing_code && v.level_of_code.count(*v.missing_code)))
-        fail_node(n, "two labels share one code");
-      v.default_code = attr_i(nd, "default_int64", -1);
+      v.default_code = dflt;
+      v.distinct_codes = v.level_of_code.size() == levels.size() && !(v.missing_code && v.level_of_code.count(*v.missing_code));
+      v.codes_of_level = codes;
+      if (op == "LabelEncoder" && !v.distinct_codes) fail_node(n, "two labels share one code");
       out.unseen = ir::UnseenLevel::Missing;
+      return v;
+    }
+    if (op == "Binarizer") {
+      Value x = num(0);
+      const auto* t = find_attr(nd, "threshold");
+      const double thr = t ? static_cast<double>(t->f()) : 0.0;
+      // x > threshold gives 1, anything else 0 (a NaN too, as onnxruntime compares).
+      for (auto& c : x.cols)
+        c = Expr::call(Op::Coalesce, {Expr::binary(Op::Gt, c, Expr::constant(thr)), Expr::constant(0.0)});
+      return x;
+    }
+    if (op == "ArrayFeatureExtractor") {
+      Value x = num(0);
+      const auto idx = const_values(nd.input(1), n);
+      Value v = x;
+      v.cols.clear();
+      for (double d : idx) {
+        if (!(d >= 0 && d < static_cast<double>(x.cols.size())) || d != std::floor(d))
+          fail_node(n, fmt::format("index {} out of range ({} columns)", d, x.cols.size()));
+        v.cols.push_back(x.cols[static_cast<size_t>(d)]);
+      }
+      if (v.cols.empty()) fail_node(n, "no columns selected");
+      v.constant = x.constant;
+      return v;
+    }
+    if (op == "FeatureVectorizer") {
+      const auto dims = attr_ints_of(nd, "inputdimensions");
+      if (static_cast<int>(dims.size()) != nd.input_size())
+        fail_node(n, fmt::format("attribute 'inputdimensions' has {} entries for {} inputs", dims.size(), nd.input_size()));
+      Value v;
+      v.elem = kFloat;
+      v.constant = false;
+      for (int k = 0; k < nd.input_size(); ++k) {
+        Value x = num(k);
+        if (dims[k] < 0 || dims[k] > (int64_t{1} << 24)) fail_node(n, fmt::format("input dimension {} out of range", dims[k]));
+        for (int64_t j = 0; j < dims[k]; ++j)
+          v.cols.push_back(j < static_cast<int64_t>(x.cols.size()) ? x.cols[j] : Expr::constant(0.0));
+      }
+      if (v.cols.empty()) fail_node(n, "no columns");
+      return v;
+    }
+    if (op == "Normalizer") {
+      Value x = num(0);
+      const std::string norm = attr_s(nd, "norm", "MAX");
+      Expr total;
+      if (norm == "L1" || norm == "L2") {
+        for (size_t j = 0; j < x.cols.size(); ++j) {
+          Expr t = norm == "L1" ? Expr::unary(Op::Abs, x.cols[j]) : Expr::binary(Op::Mul, x.cols[j], x.cols[j]);
+          total = j == 0 ? t : Expr::binary(Op::Add, total, t);
+        }
+        if (norm == "L2") total = Expr::unary(Op::Sqrt, total);
+      } else if (norm == "MAX") {
+        total = x.cols.size() == 1 ? x.cols[0] : Expr::call(Op::Max, x.cols);
+      } else {
+        fail_node(n, "attribute 'norm' is '" + norm + "'; expected MAX, L1 or L2");
+      }
+      // onnxruntime leaves a row whose norm is 0 unchanged.
+      for (auto& c : x.cols)
+        c = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, total, Expr::constant(0.0)), c, Expr::binary(Op::Div, c, total)});
+      out.provenance.warnings.push_back(
+          {"float32-arithmetic", node_place(n) + ": onnxruntime normalizes in float32; evaluated in double here"});
+      x.elem = kFloat;
+      return x;
+    }
+    if (op == "OneHotEncoder" && !attr_ints_of(nd, "cats_int64s").empty()) {
+      // Numbers: onnxruntime truncates the value to an integer and matches it against the
+      // categories; with zeros = 1 any other value (a NaN too) gives a row of zeros.
+      Value x = num(0);
+      if (x.cols.size() != 1) fail_node(n, "unsupported: OneHotEncoder over several columns at once");
+      if (attr_i(nd, "zeros", 1) == 0)
+        fail_node(n, "unsupported: OneHotEncoder with zeros = 0 (onnxruntime fails on an unknown category)");
+      Value v;
+      v.rank = x.rank + 1;
+      v.elem = kFloat;
+      const Expr& e = x.cols[0];
+      for (int64_t c : attr_ints_of(nd, "cats_int64s")) {
+        const double d = static_cast<double>(c);
+        // trunc(x) == c
+        Expr hit = c > 0   ? Expr::binary(Op::And, Expr::binary(Op::Ge, e, Expr::constant(d)), Expr::binary(Op::Lt, e, Expr::constant(d + 1)))
+                   : c < 0 ? Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(d - 1)), Expr::binary(Op::Le, e, Expr::constant(d)))
+                           : Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(-1.0)), Expr::binary(Op::Lt, e, Expr::constant(1.0)));
+        v.cols.push_back(Expr::call(Op::Coalesce, {std::move(hit), Expr::constant(0.0)}));
+      }
       return v;
     }
     if (op == "OneHotEncoder") {
@@ -612,12 +756,14 @@ Value Reader::translate_node(int n, int output_index) {
         if (a.size() != x.cols.size()) fail_node(n, "offset/scale do not match the columns");
         return a[j];
       };
-      for (size_t j = 0; j < x.cols.size(); ++j)
-        x.cols[j] = Expr::binary(Op::Mul, Expr::binary(Op::Sub, x.cols[j], Expr::constant(pick(off, j, 0.0))),
-                                 Expr::constant(pick(sc, j, 1.0)));
-      if (x.elem == kFloat)
-        out.provenance.warnings.push_back(
-            {"float32-arithmetic", node_place(n) + ": onnxruntime scales in float32; evaluated in double here (1-ulp differences)"});
+      // onnxruntime: (x - offset) * scale with float32 offset and scale, in the input's type, the
+      // result stored as float32.
+      const bool in_float = x.elem == kFloat;
+      for (size_t j = 0; j < x.cols.size(); ++j) {
+        Expr d = Expr::binary(Op::Sub, x.cols[j], Expr::constant(pick(off, j, 0.0)));
+        if (in_float) d = Expr::unary(Op::Float32, std::move(d));
+        x.cols[j] = Expr::unary(Op::Float32, Expr::binary(Op::Mul, std::move(d), Expr::constant(pick(sc, j, 1.0))));
+      }
       x.elem = kFloat;
       return x;
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "lib/ir/model.hpp"
+#include "formats/onnx/read_models.hpp"
 
 namespace mb::onnxfmt {
 
@@ -25,6 +26,8 @@ struct Value {
   std::map<int64_t, int> level_of_code;  // Code: code -> level index
   int64_t default_code = -1;          // Code: code of any other label
   std::optional<int64_t> missing_code;  // Code: code of the empty label (a missing value), when listed
+  std::vector<int64_t> codes_of_level;   // Code: the code of each level
+  bool distinct_codes = true;            // Code: no two labels share a code
 };
 
 struct Reader {
@@ -40,6 +43,7 @@ struct Reader {
   std::map<std::string, Value> memo;
   std::map<std::string, const onnx::FunctionProto*> functions;
   int core = -1;                                          // estimator node
+  CoreFamily core_kind = CoreFamily::None;                // a family recognised by its graph's shape
   ir::Model out;
 
   Reader(std::string_view bytes, const std::string& file);
@@ -58,11 +62,15 @@ struct Reader {
   void make_inputs();
   void check_function(const onnx::NodeProto& n, int idx);
   void check_graph_depth() const;
+  // A Code value as the numbers it stands for (an open domain when other labels get a default).
+  Value code_as_number(const Value& v, int node_for_errors);
 
   // read_linear.cpp
   void find_core();
   void build_estimator();
   bool core_is_classifier() const;
+  // A graph without an estimator: its one output, a numeric column, is the prediction.
+  void read_transform_graph();
 };
 
 const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name);

@@ -174,6 +174,7 @@ struct Writer {
       case Op::Cos: return core("Cos");
       case Op::Tanh: return core("Tanh");
       case Op::Logistic: return core("Sigmoid");
+      case Op::Float32: return {cast(cast(names[0], onnx::TensorProto::FLOAT), onnx::TensorProto::DOUBLE), rows};
       case Op::Coalesce: {
         std::string acc = names.back();
         for (size_t i = names.size() - 1; i-- > 0;) acc = fn("Coalesce", {names[i], acc});

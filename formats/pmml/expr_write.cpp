@@ -123,6 +123,8 @@ void ExprWriter::num(pugi::xml_node parent, const Expr& e) {
     case Op::Exp: unary("exp"); break;
     case Op::Sqrt: unary("sqrt"); break;
     case Op::Abs: unary("abs"); break;
+    case Op::Float32:
+      throw Unsupported("", "", "cannot write PMML: float32 rounding of a derived value (PMML computes in double)");
     case Op::Floor: unary("floor"); break;
     case Op::Ceil: unary("ceil"); break;
     case Op::Round: unary("rint"); break;  // half to even, as the IR rounds

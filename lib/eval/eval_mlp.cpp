@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "lib/eval/estimator_eval.hpp"
+#include "lib/eval/ort_math.hpp"
 
 namespace mb::eval {
 namespace {
@@ -73,6 +74,17 @@ class MlpEval final : public EstimatorEval {
       if (in != n_out) invalid(fmt::format("the last layer has {} units for {} outputs", in, n_out));
       a_.resize(widest);
       b_.resize(widest);
+      if (n.precision == ir::Precision::Float32) {
+        a32_.resize(widest);
+        b32_.resize(widest);
+        size_t in2 = F;
+        for (const auto& L : n.layers) {
+          w32_.emplace_back(L.weights.begin(), L.weights.end());
+          b32s_.emplace_back(L.biases.begin(), L.biases.end());
+          stride_.push_back(mlas_sgemm_stride_k(static_cast<size_t>(L.n_units), in2));
+          in2 = static_cast<size_t>(L.n_units);
+        }
+      }
     }
     if (m.schema.target.task == ir::Task::Classification) {
       const size_t K = m.schema.target.classes.size();
@@ -97,6 +109,8 @@ class MlpEval final : public EstimatorEval {
           units_[j] = activate(n_.unit_activation[j], sum);
         }
         for (size_t k = 0; k < n_out; ++k) s[k] = units_[units - n_out + k];
+      } else if (n_.precision == ir::Precision::Float32) {
+        float32_pass(x, r, s, n_out);
       } else {
         for (size_t f = 0; f < F; ++f) a_[f] = x.columns[f][r];
         size_t in = F;
@@ -119,9 +133,42 @@ class MlpEval final : public EstimatorEval {
   }
 
  private:
+  // onnxruntime's float32 layers (Mlp::precision Float32, read from MatMul/Add/activation graphs):
+  // MatMul as MLAS's SGEMM (fused multiply-adds from 0 in input order), the bias added in float32,
+  // Relu, Sigmoid as MLAS's logistic, Tanh and Softmax (expf, max subtracted) in float32.
+  void float32_pass(const FeatureColumns& x, size_t r, double* s, size_t n_out) {
+    const size_t F = x.columns.size();
+    for (size_t f = 0; f < F; ++f) a32_[f] = static_cast<float>(x.columns[f][r]);
+    size_t in = F;
+    for (size_t l = 0; l < n_.layers.size(); ++l) {
+      const auto& L = n_.layers[l];
+      const size_t nu = static_cast<size_t>(L.n_units);
+      const float* w = w32_[l].data();
+      for (size_t u = 0; u < nu; ++u) {
+        float v = mlas_sgemm_dot([&](size_t i) { return a32_[i]; }, [&](size_t i) { return w[u * in + i]; }, in,
+                                 stride_[l], 1.0f, false, 0.0f);
+        v = v + b32s_[l][u];
+        switch (L.activation) {
+          case ir::Activation::Relu: v = std::isnan(v) ? v : (v > 0.0f ? v : 0.0f); break;
+          case ir::Activation::Logistic: v = mlas_logistic(v); break;
+          case ir::Activation::Tanh: v = std::tanh(v); break;
+          default: break;
+        }
+        b32_[u] = v;
+      }
+      if (L.activation == ir::Activation::Softmax) ort_softmax(b32_.data(), nu);
+      std::swap(a32_, b32_);
+      in = nu;
+    }
+    for (size_t k = 0; k < n_out; ++k) s[k] = a32_[k];
+  }
+
   const ir::Model& m_;
   const ir::Mlp& n_;
   std::vector<double> units_, a_, b_, scores_;
+  std::vector<float> a32_, b32_;
+  std::vector<std::vector<float>> w32_, b32s_;
+  std::vector<size_t> stride_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "lib/eval/estimator_eval.hpp"
+#include "lib/eval/ort_math.hpp"
 
 namespace mb::eval {
 namespace {
@@ -64,6 +65,20 @@ class SvmEval final : public EstimatorEval {
     degree_ = static_cast<int>(s.degree);
     row_.resize(F);
     kvalue_.resize(n);
+    if (s.ort_rules) {
+      row32_.resize(F);
+      k32_.resize(n);
+      sv32_.resize(s.support_vectors.size());
+      for (size_t i = 0; i < sv32_.size(); ++i) sv32_[i] = static_cast<float>(s.support_vectors[i]);
+      coef32_.resize(s.coefficients.size());
+      for (size_t i = 0; i < coef32_.size(); ++i) coef32_[i] = static_cast<float>(s.coefficients[i]);
+      stride_kernel_ = mlas_sgemm_stride_k(n, F);
+      stride_sum_ = mlas_sgemm_stride_k(1, n);
+      r32_.resize(k_ * k_);
+      p32_.resize(k_);
+      q32_.resize(k_ * k_);
+      qp32_.resize(k_);
+    }
   }
 
   void score(const FeatureColumns& x, Predictions& out) override {
@@ -87,6 +102,10 @@ class SvmEval final : public EstimatorEval {
         }
         continue;
       }
+      if (s_.ort_rules) {
+        score_ort(r, out);
+        continue;
+      }
       for (size_t i = 0; i < n; ++i) kvalue_[i] = kernel(&s_.support_vectors[i * F], F);
       if (!classification_) {
         double sum = 0;
@@ -100,6 +119,85 @@ class SvmEval final : public EstimatorEval {
   }
 
  private:
+  // onnxruntime's SVMClassifier / SVMRegressor on the row in row_ (ir::Svm::ort_rules).
+  void score_ort(size_t r, Predictions& out) {
+    const size_t F = row_.size(), n = static_cast<size_t>(s_.n_sv);
+    for (size_t f = 0; f < F; ++f) row32_[f] = static_cast<float>(row_[f]);
+    const float gamma = static_cast<float>(s_.gamma), coef0 = static_cast<float>(s_.coef0);
+    const float degree = static_cast<float>(s_.degree);
+    for (size_t i = 0; i < n; ++i) {
+      const float* sv = &sv32_[i * F];
+      float k = 0.0f;
+      if (s_.kernel == ir::Kernel::Radial) {
+        float sum = 0.0f;
+        for (size_t f = 0; f < F; ++f) {
+          const float d = row32_[f] - sv[f];
+          sum += d * d;
+        }
+        k = std::exp(-gamma * sum);
+      } else {
+        const bool linear = s_.kernel == ir::Kernel::Linear;
+        k = mlas_sgemm_dot([&](size_t f) { return row32_[f]; }, [&](size_t f) { return sv[f]; }, F, stride_kernel_,
+                           linear ? 1.0f : gamma, !linear && coef0 != 0.0f, coef0);
+        if (s_.kernel == ir::Kernel::Polynomial) {
+          if (degree == 2.0f) k = k * k;
+          else if (degree == 3.0f) k = k * k * k;
+          else k = std::pow(k, degree);
+        } else if (s_.kernel == ir::Kernel::Sigmoid) {
+          k = std::tanh(k);
+        }
+      }
+      k32_[i] = k;
+    }
+    if (!classification_) {
+      const float rho = static_cast<float>(-s_.rho[0]);
+      out.value[r] = mlas_sgemm_dot([&](size_t i) { return k32_[i]; }, [&](size_t i) { return coef32_[i]; }, n,
+                                    stride_sum_, 1.0f, true, rho);
+      return;
+    }
+    const size_t k = k_, K = m_.schema.target.classes.size();
+    std::fill(votes_.begin(), votes_.end(), 0);
+    std::vector<float> dec(s_.rho.size());
+    size_t p = 0;
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = i + 1; j < k; ++j) {
+        double sum = 0;
+        const float* coef1 = &coef32_[(j - 1) * n];
+        const float* coef2 = &coef32_[i * n];
+        for (size_t t = 0; t < static_cast<size_t>(s_.sv_per_class[i]); ++t)
+          sum += coef1[start_[i] + t] * k32_[start_[i] + t];
+        for (size_t t = 0; t < static_cast<size_t>(s_.sv_per_class[j]); ++t)
+          sum += coef2[start_[j] + t] * k32_[start_[j] + t];
+        sum += static_cast<float>(-s_.rho[p]);
+        dec[p] = static_cast<float>(sum);
+        ++votes_[sum > 0 ? i : j];
+        ++p;
+      }
+    size_t best = 0;
+    for (size_t i = 1; i < k; ++i)
+      if (votes_[i] > votes_[best]) best = i;
+    double* prob = &out.prob[r * K];
+    for (size_t c = 0; c < K; ++c) prob[c] = 0.0;
+    if (s_.prob_a.empty()) {
+      for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = static_cast<double>(votes_[i]) / static_cast<double>(p);
+    } else {
+      std::fill(r32_.begin(), r32_.end(), 0.0f);
+      p = 0;
+      for (size_t i = 0; i < k; ++i)
+        for (size_t j = i + 1; j < k; ++j, ++p) {
+          const float val = dec[p] * static_cast<float>(s_.prob_a[p]) + static_cast<float>(s_.prob_b[p]);
+          float v = 1 - ort_logistic(val);
+          v = std::max(v, 1.0e-7f);
+          v = std::min(v, 1 - 1.0e-7f);
+          r32_[i * k + j] = v;
+          r32_[j * k + i] = 1 - v;
+        }
+      ort_multiclass_probability(k, r32_.data(), p32_.data(), q32_.data(), qp32_.data());
+      for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = p32_[i];
+    }
+    out.label[r] = s_.class_order[best];
+  }
+
   double kernel(const double* sv, size_t F) const {
     switch (s_.kernel) {
       case ir::Kernel::Linear: return dot(sv, F);
@@ -228,6 +326,9 @@ class SvmEval final : public EstimatorEval {
   std::vector<size_t> start_;
   std::vector<int> votes_;
   std::vector<double> row_, kvalue_, dec_, p_, r_, q_, qp_;
+  // ort_rules
+  std::vector<float> row32_, k32_, sv32_, coef32_, r32_, p32_, q32_, qp32_;
+  size_t stride_kernel_ = 128, stride_sum_ = 128;
 };
 
 }  // namespace

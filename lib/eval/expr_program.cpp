@@ -109,6 +109,7 @@ void ExprProgram::eval_node(const Node& n, int slot, size_t rows, const std::vec
     case Op::Tan: unary([](double a) { return std::tan(a); }); break;
     case Op::Atan: unary([](double a) { return std::atan(a); }); break;
     case Op::Tanh: unary([](double a) { return std::tanh(a); }); break;
+    case Op::Float32: unary([](double a) { return static_cast<double>(static_cast<float>(a)); }); break;
     case Op::Erf: unary([](double a) { return std::erf(a); }); break;
     case Op::Logistic: unary([](double a) { return 1.0 / (1.0 + std::exp(-a)); }); break;
     case Op::Lt: compare([](double a, double b) { return a < b; }); break;

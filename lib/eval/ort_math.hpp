@@ -6,6 +6,7 @@
 // [-18, 18], multiply-adds fused as on FMA hardware, result clamped to [0, 1].
 #pragma once
 #include <cmath>
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 
@@ -45,6 +46,83 @@ inline float ort_erfinv(float x) {
 }
 
 inline float ort_probit(float p) { return static_cast<float>(M_SQRT2) * ort_erfinv(2 * p - 1); }
+
+// ml_common.h's multiclass_probability (libsvm's pairwise coupling) in float32: r is k x k
+// (r[i*k+j] = P(i | i or j)), p receives k probabilities; q and qp are scratch (k*k, k).
+inline void ort_multiclass_probability(size_t k, const float* r, float* p, float* q, float* qp) {
+  const float eps = 0.005f / static_cast<float>(k);
+  for (size_t i = 0; i < k * k; ++i) q[i] = 0.0f;
+  for (size_t i = 0; i < k; ++i) {
+    p[i] = 1.0f / static_cast<float>(k);
+    for (size_t j = 0; j < i; ++j) {
+      q[i * k + i] += r[j * k + i] * r[j * k + i];
+      q[i * k + j] = q[j * k + i];
+    }
+    for (size_t j = i + 1; j < k; ++j) {
+      q[i * k + i] += r[j * k + i] * r[j * k + i];
+      q[i * k + j] = -r[j * k + i] * r[i * k + j];
+    }
+  }
+  for (int loop = 0; loop < 100; ++loop) {
+    float pqp = 0;
+    for (size_t i = 0; i < k; ++i) {
+      qp[i] = 0;
+      for (size_t j = 0; j < k; ++j) qp[i] += q[i * k + j] * p[j];
+      pqp += p[i] * qp[i];
+    }
+    float max_error = 0;
+    for (size_t i = 0; i < k; ++i) {
+      const float error = std::fabs(qp[i] - pqp);
+      if (error > max_error) max_error = error;
+    }
+    if (max_error < eps) break;
+    for (size_t i = 0; i < k; ++i) {
+      const float diff = (-qp[i] + pqp) / q[i * k + i];
+      p[i] += diff;
+      pqp = (pqp + diff * (diff * q[i * k + i] + 2 * qp[i])) / (1 + diff) / (1 + diff);
+      for (size_t j = 0; j < k; ++j) {
+        qp[j] = (qp[j] + diff * q[i * k + j]) / (1 + diff);
+        p[j] /= (1 + diff);
+      }
+    }
+  }
+}
+
+// MLAS's SGEMM stride along K for C[M x N] = A[M x K] . B[K x N] (A not transposed): the
+// product of one output is a chain of fused multiply-adds from 0 over each block of this many
+// K values; the blocks' sums are then added to the output in order.
+inline size_t mlas_sgemm_stride_k(size_t n, size_t k) {
+  size_t stride_n = 128, stride_k = 128;
+  if (n >= k) {
+    while (stride_k / 2 >= k) {
+      stride_n *= 2;
+      stride_k /= 2;
+    }
+  } else {
+    while (stride_n > 16 && stride_n / 2 >= n) {
+      stride_k *= 2;
+      stride_n /= 2;
+    }
+  }
+  return stride_k;
+}
+
+// One output of MLAS's SGEMM (several rows, as onnxruntime runs a batch): alpha * sum_k a_k b_k
+// (+ c when `has_c`, beta 1), each K block a fused multiply-add chain from 0, scaled by alpha
+// and added to the output with one fused multiply-add (or multiplied by alpha in zero mode).
+template <typename A, typename B>
+inline float mlas_sgemm_dot(const A& a, const B& b, size_t k, size_t stride_k, float alpha, bool has_c, float c) {
+  float out = has_c ? c : 0.0f;
+  bool zero = !has_c;
+  for (size_t k0 = 0; k0 < k; k0 += stride_k) {
+    const size_t k1 = std::min(k, k0 + stride_k);
+    float acc = 0.0f;
+    for (size_t i = k0; i < k1; ++i) acc = std::fma(static_cast<float>(a(i)), static_cast<float>(b(i)), acc);
+    out = zero ? acc * alpha : std::fma(acc, alpha, out);
+    zero = false;
+  }
+  return out;
+}
 
 template <typename T>
 void ort_softmax(T* s, size_t n) {

@@ -26,7 +26,7 @@ struct Checker {
       case Op::Neg: case Op::Log: case Op::Log10: case Op::Exp: case Op::Sqrt: case Op::Abs:
       case Op::Floor: case Op::Ceil: case Op::Round: case Op::Sin: case Op::Cos: case Op::Tan:
       case Op::Atan: case Op::Tanh: case Op::Erf: case Op::Logistic: case Op::Not:
-      case Op::IsMissing: case Op::Discretize:
+      case Op::IsMissing: case Op::Discretize: case Op::Float32:
         return 1;
       case Op::IfElse: return 3;
       case Op::Min: case Op::Max: case Op::Coalesce: return -1;  // one or more

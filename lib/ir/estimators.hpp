@@ -143,6 +143,15 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    (libsvm multiclass_probability), class = first largest probability in libsvm order.
 //    Without them: class = most votes (first in libsvm order), probabilities = vote shares.
 //  - regression: (sum_s coef[s] K(x,s) - rho[0]) * scale + center.
+//  - `ort_rules` (read from ai.onnx.ml SVMClassifier / SVMRegressor, parameters in float32):
+//    scored as onnxruntime 1.30 scores a batch of rows: inputs narrowed to float32; RBF kernels
+//    as a float32 sum of squared differences then expf; linear, polynomial and sigmoid kernels
+//    from its float32 GEMM (fused multiply-adds from 0 in feature order, times gamma, plus
+//    coef0), the polynomial as x*x, x*x*x or powf; pairwise decision values as a double sum of
+//    float32 products, minus rho, rounded to float32; the label by votes (first most, also with
+//    probabilities); Platt probabilities in float32 (1 - mirrored logistic, clamped) coupled by
+//    ml_common.h's float32 multiclass_probability for every number of classes (two included);
+//    regression as rho + the float32 GEMM of kernel values and coefficients.
 struct Svm {
   Kernel kernel = Kernel::Radial;
   double gamma = 0, coef0 = 0, degree = 3;
@@ -155,6 +164,7 @@ struct Svm {
   std::vector<int32_t> class_order;      // libsvm label i -> index into Target::classes
   double scale = 1, center = 0;          // regression output unscaling
   Precision precision = Precision::Double;
+  bool ort_rules = false;                // onnxruntime's SVMClassifier/SVMRegressor arithmetic (above)
   bool operator==(const Svm&) const = default;
 };
 

@@ -33,6 +33,7 @@ enum class Op : uint8_t {
   IfElse,     // args: cond, then, else; NaN cond -> NaN
   Coalesce,   // first non-missing of args
   Discretize, // args[0] value; bounds, table, flags (see above); default table.back() when none
+  Float32,    // args[0] rounded to the nearest float32 (a runtime that computes in float32: ONNX Scaler)
 };
 
 struct Expr {

@@ -30,6 +30,7 @@ const char* op_name(Op op) {
     case Op::Tan: return "tan";
     case Op::Atan: return "atan";
     case Op::Tanh: return "tanh";
+    case Op::Float32: return "float32";
     case Op::Erf: return "erf";
     case Op::Logistic: return "logistic";
     case Op::Lt: return "lt";

@@ -352,26 +352,6 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
   }
 }
 
-TEST_CASE("onnx: non-linear corpus models are refused naming the node") {
-  const fs::path root = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
-  if (!have_shared(root)) return;
-  const std::pair<const char*, const char*> cases[] = {
-      {"mlp_clf_iris", "(MatMul)"}, {"svc_rbf_iris", "(SVMClassifier)"}};
-  for (const auto& [name, op] : cases) {
-    const fs::path f = root / name / "model.onnx";
-    REQUIRE_MESSAGE(fs::exists(f), f.string() << " is missing from the corpus");
-    try {
-      onnxfmt::read(slurp(f), f.string());
-      FAIL("accepted " << name);
-    } catch (const Error& e) {
-      CAPTURE(e.what());
-      CHECK(e.file() == f.string());
-      CHECK(e.place().find("graph node '") == 0);
-      CHECK(e.place().find(op) != std::string::npos);
-    }
-  }
-}
-
 TEST_CASE("onnx: malformed and unsupported inputs are errors with a place") {
   const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata/onnx";
   CHECK_FALSE(onnxfmt::sniff("<?xml version"));

@@ -1,0 +1,315 @@
+// ONNX reader, the families skl2onnx writes besides linear models and trees (SVMClassifier,
+// SVMRegressor, MLP graphs, k-means and Gaussian naive Bayes graphs): the corpus files are read
+// as their family, and damaged variants of them, made here by editing one attribute or one
+// initializer of the file someone else wrote, are refused (exit 2) naming the node and what is
+// wrong.  The agreement of the scores with onnxruntime is the conformance test's (ort.csv).
+#include <doctest/doctest.h>
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "formats/onnx/onnx.hpp"
+#include "lib/ir/builder.hpp"
+#include "tests/unit/support.hpp"
+
+using namespace mb;
+using namespace mb::testsupport;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRoot = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
+
+onnx::ModelProto load(const std::string& name) {
+  const fs::path f = kRoot / name / "model.onnx";
+  REQUIRE_MESSAGE(fs::exists(f), f.string() << " is missing from the corpus");
+  onnx::ModelProto m;
+  const std::string bytes = slurp(f);
+  REQUIRE(m.ParseFromString(bytes));
+  return m;
+}
+
+onnx::NodeProto* node_of(onnx::ModelProto& m, const std::string& op) {
+  for (auto& n : *m.mutable_graph()->mutable_node())
+    if (n.op_type() == op) return &n;
+  FAIL("no " << op << " node");
+  return nullptr;
+}
+
+onnx::AttributeProto* attr_of(onnx::NodeProto* n, const std::string& name) {
+  for (auto& a : *n->mutable_attribute())
+    if (a.name() == name) return &a;
+  FAIL("no attribute " << name);
+  return nullptr;
+}
+
+onnx::TensorProto* init_of(onnx::ModelProto& m, const std::string& name) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer())
+    if (t.name() == name) return &t;
+  FAIL("no initializer " << name);
+  return nullptr;
+}
+
+// Reading the edited model fails with exit 2, the place naming `node`, the message holding `what`.
+void refused(const onnx::ModelProto& m, const std::string& node, const std::string& what) {
+  const std::string bytes = m.SerializeAsString();
+  try {
+    onnxfmt::read(bytes, "edited.onnx");
+    FAIL("accepted a model edited to break " << what);
+  } catch (const Error& e) {
+    CAPTURE(e.what());
+    CHECK(e.exit_code() == 2);
+    CHECK(e.file() == "edited.onnx");
+    CHECK(e.place().find(node) != std::string::npos);
+    CHECK(std::string(e.message()).find(what) != std::string::npos);
+  }
+}
+
+// Replaces the float data of a float initializer.
+void set_floats(onnx::TensorProto* t, const std::function<void(std::vector<float>&)>& edit) {
+  std::vector<float> v;
+  if (t->has_raw_data()) {
+    v.resize(t->raw_data().size() / 4);
+    std::memcpy(v.data(), t->raw_data().data(), v.size() * 4);
+  } else {
+    v.assign(t->float_data().begin(), t->float_data().end());
+  }
+  edit(v);
+  t->clear_raw_data();
+  t->clear_float_data();
+  for (float x : v) t->add_float_data(x);
+}
+
+}  // namespace
+
+TEST_CASE("onnx families: skl2onnx SVMs, MLP, k-means and naive Bayes are read as their family") {
+  if (!have_shared(kRoot)) return;
+  struct Case { const char* name; const char* kind; ir::Task task; size_t classes; };
+  const Case cases[] = {
+      {"svc_rbf_proba_iris", "svm", ir::Task::Classification, 3},
+      {"svc_rbf_proba_breast_cancer", "svm", ir::Task::Classification, 2},
+      {"mlp_clf_iris", "mlp", ir::Task::Classification, 3},
+      {"kmeans_iris", "clustering", ir::Task::Clustering, 3},
+      {"gnb_wine", "naive_bayes", ir::Task::Classification, 3},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    const fs::path f = kRoot / c.name / "model.onnx";
+    const ir::Model m = onnxfmt::read(slurp(f), f.string());
+    CHECK(std::string(ir::estimator_kind(m.estimator)) == c.kind);
+    CHECK(m.schema.target.task == c.task);
+    CHECK(m.schema.target.classes.size() == c.classes);
+  }
+  // Float32 parameters and onnxruntime's arithmetic are part of the model.
+  const fs::path f = kRoot / "svc_rbf_proba_iris" / "model.onnx";
+  const ir::Model m = onnxfmt::read(slurp(f), f.string());
+  const auto& s = std::get<ir::Svm>(m.estimator);
+  CHECK(s.ort_rules);
+  CHECK(s.precision == ir::Precision::Float32);
+  CHECK(s.n_sv == 60);
+  CHECK(s.prob_a.size() == 3);
+}
+
+TEST_CASE("onnx families: the one-vs-rest scores of an SVC without probabilities are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  onnx::ModelProto m = load("svc_rbf_iris");
+  refused(m, "(Add)", "unsupported operator after the support vector machine");
+}
+
+TEST_CASE("onnx families: damaged SVMClassifier attributes are refused naming the node and attribute") {
+  if (!have_shared(kRoot)) return;
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "coefficients")->mutable_floats()->RemoveLast();
+    refused(m, "graph node 'SVMc' (SVMClassifier)", "attribute 'coefficients' holds 119 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "vectors_per_class")->mutable_ints()->Set(0, 8);
+    refused(m, "(SVMClassifier)", "attribute 'support_vectors' holds 240 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "rho")->mutable_floats()->RemoveLast();
+    refused(m, "(SVMClassifier)", "attribute 'rho' holds 2 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "prob_b")->mutable_floats()->RemoveLast();
+    refused(m, "(SVMClassifier)", "attributes 'prob_a' and 'prob_b' hold 3 and 2 values");
+  }
+  {
+    onnx::ModelProto m = load("svc_rbf_proba_iris");
+    attr_of(node_of(m, "SVMClassifier"), "kernel_type")->set_s("CUBIC");
+    refused(m, "(SVMClassifier)", "attribute 'kernel_type' is 'CUBIC'");
+  }
+}
+
+TEST_CASE("onnx families: damaged MLP, k-means and naive Bayes graphs are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  {
+    // The second layer's weights lose a row: 15 rows for 16 hidden units.
+    onnx::ModelProto m = load("mlp_clf_iris");
+    auto* w = init_of(m, "coefficient1");
+    set_floats(w, [](std::vector<float>& v) { v.resize(v.size() - 3); });
+    w->set_dims(0, 15);
+    refused(m, "graph node 'MatMul1' (MatMul)", "have 15 rows for 16 inputs");
+  }
+  {
+    // A Tanh between the product and the bias: not a layer.
+    onnx::ModelProto m = load("mlp_clf_iris");
+    node_of(m, "Relu")->set_op_type("Hardmax");
+    refused(m, "(Hardmax)", "unsupported operator between two layers");
+  }
+  {
+    // The constant added for the centres is not their squared norms.
+    onnx::ModelProto m = load("kmeans_iris");
+    set_floats(init_of(m, "Ad_Addcst"), [](std::vector<float>& v) { v[1] += 1.0f; });
+    refused(m, "graph node 'Ad_Add1' (Add)", "is not its squared norm");
+  }
+  {
+    onnx::ModelProto m = load("kmeans_iris");
+    attr_of(node_of(m, "Gemm"), "alpha")->set_f(2.0f);
+    refused(m, "(Gemm)", "expected Gemm(X, centres, alpha = -2, transB = 1)");
+  }
+  {
+    // The normalisation constants no longer match the variances.
+    onnx::ModelProto m = load("gnb_wine");
+    set_floats(init_of(m, "sigma_sum_log"), [](std::vector<float>& v) { v[2] -= 0.5f; });
+    refused(m, "graph node 'Sub1' (Sub)", "is not -0.5 * sum log(2 pi var)");
+  }
+  {
+    onnx::ModelProto m = load("gnb_wine");
+    set_floats(init_of(m, "prod_operand"), [](std::vector<float>& v) { v[0] = 0.25f; });
+    refused(m, "graph node 'Mul' (Mul)", "expected the multiplication by 0.5");
+  }
+}
+
+TEST_CASE("onnx families: damaged preprocessing operators are refused naming the node") {
+  if (!have_shared(kRoot)) return;
+  onnx::ModelProto m = load("pipe_coltrans_impute_onehot_logreg_mixed");
+  attr_of(node_of(m, "Imputer"), "imputed_value_floats")->mutable_floats()->RemoveLast();
+  refused(m, "graph node 'Imputer' (Imputer)", "imputed values do not match the columns");
+}
+
+TEST_CASE("onnx families: a LabelEncoder or CategoryMapper whose keys and values differ in length is refused") {
+  // A one-node graph built here: string input X -> op -> int64 output Y.
+  for (const std::string op : {"LabelEncoder", "CategoryMapper"}) {
+    CAPTURE(op);
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    auto* os = m.add_opset_import();
+    os->set_domain("ai.onnx.ml");
+    os->set_version(2);
+    auto* g = m.mutable_graph();
+    auto* in = g->add_input();
+    in->set_name("X");
+    auto* tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::STRING);
+    tt->mutable_shape()->add_dim();
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+    auto* out = g->add_output();
+    out->set_name("Y");
+    auto* ot = out->mutable_type()->mutable_tensor_type();
+    ot->set_elem_type(onnx::TensorProto::INT64);
+    auto* n = g->add_node();
+    n->set_name("enc");
+    n->set_op_type(op);
+    n->set_domain("ai.onnx.ml");
+    n->add_input("X");
+    n->add_output("Y");
+    auto* keys = n->add_attribute();
+    keys->set_name(op == "LabelEncoder" ? "keys_strings" : "cats_strings");
+    keys->set_type(onnx::AttributeProto::STRINGS);
+    keys->add_strings("a");
+    keys->add_strings("b");
+    auto* vals = n->add_attribute();
+    vals->set_name(op == "LabelEncoder" ? "values_int64s" : "cats_int64s");
+    vals->set_type(onnx::AttributeProto::INTS);
+    vals->add_ints(5);
+    // The well-formed graph reads as the code of the label, unknown labels as the default.
+    vals->add_ints(6);
+    {
+      const ir::Model ok = onnxfmt::read(m.SerializeAsString(), "encoder.onnx");
+      CHECK(ok.schema.inputs.at(0).open);
+      CHECK(ok.schema.inputs.at(0).levels.size() == 3);
+    }
+    vals->mutable_ints()->RemoveLast();
+    refused(m, "graph node 'enc' (" + op + ")", "keys and values of equal length");
+  }
+}
+
+TEST_CASE("onnx families: a numeric OneHotEncoder (cats_int64s) scores as onnxruntime does") {
+  require_onnx_tools();
+  // X [N,1] float -> OneHotEncoder(cats -2, 0, 1, 3; zeros 1) -> Reshape [N,4] -> MatMul [4,1]:
+  // the prediction names the category hit (1, 10, 100, 1000) or 0 for none.
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* core = m.add_opset_import();
+  core->set_version(13);
+  auto* ml = m.add_opset_import();
+  ml->set_domain("ai.onnx.ml");
+  ml->set_version(1);
+  auto* g = m.mutable_graph();
+  g->set_name("ohe");
+  for (const char* io : {"X", "Y"}) {
+    auto* v = std::string(io) == "X" ? g->add_input() : g->add_output();
+    v->set_name(io);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim();
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+  }
+  auto* shape = g->add_initializer();
+  shape->set_name("shape");
+  shape->set_data_type(onnx::TensorProto::INT64);
+  shape->add_dims(2);
+  shape->add_int64_data(-1);
+  shape->add_int64_data(4);
+  auto* w = g->add_initializer();
+  w->set_name("W");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(4);
+  w->add_dims(1);
+  for (float x : {1.0f, 10.0f, 100.0f, 1000.0f}) w->add_float_data(x);
+  auto* n = g->add_node();
+  n->set_name("ohe");
+  n->set_op_type("OneHotEncoder");
+  n->set_domain("ai.onnx.ml");
+  n->add_input("X");
+  n->add_output("oh");
+  auto* cats = n->add_attribute();
+  cats->set_name("cats_int64s");
+  cats->set_type(onnx::AttributeProto::INTS);
+  for (int64_t c : {-2, 0, 1, 3}) cats->add_ints(c);
+  auto* zeros = n->add_attribute();
+  zeros->set_name("zeros");
+  zeros->set_type(onnx::AttributeProto::INT);
+  zeros->set_i(1);
+  auto* rs = g->add_node();
+  rs->set_name("rs");
+  rs->set_op_type("Reshape");
+  rs->add_input("oh");
+  rs->add_input("shape");
+  rs->add_output("flat");
+  auto* mm = g->add_node();
+  mm->set_name("mm");
+  mm->set_op_type("MatMul");
+  mm->add_input("flat");
+  mm->add_input("W");
+  mm->add_output("Y");
+  const fs::path model = scratch_dir() / "ohe_numeric.onnx", data = scratch_dir() / "ohe_numeric.csv";
+  write_file(model, m.SerializeAsString());
+  write_file(data, "X\n-2.5\n-1.7\n-0.5\n0\n0.9\n1\n1.99\n2\n3.5\n4\n-3\n");
+  const Csv ort = ort_score(model, data);
+  const ir::Model read = onnxfmt::read(slurp(model), model.string());
+  const auto p = score(read, bind_positional(read, parse_csv(slurp(data))));
+  REQUIRE(ort.rows.size() == p.rows);
+  for (size_t r = 0; r < p.rows; ++r) {
+    CAPTURE(r);
+    CHECK(p.value[r] == std::stod(ort.rows[r][0]));
+  }
+}
