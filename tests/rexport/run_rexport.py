@@ -12,6 +12,19 @@
    built by the exporter).  R's predict() on input.csv must agree with R's own predictions of
    the original fit (expected.csv) under the SPEC rule.  Linear PMML and ONNX models of
    ../shared/corpus likewise, judged against `modelbridge score` of the source file.
+3. Single trees to rpart: every rpart and partykit tree of testdata/r converted to PMML, to double
+   ONNX and to float32 ONNX (`--precision float`), and those files to .rds and JSON.  R's
+   predict() of the written rpart must agree with R's own predictions of the original fit (PMML,
+   double ONNX) or with onnxruntime's predictions of the float32 file (tests/interop/ort_score.js).
+   Thresholds: rows whose numeric inputs sit exactly on, between and beside the float32 values
+   around every split point of the tree (the floats f with float(x) == f, the doubles next to
+   them, the midpoints between adjacent floats where rounding changes and the doubles next to
+   those), written to R in hexadecimal so that R reads each double exactly: R's predict() of the
+   rpart written from the float32 ONNX must agree with onnxruntime on every row, and R's
+   predict() of the rpart written from the PMML with R's predictions of the original fit.  The
+   decision trees of ../shared/corpus (skl2onnx and hand-built ONNX, with onnxruntime's
+   predictions in ort.csv) likewise.  `hash` of the rpart written from PMML or double ONNX equals
+   the source's.
 Prints one line per check and `rexport: N passed, M failed`; exit 1 on any failure.
 """
 import argparse
@@ -19,10 +32,13 @@ import csv
 import json
 import math
 import os
+import struct
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import judges  # noqa: E402  (tests/judges.py)
 RTOL, ATOL = 1e-9, 1e-12
 
 ESOPH = ["--levels", "agegp=25-34,35-44,45-54,55-64,65-74,75+", "--levels", "alcgp=0-39g/day,40-79,80-119,120+",
@@ -217,20 +233,230 @@ def any_source(r, testdata, shared):
         r.check(problem is None, f"any source: R's predict() of {os.path.basename(out)} agrees with R's original predictions: {problem}")
 
 
+TREE_CLASSES = ("rpart", "constparty")
+
+# Decision trees of the shared corpus: (folder under corpus/onnx, predictions of onnxruntime).
+CORPUS_TREES = ["skl2onnx/dtree_reg_diabetes", "skl2onnx/dtree_clf_wine", "handbuilt/te5_dtree_reg_diabetes_f64"]
+
+
+def f32(x):
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def next_f32(f, up):
+    """The float32 after (up) or before f, as a Python float."""
+    if math.isinf(f):
+        return f
+    b = struct.unpack("<I", struct.pack("<f", f))[0]
+    if f == 0:
+        b = 1 if up else 0x80000001
+    elif (f > 0) == up:
+        b += 1
+    else:
+        b -= 1
+    return struct.unpack("<f", struct.pack("<I", b))[0]
+
+
+def threshold_probes(split):
+    """Doubles on, between and beside the float32 values around a double split point."""
+    out = set()
+    f = f32(split)
+    floats = [next_f32(next_f32(f, False), False), next_f32(f, False), f, next_f32(f, True), next_f32(next_f32(f, True), True)]
+    for a, b in zip(floats, floats[1:]):
+        for v in (a, (a + b) / 2):
+            out.update({v, math.nextafter(v, -math.inf), math.nextafter(v, math.inf)})
+    out.update({split, math.nextafter(split, -math.inf), math.nextafter(split, math.inf)})
+    return sorted(x for x in out if math.isfinite(x))
+
+
+def ort_as_r(ort_csv, r_header, out_path, classes=None):
+    """onnxruntime's output columns renamed as R's table: prediction, or probability(CLASS)."""
+    oh, orows = read_csv(ort_csv)
+    with open(out_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        if r_header == ["prediction"]:
+            k = [i for i, n in enumerate(oh) if "label" not in n][0]
+            w.writerow(["prediction"])
+            for row in orows:
+                w.writerow([row[k]])
+            return
+        cols = [i for i, n in enumerate(oh) if n.startswith("prob")]
+        if len(cols) != len(r_header):
+            raise RuntimeError(f"onnxruntime gave {oh}, R {r_header}")
+        w.writerow(r_header)
+        for row in orows:
+            w.writerow([row[i] for i in cols])
+
+
+def write_rows(path, header, rows, hexa):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([(v.hex() if hexa else repr(v)) if isinstance(v, float) else v for v in row])
+
+
+def trees(r, testdata, shared):
+    manifest = os.path.join(r.work, "trees.tsv")
+    jobs = []  # (written file, reference csv or None, what)
+    have_ort = judges.have_ort(os.path.join(os.path.dirname(r.cli), "node"), "float32 ONNX trees not judged by onnxruntime")
+    env = judges.ort_env(os.path.join(os.path.dirname(r.cli), "node"))
+
+    def ort(model, inp, out):
+        p = subprocess.run(["node", judges.ORT_SCORE, model, inp], capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            r.check(False, f"trees: onnxruntime scores {os.path.basename(model)}: {p.stderr.strip()[-300:]}")
+            return False
+        with open(out, "w") as f:
+            f.write(p.stdout)
+        return True
+
+    with open(manifest, "w") as m:
+        def emit(out, data, ref, what, ort_ref=False):
+            """R scores `out` on `data`; `ref` the reference (onnxruntime's columns when ort_ref)."""
+            m.write(f"{out}\t{'rds' if out.endswith('.rds') else 'rjson'}\t{data}\t{out}.csv\n")
+            jobs.append((out, ref, what, ort_ref))
+
+        for case in sorted(os.listdir(testdata)):
+            d = os.path.join(testdata, case)
+            meta_path = os.path.join(d, "meta.json")
+            if not os.path.isfile(meta_path) or json.load(open(meta_path))["class"][0] not in TREE_CLASSES:
+                continue
+            src = os.path.join(d, "model.rds")
+            data, expected = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+            for mid, extra in (("pmml", []), ("onnx", []), ("f32.onnx", ["--precision", "float"])):
+                middle = os.path.join(r.work, f"{case}.{mid}")
+                p = r.run("convert", src, middle, *extra)
+                r.check(p.returncode == 0, f"trees: {case} -> {mid} exit {p.returncode} {p.stderr.strip()[-200:]}")
+                if p.returncode != 0:
+                    continue
+                float32 = mid.startswith("f32")
+                for ext in ("rds", "json"):
+                    out = os.path.join(r.work, f"{case}.{mid}.{ext}")
+                    check = ["--data", data] + ([] if float32 else ["--expected", expected])
+                    p = r.run("convert", middle, out, *check)
+                    r.check(p.returncode == 0 and os.path.isfile(out),
+                            f"trees: convert {case}.{mid} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
+                    if p.returncode != 0:
+                        continue
+                    if not float32:  # float32 tests hash apart from double ones (lib/canon)
+                        r.check(r.hash_of(out) == r.hash_of(middle), f"trees: hash of {os.path.basename(out)} equals the {mid} source's")
+                    ins = r.run("inspect", out)
+                    r.check(ins.returncode == 0 and "rpart" in ins.stdout, f"trees: inspect describes {os.path.basename(out)} as rpart")
+                    if not float32:
+                        emit(out, data, expected, f"{case} via {mid} -> .{ext}: R's predict() agrees with R's original predictions")
+                    elif have_ort:
+                        ref = out + ".ort.csv"
+                        if ort(middle, data, ref):
+                            emit(out, data, ref, f"{case} via {mid} -> .{ext}: R's predict() agrees with onnxruntime", True)
+
+            # Rows on and around the float32 values of every numeric split point.
+            p = subprocess.run(["Rscript", "--vanilla", "-e",
+                                "m <- readRDS(commandArgs(TRUE)[1]); s <- m$splits; "
+                                "if (inherits(m, 'rpart') && !is.null(s)) { k <- abs(s[, 'ncat']) == 1; "
+                                "cat(sprintf('%s\\t%a\\n', rownames(s)[k], s[k, 'index']), sep = '') }", src],
+                               capture_output=True, text=True)
+            splits = [(l.split("\t")[0], float.fromhex(l.split("\t")[1])) for l in p.stdout.splitlines() if "\t" in l]
+            if not splits:
+                continue
+            header, rows = read_csv(data)
+            probe_rows = []
+            for base in rows[:12]:
+                for var, split in splits:
+                    j = header.index(var)
+                    for x in threshold_probes(split):
+                        row = list(base)
+                        row[j] = x
+                        probe_rows.append(row)
+            hex_csv, dec_csv = os.path.join(r.work, f"{case}.probes.hex.csv"), os.path.join(r.work, f"{case}.probes.csv")
+            write_rows(hex_csv, header, probe_rows, True)
+            write_rows(dec_csv, header, probe_rows, False)
+            # R's predictions of the original fit on the probes: the reference for the PMML path.
+            orig = os.path.join(r.work, f"{case}.probes.orig.rds")
+            subprocess.run(["cp", src, orig])
+            emit(orig, hex_csv, None, f"{case} probes: R scores the original")
+            pm = os.path.join(r.work, f"{case}.pmml.rds")
+            if os.path.isfile(pm):
+                pm_copy = os.path.join(r.work, f"{case}.pmml.probes.rds")
+                subprocess.run(["cp", pm, pm_copy])
+                emit(pm_copy, hex_csv, orig + ".csv", f"{case} probes: rpart from PMML agrees with the original fit on {len(probe_rows)} rows")
+            f32rds = os.path.join(r.work, f"{case}.f32.onnx.rds")
+            if os.path.isfile(f32rds) and have_ort:
+                ref = f32rds + ".probes.ort.csv"
+                if ort(os.path.join(r.work, f"{case}.f32.onnx"), dec_csv, ref):
+                    probe_copy = os.path.join(r.work, f"{case}.f32.probes.rds")
+                    subprocess.run(["cp", f32rds, probe_copy])
+                    emit(probe_copy, hex_csv, ref, f"{case} probes: rpart from float32 ONNX agrees with onnxruntime on {len(probe_rows)} rows", True)
+
+        # The shared corpus's decision trees (positional ONNX inputs X_0..: the data renamed).
+        for rel in CORPUS_TREES if shared else []:
+            d = os.path.join(shared, "corpus", "onnx", rel)
+            if not judges.have_path(d, "the shared corpus", f"corpus tree {rel} not converted"):
+                continue
+            name = rel.replace("/", "_")
+            header, rows = read_csv(os.path.join(d, "input.csv"))
+            renamed = os.path.join(r.work, f"{name}.input.csv")
+            with open(renamed, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow([f"X_{j}" for j in range(len(header))])
+                w.writerows(rows)
+            for ext in ("rds", "json"):
+                out = os.path.join(r.work, f"{name}.{ext}")
+                p = r.run("convert", os.path.join(d, "model.onnx"), out, "--data", renamed)
+                r.check(p.returncode == 0, f"trees: corpus {rel} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
+                if p.returncode != 0:
+                    continue
+                emit(out, renamed, os.path.join(d, "ort.csv"), f"corpus {rel} -> .{ext}: R's predict() agrees with onnxruntime (ort.csv)", True)
+
+    verdicts = r.rscript("predict.R", manifest)
+    unscored = set()
+    for out, ref, what, ort_ref in jobs:
+        v = verdicts.get(out, "missing")
+        if ref is None:  # R's predictions of an original fit, the reference of later jobs
+            if not v.startswith("ok"):
+                # predict.R cannot always pass a fit's own variables back (a logical variable
+                # read as a factor): those probes have no reference.
+                print(f"skip trees: {what}: {v}")
+                unscored.add(out + ".csv")
+            continue
+        if ref in unscored:
+            print(f"skip trees: {what}: no reference (R could not score the original)")
+            continue
+        if not v.startswith("ok"):
+            r.check(False, f"trees: {what}: R reads and scores {os.path.basename(out)}: {v}")
+            continue
+        if ort_ref:  # onnxruntime's columns named as R's
+            rh, _ = read_csv(out + ".csv")
+            ref2 = out + ".ort-as-r.csv"
+            try:
+                ort_as_r(ref, rh, ref2)
+            except (RuntimeError, IndexError) as e:
+                r.check(False, f"trees: {what}: {e}")
+                continue
+            ref = ref2
+        problem = compare(out + ".csv", ref)
+        r.check(problem is None, f"trees: {what}" + (f": {problem}" if problem else ""))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cli", required=True)
     ap.add_argument("--testdata", required=True)
     ap.add_argument("--shared", default="")
     ap.add_argument("--work", required=True)
-    ap.add_argument("--only", choices=["rinrout", "export"], default=None)
+    ap.add_argument("--only", default=None, help="comma-separated parts: rinrout, export, trees (default: all)")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
     r = Runner(args)
-    if args.only in (None, "rinrout"):
+    parts = set(args.only.split(",")) if args.only else {"rinrout", "export", "trees"}
+    if parts - {"rinrout", "export", "trees"}:
+        ap.error(f"unknown parts {sorted(parts - {'rinrout', 'export', 'trees'})}")
+    if "rinrout" in parts:
         r_in_r_out(r, args.testdata)
-    if args.only in (None, "export"):
+    if "export" in parts:
         any_source(r, args.testdata, args.shared)
+    if "trees" in parts:
+        trees(r, args.testdata, args.shared)
     print(f"rexport: {r.passed} passed, {len(r.failed)} failed")
     for f in r.failed:
         print(f"  failed: {f}")
