@@ -12,10 +12,11 @@
    built by the exporter).  R's predict() on input.csv must agree with R's own predictions of
    the original fit (expected.csv) under the SPEC rule.  Linear PMML and ONNX models of
    ../shared/corpus likewise, judged against `modelbridge score` of the source file.
-3. Single trees to rpart: every rpart and partykit tree of testdata/r converted to PMML, to double
-   ONNX and to float32 ONNX (`--precision float`), and those files to .rds and JSON.  R's
-   predict() of the written rpart must agree with R's own predictions of the original fit (PMML,
-   double ONNX) or with onnxruntime's predictions of the float32 file (tests/interop/ort_score.js).
+3. Trees: every rpart, partykit and gbm model of testdata/r converted to PMML, to double ONNX and
+   to float32 ONNX (`--precision float`), and those files to .rds and JSON (a single tree becomes
+   an rpart, a sum of trees a gbm).  R's predict() of the written object must agree with R's own
+   predictions of the original fit (PMML, double ONNX) or with onnxruntime's predictions of the
+   float32 file (tests/interop/ort_score.js; gbm within a float32 tolerance, R sums in double).
    Thresholds: rows whose numeric inputs sit exactly on, between and beside the float32 values
    around every split point of the tree (the floats f with float(x) == f, the doubles next to
    them, the midpoints between adjacent floats where rounding changes and the doubles next to
@@ -84,13 +85,13 @@ def num(s):
     return float(s)
 
 
-def agree(a, b):
+def agree(a, b, rtol=RTOL, atol=ATOL):
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    return abs(a - b) <= ATOL + RTOL * abs(b)
+    return abs(a - b) <= atol + rtol * abs(b)
 
 
-def compare(got_path, ref_path):
+def compare(got_path, ref_path, rtol=RTOL, atol=ATOL):
     """Every column of got must be in ref and agree row by row (SPEC rule); returns a problem or None."""
     gh, gr = read_csv(got_path)
     rh, rr = read_csv(ref_path)
@@ -101,7 +102,7 @@ def compare(got_path, ref_path):
             return f"column {name!r} not in the reference ({', '.join(rh)})"
         k = rh.index(name)
         for i, (g, r) in enumerate(zip(gr, rr)):
-            if not agree(num(g[j]), num(r[k])):
+            if not agree(num(g[j]), num(r[k]), rtol, atol):
                 return f"row {i + 1} column {name}: R {g[j]}, reference {r[k]}"
     return None
 
@@ -233,10 +234,16 @@ def any_source(r, testdata, shared):
         r.check(problem is None, f"any source: R's predict() of {os.path.basename(out)} agrees with R's original predictions: {problem}")
 
 
-TREE_CLASSES = ("rpart", "constparty")
+TREE_CLASSES = ("rpart", "constparty", "gbm")
+# float32 sums of trees (onnxruntime) against R's double sums (warning r-double-arithmetic).
+F32_SUM_RTOL, F32_SUM_ATOL = 1e-5, 1e-6
 
-# Decision trees of the shared corpus: (folder under corpus/onnx, predictions of onnxruntime).
-CORPUS_TREES = ["skl2onnx/dtree_reg_diabetes", "skl2onnx/dtree_clf_wine", "handbuilt/te5_dtree_reg_diabetes_f64"]
+# Tree models of the shared corpus (folder under corpus/onnx, with onnxruntime's predictions in
+# ort.csv): single trees to rpart (exact), float32 sums of trees to gbm (float32 tolerance; skl2onnx
+# writes a random forest regressor as a sum of trees whose leaves are divided by their number).
+CORPUS_TREES = [("skl2onnx/dtree_reg_diabetes", False), ("skl2onnx/dtree_clf_wine", False),
+                ("handbuilt/te5_dtree_reg_diabetes_f64", False), ("skl2onnx/gbr_diabetes", True),
+                ("skl2onnx/gbc_binary_breast_cancer", True), ("skl2onnx/rf_reg_diabetes", True)]
 
 
 def f32(x):
@@ -281,6 +288,8 @@ def ort_as_r(ort_csv, r_header, out_path, classes=None):
                 w.writerow([row[k]])
             return
         cols = [i for i, n in enumerate(oh) if n.startswith("prob")]
+        if r_header == ["probability(1)"] and len(cols) == 2:  # gbm bernoulli: P(1) only
+            cols = cols[1:]
         if len(cols) != len(r_header):
             raise RuntimeError(f"onnxruntime gave {oh}, R {r_header}")
         w.writerow(r_header)
@@ -312,18 +321,24 @@ def trees(r, testdata, shared):
         return True
 
     with open(manifest, "w") as m:
-        def emit(out, data, ref, what, ort_ref=False):
-            """R scores `out` on `data`; `ref` the reference (onnxruntime's columns when ort_ref)."""
+        def emit(out, data, ref, what, ort_ref=False, tol=(RTOL, ATOL), p1=False):
+            """R scores `out` on `data`; `ref` the reference (onnxruntime's columns when ort_ref);
+            p1: R's output is gbm's P(class 1), compared as probability(1)."""
             m.write(f"{out}\t{'rds' if out.endswith('.rds') else 'rjson'}\t{data}\t{out}.csv\n")
-            jobs.append((out, ref, what, ort_ref))
+            jobs.append((out, ref, what, ort_ref, tol, p1))
 
         for case in sorted(os.listdir(testdata)):
             d = os.path.join(testdata, case)
             meta_path = os.path.join(d, "meta.json")
-            if not os.path.isfile(meta_path) or json.load(open(meta_path))["class"][0] not in TREE_CLASSES:
+            if not os.path.isfile(meta_path):
                 continue
+            cls = json.load(open(meta_path))["class"][0]
+            if cls not in TREE_CLASSES:
+                continue
+            r_class = "gbm" if cls == "gbm" else "rpart"
             src = os.path.join(d, "model.rds")
             data, expected = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+            p1 = cls == "gbm" and "probability(1)" in read_csv(expected)[0]
             for mid, extra in (("pmml", []), ("onnx", []), ("f32.onnx", ["--precision", "float"])):
                 middle = os.path.join(r.work, f"{case}.{mid}")
                 p = r.run("convert", src, middle, *extra)
@@ -331,37 +346,50 @@ def trees(r, testdata, shared):
                 if p.returncode != 0:
                     continue
                 float32 = mid.startswith("f32")
+                # float32 sums of several trees: R adds in double (r-double-arithmetic).
+                tol = (F32_SUM_RTOL, F32_SUM_ATOL) if float32 and r_class == "gbm" else (RTOL, ATOL)
                 for ext in ("rds", "json"):
                     out = os.path.join(r.work, f"{case}.{mid}.{ext}")
                     check = ["--data", data] + ([] if float32 else ["--expected", expected])
+                    if tol != (RTOL, ATOL):
+                        check += ["--rtol", str(tol[0]), "--atol", str(tol[1])]
                     p = r.run("convert", middle, out, *check)
+                    if case == "gbm_multinomial":  # gbm's multinomial distribution is not written
+                        r.check(p.returncode == 2 and "unsupported" in p.stderr and "multinomial" in p.stderr,
+                                f"trees: {case}.{mid} -> .{ext} refused: exit {p.returncode} {p.stderr.strip()[-200:]}")
+                        continue
                     r.check(p.returncode == 0 and os.path.isfile(out),
                             f"trees: convert {case}.{mid} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
                     if p.returncode != 0:
                         continue
+                    if float32 and r_class == "gbm":
+                        r.check("r-double-arithmetic" in p.stdout + p.stderr, f"trees: {case}.{mid} -> .{ext} warns r-double-arithmetic")
                     if not float32:  # float32 tests hash apart from double ones (lib/canon)
                         r.check(r.hash_of(out) == r.hash_of(middle), f"trees: hash of {os.path.basename(out)} equals the {mid} source's")
                     ins = r.run("inspect", out)
-                    r.check(ins.returncode == 0 and "rpart" in ins.stdout, f"trees: inspect describes {os.path.basename(out)} as rpart")
+                    r.check(ins.returncode == 0 and r_class in ins.stdout,
+                            f"trees: inspect describes {os.path.basename(out)} as {r_class}")
                     if not float32:
-                        emit(out, data, expected, f"{case} via {mid} -> .{ext}: R's predict() agrees with R's original predictions")
+                        emit(out, data, expected, f"{case} via {mid} -> .{ext}: R's predict() agrees with R's original predictions", p1=p1)
                     elif have_ort:
                         ref = out + ".ort.csv"
                         if ort(middle, data, ref):
-                            emit(out, data, ref, f"{case} via {mid} -> .{ext}: R's predict() agrees with onnxruntime", True)
+                            emit(out, data, ref, f"{case} via {mid} -> .{ext}: R's predict() agrees with onnxruntime", True, tol, p1)
 
             # Rows on and around the float32 values of every numeric split point.
             p = subprocess.run(["Rscript", "--vanilla", "-e",
                                 "m <- readRDS(commandArgs(TRUE)[1]); s <- m$splits; "
                                 "if (inherits(m, 'rpart') && !is.null(s)) { k <- abs(s[, 'ncat']) == 1; "
-                                "cat(sprintf('%s\\t%a\\n', rownames(s)[k], s[k, 'index']), sep = '') }", src],
+                                "cat(sprintf('%s\\t%a\\n', rownames(s)[k], s[k, 'index']), sep = '') }; "
+                                "if (inherits(m, 'gbm')) for (t in m$trees) { k <- t[[1]] >= 0; k[k] <- m$var.type[t[[1]][k] + 1] == 0; "
+                                "cat(sprintf('%s\\t%a\\n', m$var.names[t[[1]][k] + 1], t[[2]][k]), sep = '') }", src],
                                capture_output=True, text=True)
-            splits = [(l.split("\t")[0], float.fromhex(l.split("\t")[1])) for l in p.stdout.splitlines() if "\t" in l]
-            if not splits:
+            splits = sorted({(l.split("\t")[0], float.fromhex(l.split("\t")[1])) for l in p.stdout.splitlines() if "\t" in l})
+            if not splits or case == "gbm_multinomial":
                 continue
             header, rows = read_csv(data)
             probe_rows = []
-            for base in rows[:12]:
+            for base in rows[:12 if r_class == "rpart" else 3]:
                 for var, split in splits:
                     j = header.index(var)
                     for x in threshold_probes(split):
@@ -374,22 +402,23 @@ def trees(r, testdata, shared):
             # R's predictions of the original fit on the probes: the reference for the PMML path.
             orig = os.path.join(r.work, f"{case}.probes.orig.rds")
             subprocess.run(["cp", src, orig])
-            emit(orig, hex_csv, None, f"{case} probes: R scores the original")
+            emit(orig, hex_csv, None, f"{case} probes: R scores the original", p1=p1)
             pm = os.path.join(r.work, f"{case}.pmml.rds")
             if os.path.isfile(pm):
                 pm_copy = os.path.join(r.work, f"{case}.pmml.probes.rds")
                 subprocess.run(["cp", pm, pm_copy])
-                emit(pm_copy, hex_csv, orig + ".csv", f"{case} probes: rpart from PMML agrees with the original fit on {len(probe_rows)} rows")
+                emit(pm_copy, hex_csv, orig + ".csv", f"{case} probes: {r_class} from PMML agrees with the original fit on {len(probe_rows)} rows", p1=p1)
             f32rds = os.path.join(r.work, f"{case}.f32.onnx.rds")
             if os.path.isfile(f32rds) and have_ort:
                 ref = f32rds + ".probes.ort.csv"
                 if ort(os.path.join(r.work, f"{case}.f32.onnx"), dec_csv, ref):
                     probe_copy = os.path.join(r.work, f"{case}.f32.probes.rds")
                     subprocess.run(["cp", f32rds, probe_copy])
-                    emit(probe_copy, hex_csv, ref, f"{case} probes: rpart from float32 ONNX agrees with onnxruntime on {len(probe_rows)} rows", True)
+                    emit(probe_copy, hex_csv, ref, f"{case} probes: {r_class} from float32 ONNX agrees with onnxruntime on {len(probe_rows)} rows", True,
+                         (F32_SUM_RTOL, F32_SUM_ATOL) if r_class == "gbm" else (RTOL, ATOL), p1)
 
         # The shared corpus's decision trees (positional ONNX inputs X_0..: the data renamed).
-        for rel in CORPUS_TREES if shared else []:
+        for rel, summed in CORPUS_TREES if shared else []:
             d = os.path.join(shared, "corpus", "onnx", rel)
             if not judges.have_path(d, "the shared corpus", f"corpus tree {rel} not converted"):
                 continue
@@ -400,18 +429,29 @@ def trees(r, testdata, shared):
                 w = csv.writer(f, lineterminator="\n")
                 w.writerow([f"X_{j}" for j in range(len(header))])
                 w.writerows(rows)
+            tol = (F32_SUM_RTOL, F32_SUM_ATOL) if summed else (RTOL, ATOL)
+            p1 = summed and "probability(1)" in read_csv(os.path.join(d, "ort.csv"))[0]
             for ext in ("rds", "json"):
                 out = os.path.join(r.work, f"{name}.{ext}")
-                p = r.run("convert", os.path.join(d, "model.onnx"), out, "--data", renamed)
+                p = r.run("convert", os.path.join(d, "model.onnx"), out, "--data", renamed,
+                          "--rtol", str(tol[0]), "--atol", str(tol[1]))
                 r.check(p.returncode == 0, f"trees: corpus {rel} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
                 if p.returncode != 0:
                     continue
-                emit(out, renamed, os.path.join(d, "ort.csv"), f"corpus {rel} -> .{ext}: R's predict() agrees with onnxruntime (ort.csv)", True)
+                if summed:
+                    r.check("r-double-arithmetic" in p.stdout + p.stderr, f"trees: corpus {rel} -> .{ext} warns r-double-arithmetic")
+                emit(out, renamed, os.path.join(d, "ort.csv"),
+                     f"corpus {rel} -> .{ext}: R's predict() agrees with onnxruntime (ort.csv)", True, tol, p1)
 
     verdicts = r.rscript("predict.R", manifest)
     unscored = set()
-    for out, ref, what, ort_ref in jobs:
+    for out, ref, what, ort_ref, tol, p1 in jobs:
         v = verdicts.get(out, "missing")
+        if p1 and os.path.isfile(out + ".csv"):  # gbm bernoulli: R gives P(1)
+            with open(out + ".csv") as f:
+                text = f.read()
+            with open(out + ".csv", "w") as f:
+                f.write(text.replace('"prediction"', '"probability(1)"', 1))
         if ref is None:  # R's predictions of an original fit, the reference of later jobs
             if not v.startswith("ok"):
                 # predict.R cannot always pass a fit's own variables back (a logical variable
@@ -434,7 +474,7 @@ def trees(r, testdata, shared):
                 r.check(False, f"trees: {what}: {e}")
                 continue
             ref = ref2
-        problem = compare(out + ".csv", ref)
+        problem = compare(out + ".csv", ref, *tol)
         r.check(problem is None, f"trees: {what}" + (f": {problem}" if problem else ""))
 
 

@@ -7,7 +7,7 @@ add_test(NAME interop.rexport
     --shared ${CMAKE_CURRENT_SOURCE_DIR}/../shared
     --work ${CMAKE_BINARY_DIR}/rexport
     --only rinrout,export)
-# Single trees from PMML and ONNX (double and float32) to rpart, judged by R's predict() against
+# Single trees to rpart and sums of trees to gbm from PMML and ONNX (double and float32), judged by R's predict() against
 # R's own predictions and onnxruntime's, with rows on and around every float32 threshold.
 add_test(NAME interop.rexport_trees
   COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/rexport/run_rexport.py

@@ -20,5 +20,6 @@ RPtr export_model(const ir::Model& m, Warnings& warnings);
 // kind at all, throws when it is but cannot be held exactly.
 RPtr export_lm_glm(const ir::Model& m, Warnings& warnings);
 RPtr export_rpart(const ir::Model& m, Warnings& warnings);  // one tree
+RPtr export_gbm(const ir::Model& m, Warnings& warnings);    // sums of trees
 
 }  // namespace mb::r
