@@ -1,5 +1,5 @@
 # R as the consumer of written .rds and jsonlite JSON files: R in, R out for every testdata/r
-# model, and PMML/ONNX linear models to lm/glm scored by R's own predict().
+# model, and PMML/ONNX linear and multinomial models to lm/glm/multinom scored by R's own predict().
 add_test(NAME interop.rexport
   COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/rexport/run_rexport.py
     --cli $<TARGET_FILE:modelbridge>
