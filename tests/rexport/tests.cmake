@@ -7,8 +7,9 @@ add_test(NAME interop.rexport
     --shared ${CMAKE_CURRENT_SOURCE_DIR}/../shared
     --work ${CMAKE_BINARY_DIR}/rexport
     --only rinrout,export)
-# Single trees to rpart and sums of trees to gbm from PMML and ONNX (double and float32), judged by R's predict() against
-# R's own predictions and onnxruntime's, with rows on and around every float32 threshold.
+# Single trees to rpart, sums of trees to gbm, forests to randomForest from PMML and ONNX (double and
+# float32), judged by R's predict() against R's own predictions and onnxruntime's, with rows on and
+# around every float32 threshold.
 add_test(NAME interop.rexport_trees
   COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/rexport/run_rexport.py
     --cli $<TARGET_FILE:modelbridge>

@@ -9,12 +9,12 @@ namespace mb::r {
 
 RPtr export_model(const ir::Model& m, Warnings& warnings) {
   using Exporter = RPtr (*)(const ir::Model&, Warnings&);
-  static const Exporter table[] = {export_multinom, export_lm_glm, export_rpart, export_gbm};
+  static const Exporter table[] = {export_multinom, export_lm_glm, export_rpart, export_gbm, export_random_forest};
   for (Exporter e : table)
     if (RPtr obj = e(m, warnings)) return obj;
   const std::string family = m.provenance.family.empty() ? ir::estimator_kind(m.estimator) : m.provenance.family;
   throw Unsupported("", "", fmt::format("no standard R class written for a {} model ({}); R output "
-                                  "covers lm, glm, multinom, single trees (rpart) and sums of trees (gbm)",
+                                  "covers lm, glm, multinom, single trees (rpart), sums of trees (gbm) and forests (randomForest)",
                                   family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
 }
 

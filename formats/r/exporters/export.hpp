@@ -22,5 +22,6 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings);
 RPtr export_multinom(const ir::Model& m, Warnings& warnings);  // softmax over linear scores
 RPtr export_rpart(const ir::Model& m, Warnings& warnings);  // one tree
 RPtr export_gbm(const ir::Model& m, Warnings& warnings);    // sums of trees
+RPtr export_random_forest(const ir::Model& m, Warnings& warnings);  // averages and votes
 
 }  // namespace mb::r

@@ -69,6 +69,8 @@ RPtr export_gbm(const ir::Model& m, Warnings& warnings) {
                        src->aggregate == ir::Aggregate::Max ? "largest" : "smallest"));
   Warnings lower_warnings;
   const ir::TreeEnsemble te = ir::lower_output(m, lower_warnings, "rds writer");
+  if (task == ir::Task::Classification && te.link != ir::Link::Logit && te.transform != ir::ScoreTransform::Softmax)
+    return nullptr;  // votes: randomForest
   const bool float32_values = src->value_precision == ir::Precision::Float32 || !src->output.plain();
   if (float32_values)
     warnings.push_back({"r-double-arithmetic",
