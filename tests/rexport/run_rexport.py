@@ -27,8 +27,9 @@
    rpart written from the float32 ONNX must agree with onnxruntime on every row, and R's
    predict() of the rpart written from the PMML with R's predictions of the original fit.  The
    decision trees of ../shared/corpus (skl2onnx and hand-built ONNX, with onnxruntime's
-   predictions in ort.csv) likewise.  `hash` of the rpart written from PMML or double ONNX equals
-   the source's.
+   predictions in ort.csv) likewise, and third-party PMML trees (rattle, KNIME, RapidMiner)
+   against their producers' predictions.  `hash` of the R object written from PMML or double
+   ONNX equals the source's.
 Prints one line per check and `rexport: N passed, M failed`; exit 1 on any failure.
 """
 import argparse
@@ -292,6 +293,40 @@ CORPUS_TREES = [("skl2onnx/dtree_reg_diabetes", False), ("skl2onnx/dtree_clf_win
                 ("skl2onnx/gbc_binary_breast_cancer", True), ("skl2onnx/rf_reg_diabetes", True)]
 
 
+# Tree models of third-party PMML in ../shared/corpus (jpmml-evaluator's test resources: the
+# producers' models with the producers' predictions): (folder, model, input data, expected
+# predictions, the expected column of R's "prediction" or of "probability(CLASS)" with {}).
+# Not here: rattle's GBMAuto, which modelbridge itself scores unlike jpmml's expected predictions
+# (a reader matter, not R output's).
+J14 = "corpus/pmml/jpmml-evaluator-1.4.X"
+CORPUS_PMML_TREES = [
+    (f"{J14}/pmml-rattle/src/test/resources", "DecisionTreeIris", "Iris", "Probability_{}"),
+    (f"{J14}/pmml-rattle/src/test/resources", "DecisionTreeAuto", "Auto", "Predicted_mpg"),
+    (f"{J14}/pmml-rattle/src/test/resources", "DecisionTreeAudit", "Audit", "Probability_{}"),
+    (f"{J14}/pmml-rattle/src/test/resources", "RandomForestIris", "Iris", "Probability_{}"),
+    (f"{J14}/pmml-knime/src/test/resources", "DecisionTreeIris", "Iris", "P (Species={})"),
+    (f"{J14}/pmml-knime/src/test/resources", "DecisionTreeAuto", "Auto", "mpg"),
+    (f"{J14}/pmml-rapidminer/src/test/resources", "DecisionTreeIris", "Iris", "confidence({})"),
+]
+
+
+def expected_as_r(expected, pattern, r_header, out_path):
+    """The producer's expected columns renamed as R's table (R's columns, in R's order).  A class
+    the producer's file has no column for (rattle's target lists a MISSING_VALUE value, which
+    the PMML reader keeps as a class) has probability 0 there."""
+    eh, erows = read_csv(expected)
+    cols = []
+    for name in r_header:
+        want = pattern.format(name[len("probability("):-1]) if name.startswith("probability(") else pattern
+        if want not in eh and not name.startswith("probability("):
+            raise RuntimeError(f"no column {want!r} in {os.path.basename(expected)} ({', '.join(eh)})")
+        cols.append(eh.index(want) if want in eh else None)
+    with open(out_path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(r_header)
+        w.writerows([[row[j] if j is not None else "0" for j in cols] for row in erows])
+
+
 def f32(x):
     return struct.unpack("f", struct.pack("f", x))[0]
 
@@ -498,6 +533,23 @@ def trees(r, testdata, shared):
                 emit(out, renamed, os.path.join(d, "ort.csv"),
                      f"corpus {rel} -> .{ext}: R's predict() agrees with onnxruntime (ort.csv)", True, tol, p1)
 
+        # Third-party PMML trees against their producers' predictions.
+        for folder, name, dataset, pattern in CORPUS_PMML_TREES if shared else []:
+            d = os.path.join(shared, folder)
+            if not judges.have_path(d, "the shared corpus", f"corpus PMML {name} not converted"):
+                continue
+            src = os.path.join(d, "pmml", name + ".pmml")
+            data = os.path.join(d, "csv", dataset + ".csv")
+            producer = folder.split("/")[3]  # pmml-rattle, pmml-knime, pmml-rapidminer
+            for ext in ("rds", "json"):
+                out = os.path.join(r.work, f"{producer}_{name}.{ext}")
+                p = r.run("convert", src, out, "--data", data)
+                r.check(p.returncode == 0, f"trees: corpus {producer} {name} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
+                if p.returncode != 0:
+                    continue
+                emit(out, data, (os.path.join(d, "csv", name + ".csv"), pattern),
+                     f"corpus {producer} {name} -> .{ext}: R's predict() agrees with the producer's predictions")
+
     verdicts = r.rscript("predict.R", manifest)
     unscored = set()
     for out, ref, what, ort_ref, tol, p1 in jobs:
@@ -514,6 +566,15 @@ def trees(r, testdata, shared):
                 print(f"skip trees: {what}: {v}")
                 unscored.add(out + ".csv")
             continue
+        if isinstance(ref, tuple):  # a producer's expected predictions, renamed as R's columns
+            rh, _ = read_csv(out + ".csv")
+            ref2 = out + ".expected-as-r.csv"
+            try:
+                expected_as_r(ref[0], ref[1], rh, ref2)
+            except RuntimeError as e:
+                r.check(False, f"trees: {what}: {e}")
+                continue
+            ref = ref2
         if ref in unscored:
             print(f"skip trees: {what}: no reference (R could not score the original)")
             continue
