@@ -185,6 +185,9 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
       if (!votes)
         refuse("the trees' class scores are summed or averaged and are not one vote of 1 per tree (soft voting, or "
                "votes scaled in advance, whose sums round otherwise); randomForest counts votes");
+    } else if (te.aggregate == ir::Aggregate::Sum || te.aggregate == ir::Aggregate::Average) {
+      refuse("the trees' class scores are added without being one vote of 1 per tree turned into vote fractions "
+             "(soft voting, or votes scaled in advance, whose sums round otherwise); randomForest counts votes");
     } else {
       return nullptr;
     }
