@@ -14,7 +14,10 @@
 //   sends the row to the child with the larger `$frame$n`, and stops at the node on a tie.  The
 //   counts are the source's record counts where they are whole numbers, else the leaves below
 //   each node; where the source's missing rule (left, right, stop here) needs another order, the
-//   child's count is changed so that rpart's majority rule gives the source's direction.
+//   child's count is changed so that rpart's majority rule gives the source's direction.  A node
+//   sending missing values to a third subtree becomes left or right when the canonical form says
+//   that subtree computes the same (two_way_missing), else two rows: a presence row sending every
+//   present value to the node's own test and missing ones to the third subtree.
 #include <fmt/format.h>
 
 #include <algorithm>

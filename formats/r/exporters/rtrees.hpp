@@ -1,4 +1,4 @@
-// What the tree exporters (rpart, later randomForest and gbm) share: the model's inputs as the
+// What the tree exporters (rpart, gbm, randomForest) share: the model's inputs as the
 // variables of a formula, node tests as R's `x < split` or a factor's per-level directions, and
 // the prediction of every node as the source computes it.
 #pragma once
