@@ -137,9 +137,10 @@ def main():
         c.check(listing(ro) == [], f"read-only directory holds {listing(ro)}")
         os.chmod(ro, 0o755)
     # convert: unsupported conversion says "unsupported"; nothing written.
-    tree = os.path.join(args.source, "testdata", "pmml", "trees", "multiway_xor_default_child.pmml")
-    res = run(cli, "convert", tree, os.path.join(out_dir, "x.rds"))
-    c.check(res.rc == 2 and "unsupported" in res.err, f"convert a PMML tree to rds: exit {res.rc} {res.err.strip()}")
+    linear = os.path.join(args.source, "testdata", "pmml", "transformations.pmml")
+    res = run(cli, "convert", linear, os.path.join(out_dir, "x.rds"))
+    c.check(res.rc == 2 and "unsupported" in res.err,
+            f"convert a PMML model with if/else preprocessing to rds: exit {res.rc} {res.err.strip()}")
     c.check(listing(out_dir) == [], f"failed commands left files behind: {listing(out_dir)}")
     # convert with disagreement: float32 ONNX beyond rtol 1e-12 -> exit 1, OUT only with --force.
     res = run(cli, "convert", model, outs["onnx"], "--precision", "float", "--data", data, "--rtol", "1e-12")

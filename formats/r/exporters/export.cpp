@@ -9,12 +9,22 @@ namespace mb::r {
 
 RPtr export_model(const ir::Model& m, Warnings& warnings) {
   using Exporter = RPtr (*)(const ir::Model&, Warnings&);
-  static const Exporter table[] = {export_lm_glm};
+  static const Exporter table[] = {export_multinom, export_lm_glm, export_rpart, export_gbm, export_random_forest};
   for (Exporter e : table)
-    if (RPtr obj = e(m, warnings)) return obj;
+    if (RPtr obj = e(m, warnings)) {
+      if (m.unseen == ir::UnseenLevel::Missing)
+        for (const auto& in : m.schema.inputs)
+          if (in.is_categorical()) {
+            warnings.push_back({"r-unseen-level",
+                                "the source predicts a missing value for a label its categorical inputs do not list; "
+                                "R's predict() stops with an error (factor has new levels) instead"});
+            break;
+          }
+      return obj;
+    }
   const std::string family = m.provenance.family.empty() ? ir::estimator_kind(m.estimator) : m.provenance.family;
   throw Unsupported("", "", fmt::format("no standard R class written for a {} model ({}); R output "
-                                  "covers lm and glm",
+                                  "covers lm, glm, multinom, single trees (rpart), sums of trees (gbm) and forests (randomForest)",
                                   family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
 }
 

@@ -12,6 +12,7 @@
 // Coefficients are copied bit for bit.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -68,8 +69,17 @@ struct Term {
   std::string label;          // deparse of the variable
   int factor_input = -1;      // categorical input of a factor term
   std::vector<std::string> levels;   // factor: levels, base level first
-  std::vector<double> coefficients;  // one per model-matrix column
+  std::vector<double> coefficients;  // one per model-matrix column (the first score row)
   std::vector<std::string> columns;  // model-matrix column names
+  std::vector<int> features;         // per column: the feature it is, or -1 (a level without one: 0)
+};
+
+// The formula, terms object and model-matrix columns of a linear model (features as terms, see
+// the file comment), shared by lm/glm and multinom.
+struct LinearTerms {
+  std::vector<Term> terms;
+  RPtr offset_var, formula, tt;
+  std::string response;
 };
 
 // An IR feature expression in R arithmetic, evaluated on the data frame's columns.
@@ -142,40 +152,13 @@ bool uses_categorical(const ir::Model& m, const ir::Expr& e) {
 
 bool same_name_taken(const ir::Model& m, const std::string& name) { return m.schema.find_input(name) >= 0; }
 
-}  // namespace
-
-RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
-  const auto* lin = std::get_if<ir::Linear>(&m.estimator);
-  if (!lin) return nullptr;
+LinearTerms linear_terms(const ir::Model& m, const ir::Linear* lin, const std::string& response_class) {
   const auto& target = m.schema.target;
-  const bool binary = target.task == ir::Task::Classification;
-  if (lin->n_targets != 1 || lin->reference_class) return nullptr;  // multinomial: not lm/glm
-  if (target.task == ir::Task::Clustering) return nullptr;
-  if (binary && (target.classes.size() != 2 || lin->transform != ir::ScoreTransform::Binary))
-    refuse(fmt::format("a classifier with {} classes and {} scores is not a binomial glm (one-vs-rest logistic "
-                       "models have no standard R class)",
-                       target.classes.size(), lin->n_targets));
-  if (!binary && lin->transform != ir::ScoreTransform::None) refuse("a regression with a score transform");
-  if (binary && lin->link == ir::Link::Identity) refuse("a binary classifier without a link (scores are not probabilities)");
-  const LinkInfo* link = nullptr;
-  for (const auto& l : kLinks)
-    if (l.link == lin->link) link = &l;
-  if (!link) refuse("R has no family link for this link function");
-  if (lin->ort_rules || lin->precision == ir::Precision::Float32)
-    warnings.push_back({"r-double-arithmetic",
-                        "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
-                        "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
-  for (const auto& in : m.schema.inputs)
-    if (in.cast == ir::Precision::Float32) {
-      warnings.push_back({"r-double-inputs", "the source narrows inputs to float32 before use; R uses the doubles as given"});
-      break;
-    }
-
-  // ---- terms ----
   const size_t F = m.features.size();
   std::vector<Term> terms;
   std::map<int, size_t> factor_term;                  // categorical input -> term
   std::map<int, std::map<int, double>> factor_coefs;  // input -> level -> coefficient
+  std::map<int, std::map<int, int>> factor_feats;     // input -> level -> feature
   std::set<std::string> labels;
   ExprToR to_r(m);
   for (size_t f = 0; f < F; ++f) {
@@ -192,6 +175,7 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
         t.label = deparse_exact(*t.variable);
         terms.push_back(std::move(t));
       }
+      factor_feats[e->index][e->level] = static_cast<int>(f);
       if (!factor_coefs[e->index].emplace(e->level, c).second)
         refuse("two features indicate the same level of '" + m.schema.inputs[e->index].name + "'");
       continue;
@@ -209,6 +193,7 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
     t.label = deparse_exact(*t.variable);
     t.coefficients = {c};
     t.columns = {t.label};
+    t.features = {static_cast<int>(f)};
     terms.push_back(std::move(t));
   }
   for (auto& t : terms) {
@@ -231,6 +216,7 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
       t.levels.push_back(in.levels[k]);
       auto it = coefs.find(static_cast<int>(k));
       t.coefficients.push_back(it == coefs.end() ? 0.0 : it->second);
+      t.features.push_back(it == coefs.end() ? -1 : factor_feats[t.factor_input][static_cast<int>(k)]);
       t.columns.push_back(t.label + in.levels[k]);
     }
   }
@@ -298,12 +284,50 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
   set_attr(*tt, "class", make_strings({"terms", "formula"}));
   set_attr(*tt, ".Environment", global_env());
   set_attr(*tt, "predvars", predvars);
-  std::vector<std::string> classes = {binary ? "factor" : "numeric"};
+  std::vector<std::string> classes = {response_class};
   for (const auto& t : terms) classes.push_back(t.factor_input >= 0 ? "factor" : "numeric");
   if (offset_var) classes.push_back("numeric");
   auto dc = make_strings(classes);
   set_attr(*dc, "names", make_strings(var_names));
   set_attr(*tt, "dataClasses", dc);
+
+  return LinearTerms{std::move(terms), offset_var, formula, tt, response};
+}
+
+}  // namespace
+
+RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
+  const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+  if (!lin) return nullptr;
+  const auto& target = m.schema.target;
+  const bool binary = target.task == ir::Task::Classification;
+  if (lin->n_targets != 1 || lin->reference_class) return nullptr;  // multinomial: not lm/glm
+  if (target.task == ir::Task::Clustering) return nullptr;
+  if (binary && (target.classes.size() != 2 || lin->transform != ir::ScoreTransform::Binary))
+    refuse(fmt::format("a classifier with {} classes and {} scores is not a binomial glm (one-vs-rest logistic "
+                       "models have no standard R class)",
+                       target.classes.size(), lin->n_targets));
+  if (!binary && lin->transform != ir::ScoreTransform::None) refuse("a regression with a score transform");
+  if (binary && lin->link == ir::Link::Identity) refuse("a binary classifier without a link (scores are not probabilities)");
+  const LinkInfo* link = nullptr;
+  for (const auto& l : kLinks)
+    if (l.link == lin->link) link = &l;
+  if (!link) refuse("R has no family link for this link function");
+  if (lin->ort_rules || lin->precision == ir::Precision::Float32)
+    warnings.push_back({"r-double-arithmetic",
+                        "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
+                        "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
+  for (const auto& in : m.schema.inputs)
+    if (in.cast == ir::Precision::Float32) {
+      warnings.push_back({"r-double-inputs", "the source narrows inputs to float32 before use; R uses the doubles as given"});
+      break;
+    }
+
+  LinearTerms lt = linear_terms(m, lin, binary ? "factor" : "numeric");
+  const std::vector<Term>& terms = lt.terms;
+  const std::string& response = lt.response;
+  const RPtr& formula = lt.formula;
+  const RPtr& tt = lt.tt;
 
   // ---- coefficients ----
   std::vector<double> beta = {lin->intercepts.at(0)};
@@ -367,6 +391,110 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
   auto obj = make_named_list(parts);
   set_attr(*obj, "class", is_glm ? make_strings({"glm", "lm"}) : make_strings({"lm"}));
   (void)call_args;
+  return obj;
+}
+
+}  // namespace mb::r
+
+namespace mb::r {
+
+// Multinomial logistic models to nnet's `multinom`: a network without hidden units whose
+// outputs are the linear predictors of the classes (the first one's weights 0) and a softmax
+// (predict.multinom: predict.nnet on the model matrix, with the "(Intercept)" column as an
+// input).  Units: 0 the bias, 1..p the model-matrix columns ("(Intercept)" first), then one
+// output per class, each fed by the bias and every column in that order; the intercept is the
+// bias weight and the "(Intercept)" column's weight is 0.
+RPtr export_multinom(const ir::Model& m, Warnings& warnings) {
+  const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+  if (!lin || lin->transform != ir::ScoreTransform::Softmax) return nullptr;
+  const auto& target = m.schema.target;
+  const size_t K = target.classes.size();
+  auto no = [](const std::string& why) -> RPtr {
+    throw Unsupported("", "", "no standard R class holds this multinomial model exactly (multinom): " + why);
+  };
+  if (target.task != ir::Task::Classification) return no("a softmax over scores that are not classes");
+  if (K < 3) return no("two classes by a softmax; multinom fits two classes with one logistic output");
+  if (lin->link != ir::Link::Identity) return no("a link function before the softmax");
+  if (lin->offset_feature >= 0) return no("an offset");
+  const size_t T = static_cast<size_t>(lin->n_targets), F = m.features.size();
+  if (T + (lin->reference_class ? 1 : 0) != K) return no(fmt::format("{} score rows for {} classes", T, K));
+  if (lin->ort_rules || lin->precision == ir::Precision::Float32)
+    warnings.push_back({"r-double-arithmetic",
+                        "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
+                        "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
+  // Score rows per class (intercept, coefficients); class 1's must be 0.
+  std::vector<double> b(K, 0.0), c(K * F, 0.0);
+  const size_t first = lin->reference_class ? 1 : 0;
+  for (size_t t = 0; t < T; ++t) {
+    b[first + t] = lin->intercepts[t];
+    std::copy_n(&lin->coefficients[t * F], F, &c[(first + t) * F]);
+  }
+  bool zero = b[0] == 0;
+  for (size_t f = 0; f < F; ++f) zero &= c[f] == 0;
+  if (!zero) {
+    warnings.push_back({"r-multinom-reference",
+                        "the source scores every class; multinom fixes the first class's scores at 0, so the written "
+                        "weights are each class's minus the first's: the same probabilities up to rounding (convert "
+                        "--data measures it)"});
+    for (size_t k = K; k-- > 0;) {
+      b[k] -= b[0];
+      for (size_t f = 0; f < F; ++f) c[k * F + f] -= c[f];
+    }
+  }
+  LinearTerms lt = linear_terms(m, lin, "factor");
+
+  std::vector<std::string> coefnames = {"(Intercept)"};
+  std::vector<int> feature_of;  // per model-matrix column after the intercept
+  for (const auto& t : lt.terms) {
+    coefnames.insert(coefnames.end(), t.columns.begin(), t.columns.end());
+    feature_of.insert(feature_of.end(), t.features.begin(), t.features.end());
+  }
+  const size_t n_in = coefnames.size();
+  const size_t n_units = 1 + n_in + K;
+  std::vector<double> nconn(n_units + 1, 0.0), conn, wts;
+  for (size_t k = 0; k < K; ++k) {
+    conn.push_back(0);
+    wts.push_back(b[k]);
+    conn.push_back(1);
+    wts.push_back(0.0);
+    for (size_t j = 0; j < feature_of.size(); ++j) {
+      conn.push_back(static_cast<double>(j + 2));
+      wts.push_back(feature_of[j] < 0 ? 0.0 : c[k * F + static_cast<size_t>(feature_of[j])]);
+    }
+    nconn[1 + n_in + k + 1] = static_cast<double>(conn.size());
+  }
+  auto fitted = make_doubles({});
+  set_attr(*fitted, "dim", make_ints({0, static_cast<int32_t>(K)}));
+  set_attr(*fitted, "dimnames", make_list({make_node(RType::Null), make_strings(target.classes)}));
+  std::vector<std::pair<std::string, RPtr>> xlevels, contrasts;
+  for (const auto& t : lt.terms)
+    if (t.factor_input >= 0) {
+      xlevels.emplace_back(t.label, make_strings(t.levels));
+      contrasts.emplace_back(t.label, make_strings({"contr.treatment"}));
+    }
+  std::vector<std::pair<std::string, RPtr>> parts = {
+      {"n", make_doubles({static_cast<double>(n_in), 0, static_cast<double>(K)})},
+      {"nunits", make_ints({static_cast<int32_t>(n_units)})},
+      {"nconn", make_doubles(nconn)},
+      {"conn", make_doubles(conn)},
+      {"nsunits", make_doubles({static_cast<double>(n_units - K)})},
+      {"decay", make_doubles({0})},
+      {"entropy", make_logical(0)},
+      {"softmax", make_logical(1)},
+      {"censored", make_logical(0)},
+      {"wts", make_doubles(wts)},
+      {"fitted.values", fitted},
+      {"lev", make_strings(target.classes)},
+      {"call", make_call(make_symbol("multinom"), {lt.formula}, {"formula"})},
+      {"terms", lt.tt},
+      {"lab", make_strings(target.classes)},
+      {"coefnames", make_strings(coefnames)},
+      {"vcoefnames", make_strings(coefnames)},
+      {"xlevels", make_named_list(xlevels)},
+  };
+  if (!contrasts.empty()) parts.emplace_back("contrasts", make_named_list(contrasts));
+  auto obj = make_named_list(parts);
+  set_attr(*obj, "class", make_strings({"multinom", "nnet"}));
   return obj;
 }
 
