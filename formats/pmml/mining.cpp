@@ -4,7 +4,7 @@
 // aggregate (sum, weightedSum, average, weightedAverage, majorityVote, weightedMajorityVote, max).
 // A modelChain is read when it has the shape boosting converters write: segments that sum trees
 // (each publishing its sum as an OutputField) followed by one RegressionModel that applies a link
-// (logit, probit, exp, softmax, ...) to those sums.  Targets rescaling is kept exactly: a constant
+// (logit, probit, exp, softmax, simplemax, ...) to those sums.  Targets rescaling is kept exactly: a constant
 // becomes a trailing one-leaf tree (the sum is computed in PMML's order) or the base of an
 // average; a factor must be a power of two (scaling leaves then is exact); anything else is
 // refused rather than approximated.
@@ -216,10 +216,11 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     te.n_outputs = 1;
     te.link = link_from_normalization(ctx, last, norm);
     add(rows[0], 0, 1, 1.0);
-  } else if (norm == "softmax") {
+  } else if (norm == "softmax" || norm == "simplemax") {
+    // simplemax: each class's sum over the sum of them all.
     const int K = static_cast<int>(classes.size());
     te.n_outputs = K;
-    te.transform = ir::ScoreTransform::Softmax;
+    te.transform = norm == "softmax" ? ir::ScoreTransform::Softmax : ir::ScoreTransform::Normalize;
     std::vector<bool> seen(K, false);
     for (const auto& r : rows) {
       int k = -1;

@@ -32,6 +32,7 @@ std::vector<ir::Tree> read_expanded_tree(ReadContext& ctx, const pugi::xml_node&
 // Top-level model elements: fill model.features and model.estimator (the schema is read).
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tree_model);
 void read_mining_model(ReadContext& ctx, const pugi::xml_node& mining_model);
+void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& rule_set_model);  // rule_set.cpp
 
 // The shape of the target of the top-level model.
 TreeShape target_shape(ReadContext& ctx, const pugi::xml_node& model_node);

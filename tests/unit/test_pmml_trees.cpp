@@ -203,6 +203,11 @@ const std::vector<CorpusCase>& corpus_cases() {
       {"knime", "DecisionTreeEnsembleIris", "Iris", "Species", nullptr, 1e-15},
       {"knime", "DecisionTreeEnsembleAudit", "Audit", "Adjusted", nullptr, 1e-15},
       {"knime", "GBTAuto", "Auto", "mpg", nullptr, 1e-15},
+      // Rule sets (firstHit) are read as trees.
+      {"knime", "RuleSetIris", "Iris", "Species", nullptr, 1e-15},
+      {"knime", "RuleSetAudit", "Audit", "Adjusted", nullptr, 1e-15},
+      {"rapidminer", "RuleSetIris", "Iris", "prediction(Species)", nullptr, 1e-13},
+      {"rapidminer", "RuleSetAudit", "Audit", "prediction(Adjusted)", nullptr, 1e-13},
       {"rapidminer", "DecisionTreeIris", "Iris", "prediction(Species)", "confidence({})", 1e-13},
       {"rattle", "DecisionTreeIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
       {"rattle", "DecisionTreeXformIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
