@@ -252,7 +252,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!ms) loc.fail(model_node, "expected a MiningSchema element");
   const std::string function = loc.attr(model_node, "functionName");
   if (function == "classification") model.schema.target.task = ir::Task::Classification;
-  else if (function == "clustering" && model_name == "ClusteringModel") model.schema.target.task = ir::Task::Clustering;
+  else if (function == "clustering" && (model_name == "ClusteringModel" || model_name == "MiningModel"))
+    model.schema.target.task = ir::Task::Clustering;
   else if (function != "regression") loc.fail(model_node, fmt::format("unsupported functionName '{}'", function));
   pugi::xml_node target_df;
   std::vector<std::pair<int, pugi::xml_node>> replacement_fields;

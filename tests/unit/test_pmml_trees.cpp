@@ -301,8 +301,6 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
   struct Refused { const char* path; const char* message; };
   const Refused cases[] = {
       {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml", "unsupported PMML element NeuralNetwork"},
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleAuto.pmml", "only TreeModel segments"},
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/RegressionEnsembleAuto.pmml", "only TreeModel segments"},
       {"pmml4s/src/test/resources/models/mining/dmg_select_first_mining.xml", "multipleModelMethod 'selectFirst'"},
       {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml", "multipleModelMethod 'selectAll'"},
       // A leaf scores '1' on a 0.5/0.5 distribution: the IR predicts the first most probable class.

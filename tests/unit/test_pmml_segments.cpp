@@ -1,0 +1,200 @@
+// PMML MiningModel forms KNIME writes beyond tree ensembles: a k-means "ensemble" (a vote of one
+// ClusteringModel) and averages of linear regressions (RegressionModel and GeneralRegressionModel
+// segments), against KNIME's own predictions; a hand-made weighted average with Targets
+// rescaling (hand-computed); and the forms that are refused, with the element and the reason.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "formats/pmml/pmml.hpp"
+#include "lib/eval/evaluator.hpp"
+#include "tests/unit/support.hpp"
+
+namespace fs = std::filesystem;
+using namespace mb::testsupport;
+
+namespace {
+
+fs::path knime_dir() { return shared_dir() / "corpus/pmml/jpmml-evaluator-1.4.X/pmml-knime/src/test/resources"; }
+
+bool has_warning(const mb::ir::Model& m, const std::string& code) {
+  for (const auto& w : m.provenance.warnings)
+    if (w.code == code) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("pmml segments: KNIME's k-means ensemble gives KNIME's clusters") {
+  if (!have_shared(knime_dir())) return;
+  const auto m = mb::pmml::read(slurp(knime_dir() / "pmml/KMeansEnsembleIris.pmml"), "KMeansEnsembleIris.pmml");
+  REQUIRE(m.schema.target.task == mb::ir::Task::Clustering);
+  const Csv input = read_csv(knime_dir() / "csv/Iris.csv");
+  const Csv expected = read_csv(knime_dir() / "csv/KMeansEnsembleIris.csv");
+  const auto p = score(m, bind_by_name(m, input));
+  REQUIRE(p.label.size() == expected.rows.size());
+  const int col = expected.col("Cluster");
+  REQUIRE(col >= 0);
+  size_t bad = 0;
+  for (size_t r = 0; r < expected.rows.size(); ++r)
+    bad += p.label[r] < 0 || m.schema.target.classes[p.label[r]] != expected.rows[r][col];
+  CHECK(bad == 0);
+}
+
+TEST_CASE("pmml segments: KNIME's averages of linear regressions give KNIME's predictions") {
+  if (!have_shared(knime_dir())) return;
+  for (const char* name : {"ModelEnsembleAuto", "RegressionEnsembleAuto"}) {
+    CAPTURE(name);
+    const auto m = mb::pmml::read(slurp(knime_dir() / "pmml" / (std::string(name) + ".pmml")), name);
+    CHECK(std::holds_alternative<mb::ir::Linear>(m.estimator));
+    CHECK(has_warning(m, "pmml-linear-segments-merged"));
+    const Csv input = read_csv(knime_dir() / "csv/Auto.csv");
+    const Csv expected = read_csv(knime_dir() / "csv" / (std::string(name) + ".csv"));
+    const auto p = score(m, bind_by_name(m, input));
+    const int col = expected.col("mpg");
+    REQUIRE(col >= 0);
+    size_t bad = 0;
+    double worst = 0;
+    for (size_t r = 0; r < expected.rows.size(); ++r) {
+      const double want = std::stod(expected.rows[r][col]);
+      worst = std::max(worst, std::fabs(p.value[r] - want) / std::fabs(want));
+      // KNIME prints 17 digits; the merged coefficients sum in another order: 1e-13, not 1e-15.
+      bad += !agree(p.value[r], want, 1e-13, 1e-13);
+    }
+    CHECK(bad == 0);
+    MESSAGE(name << ": largest relative difference " << worst);
+  }
+}
+
+namespace {
+
+std::string segments_doc(const std::string& method, const std::string& segments, const std::string& targets = "") {
+  return R"(<?xml version="1.0"?>
+<PMML version="4.4" xmlns="http://www.dmg.org/PMML-4_4">
+ <Header/>
+ <DataDictionary numberOfFields="3">
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="z" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="continuous" dataType="double"/>
+ </DataDictionary>
+ <MiningModel functionName="regression">
+  <MiningSchema><MiningField name="x"/><MiningField name="z"/><MiningField name="y" usageType="target"/></MiningSchema>
+)" + targets + R"(
+  <Segmentation multipleModelMethod=")" + method + R"(">
+)" + segments + R"(
+  </Segmentation>
+ </MiningModel>
+</PMML>
+)";
+}
+
+// y1 = 1 + 2x (its Targets: 3 y + 1, so 4 + 6x); y2 = -1 + 0.5 x + 4 z (GeneralRegressionModel).
+const char* const kSegments = R"(
+   <Segment weight="3"><True/>
+    <RegressionModel functionName="regression">
+     <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+     <Targets><Target field="y" rescaleFactor="3" rescaleConstant="1"/></Targets>
+     <RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+    </RegressionModel>
+   </Segment>
+   <Segment weight="1"><True/>
+    <GeneralRegressionModel modelType="generalLinear" functionName="regression">
+     <MiningSchema><MiningField name="x"/><MiningField name="z"/><MiningField name="y" usageType="target"/></MiningSchema>
+     <ParameterList><Parameter name="p0"/><Parameter name="p1"/><Parameter name="p2"/></ParameterList>
+     <CovariateList><Predictor name="x"/><Predictor name="z"/></CovariateList>
+     <PPMatrix><PPCell value="1" predictorName="x" parameterName="p1"/><PPCell value="1" predictorName="z" parameterName="p2"/></PPMatrix>
+     <ParamMatrix><PCell parameterName="p0" df="1" beta="-1"/><PCell parameterName="p1" df="1" beta="0.5"/><PCell parameterName="p2" df="1" beta="4"/></ParamMatrix>
+    </GeneralRegressionModel>
+   </Segment>)";
+
+double score_xz(const mb::ir::Model& m, double x, double z) {
+  mb::eval::Batch b;
+  b.rows = 1;
+  for (const auto& in : m.schema.inputs) b.columns.push_back({in.name == "x" ? x : z});
+  return score(m, b).value[0];
+}
+
+}  // namespace
+
+TEST_CASE("pmml segments: weighted averages and sums of linear segments with Targets (hand-computed)") {
+  const std::string mm_targets = R"(<Targets><Target field="y" rescaleFactor="2" rescaleConstant="-5"/></Targets>)";
+  struct Case {
+    const char* method;
+    bool targets;
+    double (*want)(double, double);
+  };
+  const Case cases[] = {
+      {"weightedAverage", false, [](double x, double z) { return (3 * (4 + 6 * x) + (-1 + 0.5 * x + 4 * z)) / 4; }},
+      {"average", false, [](double x, double z) { return ((4 + 6 * x) + (-1 + 0.5 * x + 4 * z)) / 2; }},
+      {"weightedSum", false, [](double x, double z) { return 3 * (4 + 6 * x) + (-1 + 0.5 * x + 4 * z); }},
+      {"sum", true, [](double x, double z) { return 2 * ((4 + 6 * x) + (-1 + 0.5 * x + 4 * z)) - 5; }},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.method);
+    const auto m = mb::pmml::read(segments_doc(c.method, kSegments, c.targets ? mm_targets : ""), "avg.pmml");
+    CHECK(has_warning(m, "pmml-linear-segments-merged"));
+    for (double x : {-2.0, 0.0, 1.5, 10.0})
+      for (double z : {-1.0, 0.25, 3.0}) CHECK(score_xz(m, x, z) == doctest::Approx(c.want(x, z)).epsilon(1e-14));
+    CHECK(std::isnan(score_xz(m, kNaN, 1.0)));
+    // Written as PMML 4.4 (one linear model), read back the same.
+    const auto back = pmml_round_trip(m, std::string("segments_") + c.method);
+    for (double x : {-2.0, 1.5}) CHECK(score_xz(back, x, 0.25) == score_xz(m, x, 0.25));
+  }
+}
+
+TEST_CASE("pmml segments: forms that are refused name the element and the reason") {
+  struct Bad {
+    std::string text;
+    const char* place;
+    const char* message;
+  };
+  const std::string logit = R"(
+   <Segment><True/>
+    <RegressionModel functionName="regression" normalizationMethod="logit">
+     <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+     <RegressionTable intercept="1"><NumericPredictor name="x" coefficient="2"/></RegressionTable>
+    </RegressionModel>
+   </Segment>)";
+  std::string zero_weight = kSegments;
+  zero_weight.replace(zero_weight.find("weight=\"1\""), 10, "weight=\"0\"");
+  const std::string cluster = R"(
+   <Segment><True/>
+    <ClusteringModel functionName="clustering" modelClass="centerBased" numberOfClusters="2">
+     <MiningSchema><MiningField name="x"/></MiningSchema>
+     <ComparisonMeasure kind="distance"><squaredEuclidean/></ComparisonMeasure>
+     <ClusteringField field="x"/>
+     <Cluster id="a"><Array n="1" type="real">0</Array></Cluster>
+     <Cluster id="b"><Array n="1" type="real">1</Array></Cluster>
+    </ClusteringModel>
+   </Segment>)";
+  auto clustering = [&](const std::string& method, const std::string& segs) {
+    std::string t = segments_doc(method, segs);
+    t.replace(t.find("functionName=\"regression\""), 25, "functionName=\"clustering\"");
+    t.replace(t.find("<MiningField name=\"y\" usageType=\"target\"/>"), 41, "");
+    return t;
+  };
+  const Bad cases[] = {
+      {segments_doc("average", logit), "Segment/RegressionModel", "only linear regressions with the identity link"},
+      {segments_doc("weightedAverage", zero_weight), "Segmentation/Segment[2]", "expected a finite positive weight"},
+      {clustering("majorityVote", cluster + cluster), "MiningModel/Segmentation",
+       "unsupported clustering segmentation of 2 segments (only one ClusteringModel)"},
+      {clustering("average", cluster), "MiningModel/Segmentation", "unsupported multipleModelMethod 'average' for clustering"},
+      {clustering("majorityVote", logit), "Segment/RegressionModel",
+       "unsupported PMML element RegressionModel in a clustering segmentation (expected ClusteringModel)"},
+  };
+  for (const auto& b : cases) {
+    CAPTURE(b.message);
+    try {
+      mb::pmml::read(b.text, "bad.pmml");
+      FAIL_CHECK("expected an error");
+    } catch (const mb::Error& e) {
+      CHECK(e.place().find("line ") == 0);
+      CHECK_MESSAGE(e.place().find(b.place) != std::string::npos, e.place());
+      CHECK_MESSAGE(e.message().find(b.message) != std::string::npos, e.message());
+      MESSAGE(std::string(e.what()));
+    }
+  }
+}
