@@ -198,3 +198,46 @@ TEST_CASE("pmml segments: forms that are refused name the element and the reason
     }
   }
 }
+
+// RapidMiner lists MISSING_VALUE among the target's values but gives the network no output for
+// it: probability 0 (a logistic unit with a bias of -infinity), RapidMiner's own confidences for
+// the others; written back (XSD-valid) and read again the same.  Under softmax such a category
+// cannot have probability 0: refused.
+TEST_CASE("pmml: RapidMiner's network without an output for MISSING_VALUE gives RapidMiner's confidences") {
+  const fs::path dir = shared_dir() / "corpus/pmml/jpmml-evaluator-1.4.X/pmml-rapidminer/src/test/resources";
+  if (!have_shared(dir)) return;
+  const std::string text = slurp(dir / "pmml/NeuralNetworkIris.pmml");
+  const auto m = mb::pmml::read(text, "NeuralNetworkIris.pmml");
+  CHECK(has_warning(m, "pmml-nn-category-without-output"));
+  const Csv input = read_csv(dir / "csv/Iris.csv");
+  const Csv expected = read_csv(dir / "csv/NeuralNetworkIris.csv");
+  const auto p = score(m, bind_by_name(m, input));
+  const auto& classes = m.schema.target.classes;
+  REQUIRE(classes.size() == 4);
+  CHECK(classes[3] == "MISSING_VALUE");
+  size_t bad = 0;
+  for (size_t r = 0; r < expected.rows.size(); ++r) {
+    bad += classes[p.label[r]] != expected.rows[r][expected.col("prediction(Species)")];
+    for (size_t k = 0; k < 3; ++k) {
+      const int c = expected.col("confidence(" + classes[k] + ")");
+      REQUIRE(c >= 0);
+      bad += !agree(p.prob[r * 4 + k], std::stod(expected.rows[r][c]), 1e-13, 1e-13);
+    }
+    bad += p.prob[r * 4 + 3] != 0;
+  }
+  CHECK(bad == 0);
+  const auto back = pmml_round_trip(m, "rapidminer_nn_iris");
+  const auto q = score(back, bind_by_name(back, input));
+  CHECK(q.label == p.label);
+  CHECK(q.prob == p.prob);
+
+  std::string softmax = text;
+  softmax.replace(softmax.find("normalizationMethod=\"simplemax\""), 31, "normalizationMethod=\"softmax\"");
+  try {
+    mb::pmml::read(softmax, "softmax.pmml");
+    FAIL_CHECK("expected an error");
+  } catch (const mb::Error& e) {
+    CHECK(e.place().find("/PMML/NeuralNetwork") != std::string::npos);
+    CHECK(e.message().find("no output for category 'MISSING_VALUE'") != std::string::npos);
+  }
+}
