@@ -230,6 +230,7 @@ class Writer {
             nums(e.support_vectors); ints(e.sv_per_class); nums(e.coefficients); nums(e.rho);
             nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
             prec(e.precision);
+            if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");
             tok(std::to_string(e.layers.size()));

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "tests/unit/support.hpp"
@@ -239,5 +240,106 @@ TEST_CASE("pmml: RapidMiner's network without an output for MISSING_VALUE gives 
   } catch (const mb::Error& e) {
     CHECK(e.place().find("/PMML/NeuralNetwork") != std::string::npos);
     CHECK(e.message().find("no output for category 'MISSING_VALUE'") != std::string::npos);
+  }
+}
+
+// One-against-all support vector machines (KNIME's SMO writes them): one machine per category,
+// the smallest value wins (the largest with maxWins), the first machine on ties.
+TEST_CASE("pmml: KNIME's one-against-all support vector machine gives KNIME's classes") {
+  if (!have_shared(knime_dir())) return;
+  const auto m = mb::pmml::read(slurp(knime_dir() / "pmml/SupportVectorMachineIris.pmml"), "SupportVectorMachineIris.pmml");
+  const auto& svm = std::get<mb::ir::Svm>(m.estimator);
+  CHECK(svm.one_vs_rest);
+  CHECK(has_warning(m, "pmml-svm-one-against-all"));
+  const Csv input = read_csv(knime_dir() / "csv/Iris.csv");
+  const Csv expected = read_csv(knime_dir() / "csv/SupportVectorMachineIris.csv");
+  const auto p = score(m, bind_by_name(m, input));
+  const int col = expected.col("Species");
+  REQUIRE(col >= 0);
+  size_t bad = 0;
+  for (size_t r = 0; r < expected.rows.size(); ++r) bad += m.schema.target.classes[p.label[r]] != expected.rows[r][col];
+  CHECK(bad == 0);
+  const auto back = pmml_round_trip(m, "knime_svm_iris");
+  CHECK(score(back, bind_by_name(back, input)).label == p.label);
+}
+
+namespace {
+
+// f_a = x, f_b = 1 - x, f_c = 0.25 (linear kernel, one vector [1]).
+std::string ova_doc(const std::string& model_attrs, const std::string& extra_machine = "") {
+  return R"(<?xml version="1.0"?>
+<PMML version="4.4" xmlns="http://www.dmg.org/PMML-4_4">
+ <Header/>
+ <DataDictionary numberOfFields="2">
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/><Value value="c"/></DataField>
+ </DataDictionary>
+ <SupportVectorMachineModel functionName="classification")" + model_attrs + R"(>
+  <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <LinearKernelType/>
+  <VectorDictionary numberOfVectors="1">
+   <VectorFields numberOfFields="1"><FieldRef field="x"/></VectorFields>
+   <VectorInstance id="v"><Array n="1" type="real">1</Array></VectorInstance>
+  </VectorDictionary>
+  <SupportVectorMachine targetCategory="a"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
+   <Coefficients numberOfCoefficients="1" absoluteValue="0"><Coefficient value="1"/></Coefficients></SupportVectorMachine>
+  <SupportVectorMachine targetCategory="b"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
+   <Coefficients numberOfCoefficients="1" absoluteValue="1"><Coefficient value="-1"/></Coefficients></SupportVectorMachine>
+  <SupportVectorMachine targetCategory="c"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
+   <Coefficients numberOfCoefficients="1" absoluteValue="0.25"><Coefficient value="0"/></Coefficients></SupportVectorMachine>
+)" + extra_machine + R"(
+ </SupportVectorMachineModel>
+</PMML>
+)";
+}
+
+std::string ova_label(const mb::ir::Model& m, double x) {
+  mb::eval::Batch b;
+  b.rows = 1;
+  b.columns.push_back({x});
+  const auto p = score(m, b);
+  return p.label[0] < 0 ? std::string() : m.schema.target.classes[p.label[0]];
+}
+
+}  // namespace
+
+TEST_CASE("pmml: one-against-all machines, smallest or largest value wins (hand-computed)") {
+  const auto min_wins = mb::pmml::read(ova_doc(""), "ova.pmml");
+  const auto max_wins = mb::pmml::read(ova_doc(R"( classificationMethod="OneAgainstAll" maxWins="true")"), "ova_max.pmml");
+  // x = 0: (0, 1, 0.25); x = 0.9: (0.9, 0.1, 0.25); x = 0.5: (0.5, 0.5, 0.25), a tie of a and b at the top.
+  CHECK(ova_label(min_wins, 0) == "a");
+  CHECK(ova_label(min_wins, 0.9) == "b");
+  CHECK(ova_label(min_wins, 0.5) == "c");
+  CHECK(ova_label(max_wins, 0) == "b");
+  CHECK(ova_label(max_wins, 0.9) == "a");
+  CHECK(ova_label(max_wins, 0.5) == "a");
+  CHECK(ova_label(min_wins, kNaN).empty());
+  for (const auto* m : {&min_wins, &max_wins}) {
+    const auto back = pmml_round_trip(*m, "ova");
+    for (double x : {0.0, 0.9, 0.5, -3.0}) CHECK(ova_label(back, x) == ova_label(*m, x));
+    // ONNX has no writer for these machines: refused by name.
+    mb::Warnings w;
+    try {
+      mb::onnxfmt::write(*m, {}, w);
+      FAIL_CHECK("expected a refusal");
+    } catch (const mb::Error& e) {
+      CHECK(std::string(e.what()).find("one-against-all") != std::string::npos);
+    }
+  }
+  // Malformed: a second machine for a category; maxWins that is not a boolean.
+  const std::string twice = R"(<SupportVectorMachine targetCategory="a"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
+   <Coefficients numberOfCoefficients="1" absoluteValue="0"><Coefficient value="2"/></Coefficients></SupportVectorMachine>)";
+  const std::pair<std::string, const char*> bad[] = {
+      {ova_doc("", twice), "a second machine for the same category"},
+      {ova_doc(R"( maxWins="yes")"), "expected true or false in attribute 'maxWins', found 'yes'"},
+  };
+  for (const auto& [text, message] : bad) {
+    try {
+      mb::pmml::read(text, "bad.pmml");
+      FAIL_CHECK("expected an error");
+    } catch (const mb::Error& e) {
+      CHECK(e.place().find("/PMML/SupportVectorMachineModel") != std::string::npos);
+      CHECK_MESSAGE(e.message().find(message) != std::string::npos, e.message());
+    }
   }
 }
