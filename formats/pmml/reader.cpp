@@ -240,7 +240,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Families whose readers (families.hpp) read their own Targets.
   const bool is_family = model_name == "SupportVectorMachineModel" || model_name == "NeuralNetwork" ||
                          model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" && !is_tree &&
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" && model_name != "Scorecard" && !is_tree &&
       !is_family)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
@@ -358,6 +358,7 @@ ir::Model read(std::string_view text, const std::string& file) {
   else if (model_name == "NaiveBayesModel") read_naive_bayes_model(ctx, model_node);
   else if (model_name == "ClusteringModel") read_clustering_model(ctx, model_node);
   else if (model_name == "RuleSetModel") read_rule_set_model(ctx, model_node);
+  else if (model_name == "Scorecard") read_scorecard(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
   ir::validate(model, file, loc.place(model_node));

@@ -188,6 +188,17 @@ class PredicateCompiler {
   ReadContext& ctx_;
 };
 
+}  // namespace
+
+ir::Expr predicate_is_true(ReadContext& ctx, const pugi::xml_node& predicate) {
+  PredicateCompiler pc(ctx);
+  return pc.compile(predicate).t;
+}
+
+bool is_predicate(const pugi::xml_node& n) { return is_predicate_element(local_name(n)); }
+
+namespace {
+
 struct Rule {
   pugi::xml_node node;
   Expr fires;
