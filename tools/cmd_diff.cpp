@@ -46,6 +46,8 @@ int run_diff(const DiffOptions& o, Io& io) {
       throw Error(o.b, "", "predicts other outputs than " + o.a + "; predictions cannot be compared row by row");
     compare::CompareOptions co;
     co.tolerance = {o.tol.rtol, o.tol.atol};
+    co.ours_label = "B";
+    co.reference_label = "A";
     compare::PredictionsComparer cmp(a.schema.target, false, o.b, o.a, co);
     stream_score(o.data, {&a, &b}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
       cmp.add(p[1], p[0]);

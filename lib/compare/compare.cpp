@@ -84,6 +84,7 @@ ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
       ref_file_(reference_file),
       ours_name_(ours_name),
       builder_(ours_name, reference_file, options.tolerance, options.worst_rows) {
+  builder_.set_labels(options.ours_label, options.reference_label);
   reader_ = std::make_unique<data::CsvReader>(reference, ref_file_);
   const auto& header = reader_->header();
   if (target.task != ir::Task::Regression) want_link = false;
@@ -199,6 +200,7 @@ PredictionsComparer::PredictionsComparer(const ir::Target& target, bool compare_
     : target_(target),
       link_(compare_link && target.task == ir::Task::Regression),
       builder_(ours_name, reference_name, options.tolerance, options.worst_rows) {
+  builder_.set_labels(options.ours_label, options.reference_label);
   for (const auto& name : data::prediction_columns(target, link_))
     builder_.add_column(name, name, name == "class" || name == "cluster");
 }

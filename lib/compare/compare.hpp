@@ -35,6 +35,8 @@ struct CompareOptions {
   // Classification and clustering: compare the label column only; the reference's other columns
   // are listed as unmatched (a converted model that holds the classes but not the probabilities).
   bool labels_only = false;
+  // Names of the two sides in the text report (Report::ours_label, reference_label).
+  std::string ours_label = "ours", reference_label = "reference";
 };
 
 // Aliases for reference column names seen in producers' outputs, for the caller to opt into:

@@ -200,8 +200,8 @@ std::string render_text(const Report& r) {
     for (const auto& wr : r.worst) {
       std::string where = wr.line ? fmt::format("row {} (line {})", wr.row, wr.line)
                                   : fmt::format("row {}", wr.row);
-      s += fmt::format("  {}  {}: ours {}, reference {}", where, wr.column, wr.ours,
-                       wr.reference);
+      s += fmt::format("  {}  {}: {} {}, {} {}", where, wr.column, r.ours_label, wr.ours,
+                       r.reference_label, wr.reference);
       if (!std::isinf(wr.abs)) s += fmt::format(", abs {}, rel {}", num(wr.abs), num(wr.rel));
       s += wr.beyond ? "  BEYOND\n" : "\n";
     }

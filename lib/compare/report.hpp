@@ -46,6 +46,9 @@ struct WorstRow {
 
 struct Report {
   std::string ours_name, reference_name;
+  // What the text calls the two sides in worst rows ("ours 1.5, reference 1.25"); `diff` says
+  // "B" and "A".  The JSON keys stay "ours" and "reference".
+  std::string ours_label = "ours", reference_label = "reference";
   Tolerance tolerance;
   uint64_t rows = 0;
   uint64_t rows_beyond = 0;
@@ -70,6 +73,10 @@ class ReportBuilder {
   size_t add_column(std::string name, std::string reference_name, bool label);
   void add_unmatched(std::vector<std::string> ours, std::vector<std::string> reference);
   void add_note(std::string note);
+  void set_labels(std::string ours, std::string reference) {
+    report_.ours_label = std::move(ours);
+    report_.reference_label = std::move(reference);
+  }
 
   // One row: any number of cells, then end_row().  Label views need only live until end_row().
   void number(size_t column, double ours, double reference);

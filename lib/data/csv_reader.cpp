@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -425,16 +426,22 @@ bool CsvReader::next(TextBatch& batch) {
     if (col.size() < cap) col.resize(cap);
   if (batch.lines.size() < cap) batch.lines.resize(cap);
 
-  while (batch.rows < cap) {
-    Scan s = scan_row();
-    if (s == Scan::Row) {
-      commit_row(batch);
-      continue;
+  if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
+  try {
+    while (batch.rows < cap) {
+      Scan s = scan_row();
+      if (s == Scan::Row) {
+        commit_row(batch);
+        continue;
+      }
+      if (s == Scan::End) return batch.rows > 0;
+      // NeedMore: hand out what we have before moving the buffer under its views.
+      if (batch.rows > 0) return true;
+      fill();
     }
-    if (s == Scan::End) return batch.rows > 0;
-    // NeedMore: hand out what we have before moving the buffer under its views.
-    if (batch.rows > 0) return true;
-    fill();
+  } catch (const Error&) {
+    if (batch.rows == 0) throw;
+    pending_ = std::current_exception();  // the rows before it first (file order of errors)
   }
   return true;
 }

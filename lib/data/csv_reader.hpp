@@ -28,6 +28,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <istream>
 #include <memory>
 #include <span>
@@ -100,7 +101,8 @@ class CsvReader {
 
   // Fills `batch` with the next rows (at least one) and returns true, or returns false at the
   // end of the input.  Views from the previous batch become invalid.  Throws mb::Error on a
-  // ragged row, a stray character after a closing quote or an unterminated quote.
+  // ragged row, a stray character after a closing quote or an unterminated quote; when rows
+  // come before such a row in the batch, they are returned and the next call throws.
   bool next(TextBatch& batch);
 
   uint64_t rows_read() const { return rows_read_; }
@@ -157,6 +159,10 @@ class CsvReader {
   uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
   uint64_t quote_line_ = 0;       // line where the open quote started
   std::vector<FieldMark> marks_;
+  // An error met after some rows of a batch: those rows are handed out first, so that an
+  // earlier row's own error (a field that is no number, found when the caller binds the batch)
+  // is reported before it, as in file order; the next call throws it.
+  std::exception_ptr pending_;
   size_t max_fields_ = 0;         // the columns limit while reading the header, then its width
   size_t extra_fields_ = 0;       // fields of the current row beyond max_fields_ (not marked)
   size_t row_end_ = 0;            // offset from begin_ where the row's text ends (before EOL)

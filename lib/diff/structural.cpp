@@ -50,6 +50,156 @@ void add_param(std::vector<Change>& params, const std::string& what, double a, d
   params.push_back(std::move(c));
 }
 
+const char* precision_name(ir::Precision p) { return p == ir::Precision::Float32 ? "float32" : "double"; }
+
+// The arithmetic an estimator computes in, as diff names it ("" when it has no such setting).
+std::string arithmetic(const ir::Model& m) {
+  if (auto* l = std::get_if<ir::Linear>(&m.estimator)) return precision_name(l->precision);
+  if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator)) {
+    if (t->threshold_precision == t->value_precision) return precision_name(t->threshold_precision);
+    return fmt::format("{} thresholds, {} values", precision_name(t->threshold_precision), precision_name(t->value_precision));
+  }
+  if (auto* v = std::get_if<ir::Svm>(&m.estimator)) return precision_name(v->precision);
+  if (auto* n = std::get_if<ir::Mlp>(&m.estimator)) return precision_name(n->precision);
+  return "";
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+// b is a's float32 rounding or a float32 neighbour of it: what storing a in float32 (and
+// translating a double comparison into a float32 one) does, not an edit.
+bool within_float32_step(double a, double b) {
+  const float fa = static_cast<float>(a), fb = static_cast<float>(b);
+  return fa == fb || fb == std::nextafter(fa, INFINITY) || fb == std::nextafter(fa, -INFINITY);
+}
+
+bool is_hex_number(const std::string& w) {
+  const size_t k = (w[0] == '-') ? 1 : 0;
+  return w.size() > k + 2 && w[k] == '0' && w[k + 1] == 'x';
+}
+
+// Trees whose files lay them out differently are compared in their canonical forms
+// (lib/canon/tree_canon.hpp): nodes written as regions, in a fixed order.  When both forms have
+// the same shape (the same nodes, atoms and references), the numbers that differ are the edit:
+// a boundary of a split on some feature, or a leaf value.  Numbers that only float32 rounding
+// separates (one side computes in float32) are counted, not listed.
+struct TreeEdit {
+  bool same_shape = true;
+  size_t splits_a = 0, splits_b = 0;  // split points (boundaries and categorical nodes)
+  size_t rounding_only = 0;
+  std::vector<Change> params;
+};
+
+size_t count_splits(const std::vector<std::string>& w) {
+  size_t n = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    if (w[i] == "C") ++n;
+    if (w[i] != "N") continue;
+    size_t j = i + 1, depth = 0;  // skip the atom "( ... )" and the precision word
+    while (j < w.size()) {
+      if (w[j] == "(") ++depth;
+      if (w[j] == ")") --depth;
+      ++j;
+      if (depth == 0) break;
+    }
+    if (j + 1 < w.size()) n += static_cast<size_t>(std::strtoul(w[j + 1].c_str(), nullptr, 10));
+  }
+  return n;
+}
+
+TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::string& tree_name,
+                   const std::vector<std::string>& input_names, bool float32_side) {
+  TreeEdit e;
+  const auto wa = split_words(fa), wb = split_words(fb);
+  e.splits_a = count_splits(wa);
+  e.splits_b = count_splits(wb);
+  if (wa.size() != wb.size()) {
+    e.same_shape = false;
+    return e;
+  }
+  size_t node = 0;        // canonical node number (nodes end with ";")
+  std::string context;    // "leaf" or the atom of a split
+  size_t leaf_number = 0, number_in_node = 0;
+  bool atom_f32_a = false, atom_f32_b = false;  // the current split compares in float32 (side A, B)
+  for (size_t i = 0; i < wa.size(); ++i) {
+    const std::string &x = wa[i], &y = wb[i];
+    if (x == ";") {
+      ++node;
+      context.clear();
+      number_in_node = 0;
+      if (y != ";") { e.same_shape = false; return e; }
+      continue;
+    }
+    if (x == "L" && context.empty()) { context = "leaf"; ++leaf_number; }
+    if (x == "N" && context.empty() && i + 1 < wa.size()) {
+      size_t j = i + 1, depth = 0;
+      std::string atom;
+      while (j < wa.size()) {
+        if (wa[j] == "(") ++depth;
+        if (wa[j] == ")") --depth;
+        atom += (atom.empty() ? "" : " ") + wa[j];
+        ++j;
+        if (depth == 0) break;
+      }
+      atom_f32_a = j < wa.size() && wa[j] == "f32";
+      atom_f32_b = j < wb.size() && wb[j] == "f32";
+      const auto inner = split_words(atom);
+      context = "a derived feature";
+      if (inner.size() == 4 && inner[1] == "input") {
+        const size_t k = std::strtoul(inner[2].c_str(), nullptr, 10);
+        if (k < input_names.size()) context = input_names[k];
+      }
+    }
+    if (x == y) continue;
+    const bool precision_word = (x == "f64" || x == "f32") && (y == "f64" || y == "f32");
+    if (precision_word) continue;  // named once, as precision-changed
+    if (!is_hex_number(x) || !is_hex_number(y)) { e.same_shape = false; return e; }
+    const double a = std::strtod(x.c_str(), nullptr), b = std::strtod(y.c_str(), nullptr);
+    if (float32_side && within_float32_step(a, b)) {
+      ++e.rounding_only;
+      continue;
+    }
+    ++number_in_node;
+    if (context == "leaf") {
+      add_param(e.params, fmt::format("{} leaf {} value", tree_name, leaf_number), a, b);
+      continue;
+    }
+    // A boundary t means x <= t; a source's "x < 2.45" is written as x <= the number below 2.45
+    // (in the precision the split compares in).  Shown as the source would say it: "< 2.45"
+    // where the number above reads shorter.
+    const auto above = [](double v, bool f32) {
+      return f32 ? static_cast<double>(std::nextafter(static_cast<float>(v), INFINITY)) : std::nextafter(v, INFINITY);
+    };
+    const double ua = above(a, atom_f32_a), ub = above(b, atom_f32_b);
+    const bool strict_a = num(ua).size() < num(a).size(), strict_b = num(ub).size() < num(b).size();
+    if (strict_a == strict_b) {
+      add_param(e.params, fmt::format("{} split {} {} t", tree_name, context, strict_a ? "<" : "<="), strict_a ? ua : a,
+                strict_b ? ub : b);
+    } else {
+      Change c{"parameter-changed", fmt::format("{} split {}", tree_name, context),
+               fmt::format("{} {}", strict_a ? "<" : "<=", num(strict_a ? ua : a)),
+               fmt::format("{} {}", strict_b ? "<" : "<=", num(strict_b ? ub : b))};
+      c.abs = std::fabs(a - b);  // between the boundaries themselves (x <= a, x <= b)
+      c.rel = b != 0 ? c.abs / std::fabs(b) : INFINITY;
+      e.params.push_back(std::move(c));
+    }
+  }
+  (void)node;
+  (void)number_in_node;
+  return e;
+}
+
 }  // namespace
 
 std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size_t max_parameters, size_t max_trees) {
@@ -71,14 +221,28 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
   if (a.schema.target.classes != b.schema.target.classes)
     out.push_back({"classes-changed", "target", fmt::format("[{}]", fmt::join(a.schema.target.classes, ", ")),
                    fmt::format("[{}]", fmt::join(b.schema.target.classes, ", "))});
+  // Arithmetic: a float32 side rounds parameters and compares in float32 (an ONNX file, say).
+  if (const std::string pa = arithmetic(a), pb = arithmetic(b); a.estimator.index() == b.estimator.index() && pa != pb)
+    out.push_back({"precision-changed", "arithmetic", pa, pb});
   // Estimator.
   if (a.estimator.index() != b.estimator.index()) {
     out.push_back({"estimator-changed", "estimator", ir::estimator_kind(a.estimator), ir::estimator_kind(b.estimator)});
     return out;
   }
   std::vector<Change> params;
+  // With one side in float32, numbers that are each other's float32 rounding are counted, not listed.
+  bool float32_side = false;
+  size_t rounding_only = 0;
+  const auto param = [&](const std::string& what, double x, double y) {
+    if (float32_side && x != y && within_float32_step(x, y)) {
+      ++rounding_only;
+      return;
+    }
+    add_param(params, what, x, y);
+  };
   if (auto* la = std::get_if<ir::Linear>(&a.estimator)) {
     const auto& lb = std::get<ir::Linear>(b.estimator);
+    float32_side = la->precision != lb.precision;
     if (la->link != lb.link || la->transform != lb.transform)
       out.push_back({"link-changed", "link", std::to_string(static_cast<int>(la->link)), std::to_string(static_cast<int>(lb.link))});
     const auto ka = feature_keys(a), kb = feature_keys(b);
@@ -91,21 +255,22 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       if (it == b_index.end()) { out.push_back({"feature-removed", a.features[f].name, "", ""}); continue; }
       b_used[it->second] = true;
       for (int t = 0; t < T; ++t)
-        add_param(params, T > 1 ? fmt::format("{}[{}]", a.features[f].name, t) : a.features[f].name,
+        param(T > 1 ? fmt::format("{}[{}]", a.features[f].name, t) : a.features[f].name,
                   la->coefficients[t * ka.size() + f], lb.coefficients[t * kb.size() + it->second]);
     }
     for (size_t j = 0; j < kb.size(); ++j)
       if (!b_used[j]) out.push_back({"feature-added", b.features[j].name, "", ""});
     for (int t = 0; t < T; ++t)
-      add_param(params, T > 1 ? fmt::format("(Intercept)[{}]", t) : "(Intercept)", la->intercepts[t], lb.intercepts[t]);
+      param(T > 1 ? fmt::format("(Intercept)[{}]", t) : "(Intercept)", la->intercepts[t], lb.intercepts[t]);
   } else if (auto* ta = std::get_if<ir::TreeEnsemble>(&a.estimator)) {
     const auto& tb = std::get<ir::TreeEnsemble>(b.estimator);
+    float32_side = ta->threshold_precision != tb.threshold_precision || ta->value_precision != tb.value_precision;
     // Trees are compared as the functions they compute (their canonical forms): a tree that a
     // format spells with other nodes is no change.  Leading constant trees of a sum count as base.
     const auto fa = canon::tree_forms(a), fb = canon::tree_forms(b);
     if (ta->class_cutoffs.size() == tb.class_cutoffs.size()) {
       for (size_t k = 0; k < ta->class_cutoffs.size(); ++k)
-        add_param(params, fmt::format("cutoff[{}]", k), ta->class_cutoffs[k], tb.class_cutoffs[k]);
+        param(fmt::format("cutoff[{}]", k), ta->class_cutoffs[k], tb.class_cutoffs[k]);
     } else {
       out.push_back({"parameter-changed", "cutoff", fmt::format("{} values", ta->class_cutoffs.size()),
                      fmt::format("{} values", tb.class_cutoffs.size())});
@@ -114,19 +279,39 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       out.push_back({"trees-changed", "trees", std::to_string(fa.trees.size()), std::to_string(fb.trees.size())});
     if (fa.base.size() == fb.base.size()) {
       for (size_t k = 0; k < fa.base.size(); ++k)
-        add_param(params, fa.base.size() > 1 ? fmt::format("base[{}]", k) : "base", fa.base[k], fb.base[k]);
+        param(fa.base.size() > 1 ? fmt::format("base[{}]", k) : "base", fa.base[k], fb.base[k]);
     } else {
       out.push_back({"parameter-changed", "base", fmt::format("{} values", fa.base.size()), fmt::format("{} values", fb.base.size())});
     }
     size_t listed = 0;
+    std::vector<std::string> input_names;  // canonical input numbers: names in sorted order
+    for (const auto& in : a.schema.inputs) input_names.push_back(in.name);
+    std::sort(input_names.begin(), input_names.end());
+    const auto same_layout = [](const ir::Tree& x, const ir::Tree& y) {
+      if (x.op.size() != y.op.size()) return false;
+      for (size_t n = 0; n < x.op.size(); ++n)
+        if (x.op[n] != y.op[n] || x.feature[n] != y.feature[n] || x.left[n] != y.left[n]) return false;
+      return true;
+    };
     for (size_t t = 0; t < std::min(fa.trees.size(), fb.trees.size()); ++t) {
       if (fa.trees[t] == fb.trees[t]) continue;
       const auto& x = ta->trees[t + fa.first];
       const auto& y = tb.trees[t + fb.first];
       const std::string name = fmt::format("tree {}", t + fa.first);
-      if (x.op.size() != y.op.size()) {
-        if (listed++ < max_trees)
-          out.push_back({"tree-changed", name, fmt::format("{} nodes", x.op.size()), fmt::format("{} nodes", y.op.size())});
+      if (float32_side || !same_layout(x, y)) {  // the files lay the tree out differently: compare what it computes
+        TreeEdit e = tree_edit(fa.trees[t], fb.trees[t], name, input_names, float32_side);
+        rounding_only += e.rounding_only;
+        if (!e.same_shape) {
+          if (listed++ < max_trees)
+            out.push_back({"tree-changed", name, fmt::format("{} split points", e.splits_a),
+                           fmt::format("{} split points", e.splits_b)});
+          continue;
+        }
+        if (e.params.empty()) {
+          if (e.rounding_only == 0 && listed++ < max_trees) out.push_back({"tree-changed", name, "rules", "rules"});
+          continue;
+        }
+        for (auto& c : e.params) params.push_back(std::move(c));
         continue;
       }
       const size_t before = params.size() + out.size();
@@ -135,7 +320,7 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
           if (listed++ < max_trees) out.push_back({"tree-changed", fmt::format("{} node {}", name, n), "split", "split"});
           continue;
         }
-        if (x.op[n] != ir::SplitOp::Leaf) add_param(params, fmt::format("{} node {} threshold", name, n), x.threshold[n], y.threshold[n]);
+        if (x.op[n] != ir::SplitOp::Leaf) param(fmt::format("{} node {} threshold", name, n), x.threshold[n], y.threshold[n]);
         const size_t K = ta->n_outputs;
         if (tb.n_outputs == ta->n_outputs)
           for (size_t k = 0; k < K; ++k) {
@@ -143,7 +328,7 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
             if (x.op[n] != ir::SplitOp::Leaf && x.missing[n] != ir::MissingGo::StopHere &&
                 x.missing[n] != ir::MissingGo::Majority)
               continue;
-            add_param(params, K > 1 ? fmt::format("{} node {} value[{}]", name, n, k) : fmt::format("{} node {} value", name, n),
+            param(K > 1 ? fmt::format("{} node {} value[{}]", name, n, k) : fmt::format("{} node {} value", name, n),
                       x.values[n * K + k], y.values[n * K + k]);
           }
       }
@@ -151,9 +336,15 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       if (params.size() + out.size() == before && listed++ < max_trees)
         out.push_back({"tree-changed", name, "rules", "rules"});
     }
+    if (listed > max_trees)
+      out.push_back({"tree-changed", fmt::format("and {} more trees", listed - max_trees), "", ""});
+
   } else if (canon::canonical_form(a) != canon::canonical_form(b)) {
     out.push_back({"parameter-changed", "estimator parameters", "", ""});
   }
+  if (rounding_only > 0)
+    out.push_back({"precision-changed",
+                   fmt::format("{} numbers differ only by float32 rounding (at most one float32 step)", rounding_only), "", ""});
   std::sort(params.begin(), params.end(), [](const Change& x, const Change& y) {
     if (x.rel != y.rel) return x.rel > y.rel;
     return x.what < y.what;

@@ -87,10 +87,15 @@ def main():
         ("malformed row", "\n".join(lines[:4] + ["3.1,1.2"] + lines[4:9]) + "\n", r"line 5", ["fields"]),
         ("unterminated quote", "\n".join(lines[:3] + ['3.1,1.2,"setosa']) + "\n", r"line 4", ["quote"]),
         ("not a number", "\n".join(lines[:2] + ["abc,1.2,setosa"] + lines[2:9]) + "\n", r"line 3", ["abc"]),
+        # Two errors in one batch: the first in the file is the one reported.
+        ("not a number before a malformed row", "\n".join(lines[:2] + ["abc,1.2,setosa"] + lines[2:5] + ["3.1,1.2"]
+                                                        + lines[5:9]) + "\n", r"line 3", ["abc"]),
     ]
     for what, text, place, words in cases:
         p = write(what.replace(" ", "_") + ".csv", text)
         expect_error(c, run(cli, "score", model, p, "-o", outs["csv"]), f"score: {what}", p, place, words)
+        expect_error(c, run(cli, "score", model, p, "-o", outs["csv"], "--threads", "2"), f"score, 2 threads: {what}",
+                     p, place, words)
         expect_error(c, run(cli, "convert", model, outs["pmml"], "--data", p), f"convert --data: {what}", p, place, words)
         expect_error(c, run(cli, "diff", model, model, "--data", p), f"diff --data: {what}", p, place, words)
         # The same rows through standard input name "-".

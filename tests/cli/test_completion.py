@@ -2,9 +2,13 @@
 """Shell completions: `modelbridge completion bash` and `completion zsh` offer every command that
 `modelbridge --help` lists and, after a command, every option its `--help` lists (no more, no
 fewer).  The bash script is run by bash with the variables bash's completion sets; the zsh
-script is read (zsh itself is not needed): its command list and per-command option lists."""
+script is read (zsh itself is not needed): its command list and per-command option lists.
+`cmake --install` installs both where bash-completion and zsh find them."""
+import os
 import re
+import shutil
 import subprocess
+import tempfile
 
 from clitest import Checker, args_parser, run
 
@@ -65,6 +69,25 @@ def main():
         m = re.search(r"^    " + cmd + r"\) opts=\(([^)]*)\) ;;$", zsh, re.M)
         got = sorted(m.group(1).split()) if m else None
         c.check(got == help_options(cli, cmd), f"zsh {cmd}: options {got} vs --help {help_options(cli, cmd)}")
+
+    # `cmake --install` puts them where bash-completion and zsh look, as the binary generates them.
+    build = os.path.dirname(os.path.abspath(cli))
+    if c.check(os.path.exists(os.path.join(build, "cmake_install.cmake")), f"{build} is a CMake build folder"):
+        prefix = tempfile.mkdtemp(prefix="mb-install-")
+        p = subprocess.run(["cmake", "--install", build, "--prefix", prefix], capture_output=True, text=True)
+        c.check(p.returncode == 0, f"cmake --install: exit {p.returncode} {p.stderr}")
+        installed = {
+            "share/bash-completion/completions/modelbridge": bash,
+            "share/zsh/site-functions/_modelbridge": zsh,
+        }
+        for rel, want in installed.items():
+            path = os.path.join(prefix, rel)
+            got = open(path).read() if os.path.exists(path) else None
+            c.check(got == want, f"installed {rel}: {'missing' if got is None else 'differs from the binary output'}")
+        c.check(os.path.exists(os.path.join(prefix, "bin", "modelbridge"))
+                and os.path.exists(os.path.join(prefix, "share", "man", "man1", "modelbridge-score.1")),
+                "cmake --install puts the binary and the manual pages beside the completions")
+        shutil.rmtree(prefix, ignore_errors=True)
 
     r = run(cli, "completion", "fish")
     c.check(r.rc == 2 and "bash, zsh" in r.err, f"completion fish: exit {r.rc} {r.err!r}")

@@ -5,7 +5,9 @@ A model is converted to PMML; B is the same PMML with one value edited (a coeffi
 model; a split threshold of a tree, moved past some of the data).  `diff A B --data` must list
 exactly that parameter as changed, and the prediction report must count the rows that the edit
 moves, computed here independently from the input rows.  And a tree model diffed against its own
-PMML and ONNX conversions (other nodes, same function) shows no change and exit 0.
+PMML and ONNX conversions (other nodes, same function) shows no change and exit 0; an edit seen
+across formats is named by its variable; a float32 ONNX conversion is named as a change of
+precision, its rounding not listed as edits.
 """
 import math
 import os
@@ -90,6 +92,17 @@ def main():
         c.check(0 < p["label_mismatches"] <= p["rows_beyond"], f"tree: label flips {p['label_mismatches']}")
         res = run(cli, "diff", a, b, "--data", os.path.join(d, "input.csv"))
         c.check(res.rc == 1 and "threshold" in res.out and "class" in res.out, "tree: text diff names the threshold")
+        # The worst rows name the sides as the command line does: B's value, then A's.
+        c.check(re.search(r"class: B \S+, A \S+", res.out) is not None, f"tree: worst rows say B and A:\n{res.out}")
+
+        # 2b. The same edit seen from the R model: the PMML reader lays the tree out with other
+        #     nodes than the R importer, and the edit is still the one threshold, named by its
+        #     variable and said as rpart says it (x < t), not as a node of one file's layout.
+        res = run(cli, "diff", os.path.join(d, "model.rds"), b, "--json")
+        ch = res.json()["changes"]
+        c.check(res.rc == 1 and len(ch) == 1 and ch[0]["kind"] == "parameter-changed"
+                and ch[0]["what"] == f"tree 0 split {field} < t" and float(ch[0]["a"]) == old
+                and float(ch[0]["b"]) == new, f"tree across formats: changes {ch}")
 
     # 3. Across formats: the writers spell trees with other nodes (one PMML Node per child,
     #    surrogate predicates, category tables; ONNX binary searches over level codes), which is
@@ -105,6 +118,20 @@ def main():
             doc = res.json()
             c.check(res.rc == 0 and doc["equivalent"] and doc["changes"] == [] and doc["predictions"]["rows_beyond"] == 0,
                     f"{case}: diff against its {fmt} conversion: exit {res.rc}, changes {doc.get('changes')}")
+
+    # 4. Against a float32 ONNX conversion: precision is named as the cause, and the thresholds
+    #    and leaf values that float32 rounds are not listed as edits.
+    for case in ("rf_regression", "gbm_gaussian"):
+        d = os.path.join(r_dir, case)
+        src = os.path.join(d, "model.rds")
+        out = os.path.join(w, f"{case}_f32.onnx")
+        if not c.check(run(cli, "convert", src, out, "--precision", "float").rc == 0, f"{case}: convert --precision float"):
+            continue
+        ch = run(cli, "diff", src, out, "--json").json()["changes"]
+        prec = [x for x in ch if x["kind"] == "precision-changed"]
+        c.check(any(x["what"] == "arithmetic" and x["a"] == "double" and x["b"] == "float32" for x in prec)
+                and not any(x["kind"] in ("parameter-changed", "tree-changed") for x in ch),
+                f"{case}: float32 ONNX diff names precision only: {ch}")
     c.finish()
 
 

@@ -7,6 +7,9 @@
 #   MB_FUZZ_SECONDS  seconds per target (default 60); raise it to fuzz longer, e.g. 3600
 #   MB_FUZZ_BUILD    build folder (default build-fuzz beside the sources)
 #   MB_FUZZ_JOBS     parallel fuzzing processes per target (default 1; libFuzzer -fork)
+#   MB_FUZZ_SEED     libFuzzer's random seed (default 1, so that a run on a fresh corpus mutates
+#                    the same way each time: CI's findings reproduce locally); 0 picks one at random,
+#                    which is what a long exploratory run wants
 #   MB_FUZZ_ARGS     more libFuzzer options, e.g. "-max_len=100000"
 #   MB_FUZZ_CLI      a release modelbridge (default build/modelbridge, when built) that converts the
 #                    R models of testdata to PMML and ONNX seeds
@@ -19,6 +22,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MB_FUZZ_BUILD:-$src/build-fuzz}
 seconds=${MB_FUZZ_SECONDS:-60}
 jobs=${MB_FUZZ_JOBS:-1}
+seed=${MB_FUZZ_SEED:-1}
 all=(rds rjson pmml onnx csv rexpr)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
@@ -58,7 +62,7 @@ for t in "${targets[@]}"; do
   [ "$jobs" -gt 1 ] && extra+=(-fork="$jobs" -ignore_crashes=0)
   set +e
   # shellcheck disable=SC2086
-  "$build/fuzz_$t" "$corpus" "$seeds/$t" -dict="$src/tests/fuzz/$t.dict" -max_total_time="$seconds" \
+  "$build/fuzz_$t" "$corpus" "$seeds/$t" -dict="$src/tests/fuzz/$t.dict" -max_total_time="$seconds" -seed="$seed" \
     -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$build/findings/$t-" "${extra[@]}" ${MB_FUZZ_ARGS:-} >"$log" 2>&1
   rc=$?

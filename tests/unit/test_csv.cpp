@@ -183,6 +183,19 @@ TEST_CASE("csv: ragged rows name the line") {
         "t.csv:line 4: expected 2 fields, found 3");
 }
 
+TEST_CASE("csv: rows before a malformed row come first, then its error") {
+  // The caller binds rows 2-3 (and may find its own error there, earlier in the file) before
+  // the reader reports line 4.
+  std::istringstream in("a,b\n1,2\nx,3\n4\n5,6\n");
+  data::CsvReader r(in, "t.csv");
+  data::TextBatch b;
+  REQUIRE(r.next(b));
+  REQUIRE(b.rows == 2);
+  CHECK(b.field(1, 0) == "x");
+  CHECK(b.lines[1] == 3);
+  CHECK(error_of([&] { r.next(b); }) == "t.csv:line 4: expected 2 fields, found 1");
+}
+
 TEST_CASE("csv: unterminated quote names the line where it opened") {
   CHECK(error_of([] { read_text("a,b\n1,2\n3,\"abc\n4,5\n6,7\n"); }) ==
         "t.csv:line 3: unterminated quoted field: the quote opened on line 3 is never closed");

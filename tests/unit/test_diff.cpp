@@ -149,9 +149,111 @@ TEST_CASE("trees: a moved threshold, a changed leaf, a different tree, a tree co
   tc.pop_back();
   ch = diff::structural_diff(a, c);
   CHECK(of_kind(ch, "trees-changed").size() == 1);
-  CHECK(of_kind(ch, "tree-changed").size() == 1);
+  // x < 2 became x <= 2: one split's boundary, said as each side says it.
+  REQUIRE(of_kind(ch, "parameter-changed").size() == 1);
+  CHECK(of_kind(ch, "parameter-changed")[0].what == "tree 0 split x");
+  CHECK(of_kind(ch, "parameter-changed")[0].a == "< 2");
+  CHECK(of_kind(ch, "parameter-changed")[0].b == "<= 2");
 
   auto d = a;
   d.estimator = ir::Clustering{};
   CHECK(of_kind(diff::structural_diff(a, d), "estimator-changed").size() == 1);
+}
+
+namespace {
+
+// A tree with two leaves under one split, written as rpart would (x < t) or with the split on
+// the other side of a negated test and the children swapped (x >= t): one function, two layouts.
+ir::Tree split_tree(double t, double lo, double hi, bool swapped) {
+  ir::Tree tr;
+  tr.op = {swapped ? ir::SplitOp::GreaterOrEqual : ir::SplitOp::LessThan, ir::SplitOp::Leaf, ir::SplitOp::Leaf};
+  tr.feature = {0, -1, -1};
+  tr.threshold = {t, 0, 0};
+  tr.left = {1, -1, -1};
+  tr.right = {2, -1, -1};
+  tr.missing = {swapped ? ir::MissingGo::Right : ir::MissingGo::Left, ir::MissingGo::Left, ir::MissingGo::Left};
+  tr.missing_child = {-1, -1, -1};
+  tr.values = swapped ? std::vector<double>{0, hi, lo} : std::vector<double>{0, lo, hi};
+  return tr;
+}
+
+ir::Model forest(size_t n, double t, bool swapped, ir::Precision p = ir::Precision::Double) {
+  ir::Model m;
+  m.schema.inputs = {cont("x")};
+  m.features = {{"x", Expr::input(0)}};
+  ir::TreeEnsemble e;
+  for (size_t i = 0; i < n; ++i) e.trees.push_back(split_tree(t, 1.0 + static_cast<double>(i), 50.0, swapped));
+  e.threshold_precision = p;
+  e.value_precision = p;
+  m.estimator = e;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("trees laid out otherwise: the edit is named by feature, not by node") {
+  const auto a = forest(2, 2.45, false);
+  auto b = forest(2, 2.45, true);
+  CHECK(diff::structural_diff(a, b).empty());  // same function, other nodes
+  std::get<ir::TreeEnsemble>(b.estimator).trees[1].threshold[0] = 3;
+  auto ch = diff::structural_diff(a, b);
+  REQUIRE(ch.size() == 1);
+  CHECK(ch[0].kind == "parameter-changed");
+  CHECK(ch[0].what == "tree 1 split x < t");  // as the source says it, not "x <= 2.4499999999999997"
+  CHECK(ch[0].a == "2.45");
+  CHECK(ch[0].b == "3");
+  // A leaf value.
+  b = forest(2, 2.45, true);
+  std::get<ir::TreeEnsemble>(b.estimator).trees[0].values[1] = 6;  // swapped: node 1 is the high side
+  ch = diff::structural_diff(a, b);
+  REQUIRE(ch.size() == 1);
+  CHECK(ch[0].what.find("tree 0 leaf") == 0);
+  CHECK(ch[0].a == "50");
+  CHECK(ch[0].b == "6");
+}
+
+TEST_CASE("more changed trees than listed: the rest are counted") {
+  const auto a = forest(14, 2.0, false);
+  auto b = a;
+  for (auto& t : std::get<ir::TreeEnsemble>(b.estimator).trees) {  // another shape: a second split
+    t.op[2] = ir::SplitOp::LessThan;
+    t.feature[2] = 0;
+    t.threshold[2] = 4.0;
+    t.left[2] = 3;
+    t.right[2] = 4;
+    for (int k = 0; k < 2; ++k) {
+      t.op.push_back(ir::SplitOp::Leaf);
+      t.feature.push_back(-1);
+      t.threshold.push_back(0);
+      t.left.push_back(-1);
+      t.right.push_back(-1);
+      t.missing.push_back(ir::MissingGo::Left);
+      t.missing_child.push_back(-1);
+      t.values.push_back(100.0 + k);
+    }
+  }
+  const auto ch = of_kind(diff::structural_diff(a, b, 10, 10), "tree-changed");
+  REQUIRE(ch.size() == 11);
+  CHECK(ch[0].a == "1 split points");
+  CHECK(ch[0].b == "2 split points");
+  CHECK(ch[10].what == "and 4 more trees");
+}
+
+TEST_CASE("a float32 side is named, and its rounding is not an edit") {
+  const double t = 2.3025;  // not a float32: the float32 model holds the nearest float
+  const auto a = forest(3, t, false);
+  auto b = forest(3, static_cast<float>(t), true, ir::Precision::Float32);
+  auto ch = diff::structural_diff(a, b);
+  REQUIRE(of_kind(ch, "precision-changed").size() == 2);
+  CHECK(of_kind(ch, "precision-changed")[0].what == "arithmetic");
+  CHECK(of_kind(ch, "precision-changed")[0].a == "double");
+  CHECK(of_kind(ch, "precision-changed")[0].b == "float32");
+  CHECK(of_kind(ch, "parameter-changed").empty());
+  // A real edit beside the rounding is still listed.
+  std::get<ir::TreeEnsemble>(b.estimator).trees[2].threshold[0] = 2.75f;
+  ch = diff::structural_diff(a, b);
+  REQUIRE(of_kind(ch, "parameter-changed").size() == 1);
+  CHECK(of_kind(ch, "parameter-changed")[0].what == "tree 2 split x < t");
+  CHECK(of_kind(ch, "parameter-changed")[0].a == "2.3025");
+  CHECK(of_kind(ch, "parameter-changed")[0].b == "2.75");
 }

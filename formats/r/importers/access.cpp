@@ -124,6 +124,29 @@ bool Member::truth() const {
   return v != 0;
 }
 
+int64_t whole_number(double v, int64_t lo, int64_t hi, const std::string& file, const std::string& place) {
+  if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi)) || v != std::floor(v)) {
+    if (std::isnan(v)) throw Error(file, place, fmt::format("expected a whole number from {} to {}, found NA", lo, hi));
+    throw Error(file, place, fmt::format("expected a whole number from {} to {}, found {}", lo, hi, v));
+  }
+  return static_cast<int64_t>(v);
+}
+
+std::vector<int64_t> Member::wholes(int64_t lo, int64_t hi) const {
+  const std::vector<double> v = numbers();
+  std::vector<int64_t> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] >= static_cast<double>(lo) && v[i] <= static_cast<double>(hi) && v[i] == std::floor(v[i])) {
+      out[i] = static_cast<int64_t>(v[i]);
+    } else {
+      out[i] = whole_number(v[i], lo, hi, *file_, fmt::format("{}[{}]", path_, i + 1));
+    }
+  }
+  return out;
+}
+
+int64_t Member::whole(int64_t lo, int64_t hi) const { return whole_number(number(), lo, hi, *file_, path_); }
+
 bool Member::flag(const std::string& name, bool fallback) const {
   const auto m = get(name);
   if (!m || !m->obj().is_numeric() || m->obj().length() == 0) return fallback;

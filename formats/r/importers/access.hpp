@@ -67,6 +67,11 @@ class Member {
   Matrix matrix() const;
   // A logical flag: TRUE/1 true, FALSE/0 false; anything else is an error.
   bool truth() const;
+  // Whole numbers in [lo, hi] (indices, counts, codes): numbers() with each element checked;
+  // NA, fractions and values outside the range are an error naming the element.
+  std::vector<int64_t> wholes(int64_t lo, int64_t hi) const;
+  // Exactly one whole number in [lo, hi].
+  int64_t whole(int64_t lo, int64_t hi) const;
 
   // Optional members with a default: `$name` when present and not NULL, else `fallback`.
   bool flag(const std::string& name, bool fallback) const;
@@ -79,6 +84,11 @@ class Member {
   const std::string* file_;
   std::string path_;
 };
+
+// `v` as a whole number in [lo, hi], or Error(file, place, ...) saying what was expected.  Every
+// conversion of a number read from a file to an index or a count goes through this (a double
+// outside an integer type's range does not convert: casting it is undefined behaviour).
+int64_t whole_number(double v, int64_t lo, int64_t hi, const std::string& file, const std::string& place);
 
 // Appends a warning to the model's provenance (import_model passes them on to the caller).
 void warn(ir::Model& m, std::string code, std::string message);

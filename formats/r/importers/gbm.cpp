@@ -52,7 +52,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   }
 
   const auto var_names = obj["var.names"].strings();
-  const auto var_type = obj["var.type"].numbers();
+  const auto var_type = obj["var.type"].wholes(0, 1 << 24);  // 0 numeric (or ordered), else the number of levels
   const Member var_levels = obj["var.levels"];
   if (var_type.size() != var_names.size() || var_levels.size() != var_names.size())
     throw Error(file, "$var.type", "var.names, var.type and var.levels differ in length");
@@ -105,12 +105,13 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
     const Member tree = trees_obj.at(t);
     const std::string& tp = tree.path();
     if (tree.size() < 5) tree.fail("expected the eight vectors of a gbm tree");
-    const auto split_var = tree.at(0).numbers();
     const auto split_code = tree.at(1).numbers();
-    const auto left = tree.at(2).numbers();
-    const auto right = tree.at(3).numbers();
-    const auto miss = tree.at(4).numbers();
-    const size_t n = split_var.size();
+    const size_t n = split_code.size();
+    const auto n_max = static_cast<int64_t>(n) - 1;
+    const auto split_var = tree.at(0).wholes(-1, static_cast<int64_t>(var_names.size()) - 1);
+    const auto left = tree.at(2).wholes(-1, n_max);
+    const auto right = tree.at(3).wholes(-1, n_max);
+    const auto miss = tree.at(4).wholes(-1, n_max);
     if (split_code.size() != n || left.size() != n || right.size() != n || miss.size() != n)
       throw Error(file, tp, "tree vectors differ in length");
     ir::Tree tr = trees::empty_tree(n, K, ir::MissingGo::Node);
@@ -121,8 +122,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
         tr.values[i * K + cls] = split_code[i] * scale;
         continue;
       }
-      const size_t j = static_cast<size_t>(split_var[i]);
-      if (split_var[i] < 0 || j >= var_names.size()) throw Error(file, place, "split variable out of range");
+      const auto j = static_cast<size_t>(split_var[i]);  // 0 .. var_names.size() - 1 (wholes)
       tr.feature[i] = static_cast<int32_t>(j);
       tr.left[i] = static_cast<int32_t>(left[i]);
       tr.right[i] = static_cast<int32_t>(right[i]);

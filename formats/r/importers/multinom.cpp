@@ -17,15 +17,15 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
   const Member obj(root, file);
   ir::Model m;
   Design d = build_design(root, file);
-  const std::vector<double> n = obj["n"].numbers();
-  const std::vector<double> nconn = obj["nconn"].numbers();
-  const std::vector<double> conn = obj["conn"].numbers();
+  const std::vector<int64_t> n = obj["n"].wholes(0, 1 << 24);
   const std::vector<double> wts = obj["wts"].numbers();
+  const auto n_weights = static_cast<int64_t>(wts.size());
+  const std::vector<int64_t> nconn = obj["nconn"].wholes(0, n_weights);
   if (n.size() != 3 || n[1] != 0)
     throw Error(file, "$n", "expected c(inputs, 0, outputs): multinom has no hidden units");
-  const size_t n_in = static_cast<size_t>(n[0]), n_out = static_cast<size_t>(n[2]);
-  if (nconn.size() != n_in + n_out + 2 || nconn.back() != static_cast<double>(wts.size()) ||
-      conn.size() != wts.size())
+  const auto n_in = static_cast<size_t>(n[0]), n_out = static_cast<size_t>(n[2]);
+  const std::vector<int64_t> conn = obj["conn"].wholes(0, n[0]);  // only input units (and the bias, 0) feed outputs
+  if (nconn.size() != n_in + n_out + 2 || nconn.back() != n_weights || conn.size() != wts.size())
     throw Error(file, "$nconn", "connection counts do not match the weights");
   const std::vector<std::string> coefnames = obj["coefnames"].strings();
   if (coefnames.size() != n_in) throw Error(file, "$coefnames", fmt::format("expected {} input names", n_in));
@@ -58,8 +58,7 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
   for (size_t k = 0; k < n_out; ++k) {
     const size_t unit = n_in + 1 + k;
     for (size_t i = static_cast<size_t>(nconn[unit]); i < static_cast<size_t>(nconn[unit + 1]); ++i) {
-      const size_t src = static_cast<size_t>(conn[i]);
-      if (src > n_in) throw Error(file, "$conn", "a connection from a non-input unit");
+      const auto src = static_cast<size_t>(conn[i]);  // 0 .. n_in (wholes)
       if (src == 0 || column_of[src] == -1) { intercepts[k] += wts[i]; continue; }
       size_t f = 0;
       for (size_t u = 1; u < src; ++u) f += column_of[u] >= 0;

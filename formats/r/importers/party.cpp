@@ -61,7 +61,7 @@ struct PartyReader {
   // Emits the subtree of `node` at a new index and returns it; children follow their parent.
   int32_t emit(const Member& node, int depth) {
     if (depth > 4096) node.fail("tree deeper than 4096 levels");
-    const int id = static_cast<int>(node["id"].number());
+    const auto id = static_cast<int>(node["id"].whole(1, INT32_MAX));
     const auto kids_m = node.get("kids");
     if (!kids_m || kids_m->size() == 0) {
       auto it = values.find(id);
@@ -264,7 +264,7 @@ ir::Model import_party(const RObject& root, const std::string& file) {
   }
 
   // Leaf values from the training rows in each terminal node.
-  const auto node_ids = node_col->numbers();
+  const auto node_ids = node_col->numbers();  // NA is refused below; the rest must be node ids
   const size_t n = node_ids.size();
   std::vector<double> w = weights_col ? weights_col->numbers() : std::vector<double>(n, 1.0);
   if (w.size() != n) weights_col->fail("expected one weight per row of $fitted");
@@ -273,7 +273,8 @@ ir::Model import_party(const RObject& root, const std::string& file) {
   std::map<int, std::vector<size_t>> rows;
   for (size_t r = 0; r < n; ++r) {
     if (std::isnan(node_ids[r])) node_col->fail("missing node id");
-    rows[static_cast<int>(node_ids[r])].push_back(r);
+    rows[static_cast<int>(whole_number(node_ids[r], 1, INT32_MAX, node_col->file(),
+                                       fmt::format("{}[{}]", node_col->path(), r + 1)))].push_back(r);
   }
   if (classification) {
     classes = resp_col->levels();
@@ -286,8 +287,8 @@ ir::Model import_party(const RObject& root, const std::string& file) {
       for (size_t r : rs) {
         total += w[r];
         if (std::isnan(y[r])) continue;
+        if (!(y[r] >= 1 && y[r] <= static_cast<double>(pr.K))) resp_col->fail("response code out of range");
         const size_t c = static_cast<size_t>(y[r]) - 1;
-        if (c >= pr.K) resp_col->fail("response code out of range");
         sumw[c] += w[r];
       }
       std::vector<double> p(pr.K);

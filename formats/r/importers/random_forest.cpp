@@ -49,8 +49,11 @@ std::vector<std::string> stored_levels(const std::vector<std::string>& stored, c
   return stored;
 }
 
-// Codes 0..L-1 whose bit is (want_set) or is not set in floor(bits).
-std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set) {
+// Codes 0..L-1 whose bit is (want_set) or is not set in floor(bits), a level set as a number
+// (at most 53 levels hold exactly in a double; randomForest allows 53).
+std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set, const std::string& file, const std::string& place) {
+  if (!(bits >= 0 && bits < 9007199254740992.0))
+    throw Error(file, place, fmt::format("expected a level set coded as a whole number from 0 to 2^53, found {}", bits));
   const auto b = static_cast<uint64_t>(std::floor(bits));
   std::vector<int32_t> out;
   for (size_t c = 0; c < L; ++c) {
@@ -83,7 +86,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   if (!classification && type != "regression")
     throw Error(file, "$type", fmt::format("unsupported randomForest type '{}'", type));
   const Member forest = obj["forest"];
-  const std::vector<double> ncat = forest["ncat"].numbers();
+  const std::vector<int64_t> ncat = forest["ncat"].wholes(1, 1 << 24);  // 1 numeric, else levels
   std::vector<std::string> xnames = forest["ncat"].names();
   if (xnames.size() != ncat.size()) throw Error(file, "$forest$ncat@names", "expected one name per predictor");
   const RObject* xlevels = forest->get("xlevels");
@@ -157,21 +160,22 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   }
   const size_t K = classification ? classes.size() : 1;
 
-  const size_t ntree = static_cast<size_t>(forest["ntree"].number());
-  const auto nrnodes_v = forest["nrnodes"].numbers();
-  const size_t nrnodes = static_cast<size_t>(nrnodes_v.at(0));
-  const auto ndbig = forest["ndbigtree"].numbers();
+  const auto ntree = static_cast<size_t>(forest["ntree"].whole(1, 1 << 24));
+  const auto nrnodes_v = forest["nrnodes"].wholes(1, 1 << 28);
+  if (nrnodes_v.empty()) forest["nrnodes"].fail("expected the number of node rows");
+  const auto nrnodes = static_cast<size_t>(nrnodes_v[0]);
+  const auto ndbig = forest["ndbigtree"].wholes(1, nrnodes_v[0]);
   const auto status = forest["nodestatus"].numbers();
-  const auto bestvar = forest["bestvar"].numbers();
+  const auto bestvar = forest["bestvar"].wholes(0, static_cast<int64_t>(xnames.size()));  // 0 at a leaf
   const auto xbest = forest["xbestsplit"].numbers();
   const auto nodepred = forest["nodepred"].numbers();
-  std::vector<double> left, right, treemap;
+  std::vector<int64_t> left, right, treemap;  // 1-based node rows, 0 at a leaf
   if (classification) {
-    treemap = forest["treemap"].numbers();
+    treemap = forest["treemap"].wholes(0, nrnodes_v[0]);
     if (treemap.size() != nrnodes * 2 * ntree) throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
   } else {
-    left = forest["leftDaughter"].numbers();
-    right = forest["rightDaughter"].numbers();
+    left = forest["leftDaughter"].wholes(0, nrnodes_v[0]);
+    right = forest["rightDaughter"].wholes(0, nrnodes_v[0]);
     if (left.size() != nrnodes * ntree || right.size() != nrnodes * ntree)
       throw Error(file, "$forest$leftDaughter", "expected nrnodes x ntree values");
   }
@@ -185,8 +189,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
   ens.class_cutoffs = cutoffs;
   for (size_t t = 0; t < ntree; ++t) {
-    const size_t n = static_cast<size_t>(ndbig[t]);
-    if (n < 1 || n > nrnodes) throw Error(file, fmt::format("$forest$ndbigtree[{}]", t + 1), "node count out of range");
+    const auto n = static_cast<size_t>(ndbig[t]);  // 1 .. nrnodes (wholes)
     ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
       const size_t at = t * nrnodes + i;
@@ -201,11 +204,10 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
         }
         continue;
       }
-      const size_t j = static_cast<size_t>(bestvar[at]) - 1;
-      if (j >= var_of.size()) throw Error(file, place, "split variable out of range");
+      const auto j = static_cast<size_t>(bestvar[at]) - 1;  // 1 .. xnames.size() here (wholes)
       const auto& v = pred.vars[var_of[j]];
       tr.feature[i] = var_of[j];
-      double l, r;
+      int64_t l, r;
       if (classification) {
         l = treemap[t * nrnodes * 2 + i];
         r = treemap[t * nrnodes * 2 + nrnodes + i];
@@ -216,7 +218,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       tr.left[i] = static_cast<int32_t>(l) - 1;
       tr.right[i] = static_cast<int32_t>(r) - 1;
       if (v.factor) {
-        set_split(tr, i, bit_codes(xbest[at], pred.inputs[v.input].levels.size(), true));
+        set_split(tr, i, bit_codes(xbest[at], pred.inputs[v.input].levels.size(), true, file, place));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = v.ordered ? xbest[at] - 1 : xbest[at];  // ordered: 1-based codes
@@ -315,11 +317,12 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   for (size_t t = 0; t < ntree; ++t) {
     const Member ch = children.at(t);
     if (ch.size() != 2) ch.fail("expected list(left, right)");
-    const auto left = ch.at(0).numbers();
-    const auto right = ch.at(1).numbers();
-    const auto var = varids.at(t).numbers();
+    const size_t n = ch.at(0).obj().length();
+    const auto last = static_cast<int64_t>(n) - 1;
+    const auto left = ch.at(0).wholes(0, last);  // 0-based node ids, 0 and 0 at a leaf
+    const auto right = ch.at(1).wholes(0, last);
+    const auto var = varids.at(t).wholes(0, static_cast<int64_t>(names.size()));
     const auto val = values.at(t).numbers();
-    const size_t n = left.size();
     if (right.size() != n || var.size() != n || val.size() != n) ch.fail("tree vectors differ in length");
     ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
@@ -340,13 +343,13 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
         }
         continue;
       }
-      const size_t j = static_cast<size_t>(var[i]);
-      if (var[i] < 0 || j >= names.size()) throw Error(file, place, "split variable out of range");
+      const auto j = static_cast<size_t>(var[i]);
+      if (j >= names.size()) throw Error(file, place, "split variable out of range");
       tr.feature[i] = static_cast<int32_t>(j);
       tr.left[i] = static_cast<int32_t>(left[i]);
       tr.right[i] = static_cast<int32_t>(right[i]);
       if (factor[j]) {  // bit set -> right: the true (left) side is the codes whose bit is clear
-        set_split(tr, i, bit_codes(val[i], m.schema.inputs[j].levels.size(), false));
+        set_split(tr, i, bit_codes(val[i], m.schema.inputs[j].levels.size(), false, file, place));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = coded[j] ? val[i] - 1 : val[i];
@@ -370,7 +373,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   if (!cov)
     m.provenance.preprocessing.push_back(
         "ranger keeps no factor levels here: variables without given levels are read as numbers");
-    ir::validate(m, file);
+  ir::validate(m, file);
   return m;
 }
 

@@ -23,6 +23,10 @@ namespace mb::r {
 
 namespace {
 
+// rpart numbers node k's children 2k and 2k + 1 (depth at most 30); a larger id would overflow
+// the arithmetic on it.
+constexpr int64_t kMaxNodeId = int64_t{1} << 52;
+
 // One split row turned into an IR test: op, threshold or set codes with sides.
 struct SplitTest {
   ir::SplitOp op = ir::SplitOp::LessThan;
@@ -59,7 +63,7 @@ class RpartReader {
     int usesurrogate = 2;
     if (const RObject* control = root_.get("control"))
       if (const RObject* us = control->get("usesurrogate"); us && us->length() == 1)
-        usesurrogate = static_cast<int>(us->number(0));
+        usesurrogate = static_cast<int>(Member(*us, file_, "$control$usesurrogate").whole(0, 2));
 
     ir::TreeEnsemble ens;
     ens.n_outputs = static_cast<int32_t>(K);
@@ -96,9 +100,10 @@ class RpartReader {
     if (!pred_.vars[f].factor)
       throw Error(file_, place, fmt::format("categorical split on '{}', which is not a factor", var));
     const size_t L = m_levels(f);
-    const auto crow = static_cast<size_t>(index) - 1;
-    if (!(index >= 1) || crow >= csplit_.rows || static_cast<size_t>(ncat) > csplit_.cols || static_cast<size_t>(ncat) != L)
+    if (!(index >= 1 && index <= static_cast<double>(csplit_.rows)) || !(ncat >= 2 && ncat <= static_cast<double>(csplit_.cols)) ||
+        static_cast<size_t>(ncat) != L)
       throw Error(file_, place, fmt::format("categorical split row {} does not fit $csplit", index));
+    const auto crow = static_cast<size_t>(index) - 1;
     t.op = ir::SplitOp::InSet;
     for (size_t c = 0; c < L; ++c) {
       const double d = csplit_.at(crow, c);
@@ -118,8 +123,8 @@ class RpartReader {
     const size_t n = var.size();
     if (n == 0) throw Error(file_, "$frame", "an empty tree");
     const std::vector<double> count = frame["n"].numbers();
-    const std::vector<double> ncompete = frame["ncompete"].numbers();
-    const std::vector<double> nsurrogate = frame["nsurrogate"].numbers();
+    const std::vector<int64_t> ncompete = frame["ncompete"].wholes(0, 1 << 24);
+    const std::vector<int64_t> nsurrogate = frame["nsurrogate"].wholes(0, 1 << 24);
     if (count.size() != n || ncompete.size() != n || nsurrogate.size() != n)
       throw Error(file_, "$frame", "frame columns differ in length");
 
@@ -131,9 +136,9 @@ class RpartReader {
       if (rn->type == RType::Character) {
         const auto v = parse_number(rn->str(i));
         if (!v) throw Error(file_, "$frame@row.names", fmt::format("node id '{}' is not a number", rn->str(i)));
-        id[i] = static_cast<int64_t>(*v);
+        id[i] = whole_number(*v, 1, kMaxNodeId, file_, "$frame@row.names");
       } else {
-        id[i] = static_cast<int64_t>(rn->number(i));
+        id[i] = whole_number(rn->number(i), 1, kMaxNodeId, file_, "$frame@row.names");
       }
     }
     std::unordered_map<int64_t, int32_t> row_of;

@@ -211,7 +211,8 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
     for (size_t i = 0; i < K; ++i) {
       if (!(labels[i] >= 1 && labels[i] <= static_cast<double>(levels.size())))
         throw Error(file, fmt::format("$labels[{}]", i), "class code out of range of $levels");
-      if (!(nsv[i] >= 0)) throw Error(file, fmt::format("$nSV[{}]", i), "negative count");
+      if (!(nsv[i] >= 0 && nsv[i] <= static_cast<double>(n_sv)))
+        throw Error(file, fmt::format("$nSV[{}]", i), fmt::format("expected a count from 0 to {}, found {}", n_sv, nsv[i]));
       svm.class_order.push_back(static_cast<int32_t>(labels[i]) - 1);
       svm.sv_per_class.push_back(static_cast<int32_t>(nsv[i]));
       total += nsv[i];

@@ -44,7 +44,8 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
   if (first) p.response = names[0];
   std::vector<size_t> offsets;
   if (const RObject* off = terms->attr("offset"))
-    for (double o : off->numbers()) offsets.push_back(static_cast<size_t>(o) - 1);
+    for (int64_t o : Member(*off, file, "$terms@offset").wholes(1, static_cast<int64_t>(nv)))
+      offsets.push_back(static_cast<size_t>(o) - 1);
 
   const RObject* dc = terms->attr("dataClasses");
   const std::vector<std::string> dc_names = dc ? dc->names() : std::vector<std::string>{};

@@ -294,8 +294,8 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
   size_t degree = 1;
   if (deg_node) {
     auto d = constant_values(*deg_node);
-    if (!d || d->size() != 1 || !((*d)[0] >= 1) || (*d)[0] != std::floor((*d)[0]))
-      throw Error(file_, kPlace, fmt::format("poly() degree is not a positive whole number in term '{}'", term));
+    if (!d || d->size() != 1 || !((*d)[0] >= 1 && (*d)[0] <= 1000) || (*d)[0] != std::floor((*d)[0]))
+      throw Error(file_, kPlace, fmt::format("poly() degree is not a whole number from 1 to 1000 in term '{}'", term));
     degree = static_cast<size_t>((*d)[0]);
   }
   bool raw = false;
@@ -379,8 +379,8 @@ ExprTranslator::Matrix ExprTranslator::spline(const RObject& node, const std::st
   if (fname == "bs") {
     auto d = numbers("degree", false);
     if (!d.empty()) {
-      if (d.size() != 1 || d[0] != std::floor(d[0]))
-        throw Error(file_, kPlace, fmt::format("bs() degree is not a whole number in term '{}'", term));
+      if (d.size() != 1 || !(d[0] >= 0 && d[0] <= 1000) || d[0] != std::floor(d[0]))
+        throw Error(file_, kPlace, fmt::format("bs() degree is not a whole number from 0 to 1000 in term '{}'", term));
       degree = static_cast<int>(d[0]);
     }
   }

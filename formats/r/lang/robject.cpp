@@ -183,7 +183,8 @@ std::vector<int32_t> RObject::dim() const {
   if (d->type == RType::Integer) return d->ints;
   std::vector<int32_t> out;
   if (d->type == RType::Double)
-    for (double v : d->reals) out.push_back(static_cast<int32_t>(v));
+    for (double v : d->reals)  // a dimension that is no int: -1, which every caller refuses
+      out.push_back(v >= 0 && v <= 2147483647.0 ? static_cast<int32_t>(v) : -1);
   return out;
 }
 

@@ -147,7 +147,8 @@ Design build_design(const RObject& model, const std::string& file) {
   std::vector<std::string> var_names;
   if (factors && factors->length() > 0) {
     auto dim = factors->dim();
-    if (dim.size() != 2 || static_cast<size_t>(dim[0]) != nv)
+    if (dim.size() != 2 || dim[0] < 0 || dim[1] < 0 || static_cast<size_t>(dim[0]) != nv ||
+        nv * static_cast<size_t>(dim[1]) != factors->length())
       throw Error(file, "$terms@factors", fmt::format("expected a {} x terms matrix", nv));
     nt = static_cast<size_t>(dim[1]);
     for (size_t i = 0; i < nv * nt; ++i) {
