@@ -29,6 +29,7 @@
 #include <map>
 
 #include "formats/pmml/tree.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::pmml::detail {
 namespace {
@@ -353,6 +354,10 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
   PredicateCompiler pc(ctx);
   std::vector<Rule> rules;
   flatten(ctx, pc, rs, nullptr, rules);
+  // The rules become a chain of tests one deep per rule: its depth is a tree's depth.
+  if (const uint64_t limit = limits::get(limits::Id::TreeDepth); rules.size() + 1 > limit)
+    limits::exceeded(limits::Id::TreeDepth, ctx.loc.file(), ctx.loc.place(rs),
+                     fmt::format("{} rules, a chain of tests {} deep,", rules.size(), rules.size() + 1));
   const bool has_default = static_cast<bool>(rs.attribute("defaultScore"));
   if (rules.empty() && !has_default) ctx.fail(rs, "a RuleSet without rules and without a defaultScore predicts nothing");
   const size_t K = m.schema.target.classes.size();

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "formats/pmml/tree.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::pmml::detail {
 
@@ -51,6 +52,11 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
       if (!is(e, "Attribute")) ctx.fail(e, fmt::format("unsupported PMML element {} in Characteristic", local_name(e)));
     const auto attrs = children(ch, "Attribute");
     if (attrs.empty()) ctx.fail(ch, "expected an Attribute element in Characteristic");
+    // The characteristic's expression nests one IfElse per attribute (and so does its PMML form
+    // when written): its depth is budgeted as the document's nesting is.
+    if (const uint64_t limit = limits::get(limits::Id::XmlDepth); attrs.size() > limit)
+      limits::exceeded(limits::Id::XmlDepth, ctx.loc.file(), ctx.loc.place(ch),
+                       fmt::format("a characteristic of {} attributes, an expression {} deep,", attrs.size(), attrs.size()));
     // Built from the last attribute backwards: none TRUE gives a missing score.
     ir::Expr e = ir::Expr::constant(std::numeric_limits<double>::quiet_NaN());
     for (size_t a = attrs.size(); a-- > 0;) {

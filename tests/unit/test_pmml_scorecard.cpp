@@ -155,3 +155,31 @@ TEST_CASE("pmml scorecard: malformed scorecards name the element and what was ex
     }
   }
 }
+
+TEST_CASE("pmml scorecard and rule set: depth budgets (xml-depth, tree-depth) name the limit") {
+  std::string attrs;
+  for (int i = 0; i < 1001; ++i)
+    attrs += fmt::format(R"(<Attribute partialScore="{}"><SimplePredicate field="x" operator="lessThan" value="{}"/></Attribute>)", i, i);
+  try {
+    mb::pmml::read(card("", "<Characteristics><Characteristic>" + attrs + "</Characteristic></Characteristics>"), "deep.pmml");
+    FAIL_CHECK("expected an error");
+  } catch (const mb::Error& e) {
+    CHECK(e.place().find("Characteristics/Characteristic") != std::string::npos);
+    CHECK(e.message().find("xml-depth") != std::string::npos);
+  }
+  std::string rules;
+  for (int i = 0; i < 4100; ++i)
+    rules += fmt::format(R"(<SimpleRule score="yes"><SimplePredicate field="x" operator="equal" value="{}"/></SimpleRule>)", i);
+  const std::string doc = R"(<PMML version="4.4" xmlns="http://www.dmg.org/PMML-4_4"><Header/>
+<DataDictionary><DataField name="x" optype="continuous" dataType="double"/>
+<DataField name="y" optype="categorical" dataType="string"><Value value="no"/><Value value="yes"/></DataField></DataDictionary>
+<RuleSetModel functionName="classification"><MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+<RuleSet defaultScore="no"><RuleSelectionMethod criterion="firstHit"/>)" + rules + "</RuleSet></RuleSetModel></PMML>";
+  try {
+    mb::pmml::read(doc, "many.pmml");
+    FAIL_CHECK("expected an error");
+  } catch (const mb::Error& e) {
+    CHECK(e.place().find("RuleSetModel/RuleSet") != std::string::npos);
+    CHECK(e.message().find("tree-depth") != std::string::npos);
+  }
+}
