@@ -504,6 +504,9 @@ void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std
   if (auto* svm = std::get_if<ir::Svm>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "an svm cannot cluster");
     if (svm->precision == ir::Precision::Float32) throw Error("", "estimator", "unsupported: float32 support vectors");
+    if (svm->one_vs_rest)
+      throw Error("", "estimator", "unsupported: one-against-all support vector machines (the ONNX writer writes libsvm's "
+                                   "pairwise machines only)");
     write_svm(s, *svm);
   } else if (auto* net = std::get_if<ir::Mlp>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "a network cannot cluster");

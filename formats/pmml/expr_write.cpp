@@ -75,6 +75,12 @@ void ExprWriter::num(pugi::xml_node parent, const Expr& e) {
     auto table_node = mv.append_child("InlineTable");
     for (size_t k = 0; k < table.size(); ++k) {
       if (std::isnan(table[k])) continue;  // no row: the value maps to missing
+      if (inputs[input].open && k + 1 == table.size()) {
+        // An open domain's last level stands for every label the model does not name: the
+        // value of a label no row lists (a missing label still maps to missing).
+        mv.append_attribute("defaultValue") = format_double(table[k]).c_str();
+        continue;
+      }
       auto row = table_node.append_child("row");
       row.append_child("in").text() = inputs[input].levels[k].c_str();
       row.append_child("out").text() = format_double(table[k]).c_str();

@@ -4,7 +4,7 @@
 // aggregate (sum, weightedSum, average, weightedAverage, majorityVote, weightedMajorityVote, max).
 // A modelChain is read when it has the shape boosting converters write: segments that sum trees
 // (each publishing its sum as an OutputField) followed by one RegressionModel that applies a link
-// (logit, probit, exp, softmax, ...) to those sums.  Targets rescaling is kept exactly: a constant
+// (logit, probit, exp, softmax, simplemax, ...) to those sums.  Targets rescaling is kept exactly: a constant
 // becomes a trailing one-leaf tree (the sum is computed in PMML's order) or the base of an
 // average; a factor must be a power of two (scaling leaves then is exact); anything else is
 // refused rather than approximated.
@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "formats/pmml/families.hpp"
 #include "formats/pmml/tree.hpp"
 
 namespace mb::pmml::detail {
@@ -216,10 +217,11 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     te.n_outputs = 1;
     te.link = link_from_normalization(ctx, last, norm);
     add(rows[0], 0, 1, 1.0);
-  } else if (norm == "softmax") {
+  } else if (norm == "softmax" || norm == "simplemax") {
+    // simplemax: each class's sum over the sum of them all.
     const int K = static_cast<int>(classes.size());
     te.n_outputs = K;
-    te.transform = ir::ScoreTransform::Softmax;
+    te.transform = norm == "softmax" ? ir::ScoreTransform::Softmax : ir::ScoreTransform::Normalize;
     std::vector<bool> seen(K, false);
     for (const auto& r : rows) {
       int k = -1;
@@ -258,6 +260,75 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
   m.provenance.family = "boosted trees (PMML model chain)";
 }
 
+// Segments that are all linear regressions (RegressionModel, GeneralRegressionModel with the
+// identity link) combined by sum, weightedSum, average or weightedAverage: KNIME's regression
+// ensembles.  A weighted sum or average of linear models is the linear model with the same sum or
+// average of their coefficients; the merged model sums in another order than PMML (segment
+// predictions first), which moves results by rounding only: warning `pmml-linear-segments-merged`.
+bool linear_segments(const pugi::xml_node& seg) {
+  const auto segs = children(seg, "Segment");
+  if (segs.empty()) return false;
+  for (auto s : segs) {
+    bool linear = false;
+    for (auto c : elements(s)) linear |= is(c, "RegressionModel") || is(c, "GeneralRegressionModel");
+    if (!linear) return false;
+  }
+  return true;
+}
+
+void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi::xml_node& seg, const std::string& method,
+                          double factor, double constant) {
+  auto& m = ctx.model;
+  const bool weighted = method == "weightedSum" || method == "weightedAverage";
+  const bool average = method == "average" || method == "weightedAverage";
+  struct Part {
+    ir::Linear lin;
+    double weight;
+  };
+  std::vector<Part> parts;
+  double total = 0;
+  for (auto s : children(seg, "Segment")) {
+    require_true(ctx, s);
+    auto model = segment_model(ctx, s);
+    if (std::string(ctx.loc.attr(model, "functionName")) != "regression")
+      ctx.fail(model, "expected functionName 'regression' in a segment of a regression ensemble");
+    if (auto lt = child(model, "LocalTransformations")) ctx.declare_derived(lt, true);
+    if (is(model, "RegressionModel")) read_regression_model(ctx, model);
+    else read_general_regression_model(ctx, model);
+    auto lin = std::get<ir::Linear>(m.estimator);
+    if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None || lin.ort_rules ||
+        lin.reference_class)
+      ctx.fail(model, "unsupported segment in a regression ensemble (only linear regressions with the identity link)");
+    if (lin.offset_feature >= 0) ctx.fail(model, "unsupported: an offset in a segment of a regression ensemble");
+    double f = 1, c = 0;
+    target_rescale(ctx, model, f, c);
+    for (auto& v : lin.coefficients) v *= f;
+    lin.intercepts[0] = lin.intercepts[0] * f + c;
+    const double w = weighted ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
+    if (!std::isfinite(w) || (average && !(w > 0))) ctx.fail(s, "expected a finite positive weight");
+    total += w;
+    parts.push_back({std::move(lin), w});
+  }
+  ir::Linear out;
+  const size_t F = m.features.size();
+  out.coefficients.assign(F, 0.0);
+  out.intercepts = {0.0};
+  const double divisor = average ? total : 1.0;
+  for (const auto& p : parts) {
+    for (size_t f = 0; f < p.lin.coefficients.size() && f < F; ++f) out.coefficients[f] += p.weight * p.lin.coefficients[f] / divisor;
+    out.intercepts[0] += p.weight * p.lin.intercepts[0] / divisor;
+  }
+  for (auto& v : out.coefficients) v *= factor;
+  out.intercepts[0] = out.intercepts[0] * factor + constant;
+  m.estimator = std::move(out);
+  m.provenance.family = fmt::format("linear regression ({} of {} linear segments, merged)", method, parts.size());
+  ctx.warn("pmml-linear-segments-merged",
+           fmt::format("the {} of {} linear regressions is read as one linear regression with the {} of their "
+                       "coefficients: predictions may differ from the segments' own order of operations by rounding",
+                       method, parts.size(), average ? "average" : "sum"));
+  (void)mm;
+}
+
 }  // namespace
 
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
@@ -279,6 +350,29 @@ void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
 void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
   auto& m = ctx.model;
   check_children(ctx, mm, {"Segmentation"});
+  if (m.schema.target.task == ir::Task::Clustering) {
+    // KNIME's k-means "ensemble": a vote of one ClusteringModel, which is that model.
+    auto seg = child(mm, "Segmentation");
+    if (!seg) ctx.fail(mm, "expected a Segmentation");
+    const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
+    const auto segs = children(seg, "Segment");
+    if (segs.size() != 1)
+      ctx.fail(seg, fmt::format("unsupported clustering segmentation of {} segments (only one ClusteringModel)", segs.size()));
+    if (method != "majorityVote" && method != "weightedMajorityVote" && method != "selectFirst" && method != "selectAll" &&
+        method != "modelChain")
+      ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for clustering", method));
+    require_true(ctx, segs[0]);
+    auto model = segment_model(ctx, segs[0]);
+    if (!is(model, "ClusteringModel"))
+      ctx.fail(model, fmt::format("unsupported PMML element {} in a clustering segmentation (expected ClusteringModel)",
+                                  local_name(model)));
+    if (std::string(ctx.loc.attr(model, "functionName")) != "clustering")
+      ctx.fail(model, "expected functionName 'clustering' in the segment's ClusteringModel");
+    if (auto lt = child(model, "LocalTransformations")) ctx.declare_derived(lt, true);
+    read_clustering_model(ctx, model);
+    m.provenance.family += " (the one segment of a MiningModel)";
+    return;
+  }
   if (std::string(mm.attribute("mathContext").value()) == "float")
     ctx.fail(mm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
   auto seg = child(mm, "Segmentation");
@@ -296,6 +390,11 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     return;
   }
   const bool cls = shape.classification;
+  if (!cls && (method == "sum" || method == "weightedSum" || method == "average" || method == "weightedAverage") &&
+      linear_segments(seg)) {
+    read_linear_segments(ctx, mm, seg, method, factor, constant);
+    return;
+  }
   if (method == "sum" || method == "weightedSum" || method == "max") {
     if (cls) ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for classification", method));
     te.aggregate = method == "max" ? ir::Aggregate::Max : ir::Aggregate::Sum;

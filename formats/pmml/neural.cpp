@@ -17,6 +17,8 @@
 // and 1 - p.
 #include <fmt/format.h>
 
+#include <limits>
+
 #include <cmath>
 #include <map>
 
@@ -181,7 +183,7 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     mlp.unit_activation.push_back(j <= static_cast<size_t>(F) ? ir::Activation::Identity : a);
   }
   for (auto& o : outs) o.second = to[o.second];
-  const int32_t n_units = next;
+  int32_t n_units = next;
   if (outs.empty()) ctx.fail(mn, "expected NeuralOutputs");
   if (!cls && outs.size() != 1) ctx.fail(mn, "a regression network with several outputs");
   const size_t K = binary ? 1 : cls ? m.schema.target.classes.size() : 1;
@@ -191,8 +193,26 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     if (unit_of[k] >= 0) ctx.fail(mn, "two outputs for one target category");
     unit_of[k] = u;
   }
-  for (size_t k = 0; k < K; ++k)
-    if (unit_of[k] < 0) ctx.fail(mn, fmt::format("no output for category '{}'", m.schema.target.classes[k]));
+  for (size_t k = 0; k < K; ++k) {
+    if (unit_of[k] >= 0) continue;
+    // A category the network has no output for (RapidMiner lists MISSING_VALUE among the target's
+    // values): probability 0, from a unit of the last layer's activation that is always 0
+    // (logistic of a bias of -infinity; identity and rectifier of nothing).  Under softmax it
+    // would not be 0, and tanh cannot give 0 for every row: refused.
+    const ir::Activation last_act = mlp.unit_activation.back();
+    if (binary || !cls || last_norm == "softmax" ||
+        (last_act != ir::Activation::Logistic && last_act != ir::Activation::Identity && last_act != ir::Activation::Relu))
+      ctx.fail(mn, fmt::format("no output for category '{}'", m.schema.target.classes[k]));
+    ctx.warn("pmml-nn-category-without-output",
+             fmt::format("the network has no output for category '{}': its probability is 0", m.schema.target.classes[k]));
+    if (last_act == ir::Activation::Logistic) {
+      mlp.conn_source.push_back(0);
+      mlp.conn_weights.push_back(-std::numeric_limits<double>::infinity());
+    }
+    mlp.conn_offset.push_back(static_cast<int32_t>(mlp.conn_source.size()));
+    mlp.unit_activation.push_back(last_act);
+    unit_of[k] = n_units++;
+  }
   bool in_place = true;
   for (size_t k = 0; k < K; ++k) in_place &= unit_of[k] == n_units - static_cast<int32_t>(K) + static_cast<int32_t>(k);
   if (!last_norm.empty()) {
@@ -321,14 +341,19 @@ std::string write_neural_network(const ir::Model& m, Warnings& warnings) {
   };
   // A unit's connections: the bias connection (source 0) first, as PMML's bias; every unit must
   // have it first or not at all for the sum to keep its order.
+  // PMML wants a Con in every Neuron: a unit that reads nothing but its bias (a category without
+  // an output, read from RapidMiner) reads the first input with weight 0.
   auto write_conns = [&](pugi::xml_node n, int32_t j) {
+    bool any = false;
     for (int32_t i = off[j]; i < off[j + 1]; ++i) {
       if (src[i] == 0) {
         if (i != off[j]) refuse("a bias connection after other connections");
         continue;
       }
       con(n, id[src[i]], wts[i]);
+      any = true;
     }
+    if (!any) con(n, id[1], 0.0);
   };
   auto bias_of = [&](int32_t j) { return off[j + 1] > off[j] && src[off[j]] == 0 ? wts[off[j]] : 0.0; };
   for (const auto& [b, e] : layers) {

@@ -69,6 +69,10 @@ class LevelScan {
         if (std::string(p.attribute("functionName").value()) == "classification") note(target_, c.attribute("score").value());
         break;
       }
+    } else if (name == "SimpleRule") {
+      note(target_, c.attribute("score").value());
+    } else if (name == "RuleSet" && c.attribute("defaultScore")) {
+      note(target_, c.attribute("defaultScore").value());
     } else if (name == "NormDiscrete" || name == "SimplePredicate") {
       note(c.attribute("field").value(), c.attribute("value").value());
     } else if (name == "CategoricalPredictor") {
@@ -236,7 +240,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Families whose readers (families.hpp) read their own Targets.
   const bool is_family = model_name == "SupportVectorMachineModel" || model_name == "NeuralNetwork" ||
                          model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && !is_tree && !is_family)
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" && model_name != "Scorecard" && !is_tree &&
+      !is_family)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
@@ -247,7 +252,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (!ms) loc.fail(model_node, "expected a MiningSchema element");
   const std::string function = loc.attr(model_node, "functionName");
   if (function == "classification") model.schema.target.task = ir::Task::Classification;
-  else if (function == "clustering" && model_name == "ClusteringModel") model.schema.target.task = ir::Task::Clustering;
+  else if (function == "clustering" && (model_name == "ClusteringModel" || model_name == "MiningModel"))
+    model.schema.target.task = ir::Task::Clustering;
   else if (function != "regression") loc.fail(model_node, fmt::format("unsupported functionName '{}'", function));
   pugi::xml_node target_df;
   std::vector<std::pair<int, pugi::xml_node>> replacement_fields;
@@ -355,6 +361,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   else if (model_name == "NeuralNetwork") read_neural_network(ctx, model_node);
   else if (model_name == "NaiveBayesModel") read_naive_bayes_model(ctx, model_node);
   else if (model_name == "ClusteringModel") read_clustering_model(ctx, model_node);
+  else if (model_name == "RuleSetModel") read_rule_set_model(ctx, model_node);
+  else if (model_name == "Scorecard") read_scorecard(ctx, model_node);
   else read_general_regression_model(ctx, model_node);
   // Global derived fields nothing uses are kept out of the model.
   ir::validate(model, file, loc.place(model_node));

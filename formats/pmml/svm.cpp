@@ -9,7 +9,8 @@
 // as Targets rescaleFactor / rescaleConstant.  Platt scaling and pairwise coupling (probability =
 // TRUE) have no PMML form: the file holds the votes, with warning `pmml-svm-probabilities`.
 //
-// Reading: any OneAgainstOne classifier or regression.  Each machine's decision becomes the IR's
+// Reading: any OneAgainstOne classifier or regression, and OneAgainstAll machines (one per category,
+// the smallest value wins unless maxWins) as the IR's one-vs-rest form.  Each machine's decision becomes the IR's
 // pairwise decision value for its two classes (libsvm order = order of first appearance of the
 // categories in the machines); every vector a machine uses joins the group of the class its
 // coefficient speaks for (sign of the IR coefficient), so the file above reads back as the
@@ -124,6 +125,8 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     double b = 0, threshold = 0;
     int target = -1, alternate = -1;
   };
+  // One-against-all: one machine per category, the smallest (maxWins: largest) value wins.
+  const bool ova = cls && method == "OneAgainstAll" && machines.size() > 1;
   std::vector<Machine> ms;
   for (auto sm : machines) {
     Machine x;
@@ -145,7 +148,9 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     }
     if (x.vec.size() != x.coef.size())
       ctx.fail(coefs, fmt::format("{} coefficients for {} support vectors", x.coef.size(), x.vec.size()));
-    if (cls) {
+    if (ova) {
+      x.target = target_class(ctx, sm, loc.attr(sm, "targetCategory"));
+    } else if (cls) {
       x.target = target_class(ctx, sm, loc.attr(sm, "targetCategory"));
       std::string alt = sm.attribute("alternateTargetCategory").value();
       if (alt.empty()) alt = mn.attribute("alternateBinaryTargetCategory").value();
@@ -175,6 +180,39 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
       }
     }
     if (svm.n_sv == 0) ctx.fail(x.node, "a machine without support vectors");
+  } else if (ova) {
+    // The vectors of all machines, in order of first use; each machine's coefficient row over them.
+    std::map<size_t, size_t> pos;
+    std::vector<size_t> used;
+    for (const auto& x : ms)
+      for (size_t v : x.vec)
+        if (pos.emplace(v, used.size()).second) used.push_back(v);
+    const size_t n = used.size(), K = ms.size();
+    svm.coefficients.assign(K * n, 0.0);
+    std::vector<char> seen(m.schema.target.classes.size(), 0);
+    for (size_t k = 0; k < K; ++k) {
+      const Machine& x = ms[k];
+      if (seen[x.target]++) ctx.fail(x.node, "a second machine for the same category");
+      std::vector<char> listed(n, 0);
+      for (size_t s2 = 0; s2 < x.vec.size(); ++s2) {
+        const size_t at = pos[x.vec[s2]];
+        if (listed[at]++) ctx.fail(x.node, "a support vector listed twice in one machine");
+        svm.coefficients[k * n + at] = x.coef[s2];
+      }
+      svm.rho.push_back(-x.b);
+      svm.class_order.push_back(x.target);
+    }
+    for (size_t v : used) svm.support_vectors.insert(svm.support_vectors.end(), vectors[v].begin(), vectors[v].end());
+    svm.n_sv = static_cast<int32_t>(n);
+    if (n == 0) ctx.fail(mn, "no support vectors");
+    if (K != m.schema.target.classes.size())
+      ctx.fail(mn, fmt::format("the machines name {} of the {} target categories", K, m.schema.target.classes.size()));
+    svm.one_vs_rest = true;
+    const std::string mw = mn.attribute("maxWins").value();
+    if (!mw.empty() && mw != "true" && mw != "false") ctx.fail(mn, fmt::format("expected true or false in attribute 'maxWins', found '{}'", mw));
+    svm.max_wins = mw == "true";
+    ctx.warn("pmml-svm-one-against-all", "a one-against-all support vector machine gives no class probabilities in PMML: "
+                                         "the winning category's probability is 1");
   } else {
     if (method != "OneAgainstOne" && !(method == "OneAgainstAll" && ms.size() == 1))
       ctx.fail(mn, fmt::format("unsupported classificationMethod '{}' (only OneAgainstOne voting)", method));
@@ -267,7 +305,8 @@ std::string write_svm(const ir::Model& m, Warnings& warnings) {
   auto mn = w.begin_model("SupportVectorMachineModel", cls ? "classification" : "regression", false,
                           cls ? 1.0 : svm.scale, cls ? 0.0 : svm.center);
   if (!cls && svm.scale == 0.0) refuse("a response scale of 0");
-  if (cls) mn.append_attribute("classificationMethod") = "OneAgainstOne";
+  if (cls) mn.append_attribute("classificationMethod") = svm.one_vs_rest ? "OneAgainstAll" : "OneAgainstOne";
+  if (svm.one_vs_rest && svm.max_wins) mn.append_attribute("maxWins") = "true";
   mn.append_attribute("svmRepresentation") = "SupportVectors";
   const size_t F = m.features.size(), n = static_cast<size_t>(svm.n_sv);
   switch (svm.kernel) {
@@ -320,6 +359,18 @@ std::string write_svm(const ir::Model& m, Warnings& warnings) {
     std::vector<size_t> all(n);
     for (size_t s = 0; s < n; ++s) all[s] = s;
     machine(all, svm.coefficients, -svm.rho[0]);
+    return w.text();
+  }
+  if (svm.one_vs_rest) {
+    // Every machine over every vector (zero coefficients included): it sums in the IR's order.
+    std::vector<size_t> all(n);
+    for (size_t s = 0; s < n; ++s) all[s] = s;
+    for (size_t k = 0; k < svm.class_order.size(); ++k) {
+      const std::vector<double> coefs(svm.coefficients.begin() + static_cast<ptrdiff_t>(k * n),
+                                      svm.coefficients.begin() + static_cast<ptrdiff_t>((k + 1) * n));
+      auto sm = machine(all, coefs, -svm.rho[k]);
+      sm.prepend_attribute("targetCategory") = m.schema.target.classes[svm.class_order[k]].c_str();
+    }
     return w.text();
   }
   const size_t K = svm.sv_per_class.size();

@@ -348,11 +348,13 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
     w.segmentation(mm, "sum", 0);
   } else if (te.aggregate == ir::Aggregate::Sum) {
     // A link (or softmax) after sums: modelChain of sums, then a RegressionModel.
-    const bool softmax = te.transform == ir::ScoreTransform::Softmax;
+    // Class scores divided by their sum (rule weights of a weightedSum rule set): simplemax.
+    const bool simplemax = te.transform == ir::ScoreTransform::Normalize;
+    const bool softmax = te.transform == ir::ScoreTransform::Softmax || simplemax;
     const bool binary = te.transform == ir::ScoreTransform::Binary;
     if (cls != (softmax || binary)) refuse("a score transform that does not match the task");
-    if (softmax && te.link != ir::Link::Identity) refuse("a link before softmax");
-    const char* norm = softmax ? "softmax" : normalization_for(te.link);
+    if (softmax && te.link != ir::Link::Identity) refuse(simplemax ? "a link before the normalization" : "a link before softmax");
+    const char* norm = simplemax ? "simplemax" : softmax ? "softmax" : normalization_for(te.link);
     if (!norm) refuse("link function not expressible as a PMML normalizationMethod");
     if (softmax && K != static_cast<int>(m.schema.target.classes.size())) refuse("softmax over a different number of scores than classes");
     auto mm = root.append_child("MiningModel");

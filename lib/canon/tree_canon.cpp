@@ -292,10 +292,16 @@ class TreeCanon {
     return id >= 0 && cnodes_[id].kind == kind && cnodes_[id].atom == atom;
   }
 
-  std::string ctx_key(const Ctx& c) const {
+  // The facts of `c` about the atoms that prim p's sub-DAG tests (the others cannot change its
+  // form; leaving them out of the memo key keeps a chain of tests of distinct features linear).
+  std::string ctx_key(const Ctx& c, int32_t p) const {
+    const std::vector<int32_t>* rel = relevant_.empty() ? nullptr : &relevant_[p];
+    auto wanted = [&](int32_t key) { return !rel || std::binary_search(rel->begin(), rel->end(), key); };
     std::string k;
-    for (const auto& [a, f] : c.num) k += fmt::format("n{}:{:a}:{:a}:{};", a, f.lo, f.hi, f.miss);
+    for (const auto& [a, f] : c.num)
+      if (wanted(2 * a)) k += fmt::format("n{}:{:a}:{:a}:{};", a, f.lo, f.hi, f.miss);
     for (const auto& [a, f] : c.cat) {
+      if (!wanted(2 * a + 1)) continue;
       k += fmt::format("c{}:{}:", a, f.miss);
       for (auto b : f.codes) k += b ? '1' : '0';
       k += ';';
@@ -305,7 +311,7 @@ class TreeCanon {
 
   int32_t canon(int32_t p, const Ctx& ctx) {
     if (++calls_ > kMaxCalls) throw TooComplex{};
-    const std::string key = fmt::format("{}|{}", p, facts_ ? ctx_key(ctx) : std::string());
+    const std::string key = fmt::format("{}|{}", p, facts_ ? ctx_key(ctx, p) : std::string());
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const Prim& P = prims_[p];
     int32_t id = -1;
@@ -494,6 +500,7 @@ class TreeCanon {
     facts_ = facts;
     std::vector<int32_t> lower_memo(tr.op.size(), -1);
     const int32_t root = lower(tr, 0, w, lower_memo);
+    relevant_atoms();
     const int32_t croot = canon(root, Ctx{});
     // Post-order numbering from the root.
     std::vector<int32_t> number(cnodes_.size(), -1);
@@ -519,7 +526,34 @@ class TreeCanon {
     return fmt::format("tree {} {}", next, body);
   }
 
+  // relevant_[p]: the atoms prim p's sub-DAG tests, sorted (2a: numeric atom a, 2a+1: factor a);
+  // children are made before their parents, so one pass in index order.  Left empty (every fact
+  // in the key) when the sets would exceed a budget.
+  void relevant_atoms() {
+    relevant_.clear();
+    if (!facts_) return;
+    std::vector<std::vector<int32_t>> rel(prims_.size());
+    size_t total = 0;
+    for (size_t p = 0; p < prims_.size(); ++p) {
+      const Prim& P = prims_[p];
+      if (P.kind != Prim::Num && P.kind != Prim::Cat) continue;
+      auto& r = rel[p];
+      r.push_back(P.kind == Prim::Num ? 2 * P.atom : 2 * P.atom + 1);
+      for (int32_t c : {P.t, P.f, P.m}) {
+        if (c < 0) continue;
+        if (static_cast<size_t>(c) >= p) return;  // not children-first: keep every fact in the key
+        r.insert(r.end(), rel[c].begin(), rel[c].end());
+      }
+      std::sort(r.begin(), r.end());
+      r.erase(std::unique(r.begin(), r.end()), r.end());
+      if ((total += r.size()) > kMaxRelevant) return;
+    }
+    relevant_ = std::move(rel);
+  }
+
   static constexpr int64_t kMaxCalls = 2'000'000;
+  static constexpr size_t kMaxRelevant = 16'000'000;
+  std::vector<std::vector<int32_t>> relevant_;
   const ir::Model& m_;
   const ir::TreeEnsemble& te_;
   const TreeCanonHooks& h_;

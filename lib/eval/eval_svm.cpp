@@ -32,7 +32,13 @@ class SvmEval final : public EstimatorEval {
     if (s.n_sv < 1 || s.support_vectors.size() != n * F)
       invalid(fmt::format("{} support-vector values for {} vectors x {} features", s.support_vectors.size(), n, F));
     classification_ = m.schema.target.task == ir::Task::Classification;
-    if (classification_) {
+    if (s.one_vs_rest) {
+      k_ = s.class_order.size();
+      if (!classification_ || k_ < 2 || s.coefficients.size() != k_ * n || s.rho.size() != k_)
+        invalid("one-against-all machines are not one coefficient row and one rho per class");
+      for (int32_t c : s.class_order)
+        if (c < 0 || static_cast<size_t>(c) >= m.schema.target.classes.size()) invalid("class index out of range");
+    } else if (classification_) {
       const size_t k = s.sv_per_class.size();
       if (k < 2) invalid("a classifier needs two classes");
       size_t total = 0;
@@ -114,7 +120,8 @@ class SvmEval final : public EstimatorEval {
         out.value[r] = sum * s_.scale + s_.center;
         continue;
       }
-      classify(&out.prob[r * K], out.label[r]);
+      if (s_.one_vs_rest) classify_one_vs_rest(&out.prob[r * K], K, out.label[r]);
+      else classify(&out.prob[r * K], out.label[r]);
     }
   }
 
@@ -218,6 +225,31 @@ class SvmEval final : public EstimatorEval {
     double sum = 0;
     for (size_t f = 0; f < F; ++f) sum += row_[f] * sv[f];
     return sum;
+  }
+
+  void classify_one_vs_rest(double* prob, size_t K, int32_t& label) {
+    const size_t n = static_cast<size_t>(s_.n_sv);
+    size_t best = 0;
+    double best_f = 0;
+    bool nan = false;
+    for (size_t k = 0; k < k_; ++k) {
+      double sum = 0;
+      const double* coef = &s_.coefficients[k * n];
+      for (size_t i = 0; i < n; ++i) sum += coef[i] * kvalue_[i];
+      sum -= s_.rho[k];
+      nan |= std::isnan(sum);
+      if (k == 0 || (s_.max_wins ? sum > best_f : sum < best_f)) {
+        best = k;
+        best_f = sum;
+      }
+    }
+    std::fill(prob, prob + K, 0.0);
+    label = s_.class_order[best];
+    prob[label] = 1;
+    if (nan) {
+      label = -1;
+      std::fill(prob, prob + K, std::nan(""));
+    }
   }
 
   void classify(double* prob, int32_t& label) {

@@ -236,7 +236,22 @@ struct Checker {
     const size_t n = static_cast<size_t>(s.n_sv);
     if (s.support_vectors.size() != n * F)
       fail(at(), fmt::format("{} support-vector values for {} vectors x {} features", s.support_vectors.size(), n, F));
-    if (m.schema.target.task == Task::Classification) {
+    if (s.one_vs_rest) {
+      if (m.schema.target.task != Task::Classification) fail(at(), "one-against-all machines that do not classify");
+      const size_t k = s.class_order.size();
+      if (k < 2) fail(at(), "one-against-all needs two machines");
+      if (!s.sv_per_class.empty() || !s.prob_a.empty() || !s.prob_b.empty())
+        fail(at(), "one-against-all machines with per-class vector counts or Platt parameters");
+      if (s.coefficients.size() != k * n)
+        fail(at(), fmt::format("{} coefficients for {} machines x {} vectors", s.coefficients.size(), k, n));
+      if (s.rho.size() != k) fail(at(), fmt::format("{} rho values for {} machines", s.rho.size(), k));
+      std::vector<char> seen(m.schema.target.classes.size(), 0);
+      for (size_t c = 0; c < k; ++c) {
+        if (s.class_order[c] < 0 || static_cast<size_t>(s.class_order[c]) >= seen.size())
+          fail(at(fmt::format("machine {}", c)), fmt::format("class index {} out of range", s.class_order[c]));
+        if (seen[s.class_order[c]]++) fail(at(fmt::format("machine {}", c)), "two machines for one class");
+      }
+    } else if (m.schema.target.task == Task::Classification) {
       const size_t k = s.sv_per_class.size();
       if (k < 2) fail(at(), "a classifier needs two classes");
       size_t total = 0;

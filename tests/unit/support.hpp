@@ -453,7 +453,7 @@ inline ir::Model pmml_round_trip(const ir::Model& m, const std::string& what, Wa
   try {
     text = pmml::write(m, warnings);
   } catch (const Error& e) {
-    FAIL("writing " << what << ": " << e.what());
+    FAIL("writing " << what << ": " << std::string(e.what()));
   }
   check_valid_pmml(text, what);
   CHECK(pmml::sniff(text));

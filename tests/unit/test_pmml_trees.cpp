@@ -203,6 +203,11 @@ const std::vector<CorpusCase>& corpus_cases() {
       {"knime", "DecisionTreeEnsembleIris", "Iris", "Species", nullptr, 1e-15},
       {"knime", "DecisionTreeEnsembleAudit", "Audit", "Adjusted", nullptr, 1e-15},
       {"knime", "GBTAuto", "Auto", "mpg", nullptr, 1e-15},
+      // Rule sets (firstHit) are read as trees.
+      {"knime", "RuleSetIris", "Iris", "Species", nullptr, 1e-15},
+      {"knime", "RuleSetAudit", "Audit", "Adjusted", nullptr, 1e-15},
+      {"rapidminer", "RuleSetIris", "Iris", "prediction(Species)", nullptr, 1e-13},
+      {"rapidminer", "RuleSetAudit", "Audit", "prediction(Adjusted)", nullptr, 1e-13},
       {"rapidminer", "DecisionTreeIris", "Iris", "prediction(Species)", "confidence({})", 1e-13},
       {"rattle", "DecisionTreeIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
       {"rattle", "DecisionTreeXformIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
@@ -296,8 +301,6 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
   struct Refused { const char* path; const char* message; };
   const Refused cases[] = {
       {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml", "unsupported PMML element NeuralNetwork"},
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleAuto.pmml", "only TreeModel segments"},
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/RegressionEnsembleAuto.pmml", "only TreeModel segments"},
       {"pmml4s/src/test/resources/models/mining/dmg_select_first_mining.xml", "multipleModelMethod 'selectFirst'"},
       {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml", "multipleModelMethod 'selectAll'"},
       // A leaf scores '1' on a 0.5/0.5 distribution: the IR predicts the first most probable class.
