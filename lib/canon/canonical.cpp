@@ -230,11 +230,8 @@ class Writer {
             nums(e.support_vectors); ints(e.sv_per_class); nums(e.coefficients); nums(e.rho);
             nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
             prec(e.precision);
-<<<<<<< HEAD
             if (e.ort_rules) tok("ort");  // only when set, so other hashes stay the same
-=======
             if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
->>>>>>> d926e5d16b17b13709c10e86746436c5a652f5aa
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");
             tok(std::to_string(e.layers.size()));

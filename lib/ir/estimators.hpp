@@ -164,16 +164,13 @@ struct Svm {
   std::vector<int32_t> class_order;      // libsvm label i -> index into Target::classes
   double scale = 1, center = 0;          // regression output unscaling
   Precision precision = Precision::Double;
-<<<<<<< HEAD
   bool ort_rules = false;                // onnxruntime's SVMClassifier/SVMRegressor arithmetic (above)
-=======
   // One-against-all (PMML classificationMethod="OneAgainstAll", KNIME's SMO): one machine per
   // entry of class_order, f_k = sum_s coefficients[k * n_sv + s] K(x, s) - rho[k]; the class of
   // the smallest f wins (the largest with max_wins), the first machine on ties; its probability is
   // 1 (PMML defines none).  sv_per_class and the Platt parameters are empty.
   bool one_vs_rest = false;
   bool max_wins = false;
->>>>>>> d926e5d16b17b13709c10e86746436c5a652f5aa
   bool operator==(const Svm&) const = default;
 };
 
