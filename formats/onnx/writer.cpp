@@ -78,6 +78,10 @@ struct Writer {
           for (int64_t k = 0; k < K; ++k)
             if (in.levels[k] == *in.missing_replacement_label) dflt = k;
         }
+        for (int64_t k = 0; k < K; ++k)  // the empty label is how a string input says missing
+          if (in.levels[k].empty())
+            throw Unsupported("", fmt::format("input '{}'", in.name),
+                        "an empty-string level, which an ONNX string input cannot tell from a missing value");
         std::vector<int64_t> codes(K);
         for (int64_t k = 0; k < K; ++k) codes[k] = k;
         std::vector<std::string> keys = in.levels;

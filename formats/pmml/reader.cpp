@@ -74,7 +74,8 @@ class LevelScan {
     } else if (name == "RuleSet" && c.attribute("defaultScore")) {
       note(target_, c.attribute("defaultScore").value());
     } else if (name == "NormDiscrete" || name == "SimplePredicate") {
-      note(c.attribute("field").value(), c.attribute("value").value());
+      // isMissing and isNotMissing name no value: they add no level.
+      if (c.attribute("value")) note(c.attribute("field").value(), c.attribute("value").value());
     } else if (name == "CategoricalPredictor") {
       std::string f = c.attribute("name").value();
       if (f.empty()) f = c.attribute("field").value();

@@ -96,6 +96,47 @@ def main():
     r = run(cli, "convert", pmml, rds)
     c.check(r.rc == 2 and "takes any label" in r.err and not os.path.exists(rds),
             f"convert to .rds is refused with exit 2 naming the open field (exit {r.rc}): {r.err.strip()[:300]}")
+
+    # 6. An isMissing predicate on an open field names no value: it adds no level (an empty-string
+    #    level once appeared, and the ONNX file then sent a missing label to "other" in
+    #    onnxruntime while modelbridge read it as missing).  A tree: missing 10, red 20, else 30.
+    tree = os.path.join(w, "open_tree.pmml")
+    with open(tree, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0"?>\n<PMML version="4.4" xmlns="http://www.dmg.org/PMML-4_4"><Header/>'
+                '<DataDictionary numberOfFields="2"><DataField name="color" optype="categorical" dataType="string"/>'
+                '<DataField name="y" optype="continuous" dataType="double"/></DataDictionary>'
+                '<TreeModel functionName="regression"><MiningSchema><MiningField name="color"/>'
+                '<MiningField name="y" usageType="target"/></MiningSchema><Node score="0"><True/>'
+                '<Node score="10"><SimplePredicate field="color" operator="isMissing"/></Node>'
+                '<Node score="20"><SimplePredicate field="color" operator="equal" value="red"/></Node>'
+                '<Node score="30"><True/></Node></Node></TreeModel></PMML>\n')
+    tin = os.path.join(w, "tree_input.csv")
+    labels = ["red", "", "blue", "green", "red", ""]
+    with open(tin, "w", encoding="utf-8") as f:
+        # An id column: a one-column CSV would hold blank lines, which readers may skip.
+        f.write("id,color\n" + "".join(f'{k},"{l}"\n' if l else f"{k},\n" for k, l in enumerate(labels)))
+    want = [["10" if not l else "20" if l == "red" else "30"] for l in labels]
+
+    def tree_agrees(what, text):
+        oh, orows = read_csv_text(text)
+        p = compare_predictions(oh, orows, ["prediction"], want)
+        c.check(not p, f"{what} scores missing 10, red 20, other labels 30: {p[:3]}")
+
+    i = run(cli, "inspect", tree, "--json")
+    levels = [x.get("levels") for x in i.json().get("inputs", [])] if i.rc == 0 else None
+    c.check(i.rc == 0 and levels and "" not in (levels[0] or []), f"isMissing adds no level: {levels}")
+    s = run(cli, "score", tree, tin)
+    if c.check(s.rc == 0, f"score the tree PMML: {s.err.strip()[:300]}"):
+        tree_agrees("the tree PMML", s.out)
+    tonnx = os.path.join(w, "open_tree.onnx")
+    r = run(cli, "convert", tree, tonnx)
+    if c.check(r.rc == 0, f"convert the tree to ONNX (exit {r.rc}): {r.err.strip()[:300]}"):
+        node_path = os.path.join(os.path.dirname(os.path.abspath(cli)), "node", "node_modules")
+        if judges.have_ort(os.path.dirname(node_path), "onnxruntime did not score the ONNX tree"):
+            x = subprocess.run(["node", judges.ORT_SCORE, tonnx, tin], capture_output=True, text=True,
+                               env=dict(os.environ, NODE_PATH=node_path))
+            if c.check(x.returncode == 0, f"onnxruntime scores the tree: {x.stderr[-300:]}"):
+                tree_agrees("onnxruntime", x.stdout)
     c.finish()
 
 
