@@ -39,6 +39,7 @@ EXPECT = {
     "csv/long_column_name.csv": ["missing column", "(100000 bytes)"],
     "csv/long_row.csv": ["expected 3 fields, found 200001"],
     "rjson/long_formula.json": ["expr-depth", "MODELBRIDGE_LIMITS"],
+    "rjson/fuzz_glmnet_column_pointers.json": ["$beta[[1]]@p[51]", "expected a whole number from 0 to 233"],
     "pmml/deep_apply.pmml": ["xml-depth", "MODELBRIDGE_LIMITS"],
     "pmml/deep_compound_predicate.pmml": ["xml-depth"],
     "pmml/deep_extension.pmml": ["xml-depth"],

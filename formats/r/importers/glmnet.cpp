@@ -41,9 +41,16 @@ Matrix sparse_or_dense(const RObject& obj, const std::string& file, const std::s
   const std::vector<double> iv = i->numbers(), pv = p->numbers(), xv = x->numbers();
   if (pv.size() != m.cols + 1 || iv.size() != xv.size() || pv.back() != static_cast<double>(xv.size()) || pv[0] != 0)
     throw Error(file, path + "@p", "column pointers do not match the stored values");
+  // Every pointer a whole number within the stored values, never decreasing: checked before any
+  // is used (a later decrease would otherwise be found after reading past the end).
+  std::vector<size_t> start(pv.size());
+  for (size_t c = 0; c < pv.size(); ++c) {
+    start[c] = static_cast<size_t>(
+        whole_number(pv[c], 0, static_cast<int64_t>(xv.size()), file, fmt::format("{}@p[{}]", path, c + 1)));
+    if (c > 0 && start[c] < start[c - 1]) throw Error(file, path + "@p", "column pointers decrease");
+  }
   for (size_t c = 0; c < m.cols; ++c) {
-    if (!(pv[c] <= pv[c + 1])) throw Error(file, path + "@p", "column pointers decrease");
-    for (size_t k = static_cast<size_t>(pv[c]); k < static_cast<size_t>(pv[c + 1]); ++k) {
+    for (size_t k = start[c]; k < start[c + 1]; ++k) {
       const double r = iv[k];
       if (!(r >= 0 && r < rows)) throw Error(file, fmt::format("{}@i[{}]", path, k), "row index out of range");
       m.v[c * m.rows + static_cast<size_t>(r)] = xv[k];

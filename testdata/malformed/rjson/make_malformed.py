@@ -2,7 +2,10 @@
 """Writes the hostile jsonlite files of testdata/malformed/rjson that are made from a valid model
 (run from the repository root): testdata/r/lm_factor/model.json with its formula replaced by a
 flat chain of 100,000 `+` terms (a left-nested tree 100,000 calls deep once parsed); only the
-formula of the terms (the one the importer reads) is replaced, to keep the file small."""
+formula of the terms (the one the importer reads) is replaced, to keep the file small.
+Files named fuzz_* are findings of the libFuzzer targets (tests/fuzz, docs/fuzzing.md), kept as
+found: fuzz_glmnet_column_pointers.json is a multnet whose sparse coefficient matrix has a column
+pointer that rises past the stored values before a later one decreases (read past the end)."""
 import json
 import sys
 from pathlib import Path
