@@ -7,9 +7,9 @@
 #   MB_FUZZ_SECONDS  seconds per target (default 60); raise it to fuzz longer, e.g. 3600
 #   MB_FUZZ_BUILD    build folder (default build-fuzz beside the sources)
 #   MB_FUZZ_JOBS     parallel fuzzing processes per target (default 1; libFuzzer -fork)
-#   MB_FUZZ_SEED     libFuzzer's random seed (default 1, so that a run on a fresh corpus mutates
-#                    the same way each time: CI's findings reproduce locally); 0 picks one at random,
-#                    which is what a long exploratory run wants
+#   MB_FUZZ_SEED     libFuzzer's random seed (default 1; runs still differ with corpus order and
+#                    time, see docs/fuzzing.md); 0 picks one at random, which is what a long
+#                    exploratory run wants
 #   MB_FUZZ_ARGS     more libFuzzer options, e.g. "-max_len=100000"
 #   MB_FUZZ_CLI      a release modelbridge (default build/modelbridge, when built) that converts the
 #                    R models of testdata to PMML and ONNX seeds
