@@ -178,22 +178,8 @@ ir::Model import_binary_tree(const RObject& root, const std::string& file) {
     m.features.push_back({name, ir::Expr::input(in)});
     br.feature_of[name] = static_cast<int32_t>(m.features.size() - 1);
   }
-  trees::finish_sets(br.tree);
-  br.tree.missing_child.clear();
-
-  ir::TreeEnsemble ens;
-  ens.n_outputs = static_cast<int32_t>(br.K);
-  ens.aggregate = ir::Aggregate::Sum;
-  ens.trees.push_back(std::move(br.tree));
-  m.estimator = std::move(ens);
-  m.schema.target.name = response;
-  if (nominal) {
-    m.schema.target.task = ir::Task::Classification;
-    m.schema.target.classes = classes;
-  }
-  m.provenance.source_class = "BinaryTree";
-  m.provenance.family = nominal ? "party ctree (BinaryTree) classification" : "party ctree (BinaryTree) regression";
-  trees::describe_factor_inputs(m);
+  trees::adopt_single_tree(m, std::move(br.tree), br.K, response, nominal ? &classes : nullptr, "BinaryTree",
+                           nominal ? "party ctree (BinaryTree) classification" : "party ctree (BinaryTree) regression");
   m.provenance.preprocessing.push_back(
       "a row whose split variable is missing goes to the kid with the larger sum of training weights, as party does");
   ir::validate(m, file);

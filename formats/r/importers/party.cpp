@@ -315,22 +315,8 @@ ir::Model import_party(const RObject& root, const std::string& file) {
   }
 
   pr.emit(obj["node"], 0);
-  trees::finish_sets(pr.tree);
-  pr.tree.missing_child.clear();
-
-  ir::TreeEnsemble ens;
-  ens.n_outputs = static_cast<int32_t>(pr.K);
-  ens.aggregate = ir::Aggregate::Sum;
-  ens.trees.push_back(std::move(pr.tree));
-  m.estimator = std::move(ens);
-  m.schema.target.name = response;
-  if (classification) {
-    m.schema.target.task = ir::Task::Classification;
-    m.schema.target.classes = classes;
-  }
-  m.provenance.source_class = "constparty";
-  m.provenance.family = classification ? "partykit tree classification" : "partykit tree regression";
-  trees::describe_factor_inputs(m);
+  trees::adopt_single_tree(m, std::move(pr.tree), pr.K, response, classification ? &classes : nullptr, "constparty",
+                           classification ? "partykit tree classification" : "partykit tree regression");
   m.provenance.preprocessing.push_back(classification
                                            ? "leaf probabilities: weighted class proportions of the training rows"
                                            : "leaf values: weighted mean of the training responses");

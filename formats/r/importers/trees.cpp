@@ -124,6 +124,25 @@ ir::Model model_of(Predictors&& predictors, bool classification, const std::vect
   return m;
 }
 
+void adopt_single_tree(ir::Model& m, ir::Tree&& tree, size_t K, const std::string& response,
+                       const std::vector<std::string>* classes, std::string source_class, std::string family) {
+  finish_sets(tree);
+  tree.missing_child.clear();
+  ir::TreeEnsemble ens;
+  ens.n_outputs = static_cast<int32_t>(K);
+  ens.aggregate = ir::Aggregate::Sum;
+  ens.trees.push_back(std::move(tree));
+  m.estimator = std::move(ens);
+  m.schema.target.name = response;
+  if (classes) {
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = *classes;
+  }
+  m.provenance.source_class = std::move(source_class);
+  m.provenance.family = std::move(family);
+  describe_factor_inputs(m);
+}
+
 void describe_factor_inputs(ir::Model& m) {
   for (auto& in : m.schema.inputs)
     if (in.is_categorical())

@@ -77,6 +77,11 @@ void finish_sets(ir::Tree& t);
 ir::Model model_of(Predictors&& predictors, bool classification, const std::vector<std::string>& classes);
 // Notes each categorical input ("factor x: level codes (3 levels)") in the model's provenance.
 void describe_factor_inputs(ir::Model& m);
+// Makes `tree` (K values per node, its sets finished here, no missing children) the model's one
+// tree, names the target `response` (a classification with `classes` when given), and records
+// source class and family; notes the factor inputs.
+void adopt_single_tree(ir::Model& m, ir::Tree&& tree, size_t K, const std::string& response,
+                       const std::vector<std::string>* classes, std::string source_class, std::string family);
 
 }  // namespace trees
 }  // namespace mb::r
