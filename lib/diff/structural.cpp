@@ -101,18 +101,24 @@ struct TreeEdit {
   std::vector<Change> params;
 };
 
+// Index just past the atom "( ... )" that follows the node word w[i] ("N").
+size_t atom_end(const std::vector<std::string>& w, size_t i) {
+  size_t j = i + 1, depth = 0;
+  while (j < w.size()) {
+    if (w[j] == "(") ++depth;
+    if (w[j] == ")") --depth;
+    ++j;
+    if (depth == 0) break;
+  }
+  return j;
+}
+
 size_t count_splits(const std::vector<std::string>& w) {
   size_t n = 0;
   for (size_t i = 0; i < w.size(); ++i) {
     if (w[i] == "C") ++n;
     if (w[i] != "N") continue;
-    size_t j = i + 1, depth = 0;  // skip the atom "( ... )" and the precision word
-    while (j < w.size()) {
-      if (w[j] == "(") ++depth;
-      if (w[j] == ")") --depth;
-      ++j;
-      if (depth == 0) break;
-    }
+    const size_t j = atom_end(w, i);  // then the precision word and the number of boundaries
     if (j + 1 < w.size()) n += static_cast<size_t>(std::strtoul(w[j + 1].c_str(), nullptr, 10));
   }
   return n;
@@ -128,33 +134,23 @@ TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::stri
     e.same_shape = false;
     return e;
   }
-  size_t node = 0;        // canonical node number (nodes end with ";")
   std::string context;    // "leaf" or the atom of a split
-  size_t leaf_number = 0, number_in_node = 0;
+  size_t leaf_number = 0;
   bool atom_f32_a = false, atom_f32_b = false;  // the current split compares in float32 (side A, B)
   for (size_t i = 0; i < wa.size(); ++i) {
     const std::string &x = wa[i], &y = wb[i];
     if (x == ";") {
-      ++node;
       context.clear();
-      number_in_node = 0;
       if (y != ";") { e.same_shape = false; return e; }
       continue;
     }
     if (x == "L" && context.empty()) { context = "leaf"; ++leaf_number; }
     if (x == "N" && context.empty() && i + 1 < wa.size()) {
-      size_t j = i + 1, depth = 0;
-      std::string atom;
-      while (j < wa.size()) {
-        if (wa[j] == "(") ++depth;
-        if (wa[j] == ")") --depth;
-        atom += (atom.empty() ? "" : " ") + wa[j];
-        ++j;
-        if (depth == 0) break;
-      }
+      const size_t j = atom_end(wa, i);
+      const std::vector<std::string> inner(wa.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                                           wa.begin() + static_cast<std::ptrdiff_t>(j));
       atom_f32_a = j < wa.size() && wa[j] == "f32";
       atom_f32_b = j < wb.size() && wb[j] == "f32";
-      const auto inner = split_words(atom);
       context = "a derived feature";
       if (inner.size() == 4 && inner[1] == "input") {
         const size_t k = std::strtoul(inner[2].c_str(), nullptr, 10);
@@ -170,7 +166,6 @@ TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::stri
       ++e.rounding_only;
       continue;
     }
-    ++number_in_node;
     if (context == "leaf") {
       add_param(e.params, fmt::format("{} leaf {} value", tree_name, leaf_number), a, b);
       continue;
@@ -195,8 +190,6 @@ TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::stri
       e.params.push_back(std::move(c));
     }
   }
-  (void)node;
-  (void)number_in_node;
   return e;
 }
 
