@@ -28,7 +28,7 @@ struct Post {
   ScoreTransform transform = ScoreTransform::None;
   std::vector<std::string> classes;
   // After a LinearClassifier: L1 Normalizers applied to its scores, and whether anything else
-  // computes on them (then onnxruntime's float32 rules are not reproduced, see Linear::ort_rules).
+  // computes on them (then onnxruntime's float32 rules are not reproduced, see ir::Linear::output).
   int normalizers = 0;
   bool other_arithmetic = false;
 };
@@ -379,12 +379,15 @@ void Reader::build_estimator() {
   lin.precision = est.precision;
   if (core_is_classifier() && prob && !prob->other_arithmetic && prob->normalizers <= 1) {
     // onnxruntime's own arithmetic: float32 post-transform, label rule, L1 Normalizer.
+    // The layout (binary Complement or one column per class) is set once the classes are known.
     const std::string pt = attr_s(node(core), "post_transform", "NONE");
-    lin.ort_rules = true;
-    lin.ort_post_transform = pt == "LOGISTIC"  ? ir::OrtPostTransform::Logistic
-                             : pt == "SOFTMAX" ? ir::OrtPostTransform::Softmax
-                                               : ir::OrtPostTransform::None;
-    lin.ort_normalize = prob->normalizers == 1;
+    lin.output.arithmetic = ir::Arithmetic::Operator;
+    lin.output.post = pt == "LOGISTIC"  ? ir::PostTransform::Logistic
+                      : pt == "SOFTMAX" ? ir::PostTransform::Softmax
+                                        : ir::PostTransform::None;
+    lin.output.label = ir::LabelRule::RawScores;
+    lin.output.output_precision = ir::Precision::Float32;
+    lin.output.l1_normalize = prob->normalizers == 1;
   }
   auto& target = out.schema.target;
   int T = est.T;
@@ -414,6 +417,8 @@ void Reader::build_estimator() {
     fail("graph", "no output computed from the estimator");
   }
   lin.n_targets = T;
+  if (lin.output.operator_rules() && T == 1 && target.classes.size() == 2 && !lin.reference_class)
+    lin.output.layout = ir::ScoreLayout::Complement;
   lin.coefficients = coef;
   lin.intercepts = icpt;
 

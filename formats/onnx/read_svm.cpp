@@ -1,7 +1,7 @@
 // ONNX reader, support vector machines: ai.onnx.ml SVMClassifier and SVMRegressor as skl2onnx
 // writes them for SVC, NuSVC, SVR and NuSVR (libsvm's layout: support vectors grouped by class,
 // (K-1) x n_sv dual coefficients, one rho per pair of classes, Platt's prob_a / prob_b) into an
-// ir::Svm scored with onnxruntime's float32 rules (ir::Svm::ort_rules), then the graph after
+// ir::Svm scored with onnxruntime's float32 rules (ir::Svm's Operator output stage), then the graph after
 // the operator: Cast, Identity, Reshape and ZipMap.  The one-vs-rest decision scores skl2onnx
 // computes from the pairwise scores of an SVC without probabilities are refused (the IR's SVM
 // has no such output).
@@ -83,7 +83,9 @@ void read_svm_core(Reader& r) {
 
   ir::Svm s;
   s.precision = ir::Precision::Float32;  // proto floats, and onnxruntime computes in float
-  s.ort_rules = true;
+  s.output.arithmetic = ir::Arithmetic::Operator;  // onnxruntime's float32 rules (ir::Svm)
+  s.output.output_precision = ir::Precision::Float32;
+  if (classifier) s.output.label = ir::LabelRule::Votes;
   const std::string kernel = attr_s(nd, "kernel_type", "LINEAR");
   static const std::map<std::string, ir::Kernel> kernels = {{"LINEAR", ir::Kernel::Linear},
                                                             {"POLY", ir::Kernel::Polynomial},

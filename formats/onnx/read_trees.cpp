@@ -45,7 +45,7 @@ struct RawEnsemble {
   std::vector<std::string> classes;
   std::vector<double> base;
   ir::Aggregate aggregate = ir::Aggregate::Sum;
-  ir::OrtPostTransform post = ir::OrtPostTransform::None;
+  ir::PostTransform post = ir::PostTransform::None;
   bool values_double = false;   // thresholds / weights held in double by the operator
 };
 
@@ -56,15 +56,15 @@ int mode_of(const std::string& s) {
   return it == m.end() ? -1 : it->second;
 }
 
-ir::OrtPostTransform post_of(const std::string& s, bool& ok) {
+ir::PostTransform post_of(const std::string& s, bool& ok) {
   ok = true;
-  if (s == "NONE") return ir::OrtPostTransform::None;
-  if (s == "LOGISTIC") return ir::OrtPostTransform::Logistic;
-  if (s == "SOFTMAX") return ir::OrtPostTransform::Softmax;
-  if (s == "SOFTMAX_ZERO") return ir::OrtPostTransform::SoftmaxZero;
-  if (s == "PROBIT") return ir::OrtPostTransform::Probit;
+  if (s == "NONE") return ir::PostTransform::None;
+  if (s == "LOGISTIC") return ir::PostTransform::Logistic;
+  if (s == "SOFTMAX") return ir::PostTransform::Softmax;
+  if (s == "SOFTMAX_ZERO") return ir::PostTransform::SoftmaxZero;
+  if (s == "PROBIT") return ir::PostTransform::Probit;
   ok = false;
-  return ir::OrtPostTransform::None;
+  return ir::PostTransform::None;
 }
 
 struct TreeReader {
@@ -249,9 +249,9 @@ struct TreeReader {
     }
     const int64_t pt = attr_i(nd, "post_transform", 0);
     if (pt < 0 || pt > 4) fail("unknown post_transform");
-    static const ir::OrtPostTransform posts[] = {ir::OrtPostTransform::None, ir::OrtPostTransform::Softmax,
-                                                 ir::OrtPostTransform::Logistic, ir::OrtPostTransform::SoftmaxZero,
-                                                 ir::OrtPostTransform::Probit};
+    static const ir::PostTransform posts[] = {ir::PostTransform::None, ir::PostTransform::Softmax,
+                                                 ir::PostTransform::Logistic, ir::PostTransform::SoftmaxZero,
+                                                 ir::PostTransform::Probit};
     e.post = posts[pt];
   }
 
@@ -590,7 +590,7 @@ void read_tree_core(Reader& r) {
       if (*weighted.begin() != 0) {
         // onnxruntime 1.30 writes [0, s] / [0.5, logistic(s)]; the other post-transforms and
         // base values with this layout were not measured.
-        if (e.post != ir::OrtPostTransform::None && e.post != ir::OrtPostTransform::Logistic)
+        if (e.post != ir::PostTransform::None && e.post != ir::PostTransform::Logistic)
           tr.fail("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
                   attr_s(nd, "post_transform", "") + " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
         if (!t.base.empty())
@@ -628,8 +628,8 @@ void read_tree_core(Reader& r) {
     } else {
       if (K != 1) tr.fail("unsupported: regression with several targets");
       target.task = ir::Task::Regression;
-      if (e.post == ir::OrtPostTransform::Logistic || e.post == ir::OrtPostTransform::Softmax ||
-          e.post == ir::OrtPostTransform::SoftmaxZero)
+      if (e.post == ir::PostTransform::Logistic || e.post == ir::PostTransform::Softmax ||
+          e.post == ir::PostTransform::SoftmaxZero)
         r.out.provenance.warnings.push_back(
             {"onnxruntime-ignores-post-transform",
              r.node_place(r.core) + ": onnxruntime 1.30 ignores post_transform " + attr_s(nd, "post_transform", "") +
@@ -637,7 +637,7 @@ void read_tree_core(Reader& r) {
     }
     // Division by the number of trees and base values after the operator: onnxruntime's own
     // averaging and base (same arithmetic when nothing is rounded in between).
-    const bool clean = e.post == ir::OrtPostTransform::None && t.base.empty() && !(float_output && input_double);
+    const bool clean = e.post == ir::PostTransform::None && t.base.empty() && !(float_output && input_double);
     if (after.div) {
       const bool by_trees = after.divisor == static_cast<double>(e.roots.size());
       if (!clean || e.aggregate != ir::Aggregate::Sum || !(by_trees || compute_double) || !(after.divisor != 0))

@@ -289,7 +289,7 @@ struct Writer {
                       ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
-    if (lin->ort_rules)
+    if (!lin->output.plain())
       warnings.push_back({"onnxruntime-rules",
                           "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are "
                           "written as the model's own link and class probabilities, labelled by the largest probability"});

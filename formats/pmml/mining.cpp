@@ -296,7 +296,7 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
     if (is(model, "RegressionModel")) read_regression_model(ctx, model);
     else read_general_regression_model(ctx, model);
     auto lin = std::get<ir::Linear>(m.estimator);
-    if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None || lin.ort_rules ||
+    if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None || !lin.output.plain() ||
         lin.reference_class)
       ctx.fail(model, "unsupported segment in a regression ensemble (only linear regressions with the identity link)");
     if (lin.offset_feature >= 0) ctx.fail(model, "unsupported: an offset in a segment of a regression ensemble");

@@ -181,10 +181,11 @@ class Writer {
             tok(e.reference_class ? "ref" : "noref");
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.precision);
-            if (e.ort_rules) {
+            // The output stage (tokens older than its name, only when set: other hashes stay the same).
+            if (e.output.operator_rules()) {
               tok("ort");
-              tok(std::to_string(static_cast<int>(e.ort_post_transform)));
-              tok(e.ort_normalize ? "l1" : "nonorm");
+              tok(std::to_string(static_cast<int>(e.output.post)));
+              tok(e.output.l1_normalize ? "l1" : "nonorm");
             }
           } else if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
             tok("trees");
@@ -230,7 +231,7 @@ class Writer {
             nums(e.support_vectors); ints(e.sv_per_class); nums(e.coefficients); nums(e.rho);
             nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
             prec(e.precision);
-            if (e.ort_rules) tok("ort");  // only when set, so other hashes stay the same
+            if (e.output.operator_rules()) tok("ort");  // only when set, so other hashes stay the same
             if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");

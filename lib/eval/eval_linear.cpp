@@ -48,7 +48,7 @@ class LinearEval final : public EstimatorEval {
       }
     }
     if (opts_.want_link && T == 1) out.link.assign(eta_.begin(), eta_.end());
-    if (l_.ort_rules && m_.schema.target.task == ir::Task::Classification) {
+    if (l_.output.operator_rules() && m_.schema.target.task == ir::Task::Classification) {
       ort_scores(rows, T, out);
       return;
     }
@@ -66,10 +66,10 @@ class LinearEval final : public EstimatorEval {
   }
 
  private:
-  // onnxruntime's LinearClassifier after its GEMM (see ir::Linear::ort_rules), in float32.
+  // onnxruntime's LinearClassifier after its GEMM (ir::Linear's Operator output stage, lib/ir/output.hpp), in float32.
   void ort_scores(size_t rows, size_t T, Predictions& out) {
     const size_t K = m_.schema.target.classes.size();
-    const bool binary = T == 1 && K == 2 && !l_.reference_class;
+    const bool binary = l_.output.layout == ir::ScoreLayout::Complement;
     const size_t ref = l_.reference_class ? 1 : 0;
     if (!binary && (K != T + ref || K > kMaxClasses))
       throw Error("", "estimator", "class scores do not match the classes");
@@ -83,7 +83,7 @@ class LinearEval final : public EstimatorEval {
         label = s > 0 ? 1 : 0;
         // One score row: onnxruntime's binary path applies ml_common's mirrored logistic (std::exp),
         // not MLAS's batched approximation, which it uses for several score columns.
-        const float p = l_.ort_post_transform == ir::OrtPostTransform::Logistic ? ort_logistic(s) : s;
+        const float p = l_.output.post == ir::PostTransform::Logistic ? ort_logistic(s) : s;
         z[0] = 1.0f - p;
         z[1] = p;
       } else {
@@ -91,12 +91,12 @@ class LinearEval final : public EstimatorEval {
         for (size_t t = 0; t < T; ++t) z[t + ref] = static_cast<float>(eta_[r * T + t]);
         for (size_t k = 1; k < K; ++k)
           if (z[k] > z[label]) label = static_cast<int32_t>(k);
-        if (l_.ort_post_transform == ir::OrtPostTransform::Logistic)
+        if (l_.output.post == ir::PostTransform::Logistic)
           for (size_t k = 0; k < K; ++k) z[k] = mlas_logistic(z[k]);
-        else if (l_.ort_post_transform == ir::OrtPostTransform::Softmax)
+        else if (l_.output.post == ir::PostTransform::Softmax)
           ort_softmax(z, K);
       }
-      if (l_.ort_normalize) {
+      if (l_.output.l1_normalize) {
         float sum = 0.0f;
         for (size_t k = 0; k < K; ++k) sum += std::fabs(z[k]);
         if (sum != 0.0f)

@@ -71,7 +71,7 @@ class SvmEval final : public EstimatorEval {
     degree_ = static_cast<int>(s.degree);
     row_.resize(F);
     kvalue_.resize(n);
-    if (s.ort_rules) {
+    if (s.output.operator_rules()) {
       row32_.resize(F);
       k32_.resize(n);
       sv32_.resize(s.support_vectors.size());
@@ -108,7 +108,7 @@ class SvmEval final : public EstimatorEval {
         }
         continue;
       }
-      if (s_.ort_rules) {
+      if (s_.output.operator_rules()) {
         score_ort(r, out);
         continue;
       }
@@ -126,7 +126,7 @@ class SvmEval final : public EstimatorEval {
   }
 
  private:
-  // onnxruntime's SVMClassifier / SVMRegressor on the row in row_ (ir::Svm::ort_rules).
+  // onnxruntime's SVMClassifier / SVMRegressor on the row in row_ (ir::Svm's Operator output stage).
   void score_ort(size_t r, Predictions& out) {
     const size_t F = row_.size(), n = static_cast<size_t>(s_.n_sv);
     for (size_t f = 0; f < F; ++f) row32_[f] = static_cast<float>(row_[f]);
@@ -358,7 +358,7 @@ class SvmEval final : public EstimatorEval {
   std::vector<size_t> start_;
   std::vector<int> votes_;
   std::vector<double> row_, kvalue_, dec_, p_, r_, q_, qp_;
-  // ort_rules
+  // Operator output stage (onnxruntime's float32 rules)
   std::vector<float> row32_, k32_, sv32_, coef32_, r32_, p32_, q32_, qp32_;
   size_t stride_kernel_ = 128, stride_sum_ = 128;
 };

@@ -88,15 +88,59 @@ struct Checker {
           K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
         fail(at(), "softmax linear classifier: targets do not match classes");
       if (l.transform == ScoreTransform::Cumulative &&
-          (K != static_cast<size_t>(l.n_targets) + 1 || l.reference_class || l.ort_rules))
+          (K != static_cast<size_t>(l.n_targets) + 1 || l.reference_class || l.output.operator_rules()))
         fail(at(), "cumulative-link classifier needs one target per class but the last");
     } else if (l.transform == ScoreTransform::Cumulative) {
       fail(at(), "a cumulative link outside classification");
     } else if (l.reference_class) {
       fail(at(), "a reference class outside classification");
     }
-    if (!l.ort_rules && (l.ort_post_transform != PostTransform::None || l.ort_normalize))
-      fail(at(), "an onnxruntime post-transform or normalizer without onnxruntime's rules");
+    linear_output(l);
+  }
+
+  // A stage that is plain or the operator arithmetic with nothing else: what every caller checks first.
+  bool reference_stage(const OutputStage& o, const std::string& place) const {
+    if (o.arithmetic != Arithmetic::Reference) return false;
+    if (!o.plain())
+      fail(place, "a post-transform, score layout, label rule, normalization or float32 output needs the operator "
+                  "arithmetic");
+    return true;
+  }
+
+  // LinearClassifier's stage (lib/ir/output.hpp): raw-score labels, float32 output, the complement
+  // layout for one score column of two classes, one column per class otherwise.
+  void linear_output(const Linear& l) const {
+    const OutputStage& o = l.output;
+    const std::string place = at("output stage");
+    if (reference_stage(o, place)) return;
+    const auto& target = m.schema.target;
+    if (target.task != Task::Classification) fail(place, "the operator arithmetic of a linear model outside classification");
+    if (o.post != PostTransform::None && o.post != PostTransform::Logistic && o.post != PostTransform::Softmax)
+      fail(place, "a linear classifier's post-transform is none, logistic or softmax");
+    if (o.label != LabelRule::RawScores) fail(place, "a linear classifier's operator stage labels by its raw scores");
+    if (o.output_precision != Precision::Float32) fail(place, "a linear classifier's operator stage has float32 output");
+    const size_t K = target.classes.size();
+    const bool complement = l.n_targets == 1 && K == 2 && !l.reference_class;
+    if (o.layout != (complement ? ScoreLayout::Complement : ScoreLayout::PerOutput))
+      fail(place, complement ? "one score column of two classes needs the complement layout"
+                             : "several score columns need one column per class");
+    if (!complement && K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
+      fail(place, fmt::format("{} score columns for {} classes", l.n_targets + (l.reference_class ? 1 : 0), K));
+  }
+
+  // SVMClassifier / SVMRegressor's stage: onnxruntime's float32 arithmetic, votes label classes.
+  void svm_output(const Svm& s) const {
+    const OutputStage& o = s.output;
+    const std::string place = at("output stage");
+    if (reference_stage(o, place)) return;
+    const bool classify = m.schema.target.task == Task::Classification;
+    if (s.one_vs_rest) fail(place, "one-against-all machines have no operator arithmetic");
+    if (o.post != PostTransform::None || o.layout != ScoreLayout::PerOutput || o.l1_normalize)
+      fail(place, "a support vector machine's operator stage has no post-transform, binary layout or normalization");
+    if (o.output_precision != Precision::Float32) fail(place, "a support vector machine's operator stage has float32 output");
+    if (o.label != (classify ? LabelRule::Votes : LabelRule::LargestProbability))
+      fail(place, classify ? "a support vector classifier's operator stage labels by votes"
+                           : "a label rule for a regression");
   }
 
   // The output stage and what it asks of the ensemble (lib/ir/output.hpp).
@@ -105,11 +149,10 @@ struct Checker {
     const std::string place = at("output stage");
     const auto& target = m.schema.target;
     const size_t classes = target.classes.size();
-    if (o.arithmetic == Arithmetic::Reference) {
-      if (!o.plain())
-        fail(place, "a post-transform, score layout, label rule or float32 output needs the operator arithmetic");
-      return;
-    }
+    if (reference_stage(o, place)) return;
+    if (o.l1_normalize) fail(place, "a tree ensemble's operator stage has no normalization");
+    if (o.label == LabelRule::Votes) fail(place, "a tree ensemble's operator stage has no votes label rule");
+    if (o.layout == ScoreLayout::Complement) fail(place, "a tree ensemble's operator stage has no complement layout");
     if (t.aggregate == Aggregate::Vote) fail(place, "the operator arithmetic has no vote aggregation");
     if (o.label == LabelRule::RawScores) {
       if (target.task != Task::Classification) fail(place, "a label rule of raw scores outside classification");
@@ -280,6 +323,7 @@ struct Checker {
     }
     if (s.kernel == Kernel::Polynomial && !(s.degree >= 0 && s.degree <= 1e6))
       fail(at(), fmt::format("polynomial degree {} out of range", s.degree));
+    svm_output(s);
   }
 
   void mlp(const Mlp& nn) const {

@@ -38,17 +38,12 @@ struct Linear {
   bool reference_class = false;      // multinomial: prepend a zero score for classes[0]
   ScoreTransform transform = ScoreTransform::None;
   Precision precision = Precision::Double;
-  // Classifiers read from onnxruntime's ai.onnx.ml LinearClassifier are scored as onnxruntime
-  // 1.30 scores them (lib/eval/eval_linear.cpp) when `ort_rules` is set; `link` and `transform`
-  // keep the IR's own meaning of the model (what writers write).  The operator: raw scores from
-  // the float GEMM; a binary classifier (one score column, two classes) lays its scores out as
-  // [1-s, s], or [1-logistic(s), logistic(s)] for LOGISTIC, and labels by s > 0; several classes
-  // label by the first maximum raw score and apply `ort_post_transform` per score (LOGISTIC) or
-  // over the row (SOFTMAX), in float32 as ml_common.h does; then, with `ort_normalize`, an L1
-  // Normalizer divides by the float32 sum of absolute values.
-  bool ort_rules = false;
-  OrtPostTransform ort_post_transform = OrtPostTransform::None;
-  bool ort_normalize = false;
+  // Classifiers read from onnxruntime's ai.onnx.ml LinearClassifier carry the operator's output
+  // stage (lib/ir/output.hpp): Operator arithmetic in float32, the post-transform, the Complement
+  // layout (binary, one score column) or PerOutput, the RawScores label rule and, with an L1
+  // Normalizer after the operator, l1_normalize; `link` and `transform` keep the IR's own meaning
+  // of the model (what writers write).  Plain for every other linear model.
+  OutputStage output;
   bool operator==(const Linear&) const = default;
 };
 
@@ -143,7 +138,8 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    (libsvm multiclass_probability), class = first largest probability in libsvm order.
 //    Without them: class = most votes (first in libsvm order), probabilities = vote shares.
 //  - regression: (sum_s coef[s] K(x,s) - rho[0]) * scale + center.
-//  - `ort_rules` (read from ai.onnx.ml SVMClassifier / SVMRegressor, parameters in float32):
+//  - Operator output stage (`output`, read from ai.onnx.ml SVMClassifier / SVMRegressor,
+//    parameters in float32; label rule Votes for classifiers, float32 output):
 //    scored as onnxruntime 1.30 scores a batch of rows: inputs narrowed to float32; RBF kernels
 //    as a float32 sum of squared differences then expf; linear, polynomial and sigmoid kernels
 //    from its float32 GEMM (fused multiply-adds from 0 in feature order, times gamma, plus
@@ -164,7 +160,7 @@ struct Svm {
   std::vector<int32_t> class_order;      // libsvm label i -> index into Target::classes
   double scale = 1, center = 0;          // regression output unscaling
   Precision precision = Precision::Double;
-  bool ort_rules = false;                // onnxruntime's SVMClassifier/SVMRegressor arithmetic (above)
+  OutputStage output;                    // plain, or onnxruntime's SVMClassifier/SVMRegressor (above)
   // One-against-all (PMML classificationMethod="OneAgainstAll", KNIME's SMO): one machine per
   // entry of class_order, f_k = sum_s coefficients[k * n_sv + s] K(x, s) - rho[k]; the class of
   // the smallest f wins (the largest with max_wins), the first machine on ties; its probability is

@@ -5,8 +5,10 @@
 //
 // A plain stage (OutputStage{}, the default) is the IR's reference meaning: the estimator's own
 // fields (TreeEnsemble: aggregate, base, link, transform) say everything, in double.  Models read
-// from ai.onnx.ml tree operators carry the operator's stage: its post-transform, the layout of its
-// score columns, its label rule and its float32 rounding (see docs/ir.md).
+// from ai.onnx.ml operators carry the operator's stage: its post-transform, the layout of its score
+// columns, its label rule and its float32 rounding (see docs/ir.md).  Three estimators have one:
+// TreeEnsemble (TreeEnsembleClassifier/Regressor), Linear (LinearClassifier) and Svm
+// (SVMClassifier/SVMRegressor); validate() refuses a non-plain stage anywhere else.
 #pragma once
 #include <cstdint>
 
@@ -22,7 +24,6 @@ enum class Aggregate { Sum, Average, Vote, Max, Min };
 // score, Softmax normalizes a row, SoftmaxZero is a softmax over the non-zero scores only (zero
 // scores stay 0), Probit applies the standard normal quantile sqrt(2) erfinv(2s - 1) to each.
 enum class PostTransform : uint8_t { None, Logistic, Softmax, SoftmaxZero, Probit };
-using OrtPostTransform = PostTransform;  // the name ir::Linear's onnxruntime fields use
 
 // Order and formulas of the arithmetic.
 enum class Arithmetic : uint8_t {
@@ -35,6 +36,10 @@ enum class Arithmetic : uint8_t {
   // number of trees; then the base, in value_precision; then the post-transform with ml_common.h's
   // float32 formulas (mirrored logistic, max-subtracted softmax, Winitzki's probit).  A
   // single-output regressor ignores Logistic, Softmax and SoftmaxZero, as the runtime does.
+  // For ir::Linear (LinearClassifier): the scores from onnxruntime's float32 GEMM (fused
+  // multiply-adds in feature order), the post-transform per score (Logistic) or over the row
+  // (Softmax) with the same float32 formulas.  For ir::Svm (SVMClassifier/SVMRegressor): the
+  // float32 kernels, decision values and Platt coupling documented at ir::Svm.
   Operator,
 };
 
@@ -51,6 +56,9 @@ enum class ScoreLayout : uint8_t {
   // Two classes, one score column s whose leaf weights name class 1 only: [0, s], the
   // post-transform on both columns (so [0.5, logistic(s)] with Logistic).
   OneScoreClass1,
+  // Two classes, one score column s (ai.onnx.ml LinearClassifier): [1 - p, p] with p = s, or
+  // p = logistic(s) under Logistic; the raw-score label is s > 0.
+  Complement,
 };
 
 // How a classifier's label is chosen.
@@ -61,6 +69,9 @@ enum class LabelRule : uint8_t {
   // output): the first maximum score after the base (PerOutput); the second score > 0
   // (TwoScores); s > 0.5 when every leaf value is >= 0, else s > 0 (OneScore, OneScoreClass1).
   RawScores,
+  // The class with the most pairwise votes, the first in class order on ties, also when
+  // probabilities are computed (onnxruntime's SVMClassifier).
+  Votes,
 };
 
 struct OutputStage {
@@ -71,10 +82,15 @@ struct OutputStage {
   // Float32: the stage's output is rounded to float32 before the estimator's link and transform
   // (an operator whose output tensor is float).
   Precision output_precision = Precision::Double;
+  // After the post-transform, each score divided by the sum of their absolute values when that
+  // sum is not 0, in the output precision (an ai.onnx.ml Normalizer norm="L1" after the operator).
+  bool l1_normalize = false;
 
   bool operator==(const OutputStage&) const = default;
   // The IR's reference meaning: nothing beyond the estimator's own fields.
   bool plain() const { return *this == OutputStage{}; }
+  // The producer's runtime arithmetic (anything but the IR's reference meaning).
+  bool operator_rules() const { return arithmetic == Arithmetic::Operator; }
 };
 
 }  // namespace mb::ir

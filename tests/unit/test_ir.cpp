@@ -102,8 +102,8 @@ TEST_CASE("validate: the output stage") {
   ir::OutputStage& o = trees_of(m).output;
   // A plain stage may not carry operator parts.
   o.post = ir::PostTransform::Logistic;
-  CHECK(refusal(m).find("estimator, output stage: invalid model: a post-transform, score layout, label rule or float32 "
-                        "output needs the operator arithmetic") != std::string::npos);
+  CHECK(refusal(m).find("estimator, output stage: invalid model: a post-transform, score layout, label rule, "
+                        "normalization or float32 output needs the operator arithmetic") != std::string::npos);
   o.arithmetic = ir::Arithmetic::Operator;
   CHECK(refusal(m) == "");
   // Raw-score labels: a classifier only, with a layout that matches classes and scores.
@@ -137,8 +137,32 @@ TEST_CASE("validate: linear models") {
   CHECK(refusal(m) == "model.onnx:estimator: invalid model: 3 coefficients for 2 features x 1 targets");
   std::get<ir::Linear>(m.estimator).coefficients = {1, 2};
   CHECK(refusal(m) == "");
-  std::get<ir::Linear>(m.estimator).ort_post_transform = ir::PostTransform::Softmax;
-  CHECK(refusal(m).find("an onnxruntime post-transform or normalizer without onnxruntime's rules") != std::string::npos);
+  auto& out = std::get<ir::Linear>(m.estimator).output;
+  out.post = ir::PostTransform::Softmax;
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a post-transform, score layout, label rule, "
+                      "normalization or float32 output needs the operator arithmetic");
+  out = {};
+  out.l1_normalize = true;
+  CHECK(refusal(m).find("needs the operator arithmetic") != std::string::npos);
+  // LinearClassifier's stage: only for classifiers, float32, raw-score labels, the layout the
+  // classes ask for.
+  out = {ir::Arithmetic::Operator, ir::PostTransform::Logistic, ir::ScoreLayout::PerOutput, ir::LabelRule::RawScores,
+         ir::Precision::Float32, false};
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: the operator arithmetic of a linear model "
+                      "outside classification");
+  m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: one score column of two classes needs the "
+                      "complement layout");
+  out.layout = ir::ScoreLayout::Complement;
+  CHECK(refusal(m) == "");
+  out.label = ir::LabelRule::Votes;
+  CHECK(refusal(m).find("labels by its raw scores") != std::string::npos);
+  out.label = ir::LabelRule::RawScores;
+  out.post = ir::PostTransform::Probit;
+  CHECK(refusal(m).find("post-transform is none, logistic or softmax") != std::string::npos);
+  out.post = ir::PostTransform::None;
+  out.output_precision = ir::Precision::Double;
+  CHECK(refusal(m).find("has float32 output") != std::string::npos);
 }
 
 TEST_CASE("validate: support vector machines") {
@@ -165,6 +189,16 @@ TEST_CASE("validate: support vector machines") {
   sv.sv_per_class = {1, 1};
   sv.rho = {0, 1};
   CHECK(refusal(m) == "model.onnx:estimator: invalid model: 2 rho values for 1 pairs of classes");
+  sv.rho = {0};
+  // onnxruntime's SVMClassifier stage: float32 output, labels by votes.
+  sv.output.arithmetic = ir::Arithmetic::Operator;
+  sv.output.output_precision = ir::Precision::Float32;
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a support vector classifier's operator "
+                      "stage labels by votes");
+  sv.output.label = ir::LabelRule::Votes;
+  CHECK(refusal(m) == "");
+  sv.output.post = ir::PostTransform::Logistic;
+  CHECK(refusal(m).find("has no post-transform") != std::string::npos);
 }
 
 TEST_CASE("validate: networks") {

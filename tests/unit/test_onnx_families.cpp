@@ -107,7 +107,8 @@ TEST_CASE("onnx families: skl2onnx SVMs, MLP, k-means and naive Bayes are read a
   const fs::path f = kRoot / "svc_rbf_proba_iris" / "model.onnx";
   const ir::Model m = onnxfmt::read(slurp(f), f.string());
   const auto& s = std::get<ir::Svm>(m.estimator);
-  CHECK(s.ort_rules);
+  CHECK(s.output.arithmetic == ir::Arithmetic::Operator);
+  CHECK(s.output.label == ir::LabelRule::Votes);
   CHECK(s.precision == ir::Precision::Float32);
   CHECK(s.n_sv == 60);
   CHECK(s.prob_a.size() == 3);

@@ -313,7 +313,7 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
   for (const auto& l : kLinks)
     if (l.link == lin->link) link = &l;
   if (!link) refuse("R has no family link for this link function");
-  if (lin->ort_rules || lin->precision == ir::Precision::Float32)
+  if (!lin->output.plain() || lin->precision == ir::Precision::Float32)
     warnings.push_back({"r-double-arithmetic",
                         "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
                         "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
@@ -418,7 +418,7 @@ RPtr export_multinom(const ir::Model& m, Warnings& warnings) {
   if (lin->offset_feature >= 0) return no("an offset");
   const size_t T = static_cast<size_t>(lin->n_targets), F = m.features.size();
   if (T + (lin->reference_class ? 1 : 0) != K) return no(fmt::format("{} score rows for {} classes", T, K));
-  if (lin->ort_rules || lin->precision == ir::Precision::Float32)
+  if (!lin->output.plain() || lin->precision == ir::Precision::Float32)
     warnings.push_back({"r-double-arithmetic",
                         "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
                         "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
