@@ -6,6 +6,7 @@
 #pragma once
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <rapidjson/document.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -577,21 +579,79 @@ inline Csv ort_score(const fs::path& model, const fs::path& csv) {
 // R cases: testdata/r/<case>/ holds the model (model_exact.json, model.json, model.rds),
 // input.csv, R's predict() output expected.csv and meta.json.
 
-// The case folders below `root` whose names start with one of `prefixes` and that have an
-// expected.csv, sorted.
-inline std::vector<std::string> r_case_names(const fs::path& root, std::initializer_list<const char*> prefixes) {
-  std::vector<std::string> out;
+// The catalogue (tests/catalogue.py documents it): each case folder's case.json says its R class
+// (`family`), what the writers hold (`kind`: linear, tree, other) and the command-line hints it
+// needs (`--levels VAR=L1,L2,...`, `--lambda S`).  The C++ tests take their case lists from it,
+// as the Python tests do, so a new case is one folder and its case.json.
+struct CatalogueCase {
+  std::string name;
+  fs::path dir;
+  std::string family, kind;
+  r::ImportHints hints;
+  std::map<std::string, std::string> convert;  // target (pmml, onnx, ml5) -> "must" | "refused"
+  bool must_convert(const std::string& target) const {
+    auto it = convert.find(target);
+    return it != convert.end() && it->second == "must";
+  }
+};
+
+// The cases below `root` with an expected.csv and a case.json, sorted by name; a case.json that
+// cannot be read fails the test that asks.
+inline std::vector<CatalogueCase> catalogue(const fs::path& root) {
+  std::vector<CatalogueCase> out;
   if (!fs::is_directory(root)) return out;
   for (const auto& e : fs::directory_iterator(root)) {
-    const std::string name = e.path().filename().string();
-    if (!e.is_directory() || !fs::exists(e.path() / "expected.csv")) continue;
-    for (const char* prefix : prefixes)
-      if (name.rfind(prefix, 0) == 0) {
-        out.push_back(name);
+    if (!e.is_directory() || !fs::exists(e.path() / "expected.csv") || !fs::exists(e.path() / "case.json")) continue;
+    CatalogueCase c;
+    c.name = e.path().filename().string();
+    c.dir = e.path();
+    const std::string text = slurp(e.path() / "case.json");
+    rapidjson::Document d;
+    d.Parse(text.c_str(), text.size());
+    auto str = [&](const char* key) -> std::string {
+      if (d.HasParseError() || !d.IsObject() || !d.HasMember(key) || !d[key].IsString())
+        throw std::runtime_error((e.path() / "case.json").string() + ": no string '" + key + "'");
+      return d[key].GetString();
+    };
+    c.family = str("family");
+    c.kind = str("kind");
+    if (d.HasMember("convert") && d["convert"].IsObject())
+      for (const auto& kv : d["convert"].GetObject())
+        if (kv.value.IsString()) c.convert[kv.name.GetString()] = kv.value.GetString();
+    if (d.HasMember("hints")) {
+      const auto& h = d["hints"];
+      if (!h.IsArray() || h.Size() % 2 != 0)
+        throw std::runtime_error((e.path() / "case.json").string() + ": 'hints' is not a list of option, value pairs");
+      for (rapidjson::SizeType i = 0; i + 1 < h.Size(); i += 2) {
+        const std::string opt = h[i].GetString(), val = h[i + 1].GetString();
+        if (opt == "--lambda") {
+          c.hints.lambda = val;
+        } else if (opt == "--levels") {
+          const auto eq = val.find('=');
+          std::vector<std::string> levels;
+          std::stringstream ss(val.substr(eq + 1));
+          for (std::string l; std::getline(ss, l, ',');) levels.push_back(l);
+          c.hints.levels[val.substr(0, eq)] = levels;
+        } else {
+          throw std::runtime_error((e.path() / "case.json").string() + ": unknown hint " + opt);
+        }
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+// The catalogue's cases below `root` whose family (R class) is one of `families`, sorted.
+inline std::vector<std::string> r_case_names(const fs::path& root, std::initializer_list<const char*> families) {
+  std::vector<std::string> out;
+  for (const auto& c : catalogue(root))
+    for (const char* f : families)
+      if (c.family == f) {
+        out.push_back(c.name);
         break;
       }
-  }
-  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -630,47 +690,28 @@ inline Importer ranger_with(const r::LevelHints& hints) {
   return [hints](const r::RObject& o, const std::string& f) { return r::import_ranger(o, f, hints); };
 }
 
-// Levels R gives these factors in the training data (levels(infert$education),
-// levels(esoph$agegp), ...): ranger and randomForest do not store them.
-inline const r::LevelHints kInfertLevels = {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}};
-inline const r::LevelHints kEsophLevels = {
-    {"agegp", {"25-34", "35-44", "45-54", "55-64", "65-74", "75+"}},
-    {"alcgp", {"0-39g/day", "40-79", "80-119", "120+"}},
-    {"tobgp", {"0-9g/day", "10-19", "20-29", "30+"}},
-};
-
 struct RTreeCase {
-  const char* name;
+  std::string name;
   Importer import;
 };
 
-// The rpart, randomForest, ranger, gbm and partykit cases of testdata/r with their importers.
-inline const std::vector<RTreeCase>& r_tree_cases() {
-  static const std::vector<RTreeCase> all = {
-      {"rpart_anova", r::import_rpart},
-      {"rpart_anova_nosurrogate", r::import_rpart},
-      {"rpart_class", r::import_rpart},
-      {"rpart_class_factor", r::import_rpart},
-      {"rf_regression", forest_with({})},
-      {"rf_class", forest_with({})},
-      {"rf_class_json15_flip", forest_with({})},
-      {"rf_class_factor", forest_with({})},
-      {"rf_regression_ordered", forest_with(kEsophLevels)},
-      {"ranger_regression", ranger_with({})},
-      {"ranger_class", ranger_with({})},
-      {"ranger_prob_order", ranger_with({})},
-      {"ranger_prob_ignore", ranger_with({})},
-      {"ranger_class_partition", ranger_with(kInfertLevels)},
-      {"ranger_class_ignore_factor", ranger_with(kInfertLevels)},
-      {"gbm_gaussian", r::import_gbm},
-      {"gbm_bernoulli", r::import_gbm},
-      {"gbm_poisson", r::import_gbm},
-      {"gbm_multinomial", r::import_gbm},
-      {"rf_class_cutoff", forest_with({})},
-      {"ctree_class", r::import_party},
-      {"ctree_class_factor", r::import_party},
-      {"ctree_regression_multiway", r::import_party},
+// Imports through the class dispatcher with `hints`, as the command line does.
+inline Importer import_with(const r::ImportHints& hints) {
+  return [hints](const r::RObject& o, const std::string& f) {
+    Warnings w;
+    return r::import_model(o, f, w, hints);
   };
+}
+
+// The tree cases of the catalogue (kind "tree": rpart, randomForest, ranger, gbm, partykit,
+// party, mlr around trees, ...), each imported with its case.json hints.
+inline const std::vector<RTreeCase>& r_tree_cases() {
+  static const std::vector<RTreeCase> all = [] {
+    std::vector<RTreeCase> out;
+    for (const auto& c : catalogue(r_testdata_dir()))
+      if (c.kind == "tree") out.push_back({c.name, import_with(c.hints)});
+    return out;
+  }();
   return all;
 }
 

@@ -34,7 +34,7 @@ r::RPtr load(const std::string& name) {
 }  // namespace
 
 TEST_CASE("earth objects from R agree with earth's predict(): least squares, x/y, glm") {
-  const auto cases = r_case_names(kRoot, {"earth_"});
+  const auto cases = r_case_names(kRoot, {"earth"});
   REQUIRE_MESSAGE(cases.size() >= 4, "testdata/r lacks the earth cases");
   for (const auto& name : cases)
     for (const char* file : {"model_exact.json", "model.rds"}) {

@@ -120,7 +120,7 @@ std::vector<fs::path> linear_cases() {
   const char* env = std::getenv("MB_R_TESTDATA");
   const fs::path root = env && *env ? fs::path(env) : r_testdata_dir();
   std::vector<fs::path> out;
-  for (const auto& name : r_case_names(root, {"lm_", "glm_", "multinom_"})) out.push_back(root / name);
+  for (const auto& name : r_case_names(root, {"lm", "glm", "multinom"})) out.push_back(root / name);
   return out;
 }
 

@@ -54,13 +54,13 @@ r::RPtr load(const std::string& name) {
 }  // namespace
 
 TEST_CASE("polr objects from R agree with MASS's predict(): every link") {
-  const auto cases = r_case_names(kRoot, {"polr_"});
+  const auto cases = r_case_names(kRoot, {"polr"});
   REQUIRE_MESSAGE(cases.size() >= 5, "testdata/r lacks the polr cases");
   check_cases(cases);
 }
 
 TEST_CASE("lda objects from R agree with MASS's predict(): formula, x/grouping, prior") {
-  const auto cases = r_case_names(kRoot, {"lda_"});
+  const auto cases = r_case_names(kRoot, {"lda"});
   REQUIRE_MESSAGE(cases.size() >= 3, "testdata/r lacks the lda cases");
   check_cases(cases);
 }

@@ -33,22 +33,19 @@ namespace {
 const fs::path kRoot = r_testdata_dir();
 
 std::vector<std::string> more_cases() {
-  return r_case_names(kRoot, {"nnet_", "multinom_", "svm_", "naivebayes_", "kmeans_", "glmnet_"});
+  return r_case_names(kRoot, {"nnet.formula", "multinom", "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet",
+                               "multnet", "fishnet"});
 }
 
-// Imports a case's object: glmnet at the s R predicted with (s.txt), everything else through
-// the class dispatcher.
+// Imports a case's object through the class dispatcher with the hints its case.json gives (the
+// lambda glmnet predicted at; the levels an svm formula does not keep), as `--lambda` and
+// `--levels` give them on the command line.
 ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::string& file) {
-  if (fs::exists(dir / "s.txt")) {
-    const double s = std::strtod(slurp(dir / "s.txt").c_str(), nullptr);
-    return r::import_glmnet(obj, file, s);
-  }
-  // svm.formula keeps no factor levels, and make.names() turned "0-5yrs" into "0.5yrs" in the
-  // support-vector column names: the training levels (levels(infert$education)) are given.
-  if (dir.filename() == "svm_class_binary_factor")
-    return r::import_svm(obj, file, {{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}});
+  r::ImportHints hints;
+  for (const auto& c : catalogue(dir.parent_path()))
+    if (c.name == dir.filename().string()) hints = c.hints;
   Warnings w;
-  return r::import_model(obj, file, w);
+  return r::import_model(obj, file, w, hints);
 }
 
 RCaseResult run(const std::string& name, const std::string& file) {
@@ -258,7 +255,7 @@ TEST_CASE("caret train: imputation is refused by name") {
 }
 
 TEST_CASE("caret train objects from R agree with caret's predict()") {
-  const auto cases = r_case_names(kRoot, {"caret_"});
+  const auto cases = r_case_names(kRoot, {"train"});
   CHECK(cases.size() >= 5);
   for (const auto& name : cases)
     for (const char* file : {"model_exact.json", "model.rds"}) {

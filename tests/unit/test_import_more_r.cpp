@@ -70,25 +70,25 @@ void expect_refused(const std::string& fixture, const std::string& place, const 
 }  // namespace
 
 TEST_CASE("rms ols, lrm and orm objects from R agree with rms's predict()") {
-  const auto cases = r_case_names(kRoot, {"rms_"});
+  const auto cases = r_case_names(kRoot, {"ols", "lrm", "orm"});
   REQUIRE_MESSAGE(cases.size() >= 6, "testdata/r lacks the rms cases");
   check_cases(cases);
 }
 
 TEST_CASE("pls mvr objects from R agree with pls's predict() at $ncomp") {
-  const auto cases = r_case_names(kRoot, {"pls_"});
+  const auto cases = r_case_names(kRoot, {"mvr"});
   REQUIRE_MESSAGE(cases.size() >= 2, "testdata/r lacks the pls cases");
   check_cases(cases);
 }
 
 TEST_CASE("mlr WrappedModel objects from R agree with mlr's predict()") {
-  const auto cases = r_case_names(kRoot, {"mlr_"});
+  const auto cases = r_case_names(kRoot, {"WrappedModel"});
   REQUIRE_MESSAGE(cases.size() >= 4, "testdata/r lacks the mlr cases");
   check_cases(cases);
 }
 
 TEST_CASE("party BinaryTree objects from R agree with party's predict()") {
-  const auto cases = r_case_names(kRoot, {"binarytree_"});
+  const auto cases = r_case_names(kRoot, {"BinaryTree"});
   REQUIRE_MESSAGE(cases.size() >= 2, "testdata/r lacks the BinaryTree cases");
   check_cases(cases);
 }

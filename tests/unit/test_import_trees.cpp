@@ -52,17 +52,24 @@ TEST_CASE("tree models from R agree with R's predict() (exact JSON and rds)") {
 TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped split") {
   REQUIRE(fs::is_directory(kRoot / "rpart_anova"));
   bool saw_flip = false;
+  int checked = 0;
   for (const auto& c : r_tree_cases()) {
+    // Only the generators that score the 15-digit file in R record how many rows it changes.
+    const int changed = json15_rows_changed(kRoot / c.name);
+    if (changed < 0) {
+      MESSAGE(c.name << ": meta.json records no json15_rows_changed, 15-digit JSON not checked");
+      continue;
+    }
     const RCaseResult r = run(c, "model.json");
     if (!r.ran) continue;
+    ++checked;
     const std::string label = std::string(c.name) + "/model.json";
     REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
-    const int changed = json15_rows_changed(kRoot / c.name);
-    REQUIRE_MESSAGE(changed >= 0, label << ": meta.json has no json15_rows_changed");
     MESSAGE(label << ": " << summary(r) << " (meta.json: " << changed << " row(s) change)");
     CHECK_MESSAGE(r.report.rows_beyond == static_cast<uint64_t>(changed), label << ": " << compare::render_text(r.report));
     saw_flip |= changed > 0;
   }
+  CHECK(checked >= 20);
   // The documented flip must be there: rf_class_json15_flip changes under 15 digits only.
   if (fs::exists(kRoot / "rf_class_json15_flip" / "model.json")) CHECK(saw_flip);
 }
