@@ -381,8 +381,13 @@ inline compare::Report score_against(const ir::Model& m, const fs::path& input_c
 // Outside programs.
 
 // Runs `cmd` through the shell; its standard output, and its wait status in `status` (-1 when it
-// could not be started).
+// could not be started).  Only the interop suite asks outside programs: a test file that does
+// starts with the line `// suite: interop` (CMakeLists.txt then defines MB_INTEROP_SUITE).
 inline std::string run_command(const std::string& cmd, int& status) {
+#ifndef MB_INTEROP_SUITE
+  FAIL("a unit test ran an outside program (" << cmd.substr(0, 80)
+                                                << "); mark its file with the line `// suite: interop`");
+#endif
   std::string out;
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) {
@@ -564,13 +569,16 @@ inline void check_onnx(const fs::path& model) {
 }
 
 // onnxruntime's outputs for `model` on `csv` (tests/interop/ort_score.js).
+// Its standard error goes to a file of its own, so a runtime warning never reads as a CSV row.
 inline Csv ort_score(const fs::path& model, const fs::path& csv) {
   int st = 0;
   const fs::path script = source_dir() / "tests/interop/ort_score.js";
-  const std::string out = run_command(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}' '{}' '{}' 2>&1",
-                                                  MB_SOURCE_DIR, script.string(), model.string(), csv.string()),
-                                      st);
-  INFO("onnxruntime: " << out.substr(0, 2000));
+  const fs::path err = scratch_dir() / "ort_score.stderr";
+  const std::string out =
+      run_command(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}' '{}' '{}' 2>'{}'", MB_SOURCE_DIR,
+                              script.string(), model.string(), csv.string(), err.string()),
+                  st);
+  INFO("onnxruntime: " << slurp(err).substr(0, 2000) << out.substr(0, 2000));
   REQUIRE(st == 0);
   return parse_csv(out);
 }

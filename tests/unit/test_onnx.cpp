@@ -1,3 +1,4 @@
+// suite: interop
 // ONNX writer and reader (linear models): round trips checked by onnx.checker (Debian's onnx
 // 1.12) and scored by onnxruntime 1.30 (onnxruntime-node); skl2onnx corpus cases scored against
 // onnxruntime's own predictions; malformed and unsupported inputs.

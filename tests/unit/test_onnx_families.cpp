@@ -1,3 +1,4 @@
+// suite: interop
 // ONNX reader, the families skl2onnx writes besides linear models and trees (SVMClassifier,
 // SVMRegressor, MLP graphs, k-means and Gaussian naive Bayes graphs): the corpus files are read
 // as their family, and damaged variants of them, made here by editing one attribute or one

@@ -1,3 +1,4 @@
+// suite: interop
 // Classification tree ensembles written as float32 ONNX (`--precision float`) are one ai.onnx.ml
 // opset-3 TreeEnsembleClassifier whose outputs are the model's labels and class probabilities:
 // R's rpart, randomForest, ranger and gbm bernoulli fits (testdata/r) are written, the file's

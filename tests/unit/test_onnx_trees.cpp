@@ -1,3 +1,4 @@
+// suite: interop
 // ONNX tree ensembles: skl2onnx and hand-built TreeEnsemble corpus models and onnxruntime's
 // one-operator probes scored against onnxruntime 1.30's own outputs (within one float32 ulp);
 // IR trees written to ONNX, checked by onnx.checker (Debian's onnx 1.12) and scored by

@@ -1,3 +1,4 @@
+// suite: interop
 // ONNX tree ensembles, ai.onnx.ml opset-5 and binary-layout side: IR trees written with
 // --onnx-trees ml5 (one TreeEnsemble, double and float32) scored by onnxruntime-node against the
 // evaluator and read back; onnxruntime's binary TreeEnsembleClassifier whose weights name class 1

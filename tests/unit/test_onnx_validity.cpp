@@ -1,3 +1,4 @@
+// suite: interop
 // The ONNX reader refuses graphs that break the element-type rules of the ai.onnx.ml operators
 // (formats/onnx/validity.cpp), as onnxruntime does: each hand-built graph is also given to
 // onnxruntime 1.30 (tests/interop/ort_score.js), which must refuse the invalid ones and score the

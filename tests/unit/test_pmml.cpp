@@ -1,3 +1,4 @@
+// suite: interop
 // PMML reader and writer: round trips through PMML 4.4 (validated with xmllint against the DMG
 // XSD), third-party PMML scored against its producer's predictions, and malformed input.
 #include <doctest/doctest.h>

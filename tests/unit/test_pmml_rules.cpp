@@ -1,3 +1,4 @@
+// suite: interop
 // PMML RuleSetModel: the DMG examples under every rule selection criterion (the classes pmml4s's
 // RuleSetModelTest expects, probabilities computed by hand from the documents), hand-made
 // documents with hand-computed scores (CompoundRule fall-through, three-valued predicates,

@@ -1,3 +1,4 @@
+// suite: interop
 // PMML Scorecard: the DMG example (pmml4s's ScorecardTest expects 29 for engineering, 25, 500;
 // the other rows computed by hand from the document), written back as PMML 4.4 (XSD-valid) and
 // read again the same, a characteristic none of whose attributes is TRUE, and malformed

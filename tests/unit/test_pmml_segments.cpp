@@ -1,3 +1,4 @@
+// suite: interop
 // PMML MiningModel forms KNIME writes beyond tree ensembles: a k-means "ensemble" (a vote of one
 // ClusteringModel) and averages of linear regressions (RegressionModel and GeneralRegressionModel
 // segments), against KNIME's own predictions; a hand-made weighted average with Targets

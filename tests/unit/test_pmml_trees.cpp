@@ -1,3 +1,4 @@
+// suite: interop
 // PMML TreeModel and MiningModel: the missing-value oracles transcribed from public evaluators'
 // unit tests, third-party tree PMML scored against its producers' predictions, hand-made
 // documents with hand-computed scores, and IR trees written as PMML 4.4 (validated with xmllint

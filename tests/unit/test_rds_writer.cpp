@@ -1,3 +1,4 @@
+// suite: interop
 // Tests of the .rds writer with R as the judge: every .rds file of testdata/r-fixtures/rds and
 // testdata/r is read, written back (in turn with every container and both stream versions) and
 // R's readRDS() of the written file must be identical() to readRDS() of the original

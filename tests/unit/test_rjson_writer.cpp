@@ -1,3 +1,4 @@
+// suite: interop
 // Tests of the jsonlite JSON writer with R as the judge: every model .rds of testdata/r and the
 // .rds fixtures of the types jsonlite can hold are read, written as JSON and restored by
 // jsonlite::unserializeJSON; the result must equal readRDS() of the original with every double
