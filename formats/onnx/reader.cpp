@@ -17,6 +17,7 @@
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/validity.hpp"
 #include "lib/util/limits.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::onnxfmt {
 
@@ -96,7 +97,7 @@ V checked(const onnx::TensorProto& t, V v) {
 
 std::vector<double> tensor_values(const onnx::TensorProto& t) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
-    throw Error("", "initializer '" + t.name() + "'", "unsupported: tensors stored in external files");
+    throw Unsupported("", "initializer '" + t.name() + "'", "unsupported: tensors stored in external files");
   const bool raw = t.has_raw_data();
   auto raw_of = [&](size_t size) {
     if (t.raw_data().size() % size != 0)
@@ -123,7 +124,7 @@ std::vector<double> tensor_values(const onnx::TensorProto& t) {
       if (raw) return raw_of(1), checked(t, from_raw<int8_t>(t.raw_data()));
       return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
     default:
-      throw Error("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
+      throw Unsupported("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "formats/onnx/onnx_names.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -190,6 +191,8 @@ void write_mlp(G& s, const ir::Mlp& net) {
       prob = s.op("Div", {scores, s.op("ReduceSum", {scores, s.ints({1})}, {attr_int("keepdims", 1)})});
       break;
     case ir::ScoreTransform::None: prob = scores; break;
+    case ir::ScoreTransform::Cumulative:
+      throw Unsupported("", "estimator", "unsupported: a network with cumulative-link outputs");
   }
   std::string idx = s.op("ArgMax", {prob}, {attr_int("axis", 1), attr_int("keepdims", 0)});
   s.class_outputs(prob, idx, target.classes, s.any_nan_rows(prob));
@@ -503,14 +506,14 @@ void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std
   const auto task = m.schema.target.task;
   if (auto* svm = std::get_if<ir::Svm>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "an svm cannot cluster");
-    if (svm->precision == ir::Precision::Float32) throw Error("", "estimator", "unsupported: float32 support vectors");
+    if (svm->precision == ir::Precision::Float32) throw Unsupported("", "estimator", "unsupported: float32 support vectors");
     if (svm->one_vs_rest)
-      throw Error("", "estimator", "unsupported: one-against-all support vector machines (the ONNX writer writes libsvm's "
+      throw Unsupported("", "estimator", "unsupported: one-against-all support vector machines (the ONNX writer writes libsvm's "
                                    "pairwise machines only)");
     write_svm(s, *svm);
   } else if (auto* net = std::get_if<ir::Mlp>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "a network cannot cluster");
-    if (net->precision == ir::Precision::Float32) throw Error("", "estimator", "unsupported: float32 network weights");
+    if (net->precision == ir::Precision::Float32) throw Unsupported("", "estimator", "unsupported: float32 network weights");
     write_mlp(s, *net);
   } else if (auto* nb = std::get_if<ir::NaiveBayes>(&m.estimator)) {
     if (task != ir::Task::Classification) throw Error("", "target", "naive Bayes must classify");

@@ -215,6 +215,7 @@ ClassifierPlan plan_classifier(const ir::Model& m, const ir::TreeEnsemble& te, c
       p.post = "SOFTMAX";
       p.base = te.base;
       return p;
+    case ir::ScoreTransform::Cumulative: return no("cumulative-link class scores");
   }
   return no("an unknown score transform");
 }

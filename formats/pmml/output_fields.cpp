@@ -12,6 +12,7 @@
 
 #include "formats/pmml/common.hpp"
 #include "lib/util/error.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::pmml {
 
@@ -118,7 +119,7 @@ double OutputFields::value(const std::string& name, double predicted,
     return it == probability.end() ? kNaN : it->second;
   }
   if (f.feature != "transformedValue")
-    throw Error(file_, "OutputField '" + name + "'", "unsupported: OutputField feature '" + f.feature + "'");
+    throw Unsupported(file_, "OutputField '" + name + "'", "unsupported: OutputField feature '" + f.feature + "'");
   std::function<double(const Node&)> ev = [&](const Node& n) -> double {
     switch (n.kind) {
       case Node::Const: return n.value;

@@ -173,6 +173,7 @@ struct Checker {
             fail(place, fmt::format("a one-score binary layout needs 2 classes and 1 score ({} classes, {} scores)",
                                     classes, t.n_outputs));
           break;
+        case ScoreLayout::Complement: break;  // refused above
       }
       if (t.base.size() > classes) fail(place, fmt::format("{} base values for {} classes", t.base.size(), classes));
     } else {

@@ -24,6 +24,7 @@
 #include "formats/r/importers/preprocess.hpp"
 #include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -59,7 +60,7 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
-    throw Error(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
+    throw Unsupported(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
                                              "rf, gbm)", method));
   if (method == "gbm") {
     // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first

@@ -17,6 +17,7 @@
 #include "formats/r/importers/trees.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 
@@ -36,7 +37,7 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   } else if (name == "poisson") {
     link = ir::Link::Log;
   } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile") {
-    throw Error(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
+    throw Unsupported(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
   }
   size_t K = 1;  // class scores: multinomial has one per class
   if (const RObject* nc = root.get("num.classes"); nc && nc->length() == 1 && nc->number(0) != 1) {

@@ -18,6 +18,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -124,7 +125,7 @@ std::string first_glmnet_class(const RObject& root) {
 ir::Model import_glmnet(const RObject& root, const std::string& file, double s) {
   const std::string cls = first_glmnet_class(root);
   if (cls != "elnet" && cls != "lognet" && cls != "fishnet" && cls != "multnet")
-    throw Error(file, "", fmt::format("unsupported R class '{}' (glmnet family; supported: elnet, lognet, fishnet, "
+    throw Unsupported(file, "", fmt::format("unsupported R class '{}' (glmnet family; supported: elnet, lognet, fishnet, "
                                       "multnet)", cls));
   if (Member(root, file).flag("offset", false))
     throw Error(file, "$offset", "glmnet fitted with an offset needs the offset at prediction time; not supported");

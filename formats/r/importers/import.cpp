@@ -6,6 +6,7 @@
 #include "formats/r/importers/preprocess.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "formats/r/importers/trees.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -108,11 +109,11 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
       return m;
     }
   if (classes.empty())
-    throw Error(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",
+    throw Unsupported(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",
                                       rtype_name(root.type)));
   std::string all;
   for (size_t i = 0; i < classes.size(); ++i) all += (i ? "\", \"" : "") + classes[i];
-  throw Error(file, "", fmt::format("unsupported R class '{}' (class vector c(\"{}\"))", classes[0], all));
+  throw Unsupported(file, "", fmt::format("unsupported R class '{}' (class vector c(\"{}\"))", classes[0], all));
 }
 
 }  // namespace mb::r

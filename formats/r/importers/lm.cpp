@@ -9,6 +9,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -21,7 +22,7 @@ ir::Link parse_link(const std::string& link, const std::string& file) {
   };
   for (auto& [name, l] : kLinks)
     if (link == name) return l;
-  throw Error(file, "$family$link", fmt::format("unsupported link function '{}'", link));
+  throw Unsupported(file, "$family$link", fmt::format("unsupported link function '{}'", link));
 }
 
 // Class labels of a binomial GLM: the response's factor levels (P = second level), FALSE/TRUE

@@ -29,6 +29,7 @@
 #include "formats/r/lang/formula.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -191,7 +192,7 @@ ir::Model import_party(const RObject& root, const std::string& file) {
     response = r.type == RType::Symbol ? r.text : "";
   }
 
-  PartyReader pr{file};
+  PartyReader pr{file, {}, {}, 1, false, {}};
   ir::Model m;
   ExprTranslator tr(file, m.schema.inputs, m.derived);
   // Predictors: the columns of $data other than the response, by their R class.
@@ -227,7 +228,7 @@ ir::Model import_party(const RObject& root, const std::string& file) {
       for (size_t i = 1; i < variables->elements.size(); ++i)
         plain |= variables->elements[i]->type == RType::Symbol && variables->elements[i]->text == v.name;
       if (!plain)
-        throw Error(file, place,
+        throw Unsupported(file, place,
                     fmt::format("unsupported: the factor '{}' is an expression of the data (R recomputes it from the "
                                 "rows it predicts, e.g. cut() with a number of breaks); only factor variables are "
                                 "supported", v.name));

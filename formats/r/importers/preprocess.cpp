@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 
@@ -26,7 +27,7 @@ void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column,
   const std::vector<std::string> methods = method.names();
   for (const auto& how : methods) {
     if (how == "center" || how == "scale" || how == "range" || how == "ignore" || how == "remove") continue;
-    throw Error(pp.file(), method.path() + "$" + how,
+    throw Unsupported(pp.file(), method.path() + "$" + how,
                 fmt::format("unsupported caret preProcess method '{}' (only center, scale and range, fixed "
                             "per-column maps, are read)", how));
   }

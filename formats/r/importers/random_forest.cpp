@@ -21,6 +21,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -84,7 +85,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   const std::string type = obj["type"].string();
   const bool classification = type == "classification";
   if (!classification && type != "regression")
-    throw Error(file, "$type", fmt::format("unsupported randomForest type '{}'", type));
+    throw Unsupported(file, "$type", fmt::format("unsupported randomForest type '{}'", type));
   const Member forest = obj["forest"];
   const std::vector<int64_t> ncat = forest["ncat"].wholes(1, 1 << 24);  // 1 numeric, else levels
   std::vector<std::string> xnames = forest["ncat"].names();
@@ -257,7 +258,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   const bool probability = tt == "Probability estimation";
   const bool classification = tt == "Classification";
   if (!regression && !probability && !classification)
-    throw Error(file, "$forest$treetype", fmt::format("unsupported ranger tree type '{}'", tt));
+    throw Unsupported(file, "$forest$treetype", fmt::format("unsupported ranger tree type '{}'", tt));
 
   const auto names = forest["independent.variable.names"].strings();
   const auto is_ordered = forest["is.ordered"].numbers();

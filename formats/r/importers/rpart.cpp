@@ -18,6 +18,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 
@@ -43,7 +44,7 @@ class RpartReader {
     const std::string method = obj_["method"].string();
     const bool classification = method == "class";
     if (!classification && method != "anova" && method != "poisson" && method != "exp")
-      throw Error(file_, "$method", fmt::format("unsupported rpart method '{}'", method));
+      throw Unsupported(file_, "$method", fmt::format("unsupported rpart method '{}'", method));
 
     const RObject* xlevels = root_.attr("xlevels");
     auto levels_of = [&](const std::string& name, bool) -> std::vector<std::string> {

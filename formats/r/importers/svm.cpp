@@ -14,6 +14,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -111,7 +112,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   const double type = input["type"].number();
   const double kernel = input["kernel"].number();
   if (type == 2)
-    throw Error(file, "$type", "unsupported svm type: one-class (novelty detection; its answer is an outlier flag, not a class or value)");
+    throw Unsupported(file, "$type", "unsupported svm type: one-class (novelty detection; its answer is an outlier flag, not a class or value)");
   if (!(type == 0 || type == 1 || type == 3 || type == 4))
     throw Error(file, "$type", fmt::format("unknown svm type {}", type));
   if (input.flag("sparse", false))
@@ -122,7 +123,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   static const ir::Kernel kKernels[] = {ir::Kernel::Linear, ir::Kernel::Polynomial, ir::Kernel::Radial,
                                         ir::Kernel::Sigmoid};
   if (!(kernel >= 0 && kernel <= 3 && kernel == std::floor(kernel)))
-    throw Error(file, "$kernel", fmt::format("unsupported kernel {} (0 linear, 1 polynomial, 2 radial, 3 sigmoid)", kernel));
+    throw Unsupported(file, "$kernel", fmt::format("unsupported kernel {} (0 linear, 1 polynomial, 2 radial, 3 sigmoid)", kernel));
   svm.kernel = kKernels[static_cast<int>(kernel)];
   svm.gamma = input["gamma"].number();
   svm.coef0 = input["coef0"].number();

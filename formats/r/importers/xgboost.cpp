@@ -38,6 +38,7 @@
 #include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/limits.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -285,7 +286,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
   const UVal& gb = d.at(learner, "gradient_booster", "learner");
   const std::string booster = d.str(gb, "name", "gradient_booster");
   if (booster != "gbtree")
-    throw Error(file, "$raw", fmt::format("unsupported xgboost booster '{}' (only gbtree)", booster));
+    throw Unsupported(file, "$raw", fmt::format("unsupported xgboost booster '{}' (only gbtree)", booster));
   const UVal& model = d.at(gb, "model", "gradient_booster");
   const UVal& trees = d.at(model, "trees", "the model");
   const std::vector<double>& tree_info = d.nums(model, "tree_info", "the model");
@@ -310,13 +311,13 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
     K = static_cast<size_t>(std::strtol(d.str(lmp, "num_class", "learner_model_param").c_str(), nullptr, 10));
     if (K < 2 || K > 100000) throw Error(file, "$raw", "xgboost model: num_class out of range");
   } else {
-    throw Error(file, "$raw", fmt::format("unsupported xgboost objective '{}'", objective));
+    throw Unsupported(file, "$raw", fmt::format("unsupported xgboost objective '{}'", objective));
   }
   std::vector<double> margin(K, 0.0);
   if (multiclass) {
     for (double b : base_score)
       if (b != base_score[0])
-        throw Error(file, "$raw", "unsupported: unequal base scores of a multi:softprob model");
+        throw Unsupported(file, "$raw", "unsupported: unequal base scores of a multi:softprob model");
   } else {
     const float b = static_cast<float>(base_score[0]);
     float m = b;
@@ -366,7 +367,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         c.categorical = true;
         m.features.push_back({names[j], ir::Expr::input(tr.categorical_input(names[j], it->second, false, names[j]))});
       } else if (types[j] == "i") {
-        throw Error(file, "$raw", fmt::format("unsupported: indicator feature '{}' in the model itself", names[j]));
+        throw Unsupported(file, "$raw", fmt::format("unsupported: indicator feature '{}' in the model itself", names[j]));
       } else {
         m.features.push_back({names[j], ir::Expr::input(tr.continuous_input(names[j], names[j]))});
       }
@@ -388,7 +389,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         const auto& lv = fm_levels[var];
         c.level = static_cast<int>(std::find(lv.begin(), lv.end(), level) - lv.begin());
       } else if (fm_types[j] == "c") {
-        throw Error(file, "$fmap", fmt::format("unsupported: categorical feature '{}' without levels", fm_names[j]));
+        throw Unsupported(file, "$fmap", fmt::format("unsupported: categorical feature '{}' without levels", fm_names[j]));
       } else {
         if (feature_of.count(fm_names[j])) throw Error(file, "$fmap", fmt::format("feature '{}' named twice", fm_names[j]));
         m.features.push_back({fm_names[j], ir::Expr::input(tr.continuous_input(fm_names[j], fm_names[j]))});
@@ -451,9 +452,9 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
     }
     if (const UVal* tp = tv.get("tree_param")) {
       if (const UVal* nd = tp->get("num_deleted"); nd && nd->str != "0")
-        throw Error(file, "$raw", fmt::format("unsupported: {} has deleted nodes", where));
+        throw Unsupported(file, "$raw", fmt::format("unsupported: {} has deleted nodes", where));
       if (const UVal* sl = tp->get("size_leaf_vector"); sl && sl->str != "1" && sl->str != "0")
-        throw Error(file, "$raw", fmt::format("unsupported: {} has vector leaves", where));
+        throw Unsupported(file, "$raw", fmt::format("unsupported: {} has vector leaves", where));
     }
     total_nodes += n;
     if (total_nodes > limits::get(limits::Id::TreeNodes))

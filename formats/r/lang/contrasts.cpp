@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "formats/r/lang/formula.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -95,7 +96,7 @@ ContrastMatrix contrast_matrix(const std::string& function, const std::vector<st
     return m;
   }
   if (function == "contr.poly") return contr_poly(n);
-  throw Error(file, place, fmt::format("unsupported contrast function '{}'", function));
+  throw Unsupported(file, place, fmt::format("unsupported contrast function '{}'", function));
 }
 
 std::vector<double> poly_basis(double x, const std::vector<double>& alpha,

@@ -1,6 +1,7 @@
 // R variable expressions (the elements of `$terms@predvars`) as IR expressions.
 #include "formats/r/lang/formula.hpp"
 #include "formats/r/lang/splines.hpp"
+#include "lib/util/errors.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -105,7 +106,7 @@ std::optional<double> parse_number(const std::string& s) {
 }
 
 void ExprTranslator::unsupported(const std::string& function, const std::string& term) const {
-  throw Error(file_, kPlace, fmt::format("unsupported formula function '{}' in term '{}'", function, term));
+  throw Unsupported(file_, kPlace, fmt::format("unsupported formula function '{}' in term '{}'", function, term));
 }
 
 int ExprTranslator::continuous_input(const std::string& name, const std::string& term) {
@@ -291,7 +292,7 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
     auto fv = from ? constant_values(*from) : std::nullopt;
     auto tv = to ? constant_values(*to) : std::nullopt;
     if (!fv || !tv || fv->size() != tv->size())
-      throw Error(file_, kPlace, fmt::format("unsupported: mapvalues() in term '{}' without numeric from and to "
+      throw Unsupported(file_, kPlace, fmt::format("unsupported: mapvalues() in term '{}' without numeric from and to "
                                              "of the same length", term));
     Expr x = a0();
     Expr e = x;
@@ -335,7 +336,7 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
   // the degree; more would be polym() over several variables.
   auto pos = positional_args(node);
   if (pos.empty() || pos.size() > 2)
-    throw Error(file_, kPlace, fmt::format("unsupported poly() form (several variables) in term '{}'", term));
+    throw Unsupported(file_, kPlace, fmt::format("unsupported poly() form (several variables) in term '{}'", term));
   const RObject* deg_node = call_arg(node, "degree", 1);
   size_t degree = 1;
   if (deg_node) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "formats/r/lang/formula.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -183,7 +184,7 @@ CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslato
   if (!br) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no breaks", term));
   auto breaks = constant_values(*br);
   if (!breaks || breaks->size() < 2)
-    throw Error(file, kPlace,
+    throw Unsupported(file, kPlace,
                 fmt::format("unsupported: cut() with a number of breaks in term '{}' (R recomputes the intervals from "
                             "the rows it predicts); only explicit breaks are read", term));
   for (double b : *breaks)
@@ -193,9 +194,9 @@ CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslato
     if ((*breaks)[i] == (*breaks)[i - 1])
       throw Error(file, kPlace, fmt::format("cut() in term '{}': breaks are not unique", term));
   if (call_arg(call, "labels", 2))
-    throw Error(file, kPlace, fmt::format("unsupported: cut() with labels in term '{}'", term));
+    throw Unsupported(file, kPlace, fmt::format("unsupported: cut() with labels in term '{}'", term));
   if (flag("ordered_result", false))
-    throw Error(file, kPlace, fmt::format("unsupported: cut(ordered_result = TRUE) in term '{}'", term));
+    throw Unsupported(file, kPlace, fmt::format("unsupported: cut(ordered_result = TRUE) in term '{}'", term));
   const bool right = flag("right", true), lowest = flag("include.lowest", false);
   int dig = 3;
   if (const RObject* d = call_arg(call, "dig.lab", -1)) {
@@ -443,7 +444,7 @@ Design build_design(const RObject& model, const std::string& file) {
       auto rl = relabel_args(*v.expr, fn);
       v.levels = string_vector(named_element(xlevels, v.name));
       if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
-        throw Error(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
+        throw Unsupported(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
                                               "constant labels is read)", fn, v.name));
       v.is_factor = true;
       std::vector<std::string> in_levels = v.levels;
@@ -497,7 +498,7 @@ Design build_design(const RObject& model, const std::string& file) {
     if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
         is_factor_call(fn)) {
       if (fn.empty() || is_factor_call(fn))
-        throw Error(file, kPlace, fmt::format("unsupported factor expression in term '{}'", v.name));
+        throw Unsupported(file, kPlace, fmt::format("unsupported factor expression in term '{}'", v.name));
       tr.unsupported(fn, v.name);
     }
     if (auto m = tr.matrix(*v.expr, v.name)) {
