@@ -53,6 +53,9 @@ constexpr Entry kImporters[] = {
        return import_ranger(o, f, h.levels);
      }},
     {"gbm", &import_gbm},
+    {"bagging", &import_bagging},
+    {"boosting", &import_boosting},
+    {"ada", &import_ada},
     {"constparty", &import_party},
     {"BinaryTree", &import_binary_tree},
     {"xgb.Booster", &import_xgboost},

@@ -1,0 +1,150 @@
+// Ensembles R packages ship and the jpmml-r corpus holds: adabag bagging and boosting, ada, and
+// LightGBM boosters.  The corpus .rds objects are imported, scored through the data layer and
+// compared with the R predictions the corpus producer wrote (R's predict()) by the agreement rule
+// of lib/compare (|a - b| <= 1e-12 + 1e-9 |b|, labels equal).  Without the shared corpus beside
+// the repository the tests skip (loudly; CI=true makes that a failure).
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "formats/r/importers/import.hpp"
+#include "lib/compare/compare.hpp"
+#include "lib/ir/model.hpp"
+#include "lib/util/errors.hpp"
+#include "tests/unit/support.hpp"
+
+using namespace mb;
+using namespace mb::testsupport;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRexp = shared_dir() / "corpus/pmml/jpmml-r/pmml-rexp/src/test/resources";
+const fs::path kLgb = shared_dir() / "corpus/pmml/jpmml-r/pmml-rexp-lightgbm/src/test/resources";
+
+bool agrees(const compare::Report& r) {
+  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
+}
+
+r::RPtr load(const fs::path& base, const std::string& name) {
+  Warnings w;
+  r::RPtr obj = read_r_object(base / "rds" / (name + ".rds"), w);
+  REQUIRE(obj);
+  return obj;
+}
+
+// R's predictions for `name` (the corpus's csv/<name>.csv) on csv/<dataset>.csv.
+compare::Report against_r(const ir::Model& m, const fs::path& base, const std::string& name,
+                          const std::string& dataset) {
+  compare::CompareOptions opt;
+  const std::string ours = m.schema.target.task == ir::Task::Regression ? "prediction" : "class";
+  opt.aliases["_target"] = ours;
+  opt.aliases[m.schema.target.name] = ours;
+  return score_against(m, base / "csv" / (dataset + ".csv"), base / "csv" / (name + ".csv"), opt);
+}
+
+bool has_warning(const ir::Model& m, const std::string& code) {
+  return std::any_of(m.provenance.warnings.begin(), m.provenance.warnings.end(),
+                     [&](const Warning& w) { return w.code == code; });
+}
+
+r::RObject* member(r::RObject& o, const std::string& name) { return const_cast<r::RObject*>(o.get(name)); }
+r::RObject* attribute(r::RObject& o, const std::string& name) { return const_cast<r::RObject*>(o.attr(name)); }
+
+}  // namespace
+
+TEST_CASE("adabag bagging and boosting agree with predict.bagging / predict.boosting") {
+  if (!have_shared(kRexp / "rds")) return;
+  struct Case {
+    const char* name;
+    const char* dataset;
+    const char* r_class;
+    size_t trees;
+  };
+  for (const Case c : {Case{"BaggingIris", "Iris", "bagging", 7}, Case{"BaggingAudit", "Audit", "bagging", 101},
+                       Case{"BoostingIris", "Iris", "boosting", 7}, Case{"BoostingAudit", "Audit", "boosting", 31}}) {
+    CAPTURE(c.name);
+    const r::RPtr obj = load(kRexp, c.name);
+    Warnings w;
+    const ir::Model m = r::import_model(*obj, c.name, w);
+    CHECK(m.provenance.source_class == c.r_class);
+    const auto& te = std::get<ir::TreeEnsemble>(m.estimator);
+    CHECK(te.trees.size() == c.trees);
+    CHECK(te.aggregate == ir::Aggregate::Vote);
+    CHECK(te.tree_weights.size() == (std::string(c.r_class) == "boosting" ? c.trees : 0));
+    // The training counts (@vardep.summary) do not increase along the levels: ties go as adabag's.
+    CHECK_FALSE(has_warning(m, "vote-ties"));
+    const compare::Report rep = against_r(m, kRexp, c.name, c.dataset);
+    CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
+                                               << rep.label_mismatches << " label mismatches");
+  }
+}
+
+TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
+  if (!have_shared(kRexp / "rds")) return;
+  SUBCASE("training counts that increase along the levels: adabag breaks ties another way, a warning") {
+    const r::RPtr obj = load(kRexp, "BaggingIris");
+    r::RObject* vs = attribute(*obj, "vardep.summary");
+    REQUIRE(vs);
+    if (!vs->ints.empty()) vs->ints = {10, 20, 30};
+    else vs->reals = {10, 20, 30};
+    Warnings w;
+    const ir::Model m = r::import_model(*obj, "BaggingIris.rds", w);
+    CHECK(has_warning(m, "vote-ties"));
+  }
+  SUBCASE("a weight per tree") {
+    const r::RPtr obj = load(kRexp, "BoostingIris");
+    member(*obj, "weights")->reals.pop_back();
+    Warnings w;
+    try {
+      r::import_model(*obj, "BoostingIris.rds", w);
+      FAIL("imported boosting weights that miss a tree");
+    } catch (const Error& e) {
+      CHECK(e.place() == "$weights");
+      CHECK(e.message().find("one weight per tree (7), found 6") != std::string::npos);
+    }
+  }
+  SUBCASE("an error inside a tree names the tree") {
+    const r::RPtr obj = load(kRexp, "BaggingIris");
+    r::RObject* tree = member(*obj, "trees")->elements.at(2).get();
+    member(*tree, "method")->strings = {std::string("survival")};
+    Warnings w;
+    try {
+      r::import_model(*obj, "BaggingIris.rds", w);
+      FAIL("imported a survival tree");
+    } catch (const Error& e) {
+      CHECK(e.place() == "$trees[[3]]$method");
+    }
+  }
+}
+
+TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
+  if (!have_shared(kRexp / "rds")) return;
+  const r::RPtr obj = load(kRexp, "AdaFormulaVersicolor");
+  Warnings w;
+  const ir::Model m = r::import_model(*obj, "AdaFormulaVersicolor.rds", w);
+  CHECK(m.provenance.source_class == "ada");
+  CHECK(m.schema.target.name == "Species");
+  CHECK(m.schema.target.classes == std::vector<std::string>{"no", "yes"});
+  CHECK(std::get<ir::TreeEnsemble>(m.estimator).trees.size() == 7);
+  const compare::Report rep = against_r(m, kRexp, "AdaFormulaVersicolor", "Versicolor");
+  CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
+                                             << rep.label_mismatches << " label mismatches");
+
+  SUBCASE("real and gentle boosting are refused by name") {
+    r::RObject* loss = member(*member(*obj, "model"), "lossObj");
+    member(*loss, "type")->strings = {std::string("real")};
+    try {
+      r::import_model(*obj, "AdaFormulaVersicolor.rds", w);
+      FAIL("imported real ada");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::Unsupported);
+      CHECK(e.place() == "$model$lossObj$type");
+      CHECK(e.message().find("ada type 'real'") != std::string::npos);
+    }
+  }
+}
