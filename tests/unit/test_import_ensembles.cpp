@@ -9,9 +9,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "formats/r/importers/import.hpp"
+#include "formats/registry.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/ir/model.hpp"
 #include "lib/util/errors.hpp"
@@ -147,4 +149,115 @@ TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
       CHECK(e.message().find("ada type 'real'") != std::string::npos);
     }
   }
+}
+
+// ------------------------------------------------------------------------------------------
+// LightGBM (lgb.Booster: an R6 environment whose `raw` member holds LightGBM's text model).
+// ------------------------------------------------------------------------------------------
+namespace {
+
+r::RObject* env_member(r::RObject& env, const std::string& name) {
+  for (size_t i = 0; i < env.elements.size() && i < env.tags.size(); ++i)
+    if (env.tags[i] == name) return env.elements[i].get();
+  return nullptr;
+}
+
+// The booster's model text, edited by `edit`.
+void edit_model(r::RObject& booster, const std::function<void(std::string&)>& edit) {
+  r::RObject* raw = env_member(booster, "raw");
+  REQUIRE(raw);
+  std::string text(raw->bytes.begin(), raw->bytes.end());
+  edit(text);
+  raw->bytes.assign(text.begin(), text.end());
+}
+
+void replace_first(std::string& s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("LightGBM boosters agree with R's predict() on the lgb.Booster") {
+  if (!have_shared(kLgb / "rds")) return;
+  struct Case {
+    const char* name;
+    const char* dataset;
+    size_t trees;
+  };
+  for (const Case c : {Case{"LightGBMIris", "Iris", 15}, Case{"LightGBMAuto", "Auto", 31}}) {
+    CAPTURE(c.name);
+    const r::RPtr obj = load(kLgb, c.name);
+    Warnings w;
+    const ir::Model m = r::import_model(*obj, c.name, w);
+    CHECK(m.provenance.source_class == "lgb.Booster");
+    CHECK(std::get<ir::TreeEnsemble>(m.estimator).trees.size() == c.trees);
+    // The input CSVs live beside the other jpmml-r cases.
+    compare::CompareOptions opt;
+    opt.aliases["_target"] = m.schema.target.task == ir::Task::Regression ? "prediction" : "class";
+    const compare::Report r = score_against(m, kRexp / "csv" / (std::string(c.dataset) + ".csv"),
+                                            kLgb / "csv" / (std::string(c.name) + ".csv"), opt);
+    CHECK_MESSAGE(agrees(r), r.rows_beyond << " of " << r.rows << " rows beyond tolerance, " << r.label_mismatches
+                                           << " label mismatches");
+  }
+}
+
+TEST_CASE("LightGBM: missing values follow the decision type; what the IR cannot hold is refused by name") {
+  if (!have_shared(kLgb / "rds")) return;
+  const r::RPtr obj = load(kLgb, "LightGBMIris");
+  // Tree 0's first split: Petal.Length <= 3.1500000000000004, decision_type 2 (default left,
+  // missing type None: a missing value is read as 0, which goes left).
+  auto first_split_missing = [&]() {
+    Warnings w;
+    const ir::Model m = r::import_model(*obj, "LightGBMIris.rds", w);
+    return std::get<ir::TreeEnsemble>(m.estimator).trees.at(0).missing.at(0);
+  };
+  SUBCASE("missing type None: where 0 goes") { CHECK(first_split_missing() == ir::MissingGo::Left); }
+  SUBCASE("missing type NaN, default right") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "decision_type=2 2", "decision_type=8 2"); });
+    CHECK(first_split_missing() == ir::MissingGo::Right);
+  }
+  SUBCASE("missing type Zero, default left, zero left of the threshold") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "decision_type=2 2", "decision_type=6 2"); });
+    CHECK(first_split_missing() == ir::MissingGo::Left);
+  }
+  SUBCASE("missing type Zero, default right, zero left of the threshold: refused") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "decision_type=2 2", "decision_type=4 2"); });
+    CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("zero-as-missing"), Unsupported);
+  }
+  SUBCASE("categorical splits are refused") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "decision_type=2 2", "decision_type=3 2"); });
+    CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("categorical split (Tree=0 node 0)"), Unsupported);
+  }
+  SUBCASE("linear trees are refused") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "is_linear=0", "is_linear=1"); });
+    CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("linear tree"), Unsupported);
+  }
+  SUBCASE("objectives other than the supported ones are refused") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "objective=multiclass", "objective=multiclassova"); });
+    CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("objective 'multiclassova'"), Unsupported);
+  }
+  SUBCASE("a child out of range names the line") {
+    edit_model(*obj, [](std::string& s) { replace_first(s, "left_child=1 -1", "left_child=7 -1"); });
+    try {
+      first_split_missing();
+      FAIL("imported a tree whose child is out of range");
+    } catch (const Error& e) {
+      CHECK(e.place().rfind("$raw:line ", 0) == 0);
+      CHECK(e.message().find("node 0 has child 7") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("an lgb.Booster (an R6 environment) is written back as .rds, and refused as R JSON by name") {
+  if (!have_shared(kLgb / "rds")) return;
+  const std::string path = (kLgb / "rds" / "LightGBMIris.rds").string();
+  const ir::Model m = formats::load_model(path, std::nullopt);
+  Warnings w;
+  const std::string rds = formats::write_model(m, formats::Format::Rds, {}, w);
+  const ir::Model back = formats::read_model(rds, "back.rds", formats::Format::Rds);
+  CHECK(std::get<ir::TreeEnsemble>(back.estimator) == std::get<ir::TreeEnsemble>(m.estimator));
+  CHECK_THROWS_WITH_AS(formats::write_model(m, formats::Format::RJson, {}, w),
+                       doctest::Contains("jsonlite writes environments without their contents"), Unsupported);
 }

@@ -56,6 +56,7 @@ constexpr Entry kImporters[] = {
     {"bagging", &import_bagging},
     {"boosting", &import_boosting},
     {"ada", &import_ada},
+    {"lgb.Booster", &import_lgb_booster},
     {"constparty", &import_party},
     {"BinaryTree", &import_binary_tree},
     {"xgb.Booster", &import_xgboost},

@@ -1,5 +1,5 @@
-// Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger
-// and gbm.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
+// Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger,
+// gbm, partykit, adabag, ada and LightGBM.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
 // the model's predictor variables, one feature per variable: a continuous variable (or the R
 // expression a formula applies to it) as its value, a factor as its 0-based level code.
 #pragma once
@@ -47,6 +47,10 @@ ir::Model import_gbm(const RObject& root, const std::string& file);
 ir::Model import_bagging(const RObject& root, const std::string& file);
 ir::Model import_boosting(const RObject& root, const std::string& file);
 ir::Model import_ada(const RObject& root, const std::string& file);
+
+// LightGBM boosters in R (the R6 "lgb.Booster"): LightGBM's text model in `$raw`; regression,
+// poisson/gamma/tweedie, binary and multiclass objectives, numerical splits.
+ir::Model import_lgb_booster(const RObject& root, const std::string& file);
 
 // partykit "constparty" trees (ctree, CHAID, evtree): binary and multiway splits on numbers,
 // logicals and factors, fitted values from the training rows in `$fitted`.
