@@ -1,7 +1,8 @@
 // Ensembles R packages ship and the jpmml-r corpus holds: adabag bagging and boosting, ada, and
 // LightGBM boosters.  The corpus .rds objects are imported, scored through the data layer and
 // compared with the R predictions the corpus producer wrote (R's predict()) by the agreement rule
-// of lib/compare (|a - b| <= 1e-12 + 1e-9 |b|, labels equal).  Without the shared corpus beside
+// of lib/compare (|a - b| <= 1e-12 + 1e-9 |b|, labels equal); written as ONNX they are scored by
+// onnxruntime and as PMML read back, against the same R predictions.  Without the shared corpus beside
 // the repository the tests skip (loudly; CI=true makes that a failure).
 #include <doctest/doctest.h>
 
@@ -260,4 +261,71 @@ TEST_CASE("an lgb.Booster (an R6 environment) is written back as .rds, and refus
   CHECK(std::get<ir::TreeEnsemble>(back.estimator) == std::get<ir::TreeEnsemble>(m.estimator));
   CHECK_THROWS_WITH_AS(formats::write_model(m, formats::Format::RJson, {}, w),
                        doctest::Contains("jsonlite writes environments without their contents"), Unsupported);
+}
+
+// ------------------------------------------------------------------------------------------
+// Written as ONNX, onnxruntime's predictions agree with R's; written as PMML (valid against the
+// PMML 4.4 XSD) and read back, ours agree with R's.
+// ------------------------------------------------------------------------------------------
+namespace {
+
+// Cells of onnxruntime's output (`label`/`prediction` column first, then probabilities_k) that
+// differ from R's `expected` (its first column, then probability(<class k>)) beyond the rule.
+size_t ort_mismatches(const ir::Model& m, const Csv& ort, const Csv& expected) {
+  REQUIRE(ort.rows.size() == expected.rows.size());
+  const auto& classes = m.schema.target.classes;
+  size_t bad = 0;
+  for (size_t r = 0; r < expected.rows.size(); ++r) {
+    if (classes.empty()) {
+      const double got = number_cell(ort.rows[r][0]), want = number_cell(expected.rows[r][0]);
+      bad += std::fabs(got - want) > 1e-12 + 1e-9 * std::fabs(want);
+      continue;
+    }
+    bad += !same_label(ort.rows[r][0], expected.rows[r][0]);
+    for (size_t k = 0; k < classes.size(); ++k) {
+      const int oc = ort.col(fmt::format("probabilities_{}", k));
+      const int ec = expected.col(fmt::format("probability({})", classes[k]));
+      REQUIRE(oc >= 0);
+      REQUIRE(ec >= 0);
+      const double got = number_cell(ort.rows[r][oc]), want = number_cell(expected.rows[r][ec]);
+      bad += std::fabs(got - want) > 1e-12 + 1e-9 * std::fabs(want);
+    }
+  }
+  return bad;
+}
+
+}  // namespace
+
+TEST_CASE("adabag, ada and LightGBM models written as ONNX and PMML predict as R does") {
+  if (!have_shared(kRexp / "rds") || !have_shared(kLgb / "rds")) return;
+  require_onnx_tools();
+  struct Case {
+    fs::path base;
+    const char* name;
+    const char* dataset;
+  };
+  for (const Case& c : {Case{kRexp, "BaggingIris", "Iris"}, Case{kRexp, "BoostingAudit", "Audit"},
+                       Case{kRexp, "AdaFormulaVersicolor", "Versicolor"}, Case{kLgb, "LightGBMIris", "Iris"},
+                       Case{kLgb, "LightGBMAuto", "Auto"}}) {
+    CAPTURE(c.name);
+    const r::RPtr obj = load(c.base, c.name);
+    Warnings w;
+    const ir::Model m = r::import_model(*obj, c.name, w);
+    const fs::path input = kRexp / "csv" / (std::string(c.dataset) + ".csv");
+    const Csv expected = read_csv(c.base / "csv" / (std::string(c.name) + ".csv"));
+
+    Warnings ww;
+    const fs::path onnx_file = scratch_dir() / (std::string(c.name) + ".onnx");
+    write_file(onnx_file, formats::write_model(m, formats::Format::Onnx, {}, ww));
+    check_onnx(onnx_file);
+    CHECK(ort_mismatches(m, ort_score(onnx_file, input), expected) == 0);
+
+    const ir::Model back = pmml_round_trip(m, c.name);
+    compare::CompareOptions opt;
+    const std::string ours = m.schema.target.task == ir::Task::Regression ? "prediction" : "class";
+    opt.aliases["_target"] = ours;
+    opt.aliases[m.schema.target.name] = ours;
+    const compare::Report rep = score_against(back, input, c.base / "csv" / (std::string(c.name) + ".csv"), opt);
+    CHECK_MESSAGE(agrees(rep), "PMML read back: " << rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+  }
 }
