@@ -138,6 +138,14 @@ TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
   CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
                                              << rep.label_mismatches << " label mismatches");
 
+  SUBCASE("predict.ada uses the first $iter trees") {
+    r::RObject* iter = member(*obj, "iter");
+    if (!iter->reals.empty()) iter->reals = {3};
+    else iter->ints = {3};
+    const ir::Model m3 = r::import_model(*obj, "AdaFormulaVersicolor.rds", w);
+    CHECK(std::get<ir::TreeEnsemble>(m3.estimator).trees.size() == 3);
+    CHECK(std::get<ir::TreeEnsemble>(m3.estimator).tree_weights.size() == 3);
+  }
   SUBCASE("real and gentle boosting are refused by name") {
     r::RObject* loss = member(*member(*obj, "model"), "lossObj");
     member(*loss, "type")->strings = {std::string("real")};

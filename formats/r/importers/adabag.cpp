@@ -10,7 +10,8 @@
 // ada (predict.ada, type "discrete", the only type read here): F = sum_j alpha_j c_j with c_j
 // = -1 / +1 the class tree j predicts (its `@ylevels` "-1" / "1"); P(second class) =
 // 1 / (1 + exp(-2 F)), the class the sign of F (the classes are levels(as.factor(y)), the rows of
-// `$confusion`).  The IR holds leaf values 2 c_j, tree weights alpha_j and the logit link.
+// `$confusion`), over the first `$iter` trees.  The IR holds leaf values 2 c_j, tree weights
+// alpha_j and the logit link.
 #include <cmath>
 #include <set>
 
@@ -157,6 +158,11 @@ ir::Model import_ada(const RObject& root, const std::string& file) {
     throw Unsupported(file, "$model$lossObj$type",
                       fmt::format("unsupported ada type '{}' (only \"discrete\" boosting is supported)", type));
   std::vector<ir::Model> trees = read_trees(model["trees"], file);
+  // predict.ada uses the first $iter trees.
+  if (const auto it = obj.get("iter")) {
+    const auto iter = static_cast<size_t>(it->whole(1, static_cast<int64_t>(trees.size())));
+    trees.resize(iter);
+  }
   const size_t T = trees.size();
   const Member alpha_m = model["alpha"];
   std::vector<double> alpha = alpha_m.numbers();
@@ -164,8 +170,6 @@ ir::Model import_ada(const RObject& root, const std::string& file) {
   alpha.resize(T);
   for (size_t j = 0; j < T; ++j)
     if (!std::isfinite(alpha[j])) alpha_m.fail(fmt::format("coefficient {} of tree {} is not finite", alpha[j], j + 1));
-  if (const auto it = obj.get("iter"); it && static_cast<double>(T) != it->number())
-    it->fail(fmt::format("$iter is {} but the model holds {} trees (predict.ada uses $iter trees)", it->number(), T));
 
   // levels(as.factor(y)): the rows of the training confusion table.
   const Member conf = obj["confusion"];
