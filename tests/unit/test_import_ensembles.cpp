@@ -247,6 +247,10 @@ TEST_CASE("LightGBM: missing values follow the decision type; what the IR cannot
     edit_model(*obj, [](std::string& s) { replace_first(s, "objective=multiclass", "objective=multiclassova"); });
     CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("objective 'multiclassova'"), Unsupported);
   }
+  SUBCASE("a model cut short is refused, not read as fewer trees") {
+    edit_model(*obj, [](std::string& s) { s.resize(s.find("\nTree=3\n") + 1); });
+    CHECK_THROWS_WITH_AS(first_split_missing(), doctest::Contains("cut short"), Error);
+  }
   SUBCASE("a child out of range names the line") {
     edit_model(*obj, [](std::string& s) { replace_first(s, "left_child=1 -1", "left_child=7 -1"); });
     try {

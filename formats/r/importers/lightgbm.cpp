@@ -165,6 +165,11 @@ class LgbReader {
         limits::exceeded(limits::Id::TreeNodes, file_, "$raw", fmt::format("the trees' nodes ({})", total_nodes));
     }
     if (ens.trees.empty()) throw Error(file_, "$raw", "the LightGBM model has no trees");
+    if (i >= lines_.size()) throw Error(file_, "$raw", "the LightGBM model is cut short (no 'end of trees' line)");
+    if (header.count("tree_sizes") && split(header["tree_sizes"], ' ').size() != ens.trees.size())
+      throw Error(file_, place(header_line["tree_sizes"]),
+                  fmt::format("tree_sizes lists {} trees; the model holds {}", split(header["tree_sizes"], ' ').size(),
+                              ens.trees.size()));
     if (ens.trees.size() % K != 0)
       throw Error(file_, "$raw", fmt::format("{} trees are not whole iterations of {} trees", ens.trees.size(), K));
     const size_t all_trees = ens.trees.size();
