@@ -99,7 +99,17 @@ std::string write_rds(const ir::Model& m, const WriteOptions& opts, Warnings& wa
 }
 
 std::string write_rjson(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
-  return r::write_rjson(*r_object_for(m, opts, warnings));
+  const r::RPtr obj = r_object_for(m, opts, warnings);
+  // jsonlite's serializeJSON writes an environment without its contents: an R6 model object (a
+  // LightGBM lgb.Booster) would come back empty.
+  if (obj->type == r::RType::Environment) {
+    const auto classes = obj->classes();
+    throw Unsupported::by("", "", "the R JSON writer",
+                          fmt::format("an R object that is an environment ('{}'): jsonlite writes environments "
+                                      "without their contents; write .rds instead",
+                                      classes.empty() ? std::string("environment") : classes[0]));
+  }
+  return r::write_rjson(*obj);
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {

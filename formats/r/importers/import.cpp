@@ -54,6 +54,10 @@ constexpr Entry kImporters[] = {
        return import_ranger(o, f, h.levels);
      }},
     {"gbm", &import_gbm},
+    {"bagging", &import_bagging},
+    {"boosting", &import_boosting},
+    {"ada", &import_ada},
+    {"lgb.Booster", &import_lgb_booster},
     {"constparty", &import_party},
     {"BinaryTree", &import_binary_tree},
     {"xgb.Booster", &import_xgboost},

@@ -38,7 +38,8 @@ struct SplitTest {
 
 class RpartReader {
  public:
-  RpartReader(const RObject& root, const std::string& file) : root_(root), obj_(root, file), file_(file) {}
+  RpartReader(const RObject& root, const std::string& file, bool class_votes)
+      : root_(root), obj_(root, file), file_(file), class_votes_(class_votes) {}
 
   ir::Model run() {
     const std::string method = obj_["method"].string();
@@ -155,7 +156,11 @@ class RpartReader {
       const Matrix y2 = frame["yval2"].matrix();
       if (y2.rows != n || y2.cols != 2 * K + 2)
         throw Error(file_, "$frame$yval2", fmt::format("expected a {} x {} matrix", n, 2 * K + 2));
-      for (size_t i = 0; i < n; ++i) {
+      for (size_t i = 0; i < n && class_votes_; ++i) {
+        const auto fitted = whole_number(y2.at(i, 0), 1, static_cast<int64_t>(K), file_, "$frame$yval2");
+        values[i * K + static_cast<size_t>(fitted - 1)] = 1;
+      }
+      for (size_t i = 0; i < n && !class_votes_; ++i) {
         size_t best = 0;
         for (size_t k = 0; k < K; ++k) {
           values[i * K + k] = y2.at(i, 1 + K + k);
@@ -244,12 +249,17 @@ class RpartReader {
   Matrix splits_, csplit_;
   std::vector<std::string> split_names_;
   std::vector<std::string> notes_;
+  const bool class_votes_;  // classification: one-hot at the fitted class, not probabilities
 };
 
 }  // namespace
 
 ir::Model import_rpart(const RObject& root, const std::string& file) {
-  return RpartReader(root, file).run();
+  return RpartReader(root, file, false).run();
+}
+
+ir::Model import_rpart_classes(const RObject& root, const std::string& file) {
+  return RpartReader(root, file, true).run();
 }
 
 }  // namespace mb::r

@@ -1,5 +1,5 @@
-// Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger
-// and gbm.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
+// Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger,
+// gbm, partykit, adabag, ada and LightGBM.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
 // the model's predictor variables, one feature per variable: a continuous variable (or the R
 // expression a formula applies to it) as its value, a factor as its 0-based level code.
 #pragma once
@@ -24,6 +24,10 @@ using LevelHints = std::map<std::string, std::vector<std::string>>;
 // rpart: anova (regression) and class (classification) trees, numeric and categorical splits,
 // surrogates and `$control$usesurrogate` 0/1/2.
 ir::Model import_rpart(const RObject& root, const std::string& file);
+// The same, a classification tree's node values one-hot at the node's fitted class
+// (`$frame$yval`, what predict(type = "class") answers), for ensembles that vote with their
+// trees' classes.  The fitted class need not be the most probable one (weighted fits).
+ir::Model import_rpart_classes(const RObject& root, const std::string& file);
 
 // randomForest (formula interface): regression and classification.
 ir::Model import_random_forest(const RObject& root, const std::string& file);
@@ -37,6 +41,16 @@ ir::Model import_ranger(const RObject& root, const std::string& file,
 
 // gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
 ir::Model import_gbm(const RObject& root, const std::string& file);
+
+// adabag bagging (majority vote) and boosting (weighted vote) of rpart classification trees; ada
+// (discrete boosting of rpart trees, the logistic of twice the weighted sum).
+ir::Model import_bagging(const RObject& root, const std::string& file);
+ir::Model import_boosting(const RObject& root, const std::string& file);
+ir::Model import_ada(const RObject& root, const std::string& file);
+
+// LightGBM boosters in R (the R6 "lgb.Booster"): LightGBM's text model in `$raw`; regression,
+// poisson/gamma/tweedie, binary and multiclass objectives, numerical splits.
+ir::Model import_lgb_booster(const RObject& root, const std::string& file);
 
 // partykit "constparty" trees (ctree, CHAID, evtree): binary and multiway splits on numbers,
 // logicals and factors, fitted values from the training rows in `$fitted`.
