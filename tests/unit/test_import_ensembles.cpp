@@ -1,3 +1,4 @@
+// suite: interop
 // Ensembles R packages ship and the jpmml-r corpus holds: adabag bagging and boosting, ada, and
 // LightGBM boosters.  The corpus .rds objects are imported, scored through the data layer and
 // compared with the R predictions the corpus producer wrote (R's predict()) by the agreement rule
