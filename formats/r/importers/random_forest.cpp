@@ -263,6 +263,9 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   const auto is_ordered = forest["is.ordered"].numbers();
   if (is_ordered.size() != names.size()) throw Error(file, "$forest$is.ordered", "expected one value per variable");
   const RObject* cov = forest->get("covariate.levels");
+  // r2pmml's decorate() stores the training factors' levels in `$variable.levels` (ranger
+  // versions before 0.9 keep none in the forest).
+  const RObject* decorated = root.get("variable.levels");
 
   ir::Model m;
   std::vector<bool> factor(names.size(), false), coded(names.size(), false);
@@ -271,7 +274,11 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     const std::string place = "$forest$covariate.levels$" + name;
     const RObject* lv = cov ? cov->get(name) : nullptr;
     std::vector<std::string> levels;
+    const RObject* dv = decorated && decorated->type == RType::List ? decorated->get(name) : nullptr;
     if (lv && !lv->is_null()) levels = stored_levels(Member(*lv, file, place).strings(), hints, name, file, place);
+    else if (dv && !dv->is_null())
+      levels = stored_levels(Member(*dv, file, "$variable.levels$" + name).strings(), hints, name, file,
+                             "$variable.levels$" + name);
     else if (const auto* h = hint_for(hints, name)) levels = *h;
     ir::InputField f;
     f.name = name;
@@ -370,7 +377,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
                                          : "ranger probability estimation";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-  if (!cov)
+  if (!cov && !decorated)
     m.provenance.preprocessing.push_back(
         "ranger keeps no factor levels here: variables without given levels are read as numbers");
   ir::validate(m, file);
