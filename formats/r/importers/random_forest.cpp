@@ -292,6 +292,10 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     } else if (!levels.empty()) {  // a factor split on its 1-based codes ("order" or "ignore")
       f.kind = ir::FieldKind::Categorical;
       coded[j] = true;
+    } else {
+      // predict.ranger turns newdata into data.matrix(): a logical column is 0/1 (the object
+      // does not say whether the training column was logical).
+      f.logical = true;
     }
     f.levels = std::move(levels);
     m.schema.inputs.push_back(std::move(f));
