@@ -105,7 +105,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
                         : fmt::format("no levels stored for the factor '{}'", name));
   };
   if (root.get("terms")) {
-    pred = trees::predictors_from_terms(root, file, levels_of);
+    pred = trees::predictors_from_terms(root, file, levels_of, xlevels);
   } else {
     ExprTranslator tr(file, pred.inputs, pred.derived);
     for (size_t i = 0; i < xnames.size(); ++i) {
@@ -114,9 +114,11 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       if (ncat[i] > 1) {
         v.factor = true;
         v.input = tr.categorical_input(v.name, levels_of(v.name, false), false, v.name);
+        v.n_levels = pred.inputs[static_cast<size_t>(v.input)].levels.size();
       } else if (const auto* h = hint_for(hints, v.name)) {
         v.ordered = true;
         v.input = tr.categorical_input(v.name, *h, true, v.name);
+        v.n_levels = h->size();
       } else {
         v.input = tr.continuous_input(v.name, v.name);
         // predict.randomForest turns newdata into data.matrix(): a logical column is 0/1 (the
@@ -137,9 +139,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     if ((ncat[j] > 1) != v.factor)
       throw Error(file, "$forest$ncat",
                   fmt::format("predictor '{}': ncat {} does not match its class in $terms", xnames[j], ncat[j]));
-    if (v.factor && pred.inputs[v.input].levels.size() != static_cast<size_t>(ncat[j]))
-      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j],
-                                                    pred.inputs[v.input].levels.size(), ncat[j]));
+    if (v.factor && v.n_levels != static_cast<size_t>(ncat[j]))
+      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j], v.n_levels,
+                                                    ncat[j]));
   }
 
   std::vector<std::string> classes;
@@ -218,7 +220,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       tr.left[i] = static_cast<int32_t>(l) - 1;
       tr.right[i] = static_cast<int32_t>(r) - 1;
       if (v.factor) {
-        set_split(tr, i, bit_codes(xbest[at], pred.inputs[v.input].levels.size(), true, file, place));
+        set_split(tr, i, bit_codes(xbest[at], v.n_levels, true, file, place));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = v.ordered ? xbest[at] - 1 : xbest[at];  // ordered: 1-based codes
@@ -228,8 +230,12 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     ens.trees.push_back(std::move(tr));
   }
 
+  std::vector<std::string> derived_notes = std::move(pred.preprocessing);
+  Warnings derived_warnings = std::move(pred.warnings);
   ir::Model m = trees::model_of(std::move(pred), classification, classes);
   m.estimator = std::move(ens);
+  m.provenance.preprocessing = std::move(derived_notes);
+  m.provenance.warnings.insert(m.provenance.warnings.end(), derived_warnings.begin(), derived_warnings.end());
   m.provenance.source_class = "randomForest";
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
   describe_factor_inputs(m);
