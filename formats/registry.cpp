@@ -30,6 +30,7 @@ ir::Model import_r(r::RPtr root, const std::string& path, const Warnings& reader
   r::ImportHints hints;
   hints.levels = options.levels;
   hints.lambda = options.lambda;
+  hints.nb_threshold = options.nb_threshold;
   Warnings imported;
   ir::Model m = r::import_model(*root, path, imported, hints);
   m.provenance.r_object = root;  // R output writes it back unchanged
@@ -50,9 +51,12 @@ ir::Model read_rjson(const std::string& bytes, const std::string& path, const Re
 // Hints exist for R objects only; given with another format they are a usage error.
 void refuse_hints(const ReadOptions& options, const std::string& path, const char* format) {
   if (!options.empty())
-    throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm); "
-                                      "this is a {} file",
-                                      options.lambda.empty() ? "--levels" : "--lambda", format),
+    throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm, "
+                                      "naiveBayes); this is a {} file",
+                                      !options.lambda.empty() ? "--lambda"
+                                      : options.nb_threshold ? "--nb-threshold"
+                                                             : "--levels",
+                                      format),
                 kExitInput);
 }
 

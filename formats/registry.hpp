@@ -24,12 +24,14 @@ struct WriteOptions {
 };
 
 // What a reader cannot find in some files and a user can supply (R importer hints: factor
-// levels, glmnet's lambda as a number or as cv.glmnet's "lambda.min" / "lambda.1se").  A hint
+// levels, glmnet's lambda as a number or as cv.glmnet's "lambda.min" / "lambda.1se", naiveBayes's
+// predict(threshold = T)).  A hint
 // that the model read does not use is a usage error (exit 2), never silently ignored.
 struct ReadOptions {
   std::map<std::string, std::vector<std::string>> levels;
   std::string lambda;  // empty: not given
-  bool empty() const { return levels.empty() && lambda.empty(); }
+  std::optional<double> nb_threshold;  // naiveBayes: predict()'s threshold
+  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
 };
 
 struct FormatInfo {

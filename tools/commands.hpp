@@ -14,10 +14,12 @@ class App;
 
 namespace mb::cli {
 
-// --levels VAR=L1,L2,... (repeatable) and --lambda S: what some R objects do not store.
+// --levels VAR=L1,L2,... (repeatable), --lambda S and --nb-threshold T: what some R objects do
+// not store.
 struct ImportOptions {
   std::vector<std::string> levels;
   std::string lambda;
+  std::string nb_threshold;  // empty: not given
 };
 
 struct ScoreOptions {

@@ -18,6 +18,11 @@ void add_import(CLI::App& c, ImportOptions& o) {
                "the penalty s a glmnet model predicts at: a number, or lambda.min / lambda.1se for cv.glmnet "
                "(default: the last lambda of a glmnet path, lambda.1se for cv.glmnet)")
       ->option_text("S");
+  c.add_option("--nb-threshold", o.nb_threshold,
+               "naiveBayes: the threshold R's predict() puts in place of probabilities and standard deviations <= 0 "
+               "(default 0.001, R's default)")
+      ->check(nonnegative_number())
+      ->option_text("T");
 }
 
 void add_tolerance(CLI::App& c, Tolerance& t) {

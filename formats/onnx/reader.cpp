@@ -551,7 +551,7 @@ Value Reader::translate_node(int n, int output_index) {
       int hot = -1;
       for (size_t k = 0; k < K; ++k) {
         identity &= per_level[k] == static_cast<double>(k);
-        if (per_level[k] == 1.0) hot = hot < 0 ? static_cast<int>(k) : -2;
+        if (per_level[k] == 1.0) hot = hot == -1 ? static_cast<int>(k) : -2;  // -2: more than one 1
         else onehot &= per_level[k] == 0.0;
       }
       onehot &= hot >= 0;

@@ -467,6 +467,14 @@ void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   std::string sc = s.op("Add", {s.vec(nb.log_prior, "log_prior"), sum});
   std::string diff = s.op("Sub", {s.op("Unsqueeze", {sc, s.ints({1})}), s.op("Unsqueeze", {sc, s.ints({2})})});
   std::string prob = s.op("Reciprocal", {s.op("ReduceSum", {s.op("Exp", {diff}), s.ints({2})}, {attr_int("keepdims", 0)})});
+  if (nb.min_probability <= 0) {
+    // A zero probability left in place (threshold 0) makes a class's score -Inf, and
+    // exp(-Inf - -Inf) NaN: that class's probability is 0 unless every class's score is -Inf.
+    std::string ninf = s.op("IsInf", {sc}, {attr_int("detect_positive", 0)});
+    std::string top = s.op("ReduceMax", {sc}, {attr_ints("axes", {1}), attr_int("keepdims", 1)});
+    std::string zero = s.op("And", {ninf, s.op("Not", {s.op("IsInf", {top}, {attr_int("detect_positive", 0)})})});
+    prob = s.op("Where", {zero, s.k(0.0), prob});
+  }
   std::string idx = s.op("ArgMax", {sc}, {attr_int("axis", 1), attr_int("keepdims", 0)});
   s.class_outputs(prob, idx, s.m.schema.target.classes, s.any_nan_rows(sc));
   if (table)

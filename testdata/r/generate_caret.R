@@ -1,10 +1,10 @@
 #!/usr/bin/env Rscript
 # Reference caret::train objects and caret's own predictions: methods glm, rpart and rf, with
-# the formula and the x/y interfaces and preProcess center, scale and range.
+# the formula and the x/y interfaces and preProcess center, scale, range and medianImpute.
 #
 # Run from the repository root, after generate.R and generate_more.R (this script appends to
 # MANIFEST.tsv):
-#     Rscript testdata/r/generate_caret.R
+#     Rscript testdata/r/generate_caret.R [CASE ...]   (no CASE: every case and the fixtures)
 # Deterministic: trainControl(method = "none") fits the one tuning value given, and every case
 # seeds the RNG from its name.  Same layout as generate.R (see README.md).
 #
@@ -13,7 +13,8 @@
 #  - classification: `class` (predict(type = "raw")), then `probability(<label>)` from
 #    predict(type = "prob") in the order of `$levels`.
 # A row with a missing predictor predicts NA (glm), goes down rpart's surrogate splits (rpart);
-# randomForest refuses missing values, so its cases have no such rows.
+# randomForest refuses missing values, so its cases have no such rows.  With medianImpute a
+# missing predictor becomes its (centred and scaled) training median, and the row predicts.
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -32,6 +33,7 @@ source(file.path(out_dir, "common.R"))
 none <- trainControl(method = "none", classProbs = TRUE)
 none_reg <- trainControl(method = "none")
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
+airq <- airquality[, c("Ozone", "Solar.R", "Wind", "Temp")]
 
 fits <- list(
   caret_glm_binomial = function()
@@ -48,13 +50,18 @@ fits <- list(
           tuneGrid = data.frame(mtry = 2), preProcess = c("center", "scale"), trControl = none),
   caret_rf_regression = function()
     train(mpg ~ wt + hp + disp + qsec, data = mtcars, method = "rf", ntree = 25,
-          tuneGrid = data.frame(mtry = 2), preProcess = "range", trControl = none_reg)
+          tuneGrid = data.frame(mtry = 2), preProcess = "range", trControl = none_reg),
+  caret_lm_median_impute = function()
+    train(Ozone ~ ., data = airq[!is.na(airq$Ozone), ], method = "lm",
+          preProcess = c("center", "scale", "medianImpute"), trControl = none_reg, na.action = na.pass)
 )
 data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, caret_rpart_class = iris,
-                caret_rf_class_xy = iris, caret_rf_regression = mtcars)
+                caret_rf_class_xy = iris, caret_rf_regression = mtcars,
+                caret_lm_median_impute = airq[!is.na(airq$Ozone), ])
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
-                caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"))
+                caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
+                caret_lm_median_impute = c("Solar.R", "Wind", "Temp"))
 
 predict_train <- function(m, nd) {
   if (m$modelType == "Regression")
@@ -99,18 +106,19 @@ run_caret_case <- function(case) {
              features = paste(features, collapse = ","), stringsAsFactors = FALSE)
 }
 
-rows <- do.call(rbind, lapply(names(fits), run_caret_case))
+only <- commandArgs(trailingOnly = TRUE)
+rows <- do.call(rbind, lapply(if (length(only)) only else names(fits), run_caret_case))
 
 man_file <- file.path(out_dir, "MANIFEST.tsv")
 old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
 old <- old[!old$case %in% rows$case, , drop = FALSE]
 write.table(rbind(old, rows), man_file, sep = "\t", quote = FALSE, row.names = FALSE, fileEncoding = "UTF-8")
 
-# Objects whose preprocessing is refused by name (unit.test_import_more): imputation is not a
-# fixed per-column map.
+# Objects whose preprocessing is refused by name (unit.test_import_more): knnImpute is not a
+# fixed per-column map (it reads the row's other columns).
+if (length(only)) quit(save = "no")
 fixtures <- file.path(dirname(out_dir), "r-fixtures", "refused")
-airq <- airquality[, c("Ozone", "Solar.R", "Wind", "Temp")]
-for (how in c("medianImpute", "knnImpute")) {
+for (how in c("knnImpute")) {
   seed_for(how)
   m <- train(Ozone ~ ., data = airq[!is.na(airq$Ozone), ], method = "lm", preProcess = how,
              trControl = none_reg, na.action = na.pass)

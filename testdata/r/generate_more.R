@@ -3,7 +3,7 @@
 # e1071 svm and naiveBayes, kmeans, glmnet.
 #
 # Run from the repository root, after generate.R (this script appends to its MANIFEST.tsv):
-#     Rscript testdata/r/generate_more.R
+#     Rscript testdata/r/generate_more.R [CASE ...]     (no CASE: every case)
 # Deterministic: every case seeds the RNG from its name.  Same layout as generate.R (see
 # README.md): model.rds, model.json, model.default.json, model_exact.json, input.csv,
 # expected.csv, meta.json per case folder; glmnet cases add s.txt (the lambda R predicted at).
@@ -16,6 +16,11 @@
 # nnet with a two-level factor response fits one logistic output with entropy = TRUE itself.
 # A row with a missing predictor predicts NA in every column, except naiveBayes, which skips a
 # missing predictor (R's predict.naiveBayes).
+# naiveBayes cases predict with predict(threshold = 0.001), R's default, unless the case gives
+# `nb_threshold` (the hint --nb-threshold of its case.json).  With threshold = 0 a class whose
+# table gives a row's level probability 0 has the log score -Inf, and R's raw output writes NaN
+# for it (exp(-Inf - -Inf)); expected.csv writes that class's probability as 0, its limit (as
+# jpmml-r's naiveBayes.R does), while R's class is unaffected.
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -76,8 +81,10 @@ predict_more <- function(m, nd, extra) {
     return(list(table = prob_table(p, prob), ties = none))
   }
   if (inherits(m, "naiveBayes")) {
-    prob <- predict(m, newdata = nd, type = "raw")
-    cls <- predict(m, newdata = nd, type = "class")
+    threshold <- if (is.null(extra$nb_threshold)) 0.001 else extra$nb_threshold
+    prob <- predict(m, newdata = nd, type = "raw", threshold = threshold)
+    cls <- predict(m, newdata = nd, type = "class", threshold = threshold)
+    if (threshold == 0) prob[is.nan(prob) & rowSums(!is.nan(prob)) > 0] <- 0
     colnames(prob) <- m$levels
     return(list(table = prob_table(cls, prob), ties = none))
   }
@@ -197,6 +204,7 @@ run_case <- function(case, code, features, data, cols, with_na = TRUE, extra = l
                features = I(features), n_rows = nrow(input),
                json15_rows_changed = json15_changed, dropped_tie_rows = sum(pr$ties))
   if (!is.null(extra$s)) meta$s <- sprintf("%.17g", extra$s)
+  if (!is.null(extra$nb_threshold)) meta$nb_threshold <- extra$nb_threshold
   if (inherits(m, "svm") && m$type < 2) {
     # predict(probability = TRUE) takes the class with the largest coupled probability (libsvm
     # svm_predict_probability); without it the class is the pairwise vote winner.
@@ -281,6 +289,9 @@ cases <- list(
        c("numeric", "factor", "binary", "level-with-space"), infert_f, infert_cols),
   list("naivebayes_zero_prob", "naiveBayes(am ~ cyl + gear + mpg, data = mtcars_nb)",
        c("numeric", "factor", "binary", "zero-probability"), mtcars_nb, c("cyl", "gear", "mpg")),
+  list("naivebayes_threshold0", "naiveBayes(am ~ cyl + gear + mpg, data = mtcars_nb)",
+       c("numeric", "factor", "binary", "zero-probability", "threshold-0"), mtcars_nb, c("cyl", "gear", "mpg"),
+       extra = list(nb_threshold = 0)),
   list("naivebayes_laplace", "naiveBayes(Survived ~ Class + Sex + Age, data = titanic_d, laplace = 1)",
        c("factor", "binary", "laplace"), titanic_d, c("Class", "Sex", "Age")),
   list("kmeans_iris", "kmeans(iris[, 1:4], centers = 3, nstart = 5)",
@@ -299,9 +310,11 @@ cases <- list(
        c("numeric", "multiclass", "lambda-on-path"), iris, iris_cols, s_index = 20L)
 )
 
+only <- commandArgs(trailingOnly = TRUE)
 for (cs in cases)
-  run_case(cs[[1]], cs[[2]], cs[[3]], cs[[4]], cs[[5]],
-           s_index = cs$s_index, s_between = cs$s_between)
+  if (length(only) == 0L || cs[[1]] %in% only)
+    run_case(cs[[1]], cs[[2]], cs[[3]], cs[[4]], cs[[5]], extra = if (is.null(cs$extra)) list() else cs$extra,
+             s_index = cs$s_index, s_between = cs$s_between)
 
 # ------------------------------------------------------------------------------------------
 # MANIFEST.tsv: replace this script's rows, keep generate.R's.

@@ -47,6 +47,7 @@ airq_o <- airq[!is.na(airq$Ozone), ]
 # only when newdata's column classes equal the training data's; otherwise it goes through
 # model.frame(), which drops rows with missing values.
 airq_d <- within(airq_o, { Solar.R <- as.double(Solar.R); Temp <- as.double(Temp) })
+airq_rf <- airq_o[, c("Ozone", "Wind", "Temp", "month_f")]
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
 
 fits <- list(
@@ -54,6 +55,15 @@ fits <- list(
     fit = "randomForest(Species ~ ., data = iris, ntree = 31, maxnodes = 10, cutoff = c(0.2, 0.5, 0.3))",
     data = iris, cols = names(iris)[1:4], na = FALSE,
     features = c("numeric", "multiclass", "cutoff")),
+  # Factors the formula derives: an interval factor and a relabelled one (three month labels
+  # map to "mid"), which the forest splits on as level sets.  randomForest evaluates the terms
+  # again on its first model frame, so the raw columns enter through `.` and leave as terms.
+  rf_regression_derived = list(
+    fit = paste("randomForest(Ozone ~ . - Temp - month_f + cut(Temp, breaks = c(50, 70, 80, 90, 100)) +",
+                "plyr::mapvalues(month_f, from = c(\"May\", \"Jun\", \"Jul\", \"Aug\", \"Sep\"),",
+                "to = c(\"early\", \"mid\", \"mid\", \"mid\", \"late\")), data = airq_rf, ntree = 25)"),
+    data = airq_rf, cols = c("Wind", "Temp", "month_f"), na = FALSE,
+    features = c("numeric", "factor", "cut", "mapvalues")),
   ctree_class = list(
     fit = "ctree(Species ~ ., data = iris, control = ctree_control(majority = TRUE))",
     data = iris, cols = names(iris)[1:4], na = TRUE,
@@ -76,6 +86,8 @@ fits <- list(
 )
 
 predict_case <- function(m, nd) {
+  if (inherits(m, "randomForest") && m$type == "regression")
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd))), ties = rep(FALSE, nrow(nd))))
   if (inherits(m, "randomForest")) {
     prob <- predict(m, newdata = nd, type = "prob")[, m$classes, drop = FALSE]
     crit <- sweep(prob, 2, m$forest$cutoff, "/")
@@ -157,7 +169,7 @@ run_case <- function(case) {
     pr <- predict_case(m, nd)
   }
   tab <- pr$table
-  if (inherits(m, "randomForest")) {
+  if (inherits(m, "randomForest") && m$type == "classification") {
     prob <- as.matrix(tab[, -1])
     if (!any(tab$class != m$classes[max.col(prob, ties.method = "first")]))
       stop(case, ": no row whose class differs from the largest vote fraction")

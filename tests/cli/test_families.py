@@ -23,7 +23,8 @@ from clitest import Checker, args_parser, compare_predictions, read_csv, read_cs
 import judges  # noqa: E402  (tests/judges.py; clitest puts tests/ on sys.path)
 
 FAMILIES = {"svm.formula", "nnet.formula", "multinom", "naiveBayes", "kmeans"}
-HINTS = {"svm_class_binary_factor": ["--levels", "education=0-5yrs,6-11yrs,12+ yrs"]}
+HINTS = {"svm_class_binary_factor": ["--levels", "education=0-5yrs,6-11yrs,12+ yrs"],
+         "naivebayes_threshold0": ["--nb-threshold", "0"]}
 # PMML holds these exactly (the same canonical hash as the R model).
 PMML_EXACT = re.compile(r"^(nnet_|kmeans_|svm_eps_)")
 # Where PMML cannot hold a part: the named warning.

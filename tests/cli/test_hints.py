@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Importer hints (--lambda, --levels) do what they say, or are refused.
+"""Importer hints (--lambda, --levels, --nb-threshold) do what they say, or are refused.
 
 A hint that is ignored answers another question than the one asked: cv.glmnet objects once
 predicted at lambda.1se whatever --lambda said.  Here every cv.glmnet case of testdata/r is scored
 at the penalty its s.txt names (R's own predict(s = ...) made expected.csv) and must agree with R;
 the same model at the other stored penalty must not (so the choice is really made); hints a model
-does not use are usage errors (exit 2) naming the hint.
+does not use are usage errors (exit 2) naming the hint.  Likewise every naiveBayes case whose
+meta.json names the nb_threshold R predicted with agrees with R given --nb-threshold, and does not
+without it (R's default threshold 0.001).
 """
 import os
 import sys
@@ -54,6 +56,25 @@ def main():
                       "--expected", exp)
             c.check(res.rc == 0, f"{case}: convert to PMML at {s} agrees with R: exit {res.rc} {res.err[-300:]}")
 
+    # naiveBayes predicted by R with predict(threshold = T).
+    for case, d, meta in testdata_cases(args.source):
+        if meta.get("family") != "naiveBayes" or meta.get("nb_threshold") is None:
+            continue
+        inp, exp = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+        t = str(meta["nb_threshold"])
+        res = run(cli, "score", os.path.join(d, "model.rds"), inp, "-o", "-", "--nb-threshold", t)
+        if c.check(res.rc == 0, f"{case}: score --nb-threshold {t}: exit {res.rc} {res.err[:200]}"):
+            eh, erows = read_csv(exp)
+            oh, orows = read_csv_text(res.out)
+            problems = compare_predictions(oh, orows, eh, erows)
+            c.check(not problems, f"{case}: --nb-threshold {t} agrees with R: {problems[:3]}")
+        res = run(cli, "score", os.path.join(d, "model.rds"), inp, "-o", "-")
+        if c.check(res.rc == 0, f"{case}: score at the default threshold: exit {res.rc} {res.err[:200]}"):
+            eh, erows = read_csv(exp)
+            oh, orows = read_csv_text(res.out)
+            c.check(bool(compare_predictions(oh, orows, eh, erows)),
+                    f"{case}: the default threshold 0.001 must differ from R's predictions at {t}")
+
     # Refusals: exit 2 with the hint named.
     td = os.path.join(args.source, "testdata", "r")
     refusals = [
@@ -66,6 +87,9 @@ def main():
         (["score", os.path.join(td, "cv_glmnet_elnet_min", "model.rds"),
           os.path.join(td, "cv_glmnet_elnet_min", "input.csv"), "--lambda", "-1"], "--lambda -1", "non-negative"),
         (["inspect", os.path.join(td, "rpart_class", "model.rds"), "--levels", "x=a,b"], "--levels", "rpart"),
+        (["inspect", os.path.join(td, "lm_numeric", "model.rds"), "--nb-threshold", "0"], "--nb-threshold", "lm"),
+        (["inspect", os.path.join(td, "naivebayes_numeric", "model.rds"), "--nb-threshold", "-1"], "--nb-threshold",
+         ">= 0"),
     ]
     pmml = os.path.join(work, "lm_numeric.pmml")
     if run(cli, "convert", os.path.join(td, "lm_numeric", "model.rds"), pmml).rc == 0:

@@ -157,6 +157,11 @@ def discover_jpmml_r(root, inventory):
         if link:
             case.score_args = ["--link"]
             case.notes.append("reference is R's predict() default for glmnet: the link (log mean)")
+        if family == "naiveBayes":
+            # jpmml-r's naiveBayes.R predicts with predict(threshold = 0) (R's default is 0.001)
+            # and writes the NaN that R's raw output gives a class of probability 0 as 0.
+            case.score_args = ["--nb-threshold", "0"]
+            case.notes.append("reference is predict(threshold = 0), not R's default 0.001")
         if data is None:
             case.reason = "no input CSV found for the case"
         cases.append(case)

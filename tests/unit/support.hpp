@@ -589,7 +589,7 @@ inline Csv ort_score(const fs::path& model, const fs::path& csv) {
 
 // The catalogue (tests/catalogue.py documents it): each case folder's case.json says its R class
 // (`family`), what the writers hold (`kind`: linear, tree, other) and the command-line hints it
-// needs (`--levels VAR=L1,L2,...`, `--lambda S`).  The C++ tests take their case lists from it,
+// needs (`--levels VAR=L1,L2,...`, `--lambda S`, `--nb-threshold T`).  The C++ tests take their case lists from it,
 // as the Python tests do, so a new case is one folder and its case.json.
 struct CatalogueCase {
   std::string name;
@@ -634,6 +634,8 @@ inline std::vector<CatalogueCase> catalogue(const fs::path& root) {
         const std::string opt = h[i].GetString(), val = h[i + 1].GetString();
         if (opt == "--lambda") {
           c.hints.lambda = val;
+        } else if (opt == "--nb-threshold") {
+          c.hints.nb_threshold = std::stod(val);
         } else if (opt == "--levels") {
           const auto eq = val.find('=');
           std::vector<std::string> levels;

@@ -235,11 +235,11 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
   CHECK(ran > 0);
 }
 
-// caret preprocessing that is not a fixed per-column map is refused, naming the method
+// caret preprocessing that is not a fixed per-column map (knnImpute) is refused, naming the method
 // (objects fitted by testdata/r/generate_caret.R).
-TEST_CASE("caret train: imputation is refused by name") {
+TEST_CASE("caret train: knnImpute is refused by name") {
   const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  for (const std::string how : {"medianImpute", "knnImpute"}) {
+  for (const std::string how : {"knnImpute"}) {
     const fs::path p = dir / ("caret_" + how + ".rds");
     REQUIRE(fs::exists(p));
     CAPTURE(how);

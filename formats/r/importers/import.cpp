@@ -18,9 +18,10 @@ constexpr Importer import_ranger_plain = &import_ranger;
 constexpr Importer import_svm_plain = &import_svm;
 constexpr Importer import_cv_glmnet_default = &import_cv_glmnet;
 constexpr Importer import_glmnet_last = &import_glmnet;
+constexpr Importer import_naive_bayes_default = &import_naive_bayes;
 
 // What an object may lack and a user can give on the command line (ImportHints).
-enum class Takes { Nothing, Levels, Lambda };
+enum class Takes { Nothing, Levels, Lambda, Threshold };
 
 // R class -> importer.  The first class of the object's class vector that appears here wins,
 // so subclasses ("glm" before "lm") are listed by the object itself.  `hinted` imports with the
@@ -68,7 +69,10 @@ constexpr Entry kImporters[] = {
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_svm(o, f, h.levels);
      }},
-    {"naiveBayes", &import_naive_bayes},
+    {"naiveBayes", import_naive_bayes_default, Takes::Threshold,
+     [](const RObject& o, const std::string& f, const ImportHints& h) {
+       return import_naive_bayes(o, f, *h.nb_threshold);
+     }},
     {"kmeans", &import_kmeans},
     {"cv.glmnet", import_cv_glmnet_default, Takes::Lambda,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
@@ -89,6 +93,8 @@ ir::Model import_with(const Entry& e, const std::string& c, const RObject& root,
   if (!hints.lambda.empty() && e.takes != Takes::Lambda)
     throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
                                       "model", c));
+  if (hints.nb_threshold && e.takes != Takes::Threshold)
+    throw Error(file, "", fmt::format("--nb-threshold is used by naiveBayes models only; this is a '{}' model", c));
   return e.hinted(root, file, hints);
 }
 

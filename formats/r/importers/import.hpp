@@ -21,10 +21,13 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 // lambda `s` a glmnet model predicts at: a number, or for cv.glmnet "lambda.min" / "lambda.1se"
 // (the names R's predict(s = ...) takes).  A hint that the model's class does not use throws a
 // usage error naming the hint and the class: an ignored option would answer another question.
+// `nb_threshold` is the `threshold` argument of e1071's predict.naiveBayes (default 0.001): the
+// value put in place of probabilities and standard deviations <= eps (0).
 struct ImportHints {
   std::map<std::string, std::vector<std::string>> levels;  // variable -> levels in R's order
   std::string lambda;                                      // empty: not given
-  bool empty() const { return levels.empty() && lambda.empty(); }
+  std::optional<double> nb_threshold;                      // empty: predict()'s default
+  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
 };
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings,
                        const ImportHints& hints);

@@ -5,7 +5,8 @@
 // of P(level | class) with the levels as column names; `$isnumeric` says which.  predict() (with
 // its defaults threshold = 0.001, eps = 0) sums log(apriori) and the logs of the densities or
 // table entries of the non-missing predictors, replacing any value <= eps (and any sd <= eps)
-// by the threshold.  The object has no terms: inputs are matched by the table names.
+// by the threshold (another threshold is the hint --nb-threshold).  The object has no terms: inputs
+// are matched by the table names.
 #include <fmt/format.h>
 
 #include <cmath>
@@ -17,6 +18,10 @@
 namespace mb::r {
 
 ir::Model import_naive_bayes(const RObject& root, const std::string& file) {
+  return import_naive_bayes(root, file, 0.001);
+}
+
+ir::Model import_naive_bayes(const RObject& root, const std::string& file, double threshold) {
   const Member obj(root, file);
   ir::Model m;
   const RObject* apriori = root.get("apriori");
@@ -38,9 +43,11 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file) {
   const size_t F = names.size();
   nb.mean.assign(K * F, 0.0);
   nb.sd.assign(K * F, 0.0);
-  nb.eps = 0.0;  // predict.naiveBayes(eps = 0, threshold = 0.001)
-  nb.min_probability = 0.001;
-  nb.min_sd = 0.001;
+  if (!(threshold >= 0) || !std::isfinite(threshold))
+    throw Error(file, "", fmt::format("--nb-threshold {}: expected a finite number >= 0", threshold));
+  nb.eps = 0.0;  // predict.naiveBayes(eps = 0, threshold)
+  nb.min_probability = threshold;
+  nb.min_sd = threshold;
   for (size_t f = 0; f < F; ++f) {
     const std::string path = "$tables$" + names[f];
     const RObject* t = tables->elements[f].get();
@@ -90,6 +97,9 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file) {
   m.estimator = std::move(nb);
   m.provenance.source_class = "naiveBayes";
   m.provenance.family = fmt::format("naive Bayes ({} classes, {} predictors)", K, F);
+  if (threshold != 0.001)
+    m.provenance.preprocessing.push_back(fmt::format("predict(threshold = {}): replaces probabilities and sds <= 0",
+                                                     threshold));
   ir::validate(m, file);
   return m;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
@@ -26,10 +27,12 @@ void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column,
   const Member method = pp["method"];
   const std::vector<std::string> methods = method.names();
   for (const auto& how : methods) {
-    if (how == "center" || how == "scale" || how == "range" || how == "ignore" || how == "remove") continue;
+    if (how == "center" || how == "scale" || how == "range" || how == "medianImpute" || how == "ignore" ||
+        how == "remove")
+      continue;
     throw Unsupported(pp.file(), method.path() + "$" + how,
-                fmt::format("unsupported caret preProcess method '{}' (only center, scale and range, fixed "
-                            "per-column maps, are read)", how));
+                fmt::format("unsupported caret preProcess method '{}' (only center, scale, range and medianImpute, "
+                            "fixed per-column maps, are read)", how));
   }
   auto vars_of = [&](const char* how) {
     const auto v = method.get(how);
@@ -93,6 +96,19 @@ void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column,
                            ir::Expr::constant(value_of(values, names, vars[k], k)));
     }
     notes.push_back(fmt::format("caret preProcess: {} ({} variables)", how, vars.size()));
+  }
+  // medianImpute comes after the affine maps: `$median` holds the medians of the transformed
+  // columns, and a missing value (after the maps, still missing) becomes its column's median.
+  if (const auto vars = vars_of("medianImpute"); !vars.empty()) {
+    const Member values = pp["median"];
+    const std::vector<std::string> names = values.names();
+    for (size_t k = 0; k < vars.size(); ++k) {
+      ir::Expr& e = column_of(vars[k], method);
+      const double median = value_of(values, names, vars[k], k);
+      if (std::isnan(median)) values.fail(fmt::format("the median of variable '{}' is missing", vars[k]));
+      e = ir::Expr::call(ir::Op::Coalesce, {e, ir::Expr::constant(median)});
+    }
+    notes.push_back(fmt::format("caret preProcess: medianImpute ({} variables)", vars.size()));
   }
 }
 

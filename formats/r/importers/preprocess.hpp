@@ -1,5 +1,5 @@
-// caret's preProcess objects (docs/r-objects.md "caret preProcess"): the fixed per-column affine
-// maps predict.preProcess applies (range, then center, then scale), as expressions.
+// caret's preProcess objects (docs/r-objects.md "caret preProcess"): the fixed per-column maps
+// predict.preProcess applies (range, then center, then scale, then medianImpute), as expressions.
 #pragma once
 #include <map>
 #include <optional>
@@ -12,8 +12,8 @@
 namespace mb::r {
 
 // Applies `pp` (a "preProcess" object) to the column expressions it names.  Methods other than
-// center, scale, range (and the bookkeeping "ignore"/"remove") are refused by name: imputation,
-// Box-Cox, PCA ... are not fixed per-column maps.  A named variable that is not in `column`
+// center, scale, range, medianImpute (and the bookkeeping "ignore"/"remove") are refused by name:
+// knnImpute, bagImpute, Box-Cox, PCA ... are not fixed per-column maps.  A named variable that is not in `column`
 // is an error unless `unknown_ok` (then its map is computed and unused).  One note per method is
 // appended to `notes`.
 void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column, std::vector<std::string>& notes,

@@ -106,7 +106,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
                         : fmt::format("no levels stored for the factor '{}'", name));
   };
   if (root.get("terms")) {
-    pred = trees::predictors_from_terms(root, file, levels_of);
+    pred = trees::predictors_from_terms(root, file, levels_of, xlevels);
   } else {
     ExprTranslator tr(file, pred.inputs, pred.derived);
     for (size_t i = 0; i < xnames.size(); ++i) {
@@ -115,9 +115,11 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       if (ncat[i] > 1) {
         v.factor = true;
         v.input = tr.categorical_input(v.name, levels_of(v.name, false), false, v.name);
+        v.n_levels = pred.inputs[static_cast<size_t>(v.input)].levels.size();
       } else if (const auto* h = hint_for(hints, v.name)) {
         v.ordered = true;
         v.input = tr.categorical_input(v.name, *h, true, v.name);
+        v.n_levels = h->size();
       } else {
         v.input = tr.continuous_input(v.name, v.name);
         // predict.randomForest turns newdata into data.matrix(): a logical column is 0/1 (the
@@ -138,9 +140,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     if ((ncat[j] > 1) != v.factor)
       throw Error(file, "$forest$ncat",
                   fmt::format("predictor '{}': ncat {} does not match its class in $terms", xnames[j], ncat[j]));
-    if (v.factor && pred.inputs[v.input].levels.size() != static_cast<size_t>(ncat[j]))
-      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j],
-                                                    pred.inputs[v.input].levels.size(), ncat[j]));
+    if (v.factor && v.n_levels != static_cast<size_t>(ncat[j]))
+      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j], v.n_levels,
+                                                    ncat[j]));
   }
 
   std::vector<std::string> classes;
@@ -219,7 +221,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       tr.left[i] = static_cast<int32_t>(l) - 1;
       tr.right[i] = static_cast<int32_t>(r) - 1;
       if (v.factor) {
-        set_split(tr, i, bit_codes(xbest[at], pred.inputs[v.input].levels.size(), true, file, place));
+        set_split(tr, i, bit_codes(xbest[at], v.n_levels, true, file, place));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = v.ordered ? xbest[at] - 1 : xbest[at];  // ordered: 1-based codes
@@ -229,8 +231,12 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     ens.trees.push_back(std::move(tr));
   }
 
+  std::vector<std::string> derived_notes = std::move(pred.preprocessing);
+  Warnings derived_warnings = std::move(pred.warnings);
   ir::Model m = trees::model_of(std::move(pred), classification, classes);
   m.estimator = std::move(ens);
+  m.provenance.preprocessing = std::move(derived_notes);
+  m.provenance.warnings.insert(m.provenance.warnings.end(), derived_warnings.begin(), derived_warnings.end());
   m.provenance.source_class = "randomForest";
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
   describe_factor_inputs(m);
@@ -264,6 +270,9 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   const auto is_ordered = forest["is.ordered"].numbers();
   if (is_ordered.size() != names.size()) throw Error(file, "$forest$is.ordered", "expected one value per variable");
   const RObject* cov = forest->get("covariate.levels");
+  // r2pmml's decorate() stores the training factors' levels in `$variable.levels` (ranger
+  // versions before 0.9 keep none in the forest).
+  const RObject* decorated = root.get("variable.levels");
 
   ir::Model m;
   std::vector<bool> factor(names.size(), false), coded(names.size(), false);
@@ -272,7 +281,11 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     const std::string place = "$forest$covariate.levels$" + name;
     const RObject* lv = cov ? cov->get(name) : nullptr;
     std::vector<std::string> levels;
+    const RObject* dv = decorated && decorated->type == RType::List ? decorated->get(name) : nullptr;
     if (lv && !lv->is_null()) levels = stored_levels(Member(*lv, file, place).strings(), hints, name, file, place);
+    else if (dv && !dv->is_null())
+      levels = stored_levels(Member(*dv, file, "$variable.levels$" + name).strings(), hints, name, file,
+                             "$variable.levels$" + name);
     else if (const auto* h = hint_for(hints, name)) levels = *h;
     ir::InputField f;
     f.name = name;
@@ -286,6 +299,10 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     } else if (!levels.empty()) {  // a factor split on its 1-based codes ("order" or "ignore")
       f.kind = ir::FieldKind::Categorical;
       coded[j] = true;
+    } else {
+      // predict.ranger turns newdata into data.matrix(): a logical column is 0/1 (the object
+      // does not say whether the training column was logical).
+      f.logical = true;
     }
     f.levels = std::move(levels);
     m.schema.inputs.push_back(std::move(f));
@@ -371,7 +388,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
                                          : "ranger probability estimation";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-  if (!cov)
+  if (!cov && !decorated)
     m.provenance.preprocessing.push_back(
         "ranger keeps no factor levels here: variables without given levels are read as numbers");
   ir::validate(m, file);

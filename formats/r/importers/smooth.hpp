@@ -30,6 +30,8 @@ ir::Model import_svm(const RObject& root, const std::string& file, const SvmLeve
 // e1071 naiveBayes: Gaussian numeric predictors and categorical tables, predict()'s
 // threshold = 0.001 and eps = 0.
 ir::Model import_naive_bayes(const RObject& root, const std::string& file);
+// naiveBayes predicting as predict(threshold = `threshold`, eps = 0) does (the default is 0.001).
+ir::Model import_naive_bayes(const RObject& root, const std::string& file, double threshold);
 
 // kmeans: nearest centre (squared Euclidean distance, ties to the lowest cluster id).
 ir::Model import_kmeans(const RObject& root, const std::string& file);

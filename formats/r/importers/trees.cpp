@@ -15,7 +15,8 @@ int Predictors::find(const std::string& name) const {
   return -1;
 }
 
-Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels) {
+Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels,
+                                 const RObject* xlevels) {
   Predictors p;
   const RObject* terms = root.get("terms");
   if (!terms || terms->type != RType::Language)
@@ -27,9 +28,18 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
   const size_t nv = predvars->elements.size() - 1;
 
   std::vector<std::string> names;
+  std::vector<bool> in_a_term;  // per variable, from the factor matrix (variables x terms)
   if (const RObject* factors = terms->attr("factors"))
-    if (const RObject* dn = factors->attr("dimnames"); dn && dn->elements.size() == 2 && dn->elements[0])
+    if (const RObject* dn = factors->attr("dimnames"); dn && dn->elements.size() == 2 && dn->elements[0]) {
       names = Member(*dn->elements[0], file, "$terms@factors@dimnames[[1]]").strings();
+      const auto dim = factors->dim();
+      if (dim.size() == 2 && static_cast<size_t>(dim[0]) == names.size() &&
+          factors->length() == names.size() * static_cast<size_t>(dim[1])) {
+        in_a_term.assign(names.size(), false);
+        for (size_t k = 0; k < factors->length(); ++k)
+          if (factors->number(k) != 0) in_a_term[k % names.size()] = true;
+      }
+    }
   if (names.size() != nv) {
     names.clear();
     for (size_t i = 0; i < nv; ++i) {
@@ -61,11 +71,21 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
     bool is_offset = false;
     for (size_t o : offsets) is_offset |= o == i;
     if (is_offset) continue;
+    if (!in_a_term.empty() && !in_a_term[i]) continue;  // `- x`: read only inside other terms
     const RObject& node = *predvars->elements[i + 1];
     Predictor v;
     v.name = names[i];
     const std::string cls = data_class(v.name);
-    if (cls == "factor" || cls == "ordered" || cls == "character") {
+    std::optional<DerivedFactor> derived;
+    if (xlevels && node.type == RType::Language && (cls == "factor" || cls == "character"))
+      derived = derived_factor(node, v.name, cls, xlevels, tr, file);
+    if (derived) {
+      v.factor = true;
+      v.n_levels = derived->levels.size();
+      v.expr = std::move(derived->code);
+      p.preprocessing.insert(p.preprocessing.end(), derived->preprocessing.begin(), derived->preprocessing.end());
+      p.warnings.insert(p.warnings.end(), derived->warnings.begin(), derived->warnings.end());
+    } else if (cls == "factor" || cls == "ordered" || cls == "character") {
       if (node.type != RType::Symbol)
         throw Error(file, "$terms@predvars",
                     fmt::format("factor variable '{}' is an expression; only plain factor variables are supported",
@@ -73,6 +93,7 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
       v.ordered = cls == "ordered";
       v.factor = !v.ordered;
       v.input = tr.categorical_input(node.text, levels(v.name, v.ordered), v.ordered, v.name);
+      v.n_levels = p.inputs[static_cast<size_t>(v.input)].levels.size();
       v.expr = ir::Expr::input(v.input);
     } else if (cls == "logical" && node.type == RType::Symbol) {
       // Trees split on as.numeric(x): FALSE 0, TRUE 1.

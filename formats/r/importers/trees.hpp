@@ -68,18 +68,25 @@ struct Predictor {
   int input = -1;        // the input field of a plain variable, else -1
   bool factor = false;   // unordered factor
   bool ordered = false;  // ordered factor (compared on its integer codes)
+  size_t n_levels = 0;   // a factor's (or ordered factor's) number of levels
 };
 struct Predictors {
   std::vector<ir::InputField> inputs;
   std::vector<ir::DerivedField> derived;
   std::vector<Predictor> vars;
   std::string response;
+  std::vector<std::string> preprocessing;  // derived factors, for the model's provenance
+  Warnings warnings;
   int find(const std::string& name) const;
 };
 // `levels(name, ordered)` gives the levels of a factor variable, or throws when they are unknown;
 // it is asked for every factor, ordered and character variable.
 using LevelsOf = std::function<std::vector<std::string>(const std::string& name, bool ordered)>;
-Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels);
+// Variables that no term uses (`y ~ . - x`) are left out.  With `xlevels` (the fit's levels by
+// variable name), a factor the formula derives from the data (plyr::revalue / plyr::mapvalues by
+// constant labels, cut(); see derived_factor) is read too: its expression is the 0-based code.
+Predictors predictors_from_terms(const RObject& root, const std::string& file, const LevelsOf& levels,
+                                 const RObject* xlevels = nullptr);
 
 // A tree of `n` leaves with `K` zero values each, no children, missing policy `missing`, and
 // set_offset / set_size sized for category sets; fill the nodes, then call finish_sets.

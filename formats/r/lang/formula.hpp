@@ -74,6 +74,20 @@ struct Design {
 // "unsupported formula function 'foo' in term '...'").
 Design build_design(const RObject& model, const std::string& file);
 
+// A factor variable a formula derives from the data, as build_design reads it: plyr::revalue /
+// plyr::mapvalues of a data column by constant labels, or cut() of a numeric expression.  Its
+// levels are the fit's (`xlevels[[name]]`), `code` the 0-based level code (NaN: no level).
+// nullopt when `expr` is none of these; an unsupported form throws.
+struct DerivedFactor {
+  std::vector<std::string> levels;
+  ir::Expr code;
+  std::vector<std::string> preprocessing;
+  Warnings warnings;
+};
+class ExprTranslator;
+std::optional<DerivedFactor> derived_factor(const RObject& expr, const std::string& name, const std::string& data_class,
+                                            const RObject* xlevels, ExprTranslator& tr, const std::string& file);
+
 // R expression helpers shared with importers.
 // The numeric values of a constant expression: a numeric vector, `c(...)`, unary minus, a
 // parenthesised constant.  Returns nullopt when `node` is not a constant.

@@ -294,7 +294,87 @@ std::optional<Relabel> relabel_args(const RObject& call, const std::string& fn) 
   return r;
 }
 
+// A factor derived from the data by a constant relabelling (plyr::revalue, plyr::mapvalues) or
+// by cut(): fills `v` (levels, and its input and remap or its code) and returns true; false when
+// `fn` is none of them.
+bool derive_factor(Variable& v, const std::string& fn, const RObject* xlevels, ExprTranslator& tr,
+                   const std::string& file, std::vector<std::string>& preprocessing, Warnings& warnings) {
+  if ((fn == "revalue" || fn == "mapvalues") &&
+      (v.data_class == "factor" || v.data_class == "character" || v.data_class.empty())) {
+    const RObject* x = call_arg(*v.expr, "x", 0);
+    auto rl = relabel_args(*v.expr, fn);
+    v.levels = string_vector(named_element(xlevels, v.name));
+    if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
+      throw Unsupported(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
+                                            "constant labels is read)", fn, v.name));
+    v.is_factor = true;
+    std::vector<std::string> in_levels = v.levels;
+    for (const auto& f : rl->from)
+      if (std::find(in_levels.begin(), in_levels.end(), f) == in_levels.end()) in_levels.push_back(f);
+    for (const auto& l : in_levels) {
+      std::string target = l;
+      for (size_t k = 0; k < rl->from.size(); ++k)
+        if (rl->from[k] == l) {
+          target = rl->to[k];
+          break;
+        }
+      auto it = std::find(v.levels.begin(), v.levels.end(), target);
+      v.remap.push_back(it == v.levels.end() ? -1 : static_cast<int32_t>(it - v.levels.begin()));
+    }
+    v.input = tr.categorical_input(x->text, in_levels, false, v.name);
+    preprocessing.push_back(fmt::format("{}: {} labels relabelled", v.name, rl->from.size()));
+    return true;
+  }
+  if (fn == "cut") {
+    CutFactor c = cut_factor(*v.expr, v.name, tr, file);
+    v.is_factor = true;
+    // The fit's levels ($xlevels) may lack intervals no training row fell in (model.frame drops
+    // unused levels); predict() re-levels the new factor to them, so such an interval is NA.
+    v.levels = string_vector(named_element(xlevels, v.name));
+    if (v.levels.empty()) v.levels = c.labels;
+    std::vector<double> table;
+    for (const auto& label : c.labels) {
+      auto it = std::find(v.levels.begin(), v.levels.end(), label);
+      table.push_back(it == v.levels.end() ? std::numeric_limits<double>::quiet_NaN()
+                                           : static_cast<double>(it - v.levels.begin()));
+    }
+    for (size_t l = 0; l < v.levels.size(); ++l) {
+      if (std::find(c.labels.begin(), c.labels.end(), v.levels[l]) == c.labels.end())
+        throw Error(file, "$xlevels", fmt::format("factor '{}' has the level '{}', which is none of the intervals "
+                                                  "of its breaks", v.name, v.levels[l]));
+      v.numeric_levels.push_back(static_cast<double>(l));
+    }
+    v.code = c.code(table);
+    for (size_t j = 0; j < table.size(); ++j)
+      if (std::isnan(table[j])) {
+        warnings.push_back({"cut-interval-not-fitted",
+                              fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
+                                          "a row there predicts NA (R's predict() stops: factor has new levels)",
+                                          v.name, c.labels[j])});
+        break;
+      }
+    preprocessing.push_back(c.description);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::optional<DerivedFactor> derived_factor(const RObject& expr, const std::string& name, const std::string& data_class,
+                                            const RObject* xlevels, ExprTranslator& tr, const std::string& file) {
+  Variable v;
+  v.name = name;
+  v.expr = &expr;
+  v.data_class = data_class;
+  DerivedFactor out;
+  if (!derive_factor(v, call_name(expr), xlevels, tr, file, out.preprocessing, out.warnings)) return std::nullopt;
+  std::vector<double> codes;
+  for (size_t l = 0; l < v.levels.size(); ++l) codes.push_back(static_cast<double>(l));
+  out.levels = v.levels;
+  out.code = v.code ? *v.code : factor_column(v, codes);
+  return out;
+}
 
 Design build_design(const RObject& model, const std::string& file) {
   Design d;
@@ -438,63 +518,7 @@ Design build_design(const RObject& model, const std::string& file) {
       d.preprocessing.push_back(fmt::format("logical {} as a factor (FALSE, TRUE)", v.name));
       continue;
     }
-    if ((fn == "revalue" || fn == "mapvalues") &&
-        (v.data_class == "factor" || v.data_class == "character" || v.data_class.empty())) {
-      const RObject* x = call_arg(*v.expr, "x", 0);
-      auto rl = relabel_args(*v.expr, fn);
-      v.levels = string_vector(named_element(xlevels, v.name));
-      if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
-        throw Unsupported(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
-                                              "constant labels is read)", fn, v.name));
-      v.is_factor = true;
-      std::vector<std::string> in_levels = v.levels;
-      for (const auto& f : rl->from)
-        if (std::find(in_levels.begin(), in_levels.end(), f) == in_levels.end()) in_levels.push_back(f);
-      for (const auto& l : in_levels) {
-        std::string target = l;
-        for (size_t k = 0; k < rl->from.size(); ++k)
-          if (rl->from[k] == l) {
-            target = rl->to[k];
-            break;
-          }
-        auto it = std::find(v.levels.begin(), v.levels.end(), target);
-        v.remap.push_back(it == v.levels.end() ? -1 : static_cast<int32_t>(it - v.levels.begin()));
-      }
-      v.input = tr.categorical_input(x->text, in_levels, false, v.name);
-      d.preprocessing.push_back(fmt::format("{}: {} labels relabelled", v.name, rl->from.size()));
-      continue;
-    }
-    if (fn == "cut") {
-      CutFactor c = cut_factor(*v.expr, v.name, tr, file);
-      v.is_factor = true;
-      // The fit's levels ($xlevels) may lack intervals no training row fell in (model.frame drops
-      // unused levels); predict() re-levels the new factor to them, so such an interval is NA.
-      v.levels = string_vector(named_element(xlevels, v.name));
-      if (v.levels.empty()) v.levels = c.labels;
-      std::vector<double> table;
-      for (const auto& label : c.labels) {
-        auto it = std::find(v.levels.begin(), v.levels.end(), label);
-        table.push_back(it == v.levels.end() ? std::numeric_limits<double>::quiet_NaN()
-                                             : static_cast<double>(it - v.levels.begin()));
-      }
-      for (size_t l = 0; l < v.levels.size(); ++l) {
-        if (std::find(c.labels.begin(), c.labels.end(), v.levels[l]) == c.labels.end())
-          throw Error(file, "$xlevels", fmt::format("factor '{}' has the level '{}', which is none of the intervals "
-                                                    "of its breaks", v.name, v.levels[l]));
-        v.numeric_levels.push_back(static_cast<double>(l));
-      }
-      v.code = c.code(table);
-      for (size_t j = 0; j < table.size(); ++j)
-        if (std::isnan(table[j])) {
-          d.warnings.push_back({"cut-interval-not-fitted",
-                                fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
-                                            "a row there predicts NA (R's predict() stops: factor has new levels)",
-                                            v.name, c.labels[j])});
-          break;
-        }
-      d.preprocessing.push_back(c.description);
-      continue;
-    }
+    if (derive_factor(v, fn, xlevels, tr, file, d.preprocessing, d.warnings)) continue;
     if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
         is_factor_call(fn)) {
       if (fn.empty() || is_factor_call(fn))
