@@ -5,6 +5,9 @@
 #include <limits>
 
 namespace mb::eval {
+namespace {
+constexpr uint32_t kZeroColumn = 0x7FFFFFFFu;  // while building: the block's zero column
+}
 
 TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact) : t_(t), generic_(std::move(generic)) {
   f32_ = t.threshold_precision == ir::Precision::Float32;
@@ -73,6 +76,9 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
     if (!ok) {
       compact_offset_.push_back(-1);
       deep_.push_back(0);
+      complete_offset_.push_back(-1);
+      complete_leaf_offset_.push_back(-1);
+      complete_depth_.push_back(0);
       continue;
     }
     ++compact_count_;
@@ -92,6 +98,50 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
         }
       }
       deep_.push_back(deepest > 16 ? 1 : 0);
+      // The complete layout: shallow trees that no missing value makes null, padded to a
+      // complete tree (a leaf above the bottom becomes tests that always hold, on the block's
+      // zero column) while that costs at most eight times the tree's own nodes.
+      bool complete = deepest <= kCompleteDepth && (size_t{1} << deepest) <= 8 * count + 64;
+      for (size_t k = 0; k < count && complete; ++k)
+        complete = nodes_[off + k].feature == -1 || missing_of(k) != null_leaf;
+      if (complete) {
+        ++complete_count_;
+        const size_t P = (size_t{1} << deepest) - 1;
+        complete_offset_.push_back(static_cast<int64_t>(f32_ ? complete32_.size() : complete64_.size()));
+        complete_leaf_offset_.push_back(static_cast<int64_t>(complete_leaf_.size()));
+        complete_depth_.push_back(static_cast<uint8_t>(deepest));
+        const size_t base = f32_ ? complete32_.size() : complete64_.size(), leaf_base = complete_leaf_.size();
+        if (f32_) complete32_.resize(base + P);
+        else complete64_.resize(base + P);
+        complete_leaf_.resize(leaf_base + P + 1);
+        std::vector<std::pair<size_t, int32_t>> todo{{0, 0}};  // (position, node)
+        while (!todo.empty()) {
+          const auto [p, k] = todo.back();
+          todo.pop_back();
+          if (p >= P) {
+            complete_leaf_[leaf_base + p - P] = k;
+            continue;
+          }
+          const Node& nd = nodes_[off + static_cast<size_t>(k)];
+          const bool leaf = nd.feature == -1;
+          // Features are renumbered to rows of the block when it is known (below); a leaf's
+          // padding reads the zero column, marked for now as kZeroColumn.
+          uint32_t f = leaf ? kZeroColumn : static_cast<uint32_t>(nd.feature);
+          if (!leaf && nd.missing == nd.yes) {
+            f |= kMissingFirst;
+            any_missing_first_ = true;
+          }
+          const double thr = leaf ? std::numeric_limits<double>::infinity() : nd.threshold;
+          if (f32_) complete32_[base + p] = {static_cast<float>(thr), f};
+          else complete64_[base + p] = {thr, f};
+          todo.push_back({2 * p + 1, leaf ? k : nd.yes});
+          todo.push_back({2 * p + 2, leaf ? k : nd.no});
+        }
+      } else {
+        complete_offset_.push_back(-1);
+        complete_leaf_offset_.push_back(-1);
+        complete_depth_.push_back(0);
+      }
     }
     compact_offset_.push_back(static_cast<int64_t>(f32_ ? compact32_.size() : compact64_.size()));
     for (size_t k = 0; k <= count; ++k) {  // the nodes, then the null leaf
@@ -124,6 +174,59 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
   used[0] = true;  // leaves read feature 0 (and ignore it)
   for (size_t f = 0; f < used.size(); ++f)
     if (used[f]) used_features_.push_back(static_cast<int>(f));
+  // The row-major block of the complete layout: features 0..last used, then a zero.
+  stride_ = static_cast<size_t>(used_features_.back()) + 2;
+  auto renumber = [&](auto& nodes) {
+    for (auto& nd : nodes)
+      if (nd.feature == kZeroColumn) nd.feature = static_cast<uint32_t>(stride_ - 1);
+  };
+  renumber(complete32_);
+  renumber(complete64_);
+}
+
+// One step down a compact tree, without a branch: the missing child for a missing value, else
+// `yes` when `v <= threshold`, else `no`.
+template <typename N, typename T>
+inline int32_t compact_step(const N& nd, T v) {
+  const int32_t holds = -static_cast<int32_t>(v <= nd.threshold);  // all ones when the test holds
+  const int32_t missing = -static_cast<int32_t>(v != v);
+  const int32_t next = nd.no ^ ((nd.yes ^ nd.no) & holds);
+  return next ^ ((next ^ nd.missing) & missing);
+}
+
+// Eight rows at a time step down a complete tree, one level at a time: no test of leaves, the
+// next node is 2p+1 or 2p+2, a missing value goes to the second child unless its node says
+// the first.
+template <typename T, bool kAnyMissingFirst>
+void TreeWalker::walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block,
+                               size_t stride, size_t n, int32_t* out) {
+  constexpr size_t G = 8;
+  const uint32_t P = (uint32_t{1} << depth) - 1;
+  auto step = [&](uint32_t p, const T* x) {
+    const Complete<T> nd = nodes[p];
+    if constexpr (kAnyMissingFirst) {
+      const T v = x[nd.feature & ~kMissingFirst];
+      const uint32_t second = static_cast<uint32_t>(v > nd.threshold) |
+                              (static_cast<uint32_t>(v != v) & ~(nd.feature >> 31));
+      return 2 * p + 1 + second;
+    } else {
+      const T v = x[nd.feature];
+      return 2 * p + 1 + static_cast<uint32_t>(!(v <= nd.threshold));
+    }
+  };
+  size_t i = 0;
+  for (; i + G <= n; i += G) {
+    uint32_t p[G] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const T* x = block + i * stride;
+    for (int d = 0; d < depth; ++d)
+      for (size_t j = 0; j < G; ++j) p[j] = step(p[j], x + j * stride);
+    for (size_t j = 0; j < G; ++j) out[i + j] = leaf_ids[p[j] - P];
+  }
+  for (; i < n; ++i) {
+    uint32_t p = 0;
+    for (int d = 0; d < depth; ++d) p = step(p, block + i * stride);
+    out[i] = leaf_ids[p - P];
+  }
 }
 
 // Eight rows at a time step down the tree together until every one is at a leaf.
@@ -139,9 +242,7 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
       for (size_t j = 0; j < G; ++j) {
         const Compact<T>& nd = nodes[k[j]];
         all_leaves &= nd.leaf != 0;
-        const T v = cols[nd.feature][i + j];
-        const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
-        k[j] = v != v ? nd.missing : next;
+        k[j] = compact_step(nd, cols[nd.feature][i + j]);
       }
       if (all_leaves) break;
     }
@@ -151,9 +252,7 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
     int32_t k = 0;
     while (!nodes[k].leaf) {
       const Compact<T>& nd = nodes[k];
-      const T v = cols[nd.feature][i];
-      const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
-      k = v != v ? nd.missing : next;
+      k = compact_step(nd, cols[nd.feature][i]);
     }
     out[i] = k == null_leaf ? -1 : k;
   }
@@ -187,9 +286,7 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, c
         }
         continue;
       }
-      const T v = cols[nd.feature][row[j]];
-      const int32_t go = v <= nd.threshold ? nd.yes : nd.no;
-      k[j] = v != v ? nd.missing : go;
+      k[j] = compact_step(nd, cols[nd.feature][row[j]]);
     }
   }
 }
@@ -201,7 +298,22 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
   thread_local std::vector<const float*> cols32;
   thread_local std::vector<const double*> cols64;
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
-  if (compact) {
+  // The complete trees read the block row by row: each row's features, then a zero.
+  thread_local std::vector<float> rows32;
+  thread_local std::vector<double> rows64;
+  if (compact && complete_count_ > 0) {
+    const size_t S = stride_;
+    if (f32_) rows32.assign(S * n, 0.0f);
+    else rows64.assign(S * n, 0.0);
+    for (int f : used_features_) {
+      const double* src = x.columns[static_cast<size_t>(f)] + r0;
+      if (f32_)
+        for (size_t i = 0; i < n; ++i) rows32[i * S + static_cast<size_t>(f)] = static_cast<float>(src[i]);
+      else
+        for (size_t i = 0; i < n; ++i) rows64[i * S + static_cast<size_t>(f)] = src[i];
+    }
+  }
+  if (compact && compact_count_ > complete_count_) {
     if (f32_) {
       const size_t F = static_cast<size_t>(used_features_.back()) + 1;
       block32.resize(F * n);
@@ -222,7 +334,18 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
     const int64_t c = compact_offset_[t];
     if (c < 0) walk_flat(t, x, r0, n, o);
     else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf
-    else {
+    else if (complete_offset_[t] >= 0) {
+      const int64_t p = complete_offset_[t];
+      const int32_t* ids = complete_leaf_.data() + complete_leaf_offset_[t];
+      const int d = complete_depth_[t];
+      if (f32_) {
+        if (any_missing_first_) walk_complete<float, true>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
+        else walk_complete<float, false>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
+      } else {
+        if (any_missing_first_) walk_complete<double, true>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
+        else walk_complete<double, false>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
+      }
+    } else {
       const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
       if (deep_[t]) {
         if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, cols32.data(), n, o);

@@ -20,6 +20,14 @@
 // instead of waiting for the other seven.  float32 models compare the
 // block's inputs converted to float once, which is the comparison of the double of the float.
 //
+// Shallow compact trees (at most kCompleteDepth levels) that no missing value makes null are
+// also laid out complete: a leaf above the bottom level is padded with tests that always hold
+// (reading a zero the block adds to every row), so node p's children are 2p+1 and 2p+2, a node
+// is only the threshold and the feature (8 bytes for float32), and eight rows step down exactly
+// `depth` levels with no test for leaves and no branch; the bottom level maps to the leaf ids.
+// The block is then copied row by row (a row's features together), and padding is allowed while
+// it costs at most eight times the tree's own nodes.
+//
 // Nodes whose rule the flat form does not hold (category sets, surrogates, equality tests,
 // missing rules other than "go to a child") send the row to the evaluator's generic walk of that
 // tree from its root, which is the definition; the result is the same leaf, bit for bit.
@@ -55,8 +63,12 @@ class TreeWalker {
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
 
-  // Trees walked in the compact layout.
+  // Trees walked in the compact layout (the complete layout's included).
   size_t compact_trees() const { return compact_count_; }
+  // Trees walked in the complete layout.
+  size_t complete_trees() const { return complete_count_; }
+  // The deepest tree the complete layout holds.
+  static constexpr int kCompleteDepth = 12;
 
  private:
   struct Node {
@@ -73,6 +85,17 @@ class TreeWalker {
     uint16_t feature;     // index into the block's feature columns
     uint16_t leaf;
   };
+  // A node of the complete layout: the test `x <= threshold`; `feature` indexes a row of the
+  // block (its high bit set: a missing value goes to the first child, else to the second).
+  template <typename T>
+  struct Complete {
+    T threshold;
+    uint32_t feature;
+  };
+  static constexpr uint32_t kMissingFirst = 0x80000000u;
+  template <typename T, bool kAnyMissingFirst>
+  static void walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block, size_t stride,
+                            size_t n, int32_t* out);
   template <typename T>
   void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
   template <typename T>
@@ -91,6 +114,16 @@ class TreeWalker {
   std::vector<Compact<float>> compact32_;
   std::vector<Compact<double>> compact64_;
   size_t compact_count_ = 0;
+  // The complete layout: per tree its first node in complete32_ / complete64_ and first leaf in
+  // complete_leaf_, or -1; its depth.  Node p's children are 2p+1 (the test holds) and 2p+2.
+  std::vector<int64_t> complete_offset_, complete_leaf_offset_;
+  std::vector<uint8_t> complete_depth_;
+  std::vector<Complete<float>> complete32_;
+  std::vector<Complete<double>> complete64_;
+  std::vector<int32_t> complete_leaf_;
+  size_t complete_count_ = 0;
+  bool any_missing_first_ = false;
+  size_t stride_ = 0;  // values per row of the row-major block: the used features, then a zero
   std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
 };
 
