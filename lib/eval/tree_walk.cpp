@@ -231,7 +231,7 @@ void TreeWalker::walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids
 
 // Eight rows at a time step down the tree together until every one is at a leaf.
 template <typename T>
-void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
                               int32_t* out) const {
   constexpr size_t G = 8;
   size_t i = 0;
@@ -242,7 +242,7 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
       for (size_t j = 0; j < G; ++j) {
         const Compact<T>& nd = nodes[k[j]];
         all_leaves &= nd.leaf != 0;
-        k[j] = compact_step(nd, cols[nd.feature][i + j]);
+        k[j] = compact_step(nd, block[(i + j) * stride + nd.feature]);
       }
       if (all_leaves) break;
     }
@@ -252,56 +252,60 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
     int32_t k = 0;
     while (!nodes[k].leaf) {
       const Compact<T>& nd = nodes[k];
-      k = compact_step(nd, cols[nd.feature][i]);
+      k = compact_step(nd, block[i * stride + nd.feature]);
     }
     out[i] = k == null_leaf ? -1 : k;
   }
 }
 
-// Eight lanes; a lane whose row reaches its leaf takes the next row.
+// Eight lanes; a lane whose row reaches its leaf writes it and takes the next row, without a
+// branch (every step writes the lane's node to its row's slot: the last write is the leaf).
+// The rows still in lanes when fewer than eight remain to hand out finish one by one.
 template <typename T>
-void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
                                    int32_t* out) const {
   constexpr size_t G = 8;
   int32_t k[G];
   size_t row[G];
-  size_t next = 0, active = 0;
-  for (size_t j = 0; j < G; ++j) {
-    k[j] = 0;
-    row[j] = next < n ? next++ : SIZE_MAX;
-    active += row[j] != SIZE_MAX;
-  }
-  while (active > 0) {
+  size_t next = 0;
+  if (n >= 2 * G) {
     for (size_t j = 0; j < G; ++j) {
-      if (row[j] == SIZE_MAX) continue;
-      const Compact<T>& nd = nodes[k[j]];
-      if (nd.leaf) {
-        out[row[j]] = k[j] == null_leaf ? -1 : k[j];
-        k[j] = 0;
-        if (next < n) {
-          row[j] = next++;
-        } else {
-          row[j] = SIZE_MAX;
-          --active;
-        }
-        continue;
+      k[j] = 0;
+      row[j] = next++;
+    }
+    while (next + G <= n) {
+      for (size_t j = 0; j < G; ++j) {
+        const Compact<T>& nd = nodes[k[j]];
+        const size_t leaf = nd.leaf != 0;
+        out[row[j]] = k[j];
+        const int32_t stepped = compact_step(nd, block[row[j] * stride + nd.feature]);
+        row[j] += (next - row[j]) & (size_t{0} - leaf);
+        next += leaf;
+        k[j] = stepped & (static_cast<int32_t>(leaf) - 1);
       }
-      k[j] = compact_step(nd, cols[nd.feature][row[j]]);
+    }
+    for (size_t j = 0; j < G; ++j) {
+      int32_t p = k[j];
+      while (!nodes[p].leaf) p = compact_step(nodes[p], block[row[j] * stride + nodes[p].feature]);
+      out[row[j]] = p;
     }
   }
+  for (; next < n; ++next) {
+    int32_t p = 0;
+    while (!nodes[p].leaf) p = compact_step(nodes[p], block[next * stride + nodes[p].feature]);
+    out[next] = p;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = out[i] == null_leaf ? -1 : out[i];
 }
 
 void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
   const size_t T = t_.trees.size();
-  // The block's inputs as the compact trees read them: float32 models compare floats.
-  thread_local std::vector<float> block32;
-  thread_local std::vector<const float*> cols32;
-  thread_local std::vector<const double*> cols64;
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
-  // The complete trees read the block row by row: each row's features, then a zero.
+  // The block's inputs as the compact trees read them, row by row (a row's features together,
+  // then a zero): float32 models compare floats.
   thread_local std::vector<float> rows32;
   thread_local std::vector<double> rows64;
-  if (compact && complete_count_ > 0) {
+  if (compact) {
     const size_t S = stride_;
     if (f32_) rows32.assign(S * n, 0.0f);
     else rows64.assign(S * n, 0.0);
@@ -311,22 +315,6 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
         for (size_t i = 0; i < n; ++i) rows32[i * S + static_cast<size_t>(f)] = static_cast<float>(src[i]);
       else
         for (size_t i = 0; i < n; ++i) rows64[i * S + static_cast<size_t>(f)] = src[i];
-    }
-  }
-  if (compact && compact_count_ > complete_count_) {
-    if (f32_) {
-      const size_t F = static_cast<size_t>(used_features_.back()) + 1;
-      block32.resize(F * n);
-      cols32.assign(F, nullptr);
-      for (int f : used_features_) {
-        float* dst = &block32[static_cast<size_t>(f) * n];
-        const double* src = x.columns[static_cast<size_t>(f)] + r0;
-        for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
-        cols32[static_cast<size_t>(f)] = dst;
-      }
-    } else {
-      cols64.resize(x.columns.size());
-      for (size_t f = 0; f < x.columns.size(); ++f) cols64[f] = x.columns[f] + r0;
     }
   }
   for (size_t t = 0; t < T; ++t) {
@@ -348,11 +336,11 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
     } else {
       const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
       if (deep_[t]) {
-        if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, cols32.data(), n, o);
-        else walk_compact_deep(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+        if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, rows32.data(), stride_, n, o);
+        else walk_compact_deep(compact64_.data() + c, null_leaf, rows64.data(), stride_, n, o);
       } else {
-        if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
-        else walk_compact(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+        if (f32_) walk_compact(compact32_.data() + c, null_leaf, rows32.data(), stride_, n, o);
+        else walk_compact(compact64_.data() + c, null_leaf, rows64.data(), stride_, n, o);
       }
     }
   }

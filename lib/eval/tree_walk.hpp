@@ -17,7 +17,8 @@
 // `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
 // the loads of eight walks overlap instead of waiting on each other.  In deep trees (more than 16
 // levels, as randomForest grows them) a lane that reaches its leaf takes the next row at once
-// instead of waiting for the other seven.  float32 models compare the
+// instead of waiting for the other seven, without a branch.  Every compact walk reads the block
+// row by row (a row's features together in one or two cache lines).  float32 models compare the
 // block's inputs converted to float once, which is the comparison of the double of the float.
 //
 // Shallow compact trees (at most kCompleteDepth levels) that no missing value makes null are
@@ -97,9 +98,9 @@ class TreeWalker {
   static void walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block, size_t stride,
                             size_t n, int32_t* out);
   template <typename T>
-  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
   template <typename T>
-  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
   const ir::TreeEnsemble& t_;
