@@ -218,8 +218,10 @@ void TreeWalker::walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids
   for (; i + G <= n; i += G) {
     uint32_t p[G] = {0, 0, 0, 0, 0, 0, 0, 0};
     const T* x = block + i * stride;
-    for (int d = 0; d < depth; ++d)
+    for (int d = 0; d < depth; ++d) {
+#pragma GCC unroll 8
       for (size_t j = 0; j < G; ++j) p[j] = step(p[j], x + j * stride);
+    }
     for (size_t j = 0; j < G; ++j) out[i + j] = leaf_ids[p[j] - P];
   }
   for (; i < n; ++i) {
