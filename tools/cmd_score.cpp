@@ -129,8 +129,7 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
 int run_score(const ScoreOptions& o, Io& io) {
   const auto start = std::chrono::steady_clock::now();
   ir::Model m = load_model(o.model, o.from, o.import);
-  m.provenance.r_object.reset();
-  memdbg("reset");  // the R object is for writing R back; scoring needs only the IR
+  m.provenance.r_object.reset();  // the R object is for writing R back; scoring needs only the IR
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
   if (!io.quiet && !o.json)  // --json carries the warnings
