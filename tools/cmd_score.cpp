@@ -169,7 +169,7 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   std::vector<Worker> workers(threads);
   for (auto& w : workers) {
-    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link});
+    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
     w.writer = std::make_unique<data::CsvWriter>(&w.out);
     w.predictions = std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
   }

@@ -14,9 +14,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 class TreeEval final : public EstimatorEval {
  public:
-  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
+  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o)
       : m_(m), t_(t),
-        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }) {}
+        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }, true,
+                o.share_layouts) {}
 
   int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
     return ir::split_direction(tree, op, x, thr, set_off, set_size, t_.threshold_precision == ir::Precision::Float32);
@@ -206,8 +207,8 @@ class ClusteringEval final : public EstimatorEval {
 
 }  // namespace
 
-std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions&) {
-  return std::make_unique<TreeEval>(m, t);
+std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o) {
+  return std::make_unique<TreeEval>(m, t, o);
 }
 std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model&, const ir::Clustering& c, const EvalOptions&) {
   return std::make_unique<ClusteringEval>(c);

@@ -3,13 +3,54 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace mb::eval {
 namespace {
 constexpr uint32_t kZeroColumn = 0x7FFFFFFFu;  // while building: the block's zero column
 }
 
-TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact) : t_(t), generic_(std::move(generic)) {
+TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact, bool shared)
+    : t_(t), generic_(std::move(generic)) {
+  if (!shared) {
+    layout_ = build(t, compact);
+    return;
+  }
+  // One layout per ensemble object while a walker holds it.
+  static std::mutex mu;
+  static std::map<std::pair<const ir::TreeEnsemble*, bool>, std::weak_ptr<const Layout>> cache;
+  std::lock_guard lock(mu);
+  auto& slot = cache[{&t, compact}];
+  layout_ = slot.lock();
+  if (!layout_) {
+    layout_ = build(t, compact);
+    slot = layout_;
+  }
+  for (auto it = cache.begin(); it != cache.end();) it = it->second.expired() ? cache.erase(it) : std::next(it);
+}
+
+std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemble& t, bool compact) {
+  auto layout = std::make_shared<Layout>();
+  Layout& L = *layout;
+  auto& f32_ = L.f32_;
+  auto& nodes_ = L.nodes_;
+  auto& offset_ = L.offset_;
+  auto& compact_offset_ = L.compact_offset_;
+  auto& deep_ = L.deep_;
+  auto& compact32_ = L.compact32_;
+  auto& compact64_ = L.compact64_;
+  auto& compact_count_ = L.compact_count_;
+  auto& complete_offset_ = L.complete_offset_;
+  auto& complete_leaf_offset_ = L.complete_leaf_offset_;
+  auto& complete_depth_ = L.complete_depth_;
+  auto& complete32_ = L.complete32_;
+  auto& complete64_ = L.complete64_;
+  auto& complete_leaf_ = L.complete_leaf_;
+  auto& complete_count_ = L.complete_count_;
+  auto& any_missing_first_ = L.any_missing_first_;
+  auto& stride_ = L.stride_;
+  auto& used_features_ = L.used_features_;
   f32_ = t.threshold_precision == ir::Precision::Float32;
   constexpr double kInf = std::numeric_limits<double>::infinity();
   // The largest value below `thr` in the compared precision: x < thr <=> x <= below(thr).
@@ -182,6 +223,7 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
   };
   renumber(complete32_);
   renumber(complete64_);
+  return layout;
 }
 
 // One step down a compact tree, without a branch: the missing child for a missing value, else
@@ -301,6 +343,22 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, c
 }
 
 void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
+  const Layout& L = *layout_;
+  const auto& f32_ = L.f32_;
+  const auto& compact_offset_ = L.compact_offset_;
+  const auto& deep_ = L.deep_;
+  const auto& compact32_ = L.compact32_;
+  const auto& compact64_ = L.compact64_;
+  const auto& compact_count_ = L.compact_count_;
+  const auto& complete_offset_ = L.complete_offset_;
+  const auto& complete_leaf_offset_ = L.complete_leaf_offset_;
+  const auto& complete_depth_ = L.complete_depth_;
+  const auto& complete32_ = L.complete32_;
+  const auto& complete64_ = L.complete64_;
+  const auto& complete_leaf_ = L.complete_leaf_;
+  const auto& any_missing_first_ = L.any_missing_first_;
+  const auto& stride_ = L.stride_;
+  const auto& used_features_ = L.used_features_;
   const size_t T = t_.trees.size();
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
   // The block's inputs as the compact trees read them, row by row (a row's features together,
@@ -349,6 +407,10 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
 }
 
 void TreeWalker::walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* o) const {
+  const Layout& L = *layout_;
+  const auto& nodes_ = L.nodes_;
+  const auto& offset_ = L.offset_;
+  const bool f32_ = L.f32_;
   const double* const* cols = x.columns.data();
   const Node* nodes = nodes_.data() + offset_[t];
   for (size_t i = 0; i < n; ++i) {

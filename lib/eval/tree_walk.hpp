@@ -37,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "lib/eval/estimator_eval.hpp"
@@ -52,7 +53,9 @@ class TreeWalker {
 
   // `compact`: use the compact layout where it applies (false keeps the one-row-at-a-time walk,
   // for tests that compare the two).
-  TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true);
+  // `shared`: walkers of the same ensemble (the same object, not changed meanwhile) share one
+  // layout, as the workers of `score --threads N` do.
+  TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true, bool shared = false);
 
   // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
   // rows; the leaves of a block (trees x rows) are held to about 4 MB.  kBlock is the most.
@@ -65,9 +68,9 @@ class TreeWalker {
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
 
   // Trees walked in the compact layout (the complete layout's included).
-  size_t compact_trees() const { return compact_count_; }
+  size_t compact_trees() const { return layout_->compact_count_; }
   // Trees walked in the complete layout.
-  size_t complete_trees() const { return complete_count_; }
+  size_t complete_trees() const { return layout_->complete_count_; }
   // The deepest tree the complete layout holds.
   static constexpr int kCompleteDepth = 12;
 
@@ -103,29 +106,35 @@ class TreeWalker {
   void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
+  // What is built once per ensemble (and may be shared by walkers).
+  struct Layout {
+    bool f32_ = false;
+    std::vector<Node> nodes_;
+    std::vector<size_t> offset_;  // per tree: its first node (node ids are the tree's own)
+    // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
+    // tree is walked by walk_flat().
+    std::vector<int64_t> compact_offset_;
+    std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
+    std::vector<Compact<float>> compact32_;
+    std::vector<Compact<double>> compact64_;
+    size_t compact_count_ = 0;
+    // The complete layout: per tree its first node in complete32_ / complete64_ and first leaf in
+    // complete_leaf_, or -1; its depth.  Node p's children are 2p+1 (the test holds) and 2p+2.
+    std::vector<int64_t> complete_offset_, complete_leaf_offset_;
+    std::vector<uint8_t> complete_depth_;
+    std::vector<Complete<float>> complete32_;
+    std::vector<Complete<double>> complete64_;
+    std::vector<int32_t> complete_leaf_;
+    size_t complete_count_ = 0;
+    bool any_missing_first_ = false;
+    size_t stride_ = 0;  // values per row of the row-major block: the used features, then a zero
+    std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
+  };
+  static std::shared_ptr<const Layout> build(const ir::TreeEnsemble& t, bool compact);
+
   const ir::TreeEnsemble& t_;
   Generic generic_;
-  bool f32_ = false;
-  std::vector<Node> nodes_;
-  std::vector<size_t> offset_;  // per tree: its first node (node ids are the tree's own)
-  // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
-  // tree is walked by walk_flat().
-  std::vector<int64_t> compact_offset_;
-  std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
-  std::vector<Compact<float>> compact32_;
-  std::vector<Compact<double>> compact64_;
-  size_t compact_count_ = 0;
-  // The complete layout: per tree its first node in complete32_ / complete64_ and first leaf in
-  // complete_leaf_, or -1; its depth.  Node p's children are 2p+1 (the test holds) and 2p+2.
-  std::vector<int64_t> complete_offset_, complete_leaf_offset_;
-  std::vector<uint8_t> complete_depth_;
-  std::vector<Complete<float>> complete32_;
-  std::vector<Complete<double>> complete64_;
-  std::vector<int32_t> complete_leaf_;
-  size_t complete_count_ = 0;
-  bool any_missing_first_ = false;
-  size_t stride_ = 0;  // values per row of the row-major block: the used features, then a zero
-  std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
+  std::shared_ptr<const Layout> layout_;
 };
 
 }  // namespace mb::eval

@@ -315,3 +315,27 @@ TEST_CASE("the complete layout (shallow trees, no null missing rule) finds the l
   CHECK(rows_checked > 24 * 10 * 301);
   CHECK(complete > 24 * 10 / 2);
 }
+
+TEST_CASE("walkers that share the layout of one ensemble find the leaves of one built alone") {
+  std::mt19937 rng(5);
+  const int F = 4;
+  ir::TreeEnsemble ens;
+  for (int t = 0; t < 6; ++t) ens.trees.push_back(random_flat_tree(rng, 3 + 4 * t, F));
+  const size_t R = 333;
+  std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+  std::normal_distribution<double> normal(0.0, 2.0);
+  for (auto& c : cols)
+    for (auto& v : c) v = normal(rng);
+  eval::FeatureColumns x;
+  x.rows = R;
+  for (auto& c : cols) x.columns.push_back(c.data());
+  auto generic = [](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) { return reference_leaf(tr, xc, r, false); };
+  eval::TreeWalker alone(ens, generic), a(ens, generic, true, true), b(ens, generic, true, true);
+  std::vector<int32_t> want(ens.trees.size() * R), got_a(want.size()), got_b(want.size());
+  alone.leaves(x, 0, R, want.data());
+  a.leaves(x, 0, R, got_a.data());
+  b.leaves(x, 0, R, got_b.data());
+  CHECK(got_a == want);
+  CHECK(got_b == want);
+  CHECK(a.compact_trees() == alone.compact_trees());
+}
