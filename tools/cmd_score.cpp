@@ -129,6 +129,7 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
 int run_score(const ScoreOptions& o, Io& io) {
   const auto start = std::chrono::steady_clock::now();
   ir::Model m = load_model(o.model, o.from, o.import);
+  m.provenance.r_object.reset();  // the R object is for writing R back; scoring needs only the IR
   apply_unseen_option(m, o.unseen);
   check_output_path(o.output);
   if (!io.quiet && !o.json)  // --json carries the warnings
@@ -168,7 +169,7 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   std::vector<Worker> workers(threads);
   for (auto& w : workers) {
-    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link});
+    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
     w.writer = std::make_unique<data::CsvWriter>(&w.out);
     w.predictions = std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
   }

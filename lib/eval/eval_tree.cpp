@@ -14,9 +14,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 class TreeEval final : public EstimatorEval {
  public:
-  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
+  TreeEval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o)
       : m_(m), t_(t),
-        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }) {}
+        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }, true,
+                o.share_layouts) {}
 
   int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
     return ir::split_direction(tree, op, x, thr, set_off, set_size, t_.threshold_precision == ir::Precision::Float32);
@@ -77,67 +78,93 @@ class TreeEval final : public EstimatorEval {
     const bool f32 = t_.value_precision == ir::Precision::Float32;
     double total_weight = 0;
     for (size_t t = 0; t < T; ++t) total_weight += t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
+    // A double-precision Sum starts from the base and adds trees in order, as gbm does
+    // (initF + f1 + f2 + ...); other aggregates add the base afterwards.
+    const bool sum_from_base = t_.aggregate == ir::Aggregate::Sum && !f32 && !t_.base.empty();
+    // Sums are added tree by tree over the block (a tree's values stay in cache), in tree order
+    // for every row, as row by row: the same numbers.
+    const bool by_tree = t_.aggregate == ir::Aggregate::Sum || t_.aggregate == ir::Aggregate::Average;
     acc_.resize(K);
     acc32_.resize(K);
     leaves_.resize(T * walker_.block_rows());
-    size_t block_start = 0, block_n = 0;
-    for (size_t r = 0; r < rows; ++r) {
-      if (r == block_start + block_n) {  // the leaves of every tree for the next block of rows
-        block_start = r;
-        block_n = std::min(walker_.block_rows(), rows - r);
-        walker_.leaves(x, block_start, block_n, leaves_.data());
-      }
-      const int32_t* row_leaves = &leaves_[r - block_start];
-      bool null = false;
-      // A double-precision Sum starts from the base and adds trees in order, as gbm does
-      // (initF + f1 + f2 + ...); other aggregates add the base afterwards.
-      const bool sum_from_base = t_.aggregate == ir::Aggregate::Sum && !f32 && !t_.base.empty();
-      for (size_t k = 0; k < K; ++k) {
-        acc_[k] = sum_from_base ? t_.base[k] : 0;
-        acc32_[k] = 0;
-      }
-      bool first = true;
-      for (size_t t = 0; t < T && !null; ++t) {
-        const ir::Tree& tr = t_.trees[t];
-        const int32_t leaf = row_leaves[t * block_n];
-        if (leaf < 0) { null = true; break; }
-        const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
-        const double* v = &tr.values[static_cast<size_t>(leaf) * K];
-        switch (t_.aggregate) {
-          case ir::Aggregate::Sum:
-          case ir::Aggregate::Average:
-            for (size_t k = 0; k < K; ++k) {
-              if (f32) acc32_[k] += static_cast<float>(w * v[k]);
-              else acc_[k] += w * v[k];
-            }
-            break;
-          case ir::Aggregate::Vote: {
-            size_t best = 0;
-            for (size_t k = 1; k < K; ++k)
-              if (v[k] > v[best]) best = k;
-            acc_[best] += w;
-            break;
-          }
-          case ir::Aggregate::Max:
-          case ir::Aggregate::Min:
-            for (size_t k = 0; k < K; ++k) {
-              if (first) acc_[k] = v[k];
-              else acc_[k] = t_.aggregate == ir::Aggregate::Max ? std::max(acc_[k], v[k]) : std::min(acc_[k], v[k]);
-            }
-            break;
+    for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
+      const size_t n = std::min(walker_.block_rows(), rows - r0);
+      walker_.leaves(x, r0, n, leaves_.data());
+      if (by_tree) {
+        null_.assign(n, 0);
+        if (f32) block32_.assign(n * K, 0.0f);
+        else {
+          block64_.resize(n * K);
+          for (size_t i = 0; i < n; ++i)
+            for (size_t k = 0; k < K; ++k) block64_[i * K + k] = sum_from_base ? t_.base[k] : 0;
         }
-        first = false;
+        for (size_t t = 0; t < T; ++t) {
+          const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
+          const double* values = t_.trees[t].values.data();
+          const int32_t* leaf = &leaves_[t * n];
+          for (size_t i = 0; i < n; ++i) {
+            if (leaf[i] < 0) {
+              null_[i] = 1;
+              continue;
+            }
+            const double* v = &values[static_cast<size_t>(leaf[i]) * K];
+            if (f32)
+              for (size_t k = 0; k < K; ++k) block32_[i * K + k] += static_cast<float>(w * v[k]);
+            else
+              for (size_t k = 0; k < K; ++k) block64_[i * K + k] += w * v[k];
+          }
+        }
       }
-      double* s = &scores_[r * K];
-      for (size_t k = 0; k < K; ++k) {
-        if (null) { s[k] = kNaN; continue; }
-        double a = f32 ? static_cast<double>(acc32_[k]) : acc_[k];
-        if (t_.aggregate == ir::Aggregate::Average) a /= total_weight;
-        if (!t_.base.empty() && !sum_from_base) a += t_.base[k];
-        s[k] = inverse_link(t_.link, a);
+      for (size_t i = 0; i < n; ++i) {
+        const size_t r = r0 + i;
+        bool null = false;
+        if (by_tree) {
+          null = null_[i] != 0;
+          for (size_t k = 0; k < K; ++k) {
+            acc_[k] = f32 ? 0 : block64_[i * K + k];
+            acc32_[k] = f32 ? block32_[i * K + k] : 0;
+          }
+        } else {
+          null = row_aggregate(&leaves_[i], n);
+        }
+        double* s = &scores_[r * K];
+        for (size_t k = 0; k < K; ++k) {
+          if (null) { s[k] = kNaN; continue; }
+          double a = f32 ? static_cast<double>(acc32_[k]) : acc_[k];
+          if (t_.aggregate == ir::Aggregate::Average) a /= total_weight;
+          if (!t_.base.empty() && !sum_from_base) a += t_.base[k];
+          s[k] = inverse_link(t_.link, a);
+        }
       }
     }
     finish_scores(m_, t_.transform, K, scores_, out, t_.class_cutoffs);
+  }
+
+  // Vote, Max and Min, one row across the trees (its leaves at row_leaves[t * stride]) into
+  // acc_; true when a tree's prediction is missing.
+  bool row_aggregate(const int32_t* row_leaves, size_t stride) {
+    const size_t K = t_.n_outputs, T = t_.trees.size();
+    for (size_t k = 0; k < K; ++k) acc_[k] = 0;
+    bool first = true;
+    for (size_t t = 0; t < T; ++t) {
+      const int32_t leaf = row_leaves[t * stride];
+      if (leaf < 0) return true;
+      const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
+      const double* v = &t_.trees[t].values[static_cast<size_t>(leaf) * K];
+      if (t_.aggregate == ir::Aggregate::Vote) {
+        size_t best = 0;
+        for (size_t k = 1; k < K; ++k)
+          if (v[k] > v[best]) best = k;
+        acc_[best] += w;
+      } else {
+        for (size_t k = 0; k < K; ++k) {
+          if (first) acc_[k] = v[k];
+          else acc_[k] = t_.aggregate == ir::Aggregate::Max ? std::max(acc_[k], v[k]) : std::min(acc_[k], v[k]);
+        }
+      }
+      first = false;
+    }
+    return false;
   }
 
  private:
@@ -145,6 +172,9 @@ class TreeEval final : public EstimatorEval {
   const ir::TreeEnsemble& t_;
   std::vector<double> scores_, acc_;
   std::vector<float> acc32_;
+  std::vector<double> block64_;  // block rows x outputs: the sums tree by tree
+  std::vector<float> block32_;
+  std::vector<uint8_t> null_;    // block rows: a tree's prediction is missing
   TreeWalker walker_;
   std::vector<int32_t> leaves_;  // trees x block rows
 };
@@ -177,8 +207,8 @@ class ClusteringEval final : public EstimatorEval {
 
 }  // namespace
 
-std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions&) {
-  return std::make_unique<TreeEval>(m, t);
+std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o) {
+  return std::make_unique<TreeEval>(m, t, o);
 }
 std::unique_ptr<EstimatorEval> make_clustering_eval(const ir::Model&, const ir::Clustering& c, const EvalOptions&) {
   return std::make_unique<ClusteringEval>(c);

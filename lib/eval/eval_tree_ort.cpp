@@ -20,8 +20,10 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 class OrtTreeEval final : public EstimatorEval {
  public:
-  OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t)
-      : m_(m), t_(t), walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }) {
+  OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o)
+      : m_(m), t_(t),
+        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }, true,
+                o.share_layouts) {
     const size_t K = t_.n_outputs;
     classifier_ = t_.output.label == ir::LabelRule::RawScores;
     n_classes_ = classifier_ ? m_.schema.target.classes.size() : K;
@@ -243,8 +245,8 @@ class OrtTreeEval final : public EstimatorEval {
 
 }  // namespace
 
-std::unique_ptr<EstimatorEval> make_tree_ort_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions&) {
-  return std::make_unique<OrtTreeEval>(m, t);
+std::unique_ptr<EstimatorEval> make_tree_ort_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o) {
+  return std::make_unique<OrtTreeEval>(m, t, o);
 }
 
 }  // namespace mb::eval

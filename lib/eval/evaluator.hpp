@@ -9,6 +9,9 @@ namespace mb::eval {
 
 struct EvalOptions {
   bool want_link = false;  // fill Predictions::link for linear models
+  // Evaluators of the same model object (not changed while they live) share what is built
+  // from it once (the trees' scoring layout), as the threads of `score` do.
+  bool share_layouts = false;
 };
 
 class Evaluator {

@@ -3,10 +3,54 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
 
 namespace mb::eval {
+namespace {
+constexpr uint32_t kZeroColumn = 0x7FFFFFFFu;  // while building: the block's zero column
+}
 
-TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact) : t_(t), generic_(std::move(generic)) {
+TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact, bool shared)
+    : t_(t), generic_(std::move(generic)) {
+  if (!shared) {
+    layout_ = build(t, compact);
+    return;
+  }
+  // One layout per ensemble object while a walker holds it.
+  static std::mutex mu;
+  static std::map<std::pair<const ir::TreeEnsemble*, bool>, std::weak_ptr<const Layout>> cache;
+  std::lock_guard lock(mu);
+  auto& slot = cache[{&t, compact}];
+  layout_ = slot.lock();
+  if (!layout_) {
+    layout_ = build(t, compact);
+    slot = layout_;
+  }
+  for (auto it = cache.begin(); it != cache.end();) it = it->second.expired() ? cache.erase(it) : std::next(it);
+}
+
+std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemble& t, bool compact) {
+  auto layout = std::make_shared<Layout>();
+  Layout& L = *layout;
+  auto& f32_ = L.f32_;
+  auto& nodes_ = L.nodes_;
+  auto& offset_ = L.offset_;
+  auto& compact_offset_ = L.compact_offset_;
+  auto& deep_ = L.deep_;
+  auto& compact32_ = L.compact32_;
+  auto& compact64_ = L.compact64_;
+  auto& compact_count_ = L.compact_count_;
+  auto& complete_offset_ = L.complete_offset_;
+  auto& complete_leaf_offset_ = L.complete_leaf_offset_;
+  auto& complete_depth_ = L.complete_depth_;
+  auto& complete32_ = L.complete32_;
+  auto& complete64_ = L.complete64_;
+  auto& complete_leaf_ = L.complete_leaf_;
+  auto& complete_count_ = L.complete_count_;
+  auto& any_missing_first_ = L.any_missing_first_;
+  auto& stride_ = L.stride_;
+  auto& used_features_ = L.used_features_;
   f32_ = t.threshold_precision == ir::Precision::Float32;
   constexpr double kInf = std::numeric_limits<double>::infinity();
   // The largest value below `thr` in the compared precision: x < thr <=> x <= below(thr).
@@ -73,6 +117,9 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
     if (!ok) {
       compact_offset_.push_back(-1);
       deep_.push_back(0);
+      complete_offset_.push_back(-1);
+      complete_leaf_offset_.push_back(-1);
+      complete_depth_.push_back(0);
       continue;
     }
     ++compact_count_;
@@ -92,6 +139,50 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
         }
       }
       deep_.push_back(deepest > 16 ? 1 : 0);
+      // The complete layout: shallow trees that no missing value makes null, padded to a
+      // complete tree (a leaf above the bottom becomes tests that always hold, on the block's
+      // zero column) while that costs at most eight times the tree's own nodes.
+      bool complete = deepest <= kCompleteDepth && (size_t{1} << deepest) <= 8 * count + 64;
+      for (size_t k = 0; k < count && complete; ++k)
+        complete = nodes_[off + k].feature == -1 || missing_of(k) != null_leaf;
+      if (complete) {
+        ++complete_count_;
+        const size_t P = (size_t{1} << deepest) - 1;
+        complete_offset_.push_back(static_cast<int64_t>(f32_ ? complete32_.size() : complete64_.size()));
+        complete_leaf_offset_.push_back(static_cast<int64_t>(complete_leaf_.size()));
+        complete_depth_.push_back(static_cast<uint8_t>(deepest));
+        const size_t base = f32_ ? complete32_.size() : complete64_.size(), leaf_base = complete_leaf_.size();
+        if (f32_) complete32_.resize(base + P);
+        else complete64_.resize(base + P);
+        complete_leaf_.resize(leaf_base + P + 1);
+        std::vector<std::pair<size_t, int32_t>> todo{{0, 0}};  // (position, node)
+        while (!todo.empty()) {
+          const auto [p, k] = todo.back();
+          todo.pop_back();
+          if (p >= P) {
+            complete_leaf_[leaf_base + p - P] = k;
+            continue;
+          }
+          const Node& nd = nodes_[off + static_cast<size_t>(k)];
+          const bool leaf = nd.feature == -1;
+          // Features are renumbered to rows of the block when it is known (below); a leaf's
+          // padding reads the zero column, marked for now as kZeroColumn.
+          uint32_t f = leaf ? kZeroColumn : static_cast<uint32_t>(nd.feature);
+          if (!leaf && nd.missing == nd.yes) {
+            f |= kMissingFirst;
+            any_missing_first_ = true;
+          }
+          const double thr = leaf ? std::numeric_limits<double>::infinity() : nd.threshold;
+          if (f32_) complete32_[base + p] = {static_cast<float>(thr), f};
+          else complete64_[base + p] = {thr, f};
+          todo.push_back({2 * p + 1, leaf ? k : nd.yes});
+          todo.push_back({2 * p + 2, leaf ? k : nd.no});
+        }
+      } else {
+        complete_offset_.push_back(-1);
+        complete_leaf_offset_.push_back(-1);
+        complete_depth_.push_back(0);
+      }
     }
     compact_offset_.push_back(static_cast<int64_t>(f32_ ? compact32_.size() : compact64_.size()));
     for (size_t k = 0; k <= count; ++k) {  // the nodes, then the null leaf
@@ -124,11 +215,67 @@ TreeWalker::TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact)
   used[0] = true;  // leaves read feature 0 (and ignore it)
   for (size_t f = 0; f < used.size(); ++f)
     if (used[f]) used_features_.push_back(static_cast<int>(f));
+  // The row-major block of the complete layout: features 0..last used, then a zero.
+  stride_ = static_cast<size_t>(used_features_.back()) + 2;
+  auto renumber = [&](auto& nodes) {
+    for (auto& nd : nodes)
+      if (nd.feature == kZeroColumn) nd.feature = static_cast<uint32_t>(stride_ - 1);
+  };
+  renumber(complete32_);
+  renumber(complete64_);
+  return layout;
+}
+
+// One step down a compact tree, without a branch: the missing child for a missing value, else
+// `yes` when `v <= threshold`, else `no`.
+template <typename N, typename T>
+inline int32_t compact_step(const N& nd, T v) {
+  const int32_t holds = -static_cast<int32_t>(v <= nd.threshold);  // all ones when the test holds
+  const int32_t missing = -static_cast<int32_t>(v != v);
+  const int32_t next = nd.no ^ ((nd.yes ^ nd.no) & holds);
+  return next ^ ((next ^ nd.missing) & missing);
+}
+
+// Eight rows at a time step down a complete tree, one level at a time: no test of leaves, the
+// next node is 2p+1 or 2p+2, a missing value goes to the second child unless its node says
+// the first.
+template <typename T, bool kAnyMissingFirst>
+void TreeWalker::walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block,
+                               size_t stride, size_t n, int32_t* out) {
+  constexpr size_t G = 8;
+  const uint32_t P = (uint32_t{1} << depth) - 1;
+  auto step = [&](uint32_t p, const T* x) {
+    const Complete<T> nd = nodes[p];
+    if constexpr (kAnyMissingFirst) {
+      const T v = x[nd.feature & ~kMissingFirst];
+      const uint32_t second = static_cast<uint32_t>(v > nd.threshold) |
+                              (static_cast<uint32_t>(v != v) & ~(nd.feature >> 31));
+      return 2 * p + 1 + second;
+    } else {
+      const T v = x[nd.feature];
+      return 2 * p + 1 + static_cast<uint32_t>(!(v <= nd.threshold));
+    }
+  };
+  size_t i = 0;
+  for (; i + G <= n; i += G) {
+    uint32_t p[G] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const T* x = block + i * stride;
+    for (int d = 0; d < depth; ++d) {
+#pragma GCC unroll 8
+      for (size_t j = 0; j < G; ++j) p[j] = step(p[j], x + j * stride);
+    }
+    for (size_t j = 0; j < G; ++j) out[i + j] = leaf_ids[p[j] - P];
+  }
+  for (; i < n; ++i) {
+    uint32_t p = 0;
+    for (int d = 0; d < depth; ++d) p = step(p, block + i * stride);
+    out[i] = leaf_ids[p - P];
+  }
 }
 
 // Eight rows at a time step down the tree together until every one is at a leaf.
 template <typename T>
-void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
                               int32_t* out) const {
   constexpr size_t G = 8;
   size_t i = 0;
@@ -139,9 +286,7 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
       for (size_t j = 0; j < G; ++j) {
         const Compact<T>& nd = nodes[k[j]];
         all_leaves &= nd.leaf != 0;
-        const T v = cols[nd.feature][i + j];
-        const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
-        k[j] = v != v ? nd.missing : next;
+        k[j] = compact_step(nd, block[(i + j) * stride + nd.feature]);
       }
       if (all_leaves) break;
     }
@@ -151,70 +296,85 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, int32_t null_leaf, const 
     int32_t k = 0;
     while (!nodes[k].leaf) {
       const Compact<T>& nd = nodes[k];
-      const T v = cols[nd.feature][i];
-      const int32_t next = v <= nd.threshold ? nd.yes : nd.no;
-      k = v != v ? nd.missing : next;
+      k = compact_step(nd, block[i * stride + nd.feature]);
     }
     out[i] = k == null_leaf ? -1 : k;
   }
 }
 
-// Eight lanes; a lane whose row reaches its leaf takes the next row.
+// Eight lanes; a lane whose row reaches its leaf writes it and takes the next row, without a
+// branch (every step writes the lane's node to its row's slot: the last write is the leaf).
+// The rows still in lanes when fewer than eight remain to hand out finish one by one.
 template <typename T>
-void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n,
+void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
                                    int32_t* out) const {
   constexpr size_t G = 8;
   int32_t k[G];
   size_t row[G];
-  size_t next = 0, active = 0;
-  for (size_t j = 0; j < G; ++j) {
-    k[j] = 0;
-    row[j] = next < n ? next++ : SIZE_MAX;
-    active += row[j] != SIZE_MAX;
-  }
-  while (active > 0) {
+  size_t next = 0;
+  if (n >= 2 * G) {
     for (size_t j = 0; j < G; ++j) {
-      if (row[j] == SIZE_MAX) continue;
-      const Compact<T>& nd = nodes[k[j]];
-      if (nd.leaf) {
-        out[row[j]] = k[j] == null_leaf ? -1 : k[j];
-        k[j] = 0;
-        if (next < n) {
-          row[j] = next++;
-        } else {
-          row[j] = SIZE_MAX;
-          --active;
-        }
-        continue;
+      k[j] = 0;
+      row[j] = next++;
+    }
+    while (next + G <= n) {
+      for (size_t j = 0; j < G; ++j) {
+        const Compact<T>& nd = nodes[k[j]];
+        const size_t leaf = nd.leaf != 0;
+        out[row[j]] = k[j];
+        const int32_t stepped = compact_step(nd, block[row[j] * stride + nd.feature]);
+        row[j] += (next - row[j]) & (size_t{0} - leaf);
+        next += leaf;
+        k[j] = stepped & (static_cast<int32_t>(leaf) - 1);
       }
-      const T v = cols[nd.feature][row[j]];
-      const int32_t go = v <= nd.threshold ? nd.yes : nd.no;
-      k[j] = v != v ? nd.missing : go;
+    }
+    for (size_t j = 0; j < G; ++j) {
+      int32_t p = k[j];
+      while (!nodes[p].leaf) p = compact_step(nodes[p], block[row[j] * stride + nodes[p].feature]);
+      out[row[j]] = p;
     }
   }
+  for (; next < n; ++next) {
+    int32_t p = 0;
+    while (!nodes[p].leaf) p = compact_step(nodes[p], block[next * stride + nodes[p].feature]);
+    out[next] = p;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = out[i] == null_leaf ? -1 : out[i];
 }
 
 void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
+  const Layout& L = *layout_;
+  const auto& f32_ = L.f32_;
+  const auto& compact_offset_ = L.compact_offset_;
+  const auto& deep_ = L.deep_;
+  const auto& compact32_ = L.compact32_;
+  const auto& compact64_ = L.compact64_;
+  const auto& compact_count_ = L.compact_count_;
+  const auto& complete_offset_ = L.complete_offset_;
+  const auto& complete_leaf_offset_ = L.complete_leaf_offset_;
+  const auto& complete_depth_ = L.complete_depth_;
+  const auto& complete32_ = L.complete32_;
+  const auto& complete64_ = L.complete64_;
+  const auto& complete_leaf_ = L.complete_leaf_;
+  const auto& any_missing_first_ = L.any_missing_first_;
+  const auto& stride_ = L.stride_;
+  const auto& used_features_ = L.used_features_;
   const size_t T = t_.trees.size();
-  // The block's inputs as the compact trees read them: float32 models compare floats.
-  thread_local std::vector<float> block32;
-  thread_local std::vector<const float*> cols32;
-  thread_local std::vector<const double*> cols64;
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
+  // The block's inputs as the compact trees read them, row by row (a row's features together,
+  // then a zero): float32 models compare floats.
+  thread_local std::vector<float> rows32;
+  thread_local std::vector<double> rows64;
   if (compact) {
-    if (f32_) {
-      const size_t F = static_cast<size_t>(used_features_.back()) + 1;
-      block32.resize(F * n);
-      cols32.assign(F, nullptr);
-      for (int f : used_features_) {
-        float* dst = &block32[static_cast<size_t>(f) * n];
-        const double* src = x.columns[static_cast<size_t>(f)] + r0;
-        for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
-        cols32[static_cast<size_t>(f)] = dst;
-      }
-    } else {
-      cols64.resize(x.columns.size());
-      for (size_t f = 0; f < x.columns.size(); ++f) cols64[f] = x.columns[f] + r0;
+    const size_t S = stride_;
+    if (f32_) rows32.assign(S * n, 0.0f);
+    else rows64.assign(S * n, 0.0);
+    for (int f : used_features_) {
+      const double* src = x.columns[static_cast<size_t>(f)] + r0;
+      if (f32_)
+        for (size_t i = 0; i < n; ++i) rows32[i * S + static_cast<size_t>(f)] = static_cast<float>(src[i]);
+      else
+        for (size_t i = 0; i < n; ++i) rows64[i * S + static_cast<size_t>(f)] = src[i];
     }
   }
   for (size_t t = 0; t < T; ++t) {
@@ -222,20 +382,35 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
     const int64_t c = compact_offset_[t];
     if (c < 0) walk_flat(t, x, r0, n, o);
     else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf
-    else {
+    else if (complete_offset_[t] >= 0) {
+      const int64_t p = complete_offset_[t];
+      const int32_t* ids = complete_leaf_.data() + complete_leaf_offset_[t];
+      const int d = complete_depth_[t];
+      if (f32_) {
+        if (any_missing_first_) walk_complete<float, true>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
+        else walk_complete<float, false>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
+      } else {
+        if (any_missing_first_) walk_complete<double, true>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
+        else walk_complete<double, false>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
+      }
+    } else {
       const auto null_leaf = static_cast<int32_t>(t_.trees[t].op.size());
       if (deep_[t]) {
-        if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, cols32.data(), n, o);
-        else walk_compact_deep(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+        if (f32_) walk_compact_deep(compact32_.data() + c, null_leaf, rows32.data(), stride_, n, o);
+        else walk_compact_deep(compact64_.data() + c, null_leaf, rows64.data(), stride_, n, o);
       } else {
-        if (f32_) walk_compact(compact32_.data() + c, null_leaf, cols32.data(), n, o);
-        else walk_compact(compact64_.data() + c, null_leaf, cols64.data(), n, o);
+        if (f32_) walk_compact(compact32_.data() + c, null_leaf, rows32.data(), stride_, n, o);
+        else walk_compact(compact64_.data() + c, null_leaf, rows64.data(), stride_, n, o);
       }
     }
   }
 }
 
 void TreeWalker::walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* o) const {
+  const Layout& L = *layout_;
+  const auto& nodes_ = L.nodes_;
+  const auto& offset_ = L.offset_;
+  const bool f32_ = L.f32_;
   const double* const* cols = x.columns.data();
   const Node* nodes = nodes_.data() + offset_[t];
   for (size_t i = 0; i < n; ++i) {

@@ -17,8 +17,17 @@
 // `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
 // the loads of eight walks overlap instead of waiting on each other.  In deep trees (more than 16
 // levels, as randomForest grows them) a lane that reaches its leaf takes the next row at once
-// instead of waiting for the other seven.  float32 models compare the
+// instead of waiting for the other seven, without a branch.  Every compact walk reads the block
+// row by row (a row's features together in one or two cache lines).  float32 models compare the
 // block's inputs converted to float once, which is the comparison of the double of the float.
+//
+// Shallow compact trees (at most kCompleteDepth levels) that no missing value makes null are
+// also laid out complete: a leaf above the bottom level is padded with tests that always hold
+// (reading a zero the block adds to every row), so node p's children are 2p+1 and 2p+2, a node
+// is only the threshold and the feature (8 bytes for float32), and eight rows step down exactly
+// `depth` levels with no test for leaves and no branch; the bottom level maps to the leaf ids.
+// The block is then copied row by row (a row's features together), and padding is allowed while
+// it costs at most eight times the tree's own nodes.
 //
 // Nodes whose rule the flat form does not hold (category sets, surrogates, equality tests,
 // missing rules other than "go to a child") send the row to the evaluator's generic walk of that
@@ -28,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "lib/eval/estimator_eval.hpp"
@@ -43,7 +53,9 @@ class TreeWalker {
 
   // `compact`: use the compact layout where it applies (false keeps the one-row-at-a-time walk,
   // for tests that compare the two).
-  TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true);
+  // `shared`: walkers of the same ensemble (the same object, not changed meanwhile) share one
+  // layout, as the workers of `score --threads N` do.
+  TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true, bool shared = false);
 
   // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
   // rows; the leaves of a block (trees x rows) are held to about 4 MB.  kBlock is the most.
@@ -55,8 +67,12 @@ class TreeWalker {
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
 
-  // Trees walked in the compact layout.
-  size_t compact_trees() const { return compact_count_; }
+  // Trees walked in the compact layout (the complete layout's included).
+  size_t compact_trees() const { return layout_->compact_count_; }
+  // Trees walked in the complete layout.
+  size_t complete_trees() const { return layout_->complete_count_; }
+  // The deepest tree the complete layout holds.
+  static constexpr int kCompleteDepth = 12;
 
  private:
   struct Node {
@@ -73,25 +89,52 @@ class TreeWalker {
     uint16_t feature;     // index into the block's feature columns
     uint16_t leaf;
   };
+  // A node of the complete layout: the test `x <= threshold`; `feature` indexes a row of the
+  // block (its high bit set: a missing value goes to the first child, else to the second).
   template <typename T>
-  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  struct Complete {
+    T threshold;
+    uint32_t feature;
+  };
+  static constexpr uint32_t kMissingFirst = 0x80000000u;
+  template <typename T, bool kAnyMissingFirst>
+  static void walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block, size_t stride,
+                            size_t n, int32_t* out);
   template <typename T>
-  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* const* cols, size_t n, int32_t* out) const;
+  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
+  template <typename T>
+  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
+
+  // What is built once per ensemble (and may be shared by walkers).
+  struct Layout {
+    bool f32_ = false;
+    std::vector<Node> nodes_;
+    std::vector<size_t> offset_;  // per tree: its first node (node ids are the tree's own)
+    // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
+    // tree is walked by walk_flat().
+    std::vector<int64_t> compact_offset_;
+    std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
+    std::vector<Compact<float>> compact32_;
+    std::vector<Compact<double>> compact64_;
+    size_t compact_count_ = 0;
+    // The complete layout: per tree its first node in complete32_ / complete64_ and first leaf in
+    // complete_leaf_, or -1; its depth.  Node p's children are 2p+1 (the test holds) and 2p+2.
+    std::vector<int64_t> complete_offset_, complete_leaf_offset_;
+    std::vector<uint8_t> complete_depth_;
+    std::vector<Complete<float>> complete32_;
+    std::vector<Complete<double>> complete64_;
+    std::vector<int32_t> complete_leaf_;
+    size_t complete_count_ = 0;
+    bool any_missing_first_ = false;
+    size_t stride_ = 0;  // values per row of the row-major block: the used features, then a zero
+    std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
+  };
+  static std::shared_ptr<const Layout> build(const ir::TreeEnsemble& t, bool compact);
 
   const ir::TreeEnsemble& t_;
   Generic generic_;
-  bool f32_ = false;
-  std::vector<Node> nodes_;
-  std::vector<size_t> offset_;  // per tree: its first node (node ids are the tree's own)
-  // The compact layout: per tree, its first node in compact32_ / compact64_, or -1 when the
-  // tree is walked by walk_flat().
-  std::vector<int64_t> compact_offset_;
-  std::vector<uint8_t> deep_;  // per tree: deeper than kLockstepDepth (rows refill lanes as they finish)
-  std::vector<Compact<float>> compact32_;
-  std::vector<Compact<double>> compact64_;
-  size_t compact_count_ = 0;
-  std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
+  std::shared_ptr<const Layout> layout_;
 };
 
 }  // namespace mb::eval

@@ -258,3 +258,84 @@ TEST_CASE("the compact layout, eight rows at a time, finds the leaf of the one-r
   }
   CHECK(rows_checked > 40 * 12 * 517);
 }
+
+TEST_CASE("the complete layout (shallow trees, no null missing rule) finds the leaf of the definition") {
+  std::mt19937 rng(23);
+  const std::vector<double> values = probe_values();
+  const int F = 6;
+  size_t rows_checked = 0, complete = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool f32 = trial % 2 == 1;
+    ir::TreeEnsemble ens;
+    ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
+    for (int t = 0; t < 10; ++t) {
+      // Depths 0 to 12, leaves above the bottom too; trials 0-11 send missing values only to the
+      // second child (the walk without per-node missing marks), the others anywhere.
+      ir::Tree tr = random_flat_tree(rng, (trial + t) % (eval::TreeWalker::kCompleteDepth + 1), F);
+      for (size_t k = 0; k < tr.op.size(); ++k) {
+        if (tr.op[k] == ir::SplitOp::Leaf) continue;
+        if (tr.missing[k] == ir::MissingGo::Null) tr.missing[k] = ir::MissingGo::Right;
+        if (trial < 12) {
+          tr.op[k] = (k % 2) ? ir::SplitOp::LessOrEqual : ir::SplitOp::LessThan;
+          tr.missing[k] = ir::MissingGo::Right;
+        }
+      }
+      ens.trees.push_back(std::move(tr));
+    }
+    const size_t R = 301 + static_cast<size_t>(trial) * 7;
+    std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+    std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
+    std::normal_distribution<double> normal(0.0, 2.0);
+    for (size_t r = 0; r < R; ++r)
+      for (int f = 0; f < F; ++f) cols[f][r] = (r + f) % 3 == 0 ? normal(rng) : values[pick(rng)];
+    eval::FeatureColumns x;
+    x.rows = R;
+    for (auto& c : cols) x.columns.push_back(c.data());
+    eval::TreeWalker walker(ens, [&](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) {
+      return reference_leaf(tr, xc, r, f32);
+    });
+    // Trees of more levels than nodes to fill them stay in the compact layout.
+    complete += walker.complete_trees();
+    std::vector<int32_t> a(ens.trees.size() * eval::TreeWalker::kBlock);
+    for (size_t r0 = 0; r0 < R; r0 += 256) {  // blocks that start past the first row
+      const size_t n = std::min<size_t>(256, R - r0);
+      walker.leaves(x, r0, n, a.data());
+      for (size_t t = 0; t < ens.trees.size(); ++t)
+        for (size_t i = 0; i < n; ++i) {
+          const int32_t want = reference_leaf(ens.trees[t], x, r0 + i, f32);
+          if (a[t * n + i] != want) {
+            FAIL_CHECK("trial " << trial << " tree " << t << " row " << r0 + i << ": complete " << a[t * n + i]
+                                << ", the definition gives " << want);
+            return;
+          }
+          ++rows_checked;
+        }
+    }
+  }
+  CHECK(rows_checked > 24 * 10 * 301);
+  CHECK(complete > 24 * 10 / 2);
+}
+
+TEST_CASE("walkers that share the layout of one ensemble find the leaves of one built alone") {
+  std::mt19937 rng(5);
+  const int F = 4;
+  ir::TreeEnsemble ens;
+  for (int t = 0; t < 6; ++t) ens.trees.push_back(random_flat_tree(rng, 3 + 4 * t, F));
+  const size_t R = 333;
+  std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+  std::normal_distribution<double> normal(0.0, 2.0);
+  for (auto& c : cols)
+    for (auto& v : c) v = normal(rng);
+  eval::FeatureColumns x;
+  x.rows = R;
+  for (auto& c : cols) x.columns.push_back(c.data());
+  auto generic = [](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) { return reference_leaf(tr, xc, r, false); };
+  eval::TreeWalker alone(ens, generic), a(ens, generic, true, true), b(ens, generic, true, true);
+  std::vector<int32_t> want(ens.trees.size() * R), got_a(want.size()), got_b(want.size());
+  alone.leaves(x, 0, R, want.data());
+  a.leaves(x, 0, R, got_a.data());
+  b.leaves(x, 0, R, got_b.data());
+  CHECK(got_a == want);
+  CHECK(got_b == want);
+  CHECK(a.compact_trees() == alone.compact_trees());
+}

@@ -133,13 +133,16 @@ int64_t whole_number(double v, int64_t lo, int64_t hi, const std::string& file, 
 }
 
 std::vector<int64_t> Member::wholes(int64_t lo, int64_t hi) const {
-  const std::vector<double> v = numbers();
-  std::vector<int64_t> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] >= static_cast<double>(lo) && v[i] <= static_cast<double>(hi) && v[i] == std::floor(v[i])) {
-      out[i] = static_cast<int64_t>(v[i]);
+  // Element by element (no copy of the vector as doubles first: forests hold millions).
+  if (obj_->is_null()) return {};
+  if (!obj_->is_numeric()) fail(fmt::format("expected a numeric vector, found {}", rtype_name(obj_->type)));
+  std::vector<int64_t> out(obj_->length());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const double v = obj_->number(i);
+    if (v >= static_cast<double>(lo) && v <= static_cast<double>(hi) && v == std::floor(v)) {
+      out[i] = static_cast<int64_t>(v);
     } else {
-      out[i] = whole_number(v[i], lo, hi, *file_, fmt::format("{}[{}]", path_, i + 1));
+      out[i] = whole_number(v, lo, hi, *file_, fmt::format("{}[{}]", path_, i + 1));
     }
   }
   return out;

@@ -196,11 +196,11 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
       const size_t at = t * nrnodes + i;
-      const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i + 1);
+      auto place = [&] { return fmt::format("$forest (tree {}, node {})", t + 1, i + 1); };
       if (status[at] == -1 || bestvar[at] < 1) {  // terminal
         if (classification) {
           const double c = nodepred[at];
-          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place, "leaf class out of range");
+          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place(), "leaf class out of range");
           tr.values[i * K + static_cast<size_t>(c) - 1] = 1.0;
         } else {
           tr.values[i] = nodepred[at];
@@ -221,7 +221,7 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       tr.left[i] = static_cast<int32_t>(l) - 1;
       tr.right[i] = static_cast<int32_t>(r) - 1;
       if (v.factor) {
-        set_split(tr, i, bit_codes(xbest[at], v.n_levels, true, file, place));
+        set_split(tr, i, bit_codes(xbest[at], v.n_levels, true, file, place()));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = v.ordered ? xbest[at] - 1 : xbest[at];  // ordered: 1-based codes
@@ -344,30 +344,30 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     if (right.size() != n || var.size() != n || val.size() != n) ch.fail("tree vectors differ in length");
     ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
     for (size_t i = 0; i < n; ++i) {
-      const std::string place = fmt::format("$forest (tree {}, node {})", t + 1, i);
+      auto place = [&] { return fmt::format("$forest (tree {}, node {})", t + 1, i); };
       if (left[i] == 0 && right[i] == 0) {  // terminal
         if (regression) {
           tr.values[i] = val[i];
         } else if (classification) {
           const double c = val[i];
-          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place, "leaf class out of range");
+          if (!(c >= 1 && c <= static_cast<double>(K))) throw Error(file, place(), "leaf class out of range");
           tr.values[i * K + static_cast<size_t>(c) - 1] = 1.0;
         } else {
           const Member tc = counts->at(t);
-          if (i >= tc.size()) throw Error(file, place, "no terminal class counts for this leaf");
+          if (i >= tc.size()) throw Error(file, place(), "no terminal class counts for this leaf");
           const auto p = tc.at(i).numbers();
-          if (p.size() != class_values.size()) throw Error(file, place, "terminal class counts do not match the classes");
+          if (p.size() != class_values.size()) throw Error(file, place(), "terminal class counts do not match the classes");
           for (size_t k = 0; k < p.size(); ++k) tr.values[i * K + static_cast<size_t>(class_values[k]) - 1] = p[k];
         }
         continue;
       }
       const auto j = static_cast<size_t>(var[i]);
-      if (j >= names.size()) throw Error(file, place, "split variable out of range");
+      if (j >= names.size()) throw Error(file, place(), "split variable out of range");
       tr.feature[i] = static_cast<int32_t>(j);
       tr.left[i] = static_cast<int32_t>(left[i]);
       tr.right[i] = static_cast<int32_t>(right[i]);
       if (factor[j]) {  // bit set -> right: the true (left) side is the codes whose bit is clear
-        set_split(tr, i, bit_codes(val[i], m.schema.inputs[j].levels.size(), false, file, place));
+        set_split(tr, i, bit_codes(val[i], m.schema.inputs[j].levels.size(), false, file, place()));
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = coded[j] ? val[i] - 1 : val[i];
