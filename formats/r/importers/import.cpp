@@ -64,6 +64,8 @@ constexpr Entry kImporters[] = {
     {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
+    {"nn", &import_neuralnet},
+    {"elm", &import_elm},
     {"svm", import_svm_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_svm(o, f, h.levels);
