@@ -66,6 +66,7 @@ constexpr Entry kImporters[] = {
     {"nnet", &import_nnet},
     {"nn", &import_neuralnet},
     {"elm", &import_elm},
+    {"hurdle", &import_hurdle},
     {"svm", import_svm_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_svm(o, f, h.levels);
