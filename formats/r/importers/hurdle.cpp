@@ -1,6 +1,7 @@
-// pscl `hurdle` (docs/r-objects.md, "hurdle"): predict(type = "response") of a Poisson count
-// model with a binomial zero hurdle, exp(log(phi) - log(1 - exp(-mu))) * mu, phi the zero part's
-// probability of a positive count (inverse link of Z %*% coef$zero) and mu = exp(X %*% coef$count).
+// pscl `hurdle` and `zeroinfl` (docs/r-objects.md, "hurdle, zeroinfl"): predict(type =
+// "response") of a Poisson count model with a binomial (logit) zero part, mu = exp(X %*%
+// coef$count) and phi = plogis(Z %*% coef$zero).  hurdle: exp(log(phi) - log(1 - exp(-mu))) * mu,
+// phi the probability of a positive count; zeroinfl: (1 - phi) * mu, phi that of a zero.
 // In the IR: one derived feature holding that expression, scored by a Linear model with
 // coefficient 1 (no estimator of its own), both parts on the same model-matrix columns.
 #include <fmt/format.h>
@@ -103,16 +104,22 @@ ir::Expr linear_predictor(const Member& coef, const Design& d) {
 
 }  // namespace
 
-ir::Model import_hurdle(const RObject& root, const std::string& file) {
+namespace {
+
+ir::Model import_count_mixture(const RObject& root, const std::string& file, bool zeroinfl) {
   const Member obj(root, file);
   const Member dist = obj["dist"];
-  const std::string count_dist = dist["count"].string(), zero_dist = dist["zero"].string();
+  const std::string count_dist = zeroinfl ? dist.string() : dist["count"].string();
   if (count_dist != "poisson")
-    throw Unsupported(file, "$dist$count", fmt::format("unsupported: hurdle count distribution '{}' (poisson only)",
-                                                       count_dist));
-  if (zero_dist != "binomial")
-    throw Unsupported(file, "$dist$zero", fmt::format("unsupported: hurdle zero distribution '{}' (binomial only)",
-                                                      zero_dist));
+    throw Unsupported(file, zeroinfl ? "$dist" : "$dist$count",
+                      fmt::format("unsupported: {} count distribution '{}' (poisson only)",
+                                  zeroinfl ? "zeroinfl" : "hurdle", count_dist));
+  if (!zeroinfl) {
+    const std::string zero_dist = dist["zero"].string();
+    if (zero_dist != "binomial")
+      throw Unsupported(file, "$dist$zero",
+                        fmt::format("unsupported: hurdle zero distribution '{}' (binomial only)", zero_dist));
+  }
   const std::string link = obj["link"].string();
   if (link != "logit")
     throw Unsupported(file, "$link", fmt::format("unsupported: zero hurdle link '{}' (logit only)", link));
@@ -120,13 +127,13 @@ ir::Model import_hurdle(const RObject& root, const std::string& file) {
     for (size_t i = 0; i < off->size(); ++i)
       if (!off->at(i)->is_null())
         for (double v : off->at(i).numbers())
-          if (v != 0) throw Unsupported(file, off->at(i).path(), "unsupported: offsets in a hurdle model");
+          if (v != 0) throw Unsupported(file, off->at(i).path(), "unsupported: offsets in the count or zero part");
 
   const RObject count_obj = part_object(root, "count", file);
   const RObject zero_obj = part_object(root, "zero", file);
   Design d = build_design(count_obj, file);
   Design dz = build_design(zero_obj, file);
-  if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in a hurdle formula");
+  if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in the formula");
   bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() &&
               dz.derived.empty() && d.derived.empty() && dz.intercept == d.intercept;
   for (size_t i = 0; same && i < d.columns.size(); ++i) same = d.columns[i].name == dz.columns[i].name;
@@ -138,29 +145,41 @@ ir::Model import_hurdle(const RObject& root, const std::string& file) {
   const Member coef = obj["coefficients"];
   const ir::Expr eta_count = linear_predictor(coef["count"], d);
   const ir::Expr eta_zero = linear_predictor(coef["zero"], d);
-  // exp(log(phi) - log(1 - exp(-mu))) * mu
   const ir::Expr mu = ir::Expr::unary(ir::Op::Exp, eta_count);
   const ir::Expr phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
-  const ir::Expr positive = ir::Expr::binary(
-      ir::Op::Sub, ir::Expr::constant(1.0), ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
-  const ir::Expr response = ir::Expr::binary(
-      ir::Op::Mul,
-      ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
-                                                    ir::Expr::unary(ir::Op::Log, positive))),
-      mu);
+  ir::Expr response;
+  if (zeroinfl) {
+    // (1 - phi) * mu, phi the probability of a structural zero.
+    response = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), phi), mu);
+  } else {
+    // exp(log(phi) - log(1 - exp(-mu))) * mu, phi the probability of crossing the hurdle.
+    const ir::Expr positive = ir::Expr::binary(
+        ir::Op::Sub, ir::Expr::constant(1.0), ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
+    response = ir::Expr::binary(
+        ir::Op::Mul,
+        ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
+                                                      ir::Expr::unary(ir::Op::Log, positive))),
+        mu);
+  }
 
   ir::Model m;
-  m.features.push_back({"hurdle_mean", response});
+  m.features.push_back({zeroinfl ? "zeroinfl_mean" : "hurdle_mean", response});
   adopt_design(m, d);
   ir::Linear lin;
   lin.intercepts = {0.0};
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
-  m.provenance.source_class = "hurdle";
-  m.provenance.family = fmt::format("hurdle poisson count, binomial (logit) zero; {} model-matrix columns",
-                                    d.columns.size());
+  m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
+  m.provenance.family =
+      fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
+                  zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
   ir::validate(m, file);
   return m;
 }
+
+}  // namespace
+
+ir::Model import_hurdle(const RObject& root, const std::string& file) { return import_count_mixture(root, file, false); }
+ir::Model import_zeroinfl(const RObject& root, const std::string& file) { return import_count_mixture(root, file, true); }
 
 }  // namespace mb::r

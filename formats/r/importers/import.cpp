@@ -67,6 +67,7 @@ constexpr Entry kImporters[] = {
     {"nn", &import_neuralnet},
     {"elm", &import_elm},
     {"hurdle", &import_hurdle},
+    {"zeroinfl", &import_zeroinfl},
     {"svm", import_svm_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_svm(o, f, h.levels);
