@@ -65,6 +65,10 @@ constexpr Entry kImporters[] = {
     {"xgb3.Booster", &import_xgboost},
     {"nnet.formula", &import_nnet},
     {"nnet", &import_nnet},
+    {"nn", &import_neuralnet},
+    {"elm", &import_elm},
+    {"hurdle", &import_hurdle},
+    {"zeroinfl", &import_zeroinfl},
     {"svm", import_svm_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_svm(o, f, h.levels);

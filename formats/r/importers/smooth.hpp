@@ -17,6 +17,14 @@ namespace mb::r {
 // a single logistic output for two classes; skip-layer connections kept as nnet's unit/connection
 // list (ir::Mlp conn_* fields), logistic units clamped as nnet.c does.
 ir::Model import_nnet(const RObject& root, const std::string& file);
+// neuralnet `nn` (repetition 1, logistic or tanh units, linear or activated output) and
+// elmNNRcpp `elm` regression (formula interface; purelin, sig, tansig, relu): dense ir::Mlp layers.
+ir::Model import_neuralnet(const RObject& root, const std::string& file);
+ir::Model import_elm(const RObject& root, const std::string& file);
+// pscl hurdle and zeroinfl: poisson count part, binomial (logit) zero part on the same
+// regressors; predict(type = "response") as one derived expression.
+ir::Model import_hurdle(const RObject& root, const std::string& file);
+ir::Model import_zeroinfl(const RObject& root, const std::string& file);
 
 // e1071 svm: C- and nu-classification (with or without probabilities) and eps-/nu-regression,
 // linear, polynomial, radial and sigmoid kernels, the object's input scaling.

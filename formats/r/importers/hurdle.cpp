@@ -1,0 +1,185 @@
+// pscl `hurdle` and `zeroinfl` (docs/r-objects.md, "hurdle, zeroinfl"): predict(type =
+// "response") of a Poisson count model with a binomial (logit) zero part, mu = exp(X %*%
+// coef$count) and phi = plogis(Z %*% coef$zero).  hurdle: exp(log(phi) - log(1 - exp(-mu))) * mu,
+// phi the probability of a positive count; zeroinfl: (1 - phi) * mu, phi that of a zero.
+// In the IR: one derived feature holding that expression, scored by a Linear model with
+// coefficient 1 (no estimator of its own), both parts on the same model-matrix columns.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "formats/r/importers/access.hpp"
+#include "formats/r/importers/import.hpp"
+#include "formats/r/importers/smooth.hpp"
+#include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
+
+namespace mb::r {
+namespace {
+
+RPtr character(const std::vector<std::string>& values) {
+  auto v = std::make_shared<RObject>();
+  v->type = RType::Character;
+  for (auto& s : values) v->strings.emplace_back(s);
+  return v;
+}
+
+const RPtr* element(const RObject& list, const std::string& name) {
+  const std::vector<std::string> names = list.names();
+  for (size_t i = 0; i < names.size() && i < list.elements.size(); ++i)
+    if (names[i] == name) return &list.elements[i];
+  return nullptr;
+}
+
+// The model object build_design reads for one part: $terms = $terms$<part>, $xlevels = $levels,
+// $contrasts = $contrasts$<part>.
+RObject part_object(const RObject& root, const std::string& part, const std::string& file) {
+  RObject o;
+  o.type = RType::List;
+  std::vector<std::string> names;
+  const RObject* terms = root.get("terms");
+  const RPtr* t = terms ? element(*terms, part) : nullptr;
+  if (!t || !*t) throw Error(file, "$terms$" + part, "expected the terms of the " + part + " part");
+  // hurdle's part terms carry no @dataClasses: the model frame's columns give them.
+  auto tc = std::make_shared<RObject>(**t);
+  if (!tc->attr("dataClasses"))
+    if (const RObject* mf = root.get("model"); mf && mf->type == RType::List) {
+      std::vector<std::string> vars = mf->names(), classes;
+      for (size_t i = 0; i < vars.size() && i < mf->elements.size(); ++i) {
+        const RObject* col = mf->elements[i].get();
+        classes.push_back(!col                    ? "numeric"
+                          : col->inherits("ordered") ? "ordered"
+                          : col->inherits("factor")  ? "factor"
+                          : col->type == RType::Character ? "character"
+                          : col->type == RType::Logical   ? "logical"
+                                                          : "numeric");
+      }
+      if (classes.size() == vars.size()) {
+        RPtr dc = character(classes);
+        dc->attributes.emplace_back("names", character(vars));
+        tc->attributes.emplace_back("dataClasses", dc);
+      }
+    }
+  o.elements.push_back(tc);
+  names.push_back("terms");
+  if (const RPtr* lv = element(root, "levels"); lv && *lv && (*lv)->type == RType::List) {
+    o.elements.push_back(*lv);
+    names.push_back("xlevels");
+  }
+  if (const RObject* ct = root.get("contrasts"))
+    if (const RPtr* c = element(*ct, part); c && *c) {
+      o.elements.push_back(*c);
+      names.push_back("contrasts");
+    }
+  o.attributes.emplace_back("names", character(names));
+  return o;
+}
+
+// sum coef[name] * column + coef["(Intercept)"], the columns matched by name.
+ir::Expr linear_predictor(const Member& coef, const Design& d) {
+  const std::vector<double> b = coef.numbers();
+  const std::vector<std::string> names = coef->names();
+  if (names.size() != b.size()) coef.fail("expected named coefficients");
+  const size_t want = d.columns.size() + (d.intercept ? 1 : 0);
+  if (b.size() != want)
+    coef.fail(fmt::format("{} coefficients for {} model-matrix columns", b.size(), want));
+  std::optional<ir::Expr> sum;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (!std::isfinite(b[i])) coef.fail(fmt::format("coefficient '{}' is not finite (aliased?)", names[i]));
+    ir::Expr term;
+    if (names[i] == "(Intercept)") {
+      if (!d.intercept) coef.fail("an intercept the formula does not have");
+      term = ir::Expr::constant(b[i]);
+    } else {
+      const DesignColumn* col = nullptr;
+      for (auto& c : d.columns)
+        if (c.name == names[i]) col = &c;
+      if (!col) coef.fail(fmt::format("coefficient '{}' matches no model-matrix column of $terms", names[i]));
+      term = ir::Expr::binary(ir::Op::Mul, ir::Expr::constant(b[i]), col->expr);
+    }
+    sum = sum ? ir::Expr::binary(ir::Op::Add, std::move(*sum), std::move(term)) : std::move(term);
+  }
+  return *sum;
+}
+
+}  // namespace
+
+namespace {
+
+ir::Model import_count_mixture(const RObject& root, const std::string& file, bool zeroinfl) {
+  const Member obj(root, file);
+  const Member dist = obj["dist"];
+  const std::string count_dist = zeroinfl ? dist.string() : dist["count"].string();
+  if (count_dist != "poisson")
+    throw Unsupported(file, zeroinfl ? "$dist" : "$dist$count",
+                      fmt::format("unsupported: {} count distribution '{}' (poisson only)",
+                                  zeroinfl ? "zeroinfl" : "hurdle", count_dist));
+  if (!zeroinfl) {
+    const std::string zero_dist = dist["zero"].string();
+    if (zero_dist != "binomial")
+      throw Unsupported(file, "$dist$zero",
+                        fmt::format("unsupported: hurdle zero distribution '{}' (binomial only)", zero_dist));
+  }
+  const std::string link = obj["link"].string();
+  if (link != "logit")
+    throw Unsupported(file, "$link", fmt::format("unsupported: zero hurdle link '{}' (logit only)", link));
+  if (const auto off = obj.get("offset"))
+    for (size_t i = 0; i < off->size(); ++i)
+      if (!off->at(i)->is_null())
+        for (double v : off->at(i).numbers())
+          if (v != 0) throw Unsupported(file, off->at(i).path(), "unsupported: offsets in the count or zero part");
+
+  const RObject count_obj = part_object(root, "count", file);
+  const RObject zero_obj = part_object(root, "zero", file);
+  Design d = build_design(count_obj, file);
+  Design dz = build_design(zero_obj, file);
+  if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in the formula");
+  bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() &&
+              dz.derived.empty() && d.derived.empty() && dz.intercept == d.intercept;
+  for (size_t i = 0; same && i < d.columns.size(); ++i) same = d.columns[i].name == dz.columns[i].name;
+  for (size_t i = 0; same && i < d.inputs.size(); ++i) same = d.inputs[i].name == dz.inputs[i].name;
+  if (!same)
+    throw Unsupported(file, "$terms$zero",
+                      "unsupported: a zero part with regressors other than the count part's (y ~ x | z)");
+
+  const Member coef = obj["coefficients"];
+  const ir::Expr eta_count = linear_predictor(coef["count"], d);
+  const ir::Expr eta_zero = linear_predictor(coef["zero"], d);
+  const ir::Expr mu = ir::Expr::unary(ir::Op::Exp, eta_count);
+  const ir::Expr phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
+  ir::Expr response;
+  if (zeroinfl) {
+    // (1 - phi) * mu, phi the probability of a structural zero.
+    response = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), phi), mu);
+  } else {
+    // exp(log(phi) - log(1 - exp(-mu))) * mu, phi the probability of crossing the hurdle.
+    const ir::Expr positive = ir::Expr::binary(
+        ir::Op::Sub, ir::Expr::constant(1.0), ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
+    response = ir::Expr::binary(
+        ir::Op::Mul,
+        ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
+                                                      ir::Expr::unary(ir::Op::Log, positive))),
+        mu);
+  }
+
+  ir::Model m;
+  m.features.push_back({zeroinfl ? "zeroinfl_mean" : "hurdle_mean", response});
+  adopt_design(m, d);
+  ir::Linear lin;
+  lin.intercepts = {0.0};
+  lin.coefficients = {1.0};
+  m.estimator = std::move(lin);
+  m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
+  m.provenance.family =
+      fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
+                  zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
+  ir::validate(m, file);
+  return m;
+}
+
+}  // namespace
+
+ir::Model import_hurdle(const RObject& root, const std::string& file) { return import_count_mixture(root, file, false); }
+ir::Model import_zeroinfl(const RObject& root, const std::string& file) { return import_count_mixture(root, file, true); }
+
+}  // namespace mb::r
