@@ -2,7 +2,8 @@
 //
 // Rows stream through in chunks (lib/data/csv_chunker.hpp): the main thread cuts the input into
 // chunks of whole rows; N workers each parse, bind, score and format a chunk at a time; the main
-// thread writes the chunks' output in input order.  The cuts depend on the input alone, so every
+// thread writes the chunks' output in input order.  The cuts depend on the input and the model
+// alone (big tree ensembles want bigger batches), so every
 // thread count scores the same batches, writes the same bytes and meets the same first error.
 // Memory holds at most 2N chunks in flight, whatever the number of rows.
 #include <fmt/format.h>
