@@ -2,7 +2,8 @@
 //
 // Rows stream through in chunks (lib/data/csv_chunker.hpp): the main thread cuts the input into
 // chunks of whole rows; N workers each parse, bind, score and format a chunk at a time; the main
-// thread writes the chunks' output in input order.  The cuts depend on the input alone, so every
+// thread writes the chunks' output in input order.  The cuts depend on the input and the model
+// alone (big tree ensembles want bigger batches), so every
 // thread count scores the same batches, writes the same bytes and meets the same first error.
 // Memory holds at most 2N chunks in flight, whatever the number of rows.
 #include <fmt/format.h>
@@ -138,8 +139,11 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   const size_t threads = o.threads > 0 ? static_cast<size_t>(o.threads)
                                         : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
+  // The first worker's evaluator, built now to learn the rows per batch the model wants.
+  auto first_evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
+  const size_t batch_rows = std::max(kBatchRows, first_evaluator->batch_rows());
   data::CsvReaderOptions ro;
-  ro.batch_rows = kBatchRows;
+  ro.batch_rows = batch_rows;
   ro.delimiter = o.delimiter;
   auto input = open_csv(o.data, ro);
   data::CsvReader& reader = *input->reader;
@@ -169,7 +173,8 @@ int run_score(const ScoreOptions& o, Io& io) {
 
   std::vector<Worker> workers(threads);
   for (auto& w : workers) {
-    w.evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
+    w.evaluator = first_evaluator ? std::move(first_evaluator)
+                                  : std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
     w.writer = std::make_unique<data::CsvWriter>(&w.out);
     w.predictions = std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
   }
@@ -179,7 +184,8 @@ int run_score(const ScoreOptions& o, Io& io) {
   const bool show_progress = o.progress == 1 || (o.progress == -1 && io.err_is_terminal && !o.json);
   Progress progress(!io.quiet && show_progress, io.err, input_size(*input));
   if (!o.no_header) predictions.write_header();
-  data::CsvChunker chunker(reader);
+  // Chunks of about 1 MB, more for models that want bigger batches.
+  data::CsvChunker chunker(reader, (size_t{1} << 20) * (batch_rows / kBatchRows));
   data::CsvReaderOptions chunk_ro;
   chunk_ro.delimiter = o.delimiter;
   chunk_ro.batch_rows = chunker.batch_rows() + 1;

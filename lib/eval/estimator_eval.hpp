@@ -19,6 +19,8 @@ class EstimatorEval {
  public:
   virtual ~EstimatorEval() = default;
   virtual void score(const FeatureColumns& x, Predictions& out) = 0;
+  // Rows per batch this estimator scores best (big tree ensembles want more).
+  virtual size_t batch_rows() const { return 8192; }
 };
 
 std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const EvalOptions& opts);

@@ -72,6 +72,8 @@ class TreeEval final : public EstimatorEval {
     return n;
   }
 
+  size_t batch_rows() const override { return walker_.block_rows(); }
+
   void score(const FeatureColumns& x, Predictions& out) override {
     const size_t rows = x.rows, K = t_.n_outputs, T = t_.trees.size();
     scores_.assign(rows * K, 0.0);

@@ -197,6 +197,8 @@ class OrtTreeEval final : public EstimatorEval {
     }
   }
 
+  size_t batch_rows() const override { return walker_.block_rows(); }
+
   void score(const FeatureColumns& x, Predictions& out) override {
     const size_t rows = x.rows;
     scores_.assign(rows * out_cols_, 0.0);

@@ -84,5 +84,6 @@ struct Evaluator::Impl {
 Evaluator::Evaluator(const ir::Model& model, EvalOptions opts) : impl_(std::make_unique<Impl>(model, opts)) {}
 Evaluator::~Evaluator() = default;
 void Evaluator::score(const Batch& in, Predictions& out) { impl_->score(in, out); }
+size_t Evaluator::batch_rows() const { return impl_->estimator->batch_rows(); }
 
 }  // namespace mb::eval

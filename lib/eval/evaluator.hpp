@@ -23,6 +23,9 @@ class Evaluator {
 
   // Scores `in` (columns in schema order) into `out`; buffers in `out` are reused.
   void score(const Batch& in, Predictions& out);
+  // Rows per batch the model scores best: 8192, more for tree ensembles too big for the cache
+  // (each batch walks every tree once).
+  size_t batch_rows() const;
 
  private:
   struct Impl;

@@ -223,6 +223,9 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
   };
   renumber(complete32_);
   renumber(complete64_);
+  L.bytes_ = nodes_.size() * sizeof(Node) + compact32_.size() * sizeof(Compact<float>) +
+             compact64_.size() * sizeof(Compact<double>) + complete32_.size() * sizeof(Complete<float>) +
+             complete64_.size() * sizeof(Complete<double>) + complete_leaf_.size() * sizeof(int32_t);
   return layout;
 }
 
