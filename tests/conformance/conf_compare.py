@@ -81,6 +81,15 @@ def is_missing_label(cell):
     return cell is None or cell.strip() in ("", "NA", "N/A")
 
 
+def labels_agree(a_cell, b_cell):
+    """Exact, except that a logical value's spellings agree: R writes TRUE/FALSE, Java and PMML
+    true/false."""
+    a, b = a_cell.strip(), b_cell.strip()
+    if a == b:
+        return True
+    return a.lower() == b.lower() and a.lower() in ("true", "false")
+
+
 def f32_key(x):
     """Monotone integer key of x rounded to float32 (adjacent floats differ by 1)."""
     try:
@@ -185,7 +194,7 @@ def compare(checks, out_path, max_worst=3):
                 if am or bm:
                     if am != bm:
                         bad.append((i, a_cell, b_cell))
-                elif a_cell.strip() != b_cell.strip():
+                elif not labels_agree(a_cell, b_cell):
                     bad.append((i, a_cell, b_cell))
         col["compared"] = n
         col["beyond"] = len(bad)

@@ -111,13 +111,12 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   ir::Model m;
   const double type = input["type"].number();
   const double kernel = input["kernel"].number();
-  if (type == 2)
-    throw Unsupported(file, "$type", "unsupported svm type: one-class (novelty detection; its answer is an outlier flag, not a class or value)");
-  if (!(type == 0 || type == 1 || type == 3 || type == 4))
+  if (!(type >= 0 && type <= 4 && type == std::floor(type)))
     throw Error(file, "$type", fmt::format("unknown svm type {}", type));
   if (input.flag("sparse", false))
     throw Error(file, "$sparse", "svm fitted on a sparse matrix (SparseM support vectors) is not supported");
   const bool classification = type < 2;
+  const bool one_class = type == 2;
 
   ir::Svm svm;
   static const ir::Kernel kKernels[] = {ir::Kernel::Linear, ir::Kernel::Polynomial, ir::Kernel::Radial,
@@ -238,6 +237,20 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
                  "shares, the class is the vote winner");
     family = fmt::format("svm {}-classification ({} classes{})", type == 0 ? "C" : "nu", K,
                          svm.prob_a.empty() ? "" : ", probabilities");
+  } else if (one_class) {
+    // predict.svm answers TRUE where the decision value sum_s coef_s K(x, s) - rho is > 0.  That
+    // is libsvm's two-class rule with every support vector in the first class and that class
+    // TRUE, so the machine is held as a two-class classifier of the levels FALSE and TRUE.
+    if (coefs.size() != n_sv) throw Error(file, "$coefs", fmt::format("expected {} coefficients", n_sv));
+    if (svm.rho.size() != 1) throw Error(file, "$rho", "expected one value");
+    svm.sv_per_class = {static_cast<int32_t>(n_sv), 0};
+    svm.class_order = {1, 0};
+    m.schema.target.task = ir::Task::Classification;
+    m.schema.target.classes = {"FALSE", "TRUE"};
+    warn(m, "svm-one-class",
+         "one-class svm: the class is predict()'s TRUE (decision value > 0, inside the support) or FALSE; "
+         "the probabilities are 0/1 indicators of that class, and the decision value itself is not output");
+    family = "svm one-classification";
   } else {
     if (coefs.size() != n_sv) throw Error(file, "$coefs", fmt::format("expected {} coefficients", n_sv));
     if (svm.rho.size() != 1) throw Error(file, "$rho", "expected one value");
