@@ -147,6 +147,8 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    float32 products, minus rho, rounded to float32; the label by votes (first most, also with
 //    probabilities); Platt probabilities in float32 (1 - mirrored logistic, clamped) coupled by
 //    ml_common.h's float32 multiclass_probability for every number of classes (two included);
+//    without Platt parameters the vote shares, or with the Decisions layout the float32 decision
+//    values themselves ([-f, f] for two classes, pair order for three; lib/ir/output.hpp);
 //    regression as rho + the float32 GEMM of kernel values and coefficients.
 struct Svm {
   Kernel kernel = Kernel::Radial;
