@@ -230,11 +230,13 @@ struct Estimator {
     if (binary) {
       s.transform = ScoreTransform::Binary;
       if (pt == "LOGISTIC") s.link = Link::Logit;
-      else if (pt != "NONE" && pt != "SOFTMAX") r.fail_node(r.core, "post_transform " + pt + "unsupported:  of a binary LinearClassifier");
+      else if (pt != "NONE" && pt != "SOFTMAX")
+        r.fail_node(r.core, "unsupported: post_transform " + pt +
+                                " of a binary LinearClassifier (onnxruntime 1.30 outputs no probabilities for it)");
     } else {
       if (pt == "LOGISTIC") s.link = Link::Logit;
       else if (pt == "SOFTMAX") s.transform = ScoreTransform::Softmax;
-      else if (pt != "NONE") r.fail_node(r.core, "post_transform " + pt + "unsupported: ");
+      else if (pt != "NONE") r.fail_node(r.core, "unsupported: post_transform " + pt + " of a LinearClassifier");
     }
     return s;
   }
@@ -360,6 +362,8 @@ void Reader::build_estimator() {
   const std::string features_name = est.parameters();
   Value x = value(features_name);
   if (x.kind != Value::Num) fail_node(core, "the estimator input must be numeric");
+  if (node(core).op_type() == "LinearRegressor" && x.elem == onnx::TensorProto::DOUBLE)
+    fail_node(core, "invalid model: onnxruntime implements LinearRegressor for float inputs only (this input is double)");
   if (static_cast<int>(x.cols.size()) != est.F)
     fail_node(core, fmt::format("{} feature columns for {} coefficients per target", x.cols.size(), est.F));
 
