@@ -253,6 +253,10 @@ class Writer {
             nums(e.log_prior); ints(e.gaussian); nums(e.mean); nums(e.sd); ints(e.table_offset); nums(e.table);
             num(e.min_probability); num(e.min_sd);
             ints(e.table_levels); num(e.eps);
+            if (e.precision == ir::Precision::Float32) {  // only then, so other hashes stay the same
+              tok("ort-f32");
+              nums(e.log_norm);
+            }
           } else if constexpr (std::is_same_v<T, ir::Clustering>) {
             tok("kmeans");
             tok(std::to_string(e.k));

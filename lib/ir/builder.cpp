@@ -415,6 +415,14 @@ struct Checker {
         fail(feature, fmt::format("table [{}, {}) out of range ({} entries)", off, off + L * static_cast<int64_t>(K),
                                   nb.table.size()));
     }
+    if (nb.precision == Precision::Float32) {
+      for (size_t f = 0; f < F; ++f)
+        if (!nb.gaussian[f]) fail(at(fmt::format("feature {}", f)), "the float32 naive Bayes graph has Gaussian features only");
+      if (nb.log_norm.size() != K)
+        fail(at(), fmt::format("{} normalisation constants for {} classes", nb.log_norm.size(), K));
+    } else if (!nb.log_norm.empty()) {
+      fail(at(), "normalisation constants belong to the float32 naive Bayes graph");
+    }
   }
 
   void clustering(const Clustering& c) const {
