@@ -198,6 +198,7 @@ int run_score(const ScoreOptions& o, Io& io) {
       data::CsvReader part(std::move(slot.chunk.bytes), in_file, header, slot.chunk.first_line, chunk_ro);
       if (part.next(w.text)) {
         binder.bind(w.text, w.batch);
+        w.batch.first_row = slot.chunk.first_row;
         w.evaluator->score(w.batch, slot.pred);
         w.out.clear();
         w.predictions->write(w.text, slot.pred);

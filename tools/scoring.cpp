@@ -67,6 +67,7 @@ uint64_t stream_score(const std::string& data_path, const std::vector<const ir::
   while (reader.next(text)) {
     for (size_t i = 0; i < models.size(); ++i) {
       binders[i]->bind(text, batch);
+      batch.first_row = rows;
       evals[i]->score(batch, preds[i]);
     }
     fn(text, preds);

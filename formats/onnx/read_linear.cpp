@@ -230,11 +230,13 @@ struct Estimator {
     if (binary) {
       s.transform = ScoreTransform::Binary;
       if (pt == "LOGISTIC") s.link = Link::Logit;
-      else if (pt != "NONE" && pt != "SOFTMAX") r.fail_node(r.core, "post_transform " + pt + "unsupported:  of a binary LinearClassifier");
+      else if (pt != "NONE" && pt != "SOFTMAX")
+        r.fail_node(r.core, "unsupported: post_transform " + pt +
+                                " of a binary LinearClassifier (onnxruntime 1.30 outputs no probabilities for it)");
     } else {
       if (pt == "LOGISTIC") s.link = Link::Logit;
       else if (pt == "SOFTMAX") s.transform = ScoreTransform::Softmax;
-      else if (pt != "NONE") r.fail_node(r.core, "post_transform " + pt + "unsupported: ");
+      else if (pt != "NONE") r.fail_node(r.core, "unsupported: post_transform " + pt + " of a LinearClassifier");
     }
     return s;
   }
@@ -280,7 +282,10 @@ struct Estimator {
     coef = attr_floats(nd, "coefficients");
     intercepts = attr_floats(nd, "intercepts");
     if (op == "LinearRegressor") {
-      if (attr_s(nd, "post_transform", "NONE") != "NONE") r.fail_node(r.core, "unsupported: post_transform of LinearRegressor");
+      const std::string pt = attr_s(nd, "post_transform", "NONE");
+      if (pt != "NONE" && pt != "LOGISTIC" && pt != "SOFTMAX" && pt != "SOFTMAX_ZERO" && pt != "PROBIT")
+        r.fail_node(r.core, "invalid model: attribute 'post_transform' is '" + pt +
+                                "'; expected NONE, LOGISTIC, SOFTMAX, SOFTMAX_ZERO or PROBIT");
       T = static_cast<int>(attr_i(nd, "targets", 1));
       if (intercepts.empty()) intercepts.assign(T, 0.0);
     } else {
@@ -357,6 +362,8 @@ void Reader::build_estimator() {
   const std::string features_name = est.parameters();
   Value x = value(features_name);
   if (x.kind != Value::Num) fail_node(core, "the estimator input must be numeric");
+  if (node(core).op_type() == "LinearRegressor" && x.elem == onnx::TensorProto::DOUBLE)
+    fail_node(core, "invalid model: onnxruntime implements LinearRegressor for float inputs only (this input is double)");
   if (static_cast<int>(x.cols.size()) != est.F)
     fail_node(core, fmt::format("{} feature columns for {} coefficients per target", x.cols.size(), est.F));
 
@@ -413,6 +420,20 @@ void Reader::build_estimator() {
     if (T != 1) fail("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
     lin.link = reg->link;
+    const std::string pt = node(core).op_type() == "LinearRegressor" ? attr_s(node(core), "post_transform", "NONE") : "NONE";
+    if (pt == "PROBIT") {
+      // onnxruntime applies probit to a single target (ir::Linear's Operator stage, in float32).
+      if (reg->stage != Post::Eta || est.offset || reg->link != Link::Identity)
+        fail_node(core, "unsupported: an offset or link after a LinearRegressor with post_transform PROBIT");
+      lin.output.arithmetic = ir::Arithmetic::Operator;
+      lin.output.post = ir::PostTransform::Probit;
+      lin.output.output_precision = ir::Precision::Float32;
+    } else if (pt != "NONE") {
+      out.provenance.warnings.push_back(
+          {"onnxruntime-ignores-post-transform",
+           node_place(core) + ": onnxruntime 1.30 reads post_transform " + pt +
+               " of a single-target LinearRegressor but does not apply it; scored as the runtime does, without it"});
+    }
   } else {
     fail("graph", "no output computed from the estimator");
   }

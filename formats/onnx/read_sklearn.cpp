@@ -303,17 +303,17 @@ void read_gaussian_nb_graph(Reader& r) {
   for (double v : sigma) nb.sd.push_back(std::sqrt(v));
   nb.eps = -1;  // no threshold: every density is used as it is
   nb.min_sd = 0;
+  const bool f32 = r.inits.at(r.node(div).input(1))->data_type() == onnx::TensorProto::FLOAT;
+  if (f32) {  // onnxruntime's float32 arithmetic of the graph (ir::NaiveBayes)
+    nb.precision = ir::Precision::Float32;
+    nb.log_norm = ssl;
+  }
   r.out.estimator = std::move(nb);
   for (size_t f = 0; f < F; ++f) {
     std::string name = fmt::format("x{}", f);
     if (x.cols[f].op == ir::Op::Input) name = r.out.schema.inputs[x.cols[f].index].name;
     r.out.features.push_back({name, x.cols[f]});
   }
-  r.out.provenance.warnings.push_back(
-      {"float32-arithmetic",
-       r.node_place(rsum) + ": onnxruntime computes the log-likelihoods in float32 (its feature sums in an order that "
-                            "depends on the row's place in the batch); modelbridge computes them in double: "
-                            "probabilities differ by about 1e-6 relative"});
   r.out.provenance.source_class = "GaussianNB (Sub/Pow/Div/ReduceSum/ReduceLogSumExp graph)";
   r.out.provenance.family = fmt::format("naive Bayes (Gaussian, {} classes)", K);
 }

@@ -2,9 +2,10 @@
 // writes them for SVC, NuSVC, SVR and NuSVR (libsvm's layout: support vectors grouped by class,
 // (K-1) x n_sv dual coefficients, one rho per pair of classes, Platt's prob_a / prob_b) into an
 // ir::Svm scored with onnxruntime's float32 rules (ir::Svm's Operator output stage), then the graph after
-// the operator: Cast, Identity, Reshape and ZipMap.  The one-vs-rest decision scores skl2onnx
-// computes from the pairwise scores of an SVC without probabilities are refused (the IR's SVM
-// has no such output).
+// the operator: Cast, Identity, Reshape and ZipMap.  Without Platt parameters the operator's score
+// output is its pairwise decision values (ir::ScoreLayout::Decisions where they fit the class
+// columns, a named warning otherwise).  The one-vs-rest decision scores skl2onnx computes from
+// them for an SVC without probabilities are refused (the IR's SVM has no such output).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -187,9 +188,27 @@ void read_svm_core(Reader& r) {
   if (!walker.a.label && !walker.a.scores) r.fail("graph", "no output computed from the support vector machine");
   if (classifier && !walker.a.zipmap_classes.empty() && walker.a.zipmap_classes != target.classes)
     r.fail("graph", "the ZipMap's class labels differ from the SVMClassifier's");
-  if (classifier && walker.a.scores && s.prob_a.empty())
-    fail("unsupported: an output of the pairwise decision values (the second output of an SVMClassifier without "
-         "prob_a/prob_b); modelbridge's SVM prints the label and vote shares");
+  if (classifier && walker.a.scores && s.prob_a.empty()) {
+    // onnxruntime's second output is then the pairwise decision values: [-f, f] for two classes,
+    // one column per pair of classes otherwise.
+    const size_t K = target.classes.size();
+    if (K <= 3) {
+      s.output.layout = ir::ScoreLayout::Decisions;
+      r.out.provenance.warnings.push_back(
+          {"svm-decision-values",
+           r.node_place(r.core) + ": without prob_a/prob_b the scores are the pairwise decision values, not "
+               "probabilities; the probability columns hold them as onnxruntime outputs them (" +
+               (K == 2 ? std::string("[-f, f], f > 0 voting for the first class") : std::string("pairs (0,1), (0,2), (1,2)")) +
+               ")"});
+    } else {
+      r.out.provenance.warnings.push_back(
+          {"svm-decision-values-dropped",
+           r.node_place(r.core) + fmt::format(": without prob_a/prob_b onnxruntime outputs {} pairwise decision values, "
+                                              "more than the {} class columns hold; the probability columns hold the "
+                                              "vote shares instead",
+                                              K * (K - 1) / 2, K)});
+    }
+  }
   r.out.estimator = std::move(s);
   for (size_t f = 0; f < F; ++f) r.out.features.push_back({"", x.cols[f]});
   bool named = true;

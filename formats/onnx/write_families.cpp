@@ -414,6 +414,9 @@ void write_svm(G& s, const ir::Svm& svm) {
 // ---------------------------------------------------------------- naive Bayes
 void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   const int64_t F = s.F, K = static_cast<int64_t>(nb.log_prior.size());
+  if (nb.precision == ir::Precision::Float32)
+    warnings.push_back({"float32-arithmetic", "the source's float32 GaussianNB graph (onnxruntime's float32 arithmetic and feature-sum order) is written "
+         "in double: probabilities differ by about 1e-6 relative"});
   s.param("log_prior", nb.log_prior);
   s.param("gaussian", std::vector<double>(nb.gaussian.begin(), nb.gaussian.end()));
   s.param("mean", nb.mean);

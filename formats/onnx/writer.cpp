@@ -289,6 +289,10 @@ struct Writer {
                       ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
+    if (!classify && !lin->output.plain())
+      throw Unsupported("", "estimator",
+                        "onnxruntime's float32 probit post-transform of a LinearRegressor (the ONNX writer writes "
+                        "linear models as MatMul and Add)");
     if (!lin->output.plain())
       warnings.push_back({"onnxruntime-rules",
                           "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are "

@@ -191,6 +191,8 @@ std::string write(const ir::Model& m, Warnings& warnings) {
     refuse("a regression model with a score transform");
   if (lin->precision == ir::Precision::Float32)
     warn(warnings, "pmml-double-arithmetic", "float32 coefficients are written exactly, but PMML evaluates them in double");
+  if (task == ir::Task::Regression && !lin->output.plain())
+    refuse("onnxruntime's float32 probit post-transform of a LinearRegressor");
   if (!lin->output.plain())
     warn(warnings, "onnxruntime-rules",
          "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are written as the "

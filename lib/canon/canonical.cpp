@@ -232,6 +232,7 @@ class Writer {
             nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
             prec(e.precision);
             if (e.output.operator_rules()) tok("ort");  // only when set, so other hashes stay the same
+            if (e.output.layout == ir::ScoreLayout::Decisions) tok("decisions");  // likewise
             if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");
@@ -252,6 +253,10 @@ class Writer {
             nums(e.log_prior); ints(e.gaussian); nums(e.mean); nums(e.sd); ints(e.table_offset); nums(e.table);
             num(e.min_probability); num(e.min_sd);
             ints(e.table_levels); num(e.eps);
+            if (e.precision == ir::Precision::Float32) {  // only then, so other hashes stay the same
+              tok("ort-f32");
+              nums(e.log_norm);
+            }
           } else if constexpr (std::is_same_v<T, ir::Clustering>) {
             tok("kmeans");
             tok(std::to_string(e.k));

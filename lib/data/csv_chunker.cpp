@@ -96,6 +96,8 @@ bool CsvChunker::next(CsvChunk& chunk) {
   }
   chunk.bytes.assign(buf_.data() + begin_, buf_.data() + cut);
   chunk.first_line = line_;
+  chunk.first_row = rows_before_;
+  rows_before_ += row_ends_;
   line_ += static_cast<uint64_t>(std::count(chunk.bytes.begin(), chunk.bytes.end(), '\n'));
   offset_ += cut - begin_;
   chunk.end_offset = offset_;

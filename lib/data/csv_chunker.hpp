@@ -23,6 +23,7 @@ namespace mb::data {
 struct CsvChunk {
   std::vector<char> bytes;  // whole rows (buffer reused between chunks)
   uint64_t first_line = 0;  // physical line of the first row
+  uint64_t first_row = 0;   // row ends before this chunk (its first row's 0-based index)
   uint64_t end_offset = 0;  // bytes of the input up to the end of this chunk
 };
 
@@ -47,6 +48,7 @@ class CsvChunker {
   char delim_;
   size_t rows_, chunk_bytes_;
   uint64_t line_, offset_;
+  uint64_t rows_before_ = 0;
   // Resumable scan of the chunk starting at begin_.
   size_t pos_ = 0;
   bool quoted_ = false;

@@ -12,6 +12,9 @@ namespace mb::eval {
 // Missing is NaN everywhere.
 struct Batch {
   size_t rows = 0;
+  // 0-based index of the first row in the scored input (evaluators whose runtime's result
+  // depends on a row's place in the batch, as ir::NaiveBayes in float32, read it).
+  uint64_t first_row = 0;
   std::vector<std::vector<double>> columns;
 };
 

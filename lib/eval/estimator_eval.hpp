@@ -12,6 +12,7 @@ namespace mb::eval {
 
 struct FeatureColumns {
   size_t rows = 0;
+  uint64_t first_row = 0;  // Batch::first_row
   std::vector<const double*> columns;  // one per Model::features entry
 };
 

@@ -4,6 +4,7 @@
 // P(c) = 1 / sum_k exp(L_k - L_c).  Densities are R's dnorm().
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
@@ -61,6 +62,10 @@ class BayesEval final : public EstimatorEval {
     const size_t rows = x.rows, F = x.columns.size(), K = nb_.log_prior.size();
     out.label.resize(rows);
     out.prob.resize(rows * K);
+    if (nb_.precision == ir::Precision::Float32) {
+      score_ort(x, out);
+      return;
+    }
     for (size_t r = 0; r < rows; ++r) {
       bool bad = false;
       for (size_t k = 0; k < K; ++k) {
@@ -109,8 +114,83 @@ class BayesEval final : public EstimatorEval {
   }
 
  private:
+  // Eigen's sum of n floats (onnxruntime's ReduceSum over the last axis) when the block starts
+  // `phase` floats past a 16-byte boundary: 4-wide packets from the first aligned element (two
+  // accumulators, then one more packet), the packet reduced as (p0 + p2) + (p1 + p3), then the
+  // leading and the trailing elements in order.
+  static float eigen_sum(const float* v, size_t n, size_t phase) {
+    constexpr size_t P = 4;
+    const size_t start = std::min(n, (P - phase % P) % P);
+    const size_t size = ((n - start) / P) * P, size2 = ((n - start) / (2 * P)) * (2 * P);
+    if (size == 0) {
+      float res = v[0];
+      for (size_t i = 1; i < n; ++i) res += v[i];
+      return res;
+    }
+    float p0[P], p1[P];
+    for (size_t j = 0; j < P; ++j) p0[j] = v[start + j];
+    if (size > P) {
+      for (size_t j = 0; j < P; ++j) p1[j] = v[start + P + j];
+      for (size_t i = start + 2 * P; i < start + size2; i += 2 * P)
+        for (size_t j = 0; j < P; ++j) {
+          p0[j] += v[i + j];
+          p1[j] += v[i + P + j];
+        }
+      for (size_t j = 0; j < P; ++j) p0[j] += p1[j];
+      if (size > size2)
+        for (size_t j = 0; j < P; ++j) p0[j] += v[start + size2 + j];
+    }
+    float res = (p0[0] + p0[2]) + (p0[1] + p0[3]);
+    for (size_t i = 0; i < start; ++i) res += v[i];
+    for (size_t i = start + size; i < n; ++i) res += v[i];
+    return res;
+  }
+
+  // skl2onnx's GaussianNB graph in onnxruntime's float32 arithmetic (ir::NaiveBayes::precision).
+  void score_ort(const FeatureColumns& x, Predictions& out) {
+    const size_t rows = x.rows, F = x.columns.size(), K = nb_.log_prior.size();
+    if (mean32_.empty()) {
+      for (size_t i = 0; i < K * F; ++i) {
+        mean32_.push_back(static_cast<float>(nb_.mean[i]));
+        var32_.push_back(static_cast<float>(nb_.sd[i] * nb_.sd[i]));
+      }
+      terms_.resize(F);
+      jll_.resize(K);
+    }
+    for (size_t r = 0; r < rows; ++r) {
+      bool missing = false;
+      for (size_t f = 0; f < F; ++f) missing |= std::isnan(x.columns[f][r]);
+      double* prob = &out.prob[r * K];
+      if (missing) {  // NaN through every class's sum
+        out.label[r] = -1;
+        for (size_t k = 0; k < K; ++k) prob[k] = std::nan("");
+        continue;
+      }
+      const uint64_t row = x.first_row + r;
+      for (size_t k = 0; k < K; ++k) {
+        for (size_t f = 0; f < F; ++f) {
+          const float d = static_cast<float>(x.columns[f][r]) - mean32_[k * F + f];
+          terms_[f] = (d * d) / var32_[k * F + f];
+        }
+        const size_t phase = static_cast<size_t>(((row * K + k) * F) % 4);
+        const float sum = eigen_sum(terms_.data(), F, phase);
+        jll_[k] = static_cast<float>(nb_.log_prior[k]) + (static_cast<float>(nb_.log_norm[k]) - sum * 0.5f);
+      }
+      size_t best = 0;
+      for (size_t k = 1; k < K; ++k)
+        if (jll_[k] > jll_[best]) best = k;
+      const float mx = jll_[best];
+      float se = 0.0f;
+      for (size_t k = 0; k < K; ++k) se += std::exp(jll_[k] - mx);
+      const float lse = std::log(se) + mx;
+      for (size_t k = 0; k < K; ++k) prob[k] = std::exp(jll_[k] - lse);
+      out.label[r] = static_cast<int32_t>(best);
+    }
+  }
+
   const ir::Model& m_;
   const ir::NaiveBayes& nb_;
+  std::vector<float> mean32_, var32_, terms_, jll_;
   std::vector<int64_t> levels_;
   std::vector<double> score_;
 };

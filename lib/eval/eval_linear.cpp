@@ -52,6 +52,10 @@ class LinearEval final : public EstimatorEval {
       ort_scores(rows, T, out);
       return;
     }
+    if (l_.output.operator_rules() && l_.output.post == ir::PostTransform::Probit) {
+      // onnxruntime's LinearRegressor: probit of the float32 score (NaN outside (0, 1)).
+      for (double& v : eta_) v = ort_probit(static_cast<float>(v));
+    }
     scores_.resize(rows * n);
     for (size_t r = 0; r < rows; ++r) {
       size_t k = 0;

@@ -185,7 +185,15 @@ class SvmEval final : public EstimatorEval {
       if (votes_[i] > votes_[best]) best = i;
     double* prob = &out.prob[r * K];
     for (size_t c = 0; c < K; ++c) prob[c] = 0.0;
-    if (s_.prob_a.empty()) {
+    if (s_.output.layout == ir::ScoreLayout::Decisions) {
+      // The operator's score output: [-f, f] for two classes, else one decision value per pair.
+      if (p == 1) {
+        prob[0] = -dec[0];
+        prob[1] = dec[0];
+      } else {
+        for (size_t c = 0; c < p && c < K; ++c) prob[c] = dec[c];
+      }
+    } else if (s_.prob_a.empty()) {
       for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = static_cast<double>(votes_[i]) / static_cast<double>(p);
     } else {
       std::fill(r32_.begin(), r32_.end(), 0.0f);

@@ -74,6 +74,7 @@ struct Evaluator::Impl {
     }
     feature_program->run(in.rows, input_ptrs, derived_ptrs);
     features.rows = in.rows;
+    features.first_row = in.first_row;
     features.columns.resize(model.features.size());
     for (size_t f = 0; f < model.features.size(); ++f) features.columns[f] = feature_program->result(f).data();
     out.rows = in.rows;

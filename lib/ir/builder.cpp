@@ -108,12 +108,24 @@ struct Checker {
   }
 
   // LinearClassifier's stage (lib/ir/output.hpp): raw-score labels, float32 output, the complement
-  // layout for one score column of two classes, one column per class otherwise.
+  // layout for one score column of two classes, one column per class otherwise.  LinearRegressor's:
+  // one target, float32 output, probit or no post-transform, nothing else.
   void linear_output(const Linear& l) const {
     const OutputStage& o = l.output;
     const std::string place = at("output stage");
     if (reference_stage(o, place)) return;
     const auto& target = m.schema.target;
+    if (target.task == Task::Regression) {
+      if (l.n_targets != 1) fail(place, "the operator arithmetic of a linear regression needs one target");
+      if (o.post != PostTransform::None && o.post != PostTransform::Probit)
+        fail(place, "a linear regression's post-transform is none or probit (onnxruntime applies no other to one target)");
+      if (o.layout != ScoreLayout::PerOutput || o.label != LabelRule::LargestProbability || o.l1_normalize)
+        fail(place, "a linear regression's operator stage has no score layout, label rule or normalization");
+      if (o.output_precision != Precision::Float32) fail(place, "a linear regression's operator stage has float32 output");
+      if (l.link != Link::Identity || l.transform != ScoreTransform::None || l.offset_feature >= 0)
+        fail(place, "a linear regression's operator stage has no link, score transform or offset");
+      return;
+    }
     if (target.task != Task::Classification) fail(place, "the operator arithmetic of a linear model outside classification");
     if (o.post != PostTransform::None && o.post != PostTransform::Logistic && o.post != PostTransform::Softmax)
       fail(place, "a linear classifier's post-transform is none, logistic or softmax");
@@ -135,8 +147,18 @@ struct Checker {
     if (reference_stage(o, place)) return;
     const bool classify = m.schema.target.task == Task::Classification;
     if (s.one_vs_rest) fail(place, "one-against-all machines have no operator arithmetic");
-    if (o.post != PostTransform::None || o.layout != ScoreLayout::PerOutput || o.l1_normalize)
-      fail(place, "a support vector machine's operator stage has no post-transform, binary layout or normalization");
+    if (o.post != PostTransform::None || o.l1_normalize)
+      fail(place, "a support vector machine's operator stage has no post-transform or normalization");
+    if (o.layout == ScoreLayout::Decisions) {
+      const size_t K = m.schema.target.classes.size();
+      if (!classify) fail(place, "pairwise decision values outside classification");
+      if (!s.prob_a.empty()) fail(place, "pairwise decision values as scores, but Platt parameters for probabilities");
+      if (K != 2 && K != 3)
+        fail(place, fmt::format("{} pairwise decision values do not fit {} class columns (two or three classes only)",
+                                K * (K - 1) / 2, K));
+    } else if (o.layout != ScoreLayout::PerOutput) {
+      fail(place, "a support vector machine's operator stage has one column per class or pairwise decision values");
+    }
     if (o.output_precision != Precision::Float32) fail(place, "a support vector machine's operator stage has float32 output");
     if (o.label != (classify ? LabelRule::Votes : LabelRule::LargestProbability))
       fail(place, classify ? "a support vector classifier's operator stage labels by votes"
@@ -152,7 +174,8 @@ struct Checker {
     if (reference_stage(o, place)) return;
     if (o.l1_normalize) fail(place, "a tree ensemble's operator stage has no normalization");
     if (o.label == LabelRule::Votes) fail(place, "a tree ensemble's operator stage has no votes label rule");
-    if (o.layout == ScoreLayout::Complement) fail(place, "a tree ensemble's operator stage has no complement layout");
+    if (o.layout == ScoreLayout::Complement || o.layout == ScoreLayout::Decisions)
+      fail(place, "a tree ensemble's operator stage has no complement or decision-value layout");
     if (t.aggregate == Aggregate::Vote) fail(place, "the operator arithmetic has no vote aggregation");
     if (o.label == LabelRule::RawScores) {
       if (target.task != Task::Classification) fail(place, "a label rule of raw scores outside classification");
@@ -173,7 +196,9 @@ struct Checker {
             fail(place, fmt::format("a one-score binary layout needs 2 classes and 1 score ({} classes, {} scores)",
                                     classes, t.n_outputs));
           break;
-        case ScoreLayout::Complement: break;  // refused above
+        case ScoreLayout::Complement:
+        case ScoreLayout::Decisions:
+          break;  // refused above
       }
       if (t.base.size() > classes) fail(place, fmt::format("{} base values for {} classes", t.base.size(), classes));
     } else {
@@ -389,6 +414,14 @@ struct Checker {
       if (off < 0 || off + L * static_cast<int64_t>(K) > static_cast<int64_t>(nb.table.size()))
         fail(feature, fmt::format("table [{}, {}) out of range ({} entries)", off, off + L * static_cast<int64_t>(K),
                                   nb.table.size()));
+    }
+    if (nb.precision == Precision::Float32) {
+      for (size_t f = 0; f < F; ++f)
+        if (!nb.gaussian[f]) fail(at(fmt::format("feature {}", f)), "the float32 naive Bayes graph has Gaussian features only");
+      if (nb.log_norm.size() != K)
+        fail(at(), fmt::format("{} normalisation constants for {} classes", nb.log_norm.size(), K));
+    } else if (!nb.log_norm.empty()) {
+      fail(at(), "normalisation constants belong to the float32 naive Bayes graph");
     }
   }
 

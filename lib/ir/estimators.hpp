@@ -147,6 +147,8 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    float32 products, minus rho, rounded to float32; the label by votes (first most, also with
 //    probabilities); Platt probabilities in float32 (1 - mirrored logistic, clamped) coupled by
 //    ml_common.h's float32 multiclass_probability for every number of classes (two included);
+//    without Platt parameters the vote shares, or with the Decisions layout the float32 decision
+//    values themselves ([-f, f] for two classes, pair order for three; lib/ir/output.hpp);
 //    regression as rho + the float32 GEMM of kernel values and coefficients.
 struct Svm {
   Kernel kernel = Kernel::Radial;
@@ -212,6 +214,15 @@ struct NaiveBayes {
   double min_sd = 0.001;
   std::vector<int32_t> table_levels;     // per feature: levels L of its table (0 for Gaussian)
   double eps = 0;                        // e1071 eps: values at or below it are replaced
+  // Float32: skl2onnx's GaussianNB graph (read from ONNX, Gaussian features only, no eps) as
+  // onnxruntime 1.30 computes it in float32: per class d = x - mean, d*d / var (var = sd^2 in
+  // float32), summed over the features in the order of its ReduceSum over a [rows, K, F]
+  // tensor (Eigen's 4-wide SSE sum, whose packets start at the first 16-byte aligned element,
+  // so the order depends on (row * K + class) * F mod 4, row = the row's index in the scored
+  // input), then log_prior + (log_norm - 0.5 * sum), and the probabilities as
+  // exp(s - (log(sum exp(s - max)) + max)), all in float32.
+  Precision precision = Precision::Double;
+  std::vector<double> log_norm;          // Float32: per class, -0.5 sum log(2 pi var) as stored
   bool operator==(const NaiveBayes&) const = default;
 };
 

@@ -7,7 +7,7 @@
 // fields (TreeEnsemble: aggregate, base, link, transform) say everything, in double.  Models read
 // from ai.onnx.ml operators carry the operator's stage: its post-transform, the layout of its score
 // columns, its label rule and its float32 rounding (see docs/ir.md).  Three estimators have one:
-// TreeEnsemble (TreeEnsembleClassifier/Regressor), Linear (LinearClassifier) and Svm
+// TreeEnsemble (TreeEnsembleClassifier/Regressor), Linear (LinearClassifier, LinearRegressor) and Svm
 // (SVMClassifier/SVMRegressor); validate() refuses a non-plain stage anywhere else.
 #pragma once
 #include <cstdint>
@@ -38,7 +38,8 @@ enum class Arithmetic : uint8_t {
   // single-output regressor ignores Logistic, Softmax and SoftmaxZero, as the runtime does.
   // For ir::Linear (LinearClassifier): the scores from onnxruntime's float32 GEMM (fused
   // multiply-adds in feature order), the post-transform per score (Logistic) or over the row
-  // (Softmax) with the same float32 formulas.  For ir::Svm (SVMClassifier/SVMRegressor): the
+  // (Softmax) with the same float32 formulas; LinearRegressor (one target): the float32 GEMM,
+  // then Probit, the one post-transform the runtime applies to a single target.  For ir::Svm (SVMClassifier/SVMRegressor): the
   // float32 kernels, decision values and Platt coupling documented at ir::Svm.
   Operator,
 };
@@ -59,6 +60,11 @@ enum class ScoreLayout : uint8_t {
   // Two classes, one score column s (ai.onnx.ml LinearClassifier): [1 - p, p] with p = s, or
   // p = logistic(s) under Logistic; the raw-score label is s > 0.
   Complement,
+  // A support vector classifier without Platt parameters (ai.onnx.ml SVMClassifier): the score
+  // columns are its pairwise decision values, not probabilities: [-f, f] for two classes, one
+  // column per pair of classes in pair order (0,1), (0,2), (1,2) for three.  Only where the pairs
+  // fit the class columns (two or three classes).
+  Decisions,
 };
 
 // How a classifier's label is chosen.

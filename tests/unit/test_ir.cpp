@@ -144,12 +144,25 @@ TEST_CASE("validate: linear models") {
   out = {};
   out.l1_normalize = true;
   CHECK(refusal(m).find("needs the operator arithmetic") != std::string::npos);
+  // LinearRegressor's stage: one target, float32 output, probit or no post-transform, no label rule.
+  out = {ir::Arithmetic::Operator, ir::PostTransform::Probit, ir::ScoreLayout::PerOutput,
+         ir::LabelRule::LargestProbability, ir::Precision::Float32, false};
+  CHECK(refusal(m) == "");
+  out.post = ir::PostTransform::Logistic;
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a linear regression's post-transform is none "
+                      "or probit (onnxruntime applies no other to one target)");
+  out.post = ir::PostTransform::Probit;
+  out.output_precision = ir::Precision::Double;
+  CHECK(refusal(m).find("has float32 output") != std::string::npos);
   // LinearClassifier's stage: only for classifiers, float32, raw-score labels, the layout the
   // classes ask for.
   out = {ir::Arithmetic::Operator, ir::PostTransform::Logistic, ir::ScoreLayout::PerOutput, ir::LabelRule::RawScores,
          ir::Precision::Float32, false};
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: the operator arithmetic of a linear model "
-                      "outside classification");
+  CHECK(refusal(m).find("a linear regression's post-transform is none or probit") != std::string::npos);
+  out.post = ir::PostTransform::None;
+  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a linear regression's operator stage has no "
+                      "score layout, label rule or normalization");
+  out.post = ir::PostTransform::Logistic;
   m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
   CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: one score column of two classes needs the "
                       "complement layout");
@@ -199,6 +212,17 @@ TEST_CASE("validate: support vector machines") {
   CHECK(refusal(m) == "");
   sv.output.post = ir::PostTransform::Logistic;
   CHECK(refusal(m).find("has no post-transform") != std::string::npos);
+  sv.output.post = ir::PostTransform::None;
+  // Pairwise decision values as the scores: without Platt parameters, two or three classes.
+  sv.output.layout = ir::ScoreLayout::Decisions;
+  CHECK(refusal(m) == "");
+  sv.prob_a = {1};
+  sv.prob_b = {0};
+  CHECK(refusal(m).find("but Platt parameters for probabilities") != std::string::npos);
+  sv.prob_a.clear();
+  sv.prob_b.clear();
+  sv.output.layout = ir::ScoreLayout::TwoScores;
+  CHECK(refusal(m).find("one column per class or pairwise decision values") != std::string::npos);
 }
 
 TEST_CASE("validate: networks") {

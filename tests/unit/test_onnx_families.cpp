@@ -7,6 +7,8 @@
 #include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -314,4 +316,43 @@ TEST_CASE("onnx families: a numeric OneHotEncoder (cats_int64s) scores as onnxru
     CAPTURE(r);
     CHECK(p.value[r] == std::stod(ort.rows[r][0]));
   }
+}
+
+TEST_CASE("onnx families: skl2onnx's float32 GaussianNB scores as onnxruntime does, each row at its place in the batch") {
+  if (!have_shared(kRoot)) return;
+  const fs::path dir = kRoot / "gnb_wine";
+  const ir::Model m = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());
+  const auto& nb = std::get<ir::NaiveBayes>(m.estimator);
+  CHECK(nb.precision == ir::Precision::Float32);
+  CHECK(nb.log_norm.size() == 3);
+  const Csv data = parse_csv(slurp(dir / "input.csv"));
+  const Csv ort = parse_csv(slurp(dir / "ort.csv"));  // onnxruntime 1.30, all rows in one batch
+  eval::Batch b = bind_positional(m, data);
+  const size_t K = m.schema.target.classes.size();
+  REQUIRE(ort.header.size() == K + 1);
+  // Largest distance in float32 ulps from onnxruntime's probabilities, and label mismatches.
+  auto against_ort = [&](const eval::Predictions& p, size_t& labels) {
+    double worst = 0;
+    labels = 0;
+    for (size_t r = 0; r < p.rows; ++r) {
+      labels += ort.rows[r][0] != m.schema.target.classes[p.label[r]];
+      for (size_t k = 0; k < K; ++k) {
+        const double a = p.prob[r * K + k], o = number_cell(ort.rows[r][k + 1]);
+        const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(o)) - 23);
+        worst = std::max(worst, std::fabs(a - o) / ulp);
+      }
+    }
+    return worst;
+  };
+  size_t labels = 0;
+  const double worst = against_ort(score(m, b), labels);
+  MESSAGE("gnb_wine: " << worst << " float32 ulp from onnxruntime");
+  CHECK(labels == 0);
+  CHECK(worst <= 1.0);
+  // The runtime's feature sums follow each row's place in the batch: the same rows scored one
+  // place later are further away.
+  b.first_row = 1;
+  const double shifted = against_ort(score(m, b), labels);
+  MESSAGE("gnb_wine, rows one place later: " << shifted << " float32 ulp");
+  CHECK(shifted > 1.0);
 }

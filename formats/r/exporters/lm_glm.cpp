@@ -313,6 +313,8 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
   for (const auto& l : kLinks)
     if (l.link == lin->link) link = &l;
   if (!link) refuse("R has no family link for this link function");
+  if (!binary && lin->output.post != ir::PostTransform::None)
+    refuse("onnxruntime's float32 probit post-transform of a LinearRegressor (a probit of the prediction, not a link)");
   if (!lin->output.plain() || lin->precision == ir::Precision::Float32)
     warnings.push_back({"r-double-arithmetic",
                         "the source computes in float32 (onnxruntime); R's predict() computes in double with the same "
