@@ -12,13 +12,13 @@
 
 #include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
+#include "formats/r/exporters/export.hpp"
 #include "formats/r/importers/import.hpp"
 #include "formats/r/serial/rds_reader.hpp"
-#include "formats/r/serial/rjson_reader.hpp"
-#include "lib/util/errors.hpp"
-#include "formats/r/exporters/export.hpp"
 #include "formats/r/serial/rds_writer.hpp"
+#include "formats/r/serial/rjson_reader.hpp"
 #include "formats/r/serial/rjson_writer.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::formats {
 namespace {
@@ -51,12 +51,13 @@ ir::Model read_rjson(const std::string& bytes, const std::string& path, const Re
 // Hints exist for R objects only; given with another format they are a usage error.
 void refuse_hints(const ReadOptions& options, const std::string& path, const char* format) {
   if (!options.empty())
-    throw Error(path, "", fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm, "
-                                      "naiveBayes); this is a {} file",
-                                      !options.lambda.empty() ? "--lambda"
-                                      : options.nb_threshold ? "--nb-threshold"
-                                                             : "--levels",
-                                      format),
+    throw Error(path, "",
+                fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm, "
+                            "naiveBayes); this is a {} file",
+                            !options.lambda.empty() ? "--lambda"
+                            : options.nb_threshold  ? "--nb-threshold"
+                                                    : "--levels",
+                            format),
                 kExitInput);
 }
 
@@ -72,7 +73,8 @@ ir::Model read_onnx(const std::string& bytes, const std::string& path, const Rea
 
 std::string write_pmml(const ir::Model& m, const WriteOptions& opts, Warnings& warnings) {
   if (opts.precision == ir::Precision::Float32)
-    warnings.push_back({"precision-ignored", "PMML is written in double precision; --precision float applies to ONNX only"});
+    warnings.push_back(
+        {"precision-ignored", "PMML is written in double precision; --precision float applies to ONNX only"});
   return pmml::write(m, warnings);
 }
 
@@ -136,10 +138,23 @@ std::string join_names(bool writable_only) {
 const std::vector<FormatInfo>& format_table() {
   static const std::vector<FormatInfo> table = {
       {Format::Rds, "rds", {"r"}, {".rds"}, "R serialization (saveRDS)", r::looks_like_rds, read_rds, write_rds},
-      {Format::RJson, "rjson", {"json"}, {".json"}, "an R object as jsonlite::serializeJSON writes it",
-       r::looks_like_rjson, read_rjson, write_rjson},
+      {Format::RJson,
+       "rjson",
+       {"json"},
+       {".json"},
+       "an R object as jsonlite::serializeJSON writes it",
+       r::looks_like_rjson,
+       read_rjson,
+       write_rjson},
       {Format::Pmml, "pmml", {"xml"}, {".pmml", ".xml"}, "DMG PMML", pmml::sniff, read_pmml, write_pmml},
-      {Format::Onnx, "onnx", {}, {".onnx"}, "ONNX with the ai.onnx.ml operators", onnxfmt::sniff, read_onnx, write_onnx},
+      {Format::Onnx,
+       "onnx",
+       {},
+       {".onnx"},
+       "ONNX with the ai.onnx.ml operators",
+       onnxfmt::sniff,
+       read_onnx,
+       write_onnx},
   };
   return table;
 }
@@ -202,8 +217,10 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   if (bytes.empty()) throw Error(path, "", "empty file: expected a model (" + supported_formats() + ")");
   std::optional<Format> f = from ? from : detect(std::string_view(bytes).substr(0, 4096), path);
   if (!f)
-    throw Error(path, "", "cannot tell the model format from the content or the extension; "
-                          "use --from with one of: " + supported_formats());
+    throw Error(path, "",
+                "cannot tell the model format from the content or the extension; "
+                "use --from with one of: " +
+                    supported_formats());
   ir::Model m = format_info(*f).read(bytes, path, options);
   m.provenance.format = format_name(*f);
   return m;
@@ -217,7 +234,8 @@ std::optional<ir::Model> held_by_format(const ir::Model& m, Format to) {
 std::string write_model(const ir::Model& m, Format to, const WriteOptions& opts, Warnings& warnings) {
   const FormatInfo& f = format_info(to);
   if (!f.write)
-    throw Unsupported("", "", fmt::format("unsupported output format {}: supported outputs are {}", f.name, writable_formats()));
+    throw Unsupported(
+        "", "", fmt::format("unsupported output format {}: supported outputs are {}", f.name, writable_formats()));
   return f.write(m, opts, warnings);
 }
 

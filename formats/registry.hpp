@@ -18,7 +18,7 @@ enum class Format { Rds, RJson, Pmml, Onnx };
 
 struct WriteOptions {
   ir::Precision precision = ir::Precision::Double;
-  bool onnx_trees_ml5 = false;  // ONNX: tree ensembles as one ai.onnx.ml opset-5 TreeEnsemble
+  bool onnx_trees_ml5 = false;           // ONNX: tree ensembles as one ai.onnx.ml opset-5 TreeEnsemble
   int rds_version = 3;                   // .rds: serialization format 2 or 3
   std::string rds_compression = "gzip";  // .rds: gzip, bzip2, xz or none
 };
@@ -29,17 +29,17 @@ struct WriteOptions {
 // that the model read does not use is a usage error (exit 2), never silently ignored.
 struct ReadOptions {
   std::map<std::string, std::vector<std::string>> levels;
-  std::string lambda;  // empty: not given
+  std::string lambda;                  // empty: not given
   std::optional<double> nb_threshold;  // naiveBayes: predict()'s threshold
   bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
 };
 
 struct FormatInfo {
   Format id;
-  const char* name;                        // "rds": what messages and --from/--to use
-  std::vector<const char*> aliases;        // other names --from/--to accept
-  std::vector<const char*> extensions;     // lower case, with the dot: ".rds"
-  const char* summary;                     // one line for help texts
+  const char* name;                     // "rds": what messages and --from/--to use
+  std::vector<const char*> aliases;     // other names --from/--to accept
+  std::vector<const char*> extensions;  // lower case, with the dot: ".rds"
+  const char* summary;                  // one line for help texts
   // Recognises the format from the first bytes of a file (at most 4096).
   bool (*sniff)(std::string_view head);
   // Reads a whole file; `path` names it in messages.

@@ -22,8 +22,9 @@ formats::Format target_format(const ConvertOptions& o) {
     throw Error("", "", fmt::format("convert to standard output needs --to FORMAT ({})", formats::writable_formats()));
   auto f = formats::detect_extension(o.output);
   if (!f)
-    throw Error(o.output, "", fmt::format("cannot tell the output format from the extension; use --to with one of: {}",
-                                          formats::writable_formats()));
+    throw Error(o.output, "",
+                fmt::format("cannot tell the output format from the extension; use --to with one of: {}",
+                            formats::writable_formats()));
   return *f;
 }
 
@@ -36,11 +37,14 @@ struct Check {
 
 void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_option("IN", o.input, "source model file, or -")->required()->option_text("FILE");
-  c.add_option("OUT", o.output, "converted model file, or - (then --to is required; rds and onnx not to a terminal)")->required()->option_text("FILE");
+  c.add_option("OUT", o.output, "converted model file, or - (then --to is required; rds and onnx not to a terminal)")
+      ->required()
+      ->option_text("FILE");
   c.add_option("--from", o.from, fmt::format("source format: {} (default: detect)", formats::supported_formats()))
       ->option_text("FORMAT");
   add_import(c, o.import);
-  c.add_option("--to", o.to, fmt::format("target format: {} (default: from OUT's extension)", formats::writable_formats()))
+  c.add_option("--to", o.to,
+               fmt::format("target format: {} (default: from OUT's extension)", formats::writable_formats()))
       ->option_text("FORMAT");
   c.add_option("--data", o.data, "CSV to score with both models and compare")->option_text("FILE");
   c.add_option("--expected", o.expected, "reference predictions CSV (with --data), e.g. R's own")->option_text("FILE");
@@ -62,7 +66,8 @@ void setup_convert(CLI::App& c, ConvertOptions& o) {
   c.add_flag("--strict", o.strict, "treat every warning (information loss) as an error");
   c.add_flag("--force", o.force, "write OUT even when predictions differ beyond tolerance");
   c.add_flag("--json", o.json, "print the conversion report as JSON");
-  c.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
+  c.add_option("--unseen", o.unseen,
+               "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
   add_delimiter(c, o.delimiter);
@@ -73,17 +78,21 @@ int run_convert(const ConvertOptions& o, Io& io) {
   // .rds and ONNX are binary: to a terminal they would only garble it.
   if (o.output == "-" && (to == formats::Format::Rds || to == formats::Format::Onnx) && io.out_fd >= 0 &&
       isatty(io.out_fd))
-    throw Error("", "", fmt::format("refusing to write binary {} to a terminal; redirect standard output to a file or a "
-                                    "pipe, or give OUT a file name", formats::format_name(to)));
+    throw Error("", "",
+                fmt::format("refusing to write binary {} to a terminal; redirect standard output to a file or a "
+                            "pipe, or give OUT a file name",
+                            formats::format_name(to)));
   const bool ml5 = o.onnx_trees == "ml5";
   if (ml5 && to != formats::Format::Onnx)
     throw Error("", "", fmt::format("--onnx-trees ml5 applies to ONNX output only, not {}", formats::format_name(to)));
   if ((o.rds_version || !o.compress.empty()) && to != formats::Format::Rds)
-    throw Error("", "", fmt::format("{} applies to .rds output only, not {}", o.rds_version ? "--rds-version" : "--compress",
-                                    formats::format_name(to)));
+    throw Error("", "",
+                fmt::format("{} applies to .rds output only, not {}", o.rds_version ? "--rds-version" : "--compress",
+                            formats::format_name(to)));
   if (!formats::can_write(to))
-    throw Error(o.output, "", fmt::format("writing {} is unsupported; supported outputs: {}", formats::format_name(to),
-                                          formats::writable_formats()));
+    throw Error(o.output, "",
+                fmt::format("writing {} is unsupported; supported outputs: {}", formats::format_name(to),
+                            formats::writable_formats()));
   if (!o.expected.empty() && o.data.empty()) throw Error("", "", "--expected needs --data (the rows it predicts)");
 
   // Fail on an unwritable output before any work; the temporary vanishes unless committed.
@@ -92,8 +101,9 @@ int run_convert(const ConvertOptions& o, Io& io) {
   ir::Model src = load_model(o.input, o.from, o.import);
   apply_unseen_option(src, o.unseen);
   if (ml5 && !std::holds_alternative<ir::TreeEnsemble>(src.estimator))
-    throw Error(o.input, "", fmt::format("--onnx-trees ml5 applies to tree ensembles only, not to a {} model",
-                                         ir::estimator_kind(src.estimator)));
+    throw Error(o.input, "",
+                fmt::format("--onnx-trees ml5 applies to tree ensembles only, not to a {} model",
+                            ir::estimator_kind(src.estimator)));
   Warnings warnings = src.provenance.warnings;
   formats::WriteOptions wo;
   wo.precision = o.precision == "float" ? ir::Precision::Float32 : ir::Precision::Double;
@@ -118,8 +128,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
   // Everything below judges the bytes that will be written, read back as any consumer would.
   // An R object written back is the source's object: it needs the same reader hints.
   const bool r_out = to == formats::Format::Rds || to == formats::Format::RJson;
-  ir::Model out = formats::read_model(bytes, o.output, to,
-                                      r_out && src.provenance.r_object ? read_options(o.import) : formats::ReadOptions{});
+  ir::Model out = formats::read_model(
+      bytes, o.output, to, r_out && src.provenance.r_object ? read_options(o.import) : formats::ReadOptions{});
   out.unseen = src.unseen;
   const std::string h_src = canon::model_hash(src), h_out = canon::model_hash(out);
   // What the output format holds of the source (the writer warned about the rest): the written
@@ -130,8 +140,9 @@ int run_convert(const ConvertOptions& o, Io& io) {
   if (!o.data.empty()) {
     compare::CompareOptions co;
     co.tolerance = {o.tol.rtol, o.tol.atol};
-    compare::PredictionsComparer vs_src(src.schema.target, false, o.output,
-                                        held ? o.input + " (as " + std::string(formats::format_name(to)) + " holds it)" : o.input, co);
+    compare::PredictionsComparer vs_src(
+        src.schema.target, false, o.output,
+        held ? o.input + " (as " + std::string(formats::format_name(to)) + " holds it)" : o.input, co);
     std::unique_ptr<std::istream> ref_src, ref_out;
     std::optional<compare::ReferenceComparer> src_exp, out_exp;
     if (!o.expected.empty()) {
@@ -146,15 +157,19 @@ int run_convert(const ConvertOptions& o, Io& io) {
       throw Error(o.output, "", "internal: the converted model predicts other classes than the source", kExitInternal);
     std::vector<const ir::Model*> models = {&src, &out};
     if (held) models.push_back(&*held);
-    stream_score(o.data, models, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
-      vs_src.add(p[1], p[held ? 2 : 0]);
-      if (src_exp) {
-        src_exp->add(p[0]);
-        out_exp->add(p[1]);
-      }
-    }, o.delimiter);
+    stream_score(
+        o.data, models, false,
+        [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
+          vs_src.add(p[1], p[held ? 2 : 0]);
+          if (src_exp) {
+            src_exp->add(p[0]);
+            out_exp->add(p[1]);
+          }
+        },
+        o.delimiter);
     if (wo.precision == ir::Precision::Float32)
-      vs_src.builder().add_note("the converted model computes in float32, as onnxruntime will; the differences below are what float32 costs");
+      vs_src.builder().add_note(
+          "the converted model computes in float32, as onnxruntime will; the differences below are what float32 costs");
     checks.push_back({"converted_vs_source", vs_src.finish()});
     if (src_exp) {
       checks.push_back({"source_vs_expected", src_exp->finish()});
@@ -197,8 +212,8 @@ int run_convert(const ConvertOptions& o, Io& io) {
     w.EndObject();
     rep << sb.GetString() << "\n";
   } else if (!io.quiet) {
-    rep << fmt::format("convert: {} ({}, {}) -> {} ({}, {})\n", o.input, src.provenance.format, family_text(src), o.output,
-                       formats::format_name(to), o.precision);
+    rep << fmt::format("convert: {} ({}, {}) -> {} ({}, {})\n", o.input, src.provenance.format, family_text(src),
+                       o.output, formats::format_name(to), o.precision);
     if (warnings.empty()) rep << "warnings: none\n";
     for (const auto& x : warnings) rep << fmt::format("warning: [{}] {}\n", x.code, x.message);
     rep << fmt::format("hash: source {}\n      output {}{}\n", h_src, h_out, h_src == h_out ? " (same)" : " (differs)");
@@ -233,8 +248,9 @@ int run_convert(const ConvertOptions& o, Io& io) {
     }
   }
   if (!agree && !io.quiet) {
-    io.err << fmt::format("modelbridge: predictions differ beyond tolerance; {}\n",
-                          write ? o.output + " written anyway (--force)" : o.output + " not written (use --force to keep it)");
+    io.err << fmt::format(
+        "modelbridge: predictions differ beyond tolerance; {}\n",
+        write ? o.output + " written anyway (--force)" : o.output + " not written (use --force to keep it)");
   }
   return agree ? kExitOk : kExitDiffer;
 }

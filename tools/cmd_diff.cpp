@@ -23,7 +23,8 @@ void setup_diff(CLI::App& d, DiffOptions& o) {
   d.add_option("--data", o.data, "CSV to score with both models")->option_text("FILE");
   add_tolerance(d, o.tol);
   d.add_flag("--json", o.json, "print JSON");
-  d.add_option("--unseen", o.unseen, "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
+  d.add_option("--unseen", o.unseen,
+               "unseen categorical level in --data: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
   add_delimiter(d, o.delimiter);
@@ -49,9 +50,9 @@ int run_diff(const DiffOptions& o, Io& io) {
     co.ours_label = "B";
     co.reference_label = "A";
     compare::PredictionsComparer cmp(a.schema.target, false, o.b, o.a, co);
-    stream_score(o.data, {&a, &b}, false, [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) {
-      cmp.add(p[1], p[0]);
-    }, o.delimiter);
+    stream_score(
+        o.data, {&a, &b}, false,
+        [&](const data::TextBatch&, const std::vector<eval::Predictions>& p) { cmp.add(p[1], p[0]); }, o.delimiter);
     report = cmp.finish();
   }
   const bool equivalent = ha == hb || (report && same_schema && report->agrees());
@@ -79,7 +80,8 @@ int run_diff(const DiffOptions& o, Io& io) {
         w.Key("abs");
         w.Double(c.abs);
         w.Key("rel");
-        if (std::isfinite(c.rel)) w.Double(c.rel); else w.Null();
+        if (std::isfinite(c.rel)) w.Double(c.rel);
+        else w.Null();
       }
       w.EndObject();
     }
@@ -94,12 +96,14 @@ int run_diff(const DiffOptions& o, Io& io) {
     w.EndObject();
     io.out << sb.GetString() << "\n";
   } else if (!io.quiet) {
-    io.out << fmt::format("A: {} ({}, {})\nB: {} ({}, {})\n", o.a, a.provenance.format, ha, o.b, b.provenance.format, hb);
+    io.out << fmt::format("A: {} ({}, {})\nB: {} ({}, {})\n", o.a, a.provenance.format, ha, o.b, b.provenance.format,
+                          hb);
     if (changes.empty()) io.out << "structure: no differences\n";
     else io.out << fmt::format("structure: {} difference(s)\n", changes.size());
     for (const auto& c : changes) {
       io.out << fmt::format("  {:<18} {}", c.kind, c.what);
-      if (!c.a.empty() || !c.b.empty()) io.out << fmt::format(": {} -> {}", c.a.empty() ? "-" : c.a, c.b.empty() ? "-" : c.b);
+      if (!c.a.empty() || !c.b.empty())
+        io.out << fmt::format(": {} -> {}", c.a.empty() ? "-" : c.a, c.b.empty() ? "-" : c.b);
       if (c.kind == "parameter-changed" && c.abs != 0) io.out << fmt::format(" (abs {:.3g}, rel {:.3g})", c.abs, c.rel);
       io.out << "\n";
     }

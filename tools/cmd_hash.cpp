@@ -122,7 +122,8 @@ int run_hash(const HashOptions& o, Io& io) {
     io.out << sb.GetString() << "\n";
   } else if (!(io.quiet && checked)) {  // with --check and -q the exit code says it all
     io.out << h << "\n";
-    if (checked && !match) io.err << fmt::format("modelbridge: hash mismatch: {} has {}, expected {}\n", model, h, expected);
+    if (checked && !match)
+      io.err << fmt::format("modelbridge: hash mismatch: {} has {}, expected {}\n", model, h, expected);
   }
   return checked && !match ? kExitDiffer : kExitOk;
 }

@@ -105,8 +105,9 @@ Warnings inspect_warnings(const ir::Model& m) {
   for (const auto& [block, p] : precision_blocks(m))
     if (p == "float32") narrow.push_back(block == "leaf_values" ? "leaf values" : block);
   if (!narrow.empty() && !has("float32-parameters"))
-    w.push_back({"float32-parameters",
-                 fmt::format("{} held in float32: predictions follow float32 arithmetic, not R's doubles", fmt::join(narrow, ", "))});
+    w.push_back(
+        {"float32-parameters", fmt::format("{} held in float32: predictions follow float32 arithmetic, not R's doubles",
+                                           fmt::join(narrow, ", "))});
   bool categorical = false;
   for (const auto& in : m.schema.inputs) categorical |= in.is_categorical();
   if (categorical && m.unseen == ir::UnseenLevel::Missing && !has("unseen-level-missing"))

@@ -11,8 +11,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <exception>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -56,7 +56,8 @@ class Progress {
   using Clock = std::chrono::steady_clock;
   static std::string clock_text(double s) {
     const auto t = static_cast<long long>(s + 0.5);
-    return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60) : fmt::format("{}:{:02}", t / 60, t % 60);
+    return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+                     : fmt::format("{}:{:02}", t / 60, t % 60);
   }
   void draw(uint64_t rows, uint64_t bytes, Clock::time_point now) {
     const double s = std::chrono::duration<double>(now - start_).count();
@@ -65,8 +66,8 @@ class Progress {
       const double frac = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(total_));
       constexpr int kWidth = 20;
       const int filled = static_cast<int>(frac * kWidth);
-      line += fmt::format("  [{}{}] {:3.0f}%  ETA {}", std::string(filled, '#'), std::string(kWidth - filled, '.'), frac * 100,
-                          clock_text(frac > 0 ? s * (1 - frac) / frac : 0));
+      line += fmt::format("  [{}{}] {:3.0f}%  ETA {}", std::string(filled, '#'), std::string(kWidth - filled, '.'),
+                          frac * 100, clock_text(frac > 0 ? s * (1 - frac) / frac : 0));
     }
     err_ << line << "\033[K" << std::flush;
   }
@@ -99,7 +100,9 @@ struct Worker {
 }  // namespace
 
 void setup_score(CLI::App& s, ScoreOptions& o) {
-  s.add_option("MODEL", o.model, fmt::format("model file ({})", formats::known_extensions()))->required()->option_text("FILE");
+  s.add_option("MODEL", o.model, fmt::format("model file ({})", formats::known_extensions()))
+      ->required()
+      ->option_text("FILE");
   s.add_option("DATA", o.data, "input CSV, or - for standard input (default -)")->option_text("FILE");
   s.add_option("-o,--output", o.output, "output CSV, or - for standard output (default -)")->option_text("FILE");
   s.add_option("--from", o.from, fmt::format("model format: {} (default: detect)", formats::supported_formats()))
@@ -114,14 +117,19 @@ void setup_score(CLI::App& s, ScoreOptions& o) {
   s.add_option("--expected", o.expected, "reference predictions CSV to compare with (exit 1 beyond tolerance)")
       ->option_text("FILE");
   add_tolerance(s, o.tol);
-  s.add_option("--threads", o.threads, "threads that parse, score and format rows (default: the number of cores)")->check(integer_in(1, 256))->option_text("N");
-  s.add_flag_callback("--progress", [&o] { o.progress = 1; }, "progress bar on standard error (default: when it is a terminal)");
-  s.add_flag_callback("--no-progress", [&o] { o.progress = 0; }, "no progress bar");
+  s.add_option("--threads", o.threads, "threads that parse, score and format rows (default: the number of cores)")
+      ->check(integer_in(1, 256))
+      ->option_text("N");
+  s.add_flag_callback(
+      "--progress", [&o] { o.progress = 1; }, "progress bar on standard error (default: when it is a terminal)");
+  s.add_flag_callback(
+      "--no-progress", [&o] { o.progress = 0; }, "no progress bar");
   s.add_flag("--link", o.link, "GLMs: add the linear predictor as column `link`");
   s.add_flag("--no-header", o.no_header, "write no header line, only the rows (to join parts scored apart)");
   s.add_flag("--json", o.json,
              "JSON summary (rows, columns, seconds, warnings, report): to stdout with -o FILE, else to stderr");
-  s.add_option("--unseen", o.unseen, "unseen categorical level: error or na (default: the model's policy, normally error)")
+  s.add_option("--unseen", o.unseen,
+               "unseen categorical level: error or na (default: the model's policy, normally error)")
       ->check(one_of({"error", "na"}))
       ->option_text("error|na");
   add_delimiter(s, o.delimiter);
@@ -137,10 +145,11 @@ int run_score(const ScoreOptions& o, Io& io) {
     for (const auto& w : m.provenance.warnings)
       io.err << diagnostic(io, "warning") << fmt::format("{}: [{}] {}\n", o.model, w.code, w.message);
 
-  const size_t threads = o.threads > 0 ? static_cast<size_t>(o.threads)
-                                        : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
+  const size_t threads =
+      o.threads > 0 ? static_cast<size_t>(o.threads) : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 256);
   // The first worker's evaluator, built now to learn the rows per batch the model wants.
-  auto first_evaluator = std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
+  auto first_evaluator =
+      std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
   const size_t batch_rows = std::max(kBatchRows, first_evaluator->batch_rows());
   data::CsvReaderOptions ro;
   ro.batch_rows = batch_rows;
@@ -174,9 +183,11 @@ int run_score(const ScoreOptions& o, Io& io) {
   std::vector<Worker> workers(threads);
   for (auto& w : workers) {
     w.evaluator = first_evaluator ? std::move(first_evaluator)
-                                  : std::make_unique<eval::Evaluator>(m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
+                                  : std::make_unique<eval::Evaluator>(
+                                        m, eval::EvalOptions{.want_link = o.link, .share_layouts = true});
     w.writer = std::make_unique<data::CsvWriter>(&w.out);
-    w.predictions = std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
+    w.predictions =
+        std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
   }
   const std::vector<std::string> header = reader.header();
   const std::string& in_file = reader.file();

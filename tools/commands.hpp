@@ -28,13 +28,13 @@ struct ScoreOptions {
   std::vector<std::string> keep;
   std::string expected;
   Tolerance tol;
-  int threads = 0;  // 0: the number of cores
+  int threads = 0;    // 0: the number of cores
   int progress = -1;  // -1 auto (terminal), 0 off, 1 on
   bool link = false;
   bool no_header = false;  // --no-header: rows only (for merging parts: GNU parallel --pipe --header 1)
   bool json = false;       // --json: a JSON summary where the report goes
-  std::string unseen;  // "", "error" or "na"
-  char delimiter = ',';  // of DATA
+  std::string unseen;      // "", "error" or "na"
+  char delimiter = ',';    // of DATA
 };
 void setup_score(CLI::App& app, ScoreOptions& o);
 int run_score(const ScoreOptions& o, Io& io);
@@ -48,7 +48,7 @@ struct ConvertOptions {
   int rds_version = 0;              // .rds output: 2 or 3 (0: not given, 3)
   std::string compress;             // .rds output: gzip, bzip2, xz or none ("": not given, gzip)
   bool strict = false, force = false, json = false;
-  std::string unseen;  // "", "error" or "na"
+  std::string unseen;    // "", "error" or "na"
   char delimiter = ',';  // of --data
 };
 void setup_convert(CLI::App& app, ConvertOptions& o);
@@ -76,7 +76,7 @@ struct DiffOptions {
   std::string a, b, from_a, from_b, data;
   Tolerance tol;
   bool json = false;
-  std::string unseen;  // "", "error" or "na"
+  std::string unseen;    // "", "error" or "na"
   char delimiter = ',';  // of --data
 };
 void setup_diff(CLI::App& app, DiffOptions& o);

@@ -28,8 +28,8 @@ std::optional<formats::Format> format_option(const std::string& value, const cha
   if (value.empty()) return std::nullopt;
   auto f = formats::parse_format(value);
   if (!f)
-    throw Error("", "", fmt::format("{} {}: unknown format; expected one of: {}", option, value,
-                                    formats::supported_formats()));
+    throw Error("", "",
+                fmt::format("{} {}: unknown format; expected one of: {}", option, value, formats::supported_formats()));
   return f;
 }
 
@@ -88,8 +88,7 @@ void json_warnings(JsonWriter& w, const Warnings& warnings) {
 std::string family_text(const ir::Model& m) {
   if (!m.provenance.family.empty()) return m.provenance.family;
   std::string kind = ir::estimator_kind(m.estimator);
-  if (auto* l = std::get_if<ir::Linear>(&m.estimator))
-    return fmt::format("linear ({} link)", eval::link_name(l->link));
+  if (auto* l = std::get_if<ir::Linear>(&m.estimator)) return fmt::format("linear ({} link)", eval::link_name(l->link));
   return kind;
 }
 

@@ -74,7 +74,8 @@ CLI::Validator integer_in(long lo, long hi) {
       [lo, hi](std::string& s) -> std::string {
         long v = 0;
         auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return fmt::format("expects a whole number, not '{}'", s);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+          return fmt::format("expects a whole number, not '{}'", s);
         if (v < lo || v > hi) return fmt::format("expects a whole number from {} to {}, not {}", lo, hi, s);
         return {};
       },

@@ -32,8 +32,8 @@ using BatchFn = std::function<void(const data::TextBatch&, const std::vector<eva
 
 // Scores every row of `data` with each model in `models` (same rows, in order), calling `fn` once
 // per batch.  Returns the number of rows.
-uint64_t stream_score(const std::string& data, const std::vector<const ir::Model*>& models,
-                      bool want_link, const BatchFn& fn, char delimiter = ',');
+uint64_t stream_score(const std::string& data, const std::vector<const ir::Model*>& models, bool want_link,
+                      const BatchFn& fn, char delimiter = ',');
 
 // Opens a reference CSV for compare::ReferenceComparer; throws mb::Error naming the file.
 std::unique_ptr<std::istream> open_reference(const std::string& path);

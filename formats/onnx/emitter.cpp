@@ -87,8 +87,7 @@ onnx::TensorProto tensor_string(const std::vector<std::string>& v, const std::ve
 std::string Emitter::fresh(const std::string& hint) { return fmt::format("{}_{}", hint, counter_++); }
 
 std::string Emitter::node(const std::string& op, const std::vector<std::string>& inputs,
-                          std::vector<onnx::AttributeProto> attrs, const std::string& domain,
-                          const std::string& out) {
+                          std::vector<onnx::AttributeProto> attrs, const std::string& domain, const std::string& out) {
   onnx::NodeProto* n = graph_ ? graph_->add_node() : function_->add_node();
   const std::string name = out.empty() ? fresh(op) : out;
   if (graph_) n->set_name(name);

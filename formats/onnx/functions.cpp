@@ -37,8 +37,7 @@ struct Body {
   // acc = 1; for n = N..1: acc = 1 + (q * acc) / (2n+1); returns acc.
   std::string odd_series(const std::string& q, int n_terms) {
     std::string acc = k(1.0);
-    for (int n = n_terms; n >= 1; --n)
-      acc = op("Add", {k(1.0), op("Div", {op("Mul", {q, acc}), k(2.0 * n + 1)})});
+    for (int n = n_terms; n >= 1; --n) acc = op("Add", {k(1.0), op("Div", {op("Mul", {q, acc}), k(2.0 * n + 1)})});
     return acc;
   }
   // t + (s*K)/(t + (s*(K-1))/(t + ... (s*1)/t)).
@@ -104,42 +103,69 @@ const std::map<std::string, Def>& library() {
       {"Ge", {2, [](Body& b, const auto& a) { return b.compare("GreaterOrEqual", a[0], a[1], false); }}},
       {"Eq", {2, [](Body& b, const auto& a) { return b.compare("Equal", a[0], a[1], false); }}},
       {"Ne", {2, [](Body& b, const auto& a) { return b.compare("Equal", a[0], a[1], true); }}},
-      {"And", {2, [](Body& b, const auto& a) {
-         std::string zero = b.op("Or", {b.op("Equal", {a[0], b.k(0)}), b.op("Equal", {a[1], b.k(0)})});
-         std::string rest = b.op("Where", {b.any_nan(a[0], a[1]), b.k(kNaN), b.k(1.0)});
-         return b.op("Where", {zero, b.k(0.0), rest});
-       }}},
-      {"Or", {2, [](Body& b, const auto& a) {
-         auto truthy = [&](const std::string& v) {
-           return b.op("And", {b.op("Not", {b.op("IsNaN", {v})}), b.op("Not", {b.op("Equal", {v, b.k(0)})})});
-         };
-         std::string one = b.op("Or", {truthy(a[0]), truthy(a[1])});
-         std::string rest = b.op("Where", {b.any_nan(a[0], a[1]), b.k(kNaN), b.k(0.0)});
-         return b.op("Where", {one, b.k(1.0), rest});
-       }}},
-      {"Not", {1, [](Body& b, const auto& a) {
-         return b.op("Where", {b.op("IsNaN", {a[0]}), b.k(kNaN), b.to_double(b.op("Equal", {a[0], b.k(0)}))});
-       }}},
+      {"And",
+       {2,
+        [](Body& b, const auto& a) {
+          std::string zero = b.op("Or", {b.op("Equal", {a[0], b.k(0)}), b.op("Equal", {a[1], b.k(0)})});
+          std::string rest = b.op("Where", {b.any_nan(a[0], a[1]), b.k(kNaN), b.k(1.0)});
+          return b.op("Where", {zero, b.k(0.0), rest});
+        }}},
+      {"Or",
+       {2,
+        [](Body& b, const auto& a) {
+          auto truthy = [&](const std::string& v) {
+            return b.op("And", {b.op("Not", {b.op("IsNaN", {v})}), b.op("Not", {b.op("Equal", {v, b.k(0)})})});
+          };
+          std::string one = b.op("Or", {truthy(a[0]), truthy(a[1])});
+          std::string rest = b.op("Where", {b.any_nan(a[0], a[1]), b.k(kNaN), b.k(0.0)});
+          return b.op("Where", {one, b.k(1.0), rest});
+        }}},
+      {"Not",
+       {1,
+        [](Body& b, const auto& a) {
+          return b.op("Where", {b.op("IsNaN", {a[0]}), b.k(kNaN), b.to_double(b.op("Equal", {a[0], b.k(0)}))});
+        }}},
       {"IsMissing", {1, [](Body& b, const auto& a) { return b.to_double(b.op("IsNaN", {a[0]})); }}},
-      {"IfElse", {3, [](Body& b, const auto& a) {
-         std::string pick = b.op("Where", {b.op("Not", {b.op("Equal", {a[0], b.k(0)})}), a[1], a[2]});
-         return b.op("Where", {b.op("IsNaN", {a[0]}), b.k(kNaN), pick});
-       }}},
-      {"Coalesce", {2, [](Body& b, const auto& a) { return b.op("Where", {b.op("IsNaN", {a[0]}), a[1], a[0]}); }}},
+      {"IfElse",
+       {3,
+        [](Body& b, const auto& a) {
+          std::string pick = b.op("Where", {b.op("Not", {b.op("Equal", {a[0], b.k(0)})}), a[1], a[2]});
+          return b.op("Where", {b.op("IsNaN", {a[0]}), b.k(kNaN), pick});
+        }}},
+      {"Coalesce",
+       {2,
+        [](Body& b, const auto& a) {
+          return b.op("Where", {b.op("IsNaN", {a[0]}), a[1], a[0]});
+        }}},
       {"Erf", {1, [](Body& b, const auto& a) { return b.erf(a[0]); }}},
-      {"Tan", {1, [](Body& b, const auto& a) { return b.op("Div", {b.op("Sin", {a[0]}), b.op("Cos", {a[0]})}); }}},
+      {"Tan",
+       {1,
+        [](Body& b, const auto& a) {
+          return b.op("Div", {b.op("Sin", {a[0]}), b.op("Cos", {a[0]})});
+        }}},
       {"Atan", {1, [](Body& b, const auto& a) { return b.atan(a[0]); }}},
-      {"Log10", {1, [](Body& b, const auto& a) { return b.op("Div", {b.op("Log", {a[0]}), b.k(2.302585092994046)}); }}},
+      {"Log10",
+       {1,
+        [](Body& b, const auto& a) {
+          return b.op("Div", {b.op("Log", {a[0]}), b.k(2.302585092994046)});
+        }}},
       {"LinkProbit", {1, [](Body& b, const auto& a) { return b.normal_cdf(a[0]); }}},
       {"LinkCloglog", {1, [](Body& b, const auto& a) { return b.one_minus_exp_neg(b.op("Exp", {a[0]})); }}},
-      {"LinkLoglog", {1, [](Body& b, const auto& a) { return b.op("Exp", {b.op("Neg", {b.op("Exp", {b.op("Neg", {a[0]})})})}); }}},
-      {"LinkCauchit", {1, [](Body& b, const auto& a) {
-         return b.op("Add", {b.k(0.5), b.op("Div", {b.atan(a[0]), b.k(M_PI)})});
-       }}},
+      {"LinkLoglog",
+       {1, [](Body& b, const auto& a) { return b.op("Exp", {b.op("Neg", {b.op("Exp", {b.op("Neg", {a[0]})})})}); }}},
+      {"LinkCauchit",
+       {1,
+        [](Body& b, const auto& a) {
+          return b.op("Add", {b.k(0.5), b.op("Div", {b.atan(a[0]), b.k(M_PI)})});
+        }}},
       {"LinkLog", {1, [](Body& b, const auto& a) { return b.op("Exp", {a[0]}); }}},
       {"LinkInverse", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {a[0]}); }}},
       {"LinkInverseSquare", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {b.op("Sqrt", {a[0]})}); }}},
-      {"LinkSqrt", {1, [](Body& b, const auto& a) { return b.op("Mul", {a[0], a[0]}); }}},
+      {"LinkSqrt",
+       {1,
+        [](Body& b, const auto& a) {
+          return b.op("Mul", {a[0], a[0]});
+        }}},
   };
   return lib;
 }

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <map>
 
-#include "lib/ir/builder.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/reader.hpp"
 #include "formats/onnx/write_families.hpp"
+#include "lib/ir/builder.hpp"
 
 namespace mb::onnxfmt {
 namespace {
@@ -36,7 +36,8 @@ struct Params {
   std::vector<int32_t> i(const std::string& name) const {
     std::vector<int32_t> out;
     for (double v : d(name)) {
-      if (v != static_cast<double>(static_cast<int32_t>(v))) r.fail("graph", "parameter '" + name + "' is not an integer");
+      if (v != static_cast<double>(static_cast<int32_t>(v)))
+        r.fail("graph", "parameter '" + name + "' is not an integer");
       out.push_back(static_cast<int32_t>(v));
     }
     return out;
@@ -74,7 +75,8 @@ class GraphMatch {
       for (int k = 0; ok && k < b.output_size(); ++k) {
         bool found = false;
         for (const auto& o : a.output())
-          found |= o.name() == b.output(k).name() && o.type().SerializeAsString() == b.output(k).type().SerializeAsString();
+          found |=
+              o.name() == b.output(k).name() && o.type().SerializeAsString() == b.output(k).type().SerializeAsString();
         if (!found) ok = fail("output '" + b.output(k).name() + "' differs");
       }
     }
@@ -191,7 +193,8 @@ void read_family_graph(Reader& r) {
       std::vector<char> seen(labels.size(), 0);
       for (size_t i = 0; i < labels.size(); ++i) {
         const int32_t c = s.class_order[i];
-        if (c < 0 || static_cast<size_t>(c) >= labels.size() || seen[c]++) r.fail("graph", "class order is not a permutation");
+        if (c < 0 || static_cast<size_t>(c) >= labels.size() || seen[c]++)
+          r.fail("graph", "class order is not a permutation");
         classes[c] = labels[i];
       }
       target.classes = classes;
@@ -263,10 +266,12 @@ void read_family_graph(Reader& r) {
   }
   GraphMatch match(r);
   if (!match.graphs(*r.g, features_node + 1, *g, 0))
-    r.fail("graph", fmt::format("the {} graph differs from what modelbridge writes for its parameters: {}", kind, match.problem));
+    r.fail("graph", fmt::format("the {} graph differs from what modelbridge writes for its parameters: {}", kind,
+                                match.problem));
   for (const auto& [k, v] : params) {
     auto it = r.meta.find(k);
-    if (it == r.meta.end() || it->second != v) r.fail("metadata '" + k + "'", "parameter differs from the estimator it describes");
+    if (it == r.meta.end() || it->second != v)
+      r.fail("metadata '" + k + "'", "parameter differs from the estimator it describes");
   }
   m.provenance.source_class = r.meta.count(kMetaSourceClass) ? r.meta.at(kMetaSourceClass) : kind;
   m.provenance.family = r.meta.count(kMetaFamily) ? r.meta.at(kMetaFamily) : kind;

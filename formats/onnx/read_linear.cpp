@@ -10,8 +10,8 @@
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/read_models.hpp"
 #include "formats/onnx/read_trees.hpp"
-#include "formats/onnx/write_families.hpp"
 #include "formats/onnx/reader.hpp"
+#include "formats/onnx/write_families.hpp"
 #include "lib/ir/builder.hpp"
 
 namespace mb::onnxfmt {
@@ -44,9 +44,9 @@ bool is_estimator_op(const onnx::NodeProto& n) {
 struct Estimator {
   explicit Estimator(Reader& reader) : r(reader) {}
   Reader& r;
-  int F = 0, T = 0;                  // features, score columns
-  std::vector<double> coef;          // T x F
-  std::vector<double> intercepts;    // T
+  int F = 0, T = 0;                // features, score columns
+  std::vector<double> coef;        // T x F
+  std::vector<double> intercepts;  // T
   std::optional<Expr> offset;
   ir::Precision precision = ir::Precision::Double;
   std::vector<std::string> core_classes;
@@ -69,7 +69,8 @@ struct Estimator {
   }
 
   Post stage_after_link(int n, Post p, Link link) {
-    if (p.stage != Post::Raw && p.stage != Post::Eta) r.fail_node(n, "an inverse link must follow the linear predictor");
+    if (p.stage != Post::Raw && p.stage != Post::Eta)
+      r.fail_node(n, "an inverse link must follow the linear predictor");
     p.stage = Post::Mean;
     p.link = link;
     p.other_arithmetic = true;
@@ -93,7 +94,8 @@ struct Estimator {
       return memo[name] = s;
     }
     auto in0 = [&]() { return post(nd.input(0)); };
-    if (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" || op == "Cast") {
+    if (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
+        op == "Cast") {
       s = in0();
     } else if (op == "Add") {
       const bool d0 = depends_on_core(nd.input(0)), d1 = depends_on_core(nd.input(1));
@@ -104,7 +106,8 @@ struct Estimator {
       Value v = r.value(other);
       if (v.constant) {
         if (s.stage != Post::Raw) r.fail_node(n, "unsupported: a second intercept");
-        if (v.cols.size() != 1 && static_cast<int>(v.cols.size()) != T) r.fail_node(n, "intercepts do not match the scores");
+        if (v.cols.size() != 1 && static_cast<int>(v.cols.size()) != T)
+          r.fail_node(n, "intercepts do not match the scores");
         for (int t = 0; t < T; ++t) intercepts[t] += v.cols[v.cols.size() == 1 ? 0 : t].value;
       } else {
         if (offset || v.cols.size() != 1) r.fail_node(n, "only one offset column is supported");
@@ -119,10 +122,14 @@ struct Estimator {
       s = stage_after_link(n, in0(), Link::Inverse);
     } else if (nd.domain() == kFunctionDomain && op.rfind("Link", 0) == 0 && is_library_function(op)) {
       r.check_function(nd, n);
-      static const std::map<std::string, Link> links = {
-          {"LinkProbit", Link::Probit}, {"LinkCloglog", Link::Cloglog}, {"LinkLoglog", Link::Loglog},
-          {"LinkCauchit", Link::Cauchit}, {"LinkLog", Link::Log}, {"LinkInverse", Link::Inverse},
-          {"LinkInverseSquare", Link::InverseSquare}, {"LinkSqrt", Link::Sqrt}};
+      static const std::map<std::string, Link> links = {{"LinkProbit", Link::Probit},
+                                                        {"LinkCloglog", Link::Cloglog},
+                                                        {"LinkLoglog", Link::Loglog},
+                                                        {"LinkCauchit", Link::Cauchit},
+                                                        {"LinkLog", Link::Log},
+                                                        {"LinkInverse", Link::Inverse},
+                                                        {"LinkInverseSquare", Link::InverseSquare},
+                                                        {"LinkSqrt", Link::Sqrt}};
       s = stage_after_link(n, in0(), links.at(op));
     } else if (op == "Abs") {
       s = in0();
@@ -138,8 +145,8 @@ struct Estimator {
     } else if (op == "Concat" && nd.input_size() == 2) {
       // [1 - p, p]
       auto sp = r.producer.find(nd.input(0));
-      bool ok = sp != r.producer.end() && r.node(sp->second).op_type() == "Sub" &&
-                r.node(sp->second).input(1) == nd.input(1);
+      bool ok =
+          sp != r.producer.end() && r.node(sp->second).op_type() == "Sub" && r.node(sp->second).input(1) == nd.input(1);
       if (ok) {
         const auto one = r.const_values(r.node(sp->second).input(0), sp->second);
         ok = one.size() == 1 && one[0] == 1.0;
@@ -175,7 +182,8 @@ struct Estimator {
       s.transform = ScoreTransform::Cumulative;
     } else if (op == "Div") {
       auto sp = r.producer.find(nd.input(1));
-      if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum") r.fail_node(n, "only Div by a row sum is supported");
+      if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum")
+        r.fail_node(n, "only Div by a row sum is supported");
       s = in0();
       s.other_arithmetic = true;
       if (s.stage == Post::Raw || s.stage == Post::Eta || s.stage == Post::Mean ||
@@ -255,8 +263,10 @@ struct Estimator {
       bool trans = op == "Gemm" && attr_i(nd, "transB", 0) != 0;
       if (op == "Gemm") {
         if (attr_i(nd, "transA", 0) != 0) r.fail_node(r.core, "unsupported: transA");
-        if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f) r.fail_node(r.core, "unsupported: alpha other than 1");
-        if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f) r.fail_node(r.core, "unsupported: beta other than 1");
+        if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f)
+          r.fail_node(r.core, "unsupported: alpha other than 1");
+        if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f)
+          r.fail_node(r.core, "unsupported: beta other than 1");
       }
       if (wt.dims_size() == 1) {
         F = static_cast<int>(wt.dims(0));
@@ -306,7 +316,8 @@ std::string default_feature_name(const ir::Model& m, const Expr& e, int f) {
   const Expr* x = &e;
   if (x->op == ir::Op::Coalesce && !x->args.empty()) x = &x->args[0];
   if (x->op == ir::Op::Input) return m.schema.inputs[x->index].name;
-  if (x->op == ir::Op::LevelIs) return m.schema.inputs[x->index].name + "=" + m.schema.inputs[x->index].levels[x->level];
+  if (x->op == ir::Op::LevelIs)
+    return m.schema.inputs[x->index].name + "=" + m.schema.inputs[x->index].levels[x->level];
   return fmt::format("x{}", f);
 }
 
@@ -321,7 +332,8 @@ void Reader::find_core() {
     const auto& op = node(i).op_type();
     if ((op.rfind("SVM", 0) == 0 && !is_svm_operator(node(i))) ||
         (op.rfind("TreeEnsemble", 0) == 0 && !is_tree_operator(node(i))))
-      fail_node(i, "unsupported estimator: only linear models, tree ensembles and SVMs are read from ai.onnx.ml so far");
+      fail_node(i,
+                "unsupported estimator: only linear models, tree ensembles and SVMs are read from ai.onnx.ml so far");
     if (core >= 0) fail_node(i, "a second estimator node: only a single linear model is supported");
     core = i;
   }
@@ -330,8 +342,9 @@ void Reader::find_core() {
     return;
   }
   if (core < 0)
-    fail("graph", "no estimator found (MatMul, Gemm, LinearRegressor, LinearClassifier, tree ensembles, SVMClassifier, "
-                  "SVMRegressor, or the core-operator graphs of networks, naive Bayes and k-means)");
+    fail("graph",
+         "no estimator found (MatMul, Gemm, LinearRegressor, LinearClassifier, tree ensembles, SVMClassifier, "
+         "SVMRegressor, or the core-operator graphs of networks, naive Bayes and k-means)");
 }
 
 void Reader::build_estimator() {
@@ -363,7 +376,8 @@ void Reader::build_estimator() {
   Value x = value(features_name);
   if (x.kind != Value::Num) fail_node(core, "the estimator input must be numeric");
   if (node(core).op_type() == "LinearRegressor" && x.elem == onnx::TensorProto::DOUBLE)
-    fail_node(core, "invalid model: onnxruntime implements LinearRegressor for float inputs only (this input is double)");
+    fail_node(core,
+              "invalid model: onnxruntime implements LinearRegressor for float inputs only (this input is double)");
   if (static_cast<int>(x.cols.size()) != est.F)
     fail_node(core, fmt::format("{} feature columns for {} coefficients per target", x.cols.size(), est.F));
 
@@ -420,7 +434,8 @@ void Reader::build_estimator() {
     if (T != 1) fail("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
     lin.link = reg->link;
-    const std::string pt = node(core).op_type() == "LinearRegressor" ? attr_s(node(core), "post_transform", "NONE") : "NONE";
+    const std::string pt =
+        node(core).op_type() == "LinearRegressor" ? attr_s(node(core), "post_transform", "NONE") : "NONE";
     if (pt == "PROBIT") {
       // onnxruntime applies probit to a single target (ir::Linear's Operator stage, in float32).
       if (reg->stage != Post::Eta || est.offset || reg->link != Link::Identity)
@@ -468,9 +483,10 @@ void Reader::build_estimator() {
   out.estimator = lin;
   const auto& nd = node(core);
   out.provenance.source_class = meta.count(kMetaSourceClass) ? meta[kMetaSourceClass] : nd.op_type();
-  out.provenance.family = meta.count(kMetaFamily) ? meta[kMetaFamily]
-                                                   : fmt::format("linear ({}{})", nd.op_type(),
-                                                                 lin.precision == ir::Precision::Float32 ? ", float32" : "");
+  out.provenance.family =
+      meta.count(kMetaFamily)
+          ? meta[kMetaFamily]
+          : fmt::format("linear ({}{})", nd.op_type(), lin.precision == ir::Precision::Float32 ? ", float32" : "");
 }
 
 void Reader::read_transform_graph() {
@@ -481,8 +497,9 @@ void Reader::read_transform_graph() {
   Value v = value(name);
   if (v.kind == Value::Code) v = code_as_number(v, p->second);
   if (v.kind != Value::Num || v.cols.size() != 1)
-    fail(place, "unsupported: a graph without an estimator is read only when its one output is one numeric column "
-                "(the prediction)");
+    fail(place,
+         "unsupported: a graph without an estimator is read only when its one output is one numeric column "
+         "(the prediction)");
   if (v.constant) fail(place, "unsupported: a constant output");
   ir::Linear lin;
   lin.coefficients = {1.0};
@@ -507,7 +524,8 @@ ir::Model Reader::run() {
     if (!producer.count(tensor)) fail("metadata '" + it->first + "'", "no tensor '" + tensor + "' in the graph");
     derived_index[tensor] = j;
     Value v = value(tensor);
-    if (v.kind != Value::Num || v.cols.size() != 1) fail("tensor '" + tensor + "'", "a derived field must be one numeric column");
+    if (v.kind != Value::Num || v.cols.size() != 1)
+      fail("tensor '" + tensor + "'", "a derived field must be one numeric column");
     out.derived.push_back({it->second, v.cols[0]});
     Value ref;
     ref.cols = {Expr::derived(j)};

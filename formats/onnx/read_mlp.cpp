@@ -107,8 +107,9 @@ struct MlpAfter {
       label = true;
       kind = 1;
     } else {
-      r.fail_node(n, "unsupported operator after the network (expected ArgMax, ArrayFeatureExtractor, ZipMap, "
-                     "Concat(1 - p, p), Reshape or Cast)");
+      r.fail_node(n,
+                  "unsupported operator after the network (expected ArgMax, ArrayFeatureExtractor, ZipMap, "
+                  "Concat(1 - p, p), Reshape or Cast)");
     }
     return seen[name] = kind;
   }
@@ -189,20 +190,21 @@ void read_mlp_graph(Reader& r) {
     const bool trans = gemm && attr_i(nd, "transB", 0) != 0;
     if (gemm) {
       if (attr_i(nd, "transA", 0) != 0) r.fail_node(n, "unsupported: transA");
-      if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f) r.fail_node(n, "unsupported: alpha other than 1");
+      if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f)
+        r.fail_node(n, "unsupported: alpha other than 1");
       if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f) r.fail_node(n, "unsupported: beta other than 1");
     }
     if (wt.dims_size() != 2) r.fail_node(n, "the weights must be a matrix");
     const int64_t rows = wt.dims(trans ? 1 : 0), cols = wt.dims(trans ? 0 : 1);
     if (rows != static_cast<int64_t>(in))
       r.fail_node(n, fmt::format("weights '{}' have {} rows for {} inputs of the layer", nd.input(1), rows, in));
-    if (cols < 1 || cols > (int64_t{1} << 24)) r.fail_node(n, fmt::format("weights '{}' have {} columns", nd.input(1), cols));
+    if (cols < 1 || cols > (int64_t{1} << 24))
+      r.fail_node(n, fmt::format("weights '{}' have {} columns", nd.input(1), cols));
     ir::Mlp::Layer L;
     L.n_units = static_cast<int32_t>(cols);
     L.weights.assign(static_cast<size_t>(cols) * in, 0.0);
     for (size_t i = 0; i < in; ++i)
-      for (int64_t u = 0; u < cols; ++u)
-        L.weights[u * in + i] = trans ? w[u * in + i] : w[i * cols + u];
+      for (int64_t u = 0; u < cols; ++u) L.weights[u * in + i] = trans ? w[u * in + i] : w[i * cols + u];
     L.biases.assign(static_cast<size_t>(cols), 0.0);
     out = nd.output(0);
     auto add_bias = [&](const std::string& name, int at) {
@@ -248,7 +250,8 @@ void read_mlp_graph(Reader& r) {
     }
     // Is there another product further on? Then the chain was broken by an unexpected node.
     if (c >= 0 && reaches_product(r, out, 0))
-      r.fail_node(c, "unsupported operator between two layers (expected Add of a bias and Relu, Tanh, Sigmoid or Identity)");
+      r.fail_node(
+          c, "unsupported operator between two layers (expected Add of a bias and Relu, Tanh, Sigmoid or Identity)");
     break;
   }
   for (size_t l = 0; l + 1 < net.layers.size(); ++l)
@@ -300,8 +303,7 @@ void read_mlp_graph(Reader& r) {
     r.out.features.push_back({name, x.cols[f]});
   }
   r.out.provenance.source_class = "MLP (MatMul/Add/activation graph)";
-  r.out.provenance.family = fmt::format("neural network ({} layers, {})", n_layers,
-                                        any_float ? "float32" : "double");
+  r.out.provenance.family = fmt::format("neural network ({} layers, {})", n_layers, any_float ? "float32" : "double");
 }
 
 }  // namespace mb::onnxfmt

@@ -29,8 +29,7 @@ int producer_of(const Reader& r, const std::string& name) {
 void expect(const Reader& r, int n, const char* op, const std::string& what) {
   if (n < 0) r.fail("graph", fmt::format("expected {} computed by {}", what, op));
   if (!core_op(r.node(n), op))
-    r.fail_node(n, fmt::format("expected {} here ({}); the graph differs from skl2onnx's {}", op, what,
-                               "pattern"));
+    r.fail_node(n, fmt::format("expected {} here ({}); the graph differs from skl2onnx's {}", op, what, "pattern"));
 }
 
 std::vector<double> axes_of(Reader& r, int n) {
@@ -84,7 +83,8 @@ void read_kmeans_graph(Reader& r) {
   const auto* alpha = find_attr(g, "alpha");
   if (!alpha || alpha->f() != -2.0f || attr_i(g, "transB", 0) != 1 || attr_i(g, "transA", 0) != 0)
     r.fail_node(gemm, "expected Gemm(X, centres, alpha = -2, transB = 1)");
-  if (const auto* beta = find_attr(g, "beta"); beta && beta->f() != 1.0f) r.fail_node(gemm, "unsupported: beta other than 1");
+  if (const auto* beta = find_attr(g, "beta"); beta && beta->f() != 1.0f)
+    r.fail_node(gemm, "unsupported: beta other than 1");
   if (g.input_size() > 2 && !g.input(2).empty()) {
     // skl2onnx adds Mul(ReduceSumSquare(X), 0): zero.
     const int mul = producer_of(r, g.input(2));
@@ -130,7 +130,8 @@ void read_kmeans_graph(Reader& r) {
       label = true;
     } else if (p >= 0 && core_op(r.node(p), "Sqrt") && r.node(p).input(0) == dist) {
       r.out.provenance.warnings.push_back(
-          {"output-not-read", "graph output '" + o.name() + "' (distances to the centres) is not part of the score output"});
+          {"output-not-read",
+           "graph output '" + o.name() + "' (distances to the centres) is not part of the score output"});
     } else {
       r.fail("graph output '" + o.name() + "'", "expected the cluster (ArgMin) or the distances (Sqrt)");
     }
@@ -230,13 +231,16 @@ void read_gaussian_nb_graph(Reader& r) {
   if (x.kind != Value::Num) r.fail("graph", "the naive Bayes input must be numeric");
   const size_t F = x.cols.size(), K = jointi.size();
   if (K < 2) r.fail_node(add, "fewer than two classes");
-  if (theta.size() != K * F) r.fail_node(sub0, fmt::format("{} means for {} classes x {} features", theta.size(), K, F));
-  if (sigma.size() != K * F) r.fail_node(div, fmt::format("{} variances for {} classes x {} features", sigma.size(), K, F));
+  if (theta.size() != K * F)
+    r.fail_node(sub0, fmt::format("{} means for {} classes x {} features", theta.size(), K, F));
+  if (sigma.size() != K * F)
+    r.fail_node(div, fmt::format("{} variances for {} classes x {} features", sigma.size(), K, F));
   if (ssl.size() != K) r.fail_node(sub1, fmt::format("{} normalisation constants for {} classes", ssl.size(), K));
   for (size_t c = 0; c < K; ++c) {
     double want = 0;
     for (size_t f = 0; f < F; ++f) {
-      if (!(sigma[c * F + f] > 0)) r.fail_node(div, fmt::format("variance {} of class {} is not positive", sigma[c * F + f], c));
+      if (!(sigma[c * F + f] > 0))
+        r.fail_node(div, fmt::format("variance {} of class {} is not positive", sigma[c * F + f], c));
       want += std::log(2 * M_PI * sigma[c * F + f]);
     }
     want *= -0.5;
@@ -250,7 +254,8 @@ void read_gaussian_nb_graph(Reader& r) {
     std::string name = o.name();
     int p = producer_of(r, name);
     auto skip = [&]() {
-      while (p >= 0 && (core_op(r.node(p), "Identity") || core_op(r.node(p), "Cast") || core_op(r.node(p), "Reshape"))) {
+      while (p >= 0 &&
+             (core_op(r.node(p), "Identity") || core_op(r.node(p), "Cast") || core_op(r.node(p), "Reshape"))) {
         name = r.node(p).input(0);
         p = producer_of(r, name);
       }
@@ -282,7 +287,8 @@ void read_gaussian_nb_graph(Reader& r) {
       if (!ok) r.fail_node(p, "expected the probabilities Exp(jll - ReduceLogSumExp(jll))");
       have_prob = true;
     } else {
-      r.fail("graph output '" + o.name() + "'", "expected the class label or the class probabilities of the naive Bayes");
+      r.fail("graph output '" + o.name() + "'",
+             "expected the class label or the class probabilities of the naive Bayes");
     }
   }
   if (!have_label && !have_prob) r.fail("graph", "no output of the naive Bayes");
@@ -292,7 +298,8 @@ void read_gaussian_nb_graph(Reader& r) {
   if (target.classes.empty()) {
     for (size_t c = 0; c < K; ++c) target.classes.push_back(std::to_string(c));
   }
-  if (target.classes.size() != K) r.fail("graph", fmt::format("{} class labels for {} classes", target.classes.size(), K));
+  if (target.classes.size() != K)
+    r.fail("graph", fmt::format("{} class labels for {} classes", target.classes.size(), K));
   if (!zipmap.empty() && zipmap != target.classes) r.fail("graph", "the ZipMap's class labels differ from the labels");
   r.core = lse;
   ir::NaiveBayes nb;

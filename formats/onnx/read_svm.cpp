@@ -55,9 +55,10 @@ struct SvmAfterWalker {
         for (auto i : attr_ints_of(nd, "classlabels_int64s")) labels.push_back(std::to_string(i));
       a.zipmap_classes = labels;
     } else {
-      r.fail_node(n, "unsupported operator after the support vector machine (only Cast, Identity, Reshape and "
-                     "ZipMap are read; skl2onnx's one-vs-rest decision scores of an SVC without probabilities are "
-                     "not)");
+      r.fail_node(n,
+                  "unsupported operator after the support vector machine (only Cast, Identity, Reshape and "
+                  "ZipMap are read; skl2onnx's one-vs-rest decision scores of an SVC without probabilities are "
+                  "not)");
     }
     return seen[name] = kind;
   }
@@ -83,7 +84,7 @@ void read_svm_core(Reader& r) {
   auto fail = [&](const std::string& msg) { r.fail_node(r.core, msg); };
 
   ir::Svm s;
-  s.precision = ir::Precision::Float32;  // proto floats, and onnxruntime computes in float
+  s.precision = ir::Precision::Float32;            // proto floats, and onnxruntime computes in float
   s.output.arithmetic = ir::Arithmetic::Operator;  // onnxruntime's float32 rules (ir::Svm)
   s.output.output_precision = ir::Precision::Float32;
   if (classifier) s.output.label = ir::LabelRule::Votes;
@@ -147,9 +148,10 @@ void read_svm_core(Reader& r) {
     s.prob_a = attr_floats(nd, "prob_a");
     s.prob_b = attr_floats(nd, "prob_b");
     if (s.prob_a.size() != s.prob_b.size() || (!s.prob_a.empty() && s.prob_a.size() != rho.size()))
-      fail(fmt::format("attributes 'prob_a' and 'prob_b' hold {} and {} values; expected none or one per pair of "
-                       "classes ({})",
-                       s.prob_a.size(), s.prob_b.size(), rho.size()));
+      fail(
+          fmt::format("attributes 'prob_a' and 'prob_b' hold {} and {} values; expected none or one per pair of "
+                      "classes ({})",
+                      s.prob_a.size(), s.prob_b.size(), rho.size()));
     const std::string pt = attr_s(nd, "post_transform", "NONE");
     if (pt != "NONE")
       fail("unsupported: post_transform " + pt + " of SVMClassifier (skl2onnx writes NONE; others were not probed)");
@@ -195,18 +197,20 @@ void read_svm_core(Reader& r) {
     if (K <= 3) {
       s.output.layout = ir::ScoreLayout::Decisions;
       r.out.provenance.warnings.push_back(
-          {"svm-decision-values",
-           r.node_place(r.core) + ": without prob_a/prob_b the scores are the pairwise decision values, not "
-               "probabilities; the probability columns hold them as onnxruntime outputs them (" +
-               (K == 2 ? std::string("[-f, f], f > 0 voting for the first class") : std::string("pairs (0,1), (0,2), (1,2)")) +
-               ")"});
+          {"svm-decision-values", r.node_place(r.core) +
+                                      ": without prob_a/prob_b the scores are the pairwise decision values, not "
+                                      "probabilities; the probability columns hold them as onnxruntime outputs them (" +
+                                      (K == 2 ? std::string("[-f, f], f > 0 voting for the first class")
+                                              : std::string("pairs (0,1), (0,2), (1,2)")) +
+                                      ")"});
     } else {
       r.out.provenance.warnings.push_back(
           {"svm-decision-values-dropped",
-           r.node_place(r.core) + fmt::format(": without prob_a/prob_b onnxruntime outputs {} pairwise decision values, "
-                                              "more than the {} class columns hold; the probability columns hold the "
-                                              "vote shares instead",
-                                              K * (K - 1) / 2, K)});
+           r.node_place(r.core) +
+               fmt::format(": without prob_a/prob_b onnxruntime outputs {} pairwise decision values, "
+                           "more than the {} class columns hold; the probability columns hold the "
+                           "vote shares instead",
+                           K * (K - 1) / 2, K)});
     }
   }
   r.out.estimator = std::move(s);

@@ -14,8 +14,8 @@
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/read_trees.hpp"
-#include "formats/onnx/write_trees.hpp"
 #include "formats/onnx/reader.hpp"
+#include "formats/onnx/write_trees.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/limits.hpp"
 
@@ -28,12 +28,12 @@ constexpr int kDouble = onnx::TensorProto::DOUBLE;
 
 // One operator node before it becomes an IR node.
 struct RawNode {
-  int mode = 0;                 // 0 LEQ, 1 LT, 2 GTE, 3 GT, 4 EQ, 5 NEQ, 6 MEMBER, 7 LEAF
+  int mode = 0;  // 0 LEQ, 1 LT, 2 GTE, 3 GT, 4 EQ, 5 NEQ, 6 MEMBER, 7 LEAF
   int64_t feature = 0;
   double value = 0;
-  int64_t t = -1, f = -1;       // children (indices into the raw node list)
+  int64_t t = -1, f = -1;  // children (indices into the raw node list)
   bool tracks_true = false;
-  std::vector<double> members;  // MEMBER
+  std::vector<double> members;                      // MEMBER
   std::vector<std::pair<int64_t, double>> weights;  // leaf: (target, weight)
 };
 
@@ -46,12 +46,13 @@ struct RawEnsemble {
   std::vector<double> base;
   ir::Aggregate aggregate = ir::Aggregate::Sum;
   ir::PostTransform post = ir::PostTransform::None;
-  bool values_double = false;   // thresholds / weights held in double by the operator
+  bool values_double = false;  // thresholds / weights held in double by the operator
 };
 
 int mode_of(const std::string& s) {
-  static const std::map<std::string, int> m = {{"BRANCH_LEQ", 0}, {"BRANCH_LT", 1}, {"BRANCH_GTE", 2}, {"BRANCH_GT", 3},
-                                               {"BRANCH_EQ", 4},  {"BRANCH_NEQ", 5}, {"LEAF", 7}};
+  static const std::map<std::string, int> m = {{"BRANCH_LEQ", 0}, {"BRANCH_LT", 1}, {"BRANCH_GTE", 2},
+                                               {"BRANCH_GT", 3},  {"BRANCH_EQ", 4}, {"BRANCH_NEQ", 5},
+                                               {"LEAF", 7}};
   auto it = m.find(s);
   return it == m.end() ? -1 : it->second;
 }
@@ -85,7 +86,8 @@ struct TreeReader {
       std::vector<double> v;
       const bool u = t.data_type() == onnx::TensorProto::UINT8;
       if (t.has_raw_data())
-        for (char c : t.raw_data()) v.push_back(u ? static_cast<double>(static_cast<uint8_t>(c)) : static_cast<double>(static_cast<int8_t>(c)));
+        for (char c : t.raw_data())
+          v.push_back(u ? static_cast<double>(static_cast<uint8_t>(c)) : static_cast<double>(static_cast<int8_t>(c)));
       else
         for (auto i : t.int32_data()) v.push_back(static_cast<double>(i));
       return v;
@@ -120,7 +122,8 @@ struct TreeReader {
     e.classifier = classifier;
     const auto tree_ids = attr_ints_of(nd, "nodes_treeids"), node_ids = attr_ints_of(nd, "nodes_nodeids");
     const auto feats = attr_ints_of(nd, "nodes_featureids"), tn = attr_ints_of(nd, "nodes_truenodeids"),
-               fn = attr_ints_of(nd, "nodes_falsenodeids"), tracks = attr_ints_of(nd, "nodes_missing_value_tracks_true");
+               fn = attr_ints_of(nd, "nodes_falsenodeids"),
+               tracks = attr_ints_of(nd, "nodes_missing_value_tracks_true");
     const auto modes = attr_strings_of(nd, "nodes_modes");
     bool dbl_nodes = false, dbl_w = false, dbl_base = false;
     const auto vals = values_attr("nodes_values", dbl_nodes);
@@ -151,20 +154,23 @@ struct TreeReader {
       if (rn.mode == 7) continue;
       auto child = [&](int64_t id, const char* side) {
         auto it = index.find({tree_ids[i], id});
-        if (it == index.end()) fail(fmt::format("node {} of tree {}: {} child {} does not exist", node_ids[i], tree_ids[i], side, id));
+        if (it == index.end())
+          fail(fmt::format("node {} of tree {}: {} child {} does not exist", node_ids[i], tree_ids[i], side, id));
         return it->second;
       };
       rn.t = child(tn[i], "true");
       rn.f = child(fn[i], "false");
     }
     const std::string p = classifier ? "class_" : "target_";
-    const auto w_tree = attr_ints_of(nd, p + "treeids"), w_node = attr_ints_of(nd, p + "nodeids"), w_id = attr_ints_of(nd, p + "ids");
+    const auto w_tree = attr_ints_of(nd, p + "treeids"), w_node = attr_ints_of(nd, p + "nodeids"),
+               w_id = attr_ints_of(nd, p + "ids");
     const auto w = values_attr(p + "weights", dbl_w);
     if (w_node.size() != w_tree.size() || w_id.size() != w_tree.size() || w.size() != w_tree.size())
       fail("leaf weight attributes differ in length");
     for (size_t i = 0; i < w_tree.size(); ++i) {
       auto it = index.find({w_tree[i], w_node[i]});
-      if (it == index.end()) fail(fmt::format("weight {} names node {} of tree {}, which does not exist", i, w_node[i], w_tree[i]));
+      if (it == index.end())
+        fail(fmt::format("weight {} names node {} of tree {}, which does not exist", i, w_node[i], w_tree[i]));
       e.nodes[it->second].weights.emplace_back(w_id[i], w[i]);
     }
     e.base = values_attr("base_values", dbl_base);
@@ -225,7 +231,8 @@ struct TreeReader {
       rn.f = child(fl[i] ? fn[i] : fn[i], fl[i]);
       if (rn.mode == 6) {
         // membership_values: the sets of the MEMBER nodes in node order, each ended by NaN.
-        while (member_pos < members.size() && !std::isnan(members[member_pos])) rn.members.push_back(members[member_pos++]);
+        while (member_pos < members.size() && !std::isnan(members[member_pos]))
+          rn.members.push_back(members[member_pos++]);
         if (member_pos >= members.size()) fail(fmt::format("node {}: membership values run out", i));
         ++member_pos;
       }
@@ -250,8 +257,8 @@ struct TreeReader {
     const int64_t pt = attr_i(nd, "post_transform", 0);
     if (pt < 0 || pt > 4) fail("unknown post_transform");
     static const ir::PostTransform posts[] = {ir::PostTransform::None, ir::PostTransform::Softmax,
-                                                 ir::PostTransform::Logistic, ir::PostTransform::SoftmaxZero,
-                                                 ir::PostTransform::Probit};
+                                              ir::PostTransform::Logistic, ir::PostTransform::SoftmaxZero,
+                                              ir::PostTransform::Probit};
     e.post = posts[pt];
   }
 
@@ -275,7 +282,10 @@ struct TreeReader {
         auto& [v, k] = stack.back();
         const RawNode& rn = e.nodes[v];
         if (k == 0) {
-          if (state[v] == 2) { stack.pop_back(); continue; }
+          if (state[v] == 2) {
+            stack.pop_back();
+            continue;
+          }
           if (state[v] == 1) fail(fmt::format("tree {} has a cycle", ti));
           state[v] = 1;
         }
@@ -310,8 +320,8 @@ struct TreeReader {
                                    total >= kSat / 2 ? std::string("more than 2^61") : std::to_string(total)));
     if (total > (uint64_t{1} << 20) && total > mul(stored, limits::get(limits::Id::TreeExpansion)))
       limits::exceeded(limits::Id::TreeExpansion, r.file, r.node_place(r.core),
-                       fmt::format("copying shared subtrees ({} stored nodes become {}, {} times as many)", stored, total,
-                                   total / std::max<uint64_t>(stored, 1)));
+                       fmt::format("copying shared subtrees ({} stored nodes become {}, {} times as many)", stored,
+                                   total, total / std::max<uint64_t>(stored, 1)));
   }
 
   std::vector<ir::Tree> build(int K, int64_t n_features) {
@@ -334,7 +344,8 @@ struct TreeReader {
         if (rn.mode == 7) {
           push(ir::SplitOp::Leaf, -1, 0, ir::MissingGo::Right);
           for (const auto& [target, w] : rn.weights) {
-            if (target < 0 || target >= K) fail(fmt::format("tree {}: a leaf weight names output {} of {}", ti, target, K));
+            if (target < 0 || target >= K)
+              fail(fmt::format("tree {}: a leaf weight names output {} of {}", ti, target, K));
             tr.values[static_cast<size_t>(me) * K + target] += w;
           }
           return me;
@@ -380,7 +391,7 @@ struct After {
   std::vector<double> base;
   ir::Link link = ir::Link::Identity;
   ir::ScoreTransform transform = ir::ScoreTransform::None;
-  bool float_output = false;   // a Cast to float on the score path
+  bool float_output = false;  // a Cast to float on the score path
   std::vector<std::string> classes;
   bool label_from_op = false, label_from_argmax = false, scores = false;
   std::vector<double> cutoffs;  // ArgMax of the probabilities divided by these
@@ -443,7 +454,8 @@ struct AfterWalker {
         a.divisor = c[0];
       } else {
         auto sp = r.producer.find(nd.input(1));
-        if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum" || r.node(sp->second).input(0) != nd.input(0))
+        if (sp == r.producer.end() || r.node(sp->second).op_type() != "ReduceSum" ||
+            r.node(sp->second).input(0) != nd.input(0))
           fail(n, "only Div by a constant or by the row sum is supported");
         a.transform = ir::ScoreTransform::Normalize;
       }
@@ -460,7 +472,8 @@ struct AfterWalker {
     } else if (op == "Concat" && nd.input_size() == 2) {
       // [1 - p, p]
       auto sp = r.producer.find(nd.input(0));
-      bool ok = sp != r.producer.end() && r.node(sp->second).op_type() == "Sub" && r.node(sp->second).input(1) == nd.input(1);
+      bool ok =
+          sp != r.producer.end() && r.node(sp->second).op_type() == "Sub" && r.node(sp->second).input(1) == nd.input(1);
       std::vector<double> one;
       ok = ok && constant_scalar_or_vector(r.node(sp->second).input(0), one) && one.size() == 1 && one[0] == 1.0;
       if (!ok || walk(nd.input(1)) != 0 || a.transform != ir::ScoreTransform::None)
@@ -471,10 +484,14 @@ struct AfterWalker {
       if (kind != 1) fail(n, "unsupported Where after the tree ensemble");
     } else if (nd.domain() == kFunctionDomain && op.rfind("Link", 0) == 0 && is_library_function(op)) {
       r.check_function(nd, n);
-      static const std::map<std::string, ir::Link> links = {
-          {"LinkProbit", ir::Link::Probit}, {"LinkCloglog", ir::Link::Cloglog}, {"LinkLoglog", ir::Link::Loglog},
-          {"LinkCauchit", ir::Link::Cauchit}, {"LinkLog", ir::Link::Log}, {"LinkInverse", ir::Link::Inverse},
-          {"LinkInverseSquare", ir::Link::InverseSquare}, {"LinkSqrt", ir::Link::Sqrt}};
+      static const std::map<std::string, ir::Link> links = {{"LinkProbit", ir::Link::Probit},
+                                                            {"LinkCloglog", ir::Link::Cloglog},
+                                                            {"LinkLoglog", ir::Link::Loglog},
+                                                            {"LinkCauchit", ir::Link::Cauchit},
+                                                            {"LinkLog", ir::Link::Log},
+                                                            {"LinkInverse", ir::Link::Inverse},
+                                                            {"LinkInverseSquare", ir::Link::InverseSquare},
+                                                            {"LinkSqrt", ir::Link::Sqrt}};
       if (walk(nd.input(0)) != 0 || a.link != ir::Link::Identity || a.transform != ir::ScoreTransform::None)
         fail(n, "an inverse link must follow the scores");
       a.link = links.at(op);
@@ -487,7 +504,8 @@ struct AfterWalker {
       a.transform = ir::ScoreTransform::Softmax;
     } else if (op == "Normalizer") {
       if (attr_s(nd, "norm", "MAX") != "L1") fail(n, "only the L1 norm is supported");
-      if (walk(nd.input(0)) != 0 || a.transform != ir::ScoreTransform::None) fail(n, "Normalizer must follow the scores");
+      if (walk(nd.input(0)) != 0 || a.transform != ir::ScoreTransform::None)
+        fail(n, "Normalizer must follow the scores");
       a.transform = ir::ScoreTransform::Normalize;
     } else if (op == "ArgMax") {
       // Class cutoffs: ArgMax(probabilities / constant vector), written for randomForest's cutoff.
@@ -520,7 +538,8 @@ std::string feature_name(const ir::Model& m, const ir::Expr& e, int f) {
   const ir::Expr* x = &e;
   if (x->op == ir::Op::Coalesce && !x->args.empty()) x = &x->args[0];
   if (x->op == ir::Op::Input) return m.schema.inputs[x->index].name;
-  if (x->op == ir::Op::LevelIs) return m.schema.inputs[x->index].name + "=" + m.schema.inputs[x->index].levels[x->level];
+  if (x->op == ir::Op::LevelIs)
+    return m.schema.inputs[x->index].name + "=" + m.schema.inputs[x->index].levels[x->level];
   return fmt::format("x{}", f);
 }
 
@@ -528,7 +547,8 @@ std::string feature_name(const ir::Model& m, const ir::Expr& e, int f) {
 
 bool is_tree_operator(const onnx::NodeProto& n) {
   if (n.domain() != "ai.onnx.ml") return false;
-  return n.op_type() == "TreeEnsembleRegressor" || n.op_type() == "TreeEnsembleClassifier" || n.op_type() == "TreeEnsemble";
+  return n.op_type() == "TreeEnsembleRegressor" || n.op_type() == "TreeEnsembleClassifier" ||
+         n.op_type() == "TreeEnsemble";
 }
 
 void read_tree_core(Reader& r) {
@@ -550,7 +570,8 @@ void read_tree_core(Reader& r) {
   if (x.kind != Value::Num) tr.fail("the tree input must be numeric");
   const int F = static_cast<int>(x.cols.size());
   const bool input_double = x.elem == kDouble;
-  if (op == "TreeEnsemble" && x.elem != kDouble && x.elem != kFloat) tr.fail("TreeEnsemble input must be float or double");
+  if (op == "TreeEnsemble" && x.elem != kDouble && x.elem != kFloat)
+    tr.fail("TreeEnsemble input must be float or double");
 
   After after;
   AfterWalker walker{r, {}, {}};
@@ -572,7 +593,8 @@ void read_tree_core(Reader& r) {
   if (float_output) t.output.output_precision = ir::Precision::Float32;
   if (!compute_double && e.values_double)
     r.out.provenance.warnings.push_back(
-        {"float32-arithmetic", r.node_place(r.core) + ": double attributes on a float input are used in float32 by onnxruntime"});
+        {"float32-arithmetic",
+         r.node_place(r.core) + ": double attributes on a float input are used in float32 by onnxruntime"});
 
   auto& target = r.out.schema.target;
   double divide_leaves = 1;
@@ -592,15 +614,19 @@ void read_tree_core(Reader& r) {
         // base values with this layout were not measured.
         if (e.post != ir::PostTransform::None && e.post != ir::PostTransform::Logistic)
           tr.fail("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
-                  attr_s(nd, "post_transform", "") + " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
+                  attr_s(nd, "post_transform", "") +
+                  " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
         if (!t.base.empty())
-          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with base_values "
-                  "(onnxruntime's output for it was not probed)");
+          tr.fail(
+              "unsupported: a binary classifier whose weights name class 1 only, with base_values "
+              "(onnxruntime's output for it was not probed)");
         for (size_t i = 0; i < e.nodes.size(); ++i) {
           if (e.nodes[i].mode != 7) continue;
           if (e.nodes[i].weights.empty())
-            tr.fail(fmt::format("unsupported: a binary classifier whose weights name class 1 only, with a leaf "
-                                "(node {}) without a weight (onnxruntime's output for it was not probed)", i));
+            tr.fail(
+                fmt::format("unsupported: a binary classifier whose weights name class 1 only, with a leaf "
+                            "(node {}) without a weight (onnxruntime's output for it was not probed)",
+                            i));
           for (auto& w : e.nodes[i].weights) w.first = 0;  // the one score column
         }
         class1 = true;
@@ -631,9 +657,10 @@ void read_tree_core(Reader& r) {
       if (e.post == ir::PostTransform::Logistic || e.post == ir::PostTransform::Softmax ||
           e.post == ir::PostTransform::SoftmaxZero)
         r.out.provenance.warnings.push_back(
-            {"onnxruntime-ignores-post-transform",
-             r.node_place(r.core) + ": onnxruntime 1.30 ignores post_transform " + attr_s(nd, "post_transform", "") +
-                 " on a single-target tree regressor (onnxruntime issue 26596); scored as the runtime does, without it"});
+            {"onnxruntime-ignores-post-transform", r.node_place(r.core) + ": onnxruntime 1.30 ignores post_transform " +
+                                                       attr_s(nd, "post_transform", "") +
+                                                       " on a single-target tree regressor (onnxruntime issue 26596); "
+                                                       "scored as the runtime does, without it"});
     }
     // Division by the number of trees and base values after the operator: onnxruntime's own
     // averaging and base (same arithmetic when nothing is rounded in between).
@@ -641,15 +668,17 @@ void read_tree_core(Reader& r) {
     if (after.div) {
       const bool by_trees = after.divisor == static_cast<double>(e.roots.size());
       if (!clean || e.aggregate != ir::Aggregate::Sum || !(by_trees || compute_double) || !(after.divisor != 0))
-        tr.fail(fmt::format("division by {} after the operator: only the division of a SUM by the number of trees ({}) "
-                            "or, in double, by a constant is supported",
-                            after.divisor, e.roots.size()));
+        tr.fail(
+            fmt::format("division by {} after the operator: only the division of a SUM by the number of trees ({}) "
+                        "or, in double, by a constant is supported",
+                        after.divisor, e.roots.size()));
       if (by_trees) t.aggregate = ir::Aggregate::Average;
       else divide_leaves = after.divisor;  // double sums: (sum v) / c and sum (v / c) differ by double roundings only
     }
     if (after.add) {
       if (!clean) tr.fail("unsupported: base values added after an operator with base values or a post-transform");
-      if (after.base.size() != 1 && static_cast<int>(after.base.size()) != K) tr.fail("added base values do not match n_targets");
+      if (after.base.size() != 1 && static_cast<int>(after.base.size()) != K)
+        tr.fail("added base values do not match n_targets");
       t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
     }
   }
@@ -664,7 +693,9 @@ void read_tree_core(Reader& r) {
         {"float32-arithmetic", "a Sigmoid on the float32 output of the tree operator is evaluated in double here"});
   t.n_outputs = K;
   if (e.classifier && target.classes.size() == 2)
-    t.output.layout = K == 2 ? ir::ScoreLayout::TwoScores : class1 ? ir::ScoreLayout::OneScoreClass1 : ir::ScoreLayout::OneScore;
+    t.output.layout = K == 2   ? ir::ScoreLayout::TwoScores
+                      : class1 ? ir::ScoreLayout::OneScoreClass1
+                               : ir::ScoreLayout::OneScore;
   t.trees = tr.build(K, F);
   if (divide_leaves != 1)
     for (auto& tree : t.trees)
@@ -675,13 +706,13 @@ void read_tree_core(Reader& r) {
   bool named = true;
   for (int f = 0; f < F; ++f) named &= r.meta.count(kMetaFeature + std::to_string(f)) > 0;
   for (int f = 0; f < F; ++f)
-    r.out.features[f].name = named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
+    r.out.features[f].name =
+        named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
   r.out.provenance.source_class = op;
   const auto& te = std::get<ir::TreeEnsemble>(r.out.estimator);
-  r.out.provenance.family = fmt::format("tree ensemble ({}, {} trees, {})", op, te.trees.size(),
-                                        compute_double ? "double" : "float32");
+  r.out.provenance.family =
+      fmt::format("tree ensemble ({}, {} trees, {})", op, te.trees.size(), compute_double ? "double" : "float32");
 }
-
 
 bool is_tree_graph(const Reader& r) {
   auto it = r.meta.find(kMetaTrees);
@@ -702,8 +733,8 @@ void read_tree_graph(Reader& r) {
              roots = tensor_values(init("trees/roots"));
   const auto& vt = init("trees/values");
   const size_t P = feat.size();
-  if (vt.dims_size() != 2 || static_cast<size_t>(vt.dims(0)) != P || thr.size() != P || tn.size() != P || fn.size() != P ||
-      mn.size() != P)
+  if (vt.dims_size() != 2 || static_cast<size_t>(vt.dims(0)) != P || thr.size() != P || tn.size() != P ||
+      fn.size() != P || mn.size() != P)
     r.fail("graph", "tree tables differ in length");
   const int K = static_cast<int>(vt.dims(1));
   Value x = r.value(kFeaturesName);
@@ -727,7 +758,10 @@ void read_tree_graph(Reader& r) {
       auto& [n, k] = stack.back();
       const bool leaf = tn[n] == n && fn[n] == n && mn[n] == n;
       if (k == 0) {
-        if (state[n] == 2) { stack.pop_back(); continue; }
+        if (state[n] == 2) {
+          stack.pop_back();
+          continue;
+        }
         if (state[n] == 1) r.fail("graph", "tree tables have a cycle");
         state[n] = 1;
       }
@@ -758,7 +792,10 @@ void read_tree_graph(Reader& r) {
       const auto m = static_cast<int64_t>(mn[n]);
       tr.push_node(ir::SplitOp::LessOrEqual, static_cast<int32_t>(feat[n]), thr[n], at[static_cast<int64_t>(tn[n])],
                    at[static_cast<int64_t>(fn[n])],
-                   m == tn[n] ? ir::MissingGo::Left : m == fn[n] ? ir::MissingGo::Right : ir::MissingGo::Node, at[m]);
+                   m == tn[n]   ? ir::MissingGo::Left
+                   : m == fn[n] ? ir::MissingGo::Right
+                                : ir::MissingGo::Node,
+                   at[m]);
       tr.values.insert(tr.values.end(), K, 0.0);
     }
     bool any_node = false;
@@ -786,7 +823,8 @@ void read_tree_graph(Reader& r) {
     } else {
       for (auto& tree : t.trees)
         for (auto& v : tree.values) v /= after.divisor;
-      r.out.provenance.warnings.push_back({"weighted-average", "a weighted average of trees is read with the weights folded into the leaf values"});
+      r.out.provenance.warnings.push_back(
+          {"weighted-average", "a weighted average of trees is read with the weights folded into the leaf values"});
     }
   }
   if (after.add) t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;
@@ -798,7 +836,8 @@ void read_tree_graph(Reader& r) {
   bool named = true;
   for (int f = 0; f < F; ++f) named &= r.meta.count(kMetaFeature + std::to_string(f)) > 0;
   for (int f = 0; f < F; ++f)
-    r.out.features[f].name = named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
+    r.out.features[f].name =
+        named ? r.meta[kMetaFeature + std::to_string(f)] : feature_name(r.out, r.out.features[f].expr, f);
   r.out.provenance.source_class = r.meta.count(kMetaSourceClass) ? r.meta[kMetaSourceClass] : "tree ensemble";
   r.out.provenance.family = r.meta.count(kMetaFamily) ? r.meta[kMetaFamily] : "tree ensemble";
 }

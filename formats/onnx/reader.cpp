@@ -16,8 +16,8 @@
 #include "formats/onnx/onnx.hpp"
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/validity.hpp"
-#include "lib/util/limits.hpp"
 #include "lib/util/errors.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::onnxfmt {
 
@@ -101,8 +101,9 @@ std::vector<double> tensor_values(const onnx::TensorProto& t) {
   const bool raw = t.has_raw_data();
   auto raw_of = [&](size_t size) {
     if (t.raw_data().size() % size != 0)
-      throw Error("", "initializer '" + t.name() + "'",
-                  fmt::format("raw data of {} bytes is not a whole number of {}-byte elements", t.raw_data().size(), size));
+      throw Error(
+          "", "initializer '" + t.name() + "'",
+          fmt::format("raw data of {} bytes is not a whole number of {}-byte elements", t.raw_data().size(), size));
   };
   switch (t.data_type()) {
     case onnx::TensorProto::DOUBLE:
@@ -124,7 +125,8 @@ std::vector<double> tensor_values(const onnx::TensorProto& t) {
       if (raw) return raw_of(1), checked(t, from_raw<int8_t>(t.raw_data()));
       return checked(t, std::vector<double>(t.int32_data().begin(), t.int32_data().end()));
     default:
-      throw Unsupported("", "initializer '" + t.name() + "'", fmt::format("unsupported tensor element type {}", t.data_type()));
+      throw Unsupported("", "initializer '" + t.name() + "'",
+                        fmt::format("unsupported tensor element type {}", t.data_type()));
   }
 }
 
@@ -141,10 +143,26 @@ std::vector<std::string> tensor_strings(const onnx::TensorProto& t) {
 // before any of them looks.  Every node needs one output.
 static int required_inputs(const std::string& op) {
   static const std::map<std::string, int, std::less<>> kRequired = {
-      {"Add", 2}, {"Sub", 2}, {"Mul", 2}, {"Div", 2}, {"Pow", 2}, {"MatMul", 2}, {"Gemm", 2},
-      {"Less", 2}, {"LessOrEqual", 2}, {"Greater", 2}, {"GreaterOrEqual", 2}, {"Equal", 2},
-      {"And", 2}, {"Or", 2}, {"Gather", 2}, {"Expand", 2}, {"Reshape", 2}, {"ArrayFeatureExtractor", 2},
-      {"Where", 3}, {"Constant", 0},
+      {"Add", 2},
+      {"Sub", 2},
+      {"Mul", 2},
+      {"Div", 2},
+      {"Pow", 2},
+      {"MatMul", 2},
+      {"Gemm", 2},
+      {"Less", 2},
+      {"LessOrEqual", 2},
+      {"Greater", 2},
+      {"GreaterOrEqual", 2},
+      {"Equal", 2},
+      {"And", 2},
+      {"Or", 2},
+      {"Gather", 2},
+      {"Expand", 2},
+      {"Reshape", 2},
+      {"ArrayFeatureExtractor", 2},
+      {"Where", 3},
+      {"Constant", 0},
   };
   auto it = kRequired.find(op);
   return it == kRequired.end() ? 1 : it->second;
@@ -179,7 +197,7 @@ Reader::Reader(std::string_view bytes, const std::string& f) : file(f) {
 void Reader::check_graph_depth() const {
   const int n = g->node_size();
   const uint64_t limit = limits::get(limits::Id::GraphDepth);
-  std::vector<uint8_t> state(n, 0);     // 0 new, 1 on the stack, 2 done
+  std::vector<uint8_t> state(n, 0);  // 0 new, 1 on the stack, 2 done
   std::vector<uint64_t> height(n, 1);
   std::vector<std::pair<int, int>> stack;  // (node, next input to look at)
   for (int start = 0; start < n; ++start) {
@@ -206,8 +224,7 @@ void Reader::check_graph_depth() const {
         if (!in.empty() && p != producer.end()) height[v] = std::max(height[v], height[p->second] + 1);
       }
       if (height[v] > limit)
-        limits::exceeded(limits::Id::GraphDepth, file, node_place(v),
-                         fmt::format("a chain of {} nodes", height[v]));
+        limits::exceeded(limits::Id::GraphDepth, file, node_place(v), fmt::format("a chain of {} nodes", height[v]));
       state[v] = 2;
       stack.pop_back();
     }
@@ -233,7 +250,8 @@ void Reader::make_inputs() {
       const auto& d = tt.shape().dim(1);
       if (!d.has_dim_value()) fail(place, "the number of columns (second dimension) is not fixed");
       cols = d.dim_value();
-      if (cols < 1) fail(place, fmt::format("the number of columns (second dimension) is {}; expected at least 1", cols));
+      if (cols < 1)
+        fail(place, fmt::format("the number of columns (second dimension) is {}; expected at least 1", cols));
       if (static_cast<uint64_t>(cols) > limits::get(limits::Id::Columns))
         limits::exceeded(limits::Id::Columns, file, place, fmt::format("an input of {} columns", cols));
     } else if (tt.shape().dim_size() > 2) {
@@ -593,7 +611,8 @@ Value Reader::translate_node(int n, int output_index) {
           }
           return out;
         };
-        if (const auto* a = find_attr(nd, "values_tensor"); a && vals.empty()) vals = whole_values(a->t(), "values_tensor");
+        if (const auto* a = find_attr(nd, "values_tensor"); a && vals.empty())
+          vals = whole_values(a->t(), "values_tensor");
         if (const auto* a = find_attr(nd, "default_tensor")) {
           const auto d = whole_values(a->t(), "default_tensor");
           if (d.size() != 1) fail_node(n, "attribute 'default_tensor' must hold one value");
@@ -602,7 +621,8 @@ Value Reader::translate_node(int n, int output_index) {
       }
       if (s.kind != Value::Str || keys.empty() || keys.size() != vals.size())
         fail_node(n, fmt::format("only string -> integer {} on a string input is supported (keys and values of equal "
-                                 "length)", op));
+                                 "length)",
+                                 op));
       auto& field = out.schema.inputs[s.field];
       // The empty label is a missing value, not a level (modelbridge lists it to keep missing
       // apart from the "other" label of an open domain).
@@ -625,7 +645,8 @@ Value Reader::translate_node(int n, int output_index) {
       v.rank = s.rank;
       for (size_t k = 0; k < levels.size(); ++k) v.level_of_code[codes[k]] = static_cast<int>(k);
       v.default_code = dflt;
-      v.distinct_codes = v.level_of_code.size() == levels.size() && !(v.missing_code && v.level_of_code.count(*v.missing_code));
+      v.distinct_codes =
+          v.level_of_code.size() == levels.size() && !(v.missing_code && v.level_of_code.count(*v.missing_code));
       v.codes_of_level = codes;
       if (op == "LabelEncoder" && !v.distinct_codes) fail_node(n, "two labels share one code");
       out.unseen = ir::UnseenLevel::Missing;
@@ -657,13 +678,15 @@ Value Reader::translate_node(int n, int output_index) {
     if (op == "FeatureVectorizer") {
       const auto dims = attr_ints_of(nd, "inputdimensions");
       if (static_cast<int>(dims.size()) != nd.input_size())
-        fail_node(n, fmt::format("attribute 'inputdimensions' has {} entries for {} inputs", dims.size(), nd.input_size()));
+        fail_node(
+            n, fmt::format("attribute 'inputdimensions' has {} entries for {} inputs", dims.size(), nd.input_size()));
       Value v;
       v.elem = kFloat;
       v.constant = false;
       for (int k = 0; k < nd.input_size(); ++k) {
         Value x = num(k);
-        if (dims[k] < 0 || dims[k] > (int64_t{1} << 24)) fail_node(n, fmt::format("input dimension {} out of range", dims[k]));
+        if (dims[k] < 0 || dims[k] > (int64_t{1} << 24))
+          fail_node(n, fmt::format("input dimension {} out of range", dims[k]));
         for (int64_t j = 0; j < dims[k]; ++j)
           v.cols.push_back(j < static_cast<int64_t>(x.cols.size()) ? x.cols[j] : Expr::constant(0.0));
       }
@@ -687,7 +710,8 @@ Value Reader::translate_node(int n, int output_index) {
       }
       // onnxruntime leaves a row whose norm is 0 unchanged.
       for (auto& c : x.cols)
-        c = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, total, Expr::constant(0.0)), c, Expr::binary(Op::Div, c, total)});
+        c = Expr::call(Op::IfElse,
+                       {Expr::binary(Op::Eq, total, Expr::constant(0.0)), c, Expr::binary(Op::Div, c, total)});
       out.provenance.warnings.push_back(
           {"float32-arithmetic", node_place(n) + ": onnxruntime normalizes in float32; evaluated in double here"});
       x.elem = kFloat;
@@ -707,9 +731,12 @@ Value Reader::translate_node(int n, int output_index) {
       for (int64_t c : attr_ints_of(nd, "cats_int64s")) {
         const double d = static_cast<double>(c);
         // trunc(x) == c
-        Expr hit = c > 0   ? Expr::binary(Op::And, Expr::binary(Op::Ge, e, Expr::constant(d)), Expr::binary(Op::Lt, e, Expr::constant(d + 1)))
-                   : c < 0 ? Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(d - 1)), Expr::binary(Op::Le, e, Expr::constant(d)))
-                           : Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(-1.0)), Expr::binary(Op::Lt, e, Expr::constant(1.0)));
+        Expr hit = c > 0   ? Expr::binary(Op::And, Expr::binary(Op::Ge, e, Expr::constant(d)),
+                                          Expr::binary(Op::Lt, e, Expr::constant(d + 1)))
+                   : c < 0 ? Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(d - 1)),
+                                          Expr::binary(Op::Le, e, Expr::constant(d)))
+                           : Expr::binary(Op::And, Expr::binary(Op::Gt, e, Expr::constant(-1.0)),
+                                          Expr::binary(Op::Lt, e, Expr::constant(1.0)));
         v.cols.push_back(Expr::call(Op::Coalesce, {std::move(hit), Expr::constant(0.0)}));
       }
       return v;
@@ -717,7 +744,8 @@ Value Reader::translate_node(int n, int output_index) {
     if (op == "OneHotEncoder") {
       Value s = in(0);
       const auto cats = attr_strings_of(nd, "cats_strings");
-      if (s.kind != Value::Str || cats.empty()) fail_node(n, "only OneHotEncoder with cats_strings on a string input is supported");
+      if (s.kind != Value::Str || cats.empty())
+        fail_node(n, "only OneHotEncoder with cats_strings on a string input is supported");
       auto& field = out.schema.inputs[s.field];
       if (field.levels.empty()) field.levels = cats;
       const bool zeros = attr_i(nd, "zeros", 1) != 0;
@@ -743,7 +771,8 @@ Value Reader::translate_node(int n, int output_index) {
       for (size_t j = 0; j < x.cols.size(); ++j) {
         Expr c = Expr::constant(vals.size() == 1 ? vals[0] : vals[j]);
         if (std::isnan(replaced)) x.cols[j] = Expr::call(Op::Coalesce, {x.cols[j], c});
-        else x.cols[j] = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x.cols[j], Expr::constant(replaced)), c, x.cols[j]});
+        else
+          x.cols[j] = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x.cols[j], Expr::constant(replaced)), c, x.cols[j]});
       }
       x.elem = kFloat;
       return x;
@@ -771,11 +800,14 @@ Value Reader::translate_node(int n, int output_index) {
   }
   if (nd.domain() == kFunctionDomain && is_library_function(op)) {
     check_function(nd, n);
-    static const std::map<std::string, Op> ops = {
-        {"Lt", Op::Lt}, {"Le", Op::Le}, {"Gt", Op::Gt}, {"Ge", Op::Ge}, {"Eq", Op::Eq}, {"Ne", Op::Ne},
-        {"And", Op::And}, {"Or", Op::Or}, {"Not", Op::Not}, {"IsMissing", Op::IsMissing},
-        {"IfElse", Op::IfElse}, {"Coalesce", Op::Coalesce}, {"Erf", Op::Erf}, {"Tan", Op::Tan},
-        {"Atan", Op::Atan}, {"Log10", Op::Log10}};
+    static const std::map<std::string, Op> ops = {{"Lt", Op::Lt},         {"Le", Op::Le},
+                                                  {"Gt", Op::Gt},         {"Ge", Op::Ge},
+                                                  {"Eq", Op::Eq},         {"Ne", Op::Ne},
+                                                  {"And", Op::And},       {"Or", Op::Or},
+                                                  {"Not", Op::Not},       {"IsMissing", Op::IsMissing},
+                                                  {"IfElse", Op::IfElse}, {"Coalesce", Op::Coalesce},
+                                                  {"Erf", Op::Erf},       {"Tan", Op::Tan},
+                                                  {"Atan", Op::Atan},     {"Log10", Op::Log10}};
     auto it = ops.find(op);
     if (it != ops.end()) {
       std::vector<Value> args;

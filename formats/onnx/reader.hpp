@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/ir/model.hpp"
 #include "formats/onnx/read_models.hpp"
+#include "lib/ir/model.hpp"
 
 namespace mb::onnxfmt {
 
@@ -18,14 +18,14 @@ namespace mb::onnxfmt {
 struct Value {
   enum Kind { Num, Str, Code } kind = Num;
   std::vector<ir::Expr> cols;
-  bool constant = false;              // every column is a constant (initializer / Constant)
-  std::vector<int64_t> dims;          // constant: its dims
-  int rank = 2;                       // rank of the tensor (columns are the last axis)
+  bool constant = false;      // every column is a constant (initializer / Constant)
+  std::vector<int64_t> dims;  // constant: its dims
+  int rank = 2;               // rank of the tensor (columns are the last axis)
   int elem = onnx::TensorProto::DOUBLE;
-  int field = -1;                     // Str / Code: the schema input
+  int field = -1;                        // Str / Code: the schema input
   std::map<int64_t, int> level_of_code;  // Code: code -> level index
-  int64_t default_code = -1;          // Code: code of any other label
-  std::optional<int64_t> missing_code;  // Code: code of the empty label (a missing value), when listed
+  int64_t default_code = -1;             // Code: code of any other label
+  std::optional<int64_t> missing_code;   // Code: code of the empty label (a missing value), when listed
   std::vector<int64_t> codes_of_level;   // Code: the code of each level
   bool distinct_codes = true;            // Code: no two labels share a code
 };
@@ -35,15 +35,15 @@ struct Reader {
   onnx::ModelProto model;
   const onnx::GraphProto* g = nullptr;
   std::map<std::string, const onnx::TensorProto*> inits;
-  std::map<std::string, int> producer;                    // value -> node index
-  std::map<std::string, std::vector<int>> consumers;      // value -> node indices
-  std::map<std::string, std::vector<int>> input_fields;   // graph input -> schema inputs
+  std::map<std::string, int> producer;                   // value -> node index
+  std::map<std::string, std::vector<int>> consumers;     // value -> node indices
+  std::map<std::string, std::vector<int>> input_fields;  // graph input -> schema inputs
   std::map<std::string, std::string> meta;
-  std::map<std::string, int> derived_index;               // tensor name -> derived field
+  std::map<std::string, int> derived_index;  // tensor name -> derived field
   std::map<std::string, Value> memo;
   std::map<std::string, const onnx::FunctionProto*> functions;
-  int core = -1;                                          // estimator node
-  CoreFamily core_kind = CoreFamily::None;                // a family recognised by its graph's shape
+  int core = -1;                            // estimator node
+  CoreFamily core_kind = CoreFamily::None;  // a family recognised by its graph's shape
   ir::Model out;
 
   Reader(std::string_view bytes, const std::string& file);

@@ -76,7 +76,10 @@ MlRule ml_rule(const onnx::NodeProto& n, int k, int in0_type) {
   if (op == "TreeEnsemble") return {k == 0 ? in0_type : 0, {TP::FLOAT, TP::DOUBLE, TP::FLOAT16}};
   if (op == "ArrayFeatureExtractor") return {k == 0 ? in0_type : 0, {}};
   if (op == "CategoryMapper")
-    return {k == 0 ? (in0_type == TP::STRING ? TP::INT64 : in0_type == TP::INT64 ? TP::STRING : 0) : 0,
+    return {k == 0 ? (in0_type == TP::STRING  ? TP::INT64
+                      : in0_type == TP::INT64 ? TP::STRING
+                                              : 0)
+                   : 0,
             {TP::STRING, TP::INT64}};
   if (op == "LabelEncoder") {
     int out = 0;
@@ -92,13 +95,14 @@ MlRule ml_rule(const onnx::NodeProto& n, int k, int in0_type) {
 // Output type of a core operator from its inputs and attributes (0: not followed).
 int core_type(const onnx::NodeProto& n, const std::vector<int>& in) {
   static const std::set<std::string> same_as_first = {
-      "Identity", "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Log", "Exp", "Sqrt", "Floor",
-      "Ceil", "Round", "Sin", "Cos", "Tan", "Atan", "Tanh", "Sigmoid", "Reciprocal", "Erf", "Min",
-      "Max", "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Expand", "MatMul", "Gemm",
-      "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Softmax", "LogSoftmax",
-      "Transpose", "Slice", "Gather", "Relu", "Clip", "Tile"};
-  static const std::set<std::string> boolean = {"IsNaN", "IsInf", "Less", "LessOrEqual", "Greater",
-                                                "GreaterOrEqual", "Equal", "And", "Or", "Not", "Xor"};
+      "Identity",  "Add",        "Sub",       "Mul",       "Div",        "Pow",     "Neg",        "Abs",
+      "Log",       "Exp",        "Sqrt",      "Floor",     "Ceil",       "Round",   "Sin",        "Cos",
+      "Tan",       "Atan",       "Tanh",      "Sigmoid",   "Reciprocal", "Erf",     "Min",        "Max",
+      "Concat",    "Reshape",    "Flatten",   "Squeeze",   "Unsqueeze",  "Expand",  "MatMul",     "Gemm",
+      "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "Softmax", "LogSoftmax", "Transpose",
+      "Slice",     "Gather",     "Relu",      "Clip",      "Tile"};
+  static const std::set<std::string> boolean = {"IsNaN", "IsInf", "Less", "LessOrEqual", "Greater", "GreaterOrEqual",
+                                                "Equal", "And",   "Or",   "Not",         "Xor"};
   const std::string& op = n.op_type();
   if (same_as_first.count(op)) return in.empty() ? 0 : in[0];
   if (boolean.count(op)) return TP::BOOL;
@@ -123,8 +127,8 @@ int declared_type(const onnx::ValueInfoProto& v) {
 
 void check_validity(const onnx::ModelProto& model, const std::string& file) {
   const auto& g = model.graph();
-  std::map<std::string, int> type;       // value -> element type as it flows
-  std::map<std::string, int> declared;   // value -> element type the graph declares
+  std::map<std::string, int> type;      // value -> element type as it flows
+  std::map<std::string, int> declared;  // value -> element type the graph declares
   for (const auto& v : g.input()) declared[v.name()] = declared_type(v);
   for (const auto& v : g.value_info()) declared[v.name()] = declared_type(v);
   for (const auto& v : g.output()) declared[v.name()] = declared_type(v);

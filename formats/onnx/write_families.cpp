@@ -41,7 +41,9 @@ struct G {
     return e.node(o, in, std::move(a), "", out);
   }
   std::string k(double v) { return e.scalar(v); }
-  std::string ints(const std::vector<int64_t>& v) { return e.constant(tensor_int64(v, {static_cast<int64_t>(v.size())}), "i"); }
+  std::string ints(const std::vector<int64_t>& v) {
+    return e.constant(tensor_int64(v, {static_cast<int64_t>(v.size())}), "i");
+  }
   std::string mat(const std::vector<double>& v, int64_t rows, int64_t cols, const std::string& hint) {
     return e.constant(tensor_double(v, {rows, cols}), hint);
   }
@@ -58,9 +60,7 @@ struct G {
     param(name, std::vector<double>(v.begin(), v.end()));
   }
   // Column j of a [N, C] tensor as [N, 1].
-  std::string col(const std::string& t, int64_t j) {
-    return op("Slice", {t, ints({j}), ints({j + 1}), ints({1})});
-  }
+  std::string col(const std::string& t, int64_t j) { return op("Slice", {t, ints({j}), ints({j + 1}), ints({1})}); }
   std::string cast_double(const std::string& t) { return op("Cast", {t}, {attr_int("to", kDoubleT)}); }
   std::string any_nan_rows(const std::string& t) {  // [N] bool
     return op("IsNaN", {op("ReduceSum", {t, ints({1})}, {attr_int("keepdims", 0)})});
@@ -234,7 +234,9 @@ std::vector<std::string> couple(G& s, const std::vector<std::vector<std::string>
   Emitter b(body);
   // Names inside the body start with "sweep/": none may shadow a name of the outer graph.
   auto bop = [&](const std::string& o, std::vector<std::string> in, std::vector<onnx::AttributeProto> a = {},
-                 const std::string& out = "") { return b.node(o, in, std::move(a), "", out.empty() ? b.fresh("sweep/" + o) : out); };
+                 const std::string& out = "") {
+    return b.node(o, in, std::move(a), "", out.empty() ? b.fresh("sweep/" + o) : out);
+  };
   std::map<double, std::string> consts;
   auto bk = [&](double v) {
     auto it = consts.find(v);
@@ -269,7 +271,7 @@ std::vector<std::string> couple(G& s, const std::vector<std::vector<std::string>
     p[t] = bop("Add", {p[t], diff});
     std::string one_d = bop("Add", {bk(1.0), diff});
     pqp = bop("Div", {bop("Div", {bop("Add", {pqp, bop("Mul", {diff, bop("Add", {bop("Mul", {diff, Q[t][t]}),
-                                                                                  bop("Mul", {bk(2.0), qp[t]})})})}),
+                                                                                 bop("Mul", {bk(2.0), qp[t]})})})}),
                                   one_d}),
                       one_d});
     for (size_t j = 0; j < k; ++j) {
@@ -291,12 +293,14 @@ std::vector<std::string> couple(G& s, const std::vector<std::vector<std::string>
   // The Loop: p_t = 1/k, nothing done.
   std::string shape = s.op("Shape", {R[0][1]});
   std::vector<std::string> inputs = {s.e.constant(tensor_int64({max_iter}, {}), "max_iter"),
-                                     s.e.constant([] {
-                                       onnx::TensorProto t;
-                                       t.set_data_type(onnx::TensorProto::BOOL);
-                                       t.add_int32_data(1);
-                                       return t;
-                                     }(), "true")};
+                                     s.e.constant(
+                                         [] {
+                                           onnx::TensorProto t;
+                                           t.set_data_type(onnx::TensorProto::BOOL);
+                                           t.add_int32_data(1);
+                                           return t;
+                                         }(),
+                                         "true")};
   for (size_t t = 0; t < k; ++t) inputs.push_back(s.op("Expand", {s.k(1.0 / static_cast<double>(k)), shape}));
   inputs.push_back(s.op("Less", {s.op("Expand", {s.k(1.0), shape}), s.k(0.0)}));
   onnx::NodeProto* loop = s.g->add_node();
@@ -364,12 +368,15 @@ void write_svm(G& s, const ir::Svm& svm) {
   size_t p = 0;
   for (size_t i = 0; i < K; ++i)
     for (size_t j = i + 1; j < K; ++j, ++p) {
-      for (int32_t t = 0; t < svm.sv_per_class[i]; ++t) C[(start[i] + t) * P + p] = svm.coefficients[(j - 1) * n + start[i] + t];
-      for (int32_t t = 0; t < svm.sv_per_class[j]; ++t) C[(start[j] + t) * P + p] = svm.coefficients[i * n + start[j] + t];
+      for (int32_t t = 0; t < svm.sv_per_class[i]; ++t)
+        C[(start[i] + t) * P + p] = svm.coefficients[(j - 1) * n + start[i] + t];
+      for (int32_t t = 0; t < svm.sv_per_class[j]; ++t)
+        C[(start[j] + t) * P + p] = svm.coefficients[i * n + start[j] + t];
       Ai[p * K + i] = 1.0;
       Aj[p * K + j] = 1.0;
     }
-  std::string dec = s.op("Sub", {s.op("MatMul", {Kx, s.mat(C, n, static_cast<int64_t>(P), "pair_coef")}), s.vec(svm.rho, "rho")});
+  std::string dec =
+      s.op("Sub", {s.op("MatMul", {Kx, s.mat(C, n, static_cast<int64_t>(P), "pair_coef")}), s.vec(svm.rho, "rho")});
   std::string missing = s.any_nan_rows(dec);
   std::vector<std::string> lib_labels;
   std::vector<int64_t> to_lib(K);  // model class -> libsvm index
@@ -381,8 +388,9 @@ void write_svm(G& s, const ir::Svm& svm) {
   if (svm.prob_a.empty()) {
     std::string pos = s.cast_double(s.op("Greater", {dec, s.k(0.0)}));
     std::string neg = s.op("Sub", {s.k(1.0), pos});
-    std::string votes = s.op("Add", {s.op("MatMul", {pos, s.mat(Ai, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_i")}),
-                                     s.op("MatMul", {neg, s.mat(Aj, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_j")})});
+    std::string votes =
+        s.op("Add", {s.op("MatMul", {pos, s.mat(Ai, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_i")}),
+                     s.op("MatMul", {neg, s.mat(Aj, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_j")})});
     prob_lib = s.op("Div", {votes, s.k(static_cast<double>(P))});
     std::string idx = s.op("ArgMax", {votes}, {attr_int("axis", 1), attr_int("keepdims", 0)});
     std::string prob = s.op("Gather", {prob_lib, s.ints(to_lib)}, {attr_int("axis", 1)});
@@ -391,8 +399,9 @@ void write_svm(G& s, const ir::Svm& svm) {
   }
   std::string f = s.op("Add", {s.op("Mul", {dec, s.vec(svm.prob_a, "prob_a")}), s.vec(svm.prob_b, "prob_b")});
   std::string ef = s.op("Exp", {s.op("Neg", {f})});
-  std::string sig = s.op("Where", {s.op("GreaterOrEqual", {f, s.k(0.0)}), s.op("Div", {ef, s.op("Add", {s.k(1.0), ef})}),
-                                   s.op("Div", {s.k(1.0), s.op("Add", {s.k(1.0), s.op("Exp", {f})})})});
+  std::string sig =
+      s.op("Where", {s.op("GreaterOrEqual", {f, s.k(0.0)}), s.op("Div", {ef, s.op("Add", {s.k(1.0), ef})}),
+                     s.op("Div", {s.k(1.0), s.op("Add", {s.k(1.0), s.op("Exp", {f})})})});
   std::string r = s.op("Min", {s.op("Max", {sig, s.k(1e-7)}), s.k(1 - 1e-7)});
   if (K == 2) {
     prob_lib = s.op("Concat", {r, s.op("Sub", {s.k(1.0), r})}, {attr_int("axis", 1)});
@@ -415,7 +424,9 @@ void write_svm(G& s, const ir::Svm& svm) {
 void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   const int64_t F = s.F, K = static_cast<int64_t>(nb.log_prior.size());
   if (nb.precision == ir::Precision::Float32)
-    warnings.push_back({"float32-arithmetic", "the source's float32 GaussianNB graph (onnxruntime's float32 arithmetic and feature-sum order) is written "
+    warnings.push_back(
+        {"float32-arithmetic",
+         "the source's float32 GaussianNB graph (onnxruntime's float32 arithmetic and feature-sum order) is written "
          "in double: probabilities differ by about 1e-6 relative"});
   s.param("log_prior", nb.log_prior);
   s.param("gaussian", std::vector<double>(nb.gaussian.begin(), nb.gaussian.end()));
@@ -440,12 +451,14 @@ void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
       }
       std::string sdv = s.vec(sd, "sd");
       std::string a = s.op("Abs", {s.op("Div", {s.op("Sub", {x, s.vec(mu, "mean")}), sdv})});
-      std::string near = s.op("Div", {s.op("Mul", {s.k(k1), s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), a}), a})})}), sdv});
+      std::string near =
+          s.op("Div", {s.op("Mul", {s.k(k1), s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), a}), a})})}), sdv});
       std::string x1 = s.op("Div", {s.op("Round", {s.op("Mul", {a, s.k(65536.0)})}), s.k(65536.0)});
       std::string x2 = s.op("Sub", {a, x1});
-      std::string far = s.op("Mul", {s.op("Div", {s.k(k1), sdv}),
-                                     s.op("Mul", {s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), x1}), x1})}),
-                                                  s.op("Exp", {s.op("Mul", {s.op("Sub", {s.op("Mul", {s.k(-0.5), x2}), x1}), x2})})})});
+      std::string far = s.op(
+          "Mul", {s.op("Div", {s.k(k1), sdv}),
+                  s.op("Mul", {s.op("Exp", {s.op("Mul", {s.op("Mul", {s.k(-0.5), x1}), x1})}),
+                               s.op("Exp", {s.op("Mul", {s.op("Sub", {s.op("Mul", {s.k(-0.5), x2}), x1}), x2})})})});
       std::string dens = s.op("Where", {s.op("Less", {a, s.k(5.0)}), near,
                                         s.op("Where", {s.op("Greater", {a, s.k(cutoff)}), s.k(0.0), far})});
       std::string pv = s.op("Where", {s.op("LessOrEqual", {dens, s.k(nb.eps)}), s.k(nb.min_probability), dens});
@@ -469,7 +482,8 @@ void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   }
   std::string sc = s.op("Add", {s.vec(nb.log_prior, "log_prior"), sum});
   std::string diff = s.op("Sub", {s.op("Unsqueeze", {sc, s.ints({1})}), s.op("Unsqueeze", {sc, s.ints({2})})});
-  std::string prob = s.op("Reciprocal", {s.op("ReduceSum", {s.op("Exp", {diff}), s.ints({2})}, {attr_int("keepdims", 0)})});
+  std::string prob =
+      s.op("Reciprocal", {s.op("ReduceSum", {s.op("Exp", {diff}), s.ints({2})}, {attr_int("keepdims", 0)})});
   if (nb.min_probability <= 0) {
     // A zero probability left in place (threshold 0) makes a class's score -Inf, and
     // exp(-Inf - -Inf) NaN: that class's probability is 0 unless every class's score is -Inf.
@@ -481,9 +495,10 @@ void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   std::string idx = s.op("ArgMax", {sc}, {attr_int("axis", 1), attr_int("keepdims", 0)});
   s.class_outputs(prob, idx, s.m.schema.target.classes, s.any_nan_rows(sc));
   if (table)
-    warnings.push_back({"unseen-level-skipped",
-                        "ONNX cannot raise an error at scoring time: an unseen level of a naive Bayes predictor is left "
-                        "out of the sum like a missing value"});
+    warnings.push_back(
+        {"unseen-level-skipped",
+         "ONNX cannot raise an error at scoring time: an unseen level of a naive Bayes predictor is left "
+         "out of the sum like a missing value"});
 }
 
 // ---------------------------------------------------------------- k-means
@@ -517,14 +532,17 @@ void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std
   const auto task = m.schema.target.task;
   if (auto* svm = std::get_if<ir::Svm>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "an svm cannot cluster");
-    if (svm->precision == ir::Precision::Float32) throw Unsupported("", "estimator", "unsupported: float32 support vectors");
+    if (svm->precision == ir::Precision::Float32)
+      throw Unsupported("", "estimator", "unsupported: float32 support vectors");
     if (svm->one_vs_rest)
-      throw Unsupported("", "estimator", "unsupported: one-against-all support vector machines (the ONNX writer writes libsvm's "
-                                   "pairwise machines only)");
+      throw Unsupported("", "estimator",
+                        "unsupported: one-against-all support vector machines (the ONNX writer writes libsvm's "
+                        "pairwise machines only)");
     write_svm(s, *svm);
   } else if (auto* net = std::get_if<ir::Mlp>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "a network cannot cluster");
-    if (net->precision == ir::Precision::Float32) throw Unsupported("", "estimator", "unsupported: float32 network weights");
+    if (net->precision == ir::Precision::Float32)
+      throw Unsupported("", "estimator", "unsupported: float32 network weights");
     write_mlp(s, *net);
   } else if (auto* nb = std::get_if<ir::NaiveBayes>(&m.estimator)) {
     if (task != ir::Task::Classification) throw Error("", "target", "naive Bayes must classify");

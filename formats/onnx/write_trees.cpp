@@ -173,8 +173,8 @@ void add_init(onnx::GraphProto* g, const std::string& name, onnx::TensorProto t)
 // are left out of sums).  Double: sums in the operator, then Div (Average) and Add (base) in
 // double; float32: Average inside the operator (one score column, unit tree weights) or folded
 // into the leaf values, base added in float32 before the output is widened.
-TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& e,
-                     const std::string& features, bool f32, double total_weight, Warnings& warnings) {
+TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& e, const std::string& features,
+                     bool f32, double total_weight, Warnings& warnings) {
   const int K = pf.K;
   const int64_t T = static_cast<int64_t>(pf.roots.size());
   const bool extremum = te.aggregate == ir::Aggregate::Max || te.aggregate == ir::Aggregate::Min;
@@ -223,8 +223,10 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
     return feat.size() - 1;
   };
   // Returns (id, is_leaf) of prim node n for target k.
-  std::function<std::pair<int64_t, bool>(int32_t, int, int)> emit = [&](int32_t n, int k, int level) -> std::pair<int64_t, bool> {
-    if (level > 2000) throw Error("", "estimator", "a tree deeper than 2000 tests cannot be written with --onnx-trees ml5");
+  std::function<std::pair<int64_t, bool>(int32_t, int, int)> emit = [&](int32_t n, int k,
+                                                                        int level) -> std::pair<int64_t, bool> {
+    if (level > 2000)
+      throw Error("", "estimator", "a tree deeper than 2000 tests cannot be written with --onnx-trees ml5");
     const Prim& p = pf.nodes[n];
     if (p.leaf >= 0) return {leaf(k, pf.values[static_cast<size_t>(p.leaf) * K + k] / fold), true};
     const double thr = thr32 ? float_floor(p.thr) : p.thr;
@@ -255,7 +257,8 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   auto contributes = [&](int32_t root, int k) {
     std::vector<uint8_t> seen(pf.nodes.size(), 0);
     // NaN != 0 too
-    return !for_each_leaf(pf, root, seen, [&](int32_t leaf) { return pf.values[static_cast<size_t>(leaf) * K + k] == 0.0; });
+    return !for_each_leaf(pf, root, seen,
+                          [&](int32_t leaf) { return pf.values[static_cast<size_t>(leaf) * K + k] == 0.0; });
   };
   for (int k = 0; k < K; ++k)
     for (int64_t t = 0; t < T; ++t) {
@@ -285,7 +288,10 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   modes.set_data_type(onnx::TensorProto::UINT8);
   modes.add_dims(static_cast<int64_t>(feat.size()));
   modes.set_raw_data(std::string(feat.size(), '\0'));  // 0 = BRANCH_LEQ
-  const int64_t agg = op_average ? 0 : te.aggregate == ir::Aggregate::Min ? 2 : te.aggregate == ir::Aggregate::Max ? 3 : 1;
+  const int64_t agg = op_average                           ? 0
+                      : te.aggregate == ir::Aggregate::Min ? 2
+                      : te.aggregate == ir::Aggregate::Max ? 3
+                                                           : 1;
   std::vector<onnx::AttributeProto> attrs = {
       attr_int("n_targets", K),
       attr_int("aggregate_function", agg),
@@ -304,10 +310,13 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
   };
   std::string X = features;
   if (f32) X = e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)});
-  else if (thr32) X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+  else if (thr32)
+    X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})},
+               {attr_int("to", onnx::TensorProto::DOUBLE)});
   std::string s = e.node("TreeEnsemble", {X}, std::move(attrs), "ai.onnx.ml", kTreeScoresName);
   if (average && !f32) s = e.node("Div", {s, e.scalar(total_weight)});
-  if (!te.base.empty()) s = e.node("Add", {s, e.constant(f32 ? tensor_float(te.base, {K}) : tensor_double(te.base, {K}), "base")});
+  if (!te.base.empty())
+    s = e.node("Add", {s, e.constant(f32 ? tensor_float(te.base, {K}) : tensor_double(te.base, {K}), "base")});
   if (f32) s = e.node("Cast", {s}, {attr_int("to", onnx::TensorProto::DOUBLE)});
 
   warnings.push_back({"onnx-ml-opset-5",
@@ -320,7 +329,8 @@ TreeScores write_ml5(const ir::TreeEnsemble& te, const PrimForest& pf, Emitter& 
                         "not above the double threshold, so float32 inputs split as before; double inputs rounded to "
                         "float32 may move"});
   if (f32 && (te.value_precision == ir::Precision::Double || fold != 1.0))
-    warnings.push_back({"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
+    warnings.push_back(
+        {"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
 
   TreeScores out;
   out.n_scores = K;
@@ -395,10 +405,14 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
     add_init(g, "trees/values", tensor_double(vals, {P, K}));
     add_init(g, "trees/roots", tensor_int64(roots, {1, T}));
     std::string X = features;
-    if (thr32) X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})}, {attr_int("to", onnx::TensorProto::DOUBLE)});
+    if (thr32)
+      X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})},
+                 {attr_int("to", onnx::TensorProto::DOUBLE)});
     const std::string shape = e.node("Shape", {X});
-    const std::string n_rows = e.node("Slice", {shape, e.constant(tensor_int64({0}, {1}), "zero"), e.constant(tensor_int64({1}, {1}), "one")});
-    const std::string idx_shape = e.node("Concat", {n_rows, e.constant(tensor_int64({T}, {1}), "ntrees")}, {attr_int("axis", 0)});
+    const std::string n_rows =
+        e.node("Slice", {shape, e.constant(tensor_int64({0}, {1}), "zero"), e.constant(tensor_int64({1}, {1}), "one")});
+    const std::string idx_shape =
+        e.node("Concat", {n_rows, e.constant(tensor_int64({T}, {1}), "ntrees")}, {attr_int("axis", 0)});
     std::string idx = e.node("Expand", {"trees/roots", idx_shape});
     for (int s = 0; s < depth; ++s) {
       const std::string f = e.node("Gather", {"trees/feature", idx}, {attr_int("axis", 0)});
@@ -415,16 +429,18 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
     std::string agg;
     switch (te.aggregate) {
       case ir::Aggregate::Max:
-        agg = e.node("ReduceMax", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
+        agg =
+            e.node("ReduceMax", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
         out.aggregate_meta = "max";
         break;
       case ir::Aggregate::Min:
-        agg = e.node("ReduceMin", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
+        agg =
+            e.node("ReduceMin", {leaf_values}, {attr_ints("axes", {1}), attr_int("keepdims", 0)}, "", kTreeScoresName);
         out.aggregate_meta = "min";
         break;
       default:
-        agg = e.node("ReduceSum", {leaf_values, e.constant(tensor_int64({1}, {1}), "axes")}, {attr_int("keepdims", 0)}, "",
-                     kTreeScoresName);
+        agg = e.node("ReduceSum", {leaf_values, e.constant(tensor_int64({1}, {1}), "axes")}, {attr_int("keepdims", 0)},
+                     "", kTreeScoresName);
         out.aggregate_meta = "sum";
         break;
     }

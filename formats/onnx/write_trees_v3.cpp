@@ -128,11 +128,11 @@ std::vector<onnx::AttributeProto> node_attrs(const V3Nodes& v) {
 // they are not (`why` set; the TreeEnsembleRegressor graph is written instead).
 struct ClassifierPlan {
   std::string why;
-  bool binary = false;         // two classes: one weight per leaf, class id 0, holding score column `column`
+  bool binary = false;  // two classes: one weight per leaf, class id 0, holding score column `column`
   int column = 0;
   const char* post = "NONE";
-  double scale = 1;            // leaf values are divided by it (Average, Vote: the total tree weight)
-  std::vector<double> base;    // base_values
+  double scale = 1;          // leaf values are divided by it (Average, Vote: the total tree weight)
+  std::vector<double> base;  // base_values
 };
 
 // Whether every path through the forest gives class scores (columns 0 and 1, divided by
@@ -226,7 +226,8 @@ void float_warnings(const ir::TreeEnsemble& te, bool moved, Warnings& warnings) 
                         "split thresholds are stored as float32: each is the largest float32 not above the double "
                         "threshold, so float32 inputs split as before; double inputs rounded to float32 may move"});
   if (te.value_precision == ir::Precision::Double)
-    warnings.push_back({"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
+    warnings.push_back(
+        {"float32-narrowing", "leaf values and base values are rounded to float32 and summed in float32"});
 }
 
 TreeScores write_classifier(const ir::Model& m, const ir::TreeEnsemble& te, const PrimForest& pf,

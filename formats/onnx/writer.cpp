@@ -47,15 +47,19 @@ struct Writer {
   onnx::GraphProto* g;
   Emitter e;
   std::set<std::string> functions;
-  std::vector<std::string> input_val;               // continuous: [N,1] double; categorical: int64 code
+  std::vector<std::string> input_val;  // continuous: [N,1] double; categorical: int64 code
   std::map<std::pair<int, int>, std::string> level_is;
   std::vector<Val> derived_val;
-  std::string shape_source;                         // any graph input, for broadcasting constants
+  std::string shape_source;  // any graph input, for broadcasting constants
   bool float_mode;
   int ml_opset = 3;
 
   Writer(const ir::Model& model_, const WriteOptions& o, Warnings& w)
-      : m(model_), opt(o), warnings(w), g(model.mutable_graph()), e(g),
+      : m(model_),
+        opt(o),
+        warnings(w),
+        g(model.mutable_graph()),
+        e(g),
         float_mode(o.precision == ir::Precision::Float32) {}
 
   [[noreturn]] void fail(const std::string& place, const std::string& msg) const { throw Error("", place, msg); }
@@ -81,7 +85,7 @@ struct Writer {
         for (int64_t k = 0; k < K; ++k)  // the empty label is how a string input says missing
           if (in.levels[k].empty())
             throw Unsupported("", fmt::format("input '{}'", in.name),
-                        "an empty-string level, which an ONNX string input cannot tell from a missing value");
+                              "an empty-string level, which an ONNX string input cannot tell from a missing value");
         std::vector<int64_t> codes(K);
         for (int64_t k = 0; k < K; ++k) codes[k] = k;
         std::vector<std::string> keys = in.levels;
@@ -89,10 +93,10 @@ struct Writer {
           keys.push_back("");
           codes.push_back(K);
         }
-        input_val.push_back(e.node("LabelEncoder", {in.name},
-                                   {attr_strings("keys_strings", keys), attr_ints("values_int64s", codes),
-                                    attr_int("default_int64", dflt)},
-                                   "ai.onnx.ml", fmt::format("{}{}", kCodePrefix, in.name)));
+        input_val.push_back(e.node(
+            "LabelEncoder", {in.name},
+            {attr_strings("keys_strings", keys), attr_ints("values_int64s", codes), attr_int("default_int64", dflt)},
+            "ai.onnx.ml", fmt::format("{}{}", kCodePrefix, in.name)));
         continue;
       }
       const bool narrow = float_mode || in.cast == ir::Precision::Float32;
@@ -102,18 +106,19 @@ struct Writer {
         if (in.missing_replacement) {
           v = e.node("Where", {e.node("IsNaN", {v}), e.constant(tensor_float({*in.missing_replacement}, {}), "r"), v});
           if (static_cast<double>(static_cast<float>(*in.missing_replacement)) != *in.missing_replacement)
-            warnings.push_back({"float32-narrowing", fmt::format("missing-value replacement of '{}' rounded to float32", in.name)});
+            warnings.push_back(
+                {"float32-narrowing", fmt::format("missing-value replacement of '{}' rounded to float32", in.name)});
         }
         v = cast(v, kDoubleT);
       } else {
-        if (in.missing_replacement)
-          v = e.node("Where", {e.node("IsNaN", {v}), e.scalar(*in.missing_replacement), v});
+        if (in.missing_replacement) v = e.node("Where", {e.node("IsNaN", {v}), e.scalar(*in.missing_replacement), v});
         if (narrow) v = cast(cast(v, kFloatT), kDoubleT);
       }
       input_val.push_back(v);
     }
-    if (float_mode && std::any_of(m.schema.inputs.begin(), m.schema.inputs.end(),
-                                  [](const ir::InputField& f) { return !f.is_categorical() && f.cast == ir::Precision::Double; }))
+    if (float_mode && std::any_of(m.schema.inputs.begin(), m.schema.inputs.end(), [](const ir::InputField& f) {
+          return !f.is_categorical() && f.cast == ir::Precision::Double;
+        }))
       warnings.push_back({"float32-narrowing", "continuous inputs are float32 tensors: values are rounded to float32"});
   }
 
@@ -145,8 +150,7 @@ struct Writer {
         return {v, true};
       }
       case Op::LevelMap: return {table_gather(x.index, x.table, "map"), true};
-      case Op::Discretize:
-        fail(place, "the ONNX writer does not support discretize expressions yet");
+      case Op::Discretize: fail(place, "the ONNX writer does not support discretize expressions yet");
       default: break;
     }
     std::vector<Val> args;
@@ -228,7 +232,10 @@ struct Writer {
     for (int f = 0; f < F; ++f) {
       const auto& feat = m.features[f];
       std::string v = rows_of(lower(feat.expr, "feature '" + feat.name + "'"));
-      if (lin && f == lin->offset_feature) { offset = v; continue; }
+      if (lin && f == lin->offset_feature) {
+        offset = v;
+        continue;
+      }
       cols.push_back(v);
       col_feature.push_back(f);
     }
@@ -241,8 +248,9 @@ struct Writer {
       bool categorical = false;
       for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;  // open: no unseen labels
       if (categorical && m.unseen == ir::UnseenLevel::Error && !std::holds_alternative<ir::NaiveBayes>(m.estimator))
-        warnings.push_back({"unseen-level-missing",
-                            "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+        warnings.push_back(
+            {"unseen-level-missing",
+             "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
       if (float_mode)
         warnings.push_back({"float32-inputs-only",
                             fmt::format("--precision float: the {} model's parameters and arithmetic stay double; only "
@@ -283,10 +291,11 @@ struct Writer {
     const int K = static_cast<int>(target.classes.size());
     if (!classify && T != 1) fail("estimator", "regression with several targets cannot be written to ONNX");
     if (classify) {
-      const bool ok = (lin->transform == ir::ScoreTransform::Binary && T == 1 && K == 2) ||
-                      (lin->transform == ir::ScoreTransform::Softmax && T + (lin->reference_class ? 1 : 0) == K) ||
-                      (lin->transform == ir::ScoreTransform::Cumulative && T + 1 == K) ||
-                      ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
+      const bool ok =
+          (lin->transform == ir::ScoreTransform::Binary && T == 1 && K == 2) ||
+          (lin->transform == ir::ScoreTransform::Softmax && T + (lin->reference_class ? 1 : 0) == K) ||
+          (lin->transform == ir::ScoreTransform::Cumulative && T + 1 == K) ||
+          ((lin->transform == ir::ScoreTransform::Normalize || lin->transform == ir::ScoreTransform::None) && T == K);
       if (!ok) fail("estimator", "class scores do not match the classes");
     }
     if (!classify && !lin->output.plain())
@@ -294,9 +303,10 @@ struct Writer {
                         "onnxruntime's float32 probit post-transform of a LinearRegressor (the ONNX writer writes "
                         "linear models as MatMul and Add)");
     if (!lin->output.plain())
-      warnings.push_back({"onnxruntime-rules",
-                          "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are "
-                          "written as the model's own link and class probabilities, labelled by the largest probability"});
+      warnings.push_back(
+          {"onnxruntime-rules",
+           "the source LinearClassifier's float32 post-transform and label rule (onnxruntime's) are "
+           "written as the model's own link and class probabilities, labelled by the largest probability"});
     const int ref = lin->reference_class ? 1 : 0;
     const int Tc = T + ref;
     std::vector<double> W(cols.size() * Tc, 0.0), b(Tc, 0.0);
@@ -313,8 +323,9 @@ struct Writer {
       std::string bt = e.constant(tensor_float(b, {Tc}), kInterceptsName);
       eta = cast(e.node("Add", {e.node("MatMul", {cast(X, kFloatT), Wt}), bt}), kDoubleT);
       if (lin->precision == ir::Precision::Double)
-        warnings.push_back({"float32-narrowing",
-                            "coefficients and intercepts are rounded to float32 and the linear predictor is summed in float32"});
+        warnings.push_back(
+            {"float32-narrowing",
+             "coefficients and intercepts are rounded to float32 and the linear predictor is summed in float32"});
     } else {
       std::string Wt = e.constant(tensor_double(W, wdims), kWeightsName);
       std::string bt = e.constant(tensor_double(b, {Tc}), kInterceptsName);
@@ -341,28 +352,30 @@ struct Writer {
       if (op) {
         prob = op->op_probabilities;
       } else switch (transform) {
-        case ir::ScoreTransform::Binary: {
-          std::string p = inverse_link(link, eta);
-          prob = e.node("Concat", {e.node("Sub", {e.scalar(1.0), p}), p}, {attr_int("axis", 1)});
-          break;
+          case ir::ScoreTransform::Binary: {
+            std::string p = inverse_link(link, eta);
+            prob = e.node("Concat", {e.node("Sub", {e.scalar(1.0), p}), p}, {attr_int("axis", 1)});
+            break;
+          }
+          case ir::ScoreTransform::Softmax: prob = e.node("Softmax", {eta}, {attr_int("axis", 1)}); break;
+          case ir::ScoreTransform::Normalize: {
+            std::string s = inverse_link(link, eta);
+            std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
+            prob = e.node("Div", {s, e.node("ReduceSum", {s, axes}, {attr_int("keepdims", 1)})});
+            break;
+          }
+          case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
+          case ir::ScoreTransform::Cumulative: {
+            // diff(c(0, c, 1)) per row: [c, 1] - [0, c], both by Pad.
+            std::string c = inverse_link(link, eta);
+            std::string upper =
+                e.node("Pad", {c, e.constant(tensor_int64({0, 0, 0, 1}, {4}), "pads_last"), e.scalar(1.0)});
+            std::string lower =
+                e.node("Pad", {c, e.constant(tensor_int64({0, 1, 0, 0}, {4}), "pads_first"), e.scalar(0.0)});
+            prob = e.node("Sub", {upper, lower});
+            break;
+          }
         }
-        case ir::ScoreTransform::Softmax: prob = e.node("Softmax", {eta}, {attr_int("axis", 1)}); break;
-        case ir::ScoreTransform::Normalize: {
-          std::string s = inverse_link(link, eta);
-          std::string axes = e.constant(tensor_int64({1}, {1}), "axes");
-          prob = e.node("Div", {s, e.node("ReduceSum", {s, axes}, {attr_int("keepdims", 1)})});
-          break;
-        }
-        case ir::ScoreTransform::None: prob = inverse_link(link, eta); break;
-        case ir::ScoreTransform::Cumulative: {
-          // diff(c(0, c, 1)) per row: [c, 1] - [0, c], both by Pad.
-          std::string c = inverse_link(link, eta);
-          std::string upper = e.node("Pad", {c, e.constant(tensor_int64({0, 0, 0, 1}, {4}), "pads_last"), e.scalar(1.0)});
-          std::string lower = e.node("Pad", {c, e.constant(tensor_int64({0, 1, 0, 0}, {4}), "pads_first"), e.scalar(0.0)});
-          prob = e.node("Sub", {upper, lower});
-          break;
-        }
-      }
       prob = e.node("Identity", {prob}, {}, "", "probabilities");
       std::string label;
       if (op) {
@@ -388,8 +401,9 @@ struct Writer {
     bool categorical = false;
     for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;  // open: no unseen labels
     if (categorical && m.unseen == ir::UnseenLevel::Error)
-      warnings.push_back({"unseen-level-missing",
-                          "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+      warnings.push_back(
+          {"unseen-level-missing",
+           "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
   }
 
   void meta(const std::string& key, const std::string& value) {
@@ -404,8 +418,9 @@ struct Writer {
     model.set_producer_version("0.1.0");
     g->set_name("modelbridge");
     const auto& pv = m.provenance;
-    std::string doc = fmt::format("{}{}{}", kind, pv.family.empty() ? "" : ": " + pv.family,
-                                  pv.format.empty() ? "" : fmt::format(" (converted from {} {})", pv.format, pv.source_class));
+    std::string doc =
+        fmt::format("{}{}{}", kind, pv.family.empty() ? "" : ": " + pv.family,
+                    pv.format.empty() ? "" : fmt::format(" (converted from {} {})", pv.format, pv.source_class));
     model.set_doc_string(doc);
     auto add_opset = [&](const std::string& domain, int64_t v) {
       auto* o = model.add_opset_import();

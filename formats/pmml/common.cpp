@@ -113,9 +113,7 @@ std::string Locator::place(const pugi::xml_node& n) const {
   return fmt::format("line {}: {}", line_of(n.offset_debug()), path);
 }
 
-void Locator::fail(const pugi::xml_node& n, const std::string& message) const {
-  throw Error(file_, place(n), message);
-}
+void Locator::fail(const pugi::xml_node& n, const std::string& message) const { throw Error(file_, place(n), message); }
 
 std::optional<std::string> Locator::opt_attr(const pugi::xml_node& n, const char* name) const {
   auto a = n.attribute(name);
@@ -159,7 +157,8 @@ std::vector<std::string> Locator::array(const pugi::xml_node& arr) const {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), count);
     if (ec != std::errc() || end != s.data() + s.size() || s.empty())
       fail(arr, fmt::format("expected a non-negative integer in attribute 'n', found '{}'", s.substr(0, 40)));
-    if (count != values.size()) fail(arr, fmt::format("attribute n=\"{}\" but the Array holds {} values", count, values.size()));
+    if (count != values.size())
+      fail(arr, fmt::format("attribute n=\"{}\" but the Array holds {} values", count, values.size()));
   }
   return values;
 }

@@ -23,15 +23,23 @@ bool is_expression_element(std::string_view n) {
 
 bool is_boolean_op(Op op) {
   switch (op) {
-    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq: case Op::Ne:
-    case Op::And: case Op::Or: case Op::Not: case Op::IsMissing:
-      return true;
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+    case Op::Eq:
+    case Op::Ne:
+    case Op::And:
+    case Op::Or:
+    case Op::Not:
+    case Op::IsMissing: return true;
     default: return false;
   }
 }
 
 Expr if_missing(Expr x, Expr replacement, Expr otherwise) {
-  return Expr::call(Op::IfElse, {Expr::unary(Op::IsMissing, std::move(x)), std::move(replacement), std::move(otherwise)});
+  return Expr::call(Op::IfElse,
+                    {Expr::unary(Op::IsMissing, std::move(x)), std::move(replacement), std::move(otherwise)});
 }
 
 // A string constant (Constant dataType="string" or text that is not a number).
@@ -52,7 +60,8 @@ FieldInfo& ReadContext::field(const std::string& name, const pugi::xml_node& at)
   auto it = fields.find(name);
   if (it == fields.end())
     fail(at, fmt::format("expected a field named '{}' in the DataDictionary, TransformationDictionary or "
-                         "LocalTransformations", name));
+                         "LocalTransformations",
+                         name));
   FieldInfo& f = it->second;
   if (f.kind == FieldInfo::DataOnly) {
     // Used by the model but not listed in its MiningSchema: take it as an input, loudly.
@@ -147,8 +156,7 @@ void ReadContext::declare_derived(const pugi::xml_node& container, bool local) {
   for (auto df : children(container, "DerivedField")) {
     const std::string name = loc.attr(df, "name");
     auto it = fields.find(name);
-    if (it != fields.end())
-      fail(df, fmt::format("field '{}' is defined twice", name));
+    if (it != fields.end()) fail(df, fmt::format("field '{}' is defined twice", name));
     FieldInfo f;
     f.kind = FieldInfo::Derived;
     f.node = df;
@@ -156,8 +164,9 @@ void ReadContext::declare_derived(const pugi::xml_node& container, bool local) {
     fields[name] = f;
   }
   for (auto fn : children(container, "DefineFunction"))
-    warn("pmml-define-function", fmt::format("DefineFunction '{}' is ignored (user-defined functions are not supported)",
-                                             fn.attribute("name").value()));
+    warn("pmml-define-function",
+         fmt::format("DefineFunction '{}' is ignored (user-defined functions are not supported)",
+                     fn.attribute("name").value()));
 }
 
 Expr ReadContext::derived_expr(const pugi::xml_node& df) {
@@ -173,7 +182,9 @@ Expr ReadContext::derived_expr(const pugi::xml_node& df) {
 
 namespace {
 
-struct Piece { double orig, norm; };
+struct Piece {
+  double orig, norm;
+};
 
 Expr norm_segment(const Expr& x, const Piece& a, const Piece& b) {
   Expr t = Expr::binary(Op::Div, Expr::binary(Op::Sub, x, Expr::constant(a.orig)), Expr::constant(b.orig - a.orig));
@@ -216,10 +227,10 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
                                                 Expr::binary(Op::Gt, x, Expr::constant(pts.back().orig))),
                                    Expr::constant(kNaN), std::move(pw)});
     } else if (outliers == "asExtremeValues") {
-      pw = Expr::call(Op::IfElse, {Expr::binary(Op::Lt, x, Expr::constant(pts.front().orig)),
-                                   Expr::constant(pts.front().norm),
-                                   Expr::call(Op::IfElse, {Expr::binary(Op::Gt, x, Expr::constant(pts.back().orig)),
-                                                           Expr::constant(pts.back().norm), std::move(pw)})});
+      pw = Expr::call(Op::IfElse,
+                      {Expr::binary(Op::Lt, x, Expr::constant(pts.front().orig)), Expr::constant(pts.front().norm),
+                       Expr::call(Op::IfElse, {Expr::binary(Op::Gt, x, Expr::constant(pts.back().orig)),
+                                               Expr::constant(pts.back().norm), std::move(pw)})});
     } else if (!outliers.empty() && outliers != "asIs") {
       fail(n, fmt::format("unsupported outliers treatment '{}'", outliers));
     }
@@ -259,7 +270,9 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
       auto out_cell = child(row, out_column);
       if (!in_cell || !out_cell) fail(row, fmt::format("expected cells '{}' and '{}'", column, out_column));
       auto v = parse_double(out_cell.text().get());
-      if (!v) fail(out_cell, fmt::format("unsupported MapValues output '{}' (only numbers are supported)", out_cell.text().get()));
+      if (!v)
+        fail(out_cell,
+             fmt::format("unsupported MapValues output '{}' (only numbers are supported)", out_cell.text().get()));
       rows.emplace_back(in_cell.text().get(), *v);
     }
     const int cat = categorical_input(fname, n);
@@ -271,7 +284,10 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
       std::vector<bool> set(levels.size(), false);
       for (const auto& [key, val] : rows) {
         for (size_t k = 0; k < levels.size(); ++k)
-          if (levels[k] == key && !set[k]) { table[k] = val; set[k] = true; }
+          if (levels[k] == key && !set[k]) {
+            table[k] = val;
+            set[k] = true;
+          }
       }
       e = Expr::level_map(cat, std::move(table));
     } else {
@@ -280,7 +296,8 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
       for (size_t r = rows.size(); r-- > 0;) {
         auto key = parse_double(rows[r].first);
         if (!key) fail(table_node, fmt::format("expected numeric keys for continuous field '{}'", fname));
-        e = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x, Expr::constant(*key)), Expr::constant(rows[r].second), std::move(e)});
+        e = Expr::call(Op::IfElse,
+                       {Expr::binary(Op::Eq, x, Expr::constant(*key)), Expr::constant(rows[r].second), std::move(e)});
       }
     }
     if (n.attribute("mapMissingTo")) e = if_missing(x, Expr::constant(loc.number(n, "mapMissingTo")), std::move(e));
@@ -289,7 +306,11 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
   if (name == "Discretize") {
     Expr x = numeric_ref(loc.attr(n, "field"), n);
     const double fallback = n.attribute("defaultValue") ? loc.number(n, "defaultValue") : kNaN;
-    struct Bin { double lo, hi; bool lc, rc; double value; };
+    struct Bin {
+      double lo, hi;
+      bool lc, rc;
+      double value;
+    };
     std::vector<Bin> bins;
     for (auto b : children(n, "DiscretizeBin")) {
       auto iv = child(b, "Interval");
@@ -298,9 +319,12 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
       if (closure != "openOpen" && closure != "openClosed" && closure != "closedOpen" && closure != "closedClosed")
         fail(iv, fmt::format("unknown closure '{}'", closure));
       auto v = parse_double(b.attribute("binValue").value());
-      if (!v) fail(b, fmt::format("unsupported DiscretizeBin binValue '{}' (only numbers are supported)", b.attribute("binValue").value()));
+      if (!v)
+        fail(b, fmt::format("unsupported DiscretizeBin binValue '{}' (only numbers are supported)",
+                            b.attribute("binValue").value()));
       bins.push_back({loc.number_or(iv, "leftMargin", -INFINITY), loc.number_or(iv, "rightMargin", INFINITY),
-                      closure.rfind("closed", 0) == 0, closure.size() > 6 && closure.substr(closure.size() - 6) == "Closed", *v});
+                      closure.rfind("closed", 0) == 0,
+                      closure.size() > 6 && closure.substr(closure.size() - 6) == "Closed", *v});
     }
     std::stable_sort(bins.begin(), bins.end(), [](const Bin& a, const Bin& b) { return a.lo < b.lo; });
     // Contiguous bins from -inf to +inf; gaps take the default value.
@@ -337,14 +361,16 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
   const std::string fn = loc.attr(n, "function");
   std::vector<pugi::xml_node> arg_nodes;
   for (auto c : elements(n)) {
-    if (!is_expression_element(local_name(c))) fail(c, fmt::format("unsupported PMML element {} in Apply", local_name(c)));
+    if (!is_expression_element(local_name(c)))
+      fail(c, fmt::format("unsupported PMML element {} in Apply", local_name(c)));
     arg_nodes.push_back(c);
   }
   const size_t na = arg_nodes.size();
   auto need = [&](size_t lo, size_t hi) {
     if (na < lo || na > hi)
       fail(n, lo == hi ? fmt::format("function '{}' expects {} argument(s), has {}", fn, lo, na)
-                       : fmt::format("function '{}' expects {} to {} arguments, has {}", fn, lo, hi == SIZE_MAX ? "more" : std::to_string(hi), na));
+                       : fmt::format("function '{}' expects {} to {} arguments, has {}", fn, lo,
+                                     hi == SIZE_MAX ? "more" : std::to_string(hi), na));
   };
   auto arg = [&](size_t i) { return expression(arg_nodes[i]); };
   auto all = [&]() {
@@ -359,19 +385,24 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
   };
   auto label_of = [&](size_t i, std::string& out) {
     if (string_constant(arg_nodes[i], out)) return true;
-    if (is(arg_nodes[i], "Constant")) { out = arg_nodes[i].text().get(); return true; }
+    if (is(arg_nodes[i], "Constant")) {
+      out = arg_nodes[i].text().get();
+      return true;
+    }
     return false;
   };
 
   Expr e;
   static const std::map<std::string, Op> unary_ops = {
-      {"log10", Op::Log10}, {"ln", Op::Log}, {"sqrt", Op::Sqrt}, {"abs", Op::Abs}, {"exp", Op::Exp},
+      {"log10", Op::Log10}, {"ln", Op::Log},    {"sqrt", Op::Sqrt},  {"abs", Op::Abs}, {"exp", Op::Exp},
       {"floor", Op::Floor}, {"ceil", Op::Ceil}, {"rint", Op::Round}, {"sin", Op::Sin}, {"cos", Op::Cos},
-      {"tan", Op::Tan}, {"atan", Op::Atan}, {"tanh", Op::Tanh}, {"erf", Op::Erf}, {"not", Op::Not}};
-  static const std::map<std::string, Op> binary_ops = {
-      {"+", Op::Add}, {"-", Op::Sub}, {"*", Op::Mul}, {"/", Op::Div}, {"pow", Op::Pow}, {"threshold", Op::Gt},
-      {"lessThan", Op::Lt}, {"lessOrEqual", Op::Le}, {"greaterThan", Op::Gt}, {"greaterOrEqual", Op::Ge},
-      {"equal", Op::Eq}, {"notEqual", Op::Ne}};
+      {"tan", Op::Tan},     {"atan", Op::Atan}, {"tanh", Op::Tanh},  {"erf", Op::Erf}, {"not", Op::Not}};
+  static const std::map<std::string, Op> binary_ops = {{"+", Op::Add},          {"-", Op::Sub},
+                                                       {"*", Op::Mul},          {"/", Op::Div},
+                                                       {"pow", Op::Pow},        {"threshold", Op::Gt},
+                                                       {"lessThan", Op::Lt},    {"lessOrEqual", Op::Le},
+                                                       {"greaterThan", Op::Gt}, {"greaterOrEqual", Op::Ge},
+                                                       {"equal", Op::Eq},       {"notEqual", Op::Ne}};
   if ((fn == "equal" || fn == "notEqual") && na == 2 && (cat_field(0) >= 0 || cat_field(1) >= 0)) {
     const size_t fi = cat_field(0) >= 0 ? 0 : 1;
     const int cat = cat_field(fi);
@@ -413,8 +444,8 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     Expr a = arg(0), b = arg(1);
     if (jt->second == Op::Mul && a.op == Op::Const && a.value == -1.0) {
       e = Expr::unary(Op::Neg, std::move(b));
-    } else if (jt->second == Op::Div && a == Expr::constant(1.0) && b.op == Op::Add && b.args[0] == Expr::constant(1.0) &&
-               b.args[1].op == Op::Exp && b.args[1].args[0].op == Op::Neg) {
+    } else if (jt->second == Op::Div && a == Expr::constant(1.0) && b.op == Op::Add &&
+               b.args[0] == Expr::constant(1.0) && b.args[1].op == Op::Exp && b.args[1].args[0].op == Op::Neg) {
       e = Expr::unary(Op::Logistic, std::move(b.args[1].args[0].args[0]));  // 1 / (1 + exp(-x)), as computed
     } else {
       e = Expr::binary(jt->second, std::move(a), std::move(b));
@@ -437,7 +468,8 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     } else if (c.op == Op::Not && c.args[0].op == Op::IsMissing && c.args[0].args[0] == t) {
       // if(isNotMissing(a), a, b) is coalesce(a, b)
       std::vector<Expr> v{std::move(t)};
-      if (f.op == Op::Coalesce) for (auto& x : f.args) v.push_back(std::move(x));
+      if (f.op == Op::Coalesce)
+        for (auto& x : f.args) v.push_back(std::move(x));
       else v.push_back(std::move(f));
       e = Expr::call(Op::Coalesce, std::move(v));
     } else {
@@ -445,7 +477,8 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     }
   } else if (fn == "expm1" || fn == "ln1p") {
     need(1, 1);
-    warn("pmml-approximate-function", fmt::format("function '{}' is computed as {}", fn, fn == "expm1" ? "exp(x)-1" : "ln(1+x)"));
+    warn("pmml-approximate-function",
+         fmt::format("function '{}' is computed as {}", fn, fn == "expm1" ? "exp(x)-1" : "ln(1+x)"));
     e = fn == "expm1" ? Expr::binary(Op::Sub, Expr::unary(Op::Exp, arg(0)), Expr::constant(1))
                       : Expr::unary(Op::Log, Expr::binary(Op::Add, Expr::constant(1), arg(0)));
   } else {
@@ -455,7 +488,8 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     const double c = loc.number(n, "mapMissingTo");
     std::vector<Expr> args = all();
     Expr any = Expr::unary(Op::IsMissing, args[0]);
-    for (size_t i = 1; i < args.size(); ++i) any = Expr::binary(Op::Or, std::move(any), Expr::unary(Op::IsMissing, args[i]));
+    for (size_t i = 1; i < args.size(); ++i)
+      any = Expr::binary(Op::Or, std::move(any), Expr::unary(Op::IsMissing, args[i]));
     e = Expr::call(Op::IfElse, {std::move(any), Expr::constant(c), std::move(e)});
   }
   if (n.attribute("defaultValue"))

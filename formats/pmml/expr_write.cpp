@@ -163,8 +163,16 @@ void ExprWriter::num(pugi::xml_node parent, const Expr& e) {
       num(neg, e.args[0]);
       break;
     }
-    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq: case Op::Ne:
-    case Op::And: case Op::Or: case Op::Not: case Op::IsMissing: {
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge:
+    case Op::Eq:
+    case Op::Ne:
+    case Op::And:
+    case Op::Or:
+    case Op::Not:
+    case Op::IsMissing: {
       auto a = apply(parent, "if");
       boolean(a, e);
       constant(a, 1.0);
@@ -300,9 +308,9 @@ void write_mining_schema(pugi::xml_node model, const ir::Model& m, const std::st
       mf.append_attribute("missingValueReplacement") = format_double(*in.missing_replacement).c_str();
     else if (in.missing_replacement_label)
       mf.append_attribute("missingValueReplacement") = in.missing_replacement_label->c_str();
-    else
-      mf.append_attribute("missingValueTreatment") = "asIs";  // missing stays missing
-    if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing) mf.append_attribute("invalidValueTreatment") = "asMissing";
+    else mf.append_attribute("missingValueTreatment") = "asIs";  // missing stays missing
+    if (in.is_categorical() && m.unseen == ir::UnseenLevel::Missing)
+      mf.append_attribute("invalidValueTreatment") = "asMissing";
   }
   for (const auto& name : extra) {
     auto mf = ms.append_child("MiningField");

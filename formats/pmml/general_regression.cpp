@@ -61,15 +61,19 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   for (auto c : elements(mn)) {
     const std::string_view n = local_name(c);
-    if (n == "PCovMatrix" || n == "ModelStats" || n == "ModelExplanation" || n == "ModelVerification" || n == "Output" ||
-        n == "MiningSchema" || n == "Targets" || n == "LocalTransformations" || n == "ParameterList" ||
+    if (n == "PCovMatrix" || n == "ModelStats" || n == "ModelExplanation" || n == "ModelVerification" ||
+        n == "Output" || n == "MiningSchema" || n == "Targets" || n == "LocalTransformations" || n == "ParameterList" ||
         n == "FactorList" || n == "CovariateList" || n == "PPMatrix" || n == "ParamMatrix")
       continue;
     ctx.fail(c, fmt::format("unsupported PMML element {}", n));
   }
 
   // Parameters, and the predictors they multiply (PPMatrix).
-  struct Param { std::string name, label; pugi::xml_node node; int feature = -1; };
+  struct Param {
+    std::string name, label;
+    pugi::xml_node node;
+    int feature = -1;
+  };
   std::vector<Param> params;
   std::map<std::string, size_t> param_index;
   for (auto p : children(child(mn, "ParameterList"), "Parameter")) {
@@ -80,7 +84,9 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   std::set<std::string> factors, covariates;
   for (auto p : children(child(mn, "FactorList"), "Predictor")) {
-    if (!elements(p).empty()) ctx.fail(elements(p)[0], fmt::format("unsupported PMML element {} (contrast matrices)", local_name(elements(p)[0])));
+    if (!elements(p).empty())
+      ctx.fail(elements(p)[0],
+               fmt::format("unsupported PMML element {} (contrast matrices)", local_name(elements(p)[0])));
     factors.insert(loc.attr(p, "name"));
   }
   for (auto p : children(child(mn, "CovariateList"), "Predictor")) covariates.insert(loc.attr(p, "name"));
@@ -115,7 +121,8 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
         }
         part = pred + value;
       } else {
-        if (!covariates.count(pred)) ctx.fail(cell, fmt::format("predictor '{}' is in neither the FactorList nor the CovariateList", pred));
+        if (!covariates.count(pred))
+          ctx.fail(cell, fmt::format("predictor '{}' is in neither the FactorList nor the CovariateList", pred));
         auto e = parse_double(value);
         if (!e) ctx.fail(cell, fmt::format("expected a numeric exponent, found '{}'", value));
         x = ctx.predictor_ref(pred, cell);
@@ -151,7 +158,10 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     if (classification && cat.empty()) {
       // Binary models may leave the category implicit: the one that is not the reference.
       for (const auto& c : classes)
-        if (c != reference) { cat = c; break; }
+        if (c != reference) {
+          cat = c;
+          break;
+        }
       if (reference.empty()) cat = classes.size() > 1 ? classes[1] : "";
     }
     ScoreRow& row = row_for(cat);
@@ -177,19 +187,23 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
       for (const auto& c : classes) {
         bool has = false;
         for (auto& r : rows) has |= r.category == c;
-        if (!has) { reference = c; break; }
+        if (!has) {
+          reference = c;
+          break;
+        }
       }
     }
     if (reference.empty()) ctx.fail(mn, "expected a targetReferenceCategory");
     if (!row_for(reference).empty()) ctx.fail(mn, fmt::format("the reference category '{}' has parameters", reference));
   } else if (kind == Scores::BinaryFirst) {
-    if (rows.size() != 1) ctx.fail(mn, fmt::format("expected parameters for one target category, found {}", rows.size()));
+    if (rows.size() != 1)
+      ctx.fail(mn, fmt::format("expected parameters for one target category, found {}", rows.size()));
   }
   ir::Linear lin = make_linear(ctx, mn, std::move(rows), kind, link);
   lin.offset_feature = offset_feature;
   m.estimator = std::move(lin);
-  m.provenance.family = type == "generalizedLinear" ? fmt::format("generalized linear ({})", mn.attribute("linkFunction").value())
-                                                   : type;
+  m.provenance.family =
+      type == "generalizedLinear" ? fmt::format("generalized linear ({})", mn.attribute("linkFunction").value()) : type;
 }
 
 }  // namespace mb::pmml::detail

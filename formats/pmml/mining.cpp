@@ -103,7 +103,8 @@ SumPart read_sum_part(ReadContext& ctx, const pugi::xml_node& model) {
     part.trees.push_back(segment_tree(ctx, model, reg));
     return part;
   }
-  if (!is(model, "MiningModel")) ctx.fail(model, fmt::format("unsupported PMML element {} in a model chain", local_name(model)));
+  if (!is(model, "MiningModel"))
+    ctx.fail(model, fmt::format("unsupported PMML element {} in a model chain", local_name(model)));
   if (std::string(model.attribute("mathContext").value()) == "float")
     ctx.fail(model, "unsupported mathContext 'float' (float arithmetic of tree scores)");
   check_children(ctx, model, {"Segmentation"});
@@ -127,7 +128,8 @@ SumPart read_sum_part(ReadContext& ctx, const pugi::xml_node& model) {
   double factor = 1, constant = 0;
   target_rescale(ctx, model, factor, constant);
   if (factor != 1) {
-    if (!power_of_two(factor)) ctx.fail(child(model, "Targets"), "unsupported Target rescaleFactor of a sum (not a power of two)");
+    if (!power_of_two(factor))
+      ctx.fail(child(model, "Targets"), "unsupported Target rescaleFactor of a sum (not a power of two)");
     for (auto& t : part.trees) scale_tree(t, factor);
   }
   if (constant != 0) part.trailing.push_back(constant);
@@ -157,14 +159,23 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
   require_true(ctx, segs.back());
   auto last = segment_model(ctx, segs.back());
   if (!is(last, "RegressionModel"))
-    ctx.fail(last, fmt::format("unsupported model chain: the last segment is {}, not a RegressionModel applying a link to sums of trees",
-                               local_name(last)));
+    ctx.fail(
+        last,
+        fmt::format(
+            "unsupported model chain: the last segment is {}, not a RegressionModel applying a link to sums of trees",
+            local_name(last)));
   check_children(ctx, last, {"RegressionTable"});
   const std::string norm = last.attribute("normalizationMethod").value();
   const bool cls = m.schema.target.task == ir::Task::Classification;
   const std::string fn = ctx.loc.attr(last, "functionName");
   if ((fn == "classification") != cls) ctx.fail(last, "the last segment's functionName differs from the MiningModel's");
-  struct Row { std::string category; double intercept = 0; std::string field; double coef = 0; pugi::xml_node at; };
+  struct Row {
+    std::string category;
+    double intercept = 0;
+    std::string field;
+    double coef = 0;
+    pugi::xml_node at;
+  };
   std::vector<Row> rows;
   std::set<std::string> used;
   for (auto t : children(last, "RegressionTable")) {
@@ -174,7 +185,9 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     r.category = t.attribute("targetCategory").value();
     for (auto p : elements(t)) {
       if (!is(p, "NumericPredictor") || ctx.loc.number_or(p, "exponent", 1.0) != 1.0)
-        ctx.fail(p, "unsupported predictor in the model chain's RegressionModel (expected NumericPredictor of a segment's sum)");
+        ctx.fail(p,
+                 "unsupported predictor in the model chain's RegressionModel (expected NumericPredictor of a segment's "
+                 "sum)");
       if (!r.field.empty()) ctx.fail(p, "unsupported: a RegressionTable combining several sums");
       r.field = ctx.loc.attr(p, "name");
       r.coef = ctx.loc.number(p, "coefficient");
@@ -183,13 +196,16 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     }
     rows.push_back(r);
   }
-  if (used.size() != parts.size()) ctx.fail(last, "unsupported model chain: a segment's output is not used by the last model");
+  if (used.size() != parts.size())
+    ctx.fail(last, "unsupported model chain: a segment's output is not used by the last model");
   // Adds a * (sum part) + b at output k.
   auto add = [&](const Row& r, int k, int K, double sign) {
     const double a = sign * r.coef;
     if (!r.field.empty()) {
       if (a != 1 && !power_of_two(a))
-        ctx.fail(r.at, fmt::format("unsupported coefficient {} of a sum of trees (only powers of two keep the sum exact)", r.coef));
+        ctx.fail(r.at,
+                 fmt::format("unsupported coefficient {} of a sum of trees (only powers of two keep the sum exact)",
+                             r.coef));
       SumPart& p = parts[r.field];
       for (size_t i = 0; i < p.trees.size(); ++i) {
         ir::Tree t = p.trees[i];
@@ -234,7 +250,8 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     }
   } else {
     if (classes.size() != 2 || rows.size() != 2)
-      ctx.fail(last, fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm, classes.size()));
+      ctx.fail(last,
+               fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm, classes.size()));
     const Row* scored = !rows[0].field.empty() || rows[0].intercept != 0 ? &rows[0] : &rows[1];
     const Row* other = scored == &rows[0] ? &rows[1] : &rows[0];
     if (!other->field.empty() || other->intercept != 0)
@@ -276,8 +293,8 @@ bool linear_segments(const pugi::xml_node& seg) {
   return true;
 }
 
-void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi::xml_node& seg, const std::string& method,
-                          double factor, double constant) {
+void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi::xml_node& seg,
+                          const std::string& method, double factor, double constant) {
   auto& m = ctx.model;
   const bool weighted = method == "weightedSum" || method == "weightedAverage";
   const bool average = method == "average" || method == "weightedAverage";
@@ -296,8 +313,8 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
     if (is(model, "RegressionModel")) read_regression_model(ctx, model);
     else read_general_regression_model(ctx, model);
     auto lin = std::get<ir::Linear>(m.estimator);
-    if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None || !lin.output.plain() ||
-        lin.reference_class)
+    if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None ||
+        !lin.output.plain() || lin.reference_class)
       ctx.fail(model, "unsupported segment in a regression ensemble (only linear regressions with the identity link)");
     if (lin.offset_feature >= 0) ctx.fail(model, "unsupported: an offset in a segment of a regression ensemble");
     double f = 1, c = 0;
@@ -315,7 +332,8 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
   out.intercepts = {0.0};
   const double divisor = average ? total : 1.0;
   for (const auto& p : parts) {
-    for (size_t f = 0; f < p.lin.coefficients.size() && f < F; ++f) out.coefficients[f] += p.weight * p.lin.coefficients[f] / divisor;
+    for (size_t f = 0; f < p.lin.coefficients.size() && f < F; ++f)
+      out.coefficients[f] += p.weight * p.lin.coefficients[f] / divisor;
     out.intercepts[0] += p.weight * p.lin.intercepts[0] / divisor;
   }
   for (auto& v : out.coefficients) v *= factor;
@@ -357,9 +375,10 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
     const auto segs = children(seg, "Segment");
     if (segs.size() != 1)
-      ctx.fail(seg, fmt::format("unsupported clustering segmentation of {} segments (only one ClusteringModel)", segs.size()));
-    if (method != "majorityVote" && method != "weightedMajorityVote" && method != "selectFirst" && method != "selectAll" &&
-        method != "modelChain")
+      ctx.fail(seg, fmt::format("unsupported clustering segmentation of {} segments (only one ClusteringModel)",
+                                segs.size()));
+    if (method != "majorityVote" && method != "weightedMajorityVote" && method != "selectFirst" &&
+        method != "selectAll" && method != "modelChain")
       ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for clustering", method));
     require_true(ctx, segs[0]);
     auto model = segment_model(ctx, segs[0]);
@@ -415,7 +434,8 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     require_true(ctx, s);
     auto model = segment_model(ctx, s);
     if (!is(model, "TreeModel"))
-      ctx.fail(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)", local_name(model), method));
+      ctx.fail(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)",
+                                  local_name(model), method));
     te.trees.push_back(segment_tree(ctx, model, segment_shape));
     const double w = weighted_method ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
     if (!(w >= 0) || !std::isfinite(w)) ctx.fail(s, "expected a finite non-negative weight");

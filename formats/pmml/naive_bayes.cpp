@@ -49,7 +49,8 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
   for (size_t f = 0; f < F; ++f) {
     const auto bi = inputs[f];
     const std::string field = loc.attr(bi, "fieldName");
-    if (child(bi, "DerivedField")) ctx.fail(child(bi, "DerivedField"), "unsupported: a BayesInput with its own DerivedField");
+    if (child(bi, "DerivedField"))
+      ctx.fail(child(bi, "DerivedField"), "unsupported: a BayesInput with its own DerivedField");
     if (auto stats = child(bi, "TargetValueStats")) {
       m.features.push_back({field, ctx.predictor_ref(field, bi)});
       std::vector<int> seen(K, 0);
@@ -58,7 +59,8 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
         const auto g = child(s, "GaussianDistribution");
         if (!g) {
           auto d = elements(s);
-          ctx.fail(s, fmt::format("unsupported distribution {} (only GaussianDistribution)", d.empty() ? "" : std::string(local_name(d[0]))));
+          ctx.fail(s, fmt::format("unsupported distribution {} (only GaussianDistribution)",
+                                  d.empty() ? "" : std::string(local_name(d[0]))));
         }
         const double var = loc.number(g, "variance");
         if (!(var >= 0)) ctx.fail(g, "a negative variance");
@@ -76,7 +78,8 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
     const int in = ctx.categorical_input(field, bi);
     if (in < 0)
       ctx.fail(bi, fmt::format("BayesInput on field '{}' has PairCounts, but the field is not a categorical input "
-                               "(a continuous field needs TargetValueStats)", field));
+                               "(a continuous field needs TargetValueStats)",
+                               field));
     const auto& levels = m.schema.inputs[in].levels;
     const size_t L = levels.size();
     if (L == 0) ctx.fail(bi, fmt::format("field '{}' has no values", field));
@@ -112,7 +115,9 @@ std::string write_naive_bayes(const ir::Model& m, Warnings& warnings) {
   const size_t F = m.features.size(), K = nb.log_prior.size();
   if (K != m.schema.target.classes.size() || nb.gaussian.size() != F) refuse("an inconsistent naive Bayes model");
   if (nb.precision == ir::Precision::Float32)
-    warnings.push_back({"float32-arithmetic", "the source's float32 GaussianNB graph (onnxruntime's float32 arithmetic and feature-sum order) is written "
+    warnings.push_back(
+        {"float32-arithmetic",
+         "the source's float32 GaussianNB graph (onnxruntime's float32 arithmetic and feature-sum order) is written "
          "in double: probabilities differ by about 1e-6 relative"});
   for (size_t f = 0; f < F; ++f) {
     const auto& e = m.features[f].expr;
@@ -127,7 +132,8 @@ std::string write_naive_bayes(const ir::Model& m, Warnings& warnings) {
     for (size_t f = 0; f < F; ++f) {
       if (nb.gaussian[f]) replaced = true;
       else
-        for (int32_t i = 0; i < static_cast<int32_t>(K) * nb.table_levels[f]; ++i) replaced |= nb.table[nb.table_offset[f] + i] <= nb.eps;
+        for (int32_t i = 0; i < static_cast<int32_t>(K) * nb.table_levels[f]; ++i)
+          replaced |= nb.table[nb.table_offset[f] + i] <= nb.eps;
     }
   }
   if (replaced)
@@ -166,7 +172,8 @@ std::string write_naive_bayes(const ir::Model& m, Warnings& warnings) {
       for (size_t k = 0; k < K; ++k) {
         auto t = tvc.append_child("TargetValueCount");
         t.append_attribute("value") = classes[k].c_str();
-        t.append_attribute("count") = format_double(nb.table[nb.table_offset[f] + static_cast<int32_t>(k) * L + l]).c_str();
+        t.append_attribute("count") =
+            format_double(nb.table[nb.table_offset[f] + static_cast<int32_t>(k) * L + l]).c_str();
       }
     }
   }

@@ -61,7 +61,8 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
       e = ctx.derived_expr(df);
     }
     m.features.push_back({name, std::move(e)});
-    if (!id_unit.emplace(id, static_cast<int32_t>(m.features.size())).second) ctx.fail(ni, fmt::format("neuron id '{}' given twice", id));
+    if (!id_unit.emplace(id, static_cast<int32_t>(m.features.size())).second)
+      ctx.fail(ni, fmt::format("neuron id '{}' given twice", id));
   }
   const int32_t F = static_cast<int32_t>(m.features.size());
   if (F == 0) ctx.fail(mn, "expected NeuralInputs");
@@ -94,7 +95,9 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
       }
       for (auto con : children(neuron, "Con")) {
         auto it = id_unit.find(loc.attr(con, "from"));
-        if (it == id_unit.end()) ctx.fail(con, fmt::format("connection from '{}', which is not an earlier neuron", con.attribute("from").value()));
+        if (it == id_unit.end())
+          ctx.fail(con,
+                   fmt::format("connection from '{}', which is not an earlier neuron", con.attribute("from").value()));
         u.src.push_back(it->second);
         u.w.push_back(loc.number(con, "weight"));
       }
@@ -118,8 +121,9 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     if (s <= F || up <= F || lo <= F) continue;
     const Unit &S = units[s], &U = units[up], &L = units[lo];
     if (S.act != "identity" || U.act != "threshold" || L.act != "threshold" || U.threshold != 15 || L.threshold != 15 ||
-        U.src.size() != 2 || L.src.size() != 2 || !is_conn(U, 0, 0, 0.0) || !is_conn(U, 1, s, 1.0) || !is_conn(L, 0, 0, 0.0) ||
-        !is_conn(L, 1, s, -1.0) || consumers[s] != 3 || consumers[up] != 1 || consumers[lo] != 1)
+        U.src.size() != 2 || L.src.size() != 2 || !is_conn(U, 0, 0, 0.0) || !is_conn(U, 1, s, 1.0) ||
+        !is_conn(L, 0, 0, 0.0) || !is_conn(L, 1, s, -1.0) || consumers[s] != 3 || consumers[up] != 1 ||
+        consumers[lo] != 1)
       continue;
     h.src = S.src;
     h.w = S.w;
@@ -127,7 +131,8 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     drop[s] = drop[up] = drop[lo] = 1;
   }
   for (size_t j = 1 + F; j < units.size(); ++j)
-    if (!drop[j] && units[j].act == "threshold") ctx.fail(mn, "unsupported: threshold activations (outside nnet's clamped logistic)");
+    if (!drop[j] && units[j].act == "threshold")
+      ctx.fail(mn, "unsupported: threshold activations (outside nnet's clamped logistic)");
   // Outputs.
   std::vector<std::pair<int, int32_t>> outs;  // (class or 0, unit)
   const bool cls = m.schema.target.task == ir::Task::Classification;
@@ -141,7 +146,8 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
       if (!is(ex[0], "NormDiscrete")) ctx.fail(ex[0], "a classification output must be a NormDiscrete of the target");
       outs.push_back({target_class(ctx, ex[0], loc.attr(ex[0], "value")), it->second});
     } else {
-      if (!is(ex[0], "FieldRef")) ctx.fail(ex[0], "unsupported: a regression output other than a FieldRef of the target (denormalization)");
+      if (!is(ex[0], "FieldRef"))
+        ctx.fail(ex[0], "unsupported: a regression output other than a FieldRef of the target (denormalization)");
       outs.push_back({0, it->second});
     }
   }
@@ -152,9 +158,10 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     for (auto [k, u] : outs) (k == 0 ? a : b) = u;
     const int32_t last = static_cast<int32_t>(units.size()) - 1;
     if (a >= 0 && b >= 0 && std::max(a, b) == last && std::min(a, b) == last - 1 && units[a].act == "identity" &&
-        units[b].act == "identity" && units[a].src.size() == 2 && units[b].src.size() == 2 && is_conn(units[a], 0, 0, 1.0) &&
-        is_conn(units[b], 0, 0, 0.0) && units[a].src[1] == units[b].src[1] && units[a].w[1] == -1.0 && units[b].w[1] == 1.0 &&
-        units[a].src[1] == last - 2 && consumers[a] == 0 && consumers[b] == 0 && consumers[last - 2] == 2) {
+        units[b].act == "identity" && units[a].src.size() == 2 && units[b].src.size() == 2 &&
+        is_conn(units[a], 0, 0, 1.0) && is_conn(units[b], 0, 0, 0.0) && units[a].src[1] == units[b].src[1] &&
+        units[a].w[1] == -1.0 && units[b].w[1] == 1.0 && units[a].src[1] == last - 2 && consumers[a] == 0 &&
+        consumers[b] == 0 && consumers[last - 2] == 2) {
       drop[a] = drop[b] = 1;
       outs = {{1, last - 2}};
       binary = true;
@@ -201,10 +208,12 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     // would not be 0, and tanh cannot give 0 for every row: refused.
     const ir::Activation last_act = mlp.unit_activation.back();
     if (binary || !cls || last_norm == "softmax" ||
-        (last_act != ir::Activation::Logistic && last_act != ir::Activation::Identity && last_act != ir::Activation::Relu))
+        (last_act != ir::Activation::Logistic && last_act != ir::Activation::Identity &&
+         last_act != ir::Activation::Relu))
       ctx.fail(mn, fmt::format("no output for category '{}'", m.schema.target.classes[k]));
-    ctx.warn("pmml-nn-category-without-output",
-             fmt::format("the network has no output for category '{}': its probability is 0", m.schema.target.classes[k]));
+    ctx.warn(
+        "pmml-nn-category-without-output",
+        fmt::format("the network has no output for category '{}': its probability is 0", m.schema.target.classes[k]));
     if (last_act == ir::Activation::Logistic) {
       mlp.conn_source.push_back(0);
       mlp.conn_weights.push_back(-std::numeric_limits<double>::infinity());
@@ -286,12 +295,12 @@ std::string write_neural_network(const ir::Model& m, Warnings& warnings) {
   }
   const int32_t n_units = static_cast<int32_t>(act.size());
   if (static_cast<int32_t>(off.size()) != n_units + 1 || n_units < 1 + F + n_out) refuse("an inconsistent network");
-  const bool softmax = net.transform == ir::ScoreTransform::Softmax ||
-                       (n_units > 0 && layer_softmax[n_units - 1]);
+  const bool softmax = net.transform == ir::ScoreTransform::Softmax || (n_units > 0 && layer_softmax[n_units - 1]);
   const bool simplemax = net.transform == ir::ScoreTransform::Normalize;
   const bool binary = net.transform == ir::ScoreTransform::Binary;
   if (cls && !binary && static_cast<size_t>(n_out) != K) refuse("outputs do not match the classes");
-  if (!cls && (n_out != 1 || net.transform != ir::ScoreTransform::None)) refuse("a regression network needs one plain output");
+  if (!cls && (n_out != 1 || net.transform != ir::ScoreTransform::None))
+    refuse("a regression network needs one plain output");
   // Layers: units in order, a new layer when the activation changes or a unit reads the current layer.
   std::vector<int32_t> layer_of(n_units, -1);
   std::vector<std::pair<int32_t, int32_t>> layers;  // [begin, end)
@@ -303,7 +312,8 @@ std::string write_neural_network(const ir::Model& m, Warnings& warnings) {
     layer_of[j] = static_cast<int32_t>(layers.size()) - 1;
   }
   if (layers.empty()) refuse("a network without units");
-  if ((softmax || simplemax) && layers.back().first != n_units - n_out) refuse("a normalization over units that are not the outputs");
+  if ((softmax || simplemax) && layers.back().first != n_units - n_out)
+    refuse("a normalization over units that are not the outputs");
 
   FamilyWriter w(m, warnings);
   auto mn = w.begin_model("NeuralNetwork", cls ? "classification" : "regression");

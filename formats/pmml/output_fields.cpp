@@ -29,9 +29,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const std::set<std::string> kFunctions = {"+",   "-",     "*",    "/",    "min",   "max",  "sum",
-                                          "avg", "exp",   "ln",   "log10", "sqrt", "abs",  "pow",
-                                          "floor", "ceil", "round", "threshold"};
+const std::set<std::string> kFunctions = {"+",  "-",     "*",    "/",   "min", "max",   "sum",  "avg",   "exp",
+                                          "ln", "log10", "sqrt", "abs", "pow", "floor", "ceil", "round", "threshold"};
 
 std::shared_ptr<const OutputFields::Node> parse(const Locator& loc, const pugi::xml_node& n,
                                                 const std::set<std::string>& earlier) {
@@ -47,7 +46,8 @@ std::shared_ptr<const OutputFields::Node> parse(const Locator& loc, const pugi::
   } else if (is(n, "Apply")) {
     out->kind = OutputFields::Node::Apply;
     out->name = loc.attr(n, "function");
-    if (!kFunctions.count(out->name)) loc.fail(n, fmt::format("unsupported: function '{}' in an OutputField", out->name));
+    if (!kFunctions.count(out->name))
+      loc.fail(n, fmt::format("unsupported: function '{}' in an OutputField", out->name));
     for (auto a : elements(n)) out->args.push_back(parse(loc, a, earlier));
     const size_t k = out->args.size();
     const bool unary = out->name == "exp" || out->name == "ln" || out->name == "log10" || out->name == "sqrt" ||

@@ -25,8 +25,8 @@ class OutputFields {
   struct Node;  // an expression of a transformedValue
   struct Field {
     std::string name;
-    std::string feature;  // predictedValue, probability, transformedValue, ...
-    std::string value;    // probability: the class label
+    std::string feature;               // predictedValue, probability, transformedValue, ...
+    std::string value;                 // probability: the class label
     std::shared_ptr<const Node> expr;  // transformedValue
   };
 
@@ -38,8 +38,7 @@ class OutputFields {
 
   // The value of field `name` for one row: `predicted` is the model's predicted value (a
   // regression prediction), `probability` the class probabilities by label.
-  double value(const std::string& name, double predicted,
-               const std::map<std::string, double>& probability = {}) const;
+  double value(const std::string& name, double predicted, const std::map<std::string, double>& probability = {}) const;
 
  private:
   std::vector<Field> fields_;

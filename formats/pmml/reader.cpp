@@ -18,11 +18,25 @@ namespace {
 
 using namespace detail;
 
-const char* const kModelElements[] = {
-    "AnomalyDetectionModel", "AssociationModel", "BayesianNetworkModel", "BaselineModel", "ClusteringModel",
-    "GaussianProcessModel", "GeneralRegressionModel", "MiningModel", "NaiveBayesModel", "NearestNeighborModel",
-    "NeuralNetwork", "RegressionModel", "RuleSetModel", "SequenceModel", "Scorecard", "SupportVectorMachineModel",
-    "TextModel", "TimeSeriesModel", "TreeModel"};
+const char* const kModelElements[] = {"AnomalyDetectionModel",
+                                      "AssociationModel",
+                                      "BayesianNetworkModel",
+                                      "BaselineModel",
+                                      "ClusteringModel",
+                                      "GaussianProcessModel",
+                                      "GeneralRegressionModel",
+                                      "MiningModel",
+                                      "NaiveBayesModel",
+                                      "NearestNeighborModel",
+                                      "NeuralNetwork",
+                                      "RegressionModel",
+                                      "RuleSetModel",
+                                      "SequenceModel",
+                                      "Scorecard",
+                                      "SupportVectorMachineModel",
+                                      "TextModel",
+                                      "TimeSeriesModel",
+                                      "TreeModel"};
 
 bool is_model_element(std::string_view n) {
   for (const char* m : kModelElements)
@@ -66,7 +80,8 @@ class LevelScan {
       // A Node's score is a class label in classification trees only.
       for (auto p = c.parent(); p; p = p.parent()) {
         if (local_name(p) != "TreeModel") continue;
-        if (std::string(p.attribute("functionName").value()) == "classification") note(target_, c.attribute("score").value());
+        if (std::string(p.attribute("functionName").value()) == "classification")
+          note(target_, c.attribute("score").value());
         break;
       }
     } else if (name == "SimpleRule") {
@@ -100,11 +115,13 @@ class LevelScan {
           if (is(a, "Constant")) note(field, a.text().get());
       }
     } else if (name == "MiningField") {
-      if (c.attribute("missingValueReplacement")) note(c.attribute("name").value(), c.attribute("missingValueReplacement").value());
+      if (c.attribute("missingValueReplacement"))
+        note(c.attribute("name").value(), c.attribute("missingValueReplacement").value());
     } else if (name == "OutputField") {
       const std::string feature = c.attribute("feature").value();
       const std::string tf = c.attribute("targetField").value();
-      if (feature == "probability" && c.attribute("value") && (tf.empty() || tf == target_)) note(target_, c.attribute("value").value());
+      if (feature == "probability" && c.attribute("value") && (tf.empty() || tf == target_))
+        note(target_, c.attribute("value").value());
     } else if (name == "RegressionTable" || name == "PCell") {
       if (c.attribute("targetCategory")) note(target_, c.attribute("targetCategory").value());
     } else if (name == "GeneralRegressionModel") {
@@ -159,7 +176,8 @@ bool sniff(std::string_view head) {
       continue;
     }
     size_t e = lt + 1;
-    while (e < head.size() && !std::isspace(static_cast<unsigned char>(head[e])) && head[e] != '>' && head[e] != '/') ++e;
+    while (e < head.size() && !std::isspace(static_cast<unsigned char>(head[e])) && head[e] != '>' && head[e] != '/')
+      ++e;
     std::string_view name = head.substr(lt + 1, e - lt - 1);
     const size_t colon = name.find(':');
     if (colon != std::string_view::npos) name = name.substr(colon + 1);
@@ -189,7 +207,10 @@ void check_depth(const pugi::xml_node& root, const Locator& loc) {
       if (n == root) return;
       pugi::xml_node s = n.next_sibling();
       while (s && s.type() != pugi::node_element) s = s.next_sibling();
-      if (s) { n = s; break; }
+      if (s) {
+        n = s;
+        break;
+      }
       n = n.parent();
       --depth;
     }
@@ -200,10 +221,13 @@ ir::Model read(std::string_view text, const std::string& file) {
   pugi::xml_document doc;
   Locator loc(text, file);
   const auto res = doc.load_buffer(text.data(), text.size(), pugi::parse_default, pugi::encoding_auto);
-  if (!res) throw Error(file, fmt::format("line {}", loc.line_of(res.offset)), fmt::format("not well-formed XML: {}", res.description()));
+  if (!res)
+    throw Error(file, fmt::format("line {}", loc.line_of(res.offset)),
+                fmt::format("not well-formed XML: {}", res.description()));
   const pugi::xml_node root = doc.document_element();
   if (!root) throw Error(file, "line 1", "expected a PMML element, the document is empty");
-  if (local_name(root) != "PMML") loc.fail(root, fmt::format("expected the root element PMML, found {}", local_name(root)));
+  if (local_name(root) != "PMML")
+    loc.fail(root, fmt::format("expected the root element PMML, found {}", local_name(root)));
   check_depth(root, loc);
 
   ir::Model model;
@@ -214,7 +238,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   {
     auto v = parse_double(prov.format_version);
     if (!v) ctx.warn("pmml-no-version", "the PMML element has no version attribute; read as PMML 4.4");
-    else if (*v < 3.0 || *v >= 5.0) loc.fail(root, fmt::format("unsupported PMML version '{}' (expected 3.0 to 4.4)", prov.format_version));
+    else if (*v < 3.0 || *v >= 5.0)
+      loc.fail(root, fmt::format("unsupported PMML version '{}' (expected 3.0 to 4.4)", prov.format_version));
   }
   if (auto app = child(child(root, "Header"), "Application")) {
     prov.producer = app.attribute("name").value();
@@ -233,7 +258,10 @@ ir::Model read(std::string_view text, const std::string& file) {
 
   pugi::xml_node model_node;
   for (auto c : elements(root)) {
-    if (is_model_element(local_name(c))) { model_node = c; break; }
+    if (is_model_element(local_name(c))) {
+      model_node = c;
+      break;
+    }
   }
   if (!model_node) loc.fail(root, "expected a model element (RegressionModel, GeneralRegressionModel, ...)");
   const std::string model_name(local_name(model_node));
@@ -241,8 +269,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   // Families whose readers (families.hpp) read their own Targets.
   const bool is_family = model_name == "SupportVectorMachineModel" || model_name == "NeuralNetwork" ||
                          model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
-  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" && model_name != "Scorecard" && !is_tree &&
-      !is_family)
+  if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" &&
+      model_name != "Scorecard" && !is_tree && !is_family)
     loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
@@ -270,8 +298,8 @@ ir::Model read(std::string_view text, const std::string& file) {
     const pugi::xml_node optype_at = optype.empty() ? f.node : mf;
     if (optype.empty()) optype = f.node.attribute("optype").value();
     if (!optype.empty() && optype != "continuous" && optype != "categorical" && optype != "ordinal")
-      loc.fail(optype_at, fmt::format("optype '{}' of field '{}' is not one of continuous, categorical, ordinal",
-                                      optype, name));
+      loc.fail(optype_at,
+               fmt::format("optype '{}' of field '{}' is not one of continuous, categorical, ordinal", optype, name));
     if (usage == "predicted" || usage == "target") {
       if (target_df) loc.fail(mf, "unsupported: more than one target field");
       target_df = f.node;
@@ -294,7 +322,8 @@ ir::Model read(std::string_view text, const std::string& file) {
     const std::string outliers = mf.attribute("outliers").value();
     if (!outliers.empty() && outliers != "asIs")
       loc.fail(mf, fmt::format("unsupported outliers treatment '{}' on a MiningField", outliers));
-    if (!children(f.node, "Interval").empty() && (invalid.empty() || invalid == "returnInvalid") && !in.is_categorical())
+    if (!children(f.node, "Interval").empty() && (invalid.empty() || invalid == "returnInvalid") &&
+        !in.is_categorical())
       ctx.warn("pmml-interval-ignored", fmt::format("valid Interval of field '{}' is not enforced", name));
   }
   if (any_as_missing) model.unseen = ir::UnseenLevel::Missing;

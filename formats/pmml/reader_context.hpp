@@ -2,9 +2,9 @@
 // how a field name resolves to an expression.
 #pragma once
 #include <map>
-#include <vector>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "formats/pmml/common.hpp"
 #include "lib/ir/model.hpp"
@@ -13,11 +13,11 @@ namespace mb::pmml::detail {
 
 struct FieldInfo {
   enum Kind { DataOnly, Input, Target, Derived } kind = DataOnly;
-  int input = -1;              // Input: index into schema.inputs
-  pugi::xml_node node;         // DataField or DerivedField element
-  bool local = false;          // Derived: from LocalTransformations
-  int derived = -1;            // Derived: index into model.derived once translated
-  bool in_progress = false;    // Derived: being translated (cycle check)
+  int input = -1;            // Input: index into schema.inputs
+  pugi::xml_node node;       // DataField or DerivedField element
+  bool local = false;        // Derived: from LocalTransformations
+  int derived = -1;          // Derived: index into model.derived once translated
+  bool in_progress = false;  // Derived: being translated (cycle check)
 };
 
 class ReadContext {
@@ -72,7 +72,8 @@ struct ScoreRow {
   std::map<int, double> coef;
   bool empty() const {
     if (intercept != 0) return false;
-    for (auto& [f, c] : coef) if (c != 0) return false;
+    for (auto& [f, c] : coef)
+      if (c != 0) return false;
     return true;
   }
 };
@@ -81,7 +82,8 @@ enum class Scores { Single, BinaryFirst, Softmax, Simplemax, Cumulative };
 // category gets linkinv(eta), the other 1 - that), Softmax / Simplemax (a row per class),
 // Cumulative (an ordinal target: the rows of the first K-1 categories give P(Y <= category) =
 // linkinv(eta), the last category's row is not used).
-ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind, ir::Link link);
+ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind,
+                       ir::Link link);
 ir::Link link_from_normalization(ReadContext& ctx, const pugi::xml_node& at, const std::string& method);
 
 }  // namespace mb::pmml::detail

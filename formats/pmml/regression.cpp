@@ -19,7 +19,8 @@ ir::Link link_from_normalization(ReadContext& ctx, const pugi::xml_node& at, con
   ctx.fail(at, fmt::format("unsupported normalizationMethod '{}' here", m));
 }
 
-ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind, ir::Link link) {
+ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind,
+                       ir::Link link) {
   ir::Model& m = ctx.model;
   const size_t F = m.features.size();
   ir::Linear lin;
@@ -47,9 +48,17 @@ ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<S
       // The equation scores classes[0]: P(classes[1]) = 1 - linkinv(eta) = linkinv'(-eta).
       switch (link) {
         case ir::Link::Identity: put_row(rows[0], -1, 1); break;
-        case ir::Link::Logit: case ir::Link::Probit: case ir::Link::Cauchit: put_row(rows[0], -1, 0); break;
-        case ir::Link::Cloglog: lin.link = ir::Link::Loglog; put_row(rows[0], -1, 0); break;
-        case ir::Link::Loglog: lin.link = ir::Link::Cloglog; put_row(rows[0], -1, 0); break;
+        case ir::Link::Logit:
+        case ir::Link::Probit:
+        case ir::Link::Cauchit: put_row(rows[0], -1, 0); break;
+        case ir::Link::Cloglog:
+          lin.link = ir::Link::Loglog;
+          put_row(rows[0], -1, 0);
+          break;
+        case ir::Link::Loglog:
+          lin.link = ir::Link::Cloglog;
+          put_row(rows[0], -1, 0);
+          break;
         default:
           ctx.fail(at, fmt::format("unsupported: the link scores the first target category '{}'", rows[0].category));
       }
@@ -123,28 +132,31 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
         const double exponent = loc.number_or(p, "exponent", 1.0);
         Expr x = ctx.predictor_ref(field, p);
         if (exponent == 1.0) f = add_feature(m, field, std::move(x));
-        else f = add_feature(m, fmt::format("{}^{}", field, format_double(exponent)),
-                             Expr::binary(Op::Pow, std::move(x), Expr::constant(exponent)));
+        else
+          f = add_feature(m, fmt::format("{}^{}", field, format_double(exponent)),
+                          Expr::binary(Op::Pow, std::move(x), Expr::constant(exponent)));
       } else if (pname == "CategoricalPredictor") {
         if (field.empty()) ctx.fail(p, "expected attribute 'name' on CategoricalPredictor");
         const std::string value = loc.attr(p, "value");
         const int cat = ctx.categorical_input(field, p);
-        if (cat < 0) ctx.fail(p, fmt::format("CategoricalPredictor on field '{}', which is not a categorical input", field));
+        if (cat < 0)
+          ctx.fail(p, fmt::format("CategoricalPredictor on field '{}', which is not a categorical input", field));
         const int code = ctx.find_level(cat, value);
         if (code < 0) {
           ctx.warn("pmml-unknown-category", fmt::format("CategoricalPredictor value '{}' is not a value of field '{}'; "
-                                                        "it can never match and is dropped", value, field));
+                                                        "it can never match and is dropped",
+                                                        value, field));
           continue;
         }
         // A missing value matches no category: the term contributes 0 (PMML RegressionModel).
-        f = add_feature(m, field + value,
-                        Expr::call(Op::Coalesce, {Expr::level_is(cat, code), Expr::constant(0.0)}));
+        f = add_feature(m, field + value, Expr::call(Op::Coalesce, {Expr::level_is(cat, code), Expr::constant(0.0)}));
       } else if (pname == "PredictorTerm") {
         Expr prod;
         std::string label;
         bool first = true;
         for (auto fr : elements(p)) {
-          if (!is(fr, "FieldRef")) ctx.fail(fr, fmt::format("unsupported PMML element {} in PredictorTerm", local_name(fr)));
+          if (!is(fr, "FieldRef"))
+            ctx.fail(fr, fmt::format("unsupported PMML element {} in PredictorTerm", local_name(fr)));
           Expr x = ctx.expression(fr);
           label += (first ? "" : ":") + loc.attr(fr, "field");
           prod = first ? std::move(x) : Expr::binary(Op::Mul, std::move(prod), std::move(x));
@@ -169,7 +181,8 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     return;
   }
   for (auto& r : rows)
-    if (r.category.empty()) ctx.fail(mn, "expected a targetCategory on every RegressionTable of a classification model");
+    if (r.category.empty())
+      ctx.fail(mn, "expected a targetCategory on every RegressionTable of a classification model");
   std::string target_optype;
   if (auto it = ctx.fields.find(m.schema.target.name); it != ctx.fields.end())
     target_optype = it->second.node.attribute("optype").value();
@@ -181,14 +194,16 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     return;
   }
   if (norm == "softmax" || norm == "simplemax") {
-    m.estimator = make_linear(ctx, mn, std::move(rows), norm == "softmax" ? Scores::Softmax : Scores::Simplemax, ir::Link::Identity);
+    m.estimator = make_linear(ctx, mn, std::move(rows), norm == "softmax" ? Scores::Softmax : Scores::Simplemax,
+                              ir::Link::Identity);
   } else if (rows.size() == 2) {
     const ir::Link link = link_from_normalization(ctx, mn, norm);
     if (link == ir::Link::Log) ctx.fail(mn, "unsupported normalizationMethod 'exp' for classification");
     rows.resize(1);  // the second equation is implied: 1 - p
     m.estimator = make_linear(ctx, mn, std::move(rows), Scores::BinaryFirst, link);
   } else {
-    ctx.fail(mn, fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm.empty() ? "none" : norm, rows.size()));
+    ctx.fail(mn, fmt::format("unsupported normalizationMethod '{}' with {} target categories",
+                             norm.empty() ? "none" : norm, rows.size()));
   }
   prov.family = fmt::format("regression classifier ({})", norm.empty() ? "none" : norm);
 }

@@ -94,16 +94,20 @@ class PredicateCompiler {
     const bool categorical = fi.kind == FieldInfo::Input && m.schema.inputs[fi.input].is_categorical();
     if (is(x, "SimpleSetPredicate")) {
       const std::string op = ctx_.loc.attr(x, "booleanOperator");
-      if (op != "isIn" && op != "isNotIn") ctx_.fail(x, fmt::format("unknown booleanOperator '{}' (expected isIn or isNotIn)", op));
-      if (!categorical) ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
+      if (op != "isIn" && op != "isNotIn")
+        ctx_.fail(x, fmt::format("unknown booleanOperator '{}' (expected isIn or isNotIn)", op));
+      if (!categorical)
+        ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
       std::vector<double> in(m.schema.inputs[fi.input].levels.size(), 0.0);
       for (const auto& tok : ctx_.loc.array(arr)) {
         const int code = ctx_.find_level(fi.input, tok);
         if (code < 0) {
-          ctx_.warn("pmml-unknown-category", fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "
-                                                         "it can never match", tok, field));
+          ctx_.warn("pmml-unknown-category",
+                    fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "
+                                "it can never match",
+                                tok, field));
           continue;
         }
         in[static_cast<size_t>(code)] = 1;
@@ -121,12 +125,14 @@ class PredicateCompiler {
       if (op == "isMissing") return {std::move(missing), std::move(present)};
       return {std::move(present), std::move(missing)};
     }
-    static const std::map<std::string, Op> kOps = {{"lessThan", Op::Lt},    {"lessOrEqual", Op::Le}, {"greaterThan", Op::Gt},
-                                                   {"greaterOrEqual", Op::Ge}, {"equal", Op::Eq},     {"notEqual", Op::Ne}};
+    static const std::map<std::string, Op> kOps = {{"lessThan", Op::Lt},    {"lessOrEqual", Op::Le},
+                                                   {"greaterThan", Op::Gt}, {"greaterOrEqual", Op::Ge},
+                                                   {"equal", Op::Eq},       {"notEqual", Op::Ne}};
     auto it = kOps.find(op);
     if (it == kOps.end())
       ctx_.fail(x, fmt::format("unknown operator '{}' (expected equal, notEqual, lessThan, lessOrEqual, greaterThan, "
-                               "greaterOrEqual, isMissing or isNotMissing)", op));
+                               "greaterOrEqual, isMissing or isNotMissing)",
+                               op));
     const std::string value = ctx_.loc.attr(x, "value");
     const auto& input = categorical ? m.schema.inputs[fi.input] : ir::InputField{};
     if (categorical && (op == "equal" || op == "notEqual" || input.kind == ir::FieldKind::Ordinal)) {
@@ -135,14 +141,16 @@ class PredicateCompiler {
       if (code < 0) {
         if (input.kind == ir::FieldKind::Ordinal && op != "equal" && op != "notEqual")
           ctx_.fail(x, fmt::format("value '{}' is not a value of the ordinal field '{}'", value, field));
-        ctx_.warn("pmml-unknown-category", fmt::format("value '{}' compared with field '{}' is not one of its values", value, field));
+        ctx_.warn("pmml-unknown-category",
+                  fmt::format("value '{}' compared with field '{}' is not one of its values", value, field));
         return present_and(code_of, konst(op == "notEqual" ? 1 : 0));
       }
       // Ordinal values compare by their order in the DataDictionary.
       return present_and(code_of, Expr::binary(it->second, code_of, konst(code)));
     }
     auto v = parse_double(value);
-    if (!v) ctx_.fail(x, fmt::format("expected a number in attribute 'value' for field '{}', found '{}'", field, value));
+    if (!v)
+      ctx_.fail(x, fmt::format("expected a number in attribute 'value' for field '{}', found '{}'", field, value));
     const Expr num = ctx_.predictor_ref(field, x);  // numeric levels of a categorical field too
     return present_and(num, Expr::binary(it->second, num, konst(*v)));
   }
@@ -273,13 +281,13 @@ std::vector<double> rule_values(ReadContext& ctx, const Rule& r, size_t K) {
           any_prob ? ctx.loc.number_or(sd, "probability", 0.0) : ctx.loc.number_or(sd, "recordCount", 0.0) / total;
     }
     bool first_max = true;  // the IR labels a row by its first most probable class
-    for (int k = 0; k < static_cast<int>(K); ++k)
-      first_max &= !(p[k] > p[score] || (k < score && p[k] == p[score]));
+    for (int k = 0; k < static_cast<int>(K); ++k) first_max &= !(p[k] > p[score] || (k < score && p[k] == p[score]));
     if (first_max) return p;
-    ctx.warn("pmml-rule-distribution",
-             fmt::format("the score '{}' of {} is not the most probable class of its ScoreDistribution: its probabilities "
-                         "are 1 for the score",
-                         r.node.attribute("score").value(), r.name));
+    ctx.warn(
+        "pmml-rule-distribution",
+        fmt::format("the score '{}' of {} is not the most probable class of its ScoreDistribution: its probabilities "
+                    "are 1 for the score",
+                    r.node.attribute("score").value(), r.name));
     std::fill(p.begin(), p.end(), 0.0);
   }
   p[static_cast<size_t>(score)] = 1;
@@ -339,8 +347,10 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
       ctx.fail(c, fmt::format("unsupported PMML element {} in RuleSetModel", name));
   }
   if (m.schema.target.task != ir::Task::Classification)
-    ctx.fail(mn, fmt::format("unsupported functionName '{}' for a RuleSetModel (expected classification: rules predict classes)",
-                             mn.attribute("functionName").value()));
+    ctx.fail(
+        mn,
+        fmt::format("unsupported functionName '{}' for a RuleSetModel (expected classification: rules predict classes)",
+                    mn.attribute("functionName").value()));
   const auto rs = child(mn, "RuleSet");
   if (!rs) ctx.fail(mn, "expected a RuleSet element");
   const auto methods = children(rs, "RuleSelectionMethod");
@@ -348,7 +358,8 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
   // The first method is the one used for scoring; the others are alternatives an application may choose.
   const std::string criterion = ctx.loc.attr(methods[0], "criterion");
   if (criterion != "firstHit" && criterion != "weightedSum" && criterion != "weightedMax")
-    ctx.fail(methods[0], fmt::format("unknown criterion '{}' (expected firstHit, weightedSum or weightedMax)", criterion));
+    ctx.fail(methods[0],
+             fmt::format("unknown criterion '{}' (expected firstHit, weightedSum or weightedMax)", criterion));
   if (auto lt = child(mn, "LocalTransformations")) ctx.declare_derived(lt, true);
 
   PredicateCompiler pc(ctx);
@@ -359,7 +370,8 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
     limits::exceeded(limits::Id::TreeDepth, ctx.loc.file(), ctx.loc.place(rs),
                      fmt::format("{} rules, a chain of tests {} deep,", rules.size(), rules.size() + 1));
   const bool has_default = static_cast<bool>(rs.attribute("defaultScore"));
-  if (rules.empty() && !has_default) ctx.fail(rs, "a RuleSet without rules and without a defaultScore predicts nothing");
+  if (rules.empty() && !has_default)
+    ctx.fail(rs, "a RuleSet without rules and without a defaultScore predicts nothing");
   const size_t K = m.schema.target.classes.size();
   std::vector<double> default_values(K, 0.0);
   if (has_default) default_values[static_cast<size_t>(class_index(ctx, rs.attribute("defaultScore").value(), rs))] = 1;
@@ -389,12 +401,15 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
     std::vector<double> zero(K, 0.0);
     for (size_t j = 0; j < rules.size(); ++j) {
       if (!(rules[j].weight > 0))
-        ctx.fail(rules[j].node, fmt::format("unsupported rule weight {} under weightedSum (the class probabilities are the "
-                                            "shares of positive weights)", rules[j].weight));
+        ctx.fail(rules[j].node,
+                 fmt::format("unsupported rule weight {} under weightedSum (the class probabilities are the "
+                             "shares of positive weights)",
+                             rules[j].weight));
       TreeBuilder b(K);
       const int id = b.test(feature[j]);
       std::vector<double> v(K, 0.0);
-      v[static_cast<size_t>(class_index(ctx, rules[j].node.attribute("score").value(), rules[j].node))] = rules[j].weight;
+      v[static_cast<size_t>(class_index(ctx, rules[j].node.attribute("score").value(), rules[j].node))] =
+          rules[j].weight;
       b.t.left[id] = b.leaf(v);
       b.t.right[id] = b.leaf(zero);
       te.trees.push_back(std::move(b.t));

@@ -27,21 +27,24 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
       ctx.fail(c, fmt::format("unsupported PMML element {} in Scorecard", name));
   }
   if (m.schema.target.task != ir::Task::Regression)
-    ctx.fail(mn, fmt::format("unsupported functionName '{}' for a Scorecard (expected regression: the score is a number)",
-                             mn.attribute("functionName").value()));
+    ctx.fail(mn,
+             fmt::format("unsupported functionName '{}' for a Scorecard (expected regression: the score is a number)",
+                         mn.attribute("functionName").value()));
   const std::string use = mn.attribute("useReasonCodes") ? mn.attribute("useReasonCodes").value() : "true";
   if (use != "true" && use != "false")
     ctx.fail(mn, fmt::format("expected true or false in attribute 'useReasonCodes', found '{}'", use));
   if (use == "true")
-    ctx.warn("pmml-scorecard-reason-codes",
-             "the scorecard's reason codes are not produced: the output holds the score (the product's columns have none "
-             "for reason codes)");
+    ctx.warn(
+        "pmml-scorecard-reason-codes",
+        "the scorecard's reason codes are not produced: the output holds the score (the product's columns have none "
+        "for reason codes)");
   const double initial = ctx.loc.number_or(mn, "initialScore", 0.0);
   if (auto lt = child(mn, "LocalTransformations")) ctx.declare_derived(lt, true);
   const auto chars = child(mn, "Characteristics");
   if (!chars) ctx.fail(mn, "expected a Characteristics element");
   for (auto c : elements(chars))
-    if (!is(c, "Characteristic")) ctx.fail(c, fmt::format("unsupported PMML element {} in Characteristics", local_name(c)));
+    if (!is(c, "Characteristic"))
+      ctx.fail(c, fmt::format("unsupported PMML element {} in Characteristics", local_name(c)));
   const auto list = children(chars, "Characteristic");
   if (list.empty()) ctx.fail(chars, "expected a Characteristic element in Characteristics");
 
@@ -55,8 +58,9 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
     // The characteristic's expression nests one IfElse per attribute (and so does its PMML form
     // when written): its depth is budgeted as the document's nesting is.
     if (const uint64_t limit = limits::get(limits::Id::XmlDepth); attrs.size() > limit)
-      limits::exceeded(limits::Id::XmlDepth, ctx.loc.file(), ctx.loc.place(ch),
-                       fmt::format("a characteristic of {} attributes, an expression {} deep,", attrs.size(), attrs.size()));
+      limits::exceeded(
+          limits::Id::XmlDepth, ctx.loc.file(), ctx.loc.place(ch),
+          fmt::format("a characteristic of {} attributes, an expression {} deep,", attrs.size(), attrs.size()));
     // Built from the last attribute backwards: none TRUE gives a missing score.
     ir::Expr e = ir::Expr::constant(std::numeric_limits<double>::quiet_NaN());
     for (size_t a = attrs.size(); a-- > 0;) {
@@ -91,7 +95,8 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   ir::Linear lin;
   lin.coefficients.assign(m.features.size(), 0.0);
-  for (const auto& [f, ch] : used) lin.coefficients[static_cast<size_t>(f)] += 1.0;  // equal characteristics count twice
+  for (const auto& [f, ch] : used)
+    lin.coefficients[static_cast<size_t>(f)] += 1.0;  // equal characteristics count twice
   lin.intercepts = {initial};
   m.estimator = std::move(lin);
   m.provenance.family = fmt::format("scorecard ({} characteristics)", list.size());

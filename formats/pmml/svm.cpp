@@ -62,8 +62,10 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     svm.coef0 = loc.number_or(kernel, "coef0", 1.0);
   }
 
-  const std::string method = mn.attribute("classificationMethod") ? mn.attribute("classificationMethod").value() : "OneAgainstAll";
-  const std::string repr = mn.attribute("svmRepresentation") ? mn.attribute("svmRepresentation").value() : "SupportVectors";
+  const std::string method =
+      mn.attribute("classificationMethod") ? mn.attribute("classificationMethod").value() : "OneAgainstAll";
+  const std::string repr =
+      mn.attribute("svmRepresentation") ? mn.attribute("svmRepresentation").value() : "SupportVectors";
   const bool cls = m.schema.target.task == ir::Task::Classification;
   const double model_threshold = loc.number_or(mn, "threshold", 0.0);
   const auto machines = children(mn, "SupportVectorMachine");
@@ -82,7 +84,8 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     } else if (is(f, "CategoricalPredictor")) {
       const std::string name = loc.attr(f, "name");
       const int in = ctx.categorical_input(name, f);
-      if (in < 0) ctx.fail(f, fmt::format("CategoricalPredictor on field '{}', which is not a categorical input", name));
+      if (in < 0)
+        ctx.fail(f, fmt::format("CategoricalPredictor on field '{}', which is not a categorical input", name));
       const int code = ctx.level_code(in, loc.attr(f, "value"), f);
       const double c = loc.number_or(f, "coefficient", 1.0);
       ir::Expr e = ir::Expr::level_is(in, code);
@@ -209,10 +212,12 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
       ctx.fail(mn, fmt::format("the machines name {} of the {} target categories", K, m.schema.target.classes.size()));
     svm.one_vs_rest = true;
     const std::string mw = mn.attribute("maxWins").value();
-    if (!mw.empty() && mw != "true" && mw != "false") ctx.fail(mn, fmt::format("expected true or false in attribute 'maxWins', found '{}'", mw));
+    if (!mw.empty() && mw != "true" && mw != "false")
+      ctx.fail(mn, fmt::format("expected true or false in attribute 'maxWins', found '{}'", mw));
     svm.max_wins = mw == "true";
-    ctx.warn("pmml-svm-one-against-all", "a one-against-all support vector machine gives no class probabilities in PMML: "
-                                         "the winning category's probability is 1");
+    ctx.warn("pmml-svm-one-against-all",
+             "a one-against-all support vector machine gives no class probabilities in PMML: "
+             "the winning category's probability is 1");
   } else {
     if (method != "OneAgainstOne" && !(method == "OneAgainstAll" && ms.size() == 1))
       ctx.fail(mn, fmt::format("unsupported classificationMethod '{}' (only OneAgainstOne voting)", method));
@@ -271,7 +276,8 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     for (int c : order) svm.class_order.push_back(c);
     if (K != m.schema.target.classes.size())
       ctx.fail(mn, fmt::format("the machines name {} of the {} target categories", K, m.schema.target.classes.size()));
-    ctx.warn("pmml-svm-votes", "class probabilities of a PMML support vector machine are the shares of the pairwise votes");
+    ctx.warn("pmml-svm-votes",
+             "class probabilities of a PMML support vector machine are the shares of the pairwise votes");
   }
   m.estimator = std::move(svm);
   m.provenance.family = fmt::format("svm {} ({} kernel)", cls ? "classification" : "regression", kname);
@@ -295,8 +301,7 @@ std::string write_svm(const ir::Model& m, Warnings& warnings) {
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a support vector machine cannot be a clustering model");
   const bool cls = task == ir::Task::Classification;
-  if (svm.precision == ir::Precision::Float32)
-    refuse("float32 support vectors (PMML computes kernels in double)");
+  if (svm.precision == ir::Precision::Float32) refuse("float32 support vectors (PMML computes kernels in double)");
   FamilyWriter w(m, warnings);
   if (cls && !svm.prob_a.empty())
     w.warn("pmml-svm-probabilities",

@@ -33,7 +33,7 @@ std::vector<ir::Tree> read_expanded_tree(ReadContext& ctx, const pugi::xml_node&
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tree_model);
 void read_mining_model(ReadContext& ctx, const pugi::xml_node& mining_model);
 void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& rule_set_model);  // rule_set.cpp
-void read_scorecard(ReadContext& ctx, const pugi::xml_node& scorecard);              // scorecard.cpp
+void read_scorecard(ReadContext& ctx, const pugi::xml_node& scorecard);            // scorecard.cpp
 // 1 when a predicate (True, False, SimplePredicate, SimpleSetPredicate, CompoundPredicate) is TRUE,
 // 0 when it is FALSE or UNKNOWN (three-valued, as TreeModel predicates): never missing.
 ir::Expr predicate_is_true(ReadContext& ctx, const pugi::xml_node& predicate);

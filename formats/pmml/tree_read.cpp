@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -43,10 +43,10 @@ struct Exit;
 using ExitP = std::shared_ptr<const Exit>;
 struct Exit {
   enum Kind { Sub, Sib, Stop, Null, Pred, Zero, Scaled } kind = Null;
-  int pnode = -1;              // Scaled: the leaf whose values (times `weight`) are predicted
-  double weight = 1;              // Sub / Stop: the PMML node; Sib / Pred: the node whose chain this is
-  int index = 0;               // Sib: child position
-  pugi::xml_node elem;         // Pred: a predicate; a CompoundPredicate's elements from `from` when from >= 0
+  int pnode = -1;       // Scaled: the leaf whose values (times `weight`) are predicted
+  double weight = 1;    // Sub / Stop: the PMML node; Sib / Pred: the node whose chain this is
+  int index = 0;        // Sib: child position
+  pugi::xml_node elem;  // Pred: a predicate; a CompoundPredicate's elements from `from` when from >= 0
   int from = -1;
   std::shared_ptr<const Atom> atom;  // Pred: a merged test instead of `elem`
   ExitP t, f, u;
@@ -73,7 +73,10 @@ struct Facts {
   Facts with(int f, uint8_t s) const {
     Facts r = *this;
     for (auto& [g, st] : r.v)
-      if (g == f) { st = s; return r; }
+      if (g == f) {
+        st = s;
+        return r;
+      }
     r.v.emplace_back(f, s);
     return r;
   }
@@ -115,7 +118,8 @@ class TreeReader {
     expand_ = strategy_ == "weightedConfidence" || strategy_ == "aggregateNodes";
     if (expand_ && !shape.classification)
       ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}' for regression", strategy_));
-    if (!expand_ && strategy_ != "none" && strategy_ != "lastPrediction" && strategy_ != "nullPrediction" && strategy_ != "defaultChild")
+    if (!expand_ && strategy_ != "none" && strategy_ != "lastPrediction" && strategy_ != "nullPrediction" &&
+        strategy_ != "defaultChild")
       ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}'", strategy_));
     if (std::string(tm.attribute("mathContext").value()) == "float")
       ctx.fail(tm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
@@ -131,10 +135,13 @@ class TreeReader {
 
   ir::Tree read() {
     if (expand_)
-      ctx_.fail(tm_, fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)", strategy_));
+      ctx_.fail(tm_,
+                fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)",
+                            strategy_));
     build(root_node());
     ExitP start = sub(0);
-    if (pnodes_[0].pred && !is(pnodes_[0].pred, "True")) start = pred(-1, pnodes_[0].pred, -1, sub(0), null_exit(), null_exit());
+    if (pnodes_[0].pred && !is(pnodes_[0].pred, "True"))
+      start = pred(-1, pnodes_[0].pred, -1, sub(0), null_exit(), null_exit());
     emit(start, Facts{});
     return std::move(tree_);
   }
@@ -152,7 +159,10 @@ class TreeReader {
     std::vector<std::pair<int, int>> path;
     std::function<void(int)> walk = [&](int p) {
       if (pnodes_[p].kids.empty()) {
-        if (pnodes_[p].has_value) { paths.push_back(path); leaves.push_back(p); }
+        if (pnodes_[p].has_value) {
+          paths.push_back(path);
+          leaves.push_back(p);
+        }
         return;
       }
       for (size_t j = 0; j < pnodes_[p].kids.size(); ++j) {
@@ -191,7 +201,8 @@ class TreeReader {
         ExitP first_true = pred(-1, pred_of(j), -1, step(e + 1, w), zero(), zero());
         for (int i = j - 1; i >= 0; --i) first_true = pred(-1, pred_of(i), -1, zero(), first_true, zero());
         ExitP x = first_true;  // no child UNKNOWN: the first TRUE child
-        for (int i = static_cast<int>(pn.kids.size()) - 1; i >= 0; --i) x = pred(-1, pred_of(i), -1, x, x, some_unknown);
+        for (int i = static_cast<int>(pn.kids.size()) - 1; i >= 0; --i)
+          x = pred(-1, pred_of(i), -1, x, x, some_unknown);
         return x;
       };
       ExitP start = step(0, 1.0);
@@ -279,7 +290,8 @@ class TreeReader {
     if (!sds.empty() && (any_prob || total > 0)) {
       for (auto sd : sds) {
         const int k = class_of(ctx_, shape_, ctx_.loc.attr(sd, "value"), sd);
-        probs[k] = any_prob ? ctx_.loc.number_or(sd, "probability", 0.0) : ctx_.loc.number_or(sd, "recordCount", 0.0) / total;
+        probs[k] =
+            any_prob ? ctx_.loc.number_or(sd, "probability", 0.0) : ctx_.loc.number_or(sd, "recordCount", 0.0) / total;
         p.counts.resize(K_, 0.0);
         p.counts[k] = ctx_.loc.number_or(sd, "recordCount", 0.0);
       }
@@ -324,14 +336,17 @@ class TreeReader {
     if (is(x, "SimpleSetPredicate")) {
       const std::string op = ctx_.loc.attr(x, "booleanOperator");
       if (op != "isIn" && op != "isNotIn") ctx_.fail(x, fmt::format("unknown booleanOperator '{}'", op));
-      if (!categorical) ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
+      if (!categorical)
+        ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
       for (const auto& tok : ctx_.loc.array(arr)) {
         const int code = ctx_.find_level(fi.input, tok);
         if (code < 0) {
-          ctx_.warn("pmml-unknown-category", fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "
-                                                         "it can never match", tok, field));
+          ctx_.warn("pmml-unknown-category",
+                    fmt::format("value '{}' of a SimpleSetPredicate is not a value of field '{}'; "
+                                "it can never match",
+                                tok, field));
           continue;
         }
         a.set.push_back(code);
@@ -346,7 +361,8 @@ class TreeReader {
     const std::string op = ctx_.loc.attr(x, "operator");
     if (op == "isMissing" || op == "isNotMissing") {
       a.kind = op == "isMissing" ? Atom::IsMissing : Atom::IsNotMissing;
-      a.feature = categorical ? add_feature(m, field, ir::Expr::input(fi.input)) : add_feature(m, field, ctx_.predictor_ref(field, x));
+      a.feature = categorical ? add_feature(m, field, ir::Expr::input(fi.input))
+                              : add_feature(m, field, ctx_.predictor_ref(field, x));
       return a;
     }
     const std::string value = ctx_.loc.attr(x, "value");
@@ -354,7 +370,8 @@ class TreeReader {
       a.feature = add_feature(m, field, ir::Expr::input(fi.input));
       const int code = ctx_.find_level(fi.input, value);
       if (code < 0) {
-        ctx_.warn("pmml-unknown-category", fmt::format("value '{}' compared with field '{}' is not one of its values", value, field));
+        ctx_.warn("pmml-unknown-category",
+                  fmt::format("value '{}' compared with field '{}' is not one of its values", value, field));
         a.kind = Atom::Const;
         a.when_present = op == "notEqual";
         return a;
@@ -364,10 +381,12 @@ class TreeReader {
       a.negate = op == "notEqual";
       return a;
     }
-    static const std::map<std::string, ir::SplitOp> kOps = {
-        {"lessThan", ir::SplitOp::LessThan},       {"lessOrEqual", ir::SplitOp::LessOrEqual},
-        {"greaterThan", ir::SplitOp::GreaterThan}, {"greaterOrEqual", ir::SplitOp::GreaterOrEqual},
-        {"equal", ir::SplitOp::Equal},             {"notEqual", ir::SplitOp::NotEqual}};
+    static const std::map<std::string, ir::SplitOp> kOps = {{"lessThan", ir::SplitOp::LessThan},
+                                                            {"lessOrEqual", ir::SplitOp::LessOrEqual},
+                                                            {"greaterThan", ir::SplitOp::GreaterThan},
+                                                            {"greaterOrEqual", ir::SplitOp::GreaterOrEqual},
+                                                            {"equal", ir::SplitOp::Equal},
+                                                            {"notEqual", ir::SplitOp::NotEqual}};
     auto it = kOps.find(op);
     if (it == kOps.end()) ctx_.fail(x, fmt::format("unknown operator '{}'", op));
     a.op = it->second;
@@ -380,7 +399,8 @@ class TreeReader {
       return a;
     }
     auto v = parse_double(value);
-    if (!v) ctx_.fail(x, fmt::format("expected a number in attribute 'value' for field '{}', found '{}'", field, value));
+    if (!v)
+      ctx_.fail(x, fmt::format("expected a number in attribute 'value' for field '{}', found '{}'", field, value));
     a.threshold = *v;
     a.feature = add_feature(m, field, ctx_.predictor_ref(field, x));  // numeric levels of a categorical field too
     return a;
@@ -462,9 +482,11 @@ class TreeReader {
   bool complement(const pugi::xml_node& x, const pugi::xml_node& y) {
     const auto nx = local_name(x), ny = local_name(y);
     if ((nx == "True" && ny == "False") || (nx == "False" && ny == "True")) return true;
-    if ((nx == "SimplePredicate" || nx == "SimpleSetPredicate") && (ny == "SimplePredicate" || ny == "SimpleSetPredicate"))
+    if ((nx == "SimplePredicate" || nx == "SimpleSetPredicate") &&
+        (ny == "SimplePredicate" || ny == "SimpleSetPredicate"))
       return complement_atoms(*atom_of(x), *atom_of(y));
-    if (nx == "CompoundPredicate" && ny == "CompoundPredicate" && std::string(x.attribute("booleanOperator").value()) == "surrogate" &&
+    if (nx == "CompoundPredicate" && ny == "CompoundPredicate" &&
+        std::string(x.attribute("booleanOperator").value()) == "surrogate" &&
         std::string(y.attribute("booleanOperator").value()) == "surrogate") {
       const auto ex = predicate_elements(x), ey = predicate_elements(y);
       if (ex.size() != ey.size()) return false;
@@ -519,8 +541,9 @@ class TreeReader {
     else if (strategy_ == "nullPrediction") x->u = null_exit();
     else if (strategy_ == "defaultChild") {
       if (pn.default_kid < 0) {
-        ctx_.warn("pmml-no-default-child", "a Node without a defaultChild under missingValueStrategy 'defaultChild' gives "
-                                           "no prediction when a value is missing");
+        ctx_.warn("pmml-no-default-child",
+                  "a Node without a defaultChild under missingValueStrategy 'defaultChild' gives "
+                  "no prediction when a value is missing");
         x->u = null_exit();
       } else {
         x->u = sub(pn.default_kid);
@@ -547,8 +570,14 @@ class TreeReader {
 
   ExitP resolve(ExitP e, const Facts& facts) {
     for (;;) {
-      if (e->kind == Exit::Sib) { e = sib(e->pnode, e->index); continue; }
-      if (e->kind == Exit::Sub && !pnodes_[e->pnode].kids.empty()) { e = sib(e->pnode, 0); continue; }
+      if (e->kind == Exit::Sib) {
+        e = sib(e->pnode, e->index);
+        continue;
+      }
+      if (e->kind == Exit::Sub && !pnodes_[e->pnode].kids.empty()) {
+        e = sib(e->pnode, 0);
+        continue;
+      }
       if (e->kind != Exit::Pred) return e;
       switch (eval_exit(*e, facts)) {
         case Tri::True: e = e->t; break;
@@ -571,7 +600,8 @@ class TreeReader {
     tree_.set_size.push_back(0);
     tree_.sur_offset.push_back(0);
     tree_.sur_size.push_back(0);
-    if (owner >= 0 && pnodes_[owner].has_value) tree_.values.insert(tree_.values.end(), pnodes_[owner].values.begin(), pnodes_[owner].values.end());
+    if (owner >= 0 && pnodes_[owner].has_value)
+      tree_.values.insert(tree_.values.end(), pnodes_[owner].values.begin(), pnodes_[owner].values.end());
     else tree_.values.insert(tree_.values.end(), K_, kNaN);
     return id;
   }
@@ -589,9 +619,10 @@ class TreeReader {
   // A Node whose values become a prediction.
   void predicts(int p) const {
     if (pnodes_[p].conflict)
-      ctx_.fail(pnodes_[p].xml, fmt::format("the score '{}' is not the most probable class of the Node's ScoreDistribution "
-                                            "(the first of equally probable classes is predicted here)",
-                                            pnodes_[p].xml.attribute("score").value()));
+      ctx_.fail(pnodes_[p].xml,
+                fmt::format("the score '{}' is not the most probable class of the Node's ScoreDistribution "
+                            "(the first of equally probable classes is predicted here)",
+                            pnodes_[p].xml.attribute("score").value()));
   }
 
   int emit(ExitP e, const Facts& facts) {
@@ -608,7 +639,8 @@ class TreeReader {
         const int id = new_node(-1);
         const PNode* p = e->kind == Exit::Scaled ? &pnodes_[e->pnode] : nullptr;
         const bool counts = strategy_ == "aggregateNodes";
-        for (int k = 0; k < K_; ++k) tree_.values[static_cast<size_t>(id) * K_ + k] = p ? e->weight * (counts ? p->counts[k] : p->values[k]) : 0.0;
+        for (int k = 0; k < K_; ++k)
+          tree_.values[static_cast<size_t>(id) * K_ + k] = p ? e->weight * (counts ? p->counts[k] : p->values[k]) : 0.0;
         return id;
       }
       case Exit::Pred: return emit_pred(*e, facts);
@@ -619,7 +651,8 @@ class TreeReader {
 
   int emit_pred(const Exit& e, const Facts& facts) {
     if (e.atom) return emit_test({e.atom.get()}, e.pnode, e.t, e.f, e.u, facts);
-    if (e.from < 0 && !is(e.elem, "CompoundPredicate")) return emit_test({atom_of(e.elem).get()}, e.pnode, e.t, e.f, e.u, facts);
+    if (e.from < 0 && !is(e.elem, "CompoundPredicate"))
+      return emit_test({atom_of(e.elem).get()}, e.pnode, e.t, e.f, e.u, facts);
     const pugi::xml_node c = e.elem;
     const int from = std::max(e.from, 0);
     const std::string op = c.attribute("booleanOperator").value();
@@ -633,8 +666,14 @@ class TreeReader {
       for (; i < n; ++i) {
         const Tri v = eval_elem(els[i], facts);
         if (v == Tri::Unknown) continue;
-        if (v == Tri::True) { u = e.t; break; }
-        if (v == Tri::False) { u = e.f; break; }
+        if (v == Tri::True) {
+          u = e.t;
+          break;
+        }
+        if (v == Tri::False) {
+          u = e.f;
+          break;
+        }
         if (!simple(i) || atom_of(els[i])->kind != Atom::Test) {
           if (atoms.empty()) {  // a compound (or isMissing) first: test it, then the rest
             ExitP rest = i + 1 < n ? pred(e.pnode, c, i + 1, e.t, e.f, e.u) : e.u;
@@ -658,7 +697,8 @@ class TreeReader {
         auto m = std::make_shared<Atom>(a);
         while (r < n && simple(r)) {
           const Atom& b = *atom_of(els[r]);
-          if (b.kind != Atom::Test || b.op != ir::SplitOp::InSet || b.negate != want_negate || b.feature != a.feature) break;
+          if (b.kind != Atom::Test || b.op != ir::SplitOp::InSet || b.negate != want_negate || b.feature != a.feature)
+            break;
           m->set.insert(m->set.end(), b.set.begin(), b.set.end());
           ++r;
         }
@@ -671,10 +711,22 @@ class TreeReader {
     }
     ExitP t = e.t, f = e.f, u = e.u;
     if (r < n) {
-      auto rest = [&](ExitP a, ExitP b, ExitP c2) { return pred(e.pnode, c, r, std::move(a), std::move(b), std::move(c2)); };
-      if (op == "and") { t = rest(e.t, e.f, e.u); f = e.f; u = rest(e.u, e.f, e.u); }
-      else if (op == "or") { t = e.t; f = rest(e.t, e.f, e.u); u = rest(e.t, e.u, e.u); }
-      else { t = rest(e.f, e.t, e.u); f = rest(e.t, e.f, e.u); u = e.u; }
+      auto rest = [&](ExitP a, ExitP b, ExitP c2) {
+        return pred(e.pnode, c, r, std::move(a), std::move(b), std::move(c2));
+      };
+      if (op == "and") {
+        t = rest(e.t, e.f, e.u);
+        f = e.f;
+        u = rest(e.u, e.f, e.u);
+      } else if (op == "or") {
+        t = e.t;
+        f = rest(e.t, e.f, e.u);
+        u = rest(e.t, e.u, e.u);
+      } else {
+        t = rest(e.f, e.t, e.u);
+        f = rest(e.t, e.f, e.u);
+        u = e.u;
+      }
     }
     if (merged) return emit(pred(e.pnode, {}, -1, t, f, u, merged), facts);
     return emit(pred(e.pnode, els[from], -1, t, f, u), facts);

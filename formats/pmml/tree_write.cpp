@@ -58,10 +58,10 @@ struct TreeWriter {
   std::string target_name;
   std::map<int, std::string> feature_field;  // continuous field holding a feature
   const ir::Tree* tree = nullptr;
-  int out_index = -1;     // write this output's values as regression scores (-1: the model's target)
+  int out_index = -1;  // write this output's values as regression scores (-1: the model's target)
   bool votes = false;  // scores only (majority vote segments)
   int node_id = 0;
-  int n_values = 1;    // values per node of the tree being written
+  int n_values = 1;  // values per node of the tree being written
 
   // ---- document parts
   void data_dictionary(pugi::xml_node root) { write_data_dictionary(root, m, target_name); }
@@ -112,7 +112,8 @@ struct TreeWriter {
       return;
     }
     if (!categorical_input(t.feature))
-      refuse(fmt::format("a category-set split on feature '{}', which is not a categorical input", m.features[t.feature].name));
+      refuse(fmt::format("a category-set split on feature '{}', which is not a categorical input",
+                         m.features[t.feature].name));
     const auto& in = m.schema.inputs[e.index];
     if (!tree->set_side.empty()) {
       // 1 on the true side, 0 on the false side, missing for codes on neither side.
@@ -157,14 +158,16 @@ struct TreeWriter {
     const auto& e = expr_of(tree->feature[n]);
     const bool primary_missing = e.op == ir::Op::Const && std::isnan(e.value);
     if (!primary_missing) {
-      tests.push_back({{tree->op[n], tree->feature[n], tree->threshold[n], tree->set_offset.empty() ? 0 : tree->set_offset[n],
-                        tree->set_size.empty() ? 0 : tree->set_size[n]},
-                       !left});
+      tests.push_back(
+          {{tree->op[n], tree->feature[n], tree->threshold[n], tree->set_offset.empty() ? 0 : tree->set_offset[n],
+            tree->set_size.empty() ? 0 : tree->set_size[n]},
+           !left});
     }
     if (!tree->sur_size.empty()) {
       for (int32_t s = tree->sur_offset[n]; s < tree->sur_offset[n] + tree->sur_size[n]; ++s) {
         const bool flip = tree->sur_flip[s] != 0;
-        tests.push_back({{tree->sur_op[s], tree->sur_feature[s], tree->sur_threshold[s], tree->sur_set_offset[s], tree->sur_set_size[s]},
+        tests.push_back({{tree->sur_op[s], tree->sur_feature[s], tree->sur_threshold[s], tree->sur_set_offset[s],
+                          tree->sur_set_size[s]},
                          left == flip});
       }
     }
@@ -238,7 +241,8 @@ struct TreeWriter {
     }
   }
 
-  pugi::xml_node tree_model(pugi::xml_node parent, const ir::Tree& t, bool top, const char* function, int values_per_node) {
+  pugi::xml_node tree_model(pugi::xml_node parent, const ir::Tree& t, bool top, const char* function,
+                            int values_per_node) {
     tree = &t;
     n_values = values_per_node;
     auto tm = parent.append_child("TreeModel");
@@ -279,7 +283,8 @@ struct TreeWriter {
     auto seg = model.append_child("Segmentation");
     const bool weighted = !te.tree_weights.empty();
     std::string mm = method;
-    if (weighted) mm = method == "sum" ? "weightedSum" : method == "average" ? "weightedAverage" : "weightedMajorityVote";
+    if (weighted)
+      mm = method == "sum" ? "weightedSum" : method == "average" ? "weightedAverage" : "weightedMajorityVote";
     seg.append_attribute("multipleModelMethod") = mm.c_str();
     int id = 0;
     const bool cls_segments = classification() && k < 0;
@@ -314,8 +319,9 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
   if (source.threshold_precision == ir::Precision::Float32 || source.value_precision == ir::Precision::Float32)
     refuse("float32 tree thresholds or values (PMML compares and sums trees in double)");
   if (!source.class_cutoffs.empty())
-    refuse("class cutoffs (randomForest's cutoff: PMML labels a vote by its largest probability, not by the "
-           "probability divided by a per-class cutoff)");
+    refuse(
+        "class cutoffs (randomForest's cutoff: PMML labels a vote by its largest probability, not by the "
+        "probability divided by a per-class cutoff)");
   // PMML states the plain form: an operator output stage is lowered to it (or refused).
   const ir::TreeEnsemble te = ir::lower_output(m, warnings, "PMML writer");
   if (te.trees.empty()) refuse("an ensemble without trees");
@@ -339,7 +345,8 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
                       te.transform == ir::ScoreTransform::None && te.aggregate != ir::Aggregate::Vote;
   if (single && (!cls || K == static_cast<int>(m.schema.target.classes.size()))) {
     w.tree_model(root, te.trees[0], true, fn, K);
-  } else if (te.aggregate == ir::Aggregate::Sum && te.link == ir::Link::Identity && te.transform == ir::ScoreTransform::None) {
+  } else if (te.aggregate == ir::Aggregate::Sum && te.link == ir::Link::Identity &&
+             te.transform == ir::ScoreTransform::None) {
     if (cls) refuse("a classifier summing class scores without a link or softmax");
     auto mm = root.append_child("MiningModel");
     mm.append_attribute("functionName") = fn;
@@ -353,10 +360,12 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
     const bool softmax = te.transform == ir::ScoreTransform::Softmax || simplemax;
     const bool binary = te.transform == ir::ScoreTransform::Binary;
     if (cls != (softmax || binary)) refuse("a score transform that does not match the task");
-    if (softmax && te.link != ir::Link::Identity) refuse(simplemax ? "a link before the normalization" : "a link before softmax");
+    if (softmax && te.link != ir::Link::Identity)
+      refuse(simplemax ? "a link before the normalization" : "a link before softmax");
     const char* norm = simplemax ? "simplemax" : softmax ? "softmax" : normalization_for(te.link);
     if (!norm) refuse("link function not expressible as a PMML normalizationMethod");
-    if (softmax && K != static_cast<int>(m.schema.target.classes.size())) refuse("softmax over a different number of scores than classes");
+    if (softmax && K != static_cast<int>(m.schema.target.classes.size()))
+      refuse("softmax over a different number of scores than classes");
     auto mm = root.append_child("MiningModel");
     mm.append_attribute("functionName") = fn;
     w.mining_schema(mm, true);
@@ -382,8 +391,11 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
     };
     const auto& classes = m.schema.target.classes;
     if (!cls) table(sums[0], "");
-    else if (binary) { table(sums[0], classes[1]); table("", classes[0]); }
-    else for (int k = 0; k < K; ++k) table(sums[k], classes[k]);
+    else if (binary) {
+      table(sums[0], classes[1]);
+      table("", classes[0]);
+    } else
+      for (int k = 0; k < K; ++k) table(sums[k], classes[k]);
   } else {
     if (te.link != ir::Link::Identity) refuse("a link function after an average, vote or maximum");
     std::string method;
@@ -405,7 +417,8 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
       default: refuse("the minimum of trees (PMML has no 'min' segmentation)");
     }
     if (cls && !te.base.empty()) refuse("a base added to class scores");
-    if (cls && K != static_cast<int>(m.schema.target.classes.size())) refuse("class scores that do not match the classes");
+    if (cls && K != static_cast<int>(m.schema.target.classes.size()))
+      refuse("class scores that do not match the classes");
     auto mm = root.append_child("MiningModel");
     mm.append_attribute("functionName") = fn;
     w.mining_schema(mm, true);

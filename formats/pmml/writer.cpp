@@ -32,9 +32,18 @@ bool grm_link(ir::Link link, const char*& name, double& param) {
     case ir::Link::Probit: name = "probit"; return true;
     case ir::Link::Cloglog: name = "cloglog"; return true;
     case ir::Link::Loglog: name = "loglog"; return true;
-    case ir::Link::Inverse: name = "power"; param = -1; return true;
-    case ir::Link::InverseSquare: name = "power"; param = -2; return true;
-    case ir::Link::Sqrt: name = "power"; param = 0.5; return true;
+    case ir::Link::Inverse:
+      name = "power";
+      param = -1;
+      return true;
+    case ir::Link::InverseSquare:
+      name = "power";
+      param = -2;
+      return true;
+    case ir::Link::Sqrt:
+      name = "power";
+      param = 0.5;
+      return true;
     case ir::Link::Cauchit: return false;
   }
   return false;
@@ -99,8 +108,7 @@ struct Writer {
     output(model);
     local_transformations(model);
     const bool offset = lin.offset_feature >= 0;
-    if (offset)
-      warn(warnings, "pmml-offset-as-predictor", "the offset is written as a predictor with coefficient 1");
+    if (offset) warn(warnings, "pmml-offset-as-predictor", "the offset is written as a predictor with coefficient 1");
     const auto& classes = m.schema.target.classes;
     if (!cls) {
       table(model, "", 0, offset);
@@ -149,7 +157,8 @@ struct Writer {
       auto cl = model.append_child("CovariateList");
       std::set<std::string> seen;
       for (size_t f : used)
-        if (seen.insert(feature_fields[f]).second) cl.append_child("Predictor").append_attribute("name") = feature_fields[f].c_str();
+        if (seen.insert(feature_fields[f]).second)
+          cl.append_child("Predictor").append_attribute("name") = feature_fields[f].c_str();
     }
     auto pp = model.append_child("PPMatrix");
     for (size_t f : used) {
@@ -182,15 +191,16 @@ std::string write(const ir::Model& m, Warnings& warnings) {
   if (!lin) refuse(fmt::format("{} models are not supported by the PMML writer yet", ir::estimator_kind(m.estimator)));
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a linear model cannot be a clustering model");
-  if (lin->n_targets != 1 && lin->transform != ir::ScoreTransform::Softmax && lin->transform != ir::ScoreTransform::Normalize &&
-      lin->transform != ir::ScoreTransform::Cumulative)
+  if (lin->n_targets != 1 && lin->transform != ir::ScoreTransform::Softmax &&
+      lin->transform != ir::ScoreTransform::Normalize && lin->transform != ir::ScoreTransform::Cumulative)
     refuse(fmt::format("linear model with {} targets", lin->n_targets));
   if (task == ir::Task::Classification && lin->transform == ir::ScoreTransform::None)
     refuse("a linear classifier without a score transform");
   if (task == ir::Task::Regression && lin->transform != ir::ScoreTransform::None)
     refuse("a regression model with a score transform");
   if (lin->precision == ir::Precision::Float32)
-    warn(warnings, "pmml-double-arithmetic", "float32 coefficients are written exactly, but PMML evaluates them in double");
+    warn(warnings, "pmml-double-arithmetic",
+         "float32 coefficients are written exactly, but PMML evaluates them in double");
   if (task == ir::Task::Regression && !lin->output.plain())
     refuse("onnxruntime's float32 probit post-transform of a LinearRegressor");
   if (!lin->output.plain())
@@ -210,10 +220,12 @@ std::string write(const ir::Model& m, Warnings& warnings) {
   const char* link_name = nullptr;
   double link_param = 0;
   const bool has_grm_link = grm_link(lin->link, link_name, link_param);
-  const bool softmaxish = lin->transform == ir::ScoreTransform::Softmax || lin->transform == ir::ScoreTransform::Normalize;
+  const bool softmaxish =
+      lin->transform == ir::ScoreTransform::Softmax || lin->transform == ir::ScoreTransform::Normalize;
   if (lin->transform == ir::ScoreTransform::Cumulative) {
     // An ordinal target with the cumulative link as normalizationMethod (PMML 4.4 RegressionModel).
-    if (!norm || lin->link == ir::Link::Log) refuse("a cumulative link other than logit, probit, cloglog, loglog or cauchit");
+    if (!norm || lin->link == ir::Link::Log)
+      refuse("a cumulative link other than logit, probit, cloglog, loglog or cauchit");
     w.regression_model(root, norm);
   } else if (softmaxish) {
     if (lin->transform == ir::ScoreTransform::Normalize && lin->link != ir::Link::Identity)

@@ -48,9 +48,15 @@ class Writer {
   }
   std::string out;
 
-  void tok(const std::string& s) { out += s; out += ' '; }
+  void tok(const std::string& s) {
+    out += s;
+    out += ' ';
+  }
   void num(double v) {
-    if (std::isnan(v)) { tok("nan"); return; }
+    if (std::isnan(v)) {
+      tok("nan");
+      return;
+    }
     char buf[64];
     std::snprintf(buf, sizeof buf, "%a", v);
     tok(buf);
@@ -86,8 +92,9 @@ class Writer {
       if (in.open) tok("open");
     }
     tok("target");
-    tok(s.target.task == ir::Task::Regression ? "regression"
-        : s.target.task == ir::Task::Classification ? "classification" : "clustering");
+    tok(s.target.task == ir::Task::Regression       ? "regression"
+        : s.target.task == ir::Task::Classification ? "classification"
+                                                    : "clustering");
     tok(std::to_string(s.target.classes.size()));
     for (const auto& c : s.target.classes) str(c);
   }
@@ -132,9 +139,19 @@ class Writer {
     switch (e.op) {
       case ir::Op::Const: num(e.value); break;
       case ir::Op::Input: tok(std::to_string(input_rank(e.index))); break;
-      case ir::Op::LevelIs: tok(std::to_string(input_rank(e.index))); tok(std::to_string(e.level)); break;
-      case ir::Op::LevelMap: tok(std::to_string(input_rank(e.index))); nums(e.table); break;
-      case ir::Op::Discretize: nums(e.bounds); nums(e.table); ints(e.flags); break;
+      case ir::Op::LevelIs:
+        tok(std::to_string(input_rank(e.index)));
+        tok(std::to_string(e.level));
+        break;
+      case ir::Op::LevelMap:
+        tok(std::to_string(input_rank(e.index)));
+        nums(e.table);
+        break;
+      case ir::Op::Discretize:
+        nums(e.bounds);
+        nums(e.table);
+        ints(e.flags);
+        break;
       default: break;
     }
     for (const auto& a : e.args) expr(a);
@@ -226,10 +243,19 @@ class Writer {
           } else if constexpr (std::is_same_v<T, ir::Svm>) {
             tok("svm");
             tok(std::to_string(static_cast<int>(e.kernel)));
-            num(e.gamma); num(e.coef0); num(e.degree);
+            num(e.gamma);
+            num(e.coef0);
+            num(e.degree);
             tok(std::to_string(e.n_sv));
-            nums(e.support_vectors); ints(e.sv_per_class); nums(e.coefficients); nums(e.rho);
-            nums(e.prob_a); nums(e.prob_b); ints(e.class_order); num(e.scale); num(e.center);
+            nums(e.support_vectors);
+            ints(e.sv_per_class);
+            nums(e.coefficients);
+            nums(e.rho);
+            nums(e.prob_a);
+            nums(e.prob_b);
+            ints(e.class_order);
+            num(e.scale);
+            num(e.center);
             prec(e.precision);
             if (e.output.operator_rules()) tok("ort");  // only when set, so other hashes stay the same
             if (e.output.layout == ir::ScoreLayout::Decisions) tok("decisions");  // likewise
@@ -238,10 +264,14 @@ class Writer {
             tok("mlp");
             tok(std::to_string(e.layers.size()));
             for (const auto& l : e.layers) {
-              tok(std::to_string(l.n_units)); nums(l.weights); nums(l.biases);
+              tok(std::to_string(l.n_units));
+              nums(l.weights);
+              nums(l.biases);
               tok(std::to_string(static_cast<int>(l.activation)));
             }
-            ints(e.conn_offset); ints(e.conn_source); nums(e.conn_weights);
+            ints(e.conn_offset);
+            ints(e.conn_source);
+            nums(e.conn_weights);
             std::vector<int> acts;
             for (auto a : e.unit_activation) acts.push_back(static_cast<int>(a));
             ints(acts);
@@ -250,9 +280,16 @@ class Writer {
             prec(e.precision);
           } else if constexpr (std::is_same_v<T, ir::NaiveBayes>) {
             tok("nb");
-            nums(e.log_prior); ints(e.gaussian); nums(e.mean); nums(e.sd); ints(e.table_offset); nums(e.table);
-            num(e.min_probability); num(e.min_sd);
-            ints(e.table_levels); num(e.eps);
+            nums(e.log_prior);
+            ints(e.gaussian);
+            nums(e.mean);
+            nums(e.sd);
+            ints(e.table_offset);
+            nums(e.table);
+            num(e.min_probability);
+            num(e.min_sd);
+            ints(e.table_levels);
+            num(e.eps);
             if (e.precision == ir::Precision::Float32) {  // only then, so other hashes stay the same
               tok("ort-f32");
               nums(e.log_norm);
@@ -267,9 +304,7 @@ class Writer {
   }
 
  private:
-  int32_t input_rank(int32_t i) const {
-    return i >= 0 && static_cast<size_t>(i) < rank_.size() ? rank_[i] : i;
-  }
+  int32_t input_rank(int32_t i) const { return i >= 0 && static_cast<size_t>(i) < rank_.size() ? rank_[i] : i; }
   const ir::Model& m_;
   std::vector<int32_t> order_;  // sorted position -> model input index
   std::vector<int32_t> rank_;   // model input index -> sorted position

@@ -29,11 +29,11 @@ struct FeatureAtom {
 // A lowered test with three exits, or a leaf.
 struct Prim {
   enum Kind : uint8_t { Leaf, Null, Num, Cat } kind = Leaf;
-  int32_t atom = -1;          // Num: atom id; Cat: input index
-  double thr = 0;             // Num: x <= thr goes to t
-  std::vector<int8_t> out;    // Cat: per code 1 = t, 0 = f, -1 = m
+  int32_t atom = -1;        // Num: atom id; Cat: input index
+  double thr = 0;           // Num: x <= thr goes to t
+  std::vector<int8_t> out;  // Cat: per code 1 = t, 0 = f, -1 = m
   int32_t t = -1, f = -1, m = -1;
-  std::vector<double> vals;   // Leaf
+  std::vector<double> vals;  // Leaf
 };
 
 struct NumFact {
@@ -53,9 +53,9 @@ struct Ctx {
 struct CNode {
   std::string head;
   std::vector<int32_t> refs;
-  char kind = 'L';            // 'N' region of a numeric atom, 'C' of a factor, 'L' leaf
-  int32_t atom = -1;          // N: atom id; C: input index
-  std::vector<double> cuts;   // N: interval upper bounds (refs: cuts.size()+1 intervals, then missing)
+  char kind = 'L';           // 'N' region of a numeric atom, 'C' of a factor, 'L' leaf
+  int32_t atom = -1;         // N: atom id; C: input index
+  std::vector<double> cuts;  // N: interval upper bounds (refs: cuts.size()+1 intervals, then missing)
 };
 
 struct TooComplex {};
@@ -124,7 +124,8 @@ class TreeCanon {
   // ---- lowering ----
   double norm(double t) const { return f32_ ? static_cast<double>(static_cast<float>(t)) : t; }
   double below(double t) const {
-    if (f32_) return static_cast<double>(std::nextafter(static_cast<float>(t), -std::numeric_limits<float>::infinity()));
+    if (f32_)
+      return static_cast<double>(std::nextafter(static_cast<float>(t), -std::numeric_limits<float>::infinity()));
     return std::nextafter(t, -kInf);
   }
 
@@ -160,7 +161,8 @@ class TreeCanon {
       Prim p;
       p.kind = Prim::Cat;
       p.atom = a.atom;
-      for (double v : a.vals) p.out.push_back(std::isnan(v) ? -1 : static_cast<int8_t>(eval_test(tr, op, v, thr, off, size)));
+      for (double v : a.vals)
+        p.out.push_back(std::isnan(v) ? -1 : static_cast<int8_t>(eval_test(tr, op, v, thr, off, size)));
       p.t = T;
       p.f = F;
       p.m = M;
@@ -169,7 +171,8 @@ class TreeCanon {
     const int32_t at = a.atom;
     switch (op) {
       case ir::SplitOp::LessOrEqual: return num_test(at, norm(thr), T, F, M);
-      case ir::SplitOp::LessThan: return thr == -kInf ? num_test(at, kInf, F, F, M) : num_test(at, below(norm(thr)), T, F, M);
+      case ir::SplitOp::LessThan:
+        return thr == -kInf ? num_test(at, kInf, F, F, M) : num_test(at, below(norm(thr)), T, F, M);
       case ir::SplitOp::GreaterThan: return num_test(at, norm(thr), F, T, M);
       case ir::SplitOp::GreaterOrEqual:
         return thr == -kInf ? num_test(at, kInf, T, T, M) : num_test(at, below(norm(thr)), F, T, M);
@@ -202,7 +205,8 @@ class TreeCanon {
         }
         if (cur != other) segs.push_back({static_cast<double>(prev_end), cur});
         int32_t next = other;
-        for (auto it = segs.rbegin(); it != segs.rend(); ++it) next = num_test(at, below(it->first), it->second, next, M);
+        for (auto it = segs.rbegin(); it != segs.rend(); ++it)
+          next = num_test(at, below(it->first), it->second, next, M);
         return next;
       }
       case ir::SplitOp::Leaf: break;

@@ -37,8 +37,8 @@ namespace mb::canon::detail {
 
 struct TreeCanonHooks {
   std::function<std::string(const ir::Expr&)> expr_text;  // canonical text of an expression
-  std::function<int32_t(int32_t)> input_rank;              // model input index -> sorted rank
-  std::function<std::string(double)> num;                  // canonical number text
+  std::function<int32_t(int32_t)> input_rank;             // model input index -> sorted rank
+  std::function<std::string(double)> num;                 // canonical number text
 };
 
 // Appends the canonical forms of trees [first_tree, last_tree) of `te` to `out`, one after the

@@ -17,8 +17,7 @@ namespace {
 // Text of a class or cluster code: its label, "NA" when missing, else the 1-based number.
 std::string_view label_text(const ir::Target& target, int32_t code, char (&buf)[16]) {
   if (code < 0) return "NA";
-  if (static_cast<size_t>(code) < target.classes.size())
-    return target.classes[static_cast<size_t>(code)];
+  if (static_cast<size_t>(code) < target.classes.size()) return target.classes[static_cast<size_t>(code)];
   auto res = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(code) + 1);
   return std::string_view(buf, static_cast<size_t>(res.ptr - buf));
 }
@@ -67,19 +66,19 @@ void refuse_unmatched(const std::vector<std::string>& unmatched_ref, const std::
   for (const auto& c : unmatched_ref)
     if (c != "link" && std::find(ours.begin(), ours.end(), c) == ours.end()) refused.push_back(c);
   if (refused.empty()) return;
-  throw Error(reference_file, "line 1",
-              fmt::format("reference column{} {} match{} none of the columns of {} ({}); every reference "
-                          "column must be compared (remove the column{} or name {} as ours)",
-                          refused.size() == 1 ? "" : "s", data::join_names(refused),
-                          refused.size() == 1 ? "es" : "", ours_name, data::join_names(ours),
-                          refused.size() == 1 ? "" : "s", refused.size() == 1 ? "it" : "them"));
+  throw Error(
+      reference_file, "line 1",
+      fmt::format("reference column{} {} match{} none of the columns of {} ({}); every reference "
+                  "column must be compared (remove the column{} or name {} as ours)",
+                  refused.size() == 1 ? "" : "s", data::join_names(refused), refused.size() == 1 ? "es" : "", ours_name,
+                  data::join_names(ours), refused.size() == 1 ? "" : "s", refused.size() == 1 ? "it" : "them"));
 }
 
 }  // namespace
 
-ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link,
-                                     std::istream& reference, const std::string& reference_file,
-                                     const std::string& ours_name, CompareOptions options)
+ReferenceComparer::ReferenceComparer(const ir::Target& target, bool want_link, std::istream& reference,
+                                     const std::string& reference_file, const std::string& ours_name,
+                                     CompareOptions options)
     : target_(target),
       ref_file_(reference_file),
       ours_name_(ours_name),
@@ -162,8 +161,7 @@ void ReferenceComparer::add(const eval::Predictions& pred) {
       if (!data::parse_number(cell, ref)) {
         if (!data::is_missing_token(data::trim_blanks(cell)))
           throw Error(ref_file_, fmt::format("line {}", line),
-                      fmt::format("column '{}': '{}' is not a number", header[col.ref_column],
-                                  data::excerpt(cell)));
+                      fmt::format("column '{}': '{}' is not a number", header[col.ref_column], data::excerpt(cell)));
         ref = std::numeric_limits<double>::quiet_NaN();
       }
       double ours = 0;
@@ -188,15 +186,13 @@ Report ReferenceComparer::finish() {
   const uint64_t ref_rows = reader_->rows_read();
   if (ref_rows != ours_rows_)
     throw Error(ref_file_, "",
-                fmt::format("the reference has {} data row{} but {} has {}", ref_rows,
-                            ref_rows == 1 ? "" : "s", ours_name_, ours_rows_));
+                fmt::format("the reference has {} data row{} but {} has {}", ref_rows, ref_rows == 1 ? "" : "s",
+                            ours_name_, ours_rows_));
   return builder_.finish();
 }
 
-PredictionsComparer::PredictionsComparer(const ir::Target& target, bool compare_link,
-                                         const std::string& ours_name,
-                                         const std::string& reference_name,
-                                         CompareOptions options)
+PredictionsComparer::PredictionsComparer(const ir::Target& target, bool compare_link, const std::string& ours_name,
+                                         const std::string& reference_name, CompareOptions options)
     : target_(target),
       link_(compare_link && target.task == ir::Task::Regression),
       builder_(ours_name, reference_name, options.tolerance, options.worst_rows) {
@@ -207,8 +203,7 @@ PredictionsComparer::PredictionsComparer(const ir::Target& target, bool compare_
 
 void PredictionsComparer::add(const eval::Predictions& ours, const eval::Predictions& ref) {
   if (ours.rows != ref.rows)
-    throw Error("", "",
-                fmt::format("internal: comparing batches of {} and {} rows", ours.rows, ref.rows),
+    throw Error("", "", fmt::format("internal: comparing batches of {} and {} rows", ours.rows, ref.rows),
                 kExitInternal);
   const size_t k = target_.classes.size();
   char b1[16], b2[16];
@@ -220,25 +215,21 @@ void PredictionsComparer::add(const eval::Predictions& ours, const eval::Predict
         if (link_) builder_.number(1, ours.link[r], ref.link[r]);
         break;
       case ir::Task::Classification:
-        builder_.label(0, label_text(target_, ours.label[r], b1),
-                       label_text(target_, ref.label[r], b2));
-        for (size_t j = 0; j < k; ++j)
-          builder_.number(1 + j, ours.prob[r * k + j], ref.prob[r * k + j]);
+        builder_.label(0, label_text(target_, ours.label[r], b1), label_text(target_, ref.label[r], b2));
+        for (size_t j = 0; j < k; ++j) builder_.number(1 + j, ours.prob[r * k + j], ref.prob[r * k + j]);
         break;
       case ir::Task::Clustering:
-        builder_.label(0, label_text(target_, ours.label[r], b1),
-                       label_text(target_, ref.label[r], b2));
+        builder_.label(0, label_text(target_, ours.label[r], b1), label_text(target_, ref.label[r], b2));
         break;
     }
     builder_.end_row(rows_);
   }
 }
 
-Report compare_predictions(const ir::Target& target, const eval::Predictions& ours,
-                           const eval::Predictions& reference, const std::string& ours_name,
-                           const std::string& reference_name, CompareOptions options) {
-  PredictionsComparer c(target, !ours.link.empty() && !reference.link.empty(), ours_name,
-                        reference_name, std::move(options));
+Report compare_predictions(const ir::Target& target, const eval::Predictions& ours, const eval::Predictions& reference,
+                           const std::string& ours_name, const std::string& reference_name, CompareOptions options) {
+  PredictionsComparer c(target, !ours.link.empty() && !reference.link.empty(), ours_name, reference_name,
+                        std::move(options));
   c.add(ours, reference);
   return c.finish();
 }
@@ -342,9 +333,9 @@ Report compare_csv(std::istream& ours_in, const std::string& ours_file, std::ist
   }
   const uint64_t n_ours = ours.reader.rows_read(), n_ref = ref.reader.rows_read();
   if (n_ours != n_ref)
-    throw Error(reference_file, "",
-                fmt::format("the reference has {} data row{} but {} has {}", n_ref,
-                            n_ref == 1 ? "" : "s", ours_file, n_ours));
+    throw Error(
+        reference_file, "",
+        fmt::format("the reference has {} data row{} but {} has {}", n_ref, n_ref == 1 ? "" : "s", ours_file, n_ours));
   Report report = builder.finish();
   // Drop the half of each pair that saw no cells.
   std::vector<ColumnReport> kept;

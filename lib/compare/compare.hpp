@@ -54,8 +54,7 @@ class ReferenceComparer {
   // `ours_name` names our side in messages and reports (the model or output file).  Throws
   // mb::Error(reference_file, "line 1", "no column matches ...") when nothing can be compared.
   ReferenceComparer(const ir::Target& target, bool want_link, std::istream& reference,
-                    const std::string& reference_file, const std::string& ours_name,
-                    CompareOptions options = {});
+                    const std::string& reference_file, const std::string& ours_name, CompareOptions options = {});
   ~ReferenceComparer();
 
   // Compares the next pred.rows rows.
@@ -104,9 +103,9 @@ class PredictionsComparer {
 };
 
 // One-shot form of PredictionsComparer.
-Report compare_predictions(const ir::Target& target, const eval::Predictions& ours,
-                           const eval::Predictions& reference, const std::string& ours_name,
-                           const std::string& reference_name, CompareOptions options = {});
+Report compare_predictions(const ir::Target& target, const eval::Predictions& ours, const eval::Predictions& reference,
+                           const std::string& ours_name, const std::string& reference_name,
+                           CompareOptions options = {});
 
 // Compares two CSV tables row by row, e.g. a written prediction file against a reference.
 // Columns are matched as in ReferenceComparer (our column names; `aliases` maps reference names

@@ -28,8 +28,7 @@ bool is_missing_label(std::string_view t) { return data::is_missing_token(t); }
 
 }  // namespace
 
-ReportBuilder::ReportBuilder(std::string ours_name, std::string reference_name, Tolerance tol,
-                             size_t worst_rows)
+ReportBuilder::ReportBuilder(std::string ours_name, std::string reference_name, Tolerance tol, size_t worst_rows)
     : worst_limit_(worst_rows) {
   report_.ours_name = std::move(ours_name);
   report_.reference_name = std::move(reference_name);
@@ -45,8 +44,7 @@ size_t ReportBuilder::add_column(std::string name, std::string reference_name, b
   return report_.columns.size() - 1;
 }
 
-void ReportBuilder::add_unmatched(std::vector<std::string> ours,
-                                  std::vector<std::string> reference) {
+void ReportBuilder::add_unmatched(std::vector<std::string> ours, std::vector<std::string> reference) {
   for (auto& s : ours) report_.unmatched_ours.push_back(std::move(s));
   for (auto& s : reference) report_.unmatched_reference.push_back(std::move(s));
 }
@@ -135,8 +133,7 @@ void ReportBuilder::end_row(uint64_t row, uint64_t line) {
       probe.column = report_.columns[row_worst_.column].name;
       if (row_worst_.is_label) {
         probe.ours = is_missing_label(row_worst_.ours_text) ? "NA" : row_worst_.ours_text;
-        probe.reference =
-            is_missing_label(row_worst_.reference_text) ? "NA" : row_worst_.reference_text;
+        probe.reference = is_missing_label(row_worst_.reference_text) ? "NA" : row_worst_.reference_text;
       } else {
         probe.ours = data::format_number(row_worst_.ours);
         probe.reference = data::format_number(row_worst_.reference);
@@ -169,39 +166,31 @@ std::string num(double v) {
 
 std::string render_text(const Report& r) {
   std::string s;
-  s += fmt::format("compared {} row{} of {} against {} (rtol {}, atol {})\n", r.rows,
-                   r.rows == 1 ? "" : "s", r.ours_name, r.reference_name,
-                   data::format_number(r.tolerance.rtol), data::format_number(r.tolerance.atol));
+  s += fmt::format("compared {} row{} of {} against {} (rtol {}, atol {})\n", r.rows, r.rows == 1 ? "" : "s",
+                   r.ours_name, r.reference_name, data::format_number(r.tolerance.rtol),
+                   data::format_number(r.tolerance.atol));
   s += fmt::format("rows beyond tolerance: {}\n", r.rows_beyond);
-  s += fmt::format("max abs difference: {}   max rel difference: {}\n", num(r.max_abs),
-                   num(r.max_rel));
+  s += fmt::format("max abs difference: {}   max rel difference: {}\n", num(r.max_abs), num(r.max_rel));
   if (r.label_mismatches) s += fmt::format("label mismatches: {}\n", r.label_mismatches);
-  if (r.missing_mismatches)
-    s += fmt::format("missing on one side only: {}\n", r.missing_mismatches);
+  if (r.missing_mismatches) s += fmt::format("missing on one side only: {}\n", r.missing_mismatches);
   size_t w = 6;
   for (const auto& c : r.columns) w = std::max(w, c.name.size());
-  s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", "column", w, "max abs", "max rel",
-                   "beyond");
+  s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", "column", w, "max abs", "max rel", "beyond");
   for (const auto& c : r.columns) {
     std::string name = c.name;
-    if (c.label)
-      s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", name, w, "label", "", c.beyond);
-    else
-      s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", name, w, num(c.max_abs),
-                       num(c.max_rel), c.beyond);
+    if (c.label) s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", name, w, "label", "", c.beyond);
+    else s += fmt::format("  {:<{}}  {:>10}  {:>10}  {:>8}\n", name, w, num(c.max_abs), num(c.max_rel), c.beyond);
   }
   for (const auto& c : r.columns)
     if (c.reference_name != c.name)
       s += fmt::format("  ({} compared with reference column '{}')\n", c.name, c.reference_name);
-  if (!r.unmatched_ours.empty())
-    s += fmt::format("not in the reference: {}\n", fmt::join(r.unmatched_ours, ", "));
+  if (!r.unmatched_ours.empty()) s += fmt::format("not in the reference: {}\n", fmt::join(r.unmatched_ours, ", "));
   if (!r.worst.empty()) {
     s += "worst rows:\n";
     for (const auto& wr : r.worst) {
-      std::string where = wr.line ? fmt::format("row {} (line {})", wr.row, wr.line)
-                                  : fmt::format("row {}", wr.row);
-      s += fmt::format("  {}  {}: {} {}, {} {}", where, wr.column, r.ours_label, wr.ours,
-                       r.reference_label, wr.reference);
+      std::string where = wr.line ? fmt::format("row {} (line {})", wr.row, wr.line) : fmt::format("row {}", wr.row);
+      s += fmt::format("  {}  {}: {} {}, {} {}", where, wr.column, r.ours_label, wr.ours, r.reference_label,
+                       wr.reference);
       if (!std::isinf(wr.abs)) s += fmt::format(", abs {}, rel {}", num(wr.abs), num(wr.rel));
       s += wr.beyond ? "  BEYOND\n" : "\n";
     }
@@ -216,15 +205,11 @@ namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void json_number(JsonWriter& w, double v) {
-  if (std::isfinite(v))
-    w.Double(v);
-  else
-    w.Null();
+  if (std::isfinite(v)) w.Double(v);
+  else w.Null();
 }
 
-void json_string(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+void json_string(JsonWriter& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 
 void json_strings(JsonWriter& w, const char* key, const std::vector<std::string>& v) {
   w.Key(key);

@@ -59,15 +59,14 @@ struct Report {
   std::vector<WorstRow> worst;
   std::vector<std::string> unmatched_ours;       // our columns without a reference column
   std::vector<std::string> unmatched_reference;  // reference columns not compared
-  std::vector<std::string> notes;  // caller's caveats, e.g. what float32 narrowing costs
+  std::vector<std::string> notes;                // caller's caveats, e.g. what float32 narrowing costs
 
   bool agrees() const { return rows_beyond == 0; }
 };
 
 class ReportBuilder {
  public:
-  ReportBuilder(std::string ours_name, std::string reference_name, Tolerance tol,
-                size_t worst_rows = 10);
+  ReportBuilder(std::string ours_name, std::string reference_name, Tolerance tol, size_t worst_rows = 10);
 
   // Declares a compared column; returns its index for number()/label().
   size_t add_column(std::string name, std::string reference_name, bool label);

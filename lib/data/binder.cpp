@@ -56,8 +56,8 @@ bool overflowed(std::string_view text, double v) {
 }
 }  // namespace
 
-InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string>& header,
-                         std::string file, ir::UnseenLevel policy)
+InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string>& header, std::string file,
+                         ir::UnseenLevel policy)
     : schema_(schema), file_(std::move(file)), policy_(policy) {
   std::vector<std::string> missing;
   column_of_input_.assign(schema.inputs.size(), -1);
@@ -73,7 +73,7 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
       levels_[i].reserve(f.levels.size());
       for (size_t l = 0; l < f.levels.size(); ++l)
         levels_[i].emplace(f.levels[l], static_cast<int>(l));  // first wins on duplicates
-      if (f.logical)  // R's other spellings of the two values (as.logical())
+      if (f.logical)                                           // R's other spellings of the two values (as.logical())
         for (const char* no : {"F", "false", "False"})
           if (auto it = levels_[i].find("FALSE"); it != levels_[i].end()) levels_[i].emplace(no, it->second);
       if (f.logical)
@@ -102,8 +102,7 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
   if (!missing.empty()) {
     throw Error(file_, "line 1",
                 fmt::format("missing column{} {} required by the model (columns present: {})",
-                            missing.size() == 1 ? "" : "s", join_names(missing),
-                            join_names(header)));
+                            missing.size() == 1 ? "" : "s", join_names(missing), join_names(header)));
   }
 }
 
@@ -113,15 +112,12 @@ void InputBinder::bind(const TextBatch& in, eval::Batch& out) const {
   for (size_t i = 0; i < schema_.inputs.size(); ++i) {
     std::vector<double>& col = out.columns[i];
     if (col.size() < in.rows) col.resize(in.rows);
-    if (schema_.inputs[i].is_categorical())
-      bind_categorical(i, in, col);
-    else
-      bind_continuous(i, in, col);
+    if (schema_.inputs[i].is_categorical()) bind_categorical(i, in, col);
+    else bind_continuous(i, in, col);
   }
 }
 
-void InputBinder::bind_continuous(size_t input, const TextBatch& in,
-                                  std::vector<double>& out) const {
+void InputBinder::bind_continuous(size_t input, const TextBatch& in, std::vector<double>& out) const {
   const auto cells = in.column(static_cast<size_t>(column_of_input_[input]));
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   for (size_t r = 0; r < in.rows; ++r) {
@@ -141,17 +137,21 @@ void InputBinder::bind_continuous(size_t input, const TextBatch& in,
     }
     if (schema_.inputs[input].logical) {  // data.matrix() of a logical column: FALSE 0, TRUE 1
       const std::string_view b = trim_blanks(t);
-      if (b == "TRUE" || b == "T" || b == "true" || b == "True") { out[r] = 1; continue; }
-      if (b == "FALSE" || b == "F" || b == "false" || b == "False") { out[r] = 0; continue; }
+      if (b == "TRUE" || b == "T" || b == "true" || b == "True") {
+        out[r] = 1;
+        continue;
+      }
+      if (b == "FALSE" || b == "F" || b == "false" || b == "False") {
+        out[r] = 0;
+        continue;
+      }
     }
     throw Error(file_, fmt::format("line {}", in.lines[r]),
-                fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name,
-                            excerpt(t)));
+                fmt::format("column '{}': '{}' is not a number", schema_.inputs[input].name, excerpt(t)));
   }
 }
 
-void InputBinder::bind_categorical(size_t input, const TextBatch& in,
-                                   std::vector<double>& out) const {
+void InputBinder::bind_categorical(size_t input, const TextBatch& in, std::vector<double>& out) const {
   const auto cells = in.column(static_cast<size_t>(column_of_input_[input]));
   const LevelMap& map = levels_[input];
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -188,8 +188,8 @@ void InputBinder::bind_categorical(size_t input, const TextBatch& in,
     }
     const ir::InputField& f = schema_.inputs[input];
     throw Error(file_, fmt::format("line {}", in.lines[r]),
-                fmt::format("column '{}': level '{}' was not seen in training (known levels: {})",
-                            f.name, excerpt(t), join_names(f.levels)));
+                fmt::format("column '{}': level '{}' was not seen in training (known levels: {})", f.name, excerpt(t),
+                            join_names(f.levels)));
   }
 }
 

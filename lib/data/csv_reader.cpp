@@ -17,9 +17,7 @@
 
 namespace mb::data {
 
-bool is_missing_token(std::string_view t) {
-  return t.empty() || t == "NA" || t == "NaN" || t == "N/A";
-}
+bool is_missing_token(std::string_view t) { return t.empty() || t == "NA" || t == "NaN" || t == "N/A"; }
 
 std::string_view trim_blanks(std::string_view t) {
   size_t b = 0, e = t.size();
@@ -83,8 +81,7 @@ CsvReader::CsvReader(std::istream& in, std::string file, CsvReaderOptions option
   init();
 }
 
-CsvReader::CsvReader(int fd, std::string file, CsvReaderOptions options)
-    : file_(std::move(file)), options_(options) {
+CsvReader::CsvReader(int fd, std::string file, CsvReaderOptions options) : file_(std::move(file)), options_(options) {
   source_ = std::make_unique<FdSource>(fd, file_);
   init();
 }
@@ -189,8 +186,7 @@ void CsvReader::init() {
   std::sort(sorted.begin(), sorted.end());
   std::vector<std::string> dups;
   for (size_t i = 1; i < sorted.size(); ++i)
-    if (sorted[i] == sorted[i - 1] && (dups.empty() || dups.back() != sorted[i]))
-      dups.push_back(sorted[i]);
+    if (sorted[i] == sorted[i - 1] && (dups.empty() || dups.back() != sorted[i])) dups.push_back(sorted[i]);
   if (!dups.empty()) {
     std::string list;
     for (const auto& d : dups) list += (list.empty() ? "'" : ", '") + d + "'";
@@ -212,7 +208,8 @@ CsvReader::Scan CsvReader::scan_row() {
     // header's are only counted (for the message), so a hostile line does not grow the marks.
     if (marks_.size() >= max_fields_) {
       if (header_.empty())
-        limits::exceeded(limits::Id::Columns, file_, "line 1", fmt::format("a header of more than {} columns", max_fields_));
+        limits::exceeded(limits::Id::Columns, file_, "line 1",
+                         fmt::format("a header of more than {} columns", max_fields_));
       ++extra_fields_;
       return;
     }
@@ -248,8 +245,8 @@ CsvReader::Scan CsvReader::scan_row() {
           // Ordinary bytes sixteen at a time: stop at the first separator, LF or CR.
           while (p + 16 <= end_) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p));
-            const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sep16), _mm_cmpeq_epi8(v, lf16)),
-                                             _mm_cmpeq_epi8(v, cr16));
+            const __m128i hit =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sep16), _mm_cmpeq_epi8(v, lf16)), _mm_cmpeq_epi8(v, cr16));
             const auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
             if (mask) {
               p += static_cast<size_t>(__builtin_ctz(mask));
@@ -355,16 +352,12 @@ CsvReader::Scan CsvReader::scan_row() {
       field_quoted_ = false;
       push(pos_);
       break;
-    case State::Unquoted:
-      push(pos_);
-      break;
+    case State::Unquoted: push(pos_); break;
     case State::Quoted:
       fail(quote_line_, fmt::format("unterminated quoted field: the quote opened on line {} is "
                                     "never closed",
                                     quote_line_));
-    case State::QuoteInQuoted:
-      push(pos_ - 1);
-      break;
+    case State::QuoteInQuoted: push(pos_ - 1); break;
   }
   row_end_ = pos_ - begin_;
   state_ = State::FieldStart;

@@ -51,9 +51,7 @@ struct TextBatch {
 
   std::string_view field(size_t row, size_t col) const { return fields[col][row]; }
   bool is_quoted(size_t row, size_t col) const { return col < quoted.size() && quoted[col][row]; }
-  std::span<const std::string_view> column(size_t col) const {
-    return {fields[col].data(), rows};
-  }
+  std::span<const std::string_view> column(size_t col) const { return {fields[col].data(), rows}; }
 };
 
 // Empty field, NA, NaN or N/A (exact spelling, after the caller's trimming).
@@ -135,9 +133,9 @@ class CsvReader {
   enum class Scan { Row, NeedMore, End };
 
   void init();
-  bool fill();                              // compacts and reads more; false at end of input
-  Scan scan_row();                          // advances pos_ over one row
-  void commit_row(TextBatch& batch);        // turns marks_ into views
+  bool fill();                        // compacts and reads more; false at end of input
+  Scan scan_row();                    // advances pos_ over one row
+  void commit_row(TextBatch& batch);  // turns marks_ into views
   [[noreturn]] void fail(uint64_t line, const std::string& message) const;
 
   std::unique_ptr<ByteSource> source_;
@@ -151,25 +149,25 @@ class CsvReader {
   bool eof_ = false;
 
   // Resumable scan state of the row starting at begin_.
-  size_t pos_ = 0;                // absolute offset of the next byte to scan
+  size_t pos_ = 0;  // absolute offset of the next byte to scan
   State state_ = State::FieldStart;
-  size_t field_begin_ = 0;        // offset from begin_ of the current field's content
+  size_t field_begin_ = 0;  // offset from begin_ of the current field's content
   bool field_escaped_ = false;
   bool field_quoted_ = false;
-  uint64_t row_newlines_ = 0;     // LFs inside quoted fields of the current row
-  uint64_t quote_line_ = 0;       // line where the open quote started
+  uint64_t row_newlines_ = 0;  // LFs inside quoted fields of the current row
+  uint64_t quote_line_ = 0;    // line where the open quote started
   std::vector<FieldMark> marks_;
   // An error met after some rows of a batch: those rows are handed out first, so that an
   // earlier row's own error (a field that is no number, found when the caller binds the batch)
   // is reported before it, as in file order; the next call throws it.
   std::exception_ptr pending_;
-  size_t max_fields_ = 0;         // the columns limit while reading the header, then its width
-  size_t extra_fields_ = 0;       // fields of the current row beyond max_fields_ (not marked)
-  size_t row_end_ = 0;            // offset from begin_ where the row's text ends (before EOL)
+  size_t max_fields_ = 0;    // the columns limit while reading the header, then its width
+  size_t extra_fields_ = 0;  // fields of the current row beyond max_fields_ (not marked)
+  size_t row_end_ = 0;       // offset from begin_ where the row's text ends (before EOL)
 
-  uint64_t line_ = 1;             // physical line where the current row starts
+  uint64_t line_ = 1;  // physical line where the current row starts
   uint64_t rows_read_ = 0;
-  uint64_t bytes_in_ = 0;         // bytes read from the source so far
+  uint64_t bytes_in_ = 0;  // bytes read from the source so far
 };
 
 }  // namespace mb::data

@@ -44,13 +44,11 @@ bool needs_quotes(std::string_view t) {
   return false;
 }
 
-CsvWriter::CsvWriter(std::ostream& out, std::string file, size_t buffer_bytes)
-    : out_(&out), file_(std::move(file)) {
+CsvWriter::CsvWriter(std::ostream& out, std::string file, size_t buffer_bytes) : out_(&out), file_(std::move(file)) {
   buf_.reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
-CsvWriter::CsvWriter(int fd, std::string file, size_t buffer_bytes)
-    : fd_(fd), file_(std::move(file)) {
+CsvWriter::CsvWriter(int fd, std::string file, size_t buffer_bytes) : fd_(fd), file_(std::move(file)) {
   buf_.reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
@@ -146,16 +144,14 @@ std::vector<std::string> prediction_columns(const ir::Target& target, bool want_
       cols.push_back("class");
       for (const auto& c : target.classes) cols.push_back("probability(" + c + ")");
       break;
-    case ir::Task::Clustering:
-      cols.push_back("cluster");
-      break;
+    case ir::Task::Clustering: cols.push_back("cluster"); break;
   }
   return cols;
 }
 
 PredictionWriter::PredictionWriter(CsvWriter& out, const ir::Target& target,
-                                   const std::vector<std::string>& input_header,
-                                   const std::string& input_file, PredictionWriterOptions options)
+                                   const std::vector<std::string>& input_header, const std::string& input_file,
+                                   PredictionWriterOptions options)
     : out_(out), target_(target), options_(std::move(options)) {
   for (const auto& name : options_.keep) {
     int idx = -1;
@@ -165,9 +161,9 @@ PredictionWriter::PredictionWriter(CsvWriter& out, const ir::Target& target,
         break;
       }
     if (idx < 0)
-      throw Error(input_file, "line 1",
-                  fmt::format("--keep column '{}' is not in the input (columns present: {})", name,
-                              join_names(input_header)));
+      throw Error(
+          input_file, "line 1",
+          fmt::format("--keep column '{}' is not in the input (columns present: {})", name, join_names(input_header)));
     keep_columns_.push_back(idx);
   }
   if (target_.task != ir::Task::Regression) options_.want_link = false;
@@ -204,9 +200,7 @@ void PredictionWriter::write(const TextBatch& input, const eval::Predictions& pr
         label(pred.label[r]);
         for (size_t j = 0; j < k; ++j) out_.field(pred.prob[r * k + j]);
         break;
-      case ir::Task::Clustering:
-        label(pred.label[r]);
-        break;
+      case ir::Task::Clustering: label(pred.label[r]); break;
     }
     out_.end_row();
   }

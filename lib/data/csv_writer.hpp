@@ -85,9 +85,8 @@ class PredictionWriter {
   // `input_header` and `input_file` describe the input CSV (for --keep).  Throws
   // mb::Error(input_file, "line 1", "--keep column 'x' is not in the input (columns present:
   // ...)") for an unknown keep column.
-  PredictionWriter(CsvWriter& out, const ir::Target& target,
-                   const std::vector<std::string>& input_header, const std::string& input_file,
-                   PredictionWriterOptions options = {});
+  PredictionWriter(CsvWriter& out, const ir::Target& target, const std::vector<std::string>& input_header,
+                   const std::string& input_file, PredictionWriterOptions options = {});
 
   void write_header();
   // `input` and `pred` describe the same rows.

@@ -57,7 +57,8 @@ std::string arithmetic(const ir::Model& m) {
   if (auto* l = std::get_if<ir::Linear>(&m.estimator)) return precision_name(l->precision);
   if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator)) {
     if (t->threshold_precision == t->value_precision) return precision_name(t->threshold_precision);
-    return fmt::format("{} thresholds, {} values", precision_name(t->threshold_precision), precision_name(t->value_precision));
+    return fmt::format("{} thresholds, {} values", precision_name(t->threshold_precision),
+                       precision_name(t->value_precision));
   }
   if (auto* v = std::get_if<ir::Svm>(&m.estimator)) return precision_name(v->precision);
   if (auto* n = std::get_if<ir::Mlp>(&m.estimator)) return precision_name(n->precision);
@@ -134,17 +135,23 @@ TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::stri
     e.same_shape = false;
     return e;
   }
-  std::string context;    // "leaf" or the atom of a split
+  std::string context;  // "leaf" or the atom of a split
   size_t leaf_number = 0;
   bool atom_f32_a = false, atom_f32_b = false;  // the current split compares in float32 (side A, B)
   for (size_t i = 0; i < wa.size(); ++i) {
     const std::string &x = wa[i], &y = wb[i];
     if (x == ";") {
       context.clear();
-      if (y != ";") { e.same_shape = false; return e; }
+      if (y != ";") {
+        e.same_shape = false;
+        return e;
+      }
       continue;
     }
-    if (x == "L" && context.empty()) { context = "leaf"; ++leaf_number; }
+    if (x == "L" && context.empty()) {
+      context = "leaf";
+      ++leaf_number;
+    }
     if (x == "N" && context.empty() && i + 1 < wa.size()) {
       const size_t j = atom_end(wa, i);
       const std::vector<std::string> inner(wa.begin() + static_cast<std::ptrdiff_t>(i + 1),
@@ -160,7 +167,10 @@ TreeEdit tree_edit(const std::string& fa, const std::string& fb, const std::stri
     if (x == y) continue;
     const bool precision_word = (x == "f64" || x == "f32") && (y == "f64" || y == "f32");
     if (precision_word) continue;  // named once, as precision-changed
-    if (!is_hex_number(x) || !is_hex_number(y)) { e.same_shape = false; return e; }
+    if (!is_hex_number(x) || !is_hex_number(y)) {
+      e.same_shape = false;
+      return e;
+    }
     const double a = std::strtod(x.c_str(), nullptr), b = std::strtod(y.c_str(), nullptr);
     if (float32_side && within_float32_step(a, b)) {
       ++e.rounding_only;
@@ -200,7 +210,10 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
   // Inputs.
   for (const auto& in : a.schema.inputs) {
     const int j = b.schema.find_input(in.name);
-    if (j < 0) { out.push_back({"input-removed", in.name, kind_name(in.kind), ""}); continue; }
+    if (j < 0) {
+      out.push_back({"input-removed", in.name, kind_name(in.kind), ""});
+      continue;
+    }
     const auto& other = b.schema.inputs[j];
     if (other.kind != in.kind) out.push_back({"input-retyped", in.name, kind_name(in.kind), kind_name(other.kind)});
     else if (other.levels != in.levels)
@@ -237,7 +250,8 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
     const auto& lb = std::get<ir::Linear>(b.estimator);
     float32_side = la->precision != lb.precision;
     if (la->link != lb.link || la->transform != lb.transform)
-      out.push_back({"link-changed", "link", std::to_string(static_cast<int>(la->link)), std::to_string(static_cast<int>(lb.link))});
+      out.push_back({"link-changed", "link", std::to_string(static_cast<int>(la->link)),
+                     std::to_string(static_cast<int>(lb.link))});
     const auto ka = feature_keys(a), kb = feature_keys(b);
     std::map<std::string, size_t> b_index;
     for (size_t j = 0; j < kb.size(); ++j) b_index.emplace(kb[j], j);
@@ -245,11 +259,14 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
     const int T = std::min(la->n_targets, lb.n_targets);
     for (size_t f = 0; f < ka.size(); ++f) {
       auto it = b_index.find(ka[f]);
-      if (it == b_index.end()) { out.push_back({"feature-removed", a.features[f].name, "", ""}); continue; }
+      if (it == b_index.end()) {
+        out.push_back({"feature-removed", a.features[f].name, "", ""});
+        continue;
+      }
       b_used[it->second] = true;
       for (int t = 0; t < T; ++t)
         param(T > 1 ? fmt::format("{}[{}]", a.features[f].name, t) : a.features[f].name,
-                  la->coefficients[t * ka.size() + f], lb.coefficients[t * kb.size() + it->second]);
+              la->coefficients[t * ka.size() + f], lb.coefficients[t * kb.size() + it->second]);
     }
     for (size_t j = 0; j < kb.size(); ++j)
       if (!b_used[j]) out.push_back({"feature-added", b.features[j].name, "", ""});
@@ -274,7 +291,8 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       for (size_t k = 0; k < fa.base.size(); ++k)
         param(fa.base.size() > 1 ? fmt::format("base[{}]", k) : "base", fa.base[k], fb.base[k]);
     } else {
-      out.push_back({"parameter-changed", "base", fmt::format("{} values", fa.base.size()), fmt::format("{} values", fb.base.size())});
+      out.push_back({"parameter-changed", "base", fmt::format("{} values", fa.base.size()),
+                     fmt::format("{} values", fb.base.size())});
     }
     size_t listed = 0;
     std::vector<std::string> input_names;  // canonical input numbers: names in sorted order
@@ -310,10 +328,12 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       const size_t before = params.size() + out.size();
       for (size_t n = 0; n < x.op.size(); ++n) {
         if (x.op[n] != y.op[n] || x.feature[n] != y.feature[n] || x.left[n] != y.left[n]) {
-          if (listed++ < max_trees) out.push_back({"tree-changed", fmt::format("{} node {}", name, n), "split", "split"});
+          if (listed++ < max_trees)
+            out.push_back({"tree-changed", fmt::format("{} node {}", name, n), "split", "split"});
           continue;
         }
-        if (x.op[n] != ir::SplitOp::Leaf) param(fmt::format("{} node {} threshold", name, n), x.threshold[n], y.threshold[n]);
+        if (x.op[n] != ir::SplitOp::Leaf)
+          param(fmt::format("{} node {} threshold", name, n), x.threshold[n], y.threshold[n]);
         const size_t K = ta->n_outputs;
         if (tb.n_outputs == ta->n_outputs)
           for (size_t k = 0; k < K; ++k) {
@@ -322,7 +342,7 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
                 x.missing[n] != ir::MissingGo::Majority)
               continue;
             param(K > 1 ? fmt::format("{} node {} value[{}]", name, n, k) : fmt::format("{} node {} value", name, n),
-                      x.values[n * K + k], y.values[n * K + k]);
+                  x.values[n * K + k], y.values[n * K + k]);
           }
       }
       // Same nodes and numbers, another function: missing-value rules, sets or surrogates.
@@ -337,7 +357,8 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
   }
   if (rounding_only > 0)
     out.push_back({"precision-changed",
-                   fmt::format("{} numbers differ only by float32 rounding (at most one float32 step)", rounding_only), "", ""});
+                   fmt::format("{} numbers differ only by float32 rounding (at most one float32 step)", rounding_only),
+                   "", ""});
   std::sort(params.begin(), params.end(), [](const Change& x, const Change& y) {
     if (x.rel != y.rel) return x.rel > y.rel;
     return x.what < y.what;

@@ -11,12 +11,12 @@
 namespace mb::diff {
 
 struct Change {
-  std::string kind;   // stable identifier: input-added, input-removed, input-retyped,
-                      // levels-changed, classes-changed, task-changed, estimator-changed,
-                      // link-changed, feature-added, feature-removed, parameter-changed,
-                      // trees-changed, tree-changed, precision-changed
-  std::string what;   // the thing changed: an input, a feature, "tree 3 node 12", ...
-  std::string a, b;   // its value in A and in B (text)
+  std::string kind;         // stable identifier: input-added, input-removed, input-retyped,
+                            // levels-changed, classes-changed, task-changed, estimator-changed,
+                            // link-changed, feature-added, feature-removed, parameter-changed,
+                            // trees-changed, tree-changed, precision-changed
+  std::string what;         // the thing changed: an input, a feature, "tree 3 node 12", ...
+  std::string a, b;         // its value in A and in B (text)
   double abs = 0, rel = 0;  // for parameter changes
 };
 

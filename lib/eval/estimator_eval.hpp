@@ -12,7 +12,7 @@ namespace mb::eval {
 
 struct FeatureColumns {
   size_t rows = 0;
-  uint64_t first_row = 0;  // Batch::first_row
+  uint64_t first_row = 0;              // Batch::first_row
   std::vector<const double*> columns;  // one per Model::features entry
 };
 
@@ -29,9 +29,8 @@ std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const Eva
 // Shared output step: turns per-row score vectors (rows x n_scores, row-major, already through
 // link/base) into Predictions for the model's task.  With `cutoffs` (one per class, else empty)
 // the label is the first largest probability / cutoff.
-void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n_scores,
-                   const std::vector<double>& scores, Predictions& out,
-                   const std::vector<double>& cutoffs = {});
+void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n_scores, const std::vector<double>& scores,
+                   Predictions& out, const std::vector<double>& cutoffs = {});
 
 std::unique_ptr<EstimatorEval> make_linear_eval(const ir::Model& m, const ir::Linear& l, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);

@@ -13,7 +13,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const EvalOptions& opts) {
   if (auto* l = std::get_if<ir::Linear>(&m.estimator)) return make_linear_eval(m, *l, opts);
   if (auto* t = std::get_if<ir::TreeEnsemble>(&m.estimator))
-    return t->output.arithmetic == ir::Arithmetic::Operator ? make_tree_ort_eval(m, *t, opts) : make_tree_eval(m, *t, opts);
+    return t->output.arithmetic == ir::Arithmetic::Operator ? make_tree_ort_eval(m, *t, opts)
+                                                            : make_tree_eval(m, *t, opts);
   if (auto* c = std::get_if<ir::Clustering>(&m.estimator)) return make_clustering_eval(m, *c, opts);
   if (auto* s = std::get_if<ir::Svm>(&m.estimator)) return make_svm_eval(m, *s, opts);
   if (auto* n = std::get_if<ir::Mlp>(&m.estimator)) return make_mlp_eval(m, *n, opts);
@@ -77,7 +78,10 @@ void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n, c
     if (cutoffs.size() == K) {  // randomForest: (votes / ntree) / cutoff, in double
       double crit = p[0] / cutoffs[0];
       for (size_t k = 1; k < K; ++k)
-        if (const double c = p[k] / cutoffs[k]; c > crit) { best = k; crit = c; }
+        if (const double c = p[k] / cutoffs[k]; c > crit) {
+          best = k;
+          crit = c;
+        }
     } else {
       for (size_t k = 1; k < K; ++k)
         if (p[k] > p[best]) best = k;

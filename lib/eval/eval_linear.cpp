@@ -97,8 +97,7 @@ class LinearEval final : public EstimatorEval {
           if (z[k] > z[label]) label = static_cast<int32_t>(k);
         if (l_.output.post == ir::PostTransform::Logistic)
           for (size_t k = 0; k < K; ++k) z[k] = mlas_logistic(z[k]);
-        else if (l_.output.post == ir::PostTransform::Softmax)
-          ort_softmax(z, K);
+        else if (l_.output.post == ir::PostTransform::Softmax) ort_softmax(z, K);
       }
       if (l_.output.l1_normalize) {
         float sum = 0.0f;

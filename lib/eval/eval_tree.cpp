@@ -15,9 +15,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 class TreeEval final : public EstimatorEval {
  public:
   TreeEval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o)
-      : m_(m), t_(t),
-        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }, true,
-                o.share_layouts) {}
+      : m_(m),
+        t_(t),
+        walker_(
+            t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return traverse(tr, x, r); }, true,
+            o.share_layouts) {}
 
   int test(ir::SplitOp op, double x, double thr, const ir::Tree& tree, int32_t set_off, int32_t set_size) const {
     return ir::split_direction(tree, op, x, thr, set_off, set_size, t_.threshold_precision == ir::Precision::Float32);
@@ -31,8 +33,8 @@ class TreeEval final : public EstimatorEval {
     while (tr.op[n] != ir::SplitOp::Leaf) {
       const double v = x.columns[tr.feature[n]][r];
       if (!std::isnan(v)) {
-        const int dir = test(tr.op[n], v, tr.threshold[n], tr, has_sets ? tr.set_offset[n] : 0,
-                             has_sets ? tr.set_size[n] : 0);
+        const int dir =
+            test(tr.op[n], v, tr.threshold[n], tr, has_sets ? tr.set_offset[n] : 0, has_sets ? tr.set_size[n] : 0);
         if (dir >= 0) {
           n = dir ? tr.left[n] : tr.right[n];
           continue;
@@ -131,7 +133,10 @@ class TreeEval final : public EstimatorEval {
         }
         double* s = &scores_[r * K];
         for (size_t k = 0; k < K; ++k) {
-          if (null) { s[k] = kNaN; continue; }
+          if (null) {
+            s[k] = kNaN;
+            continue;
+          }
           double a = f32 ? static_cast<double>(acc32_[k]) : acc_[k];
           if (t_.aggregate == ir::Aggregate::Average) a /= total_weight;
           if (!t_.base.empty() && !sum_from_base) a += t_.base[k];
@@ -176,7 +181,7 @@ class TreeEval final : public EstimatorEval {
   std::vector<float> acc32_;
   std::vector<double> block64_;  // block rows x outputs: the sums tree by tree
   std::vector<float> block32_;
-  std::vector<uint8_t> null_;    // block rows: a tree's prediction is missing
+  std::vector<uint8_t> null_;  // block rows: a tree's prediction is missing
   TreeWalker walker_;
   std::vector<int32_t> leaves_;  // trees x block rows
 };
@@ -196,8 +201,14 @@ class ClusteringEval final : public EstimatorEval {
           const double diff = x.columns[f][r] - c_.centers[k * F + f];
           d += diff * diff;
         }
-        if (std::isnan(d)) { best = -1; break; }
-        if (best < 0 || d < best_d) { best = k; best_d = d; }
+        if (std::isnan(d)) {
+          best = -1;
+          break;
+        }
+        if (best < 0 || d < best_d) {
+          best = k;
+          best_d = d;
+        }
       }
       out.label[r] = best;
     }

@@ -9,9 +9,9 @@
 #include <limits>
 
 #include "lib/eval/estimator_eval.hpp"
-#include "lib/eval/tree_walk.hpp"
 #include "lib/eval/links.hpp"
 #include "lib/eval/ort_math.hpp"
+#include "lib/eval/tree_walk.hpp"
 
 namespace mb::eval {
 namespace {
@@ -21,9 +21,11 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 class OrtTreeEval final : public EstimatorEval {
  public:
   OrtTreeEval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o)
-      : m_(m), t_(t),
-        walker_(t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }, true,
-                o.share_layouts) {
+      : m_(m),
+        t_(t),
+        walker_(
+            t, [this](const ir::Tree& tr, const FeatureColumns& x, size_t r) { return leaf(tr, x, r); }, true,
+            o.share_layouts) {
     const size_t K = t_.n_outputs;
     classifier_ = t_.output.label == ir::LabelRule::RawScores;
     n_classes_ = classifier_ ? m_.schema.target.classes.size() : K;

@@ -41,11 +41,15 @@ struct Evaluator::Impl {
   void prepare_inputs(const Batch& in) {
     const auto& inputs = model.schema.inputs;
     if (in.columns.size() != inputs.size())
-      throw InternalError("", "", fmt::format("internal: batch has {} columns for {} model inputs", in.columns.size(), inputs.size()));
+      throw InternalError(
+          "", "", fmt::format("internal: batch has {} columns for {} model inputs", in.columns.size(), inputs.size()));
     input_ptrs.resize(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       const auto& field = inputs[i];
-      if (!needs_fix(field)) { input_ptrs[i] = in.columns[i].data(); continue; }
+      if (!needs_fix(field)) {
+        input_ptrs[i] = in.columns[i].data();
+        continue;
+      }
       double replacement = kNaN;
       if (field.missing_replacement) replacement = *field.missing_replacement;
       if (field.missing_replacement_label) {

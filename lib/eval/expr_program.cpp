@@ -147,7 +147,10 @@ void ExprProgram::eval_node(const Node& n, int slot, size_t rows, const std::vec
         double v = kNaN;
         for (size_t k = 0; k < n.args.size(); ++k) {
           const double x = slots_[n.args[k]][r];
-          if (!std::isnan(x)) { v = x; break; }
+          if (!std::isnan(x)) {
+            v = x;
+            break;
+          }
         }
         out[r] = v;
       }
@@ -159,7 +162,10 @@ void ExprProgram::eval_node(const Node& n, int slot, size_t rows, const std::vec
       const size_t bins = e.bounds.size() + 1;  // intervals: (-inf,b0], (b0,b1], ..., (b_last, inf)
       for (size_t r = 0; r < rows; ++r) {
         const double v = a[r];
-        if (std::isnan(v)) { out[r] = kNaN; continue; }
+        if (std::isnan(v)) {
+          out[r] = kNaN;
+          continue;
+        }
         double res = e.table.back();  // default when no bin matches
         for (size_t j = 0; j < bins; ++j) {
           const double lo = j == 0 ? -INFINITY : e.bounds[j - 1];
@@ -167,7 +173,10 @@ void ExprProgram::eval_node(const Node& n, int slot, size_t rows, const std::vec
           const bool left_closed = e.flags[j] & 1, right_closed = e.flags[j] & 2;
           const bool above = left_closed ? v >= lo : v > lo;
           const bool below = right_closed ? v <= hi : v < hi;
-          if (above && below) { res = e.table[j]; break; }
+          if (above && below) {
+            res = e.table[j];
+            break;
+          }
         }
         out[r] = res;
       }

@@ -24,14 +24,14 @@ class ExprProgram {
     ir::Op op;
     double value;
     int index, level;
-    const ir::Expr* expr;  // for tables, bounds, flags
+    const ir::Expr* expr;   // for tables, bounds, flags
     std::vector<int> args;  // slot indices
   };
   int compile(const ir::Expr& e);
   void eval_node(const Node& n, int slot, size_t rows, const std::vector<const double*>& inputs,
                  const std::vector<const double*>& derived);
 
-  std::vector<Node> nodes_;              // in evaluation order (children before parents)
+  std::vector<Node> nodes_;  // in evaluation order (children before parents)
   std::vector<std::vector<double>> slots_;
   std::vector<int> roots_;
 };

@@ -5,8 +5,8 @@
 // odd/even rational approximation of the logistic that Eigen also uses, on inputs clamped to
 // [-18, 18], multiply-adds fused as on FMA hardware, result clamped to [0, 1].
 #pragma once
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <limits>
 

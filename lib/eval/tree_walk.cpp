@@ -73,8 +73,14 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       bool flat = !std::isnan(thr);
       switch (op) {
         case ir::SplitOp::LessOrEqual: node.threshold = thr; break;
-        case ir::SplitOp::GreaterThan: node.threshold = thr; std::swap(node.yes, node.no); break;
-        case ir::SplitOp::LessThan: node.threshold = below(thr); flat &= thr != -kInf; break;
+        case ir::SplitOp::GreaterThan:
+          node.threshold = thr;
+          std::swap(node.yes, node.no);
+          break;
+        case ir::SplitOp::LessThan:
+          node.threshold = below(thr);
+          flat &= thr != -kInf;
+          break;
         case ir::SplitOp::GreaterOrEqual:
           node.threshold = below(thr);
           flat &= thr != -kInf;
@@ -251,8 +257,8 @@ void TreeWalker::walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids
     const Complete<T> nd = nodes[p];
     if constexpr (kAnyMissingFirst) {
       const T v = x[nd.feature & ~kMissingFirst];
-      const uint32_t second = static_cast<uint32_t>(v > nd.threshold) |
-                              (static_cast<uint32_t>(v != v) & ~(nd.feature >> 31));
+      const uint32_t second =
+          static_cast<uint32_t>(v > nd.threshold) | (static_cast<uint32_t>(v != v) & ~(nd.feature >> 31));
       return 2 * p + 1 + second;
     } else {
       const T v = x[nd.feature];
@@ -390,10 +396,12 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
       const int32_t* ids = complete_leaf_.data() + complete_leaf_offset_[t];
       const int d = complete_depth_[t];
       if (f32_) {
-        if (any_missing_first_) walk_complete<float, true>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
+        if (any_missing_first_)
+          walk_complete<float, true>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
         else walk_complete<float, false>(complete32_.data() + p, ids, d, rows32.data(), stride_, n, o);
       } else {
-        if (any_missing_first_) walk_complete<double, true>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
+        if (any_missing_first_)
+          walk_complete<double, true>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
         else walk_complete<double, false>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
       }
     } else {

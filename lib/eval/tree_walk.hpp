@@ -87,10 +87,10 @@ class TreeWalker {
   };
   template <typename T>
   struct Compact {
-    T threshold;          // the test is `x <= threshold`; leaves: any
-    int32_t yes, no;      // children (a leaf: itself, twice)
-    int32_t missing;      // child for a missing value: yes, no, or the tree's null leaf
-    uint16_t feature;     // index into the block's feature columns
+    T threshold;       // the test is `x <= threshold`; leaves: any
+    int32_t yes, no;   // children (a leaf: itself, twice)
+    int32_t missing;   // child for a missing value: yes, no, or the tree's null leaf
+    uint16_t feature;  // index into the block's feature columns
     uint16_t leaf;
   };
   // A node of the complete layout: the test `x <= threshold`; `feature` indexes a row of the
@@ -105,9 +105,11 @@ class TreeWalker {
   static void walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block, size_t stride,
                             size_t n, int32_t* out);
   template <typename T>
-  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
+  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
+                    int32_t* out) const;
   template <typename T>
-  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n, int32_t* out) const;
+  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
+                         int32_t* out) const;
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
   // What is built once per ensemble (and may be shared by walkers).
@@ -131,7 +133,7 @@ class TreeWalker {
     std::vector<int32_t> complete_leaf_;
     size_t complete_count_ = 0;
     bool any_missing_first_ = false;
-    size_t stride_ = 0;  // values per row of the row-major block: the used features, then a zero
+    size_t stride_ = 0;               // values per row of the row-major block: the used features, then a zero
     std::vector<int> used_features_;  // features compact trees read (converted per block for float32)
     size_t bytes_ = 0;                // of all the above
   };

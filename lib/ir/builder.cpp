@@ -21,15 +21,35 @@ struct Checker {
 
   int arity(Op op) const {
     switch (op) {
-      case Op::Const: case Op::Input: case Op::Derived: case Op::LevelIs: case Op::LevelMap:
-        return 0;
-      case Op::Neg: case Op::Log: case Op::Log10: case Op::Exp: case Op::Sqrt: case Op::Abs:
-      case Op::Floor: case Op::Ceil: case Op::Round: case Op::Sin: case Op::Cos: case Op::Tan:
-      case Op::Atan: case Op::Tanh: case Op::Erf: case Op::Logistic: case Op::Not:
-      case Op::IsMissing: case Op::Discretize: case Op::Float32:
-        return 1;
+      case Op::Const:
+      case Op::Input:
+      case Op::Derived:
+      case Op::LevelIs:
+      case Op::LevelMap: return 0;
+      case Op::Neg:
+      case Op::Log:
+      case Op::Log10:
+      case Op::Exp:
+      case Op::Sqrt:
+      case Op::Abs:
+      case Op::Floor:
+      case Op::Ceil:
+      case Op::Round:
+      case Op::Sin:
+      case Op::Cos:
+      case Op::Tan:
+      case Op::Atan:
+      case Op::Tanh:
+      case Op::Erf:
+      case Op::Logistic:
+      case Op::Not:
+      case Op::IsMissing:
+      case Op::Discretize:
+      case Op::Float32: return 1;
       case Op::IfElse: return 3;
-      case Op::Min: case Op::Max: case Op::Coalesce: return -1;  // one or more
+      case Op::Min:
+      case Op::Max:
+      case Op::Coalesce: return -1;  // one or more
       default: return 2;
     }
   }
@@ -56,7 +76,8 @@ struct Checker {
         if (e.op == Op::LevelIs && (e.level < 0 || e.level >= static_cast<int>(in.levels.size())))
           fail(place, fmt::format("level code {} out of range for '{}'", e.level, in.name));
         if (e.op == Op::LevelMap && e.table.size() != in.levels.size())
-          fail(place, fmt::format("level table of '{}' has {} entries for {} levels", in.name, e.table.size(), in.levels.size()));
+          fail(place, fmt::format("level table of '{}' has {} entries for {} levels", in.name, e.table.size(),
+                                  in.levels.size()));
         break;
       }
       case Op::Discretize:
@@ -84,8 +105,7 @@ struct Checker {
       const size_t K = m.schema.target.classes.size();
       if (l.transform == ScoreTransform::Binary && (K != 2 || l.n_targets != 1))
         fail(at(), "binary linear classifier needs 2 classes and 1 target");
-      if (l.transform == ScoreTransform::Softmax &&
-          K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
+      if (l.transform == ScoreTransform::Softmax && K != static_cast<size_t>(l.n_targets) + (l.reference_class ? 1 : 0))
         fail(at(), "softmax linear classifier: targets do not match classes");
       if (l.transform == ScoreTransform::Cumulative &&
           (K != static_cast<size_t>(l.n_targets) + 1 || l.reference_class || l.output.operator_rules()))
@@ -102,8 +122,9 @@ struct Checker {
   bool reference_stage(const OutputStage& o, const std::string& place) const {
     if (o.arithmetic != Arithmetic::Reference) return false;
     if (!o.plain())
-      fail(place, "a post-transform, score layout, label rule, normalization or float32 output needs the operator "
-                  "arithmetic");
+      fail(place,
+           "a post-transform, score layout, label rule, normalization or float32 output needs the operator "
+           "arithmetic");
     return true;
   }
 
@@ -118,19 +139,23 @@ struct Checker {
     if (target.task == Task::Regression) {
       if (l.n_targets != 1) fail(place, "the operator arithmetic of a linear regression needs one target");
       if (o.post != PostTransform::None && o.post != PostTransform::Probit)
-        fail(place, "a linear regression's post-transform is none or probit (onnxruntime applies no other to one target)");
+        fail(place,
+             "a linear regression's post-transform is none or probit (onnxruntime applies no other to one target)");
       if (o.layout != ScoreLayout::PerOutput || o.label != LabelRule::LargestProbability || o.l1_normalize)
         fail(place, "a linear regression's operator stage has no score layout, label rule or normalization");
-      if (o.output_precision != Precision::Float32) fail(place, "a linear regression's operator stage has float32 output");
+      if (o.output_precision != Precision::Float32)
+        fail(place, "a linear regression's operator stage has float32 output");
       if (l.link != Link::Identity || l.transform != ScoreTransform::None || l.offset_feature >= 0)
         fail(place, "a linear regression's operator stage has no link, score transform or offset");
       return;
     }
-    if (target.task != Task::Classification) fail(place, "the operator arithmetic of a linear model outside classification");
+    if (target.task != Task::Classification)
+      fail(place, "the operator arithmetic of a linear model outside classification");
     if (o.post != PostTransform::None && o.post != PostTransform::Logistic && o.post != PostTransform::Softmax)
       fail(place, "a linear classifier's post-transform is none, logistic or softmax");
     if (o.label != LabelRule::RawScores) fail(place, "a linear classifier's operator stage labels by its raw scores");
-    if (o.output_precision != Precision::Float32) fail(place, "a linear classifier's operator stage has float32 output");
+    if (o.output_precision != Precision::Float32)
+      fail(place, "a linear classifier's operator stage has float32 output");
     const size_t K = target.classes.size();
     const bool complement = l.n_targets == 1 && K == 2 && !l.reference_class;
     if (o.layout != (complement ? ScoreLayout::Complement : ScoreLayout::PerOutput))
@@ -159,10 +184,11 @@ struct Checker {
     } else if (o.layout != ScoreLayout::PerOutput) {
       fail(place, "a support vector machine's operator stage has one column per class or pairwise decision values");
     }
-    if (o.output_precision != Precision::Float32) fail(place, "a support vector machine's operator stage has float32 output");
+    if (o.output_precision != Precision::Float32)
+      fail(place, "a support vector machine's operator stage has float32 output");
     if (o.label != (classify ? LabelRule::Votes : LabelRule::LargestProbability))
-      fail(place, classify ? "a support vector classifier's operator stage labels by votes"
-                           : "a label rule for a regression");
+      fail(place,
+           classify ? "a support vector classifier's operator stage labels by votes" : "a label rule for a regression");
   }
 
   // The output stage and what it asks of the ensemble (lib/ir/output.hpp).
@@ -183,7 +209,8 @@ struct Checker {
         case ScoreLayout::PerOutput:
           if (classes < 3 || static_cast<size_t>(t.n_outputs) != classes)
             fail(place, fmt::format("one score column per class needs three or more classes and as many scores "
-                                    "({} classes, {} scores)", classes, t.n_outputs));
+                                    "({} classes, {} scores)",
+                                    classes, t.n_outputs));
           break;
         case ScoreLayout::TwoScores:
           if (classes != 2 || t.n_outputs != 2)
@@ -197,8 +224,7 @@ struct Checker {
                                     classes, t.n_outputs));
           break;
         case ScoreLayout::Complement:
-        case ScoreLayout::Decisions:
-          break;  // refused above
+        case ScoreLayout::Decisions: break;  // refused above
       }
       if (t.base.size() > classes) fail(place, fmt::format("{} base values for {} classes", t.base.size(), classes));
     } else {
@@ -221,7 +247,8 @@ struct Checker {
       if (m.schema.target.task != Task::Classification || t.output.label != LabelRule::LargestProbability)
         fail(at(), "class cutoffs outside a classifier labelled by its probabilities");
       if (t.class_cutoffs.size() != m.schema.target.classes.size())
-        fail(at(), fmt::format("{} class cutoffs for {} classes", t.class_cutoffs.size(), m.schema.target.classes.size()));
+        fail(at(),
+             fmt::format("{} class cutoffs for {} classes", t.class_cutoffs.size(), m.schema.target.classes.size()));
       for (double c : t.class_cutoffs)
         if (!(c > 0) || !std::isfinite(c)) fail(at(), fmt::format("class cutoff {} is not a positive number", c));
     }
@@ -238,8 +265,7 @@ struct Checker {
       if (tr.values.size() != n * t.n_outputs)
         fail(place, fmt::format("{} node values for {} nodes x {} outputs", tr.values.size(), n, t.n_outputs));
       const int n_sets = static_cast<int>(tr.sets.size());
-      if (!tr.set_side.empty() && tr.set_side.size() != tr.sets.size())
-        fail(place, "set sides do not match set codes");
+      if (!tr.set_side.empty() && tr.set_side.size() != tr.sets.size()) fail(place, "set sides do not match set codes");
       auto set_range_ok = [&](int32_t off, int32_t size) { return off >= 0 && size >= 0 && off + size <= n_sets; };
       const bool has_sets = !tr.set_offset.empty() || !tr.set_size.empty();
       if (has_sets && (tr.set_offset.size() != n || tr.set_size.size() != n))
@@ -257,7 +283,8 @@ struct Checker {
         fail(place, fmt::format("{} record counts for {} nodes", tr.count.size(), n));
       bool needs_count = false;
       auto child = [&](const std::string& node, const char* which, int32_t c, size_t parent) {
-        if (c < 0 || c >= ni) fail(node, fmt::format("{} child index {} out of range (tree has {} nodes)", which, c, n));
+        if (c < 0 || c >= ni)
+          fail(node, fmt::format("{} child index {} out of range (tree has {} nodes)", which, c, n));
         if (c <= static_cast<int>(parent))
           fail(node, fmt::format("{} child {} does not follow its parent (no cycles)", which, c));
       };
@@ -283,7 +310,8 @@ struct Checker {
         }
         needs_count |= tr.missing[i] == MissingGo::Majority;
         if (has_sur && tr.sur_size[i] > 0) {
-          if (tr.sur_offset[i] < 0 || tr.sur_size[i] < 0 || static_cast<size_t>(tr.sur_offset[i] + tr.sur_size[i]) > n_sur)
+          if (tr.sur_offset[i] < 0 || tr.sur_size[i] < 0 ||
+              static_cast<size_t>(tr.sur_offset[i] + tr.sur_size[i]) > n_sur)
             fail(node, "surrogates out of range");
           for (int32_t s = tr.sur_offset[i]; s < tr.sur_offset[i] + tr.sur_size[i]; ++s) {
             if (tr.sur_feature[s] < 0 || tr.sur_feature[s] >= F)
@@ -368,7 +396,8 @@ struct Checker {
       for (size_t j = 0; j < units; ++j) {
         const std::string unit = at(fmt::format("unit {}", j));
         if (nn.conn_offset[j + 1] < nn.conn_offset[j]) fail(unit, "connection offsets decrease");
-        if (j <= F && nn.conn_offset[j + 1] != nn.conn_offset[j]) fail(unit, "the bias and feature units take no inputs");
+        if (j <= F && nn.conn_offset[j + 1] != nn.conn_offset[j])
+          fail(unit, "the bias and feature units take no inputs");
         for (int32_t i = nn.conn_offset[j]; i < nn.conn_offset[j + 1]; ++i)
           if (nn.conn_source[i] < 0 || static_cast<size_t>(nn.conn_source[i]) >= j)
             fail(unit, fmt::format("reads unit {}, which does not come before it", nn.conn_source[i]));
@@ -417,7 +446,8 @@ struct Checker {
     }
     if (nb.precision == Precision::Float32) {
       for (size_t f = 0; f < F; ++f)
-        if (!nb.gaussian[f]) fail(at(fmt::format("feature {}", f)), "the float32 naive Bayes graph has Gaussian features only");
+        if (!nb.gaussian[f])
+          fail(at(fmt::format("feature {}", f)), "the float32 naive Bayes graph has Gaussian features only");
       if (nb.log_norm.size() != K)
         fail(at(), fmt::format("{} normalisation constants for {} classes", nb.log_norm.size(), K));
     } else if (!nb.log_norm.empty()) {
@@ -446,8 +476,7 @@ struct Checker {
       fail("target", "classification or clustering without classes");
     for (size_t i = 0; i < m.derived.size(); ++i)
       expr(m.derived[i].expr, "derived field '" + m.derived[i].name + "'", static_cast<int>(i));
-    for (const auto& f : m.features)
-      expr(f.expr, "feature '" + f.name + "'", static_cast<int>(m.derived.size()));
+    for (const auto& f : m.features) expr(f.expr, "feature '" + f.name + "'", static_cast<int>(m.derived.size()));
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;

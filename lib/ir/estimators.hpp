@@ -17,12 +17,12 @@ enum class Link { Identity, Logit, Probit, Cloglog, Loglog, Cauchit, Log, Invers
 
 // How a vector of scores turns into class probabilities.
 enum class ScoreTransform {
-  None,       // scores are the outputs (regression, or probabilities already)
-  Binary,     // one score s = P(classes[1]); P(classes[0]) = 1 - s (GLM binomial after link)
-  Softmax,    // probabilities = softmax(scores) (multinom, MLP softmax)
-  Normalize,  // probabilities = scores / sum(scores) (vote shares)
-  Cumulative, // K-1 scores c_k = P(Y <= classes[k]) (cumulative link, ordinal regression: MASS::polr);
-              // probabilities = diff(c(0, c, 1)), R's predict.polr
+  None,        // scores are the outputs (regression, or probabilities already)
+  Binary,      // one score s = P(classes[1]); P(classes[0]) = 1 - s (GLM binomial after link)
+  Softmax,     // probabilities = softmax(scores) (multinom, MLP softmax)
+  Normalize,   // probabilities = scores / sum(scores) (vote shares)
+  Cumulative,  // K-1 scores c_k = P(Y <= classes[k]) (cumulative link, ordinal regression: MASS::polr);
+               // probabilities = diff(c(0, c, 1)), R's predict.polr
 };
 
 // Linear and generalized linear models: eta_t = intercepts[t] + sum_f coefficients[t*F+f]*x_f
@@ -35,7 +35,7 @@ struct Linear {
   std::vector<double> intercepts;    // n_targets
   int32_t offset_feature = -1;       // index of a feature added to eta with coefficient 1, or -1
   Link link = Link::Identity;
-  bool reference_class = false;      // multinomial: prepend a zero score for classes[0]
+  bool reference_class = false;  // multinomial: prepend a zero score for classes[0]
   ScoreTransform transform = ScoreTransform::None;
   Precision precision = Precision::Double;
   // Classifiers read from onnxruntime's ai.onnx.ml LinearClassifier carry the operator's output
@@ -52,21 +52,22 @@ enum class SplitOp : uint8_t { Leaf, LessThan, LessOrEqual, GreaterThan, Greater
 
 // Where a node sends a row whose split feature is missing (or whose category is not in either set).
 enum class MissingGo : uint8_t {
-  Left, Right,
-  Node,        // go to `missing_child`
-  StopHere,    // predict with this node's value (rpart usesurrogate 0/1, PMML lastPrediction)
-  Null,        // the whole prediction is missing (PMML nullPrediction)
-  Majority,    // child with more training records (`count`), PMML defaultChild style
+  Left,
+  Right,
+  Node,      // go to `missing_child`
+  StopHere,  // predict with this node's value (rpart usesurrogate 0/1, PMML lastPrediction)
+  Null,      // the whole prediction is missing (PMML nullPrediction)
+  Majority,  // child with more training records (`count`), PMML defaultChild style
 };
 
 // One tree as a struct of arrays over its nodes; node 0 is the root.
 struct Tree {
   std::vector<SplitOp> op;
-  std::vector<int32_t> feature;        // feature index, -1 at leaves
+  std::vector<int32_t> feature;  // feature index, -1 at leaves
   std::vector<double> threshold;
-  std::vector<int32_t> left, right;    // children (true / false), -1 at leaves
+  std::vector<int32_t> left, right;  // children (true / false), -1 at leaves
   std::vector<MissingGo> missing;
-  std::vector<int32_t> missing_child;  // used with MissingGo::Node
+  std::vector<int32_t> missing_child;         // used with MissingGo::Node
   std::vector<int32_t> set_offset, set_size;  // InSet: category codes in `sets`
   std::vector<int32_t> sets;
   // InSet splits that name both sides (rpart csplit, gbm c.splits): when non-empty, parallel to
@@ -82,9 +83,9 @@ struct Tree {
   std::vector<SplitOp> sur_op;
   std::vector<double> sur_threshold;
   std::vector<int32_t> sur_set_offset, sur_set_size;
-  std::vector<uint8_t> sur_flip;       // 1: the surrogate's true side goes right
-  std::vector<double> count;           // training records per node (for Majority), may be empty
-  std::vector<double> values;          // n_nodes x n_outputs: leaf (and inner node) values
+  std::vector<uint8_t> sur_flip;  // 1: the surrogate's true side goes right
+  std::vector<double> count;      // training records per node (for Majority), may be empty
+  std::vector<double> values;     // n_nodes x n_outputs: leaf (and inner node) values
 
   // Appends a node's test, children and missing rule (values and the optional per-node arrays
   // are the caller's); returns its index.
@@ -109,8 +110,8 @@ struct TreeEnsemble {
   std::vector<Tree> trees;
   std::vector<double> tree_weights;  // empty = all 1
   Aggregate aggregate = Aggregate::Sum;
-  std::vector<double> base;          // n_outputs, added after aggregation
-  Link link = Link::Identity;        // applied to scores after base (gbm bernoulli: Logit)
+  std::vector<double> base;    // n_outputs, added after aggregation
+  Link link = Link::Identity;  // applied to scores after base (gbm bernoulli: Logit)
   ScoreTransform transform = ScoreTransform::None;
   Precision threshold_precision = Precision::Double;
   Precision value_precision = Precision::Double;
@@ -155,14 +156,14 @@ struct Svm {
   double gamma = 0, coef0 = 0, degree = 3;
   int32_t n_sv = 0;
   std::vector<double> support_vectors;  // n_sv x F
-  std::vector<int32_t> sv_per_class;     // classification, libsvm class order
-  std::vector<double> coefficients;      // (K-1) x n_sv (classification) or n_sv (regression)
-  std::vector<double> rho;               // K(K-1)/2, subtracted
-  std::vector<double> prob_a, prob_b;    // pairwise Platt scaling; empty = no probabilities
-  std::vector<int32_t> class_order;      // libsvm label i -> index into Target::classes
-  double scale = 1, center = 0;          // regression output unscaling
+  std::vector<int32_t> sv_per_class;    // classification, libsvm class order
+  std::vector<double> coefficients;     // (K-1) x n_sv (classification) or n_sv (regression)
+  std::vector<double> rho;              // K(K-1)/2, subtracted
+  std::vector<double> prob_a, prob_b;   // pairwise Platt scaling; empty = no probabilities
+  std::vector<int32_t> class_order;     // libsvm label i -> index into Target::classes
+  double scale = 1, center = 0;         // regression output unscaling
   Precision precision = Precision::Double;
-  OutputStage output;                    // plain, or onnxruntime's SVMClassifier/SVMRegressor (above)
+  OutputStage output;  // plain, or onnxruntime's SVMClassifier/SVMRegressor (above)
   // One-against-all (PMML classificationMethod="OneAgainstAll", KNIME's SMO): one machine per
   // entry of class_order, f_k = sum_s coefficients[k * n_sv + s] K(x, s) - rho[k]; the class of
   // the smallest f wins (the largest with max_wins), the first machine on ties; its probability is
@@ -205,15 +206,15 @@ struct Mlp {
 //  - Probabilities: P(c) = 1 / sum_k exp(s_k - s_c) of the log-scores s; the class is the first
 //    largest score.
 struct NaiveBayes {
-  std::vector<double> log_prior;         // K (e1071: log of the class counts)
-  std::vector<uint8_t> gaussian;         // per feature: 1 Gaussian, 0 table
-  std::vector<double> mean, sd;          // K x F (Gaussian features)
-  std::vector<int32_t> table_offset;     // per feature: offset into `table` (K x levels, row-major)
-  std::vector<double> table;             // P(level | class)
-  double min_probability = 0.001;        // replacement for values <= eps (e1071 threshold)
+  std::vector<double> log_prior;      // K (e1071: log of the class counts)
+  std::vector<uint8_t> gaussian;      // per feature: 1 Gaussian, 0 table
+  std::vector<double> mean, sd;       // K x F (Gaussian features)
+  std::vector<int32_t> table_offset;  // per feature: offset into `table` (K x levels, row-major)
+  std::vector<double> table;          // P(level | class)
+  double min_probability = 0.001;     // replacement for values <= eps (e1071 threshold)
   double min_sd = 0.001;
-  std::vector<int32_t> table_levels;     // per feature: levels L of its table (0 for Gaussian)
-  double eps = 0;                        // e1071 eps: values at or below it are replaced
+  std::vector<int32_t> table_levels;  // per feature: levels L of its table (0 for Gaussian)
+  double eps = 0;                     // e1071 eps: values at or below it are replaced
   // Float32: skl2onnx's GaussianNB graph (read from ONNX, Gaussian features only, no eps) as
   // onnxruntime 1.30 computes it in float32: per class d = x - mean, d*d / var (var = sd^2 in
   // float32), summed over the features in the order of its ReduceSum over a [rows, K, F]
@@ -222,7 +223,7 @@ struct NaiveBayes {
   // input), then log_prior + (log_norm - 0.5 * sum), and the probabilities as
   // exp(s - (log(sum exp(s - max)) + max)), all in float32.
   Precision precision = Precision::Double;
-  std::vector<double> log_norm;          // Float32: per class, -0.5 sum log(2 pi var) as stored
+  std::vector<double> log_norm;  // Float32: per class, -0.5 sum log(2 pi var) as stored
   bool operator==(const NaiveBayes&) const = default;
 };
 

@@ -8,8 +8,8 @@ TreeEnsemble lower_output(const Model& m, Warnings& warnings, const std::string&
   TreeEnsemble t = std::get<TreeEnsemble>(m.estimator);
   if (t.output.plain()) return t;
   auto refuse = [&](const std::string& what) {
-    throw Unsupported("", "estimator", "an onnxruntime tree operator " + what + " has no equivalent the " + writer +
-                                           " can express");
+    throw Unsupported("", "estimator",
+                      "an onnxruntime tree operator " + what + " has no equivalent the " + writer + " can express");
   };
   const OutputStage& o = t.output;
   const bool classify = m.schema.target.task == Task::Classification;
@@ -40,12 +40,14 @@ TreeEnsemble lower_output(const Model& m, Warnings& warnings, const std::string&
       if (t.transform == ScoreTransform::Softmax) t.link = Link::Identity;  // ignored on one column
       t.transform = ScoreTransform::Binary;
     } else {
-      warnings.push_back({"label-rule", "onnxruntime labels a two-class TreeEnsembleClassifier by its second score's sign; "
-                                        "the written model labels by the larger probability"});
+      warnings.push_back({"label-rule",
+                          "onnxruntime labels a two-class TreeEnsembleClassifier by its second score's sign; "
+                          "the written model labels by the larger probability"});
     }
   }
   if (t.value_precision == Precision::Float32 || o.output_precision == Precision::Float32)
-    warnings.push_back({"float32-arithmetic", "onnxruntime's float32 sums and post-transform of the source operator are computed in double"});
+    warnings.push_back({"float32-arithmetic",
+                        "onnxruntime's float32 sums and post-transform of the source operator are computed in double"});
   t.output = OutputStage{};
   t.value_precision = Precision::Double;
   return t;

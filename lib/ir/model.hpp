@@ -26,13 +26,13 @@ enum class UnseenLevel { Error, Missing };
 
 // Where the model came from; never part of its semantics (not hashed, not diffed as a change).
 struct Provenance {
-  std::string format;         // "rds", "rjson", "pmml", "onnx"
-  std::string format_version; // "3", "4.4", "ir_version 8 / ai.onnx.ml 3"
-  std::string producer;       // "R 4.2.2", "skl2onnx 1.14.1", "KNIME 3.5.1"
-  std::string source_class;   // "glm", "rpart", "TreeEnsembleRegressor", "RegressionModel"
-  std::string family;         // human family: "glm binomial/logit", "random forest"
+  std::string format;                      // "rds", "rjson", "pmml", "onnx"
+  std::string format_version;              // "3", "4.4", "ir_version 8 / ai.onnx.ml 3"
+  std::string producer;                    // "R 4.2.2", "skl2onnx 1.14.1", "KNIME 3.5.1"
+  std::string source_class;                // "glm", "rpart", "TreeEnsembleRegressor", "RegressionModel"
+  std::string family;                      // human family: "glm binomial/logit", "random forest"
   std::vector<std::string> preprocessing;  // human descriptions of steps
-  Warnings warnings;          // named losses and caveats found while reading
+  Warnings warnings;                       // named losses and caveats found while reading
   // The R object an .rds or jsonlite file held, so that R output can write it back unchanged.
   std::shared_ptr<const r::RObject> r_object;
 };

@@ -39,14 +39,15 @@ enum class Arithmetic : uint8_t {
   // For ir::Linear (LinearClassifier): the scores from onnxruntime's float32 GEMM (fused
   // multiply-adds in feature order), the post-transform per score (Logistic) or over the row
   // (Softmax) with the same float32 formulas; LinearRegressor (one target): the float32 GEMM,
-  // then Probit, the one post-transform the runtime applies to a single target.  For ir::Svm (SVMClassifier/SVMRegressor): the
+  // then Probit, the one post-transform the runtime applies to a single target.  For ir::Svm
+  // (SVMClassifier/SVMRegressor): the
   // float32 kernels, decision values and Platt coupling documented at ir::Svm.
   Operator,
 };
 
 // How the stage lays its scores out as columns (classifiers under LabelRule::RawScores).
 enum class ScoreLayout : uint8_t {
-  PerOutput,       // one column per score (a classifier: one per class)
+  PerOutput,  // one column per score (a classifier: one per class)
   // Two classes, two score columns ("binary as multiclass"): [s0 + base0, s1], or with two base
   // values [-(base1 + s0), base1 + s0]; the post-transform on both columns.
   TwoScores,

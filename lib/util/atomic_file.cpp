@@ -90,8 +90,7 @@ void refuse_same_file(const std::string& output, const std::vector<std::string>&
 
 AtomicFile::AtomicFile(std::string path, const std::vector<std::string>& inputs) : path_(std::move(path)) {
   struct stat st;
-  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw Error(path_, "", "cannot write: it is a directory");
+  if (::stat(path_.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) throw Error(path_, "", "cannot write: it is a directory");
   refuse_same_file(path_, inputs);
   const std::string dir = dir_of(path_);
   if (::access(dir.c_str(), W_OK | X_OK) != 0)

@@ -21,9 +21,9 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
-  int fd();                               // creates the temporary when needed
-  void write(const std::string& bytes);   // all of it, or throws
-  void commit();                          // fsync, close, rename over the target
+  int fd();                              // creates the temporary when needed
+  void write(const std::string& bytes);  // all of it, or throws
+  void commit();                         // fsync, close, rename over the target
   const std::string& path() const { return path_; }
 
  private:

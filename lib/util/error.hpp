@@ -43,8 +43,11 @@ class Error : public std::runtime_error {
  protected:
   Error(std::string file, std::string place, std::string message, ErrorKind kind, int exit_code)
       : std::runtime_error(format(file, place, message)),
-        file_(std::move(file)), place_(std::move(place)), message_(std::move(message)),
-        kind_(kind), exit_code_(exit_code) {}
+        file_(std::move(file)),
+        place_(std::move(place)),
+        message_(std::move(message)),
+        kind_(kind),
+        exit_code_(exit_code) {}
 
  private:
   static std::string format(const std::string& f, const std::string& p, const std::string& m) {

@@ -42,8 +42,7 @@ class Unsupported : public Error {
 // The invocation is wrong (options, arguments, their combination).  Exit 2.
 class UsageError : public Error {
  public:
-  explicit UsageError(std::string message)
-      : Error("", "", std::move(message), ErrorKind::Usage, kExitInput) {}
+  explicit UsageError(std::string message) : Error("", "", std::move(message), ErrorKind::Usage, kExitInput) {}
   UsageError(std::string file, std::string message)
       : Error(std::move(file), "", std::move(message), ErrorKind::Usage, kExitInput) {}
 };

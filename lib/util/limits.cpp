@@ -48,7 +48,8 @@ const std::vector<Info>& table() {
       {Id::ExprDepth, "expr-depth", 5000, "depth of an R expression (formula or call) given as text"},
       {Id::XmlDepth, "xml-depth", 1000, "nesting of PMML elements"},
       {Id::GraphDepth, "graph-depth", 5000, "chain of ONNX graph nodes between an output and an input"},
-      {Id::TreeNodes, "tree-nodes", 50'000'000, "binary nodes of all trees of a model after shared subtrees are copied"},
+      {Id::TreeNodes, "tree-nodes", 50'000'000,
+       "binary nodes of all trees of a model after shared subtrees are copied"},
       {Id::TreeExpansion, "tree-expansion", 64,
        "binary nodes after copying shared subtrees over nodes as stored (applies above a million nodes)"},
       {Id::TreeDepth, "tree-depth", 4096, "depth of one decision tree"},
@@ -87,9 +88,21 @@ std::vector<std::pair<Id, uint64_t>> parse(std::string_view spec) {
     int shift = 0;
     if (ec == std::errc() && end + 1 == val.data() + val.size()) {
       switch (*end) {
-        case 'K': case 'k': shift = 10; ++end; break;
-        case 'M': case 'm': shift = 20; ++end; break;
-        case 'G': case 'g': shift = 30; ++end; break;
+        case 'K':
+        case 'k':
+          shift = 10;
+          ++end;
+          break;
+        case 'M':
+        case 'm':
+          shift = 20;
+          ++end;
+          break;
+        case 'G':
+        case 'g':
+          shift = 30;
+          ++end;
+          break;
         default: break;
       }
     }

@@ -25,19 +25,19 @@ class LimitError : public Error {
 };
 
 enum class Id {
-  DecompressedBytes,    // decompressed-bytes: absolute cap on the bytes a compressed .rds inflates to
-  DecompressionRatio,   // decompression-ratio: decompressed size / compressed size (above 64 MiB)
-  RdsDepth,             // rds-depth: nesting of items in an .rds stream
-  AltrepElements,       // altrep-elements: elements materialised from ALTREP sequences, per file
-  JsonDepth,            // json-depth: nesting of jsonlite objects
-  ExprDepth,            // expr-depth: depth of one R expression (formula, call) parsed from text
-  XmlDepth,             // xml-depth: nesting of PMML elements
-  GraphDepth,           // graph-depth: chain of ONNX nodes from a graph output back to an input
-  TreeNodes,            // tree-nodes: binary nodes of all trees of a model after unsharing
-  TreeExpansion,        // tree-expansion: nodes after unsharing / nodes as stored (above 1M nodes)
-  TreeDepth,            // tree-depth: depth of one tree
-  PmmlTreeNodes,        // pmml-tree-nodes: binary nodes of one PMML tree once its multiway splits are binary
-  Columns,              // columns: columns of a CSV header or of one ONNX input tensor
+  DecompressedBytes,   // decompressed-bytes: absolute cap on the bytes a compressed .rds inflates to
+  DecompressionRatio,  // decompression-ratio: decompressed size / compressed size (above 64 MiB)
+  RdsDepth,            // rds-depth: nesting of items in an .rds stream
+  AltrepElements,      // altrep-elements: elements materialised from ALTREP sequences, per file
+  JsonDepth,           // json-depth: nesting of jsonlite objects
+  ExprDepth,           // expr-depth: depth of one R expression (formula, call) parsed from text
+  XmlDepth,            // xml-depth: nesting of PMML elements
+  GraphDepth,          // graph-depth: chain of ONNX nodes from a graph output back to an input
+  TreeNodes,           // tree-nodes: binary nodes of all trees of a model after unsharing
+  TreeExpansion,       // tree-expansion: nodes after unsharing / nodes as stored (above 1M nodes)
+  TreeDepth,           // tree-depth: depth of one tree
+  PmmlTreeNodes,       // pmml-tree-nodes: binary nodes of one PMML tree once its multiway splits are binary
+  Columns,             // columns: columns of a CSV header or of one ONNX input tensor
   Count
 };
 

@@ -18,11 +18,11 @@ extern "C" const char* __ubsan_default_options() {
   return "halt_on_error=1:print_stacktrace=1:suppressions=" MB_FUZZ_UBSAN_SUPP;
 }
 
-#define MB_FUZZ_GUARD(body)       \
-  try {                           \
-    body;                         \
-  } catch (const mb::Error&) {    \
-  }                               \
+#define MB_FUZZ_GUARD(body)    \
+  try {                        \
+    body;                      \
+  } catch (const mb::Error&) { \
+  }                            \
   return 0
 
 inline std::string fuzz_bytes(const uint8_t* data, size_t size) {

@@ -86,7 +86,8 @@ inline Versus versus(const ir::Model& m, const eval::Predictions& p, const Csv& 
   const int lc = ort.col("class");
   REQUIRE(lc >= 0);
   for (size_t r = 0; r < p.rows; ++r) {
-    for (size_t k = 0; k < K; ++k) one(p.prob[r * K + k], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]));
+    for (size_t k = 0; k < K; ++k)
+      one(p.prob[r * K + k], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]));
     const std::string want = p.label[r] < 0 ? "" : m.schema.target.classes[p.label[r]];
     if (ort.rows[r][lc] != want) ++v.labels;
   }
@@ -98,16 +99,19 @@ inline Csv make_data(size_t n) {
   Csv c;
   c.header = {"x1", "x2", "color"};
   uint64_t s = 4242;
-  auto rnd = [&]() { s = s * 6364136223846793005ULL + 1442695040888963407ULL; return static_cast<double>(s >> 11) / 9007199254740992.0; };
+  auto rnd = [&]() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
   const char* colors[] = {"red", "green", "blue", "yellow", "", "purple"};
   auto num = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{}", v); };
   for (size_t r = 0; r < n; ++r) {
     double x1 = -2 + 6 * rnd(), x2 = 5 * rnd();
     if (r % 7 == 3) x1 = kNaN;
     if (r % 11 == 5) x2 = kNaN;
-    if (r % 13 == 1) x1 = 0.5;               // on a threshold
-    if (r % 17 == 2) x2 = 2.0;               // on an equality test
-    if (r % 19 == 4) x1 = 1.2999999999999998; // one double below a threshold
+    if (r % 13 == 1) x1 = 0.5;                 // on a threshold
+    if (r % 17 == 2) x2 = 2.0;                 // on an equality test
+    if (r % 19 == 4) x1 = 1.2999999999999998;  // one double below a threshold
     const double u = rnd();
     const int ci = u < 0.05 ? 4 : (u < 0.08 ? 5 : static_cast<int>(rnd() * 4));
     c.rows.push_back({num(x1), num(x2), colors[ci]});
@@ -133,7 +137,8 @@ inline ir::Model tree_base() {
   ir::Model m;
   m.schema.inputs.push_back({"x1", ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double});
   m.schema.inputs.push_back({"x2", ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double});
-  m.schema.inputs.push_back({"color", ir::FieldKind::Categorical, {"red", "green", "blue", "yellow"}, {}, {}, ir::Precision::Double});
+  m.schema.inputs.push_back(
+      {"color", ir::FieldKind::Categorical, {"red", "green", "blue", "yellow"}, {}, {}, ir::Precision::Double});
   m.unseen = ir::UnseenLevel::Missing;
   m.features = {{"x1", ir::Expr::input(0)}, {"x2", ir::Expr::input(1)}, {"color", ir::Expr::input(2)}};
   return m;
@@ -149,13 +154,13 @@ inline ir::Tree rich_tree(int K, double scale, bool two_sided) {
     for (int k = 0; k < K; ++k) out[k] = scale * (v + 0.37 * k * (k % 2 ? -1 : 1)) + (K > 1 ? 3.0 : 0.0);
     return out;
   };
-  const int32_t root = b.add(S::LessThan, 0, 1.3, M::Majority, val(0.5));                 // 0
-  const int32_t n1 = b.add(S::InSet, 2, 0, M::StopHere, val(1.5));                          // 1
-  const int32_t n2 = b.add(S::GreaterOrEqual, 1, 2.5, M::Node, val(2.5));                  // 2
+  const int32_t root = b.add(S::LessThan, 0, 1.3, M::Majority, val(0.5));  // 0
+  const int32_t n1 = b.add(S::InSet, 2, 0, M::StopHere, val(1.5));         // 1
+  const int32_t n2 = b.add(S::GreaterOrEqual, 1, 2.5, M::Node, val(2.5));  // 2
   b.t.left[root] = n1;
   b.t.right[root] = n2;
-  const int32_t n3 = b.add(S::Equal, 1, 2.0, M::Left, val(3.5));                           // 3
-  const int32_t n4 = b.add(S::LessOrEqual, 0, 0.5, M::Null, val(4.5));                     // 4
+  const int32_t n3 = b.add(S::Equal, 1, 2.0, M::Left, val(3.5));        // 3
+  const int32_t n4 = b.add(S::LessOrEqual, 0, 0.5, M::Null, val(4.5));  // 4
   b.t.left[n1] = n3;
   b.t.right[n1] = n4;
   b.t.left[n3] = b.leaf(val(10));

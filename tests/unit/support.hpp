@@ -158,8 +158,10 @@ inline std::vector<std::string> split_csv_line(const std::string& line, std::vec
   for (size_t i = 0; i < line.size(); ++i) {
     const char ch = line[i];
     if (in_quotes) {
-      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') { cur += '"'; ++i; }
-      else if (ch == '"') in_quotes = false;
+      if (ch == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (ch == '"') in_quotes = false;
       else cur += ch;
     } else if (ch == '"') {
       in_quotes = was_quoted = true;
@@ -218,7 +220,9 @@ inline void write_csv(const fs::path& p, const Csv& csv) {
 inline bool is_missing_cell(const std::string& s) { return s.empty() || s == "NA" || s == "N/A" || s == "NaN"; }
 
 // R's write.csv: NA, NaN and an empty field are missing when bare; a quoted "NA" is a string.
-inline bool is_r_missing(const std::string& s, bool quoted) { return !quoted && (s.empty() || s == "NA" || s == "NaN"); }
+inline bool is_r_missing(const std::string& s, bool quoted) {
+  return !quoted && (s.empty() || s == "NA" || s == "NaN");
+}
 
 // A numeric cell: a missing token is NaN; otherwise the whole cell must read as a number
 // (strtod: subnormals, Inf and -Inf too).  Throws std::invalid_argument otherwise.
@@ -255,11 +259,15 @@ inline eval::Batch bind_by_name(const ir::Model& m, const Csv& csv) {
     for (size_t r = 0; r < b.rows; ++r) {
       const std::string& cell = csv.rows[r][c];
       if (is_missing_cell(cell)) continue;
-      if (!in.is_categorical()) { col[r] = number_cell(cell); continue; }
+      if (!in.is_categorical()) {
+        col[r] = number_cell(cell);
+        continue;
+      }
       int code = -1;
       for (size_t k = 0; k < in.levels.size(); ++k)
         if (same_label(in.levels[k], cell)) code = static_cast<int>(k);
-      if (code < 0) REQUIRE_MESSAGE(m.unseen == ir::UnseenLevel::Missing, "unseen level '" << cell << "' of " << in.name);
+      if (code < 0)
+        REQUIRE_MESSAGE(m.unseen == ir::UnseenLevel::Missing, "unseen level '" << cell << "' of " << in.name);
       else col[r] = code;
     }
     b.columns.push_back(std::move(col));
@@ -290,7 +298,10 @@ inline eval::Batch bind_positional(const ir::Model& m, const Csv& csv) {
     std::vector<double> v(b.rows);
     for (size_t r = 0; r < b.rows; ++r) {
       const std::string& s = csv.rows[r][col[i]];
-      if (!in.is_categorical()) { v[r] = number_cell(s); continue; }
+      if (!in.is_categorical()) {
+        v[r] = number_cell(s);
+        continue;
+      }
       v[r] = kNaN;
       for (size_t k = 0; k < in.levels.size(); ++k)
         if (in.levels[k] == s) v[r] = static_cast<double>(k);
@@ -386,7 +397,7 @@ inline compare::Report score_against(const ir::Model& m, const fs::path& input_c
 inline std::string run_command(const std::string& cmd, int& status) {
 #ifndef MB_INTEROP_SUITE
   FAIL("a unit test ran an outside program (" << cmd.substr(0, 80)
-                                                << "); mark its file with the line `// suite: interop`");
+                                              << "); mark its file with the line `// suite: interop`");
 #endif
   std::string out;
   FILE* f = popen(cmd.c_str(), "r");
@@ -444,8 +455,8 @@ inline void check_valid_pmml(const std::string& text, const std::string& what) {
   const fs::path tmp = fs::temp_directory_path() / fmt::format("mb_pmml_{}_{}.pmml", what, ::getpid());
   write_file(tmp, text);
   int status = 0;
-  const std::string out =
-      run_command(fmt::format("xmllint --noout --schema '{}' '{}' 2>&1", pmml_xsd_path().string(), tmp.string()), status);
+  const std::string out = run_command(
+      fmt::format("xmllint --noout --schema '{}' '{}' 2>&1", pmml_xsd_path().string(), tmp.string()), status);
   REQUIRE(status != -1);
   fs::remove(tmp);
   INFO(what << ":\n" << out << "\n" << text.substr(0, 4000));
@@ -482,7 +493,8 @@ struct ProducerCase {
 };
 
 // Reads a producer's case; false, after a failed check, when the document is refused.
-inline bool load_producer_case(const fs::path& dir, const std::string& name, const std::string& input, ProducerCase& out) {
+inline bool load_producer_case(const fs::path& dir, const std::string& name, const std::string& input,
+                               ProducerCase& out) {
   try {
     out.model = pmml::read(slurp(dir / "pmml" / (name + ".pmml")), name + ".pmml");
   } catch (const Error& e) {

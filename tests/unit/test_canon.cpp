@@ -20,7 +20,9 @@ namespace {
 
 double up(double v) { return std::nextafter(v, INFINITY); }
 
-ir::InputField cont(const std::string& name) { return {name, ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double}; }
+ir::InputField cont(const std::string& name) {
+  return {name, ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double};
+}
 ir::InputField cat(const std::string& name, std::vector<std::string> levels) {
   return {name, ir::FieldKind::Categorical, std::move(levels), {}, {}, ir::Precision::Double};
 }
@@ -46,7 +48,8 @@ ir::Tree small_tree() {
   t.threshold = {2.0, 0, 0, 0, 0};
   t.left = {1, 3, -1, -1, -1};
   t.right = {2, 4, -1, -1, -1};
-  t.missing = {ir::MissingGo::Right, ir::MissingGo::Left, ir::MissingGo::Left, ir::MissingGo::Left, ir::MissingGo::Left};
+  t.missing = {ir::MissingGo::Right, ir::MissingGo::Left, ir::MissingGo::Left, ir::MissingGo::Left,
+               ir::MissingGo::Left};
   t.missing_child = {-1, -1, -1, -1, -1};
   t.set_offset = {0, 0, 0, 0, 0};
   t.set_size = {0, 1, 0, 0, 0};
@@ -327,8 +330,8 @@ struct TreeGen {
     const int32_t n = alloc();
     if (depth == 0 || rnd(4) == 0) return n;
     const uint32_t kind = rnd(8);
-    static const ir::SplitOp ops[] = {ir::SplitOp::LessOrEqual, ir::SplitOp::LessThan, ir::SplitOp::GreaterThan,
-                                      ir::SplitOp::GreaterOrEqual, ir::SplitOp::Equal, ir::SplitOp::NotEqual};
+    static const ir::SplitOp ops[] = {ir::SplitOp::LessOrEqual,    ir::SplitOp::LessThan, ir::SplitOp::GreaterThan,
+                                      ir::SplitOp::GreaterOrEqual, ir::SplitOp::Equal,    ir::SplitOp::NotEqual};
     if (kind < 5) {  // numeric x or y, or the factor's code as a number
       t.op[n] = ops[rnd(6)];
       t.feature[n] = static_cast<int32_t>(rnd(3));
@@ -414,26 +417,27 @@ ir::Model with_tree(const ir::Model& base, const ir::Tree& t) {
 TEST_CASE("trees: equal canonical forms predict the same (random trees, every cell of the input grid)") {
   const auto cols = grid();
   for (const bool rich : {false, true}) {
-  INFO("rich trees (surrogates, majority rules, two-sided sets, float32 thresholds): " << rich);
-  std::map<std::string, std::pair<uint64_t, std::vector<double>>> seen;
-  int shared = 0, distinct_functions = 0;
-  for (uint64_t seed = 1; seed <= 4000; ++seed) {
-    const ir::Model m = random_tree_model(seed, rich);
-    const std::string form = canon::canonical_form(m);
-    const auto pred = score(m, cols);
-    auto [it, fresh] = seen.emplace(form, std::make_pair(seed, pred));
-    if (fresh) {
-      ++distinct_functions;
-      continue;
+    INFO("rich trees (surrogates, majority rules, two-sided sets, float32 thresholds): " << rich);
+    std::map<std::string, std::pair<uint64_t, std::vector<double>>> seen;
+    int shared = 0, distinct_functions = 0;
+    for (uint64_t seed = 1; seed <= 4000; ++seed) {
+      const ir::Model m = random_tree_model(seed, rich);
+      const std::string form = canon::canonical_form(m);
+      const auto pred = score(m, cols);
+      auto [it, fresh] = seen.emplace(form, std::make_pair(seed, pred));
+      if (fresh) {
+        ++distinct_functions;
+        continue;
+      }
+      ++shared;
+      INFO("seeds " << it->second.first << " and " << seed << " share a form");
+      CHECK(same_values(pred, it->second.second));
     }
-    ++shared;
-    INFO("seeds " << it->second.first << " and " << seed << " share a form");
-    CHECK(same_values(pred, it->second.second));
-  }
-  // Not vacuous: many different trees meet in one form, and many forms exist.
-  CHECK(shared > 300);
-  CHECK(distinct_functions > 500);
-  MESSAGE("random trees (rich " << rich << "): " << distinct_functions << " forms, " << shared << " trees sharing one");
+    // Not vacuous: many different trees meet in one form, and many forms exist.
+    CHECK(shared > 300);
+    CHECK(distinct_functions > 500);
+    MESSAGE("random trees (rich " << rich << "): " << distinct_functions << " forms, " << shared
+                                  << " trees sharing one");
   }
 }
 

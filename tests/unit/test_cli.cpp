@@ -6,9 +6,9 @@
 
 #include <fstream>
 #include <functional>
-#include <tuple>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tools/cli.hpp"
@@ -158,7 +158,8 @@ TEST_CASE("--keep takes one value: the file after it is DATA") {
   REQUIRE(out.size() == 66);
   CHECK(out[0] == "education,class,probability(no case),probability(case)");
   CHECK(out[1].rfind("6-11yrs,no case,", 0) == 0);
-  const Run two = invoke({"score", kCase + "/model.rds", "--keep", "education,age", "--keep", "parity", kCase + "/input.csv"});
+  const Run two =
+      invoke({"score", kCase + "/model.rds", "--keep", "education,age", "--keep", "parity", kCase + "/input.csv"});
   CHECK(lines(two.out).at(0) == "education,age,parity,class,probability(no case),probability(case)");
 }
 
@@ -202,16 +203,14 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 TEST_CASE("a quoted label is exact: spaces inside the quotes are part of it") {
   // "12+ yrs " is not a level of the model: an unseen level, never silently '12+ yrs'.
-  const std::string quoted = rewritten_input("quoted_space", [](const std::string& l) {
-    return replace_all(l, "\"12+ yrs\"", "\"12+ yrs \"");
-  });
+  const std::string quoted = rewritten_input(
+      "quoted_space", [](const std::string& l) { return replace_all(l, "\"12+ yrs\"", "\"12+ yrs \""); });
   const Run r = invoke({"score", kCase + "/model.rds", quoted});
   CHECK(r.rc == kExitInput);
   CHECK_MESSAGE(r.err.find("level '12+ yrs ' was not seen in training") != std::string::npos, r.err);
   // Unquoted padding around a label is not part of it.
-  const std::string padded = rewritten_input("padded", [](const std::string& l) {
-    return replace_all(l, "\"12+ yrs\"", " 12+ yrs ");
-  });
+  const std::string padded =
+      rewritten_input("padded", [](const std::string& l) { return replace_all(l, "\"12+ yrs\"", " 12+ yrs "); });
   const Run p = invoke({"score", kCase + "/model.rds", padded});
   const Run plain = invoke({"score", kCase + "/model.rds", kCase + "/input.csv"});
   CHECK_MESSAGE(p.rc == 0, p.err);
@@ -231,7 +230,8 @@ TEST_CASE("--delimiter reads ';' and tab separated data the same as commas") {
       const Run without = invoke({"score", kCase + "/model.rds", path});
       CHECK(without.rc == kExitInput);
       CHECK_MESSAGE(without.err.find("use --delimiter ';'") != std::string::npos, without.err);
-      const Run diff = invoke({"diff", kCase + "/model.rds", kCase + "/model_exact.json", "--data", path, "--delimiter", ";"});
+      const Run diff =
+          invoke({"diff", kCase + "/model.rds", kCase + "/model_exact.json", "--data", path, "--delimiter", ";"});
       CHECK_MESSAGE(diff.rc == 0, diff.err);
       CHECK(diff.out.find("compared 65 rows") != std::string::npos);
     }
@@ -254,7 +254,8 @@ TEST_CASE("hash: a pinned value with CRLF or blanks, several files, --check FILE
 
   const Run several = invoke({"hash", rds, json});
   CHECK(several.rc == 0);
-  CHECK(several.out == pinned + "  " + rds + "\n" + pinned_hash("r/glm_logit_factor", "model.json") + "  " + json + "\n");
+  CHECK(several.out ==
+        pinned + "  " + rds + "\n" + pinned_hash("r/glm_logit_factor", "model.json") + "  " + json + "\n");
 
   // The listing verifies; a CRLF list (written on Windows) too.
   const std::string list = std::string(MB_BUILD_DIR) + "/test_cli_sums.txt";

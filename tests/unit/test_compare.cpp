@@ -103,14 +103,14 @@ TEST_CASE("report: counts, maxima and the worst rows in order") {
     const char* lr;
   };
   std::vector<R> rows = {
-      {1.0, 1.0, "a", "a"},   // 1 exact: never listed
-      {1.5, 1.0, "a", "a"},   // 2 excess 0.5, agrees
-      {5.0, 1.0, "a", "a"},   // 3 excess 4, beyond
-      {3.0, 1.0, "a", "a"},   // 4 excess 2, beyond
-      {1.0, 1.0, "a", "b"},   // 5 label mismatch: infinite
+      {1.0, 1.0, "a", "a"},    // 1 exact: never listed
+      {1.5, 1.0, "a", "a"},    // 2 excess 0.5, agrees
+      {5.0, 1.0, "a", "a"},    // 3 excess 4, beyond
+      {3.0, 1.0, "a", "a"},    // 4 excess 2, beyond
+      {1.0, 1.0, "a", "b"},    // 5 label mismatch: infinite
       {kNaN, kNaN, "NA", ""},  // 6 both missing: agree
-      {3.0, 1.0, "a", "a"},   // 7 excess 2 again: loses the tie to row 4
-      {kNaN, 2.0, "a", "a"},  // 8 missing on one side: infinite
+      {3.0, 1.0, "a", "a"},    // 7 excess 2 again: loses the tie to row 4
+      {kNaN, 2.0, "a", "a"},   // 8 missing on one side: infinite
   };
   for (size_t i = 0; i < rows.size(); ++i) {
     b.number(v, rows[i].o, rows[i].r);
@@ -168,8 +168,7 @@ TEST_CASE("report: text and JSON renderings") {
   b.add_note("inputs narrowed to float32");
   Report r = b.finish();
   std::string text = render_text(r);
-  CHECK(text.find("compared 2 rows of model.rds against expected.csv (rtol 1e-09, atol 1e-12)") !=
-        std::string::npos);
+  CHECK(text.find("compared 2 rows of model.rds against expected.csv (rtol 1e-09, atol 1e-12)") != std::string::npos);
   CHECK(text.find("rows beyond tolerance: 1") != std::string::npos);
   CHECK(text.find("row 2 (line 3)  prediction: ours 2.5, reference 2") != std::string::npos);
   CHECK(text.find("note: inputs narrowed to float32") != std::string::npos);

@@ -160,8 +160,7 @@ TEST_CASE("csv: blank lines") {
 
 TEST_CASE("csv: empty file, header only, empty header") {
   CHECK(error_of([] { read_text(""); }) == "t.csv:line 1: empty file: a header row is required");
-  CHECK(error_of([] { read_text("\xEF\xBB\xBF"); }) ==
-        "t.csv:line 1: empty file: a header row is required");
+  CHECK(error_of([] { read_text("\xEF\xBB\xBF"); }) == "t.csv:line 1: empty file: a header row is required");
   CHECK(error_of([] { read_text("\n1\n"); }) == "t.csv:line 1: the header row is empty");
   Table t = read_text("a,b\n");
   CHECK(t.header.size() == 2);
@@ -172,15 +171,12 @@ TEST_CASE("csv: empty file, header only, empty header") {
 }
 
 TEST_CASE("csv: duplicate header names") {
-  CHECK(error_of([] { read_text("a,b,a,c,b\n"); }) ==
-        "t.csv:line 1: duplicate column names: 'a', 'b'");
+  CHECK(error_of([] { read_text("a,b,a,c,b\n"); }) == "t.csv:line 1: duplicate column names: 'a', 'b'");
 }
 
 TEST_CASE("csv: ragged rows name the line") {
-  CHECK(error_of([] { read_text("a,b,c\n1,2,3\n4,5\n"); }) ==
-        "t.csv:line 3: expected 3 fields, found 2");
-  CHECK(error_of([] { read_text("a,b\n\"x\ny\",2\n1,2,3\n"); }) ==
-        "t.csv:line 4: expected 2 fields, found 3");
+  CHECK(error_of([] { read_text("a,b,c\n1,2,3\n4,5\n"); }) == "t.csv:line 3: expected 3 fields, found 2");
+  CHECK(error_of([] { read_text("a,b\n\"x\ny\",2\n1,2,3\n"); }) == "t.csv:line 4: expected 2 fields, found 3");
 }
 
 TEST_CASE("csv: rows before a malformed row come first, then its error") {
@@ -283,8 +279,7 @@ TEST_CASE("csv: reads from a pipe descriptor") {
   bool ok = true;
   while (reader.next(b))
     for (size_t r = 0; r < b.rows; ++r, ++n)
-      ok = ok && b.field(r, 0) == std::to_string(n) && b.field(r, 1) == "r" + std::to_string(n) &&
-           b.lines[r] == n + 2;
+      ok = ok && b.field(r, 0) == std::to_string(n) && b.field(r, 1) == "r" + std::to_string(n) && b.lines[r] == n + 2;
   writer.join();
   close(fds[0]);
   CHECK(ok);
@@ -454,8 +449,7 @@ TEST_CASE("binder: unseen levels") {
   CHECK(bind_error("width,species,size\n1,setosa,4.0\n") ==
         "in.csv:line 2: column 'size': level '4.0' was not seen in training (known levels: 4, 8, "
         "16)");
-  CHECK(bind_error("width,species,size\n1,Setosa,4\n", ir::UnseenLevel::Missing) ==
-        "<no error>");
+  CHECK(bind_error("width,species,size\n1,Setosa,4\n", ir::UnseenLevel::Missing) == "<no error>");
   ir::Schema s = iris_like();
   std::istringstream in("width,species,size\n1,rose,32\n2,setosa,8\n");
   CsvReader reader(in, "in.csv");
@@ -477,8 +471,7 @@ TEST_CASE("binder: a non-number names the line and column") {
         "in.csv:line 4: column 'width': 'abc' is not a number");
   // A long field is cut in the message.
   CHECK(bind_error("width,species,size\n" + std::string(200, 'x') + ",setosa,4\n") ==
-        "in.csv:line 2: column 'width': '" + std::string(80, 'x') +
-            "... (200 bytes)' is not a number");
+        "in.csv:line 2: column 'width': '" + std::string(80, 'x') + "... (200 bytes)' is not a number");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,8 +505,7 @@ TEST_CASE("writer: quoting and numbers") {
   std::istringstream in("h1,h2,h3,h4,h5,h6\n" + out.str());
   Table t = read_all(in);
   REQUIRE(t.rows.size() == 2);
-  CHECK(t.rows[0] ==
-        std::vector<std::string>{"plain", "a,b", "say \"hi\"", " lead", "multi\nline", ""});
+  CHECK(t.rows[0] == std::vector<std::string>{"plain", "a,b", "say \"hi\"", " lead", "multi\nline", ""});
 }
 
 TEST_CASE("writer: prediction tables in SPEC layout") {
@@ -527,8 +519,7 @@ TEST_CASE("writer: prediction tables in SPEC layout") {
   eval::Predictions p;
   p.rows = 2;
   p.label = {1, -1};
-  p.prob = {0.25, 0.75, std::numeric_limits<double>::quiet_NaN(),
-            std::numeric_limits<double>::quiet_NaN()};
+  p.prob = {0.25, 0.75, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
   std::ostringstream out;
   {
     CsvWriter w(out);

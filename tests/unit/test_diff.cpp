@@ -11,7 +11,9 @@ using ir::Op;
 
 namespace {
 
-ir::InputField cont(const std::string& name) { return {name, ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double}; }
+ir::InputField cont(const std::string& name) {
+  return {name, ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double};
+}
 ir::InputField cat(const std::string& name, std::vector<std::string> levels) {
   return {name, ir::FieldKind::Categorical, std::move(levels), {}, {}, ir::Precision::Double};
 }

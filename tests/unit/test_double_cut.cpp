@@ -57,9 +57,9 @@ std::vector<double> probes(double thr, const ir::DoubleCut& c) {
     const float g = std::nextafter(f, kInfF);
     if (std::isfinite(f) && std::isfinite(g)) add_around(xs, static_cast<double>(f) + (static_cast<double>(g) - f) / 2);
   }
-  for (double v : {0.0, -0.0, kInf, -kInf, DBL_MAX, -DBL_MAX, static_cast<double>(FLT_MAX), -static_cast<double>(FLT_MAX),
-                   0x1p128, -0x1p128, 0x1p128 - 0x1p103, -(0x1p128 - 0x1p103), static_cast<double>(FLT_TRUE_MIN),
-                   static_cast<double>(FLT_TRUE_MIN) / 2, DBL_TRUE_MIN, 1.0, -1.0})
+  for (double v : {0.0, -0.0, kInf, -kInf, DBL_MAX, -DBL_MAX, static_cast<double>(FLT_MAX),
+                   -static_cast<double>(FLT_MAX), 0x1p128, -0x1p128, 0x1p128 - 0x1p103, -(0x1p128 - 0x1p103),
+                   static_cast<double>(FLT_TRUE_MIN), static_cast<double>(FLT_TRUE_MIN) / 2, DBL_TRUE_MIN, 1.0, -1.0})
     add_around(xs, v);
   return xs;
 }
@@ -102,7 +102,8 @@ TEST_CASE("double_cut: the smallest double rounding to a float32 value") {
 TEST_CASE("double_cut: double tests") {
   // x <= t is x < the next double; x > t is !(x < the next double).
   CHECK(*ir::double_cut(ir::SplitOp::LessOrEqual, 2.5, false, false) == ir::DoubleCut{std::nextafter(2.5, kInf), true});
-  CHECK(*ir::double_cut(ir::SplitOp::GreaterThan, 2.5, false, false) == ir::DoubleCut{std::nextafter(2.5, kInf), false});
+  CHECK(*ir::double_cut(ir::SplitOp::GreaterThan, 2.5, false, false) ==
+        ir::DoubleCut{std::nextafter(2.5, kInf), false});
   CHECK(*ir::double_cut(ir::SplitOp::LessThan, 2.5, false, false) == ir::DoubleCut{2.5, true});
   CHECK(*ir::double_cut(ir::SplitOp::GreaterOrEqual, 2.5, false, false) == ir::DoubleCut{2.5, false});
   CHECK(!ir::double_cut(ir::SplitOp::Equal, 2.5, false, false));
@@ -122,10 +123,31 @@ TEST_CASE("double_cut: float32 tests (onnxruntime compares float(x) <= float thr
 
 TEST_CASE("double_cut: every probe decides as the model") {
   int failures = 0;
-  for (double thr : {0.0, -0.0, 1.0, -1.0, 0.1, -0.1, 2.5, 1e-40, -1e-40, 1e-300, 1e39, -1e39, 1e308,
-                     static_cast<double>(FLT_MAX), -static_cast<double>(FLT_MAX), 0x1p128 - 0x1p103,
-                     std::nextafter(0x1p128 - 0x1p103, -kInf), DBL_MAX, -DBL_MAX, kInf, -kInf,
-                     static_cast<double>(FLT_TRUE_MIN), static_cast<double>(FLT_MIN), 16777217.0, 0.30000001192092896,
+  for (double thr : {0.0,
+                     -0.0,
+                     1.0,
+                     -1.0,
+                     0.1,
+                     -0.1,
+                     2.5,
+                     1e-40,
+                     -1e-40,
+                     1e-300,
+                     1e39,
+                     -1e39,
+                     1e308,
+                     static_cast<double>(FLT_MAX),
+                     -static_cast<double>(FLT_MAX),
+                     0x1p128 - 0x1p103,
+                     std::nextafter(0x1p128 - 0x1p103, -kInf),
+                     DBL_MAX,
+                     -DBL_MAX,
+                     kInf,
+                     -kInf,
+                     static_cast<double>(FLT_TRUE_MIN),
+                     static_cast<double>(FLT_MIN),
+                     16777217.0,
+                     0.30000001192092896,
                      std::numeric_limits<double>::quiet_NaN()})
     failures += check_threshold(thr);
   std::mt19937_64 rng(20261202);

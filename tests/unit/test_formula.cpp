@@ -5,10 +5,10 @@
 #include <cmath>
 #include <map>
 
-#include "formats/r/lang/formula.hpp"
-#include "formats/r/lang/splines.hpp"
 #include "formats/r/importers/import.hpp"
+#include "formats/r/lang/formula.hpp"
 #include "formats/r/lang/rparse.hpp"
+#include "formats/r/lang/splines.hpp"
 #include "lib/eval/evaluator.hpp"
 
 using namespace mb;
@@ -54,8 +54,8 @@ RPtr with_names(RPtr o, std::vector<std::string> names) {
 
 // A terms object as R builds it.  `pattern` is given row by row (variables x terms).
 RPtr make_terms(const std::string& predvars, const std::vector<std::string>& vars,
-                const std::vector<std::vector<int32_t>>& pattern, const std::vector<std::string>& labels,
-                int intercept, const std::vector<std::string>& data_classes, std::vector<int32_t> offset = {}) {
+                const std::vector<std::vector<int32_t>>& pattern, const std::vector<std::string>& labels, int intercept,
+                const std::vector<std::string>& data_classes, std::vector<int32_t> offset = {}) {
   RPtr t = parse_r_expression("y ~ x", "test", "");
   t->attributes.emplace_back("variables", parse_r_expression(predvars, "test", ""));
   std::vector<int32_t> cm;  // column-major
@@ -216,8 +216,7 @@ TEST_CASE("model matrix: contr.sum, numeric x factor, factor without its margin"
   // model.matrix(terms(mA), model.frame(terms(mA), nd, xlev = mA$xlevels), contrasts.arg = mA$contrasts)
   RPtr terms = make_terms("list(y, f, x, o, log(z))", {"y", "f", "x", "o", "log(z)"},
                           {{0, 0, 0, 0}, {1, 0, 2, 2}, {0, 0, 1, 0}, {0, 0, 0, 1}, {0, 1, 0, 0}},
-                          {"f", "log(z)", "f:x", "f:o"}, 1,
-                          {"numeric", "factor", "numeric", "ordered", "numeric"});
+                          {"f", "log(z)", "f:x", "f:o"}, 1, {"numeric", "factor", "numeric", "ordered", "numeric"});
   RPtr model = list({{"terms", terms},
                      {"xlevels", list({{"f", chr({"a", "b", "c"})}, {"o", chr({"lo", "mid", "hi"})}})},
                      {"contrasts", list({{"f", chr({"contr.sum"})}, {"o", chr({"contr.poly"})}})}});
@@ -253,7 +252,8 @@ TEST_CASE("model matrix: no intercept gives the first factor indicator columns")
   Design d = build_design(*model, "m.rds");
   CHECK_FALSE(d.intercept);
   CHECK(names_of(d) == std::vector<std::string>{"x", "fa", "fb", "fc", "z:olo", "z:omid", "z:ohi"});
-  const double R[3][7] = {{1.5, 1, 0, 0, 0.5, 0, 0}, {5.5, 0, 1, 0, 0.69999999999999996, 0, 0}, {9, 0, 0, 1, 4.1, 0, 0}};
+  const double R[3][7] = {
+      {1.5, 1, 0, 0, 0.5, 0, 0}, {5.5, 0, 1, 0, 0.69999999999999996, 0, 0}, {9, 0, 0, 1, 4.1, 0, 0}};
   auto cols = evaluate_columns(d, kRows);
   for (size_t r = 0; r < 3; ++r)
     for (size_t c = 0; c < 7; ++c) CHECK_MESSAGE(close(cols[c][r], R[r][c]), d.columns[c].name << " row " << r);
@@ -266,17 +266,24 @@ TEST_CASE("model matrix: poly, scale, log base, logical expression, factor() of 
       "list(y, poly(z, 2, coefs = list(alpha = c(2.1, 1.9), norm2 = c(1, 12, 17.5, 30.25))), "
       "scale(x, center = 6.6, scale = 3.5), log(x, 2), I(x > 5), factor(k), offset(log(z)))",
       {"y", "poly(z, 2)", "scale(x)", "log(x, 2)", "I(x > 5)", "factor(k)", "offset(log(z))"},
-      {{0, 0, 0, 0, 0}, {1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 0}},
+      {{0, 0, 0, 0, 0},
+       {1, 0, 0, 0, 0},
+       {0, 1, 0, 0, 0},
+       {0, 0, 1, 0, 0},
+       {0, 0, 0, 1, 0},
+       {0, 0, 0, 0, 1},
+       {0, 0, 0, 0, 0}},
       {"poly(z, 2)", "scale(x)", "log(x, 2)", "I(x > 5)", "factor(k)"}, 1,
       {"numeric", "nmatrix.2", "nmatrix.1", "numeric", "logical", "factor", "numeric"}, {7});
   RPtr call = parse_r_expression("lm(formula = y ~ x, data = d, offset = x/2)", "t", "");
-  RPtr model = list({{"terms", terms},
-                     {"xlevels", list({{"factor(k)", chr({"1", "2", "4"})}})},
-                     {"contrasts", list({{"I(x > 5)", chr({"contr.treatment"})}, {"factor(k)", chr({"contr.helmert"})}})},
-                     {"call", call}});
+  RPtr model =
+      list({{"terms", terms},
+            {"xlevels", list({{"factor(k)", chr({"1", "2", "4"})}})},
+            {"contrasts", list({{"I(x > 5)", chr({"contr.treatment"})}, {"factor(k)", chr({"contr.helmert"})}})},
+            {"call", call}});
   Design d = build_design(*model, "m.rds");
-  CHECK(names_of(d) == std::vector<std::string>{"poly(z, 2)1", "poly(z, 2)2", "scale(x)", "log(x, 2)",
-                                                "I(x > 5)TRUE", "factor(k)1", "factor(k)2"});
+  CHECK(names_of(d) == std::vector<std::string>{"poly(z, 2)1", "poly(z, 2)2", "scale(x)", "log(x, 2)", "I(x > 5)TRUE",
+                                                "factor(k)1", "factor(k)2"});
   REQUIRE(d.inputs.size() == 3);
   CHECK(d.inputs[2].name == "k");
   CHECK(d.inputs[2].levels == std::vector<std::string>{"1", "2", "4"});
@@ -300,8 +307,8 @@ TEST_CASE("model matrix: poly, scale, log base, logical expression, factor() of 
 }
 
 TEST_CASE("unsupported formula functions are named") {
-  RPtr terms = make_terms("list(y, lo(x, span = 0.5))", {"y", "lo(x, span = 0.5)"}, {{0}, {1}},
-                          {"lo(x, span = 0.5)"}, 1, {"numeric", "numeric"});
+  RPtr terms = make_terms("list(y, lo(x, span = 0.5))", {"y", "lo(x, span = 0.5)"}, {{0}, {1}}, {"lo(x, span = 0.5)"},
+                          1, {"numeric", "numeric"});
   RPtr model = list({{"terms", terms}});
   CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
                        "m.json:$terms@predvars: unsupported formula function 'lo' in term 'lo(x, span = 0.5)'", Error);
@@ -309,16 +316,17 @@ TEST_CASE("unsupported formula functions are named") {
 
 TEST_CASE("a spline term whose knots predvars did not freeze is refused, naming it") {
   // predict() would place the knots by the quantiles of the new data: not a fixed model.
-  RPtr terms = make_terms("list(y, splines::ns(x, df = 3))", {"y", "ns(x, df = 3)"}, {{0}, {1}}, {"ns(x, df = 3)"},
-                          1, {"numeric", "nmatrix.3"});
+  RPtr terms = make_terms("list(y, splines::ns(x, df = 3))", {"y", "ns(x, df = 3)"}, {{0}, {1}}, {"ns(x, df = 3)"}, 1,
+                          {"numeric", "nmatrix.3"});
   RPtr model = list({{"terms", terms}});
   CHECK_THROWS_WITH_AS(build_design(*model, "m.json"),
                        "m.json:$terms@predvars: ns() in term 'ns(x, df = 3)' has df but no frozen knots", Error);
 }
 
 TEST_CASE("lm import: coefficients by name, aliased columns dropped with a warning") {
-  RPtr terms = make_terms("list(y, x, f, I(2 * x))", {"y", "x", "f", "I(2 * x)"}, {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
-                          {"x", "f", "I(2 * x)"}, 1, {"numeric", "numeric", "factor", "numeric"});
+  RPtr terms =
+      make_terms("list(y, x, f, I(2 * x))", {"y", "x", "f", "I(2 * x)"}, {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}},
+                 {"x", "f", "I(2 * x)"}, 1, {"numeric", "numeric", "factor", "numeric"});
   RPtr coef = with_names(dbl({0.5, 2.0, -1.0, 3.0, na_real()}), {"(Intercept)", "x", "fb", "fc", "I(2 * x)"});
   RPtr model = list({{"coefficients", coef},
                      {"terms", terms},
@@ -348,8 +356,8 @@ TEST_CASE("dispatcher refuses other classes, naming the class vector") {
   RPtr obj = list({{"a", dbl({1})}});
   obj->attributes.emplace_back("class", chr({"foo", "bar"}));
   Warnings w;
-  CHECK_THROWS_WITH_AS(import_model(*obj, "x.rds", w), "x.rds: unsupported R class 'foo' (class vector c(\"foo\", \"bar\"))",
-                       Error);
+  CHECK_THROWS_WITH_AS(import_model(*obj, "x.rds", w),
+                       "x.rds: unsupported R class 'foo' (class vector c(\"foo\", \"bar\"))", Error);
 }
 
 TEST_CASE("log1p and expm1 are approximated loudly") {

@@ -68,8 +68,10 @@ TEST_CASE("earth: damaged objects are refused with their R path") {
     REQUIRE(obj);
     auto* dirs = const_cast<r::RObject*>(obj->get("dirs"));
     REQUIRE(dirs);
-    for (auto& v : dirs->reals) if (v == 1) v = 3;
-    for (auto& v : dirs->ints) if (v == 1) v = 3;
+    for (auto& v : dirs->reals)
+      if (v == 1) v = 3;
+    for (auto& v : dirs->ints)
+      if (v == 1) v = 3;
     Warnings w;
     try {
       r::import_model(*obj, "m.rds", w);

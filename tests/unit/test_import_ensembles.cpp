@@ -136,8 +136,8 @@ TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
   CHECK(m.schema.target.classes == std::vector<std::string>{"no", "yes"});
   CHECK(std::get<ir::TreeEnsemble>(m.estimator).trees.size() == 7);
   const compare::Report rep = against_r(m, kRexp, "AdaFormulaVersicolor", "Versicolor");
-  CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
-                                             << rep.label_mismatches << " label mismatches");
+  CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, " << rep.label_mismatches
+                                             << " label mismatches");
 
   SUBCASE("predict.ada uses the first $iter trees") {
     r::RObject* iter = member(*obj, "iter");
@@ -318,8 +318,8 @@ TEST_CASE("adabag, ada and LightGBM models written as ONNX and PMML predict as R
     const char* dataset;
   };
   for (const Case& c : {Case{kRexp, "BaggingIris", "Iris"}, Case{kRexp, "BoostingAudit", "Audit"},
-                       Case{kRexp, "AdaFormulaVersicolor", "Versicolor"}, Case{kLgb, "LightGBMIris", "Iris"},
-                       Case{kLgb, "LightGBMAuto", "Auto"}}) {
+                        Case{kRexp, "AdaFormulaVersicolor", "Versicolor"}, Case{kLgb, "LightGBMIris", "Iris"},
+                        Case{kLgb, "LightGBMAuto", "Auto"}}) {
     CAPTURE(c.name);
     const r::RPtr obj = load(c.base, c.name);
     Warnings w;

@@ -29,7 +29,8 @@ struct Outcome {
 Outcome score_case(const ir::Model& m, const fs::path& dir) {
   Outcome o;
   // R's write.csv: a blank line is a row whose one field is missing.
-  Csv in = read_csv(dir / "input.csv", BlankLine::OneEmptyField), ex = read_csv(dir / "expected.csv", BlankLine::OneEmptyField);
+  Csv in = read_csv(dir / "input.csv", BlankLine::OneEmptyField),
+      ex = read_csv(dir / "expected.csv", BlankLine::OneEmptyField);
   eval::Batch batch;
   batch.rows = in.rows.size();
   for (auto& f : m.schema.inputs) {
@@ -106,8 +107,7 @@ Outcome score_case(const ir::Model& m, const fs::path& dir) {
         continue;
       }
       if (!agree(got, want, 1e-9, 1e-12)) {
-        if (!o.bad++)
-          o.first_problem = "row " + std::to_string(r) + " " + h + ": " + std::to_string(got) + " vs " + s;
+        if (!o.bad++) o.first_problem = "row " + std::to_string(r) + " " + h + ": " + std::to_string(got) + " vs " + s;
       }
       if (!std::isnan(got) && !std::isnan(want)) o.worst_abs = std::max(o.worst_abs, std::fabs(got - want));
     }
@@ -141,8 +141,8 @@ void run_source(const fs::path& dir, const std::string& file) {
     problem = e.what();
     o.bad = 1;
   }
-  MESSAGE(label << ": " << (o.bad ? "FAIL " + problem : "ok") << " (" << o.rows << " rows, worst |diff| "
-                << o.worst_abs << ")");
+  MESSAGE(label << ": " << (o.bad ? "FAIL " + problem : "ok") << " (" << o.rows << " rows, worst |diff| " << o.worst_abs
+                << ")");
   CHECK_MESSAGE(o.bad == 0, label << ": " << problem);
   CHECK_MESSAGE(o.rows > 0, label << ": no rows scored");
 }

@@ -34,7 +34,7 @@ const fs::path kRoot = r_testdata_dir();
 
 std::vector<std::string> more_cases() {
   return r_case_names(kRoot, {"nnet.formula", "multinom", "svm.formula", "naiveBayes", "kmeans", "elnet", "lognet",
-                               "multnet", "fishnet"});
+                              "multnet", "fishnet"});
 }
 
 // Imports a case's object through the class dispatcher with the hints its case.json gives (the
@@ -50,9 +50,8 @@ ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::str
 
 RCaseResult run(const std::string& name, const std::string& file) {
   const fs::path dir = kRoot / name;
-  return run_r_case(dir, file, [&dir](const r::RObject& obj, const std::string& path) {
-    return import_case(dir, obj, path);
-  });
+  return run_r_case(dir, file,
+                    [&dir](const r::RObject& obj, const std::string& path) { return import_case(dir, obj, path); });
 }
 
 bool agrees(const compare::Report& r) {
@@ -108,7 +107,8 @@ TEST_CASE("glmnet: the default import names the lambda it chose") {
   if (!obj) return;
   ir::Model m = r::import_model(*obj, "glmnet_lognet", w);
   bool named = false;
-  for (auto& x : m.provenance.warnings) named |= x.code == "glmnet-lambda" && x.message.find("last") != std::string::npos;
+  for (auto& x : m.provenance.warnings)
+    named |= x.code == "glmnet-lambda" && x.message.find("last") != std::string::npos;
   CHECK(named);
   // The last lambda is the path's last column: coefficients equal that column of $beta.
   const double s_last = obj->get("lambda")->reals.back();
@@ -185,29 +185,55 @@ TEST_CASE("scorers refuse inconsistent estimators instead of reading out of rang
 // jpmml-r corpus (R models with R's predictions written by the producer's scripts).
 // ------------------------------------------------------------------------------------------
 TEST_CASE("jpmml-r corpus: models of these classes against the producer's expected predictions") {
-  const fs::path base = fs::path(MB_SHARED_DIR) / "corpus" / "pmml" / "jpmml-r" / "pmml-rexp" / "src" / "test" / "resources";
+  const fs::path base =
+      fs::path(MB_SHARED_DIR) / "corpus" / "pmml" / "jpmml-r" / "pmml-rexp" / "src" / "test" / "resources";
   if (!have_shared(base / "rds")) return;
-  const std::vector<std::string> names = {
-      "KMeansIris", "LibSVMAuto", "LibSVMIris", "LibSVMFormulaAuto", "LibSVMFormulaIris", "LibSVMFormulaAudit",
-      "MultinomAudit", "MultinomIris", "NNetFormulaAudit", "NNetFormulaAuto", "NNetFormulaIris",
-      "NaiveBayesAudit", "NaiveBayesIris", "NaiveBayesFormulaAudit", "NaiveBayesFormulaIris",
-      "ElNetAuto", "ElNetWineQuality", "LogNetWineColor", "MultNetIris", "MultNetWineColor", "FishNetVisit",
-      "CrossValElNetWineQuality", "CrossValLogNetVersicolor", "CrossValLogNetWineColor"};
-  const std::vector<std::string> datasets = {"Versicolor", "WineQuality", "WineColor", "Iris", "Auto", "Audit", "Visit"};
+  const std::vector<std::string> names = {"KMeansIris",
+                                          "LibSVMAuto",
+                                          "LibSVMIris",
+                                          "LibSVMFormulaAuto",
+                                          "LibSVMFormulaIris",
+                                          "LibSVMFormulaAudit",
+                                          "MultinomAudit",
+                                          "MultinomIris",
+                                          "NNetFormulaAudit",
+                                          "NNetFormulaAuto",
+                                          "NNetFormulaIris",
+                                          "NaiveBayesAudit",
+                                          "NaiveBayesIris",
+                                          "NaiveBayesFormulaAudit",
+                                          "NaiveBayesFormulaIris",
+                                          "ElNetAuto",
+                                          "ElNetWineQuality",
+                                          "LogNetWineColor",
+                                          "MultNetIris",
+                                          "MultNetWineColor",
+                                          "FishNetVisit",
+                                          "CrossValElNetWineQuality",
+                                          "CrossValLogNetVersicolor",
+                                          "CrossValLogNetWineColor"};
+  const std::vector<std::string> datasets = {"Versicolor", "WineQuality", "WineColor", "Iris",
+                                             "Auto",       "Audit",       "Visit"};
   int passed = 0, ran = 0;
   std::string failures;
   for (const auto& name : names) {
     const fs::path rds = base / "rds" / (name + ".rds"), expected = base / "csv" / (name + ".csv");
     std::string dataset;
     for (const auto& d : datasets)
-      if (name.size() >= d.size() && name.compare(name.size() - d.size(), d.size(), d) == 0) { dataset = d; break; }
+      if (name.size() >= d.size() && name.compare(name.size() - d.size(), d.size(), d) == 0) {
+        dataset = d;
+        break;
+      }
     if (!fs::exists(rds) || !fs::exists(expected) || dataset.empty()) continue;
     ++ran;
     std::string outcome;
     try {
       Warnings w;
       r::RPtr obj = read_r_object(rds, w);
-      if (!obj) { --ran; continue; }
+      if (!obj) {
+        --ran;
+        continue;
+      }
       ir::Model m = r::import_model(*obj, rds.string(), w);
       // The producer names the predicted value `_target` or after the response.
       compare::CompareOptions opt;
@@ -230,8 +256,8 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
     MESSAGE("jpmml-r " << name << ": " << outcome);
     if (outcome.rfind("ok", 0) != 0) failures += "\n  " + name + ": " + outcome;
   }
-  MESSAGE("jpmml-r corpus (nnet, multinom, svm, naiveBayes, kmeans, glmnet): " << passed << " of " << ran
-                                                                                 << " agree" << failures);
+  MESSAGE("jpmml-r corpus (nnet, multinom, svm, naiveBayes, kmeans, glmnet): " << passed << " of " << ran << " agree"
+                                                                               << failures);
   CHECK(ran > 0);
 }
 

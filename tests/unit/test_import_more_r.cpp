@@ -94,9 +94,9 @@ TEST_CASE("party BinaryTree objects from R agree with party's predict()") {
 }
 
 TEST_CASE("orm: loglog and cloglog trade places in P(Y <= k) = 1 - F(alpha + X beta)") {
-  for (const auto& [name, link] : {std::pair{"rms_orm_loglog", ir::Link::Cloglog},
-                                   std::pair{"rms_orm_cloglog", ir::Link::Loglog},
-                                   std::pair{"rms_orm_probit", ir::Link::Probit}}) {
+  for (const auto& [name, link] :
+       {std::pair{"rms_orm_loglog", ir::Link::Cloglog}, std::pair{"rms_orm_cloglog", ir::Link::Loglog},
+        std::pair{"rms_orm_probit", ir::Link::Probit}}) {
     r::RPtr obj = load(name);
     REQUIRE(obj);
     Warnings w;

@@ -30,9 +30,8 @@ struct Case {
   const char* name;
   const char* dataset;
 };
-constexpr Case kCases[] = {{"NNWineQuality", "WineQuality"},
-                           {"ElmFormulaAuto", "Auto"},
-                           {"ElmFormulaWineQuality", "WineQuality"}};
+constexpr Case kCases[] = {
+    {"NNWineQuality", "WineQuality"}, {"ElmFormulaAuto", "Auto"}, {"ElmFormulaWineQuality", "WineQuality"}};
 
 bool agrees(const compare::Report& r) {
   return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
@@ -91,7 +90,8 @@ TEST_CASE("neuralnet and elm regressions written as ONNX and PMML and read back 
       CAPTURE(static_cast<int>(f));
       Warnings ww;
       const std::string bytes = formats::write_model(m, f, {}, ww);
-      const ir::Model back = formats::read_model(bytes, std::string(c.name) + (f == formats::Format::Onnx ? ".onnx" : ".pmml"), f);
+      const ir::Model back =
+          formats::read_model(bytes, std::string(c.name) + (f == formats::Format::Onnx ? ".onnx" : ".pmml"), f);
       const compare::Report rep = against_r(back, c);
       CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
     }

@@ -66,7 +66,8 @@ TEST_CASE("15-digit JSON: trees agree except where meta.json documents a flipped
     const std::string label = std::string(c.name) + "/model.json";
     REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
     MESSAGE(label << ": " << summary(r) << " (meta.json: " << changed << " row(s) change)");
-    CHECK_MESSAGE(r.report.rows_beyond == static_cast<uint64_t>(changed), label << ": " << compare::render_text(r.report));
+    CHECK_MESSAGE(r.report.rows_beyond == static_cast<uint64_t>(changed),
+                  label << ": " << compare::render_text(r.report));
     saw_flip |= changed > 0;
   }
   CHECK(checked >= 20);

@@ -74,7 +74,8 @@ TEST_CASE("validate: trees name the file, the estimator, the tree and the node")
         "model.onnx:graph node 'TreeEnsembleRegressor_0' (TreeEnsembleRegressor), tree 3, node 0: invalid model: "
         "left child index 40 out of range (tree has 3 nodes)");
   t3.left[0] = 0;
-  CHECK(refusal(m) == "model.onnx:estimator, tree 3, node 0: invalid model: left child 0 does not follow its parent (no cycles)");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, tree 3, node 0: invalid model: left child 0 does not follow its parent (no cycles)");
   t3.left[0] = 1;
   t3.feature[0] = 2;
   CHECK(refusal(m) == "model.onnx:estimator, tree 3, node 0: invalid model: feature index 2 out of range (2 features)");
@@ -83,8 +84,9 @@ TEST_CASE("validate: trees name the file, the estimator, the tree and the node")
   CHECK(refusal(m) == "model.onnx:estimator, tree 3: invalid model: 2 node values for 3 nodes x 1 outputs");
   t3.values.push_back(0);
   t3.missing[0] = ir::MissingGo::Node;
-  CHECK(refusal(m) == "model.onnx:estimator, tree 3, node 0: invalid model: missing-value child index -1 out of range "
-                      "(tree has 3 nodes)");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, tree 3, node 0: invalid model: missing-value child index -1 out of range "
+        "(tree has 3 nodes)");
   t3.missing[0] = ir::MissingGo::Majority;
   CHECK(refusal(m) == "model.onnx:estimator, tree 3: invalid model: majority rule without a record count per node");
   t3.missing[0] = ir::MissingGo::Left;
@@ -110,7 +112,8 @@ TEST_CASE("validate: the output stage") {
   o.label = ir::LabelRule::RawScores;
   CHECK(refusal(m).find("a label rule of raw scores outside classification") != std::string::npos);
   m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
-  CHECK(refusal(m).find("one score column per class needs three or more classes and as many scores (2 classes, 1 scores)") !=
+  CHECK(refusal(m).find(
+            "one score column per class needs three or more classes and as many scores (2 classes, 1 scores)") !=
         std::string::npos);
   o.layout = ir::ScoreLayout::TwoScores;
   CHECK(refusal(m).find("a two-score layout needs 2 classes and 2 scores (2 classes, 1 scores)") != std::string::npos);
@@ -124,8 +127,9 @@ TEST_CASE("validate: the output stage") {
   trees_of(m).aggregate = ir::Aggregate::Sum;
   // The operator walk knows left/right missing rules and comparisons only.
   trees_of(m).trees[1].missing[0] = ir::MissingGo::StopHere;
-  CHECK(refusal(m).find("tree 1, node 0: invalid model: a missing-value rule other than left or right under the operator "
-                        "arithmetic") != std::string::npos);
+  CHECK(
+      refusal(m).find("tree 1, node 0: invalid model: a missing-value rule other than left or right under the operator "
+                      "arithmetic") != std::string::npos);
 }
 
 TEST_CASE("validate: linear models") {
@@ -139,33 +143,37 @@ TEST_CASE("validate: linear models") {
   CHECK(refusal(m) == "");
   auto& out = std::get<ir::Linear>(m.estimator).output;
   out.post = ir::PostTransform::Softmax;
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a post-transform, score layout, label rule, "
-                      "normalization or float32 output needs the operator arithmetic");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, output stage: invalid model: a post-transform, score layout, label rule, "
+        "normalization or float32 output needs the operator arithmetic");
   out = {};
   out.l1_normalize = true;
   CHECK(refusal(m).find("needs the operator arithmetic") != std::string::npos);
   // LinearRegressor's stage: one target, float32 output, probit or no post-transform, no label rule.
-  out = {ir::Arithmetic::Operator, ir::PostTransform::Probit, ir::ScoreLayout::PerOutput,
-         ir::LabelRule::LargestProbability, ir::Precision::Float32, false};
+  out = {ir::Arithmetic::Operator,          ir::PostTransform::Probit, ir::ScoreLayout::PerOutput,
+         ir::LabelRule::LargestProbability, ir::Precision::Float32,    false};
   CHECK(refusal(m) == "");
   out.post = ir::PostTransform::Logistic;
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a linear regression's post-transform is none "
-                      "or probit (onnxruntime applies no other to one target)");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, output stage: invalid model: a linear regression's post-transform is none "
+        "or probit (onnxruntime applies no other to one target)");
   out.post = ir::PostTransform::Probit;
   out.output_precision = ir::Precision::Double;
   CHECK(refusal(m).find("has float32 output") != std::string::npos);
   // LinearClassifier's stage: only for classifiers, float32, raw-score labels, the layout the
   // classes ask for.
-  out = {ir::Arithmetic::Operator, ir::PostTransform::Logistic, ir::ScoreLayout::PerOutput, ir::LabelRule::RawScores,
-         ir::Precision::Float32, false};
+  out = {ir::Arithmetic::Operator, ir::PostTransform::Logistic, ir::ScoreLayout::PerOutput,
+         ir::LabelRule::RawScores, ir::Precision::Float32,      false};
   CHECK(refusal(m).find("a linear regression's post-transform is none or probit") != std::string::npos);
   out.post = ir::PostTransform::None;
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a linear regression's operator stage has no "
-                      "score layout, label rule or normalization");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, output stage: invalid model: a linear regression's operator stage has no "
+        "score layout, label rule or normalization");
   out.post = ir::PostTransform::Logistic;
   m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: one score column of two classes needs the "
-                      "complement layout");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, output stage: invalid model: one score column of two classes needs the "
+        "complement layout");
   out.layout = ir::ScoreLayout::Complement;
   CHECK(refusal(m) == "");
   out.label = ir::LabelRule::Votes;
@@ -206,8 +214,9 @@ TEST_CASE("validate: support vector machines") {
   // onnxruntime's SVMClassifier stage: float32 output, labels by votes.
   sv.output.arithmetic = ir::Arithmetic::Operator;
   sv.output.output_precision = ir::Precision::Float32;
-  CHECK(refusal(m) == "model.onnx:estimator, output stage: invalid model: a support vector classifier's operator "
-                      "stage labels by votes");
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, output stage: invalid model: a support vector classifier's operator "
+        "stage labels by votes");
   sv.output.label = ir::LabelRule::Votes;
   CHECK(refusal(m) == "");
   sv.output.post = ir::PostTransform::Logistic;
@@ -370,11 +379,13 @@ TEST_CASE("lower_output: stages the plain form cannot state are refused as unsup
   m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
   trees_of(m).output = {ir::Arithmetic::Operator, ir::PostTransform::None, ir::ScoreLayout::OneScoreClass1,
                         ir::LabelRule::RawScores, ir::Precision::Float32};
-  CHECK(refused(m) == "an onnxruntime tree operator laying out a binary classifier's class-1 score as [0, s] has no "
-                      "equivalent the ONNX writer can express");
+  CHECK(refused(m) ==
+        "an onnxruntime tree operator laying out a binary classifier's class-1 score as [0, s] has no "
+        "equivalent the ONNX writer can express");
   trees_of(m).output.layout = ir::ScoreLayout::OneScore;
   trees_of(m).output.post = ir::PostTransform::Probit;
-  CHECK(refused(m) == "an onnxruntime tree operator with post_transform PROBIT has no equivalent the ONNX writer can express");
+  CHECK(refused(m) ==
+        "an onnxruntime tree operator with post_transform PROBIT has no equivalent the ONNX writer can express");
   trees_of(m).output.post = ir::PostTransform::SoftmaxZero;
   CHECK(refused(m).find("SOFTMAX_ZERO") != std::string::npos);
   trees_of(m).output.post = ir::PostTransform::Logistic;

@@ -5,9 +5,9 @@
 #include <sstream>
 #include <string>
 
+#include "formats/pmml/pmml.hpp"
 #include "lib/util/error.hpp"
 #include "lib/util/limits.hpp"
-#include "formats/pmml/pmml.hpp"
 
 using namespace mb;
 
@@ -50,8 +50,9 @@ TEST_CASE("limits: an exceeded limit names the limit, its value and how to raise
   } catch (const Error& e) {
     CHECK(e.file() == "m.pmml");
     CHECK(e.place() == "line 3: /PMML");
-    CHECK(e.message() == "elements nested 8 deep exceeds the limit xml-depth = 7; raise it with "
-                         "MODELBRIDGE_LIMITS=xml-depth=N");
+    CHECK(e.message() ==
+          "elements nested 8 deep exceeds the limit xml-depth = 7; raise it with "
+          "MODELBRIDGE_LIMITS=xml-depth=N");
     CHECK(e.exit_code() == kExitInput);
   }
   limits::reload("");

@@ -31,7 +31,10 @@ Csv make_data(size_t n) {
   Csv c;
   c.header = {"x1", "x2", "color", "size"};
   uint64_t s = 12345;
-  auto rnd = [&]() { s = s * 6364136223846793005ULL + 1442695040888963407ULL; return static_cast<double>(s >> 11) / 9007199254740992.0; };
+  auto rnd = [&]() {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(s >> 11) / 9007199254740992.0;
+  };
   const char* colors[] = {"red", "green", "blue", "", "purple"};
   const char* sizes[] = {"S", "M", "L"};
   auto num = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{}", v); };
@@ -53,7 +56,8 @@ ir::Model base_model() {
   m.schema.inputs.push_back({"x1", ir::FieldKind::Continuous, {}, {}, {}, ir::Precision::Double});
   ir::InputField x2{"x2", ir::FieldKind::Continuous, {}, 2.5, {}, ir::Precision::Double};
   m.schema.inputs.push_back(x2);
-  m.schema.inputs.push_back({"color", ir::FieldKind::Categorical, {"red", "green", "blue"}, {}, {}, ir::Precision::Double});
+  m.schema.inputs.push_back(
+      {"color", ir::FieldKind::Categorical, {"red", "green", "blue"}, {}, {}, ir::Precision::Double});
   m.schema.inputs.push_back({"size", ir::FieldKind::Ordinal, {"S", "M", "L"}, {}, {}, ir::Precision::Double});
   m.unseen = ir::UnseenLevel::Missing;
   return m;
@@ -113,7 +117,8 @@ ir::Model rich_regression(ir::Link link) {
 
 ir::Model binary_model(ir::Link link) {
   ir::Model m = base_model();
-  m.features = {{"x1", in(0)}, {"x2", in(1)}, {"colorgreen", Expr::level_is(2, 1)}, {"colorblue", Expr::level_is(2, 2)}};
+  m.features = {
+      {"x1", in(0)}, {"x2", in(1)}, {"colorgreen", Expr::level_is(2, 1)}, {"colorblue", Expr::level_is(2, 2)}};
   ir::Linear lin;
   lin.coefficients = {2.1, -1.3, 0.7, -2.5};
   lin.intercepts = {0.4};
@@ -178,12 +183,15 @@ struct Scored {
 
 // Compares our predictions with onnxruntime's output columns.
 Scored compare_with_ort(const ir::Model& m, const eval::Predictions& p, const Csv& ort, double atol, double rtol,
-               const std::string& reg_col = "prediction") {
+                        const std::string& reg_col = "prediction") {
   Scored s;
   s.rows = p.rows;
   REQUIRE(ort.rows.size() == p.rows);
   auto one = [&](double a, double b) {
-    if (std::isnan(a) != std::isnan(b)) { ++s.bad; return; }
+    if (std::isnan(a) != std::isnan(b)) {
+      ++s.bad;
+      return;
+    }
     if (std::isnan(a)) return;
     const double d = std::fabs(a - b);
     s.max_abs = std::max(s.max_abs, d);
@@ -199,7 +207,8 @@ Scored compare_with_ort(const ir::Model& m, const eval::Predictions& p, const Cs
   const size_t K = m.schema.target.classes.size();
   const int lc = ort.col("class");
   for (size_t r = 0; r < p.rows; ++r) {
-    for (size_t kk = 0; kk < K; ++kk) one(p.prob[r * K + kk], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", kk))]));
+    for (size_t kk = 0; kk < K; ++kk)
+      one(p.prob[r * K + kk], number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", kk))]));
     const std::string want = p.label[r] < 0 ? "" : m.schema.target.classes[p.label[r]];
     if (lc >= 0 && ort.rows[r][lc] != want) ++s.bad;
   }
@@ -230,7 +239,8 @@ void round_trip(const ir::Model& m, const std::string& name) {
   CHECK(p0.label == p1.label);
   const Csv ort = ort_score(file, csv);
   const Scored s = compare_with_ort(m, p0, ort, 1e-12, 1e-9);
-  MESSAGE(name << ": onnxruntime vs evaluator, rows " << s.rows << ", max abs " << s.max_abs << ", max rel " << s.max_rel);
+  MESSAGE(name << ": onnxruntime vs evaluator, rows " << s.rows << ", max abs " << s.max_abs << ", max rel "
+               << s.max_rel);
   CHECK(s.bad == 0);
 }
 
@@ -275,7 +285,8 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
   CHECK(lin.precision == ir::Precision::Float32);
   CHECK(back.schema.inputs[0].cast == ir::Precision::Float32);
   for (size_t j = 0; j < lin.coefficients.size(); ++j)
-    CHECK(lin.coefficients[j] == static_cast<double>(static_cast<float>(std::get<ir::Linear>(m.estimator).coefficients[j])));
+    CHECK(lin.coefficients[j] ==
+          static_cast<double>(static_cast<float>(std::get<ir::Linear>(m.estimator).coefficients[j])));
 
   const Csv data = make_data(400);
   const fs::path csv = scratch_dir() / "rich_f32.csv";
@@ -292,7 +303,8 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
     const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(o)) - 23);
     ulps = std::max(ulps, std::fabs(o - p32.value[r]) / ulp);
   }
-  MESSAGE("float32 option: max |float32 - double| = " << err << "; onnxruntime vs float32 emulation: " << ulps << " float ulp");
+  MESSAGE("float32 option: max |float32 - double| = " << err << "; onnxruntime vs float32 emulation: " << ulps
+                                                      << " float ulp");
   // onnxruntime's float GEMM (blocked, fused multiply-add) sums in another order than the
   // evaluator's sequential float32 sum: a few ulps of the result, never more than 8 here.
   CHECK(ulps <= 8.0);
@@ -303,7 +315,10 @@ TEST_CASE("onnx: float32 option narrows loudly and onnxruntime matches the float
 TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictions") {
   const fs::path root = fs::path(MB_SHARED_DIR) / "corpus/onnx/skl2onnx";
   if (!have_shared(root)) return;
-  struct Case { const char* name; double atol, rtol; };
+  struct Case {
+    const char* name;
+    double atol, rtol;
+  };
   // Float graphs: onnxruntime sums and squashes in float32; our evaluator sums in float32 in
   // another order and applies links in double, so allow a few float32 ulps.
   const Case cases[] = {
@@ -348,7 +363,7 @@ TEST_CASE("onnx: skl2onnx linear corpus cases agree with onnxruntime's predictio
       }
     }
     MESSAGE(std::string(c.name) << ": " << m.provenance.family << ", rows " << s.rows << ", max abs " << s.max_abs
-                   << ", max rel " << s.max_rel << ", beyond tolerance " << s.bad);
+                                << ", max rel " << s.max_rel << ", beyond tolerance " << s.bad);
     CHECK(s.bad == 0);
   }
 }
@@ -358,7 +373,11 @@ TEST_CASE("onnx: malformed and unsupported inputs are errors with a place") {
   CHECK_FALSE(onnxfmt::sniff("<?xml version"));
   CHECK_THROWS_AS(onnxfmt::read("", "empty.onnx"), Error);
   CHECK_THROWS_AS(onnxfmt::read(std::string("\x08\x08\x3a\xff\xff\xff", 6), "cut.onnx"), Error);
-  struct Bad { const char* file; const char* place; const char* message; };
+  struct Bad {
+    const char* file;
+    const char* place;
+    const char* message;
+  };
   const Bad bad[] = {
       {"garbage.onnx", "", "does not parse"},
       {"truncated.onnx", "", "does not parse"},

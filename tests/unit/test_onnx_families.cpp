@@ -90,7 +90,12 @@ void set_floats(onnx::TensorProto* t, const std::function<void(std::vector<float
 
 TEST_CASE("onnx families: skl2onnx SVMs, MLP, k-means and naive Bayes are read as their family") {
   if (!have_shared(kRoot)) return;
-  struct Case { const char* name; const char* kind; ir::Task task; size_t classes; };
+  struct Case {
+    const char* name;
+    const char* kind;
+    ir::Task task;
+    size_t classes;
+  };
   const Case cases[] = {
       {"svc_rbf_proba_iris", "svm", ir::Task::Classification, 3},
       {"svc_rbf_proba_breast_cancer", "svm", ir::Task::Classification, 2},
@@ -318,7 +323,8 @@ TEST_CASE("onnx families: a numeric OneHotEncoder (cats_int64s) scores as onnxru
   }
 }
 
-TEST_CASE("onnx families: skl2onnx's float32 GaussianNB scores as onnxruntime does, each row at its place in the batch") {
+TEST_CASE(
+    "onnx families: skl2onnx's float32 GaussianNB scores as onnxruntime does, each row at its place in the batch") {
   if (!have_shared(kRoot)) return;
   const fs::path dir = kRoot / "gnb_wine";
   const ir::Model m = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());

@@ -57,7 +57,6 @@ TEST_CASE("neuralnet and elm as ONNX (onnxruntime) and PMML (XSD, read back) pre
     opt.aliases[m.schema.target.name] = "prediction";
     const compare::Report rep = score_against(back, input, expected_csv, opt);
     const bool agree_back = rep.rows > 0 && rep.rows_beyond == 0;
-    CHECK_MESSAGE(agree_back,
-                  "PMML read back: " << rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+    CHECK_MESSAGE(agree_back, "PMML read back: " << rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
   }
 }

@@ -28,7 +28,8 @@ bool has_warning(const ir::Model& m, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("onnx probes: SVM and linear operators score as onnxruntime 1.30 (labels, decision values, post-transforms)") {
+TEST_CASE(
+    "onnx probes: SVM and linear operators score as onnxruntime 1.30 (labels, decision values, post-transforms)") {
   const fs::path dir = kCorpus / "probes";
   if (!have_shared(dir / "probes.json")) return;
   rapidjson::Document probes, results;
@@ -74,7 +75,8 @@ TEST_CASE("onnx probes: SVM and linear operators score as onnxruntime 1.30 (labe
         const std::string label = y.IsString() ? y.GetString() : std::to_string(y.GetInt64());
         CHECK(m.schema.target.classes[p.label[r]] == label);
         for (size_t k = 0; k < K; ++k)
-          worst = std::max(worst, float_ulps(p.prob[r * K + k], num(res["Z"]["data"][static_cast<rapidjson::SizeType>(r * K + k)])));
+          worst = std::max(
+              worst, float_ulps(p.prob[r * K + k], num(res["Z"]["data"][static_cast<rapidjson::SizeType>(r * K + k)])));
       }
     }
     MESSAGE(name << ": " << worst << " float32 ulp");

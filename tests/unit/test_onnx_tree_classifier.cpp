@@ -141,7 +141,9 @@ void check_against_source(const ir::Model& m, const ot::Csv& input, const ot::Cs
 }
 }  // namespace
 
-TEST_CASE("onnx tree classifier: R's classification trees in float32 are one TreeEnsembleClassifier that onnxruntime scores as we read it") {
+TEST_CASE(
+    "onnx tree classifier: R's classification trees in float32 are one TreeEnsembleClassifier that onnxruntime scores "
+    "as we read it") {
   ot::require_onnx_tools();
   struct Case {
     const char* name;
@@ -149,8 +151,9 @@ TEST_CASE("onnx tree classifier: R's classification trees in float32 are one Tre
     bool binary;       // one weight per leaf on class 0
   };
   const Case cases[] = {
-      {"rpart_class", "NONE", false},        {"rpart_class_factor", "NONE", true}, {"rf_class", "NONE", false},
-      {"rf_class_factor", "NONE", true},     {"ranger_class", "NONE", false},      {"ranger_prob_order", "NONE", true},
+      {"rpart_class", "NONE", false},        {"rpart_class_factor", "NONE", true},
+      {"rf_class", "NONE", false},           {"rf_class_factor", "NONE", true},
+      {"ranger_class", "NONE", false},       {"ranger_prob_order", "NONE", true},
       {"ranger_prob_ignore", "NONE", false}, {"ranger_class_partition", "NONE", true},
       {"gbm_bernoulli", "LOGISTIC", true},
   };

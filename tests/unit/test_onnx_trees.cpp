@@ -18,18 +18,22 @@
 using namespace mb;
 using namespace onnx_trees_test;
 
-
 TEST_CASE("onnx trees: skl2onnx and hand-built corpus models agree with onnxruntime within one float32 ulp") {
   if (!have_shared(kCorpus)) return;
   // Every tree case the corpus holds (gbc_multiclass_iris, rf_clf_wine and te5_gbr_diabetes_f64
   // were listed here once but are not in the corpus: a listed case that is absent fails).
-  const char* cases[] = {
-      "skl2onnx/dtree_clf_wine", "skl2onnx/dtree_reg_diabetes", "skl2onnx/gbc_binary_breast_cancer",
-      "skl2onnx/gbr_diabetes", "skl2onnx/rf_reg_diabetes",
-      "handbuilt/te5_dtree_reg_diabetes_f64", "handbuilt/te5_rf_clf_wine_f64",
-      "handbuilt/te5_rf_clf_wine_f64_nocast", "handbuilt/te5_rf_reg_diabetes_f32_adjusted",
-      "handbuilt/te5_rf_reg_diabetes_f32_naive", "handbuilt/te5_rf_reg_diabetes_f64",
-      "handbuilt/te5_rf_reg_diabetes_f64_nocast"};
+  const char* cases[] = {"skl2onnx/dtree_clf_wine",
+                         "skl2onnx/dtree_reg_diabetes",
+                         "skl2onnx/gbc_binary_breast_cancer",
+                         "skl2onnx/gbr_diabetes",
+                         "skl2onnx/rf_reg_diabetes",
+                         "handbuilt/te5_dtree_reg_diabetes_f64",
+                         "handbuilt/te5_rf_clf_wine_f64",
+                         "handbuilt/te5_rf_clf_wine_f64_nocast",
+                         "handbuilt/te5_rf_reg_diabetes_f32_adjusted",
+                         "handbuilt/te5_rf_reg_diabetes_f32_naive",
+                         "handbuilt/te5_rf_reg_diabetes_f64",
+                         "handbuilt/te5_rf_reg_diabetes_f64_nocast"};
   size_t seen = 0;
   for (const char* name : cases) {
     const fs::path dir = kCorpus / name;
@@ -42,14 +46,14 @@ TEST_CASE("onnx trees: skl2onnx and hand-built corpus models agree with onnxrunt
     const Csv ort = parse_csv(slurp(dir / "ort.csv"));
     const auto p = score(m, bind_positional(m, data));
     const Agreement a = against_ort(m, p, ort, 1.0);
-    MESSAGE(std::string(name) << ": " << m.provenance.family << "; rows " << a.rows << ", values " << a.values << ", max "
-                 << a.max_ulps << " float32 ulp, beyond 1 ulp " << a.beyond << ", label mismatches " << a.label_mismatches);
+    MESSAGE(std::string(name) << ": " << m.provenance.family << "; rows " << a.rows << ", values " << a.values
+                              << ", max " << a.max_ulps << " float32 ulp, beyond 1 ulp " << a.beyond
+                              << ", label mismatches " << a.label_mismatches);
     CHECK(a.beyond == 0);
     CHECK(a.label_mismatches == 0);
   }
   CHECK(seen == std::size(cases));
 }
-
 
 TEST_CASE("onnx trees: every split test, missing rule, surrogate and category set round-trips; onnxruntime agrees") {
   round_trip(rich_regression(ir::Aggregate::Sum, true), "tree_sum_base");
@@ -131,7 +135,8 @@ Versus versus_r(const ir::Model& m, const Csv& ort, const Csv& expected, bool sw
       if (ort.rows[r][ort.col("class")] != expected.rows[r][expected.col("class")]) ++v.labels;
       for (size_t k = 0; k < m.schema.target.classes.size() && !swapped; ++k) {
         const int c = expected.col("probability(" + m.schema.target.classes[k] + ")");
-        if (c >= 0) one(number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]), number_cell(expected.rows[r][c]));
+        if (c >= 0)
+          one(number_cell(ort.rows[r][ort.col(fmt::format("probabilities_{}", k))]), number_cell(expected.rows[r][c]));
       }
     }
     v.beyond += row_bad;
@@ -154,7 +159,8 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     const Csv input = parse_csv(slurp(dir / "input.csv"));
     const Csv expected = parse_csv(slurp(dir / "expected.csv"));
     const fs::path csv = write_data(std::string("r_") + c.name, input);
-    const bool swapped = std::string(c.name) == "ranger_class_partition" || std::string(c.name) == "ranger_class_ignore_factor";
+    const bool swapped =
+        std::string(c.name) == "ranger_class_partition" || std::string(c.name) == "ranger_class_ignore_factor";
 
     Warnings ww;
     const std::string bytes = onnxfmt::write(m, {}, ww);
@@ -162,8 +168,9 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     write_file(file, bytes);
     check_onnx(file);
     const Versus v = versus_r(m, ort_score(file, csv), expected, swapped, 1e-12, 1e-9);
-    MESSAGE(std::string(c.name) << " (double ONNX, " << bytes.size() << " bytes): onnxruntime vs R: rows " << v.rows << ", beyond "
-                   << v.beyond << ", label mismatches " << v.labels << ", max abs " << v.max_abs);
+    MESSAGE(std::string(c.name) << " (double ONNX, " << bytes.size() << " bytes): onnxruntime vs R: rows " << v.rows
+                                << ", beyond " << v.beyond << ", label mismatches " << v.labels << ", max abs "
+                                << v.max_abs);
     CHECK(v.beyond == 0);
     CHECK(v.labels == 0);
     // The reader gives back the same predictions.
@@ -191,15 +198,18 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     const Versus v32 = versus_r(m, ort32, expected, swapped, 1e-12, 1e-9);
     const ir::Model back32 = onnxfmt::read(bytes32, file32.string());
     const Versus rules = versus(back32, score(back32, bind_positional(back32, input)), ort32, 1e-15, 1e-12);
-    MESSAGE(std::string(c.name) << " (float32 ONNX): rows moved vs R " << v32.beyond << " of " << v32.rows << " (max abs " << v32.max_abs
-                   << "), classes changed " << v32.labels << "; float32 rules vs onnxruntime: beyond " << rules.beyond);
+    MESSAGE(std::string(c.name) << " (float32 ONNX): rows moved vs R " << v32.beyond << " of " << v32.rows
+                                << " (max abs " << v32.max_abs << "), classes changed " << v32.labels
+                                << "; float32 rules vs onnxruntime: beyond " << rules.beyond);
     CHECK(rules.beyond == 0);
     CHECK(rules.labels == 0);
   }
 }
 #endif
 
-TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks, aggregates, base values, post-transforms, binary layouts)") {
+TEST_CASE(
+    "onnx trees: onnxruntime's one-operator probes (modes, missing tracks, aggregates, base values, post-transforms, "
+    "binary layouts)") {
   const fs::path dir = kCorpus / "probes";
   if (!have_shared(dir / "probes.json")) return;
   rapidjson::Document probes, results;
@@ -237,7 +247,8 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
     auto num = [](const rapidjson::Value& v) { return v.IsNumber() ? v.GetDouble() : kNaN; };
     double worst = 0;
     if (m.schema.target.task == ir::Task::Regression) {
-      for (size_t r = 0; r < rows; ++r) worst = std::max(worst, float_ulps(p.value[r], num(res["Y"]["data"][static_cast<rapidjson::SizeType>(r)])));
+      for (size_t r = 0; r < rows; ++r)
+        worst = std::max(worst, float_ulps(p.value[r], num(res["Y"]["data"][static_cast<rapidjson::SizeType>(r)])));
     } else {
       const size_t K = m.schema.target.classes.size();
       for (size_t r = 0; r < rows; ++r) {
@@ -245,7 +256,8 @@ TEST_CASE("onnx trees: onnxruntime's one-operator probes (modes, missing tracks,
         const std::string label = y.IsString() ? y.GetString() : std::to_string(y.GetInt64());
         CHECK(m.schema.target.classes[p.label[r]] == label);
         for (size_t k = 0; k < K; ++k)
-          worst = std::max(worst, float_ulps(p.prob[r * K + k], num(res["Z"]["data"][static_cast<rapidjson::SizeType>(r * K + k)])));
+          worst = std::max(
+              worst, float_ulps(p.prob[r * K + k], num(res["Z"]["data"][static_cast<rapidjson::SizeType>(r * K + k)])));
       }
     }
     MESSAGE(name << ": " << worst << " float32 ulp");

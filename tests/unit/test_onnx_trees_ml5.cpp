@@ -74,8 +74,8 @@ void round_trip_ml5(const ir::Model& m, const std::string& name) {
       CHECK(te.value_precision == ir::Precision::Float32);
       const Versus same = versus(back, p1, ort, 1e-15, 1e-12);
       const Versus moved = versus(m, p0, ort, 1e-12, 1e-9);
-      MESSAGE(name << " (ml5 float32): float32 rules vs onnxruntime beyond " << same.beyond << "; vs double model: "
-                   << moved.beyond << " values moved, " << moved.labels << " labels changed");
+      MESSAGE(name << " (ml5 float32): float32 rules vs onnxruntime beyond " << same.beyond
+                   << "; vs double model: " << moved.beyond << " values moved, " << moved.labels << " labels changed");
       CHECK(same.beyond == 0);
       CHECK(same.labels == 0);
     }
@@ -84,7 +84,9 @@ void round_trip_ml5(const ir::Model& m, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("onnx trees: --onnx-trees ml5 writes one opset-5 TreeEnsemble that onnxruntime and the reader score as the source") {
+TEST_CASE(
+    "onnx trees: --onnx-trees ml5 writes one opset-5 TreeEnsemble that onnxruntime and the reader score as the "
+    "source") {
   round_trip_ml5(rich_regression(ir::Aggregate::Sum, true), "ml5_sum_base");
   round_trip_ml5(rich_regression(ir::Aggregate::Average, false), "ml5_average");
   round_trip_ml5(rich_classifier(ir::Aggregate::Vote, ir::ScoreTransform::Normalize), "ml5_vote");
@@ -121,14 +123,17 @@ TEST_CASE("onnx trees: --onnx-trees ml5 writes one opset-5 TreeEnsemble that onn
   CHECK_THROWS_AS(onnxfmt::write(lin, o, w), Error);
 }
 
-TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scores as onnxruntime ([0, s], [0.5, logistic(s)])") {
+TEST_CASE(
+    "onnx trees: binary TreeEnsembleClassifier weighting class 1 only scores as onnxruntime ([0, s], [0.5, "
+    "logistic(s)])") {
   const fs::path dir = kCorpus / "probes";
   if (!have_shared(dir / "results.json")) return;
   rapidjson::Document results;
   results.Parse(slurp(dir / "results.json").c_str());
   REQUIRE(results.IsObject());
   const double xs[] = {0.25, 0.75};  // the probes' feeds
-  for (const char* name : {"tec_binary_pos_NONE", "tec_binary_mixed_NONE", "tec_binary_pos_LOGISTIC", "tec_binary_mixed_LOGISTIC"}) {
+  for (const char* name :
+       {"tec_binary_pos_NONE", "tec_binary_mixed_NONE", "tec_binary_pos_LOGISTIC", "tec_binary_mixed_LOGISTIC"}) {
     CAPTURE(std::string(name));
     const fs::path file = dir / (std::string(name) + ".onnx");
     const std::string bytes = slurp(file);
@@ -180,7 +185,10 @@ TEST_CASE("onnx trees: binary TreeEnsembleClassifier weighting class 1 only scor
         if (n.op_type() == "TreeEnsembleClassifier") {
           bool set = false;
           for (auto& a : *n.mutable_attribute())
-            if (a.name() == "post_transform") { a.set_s(other); set = true; }
+            if (a.name() == "post_transform") {
+              a.set_s(other);
+              set = true;
+            }
           if (!set) {
             auto* a = n.add_attribute();
             a->set_name("post_transform");

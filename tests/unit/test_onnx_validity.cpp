@@ -128,10 +128,10 @@ int ort_status(const onnx::ModelProto& m, const std::string& name) {
   write_file(model, m.SerializeAsString());
   write_file(csv, "X\n0.25\n0.75\n");
   int st = 0;
-  const std::string out =
-      run_command(fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}/tests/interop/ort_score.js' '{}' '{}' 2>&1",
-                              MB_SOURCE_DIR, MB_SOURCE_DIR, model.string(), csv.string()),
-                  st);
+  const std::string out = run_command(
+      fmt::format("NODE_PATH='{}/build/node/node_modules' node '{}/tests/interop/ort_score.js' '{}' '{}' 2>&1",
+                  MB_SOURCE_DIR, MB_SOURCE_DIR, model.string(), csv.string()),
+      st);
   MESSAGE("onnxruntime on " << name << ": " << out.substr(0, 300));
   return st;
 }
@@ -154,7 +154,8 @@ TEST_CASE("onnx validity: a TreeEnsembleRegressor declared tensor(double) is ref
 TEST_CASE("onnx validity: ZipMap reads tensor(float) only") {
   require_onnx_tools();
   const std::string bad = read_error(zipmap(onnx::TensorProto::DOUBLE));
-  CHECK(bad.find("hand.onnx:graph node 'ZipMap' (ZipMap): invalid model: input 'probabilities' is tensor(double)") == 0);
+  CHECK(bad.find("hand.onnx:graph node 'ZipMap' (ZipMap): invalid model: input 'probabilities' is tensor(double)") ==
+        0);
   CHECK(ort_status(zipmap(onnx::TensorProto::DOUBLE), "zipmap_double") != 0);
   // Float is accepted by the rule (the reader may still refuse the graph for other reasons: it
   // has no estimator), and onnxruntime creates a session for it.

@@ -99,7 +99,8 @@ mb::ir::Model make_model(mb::ir::Task task, mb::ir::Link link, double intercept,
   mb::ir::Linear lin;
   lin.link = link;
   lin.intercepts = {intercept};
-  for (size_t f = 0; f < m.features.size(); ++f) lin.coefficients.push_back(scale * (0.37 - 0.11 * static_cast<double>(f % 7)));
+  for (size_t f = 0; f < m.features.size(); ++f)
+    lin.coefficients.push_back(scale * (0.37 - 0.11 * static_cast<double>(f % 7)));
   if (task == mb::ir::Task::Classification) lin.transform = mb::ir::ScoreTransform::Binary;
   m.estimator = lin;
   mb::ir::validate(m, "test");
@@ -172,12 +173,21 @@ TEST_CASE("pmml round trip: linear regression with factors, ordinal contrasts an
 
 TEST_CASE("pmml round trip: every link function of a regression") {
   using L = mb::ir::Link;
-  struct Case { L link; double intercept, scale; const char* element; };
-  const Case cases[] = {{L::Identity, 0.5, 1, "RegressionModel"},   {L::Log, 0.2, 0.3, "RegressionModel"},
-                        {L::Logit, 0.1, 1, "RegressionModel"},      {L::Probit, 0.1, 0.5, "RegressionModel"},
-                        {L::Cloglog, 0.1, 0.5, "RegressionModel"},  {L::Loglog, 0.1, 0.5, "RegressionModel"},
-                        {L::Cauchit, 0.1, 1, "RegressionModel"},    {L::Inverse, 6, 0.5, "GeneralRegressionModel"},
-                        {L::InverseSquare, 6, 0.5, "GeneralRegressionModel"}, {L::Sqrt, 3, 0.5, "GeneralRegressionModel"}};
+  struct Case {
+    L link;
+    double intercept, scale;
+    const char* element;
+  };
+  const Case cases[] = {{L::Identity, 0.5, 1, "RegressionModel"},
+                        {L::Log, 0.2, 0.3, "RegressionModel"},
+                        {L::Logit, 0.1, 1, "RegressionModel"},
+                        {L::Probit, 0.1, 0.5, "RegressionModel"},
+                        {L::Cloglog, 0.1, 0.5, "RegressionModel"},
+                        {L::Loglog, 0.1, 0.5, "RegressionModel"},
+                        {L::Cauchit, 0.1, 1, "RegressionModel"},
+                        {L::Inverse, 6, 0.5, "GeneralRegressionModel"},
+                        {L::InverseSquare, 6, 0.5, "GeneralRegressionModel"},
+                        {L::Sqrt, 3, 0.5, "GeneralRegressionModel"}};
   for (const auto& cs : cases) {
     const std::string link_name = link_label(cs.link);
     CAPTURE(link_name);
@@ -259,7 +269,8 @@ TEST_CASE("pmml: binary RegressionModel gives the first table's category linkinv
     auto p = score(m, b);
     for (size_t r = 0; r < 2; ++r) {
       const double x = b.columns[0][r];
-      const double p_yes = text == &text_yes_first ? 1 / (1 + std::exp(-(1 + 2 * x))) : 1 - 1 / (1 + std::exp(-(1 + 2 * x)));
+      const double p_yes =
+          text == &text_yes_first ? 1 / (1 + std::exp(-(1 + 2 * x))) : 1 - 1 / (1 + std::exp(-(1 + 2 * x)));
       CHECK(agree(p.prob[r * 2 + 1], p_yes, 1e-14));
       CHECK(agree(p.prob[r * 2 + 0], 1 - p_yes, 1e-14));
     }
@@ -335,10 +346,14 @@ TEST_CASE("pmml third-party corpus: RegressionModel and GeneralRegressionModel m
 TEST_CASE("pmml third-party corpus: models outside the linear subset are refused with a place") {
   const fs::path base = shared_dir() / "corpus/pmml/jpmml-evaluator-1.4.X";
   if (!have_shared(base)) return;
-  struct Refused { const char* path; const char* message; };
+  struct Refused {
+    const char* path;
+    const char* message;
+  };
   const Refused cases[] = {
       {"pmml-rattle/src/test/resources/pmml/CoxRegressionLung.pmml", "modelType 'CoxRegression'"},
-      {"pmml-rattle/src/test/resources/pmml/AssociationRulesShopping.pmml", "unsupported PMML element AssociationModel"},
+      {"pmml-rattle/src/test/resources/pmml/AssociationRulesShopping.pmml",
+       "unsupported PMML element AssociationModel"},
       {"pmml-sas/src/test/resources/pmml/LogisticRegressionAudit.pmml", "unsupported"},
   };
   for (const auto& c : cases) {
@@ -359,7 +374,11 @@ TEST_CASE("pmml third-party corpus: models outside the linear subset are refused
 // Malformed input.
 
 TEST_CASE("pmml malformed input: errors name the line and the element path") {
-  struct Bad { const char* file; const char* place; const char* message; };
+  struct Bad {
+    const char* file;
+    const char* place;
+    const char* message;
+  };
   const Bad cases[] = {
       {"malformed_not_xml.pmml", "line 6", "not well-formed XML"},
       {"malformed_wrong_root.pmml", "line 2: /PMML4", "expected the root element PMML"},
@@ -369,7 +388,8 @@ TEST_CASE("pmml malformed input: errors name the line and the element path") {
        "unsupported function 'frobnicate'"},
       {"malformed_unknown_field.pmml", "line 18: /PMML/RegressionModel/RegressionTable/NumericPredictor[2]",
        "expected a field named 'nope'"},
-      {"malformed_bad_number.pmml", "line 16: /PMML/RegressionModel/RegressionTable", "expected a number in attribute 'intercept'"},
+      {"malformed_bad_number.pmml", "line 16: /PMML/RegressionModel/RegressionTable",
+       "expected a number in attribute 'intercept'"},
   };
   for (const auto& b : cases) {
     CAPTURE(b.file);
@@ -410,7 +430,9 @@ TEST_CASE("pmml transformations follow the PMML definitions (hand-computed)") {
   REQUIRE(m.schema.inputs.size() == 3);
   CHECK(m.schema.inputs[2].missing_replacement == 0.5);
   // Per row: x, g (code), w.
-  struct Row { double x, g, w; };
+  struct Row {
+    double x, g, w;
+  };
   const Row rows[] = {{5, 0, 1}, {15, 1, 2}, {25, 2, 0}, {-3, 0, 4}, {kNaN, 1, 1}, {2, kNaN, kNaN}, {8, 2, 1}};
   auto expected = [](const Row& r) {
     // NormContinuous: piecewise linear, clamped outside [0, 20], missing -> -1.

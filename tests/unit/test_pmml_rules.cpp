@@ -143,9 +143,12 @@ std::string rule_doc(const std::string& criterion, const std::string& rules, con
  </DataDictionary>
  <RuleSetModel functionName="classification">
   <MiningSchema><MiningField name="x"/><MiningField name="g"/><MiningField name="y" usageType="target"/></MiningSchema>
-  <RuleSet)" + defaults + R"(>
-   <RuleSelectionMethod criterion=")" + criterion + R"("/>
-)" + rules + R"(
+  <RuleSet)" +
+         defaults + R"(>
+   <RuleSelectionMethod criterion=")" +
+         criterion + R"("/>
+)" + rules +
+         R"(
   </RuleSet>
  </RuleSetModel>
 </PMML>
@@ -185,16 +188,16 @@ TEST_CASE("pmml rule sets: hand-made rules with compound rules, xor, surrogate a
   // Rules: A = x>1 & g=a (yes, 2); B = x>1 & xor(x>5, g=c) (no, 0.5); C = surrogate(x<=0, g in {b})
   // (no, 1); D = g not in {a, c} (yes, 1.5).
   const Row rows[] = {
-      {"2", "a", "yes", 0, 2},        // A; B: xor(F, F) = F; C: F; D: F
-      {"6", "a", "yes", 0.5, 2},      // A and B (xor(T, F)); C F; D F
-      {"6", "c", "maybe", 0, 0},      // B: xor(T, T) = F; D F: the default
-      {"2", "c", "no", 0.5, 0},       // B: xor(F, T) = T
-      {"", "a", "maybe", 0, 0},       // x missing: A, B UNKNOWN; C: surrogate g in {b} F
-      {"", "b", "no", 1, 1.5},        // C by the surrogate; D
-      {"-1", "b", "no", 1, 1.5},      // C: x <= 0
-      {"0.5", "b", "yes", 0, 1.5},    // C: x <= 0 is FALSE (the surrogate is not used); D
-      {"2", "", "maybe", 0, 0},       // g missing: A, B UNKNOWN, C FALSE, D UNKNOWN
-      {"6", "", "maybe", 0, 0},       // B: xor(T, UNKNOWN) = UNKNOWN
+      {"2", "a", "yes", 0, 2},      // A; B: xor(F, F) = F; C: F; D: F
+      {"6", "a", "yes", 0.5, 2},    // A and B (xor(T, F)); C F; D F
+      {"6", "c", "maybe", 0, 0},    // B: xor(T, T) = F; D F: the default
+      {"2", "c", "no", 0.5, 0},     // B: xor(F, T) = T
+      {"", "a", "maybe", 0, 0},     // x missing: A, B UNKNOWN; C: surrogate g in {b} F
+      {"", "b", "no", 1, 1.5},      // C by the surrogate; D
+      {"-1", "b", "no", 1, 1.5},    // C: x <= 0
+      {"0.5", "b", "yes", 0, 1.5},  // C: x <= 0 is FALSE (the surrogate is not used); D
+      {"2", "", "maybe", 0, 0},     // g missing: A, B UNKNOWN, C FALSE, D UNKNOWN
+      {"6", "", "maybe", 0, 0},     // B: xor(T, UNKNOWN) = UNKNOWN
   };
   const auto first = mb::pmml::read(rule_doc("firstHit", kHandRules, R"( defaultScore="maybe")"), "first.pmml");
   const auto sum = mb::pmml::read(rule_doc("weightedSum", kHandRules, R"( defaultScore="maybe")"), "sum.pmml");
@@ -245,7 +248,8 @@ TEST_CASE("pmml rule sets: written back as PMML 4.4 (XSD-valid) and read again, 
     CAPTURE(c);
     const std::string criterion = std::string(c).substr(0, std::string(c).find(' '));
     const bool with_default = criterion == c;  // a trailing blank: without a default score
-    const auto m = mb::pmml::read(rule_doc(criterion, kHandRules, with_default ? R"( defaultScore="maybe")" : ""), "rules.pmml");
+    const auto m =
+        mb::pmml::read(rule_doc(criterion, kHandRules, with_default ? R"( defaultScore="maybe")" : ""), "rules.pmml");
     const auto back = pmml_round_trip(m, std::string("rules_") + criterion + (with_default ? "" : "_no_default"));
     for (const char* x : {"", "-1", "0.5", "2", "6"})
       for (const char* g : {"", "a", "b", "c"}) {
@@ -274,13 +278,15 @@ TEST_CASE("pmml rule sets: malformed rule sets name the element and what was exp
     return t.replace(at, from.size(), to);
   };
   const Bad cases[] = {
-      {edit("<RuleSet>", "<Rules>").replace(edit("<RuleSet>", "<Rules>").find("</RuleSet>"), 10, "</Rules>"), "RuleSetModel/Rules",
-       "unsupported PMML element Rules in RuleSetModel"},
+      {edit("<RuleSet>", "<Rules>").replace(edit("<RuleSet>", "<Rules>").find("</RuleSet>"), 10, "</Rules>"),
+       "RuleSetModel/Rules", "unsupported PMML element Rules in RuleSetModel"},
       {edit("<RuleSet>", "<!--").replace(edit("<RuleSet>", "<!--").find("</RuleSet>"), 10, "-->"), "/PMML/RuleSetModel",
        "expected a RuleSet element"},
-      {rule_doc("bestHit", rule), "RuleSet/RuleSelectionMethod", "unknown criterion 'bestHit' (expected firstHit, weightedSum or weightedMax)"},
+      {rule_doc("bestHit", rule), "RuleSet/RuleSelectionMethod",
+       "unknown criterion 'bestHit' (expected firstHit, weightedSum or weightedMax)"},
       {rule_doc("firstHit", R"(<SimpleRule><True/></SimpleRule>)"), "RuleSet/SimpleRule", "'score'"},
-      {rule_doc("firstHit", R"(<SimpleRule score="yes"/>)"), "RuleSet/SimpleRule", "expected a predicate (True, SimplePredicate, ...) in SimpleRule"},
+      {rule_doc("firstHit", R"(<SimpleRule score="yes"/>)"), "RuleSet/SimpleRule",
+       "expected a predicate (True, SimplePredicate, ...) in SimpleRule"},
       {rule_doc("firstHit", R"(<SimpleRule score="yes"><True/><False/></SimpleRule>)"), "SimpleRule/False",
        "expected one predicate in SimpleRule"},
       {rule_doc("firstHit", R"(<SimpleRule score="perhaps"><True/></SimpleRule>)"), "RuleSet/SimpleRule",
@@ -289,16 +295,21 @@ TEST_CASE("pmml rule sets: malformed rule sets name the element and what was exp
        "expected a SimpleRule or CompoundRule in CompoundRule"},
       {rule_doc("firstHit", R"(<CompoundRule><SimpleRule score="yes"><True/></SimpleRule></CompoundRule>)"),
        "RuleSet/CompoundRule", "expected a predicate (True, SimplePredicate, ...) in CompoundRule"},
-      {rule_doc("firstHit", R"(<Node score="yes"><True/></Node>)"), "RuleSet/Node", "unsupported PMML element Node in RuleSet"},
+      {rule_doc("firstHit", R"(<Node score="yes"><True/></Node>)"), "RuleSet/Node",
+       "unsupported PMML element Node in RuleSet"},
       {rule_doc("weightedSum", R"(<SimpleRule score="yes" weight="0"><True/></SimpleRule>)"), "RuleSet/SimpleRule",
        "unsupported rule weight 0 under weightedSum"},
       {rule_doc("firstHit", R"(<SimpleRule score="yes" weight="x"><True/></SimpleRule>)"), "RuleSet/SimpleRule",
        "expected a number in attribute 'weight'"},
-      {rule_doc("firstHit", R"(<SimpleRule score="yes"><SimplePredicate field="x" operator="about" value="1"/></SimpleRule>)"),
+      {rule_doc("firstHit",
+                R"(<SimpleRule score="yes"><SimplePredicate field="x" operator="about" value="1"/></SimpleRule>)"),
        "SimpleRule/SimplePredicate", "unknown operator 'about'"},
-      {rule_doc("firstHit", R"(<SimpleRule score="yes"><CompoundPredicate booleanOperator="nand"><True/><True/></CompoundPredicate></SimpleRule>)"),
+      {rule_doc(
+           "firstHit",
+           R"(<SimpleRule score="yes"><CompoundPredicate booleanOperator="nand"><True/><True/></CompoundPredicate></SimpleRule>)"),
        "SimpleRule/CompoundPredicate", "unknown booleanOperator 'nand' (expected and, or, xor or surrogate)"},
-      {rule_doc("firstHit", ""), "RuleSetModel/RuleSet", "a RuleSet without rules and without a defaultScore predicts nothing"},
+      {rule_doc("firstHit", ""), "RuleSetModel/RuleSet",
+       "a RuleSet without rules and without a defaultScore predicts nothing"},
       {edit("<RuleSelectionMethod criterion=\"firstHit\"/>", ""), "RuleSetModel/RuleSet",
        "expected a RuleSelectionMethod element in RuleSet"},
       {edit("classification", "regression"), "/PMML/RuleSetModel", "expected classification"},

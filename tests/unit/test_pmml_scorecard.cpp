@@ -50,7 +50,8 @@ bool has_warning(const mb::ir::Model& m, const std::string& code) {
 }  // namespace
 
 TEST_CASE("pmml scorecard: the DMG example") {
-  const fs::path file = shared_dir() / "corpus/pmml/pmml4s/src/test/resources/models/scorecard/dmg_scorecard_example.xml";
+  const fs::path file =
+      shared_dir() / "corpus/pmml/pmml4s/src/test/resources/models/scorecard/dmg_scorecard_example.xml";
   if (!have_shared(file)) return;
   const auto m = mb::pmml::read(slurp(file), "dmg_scorecard_example.xml");
   CHECK(has_warning(m, "pmml-scorecard-reason-codes"));
@@ -91,9 +92,11 @@ std::string card(const std::string& attrs, const std::string& characteristics) {
   <DataField name="x" optype="continuous" dataType="double"/>
   <DataField name="s" optype="continuous" dataType="double"/>
  </DataDictionary>
- <Scorecard functionName="regression")" + attrs + R"(>
+ <Scorecard functionName="regression")" +
+         attrs + R"(>
   <MiningSchema><MiningField name="x"/><MiningField name="s" usageType="target"/></MiningSchema>
-)" + characteristics + R"(
+)" + characteristics +
+         R"(
  </Scorecard>
 </PMML>
 )";
@@ -113,7 +116,7 @@ TEST_CASE("pmml scorecard: initial score, complex partial scores, and no TRUE at
   CHECK(score_one(m, {{"x", "-4"}}) == 100 + 1 - 2);
   CHECK(score_one(m, {{"x", "4"}}) == 100 + 2 + 2);
   CHECK(std::isnan(score_one(m, {{"x", "12"}})));  // no attribute of "a" is TRUE
-  CHECK(std::isnan(score_one(m, {})));              // x missing: "a" has no TRUE attribute
+  CHECK(std::isnan(score_one(m, {})));             // x missing: "a" has no TRUE attribute
   const auto back = pmml_round_trip(m, "card");
   for (const char* x : {"-4", "4", "12"}) {
     const double a = score_one(m, {{"x", x}}), b = score_one(back, {{"x", x}});
@@ -129,18 +132,25 @@ TEST_CASE("pmml scorecard: malformed scorecards name the element and what was ex
   };
   const Bad cases[] = {
       {card("", ""), "/PMML/Scorecard", "expected a Characteristics element"},
-      {card("", "<Characteristics/>"), "Scorecard/Characteristics", "expected a Characteristic element in Characteristics"},
+      {card("", "<Characteristics/>"), "Scorecard/Characteristics",
+       "expected a Characteristic element in Characteristics"},
       {card("", "<Characteristics><Characteristic/></Characteristics>"), "Characteristics/Characteristic",
        "expected an Attribute element in Characteristic"},
       {card("", R"(<Characteristics><Characteristic><Attribute partialScore="1"/></Characteristic></Characteristics>)"),
        "Characteristic/Attribute", "expected a predicate (True, SimplePredicate, ...) in Attribute"},
-      {card("", R"(<Characteristics><Characteristic><Attribute><True/></Attribute></Characteristic></Characteristics>)"),
+      {card("",
+            R"(<Characteristics><Characteristic><Attribute><True/></Attribute></Characteristic></Characteristics>)"),
        "Characteristic/Attribute", "expected a partialScore attribute or a ComplexPartialScore element in Attribute"},
-      {card("", R"(<Characteristics><Characteristic><Attribute partialScore="x"><True/></Attribute></Characteristic></Characteristics>)"),
+      {card(
+           "",
+           R"(<Characteristics><Characteristic><Attribute partialScore="x"><True/></Attribute></Characteristic></Characteristics>)"),
        "Characteristic/Attribute", "expected a number in attribute 'partialScore'"},
-      {card("", R"(<Characteristics><Characteristic><Attribute><True/><ComplexPartialScore/></Attribute></Characteristic></Characteristics>)"),
+      {card(
+           "",
+           R"(<Characteristics><Characteristic><Attribute><True/><ComplexPartialScore/></Attribute></Characteristic></Characteristics>)"),
        "Attribute/ComplexPartialScore", "expected one expression in ComplexPartialScore"},
-      {card(R"( useReasonCodes="maybe")", kChars), "/PMML/Scorecard", "expected true or false in attribute 'useReasonCodes'"},
+      {card(R"( useReasonCodes="maybe")", kChars), "/PMML/Scorecard",
+       "expected true or false in attribute 'useReasonCodes'"},
       {card(R"( initialScore="high")", kChars), "/PMML/Scorecard", "expected a number in attribute 'initialScore'"},
   };
   for (const auto& b : cases) {
@@ -160,9 +170,12 @@ TEST_CASE("pmml scorecard: malformed scorecards name the element and what was ex
 TEST_CASE("pmml scorecard and rule set: depth budgets (xml-depth, tree-depth) name the limit") {
   std::string attrs;
   for (int i = 0; i < 1001; ++i)
-    attrs += fmt::format(R"(<Attribute partialScore="{}"><SimplePredicate field="x" operator="lessThan" value="{}"/></Attribute>)", i, i);
+    attrs += fmt::format(
+        R"(<Attribute partialScore="{}"><SimplePredicate field="x" operator="lessThan" value="{}"/></Attribute>)", i,
+        i);
   try {
-    mb::pmml::read(card("", "<Characteristics><Characteristic>" + attrs + "</Characteristic></Characteristics>"), "deep.pmml");
+    mb::pmml::read(card("", "<Characteristics><Characteristic>" + attrs + "</Characteristic></Characteristics>"),
+                   "deep.pmml");
     FAIL_CHECK("expected an error");
   } catch (const mb::Error& e) {
     CHECK(e.place().find("Characteristics/Characteristic") != std::string::npos);
@@ -170,12 +183,14 @@ TEST_CASE("pmml scorecard and rule set: depth budgets (xml-depth, tree-depth) na
   }
   std::string rules;
   for (int i = 0; i < 4100; ++i)
-    rules += fmt::format(R"(<SimpleRule score="yes"><SimplePredicate field="x" operator="equal" value="{}"/></SimpleRule>)", i);
+    rules += fmt::format(
+        R"(<SimpleRule score="yes"><SimplePredicate field="x" operator="equal" value="{}"/></SimpleRule>)", i);
   const std::string doc = R"(<PMML version="4.4" xmlns="http://www.dmg.org/PMML-4_4"><Header/>
 <DataDictionary><DataField name="x" optype="continuous" dataType="double"/>
 <DataField name="y" optype="categorical" dataType="string"><Value value="no"/><Value value="yes"/></DataField></DataDictionary>
 <RuleSetModel functionName="classification"><MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
-<RuleSet defaultScore="no"><RuleSelectionMethod criterion="firstHit"/>)" + rules + "</RuleSet></RuleSetModel></PMML>";
+<RuleSet defaultScore="no"><RuleSelectionMethod criterion="firstHit"/>)" +
+                          rules + "</RuleSet></RuleSetModel></PMML>";
   try {
     mb::pmml::read(doc, "many.pmml");
     FAIL_CHECK("expected an error");

@@ -84,9 +84,12 @@ std::string segments_doc(const std::string& method, const std::string& segments,
  </DataDictionary>
  <MiningModel functionName="regression">
   <MiningSchema><MiningField name="x"/><MiningField name="z"/><MiningField name="y" usageType="target"/></MiningSchema>
-)" + targets + R"(
-  <Segmentation multipleModelMethod=")" + method + R"(">
-)" + segments + R"(
+)" + targets +
+         R"(
+  <Segmentation multipleModelMethod=")" +
+         method + R"(">
+)" + segments +
+         R"(
   </Segmentation>
  </MiningModel>
 </PMML>
@@ -183,7 +186,8 @@ TEST_CASE("pmml segments: forms that are refused name the element and the reason
       {segments_doc("weightedAverage", zero_weight), "Segmentation/Segment[2]", "expected a finite positive weight"},
       {clustering("majorityVote", cluster + cluster), "MiningModel/Segmentation",
        "unsupported clustering segmentation of 2 segments (only one ClusteringModel)"},
-      {clustering("average", cluster), "MiningModel/Segmentation", "unsupported multipleModelMethod 'average' for clustering"},
+      {clustering("average", cluster), "MiningModel/Segmentation",
+       "unsupported multipleModelMethod 'average' for clustering"},
       {clustering("majorityVote", logit), "Segment/RegressionModel",
        "unsupported PMML element RegressionModel in a clustering segmentation (expected ClusteringModel)"},
   };
@@ -248,7 +252,8 @@ TEST_CASE("pmml: RapidMiner's network without an output for MISSING_VALUE gives 
 // the smallest value wins (the largest with maxWins), the first machine on ties.
 TEST_CASE("pmml: KNIME's one-against-all support vector machine gives KNIME's classes") {
   if (!have_shared(knime_dir())) return;
-  const auto m = mb::pmml::read(slurp(knime_dir() / "pmml/SupportVectorMachineIris.pmml"), "SupportVectorMachineIris.pmml");
+  const auto m =
+      mb::pmml::read(slurp(knime_dir() / "pmml/SupportVectorMachineIris.pmml"), "SupportVectorMachineIris.pmml");
   const auto& svm = std::get<mb::ir::Svm>(m.estimator);
   CHECK(svm.one_vs_rest);
   CHECK(has_warning(m, "pmml-svm-one-against-all"));
@@ -275,7 +280,8 @@ std::string ova_doc(const std::string& model_attrs, const std::string& extra_mac
   <DataField name="x" optype="continuous" dataType="double"/>
   <DataField name="y" optype="categorical" dataType="string"><Value value="a"/><Value value="b"/><Value value="c"/></DataField>
  </DataDictionary>
- <SupportVectorMachineModel functionName="classification")" + model_attrs + R"(>
+ <SupportVectorMachineModel functionName="classification")" +
+         model_attrs + R"(>
   <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
   <LinearKernelType/>
   <VectorDictionary numberOfVectors="1">
@@ -288,7 +294,8 @@ std::string ova_doc(const std::string& model_attrs, const std::string& extra_mac
    <Coefficients numberOfCoefficients="1" absoluteValue="1"><Coefficient value="-1"/></Coefficients></SupportVectorMachine>
   <SupportVectorMachine targetCategory="c"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
    <Coefficients numberOfCoefficients="1" absoluteValue="0.25"><Coefficient value="0"/></Coefficients></SupportVectorMachine>
-)" + extra_machine + R"(
+)" + extra_machine +
+         R"(
  </SupportVectorMachineModel>
 </PMML>
 )";
@@ -306,7 +313,8 @@ std::string ova_label(const mb::ir::Model& m, double x) {
 
 TEST_CASE("pmml: one-against-all machines, smallest or largest value wins (hand-computed)") {
   const auto min_wins = mb::pmml::read(ova_doc(""), "ova.pmml");
-  const auto max_wins = mb::pmml::read(ova_doc(R"( classificationMethod="OneAgainstAll" maxWins="true")"), "ova_max.pmml");
+  const auto max_wins =
+      mb::pmml::read(ova_doc(R"( classificationMethod="OneAgainstAll" maxWins="true")"), "ova_max.pmml");
   // x = 0: (0, 1, 0.25); x = 0.9: (0.9, 0.1, 0.25); x = 0.5: (0.5, 0.5, 0.25), a tie of a and b at the top.
   CHECK(ova_label(min_wins, 0) == "a");
   CHECK(ova_label(min_wins, 0.9) == "b");
@@ -328,7 +336,8 @@ TEST_CASE("pmml: one-against-all machines, smallest or largest value wins (hand-
     }
   }
   // Malformed: a second machine for a category; maxWins that is not a boolean.
-  const std::string twice = R"(<SupportVectorMachine targetCategory="a"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
+  const std::string twice =
+      R"(<SupportVectorMachine targetCategory="a"><SupportVectors numberOfSupportVectors="1"><SupportVector vectorId="v"/></SupportVectors>
    <Coefficients numberOfCoefficients="1" absoluteValue="0"><Coefficient value="2"/></Coefficients></SupportVectorMachine>)";
   const std::pair<std::string, const char*> bad[] = {
       {ova_doc("", twice), "a second machine for the same category"},

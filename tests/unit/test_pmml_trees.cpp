@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,10 +15,9 @@
 #include <limits>
 #include <map>
 #include <random>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include "formats/pmml/pmml.hpp"
@@ -79,7 +79,8 @@ double prob_of(const mb::ir::Model& m, const mb::eval::Predictions& p, size_t r,
 
 // Sets (or adds) attribute `name` of the first element `element` in a PMML text, as the
 // evaluators' tests do before evaluating.
-std::string set_attribute(std::string text, const std::string& element, const std::string& name, const std::string& value) {
+std::string set_attribute(std::string text, const std::string& element, const std::string& name,
+                          const std::string& value) {
   const size_t at = text.find("<" + element);
   REQUIRE(at != std::string::npos);
   const size_t end = text.find('>', at);
@@ -188,12 +189,12 @@ TEST_CASE("pmml trees: every missing-value oracle") {
 namespace {
 
 struct CorpusCase {
-  const char* dir;           // below corpus/pmml
+  const char* dir;  // below corpus/pmml
   const char* name;
   const char* input;
   const char* value_column;  // regression prediction, or predicted label
   const char* prob_pattern;  // probability columns of a classifier, nullptr when only labels are given
-  double tol;               // 1e-15: producers printing 17 digits; 1e-13: rattle/RapidMiner CSVs print 15
+  double tol;                // 1e-15: producers printing 17 digits; 1e-13: rattle/RapidMiner CSVs print 15
 };
 
 const char* const k14 = "jpmml-evaluator-1.4.X/pmml-";
@@ -263,7 +264,8 @@ TEST_CASE("pmml trees: third-party TreeModel and MiningModel documents match the
     MESSAGE(id << ": " << expected.rows.size() << " rows, " << bad << " beyond tolerance " << cs.tol
                << ", largest relative difference " << worst);
   }
-  for (const auto& [folder, counts] : per_folder) MESSAGE(folder << ": " << counts.first << " of " << counts.second << " pass");
+  for (const auto& [folder, counts] : per_folder)
+    MESSAGE(folder << ": " << counts.first << " of " << counts.second << " pass");
 }
 
 TEST_CASE("pmml output fields: transformedValue expressions evaluate from the prediction") {
@@ -288,7 +290,8 @@ TEST_CASE("pmml output fields: transformedValue expressions evaluate from the pr
   CHECK(of.value("shifted", -3.25) == 20.25);
   CHECK(of.value("scaled", -23.5) == 0.5);
   CHECK(std::isnan(of.value("shifted", std::nan(""))));
-  const std::string bad = std::string(doc).replace(doc.find(R"(<FieldRef field="p"/>)"), 21, R"(<FieldRef field="y"/>)");
+  const std::string bad =
+      std::string(doc).replace(doc.find(R"(<FieldRef field="p"/>)"), 21, R"(<FieldRef field="y"/>)");
   try {
     mb::pmml::OutputFields::read(bad, "doc.pmml");
     FAIL_CHECK("expected an error");
@@ -300,11 +303,16 @@ TEST_CASE("pmml output fields: transformedValue expressions evaluate from the pr
 
 TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with a place") {
   if (!have_shared(corpus_dir() / "jpmml-evaluator-1.4.X")) return;
-  struct Refused { const char* path; const char* message; };
+  struct Refused {
+    const char* path;
+    const char* message;
+  };
   const Refused cases[] = {
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml", "unsupported PMML element NeuralNetwork"},
+      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml",
+       "unsupported PMML element NeuralNetwork"},
       {"pmml4s/src/test/resources/models/mining/dmg_select_first_mining.xml", "multipleModelMethod 'selectFirst'"},
-      {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml", "multipleModelMethod 'selectAll'"},
+      {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml",
+       "multipleModelMethod 'selectAll'"},
       // A leaf scores '1' on a 0.5/0.5 distribution: the IR predicts the first most probable class.
       {"jpmml-evaluator-1.4.X/pmml-rapidminer/src/test/resources/pmml/DecisionTreeAudit.pmml",
        "not the most probable class"},
@@ -350,7 +358,8 @@ size_t check_same_scores(const mb::ir::Model& a, const mb::ir::Model& b, const s
         nulls += pa.label[r] < 0;
       }
     }
-    INFO(what << " (one value in " << missing << " missing): " << bad << " differences, " << nulls << " missing predictions");
+    INFO(what << " (one value in " << missing << " missing): " << bad << " differences, " << nulls
+              << " missing predictions");
     CHECK(bad == 0);
     if (missing == 2) null_rows = nulls;
   }
@@ -361,7 +370,11 @@ size_t check_same_scores(const mb::ir::Model& a, const mb::ir::Model& b, const s
 // derived feature.
 mb::ir::Model base_model(mb::ir::Task task, std::vector<std::string> classes = {}) {
   mb::ir::Model m;
-  auto cont = [](const char* n) { mb::ir::InputField f; f.name = n; return f; };
+  auto cont = [](const char* n) {
+    mb::ir::InputField f;
+    f.name = n;
+    return f;
+  };
   mb::ir::InputField f;
   f.name = "f";
   f.kind = mb::ir::FieldKind::Categorical;
@@ -411,8 +424,8 @@ struct TreeGen {
       return;
     }
     if (feature == 3) thr = pick(3) + (pick(2) ? 0.5 : 0.0);
-    const SplitOp ops[] = {SplitOp::LessThan, SplitOp::LessOrEqual, SplitOp::GreaterThan, SplitOp::GreaterOrEqual,
-                           SplitOp::Equal, SplitOp::NotEqual};
+    const SplitOp ops[] = {SplitOp::LessThan,       SplitOp::LessOrEqual, SplitOp::GreaterThan,
+                           SplitOp::GreaterOrEqual, SplitOp::Equal,       SplitOp::NotEqual};
     op = ops[pick(feature == 3 ? 4 : 6)];
   }
 
@@ -474,8 +487,8 @@ mb::ir::Tree random_tree(unsigned seed, int K, bool two_sided, std::vector<Missi
   return std::move(g.t);
 }
 
-const std::vector<MissingGo> kAllPolicies = {MissingGo::Left, MissingGo::Right, MissingGo::Node,
-                                             MissingGo::StopHere, MissingGo::Null, MissingGo::Majority};
+const std::vector<MissingGo> kAllPolicies = {MissingGo::Left,     MissingGo::Right, MissingGo::Node,
+                                             MissingGo::StopHere, MissingGo::Null,  MissingGo::Majority};
 
 }  // namespace
 
@@ -531,9 +544,11 @@ TEST_CASE("pmml trees round trip: ensembles with every aggregation") {
       {"sum_softmax", mb::ir::Task::Classification, 3, A::Sum, T::Softmax, mb::ir::Link::Identity, false, true},
       {"average", mb::ir::Task::Regression, 1, A::Average, T::None, mb::ir::Link::Identity, false, true},
       {"weighted_average", mb::ir::Task::Regression, 1, A::Average, T::None, mb::ir::Link::Identity, true, false},
-      {"average_probabilities", mb::ir::Task::Classification, 3, A::Average, T::None, mb::ir::Link::Identity, false, false},
+      {"average_probabilities", mb::ir::Task::Classification, 3, A::Average, T::None, mb::ir::Link::Identity, false,
+       false},
       {"majority_vote", mb::ir::Task::Classification, 3, A::Vote, T::Normalize, mb::ir::Link::Identity, false, false},
-      {"weighted_majority_vote", mb::ir::Task::Classification, 3, A::Vote, T::Normalize, mb::ir::Link::Identity, true, false},
+      {"weighted_majority_vote", mb::ir::Task::Classification, 3, A::Vote, T::Normalize, mb::ir::Link::Identity, true,
+       false},
       {"max", mb::ir::Task::Regression, 1, A::Max, T::None, mb::ir::Link::Identity, false, true},
   };
   for (const auto& cs : cases) {
@@ -568,7 +583,8 @@ TEST_CASE("pmml trees: third-party documents written back as PMML 4.4 validate a
     const fs::path dir = case_dir(cs);
     const std::string id = std::string(*cs.dir ? cs.dir : "evaluator-testing") + "_" + cs.name;
     CAPTURE(id);
-    const auto m = mb::pmml::read(slurp(dir / "pmml" / (std::string(cs.name) + ".pmml")), std::string(cs.name) + ".pmml");
+    const auto m =
+        mb::pmml::read(slurp(dir / "pmml" / (std::string(cs.name) + ".pmml")), std::string(cs.name) + ".pmml");
     const auto back = pmml_round_trip(m, id);
     const Csv input = read_csv(dir / "csv" / (std::string(cs.input) + ".csv"));
     auto pa = score(m, bind_by_name(m, input));
@@ -617,8 +633,8 @@ TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
     CHECK_MESSAGE(report.agrees(), name << ": " << mb::compare::render_text(report));
     CHECK(report.missing_mismatches == 0);
     passed += report.agrees() && report.rows > 0;
-    MESSAGE(std::string(name) << " through PMML: " << report.rows << " rows, " << report.rows_beyond << " beyond tolerance, max |diff| "
-                 << report.max_abs);
+    MESSAGE(std::string(name) << " through PMML: " << report.rows << " rows, " << report.rows_beyond
+                              << " beyond tolerance, max |diff| " << report.max_abs);
   }
   MESSAGE("R tree cases through PMML: " << passed << " of " << ran << " agree with R");
   // Class cutoffs: PMML labels a vote by its largest probability only, so the writer refuses them.
@@ -642,17 +658,17 @@ TEST_CASE("pmml trees: hand-made multi-way, xor, isNotIn and defaultChild docume
   REQUIRE(!text.empty());
   const auto m = mb::pmml::read(text, "multiway_xor_default_child.pmml");
   // Inputs x, z, g (a, b, c); scores are the ids of the nodes PMML 4.4 ends in.
-  struct Row { double x, z, g, want; };
+  struct Row {
+    double x, z, g, want;
+  };
   const Row rows[] = {
-      {1, -1, 1, 11},      // g not a; xor(true, false)
-      {1, 2, 1, 12},       // xor(true, true) is false; x <= 10
-      {20, 2, 2, 1},       // no child true: returnLastPrediction
-      {kNaN, 1, 2, 12},    // xor UNKNOWN: defaultChild 12, entered without its test
-      {-2, 0, 0, 21},      // g = a: three-way split
-      {0, 0, 0, 22},
-      {1, 0, 0, 23},
-      {5, 0, kNaN, 23},    // g missing: defaultChild 2, then x >= 1
-      {kNaN, 0, 0, 22},    // x missing under node 2: defaultChild 22
+      {1, -1, 1, 11},    // g not a; xor(true, false)
+      {1, 2, 1, 12},     // xor(true, true) is false; x <= 10
+      {20, 2, 2, 1},     // no child true: returnLastPrediction
+      {kNaN, 1, 2, 12},  // xor UNKNOWN: defaultChild 12, entered without its test
+      {-2, 0, 0, 21},    // g = a: three-way split
+      {0, 0, 0, 22},          {1, 0, 0, 23}, {5, 0, kNaN, 23},  // g missing: defaultChild 2, then x >= 1
+      {kNaN, 0, 0, 22},                                         // x missing under node 2: defaultChild 22
       {kNaN, kNaN, kNaN, 22},
   };
   mb::eval::Batch b;

@@ -65,7 +65,8 @@ void dump(const RObject& x, int ind, std::vector<std::string>& out) {
     case RType::Null: line("NULL"); break;
     case RType::Symbol: line("symbol " + x.text); break;
     case RType::MissingArg: line("missing"); break;
-    case RType::Logical: case RType::Integer:
+    case RType::Logical:
+    case RType::Integer:
       s = std::string(x.type == RType::Logical ? "logical " : "integer ") + std::to_string(x.ints.size()) + ":";
       for (int32_t v : x.ints) s += " " + (v == kNaInteger ? std::string("NA") : std::to_string(v));
       line(s);
@@ -90,12 +91,17 @@ void dump(const RObject& x, int ind, std::vector<std::string>& out) {
       line("raw " + std::to_string(x.bytes.size()) + ": " +
            hex(std::string_view(reinterpret_cast<const char*>(x.bytes.data()), x.bytes.size())));
       break;
-    case RType::List: case RType::Expression:
+    case RType::List:
+    case RType::Expression:
       line(std::string(x.type == RType::List ? "list " : "expression ") + std::to_string(x.elements.size()));
       for (auto& e : x.elements) dump_child(e, ind + 1, out);
       break;
-    case RType::Pairlist: case RType::Language: case RType::Dots:
-      line(std::string(x.type == RType::Pairlist ? "pairlist " : x.type == RType::Language ? "language " : "... ") +
+    case RType::Pairlist:
+    case RType::Language:
+    case RType::Dots:
+      line(std::string(x.type == RType::Pairlist   ? "pairlist "
+                       : x.type == RType::Language ? "language "
+                                                   : "... ") +
            std::to_string(x.elements.size()));
       for (size_t i = 0; i < x.elements.size(); ++i) {
         line("- " + (i < x.tags.size() ? x.tags[i] : std::string()));
@@ -166,7 +172,8 @@ struct Equal {
     std::memcpy(&x, &a, 8);
     std::memcpy(&y, &b, 8);
     if (x == y) return true;
-    if (rtol == 0 || std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) && is_na_real(a) == is_na_real(b);
+    if (rtol == 0 || std::isnan(a) || std::isnan(b))
+      return std::isnan(a) && std::isnan(b) && is_na_real(a) == is_na_real(b);
     return std::abs(a - b) <= rtol * std::abs(b);
   }
   bool operator()(const RPtr& a, const RPtr& b, const std::string& path) {
@@ -175,8 +182,8 @@ struct Equal {
     const RObject& x = *a;
     const RObject& y = *b;
     if (x.type != y.type) return fail(path, "type");
-    if (x.text != y.text || x.ints != y.ints || x.strings != y.strings || x.bytes != y.bytes ||
-        x.tags != y.tags || x.reals.size() != y.reals.size() || x.elements.size() != y.elements.size() ||
+    if (x.text != y.text || x.ints != y.ints || x.strings != y.strings || x.bytes != y.bytes || x.tags != y.tags ||
+        x.reals.size() != y.reals.size() || x.elements.size() != y.elements.size() ||
         x.attributes.size() != y.attributes.size())
       return fail(path, "contents");
     for (size_t i = 0; i < x.reals.size(); ++i)
@@ -185,8 +192,7 @@ struct Equal {
       if (!(*this)(x.elements[i], y.elements[i], path + "[[" + std::to_string(i + 1) + "]]")) return false;
     for (size_t i = 0; i < x.attributes.size(); ++i) {
       if (x.attributes[i].first != y.attributes[i].first) return fail(path, "attribute names");
-      if (!(*this)(x.attributes[i].second, y.attributes[i].second, path + "@" + x.attributes[i].first))
-        return false;
+      if (!(*this)(x.attributes[i].second, y.attributes[i].second, path + "@" + x.attributes[i].first)) return false;
     }
     return true;
   }
@@ -307,8 +313,8 @@ TEST_CASE("rds: hostile ALTREP states are bounded and defined") {
   expect_error(kMalformed / "altrep_many_sequences.rds", "[[3]]", "after 16777216 elements of others");
   RdsLimits small;
   small.max_altrep_length = 5;  // the fixture holds a sequence of 9
-  CHECK_THROWS_WITH_AS(read_rds(slurp(kFixtures / "compact_intseq.gz3.rds"), "x.rds", small), doctest::Contains("altrep"),
-                       mb::Error);
+  CHECK_THROWS_WITH_AS(read_rds(slurp(kFixtures / "compact_intseq.gz3.rds"), "x.rds", small),
+                       doctest::Contains("altrep"), mb::Error);
   // Decompression: above 64 MiB at most decompression-ratio times the compressed size.
   expect_error(kMalformed / "gzip_bomb.rds", "decompressed byte 67108864", "decompression-ratio");
 }
@@ -336,7 +342,7 @@ TEST_CASE("rds: closures, environments, promises, dots, S4") {
   REQUIRE(p);
   REQUIRE(p->type == RType::Promise);
   CHECK(p->elements.at(0)->type == RType::UnboundValue);  // not forced
-  REQUIRE(p->elements.at(1)->type == RType::Language);     // code: x + 1
+  REQUIRE(p->elements.at(1)->type == RType::Language);    // code: x + 1
   CHECK(p->elements[1]->elements.at(0)->text == "+");
 
   auto dots_env = read_file(kFixtures / "dots.bin.rds");

@@ -63,7 +63,7 @@ struct Variant {
   RdsWriteOptions options;
 };
 const Variant kVariants[] = {
-    {"v3.gz", {3, RdsCompression::Gzip}},  {"v2.none", {2, RdsCompression::None}},
+    {"v3.gz", {3, RdsCompression::Gzip}},   {"v2.none", {2, RdsCompression::None}},
     {"v3.bz2", {3, RdsCompression::Bzip2}}, {"v2.xz", {2, RdsCompression::Xz}},
     {"v3.none", {3, RdsCompression::None}}, {"v2.gz", {2, RdsCompression::Gzip}},
 };
@@ -143,7 +143,8 @@ TEST_CASE("rds writer: readRDS of the written file is identical to the original 
       CHECK_MESSAGE(with_env.count(w), "not identical() although it holds no environment: " << it->second);
     }
   }
-  MESSAGE(identical << " of " << written.size() << " identical(), the rest equal up to environment identity:" << by_contents);
+  MESSAGE(identical << " of " << written.size()
+                    << " identical(), the rest equal up to environment identity:" << by_contents);
   fs::remove_all(dir);
 }
 
@@ -151,9 +152,10 @@ TEST_CASE("rds writer: streams R writes are reproduced byte for byte") {
   // Uncompressed version-3 XDR files written by saveRDS(compress = FALSE): objects without
   // ALTREP vectors, byte code or hashed environments come out byte for byte the same.
   const fs::path dir = kSource / "testdata/r-fixtures/rds";
-  for (const char* name : {"attributes", "character", "complex", "data_frame", "double", "expression", "factor",
-                           "formula", "integer", "language", "language_missing", "list", "logical", "matrix",
-                           "na_string", "null", "pairlist", "raw", "s4", "special_envs", "symbol", "primitives"}) {
+  for (const char* name : {"attributes", "character",    "complex",   "data_frame", "double",           "expression",
+                           "factor",     "formula",      "integer",   "language",   "language_missing", "list",
+                           "logical",    "matrix",       "na_string", "null",       "pairlist",         "raw",
+                           "s4",         "special_envs", "symbol",    "primitives"}) {
     INFO(std::string(name));
     fs::path f = dir / (std::string(name) + ".none.rds");
     std::string orig = slurp(f);

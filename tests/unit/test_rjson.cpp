@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "formats/r/serial/rjson_reader.hpp"
 #include "formats/r/lang/rparse.hpp"
+#include "formats/r/serial/rjson_reader.hpp"
 #include "tests/unit/support.hpp"
 
 using namespace mb;
@@ -66,11 +66,10 @@ void walk(const RObject& x, const std::string& path, std::vector<std::string>& o
           case RType::Character: f.push_back(x.strings[i] ? esc(*x.strings[i]) : "NA"); break;
           case RType::Complex:
             f.push_back(is_na_real(x.reals[2 * i]) || is_na_real(x.reals[2 * i + 1])
-                            ? "NA" : r_hexfloat(x.reals[2 * i]) + "," + r_hexfloat(x.reals[2 * i + 1]));
+                            ? "NA"
+                            : r_hexfloat(x.reals[2 * i]) + "," + r_hexfloat(x.reals[2 * i + 1]));
             break;
-          default:
-            std::snprintf(buf, sizeof buf, "%02x", x.bytes[i]);
-            f.push_back(buf);
+          default: std::snprintf(buf, sizeof buf, "%02x", x.bytes[i]); f.push_back(buf);
         }
       }
       line(f);
@@ -94,13 +93,12 @@ void walk(const RObject& x, const std::string& path, std::vector<std::string>& o
         for (auto& t : x.tags) f.push_back(t);
         line(f);
       }
-      for (size_t i = 0; i < x.elements.size(); ++i)
-        walk(*x.elements[i], path + "[" + std::to_string(i) + "]", out);
+      for (size_t i = 0; i < x.elements.size(); ++i) walk(*x.elements[i], path + "[" + std::to_string(i) + "]", out);
       break;
     }
     default: {
-      bool empty = x.type == RType::Null || x.type == RType::Environment ||
-                   x.type == RType::Namespace || x.type == RType::ExternalPtr;
+      bool empty = x.type == RType::Null || x.type == RType::Environment || x.type == RType::Namespace ||
+                   x.type == RType::ExternalPtr;
       line({"node", rtype_name(x.type), empty ? "0" : "1"});
     }
   }

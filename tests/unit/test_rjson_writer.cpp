@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "formats/r/lang/rparse.hpp"
 #include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/serial/rjson_reader.hpp"
 #include "formats/r/serial/rjson_writer.hpp"
-#include "formats/r/lang/rparse.hpp"
 #include "lib/util/error.hpp"
 #include "tests/unit/support.hpp"
 
@@ -62,10 +62,31 @@ TEST_CASE("rjson writer: unserializeJSON restores the original object (R judges)
   // jsonlite has no encoding for promises, byte code, weak references, "..." and persistent
   // names, and cannot restore S4 objects of classes it cannot load or pairlists with attributes.
   // (complex: jsonlite writes a complex NA as "NA", which drops the other part.)
-  for (const char* f : {"attributes", "character", "data_frame", "double", "factor", "formula", "integer",
-                        "language", "language_missing", "latin1", "list", "logical", "matrix", "na_string", "null",
-                        "raw", "symbol", "closure", "closure_compiled", "compact_intseq", "compact_realseq",
-                        "deferred_string_int", "deferred_string_real", "wrap", "wrap_sorted"})
+  for (const char* f : {"attributes",
+                        "character",
+                        "data_frame",
+                        "double",
+                        "factor",
+                        "formula",
+                        "integer",
+                        "language",
+                        "language_missing",
+                        "latin1",
+                        "list",
+                        "logical",
+                        "matrix",
+                        "na_string",
+                        "null",
+                        "raw",
+                        "symbol",
+                        "closure",
+                        "closure_compiled",
+                        "compact_intseq",
+                        "compact_realseq",
+                        "deferred_string_int",
+                        "deferred_string_real",
+                        "wrap",
+                        "wrap_sorted"})
     files.push_back(kSource / "testdata/r-fixtures/rds" / (std::string(f) + ".gz3.rds"));
   std::sort(files.begin(), files.end());
   for (const auto& f : files) {
@@ -103,8 +124,17 @@ TEST_CASE("rjson writer: numbers in R code come back exactly through R's parser"
   // written in hexadecimal; R itself is the judge.
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> u(-30, 30);
-  std::vector<double> values = {0.1, 1.0 / 3, 2.0 / 3, 1e-300, 5e-324, 1.7976931348623157e308, 123456789.123456789,
-                                0.30000000000000004, 9007199254740993.0, 1e22, 1e23};
+  std::vector<double> values = {0.1,
+                                1.0 / 3,
+                                2.0 / 3,
+                                1e-300,
+                                5e-324,
+                                1.7976931348623157e308,
+                                123456789.123456789,
+                                0.30000000000000004,
+                                9007199254740993.0,
+                                1e22,
+                                1e23};
   for (int i = 0; i < 2000; ++i) values.push_back(std::exp(u(rng)) * (i % 2 ? 1 : -1));
   // Short decimals (split points, rounded coefficients) must stay readable decimals.
   for (int i = 0; i < 2000; ++i) {
@@ -131,7 +161,9 @@ TEST_CASE("rjson writer: numbers in R code come back exactly through R's parser"
   bits.close();
   std::string out = run("Rscript --vanilla -e 'x <- sapply(readLines(\"" + (dir / "code.txt").string() +
                             "\"), function(s) eval(parse(text = s)[[1]])); "
-                            "y <- as.numeric(readLines(\"" + (dir / "bits.txt").string() + "\")); "
+                            "y <- as.numeric(readLines(\"" +
+                            (dir / "bits.txt").string() +
+                            "\")); "
                             "bad <- x != y | is.na(x); cat(sum(bad), \"\\n\"); if (any(bad)) print(names(x)[bad])'",
                         dir / "r.txt");
   CHECK(out == "0 \n");

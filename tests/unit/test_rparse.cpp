@@ -171,8 +171,9 @@ TEST_CASE("rparse: deparse reproduces R's text") {
 }
 
 TEST_CASE("rparse: bad code gives an Error naming file, place and position") {
-  const char* bad[] = {"a +", "f(a b)", "\"unterminated", "x[1", "(a", "a b", "", "1 2", "`x",
-                       "function(1) x", "x$1", "%in", "{ a", "a ]", "if a", "1e", "0x"};
+  const char* bad[] = {
+      "a +", "f(a b)", "\"unterminated", "x[1", "(a", "a b", "", "1 2", "`x", "function(1) x", "x$1", "%in",
+      "{ a", "a ]",    "if a",           "1e",  "0x"};
   for (const char* code : bad) {
     CAPTURE(code);
     try {

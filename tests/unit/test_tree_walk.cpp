@@ -23,8 +23,9 @@ int32_t reference_leaf(const ir::Tree& tr, const eval::FeatureColumns& x, size_t
   while (tr.op[n] != ir::SplitOp::Leaf) {
     const double v = x.columns[tr.feature[n]][r];
     if (!std::isnan(v)) {
-      const int dir = ir::split_direction(tr, tr.op[n], v, tr.threshold[n], tr.set_offset.empty() ? 0 : tr.set_offset[n],
-                                          tr.set_size.empty() ? 0 : tr.set_size[n], f32);
+      const int dir =
+          ir::split_direction(tr, tr.op[n], v, tr.threshold[n], tr.set_offset.empty() ? 0 : tr.set_offset[n],
+                              tr.set_size.empty() ? 0 : tr.set_size[n], f32);
       if (dir >= 0) {
         n = dir ? tr.left[n] : tr.right[n];
         continue;
@@ -61,8 +62,10 @@ const double kThresholds[] = {0.0, 1.0, -1.5, 2.6, 0.1, 3.0000001, 1e300, -kInf,
 // `flat_only`: only what the flat layout holds (order tests, missing rows sent to a child).
 ir::Tree random_tree(std::mt19937& rng, int depth, int F, bool with_sets, bool with_surrogates, bool flat_only) {
   ir::Tree tr;
-  std::uniform_int_distribution<int> op_d(1, flat_only ? 4 : with_sets ? 7 : 6), feat_d(0, F - 1),
-      thr_d(0, flat_only ? 5 : 8), miss_d(0, flat_only ? 2 : 5);
+  std::uniform_int_distribution<int> op_d(1, flat_only   ? 4
+                                             : with_sets ? 7
+                                                         : 6),
+      feat_d(0, F - 1), thr_d(0, flat_only ? 5 : 8), miss_d(0, flat_only ? 2 : 5);
   // Build breadth-first: node i's children are 2i+1, 2i+2 until the last level.
   const int inner = (1 << depth) - 1, total = (1 << (depth + 1)) - 1;
   for (int i = 0; i < total; ++i) {
@@ -135,13 +138,15 @@ TEST_CASE("the flat tree layout finds the leaf the definition finds") {
                surrogates = !flat_only && trial % 4 == 0;
     ir::TreeEnsemble ens;
     ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
-    for (int t = 0; t < 3; ++t) ens.trees.push_back(random_tree(rng, 1 + (trial + t) % 5, F, sets, surrogates, flat_only));
+    for (int t = 0; t < 3; ++t)
+      ens.trees.push_back(random_tree(rng, 1 + (trial + t) % 5, F, sets, surrogates, flat_only));
     // Rows: every combination would be large; a random sample plus each value in each column.
     const size_t R = 700;
     std::vector<std::vector<double>> cols(F, std::vector<double>(R));
     std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
     for (size_t r = 0; r < R; ++r)
-      for (int f = 0; f < F; ++f) cols[f][r] = r < values.size() ? values[(r + f * 7) % values.size()] : values[pick(rng)];
+      for (int f = 0; f < F; ++f)
+        cols[f][r] = r < values.size() ? values[(r + f * 7) % values.size()] : values[pick(rng)];
     eval::FeatureColumns x;
     x.rows = R;
     for (auto& c : cols) x.columns.push_back(c.data());
@@ -234,8 +239,10 @@ TEST_CASE("the compact layout, eight rows at a time, finds the leaf of the one-r
     };
     // The one-row walk leaves Null missing rules to the generic walk; the compact one never does.
     eval::TreeWalker compact(ens, generic),
-        one_row(ens, [&](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) { return reference_leaf(tr, xc, r, f32); },
-                false);
+        one_row(
+            ens,
+            [&](const ir::Tree&tr, const eval::FeatureColumns&xc, size_t r) { return reference_leaf(tr, xc, r, f32); },
+            false);
     REQUIRE(compact.compact_trees() == ens.trees.size());
     REQUIRE(one_row.compact_trees() == 0);
     std::vector<int32_t> a(ens.trees.size() * eval::TreeWalker::kBlock), b(a.size());
@@ -329,7 +336,9 @@ TEST_CASE("walkers that share the layout of one ensemble find the leaves of one 
   eval::FeatureColumns x;
   x.rows = R;
   for (auto& c : cols) x.columns.push_back(c.data());
-  auto generic = [](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) { return reference_leaf(tr, xc, r, false); };
+  auto generic = [](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) {
+    return reference_leaf(tr, xc, r, false);
+  };
   eval::TreeWalker alone(ens, generic), a(ens, generic, true, true), b(ens, generic, true, true);
   std::vector<int32_t> want(ens.trees.size() * R), got_a(want.size()), got_b(want.size());
   alone.leaves(x, 0, R, want.data());

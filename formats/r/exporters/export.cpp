@@ -23,9 +23,11 @@ RPtr export_model(const ir::Model& m, Warnings& warnings) {
       return obj;
     }
   const std::string family = m.provenance.family.empty() ? ir::estimator_kind(m.estimator) : m.provenance.family;
-  throw Unsupported("", "", fmt::format("no standard R class written for a {} model ({}); R output "
-                                  "covers lm, glm, multinom, single trees (rpart), sums of trees (gbm) and forests (randomForest)",
-                                  family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
+  throw Unsupported(
+      "", "",
+      fmt::format("no standard R class written for a {} model ({}); R output "
+                  "covers lm, glm, multinom, single trees (rpart), sums of trees (gbm) and forests (randomForest)",
+                  family, m.provenance.source_class.empty() ? "source class unknown" : m.provenance.source_class));
 }
 
 }  // namespace mb::r

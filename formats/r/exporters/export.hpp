@@ -19,9 +19,9 @@ RPtr export_model(const ir::Model& m, Warnings& warnings);
 // Per-class exporters (export.cpp's table).  Each returns nullptr when the model is not of its
 // kind at all, throws when it is but cannot be held exactly.
 RPtr export_lm_glm(const ir::Model& m, Warnings& warnings);
-RPtr export_multinom(const ir::Model& m, Warnings& warnings);  // softmax over linear scores
-RPtr export_rpart(const ir::Model& m, Warnings& warnings);  // one tree
-RPtr export_gbm(const ir::Model& m, Warnings& warnings);    // sums of trees
+RPtr export_multinom(const ir::Model& m, Warnings& warnings);       // softmax over linear scores
+RPtr export_rpart(const ir::Model& m, Warnings& warnings);          // one tree
+RPtr export_gbm(const ir::Model& m, Warnings& warnings);            // sums of trees
 RPtr export_random_forest(const ir::Model& m, Warnings& warnings);  // averages and votes
 
 }  // namespace mb::r

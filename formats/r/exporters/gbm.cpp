@@ -65,17 +65,19 @@ RPtr export_gbm(const ir::Model& m, Warnings& warnings) {
   if (task == ir::Task::Clustering) return nullptr;
   if (src->aggregate == ir::Aggregate::Average || src->aggregate == ir::Aggregate::Vote) return nullptr;  // forests
   if (src->aggregate != ir::Aggregate::Sum)
-    refuse(fmt::format("the ensemble takes the {} of its trees; gbm and every other standard R class add or average them",
-                       src->aggregate == ir::Aggregate::Max ? "largest" : "smallest"));
+    refuse(
+        fmt::format("the ensemble takes the {} of its trees; gbm and every other standard R class add or average them",
+                    src->aggregate == ir::Aggregate::Max ? "largest" : "smallest"));
   Warnings lower_warnings;
   const ir::TreeEnsemble te = ir::lower_output(m, lower_warnings, "rds writer");
   if (task == ir::Task::Classification && te.link != ir::Link::Logit && te.transform != ir::ScoreTransform::Softmax)
     return nullptr;  // votes: randomForest
   const bool float32_values = src->value_precision == ir::Precision::Float32 || !src->output.plain();
   if (float32_values)
-    warnings.push_back({"r-double-arithmetic",
-                        "the source adds its trees in float32 (onnxruntime); gbm adds the same leaf values in double, so "
-                        "predictions differ by float32 rounding (convert --data measures it)"});
+    warnings.push_back(
+        {"r-double-arithmetic",
+         "the source adds its trees in float32 (onnxruntime); gbm adds the same leaf values in double, so "
+         "predictions differ by float32 rounding (convert --data measures it)"});
   if (te.n_outputs != 1)
     refuse(fmt::format("{} scores per row (multinomial boosting); gbm's multinomial distribution is not written",
                        te.n_outputs));
@@ -112,8 +114,8 @@ RPtr export_gbm(const ir::Model& m, Warnings& warnings) {
       if (tr.op[v] == ir::SplitOp::Leaf) return g.add(-1, leaf_value(v), weight_of(v));
       if (!tr.sur_size.empty() && tr.sur_size[v] > 0) refuse(place + ": surrogate splits; gbm has none");
       const bool sets = !tr.set_offset.empty() && tr.op[v] == ir::SplitOp::InSet;
-      rtrees::RTest test = rtrees::r_test(m, te, tr, tr.op[v], tr.feature[v], tr.threshold[v], sets ? tr.set_offset[v] : 0,
-                                          sets ? tr.set_size[v] : 0, kWho, place);
+      rtrees::RTest test = rtrees::r_test(m, te, tr, tr.op[v], tr.feature[v], tr.threshold[v],
+                                          sets ? tr.set_offset[v] : 0, sets ? tr.set_size[v] : 0, kWho, place);
       const int32_t me = g.add(test.input, 0, weight_of(v));
       const int32_t l = make(tr.left[v], depth + 1), r = make(tr.right[v], depth + 1);
       int32_t miss = -1;

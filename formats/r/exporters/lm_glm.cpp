@@ -17,10 +17,10 @@
 #include <set>
 
 #include "formats/r/exporters/export.hpp"
-#include "lib/util/errors.hpp"
 #include "formats/r/exporters/rbuild.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "formats/r/serial/rjson_writer.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace {
@@ -65,9 +65,9 @@ RPtr link_closure(const char* arg, const char* body) {
 }
 
 struct Term {
-  RPtr variable;              // what the formula names (symbol, I(...) call)
-  std::string label;          // deparse of the variable
-  int factor_input = -1;      // categorical input of a factor term
+  RPtr variable;                     // what the formula names (symbol, I(...) call)
+  std::string label;                 // deparse of the variable
+  int factor_input = -1;             // categorical input of a factor term
   std::vector<std::string> levels;   // factor: levels, base level first
   std::vector<double> coefficients;  // one per model-matrix column (the first score row)
   std::vector<std::string> columns;  // model-matrix column names
@@ -181,7 +181,8 @@ LinearTerms linear_terms(const ir::Model& m, const ir::Linear* lin, const std::s
       continue;
     }
     if (uses_categorical(m, *e))
-      refuse("feature '" + m.features[f].name + "' combines a categorical input with other values (interaction); "
+      refuse("feature '" + m.features[f].name +
+             "' combines a categorical input with other values (interaction); "
              "written as R terms only as main effects so far");
     Term t;
     if (e->op == ir::Op::Input && !m.schema.inputs.at(e->index).is_categorical() &&
@@ -201,14 +202,16 @@ LinearTerms linear_terms(const ir::Model& m, const ir::Linear* lin, const std::s
     const auto& in = m.schema.inputs[t.factor_input];
     if (in.missing_replacement_label) refuse("input '" + in.name + "' has a missing-value replacement");
     if (in.open)
-      refuse("input '" + in.name + "' takes any label (its source lists no values); an R factor has a fixed set "
+      refuse("input '" + in.name +
+             "' takes any label (its source lists no values); an R factor has a fixed set "
              "of levels, and a label outside them predicts NA");
     const auto& coefs = factor_coefs[t.factor_input];
     int base = -1;
     for (size_t k = 0; k < in.levels.size() && base < 0; ++k)
       if (!coefs.count(static_cast<int>(k))) base = static_cast<int>(k);
     if (base < 0)
-      refuse("every level of '" + in.name + "' has its own indicator column besides the intercept; treatment "
+      refuse("every level of '" + in.name +
+             "' has its own indicator column besides the intercept; treatment "
              "contrasts need a base level without one, and shifting the intercept would change the coefficients");
     t.levels.push_back(in.levels[base]);
     for (size_t k = 0; k < in.levels.size(); ++k) {
@@ -304,11 +307,13 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
   if (lin->n_targets != 1 || lin->reference_class) return nullptr;  // multinomial: not lm/glm
   if (target.task == ir::Task::Clustering) return nullptr;
   if (binary && (target.classes.size() != 2 || lin->transform != ir::ScoreTransform::Binary))
-    refuse(fmt::format("a classifier with {} classes and {} scores is not a binomial glm (one-vs-rest logistic "
-                       "models have no standard R class)",
-                       target.classes.size(), lin->n_targets));
+    refuse(
+        fmt::format("a classifier with {} classes and {} scores is not a binomial glm (one-vs-rest logistic "
+                    "models have no standard R class)",
+                    target.classes.size(), lin->n_targets));
   if (!binary && lin->transform != ir::ScoreTransform::None) refuse("a regression with a score transform");
-  if (binary && lin->link == ir::Link::Identity) refuse("a binary classifier without a link (scores are not probabilities)");
+  if (binary && lin->link == ir::Link::Identity)
+    refuse("a binary classifier without a link (scores are not probabilities)");
   const LinkInfo* link = nullptr;
   for (const auto& l : kLinks)
     if (l.link == lin->link) link = &l;
@@ -321,7 +326,8 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
                         "coefficients, so predictions differ by float32 rounding (convert --data measures it)"});
   for (const auto& in : m.schema.inputs)
     if (in.cast == ir::Precision::Float32) {
-      warnings.push_back({"r-double-inputs", "the source narrows inputs to float32 before use; R uses the doubles as given"});
+      warnings.push_back(
+          {"r-double-inputs", "the source narrows inputs to float32 before use; R uses the doubles as given"});
       break;
     }
 
@@ -363,8 +369,8 @@ RPtr export_lm_glm(const ir::Model& m, Warnings& warnings) {
     std::string family = link->family;
     // Keep the source's family name when it is R's (glm binomial/logit, poisson, Gamma...).
     const std::string& fam = m.provenance.family;
-    for (const char* known : {"binomial", "quasibinomial", "poisson", "quasipoisson", "gaussian", "Gamma",
-                              "inverse.gaussian"})
+    for (const char* known :
+         {"binomial", "quasibinomial", "poisson", "quasipoisson", "gaussian", "Gamma", "inverse.gaussian"})
       if (fam.find(known) != std::string::npos) family = known;
     if (binary && family != "binomial" && family != "quasibinomial") family = "binomial";
     auto fobj = make_named_list({{"family", make_strings({family})},

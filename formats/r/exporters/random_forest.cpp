@@ -90,7 +90,8 @@ Step present_step(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree
     return s;
   } else if (!std::isnan(c->value)) {
     if (auto s = decided(ir::split_direction(tr, tr.op[v], c->value, tr.threshold[v], sets ? tr.set_offset[v] : 0,
-                                             sets ? tr.set_size[v] : 0, f32), false))
+                                             sets ? tr.set_size[v] : 0, f32),
+                         false))
       return *s;
   }
   // The primary says nothing: surrogates in order, then the missing rule.
@@ -183,11 +184,13 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
         for (size_t n = 0; n < tr.op.size() && votes; ++n)
           if (tr.op[n] == ir::SplitOp::Leaf) votes = one_hot(&tr.values[n * K], K) >= 0;
       if (!votes)
-        refuse("the trees' class scores are summed or averaged and are not one vote of 1 per tree (soft voting, or "
-               "votes scaled in advance, whose sums round otherwise); randomForest counts votes");
+        refuse(
+            "the trees' class scores are summed or averaged and are not one vote of 1 per tree (soft voting, or "
+            "votes scaled in advance, whose sums round otherwise); randomForest counts votes");
     } else if (te.aggregate == ir::Aggregate::Sum || te.aggregate == ir::Aggregate::Average) {
-      refuse("the trees' class scores are added without being one vote of 1 per tree turned into vote fractions "
-             "(soft voting, or votes scaled in advance, whose sums round otherwise); randomForest counts votes");
+      refuse(
+          "the trees' class scores are added without being one vote of 1 per tree turned into vote fractions "
+          "(soft voting, or votes scaled in advance, whose sums round otherwise); randomForest counts votes");
     } else {
       return nullptr;
     }
@@ -270,8 +273,8 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
                                           : val[0]);
         return leaf;
       }
-      const rtrees::RTest test = rtrees::r_test(m, te, tr, step.op, step.feature, step.thr, step.set_off, step.set_size,
-                                                kWho, place);
+      const rtrees::RTest test =
+          rtrees::r_test(m, te, tr, step.op, step.feature, step.thr, step.set_off, step.set_size, kWho, place);
       int32_t first = tr.left[v], second = tr.right[v];  // randomForest's left, right
       if (step.flip) std::swap(first, second);
       Facts to_first = facts, to_second = facts;
@@ -286,7 +289,8 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
         can_first = can_second = false;
         for (size_t k = 0; k < test.dirs.size(); ++k) {
           if (!possible[k]) continue;
-          if (test.dirs[k] < 0) refuse(place + ": a level the split sends neither way (randomForest sends every level)");
+          if (test.dirs[k] < 0)
+            refuse(place + ": a level the split sends neither way (randomForest sends every level)");
           if (test.dirs[k] == 1) {
             split += std::ldexp(1.0, static_cast<int>(k));
             can_first = true;
@@ -405,8 +409,8 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
   forest.emplace_back("xbestsplit", matrix_d(xbest, {nr, nt}));
   if (cls) {
     forest.emplace_back("pid", make_doubles(std::vector<double>(K, 1.0)));
-    std::vector<double> cutoff = te.class_cutoffs.empty() ? std::vector<double>(K, 1.0 / static_cast<double>(K))
-                                                          : te.class_cutoffs;
+    std::vector<double> cutoff =
+        te.class_cutoffs.empty() ? std::vector<double>(K, 1.0 / static_cast<double>(K)) : te.class_cutoffs;
     forest.emplace_back("cutoff", make_doubles(cutoff));
   }
   forest.emplace_back("ncat", ncat_o);

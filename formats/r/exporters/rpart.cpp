@@ -41,8 +41,8 @@ constexpr const char* kWho = "rpart";
 }
 
 struct Row {
-  int32_t node = 0;   // IR node
-  int64_t id = 1;     // rpart node id
+  int32_t node = 0;                            // IR node
+  int64_t id = 1;                              // rpart node id
   int32_t parent = -1, left = -1, right = -1;  // frame rows
   // A node whose missing values go to a third child is two rows: a presence row (its test with
   // every present value, and every level it gives a direction, sent left; the rest is missing
@@ -72,7 +72,8 @@ std::string tree_form_with(const ir::Model& m, const ir::TreeEnsemble& te, const
 ir::Tree two_way_missing(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree& src) {
   std::vector<int32_t> third;
   for (size_t v = 0; v < src.op.size(); ++v)
-    if (src.op[v] != ir::SplitOp::Leaf && src.missing[v] == ir::MissingGo::Node) third.push_back(static_cast<int32_t>(v));
+    if (src.op[v] != ir::SplitOp::Leaf && src.missing[v] == ir::MissingGo::Node)
+      third.push_back(static_cast<int32_t>(v));
   if (third.empty()) return src;
   const std::string form = tree_form_with(m, te, src);
   ir::Tree guess = src;
@@ -86,8 +87,8 @@ ir::Tree two_way_missing(const ir::Model& m, const ir::TreeEnsemble& te, const i
   for (int32_t v : third) {
     // Left, right, or (a leaf as the third child) stopping at the node with that leaf's values.
     std::vector<ir::Tree> tries;
-    for (ir::MissingGo go : {guess.missing[v], guess.missing[v] == ir::MissingGo::Left ? ir::MissingGo::Right
-                                                                                         : ir::MissingGo::Left}) {
+    for (ir::MissingGo go :
+         {guess.missing[v], guess.missing[v] == ir::MissingGo::Left ? ir::MissingGo::Right : ir::MissingGo::Left}) {
       tries.push_back(out);
       tries.back().missing[v] = go;
     }
@@ -104,9 +105,10 @@ ir::Tree two_way_missing(const ir::Model& m, const ir::TreeEnsemble& te, const i
       }
     // Still a third child: the exporter puts a node before it that sends present values on.
     if (out.missing[v] == ir::MissingGo::Node && !src.sur_size.empty() && src.sur_size[v] > 0)
-      refuse(fmt::format("node {} (in the source's order) tries surrogate splits, then sends missing values to a "
-                         "third subtree that differs from both children; rpart has two",
-                         v));
+      refuse(
+          fmt::format("node {} (in the source's order) tries surrogate splits, then sends missing values to a "
+                      "third subtree that differs from both children; rpart has two",
+                      v));
   }
   return out;
 }
@@ -222,9 +224,10 @@ RPtr export_rpart(const ir::Model& m, Warnings& warnings) {
       if (probs[ii * K + k] > probs[ii * K + best]) best = k;
     }
     if (static_cast<size_t>(label) != best)
-      refuse(fmt::format("node {} predicts class '{}' while '{}' has the largest probability (class cutoffs or a "
-                         "label rule of its own); rpart's class is its most probable one",
-                         rows[ii].id, m.schema.target.classes.at(label), m.schema.target.classes.at(best)));
+      refuse(
+          fmt::format("node {} predicts class '{}' while '{}' has the largest probability (class cutoffs or a "
+                      "label rule of its own); rpart's class is its most probable one",
+                      rows[ii].id, m.schema.target.classes.at(label), m.schema.target.classes.at(best)));
     yval[ii] = static_cast<double>(label + 1);
   }
 
@@ -237,14 +240,19 @@ RPtr export_rpart(const ir::Model& m, Warnings& warnings) {
   }
   for (size_t ii = n; ii-- > 0;) {
     if (source_counts) count[ii] = static_cast<int64_t>(tr.count[rows[ii].node]);
-    else count[ii] = rows[ii].left < 0 ? 1 : std::min<int64_t>(count[rows[ii].left] + count[rows[ii].right], 1000000000);
+    else
+      count[ii] = rows[ii].left < 0 ? 1 : std::min<int64_t>(count[rows[ii].left] + count[rows[ii].right], 1000000000);
   }
   for (size_t i = 0; i < n; ++i) {
     if (rows[i].left < 0) continue;
     int64_t &cl = count[rows[i].left], &cr = count[rows[i].right];
     switch (miss[i]) {
-      case Miss::Left: if (!(cl > cr)) cl = cr + 1; break;
-      case Miss::Right: if (!(cr > cl)) cr = cl + 1; break;
+      case Miss::Left:
+        if (!(cl > cr)) cl = cr + 1;
+        break;
+      case Miss::Right:
+        if (!(cr > cl)) cr = cl + 1;
+        break;
       case Miss::Stop: cr = cl; break;
     }
   }
@@ -319,8 +327,9 @@ RPtr export_rpart(const ir::Model& m, Warnings& warnings) {
     ids[i] = static_cast<int32_t>(rows[i].id);
   }
   std::vector<std::pair<std::string, RPtr>> frame_cols = {
-      {"var", make_strings(frame_var)}, {"n", make_ints(n_col)},       {"wt", make_doubles(wt)},
-      {"dev", make_doubles(zeros)},     {"yval", make_doubles(yval)},  {"complexity", make_doubles(zeros)},
+      {"var", make_strings(frame_var)},  {"n", make_ints(n_col)},
+      {"wt", make_doubles(wt)},          {"dev", make_doubles(zeros)},
+      {"yval", make_doubles(yval)},      {"complexity", make_doubles(zeros)},
       {"ncompete", make_ints(ncompete)}, {"nsurrogate", make_ints(nsurrogate)},
   };
   if (cls) {

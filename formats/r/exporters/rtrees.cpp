@@ -21,8 +21,9 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 [[noreturn]] void refuse(const std::string& who, const std::string& place, const std::string& why) {
-  throw Unsupported("", "", fmt::format("no standard R class holds this tree exactly ({}{}): {}", who,
-                                        place.empty() ? "" : ", " + place, why));
+  throw Unsupported("", "",
+                    fmt::format("no standard R class holds this tree exactly ({}{}): {}", who,
+                                place.empty() ? "" : ", " + place, why));
 }
 
 const char* op_text(ir::SplitOp op) {
@@ -117,8 +118,9 @@ RTest r_test(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree& tre
   const bool on_input = (e->op == ir::Op::Input || e->op == ir::Op::LevelIs || e->op == ir::Op::LevelMap) &&
                         e->index >= 0 && static_cast<size_t>(e->index) < inputs.size();
   if (!on_input)
-    refuse(who, place, fmt::format("a split on the computed feature '{}'; R's trees split on data columns",
-                                   m.features[feature].name));
+    refuse(
+        who, place,
+        fmt::format("a split on the computed feature '{}'; R's trees split on data columns", m.features[feature].name));
   const auto& in = inputs[e->index];
   RTest t;
   t.input = e->index;
@@ -128,8 +130,9 @@ RTest r_test(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree& tre
       refuse(who, place, "input '" + in.name + "' has a missing-value replacement, which R does not apply");
     const auto cut = ir::double_cut(op, thr, f32, in.cast == ir::Precision::Float32);
     if (!cut)
-      refuse(who, place, fmt::format("the test '{} {} {}' is not one comparison x < split (R's trees compare only so)",
-                                     in.name, op_text(op), thr));
+      refuse(who, place,
+             fmt::format("the test '{} {} {}' is not one comparison x < split (R's trees compare only so)", in.name,
+                         op_text(op), thr));
     t.at = cut->at;
     t.true_below = cut->true_below;
     return t;
@@ -137,8 +140,10 @@ RTest r_test(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree& tre
   if (in.missing_replacement_label)
     refuse(who, place, "input '" + in.name + "' has a missing-value replacement, which R does not apply");
   if (in.open)
-    refuse(who, place, "input '" + in.name + "' takes any label (its source lists no values); an R factor has a fixed "
-                       "set of levels");
+    refuse(who, place,
+           "input '" + in.name +
+               "' takes any label (its source lists no values); an R factor has a fixed "
+               "set of levels");
   const size_t L = in.levels.size();
   if (e->op == ir::Op::LevelMap && e->table.size() != L) refuse(who, place, "a level table of the wrong size");
   for (size_t k = 0; k < L; ++k) {
@@ -158,8 +163,10 @@ RTest r_test(const ir::Model& m, const ir::TreeEnsemble& te, const ir::Tree& tre
   bool monotone = true;
   for (size_t k = 0; k < L; ++k) monotone &= t.dirs[k] >= 0 && t.dirs[k] == (k < j ? t.dirs[0] : t.dirs[j < L ? j : 0]);
   if (!monotone)
-    refuse(who, place, "a split of the ordered factor '" + in.name + "' that does not send its first levels one way "
-                       "and the rest the other (R compares an ordered factor's codes with x < split)");
+    refuse(who, place,
+           "a split of the ordered factor '" + in.name +
+               "' that does not send its first levels one way "
+               "and the rest the other (R compares an ordered factor's codes with x < split)");
   if (j == L) {  // every level one way
     t.at = -kInf;
     t.true_below = t.dirs[0] == 0;
@@ -196,7 +203,8 @@ NodeOutputs node_outputs(const ir::Model& m, const ir::TreeEnsemble& te, size_t 
       return id;
     }
     const size_t mid = lo + (hi - lo) / 2;
-    const int32_t id = r.push_node(ir::SplitOp::LessThan, rf, static_cast<double>(mid) + 0.5, -1, -1, ir::MissingGo::Left);
+    const int32_t id =
+        r.push_node(ir::SplitOp::LessThan, rf, static_cast<double>(mid) + 0.5, -1, -1, ir::MissingGo::Left);
     r.values.insert(r.values.end(), K, 0.0);
     const int32_t left = build(lo, mid);
     const int32_t right = build(mid + 1, hi);

@@ -13,8 +13,8 @@ namespace mb::r::rtrees {
 // The formula variables of a tree model: every model input (continuous as numeric, categorical as
 // factor, ordinal as ordered factor, levels in model order), the response first.
 struct Variables {
-  std::string response;              // the target's name when free, else ".response"
-  std::vector<std::string> names;    // per model input: its R variable name
+  std::string response;            // the target's name when free, else ".response"
+  std::vector<std::string> names;  // per model input: its R variable name
 };
 Variables variables_of(const ir::Model& m);
 

@@ -31,8 +31,9 @@ std::optional<Member> Member::find_attr(const std::string& name) const {
 Member Member::at(size_t i) const {
   const std::string place = fmt::format("{}[[{}]]", path_, i + 1);
   if (i >= obj_->elements.size() || !obj_->elements[i])
-    throw Error(*file_, place, fmt::format("expected this element; {} has {} elements", path_.empty() ? "the object" : path_,
-                                           obj_->elements.size()));
+    throw Error(*file_, place,
+                fmt::format("expected this element; {} has {} elements", path_.empty() ? "the object" : path_,
+                            obj_->elements.size()));
   return Member(*obj_->elements[i], *file_, place);
 }
 
@@ -95,8 +96,7 @@ std::vector<std::string> dimnames_at(const RObject& obj, size_t k) {
 }  // namespace
 
 Matrix Member::matrix() const {
-  if (!obj_->is_numeric())
-    fail(fmt::format("expected a numeric matrix, found {}", rtype_name(obj_->type)));
+  if (!obj_->is_numeric()) fail(fmt::format("expected a numeric matrix, found {}", rtype_name(obj_->type)));
   const auto d = obj_->dim();
   Matrix m;
   if (d.size() == 2) {

@@ -137,9 +137,10 @@ ir::Model import_adabag(const RObject& root, const std::string& file, bool boost
                                                 : "probabilities: vote shares");
   if (!ties_as_adabag)
     warn(m, "vote-ties",
-         fmt::format("a tie of votes goes to the first tied class in level order; adabag's predict.{} gives it to "
-                     "the tied class with the most training rows{}",
-                     cls, obj.find_attr("vardep.summary") ? "" : " (or, in older adabag, the most rows of the scored data)"));
+         fmt::format(
+             "a tie of votes goes to the first tied class in level order; adabag's predict.{} gives it to "
+             "the tied class with the most training rows{}",
+             cls, obj.find_attr("vardep.summary") ? "" : " (or, in older adabag, the most rows of the scored data)"));
   ir::validate(m, file);
   return m;
 }
@@ -187,7 +188,8 @@ ir::Model import_ada(const RObject& root, const std::string& file) {
   for (size_t j = 0; j < T; ++j) {
     const Member tm = model["trees"].at(j);
     ir::Model& t = trees[j];
-    if (t.schema.target.task != ir::Task::Classification || t.schema.target.classes != std::vector<std::string>{"-1", "1"})
+    if (t.schema.target.task != ir::Task::Classification ||
+        t.schema.target.classes != std::vector<std::string>{"-1", "1"})
       tm.fail("expected a classification tree of the classes \"-1\" and \"1\" (ada's coding of the response)");
     ir::Tree tree = std::move(ensemble_of(t).trees.at(0));
     // The fitted class of each node (one-hot) as 2 * (-1 / +1).

@@ -43,7 +43,7 @@ struct BinaryTreeReader {
   ExprTranslator tr;
   size_t K = 1;
   ir::Tree tree;
-  std::map<std::string, int32_t> feature_of;             // variable -> feature
+  std::map<std::string, int32_t> feature_of;  // variable -> feature
   std::map<std::string, std::vector<std::string>> levels_of;
 
   BinaryTreeReader(const std::string& f, ir::Model& model)
@@ -51,8 +51,8 @@ struct BinaryTreeReader {
 
   int32_t feature(const Member& split, const std::string& name, const std::vector<std::string>* levels) {
     if (!plain_name(name))
-      split["variableName"].fail(fmt::format("unsupported: a split on the expression '{}' (only data columns are read)",
-                                             name));
+      split["variableName"].fail(
+          fmt::format("unsupported: a split on the expression '{}' (only data columns are read)", name));
     auto it = feature_of.find(name);
     if (it != feature_of.end()) {
       const auto lv = levels_of.find(name);
@@ -66,7 +66,7 @@ struct BinaryTreeReader {
     } else {
       levels_of[name] = *levels;
       in = *levels == std::vector<std::string>{"FALSE", "TRUE"} ? tr.logical_input(name, name)
-                                                              : tr.categorical_input(name, *levels, false, name);
+                                                                : tr.categorical_input(name, *levels, false, name);
     }
     m.features.push_back({name, ir::Expr::input(in)});
     const auto f = static_cast<int32_t>(m.features.size() - 1);
@@ -96,8 +96,7 @@ struct BinaryTreeReader {
     const Member sp = split["splitpoint"];
     int32_t i;
     if (split->inherits("orderedSplit")) {
-      if (sp.find_attr("levels"))
-        sp.fail(fmt::format("unsupported: a split on the ordered factor '{}'", name));
+      if (sp.find_attr("levels")) sp.fail(fmt::format("unsupported: a split on the ordered factor '{}'", name));
       const double cut = sp.number();
       if (std::isnan(cut)) sp.fail("the split point is missing");
       i = tree.push_node(ir::SplitOp::LessOrEqual, feature(split, name, nullptr), cut, -1, -1, miss);
@@ -106,8 +105,7 @@ struct BinaryTreeReader {
     } else if (split->inherits("nominalSplit")) {
       const std::vector<std::string> levels = sp.attr("levels").strings();
       const std::vector<double> flags = sp.numbers();
-      if (flags.size() != levels.size())
-        sp.fail(fmt::format("{} flags for {} levels", flags.size(), levels.size()));
+      if (flags.size() != levels.size()) sp.fail(fmt::format("{} flags for {} levels", flags.size(), levels.size()));
       std::vector<int32_t> codes;
       for (size_t l = 0; l < flags.size(); ++l) {
         if (std::isnan(flags[l])) sp.fail(fmt::format("flag {} is missing", l + 1));

@@ -60,16 +60,18 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
-    throw Unsupported(file, "$method", fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
-                                             "rf, gbm)", method));
+    throw Unsupported(file, "$method",
+                      fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
+                                  "rf, gbm)",
+                                  method));
   if (method == "gbm") {
     // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
     // level, which the gbm object does not record.
     const Member fit = obj["finalModel"];
     if (fit["distribution"]["name"].string() == "bernoulli")
       fit.fail("unsupported: caret gbm with two classes (caret codes its first level as 1)");
-    if (const auto bt = obj.get("bestTune"); bt && bt->has("n.trees") && fit.has("n.trees") &&
-        (*bt)["n.trees"].number() != fit["n.trees"].number())
+    if (const auto bt = obj.get("bestTune");
+        bt && bt->has("n.trees") && fit.has("n.trees") && (*bt)["n.trees"].number() != fit["n.trees"].number())
       fit.fail("unsupported: caret predicts with bestTune's n.trees, not the final model's");
   }
 
@@ -126,9 +128,10 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   m.estimator = std::move(inner.estimator);
   const std::string response = m.schema.target.name;
   m.schema.target = inner.schema.target;
-  m.schema.target.name = formula  ? response
-                         : recipe ? outcome
-                         : inner.schema.target.name == ".outcome" ? "" : inner.schema.target.name;
+  m.schema.target.name = formula                                  ? response
+                         : recipe                                 ? outcome
+                         : inner.schema.target.name == ".outcome" ? ""
+                                                                  : inner.schema.target.name;
   if (inner.schema.target.task == ir::Task::Classification) {
     const Member levels = obj["levels"];
     if (levels.strings() != inner.schema.target.classes)
@@ -146,7 +149,9 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   m.provenance.warnings = std::move(outer.warnings);
   m.provenance.source_class = "train";
   m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method,
-                                    formula ? "formula" : recipe ? "recipe without steps" : "x/y",
+                                    formula  ? "formula"
+                                    : recipe ? "recipe without steps"
+                                             : "x/y",
                                     m.provenance.family);
   ir::validate(m, file);
   return m;

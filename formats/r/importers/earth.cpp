@@ -44,8 +44,9 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
           found = true;
         }
       if (!found)
-        throw Error(file, "$dirs@dimnames",
-                    fmt::format("predictor column '{}' matches no model-matrix column built from $terms", dirs.colnames[j]));
+        throw Error(
+            file, "$dirs@dimnames",
+            fmt::format("predictor column '{}' matches no model-matrix column built from $terms", dirs.colnames[j]));
     }
     if (design->offset) throw Error(file, "$terms@offset", "offsets in earth formulas are not supported");
   } else {
@@ -70,8 +71,7 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
   const Matrix coef = coef_m.matrix();
   if (coef.cols != 1)
     coef_m.fail(fmt::format("earth models with {} responses are not supported (one response only)", coef.cols));
-  if (coef.rows != sel.size())
-    coef_m.fail(fmt::format("{} coefficients for {} selected terms", coef.rows, sel.size()));
+  if (coef.rows != sel.size()) coef_m.fail(fmt::format("{} coefficients for {} selected terms", coef.rows, sel.size()));
 
   ir::Linear lin;
   lin.intercepts = {coef.at(0, 0)};
@@ -88,15 +88,14 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
         term = term ? ir::Expr::binary(ir::Op::Mul, std::move(*term), x[j]) : x[j];
         continue;
       }
-      if (d != 1 && d != -1)
-        dirs_m.fail(fmt::format("illegal direction {} in term '{}'", d, dirs.rownames[t]));
+      if (d != 1 && d != -1) dirs_m.fail(fmt::format("illegal direction {} in term '{}'", d, dirs.rownames[t]));
       // temp2 = dir * (x - cut); temp1 = temp1 * temp2 * (temp2 > 0)
       // dir * (x - cut), dir = +-1: exactly x - cut or its negation.
       ir::Expr diff = ir::Expr::binary(ir::Op::Sub, x[j], ir::Expr::constant(cuts.at(t, j)));
       ir::Expr h = d == 1 ? std::move(diff) : ir::Expr::unary(ir::Op::Neg, std::move(diff));
       // temp2 * (temp2 > 0) is temp2 or a zero (NA stays NA): if (h > 0) h else 0.
-      ir::Expr hinge = ir::Expr::call(ir::Op::IfElse, {ir::Expr::binary(ir::Op::Gt, h, ir::Expr::constant(0.0)), h,
-                                                       ir::Expr::constant(0.0)});
+      ir::Expr hinge = ir::Expr::call(
+          ir::Op::IfElse, {ir::Expr::binary(ir::Op::Gt, h, ir::Expr::constant(0.0)), h, ir::Expr::constant(0.0)});
       term = term ? ir::Expr::binary(ir::Op::Mul, std::move(*term), std::move(hinge)) : std::move(hinge);
     }
     if (!term) dirs_m.fail(fmt::format("term '{}' uses no predictor", dirs.rownames[t]));
@@ -104,7 +103,8 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
     lin.coefficients.push_back(coef.at(s, 0));
   }
   if (m.features.empty())
-    throw Error(file, "$selected.terms", "an earth model with the intercept only cannot be written as a model of its inputs");
+    throw Error(file, "$selected.terms",
+                "an earth model with the intercept only cannot be written as a model of its inputs");
 
   std::string family = "earth gaussian/identity (least squares)";
   bool binomial = false;
@@ -112,8 +112,8 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
     const Member fam = (*glm)["family"];
     const std::string name = fam["family"].string(), link = fam["link"].string();
     static const std::pair<const char*, ir::Link> kLinks[] = {
-        {"identity", ir::Link::Identity}, {"logit", ir::Link::Logit}, {"probit", ir::Link::Probit},
-        {"cloglog", ir::Link::Cloglog},   {"cauchit", ir::Link::Cauchit}, {"log", ir::Link::Log},
+        {"identity", ir::Link::Identity}, {"logit", ir::Link::Logit},          {"probit", ir::Link::Probit},
+        {"cloglog", ir::Link::Cloglog},   {"cauchit", ir::Link::Cauchit},      {"log", ir::Link::Log},
         {"inverse", ir::Link::Inverse},   {"1/mu^2", ir::Link::InverseSquare}, {"sqrt", ir::Link::Sqrt}};
     bool known = false;
     for (auto& [n, l] : kLinks)
@@ -146,8 +146,8 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
   m.estimator = std::move(lin);
   m.provenance.source_class = "earth";
   m.provenance.family = family;
-  m.provenance.preprocessing.push_back(fmt::format("{} hinge-function terms over {} predictor columns",
-                                                   m.features.size(), p));
+  m.provenance.preprocessing.push_back(
+      fmt::format("{} hinge-function terms over {} predictor columns", m.features.size(), p));
   ir::validate(m, file);
   return m;
 }

@@ -2,8 +2,8 @@
 //
 // f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
 // bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f).  multinomial: one score per class
-// (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight vectors: SplitVar
-// (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
+// (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight
+// vectors: SplitVar (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
 // LeftNode, RightNode, MissingNode, ErrorReduction, Weight, Prediction.  A missing value goes to
 // MissingNode; a continuous (or ordered factor, on its 0-based code) value goes left when
 // "x < split"; a factor's 0-based code looks up $c.splits[[split + 1]]: -1 left, 1 right,
@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/lang/formula.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
+#include "formats/r/lang/formula.hpp"
 #include "formats/r/lang/rparse.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
@@ -89,8 +89,8 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   if (const RObject* nt = root.get("n.trees"); nt && nt->length() == 1) {
     const double want = nt->number(0);
     if (!(want >= 1 && want <= static_cast<double>(n_trees)))
-      throw Error(file, "$n.trees", fmt::format("n.trees {} but {} trees are stored for {} class(es)", want,
-                                                trees_obj.size(), K));
+      throw Error(file, "$n.trees",
+                  fmt::format("n.trees {} but {} trees are stored for {} class(es)", want, trees_obj.size(), K));
     n_trees = static_cast<size_t>(want);
   }
   const RObject* c_splits = root.get("c.splits");
@@ -100,7 +100,9 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   ens.n_outputs = static_cast<int32_t>(K);
   ens.base.assign(K, init_f * scale);
   ens.link = link;
-  ens.transform = bernoulli ? ir::ScoreTransform::Binary : multinomial ? ir::ScoreTransform::Softmax : ir::ScoreTransform::None;
+  ens.transform = bernoulli     ? ir::ScoreTransform::Binary
+                  : multinomial ? ir::ScoreTransform::Softmax
+                                : ir::ScoreTransform::None;
   for (size_t t = 0; t < n_trees * K; ++t) {
     const size_t cls = t % K;
     const Member tree = trees_obj.at(t);
@@ -165,8 +167,9 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   m.provenance.family = fmt::format("gbm {}", name);
   trees::describe_factor_inputs(m);
   if (scale != 1) m.provenance.preprocessing.push_back("adaboost: initF and leaf values doubled, then the logistic");
-  m.provenance.preprocessing.push_back(fmt::format("first {} trees{}, initF {}", n_trees,
-                                                  multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
+  m.provenance.preprocessing.push_back(
+      fmt::format("first {} trees{}, initF {}", n_trees,
+                  multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
   ir::validate(m, file);
   return m;
 }

@@ -11,9 +11,9 @@
 
 #include <cerrno>
 #include <cfloat>
+#include <cmath>
 #include <cstdlib>
 #include <optional>
-#include <cmath>
 
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
@@ -82,7 +82,8 @@ double approx_index(const std::vector<double>& x, double v) {
   size_t i = 0, j = x.size() - 1;
   while (i + 1 < j) {
     const size_t ij = (i + j) / 2;
-    if (v < x[ij]) j = ij; else i = ij;
+    if (v < x[ij]) j = ij;
+    else i = ij;
   }
   if (v == x[j]) return static_cast<double>(j + 1);
   if (v == x[i]) return static_cast<double>(i + 1);
@@ -99,7 +100,10 @@ Interp lambda_interp(const std::vector<double>& lambda, double s) {
   std::vector<double> norm(k);
   for (size_t i = 0; i < k; ++i) norm[i] = (lambda[0] - lambda[i]) / span;
   double lo = norm[0], hi = norm[0];
-  for (double v : norm) { lo = std::min(lo, v); hi = std::max(hi, v); }
+  for (double v : norm) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
   if (sfrac < lo) sfrac = lo;
   if (sfrac > hi) sfrac = hi;
   const double coord = approx_index(norm, sfrac);
@@ -125,8 +129,10 @@ std::string first_glmnet_class(const RObject& root) {
 ir::Model import_glmnet(const RObject& root, const std::string& file, double s) {
   const std::string cls = first_glmnet_class(root);
   if (cls != "elnet" && cls != "lognet" && cls != "fishnet" && cls != "multnet")
-    throw Unsupported(file, "", fmt::format("unsupported R class '{}' (glmnet family; supported: elnet, lognet, fishnet, "
-                                      "multnet)", cls));
+    throw Unsupported(file, "",
+                      fmt::format("unsupported R class '{}' (glmnet family; supported: elnet, lognet, fishnet, "
+                                  "multnet)",
+                                  cls));
   if (Member(root, file).flag("offset", false))
     throw Error(file, "$offset", "glmnet fitted with an offset needs the offset at prediction time; not supported");
   if (!std::isfinite(s) || s < 0) throw Error(file, "$lambda", fmt::format("penalty s = {} is not a valid lambda", s));
@@ -152,8 +158,8 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
   const size_t T = betas.size(), F = betas[0].rows;
   for (auto& b : betas)
     if (b.rows != F || b.cols != lambda.size() || b.rownames != betas[0].rownames)
-      throw Error(file, "$beta", fmt::format("expected {} x {} coefficient matrices with the same variables", F,
-                                             lambda.size()));
+      throw Error(file, "$beta",
+                  fmt::format("expected {} x {} coefficient matrices with the same variables", F, lambda.size()));
   if (betas[0].rownames.size() != F)
     throw Error(file, "$beta@Dimnames", "the coefficients have no variable names: the inputs have no names");
   const RObject* a0_obj = root.get("a0");
@@ -197,8 +203,8 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
       lin.transform = ir::ScoreTransform::Binary;
       family = "glmnet binomial (lognet)";
     } else {
-      if (class_names.size() != T) throw Error(file, "$classnames", fmt::format("{} classes for {} coefficient sets",
-                                                                                class_names.size(), T));
+      if (class_names.size() != T)
+        throw Error(file, "$classnames", fmt::format("{} classes for {} coefficient sets", class_names.size(), T));
       lin.transform = ir::ScoreTransform::Softmax;
       family = "glmnet multinomial (multnet)";
     }
@@ -221,8 +227,10 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
     lin.coefficients = std::move(coefs);
     m.features = std::move(kept);
     if (keep_index.size() < F)
-      m.provenance.preprocessing.push_back(fmt::format("{} of {} variables have zero coefficients at this s and are "
-                                                       "not read", F - keep_index.size(), F));
+      m.provenance.preprocessing.push_back(
+          fmt::format("{} of {} variables have zero coefficients at this s and are "
+                      "not read",
+                      F - keep_index.size(), F));
   }
   m.estimator = std::move(lin);
   m.provenance.source_class = cls;
@@ -245,13 +253,14 @@ ir::Model import_glmnet(const RObject& root, const std::string& file) {
   ir::Model m = import_glmnet(root, file, s);
   if (decorated)
     warn(m, "glmnet-lambda",
-               fmt::format("a glmnet object holds a whole lambda path; imported at s = {:.17g}, the value its "
-                           "$lambda.s names", s));
+         fmt::format("a glmnet object holds a whole lambda path; imported at s = {:.17g}, the value its "
+                     "$lambda.s names",
+                     s));
   else
     warn(m, "glmnet-lambda",
-               fmt::format("a glmnet object holds a whole lambda path; imported at its last (smallest) lambda "
-                           "s = {:.17g} (lambda[{}]); R's predict() needs s chosen explicitly",
-                           s, lambda.size()));
+         fmt::format("a glmnet object holds a whole lambda path; imported at its last (smallest) lambda "
+                     "s = {:.17g} (lambda[{}]); R's predict() needs s chosen explicitly",
+                     s, lambda.size()));
   return m;
 }
 
@@ -306,9 +315,9 @@ ir::Model import_cv_glmnet(const RObject& root, const std::string& file) {
   const double s = Member(root, file)["lambda.1se"].number();
   ir::Model m = cv_glmnet_at(root, file, s);
   warn(m, "glmnet-lambda",
-             fmt::format("cv.glmnet imported at lambda.1se = {:.17g}, the default of R's predict(); "
-                         "lambda.min = {:.17g} is another common choice (--lambda lambda.min)",
-                         s, Member(root, file)["lambda.min"].number()));
+       fmt::format("cv.glmnet imported at lambda.1se = {:.17g}, the default of R's predict(); "
+                   "lambda.min = {:.17g} is another common choice (--lambda lambda.min)",
+                   s, Member(root, file)["lambda.min"].number()));
   return m;
 }
 

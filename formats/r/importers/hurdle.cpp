@@ -47,9 +47,9 @@ RObject part_object(const RObject& root, const std::string& part, const std::str
       std::vector<std::string> vars = mf->names(), classes;
       for (size_t i = 0; i < vars.size() && i < mf->elements.size(); ++i) {
         const RObject* col = mf->elements[i].get();
-        classes.push_back(!col                    ? "numeric"
-                          : col->inherits("ordered") ? "ordered"
-                          : col->inherits("factor")  ? "factor"
+        classes.push_back(!col                            ? "numeric"
+                          : col->inherits("ordered")      ? "ordered"
+                          : col->inherits("factor")       ? "factor"
                           : col->type == RType::Character ? "character"
                           : col->type == RType::Logical   ? "logical"
                                                           : "numeric");
@@ -81,8 +81,7 @@ ir::Expr linear_predictor(const Member& coef, const Design& d) {
   const std::vector<std::string> names = coef->names();
   if (names.size() != b.size()) coef.fail("expected named coefficients");
   const size_t want = d.columns.size() + (d.intercept ? 1 : 0);
-  if (b.size() != want)
-    coef.fail(fmt::format("{} coefficients for {} model-matrix columns", b.size(), want));
+  if (b.size() != want) coef.fail(fmt::format("{} coefficients for {} model-matrix columns", b.size(), want));
   std::optional<ir::Expr> sum;
   for (size_t i = 0; i < b.size(); ++i) {
     if (!std::isfinite(b[i])) coef.fail(fmt::format("coefficient '{}' is not finite (aliased?)", names[i]));
@@ -134,8 +133,8 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   Design d = build_design(count_obj, file);
   Design dz = build_design(zero_obj, file);
   if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in the formula");
-  bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() &&
-              dz.derived.empty() && d.derived.empty() && dz.intercept == d.intercept;
+  bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() && dz.derived.empty() &&
+              d.derived.empty() && dz.intercept == d.intercept;
   for (size_t i = 0; same && i < d.columns.size(); ++i) same = d.columns[i].name == dz.columns[i].name;
   for (size_t i = 0; same && i < d.inputs.size(); ++i) same = d.inputs[i].name == dz.inputs[i].name;
   if (!same)
@@ -153,13 +152,13 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
     response = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), phi), mu);
   } else {
     // exp(log(phi) - log(1 - exp(-mu))) * mu, phi the probability of crossing the hurdle.
-    const ir::Expr positive = ir::Expr::binary(
-        ir::Op::Sub, ir::Expr::constant(1.0), ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
-    response = ir::Expr::binary(
-        ir::Op::Mul,
-        ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
-                                                      ir::Expr::unary(ir::Op::Log, positive))),
-        mu);
+    const ir::Expr positive = ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
+                                               ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
+    response =
+        ir::Expr::binary(ir::Op::Mul,
+                         ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
+                                                                       ir::Expr::unary(ir::Op::Log, positive))),
+                         mu);
   }
 
   ir::Model m;
@@ -170,16 +169,19 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
   m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
-  m.provenance.family =
-      fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
-                  zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
+  m.provenance.family = fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
+                                    zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
   ir::validate(m, file);
   return m;
 }
 
 }  // namespace
 
-ir::Model import_hurdle(const RObject& root, const std::string& file) { return import_count_mixture(root, file, false); }
-ir::Model import_zeroinfl(const RObject& root, const std::string& file) { return import_count_mixture(root, file, true); }
+ir::Model import_hurdle(const RObject& root, const std::string& file) {
+  return import_count_mixture(root, file, false);
+}
+ir::Model import_zeroinfl(const RObject& root, const std::string& file) {
+  return import_count_mixture(root, file, true);
+}
 
 }  // namespace mb::r

@@ -47,13 +47,9 @@ constexpr Entry kImporters[] = {
     {"lm", &import_lm},
     {"rpart", &import_rpart},
     {"randomForest", import_random_forest_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, const ImportHints& h) {
-       return import_random_forest(o, f, h.levels);
-     }},
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_random_forest(o, f, h.levels); }},
     {"ranger", import_ranger_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, const ImportHints& h) {
-       return import_ranger(o, f, h.levels);
-     }},
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_ranger(o, f, h.levels); }},
     {"gbm", &import_gbm},
     {"bagging", &import_bagging},
     {"boosting", &import_boosting},
@@ -70,33 +66,31 @@ constexpr Entry kImporters[] = {
     {"hurdle", &import_hurdle},
     {"zeroinfl", &import_zeroinfl},
     {"svm", import_svm_plain, Takes::Levels,
-     [](const RObject& o, const std::string& f, const ImportHints& h) {
-       return import_svm(o, f, h.levels);
-     }},
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_svm(o, f, h.levels); }},
     {"naiveBayes", import_naive_bayes_default, Takes::Threshold,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_naive_bayes(o, f, *h.nb_threshold);
      }},
     {"kmeans", &import_kmeans},
     {"cv.glmnet", import_cv_glmnet_default, Takes::Lambda,
-     [](const RObject& o, const std::string& f, const ImportHints& h) {
-       return import_cv_glmnet(o, f, h.lambda);
-     }},
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_cv_glmnet(o, f, h.lambda); }},
     {"glmnet", import_glmnet_last, Takes::Lambda,
-     [](const RObject& o, const std::string& f, const ImportHints& h) {
-       return import_glmnet(o, f, h.lambda);
-     }},
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_glmnet(o, f, h.lambda); }},
 };
 
 ir::Model import_with(const Entry& e, const std::string& c, const RObject& root, const std::string& file,
                       const ImportHints& hints) {
   if (hints.empty()) return e.importer(root, file);
   if (!hints.levels.empty() && e.takes != Takes::Levels)
-    throw Error(file, "", fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
-                                      "objects lack factor levels)", c));
+    throw Error(file, "",
+                fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
+                            "objects lack factor levels)",
+                            c));
   if (!hints.lambda.empty() && e.takes != Takes::Lambda)
-    throw Error(file, "", fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
-                                      "model", c));
+    throw Error(file, "",
+                fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
+                            "model",
+                            c));
   if (hints.nb_threshold && e.takes != Takes::Threshold)
     throw Error(file, "", fmt::format("--nb-threshold is used by naiveBayes models only; this is a '{}' model", c));
   return e.hinted(root, file, hints);
@@ -123,8 +117,8 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
       return m;
     }
   if (classes.empty())
-    throw Unsupported(file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)",
-                                      rtype_name(root.type)));
+    throw Unsupported(
+        file, "", fmt::format("unsupported R class '{}' (an object without a class attribute)", rtype_name(root.type)));
   std::string all;
   for (size_t i = 0; i < classes.size(); ++i) all += (i ? "\", \"" : "") + classes[i];
   throw Unsupported(file, "", fmt::format("unsupported R class '{}' (class vector c(\"{}\"))", classes[0], all));

@@ -29,8 +29,7 @@ struct ImportHints {
   std::optional<double> nb_threshold;                      // empty: predict()'s default
   bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
 };
-ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings,
-                       const ImportHints& hints);
+ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings, const ImportHints& hints);
 
 // Per-class importers, listed in the dispatcher's table (import.cpp).  Each returns a
 // validated model whose Provenance::warnings lists its warnings (access.hpp warn()).

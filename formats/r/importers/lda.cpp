@@ -49,8 +49,8 @@ ir::Model import_lda(const RObject& root, const std::string& file) {
   if (obj.has("terms")) {
     design = build_design(root, file);
     if (design->columns.size() != p)
-      throw Error(file, "$means", fmt::format("{} columns, but $terms builds {} model-matrix columns", p,
-                                              design->columns.size()));
+      throw Error(file, "$means",
+                  fmt::format("{} columns, but $terms builds {} model-matrix columns", p, design->columns.size()));
     for (size_t j = 0; j < p; ++j) {
       if (design->columns[j].name != means.colnames[j])
         throw Error(file, "$means@dimnames",
@@ -78,8 +78,7 @@ ir::Model import_lda(const RObject& root, const std::string& file) {
   for (size_t d = 0; d < dimen; ++d) {
     ir::Expr sum;
     for (size_t j = 0; j < p; ++j) {
-      ir::Expr term = ir::Expr::binary(ir::Op::Mul,
-                                       ir::Expr::binary(ir::Op::Sub, x[j], ir::Expr::constant(centre[j])),
+      ir::Expr term = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, x[j], ir::Expr::constant(centre[j])),
                                        ir::Expr::constant(scaling.at(j, d)));
       sum = j == 0 ? std::move(term) : ir::Expr::binary(ir::Op::Add, std::move(sum), std::move(term));
     }
@@ -110,8 +109,7 @@ ir::Model import_lda(const RObject& root, const std::string& file) {
   m.estimator = std::move(lin);
   m.provenance.source_class = "lda";
   m.provenance.family = fmt::format("lda: linear discriminant analysis ({} classes, {} discriminants)", K, dimen);
-  m.provenance.preprocessing.push_back(
-      fmt::format("{} linear discriminants of the {} centred variables", dimen, p));
+  m.provenance.preprocessing.push_back(fmt::format("{} linear discriminants of the {} centred variables", dimen, p));
   ir::validate(m, file);
   return m;
 }

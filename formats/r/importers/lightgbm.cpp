@@ -81,7 +81,8 @@ class LgbReader {
       int64_t v = 0;
       const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       if (ec != std::errc() || p != s.data() + s.size() || v < lo || v > hi)
-        throw Error(file_, place(header_line[key]), fmt::format("{} '{}' is not a whole number in [{}, {}]", key, s, lo, hi));
+        throw Error(file_, place(header_line[key]),
+                    fmt::format("{} '{}' is not a whole number in [{}, {}]", key, s, lo, hi));
       return v;
     };
     const int64_t num_class = whole("num_class", 1, 1 << 16);
@@ -94,9 +95,13 @@ class LgbReader {
     // Objective: the link and the task.
     bool classification = false, multiclass = false;
     ir::Link link = ir::Link::Identity;
-    static const std::set<std::string> kIdentity = {"regression", "regression_l2", "l2", "mean_squared_error", "mse",
-                                                    "regression_l1", "l1", "mean_absolute_error", "mae", "huber",
-                                                    "fair", "quantile", "mape", "mean_absolute_percentage_error"};
+    static const std::set<std::string> kIdentity = {"regression", "regression_l2",
+                                                    "l2",         "mean_squared_error",
+                                                    "mse",        "regression_l1",
+                                                    "l1",         "mean_absolute_error",
+                                                    "mae",        "huber",
+                                                    "fair",       "quantile",
+                                                    "mape",       "mean_absolute_percentage_error"};
     if (kIdentity.count(obj)) {
       for (const auto& o : objective)
         if (o == "sqrt")
@@ -116,12 +121,14 @@ class LgbReader {
     } else {
       throw Unsupported(file_, place(header_line["objective"]),
                         fmt::format("unsupported LightGBM objective '{}' (supported: regression objectives, poisson, "
-                                    "gamma, tweedie, binary, multiclass)", obj));
+                                    "gamma, tweedie, binary, multiclass)",
+                                    obj));
     }
     const size_t K = multiclass ? static_cast<size_t>(num_class) : 1;
     if (static_cast<int64_t>(K) != per_iter || (!multiclass && num_class != 1))
-      throw Error(file_, place(header_line["num_tree_per_iteration"]),
-                  fmt::format("{} trees per iteration and {} classes do not fit objective '{}'", per_iter, num_class, obj));
+      throw Error(
+          file_, place(header_line["num_tree_per_iteration"]),
+          fmt::format("{} trees per iteration and {} classes do not fit objective '{}'", per_iter, num_class, obj));
 
     // Features: one continuous input per LightGBM feature, by name.
     ir::Model m;
@@ -143,11 +150,15 @@ class LgbReader {
     ens.n_outputs = static_cast<int32_t>(K);
     ens.aggregate = ir::Aggregate::Sum;
     ens.link = link;
-    ens.transform = multiclass ? ir::ScoreTransform::Softmax
-                    : classification ? ir::ScoreTransform::Binary : ir::ScoreTransform::None;
+    ens.transform = multiclass       ? ir::ScoreTransform::Softmax
+                    : classification ? ir::ScoreTransform::Binary
+                                     : ir::ScoreTransform::None;
     size_t total_nodes = 0;
     while (i < lines_.size() && lines_[i] != "end of trees") {
-      if (lines_[i].rfind("Tree=", 0) != 0) { ++i; continue; }
+      if (lines_[i].rfind("Tree=", 0) != 0) {
+        ++i;
+        continue;
+      }
       const size_t start = i++;
       std::map<std::string, std::string> kv;
       std::map<std::string, size_t> at;
@@ -174,7 +185,8 @@ class LgbReader {
       throw Error(file_, "$raw", fmt::format("{} trees are not whole iterations of {} trees", ens.trees.size(), K));
     const size_t all_trees = ens.trees.size();
     // R's predict() stops at the best iteration when the booster records one.
-    if (best_iter > 0 && static_cast<size_t>(best_iter) * K < all_trees) ens.trees.resize(static_cast<size_t>(best_iter) * K);
+    if (best_iter > 0 && static_cast<size_t>(best_iter) * K < all_trees)
+      ens.trees.resize(static_cast<size_t>(best_iter) * K);
 
     m.estimator = std::move(ens);
     if (classification) {
@@ -182,7 +194,8 @@ class LgbReader {
       for (size_t k = 0; k < (multiclass ? K : 2); ++k) m.schema.target.classes.push_back(std::to_string(k));
     }
     m.provenance.source_class = "lgb.Booster";
-    m.provenance.family = fmt::format("LightGBM {} ({} trees)", obj, std::get<ir::TreeEnsemble>(m.estimator).trees.size());
+    m.provenance.family =
+        fmt::format("LightGBM {} ({} trees)", obj, std::get<ir::TreeEnsemble>(m.estimator).trees.size());
     if (all_trees != std::get<ir::TreeEnsemble>(m.estimator).trees.size())
       m.provenance.preprocessing.push_back(fmt::format(
           "the first {} iterations (the booster's best_iter, as R's predict() uses) of {}", best_iter, all_trees / K));
@@ -228,8 +241,8 @@ class LgbReader {
     return out;
   }
 
-  ir::Tree read_tree(const std::map<std::string, std::string>& kv, const std::map<std::string, size_t>& at,
-                     size_t line, size_t cls, size_t K, size_t F) const {
+  ir::Tree read_tree(const std::map<std::string, std::string>& kv, const std::map<std::string, size_t>& at, size_t line,
+                     size_t cls, size_t K, size_t F) const {
     const std::string where = lines_[line];
     auto one = [&](const std::string& key, double fallback) {
       if (!kv.count(key)) return fallback;
@@ -256,21 +269,25 @@ class LgbReader {
       auto child = [&](double c, size_t parent, const char* key) -> int32_t {
         if (c >= 0 && c < static_cast<double>(inner) && c > static_cast<double>(parent) && c == std::floor(c))
           return static_cast<int32_t>(c);
-        if (c < 0 && -c <= static_cast<double>(L) && c == std::floor(c)) return static_cast<int32_t>(inner + static_cast<size_t>(-c - 1));
+        if (c < 0 && -c <= static_cast<double>(L) && c == std::floor(c))
+          return static_cast<int32_t>(inner + static_cast<size_t>(-c - 1));
         throw Error(file_, place(at.at(key)), fmt::format("{}: node {} has child {}, out of range", where, parent, c));
       };
       for (size_t i = 0; i < inner; ++i) {
         if (!(feat[i] >= 0 && feat[i] < static_cast<double>(F) && feat[i] == std::floor(feat[i])))
-          throw Error(file_, place(at.at("split_feature")), fmt::format("{}: node {} splits on feature {} of {}", where, i, feat[i], F));
+          throw Error(file_, place(at.at("split_feature")),
+                      fmt::format("{}: node {} splits on feature {} of {}", where, i, feat[i], F));
         if (!(dt[i] >= 0 && dt[i] <= 15 && dt[i] == std::floor(dt[i])))
-          throw Error(file_, place(at.at("decision_type")), fmt::format("{}: node {} has decision type {}", where, i, dt[i]));
+          throw Error(file_, place(at.at("decision_type")),
+                      fmt::format("{}: node {} has decision type {}", where, i, dt[i]));
         const int d = static_cast<int>(dt[i]);
         if (d & 1)
           throw Unsupported(file_, place(at.at("decision_type")),
                             fmt::format("unsupported LightGBM categorical split ({} node {})", where, i));
         const bool default_left = (d & 2) != 0;
         const int missing_type = (d >> 2) & 3;
-        if (std::isnan(thr[i])) throw Error(file_, place(at.at("threshold")), fmt::format("{}: node {}: NaN threshold", where, i));
+        if (std::isnan(thr[i]))
+          throw Error(file_, place(at.at("threshold")), fmt::format("{}: node {}: NaN threshold", where, i));
         tree.op[i] = ir::SplitOp::LessOrEqual;
         tree.feature[i] = static_cast<int32_t>(feat[i]);
         tree.threshold[i] = thr[i];
@@ -287,7 +304,8 @@ class LgbReader {
             if (default_left ? !(thr[i] >= kZeroThreshold) : !(thr[i] <= -kZeroThreshold))
               throw Unsupported(file_, place(at.at("decision_type")),
                                 fmt::format("unsupported LightGBM zero-as-missing split whose default direction is not "
-                                            "where the threshold sends zero ({} node {})", where, i));
+                                            "where the threshold sends zero ({} node {})",
+                                            where, i));
             tree.missing[i] = default_left ? ir::MissingGo::Left : ir::MissingGo::Right;
             break;
           default:

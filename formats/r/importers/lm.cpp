@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/lang/formula.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
+#include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
 
@@ -16,8 +16,8 @@ namespace {
 
 ir::Link parse_link(const std::string& link, const std::string& file) {
   static const std::pair<const char*, ir::Link> kLinks[] = {
-      {"identity", ir::Link::Identity}, {"logit", ir::Link::Logit},     {"probit", ir::Link::Probit},
-      {"cloglog", ir::Link::Cloglog},   {"cauchit", ir::Link::Cauchit}, {"log", ir::Link::Log},
+      {"identity", ir::Link::Identity}, {"logit", ir::Link::Logit},          {"probit", ir::Link::Probit},
+      {"cloglog", ir::Link::Cloglog},   {"cauchit", ir::Link::Cauchit},      {"log", ir::Link::Log},
       {"inverse", ir::Link::Inverse},   {"1/mu^2", ir::Link::InverseSquare}, {"sqrt", ir::Link::Sqrt},
   };
   for (auto& [name, l] : kLinks)
@@ -27,8 +27,7 @@ ir::Link parse_link(const std::string& link, const std::string& file) {
 
 // Class labels of a binomial GLM: the response's factor levels (P = second level), FALSE/TRUE
 // for a logical response, "0"/"1" for a numeric one (0/1, proportions or cbind(successes, failures)).
-std::vector<std::string> binomial_classes(const RObject& root, const std::string& response,
-                                          const std::string& file) {
+std::vector<std::string> binomial_classes(const RObject& root, const std::string& response, const std::string& file) {
   const RObject* col = nullptr;
   if (const RObject* mf = root.get("model"); mf && mf->type == RType::List) {
     col = mf->get(response);
@@ -39,8 +38,10 @@ std::vector<std::string> binomial_classes(const RObject& root, const std::string
   if (col && col->type == RType::Integer && col->attr("levels")) {
     auto levels = col->levels();
     if (levels.size() != 2)
-      throw Error(file, "$model", fmt::format("binomial response '{}' has {} levels; only two-level factors "
-                                              "are supported", response, levels.size()));
+      throw Error(file, "$model",
+                  fmt::format("binomial response '{}' has {} levels; only two-level factors "
+                              "are supported",
+                              response, levels.size()));
     return levels;
   }
   if (col && col->type == RType::Character) {
@@ -132,7 +133,8 @@ ir::Model import_lm(const RObject& root, const std::string& file) {
     for (size_t i = 0; i < aliased.size(); ++i) list += (i ? ", " : "") + aliased[i];
     warn(m, "aliased-coefficients",
          fmt::format("rank-deficient fit: coefficients {} are NA (aliased); they are predicted as 0, "
-                     "like R's predict()", list));
+                     "like R's predict()",
+                     list));
   }
   ir::validate(m, file);
   return m;

@@ -24,10 +24,9 @@ ir::Model import_wrapped_model(const RObject& root, const std::string& file) {
   const Member learner = obj["learner"];
   const std::vector<std::string> lc = learner->classes();
   const std::string id = lc.empty() ? std::string() : lc[0];
-  static const char* const kLearners[] = {
-      "regr.lm",       "regr.glm",         "classif.binomial",      "classif.logreg",
-      "classif.rpart", "regr.rpart",       "classif.randomForest",  "regr.randomForest",
-      "regr.gbm",      "classif.gbm"};
+  static const char* const kLearners[] = {"regr.lm",       "regr.glm",   "classif.binomial",     "classif.logreg",
+                                          "classif.rpart", "regr.rpart", "classif.randomForest", "regr.randomForest",
+                                          "regr.gbm",      "classif.gbm"};
   if (std::find_if(std::begin(kLearners), std::end(kLearners), [&](const char* l) { return id == l; }) ==
       std::end(kLearners))
     throw Unsupported(file, "$learner",

@@ -38,19 +38,21 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
   std::vector<int> column_of(n_in + 1, -2);
   for (size_t u = 1; u <= n_in; ++u) {
     const std::string& name = coefnames[u - 1];
-    if (name == "(Intercept)" && d.intercept) { column_of[u] = -1; continue; }
+    if (name == "(Intercept)" && d.intercept) {
+      column_of[u] = -1;
+      continue;
+    }
     for (size_t c = 0; c < d.columns.size(); ++c)
       if (d.columns[c].name == name) column_of[u] = static_cast<int>(c);
     if (column_of[u] == -2)
       throw Error(file, "$coefnames", fmt::format("input '{}' matches no model-matrix column built from $terms", name));
   }
   if (d.columns.size() + (d.intercept ? 1 : 0) != n_in)
-    throw Error(file, "$coefnames", fmt::format("{} inputs for {} model-matrix columns", n_in,
-                                                d.columns.size() + (d.intercept ? 1 : 0)));
+    throw Error(file, "$coefnames",
+                fmt::format("{} inputs for {} model-matrix columns", n_in, d.columns.size() + (d.intercept ? 1 : 0)));
   for (size_t u = 1; u <= n_in; ++u)
     if (column_of[u] >= 0) m.features.push_back({d.columns[column_of[u]].name, d.columns[column_of[u]].expr});
-  if (d.offset)
-    throw Error(file, "$terms@offset", "offsets in multinom models are not supported");
+  if (d.offset) throw Error(file, "$terms@offset", "offsets in multinom models are not supported");
 
   // Weights per output: bias (with the intercept column folded in) and one per feature.
   const size_t F = m.features.size();
@@ -59,7 +61,10 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
     const size_t unit = n_in + 1 + k;
     for (size_t i = static_cast<size_t>(nconn[unit]); i < static_cast<size_t>(nconn[unit + 1]); ++i) {
       const auto src = static_cast<size_t>(conn[i]);  // 0 .. n_in (wholes)
-      if (src == 0 || column_of[src] == -1) { intercepts[k] += wts[i]; continue; }
+      if (src == 0 || column_of[src] == -1) {
+        intercepts[k] += wts[i];
+        continue;
+      }
       size_t f = 0;
       for (size_t u = 1; u < src; ++u) f += column_of[u] >= 0;
       coefs[k * F + f] += wts[i];

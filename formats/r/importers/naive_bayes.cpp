@@ -89,17 +89,17 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file, doubl
   m.schema.target.task = ir::Task::Classification;
   m.schema.target.classes = classes;
   if (const RObject* call = root.get("call"); call && call->type == RType::Language) {
-    if (const RObject* formula = call_arg(*call, "formula", 0);
-        formula && formula->type == RType::Language && formula->elements.size() == 3 &&
-        formula->elements[1]->type == RType::Symbol)
+    if (const RObject* formula = call_arg(*call, "formula", 0); formula && formula->type == RType::Language &&
+                                                                formula->elements.size() == 3 &&
+                                                                formula->elements[1]->type == RType::Symbol)
       m.schema.target.name = formula->elements[1]->text;
   }
   m.estimator = std::move(nb);
   m.provenance.source_class = "naiveBayes";
   m.provenance.family = fmt::format("naive Bayes ({} classes, {} predictors)", K, F);
   if (threshold != 0.001)
-    m.provenance.preprocessing.push_back(fmt::format("predict(threshold = {}): replaces probabilities and sds <= 0",
-                                                     threshold));
+    m.provenance.preprocessing.push_back(
+        fmt::format("predict(threshold = {}): replaces probabilities and sds <= 0", threshold));
   ir::validate(m, file);
   return m;
 }

@@ -45,8 +45,9 @@ RObject elm_design_object(const RObject& root, const std::string& file) {
   std::vector<std::string> names;
   const RPtr* formula = element(root, "formula");
   if (!formula || !*formula || (*formula)->type != RType::Language)
-    throw Error(file, "$formula", "elm fitted without a formula (elm_train on a matrix) stores no input names; "
-                                  "only the formula interface elm() is supported");
+    throw Error(file, "$formula",
+                "elm fitted without a formula (elm_train on a matrix) stores no input names; "
+                "only the formula interface elm() is supported");
   o.elements.push_back(*formula);
   names.push_back("terms");
   auto xlevels = std::make_shared<RObject>();
@@ -100,17 +101,16 @@ ir::Model import_neuralnet(const RObject& root, const std::string& file) {
   if (response.size() != 1)
     throw Unsupported(file, "$model.list$response",
                       fmt::format("unsupported: {} responses (a class-indicator or multi-response fit); "
-                                  "one numeric response is supported", response.size()));
+                                  "one numeric response is supported",
+                                  response.size()));
 
   // The activation closure: neuralnet's own ones carry their name in @type.
   const Member act_fct = obj["act.fct"];
   std::string act_name;
   if (const auto t = act_fct.find_attr("type")) act_name = t->string();
   ir::Activation act;
-  if (act_name == "logistic")
-    act = ir::Activation::Logistic;
-  else if (act_name == "tanh")
-    act = ir::Activation::Tanh;
+  if (act_name == "logistic") act = ir::Activation::Logistic;
+  else if (act_name == "tanh") act = ir::Activation::Tanh;
   else
     throw Unsupported(file, "$act.fct",
                       act_name.empty() || act_name == "function"
@@ -166,16 +166,11 @@ ir::Model import_elm(const RObject& root, const std::string& file) {
     throw Unsupported(file, "$is_regression", "unsupported: elm classification (one-hot outputs); regression only");
   const std::string actfun = obj["actfun"].string();
   ir::Activation act;
-  if (actfun == "purelin")
-    act = ir::Activation::Identity;
-  else if (actfun == "sig")
-    act = ir::Activation::Logistic;
-  else if (actfun == "tansig")
-    act = ir::Activation::Tanh;  // 2 / (1 + exp(-2x)) - 1
-  else if (actfun == "relu")
-    act = ir::Activation::Relu;
-  else
-    throw Unsupported(file, "$actfun", fmt::format("unsupported: elm activation '{}'", actfun));
+  if (actfun == "purelin") act = ir::Activation::Identity;
+  else if (actfun == "sig") act = ir::Activation::Logistic;
+  else if (actfun == "tansig") act = ir::Activation::Tanh;  // 2 / (1 + exp(-2x)) - 1
+  else if (actfun == "relu") act = ir::Activation::Relu;
+  else throw Unsupported(file, "$actfun", fmt::format("unsupported: elm activation '{}'", actfun));
 
   const RObject design_obj = elm_design_object(root, file);
   Design d = build_design(design_obj, file);
@@ -206,12 +201,9 @@ ir::Model import_elm(const RObject& root, const std::string& file) {
     if (!std::isfinite(v)) iw.fail("a weight is not finite");
   const Member bh = obj["biashid"];
   const std::vector<double> bias = bh.numbers();
-  if (bias.empty())
-    hidden.biases.assign(nhid, 0.0);  // bias = FALSE
-  else if (bias.size() == nhid)
-    hidden.biases = bias;
-  else
-    bh.fail(fmt::format("{} biases for {} hidden units", bias.size(), nhid));
+  if (bias.empty()) hidden.biases.assign(nhid, 0.0);  // bias = FALSE
+  else if (bias.size() == nhid) hidden.biases = bias;
+  else bh.fail(fmt::format("{} biases for {} hidden units", bias.size(), nhid));
   for (double v : hidden.biases)
     if (!std::isfinite(v)) bh.fail("a bias is not finite");
 
@@ -228,9 +220,8 @@ ir::Model import_elm(const RObject& root, const std::string& file) {
   adopt_design(m, d);
   m.estimator = std::move(mlp);
   m.provenance.source_class = "elm";
-  m.provenance.family =
-      fmt::format("elm regression ({} activation{}); {} inputs, {} hidden units", actfun,
-                  bias.empty() ? ", no hidden bias" : "", P, nhid);
+  m.provenance.family = fmt::format("elm regression ({} activation{}); {} inputs, {} hidden units", actfun,
+                                    bias.empty() ? ", no hidden bias" : "", P, nhid);
   ir::validate(m, file);
   return m;
 }

@@ -18,9 +18,10 @@ namespace mb::r {
 
 ir::Model import_nnet(const RObject& root, const std::string& file) {
   const Member obj(root, file);
-    if (!root.get("terms"))
-    throw Error(file, "$terms", "nnet fitted without a formula (the x/y interface) stores no input names; "
-                                "only nnet.formula objects are supported");
+  if (!root.get("terms"))
+    throw Error(file, "$terms",
+                "nnet fitted without a formula (the x/y interface) stores no input names; "
+                "only nnet.formula objects are supported");
   ir::Model m;
   Design d = build_design(root, file);
   if (d.offset) throw Error(file, "$terms@offset", "offsets in nnet models are not supported");
@@ -39,8 +40,7 @@ ir::Model import_nnet(const RObject& root, const std::string& file) {
     throw Error(file, "$nconn", fmt::format("expected {} connection offsets for {} units", nunits + 1, nunits));
   if (conn.size() != wts.size() || nconn.back() != static_cast<double>(wts.size()))
     throw Error(file, "$nconn", "connection counts do not match the weights");
-  if (!(nsunits_d >= 0 && nsunits_d <= static_cast<double>(nunits)))
-    throw Error(file, "$nsunits", "out of range");
+  if (!(nsunits_d >= 0 && nsunits_d <= static_cast<double>(nunits))) throw Error(file, "$nsunits", "out of range");
   const size_t nsunits = static_cast<size_t>(nsunits_d);
 
   ir::Mlp mlp;
@@ -74,8 +74,8 @@ ir::Model import_nnet(const RObject& root, const std::string& file) {
   if (coefnames.size() != n_in)
     throw Error(file, "$coefnames", fmt::format("{} names for {} input units", coefnames.size(), n_in));
   if (d.columns.size() != n_in)
-    throw Error(file, "$coefnames", fmt::format("{} input units for {} model-matrix columns built from $terms",
-                                                n_in, d.columns.size()));
+    throw Error(file, "$coefnames",
+                fmt::format("{} input units for {} model-matrix columns built from $terms", n_in, d.columns.size()));
   for (size_t u = 0; u < n_in; ++u) {
     const DesignColumn* col = nullptr;
     for (auto& c : d.columns)
@@ -95,8 +95,10 @@ ir::Model import_nnet(const RObject& root, const std::string& file) {
   std::string family;
   if (classes.empty()) {
     if (n_out != 1)
-      throw Error(file, "$n", fmt::format("a network with {} outputs and no class labels: multiple-response "
-                                          "regression is not supported", n_out));
+      throw Error(file, "$n",
+                  fmt::format("a network with {} outputs and no class labels: multiple-response "
+                              "regression is not supported",
+                              n_out));
     mlp.transform = ir::ScoreTransform::None;
     family = nsunits < nunits ? "nnet regression (linear output)" : "nnet regression (logistic output)";
   } else {
@@ -104,16 +106,17 @@ ir::Model import_nnet(const RObject& root, const std::string& file) {
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = classes;
     if (softmax && n_out == K && K >= 2) {
-      if (nsunits > 1 + n_in + n_hidden)
-        throw Error(file, "$nsunits", "softmax outputs must be linear units");
+      if (nsunits > 1 + n_in + n_hidden) throw Error(file, "$nsunits", "softmax outputs must be linear units");
       mlp.transform = ir::ScoreTransform::Softmax;
       family = fmt::format("nnet softmax ({} classes)", K);
     } else if (!softmax && K == 2 && n_out == 1 && nsunits == nunits) {
       mlp.transform = ir::ScoreTransform::Binary;  // P(lev[2]) from one logistic output
       family = entropy ? "nnet logistic output (entropy fit)" : "nnet logistic output";
     } else {
-      throw Error(file, "$n", fmt::format("{} outputs for {} classes (softmax {}): not a layout nnet's predict() "
-                                          "turns into class probabilities", n_out, K, softmax));
+      throw Error(file, "$n",
+                  fmt::format("{} outputs for {} classes (softmax {}): not a layout nnet's predict() "
+                              "turns into class probabilities",
+                              n_out, K, softmax));
     }
   }
   m.estimator = std::move(mlp);

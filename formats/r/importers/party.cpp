@@ -36,14 +36,14 @@ namespace {
 
 struct Var {
   std::string name;
-  int feature = -1;       // -1: a column the model does not read
-  bool factor = false;    // split on 1-based level codes (the feature is the 0-based code)
+  int feature = -1;     // -1: a column the model does not read
+  bool factor = false;  // split on 1-based level codes (the feature is the 0-based code)
   size_t levels = 0;
 };
 
 struct PartyReader {
   const std::string& file;
-  std::vector<Var> vars;                       // per $data column
+  std::vector<Var> vars;                      // per $data column
   std::map<int, std::vector<double>> values;  // terminal node id -> leaf values
   size_t K = 1;
   bool random_child = false;
@@ -88,7 +88,8 @@ struct PartyReader {
     if (breaks.empty() && !v.factor) split.fail(fmt::format("a split on '{}' without breaks needs a factor", v.name));
     const size_t units = breaks.empty() ? v.levels : breaks.size() + 1;
     if (!index.empty() && index.size() != units)
-      split["index"].fail(fmt::format("{} entries for {} {}", index.size(), units, breaks.empty() ? "levels" : "intervals"));
+      split["index"].fail(
+          fmt::format("{} entries for {} {}", index.size(), units, breaks.empty() ? "levels" : "intervals"));
     for (size_t b = 1; b < breaks.size(); ++b)
       if (!(breaks[b] > breaks[b - 1])) split["breaks"].fail("breaks are not increasing");
     const size_t mk = missing_kid(split, n_kids);
@@ -135,7 +136,10 @@ struct PartyReader {
       std::vector<size_t> used;
       for (size_t k = 0; k < n_kids; ++k)
         for (size_t u = 0; u < units; ++u)
-          if (kid[u] == k) { used.push_back(k); break; }
+          if (kid[u] == k) {
+            used.push_back(k);
+            break;
+          }
       if (used.empty()) split.fail("no level goes to a kid");
       for (size_t j = 0; j + 1 < used.size(); ++j) {
         std::vector<int32_t> codes;
@@ -228,10 +232,12 @@ ir::Model import_party(const RObject& root, const std::string& file) {
       for (size_t i = 1; i < variables->elements.size(); ++i)
         plain |= variables->elements[i]->type == RType::Symbol && variables->elements[i]->text == v.name;
       if (!plain)
-        throw Unsupported(file, place,
-                    fmt::format("unsupported: the factor '{}' is an expression of the data (R recomputes it from the "
-                                "rows it predicts, e.g. cut() with a number of breaks); only factor variables are "
-                                "supported", v.name));
+        throw Unsupported(
+            file, place,
+            fmt::format("unsupported: the factor '{}' is an expression of the data (R recomputes it from the "
+                        "rows it predicts, e.g. cut() with a number of breaks); only factor variables are "
+                        "supported",
+                        v.name));
       const bool ordered = col->inherits("ordered");
       const auto levels = col.levels();
       v.factor = true;
@@ -254,12 +260,12 @@ ir::Model import_party(const RObject& root, const std::string& file) {
           if (e.type != RType::Symbol && deparse(e) == v.name) expr = &e;
         }
       }
-      if (!expr)
-        throw Error(file, place, fmt::format("the column '{}' is not one of the formula's variables", v.name));
+      if (!expr) throw Error(file, place, fmt::format("the column '{}' is not one of the formula's variables", v.name));
       m.features.push_back({v.name, tr.numeric(*expr, v.name)});
     } else {
-      throw Error(file, place, fmt::format("variable '{}' of type {} is not supported in partykit trees", v.name,
-                                           rtype_name(col->type)));
+      throw Error(
+          file, place,
+          fmt::format("variable '{}' of type {} is not supported in partykit trees", v.name, rtype_name(col->type)));
     }
     v.feature = static_cast<int>(m.features.size()) - 1;
   }
@@ -274,8 +280,9 @@ ir::Model import_party(const RObject& root, const std::string& file) {
   std::map<int, std::vector<size_t>> rows;
   for (size_t r = 0; r < n; ++r) {
     if (std::isnan(node_ids[r])) node_col->fail("missing node id");
-    rows[static_cast<int>(whole_number(node_ids[r], 1, INT32_MAX, node_col->file(),
-                                       fmt::format("{}[{}]", node_col->path(), r + 1)))].push_back(r);
+    rows[static_cast<int>(
+             whole_number(node_ids[r], 1, INT32_MAX, node_col->file(), fmt::format("{}[{}]", node_col->path(), r + 1)))]
+        .push_back(r);
   }
   if (classification) {
     classes = resp_col->levels();

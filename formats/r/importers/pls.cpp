@@ -41,8 +41,8 @@ RObject with_xlevels(const RObject& root, const std::string& file) {
     const RObject* col = mf->elements[i].get();
     if (!col || !col->attr("levels")) continue;
     names.push_back(columns[i]);
-    xlevels->elements.push_back(character(
-        Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
+    xlevels->elements.push_back(
+        character(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
   }
   xlevels->attributes.emplace_back("names", character(names));
   std::vector<std::string> own = root.names();
@@ -78,7 +78,7 @@ ir::Model import_mvr(const RObject& root, const std::string& file) {
   std::vector<double> B(all.begin() + static_cast<std::ptrdiff_t>((ncomp - 1) * P),
                         all.begin() + static_cast<std::ptrdiff_t>(ncomp * P));
   if (const RObject* dn = coef->attr("dimnames"); dn && dn->type == RType::List && !dn->elements.empty() &&
-                                                   dn->elements[0] && dn->elements[0]->type == RType::Character) {
+                                                  dn->elements[0] && dn->elements[0]->type == RType::Character) {
     const std::vector<std::string> rows = Member(*dn->elements[0], file, "$coefficients@dimnames[[1]]").strings();
     for (size_t i = 0; i < P && i < rows.size(); ++i)
       if (rows[i] != d.columns[i].name)

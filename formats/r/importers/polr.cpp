@@ -25,15 +25,17 @@ ir::Model import_polr(const RObject& root, const std::string& file) {
   Design d = build_design(root, file);
 
   const std::string method = obj["method"].string();
-  static const std::pair<const char*, ir::Link> kMethods[] = {
-      {"logistic", ir::Link::Logit}, {"probit", ir::Link::Probit}, {"loglog", ir::Link::Loglog},
-      {"cloglog", ir::Link::Cloglog}, {"cauchit", ir::Link::Cauchit}};
+  static const std::pair<const char*, ir::Link> kMethods[] = {{"logistic", ir::Link::Logit},
+                                                              {"probit", ir::Link::Probit},
+                                                              {"loglog", ir::Link::Loglog},
+                                                              {"cloglog", ir::Link::Cloglog},
+                                                              {"cauchit", ir::Link::Cauchit}};
   std::optional<ir::Link> link;
   for (auto& [name, l] : kMethods)
     if (method == name) link = l;
   if (!link)
-    obj["method"].fail(fmt::format("unknown polr method '{}' (expected logistic, probit, loglog, cloglog or cauchit)",
-                                   method));
+    obj["method"].fail(
+        fmt::format("unknown polr method '{}' (expected logistic, probit, loglog, cloglog or cauchit)", method));
 
   const std::vector<std::string> lev = obj["lev"].strings();
   const Member zeta_m = obj["zeta"];
@@ -63,7 +65,8 @@ ir::Model import_polr(const RObject& root, const std::string& file) {
     if (it == beta.end())
       throw Error(file, "$coefficients",
                   fmt::format("no coefficient for the model-matrix column '{}' built from $terms (predict.polr "
-                              "would fail: the design is rank-deficient)", col.name));
+                              "would fail: the design is rank-deficient)",
+                              col.name));
     b.push_back(it->second);
     beta.erase(it);
     m.features.push_back({col.name, std::move(col.expr)});

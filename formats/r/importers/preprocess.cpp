@@ -30,9 +30,11 @@ void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column,
     if (how == "center" || how == "scale" || how == "range" || how == "medianImpute" || how == "ignore" ||
         how == "remove")
       continue;
-    throw Unsupported(pp.file(), method.path() + "$" + how,
-                fmt::format("unsupported caret preProcess method '{}' (only center, scale, range and medianImpute, "
-                            "fixed per-column maps, are read)", how));
+    throw Unsupported(
+        pp.file(), method.path() + "$" + how,
+        fmt::format("unsupported caret preProcess method '{}' (only center, scale, range and medianImpute, "
+                    "fixed per-column maps, are read)",
+                    how));
   }
   auto vars_of = [&](const char* how) {
     const auto v = method.get(how);
@@ -45,8 +47,7 @@ void apply_preprocess(const Member& pp, std::map<std::string, ir::Expr>& column,
       where.fail(fmt::format("preprocessed variable '{}' is not a column the final model reads", var));
     return it->second;
   };
-  auto value_of = [&](const Member& values, const std::vector<std::string>& names, const std::string& var,
-                      size_t k) {
+  auto value_of = [&](const Member& values, const std::vector<std::string>& names, const std::string& var, size_t k) {
     const std::vector<double> v = values.numbers();
     if (!names.empty()) {
       const auto it = std::find(names.begin(), names.end(), var);

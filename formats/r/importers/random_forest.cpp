@@ -17,9 +17,9 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/lang/formula.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
+#include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
 
@@ -45,16 +45,19 @@ std::string join(const std::vector<std::string>& v) {
 std::vector<std::string> stored_levels(const std::vector<std::string>& stored, const LevelHints& hints,
                                        const std::string& name, const std::string& file, const std::string& place) {
   if (const auto* h = hint_for(hints, name); h && *h != stored)
-    throw Error(file, place, fmt::format("the levels given for '{}' ({}) differ from those stored in the model ({})",
-                                         name, join(*h), join(stored)));
+    throw Error(file, place,
+                fmt::format("the levels given for '{}' ({}) differ from those stored in the model ({})", name, join(*h),
+                            join(stored)));
   return stored;
 }
 
 // Codes 0..L-1 whose bit is (want_set) or is not set in floor(bits), a level set as a number
 // (at most 53 levels hold exactly in a double; randomForest allows 53).
-std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set, const std::string& file, const std::string& place) {
+std::vector<int32_t> bit_codes(double bits, size_t L, bool want_set, const std::string& file,
+                               const std::string& place) {
   if (!(bits >= 0 && bits < 9007199254740992.0))
-    throw Error(file, place, fmt::format("expected a level set coded as a whole number from 0 to 2^53, found {}", bits));
+    throw Error(file, place,
+                fmt::format("expected a level set coded as a whole number from 0 to 2^53, found {}", bits));
   const auto b = static_cast<uint64_t>(std::floor(bits));
   std::vector<int32_t> out;
   for (size_t c = 0; c < L; ++c) {
@@ -102,7 +105,8 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     if (const auto* h = hint_for(hints, name)) return *h;
     throw Error(file, "$forest$xlevels$" + name,
                 ordered ? fmt::format("randomForest does not store the levels of the ordered factor '{}' (it splits "
-                                      "on the integer codes); give them to the importer", name)
+                                      "on the integer codes); give them to the importer",
+                                      name)
                         : fmt::format("no levels stored for the factor '{}'", name));
   };
   if (root.get("terms")) {
@@ -141,8 +145,8 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       throw Error(file, "$forest$ncat",
                   fmt::format("predictor '{}': ncat {} does not match its class in $terms", xnames[j], ncat[j]));
     if (v.factor && v.n_levels != static_cast<size_t>(ncat[j]))
-      throw Error(file, "$forest$ncat", fmt::format("predictor '{}': {} levels, ncat {}", xnames[j], v.n_levels,
-                                                    ncat[j]));
+      throw Error(file, "$forest$ncat",
+                  fmt::format("predictor '{}': {} levels, ncat {}", xnames[j], v.n_levels, ncat[j]));
   }
 
   std::vector<std::string> classes;
@@ -175,7 +179,8 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   std::vector<int64_t> left, right, treemap;  // 1-based node rows, 0 at a leaf
   if (classification) {
     treemap = forest["treemap"].wholes(0, nrnodes_v[0]);
-    if (treemap.size() != nrnodes * 2 * ntree) throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
+    if (treemap.size() != nrnodes * 2 * ntree)
+      throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
   } else {
     left = forest["leftDaughter"].wholes(0, nrnodes_v[0]);
     right = forest["rightDaughter"].wholes(0, nrnodes_v[0]);
@@ -293,7 +298,8 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
       if (levels.empty())
         throw Error(file, place,
                     fmt::format("ranger does not store the levels of the factor '{}' (grown with "
-                                "respect.unordered.factors = \"partition\"); give them to the importer", name));
+                                "respect.unordered.factors = \"partition\"); give them to the importer",
+                                name));
       f.kind = ir::FieldKind::Categorical;
       factor[j] = true;
     } else if (!levels.empty()) {  // a factor split on its 1-based codes ("order" or "ignore")
@@ -323,7 +329,8 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   const Member children = forest["child.nodeIDs"];
   const Member varids = forest["split.varIDs"];
   const Member values = forest["split.values"];
-  const std::optional<Member> counts = probability ? std::optional<Member>(forest["terminal.class.counts"]) : std::nullopt;
+  const std::optional<Member> counts =
+      probability ? std::optional<Member>(forest["terminal.class.counts"]) : std::nullopt;
   const size_t ntree = children.size();
   if (ntree == 0 || varids.size() != ntree || values.size() != ntree || (counts && counts->size() != ntree))
     throw Error(file, "$forest$child.nodeIDs", "expected one entry per tree in each tree component");
@@ -356,7 +363,8 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
           const Member tc = counts->at(t);
           if (i >= tc.size()) throw Error(file, place(), "no terminal class counts for this leaf");
           const auto p = tc.at(i).numbers();
-          if (p.size() != class_values.size()) throw Error(file, place(), "terminal class counts do not match the classes");
+          if (p.size() != class_values.size())
+            throw Error(file, place(), "terminal class counts do not match the classes");
           for (size_t k = 0; k < p.size(); ++k) tr.values[i * K + static_cast<size_t>(class_values[k]) - 1] = p[k];
         }
         continue;
@@ -383,7 +391,7 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
     m.schema.target.classes = classes;
   }
   m.provenance.source_class = "ranger";
-  m.provenance.family = regression ? "ranger regression"
+  m.provenance.family = regression       ? "ranger regression"
                         : classification ? "ranger classification"
                                          : "ranger probability estimation";
   describe_factor_inputs(m);

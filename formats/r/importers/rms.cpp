@@ -40,9 +40,11 @@ RPtr character(const std::vector<std::string>& values, const std::vector<std::st
 
 ir::Link orm_link(const Member& family) {
   const std::string f = family.string();
-  static const std::pair<const char*, ir::Link> kFamilies[] = {
-      {"logistic", ir::Link::Logit}, {"probit", ir::Link::Probit}, {"loglog", ir::Link::Loglog},
-      {"cloglog", ir::Link::Cloglog}, {"cauchit", ir::Link::Cauchit}};
+  static const std::pair<const char*, ir::Link> kFamilies[] = {{"logistic", ir::Link::Logit},
+                                                               {"probit", ir::Link::Probit},
+                                                               {"loglog", ir::Link::Loglog},
+                                                               {"cloglog", ir::Link::Cloglog},
+                                                               {"cauchit", ir::Link::Cauchit}};
   for (auto& [name, l] : kFamilies)
     if (f == name) return l;
   family.fail(fmt::format("unsupported orm family '{}' (expected logistic, probit, loglog, cloglog or cauchit)", f));
@@ -81,8 +83,9 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
       xlevels->elements.push_back(character(levels.strings()));
     } else if (assume[i] == "asis") {
       // A logical variable enters as-is; model.matrix names its column VARTRUE.
-      const bool logical = std::find(mmcolnames.begin(), mmcolnames.end(), term_labels[i] + "TRUE") != mmcolnames.end() &&
-                           std::find(mmcolnames.begin(), mmcolnames.end(), term_labels[i]) == mmcolnames.end();
+      const bool logical =
+          std::find(mmcolnames.begin(), mmcolnames.end(), term_labels[i] + "TRUE") != mmcolnames.end() &&
+          std::find(mmcolnames.begin(), mmcolnames.end(), term_labels[i]) == mmcolnames.end();
       dc_names.push_back(term_labels[i]);
       dc_values.push_back(logical ? "logical" : "numeric");
     } else {
@@ -105,19 +108,21 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
   if (d.offset) throw Unsupported(file, "$terms@offset", "unsupported: offset terms in an rms formula");
   if (!d.intercept) throw Unsupported(file, "$terms@intercept", "unsupported: an rms fit without intercept");
   if (d.columns.size() != mmcolnames.size())
-    design["mmcolnames"].fail(fmt::format("$terms builds {} model-matrix columns, $Design lists {}", d.columns.size(),
-                                          mmcolnames.size()));
+    design["mmcolnames"].fail(
+        fmt::format("$terms builds {} model-matrix columns, $Design lists {}", d.columns.size(), mmcolnames.size()));
   for (size_t i = 0; i < d.columns.size(); ++i)
     if (d.columns[i].name != mmcolnames[i])
-      throw Error(file, fmt::format("$Design$mmcolnames[{}]", i + 1),
-                  fmt::format("$terms builds the column '{}' where $Design lists '{}'", d.columns[i].name, mmcolnames[i]));
+      throw Error(
+          file, fmt::format("$Design$mmcolnames[{}]", i + 1),
+          fmt::format("$terms builds the column '{}' where $Design lists '{}'", d.columns[i].name, mmcolnames[i]));
 
   // Coefficients: the intercepts, then one slope per column.
   const Member coef = obj["coefficients"];
   const std::vector<double> b = coef.numbers();
   const auto ns = static_cast<size_t>(obj["non.slopes"].whole(1, 1 << 20));
   if (b.size() != ns + d.columns.size())
-    coef.fail(fmt::format("expected {} intercepts and {} slopes, found {} coefficients", ns, d.columns.size(), b.size()));
+    coef.fail(
+        fmt::format("expected {} intercepts and {} slopes, found {} coefficients", ns, d.columns.size(), b.size()));
   for (size_t i = 0; i < b.size(); ++i)
     if (!std::isfinite(b[i])) throw Error(file, fmt::format("$coefficients[{}]", i + 1), "not a finite number");
   for (auto& col : d.columns) m.features.push_back({col.name, std::move(col.expr)});
@@ -135,9 +140,9 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
     // The response levels: `$yunique` (orm, older lrm), else the names of the counts `$freq`.
     // (a table: its names are its dimnames).
     const Member freq = obj["freq"];
-    const Member lv = obj.has("yunique")           ? obj["yunique"]
-                      : freq.find_attr("names")     ? freq.attr("names")
-                                                    : freq.attr("dimnames").at(0);
+    const Member lv = obj.has("yunique")        ? obj["yunique"]
+                      : freq.find_attr("names") ? freq.attr("names")
+                                                : freq.attr("dimnames").at(0);
     levels = lv.strings();
     if (levels.size() != ns + 1) lv.fail(fmt::format("{} response levels for {} intercepts", levels.size(), ns));
     const ir::Link link = cls == "orm" ? orm_link(obj["family"]) : ir::Link::Logit;

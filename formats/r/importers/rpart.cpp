@@ -14,9 +14,9 @@
 
 #include <fmt/format.h>
 
-#include "formats/r/lang/formula.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
+#include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
 
@@ -57,7 +57,8 @@ class RpartReader {
 
     std::vector<std::string> classes;
     if (classification) {
-      if (!root_.attr("ylevels")) throw Error(file_, "@ylevels", "a classification tree without class labels (@ylevels)");
+      if (!root_.attr("ylevels"))
+        throw Error(file_, "@ylevels", "a classification tree without class labels (@ylevels)");
       classes = obj_.attr("ylevels").strings();
     }
     const size_t K = classification ? classes.size() : 1;
@@ -78,7 +79,7 @@ class RpartReader {
     m.provenance.family = classification ? "rpart classification" : fmt::format("rpart regression ({})", method);
     trees::describe_factor_inputs(m);
     m.provenance.preprocessing.push_back(
-        usesurrogate == 0 ? "missing split variable: stop at the node (usesurrogate = 0)"
+        usesurrogate == 0   ? "missing split variable: stop at the node (usesurrogate = 0)"
         : usesurrogate == 1 ? "missing split variable: surrogate splits, else stop at the node (usesurrogate = 1)"
                             : "missing split variable: surrogate splits, else the larger child (usesurrogate = 2)");
     for (auto& w : notes_) warn(m, "rpart", w);
@@ -102,8 +103,8 @@ class RpartReader {
     if (!pred_.vars[f].factor)
       throw Error(file_, place, fmt::format("categorical split on '{}', which is not a factor", var));
     const size_t L = m_levels(f);
-    if (!(index >= 1 && index <= static_cast<double>(csplit_.rows)) || !(ncat >= 2 && ncat <= static_cast<double>(csplit_.cols)) ||
-        static_cast<size_t>(ncat) != L)
+    if (!(index >= 1 && index <= static_cast<double>(csplit_.rows)) ||
+        !(ncat >= 2 && ncat <= static_cast<double>(csplit_.cols)) || static_cast<size_t>(ncat) != L)
       throw Error(file_, place, fmt::format("categorical split row {} does not fit $csplit", index));
     const auto crow = static_cast<size_t>(index) - 1;
     t.op = ir::SplitOp::InSet;
@@ -169,7 +170,8 @@ class RpartReader {
         if (y2.at(i, 0) != static_cast<double>(best + 1))
           throw Error(file_, "$frame$yval2",
                       fmt::format("node {}: the fitted class is not the most probable class (a loss matrix?); "
-                                  "such trees are not supported", id[i]));
+                                  "such trees are not supported",
+                                  id[i]));
       }
     }
 
@@ -213,7 +215,8 @@ class RpartReader {
       const size_t nc = static_cast<size_t>(ncompete[i]), ns = static_cast<size_t>(nsurrogate[i]);
       if (row + 1 + nc + ns > splits_.rows) throw Error(file_, place, "split rows run past the end of $splits");
       if (split_names_[row] != var[i])
-        throw Error(file_, place, fmt::format("primary split row names '{}', the frame says '{}'", split_names_[row], var[i]));
+        throw Error(file_, place,
+                    fmt::format("primary split row names '{}', the frame says '{}'", split_names_[row], var[i]));
       const SplitTest primary = split_test(row, fmt::format("$splits[{}]", row + 1));
       t.feature[i] = pred_.find(var[i]);
       t.op[i] = primary.op;
@@ -254,9 +257,7 @@ class RpartReader {
 
 }  // namespace
 
-ir::Model import_rpart(const RObject& root, const std::string& file) {
-  return RpartReader(root, file, false).run();
-}
+ir::Model import_rpart(const RObject& root, const std::string& file) { return RpartReader(root, file, false).run(); }
 
 ir::Model import_rpart_classes(const RObject& root, const std::string& file) {
   return RpartReader(root, file, true).run();

@@ -20,7 +20,8 @@ namespace mb::r {
 namespace {
 
 // A named numeric element of `$x.scale` / `$y.scale` ("scaled:center", "scaled:scale").
-std::vector<double> scale_part(const RObject& list, const char* name, const std::string& file, const std::string& path) {
+std::vector<double> scale_part(const RObject& list, const char* name, const std::string& file,
+                               const std::string& path) {
   const RObject* o = list.get(name);
   if (!o || !o->is_numeric()) throw Error(file, path + "$`" + name + "`", "expected the scaling values");
   return o->numbers();
@@ -30,7 +31,8 @@ std::vector<double> scale_part(const RObject& list, const char* name, const std:
 std::string make_names(const std::string& s) {
   std::string out = s;
   for (char& c : out)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || (static_cast<unsigned char>(c) & 0x80)))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+          (static_cast<unsigned char>(c) & 0x80)))
       c = '.';
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])) || out[0] == '_' ||
       (out[0] == '.' && out.size() > 1 && std::isdigit(static_cast<unsigned char>(out[1]))))
@@ -71,7 +73,8 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
     } else {
       const std::string prefix = make_names(vars[v]);
       for (const auto& c : sv_names)
-        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0) levels.push_back(c.substr(prefix.size()));
+        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0)
+          levels.push_back(c.substr(prefix.size()));
       bool clear = levels.size() >= 2;
       for (const auto& l : levels) clear &= l.find('.') == std::string::npos && make_names(prefix + l) == prefix + l;
       if (!clear)
@@ -102,9 +105,7 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
 
 }  // namespace
 
-ir::Model import_svm(const RObject& root, const std::string& file) {
-  return import_svm(root, file, SvmLevelHints{});
-}
+ir::Model import_svm(const RObject& root, const std::string& file) { return import_svm(root, file, SvmLevelHints{}); }
 
 ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmLevelHints& hints) {
   const Member input(root_in, file);
@@ -122,7 +123,8 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   static const ir::Kernel kKernels[] = {ir::Kernel::Linear, ir::Kernel::Polynomial, ir::Kernel::Radial,
                                         ir::Kernel::Sigmoid};
   if (!(kernel >= 0 && kernel <= 3 && kernel == std::floor(kernel)))
-    throw Unsupported(file, "$kernel", fmt::format("unsupported kernel {} (0 linear, 1 polynomial, 2 radial, 3 sigmoid)", kernel));
+    throw Unsupported(file, "$kernel",
+                      fmt::format("unsupported kernel {} (0 linear, 1 polynomial, 2 radial, 3 sigmoid)", kernel));
   svm.kernel = kKernels[static_cast<int>(kernel)];
   svm.gamma = input["gamma"].number();
   svm.coef0 = input["coef0"].number();
@@ -151,11 +153,11 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   if (formula) {
     d = build_design(root, file);
     if (d.offset) throw Error(file, "$terms@offset", "offsets in svm models are not supported");
-    if (d.intercept)
-      throw Error(file, "$terms@intercept", "expected the intercept-free terms svm.formula stores");
+    if (d.intercept) throw Error(file, "$terms@intercept", "expected the intercept-free terms svm.formula stores");
     if (d.columns.size() != F)
-      throw Error(file, "$SV", fmt::format("{} support-vector columns for {} model-matrix columns built from $terms",
-                                           F, d.columns.size()));
+      throw Error(
+          file, "$SV",
+          fmt::format("{} support-vector columns for {} model-matrix columns built from $terms", F, d.columns.size()));
     for (auto& c : d.columns) columns.push_back({c.name, std::move(c.expr)});
   } else {
     if (sv.colnames.size() != F)
@@ -179,18 +181,20 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   std::vector<double> center, scale;
   if (n_scaled > 0) {
     const RObject* xs = root.get("x.scale");
-    if (!xs || xs->type != RType::List) throw Error(file, "$x.scale", "expected the input scaling of the scaled columns");
+    if (!xs || xs->type != RType::List)
+      throw Error(file, "$x.scale", "expected the input scaling of the scaled columns");
     center = scale_part(*xs, "scaled:center", file, "$x.scale");
     scale = scale_part(*xs, "scaled:scale", file, "$x.scale");
     if (center.size() != n_scaled || scale.size() != n_scaled)
-      throw Error(file, "$x.scale", fmt::format("{} centres and {} scales for {} scaled columns", center.size(),
-                                                scale.size(), n_scaled));
+      throw Error(file, "$x.scale",
+                  fmt::format("{} centres and {} scales for {} scaled columns", center.size(), scale.size(), n_scaled));
   }
   size_t k = 0;
   for (size_t f = 0; f < F; ++f) {
     ir::Feature feat = std::move(columns[f]);
     if (!scaled_flags.empty() && scaled_flags[f] != 0 && !std::isnan(scaled_flags[f])) {
-      feat.expr = ir::Expr::binary(ir::Op::Div, ir::Expr::binary(ir::Op::Sub, std::move(feat.expr), ir::Expr::constant(center[k])),
+      feat.expr = ir::Expr::binary(ir::Op::Div,
+                                   ir::Expr::binary(ir::Op::Sub, std::move(feat.expr), ir::Expr::constant(center[k])),
                                    ir::Expr::constant(scale[k]));
       ++k;
     }
@@ -206,13 +210,15 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
     const std::vector<double> nsv = obj["nSV"].numbers();
     const size_t K = labels.size();
     if (K < 2) throw Error(file, "$labels", "a classifier needs at least two classes");
-    if (nsv.size() != K) throw Error(file, "$nSV", fmt::format("{} support-vector counts for {} classes", nsv.size(), K));
+    if (nsv.size() != K)
+      throw Error(file, "$nSV", fmt::format("{} support-vector counts for {} classes", nsv.size(), K));
     double total = 0;
     for (size_t i = 0; i < K; ++i) {
       if (!(labels[i] >= 1 && labels[i] <= static_cast<double>(levels.size())))
         throw Error(file, fmt::format("$labels[{}]", i), "class code out of range of $levels");
       if (!(nsv[i] >= 0 && nsv[i] <= static_cast<double>(n_sv)))
-        throw Error(file, fmt::format("$nSV[{}]", i), fmt::format("expected a count from 0 to {}, found {}", n_sv, nsv[i]));
+        throw Error(file, fmt::format("$nSV[{}]", i),
+                    fmt::format("expected a count from 0 to {}, found {}", n_sv, nsv[i]));
       svm.class_order.push_back(static_cast<int32_t>(labels[i]) - 1);
       svm.sv_per_class.push_back(static_cast<int32_t>(nsv[i]));
       total += nsv[i];
@@ -233,8 +239,8 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
     m.schema.target.classes = levels;
     if (svm.prob_a.empty())
       warn(m, "svm-no-probabilities",
-                 "the svm was fitted without probability = TRUE: class probabilities are the pairwise vote "
-                 "shares, the class is the vote winner");
+           "the svm was fitted without probability = TRUE: class probabilities are the pairwise vote "
+           "shares, the class is the vote winner");
     family = fmt::format("svm {}-classification ({} classes{})", type == 0 ? "C" : "nu", K,
                          svm.prob_a.empty() ? "" : ", probabilities");
   } else if (one_class) {

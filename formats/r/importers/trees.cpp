@@ -19,8 +19,7 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
                                  const RObject* xlevels) {
   Predictors p;
   const RObject* terms = root.get("terms");
-  if (!terms || terms->type != RType::Language)
-    throw Error(file, "$terms", "the model has no terms object ($terms)");
+  if (!terms || terms->type != RType::Language) throw Error(file, "$terms", "the model has no terms object ($terms)");
   const RObject* predvars = terms->attr("predvars");
   if (!predvars) predvars = terms->attr("variables");
   if (!predvars || predvars->type != RType::Language || call_name(*predvars) != "list")
@@ -59,7 +58,8 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
 
   const RObject* dc = terms->attr("dataClasses");
   const std::vector<std::string> dc_names = dc ? dc->names() : std::vector<std::string>{};
-  const std::vector<std::string> dc_values = dc ? Member(*dc, file, "$terms@dataClasses").strings() : std::vector<std::string>{};
+  const std::vector<std::string> dc_values =
+      dc ? Member(*dc, file, "$terms@dataClasses").strings() : std::vector<std::string>{};
   auto data_class = [&](const std::string& name) -> std::string {
     for (size_t i = 0; i < dc_names.size() && i < dc_values.size(); ++i)
       if (dc_names[i] == name) return dc_values[i];
@@ -87,9 +87,9 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
       p.warnings.insert(p.warnings.end(), derived->warnings.begin(), derived->warnings.end());
     } else if (cls == "factor" || cls == "ordered" || cls == "character") {
       if (node.type != RType::Symbol)
-        throw Error(file, "$terms@predvars",
-                    fmt::format("factor variable '{}' is an expression; only plain factor variables are supported",
-                                v.name));
+        throw Error(
+            file, "$terms@predvars",
+            fmt::format("factor variable '{}' is an expression; only plain factor variables are supported", v.name));
       v.ordered = cls == "ordered";
       v.factor = !v.ordered;
       v.input = tr.categorical_input(node.text, levels(v.name, v.ordered), v.ordered, v.name);

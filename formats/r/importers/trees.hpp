@@ -1,7 +1,7 @@
 // Tree models fitted in R to the model IR (docs/r-objects.md): rpart, randomForest, ranger,
-// gbm, partykit, adabag, ada and LightGBM.  Each importer returns a validated model with an ir::TreeEnsemble whose features are
-// the model's predictor variables, one feature per variable: a continuous variable (or the R
-// expression a formula applies to it) as its value, a factor as its 0-based level code.
+// gbm, partykit, adabag, ada and LightGBM.  Each importer returns a validated model with an ir::TreeEnsemble whose
+// features are the model's predictor variables, one feature per variable: a continuous variable (or the R expression a
+// formula applies to it) as its value, a factor as its 0-based level code.
 #pragma once
 #include <functional>
 #include <map>
@@ -31,13 +31,11 @@ ir::Model import_rpart_classes(const RObject& root, const std::string& file);
 
 // randomForest (formula interface): regression and classification.
 ir::Model import_random_forest(const RObject& root, const std::string& file);
-ir::Model import_random_forest(const RObject& root, const std::string& file,
-                               const LevelHints& hints);
+ir::Model import_random_forest(const RObject& root, const std::string& file, const LevelHints& hints);
 
 // ranger: regression, classification (majority vote) and probability forests.
 ir::Model import_ranger(const RObject& root, const std::string& file);
-ir::Model import_ranger(const RObject& root, const std::string& file,
-                        const LevelHints& hints);
+ir::Model import_ranger(const RObject& root, const std::string& file, const LevelHints& hints);
 
 // gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
 ir::Model import_gbm(const RObject& root, const std::string& file);

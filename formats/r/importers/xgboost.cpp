@@ -37,8 +37,8 @@
 #include "formats/r/importers/trees.hpp"
 #include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
-#include "lib/util/limits.hpp"
 #include "lib/util/errors.hpp"
+#include "lib/util/limits.hpp"
 
 namespace mb::r {
 namespace {
@@ -48,8 +48,8 @@ struct UVal {
   enum Kind : uint8_t { Null, Bool, Number, String, Array, Object } kind = Null;
   double num = 0;
   std::string str;
-  std::vector<UVal> items;                         // Array (non-numeric elements)
-  std::vector<double> nums;                        // Array of numbers
+  std::vector<UVal> items;   // Array (non-numeric elements)
+  std::vector<double> nums;  // Array of numbers
   // Object: names and values apart (a pair holding the type being defined is not allowed)
   std::vector<std::string> key_names;
   std::vector<UVal> key_values;
@@ -127,30 +127,57 @@ class UbjParser {
   }
   static size_t width(char t) {
     switch (t) {
-      case 'i': case 'U': return 1;
+      case 'i':
+      case 'U': return 1;
       case 'I': return 2;
-      case 'l': case 'd': return 4;
-      case 'L': case 'D': return 8;
+      case 'l':
+      case 'd': return 4;
+      case 'L':
+      case 'D': return 8;
       default: return 1;
     }
   }
   UVal value(char t, int depth) {
     if (depth > static_cast<int>(limits::get(limits::Id::JsonDepth)))
-      limits::exceeded(limits::Id::JsonDepth, file_, "$raw", fmt::format("the nesting of the xgboost model ({} levels)", depth));
+      limits::exceeded(limits::Id::JsonDepth, file_, "$raw",
+                       fmt::format("the nesting of the xgboost model ({} levels)", depth));
     UVal v;
     switch (t) {
       case 'Z': return v;
-      case 'T': v.kind = UVal::Bool; v.num = 1; return v;
-      case 'F': v.kind = UVal::Bool; v.num = 0; return v;
-      case 'S': v.kind = UVal::String; v.str = string(); return v;
-      case 'i': case 'U': case 'I': case 'l': case 'L': case 'd': case 'D':
-        v.kind = UVal::Number; v.num = number(t); return v;
+      case 'T':
+        v.kind = UVal::Bool;
+        v.num = 1;
+        return v;
+      case 'F':
+        v.kind = UVal::Bool;
+        v.num = 0;
+        return v;
+      case 'S':
+        v.kind = UVal::String;
+        v.str = string();
+        return v;
+      case 'i':
+      case 'U':
+      case 'I':
+      case 'l':
+      case 'L':
+      case 'd':
+      case 'D':
+        v.kind = UVal::Number;
+        v.num = number(t);
+        return v;
       case '{': {
         v.kind = UVal::Object;
         char type = 0;
         long count = -1;
-        if (peek() == '$') { ++i_; type = next(); }
-        if (peek() == '#') { ++i_; count = static_cast<long>(length()); }
+        if (peek() == '$') {
+          ++i_;
+          type = next();
+        }
+        if (peek() == '#') {
+          ++i_;
+          count = static_cast<long>(length());
+        }
         for (long k = 0; count < 0 ? peek() != '}' : k < count; ++k) {
           std::string key = string();
           v.add(std::move(key), value(type ? type : next(), depth + 1));
@@ -162,8 +189,14 @@ class UbjParser {
         v.kind = UVal::Array;
         char type = 0;
         long count = -1;
-        if (peek() == '$') { ++i_; type = next(); }
-        if (peek() == '#') { ++i_; count = static_cast<long>(length()); }
+        if (peek() == '$') {
+          ++i_;
+          type = next();
+        }
+        if (peek() == '#') {
+          ++i_;
+          count = static_cast<long>(length());
+        }
         if (type && count >= 0 && static_cast<size_t>(count) * width(type) > b_.size() - i_)
           fail("an array beyond the model bytes");
         for (long k = 0; count < 0 ? peek() != ']' : k < count; ++k) {
@@ -186,12 +219,19 @@ class UbjParser {
 
 UVal from_json(const rapidjson::Value& j, int depth, const std::string& file) {
   if (depth > static_cast<int>(limits::get(limits::Id::JsonDepth)))
-    limits::exceeded(limits::Id::JsonDepth, file, "$raw", fmt::format("the nesting of the xgboost model ({} levels)", depth));
+    limits::exceeded(limits::Id::JsonDepth, file, "$raw",
+                     fmt::format("the nesting of the xgboost model ({} levels)", depth));
   UVal v;
-  if (j.IsNumber()) { v.kind = UVal::Number; v.num = j.GetDouble(); }
-  else if (j.IsBool()) { v.kind = UVal::Bool; v.num = j.GetBool(); }
-  else if (j.IsString()) { v.kind = UVal::String; v.str.assign(j.GetString(), j.GetStringLength()); }
-  else if (j.IsArray()) {
+  if (j.IsNumber()) {
+    v.kind = UVal::Number;
+    v.num = j.GetDouble();
+  } else if (j.IsBool()) {
+    v.kind = UVal::Bool;
+    v.num = j.GetBool();
+  } else if (j.IsString()) {
+    v.kind = UVal::String;
+    v.str.assign(j.GetString(), j.GetStringLength());
+  } else if (j.IsArray()) {
     v.kind = UVal::Array;
     for (const auto& e : j.GetArray()) {
       if (e.IsNumber()) v.nums.push_back(e.GetDouble());
@@ -214,7 +254,8 @@ struct Doc {
   }
   std::string str(const UVal& v, const std::string& key, const std::string& where) const {
     const UVal& r = at(v, key, where);
-    if (r.kind != UVal::String) throw Error(file, "$raw", fmt::format("xgboost model: '{}' in {} is not a string", key, where));
+    if (r.kind != UVal::String)
+      throw Error(file, "$raw", fmt::format("xgboost model: '{}' in {} is not a string", key, where));
     return r.str;
   }
   // A numeric array (an empty array reads as empty).
@@ -275,8 +316,9 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
   } else if (bytes.size() >= 2 && bytes[0] == '{') {
     doc = UbjParser(bytes, file).parse();
   } else {
-    raw.fail("unsupported: xgboost's old binary model format (save the booster with xgboost >= 1.6, which keeps "
-             "UBJSON or JSON)");
+    raw.fail(
+        "unsupported: xgboost's old binary model format (save the booster with xgboost >= 1.6, which keeps "
+        "UBJSON or JSON)");
   }
   const Doc d{file};
   const UVal& learner = d.at(doc, "learner", "the model");
@@ -332,7 +374,11 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
   // columns are the features, an "i" column an indicator of one level of a one-hot factor.
   ir::Model m;
   ExprTranslator tr(file, m.schema.inputs, m.derived);
-  struct Col { int feature = -1; int level = -1; bool categorical = false; };
+  struct Col {
+    int feature = -1;
+    int level = -1;
+    bool categorical = false;
+  };
   std::vector<Col> cols;
   std::vector<std::string> fm_names, fm_types;  // $fmap
   if (const auto fmap = obj.get("fmap")) {
@@ -362,12 +408,15 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
       if (types[j] == "c") {
         auto it = fm_levels.find(names[j]);
         if (it == fm_levels.end())
-          throw Error(file, "$fmap", fmt::format("no levels for the categorical feature '{}' (r2pmml's $fmap lists "
-                                                 "them as '{}=<level>' columns)", names[j], names[j]));
+          throw Error(file, "$fmap",
+                      fmt::format("no levels for the categorical feature '{}' (r2pmml's $fmap lists "
+                                  "them as '{}=<level>' columns)",
+                                  names[j], names[j]));
         c.categorical = true;
         m.features.push_back({names[j], ir::Expr::input(tr.categorical_input(names[j], it->second, false, names[j]))});
       } else if (types[j] == "i") {
-        throw Unsupported(file, "$raw", fmt::format("unsupported: indicator feature '{}' in the model itself", names[j]));
+        throw Unsupported(file, "$raw",
+                          fmt::format("unsupported: indicator feature '{}' in the model itself", names[j]));
       } else {
         m.features.push_back({names[j], ir::Expr::input(tr.continuous_input(names[j], names[j]))});
       }
@@ -389,9 +438,11 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         const auto& lv = fm_levels[var];
         c.level = static_cast<int>(std::find(lv.begin(), lv.end(), level) - lv.begin());
       } else if (fm_types[j] == "c") {
-        throw Unsupported(file, "$fmap", fmt::format("unsupported: categorical feature '{}' without levels", fm_names[j]));
+        throw Unsupported(file, "$fmap",
+                          fmt::format("unsupported: categorical feature '{}' without levels", fm_names[j]));
       } else {
-        if (feature_of.count(fm_names[j])) throw Error(file, "$fmap", fmt::format("feature '{}' named twice", fm_names[j]));
+        if (feature_of.count(fm_names[j]))
+          throw Error(file, "$fmap", fmt::format("feature '{}' named twice", fm_names[j]));
         m.features.push_back({fm_names[j], ir::Expr::input(tr.continuous_input(fm_names[j], fm_names[j]))});
         feature_of[fm_names[j]] = c.feature = static_cast<int>(m.features.size()) - 1;
       }
@@ -408,7 +459,9 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
   ens.threshold_precision = ir::Precision::Float32;
   ens.value_precision = ir::Precision::Float32;
   ens.link = link;
-  ens.transform = multiclass ? ir::ScoreTransform::Softmax : classification ? ir::ScoreTransform::Binary : ir::ScoreTransform::None;
+  ens.transform = multiclass       ? ir::ScoreTransform::Softmax
+                  : classification ? ir::ScoreTransform::Binary
+                                   : ir::ScoreTransform::None;
   bool any_margin = false;
   for (double v : margin) any_margin |= v != 0;
   if (any_margin) {
@@ -446,8 +499,8 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         if (!(cseg[k] >= 0 && csize[k] >= 0 && cseg[k] + csize[k] <= static_cast<double>(cats.size())) ||
             !(cnodes[k] >= 0 && cnodes[k] < static_cast<double>(n)))
           throw Error(file, "$raw", fmt::format("xgboost model: {}: category segment out of range", where));
-        node_cats[static_cast<size_t>(cnodes[k])] =
-            std::vector<double>(cats.begin() + static_cast<long>(cseg[k]), cats.begin() + static_cast<long>(cseg[k] + csize[k]));
+        node_cats[static_cast<size_t>(cnodes[k])] = std::vector<double>(
+            cats.begin() + static_cast<long>(cseg[k]), cats.begin() + static_cast<long>(cseg[k] + csize[k]));
       }
     }
     if (const UVal* tp = tv.get("tree_param")) {
@@ -460,7 +513,8 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
     if (total_nodes > limits::get(limits::Id::TreeNodes))
       limits::exceeded(limits::Id::TreeNodes, file, "$raw", fmt::format("the trees' nodes ({})", total_nodes));
     const double cls = tree_info[t];
-    if (!(cls >= 0 && cls < static_cast<double>(K))) throw Error(file, "$raw", fmt::format("{}: class out of range", where));
+    if (!(cls >= 0 && cls < static_cast<double>(K)))
+      throw Error(file, "$raw", fmt::format("{}: class out of range", where));
     ir::Tree tree = trees::empty_tree(n, K, ir::MissingGo::Right);
     for (size_t i = 0; i < n; ++i) {
       if (left[i] < 0) {
@@ -472,7 +526,8 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
             r < static_cast<double>(n)))
         throw Error(file, "$raw", fmt::format("xgboost model: {} node {}: child out of range", where, i));
       if (!(index[i] >= 0 && index[i] < static_cast<double>(cols.size())))
-        throw Error(file, "$raw", fmt::format("xgboost model: {} node {}: feature {} out of range", where, i, index[i]));
+        throw Error(file, "$raw",
+                    fmt::format("xgboost model: {} node {}: feature {} out of range", where, i, index[i]));
       const Col& c = cols[static_cast<size_t>(index[i])];
       const bool def_left = dleft[i] != 0;
       tree.left[i] = static_cast<int32_t>(l);
@@ -481,7 +536,8 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
       tree.missing[i] = def_left ? ir::MissingGo::Left : ir::MissingGo::Right;
       if (split_type[i] != 0) {
         // xgboost's Decision(): a listed category goes right, any other code left.
-        if (!c.categorical) throw Error(file, "$raw", fmt::format("{} node {}: a categorical split on a numeric feature", where, i));
+        if (!c.categorical)
+          throw Error(file, "$raw", fmt::format("{} node {}: a categorical split on a numeric feature", where, i));
         const auto it = node_cats.find(i);
         if (it == node_cats.end()) throw Error(file, "$raw", fmt::format("{} node {}: no categories", where, i));
         const size_t L = m.schema.inputs[m.features[c.feature].expr.index].levels.size();
@@ -492,7 +548,8 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
         split_left_codes(tree, i, codes, L);
         continue;
       }
-      if (c.categorical) throw Error(file, "$raw", fmt::format("{} node {}: a numeric split on a categorical feature", where, i));
+      if (c.categorical)
+        throw Error(file, "$raw", fmt::format("{} node {}: a numeric split on a categorical feature", where, i));
       if (c.level < 0) {
         tree.op[i] = ir::SplitOp::LessThan;
         tree.threshold[i] = cond[i];
@@ -529,14 +586,16 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
       for (size_t k = 0; k < K; ++k) classes.push_back(std::to_string(k));
     }
     if (classes.size() != (multiclass ? K : 2))
-      throw Error(file, "$schema$response_levels", fmt::format("{} levels for {} classes", classes.size(), multiclass ? K : 2));
+      throw Error(file, "$schema$response_levels",
+                  fmt::format("{} levels for {} classes", classes.size(), multiclass ? K : 2));
     m.schema.target.classes = classes;
   }
   m.provenance.source_class = "xgb.Booster";
   m.provenance.family = fmt::format("xgboost {} ({} trees)", objective, trees.items.size());
   m.provenance.preprocessing.push_back(
       "xgboost arithmetic: inputs and thresholds in float32 (x < threshold goes left), a missing value or an absent "
-      "indicator (another level) takes the node's default direction, the margin summed in float32 from the base margin");
+      "indicator (another level) takes the node's default direction, the margin summed in float32 from the base "
+      "margin");
   if (link != ir::Link::Identity || multiclass)
     warn(m, "float32-link",
          "xgboost applies its link (or softmax) in float32; here it is computed in double on the same float32 margin, "

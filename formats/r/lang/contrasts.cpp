@@ -27,8 +27,7 @@ ContrastMatrix treatment(const std::vector<std::string>& levels, size_t base) {
   m.n_cols = levels.size() - 1;
   for (size_t c = 0; c < full.n_cols; ++c) {
     if (c == base) continue;
-    m.values.insert(m.values.end(), full.values.begin() + c * m.n_levels,
-                    full.values.begin() + (c + 1) * m.n_levels);
+    m.values.insert(m.values.end(), full.values.begin() + c * m.n_levels, full.values.begin() + (c + 1) * m.n_levels);
     m.colnames.push_back(levels[c]);
   }
   return m;
@@ -69,12 +68,11 @@ ContrastMatrix contr_poly(size_t n) {
   return m;
 }
 
-ContrastMatrix contrast_matrix(const std::string& function, const std::vector<std::string>& levels,
-                               bool full, const std::string& file, const std::string& place) {
+ContrastMatrix contrast_matrix(const std::string& function, const std::vector<std::string>& levels, bool full,
+                               const std::string& file, const std::string& place) {
   const size_t n = levels.size();
   if (full) return identity(levels);
-  if (n < 2)
-    throw Error(file, place, fmt::format("contrasts need at least 2 levels, factor has {}", n));
+  if (n < 2) throw Error(file, place, fmt::format("contrasts need at least 2 levels, factor has {}", n));
   if (function == "contr.treatment") return treatment(levels, 0);
   if (function == "contr.SAS") return treatment(levels, n - 1);
   ContrastMatrix m;
@@ -99,12 +97,11 @@ ContrastMatrix contrast_matrix(const std::string& function, const std::vector<st
   throw Unsupported(file, place, fmt::format("unsupported contrast function '{}'", function));
 }
 
-std::vector<double> poly_basis(double x, const std::vector<double>& alpha,
-                               const std::vector<double>& norm2, size_t degree) {
+std::vector<double> poly_basis(double x, const std::vector<double>& alpha, const std::vector<double>& norm2,
+                               size_t degree) {
   std::vector<double> z(degree + 1, 1.0);
   if (degree >= 1) z[1] = x - alpha[0];
-  for (size_t i = 1; i < degree; ++i)
-    z[i + 1] = (x - alpha[i]) * z[i] - (norm2[i + 1] / norm2[i]) * z[i - 1];
+  for (size_t i = 1; i < degree; ++i) z[i + 1] = (x - alpha[i]) * z[i] - (norm2[i + 1] / norm2[i]) * z[i - 1];
   std::vector<double> out(degree);
   for (size_t k = 1; k <= degree; ++k) out[k - 1] = z[k] / std::sqrt(norm2[k + 1]);
   return out;

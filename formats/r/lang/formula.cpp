@@ -45,9 +45,8 @@ std::string call_name(const RObject& call) {
   if (head.type == RType::Symbol) return head.text;
   // stats::poly, base::log
   if (head.type == RType::Language && head.elements.size() == 3 && head.elements[0] &&
-      head.elements[0]->type == RType::Symbol &&
-      (head.elements[0]->text == "::" || head.elements[0]->text == ":::") && head.elements[2] &&
-      head.elements[2]->type == RType::Symbol)
+      head.elements[0]->type == RType::Symbol && (head.elements[0]->text == "::" || head.elements[0]->text == ":::") &&
+      head.elements[2] && head.elements[2]->type == RType::Symbol)
     return head.elements[2]->text;
   return "";
 }
@@ -123,13 +122,12 @@ int ExprTranslator::continuous_input(const std::string& name, const std::string&
   return static_cast<int>(inputs_.size() - 1);
 }
 
-int ExprTranslator::categorical_input(const std::string& name, const std::vector<std::string>& levels,
-                                      bool ordered, const std::string& term) {
+int ExprTranslator::categorical_input(const std::string& name, const std::vector<std::string>& levels, bool ordered,
+                                      const std::string& term) {
   for (size_t i = 0; i < inputs_.size(); ++i) {
     if (inputs_[i].name != name) continue;
     if (!inputs_[i].is_categorical() || inputs_[i].levels != levels)
-      throw Error(file_, kPlace,
-                  fmt::format("variable '{}' is used with different codings (term '{}')", name, term));
+      throw Error(file_, kPlace, fmt::format("variable '{}' is used with different codings (term '{}')", name, term));
     return static_cast<int>(i);
   }
   ir::InputField f;
@@ -177,11 +175,9 @@ Expr ExprTranslator::numeric(const RObject& node, const std::string& term) {
       if (is_constant_symbol(node.text)) return Expr::constant(constant_symbol(node.text));
       return Expr::input(continuous_input(node.text, term));
     case RType::Language:
-      if (node.unparsed)
-        throw Error(file_, kPlace, fmt::format("cannot parse the R expression '{}'", node.text));
+      if (node.unparsed) throw Error(file_, kPlace, fmt::format("cannot parse the R expression '{}'", node.text));
       return call(node, term);
-    default:
-      throw Error(file_, kPlace, fmt::format("unexpected {} object in term '{}'", rtype_name(node.type), term));
+    default: throw Error(file_, kPlace, fmt::format("unexpected {} object in term '{}'", rtype_name(node.type), term));
   }
 }
 
@@ -206,18 +202,17 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
                         numeric(*node.elements[2], term));
   }
   static const std::pair<const char*, Op> kBinary[] = {
-      {"*", Op::Mul}, {"/", Op::Div}, {"^", Op::Pow}, {"**", Op::Pow}, {"<", Op::Lt}, {"<=", Op::Le},
-      {">", Op::Gt}, {">=", Op::Ge}, {"==", Op::Eq}, {"!=", Op::Ne}, {"&", Op::And}, {"|", Op::Or},
-      {"&&", Op::And}, {"||", Op::Or}};
+      {"*", Op::Mul}, {"/", Op::Div}, {"^", Op::Pow}, {"**", Op::Pow}, {"<", Op::Lt}, {"<=", Op::Le},  {">", Op::Gt},
+      {">=", Op::Ge}, {"==", Op::Eq}, {"!=", Op::Ne}, {"&", Op::And},  {"|", Op::Or}, {"&&", Op::And}, {"||", Op::Or}};
   for (auto& [name, op] : kBinary) {
     if (f != name) continue;
     if (nargs != 2) unsupported(f, term);
     return Expr::binary(op, numeric(*node.elements[1], term), numeric(*node.elements[2], term));
   }
-  static const std::pair<const char*, Op> kUnary[] = {
-      {"exp", Op::Exp}, {"sqrt", Op::Sqrt}, {"abs", Op::Abs}, {"log10", Op::Log10},
-      {"sin", Op::Sin}, {"cos", Op::Cos}, {"tan", Op::Tan}, {"atan", Op::Atan},
-      {"tanh", Op::Tanh}, {"floor", Op::Floor}, {"ceiling", Op::Ceil}, {"!", Op::Not}};
+  static const std::pair<const char*, Op> kUnary[] = {{"exp", Op::Exp},     {"sqrt", Op::Sqrt},    {"abs", Op::Abs},
+                                                      {"log10", Op::Log10}, {"sin", Op::Sin},      {"cos", Op::Cos},
+                                                      {"tan", Op::Tan},     {"atan", Op::Atan},    {"tanh", Op::Tanh},
+                                                      {"floor", Op::Floor}, {"ceiling", Op::Ceil}, {"!", Op::Not}};
   for (auto& [name, op] : kUnary) {
     if (f != name) continue;
     if (nargs != 1) unsupported(f, term);
@@ -231,18 +226,16 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
     if (b && b->size() == 1 && (*b)[0] == 10.0) return Expr::unary(Op::Log10, std::move(x));
     if (b && b->size() == 1)
       return Expr::binary(Op::Div, Expr::unary(Op::Log, std::move(x)), Expr::constant(std::log((*b)[0])));
-    return Expr::binary(Op::Div, Expr::unary(Op::Log, std::move(x)),
-                        Expr::unary(Op::Log, numeric(*base, term)));
+    return Expr::binary(Op::Div, Expr::unary(Op::Log, std::move(x)), Expr::unary(Op::Log, numeric(*base, term)));
   }
-  if (f == "log2")
-    return Expr::binary(Op::Div, Expr::unary(Op::Log, a0()), Expr::constant(std::numbers::ln2));
+  if (f == "log2") return Expr::binary(Op::Div, Expr::unary(Op::Log, a0()), Expr::constant(std::numbers::ln2));
   if (f == "log1p" || f == "expm1") {
     // The IR has neither: log(1 + x) and exp(x) - 1 lose relative precision when |x| << 1.
     if (warnings)
-      warnings->push_back({"approximate-function",
-                           fmt::format("{}(x) in term '{}' is computed as {}; the relative error grows "
-                                       "as |x| approaches 0 (about 1e-16/|x|)",
-                                       f, term, f == "log1p" ? "log(1 + x)" : "exp(x) - 1")});
+      warnings->push_back(
+          {"approximate-function", fmt::format("{}(x) in term '{}' is computed as {}; the relative error grows "
+                                               "as |x| approaches 0 (about 1e-16/|x|)",
+                                               f, term, f == "log1p" ? "log(1 + x)" : "exp(x) - 1")});
     if (f == "log1p") return Expr::unary(Op::Log, Expr::binary(Op::Add, Expr::constant(1.0), a0()));
     return Expr::binary(Op::Sub, Expr::unary(Op::Exp, a0()), Expr::constant(1.0));
   }
@@ -271,7 +264,8 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
       size_t k = 0;
       while (k < 3 && tag != kFormals[k]) ++k;
       if (k == 3 || bound[k])
-        throw Error(file_, kPlace, fmt::format("ifelse() argument '{}' in term '{}' is not test, yes or no once", tag, term));
+        throw Error(file_, kPlace,
+                    fmt::format("ifelse() argument '{}' in term '{}' is not test, yes or no once", tag, term));
       bound[k] = node.elements[i].get();
     }
     size_t next = 0;
@@ -292,13 +286,15 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
     auto fv = from ? constant_values(*from) : std::nullopt;
     auto tv = to ? constant_values(*to) : std::nullopt;
     if (!fv || !tv || fv->size() != tv->size())
-      throw Unsupported(file_, kPlace, fmt::format("unsupported: mapvalues() in term '{}' without numeric from and to "
-                                             "of the same length", term));
+      throw Unsupported(file_, kPlace,
+                        fmt::format("unsupported: mapvalues() in term '{}' without numeric from and to "
+                                    "of the same length",
+                                    term));
     Expr x = a0();
     Expr e = x;
     for (size_t i = fv->size(); i-- > 0;)
-      e = Expr::call(Op::IfElse, {Expr::binary(Op::Eq, x, Expr::constant((*fv)[i])), Expr::constant((*tv)[i]),
-                                  std::move(e)});
+      e = Expr::call(Op::IfElse,
+                     {Expr::binary(Op::Eq, x, Expr::constant((*fv)[i])), Expr::constant((*tv)[i]), std::move(e)});
     return e;
   }
   if (f == "scale") {
@@ -360,8 +356,7 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
     return m;
   }
   const RObject* coefs = call_arg(node, "coefs", -1);
-  if (!coefs)
-    throw Error(file_, kPlace, fmt::format("poly() in term '{}' has no frozen coefs (alpha, norm2)", term));
+  if (!coefs) throw Error(file_, kPlace, fmt::format("poly() in term '{}' has no frozen coefs (alpha, norm2)", term));
   auto element = [&](const char* name) -> std::optional<std::vector<double>> {
     const RObject* e = nullptr;
     if (coefs->type == RType::Language && call_name(*coefs) == "list") e = call_arg(*coefs, name, -1);
@@ -372,8 +367,8 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
   auto norm2 = element("norm2");
   if (!alpha || !norm2 || alpha->size() < degree || norm2->size() < degree + 2)
     throw Error(file_, kPlace,
-                fmt::format("poly() in term '{}': coefs need alpha (>= {}) and norm2 (>= {}) values", term,
-                            degree, degree + 2));
+                fmt::format("poly() in term '{}': coefs need alpha (>= {}) and norm2 (>= {}) values", term, degree,
+                            degree + 2));
   // Z1 = x - alpha1; Z(i+1) = (x - alpha(i+1)) * Z(i) - (norm2(i+2)/norm2(i+1)) * Z(i-1); Z0 = 1.
   std::vector<Expr> z;  // z[k] refers to the derived field holding Z(k), k >= 1
   z.push_back(Expr::constant(1.0));
@@ -396,14 +391,13 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
 // intercept) as predvars freezes them (makepredictcall): the knots are in the call.
 ExprTranslator::Matrix ExprTranslator::spline(const RObject& node, const std::string& fname, const std::string& term) {
   auto pos = positional_args(node);
-  if (pos.empty())
-    throw Error(file_, kPlace, fmt::format("{}() without a variable in term '{}'", fname, term));
+  if (pos.empty()) throw Error(file_, kPlace, fmt::format("{}() without a variable in term '{}'", fname, term));
   auto numbers = [&](const char* tag, bool required) -> std::vector<double> {
     const RObject* a = call_arg(node, tag, -1);
     if (!a) {
       if (required)
-        throw Error(file_, kPlace, fmt::format("{}() in term '{}' has no frozen {} (predvars should hold them)",
-                                               fname, term, tag));
+        throw Error(file_, kPlace,
+                    fmt::format("{}() in term '{}' has no frozen {} (predvars should hold them)", fname, term, tag));
       return {};
     }
     if (a->type == RType::Language && call_name(*a) == "numeric" && a->elements.size() <= 2) {
@@ -411,7 +405,8 @@ ExprTranslator::Matrix ExprTranslator::spline(const RObject& node, const std::st
       if (a->elements.size() == 1 || (n && n->size() == 1 && (*n)[0] == 0)) return {};
     }
     auto v = constant_values(*a);
-    if (!v) throw Error(file_, kPlace, fmt::format("{}() argument {} is not a constant in term '{}'", fname, tag, term));
+    if (!v)
+      throw Error(file_, kPlace, fmt::format("{}() argument {} is not a constant in term '{}'", fname, tag, term));
     return *v;
   };
   // Unfrozen arguments (df only, no knots) mean predict() would choose knots from the new data.

@@ -42,14 +42,14 @@ ContrastMatrix contr_poly(size_t n);
 // `$contrasts` ("contr.treatment", "contr.sum", "contr.helmert", "contr.poly", "contr.SAS");
 // `full` gives the identity (contrasts = FALSE: a factor coded without its margin).
 // Throws Error(file, place, ...) for an unknown contrast function.
-ContrastMatrix contrast_matrix(const std::string& function, const std::vector<std::string>& levels,
-                               bool full, const std::string& file, const std::string& place);
+ContrastMatrix contrast_matrix(const std::string& function, const std::vector<std::string>& levels, bool full,
+                               const std::string& file, const std::string& place);
 
 // poly(x, degree, coefs = list(alpha, norm2)) as R's predict.poly evaluates it: the three-term
 // recurrence Z0 = 1, Z1 = x - alpha1, Z(i+1) = (x - alpha(i+1)) Z(i) - norm2(i+2)/norm2(i+1) Z(i-1),
 // column k = Z(k) / sqrt(norm2(k+2)).  Returns the `degree` columns for one value of x.
-std::vector<double> poly_basis(double x, const std::vector<double>& alpha,
-                               const std::vector<double>& norm2, size_t degree);
+std::vector<double> poly_basis(double x, const std::vector<double>& alpha, const std::vector<double>& norm2,
+                               size_t degree);
 
 // One model-matrix column.
 struct DesignColumn {
@@ -59,12 +59,12 @@ struct DesignColumn {
 
 // The model matrix of a fitted formula model, as expressions over the raw input columns.
 struct Design {
-  std::vector<ir::InputField> inputs;    // raw data columns the formula reads
-  std::vector<ir::DerivedField> derived; // shared intermediates (poly recurrences)
+  std::vector<ir::InputField> inputs;     // raw data columns the formula reads
+  std::vector<ir::DerivedField> derived;  // shared intermediates (poly recurrences)
   bool intercept = true;
-  std::vector<DesignColumn> columns;     // model-matrix columns after "(Intercept)"
-  std::optional<ir::Expr> offset;        // sum of offset() terms and `$call$offset`
-  std::string response;                  // response variable text ("" when none)
+  std::vector<DesignColumn> columns;       // model-matrix columns after "(Intercept)"
+  std::optional<ir::Expr> offset;          // sum of offset() terms and `$call$offset`
+  std::string response;                    // response variable text ("" when none)
   std::vector<std::string> preprocessing;  // human descriptions ("factor cyl: treatment contrasts (3 levels)")
   Warnings warnings;                       // approximations made while translating
 };
@@ -106,8 +106,7 @@ namespace mb::r {
 // creating the fields on first use.  `term` names the variable in messages.
 class ExprTranslator {
  public:
-  ExprTranslator(std::string file, std::vector<ir::InputField>& inputs,
-                 std::vector<ir::DerivedField>& derived)
+  ExprTranslator(std::string file, std::vector<ir::InputField>& inputs, std::vector<ir::DerivedField>& derived)
       : file_(std::move(file)), inputs_(inputs), derived_(derived) {}
 
   // A scalar numeric expression: arithmetic, I(), log/exp/sqrt/abs/..., comparisons, scale().
@@ -121,8 +120,8 @@ class ExprTranslator {
   std::optional<Matrix> matrix(const RObject& node, const std::string& term);
 
   int continuous_input(const std::string& name, const std::string& term);
-  int categorical_input(const std::string& name, const std::vector<std::string>& levels,
-                        bool ordered, const std::string& term);
+  int categorical_input(const std::string& name, const std::vector<std::string>& levels, bool ordered,
+                        const std::string& term);
   // An R logical variable: a categorical input with levels FALSE, TRUE (code 0, 1) that reads
   // data as as.logical() does (ir::InputField::logical).
   int logical_input(const std::string& name, const std::string& term);

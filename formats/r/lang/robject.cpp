@@ -68,8 +68,8 @@ std::vector<std::string> strings_of(const RObject* o) {
 
 [[noreturn]] void fail_index(const RObject& o, size_t i, const char* what) {
   throw Error("", "[" + std::to_string(i) + "]",
-              std::string("expected ") + what + " at index " + std::to_string(i) + " of a " +
-                  rtype_name(o.type) + " of length " + std::to_string(o.length()));
+              std::string("expected ") + what + " at index " + std::to_string(i) + " of a " + rtype_name(o.type) +
+                  " of length " + std::to_string(o.length()));
 }
 
 bool is_syntactic_name(std::string_view s) {
@@ -105,8 +105,8 @@ std::vector<std::string> RObject::names() const {
 }
 
 const RObject* RObject::get(const std::string& name) const {
-  if (type != RType::List && type != RType::Pairlist && type != RType::Expression &&
-      type != RType::Language && type != RType::Dots)
+  if (type != RType::List && type != RType::Pairlist && type != RType::Expression && type != RType::Language &&
+      type != RType::Dots)
     return nullptr;
   std::vector<std::string> n = names();
   for (size_t i = 0; i < n.size() && i < elements.size(); ++i)
@@ -147,8 +147,7 @@ double RObject::number(size_t i) const {
     case RType::Logical:
       if (i < ints.size()) return ints[i] == kNaInteger ? na_real() : static_cast<double>(ints[i]);
       break;
-    default:
-      fail_index(*this, i, "a number");
+    default: fail_index(*this, i, "a number");
   }
   fail_index(*this, i, "a number");
 }
@@ -255,9 +254,9 @@ namespace {
 
 // A name deparse writes without backquotes: a syntactic name that is not a reserved word.
 bool syntactic(const std::string& s) {
-  static const char* reserved[] = {"if", "else", "repeat", "while", "function", "for", "next",
-                                   "break", "TRUE", "FALSE", "NULL", "Inf", "NaN", "NA",
-                                   "NA_integer_", "NA_real_", "NA_character_", "in"};
+  static const char* reserved[] = {"if",   "else",  "repeat",      "while",    "function",      "for",
+                                   "next", "break", "TRUE",        "FALSE",    "NULL",          "Inf",
+                                   "NaN",  "NA",    "NA_integer_", "NA_real_", "NA_character_", "in"};
   if (s.empty()) return false;
   for (const char* r : reserved)
     if (s == r) return false;
@@ -296,7 +295,10 @@ std::string format_double15(double v) {
   int digits = 15;
   for (int d = 1; d <= 15; ++d) {
     std::snprintf(buf, sizeof buf, "%.*e", d - 1, v);
-    if (std::strtod(buf, nullptr) == target) { digits = d; break; }
+    if (std::strtod(buf, nullptr) == target) {
+      digits = d;
+      break;
+    }
   }
   std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v);
   int e10 = std::atoi(std::strchr(buf, 'e') + 1);
@@ -324,8 +326,8 @@ std::string constant_text(const RObject& n, size_t i) {
 }
 
 bool spaced_binary(const std::string& f) {
-  static const char* ops[] = {"+", "-", "*", "==", "!=", "<", ">", "<=", ">=", "&", "&&", "|",
-                              "||", "~", "<-", "<<-", "=", "?", "|>", ":="};
+  static const char* ops[] = {"+",  "-", "*",  "==", "!=", "<",   ">", "<=", ">=", "&",
+                              "&&", "|", "||", "~",  "<-", "<<-", "=", "?",  "|>", ":="};
   for (const char* o : ops)
     if (f == o) return true;
   return f.size() >= 2 && f.front() == '%' && f.back() == '%';
@@ -377,8 +379,7 @@ std::string deparse(const RObject& n) {
     for (size_t i = 1; i < n.tags.size(); ++i) untagged = untagged && n.tags[i].empty();
     if (untagged && nargs == 2 && spaced_binary(f))
       return deparse(*n.elements[1]) + " " + f + " " + deparse(*n.elements[2]);
-    if (untagged && nargs == 2 && tight_binary(f))
-      return deparse(*n.elements[1]) + f + deparse(*n.elements[2]);
+    if (untagged && nargs == 2 && tight_binary(f)) return deparse(*n.elements[1]) + f + deparse(*n.elements[2]);
     if (untagged && nargs == 1 && (f == "-" || f == "+" || f == "!" || f == "~" || f == "?"))
       return f + deparse(*n.elements[1]);
     if (f == "(" && nargs == 1) return "(" + deparse(*n.elements[1]) + ")";
@@ -411,8 +412,7 @@ bool constant_numbers(const RObject& n, std::vector<double>& out) {
     for (size_t i = 0; i < n.length(); ++i) out.push_back(n.number(i));
     return true;
   }
-  if (n.type != RType::Language || n.unparsed || n.elements.empty() ||
-      n.elements[0]->type != RType::Symbol)
+  if (n.type != RType::Language || n.unparsed || n.elements.empty() || n.elements[0]->type != RType::Symbol)
     return false;
   const std::string& f = n.elements[0]->text;
   size_t nargs = n.elements.size() - 1;

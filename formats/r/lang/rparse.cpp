@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cstdlib>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 #include "lib/util/error.hpp"
@@ -24,8 +24,31 @@ namespace mb::r {
 namespace {
 
 enum class Tok : uint8_t {
-  End, Newline, Semi, Comma, Num, Str, Sym, Op, LParen, RParen, LBrace, RBrace, LBracket,
-  LBB, RBracket, If, Else, For, While, Repeat, Function, Lambda, Break, Next, In,
+  End,
+  Newline,
+  Semi,
+  Comma,
+  Num,
+  Str,
+  Sym,
+  Op,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBracket,
+  LBB,
+  RBracket,
+  If,
+  Else,
+  For,
+  While,
+  Repeat,
+  Function,
+  Lambda,
+  Break,
+  Next,
+  In,
 };
 
 struct Token {
@@ -64,9 +87,9 @@ class Parser {
         ++col;
       }
     }
-    throw Error(file_, place_,
-                "cannot parse R expression: " + what + " at line " + std::to_string(line) +
-                    ":col " + std::to_string(col));
+    throw Error(
+        file_, place_,
+        "cannot parse R expression: " + what + " at line " + std::to_string(line) + ":col " + std::to_string(col));
   }
   [[noreturn]] void fail(const Token& t, const std::string& what) const { fail_at(t.pos, what); }
   static std::string describe(const Token& t) {
@@ -82,9 +105,7 @@ class Parser {
 
   // ---- tokenizer --------------------------------------------------------------------------
   static bool ident_start(unsigned char c) { return std::isalpha(c) || c == '.' || c >= 0x80; }
-  static bool ident_char(unsigned char c) {
-    return std::isalnum(c) || c == '.' || c == '_' || c >= 0x80;
-  }
+  static bool ident_char(unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c >= 0x80; }
 
   void push(Tok k, std::string text, size_t pos, RPtr value = nullptr) {
     toks_.push_back(Token{k, std::move(text), std::move(value), pos});
@@ -95,9 +116,19 @@ class Parser {
     while (i < n) {
       unsigned char c = static_cast<unsigned char>(code_[i]);
       size_t start = i;
-      if (c == '\n') { push(Tok::Newline, "\\n", i); ++i; continue; }
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') { ++i; continue; }
-      if (c == '#') { while (i < n && code_[i] != '\n') ++i; continue; }
+      if (c == '\n') {
+        push(Tok::Newline, "\\n", i);
+        ++i;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+        ++i;
+        continue;
+      }
+      if (c == '#') {
+        while (i < n && code_[i] != '\n') ++i;
+        continue;
+      }
       if (std::isdigit(c) || (c == '.' && i + 1 < n && std::isdigit(static_cast<unsigned char>(code_[i + 1])))) {
         i = lex_number(i);
         continue;
@@ -130,9 +161,9 @@ class Parser {
 
   void keyword(std::string w, size_t pos) {
     static const std::pair<const char*, Tok> kw[] = {
-        {"if", Tok::If}, {"else", Tok::Else}, {"for", Tok::For}, {"while", Tok::While},
-        {"repeat", Tok::Repeat}, {"function", Tok::Function}, {"break", Tok::Break},
-        {"next", Tok::Next}, {"in", Tok::In}};
+        {"if", Tok::If},       {"else", Tok::Else},     {"for", Tok::For},
+        {"while", Tok::While}, {"repeat", Tok::Repeat}, {"function", Tok::Function},
+        {"break", Tok::Break}, {"next", Tok::Next},     {"in", Tok::In}};
     for (auto& [k, t] : kw)
       if (w == k) return push(t, std::move(w), pos);
     RPtr v;
@@ -162,8 +193,9 @@ class Parser {
       while (i < n) {
         char ch = code_[i];
         int d = std::isdigit(static_cast<unsigned char>(ch)) ? ch - '0'
-                : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
-                : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+                : (ch >= 'a' && ch <= 'f')                   ? ch - 'a' + 10
+                : (ch >= 'A' && ch <= 'F')                   ? ch - 'A' + 10
+                                                             : -1;
         if (d >= 0) {
           mant = mant * 16 + d;
           if (dot) exp2 -= 4;
@@ -183,7 +215,8 @@ class Parser {
         if (j < n && (code_[j] == '+' || code_[j] == '-')) sign = code_[j++] == '-' ? -1 : 1;
         int e = 0;
         size_t e0 = j;
-        while (j < n && std::isdigit(static_cast<unsigned char>(code_[j]))) e = std::min(e * 10 + (code_[j++] - '0'), 100000);
+        while (j < n && std::isdigit(static_cast<unsigned char>(code_[j])))
+          e = std::min(e * 10 + (code_[j++] - '0'), 100000);
         if (j == e0) fail_at(start, "malformed hexadecimal constant");
         exp2 += sign * e;
         i = j;
@@ -207,8 +240,8 @@ class Parser {
       auto [p, ec] = std::from_chars(lit.data(), lit.data() + lit.size(), value);
       if (ec == std::errc::result_out_of_range) {
         // from_chars leaves value untouched: overflow gives Inf, underflow 0 (as R's parser)
-        value = lit.find_first_of("eE") != std::string_view::npos &&
-                        lit.find("e-") == std::string_view::npos && lit.find("E-") == std::string_view::npos
+        value = lit.find_first_of("eE") != std::string_view::npos && lit.find("e-") == std::string_view::npos &&
+                        lit.find("E-") == std::string_view::npos
                     ? std::numeric_limits<double>::infinity()
                     : 0.0;
       } else if (ec != std::errc() || p != lit.data() + lit.size()) {
@@ -218,10 +251,8 @@ class Parser {
     RPtr v;
     if (i < n && code_[i] == 'L') {
       ++i;
-      if (value == std::floor(value) && std::fabs(value) <= 2147483647.0)
-        v = make_integer(static_cast<int32_t>(value));
-      else
-        v = make_double(value);  // R warns and keeps a double
+      if (value == std::floor(value) && std::fabs(value) <= 2147483647.0) v = make_integer(static_cast<int32_t>(value));
+      else v = make_double(value);  // R warns and keeps a double
     } else if (i < n && code_[i] == 'i') {
       ++i;
       v = std::make_shared<RObject>();
@@ -230,8 +261,7 @@ class Parser {
     } else {
       v = make_double(value);
     }
-    if (i < n && ident_char(static_cast<unsigned char>(code_[i])))
-      fail_at(start, "unexpected symbol after a number");
+    if (i < n && ident_char(static_cast<unsigned char>(code_[i]))) fail_at(start, "unexpected symbol after a number");
     push(Tok::Num, std::string(code_.substr(start, i - start)), start, std::move(v));
     return i;
   }
@@ -274,14 +304,24 @@ class Parser {
       if (i >= n) fail_at(start, "unterminated string or name");
       char ch = code_[i++];
       if (ch == quote) break;
-      if (ch != '\\') { s += ch; continue; }
+      if (ch != '\\') {
+        s += ch;
+        continue;
+      }
       if (i >= n) fail_at(start, "unterminated string or name");
       char e = code_[i++];
       switch (e) {
         case 'n': s += '\n'; break;
         case 't': s += '\t'; break;
         case 'r': s += '\r'; break;
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
+        case '7': {
           uint32_t v = static_cast<uint32_t>(e - '0');
           for (int k = 0; k < 2 && i < n && code_[i] >= '0' && code_[i] <= '7'; ++k) v = v * 8 + (code_[i++] - '0');
           if (v == 0) fail_at(start, "nul character not allowed");
@@ -299,7 +339,8 @@ class Parser {
           s += static_cast<char>(v);
           break;
         }
-        case 'u': case 'U': {
+        case 'u':
+        case 'U': {
           size_t max = e == 'u' ? 4 : 8;
           bool brace = i < n && code_[i] == '{';
           if (brace) ++i;
@@ -323,7 +364,10 @@ class Parser {
     size_t start = i;
     char quote = code_[i++];
     size_t dashes = 0;
-    while (i < code_.size() && code_[i] == '-') { ++dashes; ++i; }
+    while (i < code_.size() && code_[i] == '-') {
+      ++dashes;
+      ++i;
+    }
     if (i >= code_.size() || (code_[i] != '(' && code_[i] != '[' && code_[i] != '{'))
       fail_at(start, "malformed raw string literal");
     char open = code_[i++];
@@ -339,9 +383,9 @@ class Parser {
   }
 
   size_t lex_operator(size_t i) {
-    static const char* ops[] = {"<<-", "->>", ":::", "<-", "->", "<=", ">=", "==", "!=", "&&",
-                                "||", "::", ":=", "|>", "**", "+", "-", "*", "/", "^", "<",
-                                ">", "!", "&", "|", "~", "?", "=", ":", "$", "@"};
+    static const char* ops[] = {"<<-", "->>", ":::", "<-", "->", "<=", ">=", "==", "!=", "&&", "||",
+                                "::",  ":=",  "|>",  "**", "+",  "-",  "*",  "/",  "^",  "<",  ">",
+                                "!",   "&",   "|",   "~",  "?",  "=",  ":",  "$",  "@"};
     std::string_view rest = code_.substr(i);
     char c = code_[i];
     switch (c) {
@@ -354,7 +398,10 @@ class Parser {
       case ';': push(Tok::Semi, ";", i); return i + 1;
       case '\\': push(Tok::Lambda, "\\", i); return i + 1;
       case '[':
-        if (rest.size() > 1 && rest[1] == '[') { push(Tok::LBB, "[[", i); return i + 2; }
+        if (rest.size() > 1 && rest[1] == '[') {
+          push(Tok::LBB, "[[", i);
+          return i + 2;
+        }
         push(Tok::LBracket, "[", i);
         return i + 1;
       case '%': {
@@ -420,8 +467,16 @@ class Parser {
   static bool binary_power(const Token& t, int& lbp, int& rbp) {
     if (t.kind != Tok::Op) return false;
     const std::string& o = t.text;
-    auto left = [&](int p) { lbp = p; rbp = p + 1; return true; };
-    auto right = [&](int p) { lbp = p; rbp = p; return true; };
+    auto left = [&](int p) {
+      lbp = p;
+      rbp = p + 1;
+      return true;
+    };
+    auto right = [&](int p) {
+      lbp = p;
+      rbp = p;
+      return true;
+    };
     if (o == "?") return left(1);
     if (o == "=") return right(3);
     if (o == "<-" || o == "<<-" || o == ":=") return right(4);
@@ -448,8 +503,9 @@ class Parser {
     const uint64_t max_chain = limits::get(limits::Id::ExprDepth);
     for (uint64_t chain = 1;; ++chain) {
       if (chain > max_chain)
-        limits::exceeded(limits::Id::ExprDepth, file_, place_,
-                         fmt::format("an R expression nested more than {} deep (at character {})", max_chain, at().pos + 1));
+        limits::exceeded(
+            limits::Id::ExprDepth, file_, place_,
+            fmt::format("an R expression nested more than {} deep (at character {})", max_chain, at().pos + 1));
       const Token& t = at();
       if (t.kind == Tok::LParen || t.kind == Tok::LBracket || t.kind == Tok::LBB) {
         if (kPostfix < min_bp) break;
@@ -465,8 +521,10 @@ class Parser {
         RPtr name;
         if (r.kind == Tok::Sym) name = make_symbol(r.text);
         else if (r.kind == Tok::Str) name = r.value;
-        else if (r.kind == Tok::LParen) { --pos_; name = prefix(); }
-        else fail(r, "expected a name after '" + op.text + "', found " + describe(r));
+        else if (r.kind == Tok::LParen) {
+          --pos_;
+          name = prefix();
+        } else fail(r, "expected a name after '" + op.text + "', found " + describe(r));
         lhs = make_call(make_symbol(op.text), {std::move(lhs), std::move(name)});
         continue;
       }
@@ -597,12 +655,14 @@ class Parser {
     std::vector<RPtr> body;
     while (true) {
       skip_separators();
-      if (toks_[pos_].kind == Tok::RBrace) { ++pos_; break; }
+      if (toks_[pos_].kind == Tok::RBrace) {
+        ++pos_;
+        break;
+      }
       if (toks_[pos_].kind == Tok::End) fail(toks_[pos_], "expected '}'");
       body.push_back(expr(0));
       const Token& t = toks_[pos_];
-      if (t.kind != Tok::Newline && t.kind != Tok::Semi && t.kind != Tok::RBrace)
-        fail(t, "unexpected " + describe(t));
+      if (t.kind != Tok::Newline && t.kind != Tok::Semi && t.kind != Tok::RBrace) fail(t, "unexpected " + describe(t));
     }
     return make_call(make_symbol("{"), std::move(body));
   }
@@ -624,7 +684,10 @@ class Parser {
           } else {
             formals->elements.push_back(make_missing_arg());
           }
-          if (at().kind == Tok::Comma) { take(); continue; }
+          if (at().kind == Tok::Comma) {
+            take();
+            continue;
+          }
           break;
         }
       }
@@ -651,12 +714,13 @@ class Parser {
         }
       } else {
         const Token& after = toks_[next_significant(pos_ + 1)];
-        bool named = (t.kind == Tok::Sym || t.kind == Tok::Str ||
-                      (t.kind == Tok::Num && t.value->type == RType::Null)) &&
-                     after.kind == Tok::Op && after.text == "=";
+        bool named =
+            (t.kind == Tok::Sym || t.kind == Tok::Str || (t.kind == Tok::Num && t.value->type == RType::Null)) &&
+            after.kind == Tok::Op && after.text == "=";
         if (named) {
-          std::string tag = t.kind == Tok::Sym ? t.text
-                            : t.kind == Tok::Str ? *t.value->strings[0] : std::string("NULL");
+          std::string tag = t.kind == Tok::Sym   ? t.text
+                            : t.kind == Tok::Str ? *t.value->strings[0]
+                                                 : std::string("NULL");
           take();
           take();
           const Token& v = at();
@@ -669,8 +733,14 @@ class Parser {
         }
       }
       const Token& sep = at();
-      if (sep.kind == Tok::Comma) { take(); continue; }
-      if (sep.kind == close) { take(); break; }
+      if (sep.kind == Tok::Comma) {
+        take();
+        continue;
+      }
+      if (sep.kind == close) {
+        take();
+        break;
+      }
       fail(sep, "expected ',' or '" + std::string(close == Tok::RParen ? ")" : "]") + "', found " + describe(sep));
     }
     if (open.kind == Tok::LBB) expect(Tok::RBracket, "']]'");

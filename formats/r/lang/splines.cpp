@@ -21,8 +21,7 @@ struct Cursor {
   bool boundary = false;
   std::vector<double> rdel, ldel, a;
 
-  Cursor(const std::vector<double>& knots, int ord)
-      : k(knots), order(ord), rdel(ord), ldel(ord), a(ord) {}
+  Cursor(const std::vector<double>& knots, int ord) : k(knots), order(ord), rdel(ord), ldel(ord), a(ord) {}
   int nk() const { return static_cast<int>(k.size()); }
 
   void set(double x) {
@@ -128,8 +127,7 @@ void check_knots(const std::vector<double>& inner, std::vector<double>& boundary
   if (boundary.size() != 2 || !std::isfinite(boundary[0]) || !std::isfinite(boundary[1]))
     throw std::invalid_argument(fmt::format("{}() needs two finite Boundary.knots", fn));
   std::sort(boundary.begin(), boundary.end());
-  if (!(boundary[0] < boundary[1]))
-    throw std::invalid_argument(fmt::format("{}() boundary knots are equal", fn));
+  if (!(boundary[0] < boundary[1])) throw std::invalid_argument(fmt::format("{}() boundary knots are equal", fn));
   for (double v : inner)
     if (!std::isfinite(v) || v <= boundary[0] || v >= boundary[1])
       throw std::invalid_argument(fmt::format("{}() inner knot {} is not strictly inside the boundary knots", fn, v));
@@ -187,8 +185,8 @@ std::vector<Expr> assemble(const std::vector<double>& k, int order, const Expr& 
   std::vector<Expr> cols;
   for (size_t m = 0; m < M; ++m) {
     // From the right: beyond the boundary, at it, then the intervals down to the first.
-    Expr e = Expr::call(Op::IfElse, {Expr::binary(Op::Gt, x, Expr::constant(hi)), p.right[m],
-                                     Expr::constant(p.at_right[m])});
+    Expr e = Expr::call(Op::IfElse,
+                        {Expr::binary(Op::Gt, x, Expr::constant(hi)), p.right[m], Expr::constant(p.at_right[m])});
     for (size_t i = cs.size(); i-- > 0;) {
       const int c = cs[i];
       std::vector<std::pair<double, Expr>> parts;
@@ -334,7 +332,7 @@ Basis natural_spline(const Expr& x_in, std::vector<double> inner, std::vector<do
   const int order = 4;
   const std::vector<double> k = all_knots(inner, boundary, order);
   const int ncoef = static_cast<int>(k.size()) - order;  // nIknots + 4
-  const int skip = intercept ? 0 : 1;                      // the first column dropped
+  const int skip = intercept ? 0 : 1;                    // the first column dropped
   const int n = ncoef - skip;
   // const = splineDesign(Aknots, Boundary.knots, 4, derivs = c(2, 2)), minus column 1; QR of t(const).
   const auto c0 = design_row(k, order, boundary[0], 2), c1 = design_row(k, order, boundary[1], 2);
@@ -361,9 +359,9 @@ Basis natural_spline(const Expr& x_in, std::vector<double> inner, std::vector<do
     const double piv = boundary[side];
     const auto v = design_row(k, order, piv, 0), d = design_row(k, order, piv, 1);
     for (int m = 0; m < M; ++m) {
-      Expr lin = Expr::binary(Op::Add, Expr::constant(project(v, m)),
-                              Expr::binary(Op::Mul, Expr::binary(Op::Sub, x, Expr::constant(piv)),
-                                           Expr::constant(project(d, m))));
+      Expr lin = Expr::binary(
+          Op::Add, Expr::constant(project(v, m)),
+          Expr::binary(Op::Mul, Expr::binary(Op::Sub, x, Expr::constant(piv)), Expr::constant(project(d, m))));
       (side == 0 ? p.left : p.right).push_back(std::move(lin));
     }
   }
@@ -371,8 +369,8 @@ Basis natural_spline(const Expr& x_in, std::vector<double> inner, std::vector<do
   for (int m = 0; m < M; ++m) p.at_right.push_back(project(at_right, m));
   Basis out;
   out.columns = assemble(k, order, x, p, derived, term);
-  out.description = fmt::format("{}: natural cubic spline, {} inner knots, boundary [{}, {}]{}, linear beyond",
-                                term, inner.size(), boundary[0], boundary[1], intercept ? ", with intercept" : "");
+  out.description = fmt::format("{}: natural cubic spline, {} inner knots, boundary [{}, {}]{}, linear beyond", term,
+                                inner.size(), boundary[0], boundary[1], intercept ? ", with intercept" : "");
   return out;
 }
 
@@ -419,10 +417,10 @@ Basis b_spline(const Expr& x_in, int degree, std::vector<double> inner, std::vec
   for (int m = 0; m < M; ++m) p.at_right.push_back(at_right[m + skip]);
   Basis out;
   out.columns = assemble(k, order, x, p, derived, term);
-  out.description = fmt::format("{}: B-spline of degree {}, {} inner knots, boundary [{}, {}]{}, degree-{} "
-                                "polynomial beyond (R warns there)",
-                                term, degree, inner.size(), boundary[0], boundary[1],
-                                intercept ? ", with intercept" : "", degree);
+  out.description = fmt::format(
+      "{}: B-spline of degree {}, {} inner knots, boundary [{}, {}]{}, degree-{} "
+      "polynomial beyond (R warns there)",
+      term, degree, inner.size(), boundary[0], boundary[1], intercept ? ", with intercept" : "", degree);
   return out;
 }
 

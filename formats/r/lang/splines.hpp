@@ -31,7 +31,7 @@ struct Basis {
 // message for parameters R would refuse.
 Basis natural_spline(const ir::Expr& x, std::vector<double> inner, std::vector<double> boundary, bool intercept,
                      std::vector<ir::DerivedField>& derived, const std::string& term);
-Basis b_spline(const ir::Expr& x, int degree, std::vector<double> inner, std::vector<double> boundary,
-               bool intercept, std::vector<ir::DerivedField>& derived, const std::string& term);
+Basis b_spline(const ir::Expr& x, int degree, std::vector<double> inner, std::vector<double> boundary, bool intercept,
+               std::vector<ir::DerivedField>& derived, const std::string& term);
 
 }  // namespace mb::r::splines

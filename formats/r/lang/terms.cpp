@@ -34,9 +34,9 @@ std::string short_deparse(const RObject& n) {
         if (i < n.tags.size() && !n.tags[i].empty()) a = n.tags[i] + " = " + a;
         args.push_back(a);
       }
-      static const std::set<std::string> kInfix = {"+", "-", "*", "/", "^", "<", ">", "<=", ">=", "==", "!=", "&", "|", ":", "~"};
-      if (kInfix.count(f) && args.size() == 2)
-        return args[0] + (f == "^" || f == ":" ? f : " " + f + " ") + args[1];
+      static const std::set<std::string> kInfix = {
+          "+", "-", "*", "/", "^", "<", ">", "<=", ">=", "==", "!=", "&", "|", ":", "~"};
+      if (kInfix.count(f) && args.size() == 2) return args[0] + (f == "^" || f == ":" ? f : " " + f + " ") + args[1];
       if ((f == "-" || f == "+" || f == "!") && args.size() == 1) return f + args[0];
       if (f == "(" && args.size() == 1) return "(" + args[0] + ")";
       std::string s = (f.empty() ? std::string("<call>") : f) + "(";
@@ -56,9 +56,9 @@ struct Variable {
   // factor
   std::vector<std::string> levels;
   bool ordered = false;
-  int input = -1;                  // categorical input, or
-  std::vector<int32_t> remap;      // when not empty: input level code -> level (-1: none, NA)
-  std::optional<Expr> code;        // a computed logical (1/0) or a numeric value matched to levels
+  int input = -1;              // categorical input, or
+  std::vector<int32_t> remap;  // when not empty: input level code -> level (-1: none, NA)
+  std::optional<Expr> code;    // a computed logical (1/0) or a numeric value matched to levels
   bool logical_code = false;
   std::vector<double> numeric_levels;
   // numeric
@@ -85,9 +85,8 @@ bool is_factor_call(const std::string& f) {
 // The raw data column a factor variable reads directly (bare symbol or factor(symbol)), if any.
 std::optional<std::string> categorical_symbol(const Variable& v) {
   const RObject& e = *v.expr;
-  if (e.type == RType::Symbol &&
-      (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
-       v.data_class == "logical"))
+  if (e.type == RType::Symbol && (v.data_class == "factor" || v.data_class == "ordered" ||
+                                  v.data_class == "character" || v.data_class == "logical"))
     return e.text;
   if (e.type == RType::Language && is_factor_call(call_name(e))) {
     const RObject* x = call_arg(e, "x", 0);
@@ -99,8 +98,10 @@ std::optional<std::string> categorical_symbol(const Variable& v) {
 bool is_indicator(const std::vector<double>& t, int32_t& level) {
   int ones = 0;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i] == 1.0) { ++ones; level = static_cast<int32_t>(i); }
-    else if (t[i] != 0.0) return false;
+    if (t[i] == 1.0) {
+      ++ones;
+      level = static_cast<int32_t>(i);
+    } else if (t[i] != 0.0) return false;
   }
   return ones == 1;
 }
@@ -108,7 +109,8 @@ bool is_indicator(const std::vector<double>& t, int32_t& level) {
 Expr factor_column(const Variable& v, const std::vector<double>& table) {
   if (v.input >= 0 && !v.remap.empty()) {
     std::vector<double> t;
-    for (int32_t l : v.remap) t.push_back(l >= 0 ? table[static_cast<size_t>(l)] : std::numeric_limits<double>::quiet_NaN());
+    for (int32_t l : v.remap)
+      t.push_back(l >= 0 ? table[static_cast<size_t>(l)] : std::numeric_limits<double>::quiet_NaN());
     return Expr::level_map(v.input, std::move(t));
   }
   if (v.input >= 0) {
@@ -136,7 +138,6 @@ std::string contrast_label(const std::string& fn) {
   return fn;
 }
 
-
 // cut(x, breaks = c(...)) with explicit breaks: the interval codes 0..n-1 (NA outside, as R), and
 // the labels R's cut.default makes ("(20,40]"; formatC(breaks, digits = dig.lab) widened until
 // the labels differ) for objects that keep no $xlevels.  A number of breaks is refused: R
@@ -159,8 +160,8 @@ struct CutFactor {
       const bool close_high = right || (lowest && j == n - 1);
       Expr lo = Expr::binary(close_low ? Op::Ge : Op::Gt, x, Expr::constant(breaks[j]));
       Expr hi = Expr::binary(close_high ? Op::Le : Op::Lt, x, Expr::constant(breaks[j + 1]));
-      e = Expr::call(Op::IfElse, {Expr::binary(Op::And, std::move(lo), std::move(hi)), Expr::constant(values[j]),
-                                  std::move(e)});
+      e = Expr::call(Op::IfElse,
+                     {Expr::binary(Op::And, std::move(lo), std::move(hi)), Expr::constant(values[j]), std::move(e)});
     }
     return e;
   }
@@ -184,9 +185,11 @@ CutFactor cut_factor(const RObject& call, const std::string& term, ExprTranslato
   if (!br) throw Error(file, kPlace, fmt::format("cut() in term '{}' has no breaks", term));
   auto breaks = constant_values(*br);
   if (!breaks || breaks->size() < 2)
-    throw Unsupported(file, kPlace,
-                fmt::format("unsupported: cut() with a number of breaks in term '{}' (R recomputes the intervals from "
-                            "the rows it predicts); only explicit breaks are read", term));
+    throw Unsupported(
+        file, kPlace,
+        fmt::format("unsupported: cut() with a number of breaks in term '{}' (R recomputes the intervals from "
+                    "the rows it predicts); only explicit breaks are read",
+                    term));
   for (double b : *breaks)
     if (std::isnan(b)) throw Error(file, kPlace, fmt::format("cut() in term '{}' has a missing break", term));
   std::sort(breaks->begin(), breaks->end());
@@ -305,8 +308,10 @@ bool derive_factor(Variable& v, const std::string& fn, const RObject* xlevels, E
     auto rl = relabel_args(*v.expr, fn);
     v.levels = string_vector(named_element(xlevels, v.name));
     if (!x || x->type != RType::Symbol || !rl || v.levels.empty())
-      throw Unsupported(file, kPlace, fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
-                                            "constant labels is read)", fn, v.name));
+      throw Unsupported(file, kPlace,
+                        fmt::format("unsupported: {}() in term '{}' (a factor of the data relabelled by "
+                                    "constant labels is read)",
+                                    fn, v.name));
     v.is_factor = true;
     std::vector<std::string> in_levels = v.levels;
     for (const auto& f : rl->from)
@@ -340,17 +345,19 @@ bool derive_factor(Variable& v, const std::string& fn, const RObject* xlevels, E
     }
     for (size_t l = 0; l < v.levels.size(); ++l) {
       if (std::find(c.labels.begin(), c.labels.end(), v.levels[l]) == c.labels.end())
-        throw Error(file, "$xlevels", fmt::format("factor '{}' has the level '{}', which is none of the intervals "
-                                                  "of its breaks", v.name, v.levels[l]));
+        throw Error(file, "$xlevels",
+                    fmt::format("factor '{}' has the level '{}', which is none of the intervals "
+                                "of its breaks",
+                                v.name, v.levels[l]));
       v.numeric_levels.push_back(static_cast<double>(l));
     }
     v.code = c.code(table);
     for (size_t j = 0; j < table.size(); ++j)
       if (std::isnan(table[j])) {
         warnings.push_back({"cut-interval-not-fitted",
-                              fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
-                                          "a row there predicts NA (R's predict() stops: factor has new levels)",
-                                          v.name, c.labels[j])});
+                            fmt::format("{}: no training row fell in the interval {}, which the fit's levels lack; "
+                                        "a row there predicts NA (R's predict() stops: factor has new levels)",
+                                        v.name, c.labels[j])});
         break;
       }
     preprocessing.push_back(c.description);
@@ -379,8 +386,7 @@ std::optional<DerivedFactor> derived_factor(const RObject& expr, const std::stri
 Design build_design(const RObject& model, const std::string& file) {
   Design d;
   const RObject* terms = model.get("terms");
-  if (!terms || terms->type != RType::Language)
-    throw Error(file, "$terms", "the model has no terms object ($terms)");
+  if (!terms || terms->type != RType::Language) throw Error(file, "$terms", "the model has no terms object ($terms)");
   const RObject* predvars = terms->attr("predvars");
   if (!predvars) predvars = terms->attr("variables");
   if (!predvars || predvars->type != RType::Language || call_name(*predvars) != "list")
@@ -462,8 +468,7 @@ Design build_design(const RObject& model, const std::string& file) {
   // Symbols read as numbers anywhere decide between a categorical input and a numeric one.
   std::vector<std::string> numeric_symbols;
   const RObject* call = model.get("call");
-  const RObject* call_offset =
-      call && call->type == RType::Language ? call_arg(*call, "offset", -1) : nullptr;
+  const RObject* call_offset = call && call->type == RType::Language ? call_arg(*call, "offset", -1) : nullptr;
   for (auto& v : vars)
     if (v.used && !categorical_symbol(v)) ExprTranslator::collect_symbols(*v.expr, numeric_symbols);
   if (call_offset) ExprTranslator::collect_symbols(*call_offset, numeric_symbols);
@@ -498,8 +503,8 @@ Design build_design(const RObject& model, const std::string& file) {
           auto x = parse_number(l);
           if (!x)
             throw Error(file, "$xlevels",
-                        fmt::format("factor '{}' of the numeric variable '{}' has the non-numeric level '{}'",
-                                    v.name, *sym, l));
+                        fmt::format("factor '{}' of the numeric variable '{}' has the non-numeric level '{}'", v.name,
+                                    *sym, l));
           v.numeric_levels.push_back(*x);
         }
       } else if (v.data_class == "logical" && v.expr->type == RType::Symbol &&
@@ -519,8 +524,7 @@ Design build_design(const RObject& model, const std::string& file) {
       continue;
     }
     if (derive_factor(v, fn, xlevels, tr, file, d.preprocessing, d.warnings)) continue;
-    if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" ||
-        is_factor_call(fn)) {
+    if (v.data_class == "factor" || v.data_class == "ordered" || v.data_class == "character" || is_factor_call(fn)) {
       if (fn.empty() || is_factor_call(fn))
         throw Unsupported(file, kPlace, fmt::format("unsupported factor expression in term '{}'", v.name));
       tr.unsupported(fn, v.name);
@@ -618,7 +622,8 @@ Design build_design(const RObject& model, const std::string& file) {
       } else {
         for (size_t c = 0; c < v.columns.size(); ++c) {
           std::string name = v.name;
-          if (v.columns.size() > 1) name += v.colnames.size() == v.columns.size() ? v.colnames[c] : std::to_string(c + 1);
+          if (v.columns.size() > 1)
+            name += v.colnames.size() == v.columns.size() ? v.colnames[c] : std::to_string(c + 1);
           own.push_back({name, v.columns[c]});
         }
       }

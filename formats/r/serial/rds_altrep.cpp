@@ -24,10 +24,10 @@ void append_utf8(std::string& out, uint32_t cp) {
 }
 
 // Windows-1252 code points for bytes 0x80..0x9F (0 = undefined, kept as the C1 control).
-constexpr uint16_t kCp1252[32] = {
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
+constexpr uint16_t kCp1252[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                  0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                  0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                  0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 const char* type_name(RType t) {
   switch (t) {
@@ -79,10 +79,8 @@ std::string format_double_as_character(double x, int scipen) {
   // In 64 bits: scipen comes from the file and may be near INT_MAX or INT_MIN.
   const int64_t fixed_width = negative + left + (rgt > 0 ? rgt + 1 : 0);
   const int64_t sci_width = negative + (nsig > 1 ? nsig + 1 : 1) + (std::abs(exponent) >= 100 ? 5 : 4);
-  if (fixed_width <= sci_width + static_cast<int64_t>(scipen))
-    std::snprintf(buf, sizeof buf, "%.*f", rgt, x);
-  else
-    std::snprintf(buf, sizeof buf, "%.*e", nsig - 1, x);
+  if (fixed_width <= sci_width + static_cast<int64_t>(scipen)) std::snprintf(buf, sizeof buf, "%.*f", rgt, x);
+  else std::snprintf(buf, sizeof buf, "%.*e", nsig - 1, x);
   return buf;
 }
 
@@ -98,11 +96,9 @@ RPtr Reader::read_altrep() {
       info->elements[0]->type != RType::Symbol)
     in_.fail_at(at, "expected ALTREP class information (class symbol, package symbol, type)");
   const std::string& cls = info->elements[0]->text;
-  std::string package = info->elements[1] && info->elements[1]->type == RType::Symbol
-                            ? info->elements[1]->text : std::string("?");
-  auto fail_state = [&](const std::string& what) {
-    in_.fail_at(at, "ALTREP class '" + cls + "': expected " + what);
-  };
+  std::string package =
+      info->elements[1] && info->elements[1]->type == RType::Symbol ? info->elements[1]->text : std::string("?");
+  auto fail_state = [&](const std::string& what) { in_.fail_at(at, "ALTREP class '" + cls + "': expected " + what); };
 
   RPtr result;
   if (cls == "compact_intseq" || cls == "compact_realseq") {
@@ -115,11 +111,11 @@ RPtr Reader::read_altrep() {
       fail_state("a state vector (length, start, step)");
     double n = number(0), start = number(1), step = number(2);
     if (!(n >= 0) || n > static_cast<double>(limits_.max_altrep_length - altrep_elements_))
-      in_.fail_at(at, "ALTREP compact sequence of length " + format_double_as_character(n, 0) +
-                          (altrep_elements_ ? " after " + std::to_string(altrep_elements_) + " elements of others" : "") +
-                          " exceeds the limit of " +
-                          std::to_string(limits_.max_altrep_length) +
-                          " elements (altrep-elements; raise it with MODELBRIDGE_LIMITS=altrep-elements=N)");
+      in_.fail_at(at,
+                  "ALTREP compact sequence of length " + format_double_as_character(n, 0) +
+                      (altrep_elements_ ? " after " + std::to_string(altrep_elements_) + " elements of others" : "") +
+                      " exceeds the limit of " + std::to_string(limits_.max_altrep_length) +
+                      " elements (altrep-elements; raise it with MODELBRIDGE_LIMITS=altrep-elements=N)");
     if (!std::isfinite(start) || !std::isfinite(step)) fail_state("a finite start and step");
     auto count = static_cast<size_t>(n);
     altrep_elements_ += count;
@@ -129,8 +125,7 @@ RPtr Reader::read_altrep() {
         fail_state("an integer sequence within the integer range");
       result = make_object(RType::Integer);
       result->ints.resize(count);
-      for (size_t i = 0; i < count; ++i)
-        result->ints[i] = static_cast<int32_t>(start + step * static_cast<double>(i));
+      for (size_t i = 0; i < count; ++i) result->ints[i] = static_cast<int32_t>(start + step * static_cast<double>(i));
     } else {
       result = make_object(RType::Double);
       result->reals.resize(count);
@@ -173,8 +168,7 @@ RPtr Reader::read_altrep() {
     else if (cls == "wrap_raw") expected = RType::Raw;
     else if (cls == "wrap_string") expected = RType::Character;
     else if (cls == "wrap_list") expected = RType::List;
-    else
-      in_.fail_at(at, "unsupported ALTREP class '" + cls + "' (package " + package + ")");
+    else in_.fail_at(at, "unsupported ALTREP class '" + cls + "' (package " + package + ")");
     if (state->type != RType::Pairlist || state->elements.empty() || !state->elements[0] ||
         state->elements[0]->type != expected)
       fail_state(std::string("a state pairlist holding a ") + type_name(expected) + " payload");

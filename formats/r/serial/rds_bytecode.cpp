@@ -54,10 +54,16 @@ Reader::BcNode Reader::read_bc1(BcState& st) {
     int32_t type = in_.read_int("a byte code constant type");
     BcNode c;
     switch (type) {
-      case kBcode: read_bc1(st); c.item = make_object(RType::Bytecode); break;
-      case kLang: case kList: case kBcRepDef: case kBcRepRef: case kAttrLang: case kAttrList:
-        c = read_bc_lang(st, type);
+      case kBcode:
+        read_bc1(st);
+        c.item = make_object(RType::Bytecode);
         break;
+      case kLang:
+      case kList:
+      case kBcRepDef:
+      case kBcRepRef:
+      case kAttrLang:
+      case kAttrList: c = read_bc_lang(st, type); break;
       default: c.item = read_item();
     }
     if (i == 0) first = std::move(c);
@@ -102,8 +108,7 @@ Reader::BcNode Reader::read_bc_lang(BcState& st, int type) {
     if (type == kAttrLang) type = kLang;
     if (type == kAttrList) type = kList;
     if (type != kLang && type != kList)
-      in_.fail("expected a language or list cell (type 6 or 2) in byte code, found type " +
-               std::to_string(type));
+      in_.fail("expected a language or list cell (type 6 or 2) in byte code, found type " + std::to_string(type));
     int idx = static_cast<int>(st.cells.size());
     st.cells.emplace_back();
     st.cells[idx].lang = type == kLang;

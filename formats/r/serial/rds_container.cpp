@@ -38,7 +38,8 @@ Budget budget_of(uint64_t compressed, const RdsLimits& limits) {
   if (std::max(kFloor, relative) < limits.max_decompressed_bytes)
     return {std::max(kFloor, relative),
             fmt::format("{} times the compressed size of {} bytes (and 64 MiB) (decompression-ratio; raise it with "
-                        "MODELBRIDGE_LIMITS=decompression-ratio=N)", ratio, compressed)};
+                        "MODELBRIDGE_LIMITS=decompression-ratio=N)",
+                        ratio, compressed)};
   return {limits.max_decompressed_bytes,
           "the limit of " + gib_text(limits.max_decompressed_bytes) +
               " (decompressed-bytes; raise it with MODELBRIDGE_LIMITS=decompressed-bytes=N)"};
@@ -52,7 +53,8 @@ class Sink {
   // Makes room for at least one more chunk; returns the writable region.
   char* reserve(size_t& avail) {
     if (used_ >= limit_)
-      throw Error(file_, "decompressed byte " + std::to_string(used_), std::string("decompressed ") + what_ + " data exceeds " + why_);
+      throw Error(file_, "decompressed byte " + std::to_string(used_),
+                  std::string("decompressed ") + what_ + " data exceeds " + why_);
     size_t chunk = std::clamp<size_t>(out_.size(), size_t{1} << 16, size_t{1} << 24);
     uint64_t cap = std::min<uint64_t>(limit_ - used_, chunk);
     out_.resize(used_ + static_cast<size_t>(cap));
@@ -85,7 +87,10 @@ std::string inflate_gzip(std::string_view in, const std::string& file, const Bud
   Sink sink(file, "gzip", limit);
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error(file, "", "cannot initialise zlib");
-  struct Guard { z_stream* z; ~Guard() { inflateEnd(z); } } guard{&zs};
+  struct Guard {
+    z_stream* z;
+    ~Guard() { inflateEnd(z); }
+  } guard{&zs};
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   size_t fed = 0;
   for (;;) {
@@ -113,8 +118,7 @@ std::string inflate_gzip(std::string_view in, const std::string& file, const Bud
       }
       break;
     }
-    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && fed == in.size())
-      truncated(file, "gzip", consumed, sink.used());
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && fed == in.size()) truncated(file, "gzip", consumed, sink.used());
     if (rc != Z_OK && rc != Z_BUF_ERROR)
       throw Error(file, "compressed byte " + std::to_string(consumed),
                   std::string("corrupt gzip data: ") + (zs.msg ? zs.msg : "inflate failed"));
@@ -128,7 +132,10 @@ std::string decompress_bzip2(std::string_view in, const std::string& file, const
   while (pos < in.size()) {
     bz_stream bz{};
     if (BZ2_bzDecompressInit(&bz, 0, 0) != BZ_OK) throw Error(file, "", "cannot initialise bzip2");
-    struct Guard { bz_stream* b; ~Guard() { BZ2_bzDecompressEnd(b); } } guard{&bz};
+    struct Guard {
+      bz_stream* b;
+      ~Guard() { BZ2_bzDecompressEnd(b); }
+    } guard{&bz};
     size_t fed = pos;
     bool ended = false;
     while (!ended) {
@@ -153,8 +160,7 @@ std::string decompress_bzip2(std::string_view in, const std::string& file, const
       } else if (rc != BZ_OK) {
         throw Error(file, "compressed byte " + std::to_string(consumed),
                     "corrupt bzip2 data (libbz2 code " + std::to_string(rc) + ")");
-      } else if (bz.avail_in == 0 && fed == in.size() && before == bz.avail_out &&
-                 in_before == 0) {
+      } else if (bz.avail_in == 0 && fed == in.size() && before == bz.avail_out && in_before == 0) {
         truncated(file, "bzip2", consumed, sink.used());
       }
     }
@@ -169,7 +175,10 @@ std::string decompress_xz(std::string_view in, const std::string& file, const Bu
   lzma_stream xz = LZMA_STREAM_INIT;
   if (lzma_stream_decoder(&xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK)
     throw Error(file, "", "cannot initialise liblzma");
-  struct Guard { lzma_stream* x; ~Guard() { lzma_end(x); } } guard{&xz};
+  struct Guard {
+    lzma_stream* x;
+    ~Guard() { lzma_end(x); }
+  } guard{&xz};
   xz.next_in = reinterpret_cast<const uint8_t*>(in.data());
   xz.avail_in = in.size();
   for (;;) {
@@ -193,14 +202,17 @@ std::string decompress_xz(std::string_view in, const std::string& file, const Bu
 
 std::string decompress_rds(std::string_view bytes, const std::string& file, const RdsLimits& limits) {
   const Budget limit = budget_of(bytes.size(), limits);
-  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
-      static_cast<unsigned char>(bytes[1]) == 0x8b)
+  if (bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b)
     return inflate_gzip(bytes, file, limit);
   if (starts_with(bytes, "BZh")) return decompress_bzip2(bytes, file, limit);
-  if (starts_with(bytes, std::string_view("\xFD" "7zXZ\0", 6))) return decompress_xz(bytes, file, limit);
+  if (starts_with(bytes, std::string_view("\xFD"
+                                          "7zXZ\0",
+                                          6)))
+    return decompress_xz(bytes, file, limit);
   if (bytes.size() > limits.max_decompressed_bytes)
-    throw Error(file, "", "serialization stream exceeds the limit of " + gib_text(limits.max_decompressed_bytes) +
-                              " (decompressed-bytes; raise it with MODELBRIDGE_LIMITS=decompressed-bytes=N)");
+    throw Error(file, "",
+                "serialization stream exceeds the limit of " + gib_text(limits.max_decompressed_bytes) +
+                    " (decompressed-bytes; raise it with MODELBRIDGE_LIMITS=decompressed-bytes=N)");
   return std::string(bytes);
 }
 
@@ -208,7 +220,10 @@ bool looks_like_rds(std::string_view head) {
   auto u = [&](size_t i) { return static_cast<unsigned char>(head[i]); };
   if (head.size() >= 2 && u(0) == 0x1f && u(1) == 0x8b) return true;
   if (head.size() >= 4 && starts_with(head, "BZh") && head[3] >= '1' && head[3] <= '9') return true;
-  if (starts_with(head, std::string_view("\xFD" "7zXZ\0", 6))) return true;
+  if (starts_with(head, std::string_view("\xFD"
+                                         "7zXZ\0",
+                                         6)))
+    return true;
   if (head.size() < 6 || head[1] != '\n') return false;
   auto plausible = [](uint32_t v) { return v >= 2 && v <= 4; };
   switch (head[0]) {

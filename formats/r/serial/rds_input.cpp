@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <string>
 #include <limits>
+#include <string>
 
 #include "formats/r/serial/rds_internal.hpp"
 
@@ -39,8 +39,8 @@ std::string printable(std::string_view w) {
 
 std::string_view Input::raw_bytes(size_t n, const char* what) {
   if (n > remaining())
-    fail("truncated stream: expected " + std::to_string(n) + " bytes for " + what + ", " +
-         std::to_string(remaining()) + " left");
+    fail("truncated stream: expected " + std::to_string(n) + " bytes for " + what + ", " + std::to_string(remaining()) +
+         " left");
   std::string_view v = data_.substr(pos_, n);
   pos_ += n;
   return v;
@@ -168,7 +168,14 @@ std::string Input::read_string(size_t n, const char* what) {
       case 'r': s += '\r'; break;
       case 'f': s += '\f'; break;
       case 'a': s += '\a'; break;
-      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
         int d = 0;
         for (int j = 0; j < 3 && c >= '0' && c < '8'; ++j) {
           d = d * 8 + (c - '0');

@@ -7,15 +7,15 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/r/serial/rds_reader.hpp"
 #include "formats/r/lang/robject.hpp"
+#include "formats/r/serial/rds_reader.hpp"
 
 namespace mb::r::rds {
 
 // Thrown inside the reader; read_rds turns it into mb::Error with file and place.
 struct Failure {
-  size_t offset;        // byte offset in the decompressed stream
-  std::string message;  // what was expected
+  size_t offset;                  // byte offset in the decompressed stream
+  std::string message;            // what was expected
   std::vector<std::string> path;  // R object path segments, innermost first ("$x", "@terms", "[[2]]")
 };
 
@@ -35,9 +35,7 @@ class Input {
   }
 
   [[noreturn]] void fail(std::string message) const { fail_at(pos_, std::move(message)); }
-  [[noreturn]] void fail_at(size_t offset, std::string message) const {
-    throw Failure{offset, std::move(message), {}};
-  }
+  [[noreturn]] void fail_at(size_t offset, std::string message) const { throw Failure{offset, std::move(message), {}}; }
 
   std::string_view raw_bytes(size_t n, const char* what);  // format-independent
   int32_t read_int(const char* what);
@@ -57,12 +55,44 @@ class Input {
 
 // SEXP type codes of serialize.c.
 enum SexpCode : int {
-  kNil = 0, kSym = 1, kList = 2, kClos = 3, kEnv = 4, kProm = 5, kLang = 6, kSpecial = 7,
-  kBuiltin = 8, kChar = 9, kLgl = 10, kInt = 13, kReal = 14, kCplx = 15, kStr = 16, kDot = 17,
-  kVec = 19, kExpr = 20, kBcode = 21, kExtptr = 22, kWeakref = 23, kRaw = 24, kObj = 25,
-  kAltrep = 238, kAttrList = 239, kAttrLang = 240, kBaseEnv = 241, kEmptyEnv = 242,
-  kBcRepRef = 243, kBcRepDef = 244, kPersist = 247, kPackage = 248, kNamespace = 249,
-  kBaseNamespace = 250, kMissingArg = 251, kUnbound = 252, kGlobalEnv = 253, kNilValue = 254,
+  kNil = 0,
+  kSym = 1,
+  kList = 2,
+  kClos = 3,
+  kEnv = 4,
+  kProm = 5,
+  kLang = 6,
+  kSpecial = 7,
+  kBuiltin = 8,
+  kChar = 9,
+  kLgl = 10,
+  kInt = 13,
+  kReal = 14,
+  kCplx = 15,
+  kStr = 16,
+  kDot = 17,
+  kVec = 19,
+  kExpr = 20,
+  kBcode = 21,
+  kExtptr = 22,
+  kWeakref = 23,
+  kRaw = 24,
+  kObj = 25,
+  kAltrep = 238,
+  kAttrList = 239,
+  kAttrLang = 240,
+  kBaseEnv = 241,
+  kEmptyEnv = 242,
+  kBcRepRef = 243,
+  kBcRepDef = 244,
+  kPersist = 247,
+  kPackage = 248,
+  kNamespace = 249,
+  kBaseNamespace = 250,
+  kMissingArg = 251,
+  kUnbound = 252,
+  kGlobalEnv = 253,
+  kNilValue = 254,
   kRef = 255,
 };
 
@@ -126,9 +156,8 @@ class Reader {
 struct DepthGuard {
   explicit DepthGuard(Reader& r) : reader(r) {
     if (reader.depth_ >= reader.limits_.max_depth)
-      reader.in_.fail("objects nested deeper than the limit of " +
-                      std::to_string(reader.limits_.max_depth) + " levels (rds-depth; raise it with " +
-                      "MODELBRIDGE_LIMITS=rds-depth=N)");
+      reader.in_.fail("objects nested deeper than the limit of " + std::to_string(reader.limits_.max_depth) +
+                      " levels (rds-depth; raise it with " + "MODELBRIDGE_LIMITS=rds-depth=N)");
     ++reader.depth_;
   }
   ~DepthGuard() { --reader.depth_; }

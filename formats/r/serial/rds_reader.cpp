@@ -18,9 +18,7 @@ constexpr int32_t kHasAttrBit = 1 << 9;
 constexpr int32_t kHasTagBit = 1 << 10;
 constexpr int kUtf8Mask = 1 << 3, kLatin1Mask = 1 << 2, kBytesMask = 1 << 1, kAsciiMask = 1 << 6;
 
-bool is_chain(int type) {
-  return type == kList || type == kLang || type == kClos || type == kProm || type == kDot;
-}
+bool is_chain(int type) { return type == kList || type == kLang || type == kClos || type == kProm || type == kDot; }
 
 std::string type_text(int type) { return std::to_string(type); }
 
@@ -82,7 +80,11 @@ RPtr Reader::dispatch(int32_t flags, RPtr* dotted_tail) {
     case kAltrep: return read_altrep();
     case kSym: return read_symbol();
     case kEnv: return read_env();
-    case kList: case kLang: case kClos: case kProm: case kDot: return read_chain(flags, dotted_tail);
+    case kList:
+    case kLang:
+    case kClos:
+    case kProm:
+    case kDot: return read_chain(flags, dotted_tail);
     default: break;
   }
   RPtr obj;
@@ -100,22 +102,26 @@ RPtr Reader::dispatch(int32_t flags, RPtr* dotted_tail) {
       obj = make_object(RType::WeakRef);
       add_ref(obj, false);
       break;
-    case kSpecial: case kBuiltin: obj = read_primitive(type); break;
+    case kSpecial:
+    case kBuiltin: obj = read_primitive(type); break;
     case kChar: {  // a CHARSXP where an object is expected: keep it as a one-string vector
       obj = make_object(RType::Character);
       obj->strings.push_back(read_charsxp(flags & ~kHasAttrBit));
       break;
     }
-    case kLgl: case kInt: case kReal: case kCplx: case kRaw: obj = read_atomic(type); break;
+    case kLgl:
+    case kInt:
+    case kReal:
+    case kCplx:
+    case kRaw: obj = read_atomic(type); break;
     case kStr: obj = read_strings(); break;
-    case kVec: case kExpr: obj = read_generic_vector(type); break;
+    case kVec:
+    case kExpr: obj = read_generic_vector(type); break;
     case kBcode: obj = read_bytecode(); break;
     case kObj: obj = make_object(RType::S4); break;
-    case 26:
-      in_.fail("64-bit integer vectors (type 26, R-devel format version 4) are not supported");
+    case 26: in_.fail("64-bit integer vectors (type 26, R-devel format version 4) are not supported");
     default:
-      in_.fail("unknown item type " + type_text(type) + " (flags " + std::to_string(flags) +
-               "); expected an R object");
+      in_.fail("unknown item type " + type_text(type) + " (flags " + std::to_string(flags) + "); expected an R object");
   }
   if (flags & kHasAttrBit) {
     auto attributes = read_attributes();
@@ -210,8 +216,8 @@ std::optional<std::string> Reader::read_charsxp(int32_t flags) {
   int32_t len = in_.read_int("a string length");
   std::optional<std::string> result;
   if (len < -1 || (len >= 0 && static_cast<uint64_t>(len) > in_.remaining()))
-    in_.fail_at(at, "invalid string length " + std::to_string(len) + " (" +
-                        std::to_string(in_.remaining()) + " bytes left)");
+    in_.fail_at(
+        at, "invalid string length " + std::to_string(len) + " (" + std::to_string(in_.remaining()) + " bytes left)");
   if (len >= 0) {
     std::string s = in_.read_string(static_cast<size_t>(len), "string contents");
     int levels = static_cast<int>(static_cast<uint32_t>(flags) >> 12);
@@ -219,10 +225,8 @@ std::optional<std::string> Reader::read_charsxp(int32_t flags) {
       s = latin1_to_utf8(s, false);
     } else if (!(levels & (kUtf8Mask | kBytesMask | kAsciiMask)) && !native_encoding_.empty()) {
       const std::string& e = native_encoding_;
-      if (e == "latin1" || e == "ISO-8859-1" || e == "ISO8859-1" || e == "ISO_8859-1")
-        s = latin1_to_utf8(s, false);
-      else if (e == "CP1252" || e == "WINDOWS-1252" || e == "windows-1252")
-        s = latin1_to_utf8(s, true);
+      if (e == "latin1" || e == "ISO-8859-1" || e == "ISO8859-1" || e == "ISO_8859-1") s = latin1_to_utf8(s, false);
+      else if (e == "CP1252" || e == "WINDOWS-1252" || e == "windows-1252") s = latin1_to_utf8(s, true);
     }
     result = std::move(s);
   }
@@ -233,7 +237,8 @@ std::optional<std::string> Reader::read_charsxp(int32_t flags) {
 RPtr Reader::read_atomic(int type) {
   RPtr obj;
   switch (type) {
-    case kLgl: case kInt: {
+    case kLgl:
+    case kInt: {
       obj = make_object(type == kLgl ? RType::Logical : RType::Integer);
       uint64_t n = read_length(4);
       obj->ints.resize(n);
@@ -297,12 +302,10 @@ RPtr Reader::read_generic_vector(int type) {
 std::vector<std::pair<std::string, RPtr>> Reader::to_attributes(RPtr list, size_t at) {
   std::vector<std::pair<std::string, RPtr>> out;
   if (list->type == RType::Null) return out;
-  if (list->type != RType::Pairlist)
-    in_.fail_at(at, "expected a pairlist of attributes, found another object");
+  if (list->type != RType::Pairlist) in_.fail_at(at, "expected a pairlist of attributes, found another object");
   out.reserve(list->elements.size());
   for (size_t i = 0; i < list->elements.size(); ++i)
-    out.emplace_back(i < list->tags.size() ? std::move(list->tags[i]) : std::string(),
-                     std::move(list->elements[i]));
+    out.emplace_back(i < list->tags.size() ? std::move(list->tags[i]) : std::string(), std::move(list->elements[i]));
   return out;
 }
 
@@ -312,8 +315,7 @@ std::vector<std::pair<std::string, RPtr>> Reader::read_attributes() {
   int32_t flags = in_.read_int("an attribute list header");
   int type = flags & 0xFF;
   if (type == kNilValue) return {};
-  if (type != kList)
-    in_.fail_at(at, "expected a pairlist of attributes (type 2), found item type " + type_text(type));
+  if (type != kList) in_.fail_at(at, "expected a pairlist of attributes (type 2), found item type " + type_text(type));
   attributes_next_ = true;
   return to_attributes(dispatch(flags, nullptr), at);
 }
@@ -345,8 +347,7 @@ RPtr Reader::read_chain(int32_t flags, RPtr* dotted_tail) {
     }
     if (type == kList || type == kLang || type == kDot) {
       if (!open_list) {
-        auto node = make_object(type == kList ? RType::Pairlist
-                                : type == kLang ? RType::Language : RType::Dots);
+        auto node = make_object(type == kList ? RType::Pairlist : type == kLang ? RType::Language : RType::Dots);
         node->attributes = std::move(attributes);
         node->rds_flags = flags;
         open_list = node.get();
@@ -389,10 +390,8 @@ RPtr Reader::read_stream() {
   if (magic == "X\n") in_.set_format(Format::Xdr);
   else if (magic == "B\n") in_.set_format(Format::Binary);
   else if (magic == "A\n") in_.set_format(Format::Ascii);
-  else if (magic == "RD")
-    in_.fail_at(0, "this is an R workspace (save()/RData) file, not a saveRDS() stream");
-  else
-    in_.fail_at(0, "not an R serialization stream: expected 'X\\n', 'B\\n' or 'A\\n' at the start");
+  else if (magic == "RD") in_.fail_at(0, "this is an R workspace (save()/RData) file, not a saveRDS() stream");
+  else in_.fail_at(0, "not an R serialization stream: expected 'X\\n', 'B\\n' or 'A\\n' at the start");
   size_t at = in_.offset();
   version_ = in_.read_int("the format version");
   in_.read_int("the writer's R version");
@@ -403,8 +402,7 @@ RPtr Reader::read_stream() {
     if (n < 0 || n > 63) in_.fail_at(len_at, "invalid native encoding name length " + std::to_string(n));
     native_encoding_ = in_.read_string(static_cast<size_t>(n), "the native encoding name");
   } else if (version_ != 2) {
-    in_.fail_at(at, "unsupported serialization format version " + std::to_string(version_) +
-                        ": expected 2 or 3");
+    in_.fail_at(at, "unsupported serialization format version " + std::to_string(version_) + ": expected 2 or 3");
   }
   return read_item();
 }

@@ -17,11 +17,38 @@ namespace {
 
 // SEXP type codes and flag bits of serialize.c.
 enum : int32_t {
-  kNil = 0, kSym = 1, kList = 2, kClos = 3, kEnv = 4, kProm = 5, kLang = 6, kSpecial = 7,
-  kBuiltin = 8, kChar = 9, kLgl = 10, kInt = 13, kReal = 14, kCplx = 15, kStr = 16, kDot = 17,
-  kVec = 19, kExpr = 20, kExtptr = 22, kWeakref = 23, kRaw = 24, kS4 = 25,
-  kBaseEnv = 241, kEmptyEnv = 242, kPersist = 247, kPackage = 248, kNamespace = 249,
-  kBaseNamespace = 250, kMissingArg = 251, kUnbound = 252, kGlobalEnv = 253, kNilValue = 254,
+  kNil = 0,
+  kSym = 1,
+  kList = 2,
+  kClos = 3,
+  kEnv = 4,
+  kProm = 5,
+  kLang = 6,
+  kSpecial = 7,
+  kBuiltin = 8,
+  kChar = 9,
+  kLgl = 10,
+  kInt = 13,
+  kReal = 14,
+  kCplx = 15,
+  kStr = 16,
+  kDot = 17,
+  kVec = 19,
+  kExpr = 20,
+  kExtptr = 22,
+  kWeakref = 23,
+  kRaw = 24,
+  kS4 = 25,
+  kBaseEnv = 241,
+  kEmptyEnv = 242,
+  kPersist = 247,
+  kPackage = 248,
+  kNamespace = 249,
+  kBaseNamespace = 250,
+  kMissingArg = 251,
+  kUnbound = 252,
+  kGlobalEnv = 253,
+  kNilValue = 254,
   kRef = 255,
 };
 constexpr int32_t kIsObjectBit = 1 << 8;
@@ -290,7 +317,10 @@ class Writer {
 
   void item(const RObject& o) {
     if (++depth_ > 100000) fail("objects nested too deeply");
-    struct Down { int& d; ~Down() { --d; } } down{depth_};
+    struct Down {
+      int& d;
+      ~Down() { --d; }
+    } down{depth_};
     switch (o.type) {
       case RType::Null: put_int(kNilValue); return;
       case RType::GlobalEnv: put_int(kGlobalEnv); return;
@@ -306,8 +336,9 @@ class Writer {
       case RType::Persist: namespace_ref(kPersist, o); return;
       case RType::Pairlist: chain(kList, o); return;
       case RType::Language:
-        if (o.elements.empty()) fail(o.unparsed ? "R code that could not be parsed cannot be written: " + o.text
-                                                : "a call without a function");
+        if (o.elements.empty())
+          fail(o.unparsed ? "R code that could not be parsed cannot be written: " + o.text
+                          : "a call without a function");
         chain(kLang, o);
         return;
       case RType::Dots:
@@ -378,14 +409,9 @@ class Writer {
         item(o.elements.size() > 0 && o.elements[0] ? *o.elements[0] : null_);
         item(o.elements.size() > 1 && o.elements[1] ? *o.elements[1] : null_);
         break;
-      case RType::WeakRef:
-        put_int(flags(kWeakref, o, hasattr, false));
-        break;
-      case RType::S4:
-        put_int(flags(kS4, o, hasattr, false));
-        break;
-      default:
-        fail(std::string("cannot write an R object of type ") + rtype_name(o.type));
+      case RType::WeakRef: put_int(flags(kWeakref, o, hasattr, false)); break;
+      case RType::S4: put_int(flags(kS4, o, hasattr, false)); break;
+      default: fail(std::string("cannot write an R object of type ") + rtype_name(o.type));
     }
     if (hasattr) attributes(o);
   }

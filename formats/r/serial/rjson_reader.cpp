@@ -64,8 +64,10 @@ bool decode_base64(std::string_view in, std::vector<uint8_t>& out) {
     else if (c >= '0' && c <= '9') d = c - '0' + 52;
     else if (c == '+') d = 62;
     else if (c == '/') d = 63;
-    else if (c == '=') { ++pad; continue; }
-    else if (c == '\n' || c == '\r' || c == ' ') continue;
+    else if (c == '=') {
+      ++pad;
+      continue;
+    } else if (c == '\n' || c == '\r' || c == ' ') continue;
     else return false;
     if (pad) return false;
     acc = (acc << 6) | static_cast<uint32_t>(d);
@@ -83,8 +85,8 @@ std::string builtin_name(const std::vector<uint8_t>& b) {
   size_t pos = 2;
   auto read_int = [&](int32_t& v) {
     if (pos + 4 > b.size()) return false;
-    v = static_cast<int32_t>((uint32_t(b[pos]) << 24) | (uint32_t(b[pos + 1]) << 16) |
-                             (uint32_t(b[pos + 2]) << 8) | uint32_t(b[pos + 3]));
+    v = static_cast<int32_t>((uint32_t(b[pos]) << 24) | (uint32_t(b[pos + 1]) << 16) | (uint32_t(b[pos + 2]) << 8) |
+                             uint32_t(b[pos + 3]));
     pos += 4;
     return true;
   };
@@ -388,8 +390,14 @@ class Converter {
       return o;
     }
     if (type == "closure") return closure(v, o);
-    if (type == "environment") { o->type = RType::Environment; return o; }
-    if (type == "externalptr") { o->type = RType::ExternalPtr; return o; }
+    if (type == "environment") {
+      o->type = RType::Environment;
+      return o;
+    }
+    if (type == "externalptr") {
+      o->type = RType::ExternalPtr;
+      return o;
+    }
     if (type == "namespace") {
       o->type = RType::Namespace;
       auto it = v.FindMember("value");
@@ -413,9 +421,11 @@ class Converter {
     }
     if (type == "S4") return s4(v, o);
     // Types jsonlite has no encoding for: it writes a warning text as the value.
-    static const std::pair<const char*, RType> opaque[] = {
-        {"promise", RType::Promise}, {"bytecode", RType::Bytecode}, {"weakref", RType::WeakRef},
-        {"...", RType::Dots}, {"char", RType::Character}};
+    static const std::pair<const char*, RType> opaque[] = {{"promise", RType::Promise},
+                                                           {"bytecode", RType::Bytecode},
+                                                           {"weakref", RType::WeakRef},
+                                                           {"...", RType::Dots},
+                                                           {"char", RType::Character}};
     for (auto& [name, rt] : opaque)
       if (type == name) {
         o->type = rt;
@@ -602,8 +612,8 @@ class Converter {
 };
 
 std::string_view skip_bom(std::string_view text) {
-  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
-      static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF && static_cast<unsigned char>(text[1]) == 0xBB &&
+      static_cast<unsigned char>(text[2]) == 0xBF)
     return text.substr(3);
   return text;
 }
@@ -622,8 +632,7 @@ RPtr read_rjson(std::string_view text, const std::string& file, Warnings& warnin
   return read_rjson(text, file, warnings, nullptr);
 }
 
-RPtr read_rjson(std::string_view text, const std::string& file, Warnings& warnings,
-                RjsonDigitStats* stats_out) {
+RPtr read_rjson(std::string_view text, const std::string& file, Warnings& warnings, RjsonDigitStats* stats_out) {
   std::string_view body = skip_bom(text);
   size_t bom = text.size() - body.size();
   RjsonDigitStats stats;
@@ -653,14 +662,14 @@ RPtr read_rjson(std::string_view text, const std::string& file, Warnings& warnin
   }
   Converter conv(file, stats);
   RPtr root = conv.node(doc);
-  const char* tail =
-      " and tree split points may have moved; export with 17 digits or read the .rds";
+  const char* tail = " and tree split points may have moved; export with 17 digits or read the .rds";
   if (stats.digits_lost()) {
     int sig = stats.max_significant, dec = stats.max_decimals;
     std::string msg;
     if (sig == 15) {
-      msg = "doubles were written with 15 significant digits (the most jsonlite's serializeJSON "
-            "writes); values may differ from the model in R by up to 5e-15 relative,";
+      msg =
+          "doubles were written with 15 significant digits (the most jsonlite's serializeJSON "
+          "writes); values may differ from the model in R by up to 5e-15 relative,";
     } else {
       // fixed-notation literals are off by at most 5e-(dec+1), others by 5e-sig relative
       msg = "doubles were written with ";
@@ -673,10 +682,10 @@ RPtr read_rjson(std::string_view text, const std::string& file, Warnings& warnin
     }
     warnings.push_back(Warning{"json-15-digits", file + ": " + msg + tail});
   } else if (stats.language_digits_lost()) {
-    warnings.push_back(Warning{"json-15-digits",
-        file + ": numbers inside R expressions (such as poly() coefficients in predvars) were "
-        "deparsed with 15 significant digits; they may differ from the model in R by up to "
-        "5e-15 relative; deparse with control = \"digits17\" or read the .rds"});
+    warnings.push_back(Warning{
+        "json-15-digits", file + ": numbers inside R expressions (such as poly() coefficients in predvars) were "
+                                 "deparsed with 15 significant digits; they may differ from the model in R by up to "
+                                 "5e-15 relative; deparse with control = \"digits17\" or read the .rds"});
   }
   if (stats_out) *stats_out = stats;
   return root;

@@ -70,16 +70,15 @@ void json_string(std::string& out, std::string_view s) {
 
 bool is_reserved(const std::string& s) {
   static const std::set<std::string> reserved = {
-      "if", "else", "repeat", "while", "function", "for", "next", "break", "TRUE", "FALSE", "NULL",
-      "Inf", "NaN", "NA", "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in"};
+      "if",   "else", "repeat", "while", "function",    "for",      "next",          "break",       "TRUE", "FALSE",
+      "NULL", "Inf",  "NaN",    "NA",    "NA_integer_", "NA_real_", "NA_character_", "NA_complex_", "in"};
   return reserved.count(s) > 0;
 }
 
 bool syntactic_name(const std::string& s) {
   if (s.empty()) return false;
   if (s == "...") return true;
-  if (s.size() > 2 && s[0] == '.' && s[1] == '.' &&
-      s.find_first_not_of("0123456789", 2) == std::string::npos)
+  if (s.size() > 2 && s[0] == '.' && s[1] == '.' && s.find_first_not_of("0123456789", 2) == std::string::npos)
     return true;  // ..1
   if (is_reserved(s)) return false;
   unsigned char c0 = static_cast<unsigned char>(s[0]);
@@ -122,10 +121,26 @@ std::string name_code(const std::string& s) { return syntactic_name(s) ? s : r_s
 
 // Precedences of R's grammar (gram.y), low to high.
 enum Prec : int {
-  kPrecLowest = 0, kPrecQuestion = 1, kPrecLow = 2, kPrecLeftAssign = 4, kPrecEqAssign = 5,
-  kPrecTilde = 7, kPrecOr = 8, kPrecAnd = 9, kPrecNot = 10, kPrecCompare = 11, kPrecSum = 12,
-  kPrecProd = 13, kPrecSpecial = 14, kPrecColon = 16, kPrecUnary = 17, kPrecPower = 18,
-  kPrecDollar = 19, kPrecNs = 20, kPrecPostfix = 21, kPrecAtom = 22,
+  kPrecLowest = 0,
+  kPrecQuestion = 1,
+  kPrecLow = 2,
+  kPrecLeftAssign = 4,
+  kPrecEqAssign = 5,
+  kPrecTilde = 7,
+  kPrecOr = 8,
+  kPrecAnd = 9,
+  kPrecNot = 10,
+  kPrecCompare = 11,
+  kPrecSum = 12,
+  kPrecProd = 13,
+  kPrecSpecial = 14,
+  kPrecColon = 16,
+  kPrecUnary = 17,
+  kPrecPower = 18,
+  kPrecDollar = 19,
+  kPrecNs = 20,
+  kPrecPostfix = 21,
+  kPrecAtom = 22,
 };
 
 struct BinOp {
@@ -136,15 +151,15 @@ struct BinOp {
 };
 const BinOp* binary_op(const std::string& f) {
   static const BinOp ops[] = {
-      {"?", kPrecQuestion, false, true}, {"<-", kPrecLeftAssign, true, true}, {"<<-", kPrecLeftAssign, true, true},
-      {":=", kPrecLeftAssign, true, true}, {"=", kPrecEqAssign, true, true}, {"~", kPrecTilde, false, true},
-      {"||", kPrecOr, false, true}, {"|", kPrecOr, false, true}, {"&&", kPrecAnd, false, true},
-      {"&", kPrecAnd, false, true}, {"==", kPrecCompare, false, true}, {"!=", kPrecCompare, false, true},
-      {"<", kPrecCompare, false, true}, {">", kPrecCompare, false, true}, {"<=", kPrecCompare, false, true},
-      {">=", kPrecCompare, false, true}, {"+", kPrecSum, false, true}, {"-", kPrecSum, false, true},
-      {"*", kPrecProd, false, true}, {"/", kPrecProd, false, false}, {":", kPrecColon, false, false},
-      {"^", kPrecPower, true, false}, {"$", kPrecDollar, false, false}, {"@", kPrecDollar, false, false},
-      {"::", kPrecNs, false, false}, {":::", kPrecNs, false, false},
+      {"?", kPrecQuestion, false, true},   {"<-", kPrecLeftAssign, true, true}, {"<<-", kPrecLeftAssign, true, true},
+      {":=", kPrecLeftAssign, true, true}, {"=", kPrecEqAssign, true, true},    {"~", kPrecTilde, false, true},
+      {"||", kPrecOr, false, true},        {"|", kPrecOr, false, true},         {"&&", kPrecAnd, false, true},
+      {"&", kPrecAnd, false, true},        {"==", kPrecCompare, false, true},   {"!=", kPrecCompare, false, true},
+      {"<", kPrecCompare, false, true},    {">", kPrecCompare, false, true},    {"<=", kPrecCompare, false, true},
+      {">=", kPrecCompare, false, true},   {"+", kPrecSum, false, true},        {"-", kPrecSum, false, true},
+      {"*", kPrecProd, false, true},       {"/", kPrecProd, false, false},      {":", kPrecColon, false, false},
+      {"^", kPrecPower, true, false},      {"$", kPrecDollar, false, false},    {"@", kPrecDollar, false, false},
+      {"::", kPrecNs, false, false},       {":::", kPrecNs, false, false},
   };
   for (auto& o : ops)
     if (f == o.name) return &o;
@@ -183,8 +198,7 @@ class Deparser {
         int p;
         return out + ") " + (n.elements.size() > 1 && n.elements[1] ? code(*n.elements[1], p) : "NULL");
       }
-      default:
-        throw Error("", "", std::string("R code cannot hold an object of type ") + rtype_name(n.type));
+      default: throw Error("", "", std::string("R code cannot hold an object of type ") + rtype_name(n.type));
     }
   }
 
@@ -239,8 +253,11 @@ class Deparser {
     std::string out;
     if (len == 0) {
       static const char* empty[] = {"logical(0)", "integer(0)", "numeric(0)", "character(0)", "complex(0)"};
-      out = empty[n.type == RType::Logical ? 0 : n.type == RType::Integer ? 1 : n.type == RType::Double ? 2
-                  : n.type == RType::Character ? 3 : 4];
+      out = empty[n.type == RType::Logical     ? 0
+                  : n.type == RType::Integer   ? 1
+                  : n.type == RType::Double    ? 2
+                  : n.type == RType::Character ? 3
+                                               : 4];
     } else if (len == 1 && names.empty()) {
       bool negative;
       out = scalar(n, 0, negative);
@@ -260,8 +277,11 @@ class Deparser {
       out = "structure(" + out;
       for (auto& [k, v] : other) {
         int p;
-        out += ", " + name_code(k == "dim" ? ".Dim" : k == "dimnames" ? ".Dimnames" : k) + " = " +
-               (v ? code(*v, p) : std::string("NULL"));
+        out += ", " +
+               name_code(k == "dim"        ? ".Dim"
+                         : k == "dimnames" ? ".Dimnames"
+                                           : k) +
+               " = " + (v ? code(*v, p) : std::string("NULL"));
       }
       out += ")";
       prec = kPrecAtom;
@@ -328,7 +348,8 @@ class Deparser {
             const RObject& rhs = *n.elements[2];
             std::string r;
             if (rhs.type == RType::Symbol) r = name_code(rhs.text);
-            else if (rhs.type == RType::Character && rhs.strings.size() == 1 && rhs.strings[0] && rhs.attributes.empty())
+            else if (rhs.type == RType::Character && rhs.strings.size() == 1 && rhs.strings[0] &&
+                     rhs.attributes.empty())
               r = r_string(*rhs.strings[0], '"');
             if (!r.empty()) return operand(*n.elements[1], op->prec, false) + f + r;
           } else {
@@ -529,9 +550,7 @@ class JsonWriter {
         attributes(o.type == RType::Environment ? o.attributes : decltype(o.attributes){}, nullptr);
         out_ += ",\"value\":{}}";
         return;
-      case RType::MissingArg:
-        out_ += "{\"type\":\"symbol\",\"attributes\":{},\"value\":[\"\"]}";
-        return;
+      case RType::MissingArg: out_ += "{\"type\":\"symbol\",\"attributes\":{},\"value\":[\"\"]}"; return;
       case RType::Symbol:
         head("symbol");
         out_ += "\"attributes\":{},\"value\":[";
@@ -616,9 +635,7 @@ class JsonWriter {
       case RType::Double:
       case RType::Character:
       case RType::Complex:
-      case RType::Raw:
-        atomic(o);
-        return;
+      case RType::Raw: atomic(o); return;
       case RType::Builtin:
       case RType::Special: {
         head(o.type == RType::Builtin ? "builtin" : "special");
@@ -644,23 +661,28 @@ class JsonWriter {
         out_ += ",\"value\":{\"class\":";
         const RObject* cls = o.attr("class");
         json_string(out_, cls && cls->type == RType::Character && !cls->strings.empty() && cls->strings[0]
-                              ? *cls->strings[0] : std::string());
+                              ? *cls->strings[0]
+                              : std::string());
         out_ += ",\"package\":";
         const RObject* pkg = cls ? cls->attr("package") : nullptr;
         json_string(out_, pkg && pkg->type == RType::Character && !pkg->strings.empty() && pkg->strings[0]
-                              ? *pkg->strings[0] : std::string());
+                              ? *pkg->strings[0]
+                              : std::string());
         out_ += "}}";
         return;
       }
-      default:
-        throw Error("", "", std::string("jsonlite cannot hold an R object of type ") + rtype_name(o.type));
+      default: throw Error("", "", std::string("jsonlite cannot hold an R object of type ") + rtype_name(o.type));
     }
   }
 
   void atomic(const RObject& o) {
     static const char* names[] = {"logical", "integer", "double", "character", "complex", "raw"};
-    int t = o.type == RType::Logical ? 0 : o.type == RType::Integer ? 1 : o.type == RType::Double ? 2
-            : o.type == RType::Character ? 3 : o.type == RType::Complex ? 4 : 5;
+    int t = o.type == RType::Logical     ? 0
+            : o.type == RType::Integer   ? 1
+            : o.type == RType::Double    ? 2
+            : o.type == RType::Character ? 3
+            : o.type == RType::Complex   ? 4
+                                         : 5;
     head(names[t]);
     attributes(o.attributes, nullptr);
     out_ += ",\"value\":";
