@@ -424,8 +424,10 @@ TEST_CASE("trees: equal canonical forms predict the same (random trees, every ce
       const ir::Model m = random_tree_model(seed, rich);
       const std::string form = canon::canonical_form(m);
       const auto pred = score(m, cols);
-      auto [it, fresh] = seen.emplace(form, std::make_pair(seed, pred));
-      if (fresh) {
+      // Not a structured binding: clang 14 (the sanitizer build) cannot capture one in INFO's lambda.
+      const auto inserted = seen.emplace(form, std::make_pair(seed, pred));
+      const auto it = inserted.first;
+      if (inserted.second) {
         ++distinct_functions;
         continue;
       }

@@ -90,7 +90,9 @@ TEST_CASE("every extension detects its format, in any case, and content wins ove
       {"testdata/pmml/binary_logit_no_first.pmml", Format::Pmml},
       {"testdata/onnx/two_estimators.onnx", Format::Onnx},
   };
-  for (const auto& [path, want] : files) {
+  for (const auto& file : files) {
+    const auto& path = file.first;  // not a structured binding: clang 14 cannot capture one
+    const auto want = file.second;
     const std::string bytes = slurp(kSource + "/" + path);
     CHECK_MESSAGE(detect(std::string_view(bytes).substr(0, 4096), "model.bin") == want, path);
     for (const auto& f : format_table())

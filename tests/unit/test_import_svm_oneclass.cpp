@@ -32,8 +32,9 @@ std::string upper(std::string s) {
 
 TEST_CASE("e1071 one-class svm agrees with the corpus predictions") {
   if (!have_shared(kRexp / "rds")) return;
-  for (const auto& [name, dataset] : {std::pair<std::string, std::string>{"LibSVMAnomalyFormulaAudit", "Audit"},
-                                      {"LibSVMAnomalyFormulaIris", "Iris"}}) {
+  for (const auto& c : {std::pair<std::string, std::string>{"LibSVMAnomalyFormulaAudit", "Audit"},
+                        {"LibSVMAnomalyFormulaIris", "Iris"}}) {
+    const std::string &name = c.first, &dataset = c.second;  // clang 14 cannot capture a structured binding
     CAPTURE(name);
     Warnings w;
     const r::RPtr obj = read_r_object(kRexp / "rds" / (name + ".rds"), w);
