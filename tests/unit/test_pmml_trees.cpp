@@ -618,7 +618,9 @@ TEST_CASE("pmml trees: R tree models through PMML agree with R's predict()") {
       cases.emplace_back(c.name, c.import);
   REQUIRE(cases.size() >= 24);
   int passed = 0, ran = 0;
-  for (const auto& [name, import] : cases) {
+  for (const auto& c : cases) {
+    const auto& name = c.first;  // not a structured binding: clang 14 cannot capture one in CAPTURE
+    const auto& import = c.second;
     const fs::path dir = root / name;
     if (!fs::exists(dir / "model_exact.json")) continue;
     CAPTURE(name);

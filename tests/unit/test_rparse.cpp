@@ -76,7 +76,9 @@ std::string sx(const std::string& code) { return to_sexpr(*parse_r_expression(co
 TEST_CASE("rparse: every case parses to R's own tree") {
   auto cases = read_cases("rparse_cases.tsv");
   CHECK(cases.size() > 100);
-  for (auto& [code, expected] : cases) {
+  for (auto& c : cases) {
+    const auto& code = c.first;  // not structured bindings: clang 14 cannot capture them in CAPTURE
+    const auto& expected = c.second;
     CAPTURE(code);
     std::string got;
     try {
@@ -154,7 +156,9 @@ TEST_CASE("rparse: constant_numbers folds c(), unary minus and parentheses") {
 }
 
 TEST_CASE("rparse: deparse reproduces R's text") {
-  for (auto& [code, expected_esc] : read_cases("rdeparse_cases.tsv")) {
+  for (auto& c : read_cases("rdeparse_cases.tsv")) {
+    const auto& code = c.first;  // not structured bindings: clang 14 cannot capture them in CAPTURE
+    const auto& expected_esc = c.second;
     std::string expected = unescape(expected_esc);
     // R breaks long lines after ", "; ours is one line
     std::string flat;
