@@ -24,7 +24,7 @@ generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$src" -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMB_FUZZ=ON >/dev/null
-cmake --build "$build" -j"$(nproc)" --target modelbridge unit_tests
+cmake --build "$build" -j"$(nproc)" --target modelbridge unit_tests completions
 
 # halt_on_error: the first report ends the process (exit 1 unless the report sets its own code);
 # leaks are reported too.  The suppressions name third-party headers only (see the file).
