@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "formats/r/exporters/rbuild.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/smooth.hpp"
@@ -16,13 +17,6 @@
 
 namespace mb::r {
 namespace {
-
-RPtr character(const std::vector<std::string>& values) {
-  auto v = std::make_shared<RObject>();
-  v->type = RType::Character;
-  for (auto& s : values) v->strings.emplace_back(s);
-  return v;
-}
 
 const RPtr* element(const RObject& list, const std::string& name) {
   const std::vector<std::string> names = list.names();
@@ -55,8 +49,8 @@ RObject part_object(const RObject& root, const std::string& part, const std::str
                                                           : "numeric");
       }
       if (classes.size() == vars.size()) {
-        RPtr dc = character(classes);
-        dc->attributes.emplace_back("names", character(vars));
+        RPtr dc = make_strings(classes);
+        dc->attributes.emplace_back("names", make_strings(vars));
         tc->attributes.emplace_back("dataClasses", dc);
       }
     }
@@ -71,7 +65,7 @@ RObject part_object(const RObject& root, const std::string& part, const std::str
       o.elements.push_back(*c);
       names.push_back("contrasts");
     }
-  o.attributes.emplace_back("names", character(names));
+  o.attributes.emplace_back("names", make_strings(names));
   return o;
 }
 

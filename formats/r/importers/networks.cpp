@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "formats/r/exporters/rbuild.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/smooth.hpp"
 #include "lib/ir/builder.hpp"
@@ -21,13 +22,6 @@
 
 namespace mb::r {
 namespace {
-
-RPtr character(const std::vector<std::string>& values) {
-  auto v = std::make_shared<RObject>();
-  v->type = RType::Character;
-  for (auto& s : values) v->strings.emplace_back(s);
-  return v;
-}
 
 const RPtr* element(const RObject& list, const std::string& name) {
   const std::vector<std::string> names = list.names();
@@ -60,13 +54,13 @@ RObject elm_design_object(const RObject& root, const std::string& file) {
       if (!col || !col->attr("levels")) continue;
       xnames.push_back(columns[i]);
       xlevels->elements.push_back(
-          character(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
+          make_strings(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
     }
   }
-  xlevels->attributes.emplace_back("names", character(xnames));
+  xlevels->attributes.emplace_back("names", make_strings(xnames));
   o.elements.push_back(xlevels);
   names.push_back("xlevels");
-  o.attributes.emplace_back("names", character(names));
+  o.attributes.emplace_back("names", make_strings(names));
   return o;
 }
 

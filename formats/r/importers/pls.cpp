@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "formats/r/exporters/rbuild.hpp"
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
 #include "lib/ir/builder.hpp"
@@ -18,13 +19,6 @@
 
 namespace mb::r {
 namespace {
-
-RPtr character(const std::vector<std::string>& values) {
-  auto v = std::make_shared<RObject>();
-  v->type = RType::Character;
-  for (auto& s : values) v->strings.emplace_back(s);
-  return v;
-}
 
 // mvr keeps no $xlevels: the levels of the factors of its model frame ($model) stand for them
 // (predict.mvr takes the levels of the new data, which are those when every level occurs).
@@ -42,15 +36,15 @@ RObject with_xlevels(const RObject& root, const std::string& file) {
     if (!col || !col->attr("levels")) continue;
     names.push_back(columns[i]);
     xlevels->elements.push_back(
-        character(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
+        make_strings(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
   }
-  xlevels->attributes.emplace_back("names", character(names));
+  xlevels->attributes.emplace_back("names", make_strings(names));
   std::vector<std::string> own = root.names();
   if (own.size() != root.elements.size()) return copy;
   own.push_back("xlevels");
   copy.elements.push_back(xlevels);
   for (auto& [k, v] : copy.attributes)
-    if (k == "names") v = character(own);
+    if (k == "names") v = make_strings(own);
   return copy;
 }
 
