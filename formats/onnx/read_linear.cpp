@@ -102,10 +102,11 @@ struct Estimator {
       if (d0 == d1) r.fail_node(n, "expected the linear predictor plus a constant or an offset");
       s = post(nd.input(d0 ? 0 : 1));
       const std::string& other = nd.input(d0 ? 1 : 0);
-      if (s.stage != Post::Raw && s.stage != Post::Eta) r.fail_node(n, "unsupported: addition after the inverse link");
+      if (s.stage != Post::Raw && s.stage != Post::Eta)
+        r.unsupported_node(n, "unsupported: addition after the inverse link");
       Value v = r.value(other);
       if (v.constant) {
-        if (s.stage != Post::Raw) r.fail_node(n, "unsupported: a second intercept");
+        if (s.stage != Post::Raw) r.unsupported_node(n, "unsupported: a second intercept");
         if (v.cols.size() != 1 && static_cast<int>(v.cols.size()) != T)
           r.fail_node(n, "intercepts do not match the scores");
         for (int t = 0; t < T; ++t) intercepts[t] += v.cols[v.cols.size() == 1 ? 0 : t].value;
@@ -222,9 +223,9 @@ struct Estimator {
       s.classes = tensor_strings(*it->second);
     } else if (op == "Where") {
       s = post(nd.input(2));
-      if (s.stage != Post::Label) r.fail_node(n, "unsupported Where after the estimator");
+      if (s.stage != Post::Label) r.unsupported_node(n, "unsupported Where after the estimator");
     } else {
-      r.fail_node(n, "unsupported operator after the linear estimator");
+      r.unsupported_node(n, "unsupported operator after the linear estimator");
     }
     return memo[name] = s;
   }
@@ -239,12 +240,13 @@ struct Estimator {
       s.transform = ScoreTransform::Binary;
       if (pt == "LOGISTIC") s.link = Link::Logit;
       else if (pt != "NONE" && pt != "SOFTMAX")
-        r.fail_node(r.core, "unsupported: post_transform " + pt +
-                                " of a binary LinearClassifier (onnxruntime 1.30 outputs no probabilities for it)");
+        r.unsupported_node(r.core,
+                           "unsupported: post_transform " + pt +
+                               " of a binary LinearClassifier (onnxruntime 1.30 outputs no probabilities for it)");
     } else {
       if (pt == "LOGISTIC") s.link = Link::Logit;
       else if (pt == "SOFTMAX") s.transform = ScoreTransform::Softmax;
-      else if (pt != "NONE") r.fail_node(r.core, "unsupported: post_transform " + pt + " of a LinearClassifier");
+      else if (pt != "NONE") r.unsupported_node(r.core, "unsupported: post_transform " + pt + " of a LinearClassifier");
     }
     return s;
   }
@@ -262,11 +264,11 @@ struct Estimator {
       if (wt.data_type() == onnx::TensorProto::FLOAT) precision = ir::Precision::Float32;
       bool trans = op == "Gemm" && attr_i(nd, "transB", 0) != 0;
       if (op == "Gemm") {
-        if (attr_i(nd, "transA", 0) != 0) r.fail_node(r.core, "unsupported: transA");
+        if (attr_i(nd, "transA", 0) != 0) r.unsupported_node(r.core, "unsupported: transA");
         if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f)
-          r.fail_node(r.core, "unsupported: alpha other than 1");
+          r.unsupported_node(r.core, "unsupported: alpha other than 1");
         if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f)
-          r.fail_node(r.core, "unsupported: beta other than 1");
+          r.unsupported_node(r.core, "unsupported: beta other than 1");
       }
       if (wt.dims_size() == 1) {
         F = static_cast<int>(wt.dims(0));
@@ -332,8 +334,8 @@ void Reader::find_core() {
     const auto& op = node(i).op_type();
     if ((op.rfind("SVM", 0) == 0 && !is_svm_operator(node(i))) ||
         (op.rfind("TreeEnsemble", 0) == 0 && !is_tree_operator(node(i))))
-      fail_node(i,
-                "unsupported estimator: only linear models, tree ensembles and SVMs are read from ai.onnx.ml so far");
+      unsupported_node(
+          i, "unsupported estimator: only linear models, tree ensembles and SVMs are read from ai.onnx.ml so far");
     if (core >= 0) fail_node(i, "a second estimator node: only a single linear model is supported");
     core = i;
   }
@@ -431,7 +433,7 @@ void Reader::build_estimator() {
       }
     }
   } else if (reg) {
-    if (T != 1) fail("graph", "unsupported: regression with several targets");
+    if (T != 1) unsupported("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
     lin.link = reg->link;
     const std::string pt =
@@ -439,7 +441,7 @@ void Reader::build_estimator() {
     if (pt == "PROBIT") {
       // onnxruntime applies probit to a single target (ir::Linear's Operator stage, in float32).
       if (reg->stage != Post::Eta || est.offset || reg->link != Link::Identity)
-        fail_node(core, "unsupported: an offset or link after a LinearRegressor with post_transform PROBIT");
+        unsupported_node(core, "unsupported: an offset or link after a LinearRegressor with post_transform PROBIT");
       lin.output.arithmetic = ir::Arithmetic::Operator;
       lin.output.post = ir::PostTransform::Probit;
       lin.output.output_precision = ir::Precision::Float32;
@@ -497,10 +499,10 @@ void Reader::read_transform_graph() {
   Value v = value(name);
   if (v.kind == Value::Code) v = code_as_number(v, p->second);
   if (v.kind != Value::Num || v.cols.size() != 1)
-    fail(place,
-         "unsupported: a graph without an estimator is read only when its one output is one numeric column "
-         "(the prediction)");
-  if (v.constant) fail(place, "unsupported: a constant output");
+    unsupported(place,
+                "unsupported: a graph without an estimator is read only when its one output is one numeric column "
+                "(the prediction)");
+  if (v.constant) unsupported(place, "unsupported: a constant output");
   ir::Linear lin;
   lin.coefficients = {1.0};
   lin.intercepts = {0.0};

@@ -97,7 +97,7 @@ struct MlpAfter {
       scores = true;
     } else if (op == "ArgMax") {
       if (walk(nd.input(0)) != 0) r.fail_node(n, "ArgMax of labels");
-      if (attr_i(nd, "select_last_index", 0) != 0) r.fail_node(n, "unsupported: select_last_index");
+      if (attr_i(nd, "select_last_index", 0) != 0) r.unsupported_node(n, "unsupported: select_last_index");
       kind = 2;
     } else if (op == "ArrayFeatureExtractor" || op == "Gather") {
       if (walk(nd.input(1)) != 2) r.fail_node(n, kLabelsFail);
@@ -107,9 +107,9 @@ struct MlpAfter {
       label = true;
       kind = 1;
     } else {
-      r.fail_node(n,
-                  "unsupported operator after the network (expected ArgMax, ArrayFeatureExtractor, ZipMap, "
-                  "Concat(1 - p, p), Reshape or Cast)");
+      r.unsupported_node(n,
+                         "unsupported operator after the network (expected ArgMax, ArrayFeatureExtractor, ZipMap, "
+                         "Concat(1 - p, p), Reshape or Cast)");
     }
     return seen[name] = kind;
   }
@@ -189,10 +189,11 @@ void read_mlp_graph(Reader& r) {
     const bool gemm = nd.op_type() == "Gemm";
     const bool trans = gemm && attr_i(nd, "transB", 0) != 0;
     if (gemm) {
-      if (attr_i(nd, "transA", 0) != 0) r.fail_node(n, "unsupported: transA");
+      if (attr_i(nd, "transA", 0) != 0) r.unsupported_node(n, "unsupported: transA");
       if (const auto* a = find_attr(nd, "alpha"); a && a->f() != 1.0f)
-        r.fail_node(n, "unsupported: alpha other than 1");
-      if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f) r.fail_node(n, "unsupported: beta other than 1");
+        r.unsupported_node(n, "unsupported: alpha other than 1");
+      if (const auto* b = find_attr(nd, "beta"); b && b->f() != 1.0f)
+        r.unsupported_node(n, "unsupported: beta other than 1");
     }
     if (wt.dims_size() != 2) r.fail_node(n, "the weights must be a matrix");
     const int64_t rows = wt.dims(trans ? 1 : 0), cols = wt.dims(trans ? 0 : 1);
@@ -233,7 +234,7 @@ void read_mlp_graph(Reader& r) {
       else if (core_op(act, "Softmax")) {
         // skl2onnx writes opset 13+ Softmax (over the last axis by default) or axis 1: the units.
         const int64_t axis = attr_i(act, "axis", -1);
-        if (!(axis == -1 || axis == 1)) r.fail_node(c, "unsupported: Softmax over another axis than the units");
+        if (!(axis == -1 || axis == 1)) r.unsupported_node(c, "unsupported: Softmax over another axis than the units");
         L.activation = ir::Activation::Softmax;
       } else if (core_op(act, "Identity")) L.activation = ir::Activation::Identity;
       else is_act = false;
@@ -250,13 +251,13 @@ void read_mlp_graph(Reader& r) {
     }
     // Is there another product further on? Then the chain was broken by an unexpected node.
     if (c >= 0 && reaches_product(r, out, 0))
-      r.fail_node(
+      r.unsupported_node(
           c, "unsupported operator between two layers (expected Add of a bias and Relu, Tanh, Sigmoid or Identity)");
     break;
   }
   for (size_t l = 0; l + 1 < net.layers.size(); ++l)
     if (net.layers[l].activation == ir::Activation::Softmax)
-      r.fail("graph", fmt::format("unsupported: Softmax in hidden layer {}", l));
+      r.unsupported("graph", fmt::format("unsupported: Softmax in hidden layer {}", l));
   if (net.layers.size() < 2) r.fail_node(first, "a network needs at least two layers");
 
   MlpAfter after{r, out, false, false, false, {}, {}, {}};
@@ -278,14 +279,14 @@ void read_mlp_graph(Reader& r) {
       if (static_cast<size_t>(units) != target.classes.size())
         r.fail("graph", fmt::format("{} output units for {} classes", units, target.classes.size()));
       if (last_act != ir::Activation::Softmax)
-        r.fail("graph", "unsupported: class probabilities from an output layer without Softmax");
+        r.unsupported("graph", "unsupported: class probabilities from an output layer without Softmax");
     }
   } else {
-    if (units != 1) r.fail("graph", "unsupported: regression with several targets");
+    if (units != 1) r.unsupported("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
   }
   net.n_outputs = units;
-  if (any_float && any_double) r.fail("graph", "unsupported: float and double layers mixed");
+  if (any_float && any_double) r.unsupported("graph", "unsupported: float and double layers mixed");
   net.precision = any_float ? ir::Precision::Float32 : ir::Precision::Double;
   if (net.precision == ir::Precision::Double)
     for (const auto& L : net.layers)

@@ -84,7 +84,7 @@ void read_kmeans_graph(Reader& r) {
   if (!alpha || alpha->f() != -2.0f || attr_i(g, "transB", 0) != 1 || attr_i(g, "transA", 0) != 0)
     r.fail_node(gemm, "expected Gemm(X, centres, alpha = -2, transB = 1)");
   if (const auto* beta = find_attr(g, "beta"); beta && beta->f() != 1.0f)
-    r.fail_node(gemm, "unsupported: beta other than 1");
+    r.unsupported_node(gemm, "unsupported: beta other than 1");
   if (g.input_size() > 2 && !g.input(2).empty()) {
     // skl2onnx adds Mul(ReduceSumSquare(X), 0): zero.
     const int mul = producer_of(r, g.input(2));
@@ -95,7 +95,7 @@ void read_kmeans_graph(Reader& r) {
           const auto z = tensor_values(*r.inits.at(r.node(mul).input(k)));
           zero = z.size() == 1 && z[0] == 0.0;
         }
-    if (!zero) r.fail_node(gemm, "unsupported: a Gemm bias other than zero");
+    if (!zero) r.unsupported_node(gemm, "unsupported: a Gemm bias other than zero");
   }
   auto ct = r.inits.find(g.input(1));
   if (ct == r.inits.end()) r.fail_node(gemm, "the centres must be an initializer");

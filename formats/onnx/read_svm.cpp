@@ -55,10 +55,10 @@ struct SvmAfterWalker {
         for (auto i : attr_ints_of(nd, "classlabels_int64s")) labels.push_back(std::to_string(i));
       a.zipmap_classes = labels;
     } else {
-      r.fail_node(n,
-                  "unsupported operator after the support vector machine (only Cast, Identity, Reshape and "
-                  "ZipMap are read; skl2onnx's one-vs-rest decision scores of an SVC without probabilities are "
-                  "not)");
+      r.unsupported_node(n,
+                         "unsupported operator after the support vector machine (only Cast, Identity, Reshape and "
+                         "ZipMap are read; skl2onnx's one-vs-rest decision scores of an SVC without probabilities are "
+                         "not)");
     }
     return seen[name] = kind;
   }
@@ -82,6 +82,7 @@ void read_svm_core(Reader& r) {
   const std::string& op = nd.op_type();
   const bool classifier = op == "SVMClassifier";
   auto fail = [&](const std::string& msg) { r.fail_node(r.core, msg); };
+  auto unsupported = [&](const std::string& msg) { r.unsupported_node(r.core, msg); };
 
   ir::Svm s;
   s.precision = ir::Precision::Float32;            // proto floats, and onnxruntime computes in float
@@ -124,7 +125,7 @@ void read_svm_core(Reader& r) {
     if (classes.size() < 2) fail("attributes 'classlabels_ints' / 'classlabels_strings' name fewer than two classes");
     const auto per_class = attr_ints_of(nd, "vectors_per_class");
     if (per_class.empty())
-      fail("unsupported: SVMClassifier without 'vectors_per_class' (liblinear mode, coefficients per class)");
+      unsupported("unsupported: SVMClassifier without 'vectors_per_class' (liblinear mode, coefficients per class)");
     const size_t K = classes.size();
     if (per_class.size() != K)
       fail(fmt::format("attribute 'vectors_per_class' has {} entries for {} classes", per_class.size(), K));
@@ -154,16 +155,18 @@ void read_svm_core(Reader& r) {
                       s.prob_a.size(), s.prob_b.size(), rho.size()));
     const std::string pt = attr_s(nd, "post_transform", "NONE");
     if (pt != "NONE")
-      fail("unsupported: post_transform " + pt + " of SVMClassifier (skl2onnx writes NONE; others were not probed)");
+      unsupported("unsupported: post_transform " + pt +
+                  " of SVMClassifier (skl2onnx writes NONE; others were not probed)");
     s.n_sv = static_cast<int32_t>(n);
     for (size_t c = 0; c < K; ++c) s.class_order.push_back(static_cast<int32_t>(c));
     target.task = ir::Task::Classification;
     target.classes = classes;
   } else {
     const int64_t n = attr_i(nd, "n_supports", 0);
-    if (n <= 0) fail("unsupported: SVMRegressor without support vectors ('n_supports' 0: liblinear mode)");
+    if (n <= 0) unsupported("unsupported: SVMRegressor without support vectors ('n_supports' 0: liblinear mode)");
     if (n > (int64_t{1} << 30)) fail(fmt::format("attribute 'n_supports' {} out of range", n));
-    if (attr_i(nd, "one_class", 0) != 0) fail("unsupported: one-class SVMRegressor (one_class = 1: outputs +1 / -1)");
+    if (attr_i(nd, "one_class", 0) != 0)
+      unsupported("unsupported: one-class SVMRegressor (one_class = 1: outputs +1 / -1)");
     if (x.elem == kDouble)
       fail("invalid model: onnxruntime implements SVMRegressor for float inputs only (this input is double)");
     if (sv.size() != static_cast<size_t>(n) * F)

@@ -76,6 +76,7 @@ struct TreeReader {
   TreeReader(Reader& reader) : r(reader), nd(reader.node(reader.core)) {}
 
   [[noreturn]] void fail(const std::string& msg) const { r.fail_node(r.core, msg); }
+  [[noreturn]] void unsupported(const std::string& msg) const { r.unsupported_node(r.core, msg); }
 
   std::vector<double> tensor_attr(const std::string& name) {
     const auto* a = find_attr(nd, name);
@@ -403,6 +404,7 @@ struct AfterWalker {
   std::map<std::string, int> seen;  // 0 scores, 1 labels
 
   [[noreturn]] void fail(int n, const std::string& msg) const { r.fail_node(n, msg); }
+  [[noreturn]] void unsupported(int n, const std::string& msg) const { r.unsupported_node(n, msg); }
 
   bool constant_scalar_or_vector(const std::string& name, std::vector<double>& v) {
     if (r.inits.count(name)) {
@@ -481,7 +483,7 @@ struct AfterWalker {
       a.transform = ir::ScoreTransform::Binary;
     } else if (op == "Where" && nd.input_size() == 3) {
       kind = walk(nd.input(2));
-      if (kind != 1) fail(n, "unsupported Where after the tree ensemble");
+      if (kind != 1) unsupported(n, "unsupported Where after the tree ensemble");
     } else if (nd.domain() == kFunctionDomain && op.rfind("Link", 0) == 0 && is_library_function(op)) {
       r.check_function(nd, n);
       static const std::map<std::string, ir::Link> links = {{"LinkProbit", ir::Link::Probit},
@@ -518,7 +520,7 @@ struct AfterWalker {
       } else if (walk(nd.input(0)) != 0) {
         fail(n, "ArgMax of labels");
       }
-      if (attr_i(nd, "select_last_index", 0) != 0) fail(n, "unsupported: select_last_index");
+      if (attr_i(nd, "select_last_index", 0) != 0) unsupported(n, "unsupported: select_last_index");
       a.label_from_argmax = true;
       kind = 2;
     } else if (op == "Gather" || op == "ArrayFeatureExtractor") {
@@ -528,7 +530,7 @@ struct AfterWalker {
       a.classes = tensor_strings(*it->second);
       kind = 1;
     } else {
-      fail(n, "unsupported operator after the tree ensemble");
+      unsupported(n, "unsupported operator after the tree ensemble");
     }
     return seen[name] = kind;
   }
@@ -613,17 +615,17 @@ void read_tree_core(Reader& r) {
         // onnxruntime 1.30 writes [0, s] / [0.5, logistic(s)]; the other post-transforms and
         // base values with this layout were not measured.
         if (e.post != ir::PostTransform::None && e.post != ir::PostTransform::Logistic)
-          tr.fail("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
-                  attr_s(nd, "post_transform", "") +
-                  " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
+          tr.unsupported("unsupported: a binary classifier whose weights name class 1 only, with post_transform " +
+                         attr_s(nd, "post_transform", "") +
+                         " (onnxruntime's output for it was not probed; NONE and LOGISTIC are)");
         if (!t.base.empty())
-          tr.fail(
+          tr.unsupported(
               "unsupported: a binary classifier whose weights name class 1 only, with base_values "
               "(onnxruntime's output for it was not probed)");
         for (size_t i = 0; i < e.nodes.size(); ++i) {
           if (e.nodes[i].mode != 7) continue;
           if (e.nodes[i].weights.empty())
-            tr.fail(
+            tr.unsupported(
                 fmt::format("unsupported: a binary classifier whose weights name class 1 only, with a leaf "
                             "(node {}) without a weight (onnxruntime's output for it was not probed)",
                             i));
@@ -639,7 +641,7 @@ void read_tree_core(Reader& r) {
     }
     if (!t.base.empty() && t.base.size() != e.classes.size() && !(e.classes.size() == 2 && t.base.size() == 1))
       tr.fail("base_values do not match the classes");
-    if (after.div || after.add) tr.fail("unsupported: arithmetic on classifier scores after the operator");
+    if (after.div || after.add) tr.unsupported("unsupported: arithmetic on classifier scores after the operator");
     if (after.label_from_argmax) tr.fail("labels are taken from the operator's label output only");
   } else {
     if (K < 1) tr.fail("n_targets must be positive");
@@ -652,7 +654,7 @@ void read_tree_core(Reader& r) {
       const bool binary = after.transform == ir::ScoreTransform::Binary && K == 1 && target.classes.size() == 2;
       if (static_cast<int>(target.classes.size()) != K && !binary) tr.fail("class labels do not match n_targets");
     } else {
-      if (K != 1) tr.fail("unsupported: regression with several targets");
+      if (K != 1) tr.unsupported("unsupported: regression with several targets");
       target.task = ir::Task::Regression;
       if (e.post == ir::PostTransform::Logistic || e.post == ir::PostTransform::Softmax ||
           e.post == ir::PostTransform::SoftmaxZero)
@@ -676,7 +678,8 @@ void read_tree_core(Reader& r) {
       else divide_leaves = after.divisor;  // double sums: (sum v) / c and sum (v / c) differ by double roundings only
     }
     if (after.add) {
-      if (!clean) tr.fail("unsupported: base values added after an operator with base values or a post-transform");
+      if (!clean)
+        tr.unsupported("unsupported: base values added after an operator with base values or a post-transform");
       if (after.base.size() != 1 && static_cast<int>(after.base.size()) != K)
         tr.fail("added base values do not match n_targets");
       t.base = after.base.size() == 1 ? std::vector<double>(K, after.base[0]) : after.base;

@@ -237,6 +237,10 @@ std::string Reader::node_place(int n) const {
 }
 void Reader::fail_node(int n, const std::string& msg) const { throw Error(file, node_place(n), msg); }
 void Reader::fail(const std::string& place, const std::string& msg) const { throw Error(file, place, msg); }
+void Reader::unsupported_node(int n, const std::string& msg) const { throw Unsupported(file, node_place(n), msg); }
+void Reader::unsupported(const std::string& place, const std::string& msg) const {
+  throw Unsupported(file, place, msg);
+}
 
 void Reader::make_inputs() {
   for (const auto& in : g->input()) {
@@ -255,7 +259,7 @@ void Reader::make_inputs() {
       if (static_cast<uint64_t>(cols) > limits::get(limits::Id::Columns))
         limits::exceeded(limits::Id::Columns, file, place, fmt::format("an input of {} columns", cols));
     } else if (tt.shape().dim_size() > 2) {
-      fail(place, "unsupported: inputs of rank above 2");
+      unsupported(place, "unsupported: inputs of rank above 2");
     }
     auto& fields = input_fields[in.name()];
     for (int64_t j = 0; j < cols; ++j) {
@@ -268,7 +272,7 @@ void Reader::make_inputs() {
       } else if (elem == kFloat) {
         f.cast = ir::Precision::Float32;
       } else if (elem != kDouble && elem != onnx::TensorProto::INT64 && elem != onnx::TensorProto::INT32) {
-        fail(place, fmt::format("unsupported element type {}", elem));
+        unsupported(place, fmt::format("unsupported element type {}", elem));
       }
       fields.push_back(static_cast<int>(out.schema.inputs.size()));
       out.schema.inputs.push_back(std::move(f));
@@ -377,10 +381,12 @@ void Reader::check_function(const onnx::NodeProto& nd, int n) {
 namespace {
 
 // Elementwise over columns with broadcasting of one-column / one-element operands.
-Value elementwise(const std::vector<Value>& args, Op op, const std::function<void(const std::string&)>& fail) {
+// Errors name node n of reader r.
+Value elementwise(const std::vector<Value>& args, Op op, const Reader& r, int n_node) {
+  auto fail = [&](const std::string& msg) { r.fail_node(n_node, msg); };
   size_t n = 1;
   for (const auto& a : args) {
-    if (a.kind != Value::Num) fail("unsupported: string operands");
+    if (a.kind != Value::Num) r.unsupported_node(n_node, "unsupported: string operands");
     if (a.cols.size() != 1) {
       if (n != 1 && n != a.cols.size()) fail("operand widths do not broadcast");
       n = a.cols.size();
@@ -409,7 +415,6 @@ Value elementwise(const std::vector<Value>& args, Op op, const std::function<voi
 Value Reader::translate_node(int n, int output_index) {
   const auto& nd = node(n);
   const std::string& op = nd.op_type();
-  auto failer = [&](const std::string& msg) { fail_node(n, msg); };
   auto in = [&](int k) {
     if (k >= nd.input_size() || nd.input(k).empty()) fail_node(n, fmt::format("missing input {}", k));
     return value(nd.input(k));
@@ -419,8 +424,8 @@ Value Reader::translate_node(int n, int output_index) {
     if (v.kind != Value::Num) fail_node(n, fmt::format("input {} must be numeric", k));
     return v;
   };
-  auto unary = [&](Op o) { return elementwise({num(0)}, o, failer); };
-  auto binary = [&](Op o) { return elementwise({num(0), num(1)}, o, failer); };
+  auto unary = [&](Op o) { return elementwise({num(0)}, o, *this, n); };
+  auto binary = [&](Op o) { return elementwise({num(0), num(1)}, o, *this, n); };
   if (output_index != 0 && op != "LinearClassifier") fail_node(n, "only the first output of this node can be used");
 
   if (is_core(nd)) {
@@ -442,11 +447,12 @@ Value Reader::translate_node(int n, int output_index) {
     if (op == "Cos") return unary(Op::Cos);
     if (op == "Tanh") return unary(Op::Tanh);
     if (op == "Sigmoid") return unary(Op::Logistic);
-    if (op == "Reciprocal") return elementwise({constant_value(tensor_double({1.0}, {}), n), num(0)}, Op::Div, failer);
+    if (op == "Reciprocal")
+      return elementwise({constant_value(tensor_double({1.0}, {}), n), num(0)}, Op::Div, *this, n);
     if (op == "Min" || op == "Max") {
       std::vector<Value> args;
       for (int k = 0; k < nd.input_size(); ++k) args.push_back(num(k));
-      return elementwise(args, op == "Min" ? Op::Min : Op::Max, failer);
+      return elementwise(args, op == "Min" ? Op::Min : Op::Max, *this, n);
     }
     if (op == "Constant") {
       const auto* a = find_attr(nd, "value");
@@ -456,7 +462,7 @@ Value Reader::translate_node(int n, int output_index) {
     if (op == "Cast") {
       Value v = in(0);
       const int to = static_cast<int>(attr_i(nd, "to", 0));
-      if (v.kind != Value::Num) fail_node(n, "unsupported: casting strings");
+      if (v.kind != Value::Num) unsupported_node(n, "unsupported: casting strings");
       if (to == kFloat && v.elem != kFloat && !v.constant) {
         bool only_inputs = true;
         for (const auto& c : v.cols) only_inputs &= c.op == Op::Input;
@@ -524,8 +530,8 @@ Value Reader::translate_node(int n, int output_index) {
         out.schema.inputs[x.cols[0].index].missing_replacement = a.cols[0].value;
         return b;
       }
-      Value miss = elementwise({x}, Op::IsMissing, failer);
-      return elementwise({miss, a, b}, Op::IfElse, failer);
+      Value miss = elementwise({x}, Op::IsMissing, *this, n);
+      return elementwise({miss, a, b}, Op::IfElse, *this, n);
     }
     if (op == "Gather") {
       Value codes = in(1);
@@ -548,15 +554,15 @@ Value Reader::translate_node(int n, int output_index) {
                                     [&](const auto& kv) { return kv.second == static_cast<int>(k); });
               c != codes.level_of_code.end() && c->first == codes.default_code)
             match = static_cast<int>(k);
-        if (match < 0) fail_node(n, "unsupported: a default value that is not one of the levels");
+        if (match < 0) unsupported_node(n, "unsupported: a default value that is not one of the levels");
         if (codes.missing_code && std::isnan(entry(*codes.missing_code))) {
           // Missing stays missing and every other label is one level: an open domain, whose
           // "other" level is the last.
           if (match != static_cast<int>(K) - 1)
-            fail_node(n, "unsupported: labels outside the list coded as a level other than the last");
+            unsupported_node(n, "unsupported: labels outside the list coded as a level other than the last");
           field.open = true;
         } else if (codes.missing_code && entry(*codes.missing_code) != dflt) {
-          fail_node(n, "unsupported: the empty label and other labels coded differently");
+          unsupported_node(n, "unsupported: the empty label and other labels coded differently");
         } else {  // missing and other labels alike are this level: a missing-value replacement
           if (field.missing_replacement_label && *field.missing_replacement_label != field.levels[match])
             fail_node(n, "conflicting replacement labels for one input");
@@ -596,7 +602,7 @@ Value Reader::translate_node(int n, int output_index) {
         // ai.onnx.ml opset 4: keys, values and default as tensors.
         if (const auto* a = find_attr(nd, "keys_tensor"); a && keys.empty()) {
           if (a->t().data_type() != onnx::TensorProto::STRING)
-            fail_node(n, "unsupported: LabelEncoder keys other than strings");
+            unsupported_node(n, "unsupported: LabelEncoder keys other than strings");
           keys = tensor_strings(a->t());
         }
         auto whole_values = [&](const onnx::TensorProto& t, const char* what) {
@@ -721,9 +727,9 @@ Value Reader::translate_node(int n, int output_index) {
       // Numbers: onnxruntime truncates the value to an integer and matches it against the
       // categories; with zeros = 1 any other value (a NaN too) gives a row of zeros.
       Value x = num(0);
-      if (x.cols.size() != 1) fail_node(n, "unsupported: OneHotEncoder over several columns at once");
+      if (x.cols.size() != 1) unsupported_node(n, "unsupported: OneHotEncoder over several columns at once");
       if (attr_i(nd, "zeros", 1) == 0)
-        fail_node(n, "unsupported: OneHotEncoder with zeros = 0 (onnxruntime fails on an unknown category)");
+        unsupported_node(n, "unsupported: OneHotEncoder with zeros = 0 (onnxruntime fails on an unknown category)");
       Value v;
       v.rank = x.rank + 1;
       v.elem = kFloat;
@@ -812,7 +818,7 @@ Value Reader::translate_node(int n, int output_index) {
     if (it != ops.end()) {
       std::vector<Value> args;
       for (int k = 0; k < nd.input_size(); ++k) args.push_back(num(k));
-      Value v = elementwise(args, it->second, failer);
+      Value v = elementwise(args, it->second, *this, n);
       // Coalesce chains written pairwise read back as one variadic call.
       for (auto& c : v.cols)
         if (c.op == Op::Coalesce && c.args[1].op == Op::Coalesce) {
@@ -823,7 +829,7 @@ Value Reader::translate_node(int n, int output_index) {
       return v;
     }
   }
-  fail_node(n, "unsupported operator in the preprocessing of a linear model");
+  unsupported_node(n, "unsupported operator in the preprocessing of a linear model");
 }
 
 bool sniff(std::string_view head) {

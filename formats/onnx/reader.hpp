@@ -51,6 +51,9 @@ struct Reader {
 
   [[noreturn]] void fail_node(int node, const std::string& msg) const;
   [[noreturn]] void fail(const std::string& place, const std::string& msg) const;
+  // The same places for a valid construct this reader does not handle (throws Unsupported).
+  [[noreturn]] void unsupported_node(int node, const std::string& msg) const;
+  [[noreturn]] void unsupported(const std::string& place, const std::string& msg) const;
   std::string node_place(int node) const;
   const onnx::NodeProto& node(int i) const { return g->node(i); }
 

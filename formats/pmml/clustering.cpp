@@ -19,23 +19,24 @@ void read_clustering_model(ReadContext& ctx, const pugi::xml_node& mn) {
   ir::Model& m = ctx.model;
   const auto& loc = ctx.loc;
   const std::string mc = loc.attr(mn, "modelClass");
-  if (mc != "centerBased") ctx.fail(mn, fmt::format("unsupported modelClass '{}' (only centerBased)", mc));
+  if (mc != "centerBased") ctx.unsupported(mn, fmt::format("unsupported modelClass '{}' (only centerBased)", mc));
   const auto cm = child(mn, "ComparisonMeasure");
   if (!cm) ctx.fail(mn, "expected a ComparisonMeasure");
   const std::string kind = cm.attribute("kind").value();
-  if (kind != "distance") ctx.fail(cm, fmt::format("unsupported comparison kind '{}' (only distance)", kind));
+  if (kind != "distance") ctx.unsupported(cm, fmt::format("unsupported comparison kind '{}' (only distance)", kind));
   const auto measures = elements(cm);
   if (measures.size() != 1 || !(is(measures[0], "squaredEuclidean") || is(measures[0], "euclidean")))
-    ctx.fail(cm, "unsupported measure (only squaredEuclidean and euclidean)");
+    ctx.unsupported(cm, "unsupported measure (only squaredEuclidean and euclidean)");
   const std::string cmp_default = cm.attribute("compareFunction") ? cm.attribute("compareFunction").value() : "absDiff";
-  if (child(mn, "MissingValueWeights")) ctx.fail(child(mn, "MissingValueWeights"), "unsupported MissingValueWeights");
+  if (child(mn, "MissingValueWeights"))
+    ctx.unsupported(child(mn, "MissingValueWeights"), "unsupported MissingValueWeights");
   for (auto cf : children(mn, "ClusteringField")) {
     const std::string field = loc.attr(cf, "field");
     const std::string cmp = cf.attribute("compareFunction") ? cf.attribute("compareFunction").value() : cmp_default;
-    if (cmp != "absDiff") ctx.fail(cf, fmt::format("unsupported compareFunction '{}' (only absDiff)", cmp));
-    if (loc.number_or(cf, "fieldWeight", 1.0) != 1.0) ctx.fail(cf, "unsupported: a field weight other than 1");
+    if (cmp != "absDiff") ctx.unsupported(cf, fmt::format("unsupported compareFunction '{}' (only absDiff)", cmp));
+    if (loc.number_or(cf, "fieldWeight", 1.0) != 1.0) ctx.unsupported(cf, "unsupported: a field weight other than 1");
     if (std::string(cf.attribute("isCenterField").value()) == "false") continue;
-    if (child(cf, "Comparisons")) ctx.fail(cf, "unsupported Comparisons matrix");
+    if (child(cf, "Comparisons")) ctx.unsupported(cf, "unsupported Comparisons matrix");
     const int before = static_cast<int>(m.features.size());
     if (add_feature(m, field, ctx.predictor_ref(field, cf)) != before) ctx.fail(cf, "a field listed twice");
   }

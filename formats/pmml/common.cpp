@@ -1,6 +1,7 @@
 #include "formats/pmml/common.hpp"
 
 #include <fmt/format.h>
+#include "lib/util/errors.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -114,6 +115,9 @@ std::string Locator::place(const pugi::xml_node& n) const {
 }
 
 void Locator::fail(const pugi::xml_node& n, const std::string& message) const { throw Error(file_, place(n), message); }
+void Locator::unsupported(const pugi::xml_node& n, const std::string& message) const {
+  throw Unsupported(file_, place(n), message);
+}
 
 std::optional<std::string> Locator::opt_attr(const pugi::xml_node& n, const char* name) const {
   auto a = n.attribute(name);

@@ -39,6 +39,8 @@ class Locator {
   std::string place(const pugi::xml_node& n) const;
   int line_of(ptrdiff_t offset) const;
   [[noreturn]] void fail(const pugi::xml_node& n, const std::string& message) const;
+  // The same place for a valid construct this reader does not handle (throws Unsupported).
+  [[noreturn]] void unsupported(const pugi::xml_node& n, const std::string& message) const;
 
   // Required attribute (fails naming it when absent or empty).
   std::string attr(const pugi::xml_node& n, const char* name) const;

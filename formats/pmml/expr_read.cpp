@@ -172,7 +172,8 @@ void ReadContext::declare_derived(const pugi::xml_node& container, bool local) {
 Expr ReadContext::derived_expr(const pugi::xml_node& df) {
   const std::string data_type = df.attribute("dataType").value();
   if (data_type == "string")
-    fail(df, fmt::format("unsupported PMML element DerivedField with dataType '{}' (string-valued fields)", data_type));
+    unsupported(
+        df, fmt::format("unsupported PMML element DerivedField with dataType '{}' (string-valued fields)", data_type));
   for (auto c : elements(df)) {
     if (is(c, "Value")) continue;
     return expression(c);
@@ -232,7 +233,7 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
                        Expr::call(Op::IfElse, {Expr::binary(Op::Gt, x, Expr::constant(pts.back().orig)),
                                                Expr::constant(pts.back().norm), std::move(pw)})});
     } else if (!outliers.empty() && outliers != "asIs") {
-      fail(n, fmt::format("unsupported outliers treatment '{}'", outliers));
+      unsupported(n, fmt::format("unsupported outliers treatment '{}'", outliers));
     }
     if (n.attribute("mapMissingTo")) pw = if_missing(x, Expr::constant(loc.number(n, "mapMissingTo")), std::move(pw));
     return pw;
@@ -257,7 +258,7 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
   }
   if (name == "MapValues") {
     auto pairs = children(n, "FieldColumnPair");
-    if (pairs.size() != 1) fail(n, "unsupported MapValues with other than one FieldColumnPair");
+    if (pairs.size() != 1) unsupported(n, "unsupported MapValues with other than one FieldColumnPair");
     const std::string fname = loc.attr(pairs[0], "field");
     const std::string column = loc.attr(pairs[0], "column");
     const std::string out_column = loc.attr(n, "outputColumn");
@@ -271,8 +272,8 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
       if (!in_cell || !out_cell) fail(row, fmt::format("expected cells '{}' and '{}'", column, out_column));
       auto v = parse_double(out_cell.text().get());
       if (!v)
-        fail(out_cell,
-             fmt::format("unsupported MapValues output '{}' (only numbers are supported)", out_cell.text().get()));
+        unsupported(out_cell, fmt::format("unsupported MapValues output '{}' (only numbers are supported)",
+                                          out_cell.text().get()));
       rows.emplace_back(in_cell.text().get(), *v);
     }
     const int cat = categorical_input(fname, n);
@@ -320,8 +321,8 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
         fail(iv, fmt::format("unknown closure '{}'", closure));
       auto v = parse_double(b.attribute("binValue").value());
       if (!v)
-        fail(b, fmt::format("unsupported DiscretizeBin binValue '{}' (only numbers are supported)",
-                            b.attribute("binValue").value()));
+        unsupported(b, fmt::format("unsupported DiscretizeBin binValue '{}' (only numbers are supported)",
+                                   b.attribute("binValue").value()));
       bins.push_back({loc.number_or(iv, "leftMargin", -INFINITY), loc.number_or(iv, "rightMargin", INFINITY),
                       closure.rfind("closed", 0) == 0,
                       closure.size() > 6 && closure.substr(closure.size() - 6) == "Closed", *v});
@@ -354,7 +355,7 @@ Expr ReadContext::expression(const pugi::xml_node& n) {
     return e;
   }
   if (name == "Apply") return apply(n);
-  fail(n, fmt::format("unsupported PMML element {}", name));
+  unsupported(n, fmt::format("unsupported PMML element {}", name));
 }
 
 Expr ReadContext::apply(const pugi::xml_node& n) {
@@ -362,7 +363,7 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
   std::vector<pugi::xml_node> arg_nodes;
   for (auto c : elements(n)) {
     if (!is_expression_element(local_name(c)))
-      fail(c, fmt::format("unsupported PMML element {} in Apply", local_name(c)));
+      unsupported(c, fmt::format("unsupported PMML element {} in Apply", local_name(c)));
     arg_nodes.push_back(c);
   }
   const size_t na = arg_nodes.size();
@@ -482,7 +483,7 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     e = fn == "expm1" ? Expr::binary(Op::Sub, Expr::unary(Op::Exp, arg(0)), Expr::constant(1))
                       : Expr::unary(Op::Log, Expr::binary(Op::Add, Expr::constant(1), arg(0)));
   } else {
-    fail(n, fmt::format("unsupported function '{}' in Apply", fn));
+    unsupported(n, fmt::format("unsupported function '{}' in Apply", fn));
   }
   if (n.attribute("mapMissingTo")) {
     const double c = loc.number(n, "mapMissingTo");

@@ -29,9 +29,9 @@ ir::Link link_function(ReadContext& ctx, const pugi::xml_node& mn) {
     if (d == -1) return ir::Link::Inverse;
     if (d == -2) return ir::Link::InverseSquare;
     if (d == 0.5) return ir::Link::Sqrt;
-    ctx.fail(mn, fmt::format("unsupported power link with linkParameter {}", format_double(d)));
+    ctx.unsupported(mn, fmt::format("unsupported power link with linkParameter {}", format_double(d)));
   }
-  ctx.fail(mn, fmt::format("unsupported linkFunction '{}'", lf));
+  ctx.unsupported(mn, fmt::format("unsupported linkFunction '{}'", lf));
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   ir::Link link = ir::Link::Identity;
   Scores kind = Scores::Single;
   if (type == "regression" || type == "generalLinear") {
-    if (classification) ctx.fail(mn, fmt::format("unsupported modelType '{}' for classification", type));
+    if (classification) ctx.unsupported(mn, fmt::format("unsupported modelType '{}' for classification", type));
   } else if (type == "generalizedLinear") {
     link = link_function(ctx, mn);
     if (classification) kind = Scores::BinaryFirst;
@@ -52,10 +52,10 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     if (!classification) ctx.fail(mn, "multinomialLogistic needs functionName=\"classification\"");
     kind = Scores::Softmax;
   } else {
-    ctx.fail(mn, fmt::format("unsupported GeneralRegressionModel modelType '{}'", type));
+    ctx.unsupported(mn, fmt::format("unsupported GeneralRegressionModel modelType '{}'", type));
   }
   if (mn.attribute("trialsVariable") || mn.attribute("trialsValue"))
-    ctx.fail(mn, "unsupported trialsVariable / trialsValue");
+    ctx.unsupported(mn, "unsupported trialsVariable / trialsValue");
   if (mn.attribute("cumulativeLink") && type != "ordinalMultinomial") {
     // informational for other model types
   }
@@ -65,7 +65,7 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
         n == "Output" || n == "MiningSchema" || n == "Targets" || n == "LocalTransformations" || n == "ParameterList" ||
         n == "FactorList" || n == "CovariateList" || n == "PPMatrix" || n == "ParamMatrix")
       continue;
-    ctx.fail(c, fmt::format("unsupported PMML element {}", n));
+    ctx.unsupported(c, fmt::format("unsupported PMML element {}", n));
   }
 
   // Parameters, and the predictors they multiply (PPMatrix).
@@ -85,14 +85,14 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   std::set<std::string> factors, covariates;
   for (auto p : children(child(mn, "FactorList"), "Predictor")) {
     if (!elements(p).empty())
-      ctx.fail(elements(p)[0],
-               fmt::format("unsupported PMML element {} (contrast matrices)", local_name(elements(p)[0])));
+      ctx.unsupported(elements(p)[0],
+                      fmt::format("unsupported PMML element {} (contrast matrices)", local_name(elements(p)[0])));
     factors.insert(loc.attr(p, "name"));
   }
   for (auto p : children(child(mn, "CovariateList"), "Predictor")) covariates.insert(loc.attr(p, "name"));
   std::map<std::string, std::vector<pugi::xml_node>> cells;
   for (auto cell : children(child(mn, "PPMatrix"), "PPCell")) {
-    if (cell.attribute("targetCategory")) ctx.fail(cell, "unsupported PPCell with a targetCategory");
+    if (cell.attribute("targetCategory")) ctx.unsupported(cell, "unsupported PPCell with a targetCategory");
     const std::string pn = loc.attr(cell, "parameterName");
     if (!param_index.count(pn)) ctx.fail(cell, fmt::format("parameter '{}' is not in the ParameterList", pn));
     cells[pn].push_back(cell);

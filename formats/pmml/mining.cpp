@@ -58,7 +58,7 @@ void check_children(ReadContext& ctx, const pugi::xml_node& model, std::initiali
     bool ok = name == "MiningSchema" || name == "Output" || name == "ModelStats" || name == "ModelExplanation" ||
               name == "Targets" || name == "LocalTransformations" || name == "ModelVerification";
     for (auto e : extra) ok |= name == e;
-    if (!ok) ctx.fail(c, fmt::format("unsupported PMML element {} in {}", name, local_name(model)));
+    if (!ok) ctx.unsupported(c, fmt::format("unsupported PMML element {} in {}", name, local_name(model)));
   }
 }
 
@@ -67,7 +67,7 @@ void require_true(ReadContext& ctx, const pugi::xml_node& segment) {
     const auto name = local_name(c);
     if (name == "True") return;
     if (name == "SimplePredicate" || name == "SimpleSetPredicate" || name == "CompoundPredicate" || name == "False")
-      ctx.fail(c, fmt::format("unsupported Segment predicate {} (only True segments are supported)", name));
+      ctx.unsupported(c, fmt::format("unsupported Segment predicate {} (only True segments are supported)", name));
   }
   ctx.fail(segment, "expected a predicate in Segment");
 }
@@ -76,7 +76,7 @@ pugi::xml_node segment_model(ReadContext& ctx, const pugi::xml_node& segment) {
   for (auto c : elements(segment)) {
     const auto name = local_name(c);
     if (name.size() > 5 && name.substr(name.size() - 5) == "Model") return c;
-    if (name == "NeuralNetwork") ctx.fail(c, "unsupported PMML element NeuralNetwork in a Segment");
+    if (name == "NeuralNetwork") ctx.unsupported(c, "unsupported PMML element NeuralNetwork in a Segment");
   }
   ctx.fail(segment, "expected a model element in Segment");
 }
@@ -104,21 +104,23 @@ SumPart read_sum_part(ReadContext& ctx, const pugi::xml_node& model) {
     return part;
   }
   if (!is(model, "MiningModel"))
-    ctx.fail(model, fmt::format("unsupported PMML element {} in a model chain", local_name(model)));
+    ctx.unsupported(model, fmt::format("unsupported PMML element {} in a model chain", local_name(model)));
   if (std::string(model.attribute("mathContext").value()) == "float")
-    ctx.fail(model, "unsupported mathContext 'float' (float arithmetic of tree scores)");
+    ctx.unsupported(model, "unsupported mathContext 'float' (float arithmetic of tree scores)");
   check_children(ctx, model, {"Segmentation"});
   if (auto lt = child(model, "LocalTransformations")) ctx.declare_derived(lt, true);
   auto seg = child(model, "Segmentation");
   if (!seg) ctx.fail(model, "expected a Segmentation");
   const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
   if (method != "sum" && method != "weightedSum")
-    ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' inside a model chain (expected sum)", method));
+    ctx.unsupported(seg,
+                    fmt::format("unsupported multipleModelMethod '{}' inside a model chain (expected sum)", method));
   bool weighted = false;
   for (auto s : children(seg, "Segment")) {
     require_true(ctx, s);
     auto m = segment_model(ctx, s);
-    if (!is(m, "TreeModel")) ctx.fail(m, fmt::format("unsupported PMML element {} in a sum of trees", local_name(m)));
+    if (!is(m, "TreeModel"))
+      ctx.unsupported(m, fmt::format("unsupported PMML element {} in a sum of trees", local_name(m)));
     part.trees.push_back(segment_tree(ctx, m, reg));
     const double w = method == "weightedSum" ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
     weighted |= w != 1.0;
@@ -129,7 +131,7 @@ SumPart read_sum_part(ReadContext& ctx, const pugi::xml_node& model) {
   target_rescale(ctx, model, factor, constant);
   if (factor != 1) {
     if (!power_of_two(factor))
-      ctx.fail(child(model, "Targets"), "unsupported Target rescaleFactor of a sum (not a power of two)");
+      ctx.unsupported(child(model, "Targets"), "unsupported Target rescaleFactor of a sum (not a power of two)");
     for (auto& t : part.trees) scale_tree(t, factor);
   }
   if (constant != 0) part.trailing.push_back(constant);
@@ -159,7 +161,7 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
   require_true(ctx, segs.back());
   auto last = segment_model(ctx, segs.back());
   if (!is(last, "RegressionModel"))
-    ctx.fail(
+    ctx.unsupported(
         last,
         fmt::format(
             "unsupported model chain: the last segment is {}, not a RegressionModel applying a link to sums of trees",
@@ -185,10 +187,11 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     r.category = t.attribute("targetCategory").value();
     for (auto p : elements(t)) {
       if (!is(p, "NumericPredictor") || ctx.loc.number_or(p, "exponent", 1.0) != 1.0)
-        ctx.fail(p,
-                 "unsupported predictor in the model chain's RegressionModel (expected NumericPredictor of a segment's "
-                 "sum)");
-      if (!r.field.empty()) ctx.fail(p, "unsupported: a RegressionTable combining several sums");
+        ctx.unsupported(
+            p,
+            "unsupported predictor in the model chain's RegressionModel (expected NumericPredictor of a segment's "
+            "sum)");
+      if (!r.field.empty()) ctx.unsupported(p, "unsupported: a RegressionTable combining several sums");
       r.field = ctx.loc.attr(p, "name");
       r.coef = ctx.loc.number(p, "coefficient");
       if (!parts.count(r.field)) ctx.fail(p, fmt::format("'{}' is not the output of an earlier segment", r.field));
@@ -197,15 +200,15 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     rows.push_back(r);
   }
   if (used.size() != parts.size())
-    ctx.fail(last, "unsupported model chain: a segment's output is not used by the last model");
+    ctx.unsupported(last, "unsupported model chain: a segment's output is not used by the last model");
   // Adds a * (sum part) + b at output k.
   auto add = [&](const Row& r, int k, int K, double sign) {
     const double a = sign * r.coef;
     if (!r.field.empty()) {
       if (a != 1 && !power_of_two(a))
-        ctx.fail(r.at,
-                 fmt::format("unsupported coefficient {} of a sum of trees (only powers of two keep the sum exact)",
-                             r.coef));
+        ctx.unsupported(
+            r.at, fmt::format("unsupported coefficient {} of a sum of trees (only powers of two keep the sum exact)",
+                              r.coef));
       SumPart& p = parts[r.field];
       for (size_t i = 0; i < p.trees.size(); ++i) {
         ir::Tree t = p.trees[i];
@@ -250,18 +253,19 @@ void read_model_chain(ReadContext& ctx, const pugi::xml_node& seg, ir::TreeEnsem
     }
   } else {
     if (classes.size() != 2 || rows.size() != 2)
-      ctx.fail(last,
-               fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm, classes.size()));
+      ctx.unsupported(
+          last, fmt::format("unsupported normalizationMethod '{}' with {} target categories", norm, classes.size()));
     const Row* scored = !rows[0].field.empty() || rows[0].intercept != 0 ? &rows[0] : &rows[1];
     const Row* other = scored == &rows[0] ? &rows[1] : &rows[0];
     if (!other->field.empty() || other->intercept != 0)
-      ctx.fail(other->at, "unsupported: both tables of a binary model chain have terms");
+      ctx.unsupported(other->at, "unsupported: both tables of a binary model chain have terms");
     te.link = link_from_normalization(ctx, last, norm);
     double sign = 1;
     if (scored->category == classes[0]) {
       // The table scores classes[0]: P(classes[1]) = 1 - linkinv(eta) = linkinv(-eta) for symmetric links.
       if (te.link != ir::Link::Logit && te.link != ir::Link::Probit && te.link != ir::Link::Cauchit)
-        ctx.fail(scored->at, fmt::format("unsupported: normalizationMethod '{}' scoring the first category", norm));
+        ctx.unsupported(scored->at,
+                        fmt::format("unsupported: normalizationMethod '{}' scoring the first category", norm));
       sign = -1;
     } else if (scored->category != classes[1]) {
       ctx.fail(scored->at, fmt::format("target category '{}' is not a value of the target field", scored->category));
@@ -315,8 +319,9 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
     auto lin = std::get<ir::Linear>(m.estimator);
     if (lin.n_targets != 1 || lin.link != ir::Link::Identity || lin.transform != ir::ScoreTransform::None ||
         !lin.output.plain() || lin.reference_class)
-      ctx.fail(model, "unsupported segment in a regression ensemble (only linear regressions with the identity link)");
-    if (lin.offset_feature >= 0) ctx.fail(model, "unsupported: an offset in a segment of a regression ensemble");
+      ctx.unsupported(model,
+                      "unsupported segment in a regression ensemble (only linear regressions with the identity link)");
+    if (lin.offset_feature >= 0) ctx.unsupported(model, "unsupported: an offset in a segment of a regression ensemble");
     double f = 1, c = 0;
     target_rescale(ctx, model, f, c);
     for (auto& v : lin.coefficients) v *= f;
@@ -375,15 +380,16 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
     const auto segs = children(seg, "Segment");
     if (segs.size() != 1)
-      ctx.fail(seg, fmt::format("unsupported clustering segmentation of {} segments (only one ClusteringModel)",
-                                segs.size()));
+      ctx.unsupported(seg, fmt::format("unsupported clustering segmentation of {} segments (only one ClusteringModel)",
+                                       segs.size()));
     if (method != "majorityVote" && method != "weightedMajorityVote" && method != "selectFirst" &&
         method != "selectAll" && method != "modelChain")
-      ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for clustering", method));
+      ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for clustering", method));
     require_true(ctx, segs[0]);
     auto model = segment_model(ctx, segs[0]);
     if (!is(model, "ClusteringModel"))
-      ctx.fail(model, fmt::format("unsupported PMML element {} in a clustering segmentation (expected ClusteringModel)",
+      ctx.unsupported(model,
+                      fmt::format("unsupported PMML element {} in a clustering segmentation (expected ClusteringModel)",
                                   local_name(model)));
     if (std::string(ctx.loc.attr(model, "functionName")) != "clustering")
       ctx.fail(model, "expected functionName 'clustering' in the segment's ClusteringModel");
@@ -393,7 +399,7 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     return;
   }
   if (std::string(mm.attribute("mathContext").value()) == "float")
-    ctx.fail(mm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
+    ctx.unsupported(mm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
   auto seg = child(mm, "Segmentation");
   if (!seg) ctx.fail(mm, "expected a Segmentation");
   const std::string method = ctx.loc.attr(seg, "multipleModelMethod");
@@ -403,7 +409,8 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
   double factor = 1, constant = 0;
   target_rescale(ctx, mm, factor, constant);
   if (method == "modelChain") {
-    if (factor != 1 || constant != 0) ctx.fail(child(mm, "Targets"), "unsupported Target rescaling of a model chain");
+    if (factor != 1 || constant != 0)
+      ctx.unsupported(child(mm, "Targets"), "unsupported Target rescaling of a model chain");
     read_model_chain(ctx, seg, te);
     m.estimator = std::move(te);
     return;
@@ -415,16 +422,16 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     return;
   }
   if (method == "sum" || method == "weightedSum" || method == "max") {
-    if (cls) ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for classification", method));
+    if (cls) ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for classification", method));
     te.aggregate = method == "max" ? ir::Aggregate::Max : ir::Aggregate::Sum;
   } else if (method == "average" || method == "weightedAverage") {
     te.aggregate = ir::Aggregate::Average;
   } else if (method == "majorityVote" || method == "weightedMajorityVote") {
-    if (!cls) ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}' for regression", method));
+    if (!cls) ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for regression", method));
     te.aggregate = ir::Aggregate::Vote;
     te.transform = ir::ScoreTransform::Normalize;  // probabilities are the (weighted) vote shares
   } else {
-    ctx.fail(seg, fmt::format("unsupported multipleModelMethod '{}'", method));
+    ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}'", method));
   }
   const bool weighted_method = method.rfind("weighted", 0) == 0;
   TreeShape segment_shape = shape;
@@ -434,8 +441,8 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
     require_true(ctx, s);
     auto model = segment_model(ctx, s);
     if (!is(model, "TreeModel"))
-      ctx.fail(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)",
-                                  local_name(model), method));
+      ctx.unsupported(model, fmt::format("unsupported PMML element {} in a '{}' segmentation (only TreeModel segments)",
+                                         local_name(model), method));
     te.trees.push_back(segment_tree(ctx, model, segment_shape));
     const double w = weighted_method ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
     if (!(w >= 0) || !std::isfinite(w)) ctx.fail(s, "expected a finite non-negative weight");
@@ -445,10 +452,11 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
   if (te.trees.empty()) ctx.fail(seg, "expected at least one Segment");
   if (!weighted) te.tree_weights.clear();
   if (factor != 1 || constant != 0) {
-    if (cls) ctx.fail(child(mm, "Targets"), "unsupported Target rescaling of a classification ensemble");
+    if (cls) ctx.unsupported(child(mm, "Targets"), "unsupported Target rescaling of a classification ensemble");
     if (factor != 1) {
       if (!power_of_two(factor) || (te.aggregate == ir::Aggregate::Max && factor < 0))
-        ctx.fail(child(mm, "Targets"), "unsupported Target rescaleFactor of an ensemble (not a positive power of two)");
+        ctx.unsupported(child(mm, "Targets"),
+                        "unsupported Target rescaleFactor of an ensemble (not a positive power of two)");
       for (auto& t : te.trees) scale_tree(t, factor);
     }
     if (constant != 0) {

@@ -50,7 +50,7 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
     const auto bi = inputs[f];
     const std::string field = loc.attr(bi, "fieldName");
     if (child(bi, "DerivedField"))
-      ctx.fail(child(bi, "DerivedField"), "unsupported: a BayesInput with its own DerivedField");
+      ctx.unsupported(child(bi, "DerivedField"), "unsupported: a BayesInput with its own DerivedField");
     if (auto stats = child(bi, "TargetValueStats")) {
       m.features.push_back({field, ctx.predictor_ref(field, bi)});
       std::vector<int> seen(K, 0);
@@ -59,8 +59,8 @@ void read_naive_bayes_model(ReadContext& ctx, const pugi::xml_node& mn) {
         const auto g = child(s, "GaussianDistribution");
         if (!g) {
           auto d = elements(s);
-          ctx.fail(s, fmt::format("unsupported distribution {} (only GaussianDistribution)",
-                                  d.empty() ? "" : std::string(local_name(d[0]))));
+          ctx.unsupported(s, fmt::format("unsupported distribution {} (only GaussianDistribution)",
+                                         d.empty() ? "" : std::string(local_name(d[0]))));
         }
         const double var = loc.number(g, "variance");
         if (!(var >= 0)) ctx.fail(g, "a negative variance");

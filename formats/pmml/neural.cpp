@@ -76,13 +76,14 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     std::string act = layer.attribute("activationFunction") ? layer.attribute("activationFunction").value() : model_act;
     if (act.empty()) act = "logistic";
     if (act != "identity" && act != "logistic" && act != "tanh" && act != "rectifier" && act != "threshold")
-      ctx.fail(layer, fmt::format("unsupported activationFunction '{}'", act));
+      ctx.unsupported(layer, fmt::format("unsupported activationFunction '{}'", act));
     std::string norm = layer.attribute("normalizationMethod").value();
     if (norm.empty() && li + 1 == layers.size()) norm = mn.attribute("normalizationMethod").value();
     if (norm == "none") norm.clear();
     if (!norm.empty() && norm != "softmax" && norm != "simplemax")
-      ctx.fail(layer, fmt::format("unsupported normalizationMethod '{}'", norm));
-    if (!norm.empty() && li + 1 != layers.size()) ctx.fail(layer, "unsupported: a normalization before the last layer");
+      ctx.unsupported(layer, fmt::format("unsupported normalizationMethod '{}'", norm));
+    if (!norm.empty() && li + 1 != layers.size())
+      ctx.unsupported(layer, "unsupported: a normalization before the last layer");
     last_norm = norm;
     last_begin = units.size();
     for (auto neuron : children(layer, "Neuron")) {
@@ -132,7 +133,7 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   for (size_t j = 1 + F; j < units.size(); ++j)
     if (!drop[j] && units[j].act == "threshold")
-      ctx.fail(mn, "unsupported: threshold activations (outside nnet's clamped logistic)");
+      ctx.unsupported(mn, "unsupported: threshold activations (outside nnet's clamped logistic)");
   // Outputs.
   std::vector<std::pair<int, int32_t>> outs;  // (class or 0, unit)
   const bool cls = m.schema.target.task == ir::Task::Classification;
@@ -147,7 +148,8 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
       outs.push_back({target_class(ctx, ex[0], loc.attr(ex[0], "value")), it->second});
     } else {
       if (!is(ex[0], "FieldRef"))
-        ctx.fail(ex[0], "unsupported: a regression output other than a FieldRef of the target (denormalization)");
+        ctx.unsupported(ex[0],
+                        "unsupported: a regression output other than a FieldRef of the target (denormalization)");
       outs.push_back({0, it->second});
     }
   }
@@ -228,7 +230,7 @@ void read_neural_network(ReadContext& ctx, const pugi::xml_node& mn) {
     // The normalized layer must be the outputs, in class order.
     const int32_t first = to[last_begin];
     if (!in_place || first != n_units - static_cast<int32_t>(K))
-      ctx.fail(mn, "unsupported: a normalized last layer that is not the outputs in class order");
+      ctx.unsupported(mn, "unsupported: a normalized last layer that is not the outputs in class order");
     mlp.transform = last_norm == "softmax" ? ir::ScoreTransform::Softmax : ir::ScoreTransform::Normalize;
   } else if (!in_place) {
     for (size_t k = 0; k < K; ++k) {  // copy units: 0 + 1 * value

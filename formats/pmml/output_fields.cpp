@@ -42,12 +42,12 @@ std::shared_ptr<const OutputFields::Node> parse(const Locator& loc, const pugi::
     out->kind = OutputFields::Node::Ref;
     out->name = loc.attr(n, "field");
     if (!earlier.count(out->name))
-      loc.fail(n, fmt::format("unsupported: FieldRef to '{}', which is not an earlier OutputField", out->name));
+      loc.unsupported(n, fmt::format("unsupported: FieldRef to '{}', which is not an earlier OutputField", out->name));
   } else if (is(n, "Apply")) {
     out->kind = OutputFields::Node::Apply;
     out->name = loc.attr(n, "function");
     if (!kFunctions.count(out->name))
-      loc.fail(n, fmt::format("unsupported: function '{}' in an OutputField", out->name));
+      loc.unsupported(n, fmt::format("unsupported: function '{}' in an OutputField", out->name));
     for (auto a : elements(n)) out->args.push_back(parse(loc, a, earlier));
     const size_t k = out->args.size();
     const bool unary = out->name == "exp" || out->name == "ln" || out->name == "log10" || out->name == "sqrt" ||
@@ -56,7 +56,7 @@ std::shared_ptr<const OutputFields::Node> parse(const Locator& loc, const pugi::
     if ((unary && k != 1) || (binary && k != 2) || k == 0)
       loc.fail(n, fmt::format("function '{}' with {} argument{}", out->name, k, k == 1 ? "" : "s"));
   } else {
-    loc.fail(n, fmt::format("unsupported: {} in an OutputField", std::string(local_name(n))));
+    loc.unsupported(n, fmt::format("unsupported: {} in an OutputField", std::string(local_name(n))));
   }
   return out;
 }
@@ -94,7 +94,7 @@ OutputFields OutputFields::read(std::string_view text, const std::string& file) 
       if (e.size() != 1) loc.fail(of, "a transformedValue OutputField needs one expression");
       f.expr = parse(loc, e[0], earlier);
     } else if (f.feature == "probability") {
-      if (f.value.empty()) loc.fail(of, "unsupported: a probability OutputField without 'value'");
+      if (f.value.empty()) loc.unsupported(of, "unsupported: a probability OutputField without 'value'");
     } else if (f.feature != "predictedValue" && f.feature != "predictedDisplayValue") {
       // Read for the record, refused only when evaluated.
     }

@@ -239,7 +239,7 @@ ir::Model read(std::string_view text, const std::string& file) {
     auto v = parse_double(prov.format_version);
     if (!v) ctx.warn("pmml-no-version", "the PMML element has no version attribute; read as PMML 4.4");
     else if (*v < 3.0 || *v >= 5.0)
-      loc.fail(root, fmt::format("unsupported PMML version '{}' (expected 3.0 to 4.4)", prov.format_version));
+      loc.unsupported(root, fmt::format("unsupported PMML version '{}' (expected 3.0 to 4.4)", prov.format_version));
   }
   if (auto app = child(child(root, "Header"), "Application")) {
     prov.producer = app.attribute("name").value();
@@ -271,7 +271,7 @@ ir::Model read(std::string_view text, const std::string& file) {
                          model_name == "NaiveBayesModel" || model_name == "ClusteringModel";
   if (model_name != "RegressionModel" && model_name != "GeneralRegressionModel" && model_name != "RuleSetModel" &&
       model_name != "Scorecard" && !is_tree && !is_family)
-    loc.fail(model_node, fmt::format("unsupported PMML element {}", model_name));
+    loc.unsupported(model_node, fmt::format("unsupported PMML element {}", model_name));
   if (std::string(model_node.attribute("isScorable").value()) == "false")
     loc.fail(model_node, "the model is marked isScorable=\"false\"");
   prov.source_class = model_name;
@@ -283,7 +283,8 @@ ir::Model read(std::string_view text, const std::string& file) {
   if (function == "classification") model.schema.target.task = ir::Task::Classification;
   else if (function == "clustering" && (model_name == "ClusteringModel" || model_name == "MiningModel"))
     model.schema.target.task = ir::Task::Clustering;
-  else if (function != "regression") loc.fail(model_node, fmt::format("unsupported functionName '{}'", function));
+  else if (function != "regression")
+    loc.unsupported(model_node, fmt::format("unsupported functionName '{}'", function));
   pugi::xml_node target_df;
   std::vector<std::pair<int, pugi::xml_node>> replacement_fields;
   bool any_as_missing = false;
@@ -301,7 +302,7 @@ ir::Model read(std::string_view text, const std::string& file) {
       loc.fail(optype_at,
                fmt::format("optype '{}' of field '{}' is not one of continuous, categorical, ordinal", optype, name));
     if (usage == "predicted" || usage == "target") {
-      if (target_df) loc.fail(mf, "unsupported: more than one target field");
+      if (target_df) loc.unsupported(mf, "unsupported: more than one target field");
       target_df = f.node;
       f.kind = FieldInfo::Target;
       model.schema.target.name = name;
@@ -321,7 +322,7 @@ ir::Model read(std::string_view text, const std::string& file) {
     if (invalid == "asMissing") any_as_missing = true;
     const std::string outliers = mf.attribute("outliers").value();
     if (!outliers.empty() && outliers != "asIs")
-      loc.fail(mf, fmt::format("unsupported outliers treatment '{}' on a MiningField", outliers));
+      loc.unsupported(mf, fmt::format("unsupported outliers treatment '{}' on a MiningField", outliers));
     if (!children(f.node, "Interval").empty() && (invalid.empty() || invalid == "returnInvalid") &&
         !in.is_categorical())
       ctx.warn("pmml-interval-ignored", fmt::format("valid Interval of field '{}' is not enforced", name));
@@ -378,7 +379,7 @@ ir::Model read(std::string_view text, const std::string& file) {
     for (auto t : children(targets, "Target")) {
       if (loc.number_or(t, "rescaleFactor", 1.0) != 1.0 || loc.number_or(t, "rescaleConstant", 0.0) != 0.0 ||
           t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
-        loc.fail(t, "unsupported Target rescaling, clamping or integer cast");
+        loc.unsupported(t, "unsupported Target rescaling, clamping or integer cast");
       if (!children(t, "TargetValue").empty())
         ctx.warn("pmml-target-values-ignored", "Targets/TargetValue (prior probabilities, defaults) are not used");
     }

@@ -30,6 +30,7 @@ class ReadContext {
   std::set<int> open_domain;  // categorical inputs whose levels were inferred from their uses
 
   [[noreturn]] void fail(const pugi::xml_node& n, const std::string& msg) const { loc.fail(n, msg); }
+  [[noreturn]] void unsupported(const pugi::xml_node& n, const std::string& msg) const { loc.unsupported(n, msg); }
   void warn(const std::string& code, const std::string& msg) {
     for (const auto& w : model.provenance.warnings)
       if (w.code == code && w.message == msg) return;

@@ -16,7 +16,7 @@ ir::Link link_from_normalization(ReadContext& ctx, const pugi::xml_node& at, con
   if (m == "loglog") return ir::Link::Loglog;
   if (m == "cauchit") return ir::Link::Cauchit;
   if (m == "exp") return ir::Link::Log;
-  ctx.fail(at, fmt::format("unsupported normalizationMethod '{}' here", m));
+  ctx.unsupported(at, fmt::format("unsupported normalizationMethod '{}' here", m));
 }
 
 ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<ScoreRow> rows, Scores kind,
@@ -60,7 +60,8 @@ ir::Linear make_linear(ReadContext& ctx, const pugi::xml_node& at, std::vector<S
           put_row(rows[0], -1, 0);
           break;
         default:
-          ctx.fail(at, fmt::format("unsupported: the link scores the first target category '{}'", rows[0].category));
+          ctx.unsupported(at,
+                          fmt::format("unsupported: the link scores the first target category '{}'", rows[0].category));
       }
       break;
     }
@@ -117,7 +118,7 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     if (name == "MiningSchema" || name == "Output" || name == "ModelStats" || name == "ModelExplanation" ||
         name == "Targets" || name == "LocalTransformations" || name == "ModelVerification")
       continue;
-    if (name != "RegressionTable") ctx.fail(c, fmt::format("unsupported PMML element {}", name));
+    if (name != "RegressionTable") ctx.unsupported(c, fmt::format("unsupported PMML element {}", name));
     ScoreRow row;
     row.intercept = loc.number_or(c, "intercept", 0.0);
     if (c.attribute("targetCategory")) row.category = c.attribute("targetCategory").value();
@@ -156,7 +157,7 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
         bool first = true;
         for (auto fr : elements(p)) {
           if (!is(fr, "FieldRef"))
-            ctx.fail(fr, fmt::format("unsupported PMML element {} in PredictorTerm", local_name(fr)));
+            ctx.unsupported(fr, fmt::format("unsupported PMML element {} in PredictorTerm", local_name(fr)));
           Expr x = ctx.expression(fr);
           label += (first ? "" : ":") + loc.attr(fr, "field");
           prod = first ? std::move(x) : Expr::binary(Op::Mul, std::move(prod), std::move(x));
@@ -165,7 +166,7 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
         if (first) ctx.fail(p, "expected FieldRef elements in PredictorTerm");
         f = add_feature(m, field.empty() ? label : field, std::move(prod));
       } else {
-        ctx.fail(p, fmt::format("unsupported PMML element {}", pname));
+        ctx.unsupported(p, fmt::format("unsupported PMML element {}", pname));
       }
       row.coef[f] += coef;
     }
@@ -175,7 +176,7 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
 
   auto& prov = m.provenance;
   if (m.schema.target.task == ir::Task::Regression) {
-    if (norm == "simplemax") ctx.fail(mn, "unsupported normalizationMethod 'simplemax' for regression");
+    if (norm == "simplemax") ctx.unsupported(mn, "unsupported normalizationMethod 'simplemax' for regression");
     m.estimator = make_linear(ctx, mn, std::move(rows), Scores::Single, link_from_normalization(ctx, mn, norm));
     prov.family = fmt::format("linear regression ({})", norm.empty() ? "none" : norm);
     return;
@@ -188,7 +189,7 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
     target_optype = it->second.node.attribute("optype").value();
   if (target_optype == "ordinal" && norm != "softmax" && norm != "simplemax") {
     const ir::Link link = link_from_normalization(ctx, mn, norm);
-    if (link == ir::Link::Log) ctx.fail(mn, "unsupported normalizationMethod 'exp' for an ordinal target");
+    if (link == ir::Link::Log) ctx.unsupported(mn, "unsupported normalizationMethod 'exp' for an ordinal target");
     m.estimator = make_linear(ctx, mn, std::move(rows), Scores::Cumulative, link);
     prov.family = fmt::format("ordinal regression ({} cumulative link)", norm.empty() ? "none" : norm);
     return;
@@ -198,12 +199,12 @@ void read_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
                               ir::Link::Identity);
   } else if (rows.size() == 2) {
     const ir::Link link = link_from_normalization(ctx, mn, norm);
-    if (link == ir::Link::Log) ctx.fail(mn, "unsupported normalizationMethod 'exp' for classification");
+    if (link == ir::Link::Log) ctx.unsupported(mn, "unsupported normalizationMethod 'exp' for classification");
     rows.resize(1);  // the second equation is implied: 1 - p
     m.estimator = make_linear(ctx, mn, std::move(rows), Scores::BinaryFirst, link);
   } else {
-    ctx.fail(mn, fmt::format("unsupported normalizationMethod '{}' with {} target categories",
-                             norm.empty() ? "none" : norm, rows.size()));
+    ctx.unsupported(mn, fmt::format("unsupported normalizationMethod '{}' with {} target categories",
+                                    norm.empty() ? "none" : norm, rows.size()));
   }
   prov.family = fmt::format("regression classifier ({})", norm.empty() ? "none" : norm);
 }

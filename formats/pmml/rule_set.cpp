@@ -97,7 +97,7 @@ class PredicateCompiler {
       if (op != "isIn" && op != "isNotIn")
         ctx_.fail(x, fmt::format("unknown booleanOperator '{}' (expected isIn or isNotIn)", op));
       if (!categorical)
-        ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
+        ctx_.unsupported(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
       std::vector<double> in(m.schema.inputs[fi.input].levels.size(), 0.0);
@@ -224,7 +224,7 @@ void flatten(ReadContext& ctx, PredicateCompiler& pc, const pugi::xml_node& pare
     if (name == "SimpleRule") {
       for (auto e : elements(c))
         if (!is_predicate_element(local_name(e)) && !is(e, "ScoreDistribution"))
-          ctx.fail(e, fmt::format("unsupported PMML element {} in SimpleRule", local_name(e)));
+          ctx.unsupported(e, fmt::format("unsupported PMML element {} in SimpleRule", local_name(e)));
       Rule r;
       r.node = c;
       r.fires = pc.compile(rule_predicate(ctx, c)).t;
@@ -237,16 +237,16 @@ void flatten(ReadContext& ctx, PredicateCompiler& pc, const pugi::xml_node& pare
     } else if (name == "CompoundRule") {
       for (auto e : elements(c))
         if (!is_predicate_element(local_name(e)) && !is(e, "SimpleRule") && !is(e, "CompoundRule"))
-          ctx.fail(e, fmt::format("unsupported PMML element {} in CompoundRule", local_name(e)));
+          ctx.unsupported(e, fmt::format("unsupported PMML element {} in CompoundRule", local_name(e)));
       Expr inner = pc.compile(rule_predicate(ctx, c)).t;
       if (guard) inner = both(*guard, std::move(inner));
       const size_t before = out.size();
       flatten(ctx, pc, c, &inner, out);
       if (out.size() == before) ctx.fail(c, "expected a SimpleRule or CompoundRule in CompoundRule");
     } else if (is(parent, "RuleSet") && name != "RuleSelectionMethod" && name != "ScoreDistribution") {
-      ctx.fail(c, fmt::format("unsupported PMML element {} in RuleSet", name));
+      ctx.unsupported(c, fmt::format("unsupported PMML element {} in RuleSet", name));
     } else if (!is(parent, "RuleSet") && !is_predicate_element(name)) {
-      ctx.fail(c, fmt::format("unsupported PMML element {} in {}", name, local_name(parent)));
+      ctx.unsupported(c, fmt::format("unsupported PMML element {} in {}", name, local_name(parent)));
     }
   }
 }
@@ -344,10 +344,10 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
     const auto name = local_name(c);
     if (name != "MiningSchema" && name != "Output" && name != "ModelStats" && name != "ModelExplanation" &&
         name != "Targets" && name != "LocalTransformations" && name != "ModelVerification" && name != "RuleSet")
-      ctx.fail(c, fmt::format("unsupported PMML element {} in RuleSetModel", name));
+      ctx.unsupported(c, fmt::format("unsupported PMML element {} in RuleSetModel", name));
   }
   if (m.schema.target.task != ir::Task::Classification)
-    ctx.fail(
+    ctx.unsupported(
         mn,
         fmt::format("unsupported functionName '{}' for a RuleSetModel (expected classification: rules predict classes)",
                     mn.attribute("functionName").value()));
@@ -401,10 +401,10 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
     std::vector<double> zero(K, 0.0);
     for (size_t j = 0; j < rules.size(); ++j) {
       if (!(rules[j].weight > 0))
-        ctx.fail(rules[j].node,
-                 fmt::format("unsupported rule weight {} under weightedSum (the class probabilities are the "
-                             "shares of positive weights)",
-                             rules[j].weight));
+        ctx.unsupported(rules[j].node,
+                        fmt::format("unsupported rule weight {} under weightedSum (the class probabilities are the "
+                                    "shares of positive weights)",
+                                    rules[j].weight));
       TreeBuilder b(K);
       const int id = b.test(feature[j]);
       std::vector<double> v(K, 0.0);

@@ -24,12 +24,12 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
     const auto name = local_name(c);
     if (name != "MiningSchema" && name != "Output" && name != "ModelStats" && name != "ModelExplanation" &&
         name != "Targets" && name != "LocalTransformations" && name != "ModelVerification" && name != "Characteristics")
-      ctx.fail(c, fmt::format("unsupported PMML element {} in Scorecard", name));
+      ctx.unsupported(c, fmt::format("unsupported PMML element {} in Scorecard", name));
   }
   if (m.schema.target.task != ir::Task::Regression)
-    ctx.fail(mn,
-             fmt::format("unsupported functionName '{}' for a Scorecard (expected regression: the score is a number)",
-                         mn.attribute("functionName").value()));
+    ctx.unsupported(
+        mn, fmt::format("unsupported functionName '{}' for a Scorecard (expected regression: the score is a number)",
+                        mn.attribute("functionName").value()));
   const std::string use = mn.attribute("useReasonCodes") ? mn.attribute("useReasonCodes").value() : "true";
   if (use != "true" && use != "false")
     ctx.fail(mn, fmt::format("expected true or false in attribute 'useReasonCodes', found '{}'", use));
@@ -44,7 +44,7 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
   if (!chars) ctx.fail(mn, "expected a Characteristics element");
   for (auto c : elements(chars))
     if (!is(c, "Characteristic"))
-      ctx.fail(c, fmt::format("unsupported PMML element {} in Characteristics", local_name(c)));
+      ctx.unsupported(c, fmt::format("unsupported PMML element {} in Characteristics", local_name(c)));
   const auto list = children(chars, "Characteristic");
   if (list.empty()) ctx.fail(chars, "expected a Characteristic element in Characteristics");
 
@@ -52,7 +52,8 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
   for (size_t ci = 0; ci < list.size(); ++ci) {
     const auto ch = list[ci];
     for (auto e : elements(ch))
-      if (!is(e, "Attribute")) ctx.fail(e, fmt::format("unsupported PMML element {} in Characteristic", local_name(e)));
+      if (!is(e, "Attribute"))
+        ctx.unsupported(e, fmt::format("unsupported PMML element {} in Characteristic", local_name(e)));
     const auto attrs = children(ch, "Attribute");
     if (attrs.empty()) ctx.fail(ch, "expected an Attribute element in Characteristic");
     // The characteristic's expression nests one IfElse per attribute (and so does its PMML form
@@ -73,7 +74,7 @@ void read_scorecard(ReadContext& ctx, const pugi::xml_node& mn) {
         } else if (is(x, "ComplexPartialScore")) {
           complex = x;
         } else {
-          ctx.fail(x, fmt::format("unsupported PMML element {} in Attribute", local_name(x)));
+          ctx.unsupported(x, fmt::format("unsupported PMML element {} in Attribute", local_name(x)));
         }
       }
       if (!pred) ctx.fail(at, "expected a predicate (True, SimplePredicate, ...) in Attribute");

@@ -52,7 +52,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     svm.coef0 = loc.number_or(kernel, "coef0", 1.0);
     svm.degree = loc.number_or(kernel, "degree", 1.0);
     if (!(svm.degree >= 0 && svm.degree <= 1e6) || svm.degree != std::floor(svm.degree))
-      ctx.fail(kernel, "unsupported: a polynomial degree that is not a non-negative integer");
+      ctx.unsupported(kernel, "unsupported: a polynomial degree that is not a non-negative integer");
   } else if (kname == "RadialBasisKernelType") {
     svm.kernel = ir::Kernel::Radial;
     svm.gamma = loc.number_or(kernel, "gamma", 1.0);
@@ -92,7 +92,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
       if (c != 1.0) e = ir::Expr::binary(ir::Op::Mul, ir::Expr::constant(c), std::move(e));
       m.features.push_back({name + "=" + loc.attr(f, "value"), std::move(e)});
     } else {
-      ctx.fail(f, fmt::format("unsupported vector field {}", local_name(f)));
+      ctx.unsupported(f, fmt::format("unsupported vector field {}", local_name(f)));
     }
   }
   const size_t F = m.features.size();
@@ -117,7 +117,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
       vectors.push_back(std::move(v));
     }
   } else {
-    ctx.fail(mn, fmt::format("unsupported svmRepresentation '{}'", repr));
+    ctx.unsupported(mn, fmt::format("unsupported svmRepresentation '{}'", repr));
   }
 
   // One machine: its vectors (indices into `vectors`), coefficients, b and threshold.
@@ -177,7 +177,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
     if (auto targets = child(mn, "Targets")) {
       for (auto t : children(targets, "Target")) {
         if (t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
-          ctx.fail(t, "unsupported Target clamping or integer cast");
+          ctx.unsupported(t, "unsupported Target clamping or integer cast");
         svm.scale = loc.number_or(t, "rescaleFactor", 1.0);
         svm.center = loc.number_or(t, "rescaleConstant", 0.0);
       }
@@ -220,7 +220,7 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
              "the winning category's probability is 1");
   } else {
     if (method != "OneAgainstOne" && !(method == "OneAgainstAll" && ms.size() == 1))
-      ctx.fail(mn, fmt::format("unsupported classificationMethod '{}' (only OneAgainstOne voting)", method));
+      ctx.unsupported(mn, fmt::format("unsupported classificationMethod '{}' (only OneAgainstOne voting)", method));
     // libsvm class order: first appearance of the categories in the machines.
     std::vector<int> order, pos(m.schema.target.classes.size(), -1);
     for (const auto& x : ms)

@@ -113,16 +113,16 @@ class TreeReader {
     strategy_ = tm.attribute("missingValueStrategy") ? tm.attribute("missingValueStrategy").value() : "none";
     const std::string ntc = tm.attribute("noTrueChildStrategy").value();
     if (!ntc.empty() && ntc != "returnNullPrediction" && ntc != "returnLastPrediction")
-      ctx.fail(tm, fmt::format("unsupported noTrueChildStrategy '{}'", ntc));
+      ctx.unsupported(tm, fmt::format("unsupported noTrueChildStrategy '{}'", ntc));
     return_last_ = ntc == "returnLastPrediction";
     expand_ = strategy_ == "weightedConfidence" || strategy_ == "aggregateNodes";
     if (expand_ && !shape.classification)
-      ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}' for regression", strategy_));
+      ctx.unsupported(tm, fmt::format("unsupported missingValueStrategy '{}' for regression", strategy_));
     if (!expand_ && strategy_ != "none" && strategy_ != "lastPrediction" && strategy_ != "nullPrediction" &&
         strategy_ != "defaultChild")
-      ctx.fail(tm, fmt::format("unsupported missingValueStrategy '{}'", strategy_));
+      ctx.unsupported(tm, fmt::format("unsupported missingValueStrategy '{}'", strategy_));
     if (std::string(tm.attribute("mathContext").value()) == "float")
-      ctx.fail(tm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
+      ctx.unsupported(tm, "unsupported mathContext 'float' (float arithmetic of tree scores)");
     if (!shape.classification) target_rescale(ctx, tm, factor_, constant_);
     else if (auto targets = child(tm, "Targets")) {
       double f = 1, c = 0;
@@ -135,9 +135,9 @@ class TreeReader {
 
   ir::Tree read() {
     if (expand_)
-      ctx_.fail(tm_,
-                fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)",
-                            strategy_));
+      ctx_.unsupported(
+          tm_, fmt::format("unsupported missingValueStrategy '{}' here (only for a TreeModel that is the whole model)",
+                           strategy_));
     build(root_node());
     ExitP start = sub(0);
     if (pnodes_[0].pred && !is(pnodes_[0].pred, "True"))
@@ -223,7 +223,7 @@ class TreeReader {
         root = c;
       } else if (name != "MiningSchema" && name != "Output" && name != "ModelStats" && name != "ModelExplanation" &&
                  name != "Targets" && name != "LocalTransformations" && name != "ModelVerification") {
-        ctx_.fail(c, fmt::format("unsupported PMML element {} in TreeModel", name));
+        ctx_.unsupported(c, fmt::format("unsupported PMML element {} in TreeModel", name));
       }
     }
     if (!root) ctx_.fail(tm_, "expected a root Node");
@@ -248,9 +248,9 @@ class TreeReader {
         kids.push_back(k);
         if (c.attribute("id")) kid_ids[c.attribute("id").value()] = k;
       } else if (name == "Regression" || name == "DecisionTree") {
-        ctx_.fail(c, fmt::format("unsupported PMML element {} inside a Node (model in a leaf)", name));
+        ctx_.unsupported(c, fmt::format("unsupported PMML element {} inside a Node (model in a leaf)", name));
       } else if (name != "ScoreDistribution" && name != "Partition" && name != "EmbeddedModel") {
-        ctx_.fail(c, fmt::format("unsupported PMML element {} in Node", name));
+        ctx_.unsupported(c, fmt::format("unsupported PMML element {} in Node", name));
       }
     }
     if (!pred) ctx_.fail(n, "expected a predicate (True, SimplePredicate, ...) in Node");
@@ -337,7 +337,7 @@ class TreeReader {
       const std::string op = ctx_.loc.attr(x, "booleanOperator");
       if (op != "isIn" && op != "isNotIn") ctx_.fail(x, fmt::format("unknown booleanOperator '{}'", op));
       if (!categorical)
-        ctx_.fail(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
+        ctx_.unsupported(x, fmt::format("unsupported SimpleSetPredicate on the non-categorical field '{}'", field));
       auto arr = child(x, "Array");
       if (!arr) ctx_.fail(x, "expected an Array");
       for (const auto& tok : ctx_.loc.array(arr)) {
@@ -852,10 +852,10 @@ void target_rescale(ReadContext& ctx, const pugi::xml_node& model_node, double& 
   auto targets = child(model_node, "Targets");
   if (!targets) return;
   const auto ts = children(targets, "Target");
-  if (ts.size() > 1) ctx.fail(targets, "unsupported: more than one Target");
+  if (ts.size() > 1) ctx.unsupported(targets, "unsupported: more than one Target");
   for (auto t : ts) {
     if (t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
-      ctx.fail(t, "unsupported Target clamping or integer cast");
+      ctx.unsupported(t, "unsupported Target clamping or integer cast");
     factor = ctx.loc.number_or(t, "rescaleFactor", 1.0);
     constant = ctx.loc.number_or(t, "rescaleConstant", 0.0);
     if (!children(t, "TargetValue").empty())
@@ -873,8 +873,8 @@ TreeShape target_shape(ReadContext& ctx, const pugi::xml_node&) {
 ir::Tree read_tree(ReadContext& ctx, const pugi::xml_node& tree_model, const TreeShape& shape) {
   const std::string fn = ctx.loc.attr(tree_model, "functionName");
   if (fn != (shape.classification ? "classification" : "regression"))
-    ctx.fail(tree_model, fmt::format("unsupported: a {} TreeModel where {} scores are needed", fn,
-                                     shape.classification ? "class" : "numeric"));
+    ctx.unsupported(tree_model, fmt::format("unsupported: a {} TreeModel where {} scores are needed", fn,
+                                            shape.classification ? "class" : "numeric"));
   TreeReader r(ctx, tree_model, shape);
   return r.read();
 }

@@ -397,6 +397,8 @@ TEST_CASE("onnx: malformed and unsupported inputs are errors with a place") {
       CHECK(e.file() == f.string());
       CHECK(e.place().find(b.place) != std::string::npos);
       CHECK(std::string(e.message()).find(b.message) != std::string::npos);
+      const bool unsupported = std::string(e.message()).rfind("unsupported", 0) == 0;
+      CHECK(e.kind() == (unsupported ? ErrorKind::Unsupported : ErrorKind::InvalidInput));
     }
   }
 }

@@ -1,6 +1,9 @@
 #include "formats/r/importers/access.hpp"
 
+#include "formats/r/exporters/rbuild.hpp"
+
 #include <fmt/format.h>
+#include "lib/util/errors.hpp"
 
 #include <cmath>
 
@@ -158,6 +161,25 @@ bool Member::flag(const std::string& name, bool fallback) const {
 }
 
 void Member::fail(const std::string& message) const { throw Error(*file_, path_, message); }
+void Member::unsupported(const std::string& message) const { throw Unsupported(*file_, path_, message); }
+
+RPtr xlevels_from_model_frame(const RObject& root, const std::string& file) {
+  auto xlevels = std::make_shared<RObject>();
+  xlevels->type = RType::List;
+  std::vector<std::string> names;
+  if (const RObject* mf = root.get("model"); mf && mf->type == RType::List) {
+    const std::vector<std::string> columns = mf->names();
+    for (size_t i = 0; i < mf->elements.size() && i < columns.size(); ++i) {
+      const RObject* col = mf->elements[i].get();
+      if (!col || !col->attr("levels")) continue;
+      names.push_back(columns[i]);
+      xlevels->elements.push_back(
+          make_strings(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
+    }
+  }
+  xlevels->attributes.emplace_back("names", make_strings(names));
+  return xlevels;
+}
 
 void warn(ir::Model& m, std::string code, std::string message) {
   m.provenance.warnings.push_back(Warning{std::move(code), std::move(message)});

@@ -77,6 +77,8 @@ class Member {
   bool flag(const std::string& name, bool fallback) const;
 
   [[noreturn]] void fail(const std::string& message) const;
+  // A valid construct the importer does not handle, at this member (throws Unsupported).
+  [[noreturn]] void unsupported(const std::string& message) const;
   Error error(const std::string& message) const { return Error(*file_, path_, message); }
 
  private:
@@ -89,6 +91,12 @@ class Member {
 // conversion of a number read from a file to an index or a count goes through this (a double
 // outside an integer type's range does not convert: casting it is undefined behaviour).
 int64_t whole_number(double v, int64_t lo, int64_t hi, const std::string& file, const std::string& place);
+
+// `$xlevels` as predict() would rebuild it for fits that keep none (pls's mvr, elm): a named List
+// of the levels of every factor column of the model frame `root$model`, in its column order
+// (empty when there is no model frame).  predict() takes the levels of the new data, which are
+// these when every level occurs.
+RPtr xlevels_from_model_frame(const RObject& root, const std::string& file);
 
 // Appends a warning to the model's provenance (import_model passes them on to the caller).
 void warn(ir::Model& m, std::string code, std::string message);

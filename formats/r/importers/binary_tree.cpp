@@ -51,7 +51,7 @@ struct BinaryTreeReader {
 
   int32_t feature(const Member& split, const std::string& name, const std::vector<std::string>* levels) {
     if (!plain_name(name))
-      split["variableName"].fail(
+      split["variableName"].unsupported(
           fmt::format("unsupported: a split on the expression '{}' (only data columns are read)", name));
     auto it = feature_of.find(name);
     if (it != feature_of.end()) {
@@ -96,7 +96,7 @@ struct BinaryTreeReader {
     const Member sp = split["splitpoint"];
     int32_t i;
     if (split->inherits("orderedSplit")) {
-      if (sp.find_attr("levels")) sp.fail(fmt::format("unsupported: a split on the ordered factor '{}'", name));
+      if (sp.find_attr("levels")) sp.unsupported(fmt::format("unsupported: a split on the ordered factor '{}'", name));
       const double cut = sp.number();
       if (std::isnan(cut)) sp.fail("the split point is missing");
       i = tree.push_node(ir::SplitOp::LessOrEqual, feature(split, name, nullptr), cut, -1, -1, miss);
@@ -134,12 +134,13 @@ ir::Model import_binary_tree(const RObject& root, const std::string& file) {
   const Member responses = obj.attr("responses");
   const std::vector<std::string> response_names = responses.attr("variables").names();
   if (response_names.size() != 1)
-    responses.attr("variables").fail(fmt::format("unsupported: {} responses (one is read)", response_names.size()));
+    responses.attr("variables")
+        .unsupported(fmt::format("unsupported: {} responses (one is read)", response_names.size()));
   const std::string response = response_names[0];
   if (const auto cens = responses.find_attr("is_censored"); cens && !cens->numbers().empty() && cens->numbers()[0] != 0)
-    cens->fail("unsupported: a censored (survival) response");
+    cens->unsupported("unsupported: a censored (survival) response");
   if (const auto ord = responses.find_attr("is_ordinal"); ord && !ord->numbers().empty() && ord->numbers()[0] != 0)
-    ord->fail("unsupported: an ordered factor response");
+    ord->unsupported("unsupported: an ordered factor response");
   const bool nominal = responses.attr("is_nominal").numbers().at(0) != 0;
   std::vector<std::string> classes;
   if (nominal) classes = responses.attr("levels")[response].strings();

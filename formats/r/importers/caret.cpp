@@ -47,7 +47,7 @@ ir::Model import_train(const RObject& root, const std::string& file) {
         const auto cls = steps->at(i)->classes();
         names += (i ? ", " : "") + (cls.empty() ? std::string("?") : cls[0]);
       }
-      steps->fail(fmt::format("unsupported caret train object fitted with a recipe with steps ({})", names));
+      steps->unsupported(fmt::format("unsupported caret train object fitted with a recipe with steps ({})", names));
     }
     if (const auto vi = rec.get("var_info")) {
       const auto vars = (*vi)["variable"].strings();
@@ -69,10 +69,10 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     // level, which the gbm object does not record.
     const Member fit = obj["finalModel"];
     if (fit["distribution"]["name"].string() == "bernoulli")
-      fit.fail("unsupported: caret gbm with two classes (caret codes its first level as 1)");
+      fit.unsupported("unsupported: caret gbm with two classes (caret codes its first level as 1)");
     if (const auto bt = obj.get("bestTune");
         bt && bt->has("n.trees") && fit.has("n.trees") && (*bt)["n.trees"].number() != fit["n.trees"].number())
-      fit.fail("unsupported: caret predicts with bestTune's n.trees, not the final model's");
+      fit.unsupported("unsupported: caret predicts with bestTune's n.trees, not the final model's");
   }
 
   // The final model, on the columns caret hands it.

@@ -121,7 +121,7 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
         lin.link = l;
         known = true;
       }
-    if (!known) fam["link"].fail(fmt::format("unsupported link function '{}'", link));
+    if (!known) fam["link"].unsupported(fmt::format("unsupported link function '{}'", link));
     binomial = name == "binomial" || name == "quasibinomial";
     family = fmt::format("earth glm {}/{}", name, link);
   }

@@ -18,13 +18,6 @@
 namespace mb::r {
 namespace {
 
-const RPtr* element(const RObject& list, const std::string& name) {
-  const std::vector<std::string> names = list.names();
-  for (size_t i = 0; i < names.size() && i < list.elements.size(); ++i)
-    if (names[i] == name) return &list.elements[i];
-  return nullptr;
-}
-
 // The model object build_design reads for one part: $terms = $terms$<part>, $xlevels = $levels,
 // $contrasts = $contrasts$<part>.
 RObject part_object(const RObject& root, const std::string& part, const std::string& file) {
@@ -32,7 +25,7 @@ RObject part_object(const RObject& root, const std::string& part, const std::str
   o.type = RType::List;
   std::vector<std::string> names;
   const RObject* terms = root.get("terms");
-  const RPtr* t = terms ? element(*terms, part) : nullptr;
+  const RPtr* t = terms ? terms->get_ptr(part) : nullptr;
   if (!t || !*t) throw Error(file, "$terms$" + part, "expected the terms of the " + part + " part");
   // hurdle's part terms carry no @dataClasses: the model frame's columns give them.
   auto tc = std::make_shared<RObject>(**t);
@@ -56,12 +49,12 @@ RObject part_object(const RObject& root, const std::string& part, const std::str
     }
   o.elements.push_back(tc);
   names.push_back("terms");
-  if (const RPtr* lv = element(root, "levels"); lv && *lv && (*lv)->type == RType::List) {
+  if (const RPtr* lv = root.get_ptr("levels"); lv && *lv && (*lv)->type == RType::List) {
     o.elements.push_back(*lv);
     names.push_back("xlevels");
   }
   if (const RObject* ct = root.get("contrasts"))
-    if (const RPtr* c = element(*ct, part); c && *c) {
+    if (const RPtr* c = ct->get_ptr(part); c && *c) {
       o.elements.push_back(*c);
       names.push_back("contrasts");
     }

@@ -23,13 +23,6 @@
 namespace mb::r {
 namespace {
 
-const RPtr* element(const RObject& list, const std::string& name) {
-  const std::vector<std::string> names = list.names();
-  for (size_t i = 0; i < names.size() && i < list.elements.size(); ++i)
-    if (names[i] == name) return &list.elements[i];
-  return nullptr;
-}
-
 // The model object build_design reads for an elm fit: `$terms` = `$formula`, `$xlevels` from the
 // factor columns of the model frame `$model` (elm keeps no $xlevels; predict.elm builds the model
 // matrix of the new data, whose levels are the training ones when every level occurs).
@@ -37,28 +30,14 @@ RObject elm_design_object(const RObject& root, const std::string& file) {
   RObject o;
   o.type = RType::List;
   std::vector<std::string> names;
-  const RPtr* formula = element(root, "formula");
+  const RPtr* formula = root.get_ptr("formula");
   if (!formula || !*formula || (*formula)->type != RType::Language)
     throw Error(file, "$formula",
                 "elm fitted without a formula (elm_train on a matrix) stores no input names; "
                 "only the formula interface elm() is supported");
   o.elements.push_back(*formula);
   names.push_back("terms");
-  auto xlevels = std::make_shared<RObject>();
-  xlevels->type = RType::List;
-  std::vector<std::string> xnames;
-  if (const RObject* mf = root.get("model"); mf && mf->type == RType::List) {
-    const std::vector<std::string> columns = mf->names();
-    for (size_t i = 0; i < mf->elements.size() && i < columns.size(); ++i) {
-      const RObject* col = mf->elements[i].get();
-      if (!col || !col->attr("levels")) continue;
-      xnames.push_back(columns[i]);
-      xlevels->elements.push_back(
-          make_strings(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
-    }
-  }
-  xlevels->attributes.emplace_back("names", make_strings(xnames));
-  o.elements.push_back(xlevels);
+  o.elements.push_back(xlevels_from_model_frame(root, file));
   names.push_back("xlevels");
   o.attributes.emplace_back("names", make_strings(names));
   return o;

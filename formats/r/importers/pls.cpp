@@ -27,18 +27,7 @@ RObject with_xlevels(const RObject& root, const std::string& file) {
   if (root.get("xlevels")) return copy;
   const RObject* mf = root.get("model");
   if (!mf || mf->type != RType::List) return copy;
-  auto xlevels = std::make_shared<RObject>();
-  xlevels->type = RType::List;
-  std::vector<std::string> names;
-  const std::vector<std::string> columns = mf->names();
-  for (size_t i = 0; i < mf->elements.size() && i < columns.size(); ++i) {
-    const RObject* col = mf->elements[i].get();
-    if (!col || !col->attr("levels")) continue;
-    names.push_back(columns[i]);
-    xlevels->elements.push_back(
-        make_strings(Member(*col->attr("levels"), file, fmt::format("$model[[{}]]@levels", i + 1)).strings()));
-  }
-  xlevels->attributes.emplace_back("names", make_strings(names));
+  RPtr xlevels = xlevels_from_model_frame(root, file);
   std::vector<std::string> own = root.names();
   if (own.size() != root.elements.size()) return copy;
   own.push_back("xlevels");

@@ -47,7 +47,8 @@ ir::Link orm_link(const Member& family) {
                                                                {"cauchit", ir::Link::Cauchit}};
   for (auto& [name, l] : kFamilies)
     if (f == name) return l;
-  family.fail(fmt::format("unsupported orm family '{}' (expected logistic, probit, loglog, cloglog or cauchit)", f));
+  family.unsupported(
+      fmt::format("unsupported orm family '{}' (expected logistic, probit, loglog, cloglog or cauchit)", f));
 }
 
 }  // namespace
@@ -66,7 +67,7 @@ ir::Model import_rms(const RObject& root, const std::string& file) {
     design.fail(fmt::format("expected one name and one assume per term of $terms ({} terms, {} names, {} assume)",
                             term_labels.size(), names.size(), assume.size()));
   if (const auto inter = design.get("interactions"); inter && inter->obj().length() > 0)
-    inter->fail("unsupported: rms interaction terms");
+    inter->unsupported("unsupported: rms interaction terms");
   std::vector<std::string> mmcolnames = design["mmcolnames"].strings();
 
   // A model object build_design reads: $terms with dataClasses, $xlevels from $Design$parms.

@@ -316,7 +316,7 @@ ir::Model import_xgboost(const RObject& root, const std::string& file) {
   } else if (bytes.size() >= 2 && bytes[0] == '{') {
     doc = UbjParser(bytes, file).parse();
   } else {
-    raw.fail(
+    raw.unsupported(
         "unsupported: xgboost's old binary model format (save the booster with xgboost >= 1.6, which keeps "
         "UBJSON or JSON)");
   }

@@ -105,12 +105,17 @@ std::vector<std::string> RObject::names() const {
 }
 
 const RObject* RObject::get(const std::string& name) const {
+  const RPtr* p = get_ptr(name);
+  return p ? p->get() : nullptr;
+}
+
+const RPtr* RObject::get_ptr(const std::string& name) const {
   if (type != RType::List && type != RType::Pairlist && type != RType::Expression && type != RType::Language &&
       type != RType::Dots)
     return nullptr;
   std::vector<std::string> n = names();
   for (size_t i = 0; i < n.size() && i < elements.size(); ++i)
-    if (n[i] == name) return elements[i].get();
+    if (n[i] == name) return &elements[i];
   return nullptr;
 }
 

@@ -115,6 +115,8 @@ struct RObject {
   std::vector<std::string> names() const;
   // List element by name ($x), or nullptr.
   const RObject* get(const std::string& name) const;
+  // The same element as the shared pointer that holds it (to share it in a new object), or nullptr.
+  const RPtr* get_ptr(const std::string& name) const;
   size_t length() const;
   bool is_null() const { return type == RType::Null; }
   bool is_numeric() const { return type == RType::Double || type == RType::Integer || type == RType::Logical; }

@@ -168,14 +168,14 @@ RPtr Reader::read_altrep() {
     else if (cls == "wrap_raw") expected = RType::Raw;
     else if (cls == "wrap_string") expected = RType::Character;
     else if (cls == "wrap_list") expected = RType::List;
-    else in_.fail_at(at, "unsupported ALTREP class '" + cls + "' (package " + package + ")");
+    else in_.unsupported_at(at, "unsupported ALTREP class '" + cls + "' (package " + package + ")");
     if (state->type != RType::Pairlist || state->elements.empty() || !state->elements[0] ||
         state->elements[0]->type != expected)
       fail_state(std::string("a state pairlist holding a ") + type_name(expected) + " payload");
     result = std::move(state->elements[0]);
   } else {
-    in_.fail_at(at, "unsupported ALTREP class '" + cls + "' from package '" + package +
-                        "': it cannot be materialised without that package");
+    in_.unsupported_at(at, "unsupported ALTREP class '" + cls + "' from package '" + package +
+                               "': it cannot be materialised without that package");
   }
   result->attributes = to_attributes(std::move(attr), attr_at);
   return result;

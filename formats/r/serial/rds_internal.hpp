@@ -9,6 +9,7 @@
 
 #include "formats/r/lang/robject.hpp"
 #include "formats/r/serial/rds_reader.hpp"
+#include "formats/r/serial/sexp_codes.hpp"
 
 namespace mb::r::rds {
 
@@ -17,6 +18,7 @@ struct Failure {
   size_t offset;                  // byte offset in the decompressed stream
   std::string message;            // what was expected
   std::vector<std::string> path;  // R object path segments, innermost first ("$x", "@terms", "[[2]]")
+  bool unsupported = false;       // a valid construct the reader does not handle (mb::Unsupported)
 };
 
 enum class Format { Xdr, Binary, Ascii };
@@ -36,6 +38,9 @@ class Input {
 
   [[noreturn]] void fail(std::string message) const { fail_at(pos_, std::move(message)); }
   [[noreturn]] void fail_at(size_t offset, std::string message) const { throw Failure{offset, std::move(message), {}}; }
+  [[noreturn]] void unsupported_at(size_t offset, std::string message) const {
+    throw Failure{offset, std::move(message), {}, true};
+  }
 
   std::string_view raw_bytes(size_t n, const char* what);  // format-independent
   int32_t read_int(const char* what);
@@ -51,49 +56,6 @@ class Input {
   std::string_view data_;
   size_t pos_ = 0;
   Format format_ = Format::Xdr;
-};
-
-// SEXP type codes of serialize.c.
-enum SexpCode : int {
-  kNil = 0,
-  kSym = 1,
-  kList = 2,
-  kClos = 3,
-  kEnv = 4,
-  kProm = 5,
-  kLang = 6,
-  kSpecial = 7,
-  kBuiltin = 8,
-  kChar = 9,
-  kLgl = 10,
-  kInt = 13,
-  kReal = 14,
-  kCplx = 15,
-  kStr = 16,
-  kDot = 17,
-  kVec = 19,
-  kExpr = 20,
-  kBcode = 21,
-  kExtptr = 22,
-  kWeakref = 23,
-  kRaw = 24,
-  kObj = 25,
-  kAltrep = 238,
-  kAttrList = 239,
-  kAttrLang = 240,
-  kBaseEnv = 241,
-  kEmptyEnv = 242,
-  kBcRepRef = 243,
-  kBcRepDef = 244,
-  kPersist = 247,
-  kPackage = 248,
-  kNamespace = 249,
-  kBaseNamespace = 250,
-  kMissingArg = 251,
-  kUnbound = 252,
-  kGlobalEnv = 253,
-  kNilValue = 254,
-  kRef = 255,
 };
 
 inline RPtr make_object(RType t) {

@@ -8,15 +8,11 @@
 
 #include "formats/r/serial/rds_internal.hpp"
 #include "lib/util/error.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::r {
 namespace rds {
 namespace {
-
-constexpr int32_t kIsObjectBit = 1 << 8;
-constexpr int32_t kHasAttrBit = 1 << 9;
-constexpr int32_t kHasTagBit = 1 << 10;
-constexpr int kUtf8Mask = 1 << 3, kLatin1Mask = 1 << 2, kBytesMask = 1 << 1, kAsciiMask = 1 << 6;
 
 bool is_chain(int type) { return type == kList || type == kLang || type == kClos || type == kProm || type == kDot; }
 
@@ -402,7 +398,8 @@ RPtr Reader::read_stream() {
     if (n < 0 || n > 63) in_.fail_at(len_at, "invalid native encoding name length " + std::to_string(n));
     native_encoding_ = in_.read_string(static_cast<size_t>(n), "the native encoding name");
   } else if (version_ != 2) {
-    in_.fail_at(at, "unsupported serialization format version " + std::to_string(version_) + ": expected 2 or 3");
+    in_.unsupported_at(at,
+                       "unsupported serialization format version " + std::to_string(version_) + ": expected 2 or 3");
   }
   return read_item();
 }
@@ -442,6 +439,7 @@ void run(Job& job) {
     } catch (const rds::Failure& f) {
       std::string place = "byte " + std::to_string(f.offset);
       if (!f.path.empty()) place += " (object " + join_path(f.path) + ")";
+      if (f.unsupported) throw Unsupported(*job.file, place, f.message);
       throw Error(*job.file, place, f.message);
     }
   } catch (...) {

@@ -10,51 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/r/serial/sexp_codes.hpp"
 #include "lib/util/error.hpp"
 
 namespace mb::r {
 namespace {
 
-// SEXP type codes and flag bits of serialize.c.
-enum : int32_t {
-  kNil = 0,
-  kSym = 1,
-  kList = 2,
-  kClos = 3,
-  kEnv = 4,
-  kProm = 5,
-  kLang = 6,
-  kSpecial = 7,
-  kBuiltin = 8,
-  kChar = 9,
-  kLgl = 10,
-  kInt = 13,
-  kReal = 14,
-  kCplx = 15,
-  kStr = 16,
-  kDot = 17,
-  kVec = 19,
-  kExpr = 20,
-  kExtptr = 22,
-  kWeakref = 23,
-  kRaw = 24,
-  kS4 = 25,
-  kBaseEnv = 241,
-  kEmptyEnv = 242,
-  kPersist = 247,
-  kPackage = 248,
-  kNamespace = 249,
-  kBaseNamespace = 250,
-  kMissingArg = 251,
-  kUnbound = 252,
-  kGlobalEnv = 253,
-  kNilValue = 254,
-  kRef = 255,
-};
-constexpr int32_t kIsObjectBit = 1 << 8;
-constexpr int32_t kHasAttrBit = 1 << 9;
-constexpr int32_t kHasTagBit = 1 << 10;
-constexpr int32_t kUtf8Mask = 1 << 3, kAsciiMask = 1 << 6, kBytesMask = 1 << 1, kS4Mask = 1 << 4;
+using namespace rds::codes;  // NOLINT: SEXP codes and flag bits (sexp_codes.hpp)
 
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
@@ -410,7 +372,7 @@ class Writer {
         item(o.elements.size() > 1 && o.elements[1] ? *o.elements[1] : null_);
         break;
       case RType::WeakRef: put_int(flags(kWeakref, o, hasattr, false)); break;
-      case RType::S4: put_int(flags(kS4, o, hasattr, false)); break;
+      case RType::S4: put_int(flags(kObj, o, hasattr, false)); break;
       default: fail(std::string("cannot write an R object of type ") + rtype_name(o.type));
     }
     if (hasattr) attributes(o);
