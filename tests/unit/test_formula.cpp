@@ -374,6 +374,21 @@ TEST_CASE("log1p and expm1 are approximated loudly") {
   CHECK(close(cols[1][0], std::expm1(-0.5)));
 }
 
+TEST_CASE("as.numeric() of a variable reads its numbers and says what R does with a factor") {
+  RPtr terms = make_terms("list(y, as.numeric(x), I(as.numeric(2) * z))",
+                          {"y", "as.numeric(x)", "I(as.numeric(2) * z)"}, {{0, 0}, {1, 0}, {0, 1}},
+                          {"as.numeric(x)", "I(as.numeric(2) * z)"}, 1, {"numeric", "numeric", "numeric"});
+  RPtr model = list({{"terms", terms}});
+  Design d = build_design(*model, "m.rds");
+  REQUIRE(d.warnings.size() == 1);  // the constant's as.numeric() is exact
+  CHECK(d.warnings[0].code == "as-numeric-variable");
+  CHECK(d.warnings[0].message.find("level codes") != std::string::npos);
+  std::vector<Row> rows = {{{"x", "6"}, {"z", "-0.5"}}};
+  auto cols = evaluate_columns(d, rows);
+  CHECK(cols[0][0] == 6.0);
+  CHECK(cols[1][0] == -1.0);
+}
+
 // splines::splineDesign(c(0,0,0,0,1,2.5,4,4,4,4), x, 4, derivs) printed by R 4.2.2 with %.17g:
 // the port of splines.c (formats/r/lang/splines.cpp) must give R's values bit for bit,
 // including the right boundary knot (x = 4) and the derivatives ns() and bs() use.

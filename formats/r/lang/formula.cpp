@@ -190,7 +190,18 @@ Expr ExprTranslator::call(const RObject& node, const std::string& term) {
 
   if (f == "(" || f == "I" || f == "as.numeric" || f == "as.double" || f == "identity" || f == "c") {
     if (nargs != 1) unsupported(f, term);
-    return numeric(*node.elements[1], term);
+    const RObject& x = *node.elements[1];
+    if ((f == "as.numeric" || f == "as.double") && x.type == RType::Symbol && !is_constant_symbol(x.text) && warnings) {
+      // R's as.numeric() of a factor gives its level codes 1, 2, ... (levels of the data predicted,
+      // not of the training data); of a number, the number.  The fitted object does not record
+      // which the variable was (its terms hold the converted column only).
+      warnings->push_back(
+          {"as-numeric-variable",
+           fmt::format("{}({}) in term '{}' is read as the numbers in column '{}'; if '{}' was a factor when "
+                       "the model was fitted, R's predict() uses its level codes (1, 2, ...) instead",
+                       f, x.text, term, x.text, x.text)});
+    }
+    return numeric(x, term);
   }
   if (f == "+" || f == "-") {
     if (nargs == 1) {
