@@ -1,6 +1,7 @@
 #!/usr/bin/env Rscript
 # lm with factors made in the formula from data columns: cut() with explicit breaks,
-# plyr::mapvalues() relabelling a factor, mapvalues() on numbers, ifelse().
+# plyr::mapvalues() relabelling a factor, mapvalues() on numbers, ifelse(); and poly() of several
+# variables (polym: products of each variable's polynomials), orthogonal and raw.
 #
 # Run from the repository root, after generate.R (this script appends to MANIFEST.tsv):
 #     Rscript testdata/r/generate_relabel.R
@@ -34,7 +35,13 @@ cases <- list(
   # float32 emulation), so that case waits for the ONNX reader.
   lm_mapvalues_ifelse = list(
     code = "lm(mpg ~ plyr::mapvalues(cyl_f, from = c(4, 6, 8), to = c(-4, -6, -8)) + mapvalues(carb, from = c(1, 2), to = c(10, 20)) + ifelse(hp > 150, yes = 150, no = hp), data = cars)",
-    cols = c("cyl_f", "carb", "hp"))
+    cols = c("cyl_f", "carb", "hp")),
+  lm_polym = list(
+    code = "lm(mpg ~ poly(wt, hp, degree = 2) + qsec, data = cars)",
+    cols = c("wt", "hp", "qsec")),
+  glm_polym_raw = list(
+    code = "glm(carb ~ poly(wt, qsec, disp, degree = 2, raw = TRUE), family = poisson, data = cars)",
+    cols = c("wt", "qsec", "disp"))
 )
 
 response_levels <- function(m) {

@@ -339,12 +339,20 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
   const std::string fname = call_name(node);
   if (fname == "ns" || fname == "bs") return spline(node, fname, term);
   if (fname != "poly") return std::nullopt;
-  // poly(x, ..., degree = 1, coefs = NULL, raw = FALSE): a single extra positional argument is
-  // the degree; more would be polym() over several variables.
+  // poly(x, ..., degree = 1, coefs = NULL, raw = FALSE): a single extra positional argument that
+  // is one number is the degree (as poly() takes it); other extra arguments are more variables,
+  // polym(): the products of each variable's polynomials of total degree 1..degree.
   auto pos = positional_args(node);
-  if (pos.empty() || pos.size() > 2)
-    throw Unsupported(file_, kPlace, fmt::format("unsupported poly() form (several variables) in term '{}'", term));
-  const RObject* deg_node = call_arg(node, "degree", 1);
+  if (pos.empty()) unsupported(fname, term);
+  const RObject* deg_node = call_arg(node, "degree", -1);
+  std::vector<const RObject*> vars = pos;
+  if (!deg_node && pos.size() == 2) {
+    auto d = constant_values(*pos[1]);
+    if (d && d->size() == 1) {
+      deg_node = pos[1];
+      vars.pop_back();
+    }
+  }
   size_t degree = 1;
   if (deg_node) {
     auto d = constant_values(*deg_node);
@@ -357,44 +365,96 @@ std::optional<ExprTranslator::Matrix> ExprTranslator::matrix(const RObject& node
     auto v = constant_values(*r);
     raw = v && v->size() == 1 && (*v)[0] != 0;
   }
-  Expr x = numeric(*pos[0], term);
-  Matrix m;
-  for (size_t k = 1; k <= degree; ++k) m.colnames.push_back(std::to_string(k));
-  if (raw) {
+  const RObject* coefs = raw ? nullptr : call_arg(node, "coefs", -1);
+  if (!raw && !coefs)
+    throw Error(file_, kPlace, fmt::format("poly() in term '{}' has no frozen coefs (alpha, norm2)", term));
+  // Element `name` (or, with name empty, positional element `i`) of a list: a list() call in the
+  // predvars, or a List object.
+  auto list_element = [&](const RObject& list, const char* name, size_t i) -> const RObject* {
+    if (list.type == RType::Language && call_name(list) == "list")
+      return *name ? call_arg(list, name, -1) : call_arg(list, "", static_cast<int>(i));
+    if (list.type == RType::List) {
+      if (*name) return list.get(name);
+      return i < list.elements.size() ? list.elements[i].get() : nullptr;
+    }
+    return nullptr;
+  };
+  // The columns 1..degree of one variable's polynomial: powers, or the orthogonal recurrence
+  // Z1 = x - alpha1; Z(i+1) = (x - alpha(i+1)) * Z(i) - (norm2(i+2)/norm2(i+1)) * Z(i-1); Z0 = 1,
+  // column k = Z(k) / sqrt(norm2(k+1)).
+  auto one_variable = [&](const RObject& var, const RObject* var_coefs, const std::string& tag) {
+    Expr x = numeric(var, term);
+    std::vector<Expr> cols;
+    if (raw) {
+      for (size_t k = 1; k <= degree; ++k)
+        cols.push_back(k == 1 ? x : Expr::binary(Op::Pow, x, Expr::constant(static_cast<double>(k))));
+      return cols;
+    }
+    auto element = [&](const char* name) -> std::optional<std::vector<double>> {
+      const RObject* e = var_coefs ? list_element(*var_coefs, name, 0) : nullptr;
+      return e ? constant_values(*e) : std::nullopt;
+    };
+    auto alpha = element("alpha");
+    auto norm2 = element("norm2");
+    if (!alpha || !norm2 || alpha->size() < degree || norm2->size() < degree + 2)
+      throw Error(file_, kPlace,
+                  fmt::format("poly() in term '{}': coefs need alpha (>= {}) and norm2 (>= {}) values{}", term, degree,
+                              degree + 2, tag.empty() ? "" : " for variable " + tag));
+    std::vector<Expr> z;  // z[k] refers to the derived field holding Z(k), k >= 1
+    z.push_back(Expr::constant(1.0));
+    for (size_t k = 1; k <= degree; ++k) {
+      Expr e = Expr::binary(Op::Sub, x, Expr::constant((*alpha)[k - 1]));
+      if (k >= 2) {
+        e = Expr::binary(Op::Sub, Expr::binary(Op::Mul, std::move(e), z[k - 1]),
+                         Expr::binary(Op::Mul, Expr::constant((*norm2)[k] / (*norm2)[k - 1]), z[k - 2]));
+      }
+      derived_.push_back({fmt::format("{}#{}Z{}", term, tag, k), std::move(e)});
+      z.push_back(Expr::derived(static_cast<int32_t>(derived_.size() - 1)));
+    }
     for (size_t k = 1; k <= degree; ++k)
-      m.columns.push_back(k == 1 ? x : Expr::binary(Op::Pow, x, Expr::constant(static_cast<double>(k))));
-    m.description = fmt::format("{}: raw polynomial of degree {}", term, degree);
+      cols.push_back(Expr::binary(Op::Div, z[k], Expr::constant(std::sqrt((*norm2)[k + 1]))));
+    return cols;
+  };
+
+  Matrix m;
+  if (vars.size() == 1) {
+    m.columns = one_variable(*vars[0], coefs, "");
+    for (size_t k = 1; k <= degree; ++k) m.colnames.push_back(std::to_string(k));
+    m.description = fmt::format("{}: {} polynomial of degree {}", term, raw ? "raw" : "orthogonal", degree);
     return m;
   }
-  const RObject* coefs = call_arg(node, "coefs", -1);
-  if (!coefs) throw Error(file_, kPlace, fmt::format("poly() in term '{}' has no frozen coefs (alpha, norm2)", term));
-  auto element = [&](const char* name) -> std::optional<std::vector<double>> {
-    const RObject* e = nullptr;
-    if (coefs->type == RType::Language && call_name(*coefs) == "list") e = call_arg(*coefs, name, -1);
-    else if (coefs->type == RType::List) e = coefs->get(name);
-    return e ? constant_values(*e) : std::nullopt;
-  };
-  auto alpha = element("alpha");
-  auto norm2 = element("norm2");
-  if (!alpha || !norm2 || alpha->size() < degree || norm2->size() < degree + 2)
-    throw Error(file_, kPlace,
-                fmt::format("poly() in term '{}': coefs need alpha (>= {}) and norm2 (>= {}) values", term, degree,
-                            degree + 2));
-  // Z1 = x - alpha1; Z(i+1) = (x - alpha(i+1)) * Z(i) - (norm2(i+2)/norm2(i+1)) * Z(i-1); Z0 = 1.
-  std::vector<Expr> z;  // z[k] refers to the derived field holding Z(k), k >= 1
-  z.push_back(Expr::constant(1.0));
-  for (size_t k = 1; k <= degree; ++k) {
-    Expr e = Expr::binary(Op::Sub, x, Expr::constant((*alpha)[k - 1]));
-    if (k >= 2) {
-      e = Expr::binary(Op::Sub, Expr::binary(Op::Mul, std::move(e), z[k - 1]),
-                       Expr::binary(Op::Mul, Expr::constant((*norm2)[k] / (*norm2)[k - 1]), z[k - 2]));
-    }
-    derived_.push_back({fmt::format("{}#Z{}", term, k), std::move(e)});
-    z.push_back(Expr::derived(static_cast<int32_t>(derived_.size() - 1)));
+  // polym(): coefs is a list of one coefs list per variable.  The columns follow expand.grid of
+  // the degrees 0..degree per variable (the first varying fastest), those of total degree 1 to
+  // `degree`, each the product of the variables' columns (degree 0: 1), named "d1.d2...".
+  if (vars.size() > 8) unsupported(fname, term);
+  std::vector<std::vector<Expr>> per_var;
+  for (size_t i = 0; i < vars.size(); ++i) {
+    const RObject* vc = coefs ? list_element(*coefs, "", i) : nullptr;
+    if (!raw && !vc)
+      throw Error(file_, kPlace, fmt::format("poly() in term '{}' has no coefs for variable {}", term, i + 1));
+    per_var.push_back(one_variable(*vars[i], vc, std::to_string(i + 1)));
   }
-  for (size_t k = 1; k <= degree; ++k)
-    m.columns.push_back(Expr::binary(Op::Div, z[k], Expr::constant(std::sqrt((*norm2)[k + 1]))));
-  m.description = fmt::format("{}: orthogonal polynomial of degree {}", term, degree);
+  std::vector<size_t> z(vars.size(), 0);
+  while (true) {
+    size_t i = 0;  // the next combination, the first digit fastest
+    while (i < z.size() && z[i] == degree) z[i++] = 0;
+    if (i == z.size()) break;
+    ++z[i];
+    size_t total = 0;
+    for (size_t d : z) total += d;
+    if (total > degree) continue;
+    std::optional<Expr> prod;
+    std::string name;
+    for (size_t v = 0; v < z.size(); ++v) {
+      name += (v ? "." : "") + std::to_string(z[v]);
+      if (z[v] == 0) continue;
+      prod = prod ? Expr::binary(Op::Mul, std::move(*prod), per_var[v][z[v] - 1]) : per_var[v][z[v] - 1];
+    }
+    m.columns.push_back(std::move(*prod));
+    m.colnames.push_back(name);
+  }
+  m.description = fmt::format("{}: {} polynomial of degree {} in {} variables", term, raw ? "raw" : "orthogonal",
+                              degree, vars.size());
   return m;
 }
 
