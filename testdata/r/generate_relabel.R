@@ -1,7 +1,9 @@
 #!/usr/bin/env Rscript
 # lm with factors made in the formula from data columns: cut() with explicit breaks,
 # plyr::mapvalues() relabelling a factor, mapvalues() on numbers, ifelse(); and poly() of several
-# variables (polym: products of each variable's polynomials), orthogonal and raw.
+# variables (polym: products of each variable's polynomials), orthogonal and raw; factor() with
+# levels and labels (a permutation of the values: a label that is another value's name),
+# factor() with exclude, relevel().
 #
 # Run from the repository root, after generate.R (this script appends to MANIFEST.tsv):
 #     Rscript testdata/r/generate_relabel.R
@@ -25,6 +27,13 @@ cars <- within(mtcars, {
   gears <- factor(gear, levels = c(3, 4, 5), labels = c("three", "four", "five"))
 })
 
+# Columns for the factor() and relevel() cases (a data frame of their own, so that the other
+# cases' objects, which hold their data, stay as they are).
+cars2 <- within(mtcars, {
+  cyl_chr <- as.character(cyl)
+  gear_f <- factor(gear)
+})
+
 cases <- list(
   lm_cut_breaks = list(
     code = "lm(mpg ~ wt + cut(hp, breaks = c(50, 100, 150, 200, 350)) + cut(qsec, c(14, 17, 19, 23), right = FALSE, include.lowest = TRUE), data = cars)",
@@ -41,7 +50,13 @@ cases <- list(
     cols = c("wt", "hp", "qsec")),
   glm_polym_raw = list(
     code = "glm(carb ~ poly(wt, qsec, disp, degree = 2, raw = TRUE), family = poisson, data = cars)",
-    cols = c("wt", "qsec", "disp"))
+    cols = c("wt", "qsec", "disp")),
+  lm_factor_labels = list(
+    code = "lm(mpg ~ factor(cyl_chr, levels = c(\"4\", \"6\", \"8\"), labels = c(\"8\", \"4\", \"6\")) + wt, data = cars2)",
+    cols = c("cyl_chr", "wt"), data = "cars2"),
+  lm_factor_exclude_relevel = list(
+    code = "lm(mpg ~ factor(carb, exclude = c(6, 8)) + relevel(gear_f, ref = \"4\") + wt, data = cars2)",
+    cols = c("carb", "gear_f", "wt"), data = "cars2")
 )
 
 response_levels <- function(m) {
@@ -71,8 +86,14 @@ run_case <- function(case) {
   spec <- cases[[case]]
   seed_for(case)
   m <- eval(parse(text = spec$code), envir = globalenv())
-  data <- cars
+  data <- get(if (is.null(spec$data)) "cars" else spec$data)
   input <- make_input(data, spec$cols)
+  # factor(carb, exclude = ...) keeps NA as a level of the data it predicts (exclude lacks NA), so
+  # R's predict() stops on a missing carb: that input has none.  Excluded values predict NA.
+  if (case == "lm_factor_exclude_relevel") {
+    input$carb[is.na(input$carb)] <- 2
+    input$carb[1:2] <- c(6, 8)
+  }
   if (case == "lm_cut_breaks") {
     # On, just inside and outside every break (outside all breaks: cut() gives NA).
     edges <- data.frame(wt = 3, hp = c(49, 50, 50.001, 100, 100.001, 150, 200, 350, 351),
@@ -106,6 +127,13 @@ run_case <- function(case) {
 }
 
 rows <- do.call(rbind, lapply(names(cases), run_case))
+
+# Refused by name: factor() with labels but no levels (R gives the labels to the sorted values of
+# the data it predicts, so the fit does not fix the mapping).
+refused_dir <- file.path(out_dir, "..", "r-fixtures", "refused")
+dir.create(refused_dir, showWarnings = FALSE, recursive = TRUE)
+saveRDS(lm(mpg ~ factor(gear, labels = c("three", "four", "five")) + wt, data = cars2),
+        file.path(refused_dir, "lm_factor_labels_no_levels.rds"))
 
 man_file <- file.path(out_dir, "MANIFEST.tsv")
 old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())

@@ -88,11 +88,21 @@ std::optional<std::string> categorical_symbol(const Variable& v) {
   if (e.type == RType::Symbol && (v.data_class == "factor" || v.data_class == "ordered" ||
                                   v.data_class == "character" || v.data_class == "logical"))
     return e.text;
-  if (e.type == RType::Language && is_factor_call(call_name(e))) {
+  const std::string f = e.type == RType::Language ? call_name(e) : "";
+  // relevel(x, ref) and droplevels(x) change the order or the set of levels only: the fit's levels
+  // ($xlevels) hold the result, and the data's labels map to them by name.
+  if (is_factor_call(f) || ((f == "relevel" || f == "droplevels") && v.data_class == "factor")) {
     const RObject* x = call_arg(e, "x", 0);
     if (x && x->type == RType::Symbol) return x->text;
   }
   return std::nullopt;
+}
+
+// factor(x, levels, labels, exclude) with labels or exclude: a relabelling (handled by
+// derive_factor), not a factor whose levels are the data's labels.
+bool is_relabelling_factor_call(const RObject& e) {
+  return e.type == RType::Language && is_factor_call(call_name(e)) &&
+         (call_arg(e, "labels", 2) || call_arg(e, "exclude", 3));
 }
 
 bool is_indicator(const std::vector<double>& t, int32_t& level) {
@@ -330,6 +340,79 @@ bool derive_factor(Variable& v, const std::string& fn, const RObject* xlevels, E
     preprocessing.push_back(fmt::format("{}: {} labels relabelled", v.name, rl->from.size()));
     return true;
   }
+  if (is_relabelling_factor_call(*v.expr)) {
+    // factor(x, levels = L, labels = B, exclude = E): a value of x equal to L[i] (E removed
+    // from L first) becomes the level B[i] (one label b: b1, b2, ...); other values are NA.
+    // Without levels, R takes the sorted values of the data predicted: refused.
+    const RObject* x = call_arg(*v.expr, "x", 0);
+    const RObject* lv = call_arg(*v.expr, "levels", 1);
+    const RObject* lb = call_arg(*v.expr, "labels", 2);
+    const RObject* ex = call_arg(*v.expr, "exclude", 3);
+    if (ex && ex->type == RType::Logical && ex->length() == 1 && std::isnan(ex->number(0)))
+      ex = nullptr;  // exclude = NA, the default
+    auto constants = [&](const RObject* a, std::vector<std::string>& out) {
+      if (!a) return true;
+      if (a->type == RType::Null) return true;
+      if (a->type == RType::Character || a->is_numeric()) {
+        for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
+        return true;
+      }
+      if (a->type != RType::Language || call_name(*a) != "c") return false;
+      for (size_t i = 1; i < a->elements.size(); ++i) {
+        const RObject* e = a->elements[i].get();
+        if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
+        out.push_back(label_of(*e, 0));
+      }
+      return true;
+    };
+    std::vector<std::string> raw, labels, excluded;
+    if (!x || x->type != RType::Symbol || !constants(lv, raw) || !constants(lb, labels) || !constants(ex, excluded))
+      throw Unsupported(file, kPlace,
+                        fmt::format("unsupported: {}() in term '{}' (only a data column with constant levels, "
+                                    "labels and exclude is read)",
+                                    fn, v.name));
+    if (lb && !lv)
+      throw Unsupported(file, kPlace,
+                        fmt::format("unsupported: {}() with labels but no levels in term '{}' (R gives the labels to "
+                                    "the sorted values of the data it predicts)",
+                                    fn, v.name));
+    v.levels = string_vector(named_element(xlevels, v.name));
+    if (v.levels.empty()) throw Error(file, "$xlevels", fmt::format("no levels recorded for factor '{}'", v.name));
+    if (!lv) raw = v.levels;  // exclude only: the fit's levels are the data's labels kept
+    std::vector<std::string> kept;
+    for (const auto& r : raw)
+      if (std::find(excluded.begin(), excluded.end(), r) == excluded.end()) kept.push_back(r);
+    if (lb) {
+      if (labels.size() == 1 && kept.size() > 1) {
+        const std::string stem = labels[0];
+        labels.clear();
+        for (size_t i = 0; i < kept.size(); ++i) labels.push_back(stem + std::to_string(i + 1));
+      }
+      if (labels.size() != kept.size())
+        throw Error(
+            file, kPlace,
+            fmt::format("{}() in term '{}' has {} labels for {} levels", fn, v.name, labels.size(), kept.size()));
+    } else {
+      labels = kept;
+    }
+    v.is_factor = true;
+    v.ordered = v.data_class == "ordered" || fn == "ordered" || fn == "as.ordered";
+    std::vector<std::string> in_levels;
+    for (size_t i = 0; i < kept.size(); ++i) {
+      in_levels.push_back(kept[i]);
+      auto it = std::find(v.levels.begin(), v.levels.end(), labels[i]);
+      v.remap.push_back(it == v.levels.end() ? -1 : static_cast<int32_t>(it - v.levels.begin()));
+    }
+    for (const auto& e : excluded)
+      if (std::find(in_levels.begin(), in_levels.end(), e) == in_levels.end()) {
+        in_levels.push_back(e);
+        v.remap.push_back(-1);
+      }
+    v.input = tr.categorical_input(x->text, in_levels, false, v.name);
+    preprocessing.push_back(fmt::format("{}: {} values of '{}' labelled{}", v.name, kept.size(), x->text,
+                                        excluded.empty() ? "" : ", excluded values missing"));
+    return true;
+  }
   if (fn == "cut") {
     CutFactor c = cut_factor(*v.expr, v.name, tr, file);
     v.is_factor = true;
@@ -488,6 +571,8 @@ Design build_design(const RObject& model, const std::string& file) {
       continue;
     }
     const std::string fn = call_name(*v.expr);
+    if (is_relabelling_factor_call(*v.expr) && derive_factor(v, fn, xlevels, tr, file, d.preprocessing, d.warnings))
+      continue;
     if (auto sym = categorical_symbol(v)) {
       v.is_factor = true;
       v.ordered = v.data_class == "ordered" || fn == "ordered" || fn == "as.ordered";
