@@ -95,6 +95,29 @@ TEST_CASE("ranger and randomForest refuse factors whose levels the object does n
   expect_error_naming("ranger_prob_order", ranger_with({{"education", {"a", "b", "c"}}}), "education");
 }
 
+TEST_CASE("ranger without stored levels warns about the variables whose splits could be factor codes") {
+  REQUIRE(fs::is_directory(kRoot / "ranger_class_ignore_factor"));
+  auto warning_of = [](const char* name, const Importer& imp) -> std::string {
+    Warnings w;
+    const fs::path p = kRoot / name / "model_exact.json";
+    r::RPtr obj = read_r_object(p, w);
+    if (!obj) return "(not read)";
+    const ir::Model m = imp(*obj, p.string());
+    for (const auto& x : m.provenance.warnings)
+      if (x.code == "ranger-levels-unknown") return x.message;
+    return "";
+  };
+  // education is a factor R split on by its codes; age and parity are whole numbers: the object
+  // cannot tell them apart.  The real-valued iris measurements are numbers.
+  const std::string w = warning_of("ranger_class_ignore_factor", ranger_with({}));
+  CHECK_MESSAGE(w.find("education, age, parity are read as numbers") != std::string::npos, w);
+  CHECK_MESSAGE(w.find("induced") == std::string::npos, w);  // never split on in this forest
+  CHECK(warning_of("ranger_class", ranger_with({})).empty());
+  // Levels given for a variable: the caller has said which variables are factors.
+  CHECK(
+      warning_of("ranger_class_ignore_factor", ranger_with({{"education", {"0-5yrs", "6-11yrs", "12+ yrs"}}})).empty());
+}
+
 #ifdef MB_HAVE_RJSON
 TEST_CASE("imported trees carry their interface and provenance") {
   REQUIRE(fs::is_directory(kRoot / "rpart_class_factor"));

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/trees.hpp"
@@ -334,6 +335,9 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
   const size_t ntree = children.size();
   if (ntree == 0 || varids.size() != ntree || values.size() != ntree || (counts && counts->size() != ntree))
     throw Error(file, "$forest$child.nodeIDs", "expected one entry per tree in each tree component");
+  // Per variable: could its splits be on factor codes?  -1 never split on; 1 every split value a
+  // code or a midpoint of two (k or k + 0.5, k >= 1), as ranger splits a coded factor; 0 otherwise.
+  std::vector<int> code_like(names.size(), -1);
 
   ir::TreeEnsemble ens;
   ens.n_outputs = static_cast<int32_t>(K);
@@ -379,6 +383,8 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
       } else {
         tr.op[i] = ir::SplitOp::LessOrEqual;
         tr.threshold[i] = coded[j] ? val[i] - 1 : val[i];
+        const bool code = val[i] >= 1 && val[i] <= 1e6 && std::floor(2 * val[i]) == 2 * val[i];
+        code_like[j] = (code_like[j] != 0 && code) ? 1 : 0;
       }
     }
     finish_sets(tr);
@@ -396,9 +402,30 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
                                          : "ranger probability estimation";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
-  if (!cov && !decorated)
+  if (!cov && !decorated) {
     m.provenance.preprocessing.push_back(
         "ranger keeps no factor levels here: variables without given levels are read as numbers");
+    // A factor of the training data split on its level codes 1, 2, ... (predict.ranger's
+    // data.matrix()); read as numbers, its labels would go down the wrong branches.  The object
+    // cannot tell a factor from a number: say so, naming the variables whose every split could be
+    // between two codes, unless the caller gave levels for some variable (then it has said which
+    // variables are factors).  A variable split at another value is a number; one never split
+    // on does not matter.
+    std::vector<std::string> numbers;
+    bool hinted = false;
+    for (size_t j = 0; j < names.size(); ++j) {
+      if (m.schema.inputs[j].levels.empty() && code_like[j] == 1) numbers.push_back(names[j]);
+      if (hint_for(hints, names[j])) hinted = true;
+    }
+    if (!numbers.empty() && !hinted)
+      warn(m, "ranger-levels-unknown",
+           fmt::format("this ranger object keeps no factor levels (no $forest$covariate.levels): {} {} read as "
+                       "numbers, and every split on {} is at a whole number or between two; if one was a factor when "
+                       "the forest was grown, R's predict() splits on its level codes 1, 2, ... instead: give its "
+                       "levels with --levels VAR=L1,L2,...",
+                       fmt::join(numbers, ", "), numbers.size() == 1 ? "is" : "are",
+                       numbers.size() == 1 ? "it" : "them"));
+  }
   ir::validate(m, file);
   return m;
 }
