@@ -1,7 +1,7 @@
 #!/usr/bin/env Rscript
 # Reference caret::train objects and caret's own predictions: methods glm, lm, rpart, rf, nnet,
-# ranger, glmnet, earth, lda, polr and multinom, with the formula and the x/y interfaces and
-# preProcess center, scale, range and medianImpute.  The cases of `held_out_fits` are fitted on
+# ranger, glmnet, earth, lda, polr, multinom and pls, with the formula and the x/y interfaces
+# and preProcess center, scale, range and medianImpute.  The cases of `held_out_fits` are fitted on
 # three rows in four and predicted on the fourth (and perturbed copies of it).
 #
 # Run from the repository root, after generate.R and generate_more.R (this script appends to
@@ -28,6 +28,7 @@ suppressPackageStartupMessages({
   library(glmnet)
   library(earth)
   library(MASS)
+  library(pls)
 })
 
 out_dir <- local({
@@ -111,7 +112,10 @@ held_out_fits <- list(
           preProcess = c("center", "scale"), trControl = none, trace = FALSE),
   caret_multinom_binary = function(d)
     train(status ~ ., data = d, method = "multinom", tuneGrid = data.frame(decay = 0),
-          trControl = none, trace = FALSE)
+          trControl = none, trace = FALSE),
+  caret_pls_regression = function(d)
+    train(mpg ~ wt + hp + disp + qsec + drat, data = d, method = "pls", tuneGrid = data.frame(ncomp = 3),
+          preProcess = c("center", "scale"), trControl = none_reg)
 )
 for (case in names(held_out_fits)) fits[[case]] <- held_out_fits[[case]]
 
@@ -123,7 +127,7 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_glmnet_binomial = infert_2, caret_glmnet_multinomial = iris,
                 caret_glmnet_gaussian = mtcars, caret_earth_regression = mtcars,
                 caret_earth_binary = infert_2, caret_lda_xy = iris, caret_polr = iris_size,
-                caret_multinom_class = iris, caret_multinom_binary = infert_2)
+                caret_multinom_class = iris, caret_multinom_binary = infert_2, caret_pls_regression = mtcars)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -135,7 +139,8 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_glmnet_gaussian = c("wt", "hp", "cyl"), caret_earth_regression = c("wt", "hp", "disp", "qsec"),
                 caret_earth_binary = names(infert_2)[-1], caret_lda_xy = names(iris)[1:4],
                 caret_polr = c("Sepal.Width", "Petal.Length", "Petal.Width"),
-                caret_multinom_class = names(iris)[1:4], caret_multinom_binary = names(infert_2)[-1])
+                caret_multinom_class = names(iris)[1:4], caret_multinom_binary = names(infert_2)[-1],
+                caret_pls_regression = c("wt", "hp", "disp", "qsec", "drat"))
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
 no_na_methods <- c("rf", "ranger", "earth")

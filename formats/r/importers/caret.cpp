@@ -19,7 +19,9 @@
 //  - glmnet: predict(s = `$finalModel$lambdaOpt`), which train sets to bestTune's lambda (a
 //    lambda off the path is interpolated as glmnet does); a final model without it, or with a
 //    lambda other than bestTune's, is refused: glmnet's own default would be another penalty;
-//  - earth: predict.earth (type = "response"; two classes as its binomial glm gives them).
+//  - earth: predict.earth (type = "response"; two classes as its binomial glm gives them);
+//  - pls: regression only, plsr(.outcome ~ .) at all its components (caret's classification is
+//    its own plsda with softmax or Bayes probabilities, refused).
 // Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
@@ -38,8 +40,8 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm",    "lm",     "rpart", "rpart2", "rf",   "gbm",     "nnet",
-                                    "ranger", "glmnet", "earth", "lda",    "polr", "multinom"};
+constexpr const char* kMethods[] = {"glm",    "lm",     "rpart", "rpart2", "rf",   "gbm",      "nnet",
+                                    "ranger", "glmnet", "earth", "lda",    "polr", "multinom", "pls"};
 
 std::string method_list() {
   std::string out;
@@ -78,6 +80,10 @@ ir::Model import_train(const RObject& root, const std::string& file) {
       std::end(kMethods))
     throw Unsupported(file, "$method",
                       fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
+  if (method == "pls" && obj["finalModel"].obj().inherits("plsda"))
+    throw Unsupported(file, "$finalModel",
+                      "unsupported caret method 'pls' for classification (caret's plsda: softmax or Bayes "
+                      "class probabilities); pls regression is supported");
   if (method == "gbm") {
     // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
     // level, which the gbm object does not record.
