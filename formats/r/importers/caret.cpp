@@ -114,6 +114,8 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     }
   } catch (const Error& e) {
     if (e.file() != file) throw;
+    // The place inside the final model, the kind kept: a refused construct stays Unsupported.
+    if (e.kind() == ErrorKind::Unsupported) throw Unsupported(file, "$finalModel" + e.place(), e.message());
     throw Error(file, "$finalModel" + e.place(), e.message(), e.exit_code());
   }
 
