@@ -221,6 +221,15 @@ for (how in c("knnImpute", "bagImpute", "pca")) {
 seed_for("caret_knn")
 saveRDS(train(Species ~ ., data = iris, method = "knn", tuneGrid = data.frame(k = 5), trControl = none),
         file.path(fixtures, "caret_method_knn.rds"))
+# A glmnet final model without the lambdaOpt train sets (as an object edited by hand, or saved
+# by another caret version, may be): refused, as glmnet's own default would be another penalty.
+seed_for("caret_glmnet")
+m <- train(Species ~ ., data = iris, method = "glmnet", tuneGrid = data.frame(alpha = 1, lambda = 0.004),
+           trControl = none)
+m$finalModel$lambdaOpt <- NULL
+saveRDS(m, file.path(fixtures, "caret_glmnet_no_lambdaopt.rds"))
+m$finalModel$lambdaOpt <- 0.01
+saveRDS(m, file.path(fixtures, "caret_glmnet_other_lambdaopt.rds"))
 seed_for("caret_plsda")
 saveRDS(train(Species ~ ., data = iris, method = "pls", tuneGrid = data.frame(ncomp = 2), trControl = none),
         file.path(fixtures, "caret_method_plsda.rds"))

@@ -302,6 +302,28 @@ TEST_CASE("caret train: knn and plsda methods are refused by name") {
   }
 }
 
+// A caret glmnet whose final model lacks lambdaOpt, or holds one other than bestTune's lambda, is
+// refused: importing it at glmnet's default penalty would silently answer for another model.
+TEST_CASE("caret train: glmnet without bestTune's lambdaOpt is refused") {
+  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
+  const std::tuple<std::string, std::string, std::string> cases[] = {
+      {"caret_glmnet_no_lambdaopt.rds", "$finalModel", "without $lambdaOpt"},
+      {"caret_glmnet_other_lambdaopt.rds", "$finalModel$lambdaOpt", "differs from bestTune's lambda"}};
+  for (const auto& [name, place, text] : cases) {
+    const fs::path p = dir / name;
+    REQUIRE(fs::exists(p));
+    CAPTURE(name);
+    try {
+      (void)formats::load_model(p.string(), std::nullopt);
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.place() == place);
+      CHECK(e.message().find(text) != std::string::npos);
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+}
+
 TEST_CASE("caret train objects from R agree with caret's predict()") {
   const auto cases = r_case_names(kRoot, {"train"});
   CHECK(cases.size() >= 21);

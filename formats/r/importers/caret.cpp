@@ -78,8 +78,10 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
-    throw Unsupported(file, "$method",
-                      fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
+    throw Unsupported(
+        file, "$method",
+        fmt::format("unsupported caret method '{}' ({}supported: {})", method,
+                    method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read; " : "", method_list()));
   if (method == "pls" && obj["finalModel"].obj().inherits("plsda"))
     throw Unsupported(file, "$finalModel",
                       "unsupported caret method 'pls' for classification (caret's plsda: softmax or Bayes "
@@ -97,18 +99,22 @@ ir::Model import_train(const RObject& root, const std::string& file) {
 
   // The final model, on the columns caret hands it.
   const Member fit = obj["finalModel"];
+  // glmnet: caret predicts at lambdaOpt; glmnet's own default (the path's last lambda) would be a
+  // different model, so a missing or inconsistent lambdaOpt is refused.
+  double lambda_opt = 0;
+  if (method == "glmnet") {
+    const auto opt = fit.get("lambdaOpt");
+    if (!opt) fit.fail("caret glmnet final model without $lambdaOpt: the penalty caret predicts at is unknown");
+    lambda_opt = opt->number();
+    if (const auto bt = obj.get("bestTune"); bt && bt->has("lambda") && (*bt)["lambda"].number() != lambda_opt)
+      opt->fail(fmt::format("lambdaOpt {:.17g} differs from bestTune's lambda {:.17g}", lambda_opt,
+                            (*bt)["lambda"].number()));
+  }
   ir::Model inner;
   try {
     Warnings ignored;
     if (method == "glmnet") {
-      // caret predicts at lambdaOpt; glmnet's own default (the path's last lambda) would be a
-      // different model.
-      const auto opt = fit.get("lambdaOpt");
-      if (!opt) fit.fail("caret glmnet final model without $lambdaOpt: the penalty caret predicts at is unknown");
-      const double s = opt->number();
-      if (const auto bt = obj.get("bestTune"); bt && bt->has("lambda") && (*bt)["lambda"].number() != s)
-        opt->fail(fmt::format("lambdaOpt {:.17g} differs from bestTune's lambda {:.17g}", s, (*bt)["lambda"].number()));
-      inner = import_glmnet(fit.obj(), file, s);
+      inner = import_glmnet(fit.obj(), file, lambda_opt);
     } else {
       inner = import_model(fit.obj(), file, ignored);
     }
