@@ -113,6 +113,15 @@ held_out_fits <- list(
   caret_multinom_binary = function(d)
     train(status ~ ., data = d, method = "multinom", tuneGrid = data.frame(decay = 0),
           trControl = none, trace = FALSE),
+  # A factor in the formula: the final model reads model-matrix columns such as `factor(cyl)6`.
+  caret_nnet_factor_formula = function(d)
+    train(mpg ~ wt + hp + factor(cyl), data = d, method = "nnet", tuneGrid = data.frame(size = 2, decay = 0.1),
+          preProcess = c("center", "scale"), linout = TRUE, trControl = none_reg, trace = FALSE, maxit = 300),
+  # A factor among x: the final model reads it as a factor (its own model matrix).
+  caret_multinom_factor_xy = function(d)
+    train(x = d[, c("age", "parity", "education")], y = d$status, method = "multinom",
+          tuneGrid = data.frame(decay = 0.001), preProcess = c("center", "scale"), trControl = none,
+          trace = FALSE),
   caret_pls_regression = function(d)
     train(mpg ~ wt + hp + disp + qsec + drat, data = d, method = "pls", tuneGrid = data.frame(ncomp = 3),
           preProcess = c("center", "scale"), trControl = none_reg)
@@ -127,7 +136,8 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_glmnet_binomial = infert_2, caret_glmnet_multinomial = iris,
                 caret_glmnet_gaussian = mtcars, caret_earth_regression = mtcars,
                 caret_earth_binary = infert_2, caret_lda_xy = iris, caret_polr = iris_size,
-                caret_multinom_class = iris, caret_multinom_binary = infert_2, caret_pls_regression = mtcars)
+                caret_multinom_class = iris, caret_multinom_binary = infert_2, caret_pls_regression = mtcars,
+                caret_nnet_factor_formula = mtcars, caret_multinom_factor_xy = infert_f)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -140,7 +150,9 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_earth_binary = names(infert_2)[-1], caret_lda_xy = names(iris)[1:4],
                 caret_polr = c("Sepal.Width", "Petal.Length", "Petal.Width"),
                 caret_multinom_class = names(iris)[1:4], caret_multinom_binary = names(infert_2)[-1],
-                caret_pls_regression = c("wt", "hp", "disp", "qsec", "drat"))
+                caret_pls_regression = c("wt", "hp", "disp", "qsec", "drat"),
+                caret_nnet_factor_formula = c("wt", "hp", "cyl"),
+                caret_multinom_factor_xy = c("age", "parity", "education"))
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
 no_na_methods <- c("rf", "ranger", "earth")
