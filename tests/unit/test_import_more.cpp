@@ -261,11 +261,11 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
   CHECK(ran > 0);
 }
 
-// caret preprocessing that is not a fixed per-column map (knnImpute) is refused, naming the method
-// (objects fitted by testdata/r/generate_caret.R).
-TEST_CASE("caret train: knnImpute is refused by name") {
+// caret preprocessing that is not a fixed per-column map (knnImpute, bagImpute, pca) is refused,
+// naming the method (objects fitted by testdata/r/generate_caret.R).
+TEST_CASE("caret train: knnImpute, bagImpute and pca are refused by name") {
   const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  for (const std::string how : {"knnImpute"}) {
+  for (const std::string how : {"knnImpute", "bagImpute", "pca"}) {
     const fs::path p = dir / ("caret_" + how + ".rds");
     REQUIRE(fs::exists(p));
     CAPTURE(how);
@@ -280,9 +280,53 @@ TEST_CASE("caret train: knnImpute is refused by name") {
   }
 }
 
+// caret methods outside the supported families (knn) and pls for classification (caret's own
+// plsda) are refused as Unsupported, naming the method (generate_caret.R).
+TEST_CASE("caret train: knn and plsda methods are refused by name") {
+  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
+  const std::pair<std::string, std::string> cases[] = {
+      {"caret_method_knn.rds", "unsupported caret method 'knn'"},
+      {"caret_method_plsda.rds", "unsupported caret method 'pls' for classification"}};
+  for (const auto& [name, text] : cases) {
+    const fs::path p = dir / name;
+    REQUIRE(fs::exists(p));
+    CAPTURE(name);
+    try {
+      (void)formats::load_model(p.string(), std::nullopt);
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::Unsupported);
+      CHECK(e.message().find(text) != std::string::npos);
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+}
+
+// A caret glmnet whose final model lacks lambdaOpt, or holds one other than bestTune's lambda, is
+// refused: importing it at glmnet's default penalty would silently answer for another model.
+TEST_CASE("caret train: glmnet without bestTune's lambdaOpt is refused") {
+  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
+  const std::tuple<std::string, std::string, std::string> cases[] = {
+      {"caret_glmnet_no_lambdaopt.rds", "$finalModel", "without $lambdaOpt"},
+      {"caret_glmnet_other_lambdaopt.rds", "$finalModel$lambdaOpt", "differs from bestTune's lambda"}};
+  for (const auto& [name, place, text] : cases) {
+    const fs::path p = dir / name;
+    REQUIRE(fs::exists(p));
+    CAPTURE(name);
+    try {
+      (void)formats::load_model(p.string(), std::nullopt);
+      FAIL("imported");
+    } catch (const Error& e) {
+      CHECK(e.place() == place);
+      CHECK(e.message().find(text) != std::string::npos);
+      CHECK(e.exit_code() == kExitInput);
+    }
+  }
+}
+
 TEST_CASE("caret train objects from R agree with caret's predict()") {
   const auto cases = r_case_names(kRoot, {"train"});
-  CHECK(cases.size() >= 5);
+  CHECK(cases.size() >= 21);
   for (const auto& name : cases)
     for (const char* file : {"model_exact.json", "model.rds"}) {
       const RCaseResult r = run(name, file);

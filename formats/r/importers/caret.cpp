@@ -8,12 +8,22 @@
 // fit of its class on those columns (a formula `.outcome ~ .` or x/y), imported by its own
 // importer; its inputs are then replaced by the expressions of the columns they name.
 //
-// Only methods whose caret predict() is the final model's own predict() are read: glm, lm,
-// rpart, rpart2, rf and gbm (caret's classification is the class of largest probability for
-// these, its probabilities the model's own: glm 1 - p and p over `$levels`, rpart and
-// randomForest type = "prob", gbm type = "response" at bestTune's n.trees; two-class gbm is
-// refused).  Preprocessing that is not a fixed per-column affine map (imputation, Box-Cox,
-// PCA, ...) is refused by name.
+// Only methods whose caret predict() is the final model's own predict() are read (caret's
+// classification is the class of largest probability for these, its probabilities the model's
+// own over `$levels`):
+//  - glm, lm, rpart, rpart2, rf: glm 1 - p and p, rpart and randomForest type = "prob";
+//  - gbm: type = "response" at bestTune's n.trees (two-class gbm is refused);
+//  - nnet, multinom, polr, lda: the nnet.formula / multinom / polr fit of `.outcome ~ .` on the
+//    columns, or lda(x, y); two classes give 1 - p and p;
+//  - ranger: the forest's predictions (a probability forest when classProbs = TRUE);
+//  - glmnet: predict(s = `$finalModel$lambdaOpt`), which train sets to bestTune's lambda (a
+//    lambda off the path is interpolated as glmnet does); a final model without it, or with a
+//    lambda other than bestTune's, is refused: glmnet's own default would be another penalty;
+//  - earth: predict.earth (type = "response"; two classes as its binomial glm gives them);
+//  - pls: regression only, plsr(.outcome ~ .) at all its components (caret's classification is
+//    its own plsda with softmax or Bayes probabilities, refused).
+// Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
+// a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -22,6 +32,7 @@
 #include "formats/r/importers/access.hpp"
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/preprocess.hpp"
+#include "formats/r/importers/smooth.hpp"
 #include "formats/r/lang/formula.hpp"
 #include "lib/ir/builder.hpp"
 #include "lib/util/errors.hpp"
@@ -29,7 +40,14 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm", "lm", "rpart", "rpart2", "rf", "gbm"};
+constexpr const char* kMethods[] = {"glm",    "lm",     "rpart", "rpart2", "rf",   "gbm",      "nnet",
+                                    "ranger", "glmnet", "earth", "lda",    "polr", "multinom", "pls"};
+
+std::string method_list() {
+  std::string out;
+  for (const char* m : kMethods) out += (out.empty() ? "" : ", ") + std::string(m);
+  return out;
+}
 
 }  // namespace
 
@@ -60,10 +78,14 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   const std::string method = obj["method"].string();
   if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
       std::end(kMethods))
-    throw Unsupported(file, "$method",
-                      fmt::format("unsupported caret method '{}' (supported: glm, lm, rpart, rpart2, "
-                                  "rf, gbm)",
-                                  method));
+    throw Unsupported(
+        file, "$method",
+        fmt::format("unsupported caret method '{}' ({}supported: {})", method,
+                    method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read; " : "", method_list()));
+  if (method == "pls" && obj["finalModel"].obj().inherits("plsda"))
+    throw Unsupported(file, "$finalModel",
+                      "unsupported caret method 'pls' for classification (caret's plsda: softmax or Bayes "
+                      "class probabilities); pls regression is supported");
   if (method == "gbm") {
     // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
     // level, which the gbm object does not record.
@@ -77,12 +99,29 @@ ir::Model import_train(const RObject& root, const std::string& file) {
 
   // The final model, on the columns caret hands it.
   const Member fit = obj["finalModel"];
+  // glmnet: caret predicts at lambdaOpt; glmnet's own default (the path's last lambda) would be a
+  // different model, so a missing or inconsistent lambdaOpt is refused.
+  double lambda_opt = 0;
+  if (method == "glmnet") {
+    const auto opt = fit.get("lambdaOpt");
+    if (!opt) fit.fail("caret glmnet final model without $lambdaOpt: the penalty caret predicts at is unknown");
+    lambda_opt = opt->number();
+    if (const auto bt = obj.get("bestTune"); bt && bt->has("lambda") && (*bt)["lambda"].number() != lambda_opt)
+      opt->fail(fmt::format("lambdaOpt {:.17g} differs from bestTune's lambda {:.17g}", lambda_opt,
+                            (*bt)["lambda"].number()));
+  }
   ir::Model inner;
   try {
     Warnings ignored;
-    inner = import_model(fit.obj(), file, ignored);
+    if (method == "glmnet") {
+      inner = import_glmnet(fit.obj(), file, lambda_opt);
+    } else {
+      inner = import_model(fit.obj(), file, ignored);
+    }
   } catch (const Error& e) {
     if (e.file() != file) throw;
+    // The place inside the final model, the kind kept: a refused construct stays Unsupported.
+    if (e.kind() == ErrorKind::Unsupported) throw Unsupported(file, "$finalModel" + e.place(), e.message());
     throw Error(file, "$finalModel" + e.place(), e.message(), e.exit_code());
   }
 
