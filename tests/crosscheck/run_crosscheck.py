@@ -16,7 +16,8 @@ For each case of testdata/r (R's own fits; R's predict() in expected.csv):
      onnx.checker (Debian's python3-onnx) and onnxruntime 1.30 (npm onnxruntime-node, through
      the project's tests/interop/ort_score.js) scores input.csv equal to R's predictions.
   4. With --precision float the conversion report states the float32 cost, and onnxruntime's
-     float32 output equals our float32 emulation within a float32 ulp-scale tolerance.
+     float32 output equals our float32 emulation within a float32 ulp-scale tolerance (SVMs,
+     one SVMClassifier / SVMRegressor: within one float32 ulp).
   5. Tree models again with `--onnx-trees ml5` (one ai.onnx.ml opset-5 TreeEnsemble, which
      Debian's onnx 1.12 checker does not know, so onnxruntime is the judge): the conversion with
      --data/--expected exits 0 and warns `onnx-ml-opset-5`; onnxruntime scores input.csv equal to
@@ -271,7 +272,14 @@ def main():
                 # ulps of the largest term, so this is a sanity bound, not an ulp match.  Trees
                 # (TreeEnsembleClassifier / TreeEnsembleRegressor) sum in tree order as our reader
                 # does: within two float32 ulps.
-                tol = (2.4e-7, 1e-12) if entry.kind == "tree" else (1e-5, 1e-5)
+                # SVMs (one SVMClassifier / SVMRegressor, whose float32 arithmetic our reader
+                # reproduces step by step): within one float32 ulp.
+                if entry.kind == "tree":
+                    tol = (2.4e-7, 1e-12)
+                elif cls.startswith("svm"):
+                    tol = (1.2e-7, 1e-12)
+                else:
+                    tol = (1e-5, 1e-5)
                 msg = compare_tables(ort32, ours32, rename, *tol)
                 check("onnxruntime float32 equals our float32 emulation", msg is None, msg or "")
         if entry.must_convert("ml5"):
