@@ -25,6 +25,7 @@ constexpr int kDouble = onnx::TensorProto::DOUBLE;
 struct SvmAfter {
   bool label = false, scores = false;
   std::vector<std::string> zipmap_classes;
+  std::vector<int64_t> perm;  // score column k is the operator's column perm[k]
 };
 
 struct SvmAfterWalker {
@@ -48,6 +49,22 @@ struct SvmAfterWalker {
     } else if (op == "Identity" || op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
                op == "Cast") {
       kind = walk(nd.input(0));
+    } else if (op == "Gather" && nd.input_size() == 2) {
+      // The scores' columns reordered (modelbridge's --precision float: libsvm's class order to
+      // the model's).
+      if (walk(nd.input(0)) != 0 || attr_i(nd, "axis", 0) != 1) r.fail_node(n, "Gather must reorder score columns");
+      if (!a.perm.empty()) r.fail_node(n, "a second reordering of the score columns");
+      for (double v : r.const_values(nd.input(1), n)) a.perm.push_back(static_cast<int64_t>(v));
+    } else if (op == "Where" && nd.input_size() == 3) {
+      // Where(IsNaN(...), missing, scores): a row with a missing feature predicts a missing value,
+      // as every SVM evaluation here does.
+      std::string c = nd.input(0);
+      auto q = r.producer.find(c);
+      if (q != r.producer.end() && r.node(q->second).op_type() == "Unsqueeze")
+        q = r.producer.find(r.node(q->second).input(0));
+      if (q == r.producer.end() || r.node(q->second).op_type() != "IsNaN")
+        r.fail_node(n, "Where after the support vector machine must only mark rows with a missing value");
+      kind = walk(nd.input(2));
     } else if (op == "ZipMap") {
       if (walk(nd.input(0)) != 0) r.fail_node(n, "ZipMap must follow class probabilities");
       auto labels = attr_strings_of(nd, "classlabels_strings");
@@ -191,6 +208,23 @@ void read_svm_core(Reader& r) {
   SvmAfterWalker walker{r, {}, {}};
   for (const auto& o : r.g->output()) walker.walk(o.name());
   if (!walker.a.label && !walker.a.scores) r.fail("graph", "no output computed from the support vector machine");
+  if (!walker.a.perm.empty()) {
+    const auto& perm = walker.a.perm;
+    const size_t K = target.classes.size();
+    std::vector<bool> seen(K, false);
+    bool ok = classifier && perm.size() == K;
+    for (size_t k = 0; ok && k < K; ++k) {
+      ok = perm[k] >= 0 && static_cast<size_t>(perm[k]) < K && !seen[perm[k]];
+      if (ok) seen[perm[k]] = true;
+    }
+    if (!ok || s.prob_a.empty())
+      r.fail("graph", "the Gather after the SVMClassifier must reorder its class probabilities");
+    const std::vector<std::string> lib = target.classes;
+    for (size_t k = 0; k < K; ++k) {
+      target.classes[k] = lib[perm[k]];
+      s.class_order[perm[k]] = static_cast<int32_t>(k);
+    }
+  }
   if (classifier && !walker.a.zipmap_classes.empty() && walker.a.zipmap_classes != target.classes)
     r.fail("graph", "the ZipMap's class labels differ from the SVMClassifier's");
   if (classifier && walker.a.scores && s.prob_a.empty()) {

@@ -521,6 +521,125 @@ void write_clustering(G& s, const ir::Clustering& cl) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- SVM operator (float32)
+namespace {
+onnx::AttributeProto floats32(const std::string& name, const std::vector<double>& v) {
+  onnx::AttributeProto a;
+  a.set_name(name);
+  a.set_type(onnx::AttributeProto::FLOATS);
+  for (double x : v) a.add_floats(static_cast<float>(x));
+  return a;
+}
+}  // namespace
+
+void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
+                        Warnings& warnings) {
+  const auto& svm = std::get<ir::Svm>(m.estimator);
+  const auto& target = m.schema.target;
+  const bool cls = target.task == ir::Task::Classification;
+  if (target.task == ir::Task::Clustering) throw Error("", "target", "an svm cannot cluster");
+  if (svm.one_vs_rest)
+    throw Unsupported("", "estimator",
+                      "unsupported: one-against-all support vector machines (SVMClassifier holds libsvm's pairwise "
+                      "machines only)");
+  if (!svm.output.plain() && !svm.output.operator_rules())
+    throw Unsupported("", "estimator", "unsupported: an SVM output stage other than onnxruntime's SVMClassifier");
+  const bool exact = svm.precision == ir::Precision::Float32 && svm.output.operator_rules();
+  static const char* kKernels[] = {"LINEAR", "POLY", "RBF", "SIGMOID"};
+  std::vector<onnx::AttributeProto> attrs;
+  attrs.push_back(attr_string("kernel_type", kKernels[static_cast<int>(svm.kernel)]));
+  attrs.push_back(floats32("kernel_params", {svm.gamma, svm.coef0, svm.degree}));
+  attrs.push_back(floats32("support_vectors", svm.support_vectors));
+  attrs.push_back(attr_string("post_transform", "NONE"));
+  const std::string x32 = e.node("Cast", {features}, {attr_int("to", onnx::TensorProto::FLOAT)});
+  // A row with a missing feature predicts a missing value, as the model's own evaluation does.
+  const std::string missing =
+      e.node("IsNaN",
+             {e.node("ReduceSum", {features, e.constant(tensor_int64({1}, {1}), "axes")}, {attr_int("keepdims", 0)})});
+  const std::string nan = e.scalar(kNaN);
+  std::string what;
+  if (!cls) {
+    // (sum coef K - rho) * scale + center as the operator's sum coef K + rho.
+    std::vector<double> coef = svm.coefficients;
+    for (double& c : coef) c *= svm.scale;
+    attrs.push_back(floats32("coefficients", coef));
+    attrs.push_back(floats32("rho", {svm.center - svm.rho[0] * svm.scale}));
+    attrs.push_back(attr_int("n_supports", svm.n_sv));
+    attrs.push_back(attr_int("one_class", 0));
+    const std::string y = e.node("SVMRegressor", {x32}, std::move(attrs), "ai.onnx.ml", "svm/prediction");
+    const std::string y64 = e.node("Cast", {y}, {attr_int("to", kDoubleT)});
+    e.node("Where", {e.node("Unsqueeze", {missing, e.constant(tensor_int64({1}, {1}), "axes")}), nan, y64}, {}, "",
+           "prediction");
+    value_info(g->add_output(), "prediction", kDoubleT, {"N", "1"});
+    what = "one ai.onnx.ml SVMRegressor: kernel values and their weighted sum";
+    if (svm.scale != 1 || svm.center != 0) what += " (the response scaling folded into the coefficients and rho)";
+  } else {
+    const size_t K = svm.sv_per_class.size();
+    if (svm.prob_a.empty() && K > 3)
+      throw Unsupported("", "estimator",
+                        fmt::format("unsupported with --precision float: an SVMClassifier without Platt parameters "
+                                    "outputs its {} pairwise decision values, more than the {} class columns hold",
+                                    K * (K - 1) / 2, K));
+    std::vector<std::string> lib_labels;
+    std::vector<int64_t> to_lib(K);  // model class -> libsvm index
+    bool identity = true;
+    for (size_t i = 0; i < K; ++i) {
+      lib_labels.push_back(target.classes[svm.class_order[i]]);
+      to_lib[svm.class_order[i]] = static_cast<int64_t>(i);
+      identity &= svm.class_order[i] == static_cast<int32_t>(i);
+    }
+    if (svm.prob_a.empty() && !identity)
+      throw Unsupported("", "estimator",
+                        "unsupported with --precision float: an SVMClassifier without Platt parameters whose libsvm "
+                        "class order is not the model's (its decision-value columns follow libsvm's pairs)");
+    std::vector<double> rho;
+    for (double r : svm.rho) rho.push_back(-r);  // the operator adds rho
+    attrs.push_back(attr_strings("classlabels_strings", lib_labels));
+    attrs.push_back(
+        attr_ints("vectors_per_class", std::vector<int64_t>(svm.sv_per_class.begin(), svm.sv_per_class.end())));
+    attrs.push_back(floats32("coefficients", svm.coefficients));
+    attrs.push_back(floats32("rho", rho));
+    if (!svm.prob_a.empty()) {
+      attrs.push_back(floats32("prob_a", svm.prob_a));
+      attrs.push_back(floats32("prob_b", svm.prob_b));
+    }
+    const std::string label = e.node("SVMClassifier", {x32}, std::move(attrs), "ai.onnx.ml", "svm/label");
+    g->mutable_node(g->node_size() - 1)->add_output("svm/scores");
+    std::string scores = "svm/scores";
+    if (!identity)  // the operator's columns follow libsvm's class order
+      scores = e.node("Gather", {scores, e.constant(tensor_int64(to_lib, {static_cast<int64_t>(K)}), "class_columns")},
+                      {attr_int("axis", 1)});
+    const std::string p64 = e.node("Cast", {scores}, {attr_int("to", kDoubleT)});
+    e.node("Where", {missing, e.constant(tensor_string({""}, {}), "empty"), label}, {}, "", "class");
+    e.node("Where", {e.node("Unsqueeze", {missing, e.constant(tensor_int64({1}, {1}), "axes")}), nan, p64}, {}, "",
+           "probabilities");
+    value_info(g->add_output(), "class", onnx::TensorProto::STRING, {"N"});
+    value_info(g->add_output(), "probabilities", kDoubleT, {"N", std::to_string(K)});
+    what = "one ai.onnx.ml SVMClassifier: kernel values, pairwise decision values";
+    if (!svm.prob_a.empty()) {
+      what += ", Platt probabilities and their pairwise coupling";
+      if (!svm.output.operator_rules())
+        warnings.push_back(
+            {"onnxruntime-svm-rules",
+             "SVMClassifier labels a row by its most pairwise votes, not by its largest probability as libsvm does, "
+             "and couples the pairwise probabilities iteratively also for two classes (libsvm takes the pair's "
+             "probability as it is); the written file follows onnxruntime's rules"});
+    } else if (svm.output.layout != ir::ScoreLayout::Decisions) {
+      warnings.push_back(
+          {"svm-decision-values",
+           "without Platt parameters SVMClassifier outputs the pairwise decision values, not the vote shares: the "
+           "written file's probability columns hold them ([-f, f] for two classes, pairs (0,1), (0,2), (1,2) for "
+           "three); the label is the same vote"});
+    }
+  }
+  if (!exact)
+    warnings.push_back(
+        {"float32-arithmetic",
+         "--precision float: the SVM is " + what +
+             ", all computed by onnxruntime in float32 from float32 support vectors, coefficients, rho and kernel "
+             "parameters; the check below measures what float32 costs"});
+}
+
 bool is_family(const ir::Estimator& e) {
   return std::holds_alternative<ir::Svm>(e) || std::holds_alternative<ir::Mlp>(e) ||
          std::holds_alternative<ir::NaiveBayes>(e) || std::holds_alternative<ir::Clustering>(e);

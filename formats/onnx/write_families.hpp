@@ -43,6 +43,13 @@ bool is_family(const ir::Estimator& e);
 void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
                   std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings);
 
+// --precision float: the SVM of `m` as one ai.onnx.ml SVMClassifier / SVMRegressor on the float32
+// features (libsvm's layout, rho negated; a regression's response scaling folded into the
+// coefficients and rho), its scores widened to double and reordered to the model's classes, and a
+// row with a missing feature predicting a missing value.  Read back by read_svm.cpp.
+void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
+                        Warnings& warnings);
+
 struct Reader;
 bool is_family_graph(const Reader& r);
 void read_family_graph(Reader& r);

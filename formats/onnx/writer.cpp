@@ -240,6 +240,19 @@ struct Writer {
       col_feature.push_back(f);
     }
     if (cols.empty()) fail("estimator", "a model without features cannot be written to ONNX yet");
+    if (family && float_mode && std::holds_alternative<ir::Svm>(m.estimator)) {
+      // One ai.onnx.ml SVMClassifier / SVMRegressor, read back by the operator reader.
+      const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
+      write_svm_operator(m, g, e, X, warnings);
+      bool categorical = false;
+      for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;
+      if (categorical && m.unseen == ir::UnseenLevel::Error)
+        warnings.push_back(
+            {"unseen-level-missing",
+             "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
+      finish(-1, "svm");
+      return;
+    }
     if (family) {  // SVM, MLP, naive Bayes, k-means (write_families.hpp)
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       std::vector<std::pair<std::string, std::string>> params;

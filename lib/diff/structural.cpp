@@ -352,6 +352,35 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
     if (listed > max_trees)
       out.push_back({"tree-changed", fmt::format("and {} more trees", listed - max_trees), "", ""});
 
+  } else if (const auto* sa = std::get_if<ir::Svm>(&a.estimator);
+             sa && sa->precision != std::get<ir::Svm>(b.estimator).precision) {
+    // A float32 SVM (an ONNX SVMClassifier / SVMRegressor) against a double one: the numbers
+    // compared with float32 rounding in mind, a regression's response scaling folded into its
+    // coefficients and rho as the operator holds it.
+    const auto& sb = std::get<ir::Svm>(b.estimator);
+    float32_side = true;
+    if (sa->kernel != sb.kernel || sa->n_sv != sb.n_sv || sa->sv_per_class != sb.sv_per_class ||
+        sa->class_order != sb.class_order || sa->one_vs_rest != sb.one_vs_rest || sa->max_wins != sb.max_wins ||
+        sa->support_vectors.size() != sb.support_vectors.size() || sa->coefficients.size() != sb.coefficients.size() ||
+        sa->rho.size() != sb.rho.size() || sa->prob_a.size() != sb.prob_a.size() ||
+        sa->prob_b.size() != sb.prob_b.size()) {
+      out.push_back({"parameter-changed", "estimator parameters", "", ""});
+    } else {
+      param("kernel gamma", sa->gamma, sb.gamma);
+      param("kernel coef0", sa->coef0, sb.coef0);
+      param("kernel degree", sa->degree, sb.degree);
+      const size_t F = sa->n_sv > 0 ? sa->support_vectors.size() / static_cast<size_t>(sa->n_sv) : 0;
+      for (size_t i = 0; i < sa->support_vectors.size(); ++i)
+        param(fmt::format("support vector {} [{}]", i / F, i % F), sa->support_vectors[i], sb.support_vectors[i]);
+      for (size_t i = 0; i < sa->coefficients.size(); ++i)
+        param(fmt::format("coefficient {}", i), sa->coefficients[i] * sa->scale, sb.coefficients[i] * sb.scale);
+      for (size_t i = 0; i < sa->rho.size(); ++i)
+        param(fmt::format("rho[{}]", i), sa->rho[i] * sa->scale - sa->center, sb.rho[i] * sb.scale - sb.center);
+      for (size_t i = 0; i < sa->prob_a.size(); ++i) {
+        param(fmt::format("prob_a[{}]", i), sa->prob_a[i], sb.prob_a[i]);
+        param(fmt::format("prob_b[{}]", i), sa->prob_b[i], sb.prob_b[i]);
+      }
+    }
   } else if (canon::canonical_form(a) != canon::canonical_form(b)) {
     out.push_back({"parameter-changed", "estimator parameters", "", ""});
   }

@@ -151,7 +151,7 @@ class SvmEval final : public EstimatorEval {
           else if (degree == 3.0f) k = k * k * k;
           else k = std::pow(k, degree);
         } else if (s_.kernel == ir::Kernel::Sigmoid) {
-          k = std::tanh(k);
+          k = mlas_tanh(k);
         }
       }
       k32_[i] = k;

@@ -3,7 +3,7 @@
 // softmax over non-zero scores, Winitzki's probit; also a binary LinearClassifier's LOGISTIC (one
 // score column).  Its MLAS (LinearClassifier's LOGISTIC over several score columns): the
 // odd/even rational approximation of the logistic that Eigen also uses, on inputs clamped to
-// [-18, 18], multiply-adds fused as on FMA hardware, result clamped to [0, 1].
+// [-18, 18], multiply-adds fused as on FMA hardware, result clamped to [0, 1]; its tanh likewise.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -33,6 +33,25 @@ inline float mlas_logistic(float x) {
   q = std::fma(q, x2, 9.93151921023180e-01f);
   const float v = p / q + 0.5f;
   return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+}
+
+// MLAS's tanh (MlasComputeTanh: SVMClassifier's and SVMRegressor's SIGMOID kernel): Eigen's odd/even
+// rational approximation on inputs clamped to [-9, 9], multiply-adds fused as on FMA hardware.
+inline float mlas_tanh(float x) {
+  if (std::isnan(x)) return x;
+  x = x < -9.0f ? -9.0f : x > 9.0f ? 9.0f : x;
+  const float x2 = x * x;
+  float p = std::fma(x2, -2.76076847742355e-16f, 2.00018790482477e-13f);
+  p = std::fma(p, x2, -8.60467152213735e-11f);
+  p = std::fma(p, x2, 5.12229709037114e-08f);
+  p = std::fma(p, x2, 1.48572235717979e-05f);
+  p = std::fma(p, x2, 6.37261928875436e-04f);
+  p = std::fma(p, x2, 4.89352455891786e-03f);
+  p = p * x;
+  float q = std::fma(x2, 1.19825839466702e-06f, 1.18534705686654e-04f);
+  q = std::fma(q, x2, 2.26843463243900e-03f);
+  q = std::fma(q, x2, 4.89352518554385e-03f);
+  return p / q;
 }
 
 inline float ort_erfinv(float x) {

@@ -16,7 +16,9 @@ For each case of testdata/r (R's own fits; R's predict() in expected.csv):
      onnx.checker (Debian's python3-onnx) and onnxruntime 1.30 (npm onnxruntime-node, through
      the project's tests/interop/ort_score.js) scores input.csv equal to R's predictions.
   4. With --precision float the conversion report states the float32 cost, and onnxruntime's
-     float32 output equals our float32 emulation within a float32 ulp-scale tolerance.
+     float32 output equals our float32 emulation within a float32 ulp-scale tolerance (SVMs,
+     one SVMClassifier / SVMRegressor: within one float32 ulp; networks, naive Bayes and k-means,
+     whose arithmetic stays double after float32 inputs: within the default tolerance).
   5. Tree models again with `--onnx-trees ml5` (one ai.onnx.ml opset-5 TreeEnsemble, which
      Debian's onnx 1.12 checker does not know, so onnxruntime is the judge): the conversion with
      --data/--expected exits 0 and warns `onnx-ml-opset-5`; onnxruntime scores input.csv equal to
@@ -251,8 +253,10 @@ def main():
             r = subprocess.CompletedProcess(r.args, 2, "", "")
         else:
             check("convert onnx float", r.returncode in (0, 1) and os.path.isfile(onnx32), r.stderr[-400:])
+        codes32 = set()
         if r.returncode in (0, 1) and r.stdout.strip():
             rep = json.loads(r.stdout)
+            codes32 = {w["code"] for w in rep["warnings"]}
             notes = rep["checks"]["converted_vs_source"].get("notes", [])
             check("float32 cost reported", any("float32" in n for n in notes), str(notes))
             check("float32 narrowing warned", any(w["code"].startswith("float32") for w in rep["warnings"]), str(rep["warnings"]))
@@ -271,7 +275,18 @@ def main():
                 # ulps of the largest term, so this is a sanity bound, not an ulp match.  Trees
                 # (TreeEnsembleClassifier / TreeEnsembleRegressor) sum in tree order as our reader
                 # does: within two float32 ulps.
-                tol = (2.4e-7, 1e-12) if entry.kind == "tree" else (1e-5, 1e-5)
+                # SVMs (one SVMClassifier / SVMRegressor, whose float32 arithmetic our reader
+                # reproduces step by step): within one float32 ulp.
+                if entry.kind == "tree":
+                    tol = (2.4e-7, 1e-12)
+                elif cls.startswith("svm"):
+                    tol = (1.2e-7, 1e-12)
+                elif "float32-inputs-only" in codes32:
+                    # Networks, naive Bayes, k-means: float32 inputs, then the double graph of
+                    # the default path, which onnxruntime reproduces to the default tolerance.
+                    tol = (1e-9, 1e-12)
+                else:
+                    tol = (1e-5, 1e-5)
                 msg = compare_tables(ort32, ours32, rename, *tol)
                 check("onnxruntime float32 equals our float32 emulation", msg is None, msg or "")
         if entry.must_convert("ml5"):
