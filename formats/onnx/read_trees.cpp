@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "formats/onnx/functions.hpp"
 #include "formats/onnx/onnx_names.hpp"
@@ -133,7 +134,14 @@ struct TreeReader {
     if (node_ids.size() != n || feats.size() != n || tn.size() != n || fn.size() != n || modes.size() != n ||
         (vals.size() != n && !vals.empty()) || (!tracks.empty() && tracks.size() != n))
       fail("node attributes differ in length");
-    std::map<std::pair<int64_t, int64_t>, int64_t> index;
+    struct PairHash {
+      size_t operator()(const std::pair<int64_t, int64_t>& k) const {
+        return std::hash<uint64_t>()(static_cast<uint64_t>(k.first) * 0x9E3779B97F4A7C15ULL ^
+                                     static_cast<uint64_t>(k.second));
+      }
+    };
+    std::unordered_map<std::pair<int64_t, int64_t>, int64_t, PairHash> index;  // (tree, node) -> position
+    index.reserve(n);
     e.nodes.resize(n);
     for (size_t i = 0; i < n; ++i) {
       RawNode& rn = e.nodes[i];

@@ -42,11 +42,12 @@ bool CsvChunker::next(CsvChunk& chunk) {
     while (pos_ < end_) {
       if (quoted_) {
         const char* q = static_cast<const char*>(std::memchr(b + pos_, '"', end_ - pos_));
+        const size_t at = q ? static_cast<size_t>(q - b) : end_;
+        quoted_lf_ += static_cast<uint64_t>(std::count(b + pos_, b + at, '\n'));  // line ends inside the field
         if (!q) {
           pos_ = end_;
           break;
         }
-        const size_t at = static_cast<size_t>(q - b);
         if (at + 1 == end_ && !eof_) {  // "" or a closing quote: the next byte decides
           pos_ = at;
           break;
@@ -98,12 +99,13 @@ bool CsvChunker::next(CsvChunk& chunk) {
   chunk.first_line = line_;
   chunk.first_row = rows_before_;
   rows_before_ += row_ends_;
-  line_ += static_cast<uint64_t>(std::count(chunk.bytes.begin(), chunk.bytes.end(), '\n'));
+  line_ += row_ends_ + quoted_lf_;  // every LF of the chunk ends a row or lies in a quoted field
   offset_ += cut - begin_;
   chunk.end_offset = offset_;
   begin_ = pos_ = cut;
   quoted_ = false;
   row_ends_ = 0;
+  quoted_lf_ = 0;
   return true;
 }
 

@@ -53,6 +53,7 @@ class CsvChunker {
   size_t pos_ = 0;
   bool quoted_ = false;
   size_t row_ends_ = 0;
+  uint64_t quoted_lf_ = 0;  // LFs inside quoted fields
 };
 
 }  // namespace mb::data

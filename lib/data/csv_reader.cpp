@@ -407,6 +407,63 @@ void CsvReader::commit_row(TextBatch& batch) {
   marks_.clear();
 }
 
+// The common row, in one pass: the row at begin_ ends with an LF already in the buffer, holds
+// no quote and no CR, and has as many fields as the header (and is not blank).  Its views go
+// straight into the batch.  Any other row returns false with nothing consumed, and scan_row()
+// reads it by the full grammar (which also makes the error messages).
+bool CsvReader::fast_row(TextBatch& batch) {
+  const char* b = buf_.data();
+  const char delim = options_.delimiter;
+  const size_t k = header_.size();
+  const size_t r = batch.rows;
+  size_t start = begin_, c = 0;
+  auto field_end = [&](size_t at) {
+    batch.fields[c][r] = std::string_view(b + start, at - start);
+    batch.quoted[c][r] = 0;
+    ++c;
+    start = at + 1;
+  };
+  // Returns 1 when the row is done, -1 to give up, 0 to go on.
+  auto special = [&](size_t at) -> int {
+    const char ch = b[at];
+    if (ch == delim) {
+      if (c + 1 >= k) return -1;
+      field_end(at);
+      return 0;
+    }
+    if (ch != '\n' || c + 1 != k || at == begin_) return -1;
+    field_end(at);
+    batch.lines[r] = line_;
+    batch.rows = r + 1;
+    ++rows_read_;
+    ++line_;
+    begin_ = pos_ = at + 1;
+    return 1;
+  };
+  size_t p = begin_;
+#if defined(__SSE2__)
+  const __m128i sep16 = _mm_set1_epi8(delim), lf16 = _mm_set1_epi8('\n'), cr16 = _mm_set1_epi8('\r'),
+                quote16 = _mm_set1_epi8('"');
+  for (; p + 16 <= end_; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + p));
+    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sep16), _mm_cmpeq_epi8(v, lf16)),
+                                     _mm_or_si128(_mm_cmpeq_epi8(v, cr16), _mm_cmpeq_epi8(v, quote16)));
+    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit)); mask; mask &= mask - 1) {
+      const int done = special(p + static_cast<size_t>(__builtin_ctz(mask)));
+      if (done) return done > 0;
+    }
+  }
+#endif
+  for (; p < end_; ++p) {
+    const char ch = b[p];
+    if (ch == delim || ch == '\n' || ch == '\r' || ch == '"') {
+      const int done = special(p);
+      if (done) return done > 0;
+    }
+  }
+  return false;  // the row goes on past the buffer
+}
+
 bool CsvReader::next(TextBatch& batch) {
   const size_t k = header_.size();
   const size_t cap = options_.batch_rows;
@@ -420,8 +477,11 @@ bool CsvReader::next(TextBatch& batch) {
   if (batch.lines.size() < cap) batch.lines.resize(cap);
 
   if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
+  // The one-pass reader of plain rows needs a delimiter that is none of the bytes it stops at.
+  const bool fast = options_.delimiter != '"' && options_.delimiter != '\n' && options_.delimiter != '\r';
   try {
     while (batch.rows < cap) {
+      if (fast && pos_ == begin_ && marks_.empty() && state_ == State::FieldStart && fast_row(batch)) continue;
       Scan s = scan_row();
       if (s == Scan::Row) {
         commit_row(batch);

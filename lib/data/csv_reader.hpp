@@ -136,6 +136,7 @@ class CsvReader {
   bool fill();                        // compacts and reads more; false at end of input
   Scan scan_row();                    // advances pos_ over one row
   void commit_row(TextBatch& batch);  // turns marks_ into views
+  bool fast_row(TextBatch& batch);    // a plain row straight into views, or false to scan it
   [[noreturn]] void fail(uint64_t line, const std::string& message) const;
 
   std::unique_ptr<ByteSource> source_;

@@ -45,15 +45,15 @@ bool needs_quotes(std::string_view t) {
 }
 
 CsvWriter::CsvWriter(std::ostream& out, std::string file, size_t buffer_bytes) : out_(&out), file_(std::move(file)) {
-  buf_.reserve(std::max<size_t>(buffer_bytes, 64));
+  own_.reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
 CsvWriter::CsvWriter(int fd, std::string file, size_t buffer_bytes) : fd_(fd), file_(std::move(file)) {
-  buf_.reserve(std::max<size_t>(buffer_bytes, 64));
+  own_.reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
-CsvWriter::CsvWriter(std::string* sink, size_t buffer_bytes) : sink_(sink), file_("-") {
-  buf_.reserve(std::max<size_t>(buffer_bytes, 64));
+CsvWriter::CsvWriter(std::string* sink, size_t buffer_bytes) : sink_(sink), file_("-"), buf_(sink) {
+  sink_->reserve(std::max<size_t>(buffer_bytes, 64));
 }
 
 CsvWriter::~CsvWriter() {
@@ -63,44 +63,54 @@ CsvWriter::~CsvWriter() {
   }
 }
 
-void CsvWriter::flush() {
-  if (buf_.empty()) return;
-  if (sink_) {
-    sink_->append(buf_);
-  } else if (out_) {
-    out_->write(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-    if (!*out_) {
-      buf_.clear();
-      throw Error(file_, "", "write failed");
-    }
-  } else {
-    const char* p = buf_.data();
-    size_t left = buf_.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        buf_.clear();
-        throw Error(file_, "", fmt::format("write failed: {}", std::strerror(errno)));
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
+void CsvWriter::write_out(const char* p, size_t left) {
+  if (out_) {
+    out_->write(p, static_cast<std::streamsize>(left));
+    if (!*out_) throw Error(file_, "", "write failed");
+    return;
   }
-  buf_.clear();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw Error(file_, "", fmt::format("write failed: {}", std::strerror(errno)));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+void CsvWriter::flush() {
+  if (sink_ || own_.empty()) return;  // a sink holds the rows already
+  try {
+    write_out(own_.data(), own_.size());
+  } catch (...) {
+    own_.clear();
+    throw;
+  }
+  own_.clear();
 }
 
 void CsvWriter::append(const char* s, size_t n) {
-  if (buf_.size() + n > buf_.capacity()) flush();
-  if (n > buf_.capacity()) {
-    // Larger than the buffer: write through.
-    std::string big(s, n);
-    std::swap(big, buf_);
-    flush();
-    std::swap(big, buf_);
+  if (sink_) {
+    sink_->append(s, n);
     return;
   }
-  buf_.append(s, n);
+  if (own_.size() + n > own_.capacity()) flush();
+  if (n > own_.capacity()) {
+    write_out(s, n);  // larger than the buffer: written through
+    return;
+  }
+  own_.append(s, n);
+}
+
+void CsvWriter::raw(std::string_view bytes) {
+  if (!sink_ && bytes.size() >= own_.capacity() / 2) {
+    flush();
+    write_out(bytes.data(), bytes.size());
+    return;
+  }
+  append(bytes.data(), bytes.size());
 }
 
 void CsvWriter::field(std::string_view text) {

@@ -34,7 +34,8 @@ class CsvWriter {
   // messages ("-" for standard output).
   explicit CsvWriter(std::ostream& out, std::string file = "-", size_t buffer_bytes = 1 << 20);
   CsvWriter(int fd, std::string file, size_t buffer_bytes = 1 << 20);
-  // Appends to `*sink` instead of writing out (a block of rows formatted on a worker thread).
+  // Appends to `*sink` instead of writing out (a block of rows formatted on a worker thread):
+  // rows are formatted straight into it, which grows as needed (flush() has nothing to do).
   explicit CsvWriter(std::string* sink, size_t buffer_bytes = 1 << 16);
   // Flushes what is left; errors at this point are lost, so call flush() first.
   ~CsvWriter();
@@ -44,8 +45,9 @@ class CsvWriter {
   void field(std::string_view text);  // quoted when needs_quotes()
   void field(double value);           // format_number()
   void end_row();
-  // Bytes already formatted as CSV rows (a block from a string-sink writer), copied as they are.
-  void raw(std::string_view bytes) { append(bytes.data(), bytes.size()); }
+  // Bytes already formatted as CSV rows (a block from a string-sink writer), copied as they are
+  // (a large block is written out from where it is, without a copy into the buffer).
+  void raw(std::string_view bytes);
   // Writes the buffer out; throws mb::Error(file, "", "write failed: ...").
   void flush();
 
@@ -55,16 +57,18 @@ class CsvWriter {
     row_start_ = false;
   }
   void put(char c) {
-    if (buf_.size() == buf_.capacity()) flush();
-    buf_.push_back(c);
+    if (buf_->size() == buf_->capacity() && !sink_) flush();
+    buf_->push_back(c);
   }
   void append(const char* s, size_t n);
+  void write_out(const char* p, size_t n);  // to the stream or the descriptor
 
   std::ostream* out_ = nullptr;
   std::string* sink_ = nullptr;
   int fd_ = -1;
   std::string file_;
-  std::string buf_;
+  std::string own_;
+  std::string* buf_ = &own_;  // own_, or *sink_
   bool row_start_ = true;
 };
 

@@ -18,7 +18,11 @@ struct Evaluator::Impl {
   const ir::Model& model;
   EvalOptions opts;
   std::vector<ExprProgram> derived_programs;  // one per derived field, in order
-  std::unique_ptr<ExprProgram> feature_program;
+  std::unique_ptr<ExprProgram> feature_program;  // the features that are more than an input's column
+  // Per feature: the input (>= 0) or derived field (< -1: -2 - j) whose column it is, read in
+  // place; -1 for a feature computed by feature_program, whose result program_result[f] holds.
+  std::vector<int> column_of_feature;
+  std::vector<size_t> program_result;
   std::vector<std::vector<double>> fixed_inputs;  // inputs after replacement / float cast
   std::vector<const double*> input_ptrs, derived_ptrs;
   FeatureColumns features;
@@ -27,7 +31,14 @@ struct Evaluator::Impl {
   Impl(const ir::Model& m, EvalOptions o) : model(m), opts(o) {
     for (const auto& d : m.derived) derived_programs.emplace_back(std::vector<const ir::Expr*>{&d.expr});
     std::vector<const ir::Expr*> fx;
-    for (const auto& f : m.features) fx.push_back(&f.expr);
+    for (const auto& f : m.features) {
+      int col = -1;
+      if (f.expr.op == ir::Op::Input) col = f.expr.index;
+      else if (f.expr.op == ir::Op::Derived) col = -2 - f.expr.index;
+      column_of_feature.push_back(col);
+      program_result.push_back(fx.size());
+      if (col == -1) fx.push_back(&f.expr);
+    }
     feature_program = std::make_unique<ExprProgram>(fx);
     fixed_inputs.resize(m.schema.inputs.size());
     estimator = make_estimator_eval(m, opts);
@@ -80,7 +91,12 @@ struct Evaluator::Impl {
     features.rows = in.rows;
     features.first_row = in.first_row;
     features.columns.resize(model.features.size());
-    for (size_t f = 0; f < model.features.size(); ++f) features.columns[f] = feature_program->result(f).data();
+    for (size_t f = 0; f < model.features.size(); ++f) {
+      const int col = column_of_feature[f];
+      features.columns[f] = col >= 0    ? input_ptrs[static_cast<size_t>(col)]
+                            : col < -1 ? derived_ptrs[static_cast<size_t>(-2 - col)]
+                                       : feature_program->result(program_result[f]).data();
+    }
     out.rows = in.rows;
     estimator->score(features, out);
   }
