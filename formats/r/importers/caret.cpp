@@ -21,7 +21,8 @@
 //    lambda other than bestTune's, is refused: glmnet's own default would be another penalty;
 //  - earth: predict.earth (type = "response"; two classes as its binomial glm gives them);
 //  - pls: regression only, plsr(.outcome ~ .) at all its components (caret's classification is
-//    its own plsda with softmax or Bayes probabilities, refused).
+//    its own plsda with softmax or Bayes probabilities, refused);
+//  - ctree: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means).
 // Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
@@ -40,8 +41,8 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm",    "lm",     "rpart", "rpart2", "rf",   "gbm",      "nnet",
-                                    "ranger", "glmnet", "earth", "lda",    "polr", "multinom", "pls"};
+constexpr const char* kMethods[] = {"glm",    "lm",    "rpart", "rpart2", "rf",       "gbm", "nnet", "ranger",
+                                    "glmnet", "earth", "lda",   "polr",   "multinom", "pls", "ctree"};
 
 std::string method_list() {
   std::string out;
