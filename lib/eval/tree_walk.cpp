@@ -352,7 +352,7 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, c
   for (size_t i = 0; i < n; ++i) out[i] = out[i] == null_leaf ? -1 : out[i];
 }
 
-void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
+void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out, size_t t0, size_t t1) const {
   const Layout& L = *layout_;
   const auto& f32_ = L.f32_;
   const auto& compact_offset_ = L.compact_offset_;
@@ -369,7 +369,6 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
   const auto& any_missing_first_ = L.any_missing_first_;
   const auto& stride_ = L.stride_;
   const auto& used_features_ = L.used_features_;
-  const size_t T = t_.trees.size();
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
   // The block's inputs as the compact trees read them, row by row (a row's features together,
   // then a zero): float32 models compare floats.
@@ -387,8 +386,8 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
         for (size_t i = 0; i < n; ++i) rows64[i * S + static_cast<size_t>(f)] = src[i];
     }
   }
-  for (size_t t = 0; t < T; ++t) {
-    int32_t* o = out + t * n;
+  for (size_t t = t0; t < t1; ++t) {
+    int32_t* o = out + (t - t0) * n;
     const int64_t c = compact_offset_[t];
     if (c < 0) walk_flat(t, x, r0, n, o);
     else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf

@@ -69,7 +69,12 @@ class TreeWalker {
   }
 
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
-  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
+  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const {
+    this->leaves(x, r0, n, leaves, 0, t_.trees.size());
+  }
+  // Trees t0 <= t < t1 only: leaves[(t - t0) * n + i] (a block's leaves for a few trees at a
+  // time need less memory than for all of them).
+  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves, size_t t0, size_t t1) const;
 
   // Trees walked in the compact layout (the complete layout's included).
   size_t compact_trees() const { return layout_->compact_count_; }
