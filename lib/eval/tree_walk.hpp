@@ -60,7 +60,8 @@ class TreeWalker {
   // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
   // rows; the leaves of a block (trees x rows) are held to about 4 MB, or 16 MB and 32768 rows
   // when the layout is larger than 4 MB (each block then reads every tree from memory again:
-  // a 100-tree randomForest scores a third faster).  kBlock is the most.
+  // a 100-tree randomForest scores a third faster).  kBlock is the most.  (Sums ask for a few
+  // trees at a time, which holds less.)
   static constexpr size_t kBlock = 32768;
   size_t block_rows() const {
     const bool big = layout_->bytes_ > (size_t{4} << 20);
