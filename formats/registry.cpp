@@ -226,6 +226,19 @@ ir::Model read_model(const std::string& bytes, const std::string& path, std::opt
   return m;
 }
 
+ir::Model load_model(const std::string& path, std::optional<Format> from, const ReadOptions& options) {
+  std::string bytes = read_file(path);
+  if (!bytes.empty()) {
+    const std::optional<Format> f = from ? from : detect(std::string_view(bytes).substr(0, 4096), path);
+    if (f == Format::Rds) {
+      ir::Model m = import_r(r::read_rds(std::move(bytes), path), path, {}, options);
+      m.provenance.format = format_name(*f);
+      return m;
+    }
+  }
+  return read_model(bytes, path, from, options);
+}
+
 std::optional<ir::Model> held_by_format(const ir::Model& m, Format to) {
   if (to == Format::Pmml) return pmml::held_model(m);
   return std::nullopt;

@@ -71,9 +71,9 @@ std::string read_file(const std::string& path);
 // Reads a model from bytes already loaded.  `from` overrides detection.
 ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from,
                      const ReadOptions& options = {});
-inline ir::Model load_model(const std::string& path, std::optional<Format> from, const ReadOptions& options = {}) {
-  return read_model(read_file(path), path, from, options);
-}
+// read_file() then read_model(), with the file's bytes freed as soon as they are no longer
+// needed (an .rds file once decompressed).
+ir::Model load_model(const std::string& path, std::optional<Format> from, const ReadOptions& options = {});
 
 // Serializes a model with the writer of `to`; a read-only format is a usage error naming the
 // writable ones.

@@ -90,10 +90,13 @@ class TreeEval final : public EstimatorEval {
     const bool by_tree = t_.aggregate == ir::Aggregate::Sum || t_.aggregate == ir::Aggregate::Average;
     acc_.resize(K);
     acc32_.resize(K);
-    leaves_.resize(T * walker_.block_rows());
+    // Sums take the leaves of a few trees at a time (about 2 MB of them), the other aggregates
+    // those of every tree.
+    const size_t group = std::max<size_t>(by_tree ? std::min<size_t>((size_t{1} << 19) / walker_.block_rows(), T) : T, 1);
+    leaves_.resize(group * walker_.block_rows());
     for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
       const size_t n = std::min(walker_.block_rows(), rows - r0);
-      walker_.leaves(x, r0, n, leaves_.data());
+      if (!by_tree) walker_.leaves(x, r0, n, leaves_.data());
       if (by_tree) {
         null_.assign(n, 0);
         if (f32) block32_.assign(n * K, 0.0f);
@@ -103,9 +106,10 @@ class TreeEval final : public EstimatorEval {
             for (size_t k = 0; k < K; ++k) block64_[i * K + k] = sum_from_base ? t_.base[k] : 0;
         }
         for (size_t t = 0; t < T; ++t) {
+          if (t % group == 0) walker_.leaves(x, r0, n, leaves_.data(), t, std::min(t + group, T));
           const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
           const double* values = t_.trees[t].values.data();
-          const int32_t* leaf = &leaves_[t * n];
+          const int32_t* leaf = &leaves_[(t % group) * n];
           for (size_t i = 0; i < n; ++i) {
             if (leaf[i] < 0) {
               null_[i] = 1;

@@ -58,8 +58,9 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
     return f32_ ? static_cast<double>(std::nextafter(static_cast<float>(thr), -std::numeric_limits<float>::infinity()))
                 : std::nextafter(thr, -kInf);
   };
-  for (const ir::Tree& tr : t.trees) {
-    offset_.push_back(nodes_.size());
+  // A tree's one-row nodes (kept only for the trees the compact layout does not hold).
+  auto nodes_of = [&](const ir::Tree& tr, std::vector<Node>& nodes_) {
+    nodes_.clear();
     const bool has_sur = !tr.sur_size.empty();
     for (size_t n = 0; n < tr.op.size(); ++n) {
       Node node{0.0, -2, tr.left[n], tr.right[n], -1};
@@ -99,28 +100,39 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       }
       nodes_.push_back(node);
     }
+  };
+  // The compact layout, for the trees it holds, built tree by tree (a forest's nodes are not
+  // held twice).
+  size_t total = 0;
+  for (const ir::Tree& tr : t.trees) total += tr.op.size() + 1;
+  if (compact) {
+    if (f32_) compact32_.reserve(total);
+    else compact64_.reserve(total);
   }
-  // The compact layout, for the trees it holds.
   std::vector<bool> used;
+  std::vector<Node> tn;
   for (size_t ti = 0; ti < t.trees.size(); ++ti) {
     const ir::Tree& tr = t.trees[ti];
-    const size_t off = offset_[ti], count = tr.op.size();
+    const size_t count = tr.op.size();
+    nodes_of(tr, tn);
     const bool has_sur = !tr.sur_size.empty();
     const auto null_leaf = static_cast<int32_t>(count);
     // The missing child of node k in the compact form, or -1 when it has none.
     auto missing_of = [&](size_t k) -> int32_t {
-      const Node& nd = nodes_[off + k];
+      const Node& nd = tn[k];
       if (nd.missing >= 0) return nd.missing == nd.yes || nd.missing == nd.no ? nd.missing : -1;
       if (tr.missing[k] == ir::MissingGo::Null && (!has_sur || tr.sur_size[k] == 0)) return null_leaf;
       return -1;
     };
     bool ok = compact && count < static_cast<size_t>(std::numeric_limits<int32_t>::max());
     for (size_t k = 0; k < count && ok; ++k) {
-      const Node& nd = nodes_[off + k];
+      const Node& nd = tn[k];
       if (nd.feature == -1) continue;
       ok = nd.feature >= 0 && nd.feature <= 0xFFFF && missing_of(k) >= 0;
     }
     if (!ok) {
+      offset_.push_back(nodes_.size());
+      nodes_.insert(nodes_.end(), tn.begin(), tn.end());
       compact_offset_.push_back(-1);
       deep_.push_back(0);
       complete_offset_.push_back(-1);
@@ -128,6 +140,7 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       complete_depth_.push_back(0);
       continue;
     }
+    offset_.push_back(0);
     ++compact_count_;
     {
       std::vector<int32_t> depth(count, 0);
@@ -136,7 +149,7 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       while (!stack.empty()) {
         const int32_t k = stack.back();
         stack.pop_back();
-        const Node& nd = nodes_[off + static_cast<size_t>(k)];
+        const Node& nd = tn[static_cast<size_t>(k)];
         deepest = std::max(deepest, depth[static_cast<size_t>(k)]);
         if (nd.feature == -1) continue;
         for (int32_t c : {nd.yes, nd.no}) {
@@ -150,7 +163,7 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       // zero column) while that costs at most eight times the tree's own nodes.
       bool complete = deepest <= kCompleteDepth && (size_t{1} << deepest) <= 8 * count + 64;
       for (size_t k = 0; k < count && complete; ++k)
-        complete = nodes_[off + k].feature == -1 || missing_of(k) != null_leaf;
+        complete = tn[k].feature == -1 || missing_of(k) != null_leaf;
       if (complete) {
         ++complete_count_;
         const size_t P = (size_t{1} << deepest) - 1;
@@ -169,7 +182,7 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
             complete_leaf_[leaf_base + p - P] = k;
             continue;
           }
-          const Node& nd = nodes_[off + static_cast<size_t>(k)];
+          const Node& nd = tn[static_cast<size_t>(k)];
           const bool leaf = nd.feature == -1;
           // Features are renumbered to rows of the block when it is known (below); a leaf's
           // padding reads the zero column, marked for now as kZeroColumn.
@@ -193,8 +206,8 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
     compact_offset_.push_back(static_cast<int64_t>(f32_ ? compact32_.size() : compact64_.size()));
     for (size_t k = 0; k <= count; ++k) {  // the nodes, then the null leaf
       const auto self = static_cast<int32_t>(k);
-      const bool leaf = k == count || nodes_[off + k].feature == -1;
-      const Node nd = k == count ? Node{} : nodes_[off + k];
+      const bool leaf = k == count || tn[k].feature == -1;
+      const Node nd = k == count ? Node{} : tn[k];
       const uint16_t f = leaf ? 0 : static_cast<uint16_t>(nd.feature);
       const int32_t yes = leaf ? self : nd.yes, no = leaf ? self : nd.no, miss = leaf ? self : missing_of(k);
       if (f32_) compact32_.push_back({static_cast<float>(nd.threshold), yes, no, miss, f, leaf});
@@ -204,18 +217,6 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
         used[f] = true;
       }
     }
-  }
-  // The one-row nodes are kept only for the trees the compact layout does not hold.
-  if (compact_count_ > 0) {
-    std::vector<Node> kept;
-    for (size_t ti = 0; ti < t.trees.size(); ++ti) {
-      if (compact_offset_[ti] >= 0) continue;
-      const size_t off = offset_[ti];
-      offset_[ti] = kept.size();
-      kept.insert(kept.end(), nodes_.begin() + static_cast<std::ptrdiff_t>(off),
-                  nodes_.begin() + static_cast<std::ptrdiff_t>(off + t.trees[ti].op.size()));
-    }
-    nodes_ = std::move(kept);
   }
   if (used.empty()) used.resize(1);
   used[0] = true;  // leaves read feature 0 (and ignore it)
@@ -351,7 +352,7 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, c
   for (size_t i = 0; i < n; ++i) out[i] = out[i] == null_leaf ? -1 : out[i];
 }
 
-void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const {
+void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out, size_t t0, size_t t1) const {
   const Layout& L = *layout_;
   const auto& f32_ = L.f32_;
   const auto& compact_offset_ = L.compact_offset_;
@@ -368,7 +369,6 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
   const auto& any_missing_first_ = L.any_missing_first_;
   const auto& stride_ = L.stride_;
   const auto& used_features_ = L.used_features_;
-  const size_t T = t_.trees.size();
   const bool compact = compact_count_ > 0 && x.columns.size() > static_cast<size_t>(used_features_.back());
   // The block's inputs as the compact trees read them, row by row (a row's features together,
   // then a zero): float32 models compare floats.
@@ -386,8 +386,8 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
         for (size_t i = 0; i < n; ++i) rows64[i * S + static_cast<size_t>(f)] = src[i];
     }
   }
-  for (size_t t = 0; t < T; ++t) {
-    int32_t* o = out + t * n;
+  for (size_t t = t0; t < t1; ++t) {
+    int32_t* o = out + (t - t0) * n;
     const int64_t c = compact_offset_[t];
     if (c < 0) walk_flat(t, x, r0, n, o);
     else if (!compact) std::fill(o, o + n, 0);  // no feature columns: a tree is its root leaf

@@ -60,7 +60,8 @@ class TreeWalker {
   // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
   // rows; the leaves of a block (trees x rows) are held to about 4 MB, or 16 MB and 32768 rows
   // when the layout is larger than 4 MB (each block then reads every tree from memory again:
-  // a 100-tree randomForest scores a third faster).  kBlock is the most.
+  // a 100-tree randomForest scores a third faster).  kBlock is the most.  (Sums ask for a few
+  // trees at a time, which holds less.)
   static constexpr size_t kBlock = 32768;
   size_t block_rows() const {
     const bool big = layout_->bytes_ > (size_t{4} << 20);
@@ -69,7 +70,12 @@ class TreeWalker {
   }
 
   // leaves[t * n + i] = the leaf of tree t for row r0 + i (i < n <= kBlock), or -1.
-  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const;
+  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves) const {
+    this->leaves(x, r0, n, leaves, 0, t_.trees.size());
+  }
+  // Trees t0 <= t < t1 only: leaves[(t - t0) * n + i] (a block's leaves for a few trees at a
+  // time need less memory than for all of them).
+  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves, size_t t0, size_t t1) const;
 
   // Trees walked in the compact layout (the complete layout's included).
   size_t compact_trees() const { return layout_->compact_count_; }

@@ -151,6 +151,24 @@ std::vector<int64_t> Member::wholes(int64_t lo, int64_t hi) const {
   return out;
 }
 
+Member::Numeric Member::numbers_in_place() const {
+  if (obj_->is_null()) return Numeric(nullptr);
+  if (!obj_->is_numeric()) fail(fmt::format("expected a numeric vector, found {}", rtype_name(obj_->type)));
+  return Numeric(obj_);
+}
+
+Member::Numeric Member::wholes_in_place(int64_t lo, int64_t hi) const {
+  if (obj_->is_null()) return Numeric(nullptr);
+  if (!obj_->is_numeric()) fail(fmt::format("expected a numeric vector, found {}", rtype_name(obj_->type)));
+  const size_t n = obj_->length();
+  for (size_t i = 0; i < n; ++i) {
+    const double v = obj_->number(i);
+    if (!(v >= static_cast<double>(lo) && v <= static_cast<double>(hi) && v == std::floor(v)))
+      whole_number(v, lo, hi, *file_, fmt::format("{}[{}]", path_, i + 1));  // throws
+  }
+  return Numeric(obj_);
+}
+
 int64_t Member::whole(int64_t lo, int64_t hi) const { return whole_number(number(), lo, hi, *file_, path_); }
 
 bool Member::flag(const std::string& name, bool fallback) const {

@@ -70,6 +70,19 @@ class Member {
   // Whole numbers in [lo, hi] (indices, counts, codes): numbers() with each element checked;
   // NA, fractions and values outside the range are an error naming the element.
   std::vector<int64_t> wholes(int64_t lo, int64_t hi) const;
+  // The same checks without a copy: the vector read in place, element i as a double (NA as NaN),
+  // for the big matrices of forests (a copy of each would be alive with the object).
+  class Numeric {
+   public:
+    explicit Numeric(const RObject* o) : o_(o) {}
+    size_t size() const { return o_ ? o_->length() : 0; }
+    double operator[](size_t i) const { return o_->number(i); }
+
+   private:
+    const RObject* o_;
+  };
+  Numeric numbers_in_place() const;                         // numbers(): NULL reads as empty
+  Numeric wholes_in_place(int64_t lo, int64_t hi) const;  // wholes(): every element checked
   // Exactly one whole number in [lo, hi].
   int64_t whole(int64_t lo, int64_t hi) const;
 

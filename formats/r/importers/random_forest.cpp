@@ -173,18 +173,20 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   if (nrnodes_v.empty()) forest["nrnodes"].fail("expected the number of node rows");
   const auto nrnodes = static_cast<size_t>(nrnodes_v[0]);
   const auto ndbig = forest["ndbigtree"].wholes(1, nrnodes_v[0]);
-  const auto status = forest["nodestatus"].numbers();
-  const auto bestvar = forest["bestvar"].wholes(0, static_cast<int64_t>(xnames.size()));  // 0 at a leaf
-  const auto xbest = forest["xbestsplit"].numbers();
-  const auto nodepred = forest["nodepred"].numbers();
-  std::vector<int64_t> left, right, treemap;  // 1-based node rows, 0 at a leaf
+  // The node matrices are read where they are (millions of values in big forests).
+  using Numeric = Member::Numeric;
+  const Numeric status = forest["nodestatus"].numbers_in_place();
+  const Numeric bestvar = forest["bestvar"].wholes_in_place(0, static_cast<int64_t>(xnames.size()));  // 0 at a leaf
+  const Numeric xbest = forest["xbestsplit"].numbers_in_place();
+  const Numeric nodepred = forest["nodepred"].numbers_in_place();
+  Numeric left(nullptr), right(nullptr), treemap(nullptr);  // 1-based node rows, 0 at a leaf
   if (classification) {
-    treemap = forest["treemap"].wholes(0, nrnodes_v[0]);
+    treemap = forest["treemap"].wholes_in_place(0, nrnodes_v[0]);
     if (treemap.size() != nrnodes * 2 * ntree)
       throw Error(file, "$forest$treemap", "expected nrnodes x 2 x ntree values");
   } else {
-    left = forest["leftDaughter"].wholes(0, nrnodes_v[0]);
-    right = forest["rightDaughter"].wholes(0, nrnodes_v[0]);
+    left = forest["leftDaughter"].wholes_in_place(0, nrnodes_v[0]);
+    right = forest["rightDaughter"].wholes_in_place(0, nrnodes_v[0]);
     if (left.size() != nrnodes * ntree || right.size() != nrnodes * ntree)
       throw Error(file, "$forest$leftDaughter", "expected nrnodes x ntree values");
   }
@@ -218,11 +220,11 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
       tr.feature[i] = var_of[j];
       int64_t l, r;
       if (classification) {
-        l = treemap[t * nrnodes * 2 + i];
-        r = treemap[t * nrnodes * 2 + nrnodes + i];
+        l = static_cast<int64_t>(treemap[t * nrnodes * 2 + i]);
+        r = static_cast<int64_t>(treemap[t * nrnodes * 2 + nrnodes + i]);
       } else {
-        l = left[at];
-        r = right[at];
+        l = static_cast<int64_t>(left[at]);
+        r = static_cast<int64_t>(right[at]);
       }
       tr.left[i] = static_cast<int32_t>(l) - 1;
       tr.right[i] = static_cast<int32_t>(r) - 1;

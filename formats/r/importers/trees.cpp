@@ -126,9 +126,9 @@ ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing) {
 }
 
 void finish_sets(ir::Tree& t) {
-  if (t.sets.empty()) {
-    t.set_offset.clear();
-    t.set_size.clear();
+  if (t.sets.empty()) {  // freed, not only cleared: forests hold millions of nodes
+    std::vector<int32_t>().swap(t.set_offset);
+    std::vector<int32_t>().swap(t.set_size);
   }
 }
 

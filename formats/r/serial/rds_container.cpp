@@ -56,12 +56,19 @@ class Sink {
       throw Error(file_, "decompressed byte " + std::to_string(used_),
                   std::string("decompressed ") + what_ + " data exceeds " + why_);
     size_t chunk = std::clamp<size_t>(out_.size(), size_t{1} << 16, size_t{1} << 24);
+    // Room reserved (the size the stream says it has): fill it before growing.
+    if (out_.capacity() > used_) chunk = std::min(chunk, out_.capacity() - used_);
     uint64_t cap = std::min<uint64_t>(limit_ - used_, chunk);
     out_.resize(used_ + static_cast<size_t>(cap));
     avail = static_cast<size_t>(cap);
     return out_.data() + used_;
   }
   void commit(size_t n) { used_ += n; }
+  // The expected size, when the stream tells it: reserved at once (within the limit) instead of
+  // grown by doubling, which would hold the old and the new buffer at the same time.
+  void expect(uint64_t bytes) {
+    if (bytes > 0 && bytes < limit_) out_.reserve(static_cast<size_t>(bytes) + (size_t{1} << 16));
+  }
   std::string finish() {
     out_.resize(used_);
     return std::move(out_);
@@ -85,6 +92,11 @@ class Sink {
 
 std::string inflate_gzip(std::string_view in, const std::string& file, const Budget& limit) {
   Sink sink(file, "gzip", limit);
+  // A gzip member ends with its size modulo 2^32 (a hint only: the data decides).
+  if (in.size() >= 18) {
+    const auto* tail = reinterpret_cast<const unsigned char*>(in.data() + in.size() - 4);
+    sink.expect(uint32_t{tail[0]} | uint32_t{tail[1]} << 8 | uint32_t{tail[2]} << 16 | uint32_t{tail[3]} << 24);
+  }
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Error(file, "", "cannot initialise zlib");
   struct Guard {

@@ -426,6 +426,7 @@ struct Job {
   std::string_view bytes;
   const std::string* file;
   const RdsLimits* limits;
+  std::string* owned;  // the bytes when the caller gives them up: freed once decompressed
   RPtr result;
   std::exception_ptr error;
 };
@@ -433,6 +434,7 @@ struct Job {
 void run(Job& job) {
   try {
     std::string stream = decompress_rds(job.bytes, *job.file, *job.limits);
+    if (job.owned) std::string().swap(*job.owned);
     rds::Reader reader(stream, *job.limits);
     try {
       job.result = reader.read_stream();
@@ -452,13 +454,9 @@ void* run_thread(void* arg) {
   return nullptr;
 }
 
-}  // namespace
-
-RPtr read_rds(std::string_view bytes, const std::string& file) { return read_rds(bytes, file, RdsLimits{}); }
-
-RPtr read_rds(std::string_view bytes, const std::string& file, const RdsLimits& limits) {
+RPtr read_job(std::string_view bytes, const std::string& file, const RdsLimits& limits, std::string* owned) {
   // Deeply nested objects recurse; read on a thread with a stack sized for max_depth.
-  Job job{bytes, &file, &limits, nullptr, nullptr};
+  Job job{bytes, &file, &limits, owned, nullptr, nullptr};
   pthread_attr_t attr;
   bool threaded = pthread_attr_init(&attr) == 0;
   size_t stack = std::max<size_t>(size_t{64} << 20, static_cast<size_t>(limits.max_depth) * 4096);
@@ -472,6 +470,19 @@ RPtr read_rds(std::string_view bytes, const std::string& file, const RdsLimits& 
   if (threaded) pthread_attr_destroy(&attr);
   if (job.error) std::rethrow_exception(job.error);
   return job.result;
+}
+
+}  // namespace
+
+RPtr read_rds(std::string_view bytes, const std::string& file) { return read_rds(bytes, file, RdsLimits{}); }
+
+RPtr read_rds(std::string_view bytes, const std::string& file, const RdsLimits& limits) {
+  return read_job(bytes, file, limits, nullptr);
+}
+
+RPtr read_rds(std::string&& bytes, const std::string& file) {
+  std::string owned = std::move(bytes);
+  return read_job(owned, file, RdsLimits{}, &owned);
 }
 
 }  // namespace mb::r

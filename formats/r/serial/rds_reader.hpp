@@ -47,6 +47,9 @@ struct RdsLimits {
 
 RPtr read_rds(std::string_view bytes, const std::string& file);
 RPtr read_rds(std::string_view bytes, const std::string& file, const RdsLimits& limits);
+// The same, taking the bytes: they are freed as soon as they are decompressed (the file, the
+// stream and the object tree are then never all alive at once).
+RPtr read_rds(std::string&& bytes, const std::string& file);
 
 // gzip/bzip2/xz magic, or "X\n" / "B\n" / "A\n" followed by a plausible format version.
 bool looks_like_rds(std::string_view head);
