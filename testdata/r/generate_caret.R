@@ -129,6 +129,11 @@ held_out_fits <- list(
   caret_ctree_class = function(d)
     train(Species ~ ., data = d, method = "ctree", tuneGrid = data.frame(mincriterion = 0.95),
           preProcess = c("center", "scale"), trControl = none),
+  # Two classes: caret fits gbm's bernoulli on y == first level.
+  caret_gbm_binary = function(d)
+    train(status ~ ., data = d, method = "gbm", distribution = "bernoulli",
+          tuneGrid = data.frame(n.trees = 60, interaction.depth = 2, shrinkage = 0.1, n.minobsinnode = 5),
+          preProcess = c("center", "scale"), trControl = none, verbose = FALSE),
   caret_ctree_regression = function(d)
     train(x = d[, c("wt", "hp", "disp", "qsec")], y = d$mpg, method = "ctree",
           tuneGrid = data.frame(mincriterion = 0.5), trControl = none_reg)
@@ -145,7 +150,7 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_earth_binary = infert_2, caret_lda_xy = iris, caret_polr = iris_size,
                 caret_multinom_class = iris, caret_multinom_binary = infert_2, caret_pls_regression = mtcars,
                 caret_nnet_factor_formula = mtcars, caret_multinom_factor_xy = infert_f,
-                caret_ctree_class = iris, caret_ctree_regression = mtcars)
+                caret_ctree_class = iris, caret_ctree_regression = mtcars, caret_gbm_binary = infert_2)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -161,7 +166,8 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_pls_regression = c("wt", "hp", "disp", "qsec", "drat"),
                 caret_nnet_factor_formula = c("wt", "hp", "cyl"),
                 caret_multinom_factor_xy = c("age", "parity", "education"),
-                caret_ctree_class = names(iris)[1:4], caret_ctree_regression = c("wt", "hp", "disp", "qsec"))
+                caret_ctree_class = names(iris)[1:4], caret_ctree_regression = c("wt", "hp", "disp", "qsec"),
+                caret_gbm_binary = names(infert_2)[-1])
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
 no_na_methods <- c("rf", "ranger", "earth")

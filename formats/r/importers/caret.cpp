@@ -12,7 +12,7 @@
 // classification is the class of largest probability for these, its probabilities the model's
 // own over `$levels`):
 //  - glm, lm, rpart, rpart2, rf: glm 1 - p and p, rpart and randomForest type = "prob";
-//  - gbm: type = "response" at bestTune's n.trees (two-class gbm is refused);
+//  - gbm: type = "response" at bestTune's n.trees; two classes are bernoulli on y == $levels[1];
 //  - nnet, multinom, polr, lda: the nnet.formula / multinom / polr fit of `.outcome ~ .` on the
 //    columns, or lda(x, y); two classes give 1 - p and p;
 //  - ranger: the forest's predictions (a probability forest when classProbs = TRUE);
@@ -87,12 +87,14 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     throw Unsupported(file, "$finalModel",
                       "unsupported caret method 'pls' for classification (caret's plsda: softmax or Bayes "
                       "class probabilities); pls regression is supported");
+  // caret fits two classes with gbm's bernoulli on y == $levels[1] (1) or not (0): the response
+  // is the first level's probability, the second's 1 minus it, and the class the first level
+  // when that probability is at least 1/2.
+  bool gbm_two_classes = false;
   if (method == "gbm") {
-    // caret predicts with n.trees = bestTune$n.trees; two classes it codes as 1 for its first
-    // level, which the gbm object does not record.
+    // caret predicts with n.trees = bestTune$n.trees.
     const Member fit = obj["finalModel"];
-    if (fit["distribution"]["name"].string() == "bernoulli")
-      fit.unsupported("unsupported: caret gbm with two classes (caret codes its first level as 1)");
+    gbm_two_classes = fit["distribution"]["name"].string() == "bernoulli";
     if (const auto bt = obj.get("bestTune");
         bt && bt->has("n.trees") && fit.has("n.trees") && (*bt)["n.trees"].number() != fit["n.trees"].number())
       fit.unsupported("unsupported: caret predicts with bestTune's n.trees, not the final model's");
@@ -118,6 +120,21 @@ ir::Model import_train(const RObject& root, const std::string& file) {
       inner = import_glmnet(fit.obj(), file, lambda_opt);
     } else {
       inner = import_model(fit.obj(), file, ignored);
+    }
+    if (gbm_two_classes) {
+      // gbm's classes "0", "1" with P("1") = logistic(f): negating f and the base gives
+      // P(second level) = logistic(-f) = 1 - P(first level), the classes in caret's order, and
+      // the first level on a tie at 1/2, as caret labels.
+      const auto levels = obj["levels"].strings();
+      auto* ens = std::get_if<ir::TreeEnsemble>(&inner.estimator);
+      if (levels.size() != 2 || !ens || ens->n_outputs != 1 || ens->link != ir::Link::Logit)
+        obj["levels"].fail("expected two class levels for a caret gbm with the bernoulli distribution");
+      for (auto& t : ens->trees)
+        for (double& v : t.values) v = -v;
+      for (double& b : ens->base) b = -b;
+      inner.schema.target.classes = levels;
+      inner.provenance.preprocessing.push_back(
+          fmt::format("caret two-class gbm: the response is the probability of '{}' (caret's first level)", levels[0]));
     }
   } catch (const Error& e) {
     if (e.file() != file) throw;
