@@ -92,7 +92,8 @@ class TreeEval final : public EstimatorEval {
     acc32_.resize(K);
     // Sums take the leaves of a few trees at a time (about 2 MB of them), the other aggregates
     // those of every tree.
-    const size_t group = std::max<size_t>(by_tree ? std::min<size_t>((size_t{1} << 19) / walker_.block_rows(), T) : T, 1);
+    const size_t group =
+        std::max<size_t>(by_tree ? std::min<size_t>((size_t{1} << 19) / walker_.block_rows(), T) : T, 1);
     leaves_.resize(group * walker_.block_rows());
     for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
       const size_t n = std::min(walker_.block_rows(), rows - r0);

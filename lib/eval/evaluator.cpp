@@ -17,7 +17,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 struct Evaluator::Impl {
   const ir::Model& model;
   EvalOptions opts;
-  std::vector<ExprProgram> derived_programs;  // one per derived field, in order
+  std::vector<ExprProgram> derived_programs;     // one per derived field, in order
   std::unique_ptr<ExprProgram> feature_program;  // the features that are more than an input's column
   // Per feature: the input (>= 0) or derived field (< -1: -2 - j) whose column it is, read in
   // place; -1 for a feature computed by feature_program, whose result program_result[f] holds.
@@ -93,7 +93,7 @@ struct Evaluator::Impl {
     features.columns.resize(model.features.size());
     for (size_t f = 0; f < model.features.size(); ++f) {
       const int col = column_of_feature[f];
-      features.columns[f] = col >= 0    ? input_ptrs[static_cast<size_t>(col)]
+      features.columns[f] = col >= 0   ? input_ptrs[static_cast<size_t>(col)]
                             : col < -1 ? derived_ptrs[static_cast<size_t>(-2 - col)]
                                        : feature_program->result(program_result[f]).data();
     }

@@ -162,8 +162,7 @@ std::shared_ptr<const TreeWalker::Layout> TreeWalker::build(const ir::TreeEnsemb
       // complete tree (a leaf above the bottom becomes tests that always hold, on the block's
       // zero column) while that costs at most eight times the tree's own nodes.
       bool complete = deepest <= kCompleteDepth && (size_t{1} << deepest) <= 8 * count + 64;
-      for (size_t k = 0; k < count && complete; ++k)
-        complete = tn[k].feature == -1 || missing_of(k) != null_leaf;
+      for (size_t k = 0; k < count && complete; ++k) complete = tn[k].feature == -1 || missing_of(k) != null_leaf;
       if (complete) {
         ++complete_count_;
         const size_t P = (size_t{1} << deepest) - 1;

@@ -81,7 +81,7 @@ class Member {
    private:
     const RObject* o_;
   };
-  Numeric numbers_in_place() const;                         // numbers(): NULL reads as empty
+  Numeric numbers_in_place() const;                       // numbers(): NULL reads as empty
   Numeric wholes_in_place(int64_t lo, int64_t hi) const;  // wholes(): every element checked
   // Exactly one whole number in [lo, hi].
   int64_t whole(int64_t lo, int64_t hi) const;
