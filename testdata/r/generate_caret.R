@@ -134,6 +134,32 @@ held_out_fits <- list(
     train(status ~ ., data = d, method = "gbm", distribution = "bernoulli",
           tuneGrid = data.frame(n.trees = 60, interaction.depth = 2, shrinkage = 0.1, n.minobsinnode = 5),
           preProcess = c("center", "scale"), trControl = none, verbose = FALSE),
+  # Methods whose final model is a class read above: a stepwise glm/lm, rpart's 1-SE tree,
+  # earth by GCV, pls's other algorithms, ctree2, e1071's linear svm.
+  caret_glm_stepaic = function(d)
+    train(status ~ ., data = d, method = "glmStepAIC", trControl = none, trace = 0),
+  caret_lm_stepaic = function(d)
+    train(mpg ~ wt + hp + qsec + drat, data = d, method = "lmStepAIC", preProcess = "range", trControl = none_reg,
+          trace = 0),
+  caret_rpart1se_class = function(d) train(Species ~ ., data = d, method = "rpart1SE", trControl = none),
+  caret_gcvearth_regression = function(d)
+    train(mpg ~ wt + hp + qsec, data = d, method = "gcvEarth", tuneGrid = data.frame(degree = 1),
+          trControl = none_reg),
+  caret_simpls_regression = function(d)
+    train(mpg ~ wt + hp + qsec + drat, data = d, method = "simpls", tuneGrid = data.frame(ncomp = 2),
+          preProcess = c("center", "scale"), trControl = none_reg),
+  caret_kernelpls_regression = function(d)
+    train(mpg ~ wt + hp + qsec + drat, data = d, method = "kernelpls", tuneGrid = data.frame(ncomp = 2),
+          trControl = none_reg),
+  caret_ctree2_class = function(d)
+    train(Species ~ ., data = d, method = "ctree2", tuneGrid = data.frame(maxdepth = 3, mincriterion = 0.95),
+          trControl = none),
+  caret_svmlinear2_class = function(d)
+    train(Species ~ ., data = d, method = "svmLinear2", tuneGrid = data.frame(cost = 1),
+          preProcess = c("center", "scale"), trControl = none),
+  caret_svmlinear2_regression = function(d)
+    train(x = d[, c("wt", "hp", "qsec")], y = d$mpg, method = "svmLinear2", tuneGrid = data.frame(cost = 1),
+          trControl = none_reg),
   caret_ctree_regression = function(d)
     train(x = d[, c("wt", "hp", "disp", "qsec")], y = d$mpg, method = "ctree",
           tuneGrid = data.frame(mincriterion = 0.5), trControl = none_reg)
@@ -150,7 +176,11 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_earth_binary = infert_2, caret_lda_xy = iris, caret_polr = iris_size,
                 caret_multinom_class = iris, caret_multinom_binary = infert_2, caret_pls_regression = mtcars,
                 caret_nnet_factor_formula = mtcars, caret_multinom_factor_xy = infert_f,
-                caret_ctree_class = iris, caret_ctree_regression = mtcars, caret_gbm_binary = infert_2)
+                caret_ctree_class = iris, caret_ctree_regression = mtcars, caret_gbm_binary = infert_2,
+                caret_glm_stepaic = infert_2, caret_lm_stepaic = mtcars, caret_rpart1se_class = iris,
+                caret_gcvearth_regression = mtcars, caret_simpls_regression = mtcars,
+                caret_kernelpls_regression = mtcars, caret_ctree2_class = iris, caret_svmlinear2_class = iris,
+                caret_svmlinear2_regression = mtcars)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -167,10 +197,15 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_nnet_factor_formula = c("wt", "hp", "cyl"),
                 caret_multinom_factor_xy = c("age", "parity", "education"),
                 caret_ctree_class = names(iris)[1:4], caret_ctree_regression = c("wt", "hp", "disp", "qsec"),
-                caret_gbm_binary = names(infert_2)[-1])
+                caret_gbm_binary = names(infert_2)[-1], caret_glm_stepaic = names(infert_2)[-1],
+                caret_lm_stepaic = c("wt", "hp", "qsec", "drat"), caret_rpart1se_class = names(iris)[1:4],
+                caret_gcvearth_regression = c("wt", "hp", "qsec"),
+                caret_simpls_regression = c("wt", "hp", "qsec", "drat"),
+                caret_kernelpls_regression = c("wt", "hp", "qsec", "drat"), caret_ctree2_class = names(iris)[1:4],
+                caret_svmlinear2_class = names(iris)[1:4], caret_svmlinear2_regression = c("wt", "hp", "qsec"))
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
-no_na_methods <- c("rf", "ranger", "earth")
+no_na_methods <- c("rf", "ranger", "earth", "gcvEarth", "svmLinear2")
 
 predict_train <- function(m, nd) {
   if (m$modelType == "Regression")
@@ -200,7 +235,7 @@ run_caret_case <- function(case) {
   # party's S4 BinaryTree does not rebuild from jsonlite's JSON (its initialize method needs the
   # data): that JSON is not predicted by R; modelbridge reads it as it reads the binarytree_*
   # cases' JSON, and the crosscheck compares what it predicts with R's predict() of the object.
-  back <- if (m$method == "ctree") m else
+  back <- if (m$method %in% c("ctree", "ctree2")) m else
     fix_envs(jsonlite::unserializeJSON(paste(readLines(file.path(case_dir, "model_exact.json")),
                                              collapse = "\n")))
   # jsonlite rebuilds closures with empty environments: a glm family's functions are rebuilt

@@ -22,7 +22,10 @@
 //  - earth: predict.earth (type = "response"; two classes as its binomial glm gives them);
 //  - pls: regression only, plsr(.outcome ~ .) at all its components (caret's classification is
 //    its own plsda with softmax or Bayes probabilities, refused);
-//  - ctree: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means).
+//  - ctree, ctree2: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means);
+//  - glmStepAIC, lmStepAIC, rpart1SE, gcvEarth, simpls, kernelpls, widekernelpls: the glm, lm,
+//    rpart, earth or mvr the search or rule ends with, predicted as its method above;
+//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities.
 // Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
@@ -41,8 +44,10 @@
 namespace mb::r {
 namespace {
 
-constexpr const char* kMethods[] = {"glm",    "lm",    "rpart", "rpart2", "rf",       "gbm", "nnet", "ranger",
-                                    "glmnet", "earth", "lda",   "polr",   "multinom", "pls", "ctree"};
+constexpr const char* kMethods[] = {
+    "glm",      "lm",         "rpart",     "rpart2",   "rf",       "gbm",       "nnet",          "ranger",
+    "glmnet",   "earth",      "lda",       "polr",     "multinom", "pls",       "ctree",         "ctree2",
+    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2"};
 
 std::string method_list() {
   std::string out;
@@ -81,12 +86,16 @@ ir::Model import_train(const RObject& root, const std::string& file) {
       std::end(kMethods))
     throw Unsupported(
         file, "$method",
-        fmt::format("unsupported caret method '{}' ({}supported: {})", method,
-                    method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read; " : "", method_list()));
-  if (method == "pls" && obj["finalModel"].obj().inherits("plsda"))
+        fmt::format(
+            "unsupported caret method '{}' ({}supported: {})", method,
+            method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read, svmLinear2 (e1071) is; " : "",
+            method_list()));
+  const bool pls_method = method == "pls" || method == "simpls" || method == "kernelpls" || method == "widekernelpls";
+  if (pls_method && obj["finalModel"].obj().inherits("plsda"))
     throw Unsupported(file, "$finalModel",
-                      "unsupported caret method 'pls' for classification (caret's plsda: softmax or Bayes "
-                      "class probabilities); pls regression is supported");
+                      fmt::format("unsupported caret method '{}' for classification (caret's plsda: softmax or "
+                                  "Bayes class probabilities); pls regression is supported",
+                                  method));
   // caret fits two classes with gbm's bernoulli on y == $levels[1] (1) or not (0): the response
   // is the first level's probability, the second's 1 minus it, and the class the first level
   // when that probability is at least 1/2.
