@@ -50,6 +50,9 @@ RTOL, ATOL = 1e-9, 1e-12
 # Command-line hints (--levels, --lambda, --nb-threshold) come from each case's case.json.
 CATALOGUE = {c.name: c for c in catalogue.load()}
 
+# The name under which case.json lists a known failure of R's predict() on the object written back.
+RINROUT_PREDICT = "interop.rexport:r-in-r-out-predict"
+
 # Cases whose input.csv our scorer cannot take (ranger's "ignore" factors are numeric codes in
 # the forest but labels in the data): converted without --data; R still judges the file.
 NO_DATA = {"ranger_class_ignore_factor"}
@@ -179,6 +182,14 @@ def r_in_r_out(r, testdata):
         v = verdicts.get(out, "missing")
         if v.startswith("SKIPPED"):
             print(f"skip R in, R out: {os.path.basename(out)}: {v}")
+            continue
+        entry = CATALOGUE.get(case)
+        why = entry.expected_failure(RINROUT_PREDICT) if entry else None
+        if why:
+            # A known defect (case.json): R must still fail to predict the written object; once it
+            # predicts as the original does, the entry is stale and this fails.
+            r.check(not v.startswith("identical"),
+                    f"R in, R out: {os.path.basename(out)} is still the known failure ({why}): {v[:200]}")
             continue
         if kind == "rds":
             r.check(v.startswith("identical"), f"R in, R out: R's predict() of {os.path.basename(out)} identical to the original's: {v}")
