@@ -170,6 +170,14 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   m.provenance.preprocessing.push_back(
       fmt::format("first {} trees{}, initF {}", n_trees,
                   multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
+  // predict.gbm codes a factor by matching its labels to $var.levels: a label not there (a level
+  // the training rows lacked, which gbm drops) becomes NA and goes down the missing branch.
+  for (const auto& in : m.schema.inputs)
+    if (in.is_categorical()) {
+      m.unseen = ir::UnseenLevel::Missing;
+      m.provenance.preprocessing.push_back("a factor level not in $var.levels: missing (predict.gbm codes it NA)");
+      break;
+    }
   ir::validate(m, file);
   return m;
 }

@@ -100,7 +100,9 @@ class RpartReader {
       t.op = ncat < 0 ? ir::SplitOp::LessThan : ir::SplitOp::GreaterOrEqual;
       return t;
     }
-    if (!pred_.vars[f].factor)
+    // rpart splits ordered factors as categories too (ncat = number of levels, a $csplit row
+    // with contiguous codes), and pred_rpart looks the level up the same way.
+    if (!pred_.vars[f].factor && !pred_.vars[f].ordered)
       throw Error(file_, place, fmt::format("categorical split on '{}', which is not a factor", var));
     const size_t L = m_levels(f);
     if (!(index >= 1 && index <= static_cast<double>(csplit_.rows)) ||
