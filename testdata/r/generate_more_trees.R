@@ -92,6 +92,12 @@ fits <- list(
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5))"),
     data = iris, cols = names(iris)[1:4], na = TRUE,
     features = c("numeric", "multiclass")),
+  # Case weights: ctree keeps them as a `(weights)` column of $data and $fitted.
+  ctree_weights = list(
+    fit = paste("ctree(Ozone ~ month_f + Solar.R + Wind, data = airq_d, weights = rep(c(1L, 3L, 2L), length.out = nrow(airq_d)),",
+                "control = ctree_control(majority = TRUE, mincriterion = 0.5))"),
+    data = airq_d, cols = c("month_f", "Solar.R", "Wind"), na = TRUE,
+    features = c("numeric", "factor", "weights", "majority")),
   gbm_ordered_unseen = list(
     fit = paste("gbm(mpg ~ gear + wt + cyl, data = mt_o_no5, distribution = \"gaussian\", n.trees = 40,",
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
