@@ -169,11 +169,22 @@ class RpartReader {
           values[i * K + k] = y2.at(i, 1 + K + k);
           if (values[i * K + k] > values[i * K + best]) best = k;
         }
-        if (y2.at(i, 0) != static_cast<double>(best + 1))
+        if (y2.at(i, 0) != static_cast<double>(best + 1)) {
+          // predict(type = "class") gives the class of least expected loss, which a loss matrix
+          // ($parms$loss) can put elsewhere than the most probable class; one tree output
+          // carries no class apart from its probabilities.
+          const RObject* parms = root_.get("parms");
+          if (parms && parms->get("loss"))
+            throw Unsupported(file_, "$parms$loss",
+                              fmt::format("unsupported: rpart with a loss matrix whose fitted class at node {} is "
+                                          "not the most probable class (predict(type = \"class\") minimises the "
+                                          "expected loss; the probabilities carry no separate class)",
+                                          id[i]));
           throw Error(file_, "$frame$yval2",
-                      fmt::format("node {}: the fitted class is not the most probable class (a loss matrix?); "
+                      fmt::format("node {}: the fitted class is not the most probable class; "
                                   "such trees are not supported",
                                   id[i]));
+        }
       }
     }
 
