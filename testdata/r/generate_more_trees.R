@@ -22,7 +22,8 @@
 #    missing inputs.
 #  - gbm multinomial: `class` (the first largest probability) and `probability(<class>)` =
 #    predict(n.trees = <all>, type = "response").
-#  - gbm other distributions: `prediction` = predict(n.trees = <all>, type = "response").
+#  - gbm other distributions: `prediction` = predict(n.trees = <all>, type = "response") (f itself
+#    for coxph and huberized).
 #    `gbm_ordered_unseen` is fitted on the rows without gear 5; gbm drops the unused level from
 #    $var.levels, and predict.gbm codes a label not there as NA (the missing branch).
 #  - rpart: `prediction` = predict() (anova), or `class` (type = "class") and
@@ -58,6 +59,7 @@ airq_rf <- airq_o[, c("Ozone", "Wind", "Temp", "month_f")]
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
 mt_o <- within(mtcars, { gear <- factor(gear, ordered = TRUE); cyl <- factor(cyl) })
 mt_o_no5 <- mt_o[mt_o$gear != "5", ]
+lung_g <- survival::lung[, c("time", "status", "age", "sex", "ph.ecog", "wt.loss")]
 
 fits <- list(
   rf_class_cutoff = list(
@@ -103,6 +105,17 @@ fits <- list(
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
     data = mt_o, cols = c("gear", "wt", "cyl"), na = TRUE,
     features = c("numeric", "factor", "ordered", "unseen-level")),
+  # predict.gbm gives f itself for coxph (the log relative hazard) and huberized (the margin).
+  gbm_coxph = list(
+    fit = paste("gbm(survival::Surv(time, status) ~ age + sex + ph.ecog + wt.loss, data = lung_g, distribution = \"coxph\",",
+                "n.trees = 40, interaction.depth = 2, shrinkage = 0.05, bag.fraction = 1, n.minobsinnode = 5)"),
+    data = lung_g, cols = c("age", "sex", "ph.ecog", "wt.loss"), na = TRUE,
+    features = c("numeric", "coxph")),
+  gbm_huberized = list(
+    fit = paste("gbm(case ~ education + age + parity + induced + spontaneous, data = infert, distribution = \"huberized\",",
+                "n.trees = 40, interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5)"),
+    data = infert, cols = c("education", "age", "parity", "induced", "spontaneous"), na = TRUE,
+    features = c("numeric", "factor", "huberized")),
   rpart_ordered_esoph = list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,

@@ -1,7 +1,8 @@
 // gbm models (docs/r-objects.md "gbm").
 //
 // f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
-// bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f).  multinomial: one score per class
+// bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f); gaussian, laplace,
+// tdist, quantile, coxph and huberized f itself.  multinomial: one score per class
 // (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight
 // vectors: SplitVar (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
 // LeftNode, RightNode, MissingNode, ErrorReduction, Weight, Prediction.  A missing value goes to
@@ -36,7 +37,10 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
     multinomial = true;
   } else if (name == "poisson") {
     link = ir::Link::Log;
-  } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile") {
+  } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile" && name != "coxph" &&
+             name != "huberized") {
+    // coxph (the log relative hazard) and huberized (the margin of a 0/1 response): predict.gbm
+    // gives f itself for type = "link" and "response" alike.
     throw Unsupported(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
   }
   size_t K = 1;  // class scores: multinomial has one per class
@@ -167,6 +171,8 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   m.provenance.family = fmt::format("gbm {}", name);
   trees::describe_factor_inputs(m);
   if (scale != 1) m.provenance.preprocessing.push_back("adaboost: initF and leaf values doubled, then the logistic");
+  if (name == "coxph" || name == "huberized")
+    m.provenance.preprocessing.push_back(fmt::format("{}: the prediction is f itself, as predict.gbm gives it", name));
   m.provenance.preprocessing.push_back(
       fmt::format("first {} trees{}, initF {}", n_trees,
                   multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
