@@ -59,6 +59,7 @@ airq_rf <- airq_o[, c("Ozone", "Wind", "Temp", "month_f")]
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
 mt_o <- within(mtcars, { gear <- factor(gear, ordered = TRUE); cyl <- factor(cyl) })
 mt_o_no5 <- mt_o[mt_o$gear != "5", ]
+wb_chr <- within(warpbreaks, tension <- as.character(tension))
 lung_g <- survival::lung[, c("time", "status", "age", "sex", "ph.ecog", "wt.loss")]
 
 fits <- list(
@@ -116,6 +117,18 @@ fits <- list(
                 "n.trees = 40, interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5)"),
     data = infert, cols = c("education", "age", "parity", "induced", "spontaneous"), na = TRUE,
     features = c("numeric", "factor", "huberized")),
+  # Factors the formula makes of data columns: factor() of a character and as.factor() of a
+  # factor (model.frame(xlev =) matches the labels to the fit's levels), and of a number with
+  # cut() next to it.
+  rpart_factor_call = list(
+    fit = "rpart(breaks ~ factor(tension) + as.factor(wool), data = wb_chr, control = rpart.control(minsplit = 4, cp = 0.001))",
+    data = wb_chr, cols = c("wool", "tension"), na = TRUE,
+    features = c("factor", "character", "factor-call", "categorical-split")),
+  rpart_factor_cut = list(
+    fit = paste("rpart(mpg ~ wt + factor(cyl) + cut(disp, c(0, 150, 300, 500)), data = mtcars,",
+                "control = rpart.control(minsplit = 4, cp = 0.001))"),
+    data = mtcars, cols = c("wt", "cyl", "disp"), na = TRUE,
+    features = c("numeric", "factor-call", "cut", "categorical-split")),
   rpart_ordered_esoph = list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,

@@ -53,7 +53,8 @@ class RpartReader {
       if (!lv) throw Error(file_, "@xlevels", fmt::format("no levels stored for factor '{}'", name));
       return Member(*lv, file_, "@xlevels$" + name).strings();
     };
-    pred_ = trees::predictors_from_terms(root_, file_, levels_of);
+    // With the levels by name, factors the formula derives (factor(x), cut(), plyr::mapvalues) are read too.
+    pred_ = trees::predictors_from_terms(root_, file_, levels_of, xlevels);
 
     std::vector<std::string> classes;
     if (classification) {
@@ -120,7 +121,7 @@ class RpartReader {
     return t;
   }
 
-  size_t m_levels(int f) const { return pred_.inputs[pred_.vars[f].input].levels.size(); }
+  size_t m_levels(int f) const { return pred_.vars[f].n_levels; }
 
   ir::Tree build_tree(bool classification, size_t K, int usesurrogate) {
     const Member frame = obj_["frame"];
