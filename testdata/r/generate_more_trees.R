@@ -129,6 +129,12 @@ fits <- list(
                 "control = rpart.control(minsplit = 4, cp = 0.001))"),
     data = mtcars, cols = c("wt", "cyl", "disp"), na = TRUE,
     features = c("numeric", "factor-call", "cut", "categorical-split")),
+  # factor(cyl) in a gbm formula: predict.gbm makes it again and matches the labels to $var.levels.
+  gbm_factor_call = list(
+    fit = paste("gbm(mpg ~ log(wt) + factor(cyl) + hp, data = mtcars, distribution = \"gaussian\", n.trees = 40,",
+                "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
+    data = mtcars, cols = c("wt", "cyl", "hp"), na = TRUE,
+    features = c("numeric", "factor-call")),
   rpart_ordered_esoph = list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,

@@ -77,7 +77,22 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
         if (!ordered && levels.size() != static_cast<size_t>(var_type[j]))
           throw Error(file, place, fmt::format("'{}' has {} levels, var.type says {}", v, levels.size(), var_type[j]));
         n_levels[j] = levels.size();
-        e = ir::Expr::input(tr.categorical_input(v, levels, ordered, v));
+        // factor(x) / as.factor(x) in the formula: predict.gbm makes it again from the rows and
+        // matches its labels to $var.levels, so the data column x is read with those levels.
+        std::string column = v;
+        if (v.find('(') != std::string::npos) {
+          RPtr node = parse_r_expression(v, file, fmt::format("$var.names[{}]", j + 1));
+          const std::string fn = node->type == RType::Language ? call_name(*node) : "";
+          const RObject* x = fn == "factor" || fn == "as.factor" ? call_arg(*node, "x", 0) : nullptr;
+          if (!x || x->type != RType::Symbol || node->elements.size() != 2)
+            throw Unsupported(file, place,
+                              fmt::format("unsupported: the factor '{}' is an expression of the data; factor "
+                                          "variables and factor(x) / as.factor(x) of a column are read",
+                                          v));
+          column = x->text;
+          m.provenance.preprocessing.push_back(fmt::format("{}: the labels of {} matched to $var.levels", v, column));
+        }
+        e = ir::Expr::input(tr.categorical_input(column, levels, ordered, v));
       } else {
         RPtr node = parse_r_expression(v, file, fmt::format("$var.names[{}]", j + 1));
         e = tr.numeric(*node, v);
