@@ -118,20 +118,18 @@ fits <- list(
     data = infert, cols = c("education", "age", "parity", "induced", "spontaneous"), na = TRUE,
     features = c("numeric", "factor", "huberized")),
   # Factors the formula makes of data columns: factor() of a character and as.factor() of a
-  # factor (model.frame(xlev =) matches the labels to the fit's levels), and of a number with
-  # cut() next to it.
+  # factor (model.frame(xlev =) matches the labels to the fit's levels), and of numbers.
   rpart_factor_call = list(
     fit = "rpart(breaks ~ factor(tension) + as.factor(wool), data = wb_chr, control = rpart.control(minsplit = 4, cp = 0.001))",
     data = wb_chr, cols = c("wool", "tension"), na = TRUE,
     features = c("factor", "character", "factor-call", "categorical-split")),
-  rpart_factor_cut = list(
-    fit = paste("rpart(mpg ~ wt + factor(cyl) + cut(disp, c(0, 150, 300, 500)), data = mtcars,",
-                "control = rpart.control(minsplit = 4, cp = 0.001))"),
-    data = mtcars, cols = c("wt", "cyl", "disp"), na = TRUE,
-    features = c("numeric", "factor-call", "cut", "categorical-split")),
+  rpart_factor_numeric = list(
+    fit = "rpart(mpg ~ wt + factor(cyl) + as.factor(carb), data = mtcars, control = rpart.control(minsplit = 4, cp = 0.001))",
+    data = mtcars, cols = c("wt", "cyl", "carb"), na = TRUE,
+    features = c("numeric", "factor-call", "categorical-split")),
   # factor(cyl) in a gbm formula: predict.gbm makes it again and matches the labels to $var.levels.
   gbm_factor_call = list(
-    fit = paste("gbm(mpg ~ log(wt) + factor(cyl) + hp, data = mtcars, distribution = \"gaussian\", n.trees = 40,",
+    fit = paste("gbm(mpg ~ wt + factor(cyl) + hp, data = mtcars, distribution = \"gaussian\", n.trees = 40,",
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
     data = mtcars, cols = c("wt", "cyl", "hp"), na = TRUE,
     features = c("numeric", "factor-call")),
