@@ -22,12 +22,20 @@
 #    missing inputs.
 #  - gbm multinomial: `class` (the first largest probability) and `probability(<class>)` =
 #    predict(n.trees = <all>, type = "response").
+#  - gbm other distributions: `prediction` = predict(n.trees = <all>, type = "response") (f itself
+#    for coxph and huberized).
+#    `gbm_ordered_unseen` is fitted on the rows without gear 5; gbm drops the unused level from
+#    $var.levels, and predict.gbm codes a label not there as NA (the missing branch).
+#  - rpart: `prediction` = predict() (anova), or `class` (type = "class") and
+#    `probability(<level>)` (type = "prob").  `rpart_ordered_esoph` splits ordered factors
+#    (rpart keeps them as categorical splits in $csplit, contiguous in code order).
 
 suppressPackageStartupMessages({
   library(jsonlite)
   library(randomForest)
   library(partykit)
   library(gbm)
+  library(rpart)
 })
 
 out_dir <- local({
@@ -49,6 +57,10 @@ airq_o <- airq[!is.na(airq$Ozone), ]
 airq_d <- within(airq_o, { Solar.R <- as.double(Solar.R); Temp <- as.double(Temp) })
 airq_rf <- airq_o[, c("Ozone", "Wind", "Temp", "month_f")]
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
+mt_o <- within(mtcars, { gear <- factor(gear, ordered = TRUE); cyl <- factor(cyl) })
+mt_o_no5 <- mt_o[mt_o$gear != "5", ]
+wb_chr <- within(warpbreaks, tension <- as.character(tension))
+lung_g <- survival::lung[, c("time", "status", "age", "sex", "ph.ecog", "wt.loss")]
 
 fits <- list(
   rf_class_cutoff = list(
@@ -82,7 +94,49 @@ fits <- list(
     fit = paste("suppressWarnings(gbm(Species ~ ., data = iris, distribution = \"multinomial\", n.trees = 40,",
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5))"),
     data = iris, cols = names(iris)[1:4], na = TRUE,
-    features = c("numeric", "multiclass"))
+    features = c("numeric", "multiclass")),
+  # Case weights: ctree keeps them as a `(weights)` column of $data and $fitted.
+  ctree_weights = list(
+    fit = paste("ctree(Ozone ~ month_f + Solar.R + Wind, data = airq_d, weights = rep(c(1L, 3L, 2L), length.out = nrow(airq_d)),",
+                "control = ctree_control(majority = TRUE, mincriterion = 0.5))"),
+    data = airq_d, cols = c("month_f", "Solar.R", "Wind"), na = TRUE,
+    features = c("numeric", "factor", "weights", "majority")),
+  gbm_ordered_unseen = list(
+    fit = paste("gbm(mpg ~ gear + wt + cyl, data = mt_o_no5, distribution = \"gaussian\", n.trees = 40,",
+                "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
+    data = mt_o, cols = c("gear", "wt", "cyl"), na = TRUE,
+    features = c("numeric", "factor", "ordered", "unseen-level")),
+  # predict.gbm gives f itself for coxph (the log relative hazard) and huberized (the margin).
+  gbm_coxph = list(
+    fit = paste("gbm(survival::Surv(time, status) ~ age + sex + ph.ecog + wt.loss, data = lung_g, distribution = \"coxph\",",
+                "n.trees = 40, interaction.depth = 2, shrinkage = 0.05, bag.fraction = 1, n.minobsinnode = 5)"),
+    data = lung_g, cols = c("age", "sex", "ph.ecog", "wt.loss"), na = TRUE,
+    features = c("numeric", "coxph")),
+  gbm_huberized = list(
+    fit = paste("gbm(case ~ education + age + parity + induced + spontaneous, data = infert, distribution = \"huberized\",",
+                "n.trees = 40, interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 5)"),
+    data = infert, cols = c("education", "age", "parity", "induced", "spontaneous"), na = TRUE,
+    features = c("numeric", "factor", "huberized")),
+  # Factors the formula makes of data columns: factor() of a character and as.factor() of a
+  # factor (model.frame(xlev =) matches the labels to the fit's levels), and of numbers.
+  rpart_factor_call = list(
+    fit = "rpart(breaks ~ factor(tension) + as.factor(wool), data = wb_chr, control = rpart.control(minsplit = 4, cp = 0.001))",
+    data = wb_chr, cols = c("wool", "tension"), na = TRUE,
+    features = c("factor", "character", "factor-call", "categorical-split")),
+  rpart_factor_numeric = list(
+    fit = "rpart(mpg ~ wt + factor(cyl) + as.factor(carb), data = mtcars, control = rpart.control(minsplit = 4, cp = 0.001))",
+    data = mtcars, cols = c("wt", "cyl", "carb"), na = TRUE,
+    features = c("numeric", "factor-call", "categorical-split")),
+  # factor(cyl) in a gbm formula: predict.gbm makes it again and matches the labels to $var.levels.
+  gbm_factor_call = list(
+    fit = paste("gbm(mpg ~ wt + factor(cyl) + hp, data = mtcars, distribution = \"gaussian\", n.trees = 40,",
+                "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
+    data = mtcars, cols = c("wt", "cyl", "hp"), na = TRUE,
+    features = c("numeric", "factor-call")),
+  rpart_ordered_esoph = list(
+    fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
+    data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,
+    features = c("ordered", "categorical-split", "surrogate"))
 )
 
 predict_case <- function(m, nd) {
@@ -104,6 +158,17 @@ predict_case <- function(m, nd) {
     return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "response"))),
                 ties = rep(FALSE, nrow(nd))))
   }
+  if (inherits(m, "gbm") && m$distribution$name != "multinomial")
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, n.trees = m$n.trees,
+                                                               type = "response"))),
+                ties = rep(FALSE, nrow(nd))))
+  if (inherits(m, "rpart")) {
+    if (m$method == "class") {
+      prob <- predict(m, newdata = nd, type = "prob")
+      return(list(table = prob_table(predict(m, newdata = nd, type = "class"), prob), ties = rep(FALSE, nrow(nd))))
+    }
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd))), ties = rep(FALSE, nrow(nd))))
+  }
   if (inherits(m, "gbm")) {
     p <- predict(m, newdata = nd, n.trees = m$n.trees, type = "response")
     prob <- matrix(p[, , 1], nrow = nrow(nd), dimnames = list(NULL, dimnames(p)[[2]]))
@@ -118,6 +183,7 @@ family_of <- function(m) {
   if (inherits(m, "randomForest")) return(m$type)
   if (inherits(m, "constparty")) return(if (is.factor(m$fitted[["(response)"]])) "classification" else "regression")
   if (inherits(m, "gbm")) return(m$distribution$name)
+  if (inherits(m, "rpart")) return(m$method)
   NA_character_
 }
 
@@ -179,6 +245,11 @@ run_case <- function(case) {
         !any(vapply(nodeapply(m, nodeids(m)), function(n) length(kids_node(n)) > 2, TRUE)))
       stop(case, ": no multiway split")
   }
+  if (case == "gbm_ordered_unseen" && (!anyNA(match(as.character(nd$gear), m$var.levels[[1]])) ||
+                                       !any(nd$gear == "5", na.rm = TRUE)))
+    stop(case, ": no input row with a gear level outside $var.levels")
+  if (case == "rpart_ordered_esoph" && !any(m$splits[, "ncat"] > 1 & rownames(m$splits) %in% c("agegp", "alcgp", "tobgp")))
+    stop(case, ": no categorical split on an ordered factor")
   saveRDS(m, file.path(case_dir, "model.rds"))
   write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
   write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))

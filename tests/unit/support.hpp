@@ -374,7 +374,7 @@ inline compare::Report score_against(const ir::Model& m, const fs::path& input_c
   std::ifstream input(input_csv, std::ios::binary);
   std::istringstream expected(slurp(expected_csv));
   data::CsvReader reader(input, input_csv.string());
-  data::InputBinder binder(m.schema, reader.header(), input_csv.string(), ir::UnseenLevel::Error);
+  data::InputBinder binder(m.schema, reader.header(), input_csv.string(), m.unseen);  // the model's policy, as `score`
   compare::ReferenceComparer cmp(m.schema.target, false, expected, expected_csv.string(), "model", std::move(options));
   eval::Evaluator ev(m);
   data::TextBatch text;

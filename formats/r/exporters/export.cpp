@@ -12,7 +12,8 @@ RPtr export_model(const ir::Model& m, Warnings& warnings) {
   static const Exporter table[] = {export_multinom, export_lm_glm, export_rpart, export_gbm, export_random_forest};
   for (Exporter e : table)
     if (RPtr obj = e(m, warnings)) {
-      if (m.unseen == ir::UnseenLevel::Missing)
+      // predict.gbm too codes a label its $var.levels lack as NA (the missing branch).
+      if (m.unseen == ir::UnseenLevel::Missing && e != &export_gbm)
         for (const auto& in : m.schema.inputs)
           if (in.is_categorical()) {
             warnings.push_back({"r-unseen-level",

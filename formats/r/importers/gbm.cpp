@@ -1,7 +1,8 @@
 // gbm models (docs/r-objects.md "gbm").
 //
 // f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
-// bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f).  multinomial: one score per class
+// bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f); gaussian, laplace,
+// tdist, quantile, coxph and huberized f itself.  multinomial: one score per class
 // (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight
 // vectors: SplitVar (0-based, -1 at a leaf), SplitCodePred (threshold, index into $c.splits, or the leaf value),
 // LeftNode, RightNode, MissingNode, ErrorReduction, Weight, Prediction.  A missing value goes to
@@ -36,7 +37,10 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
     multinomial = true;
   } else if (name == "poisson") {
     link = ir::Link::Log;
-  } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile") {
+  } else if (name != "gaussian" && name != "laplace" && name != "tdist" && name != "quantile" && name != "coxph" &&
+             name != "huberized") {
+    // coxph (the log relative hazard) and huberized (the margin of a 0/1 response): predict.gbm
+    // gives f itself for type = "link" and "response" alike.
     throw Unsupported(file, "$distribution$name", fmt::format("unsupported gbm distribution '{}'", name));
   }
   size_t K = 1;  // class scores: multinomial has one per class
@@ -73,7 +77,22 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
         if (!ordered && levels.size() != static_cast<size_t>(var_type[j]))
           throw Error(file, place, fmt::format("'{}' has {} levels, var.type says {}", v, levels.size(), var_type[j]));
         n_levels[j] = levels.size();
-        e = ir::Expr::input(tr.categorical_input(v, levels, ordered, v));
+        // factor(x) / as.factor(x) in the formula: predict.gbm makes it again from the rows and
+        // matches its labels to $var.levels, so the data column x is read with those levels.
+        std::string column = v;
+        if (v.find('(') != std::string::npos) {
+          RPtr node = parse_r_expression(v, file, fmt::format("$var.names[{}]", j + 1));
+          const std::string fn = node->type == RType::Language ? call_name(*node) : "";
+          const RObject* x = fn == "factor" || fn == "as.factor" ? call_arg(*node, "x", 0) : nullptr;
+          if (!x || x->type != RType::Symbol || node->elements.size() != 2)
+            throw Unsupported(file, place,
+                              fmt::format("unsupported: the factor '{}' is an expression of the data; factor "
+                                          "variables and factor(x) / as.factor(x) of a column are read",
+                                          v));
+          column = x->text;
+          m.provenance.preprocessing.push_back(fmt::format("{}: the labels of {} matched to $var.levels", v, column));
+        }
+        e = ir::Expr::input(tr.categorical_input(column, levels, ordered, v));
       } else {
         RPtr node = parse_r_expression(v, file, fmt::format("$var.names[{}]", j + 1));
         e = tr.numeric(*node, v);
@@ -167,9 +186,19 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   m.provenance.family = fmt::format("gbm {}", name);
   trees::describe_factor_inputs(m);
   if (scale != 1) m.provenance.preprocessing.push_back("adaboost: initF and leaf values doubled, then the logistic");
+  if (name == "coxph" || name == "huberized")
+    m.provenance.preprocessing.push_back(fmt::format("{}: the prediction is f itself, as predict.gbm gives it", name));
   m.provenance.preprocessing.push_back(
       fmt::format("first {} trees{}, initF {}", n_trees,
                   multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));
+  // predict.gbm codes a factor by matching its labels to $var.levels: a label not there (a level
+  // the training rows lacked, which gbm drops) becomes NA and goes down the missing branch.
+  for (const auto& in : m.schema.inputs)
+    if (in.is_categorical()) {
+      m.unseen = ir::UnseenLevel::Missing;
+      m.provenance.preprocessing.push_back("a factor level not in $var.levels: missing (predict.gbm codes it NA)");
+      break;
+    }
   ir::validate(m, file);
   return m;
 }

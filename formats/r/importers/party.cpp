@@ -224,6 +224,9 @@ ir::Model import_party(const RObject& root, const std::string& file) {
     // Every predictor of the formula is an input (R's predict() looks up the split variables,
     // and all of them when it goes through model.frame()); the response is not.
     if (data_names[j] == response && !used[j]) continue;
+    // ctree(weights = w) keeps the case weights as a column of $data (and of $fitted, where the
+    // leaf values take them from); predict() never looks them up.
+    if (data_names[j] == "(weights)" && !used[j]) continue;
     Var& v = pr.vars[j];
     const Member col = data.at(j);
     const std::string place = "$data$" + v.name;

@@ -53,7 +53,8 @@ class RpartReader {
       if (!lv) throw Error(file_, "@xlevels", fmt::format("no levels stored for factor '{}'", name));
       return Member(*lv, file_, "@xlevels$" + name).strings();
     };
-    pred_ = trees::predictors_from_terms(root_, file_, levels_of);
+    // With the levels by name, factors the formula derives (factor(x), cut(), plyr::mapvalues) are read too.
+    pred_ = trees::predictors_from_terms(root_, file_, levels_of, xlevels);
 
     std::vector<std::string> classes;
     if (classification) {
@@ -100,7 +101,9 @@ class RpartReader {
       t.op = ncat < 0 ? ir::SplitOp::LessThan : ir::SplitOp::GreaterOrEqual;
       return t;
     }
-    if (!pred_.vars[f].factor)
+    // rpart splits ordered factors as categories too (ncat = number of levels, a $csplit row
+    // with contiguous codes), and pred_rpart looks the level up the same way.
+    if (!pred_.vars[f].factor && !pred_.vars[f].ordered)
       throw Error(file_, place, fmt::format("categorical split on '{}', which is not a factor", var));
     const size_t L = m_levels(f);
     if (!(index >= 1 && index <= static_cast<double>(csplit_.rows)) ||
@@ -118,7 +121,7 @@ class RpartReader {
     return t;
   }
 
-  size_t m_levels(int f) const { return pred_.inputs[pred_.vars[f].input].levels.size(); }
+  size_t m_levels(int f) const { return pred_.vars[f].n_levels; }
 
   ir::Tree build_tree(bool classification, size_t K, int usesurrogate) {
     const Member frame = obj_["frame"];
@@ -167,11 +170,22 @@ class RpartReader {
           values[i * K + k] = y2.at(i, 1 + K + k);
           if (values[i * K + k] > values[i * K + best]) best = k;
         }
-        if (y2.at(i, 0) != static_cast<double>(best + 1))
+        if (y2.at(i, 0) != static_cast<double>(best + 1)) {
+          // predict(type = "class") gives the class of least expected loss, which a loss matrix
+          // ($parms$loss) can put elsewhere than the most probable class; one tree output
+          // carries no class apart from its probabilities.
+          const RObject* parms = root_.get("parms");
+          if (parms && parms->get("loss"))
+            throw Unsupported(file_, "$parms$loss",
+                              fmt::format("unsupported: rpart with a loss matrix whose fitted class at node {} is "
+                                          "not the most probable class (predict(type = \"class\") minimises the "
+                                          "expected loss; the probabilities carry no separate class)",
+                                          id[i]));
           throw Error(file_, "$frame$yval2",
-                      fmt::format("node {}: the fitted class is not the most probable class (a loss matrix?); "
+                      fmt::format("node {}: the fitted class is not the most probable class; "
                                   "such trees are not supported",
                                   id[i]));
+        }
       }
     }
 

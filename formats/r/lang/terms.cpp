@@ -458,8 +458,22 @@ std::optional<DerivedFactor> derived_factor(const RObject& expr, const std::stri
   v.expr = &expr;
   v.data_class = data_class;
   DerivedFactor out;
-  if (!derive_factor(v, call_name(expr), xlevels, tr, file, out.preprocessing, out.warnings)) return std::nullopt;
   std::vector<double> codes;
+  if (!derive_factor(v, call_name(expr), xlevels, tr, file, out.preprocessing, out.warnings)) {
+    // factor(x) / as.factor(x) of a data column: predict() recomputes it from the rows and
+    // model.frame(xlev =) puts the fit's levels on it, matching the rows' labels by name.
+    const std::string fn = call_name(expr);
+    if ((fn != "factor" && fn != "as.factor") || is_relabelling_factor_call(expr)) return std::nullopt;
+    if (call_arg(expr, "levels", 1)) return std::nullopt;
+    const auto sym = categorical_symbol(v);
+    v.levels = string_vector(named_element(xlevels, name));
+    if (!sym || v.levels.empty()) return std::nullopt;
+    v.input = tr.categorical_input(*sym, v.levels, false, name);
+    out.levels = v.levels;
+    out.code = Expr::input(v.input);  // the input's levels are the fit's: its code is the level's
+    out.preprocessing.push_back(fmt::format("{}: the labels of {} as the fit's levels", name, *sym));
+    return out;
+  }
   for (size_t l = 0; l < v.levels.size(); ++l) codes.push_back(static_cast<double>(l));
   out.levels = v.levels;
   out.code = v.code ? *v.code : factor_column(v, codes);
