@@ -11,7 +11,7 @@
 # expected.csv columns:
 #  - regression: `prediction`
 #  - classification: `class`, then `probability(<label>)` in the model's class order
-#    (nnet/multinom `$lev`, svm `$levels`, naiveBayes `$levels`, glmnet `$classnames`)
+#    (nnet/multinom `$lev` (a multinom count-matrix response: `$lab`), svm `$levels`, naiveBayes `$levels`, glmnet `$classnames`)
 #  - kmeans: `cluster` (the nearest centre by squared Euclidean distance; kmeans has no predict())
 # nnet with a two-level factor response fits one logistic output with entropy = TRUE itself.
 # A row with a missing predictor predicts NA in every column, except naiveBayes, which skips a
@@ -56,6 +56,13 @@ predict_more <- function(m, nd, extra) {
   none <- rep(FALSE, nrow(nd))
   if (inherits(m, "multinom") || inherits(m, "nnet")) {
     lev <- m$lev
+    if (is.null(lev) && inherits(m, "multinom")) {
+      # A count-matrix response: a softmax over its columns, named by $lab, two included.
+      prob <- matrix(predict(m, newdata = nd, type = "probs"), nrow = nrow(nd))
+      colnames(prob) <- m$lab
+      cls <- predict(m, newdata = nd, type = "class")
+      return(list(table = prob_table(cls, prob), ties = max_col_ties(prob)))
+    }
     if (is.null(lev)) {
       return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "raw")[, 1])),
                   ties = none))
@@ -261,6 +268,9 @@ cases <- list(
   list("multinom_k3",
        "multinom(Species ~ Sepal.Length + Sepal.Width, data = iris, trace = FALSE)",
        c("numeric", "multiclass"), iris, c("Sepal.Length", "Sepal.Width")),
+  list("multinom_counts",
+       "multinom(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph, trace = FALSE)",
+       c("ordered", "count-matrix-response", "binary"), esoph, c("agegp", "alcgp")),
   list("svm_class_linear",
        "svm(Species ~ ., data = iris, kernel = \"linear\", probability = TRUE)",
        c("numeric", "multiclass", "linear", "probability"), iris, iris_cols),
