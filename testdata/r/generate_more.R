@@ -240,6 +240,13 @@ titanic_d <- local({
   rownames(d) <- NULL
   d
 })
+# svm.formula keeps no levels: `trans` (the first factor, one column per level) reads back from
+# the support-vector column names, `gear` (coded by contrasts: no column for "three") does not,
+# and `gear_ratio`'s column begins with "gear".
+mtcars_svm <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, gear_ratio = mtcars$drat,
+                         trans = factor(mtcars$am, labels = c("auto", "manual")),
+                         gear = factor(c("three", "four", "five")[mtcars$gear - 2],
+                                       levels = c("three", "four", "five")))
 x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
 x_infert <- as.matrix(infert[, c("age", "parity", "induced", "spontaneous")])
 y_infert <- factor(infert$case, levels = c(0, 1), labels = c("control", "case"))
@@ -292,6 +299,14 @@ cases <- list(
   list("svm_eps_regression_poly",
        "svm(dist ~ speed, data = cars, kernel = \"polynomial\", degree = 2, coef0 = 1)",
        c("numeric", "polynomial", "eps-regression"), cars, "speed"),
+  list("svm_eps_regression_contrast_factor",
+       "svm(mpg ~ trans + gear + gear_ratio + wt, data = mtcars_svm)",
+       c("numeric", "factor", "contrasts-factor", "radial", "eps-regression"), mtcars_svm,
+       c("trans", "gear", "gear_ratio", "wt")),
+  list("svm_class_prefix_variable",
+       "svm(trans ~ gear + gear_ratio, data = mtcars_svm, probability = TRUE)",
+       c("numeric", "factor", "binary", "radial", "probability", "name-prefix"), mtcars_svm,
+       c("gear", "gear_ratio")),
   list("naivebayes_numeric", "naiveBayes(Species ~ ., data = iris)",
        c("numeric", "multiclass"), iris, iris_cols),
   list("naivebayes_mixed",
