@@ -296,6 +296,18 @@ namespace {
 
 // cv.glmnet at penalty s: the fit's path at s (its `$preProcess` is applied by import_model).
 ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
+  if (const auto relaxed = Member(root, file).get("relaxed")) {
+    // cv.glmnet(relax = TRUE), class cv.relaxed: predict() blends the penalized path with the
+    // unpenalized refits, gamma * beta + (1 - gamma) * beta_relaxed, at gamma.1se and at
+    // $relaxed$lambda.1se (not $lambda.1se); the plain path at s would answer another question.
+    std::string at;
+    if (const auto g = relaxed->get("gamma.1se"); g && (*g)->is_numeric() && (*g)->length() == 1)
+      at = fmt::format(" (its default: gamma.1se = {:.17g})", g->number());
+    throw Unsupported(file, "$relaxed",
+                      "cv.glmnet fitted with relax = TRUE (class cv.relaxed): R's predict() blends the "
+                      "relaxed refits at a gamma" + at +
+                      ", which is not supported; the plain path is $glmnet.fit (R: predict(fit$glmnet.fit, s = ...))");
+  }
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");
   ir::Model m;
