@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Reference models and R's own predictions for the smooth model families: nnet, multinom,
-# e1071 svm and naiveBayes, kmeans, glmnet.
+# e1071 svm and naiveBayes, kmeans, glmnet, pscl zeroinfl and hurdle.
 #
 # Run from the repository root, after generate.R (this script appends to its MANIFEST.tsv):
 #     Rscript testdata/r/generate_more.R [CASE ...]     (no CASE: every case)
@@ -28,6 +28,7 @@ suppressPackageStartupMessages({
   library(nnet)
   library(e1071)
   library(glmnet)
+  library(pscl)
 })
 
 out_dir <- local({
@@ -95,6 +96,10 @@ predict_more <- function(m, nd, extra) {
     colnames(prob) <- m$levels
     return(list(table = prob_table(cls, prob), ties = none))
   }
+  if (inherits(m, "zeroinfl") || inherits(m, "hurdle")) {
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "response"))),
+                ties = none))
+  }
   if (inherits(m, "kmeans")) {
     x <- as.matrix(nd[, colnames(m$centers), drop = FALSE])
     cl <- apply(x, 1, function(r) {
@@ -135,6 +140,8 @@ family_of <- function(m) {
                                    "eps-regression", "nu-regression")[m$type + 1])
   if (inherits(m, "naiveBayes")) return("naiveBayes")
   if (inherits(m, "kmeans")) return("kmeans")
+  if (inherits(m, "zeroinfl")) return(paste0("zeroinfl ", m$dist))
+  if (inherits(m, "hurdle")) return(paste0("hurdle ", m$dist$count))
   if (inherits(m, "glmnet")) return(class(m)[1])
   NA_character_
 }
@@ -247,6 +254,8 @@ mtcars_svm <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, gear_ratio = mtcars$d
                          trans = factor(mtcars$am, labels = c("auto", "manual")),
                          gear = factor(c("three", "four", "five")[mtcars$gear - 2],
                                        levels = c("three", "four", "five")))
+# Breaks beyond 25, zero in almost half the rows: a zero-inflated count.
+warpbreaks_z <- within(warpbreaks, excess <- pmax(0, breaks - 25))
 x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
 x_infert <- as.matrix(infert[, c("age", "parity", "induced", "spontaneous")])
 y_infert <- factor(infert$case, levels = c(0, 1), labels = c("control", "case"))
@@ -307,6 +316,12 @@ cases <- list(
        "svm(trans ~ gear + gear_ratio, data = mtcars_svm, probability = TRUE)",
        c("numeric", "factor", "binary", "radial", "probability", "name-prefix"), mtcars_svm,
        c("gear", "gear_ratio")),
+  list("zeroinfl_negbin_zero_regressors",
+       "zeroinfl(excess ~ tension | wool, data = warpbreaks_z, dist = \"negbin\")",
+       c("factor", "negbin", "zero-part-regressors"), warpbreaks_z, c("tension", "wool")),
+  list("hurdle_zero_regressors",
+       "hurdle(ncases ~ agegp + alcgp | tobgp + ncontrols, data = esoph)",
+       c("ordered", "numeric", "zero-part-regressors"), esoph, c("agegp", "alcgp", "tobgp", "ncontrols")),
   list("naivebayes_numeric", "naiveBayes(Species ~ ., data = iris)",
        c("numeric", "multiclass"), iris, iris_cols),
   list("naivebayes_mixed",

@@ -3,7 +3,8 @@
 // coef$count) and phi = plogis(Z %*% coef$zero).  hurdle: exp(log(phi) - log(1 - exp(-mu))) * mu,
 // phi the probability of a positive count; zeroinfl: (1 - phi) * mu, phi that of a zero.
 // In the IR: one derived feature holding that expression, scored by a Linear model with
-// coefficient 1 (no estimator of its own), both parts on the same model-matrix columns.
+// coefficient 1 (no estimator of its own).  Each part has its own design (y ~ x | z); the inputs
+// are their union.  zeroinfl's mean holds for any count distribution (negbin, geometric too).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -88,6 +89,13 @@ ir::Expr linear_predictor(const Member& coef, const Design& d) {
   return *sum;
 }
 
+// Input indices of `e` (Input, LevelIs, LevelMap) through `to`.
+void remap_inputs(ir::Expr& e, const std::vector<int32_t>& to) {
+  if (e.op == ir::Op::Input || e.op == ir::Op::LevelIs || e.op == ir::Op::LevelMap)
+    e.index = to.at(static_cast<size_t>(e.index));
+  for (auto& a : e.args) remap_inputs(a, to);
+}
+
 }  // namespace
 
 namespace {
@@ -96,7 +104,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   const Member obj(root, file);
   const Member dist = obj["dist"];
   const std::string count_dist = zeroinfl ? dist.string() : dist["count"].string();
-  if (count_dist != "poisson")
+  // zeroinfl's mean (1 - phi) * mu does not depend on the count distribution (poisson, negbin,
+  // geometric); hurdle's does, through the probability of a zero count.
+  if (!zeroinfl && count_dist != "poisson")
     throw Unsupported(file, zeroinfl ? "$dist" : "$dist$count",
                       fmt::format("unsupported: {} count distribution '{}' (poisson only)",
                                   zeroinfl ? "zeroinfl" : "hurdle", count_dist));
@@ -120,17 +130,30 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   Design d = build_design(count_obj, file);
   Design dz = build_design(zero_obj, file);
   if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in the formula");
-  bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() && dz.derived.empty() &&
-              d.derived.empty() && dz.intercept == d.intercept;
-  for (size_t i = 0; same && i < d.columns.size(); ++i) same = d.columns[i].name == dz.columns[i].name;
-  for (size_t i = 0; same && i < d.inputs.size(); ++i) same = d.inputs[i].name == dz.inputs[i].name;
-  if (!same)
+  // The zero part's own design (y ~ x | z): its inputs join the count part's, found by name (the
+  // same variable is the same field: both parts read $levels) or appended.
+  if (!dz.derived.empty())
     throw Unsupported(file, "$terms$zero",
-                      "unsupported: a zero part with regressors other than the count part's (y ~ x | z)");
+                      "unsupported: a zero part with derived terms (poly(), ns(), ...) of its own");
+  std::vector<int32_t> to(dz.inputs.size(), -1);
+  for (size_t i = 0; i < dz.inputs.size(); ++i) {
+    for (size_t j = 0; j < d.inputs.size(); ++j)
+      if (d.inputs[j].name == dz.inputs[i].name) to[i] = static_cast<int32_t>(j);
+    if (to[i] < 0) {
+      to[i] = static_cast<int32_t>(d.inputs.size());
+      d.inputs.push_back(dz.inputs[i]);
+    } else if (d.inputs[static_cast<size_t>(to[i])].kind != dz.inputs[i].kind ||
+               d.inputs[static_cast<size_t>(to[i])].levels != dz.inputs[i].levels) {
+      throw Error(file, "$terms$zero",
+                  fmt::format("variable '{}' is read differently by the count and the zero part", dz.inputs[i].name));
+    }
+  }
+  for (auto& c : dz.columns) remap_inputs(c.expr, to);
+  for (auto& w : dz.warnings) d.warnings.push_back(std::move(w));
 
   const Member coef = obj["coefficients"];
   const ir::Expr eta_count = linear_predictor(coef["count"], d);
-  const ir::Expr eta_zero = linear_predictor(coef["zero"], d);
+  const ir::Expr eta_zero = linear_predictor(coef["zero"], dz);
   const ir::Expr mu = ir::Expr::unary(ir::Op::Exp, eta_count);
   const ir::Expr phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
   ir::Expr response;
@@ -156,8 +179,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
   m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
-  m.provenance.family = fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
-                                    zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
+  m.provenance.family = fmt::format("{} {} count, binomial (logit) zero; {} + {} model-matrix columns",
+                                    zeroinfl ? "zero-inflated" : "hurdle", count_dist, d.columns.size(),
+                                    dz.columns.size());
   ir::validate(m, file);
   return m;
 }
