@@ -75,8 +75,8 @@ TEST_CASE("hurdle and zeroinfl agree with predict(type = \"response\"), also as 
 TEST_CASE("hurdle and zeroinfl: other count distributions and links are refused by name") {
   if (!have_shared(kRexp / "rds")) return;
   {
-    // hurdle's mean depends on the count distribution (its probability of a zero); zeroinfl's
-    // does not, and a zeroinfl negbin is read (testdata/r/zeroinfl_negbin_zero_regressors).
+    // A zero hurdle that is a count model (dist = list(zero = "negbin")) is not read; negbin and
+    // geometric count parts are (testdata/r/hurdle_negbin, zeroinfl_negbin_zero_regressors).
     r::RObject copy = *load("HurdleNMES1988");
     const std::vector<std::string> names = copy.names();
     for (size_t i = 0; i < names.size(); ++i)
@@ -84,7 +84,7 @@ TEST_CASE("hurdle and zeroinfl: other count distributions and links are refused 
         auto d = std::make_shared<r::RObject>(*copy.elements[i]);
         const std::vector<std::string> parts = d->names();
         for (size_t j = 0; j < parts.size(); ++j)
-          if (parts[j] == "count") {
+          if (parts[j] == "zero") {
             auto c = std::make_shared<r::RObject>(*d->elements[j]);
             c->strings = {std::string("negbin")};
             d->elements[j] = c;
@@ -94,7 +94,7 @@ TEST_CASE("hurdle and zeroinfl: other count distributions and links are refused 
     Warnings w;
     CHECK_THROWS_AS(r::import_model(copy, "negbin.rds", w), Unsupported);
     const std::string err = error_of([&] { r::import_model(copy, "negbin.rds", w); });
-    CHECK(err.find("$dist$count") != std::string::npos);
+    CHECK(err.find("$dist$zero") != std::string::npos);
     CHECK(err.find("'negbin'") != std::string::npos);
   }
   {

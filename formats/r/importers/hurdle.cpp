@@ -106,9 +106,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   const std::string count_dist = zeroinfl ? dist.string() : dist["count"].string();
   // zeroinfl's mean (1 - phi) * mu does not depend on the count distribution (poisson, negbin,
   // geometric); hurdle's does, through the probability of a zero count.
-  if (!zeroinfl && count_dist != "poisson")
+  if (!zeroinfl && count_dist != "poisson" && count_dist != "negbin" && count_dist != "geometric")
     throw Unsupported(file, zeroinfl ? "$dist" : "$dist$count",
-                      fmt::format("unsupported: {} count distribution '{}' (poisson only)",
+                      fmt::format("unsupported: {} count distribution '{}' (poisson, negbin, geometric)",
                                   zeroinfl ? "zeroinfl" : "hurdle", count_dist));
   if (!zeroinfl) {
     const std::string zero_dist = dist["zero"].string();
@@ -161,9 +161,29 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
     // (1 - phi) * mu, phi the probability of a structural zero.
     response = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), phi), mu);
   } else {
-    // exp(log(phi) - log(1 - exp(-mu))) * mu, phi the probability of crossing the hurdle.
+    // exp(log(phi) - log(P(count > 0))) * mu, phi the probability of crossing the hurdle;
+    // P(count = 0) is exp(-mu) (poisson) or (theta / (theta + mu))^theta = exp(-theta log(1 +
+    // mu / theta)) (negbin with $theta["count"], geometric: theta 1), as pnbinom(0, size = theta).
+    ir::Expr log_zero = ir::Expr::unary(ir::Op::Neg, mu);
+    if (count_dist != "poisson") {
+      double theta = 1.0;
+      if (count_dist == "negbin") {
+        const Member th = obj["theta"];
+        const std::vector<double> v = th.numbers();
+        const std::vector<std::string> n = th->names();
+        bool found = false;
+        for (size_t i = 0; i < v.size() && i < n.size(); ++i)
+          if (n[i] == "count") theta = v[i], found = true;
+        if (!found && v.size() == 1) theta = v[0], found = true;
+        if (!found || !(theta > 0) || !std::isfinite(theta)) th.fail("expected the count part's theta");
+      }
+      log_zero = ir::Expr::binary(
+          ir::Op::Mul, ir::Expr::constant(-theta),
+          ir::Expr::unary(ir::Op::Log, ir::Expr::binary(ir::Op::Add, ir::Expr::constant(1.0),
+                                                        ir::Expr::binary(ir::Op::Div, mu, ir::Expr::constant(theta)))));
+    }
     const ir::Expr positive = ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
-                                               ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
+                                               ir::Expr::unary(ir::Op::Exp, log_zero));
     response =
         ir::Expr::binary(ir::Op::Mul,
                          ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
