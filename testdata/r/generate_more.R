@@ -254,6 +254,8 @@ mtcars_svm <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, gear_ratio = mtcars$d
                          trans = factor(mtcars$am, labels = c("auto", "manual")),
                          gear = factor(c("three", "four", "five")[mtcars$gear - 2],
                                        levels = c("three", "four", "five")))
+# carb 6 and 8 have one row each: their numeric predictors have no standard deviation (NA).
+mtcars_carb <- data.frame(carb = factor(mtcars$carb), mpg = mtcars$mpg, wt = mtcars$wt)
 # Breaks beyond 25, zero in almost half the rows: a zero-inflated count.
 warpbreaks_z <- within(warpbreaks, excess <- pmax(0, breaks - 25))
 x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
@@ -340,6 +342,8 @@ cases <- list(
        extra = list(nb_threshold = 0)),
   list("naivebayes_laplace", "naiveBayes(Survived ~ Class + Sex + Age, data = titanic_d, laplace = 1)",
        c("factor", "binary", "laplace"), titanic_d, c("Class", "Sex", "Age")),
+  list("naivebayes_one_row_class", "naiveBayes(carb ~ mpg + wt, data = mtcars_carb)",
+       c("numeric", "multiclass", "sd-NA"), mtcars_carb, c("mpg", "wt")),
   list("kmeans_iris", "kmeans(iris[, 1:4], centers = 3, nstart = 5)",
        c("numeric"), iris, iris_cols),
   list("kmeans_mtcars", "kmeans(mtcars[, c(\"mpg\", \"hp\", \"wt\")], centers = 4, nstart = 5)",
