@@ -112,6 +112,13 @@ predict_more <- function(m, nd, extra) {
   if (inherits(m, "glmnet")) {
     newx <- as.matrix(nd[, rownames(beta_of(m)), drop = FALSE])
     s <- extra$s
+    if (inherits(m, "lognet") && is.null(m$classnames)) {
+      # A response matrix without column names: no class labels (predict(type = "class") has
+      # none); the probability of column 2 and its complement, by column position.
+      p <- as.vector(predict(m, newx = newx, s = s, type = "response"))
+      return(list(table = data.frame(`probability(1)` = 1 - p, `probability(2)` = p, check.names = FALSE),
+                  ties = none))
+    }
     if (inherits(m, "lognet")) {
       p <- as.vector(predict(m, newx = newx, s = s, type = "response"))
       cls <- as.vector(predict(m, newx = newx, s = s, type = "class"))
@@ -258,6 +265,8 @@ mtcars_svm <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, gear_ratio = mtcars$d
 mtcars_carb <- data.frame(carb = factor(mtcars$carb), mpg = mtcars$mpg, wt = mtcars$wt)
 # Breaks beyond 25, zero in almost half the rows: a zero-inflated count.
 warpbreaks_z <- within(warpbreaks, excess <- pmax(0, breaks - 25))
+esoph_num <- data.frame(agegp = as.numeric(esoph$agegp), alcgp = as.numeric(esoph$alcgp),
+                        tobgp = as.numeric(esoph$tobgp))
 x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
 x_infert <- as.matrix(infert[, c("age", "parity", "induced", "spontaneous")])
 y_infert <- factor(infert$case, levels = c(0, 1), labels = c("control", "case"))
@@ -356,6 +365,10 @@ cases <- list(
        c("numeric", "binary", "lambda-on-path"), infert, colnames(x_infert), s_index = 10L),
   list("glmnet_fishnet", "glmnet(x_mtcars[, 1:3], mtcars$carb, family = \"poisson\")",
        c("numeric", "poisson", "lambda-on-path"), mtcars, colnames(x_mtcars)[1:3], s_index = 12L),
+  list("glmnet_lognet_count_matrix",
+       "glmnet(as.matrix(esoph_num), cbind(esoph$ncontrols, esoph$ncases), family = \"binomial\")",
+       c("numeric", "binary", "count-matrix-response", "lambda-on-path"), esoph_num, colnames(esoph_num),
+       s_index = 15L),
   list("glmnet_multnet", "glmnet(x_iris, iris$Species, family = \"multinomial\")",
        c("numeric", "multiclass", "lambda-on-path"), iris, iris_cols, s_index = 20L)
 )

@@ -194,7 +194,19 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
     lin.link = ir::Link::Log;
     family = "glmnet poisson (fishnet)";
   } else {
-    class_names = Member(root, file)["classnames"].strings();
+    if (const auto cn = Member(root, file).get("classnames")) {
+      class_names = cn->strings();
+    } else {
+      // A response matrix without column names (cbind(fail, success), a count matrix): glmnet
+      // keeps no class names and R's predict(type = "class") has none to give; the probabilities
+      // (of column 2 for binomial, of every column for multinomial) are well defined.
+      const size_t n = cls == "lognet" ? 2 : static_cast<size_t>(T);
+      for (size_t i = 1; i <= n; ++i) class_names.push_back(std::to_string(i));
+      warn(m, "glmnet-classnames-unknown",
+           fmt::format("the {} response was a matrix without column names ($classnames is NULL): its columns are "
+                       "named 1..{} here by position (R's predict(type = \"class\") has no labels)",
+                       cls == "lognet" ? "binomial" : "multinomial", n));
+    }
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = class_names;
     if (cls == "lognet") {
