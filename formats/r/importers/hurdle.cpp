@@ -117,8 +117,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
                         fmt::format("unsupported: hurdle zero distribution '{}' (binomial only)", zero_dist));
   }
   const std::string link = obj["link"].string();
-  if (link != "logit")
-    throw Unsupported(file, "$link", fmt::format("unsupported: zero hurdle link '{}' (logit only)", link));
+  if (link != "logit" && link != "probit" && link != "cloglog" && link != "log")
+    throw Unsupported(file, "$link",
+                      fmt::format("unsupported: zero part link '{}' (logit, probit, cloglog, log)", link));
   if (const auto off = obj.get("offset"))
     for (size_t i = 0; i < off->size(); ++i)
       if (!off->at(i)->is_null())
@@ -155,7 +156,30 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   const ir::Expr eta_count = linear_predictor(coef["count"], d);
   const ir::Expr eta_zero = linear_predictor(coef["zero"], dz);
   const ir::Expr mu = ir::Expr::unary(ir::Op::Exp, eta_count);
-  const ir::Expr phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
+  // phi = make.link(link)$linkinv(eta), with its clamps: probit at +-qnorm(eps) (8.125890664701906),
+  // cloglog to [eps, 1 - eps], log at least eps.
+  constexpr double kEps = 2.220446049250313e-16;
+  auto clamp = [](ir::Expr e, double lo, double hi) {
+    return ir::Expr::binary(ir::Op::Min, ir::Expr::binary(ir::Op::Max, std::move(e), ir::Expr::constant(lo)),
+                            ir::Expr::constant(hi));
+  };
+  ir::Expr phi;
+  if (link == "logit") {
+    phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
+  } else if (link == "probit") {
+    constexpr double kThresh = 8.125890664701906;  // -qnorm(.Machine$double.eps)
+    phi = ir::Expr::binary(
+        ir::Op::Mul, ir::Expr::constant(0.5),
+        ir::Expr::binary(ir::Op::Add, ir::Expr::constant(1.0),
+                         ir::Expr::unary(ir::Op::Erf, ir::Expr::binary(ir::Op::Mul, clamp(eta_zero, -kThresh, kThresh),
+                                                                       ir::Expr::constant(M_SQRT1_2)))));
+  } else if (link == "cloglog") {
+    phi = clamp(ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
+                                 ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, ir::Expr::unary(ir::Op::Exp, eta_zero)))),
+                kEps, 1 - kEps);
+  } else {
+    phi = ir::Expr::binary(ir::Op::Max, ir::Expr::unary(ir::Op::Exp, eta_zero), ir::Expr::constant(kEps));
+  }
   ir::Expr response;
   if (zeroinfl) {
     // (1 - phi) * mu, phi the probability of a structural zero.
@@ -199,8 +223,8 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
   m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
-  m.provenance.family = fmt::format("{} {} count, binomial (logit) zero; {} + {} model-matrix columns",
-                                    zeroinfl ? "zero-inflated" : "hurdle", count_dist, d.columns.size(),
+  m.provenance.family = fmt::format("{} {} count, binomial ({}) zero; {} + {} model-matrix columns",
+                                    zeroinfl ? "zero-inflated" : "hurdle", count_dist, link, d.columns.size(),
                                     dz.columns.size());
   ir::validate(m, file);
   return m;
