@@ -81,7 +81,8 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
         return false;
       };
       for (const auto& c : sv_names)
-        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0 && !other_variable(c))
+        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0 && !other_variable(c) &&
+            c.find('.', prefix.size()) == std::string::npos)  // "cylf6.wt" is an interaction column
           levels.push_back(c.substr(prefix.size()));
       bool clear = levels.size() >= 2;
       for (const auto& l : levels) clear &= l.find('.') == std::string::npos && make_names(prefix + l) == prefix + l;
