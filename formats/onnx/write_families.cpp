@@ -423,6 +423,11 @@ void write_svm(G& s, const ir::Svm& svm) {
 // ---------------------------------------------------------------- naive Bayes
 void write_bayes(G& s, const ir::NaiveBayes& nb, Warnings& warnings) {
   const int64_t F = s.F, K = static_cast<int64_t>(nb.log_prior.size());
+  for (size_t i = 0; i < nb.sd.size() && i < nb.mean.size(); ++i)
+    if (std::isnan(nb.sd[i]) || std::isnan(nb.mean[i]))
+      throw Unsupported("", "estimator",
+                        "unsupported: a naive Bayes class without a standard deviation (R's sd NA: one training "
+                        "row), whose R class skips the NA score");
   if (nb.precision == ir::Precision::Float32)
     warnings.push_back(
         {"float32-arithmetic",

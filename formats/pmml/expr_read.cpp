@@ -433,6 +433,13 @@ Expr ReadContext::apply(const pugi::xml_node& n) {
     const int cat = cat_field(0);
     e = Expr::unary(Op::IsMissing, cat >= 0 ? Expr::input(cat) : arg(0));
     if (fn == "isNotMissing") e = Expr::unary(Op::Not, std::move(e));
+  } else if (fn == "stdNormalCDF") {
+    // PMML 4.4's standard normal CDF, as 0.5 * (1 + erf(x / sqrt(2))) (what the writer's erf
+    // becomes: 2 * stdNormalCDF(x * sqrt(2)) - 1 reads back as erf(x) up to rounding).
+    need(1, 1);
+    e = Expr::binary(Op::Mul, Expr::constant(0.5),
+                     Expr::binary(Op::Add, Expr::constant(1.0),
+                                  Expr::unary(Op::Erf, Expr::binary(Op::Mul, arg(0), Expr::constant(M_SQRT1_2)))));
   } else if (fn == "round") {
     need(1, 1);
     warn("pmml-round-ties", "PMML round() is computed with ties to even; producers may round ties away from zero");

@@ -114,6 +114,11 @@ std::string write_naive_bayes(const ir::Model& m, Warnings& warnings) {
   if (m.schema.target.task != ir::Task::Classification) refuse("a naive Bayes model must classify");
   const size_t F = m.features.size(), K = nb.log_prior.size();
   if (K != m.schema.target.classes.size() || nb.gaussian.size() != F) refuse("an inconsistent naive Bayes model");
+  for (size_t k = 0; k < K; ++k)
+    for (size_t f = 0; f < F; ++f)
+      if (nb.gaussian[f] && (std::isnan(nb.sd[k * F + f]) || std::isnan(nb.mean[k * F + f])))
+        refuse("a naive Bayes class without a standard deviation (R's sd NA: one training row), which a "
+               "GaussianDistribution cannot hold");
   if (nb.precision == ir::Precision::Float32)
     warnings.push_back(
         {"float32-arithmetic",

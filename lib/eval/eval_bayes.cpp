@@ -91,9 +91,22 @@ class BayesEval final : public EstimatorEval {
         score_[k] = nb_.log_prior[k] + static_cast<double>(sum);
       }
       double* prob = &out.prob[r * K];
-      for (size_t k = 0; k < K; ++k) bad |= std::isnan(score_[k]);
       if (bad) {
         out.label[r] = -1;
+        for (size_t k = 0; k < K; ++k) prob[k] = std::nan("");
+        continue;
+      }
+      bool some_nan = false;
+      for (size_t k = 0; k < K; ++k) some_nan |= std::isnan(score_[k]);
+      if (some_nan) {
+        // A class without a standard deviation (one training row: sd NA) scores NA: R's
+        // probabilities are all NA (the sum over classes is), its class the largest of the other
+        // scores (which.max skips NA).
+        int32_t best = -1;
+        for (size_t k = 0; k < K; ++k)
+          if (!std::isnan(score_[k]) && (best < 0 || score_[k] > score_[static_cast<size_t>(best)]))
+            best = static_cast<int32_t>(k);
+        out.label[r] = best;
         for (size_t k = 0; k < K; ++k) prob[k] = std::nan("");
         continue;
       }

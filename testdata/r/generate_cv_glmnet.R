@@ -85,6 +85,14 @@ rows <- rbind(
   run_cv_case("cv_glmnet_lognet_s", "lognet", "between")
 )
 
+# Refused by name (exit 2 naming $relaxed): cv.glmnet(relax = TRUE), whose predict() blends the
+# unpenalized refits at gamma.1se and $relaxed$lambda.1se.
+ref_dir <- file.path(dirname(out_dir), "r-fixtures", "refused")
+dir.create(ref_dir, showWarnings = FALSE, recursive = TRUE)
+seed_for("cv_glmnet_relaxed")
+saveRDS(cv.glmnet(x_mtcars, mtcars$mpg, relax = TRUE, foldid = rep_len(1:4, nrow(x_mtcars))),
+        file.path(ref_dir, "cv_glmnet_relaxed.rds"))
+
 man_file <- file.path(out_dir, "MANIFEST.tsv")
 old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
 old <- old[!old$case %in% rows$case, , drop = FALSE]

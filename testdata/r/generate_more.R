@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Reference models and R's own predictions for the smooth model families: nnet, multinom,
-# e1071 svm and naiveBayes, kmeans, glmnet.
+# e1071 svm and naiveBayes, kmeans, glmnet, pscl zeroinfl and hurdle.
 #
 # Run from the repository root, after generate.R (this script appends to its MANIFEST.tsv):
 #     Rscript testdata/r/generate_more.R [CASE ...]     (no CASE: every case)
@@ -11,7 +11,7 @@
 # expected.csv columns:
 #  - regression: `prediction`
 #  - classification: `class`, then `probability(<label>)` in the model's class order
-#    (nnet/multinom `$lev`, svm `$levels`, naiveBayes `$levels`, glmnet `$classnames`)
+#    (nnet/multinom `$lev` (a multinom count-matrix response: `$lab`), svm `$levels`, naiveBayes `$levels`, glmnet `$classnames`)
 #  - kmeans: `cluster` (the nearest centre by squared Euclidean distance; kmeans has no predict())
 # nnet with a two-level factor response fits one logistic output with entropy = TRUE itself.
 # A row with a missing predictor predicts NA in every column, except naiveBayes, which skips a
@@ -28,6 +28,7 @@ suppressPackageStartupMessages({
   library(nnet)
   library(e1071)
   library(glmnet)
+  library(pscl)
 })
 
 out_dir <- local({
@@ -56,6 +57,13 @@ predict_more <- function(m, nd, extra) {
   none <- rep(FALSE, nrow(nd))
   if (inherits(m, "multinom") || inherits(m, "nnet")) {
     lev <- m$lev
+    if (is.null(lev) && inherits(m, "multinom")) {
+      # A count-matrix response: a softmax over its columns, named by $lab, two included.
+      prob <- matrix(predict(m, newdata = nd, type = "probs"), nrow = nrow(nd))
+      colnames(prob) <- m$lab
+      cls <- predict(m, newdata = nd, type = "class")
+      return(list(table = prob_table(cls, prob), ties = max_col_ties(prob)))
+    }
     if (is.null(lev)) {
       return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "raw")[, 1])),
                   ties = none))
@@ -88,6 +96,10 @@ predict_more <- function(m, nd, extra) {
     colnames(prob) <- m$levels
     return(list(table = prob_table(cls, prob), ties = none))
   }
+  if (inherits(m, "zeroinfl") || inherits(m, "hurdle")) {
+    return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "response"))),
+                ties = none))
+  }
   if (inherits(m, "kmeans")) {
     x <- as.matrix(nd[, colnames(m$centers), drop = FALSE])
     cl <- apply(x, 1, function(r) {
@@ -100,6 +112,13 @@ predict_more <- function(m, nd, extra) {
   if (inherits(m, "glmnet")) {
     newx <- as.matrix(nd[, rownames(beta_of(m)), drop = FALSE])
     s <- extra$s
+    if (inherits(m, "lognet") && is.null(m$classnames)) {
+      # A response matrix without column names: no class labels (predict(type = "class") has
+      # none); the probability of column 2 and its complement, by column position.
+      p <- as.vector(predict(m, newx = newx, s = s, type = "response"))
+      return(list(table = data.frame(`probability(1)` = 1 - p, `probability(2)` = p, check.names = FALSE),
+                  ties = none))
+    }
     if (inherits(m, "lognet")) {
       p <- as.vector(predict(m, newx = newx, s = s, type = "response"))
       cls <- as.vector(predict(m, newx = newx, s = s, type = "class"))
@@ -128,6 +147,8 @@ family_of <- function(m) {
                                    "eps-regression", "nu-regression")[m$type + 1])
   if (inherits(m, "naiveBayes")) return("naiveBayes")
   if (inherits(m, "kmeans")) return("kmeans")
+  if (inherits(m, "zeroinfl")) return(paste0("zeroinfl ", m$dist))
+  if (inherits(m, "hurdle")) return(paste0("hurdle ", m$dist$count))
   if (inherits(m, "glmnet")) return(class(m)[1])
   NA_character_
 }
@@ -233,6 +254,19 @@ titanic_d <- local({
   rownames(d) <- NULL
   d
 })
+# svm.formula keeps no levels: `trans` (the first factor, one column per level) reads back from
+# the support-vector column names, `gear` (coded by contrasts: no column for "three") does not,
+# and `gear_ratio`'s column begins with "gear".
+mtcars_svm <- data.frame(mpg = mtcars$mpg, wt = mtcars$wt, gear_ratio = mtcars$drat,
+                         trans = factor(mtcars$am, labels = c("auto", "manual")),
+                         gear = factor(c("three", "four", "five")[mtcars$gear - 2],
+                                       levels = c("three", "four", "five")))
+# carb 6 and 8 have one row each: their numeric predictors have no standard deviation (NA).
+mtcars_carb <- data.frame(carb = factor(mtcars$carb), mpg = mtcars$mpg, wt = mtcars$wt)
+# Breaks beyond 25, zero in almost half the rows: a zero-inflated count.
+warpbreaks_z <- within(warpbreaks, excess <- pmax(0, breaks - 25))
+esoph_num <- data.frame(agegp = as.numeric(esoph$agegp), alcgp = as.numeric(esoph$alcgp),
+                        tobgp = as.numeric(esoph$tobgp))
 x_mtcars <- as.matrix(mtcars[, c("wt", "hp", "disp", "drat", "qsec")])
 x_infert <- as.matrix(infert[, c("age", "parity", "induced", "spontaneous")])
 y_infert <- factor(infert$case, levels = c(0, 1), labels = c("control", "case"))
@@ -261,6 +295,9 @@ cases <- list(
   list("multinom_k3",
        "multinom(Species ~ Sepal.Length + Sepal.Width, data = iris, trace = FALSE)",
        c("numeric", "multiclass"), iris, c("Sepal.Length", "Sepal.Width")),
+  list("multinom_counts",
+       "multinom(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph, trace = FALSE)",
+       c("ordered", "count-matrix-response", "binary"), esoph, c("agegp", "alcgp")),
   list("svm_class_linear",
        "svm(Species ~ ., data = iris, kernel = \"linear\", probability = TRUE)",
        c("numeric", "multiclass", "linear", "probability"), iris, iris_cols),
@@ -282,6 +319,35 @@ cases <- list(
   list("svm_eps_regression_poly",
        "svm(dist ~ speed, data = cars, kernel = \"polynomial\", degree = 2, coef0 = 1)",
        c("numeric", "polynomial", "eps-regression"), cars, "speed"),
+  list("svm_eps_regression_contrast_factor",
+       "svm(mpg ~ trans + gear + gear_ratio + wt, data = mtcars_svm)",
+       c("numeric", "factor", "contrasts-factor", "radial", "eps-regression"), mtcars_svm,
+       c("trans", "gear", "gear_ratio", "wt")),
+  list("svm_eps_regression_interaction",
+       "svm(mpg ~ trans * wt, data = mtcars_svm)",
+       c("numeric", "factor", "interaction", "radial", "eps-regression"), mtcars_svm, c("trans", "wt")),
+  list("svm_class_prefix_variable",
+       "svm(trans ~ gear + gear_ratio, data = mtcars_svm, probability = TRUE)",
+       c("numeric", "factor", "binary", "radial", "probability", "name-prefix"), mtcars_svm,
+       c("gear", "gear_ratio")),
+  list("zeroinfl_negbin_zero_regressors",
+       "zeroinfl(excess ~ tension | wool, data = warpbreaks_z, dist = \"negbin\")",
+       c("factor", "negbin", "zero-part-regressors"), warpbreaks_z, c("tension", "wool")),
+  list("hurdle_zero_regressors",
+       "hurdle(ncases ~ agegp + alcgp | tobgp + ncontrols, data = esoph)",
+       c("ordered", "numeric", "zero-part-regressors"), esoph, c("agegp", "alcgp", "tobgp", "ncontrols")),
+  list("hurdle_negbin",
+       "hurdle(excess ~ tension + wool, data = warpbreaks_z, dist = \"negbin\")",
+       c("factor", "negbin"), warpbreaks_z, c("tension", "wool")),
+  list("hurdle_geometric_zero_regressors",
+       "hurdle(excess ~ tension | wool, data = warpbreaks_z, dist = \"geometric\")",
+       c("factor", "geometric", "zero-part-regressors"), warpbreaks_z, c("tension", "wool")),
+  list("zeroinfl_probit",
+       "zeroinfl(excess ~ tension | wool, data = warpbreaks_z, dist = \"negbin\", link = \"probit\")",
+       c("factor", "negbin", "probit", "zero-part-regressors"), warpbreaks_z, c("tension", "wool")),
+  list("hurdle_cloglog",
+       "hurdle(excess ~ tension | wool, data = warpbreaks_z, link = \"cloglog\")",
+       c("factor", "cloglog", "zero-part-regressors"), warpbreaks_z, c("tension", "wool")),
   list("naivebayes_numeric", "naiveBayes(Species ~ ., data = iris)",
        c("numeric", "multiclass"), iris, iris_cols),
   list("naivebayes_mixed",
@@ -294,6 +360,8 @@ cases <- list(
        extra = list(nb_threshold = 0)),
   list("naivebayes_laplace", "naiveBayes(Survived ~ Class + Sex + Age, data = titanic_d, laplace = 1)",
        c("factor", "binary", "laplace"), titanic_d, c("Class", "Sex", "Age")),
+  list("naivebayes_one_row_class", "naiveBayes(carb ~ mpg + wt, data = mtcars_carb)",
+       c("numeric", "multiclass", "sd-NA"), mtcars_carb, c("mpg", "wt")),
   list("kmeans_iris", "kmeans(iris[, 1:4], centers = 3, nstart = 5)",
        c("numeric"), iris, iris_cols),
   list("kmeans_mtcars", "kmeans(mtcars[, c(\"mpg\", \"hp\", \"wt\")], centers = 4, nstart = 5)",
@@ -306,6 +374,10 @@ cases <- list(
        c("numeric", "binary", "lambda-on-path"), infert, colnames(x_infert), s_index = 10L),
   list("glmnet_fishnet", "glmnet(x_mtcars[, 1:3], mtcars$carb, family = \"poisson\")",
        c("numeric", "poisson", "lambda-on-path"), mtcars, colnames(x_mtcars)[1:3], s_index = 12L),
+  list("glmnet_lognet_count_matrix",
+       "glmnet(as.matrix(esoph_num), cbind(esoph$ncontrols, esoph$ncases), family = \"binomial\")",
+       c("numeric", "binary", "count-matrix-response", "lambda-on-path"), esoph_num, colnames(esoph_num),
+       s_index = 15L),
   list("glmnet_multnet", "glmnet(x_iris, iris$Species, family = \"multinomial\")",
        c("numeric", "multiclass", "lambda-on-path"), iris, iris_cols, s_index = 20L)
 )

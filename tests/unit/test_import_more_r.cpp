@@ -115,6 +115,10 @@ TEST_CASE("rms, pls, mlr and BinaryTree variants not read are refused naming the
   expect_refused("binarytree_surrogates", "@tree$ssplits", "surrogate splits");
 }
 
+TEST_CASE("cv.glmnet(relax = TRUE) is refused naming $relaxed: predict() blends the relaxed refits") {
+  expect_refused("cv_glmnet_relaxed", "$relaxed", "relax = TRUE (class cv.relaxed)");
+}
+
 TEST_CASE("a formula's factor() with labels but no levels is refused: R labels the data's sorted values") {
   expect_refused("lm_factor_labels_no_levels", "$terms@predvars", "factor() with labels but no levels");
 }

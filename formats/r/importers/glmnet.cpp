@@ -194,7 +194,19 @@ ir::Model import_glmnet(const RObject& root, const std::string& file, double s) 
     lin.link = ir::Link::Log;
     family = "glmnet poisson (fishnet)";
   } else {
-    class_names = Member(root, file)["classnames"].strings();
+    if (const auto cn = Member(root, file).get("classnames")) {
+      class_names = cn->strings();
+    } else {
+      // A response matrix without column names (cbind(fail, success), a count matrix): glmnet
+      // keeps no class names and R's predict(type = "class") has none to give; the probabilities
+      // (of column 2 for binomial, of every column for multinomial) are well defined.
+      const size_t n = cls == "lognet" ? 2 : static_cast<size_t>(T);
+      for (size_t i = 1; i <= n; ++i) class_names.push_back(std::to_string(i));
+      warn(m, "glmnet-classnames-unknown",
+           fmt::format("the {} response was a matrix without column names ($classnames is NULL): its columns are "
+                       "named 1..{} here by position (R's predict(type = \"class\") has no labels)",
+                       cls == "lognet" ? "binomial" : "multinomial", n));
+    }
     m.schema.target.task = ir::Task::Classification;
     m.schema.target.classes = class_names;
     if (cls == "lognet") {
@@ -296,6 +308,18 @@ namespace {
 
 // cv.glmnet at penalty s: the fit's path at s (its `$preProcess` is applied by import_model).
 ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
+  if (const auto relaxed = Member(root, file).get("relaxed")) {
+    // cv.glmnet(relax = TRUE), class cv.relaxed: predict() blends the penalized path with the
+    // unpenalized refits, gamma * beta + (1 - gamma) * beta_relaxed, at gamma.1se and at
+    // $relaxed$lambda.1se (not $lambda.1se); the plain path at s would answer another question.
+    std::string at;
+    if (const auto g = relaxed->get("gamma.1se"); g && (*g)->is_numeric() && (*g)->length() == 1)
+      at = fmt::format(" (its default: gamma.1se = {:.17g})", g->number());
+    throw Unsupported(file, "$relaxed",
+                      "cv.glmnet fitted with relax = TRUE (class cv.relaxed): R's predict() blends the "
+                      "relaxed refits at a gamma" + at +
+                      ", which is not supported; the plain path is $glmnet.fit (R: predict(fit$glmnet.fit, s = ...))");
+  }
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");
   ir::Model m;

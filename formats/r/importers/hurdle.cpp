@@ -3,7 +3,8 @@
 // coef$count) and phi = plogis(Z %*% coef$zero).  hurdle: exp(log(phi) - log(1 - exp(-mu))) * mu,
 // phi the probability of a positive count; zeroinfl: (1 - phi) * mu, phi that of a zero.
 // In the IR: one derived feature holding that expression, scored by a Linear model with
-// coefficient 1 (no estimator of its own), both parts on the same model-matrix columns.
+// coefficient 1 (no estimator of its own).  Each part has its own design (y ~ x | z); the inputs
+// are their union.  zeroinfl's mean holds for any count distribution (negbin, geometric too).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -88,6 +89,13 @@ ir::Expr linear_predictor(const Member& coef, const Design& d) {
   return *sum;
 }
 
+// Input indices of `e` (Input, LevelIs, LevelMap) through `to`.
+void remap_inputs(ir::Expr& e, const std::vector<int32_t>& to) {
+  if (e.op == ir::Op::Input || e.op == ir::Op::LevelIs || e.op == ir::Op::LevelMap)
+    e.index = to.at(static_cast<size_t>(e.index));
+  for (auto& a : e.args) remap_inputs(a, to);
+}
+
 }  // namespace
 
 namespace {
@@ -96,9 +104,11 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   const Member obj(root, file);
   const Member dist = obj["dist"];
   const std::string count_dist = zeroinfl ? dist.string() : dist["count"].string();
-  if (count_dist != "poisson")
+  // zeroinfl's mean (1 - phi) * mu does not depend on the count distribution (poisson, negbin,
+  // geometric); hurdle's does, through the probability of a zero count.
+  if (!zeroinfl && count_dist != "poisson" && count_dist != "negbin" && count_dist != "geometric")
     throw Unsupported(file, zeroinfl ? "$dist" : "$dist$count",
-                      fmt::format("unsupported: {} count distribution '{}' (poisson only)",
+                      fmt::format("unsupported: {} count distribution '{}' (poisson, negbin, geometric)",
                                   zeroinfl ? "zeroinfl" : "hurdle", count_dist));
   if (!zeroinfl) {
     const std::string zero_dist = dist["zero"].string();
@@ -107,8 +117,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
                         fmt::format("unsupported: hurdle zero distribution '{}' (binomial only)", zero_dist));
   }
   const std::string link = obj["link"].string();
-  if (link != "logit")
-    throw Unsupported(file, "$link", fmt::format("unsupported: zero hurdle link '{}' (logit only)", link));
+  if (link != "logit" && link != "probit" && link != "cloglog" && link != "log")
+    throw Unsupported(file, "$link",
+                      fmt::format("unsupported: zero part link '{}' (logit, probit, cloglog, log)", link));
   if (const auto off = obj.get("offset"))
     for (size_t i = 0; i < off->size(); ++i)
       if (!off->at(i)->is_null())
@@ -120,27 +131,83 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   Design d = build_design(count_obj, file);
   Design dz = build_design(zero_obj, file);
   if (d.offset || dz.offset) throw Unsupported(file, "$terms", "unsupported: offset terms in the formula");
-  bool same = dz.columns.size() == d.columns.size() && dz.inputs.size() == d.inputs.size() && dz.derived.empty() &&
-              d.derived.empty() && dz.intercept == d.intercept;
-  for (size_t i = 0; same && i < d.columns.size(); ++i) same = d.columns[i].name == dz.columns[i].name;
-  for (size_t i = 0; same && i < d.inputs.size(); ++i) same = d.inputs[i].name == dz.inputs[i].name;
-  if (!same)
+  // The zero part's own design (y ~ x | z): its inputs join the count part's, found by name (the
+  // same variable is the same field: both parts read $levels) or appended.
+  if (!dz.derived.empty())
     throw Unsupported(file, "$terms$zero",
-                      "unsupported: a zero part with regressors other than the count part's (y ~ x | z)");
+                      "unsupported: a zero part with derived terms (poly(), ns(), ...) of its own");
+  std::vector<int32_t> to(dz.inputs.size(), -1);
+  for (size_t i = 0; i < dz.inputs.size(); ++i) {
+    for (size_t j = 0; j < d.inputs.size(); ++j)
+      if (d.inputs[j].name == dz.inputs[i].name) to[i] = static_cast<int32_t>(j);
+    if (to[i] < 0) {
+      to[i] = static_cast<int32_t>(d.inputs.size());
+      d.inputs.push_back(dz.inputs[i]);
+    } else if (d.inputs[static_cast<size_t>(to[i])].kind != dz.inputs[i].kind ||
+               d.inputs[static_cast<size_t>(to[i])].levels != dz.inputs[i].levels) {
+      throw Error(file, "$terms$zero",
+                  fmt::format("variable '{}' is read differently by the count and the zero part", dz.inputs[i].name));
+    }
+  }
+  for (auto& c : dz.columns) remap_inputs(c.expr, to);
+  for (auto& w : dz.warnings) d.warnings.push_back(std::move(w));
 
   const Member coef = obj["coefficients"];
   const ir::Expr eta_count = linear_predictor(coef["count"], d);
-  const ir::Expr eta_zero = linear_predictor(coef["zero"], d);
+  const ir::Expr eta_zero = linear_predictor(coef["zero"], dz);
   const ir::Expr mu = ir::Expr::unary(ir::Op::Exp, eta_count);
-  const ir::Expr phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
+  // phi = make.link(link)$linkinv(eta), with its clamps: probit at +-qnorm(eps) (8.125890664701906),
+  // cloglog to [eps, 1 - eps], log at least eps.
+  constexpr double kEps = 2.220446049250313e-16;
+  auto clamp = [](ir::Expr e, double lo, double hi) {
+    return ir::Expr::binary(ir::Op::Min, ir::Expr::binary(ir::Op::Max, std::move(e), ir::Expr::constant(lo)),
+                            ir::Expr::constant(hi));
+  };
+  ir::Expr phi;
+  if (link == "logit") {
+    phi = ir::Expr::unary(ir::Op::Logistic, eta_zero);
+  } else if (link == "probit") {
+    constexpr double kThresh = 8.125890664701906;  // -qnorm(.Machine$double.eps)
+    phi = ir::Expr::binary(
+        ir::Op::Mul, ir::Expr::constant(0.5),
+        ir::Expr::binary(ir::Op::Add, ir::Expr::constant(1.0),
+                         ir::Expr::unary(ir::Op::Erf, ir::Expr::binary(ir::Op::Mul, clamp(eta_zero, -kThresh, kThresh),
+                                                                       ir::Expr::constant(M_SQRT1_2)))));
+  } else if (link == "cloglog") {
+    phi = clamp(ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
+                                 ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, ir::Expr::unary(ir::Op::Exp, eta_zero)))),
+                kEps, 1 - kEps);
+  } else {
+    phi = ir::Expr::binary(ir::Op::Max, ir::Expr::unary(ir::Op::Exp, eta_zero), ir::Expr::constant(kEps));
+  }
   ir::Expr response;
   if (zeroinfl) {
     // (1 - phi) * mu, phi the probability of a structural zero.
     response = ir::Expr::binary(ir::Op::Mul, ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), phi), mu);
   } else {
-    // exp(log(phi) - log(1 - exp(-mu))) * mu, phi the probability of crossing the hurdle.
+    // exp(log(phi) - log(P(count > 0))) * mu, phi the probability of crossing the hurdle;
+    // P(count = 0) is exp(-mu) (poisson) or (theta / (theta + mu))^theta = exp(-theta log(1 +
+    // mu / theta)) (negbin with $theta["count"], geometric: theta 1), as pnbinom(0, size = theta).
+    ir::Expr log_zero = ir::Expr::unary(ir::Op::Neg, mu);
+    if (count_dist != "poisson") {
+      double theta = 1.0;
+      if (count_dist == "negbin") {
+        const Member th = obj["theta"];
+        const std::vector<double> v = th.numbers();
+        const std::vector<std::string> n = th->names();
+        bool found = false;
+        for (size_t i = 0; i < v.size() && i < n.size(); ++i)
+          if (n[i] == "count") theta = v[i], found = true;
+        if (!found && v.size() == 1) theta = v[0], found = true;
+        if (!found || !(theta > 0) || !std::isfinite(theta)) th.fail("expected the count part's theta");
+      }
+      log_zero = ir::Expr::binary(
+          ir::Op::Mul, ir::Expr::constant(-theta),
+          ir::Expr::unary(ir::Op::Log, ir::Expr::binary(ir::Op::Add, ir::Expr::constant(1.0),
+                                                        ir::Expr::binary(ir::Op::Div, mu, ir::Expr::constant(theta)))));
+    }
     const ir::Expr positive = ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
-                                               ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, mu)));
+                                               ir::Expr::unary(ir::Op::Exp, log_zero));
     response =
         ir::Expr::binary(ir::Op::Mul,
                          ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
@@ -156,8 +223,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
   m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
-  m.provenance.family = fmt::format("{} poisson count, binomial (logit) zero; {} model-matrix columns",
-                                    zeroinfl ? "zero-inflated" : "hurdle", d.columns.size());
+  m.provenance.family = fmt::format("{} {} count, binomial ({}) zero; {} + {} model-matrix columns",
+                                    zeroinfl ? "zero-inflated" : "hurdle", count_dist, link, d.columns.size(),
+                                    dz.columns.size());
   ir::validate(m, file);
   return m;
 }

@@ -12,7 +12,8 @@ namespace mb::r {
 // columns named by $coefnames (the "(Intercept)" column included), then the K outputs (or one
 // for two classes).  Output k sums wts[i] * unit(conn[i]) over nconn[k] <= i < nconn[k+1].
 // K > 2: softmax over the outputs (class 1's weights are fixed 0).  K = 2: one logistic output
-// for P(lev[2]), clamped by nnet to 0 below -15 and 1 above 15.
+// for P(lev[2]), clamped by nnet to 0 below -15 and 1 above 15.  A count-matrix response
+// (no $lev; classes from $lab): softmax over its K >= 2 columns.
 ir::Model import_multinom(const RObject& root, const std::string& file) {
   const Member obj(root, file);
   ir::Model m;
@@ -29,9 +30,25 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
     throw Error(file, "$nconn", "connection counts do not match the weights");
   const std::vector<std::string> coefnames = obj["coefnames"].strings();
   if (coefnames.size() != n_in) throw Error(file, "$coefnames", fmt::format("expected {} input names", n_in));
-  const std::vector<std::string> classes = obj["lev"].strings();
+  // A factor response keeps its levels in $lev; a count-matrix response (cbind(a, b, ...) ~ x)
+  // keeps none there but names its columns in $lab (1..ncol when the matrix had no column
+  // names) and fits a softmax over all ncol outputs, two included.
+  std::vector<std::string> classes;
+  bool matrix_response = false;
+  if (const auto lev = obj.get("lev")) {
+    classes = lev->strings();
+  } else if (const auto lab = obj.get("lab")) {
+    matrix_response = true;
+    if ((*lab)->type == RType::Character) {
+      classes = lab->strings();
+    } else {
+      for (const int64_t v : lab->wholes(1, 1 << 24)) classes.push_back(std::to_string(v));
+    }
+  } else {
+    obj["lev"];  // throws: neither a factor's levels nor a matrix response's column names
+  }
   const size_t K = classes.size();
-  if (!((K == 2 && n_out == 1) || (K > 2 && n_out == K)))
+  if (matrix_response ? !(K >= 2 && n_out == K) : !((K == 2 && n_out == 1) || (K > 2 && n_out == K)))
     throw Error(file, "$n", fmt::format("{} outputs for {} classes", n_out, K));
 
   // Input unit u (1-based) -> design column, or -1 for the intercept column.
@@ -74,7 +91,7 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
   adopt_design(m, d);
   m.schema.target.task = ir::Task::Classification;
   m.schema.target.classes = classes;
-  if (K == 2) {
+  if (n_out == 1) {
     ir::Mlp mlp;
     ir::Mlp::Layer layer;
     layer.n_units = 1;
@@ -98,7 +115,8 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
     m.estimator = std::move(lin);
   }
   m.provenance.source_class = "multinom";
-  m.provenance.family = K == 2 ? "multinomial logit (2 classes, nnet logistic output)" : "multinomial logit";
+  m.provenance.family = n_out == 1 ? "multinomial logit (2 classes, nnet logistic output)"
+                        : matrix_response ? "multinomial logit (count-matrix response)" : "multinomial logit";
   ir::validate(m, file);
   return m;
 }

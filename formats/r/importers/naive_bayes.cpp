@@ -94,6 +94,22 @@ ir::Model import_naive_bayes(const RObject& root, const std::string& file, doubl
                                                                 formula->elements[1]->type == RType::Symbol)
       m.schema.target.name = formula->elements[1]->text;
   }
+  {
+    std::vector<std::string> none;  // "variable (class)" with an NA standard deviation
+    for (size_t f = 0; f < F; ++f)
+      for (size_t k = 0; k < K; ++k)
+        if (nb.gaussian[f] && (std::isnan(nb.sd[k * F + f]) || std::isnan(nb.mean[k * F + f])))
+          none.push_back(fmt::format("{} ({})", names[f], classes[k]));
+    if (!none.empty()) {
+      std::string list;
+      for (const auto& n : none) list += (list.empty() ? "" : ", ") + n;
+      warn(m, "naivebayes-sd-na",
+           fmt::format("no standard deviation for {} (a class with one training row): as R's predict(), a row "
+                       "with such a predictor present gets NA probabilities and the class of the largest "
+                       "other score, never that class",
+                       list));
+    }
+  }
   m.estimator = std::move(nb);
   m.provenance.source_class = "naiveBayes";
   m.provenance.family = fmt::format("naive Bayes ({} classes, {} predictors)", K, F);

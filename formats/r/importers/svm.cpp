@@ -44,9 +44,12 @@ std::string make_names(const std::string& s) {
 // The training levels survive only in the support-vector column names, passed through
 // make.names().  Levels come from `hints` when given, else from those names when a factor was
 // coded with one column per level and the names are unambiguous (no '.' in a level).  Returns
-// a copy of `root` with `$xlevels` added, or nullptr when nothing is needed.
+// a copy of `root` with `$xlevels` added, or nullptr when nothing is needed; `inferred` gets the
+// variables whose levels were read from the names.  Those names cannot tell a factor coded by
+// contrasts (its first level has no column) nor a column of another variable whose name begins
+// with the factor's: import_svm checks that the levels rebuild the support-vector columns.
 RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, const SvmLevelHints& hints,
-                 const std::string& file) {
+                 const std::string& file, std::vector<std::string>& inferred) {
   if (root.get("xlevels")) return nullptr;
   const RObject* terms = root.get("terms");
   const RObject* classes = terms ? terms->attr("dataClasses") : nullptr;
@@ -72,8 +75,14 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
       levels = it->second;
     } else {
       const std::string prefix = make_names(vars[v]);
+      auto other_variable = [&](const std::string& c) {  // "gz" is variable gz's column, not g's level z
+        for (const auto& w : vars)
+          if (w != vars[v] && make_names(w) == c) return true;
+        return false;
+      };
       for (const auto& c : sv_names)
-        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0)
+        if (c.size() > prefix.size() && c.compare(0, prefix.size(), prefix) == 0 && !other_variable(c) &&
+            c.find('.', prefix.size()) == std::string::npos)  // "cylf6.wt" is an interaction column
           levels.push_back(c.substr(prefix.size()));
       bool clear = levels.size() >= 2;
       for (const auto& l : levels) clear &= l.find('.') == std::string::npos && make_names(prefix + l) == prefix + l;
@@ -83,6 +92,7 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
                                 "support-vector column names (make.names() changed them or a level has no column); "
                                 "give the training levels",
                                 vars[v]));
+      inferred.push_back(vars[v]);
     }
     auto lv = std::make_shared<RObject>();
     lv->type = RType::Character;
@@ -147,13 +157,44 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   Design d;
   const bool formula = root_in.get("terms") != nullptr && !root_in.get("terms")->is_null();
   RPtr patched;
-  if (formula) patched = with_levels(root_in, sv.colnames, hints, file);
+  std::vector<std::string> inferred;  // factors whose levels were read from the column names
+  if (formula) patched = with_levels(root_in, sv.colnames, hints, file, inferred);
   const RObject& root = patched ? *patched : root_in;
   const Member obj(root, file);
   if (formula) {
     d = build_design(root, file);
     if (d.offset) throw Error(file, "$terms@offset", "offsets in svm models are not supported");
     if (d.intercept) throw Error(file, "$terms@intercept", "expected the intercept-free terms svm.formula stores");
+    if (!inferred.empty() && sv.colnames.size() == F) {
+      // Every column naming an inferred factor must come back under its support-vector name:
+      // levels {b, c} read from "gb", "gc" of a factor coded by contrasts (levels a, b, c) would
+      // code b as the baseline and score every row wrong.
+      auto names_inferred = [&](const std::string& col) {
+        for (const auto& v : inferred)
+          if (col.find(make_names(v)) != std::string::npos) return true;
+        return false;
+      };
+      std::string mismatch;
+      for (size_t c = 0; c < std::max(F, d.columns.size()) && mismatch.empty(); ++c) {
+        const std::string ours = c < d.columns.size() ? make_names(d.columns[c].name) : "(none)";
+        const std::string theirs = c < F ? sv.colnames[c] : "(none)";
+        if (ours != theirs && (names_inferred(ours) || names_inferred(theirs) || d.columns.size() != F))
+          mismatch = fmt::format("column {} is '{}', the levels read back give '{}'", c + 1, theirs, ours);
+      }
+      if (!mismatch.empty()) {
+        std::string vars;  // the inferred factors the mismatching column names (all when none does)
+        for (const auto& v : inferred)
+          if (mismatch.find(make_names(v)) != std::string::npos) vars += (vars.empty() ? "'" : ", '") + v + "'";
+        if (vars.empty())
+          for (const auto& v : inferred) vars += (vars.empty() ? "'" : ", '") + v + "'";
+        throw Error(file, "$xlevels",
+                    fmt::format("svm.formula stores no factor levels, and those of {} read back from the "
+                                "support-vector column names do not rebuild them ({}): a factor coded by "
+                                "contrasts has no column for its first level, or another column's name begins "
+                                "with the factor's; give the training levels (--levels VAR=L1,L2,...)",
+                                vars, mismatch));
+      }
+    }
     if (d.columns.size() != F)
       throw Error(
           file, "$SV",
