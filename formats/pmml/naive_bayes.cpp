@@ -117,8 +117,9 @@ std::string write_naive_bayes(const ir::Model& m, Warnings& warnings) {
   for (size_t k = 0; k < K; ++k)
     for (size_t f = 0; f < F; ++f)
       if (nb.gaussian[f] && (std::isnan(nb.sd[k * F + f]) || std::isnan(nb.mean[k * F + f])))
-        refuse("a naive Bayes class without a standard deviation (R's sd NA: one training row), which a "
-               "GaussianDistribution cannot hold");
+        refuse(
+            "a naive Bayes class without a standard deviation (R's sd NA: one training row), which a "
+            "GaussianDistribution cannot hold");
   if (nb.precision == ir::Precision::Float32)
     warnings.push_back(
         {"float32-arithmetic",

@@ -315,10 +315,11 @@ ir::Model cv_glmnet_at(const RObject& root, const std::string& file, double s) {
     std::string at;
     if (const auto g = relaxed->get("gamma.1se"); g && (*g)->is_numeric() && (*g)->length() == 1)
       at = fmt::format(" (its default: gamma.1se = {:.17g})", g->number());
-    throw Unsupported(file, "$relaxed",
-                      "cv.glmnet fitted with relax = TRUE (class cv.relaxed): R's predict() blends the "
-                      "relaxed refits at a gamma" + at +
-                      ", which is not supported; the plain path is $glmnet.fit (R: predict(fit$glmnet.fit, s = ...))");
+    throw Unsupported(
+        file, "$relaxed",
+        "cv.glmnet fitted with relax = TRUE (class cv.relaxed): R's predict() blends the "
+        "relaxed refits at a gamma" +
+            at + ", which is not supported; the plain path is $glmnet.fit (R: predict(fit$glmnet.fit, s = ...))");
   }
   const RObject* fit = root.get("glmnet.fit");
   if (!fit || fit->type != RType::List) throw Error(file, "$glmnet.fit", "expected the fitted glmnet path");

@@ -174,8 +174,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
                          ir::Expr::unary(ir::Op::Erf, ir::Expr::binary(ir::Op::Mul, clamp(eta_zero, -kThresh, kThresh),
                                                                        ir::Expr::constant(M_SQRT1_2)))));
   } else if (link == "cloglog") {
-    phi = clamp(ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
-                                 ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, ir::Expr::unary(ir::Op::Exp, eta_zero)))),
+    phi = clamp(ir::Expr::binary(
+                    ir::Op::Sub, ir::Expr::constant(1.0),
+                    ir::Expr::unary(ir::Op::Exp, ir::Expr::unary(ir::Op::Neg, ir::Expr::unary(ir::Op::Exp, eta_zero)))),
                 kEps, 1 - kEps);
   } else {
     phi = ir::Expr::binary(ir::Op::Max, ir::Expr::unary(ir::Op::Exp, eta_zero), ir::Expr::constant(kEps));
@@ -206,8 +207,8 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
           ir::Expr::unary(ir::Op::Log, ir::Expr::binary(ir::Op::Add, ir::Expr::constant(1.0),
                                                         ir::Expr::binary(ir::Op::Div, mu, ir::Expr::constant(theta)))));
     }
-    const ir::Expr positive = ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0),
-                                               ir::Expr::unary(ir::Op::Exp, log_zero));
+    const ir::Expr positive =
+        ir::Expr::binary(ir::Op::Sub, ir::Expr::constant(1.0), ir::Expr::unary(ir::Op::Exp, log_zero));
     response =
         ir::Expr::binary(ir::Op::Mul,
                          ir::Expr::unary(ir::Op::Exp, ir::Expr::binary(ir::Op::Sub, ir::Expr::unary(ir::Op::Log, phi),
@@ -223,9 +224,9 @@ ir::Model import_count_mixture(const RObject& root, const std::string& file, boo
   lin.coefficients = {1.0};
   m.estimator = std::move(lin);
   m.provenance.source_class = zeroinfl ? "zeroinfl" : "hurdle";
-  m.provenance.family = fmt::format("{} {} count, binomial ({}) zero; {} + {} model-matrix columns",
-                                    zeroinfl ? "zero-inflated" : "hurdle", count_dist, link, d.columns.size(),
-                                    dz.columns.size());
+  m.provenance.family =
+      fmt::format("{} {} count, binomial ({}) zero; {} + {} model-matrix columns",
+                  zeroinfl ? "zero-inflated" : "hurdle", count_dist, link, d.columns.size(), dz.columns.size());
   ir::validate(m, file);
   return m;
 }

@@ -115,8 +115,9 @@ ir::Model import_multinom(const RObject& root, const std::string& file) {
     m.estimator = std::move(lin);
   }
   m.provenance.source_class = "multinom";
-  m.provenance.family = n_out == 1 ? "multinomial logit (2 classes, nnet logistic output)"
-                        : matrix_response ? "multinomial logit (count-matrix response)" : "multinomial logit";
+  m.provenance.family = n_out == 1        ? "multinomial logit (2 classes, nnet logistic output)"
+                        : matrix_response ? "multinomial logit (count-matrix response)"
+                                          : "multinomial logit";
   ir::validate(m, file);
   return m;
 }
