@@ -21,10 +21,10 @@ import subprocess
 
 from clitest import Checker, args_parser, compare_predictions, read_csv, read_csv_text, run, testdata_cases, work_dir
 import judges  # noqa: E402  (tests/judges.py; clitest puts tests/ on sys.path)
+import catalogue  # noqa: E402  (tests/catalogue.py: hints and conversions from each case.json)
 
 FAMILIES = {"svm.formula", "nnet.formula", "multinom", "naiveBayes", "kmeans"}
-HINTS = {"svm_class_binary_factor": ["--levels", "education=0-5yrs,6-11yrs,12+ yrs"],
-         "naivebayes_threshold0": ["--nb-threshold", "0"]}
+CATALOGUE = {e.name: e for e in catalogue.load()}
 # PMML holds these exactly (the same canonical hash as the R model).
 PMML_EXACT = re.compile(r"^(nnet_|kmeans_|svm_eps_)")
 # Where PMML cannot hold a part: the named warning.
@@ -35,6 +35,39 @@ def probability_rename(ours_header, ref_header):
     probs = [c for c in ref_header if c.startswith("probability(")]
     return [{f"probabilities_{i}": c for i, c in enumerate(probs)}.get(h, h) for h in ours_header]
 
+
+
+def check_pmml(c, cli, case, meta, rds, pmml, inp, eh, erows, r, hints, h_rds, have_xsd, xsd):
+    """The PMML file of `case` (converted by `r`): exit 0, or 1 naming the loss; XSD-valid; read back
+    equal to R's predictions; the R model's hash where PMML holds the model exactly."""
+    votes_differ = "[pmml-svm-probabilities]" in r.out
+    if case in PMML_LOSS or (votes_differ and meta.get("vote_class_differs", 0) > 0):
+        code = PMML_LOSS.get(case, "pmml-svm-probabilities")
+        c.check(r.rc == 1 and f"[{code}]" in r.out and not os.path.exists(pmml),
+                f"{case}: PMML conversion exits 1 naming [{code}] and writes nothing (exit {r.rc})")
+        r = run(cli, "convert", rds, pmml, "--force", *hints)
+    c.check(r.rc in (0, 1) and os.path.isfile(pmml), f"{case}: convert to PMML (exit {r.rc}: {r.err.strip()[:200]})")
+    if not os.path.isfile(pmml):
+        return
+    if have_xsd:
+        x = subprocess.run(["xmllint", "--noout", "--schema", xsd, pmml], capture_output=True, text=True)
+        c.check(x.returncode == 0, f"{case}: PMML valid against pmml-4-4.xsd: {x.stderr[-300:]}")
+    s = run(cli, "score", pmml, inp)
+    if c.check(s.rc == 0, f"{case}: score the PMML: {s.err.strip()[:200]}"):
+        oh, orows = read_csv_text(s.out)
+        if votes_differ:
+            # The vote model: R's class except in the rows where R's coupled probabilities
+            # pick another class than the votes (R counted them).
+            i, j = oh.index("class"), eh.index("class")
+            diff = sum(1 for a, b in zip(orows, erows) if a[i] != b[j] and not (a[i] in ("", "NA") and b[j] in ("", "NA")))
+            c.check(diff == meta.get("vote_class_differs", 0),
+                    f"{case}: PMML vote classes differ from R in {diff} rows, R counted {meta.get('vote_class_differs')}")
+        elif case not in PMML_LOSS:
+            p = compare_predictions(oh, orows, eh, erows)
+            c.check(not p, f"{case}: PMML read back equals R: {p[:3]}")
+    if PMML_EXACT.match(case):
+        h = run(cli, "hash", pmml).out.strip()
+        c.check(h == h_rds and h.startswith("sha256:"), f"{case}: PMML hash {h} equals the R model's {h_rds}")
 
 
 def main():
@@ -57,7 +90,9 @@ def main():
         if cls not in FAMILIES:
             continue
         n += 1
-        hints = HINTS.get(case, [])
+        entry = CATALOGUE.get(case)
+        hints = list(entry.hints) if entry else []
+        refused = {t for t in ("pmml", "onnx") if entry and entry.convert.get(t) == "refused"}
         rds, inp, exp = (os.path.join(d, f) for f in ("model.rds", "input.csv", "expected.csv"))
         eh, erows = read_csv(exp)
         h_rds = run(cli, "hash", rds, *hints).out.strip()
@@ -65,38 +100,19 @@ def main():
         # 1. PMML
         pmml = os.path.join(w, f"{case}.pmml")
         r = run(cli, "convert", rds, pmml, "--data", inp, "--expected", exp, *hints)
-        votes_differ = "[pmml-svm-probabilities]" in r.out
-        if case in PMML_LOSS or (votes_differ and meta.get("vote_class_differs", 0) > 0):
-            code = PMML_LOSS.get(case, "pmml-svm-probabilities")
-            c.check(r.rc == 1 and f"[{code}]" in r.out and not os.path.exists(pmml),
-                    f"{case}: PMML conversion exits 1 naming [{code}] and writes nothing (exit {r.rc})")
-            r = run(cli, "convert", rds, pmml, "--force", *hints)
-        c.check(r.rc in (0, 1) and os.path.isfile(pmml), f"{case}: convert to PMML (exit {r.rc}: {r.err.strip()[:200]})")
-        if not os.path.isfile(pmml):
-            continue
-        if have_xsd:
-            x = subprocess.run(["xmllint", "--noout", "--schema", xsd, pmml], capture_output=True, text=True)
-            c.check(x.returncode == 0, f"{case}: PMML valid against pmml-4-4.xsd: {x.stderr[-300:]}")
-        s = run(cli, "score", pmml, inp)
-        if c.check(s.rc == 0, f"{case}: score the PMML: {s.err.strip()[:200]}"):
-            oh, orows = read_csv_text(s.out)
-            if votes_differ:
-                # The vote model: R's class except in the rows where R's coupled probabilities
-                # pick another class than the votes (R counted them).
-                i, j = oh.index("class"), eh.index("class")
-                diff = sum(1 for a, b in zip(orows, erows) if a[i] != b[j] and not (a[i] in ("", "NA") and b[j] in ("", "NA")))
-                c.check(diff == meta.get("vote_class_differs", 0),
-                        f"{case}: PMML vote classes differ from R in {diff} rows, R counted {meta.get('vote_class_differs')}")
-            elif case not in PMML_LOSS:
-                p = compare_predictions(oh, orows, eh, erows)
-                c.check(not p, f"{case}: PMML read back equals R: {p[:3]}")
-        if PMML_EXACT.match(case):
-            h = run(cli, "hash", pmml).out.strip()
-            c.check(h == h_rds and h.startswith("sha256:"), f"{case}: PMML hash {h} equals the R model's {h_rds}")
+        if "pmml" in refused:  # case.json: the writer refuses a part PMML cannot hold, by name
+            c.check(r.rc == 2 and "unsupported" in r.err and not os.path.exists(pmml),
+                    f"{case}: PMML conversion refused (exit {r.rc}: {r.err.strip()[:200]})")
+        else:
+            check_pmml(c, cli, case, meta, rds, pmml, inp, eh, erows, r, hints, h_rds, have_xsd, xsd)
 
         # 2. ONNX
         onnx = os.path.join(w, f"{case}.onnx")
         r = run(cli, "convert", rds, onnx, "--data", inp, "--expected", exp, *hints)
+        if "onnx" in refused:  # case.json: the writer refuses it by name
+            c.check(r.rc == 2 and "unsupported" in r.err and not os.path.exists(onnx),
+                    f"{case}: ONNX conversion refused (exit {r.rc}: {r.err.strip()[:200]})")
+            continue
         if not c.check(r.rc == 0 and os.path.isfile(onnx), f"{case}: convert to ONNX (exit {r.rc}: {r.out[-300:]} {r.err.strip()[:200]})"):
             continue
         if have_checker:
