@@ -287,7 +287,10 @@ TEST_CASE("caret train: knn and plsda methods are refused by name") {
   const std::pair<std::string, std::string> cases[] = {
       {"caret_method_knn.rds", "unsupported caret method 'knn'"},
       {"caret_method_plsda.rds", "unsupported caret method 'pls' for classification"}};
-  for (const auto& [name, text] : cases) {
+  for (const auto& c : cases) {
+    // Plain names, not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
+    const std::string& name = c.first;
+    const std::string& text = c.second;
     const fs::path p = dir / name;
     REQUIRE(fs::exists(p));
     CAPTURE(name);
@@ -309,7 +312,10 @@ TEST_CASE("caret train: glmnet without bestTune's lambdaOpt is refused") {
   const std::tuple<std::string, std::string, std::string> cases[] = {
       {"caret_glmnet_no_lambdaopt.rds", "$finalModel", "without $lambdaOpt"},
       {"caret_glmnet_other_lambdaopt.rds", "$finalModel$lambdaOpt", "differs from bestTune's lambda"}};
-  for (const auto& [name, place, text] : cases) {
+  for (const auto& c : cases) {
+    const std::string& name = std::get<0>(c);
+    const std::string& place = std::get<1>(c);
+    const std::string& text = std::get<2>(c);
     const fs::path p = dir / name;
     REQUIRE(fs::exists(p));
     CAPTURE(name);
