@@ -258,6 +258,28 @@ std::string label_of(const RObject& e, size_t i) {
   return fmt::format("{}", x);
 }
 
+// The labels of a constant vector argument: a character or numeric vector, or c() of single
+// strings and numbers (negative numbers as -x); false for anything else.
+bool constant_labels(const RObject* a, std::vector<std::string>& out) {
+  if (!a) return false;
+  if (a->type == RType::Character || a->is_numeric()) {
+    for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
+    return true;
+  }
+  if (a->type != RType::Language || call_name(*a) != "c") return false;
+  for (size_t i = 1; i < a->elements.size(); ++i) {
+    const RObject* e = a->elements[i].get();
+    if (e && e->type == RType::Language && call_name(*e) == "-" && e->elements.size() == 2 && e->elements[1] &&
+        e->elements[1]->is_numeric() && e->elements[1]->length() == 1) {
+      out.push_back(fmt::format("{}", -e->elements[1]->number(0)));
+      continue;
+    }
+    if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
+    out.push_back(label_of(*e, 0));
+  }
+  return true;
+}
+
 std::optional<Relabel> relabel_args(const RObject& call, const std::string& fn) {
   Relabel r;
   if (fn == "revalue") {
@@ -284,26 +306,7 @@ std::optional<Relabel> relabel_args(const RObject& call, const std::string& fn) 
   }
   const RObject* from = call_arg(call, "from", 1);
   const RObject* to = call_arg(call, "to", 2);
-  auto values = [](const RObject* a, std::vector<std::string>& out) {
-    if (!a) return false;
-    if (a->type == RType::Character || a->is_numeric()) {
-      for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
-      return true;
-    }
-    if (a->type != RType::Language || call_name(*a) != "c") return false;
-    for (size_t i = 1; i < a->elements.size(); ++i) {
-      const RObject* e = a->elements[i].get();
-      if (e && e->type == RType::Language && call_name(*e) == "-" && e->elements.size() == 2 && e->elements[1] &&
-          e->elements[1]->is_numeric() && e->elements[1]->length() == 1) {
-        out.push_back(fmt::format("{}", -e->elements[1]->number(0)));
-        continue;
-      }
-      if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
-      out.push_back(label_of(*e, 0));
-    }
-    return true;
-  };
-  if (!values(from, r.from) || !values(to, r.to) || r.from.size() != r.to.size()) return std::nullopt;
+  if (!constant_labels(from, r.from) || !constant_labels(to, r.to) || r.from.size() != r.to.size()) return std::nullopt;
   return r;
 }
 
@@ -351,19 +354,7 @@ bool derive_factor(Variable& v, const std::string& fn, const RObject* xlevels, E
     if (ex && ex->type == RType::Logical && ex->length() == 1 && std::isnan(ex->number(0)))
       ex = nullptr;  // exclude = NA, the default
     auto constants = [&](const RObject* a, std::vector<std::string>& out) {
-      if (!a) return true;
-      if (a->type == RType::Null) return true;
-      if (a->type == RType::Character || a->is_numeric()) {
-        for (size_t i = 0; i < a->length(); ++i) out.push_back(label_of(*a, i));
-        return true;
-      }
-      if (a->type != RType::Language || call_name(*a) != "c") return false;
-      for (size_t i = 1; i < a->elements.size(); ++i) {
-        const RObject* e = a->elements[i].get();
-        if (!e || !(e->type == RType::Character || e->is_numeric()) || e->length() != 1) return false;
-        out.push_back(label_of(*e, 0));
-      }
-      return true;
+      return !a || a->type == RType::Null || constant_labels(a, out);
     };
     std::vector<std::string> raw, labels, excluded;
     if (!x || x->type != RType::Symbol || !constants(lv, raw) || !constants(lb, labels) || !constants(ex, excluded))
