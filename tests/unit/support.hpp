@@ -31,6 +31,7 @@
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/trees.hpp"
 #include "formats/r/lang/robject.hpp"
+#include "formats/registry.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
@@ -765,12 +766,85 @@ inline RCaseResult run_r_case(const fs::path& dir, const std::string& file, cons
   return res;
 }
 
+// A comparison that ran on rows and found every value within tolerance, every label and every
+// missing value equal.
+inline bool report_agrees(const compare::Report& r) {
+  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
+}
+
+// testdata/r/<name>/<file> imported by the class dispatcher with the hints its case.json gives
+// (as `--lambda` and `--levels` give them on the command line) and scored.
+inline RCaseResult run_r_testdata_case(const std::string& name, const std::string& file) {
+  static const std::map<std::string, r::ImportHints> hints = [] {
+    std::map<std::string, r::ImportHints> out;
+    for (const auto& c : catalogue(r_testdata_dir())) out[c.name] = c.hints;
+    return out;
+  }();
+  const auto it = hints.find(name);
+  const r::ImportHints h = it == hints.end() ? r::ImportHints{} : it->second;
+  return run_r_case(r_testdata_dir() / name, file, [&h](const r::RObject& obj, const std::string& path) {
+    Warnings w;
+    return r::import_model(obj, path, w, h);
+  });
+}
+
+// Every case, from its exact JSON and its .rds file, agrees with R's predictions on more than ten
+// rows (rows with a missing predictor are part of the cases: R predicts NA there).
+inline void check_r_testdata_cases(const std::vector<std::string>& cases) {
+  for (const auto& name : cases)
+    for (const char* file : {"model_exact.json", "model.rds"}) {
+      const RCaseResult r = run_r_testdata_case(name, file);
+      const std::string label = name + "/" + file;
+      CHECK_MESSAGE(r.ran, label << ": not found");
+      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
+      if (!r.error.empty()) continue;
+      CHECK_MESSAGE(report_agrees(r.report), label << ": " << compare::render_text(r.report));
+      CHECK_MESSAGE(r.report.rows > 10, label);
+    }
+}
+
+// testdata/r/<name>/model.rds as an object tree (null when it cannot be read).
+inline r::RPtr load_r_testdata(const std::string& name) {
+  Warnings w;
+  return read_r_object(r_testdata_dir() / name / "model.rds", w);
+}
+
+// A corpus object `base`/rds/<name>.rds; REQUIREs that it reads.
+inline r::RPtr load_corpus_rds(const fs::path& base, const std::string& name) {
+  Warnings w;
+  r::RPtr obj = read_r_object(base / "rds" / (name + ".rds"), w);
+  REQUIRE(obj);
+  return obj;
+}
+
 inline std::string summary(const RCaseResult& r) {
   if (!r.error.empty()) return "error: " + r.error;
   std::ostringstream s;
   s << r.report.rows << " rows, " << r.report.rows_beyond << " beyond tolerance, " << r.report.label_mismatches
     << " label mismatches, max |diff| " << r.report.max_abs << ", max rel " << r.report.max_rel;
   return s.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refused R objects (testdata/r-fixtures/refused, fitted by the generator scripts).
+
+// Loading testdata/r-fixtures/refused/<fixture>.rds must fail with an error of `kind` (an
+// unsupported construct unless said) and exit code 2, at `place` (unless empty) and with `words`
+// in the message.
+inline void expect_refused_fixture(const std::string& fixture, const std::string& place, const std::string& words,
+                                   ErrorKind kind = ErrorKind::Unsupported) {
+  const fs::path p = source_dir() / "testdata" / "r-fixtures" / "refused" / (fixture + ".rds");
+  REQUIRE(fs::exists(p));
+  CAPTURE(fixture);
+  try {
+    (void)formats::load_model(p.string(), std::nullopt);
+    FAIL("imported");
+  } catch (const Error& e) {
+    if (!place.empty()) CHECK(e.place() == place);
+    CHECK_MESSAGE(e.message().find(words) != std::string::npos, e.message());
+    CHECK(e.exit_code() == kExitInput);
+    CHECK(e.kind() == kind);
+  }
 }
 
 }  // namespace mb::testsupport

@@ -24,13 +24,6 @@ namespace {
 
 const fs::path kRexp = shared_dir() / "corpus/pmml/jpmml-r/pmml-rexp/src/test/resources";
 
-r::RPtr load(const std::string& name) {
-  Warnings w;
-  r::RPtr obj = read_r_object(kRexp / "rds" / (name + ".rds"), w);
-  REQUIRE(obj);
-  return obj;
-}
-
 // R's predictions: the corpus CSV's first column (the response mean), the others left out.
 fs::path expected_means(const std::string& name) {
   const Csv full = read_csv(kRexp / "csv" / (name + ".csv"));
@@ -42,24 +35,20 @@ fs::path expected_means(const std::string& name) {
   return p;
 }
 
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
 }  // namespace
 
 TEST_CASE("hurdle and zeroinfl agree with predict(type = \"response\"), also as ONNX and PMML read back") {
   if (!have_shared(kRexp / "rds")) return;
   for (const char* name : {"HurdleNMES1988", "ZeroInflNMES1988"}) {
     CAPTURE(name);
-    const r::RPtr obj = load(name);
+    const r::RPtr obj = load_corpus_rds(kRexp, name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, name, w);
     CHECK(m.schema.target.task == ir::Task::Regression);
     const fs::path input = kRexp / "csv" / "NMES1988.csv";
     const fs::path expected = expected_means(name);
     const compare::Report rep = score_against(m, input, expected);
-    CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+    CHECK_MESSAGE(report_agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
     for (formats::Format f : {formats::Format::Onnx, formats::Format::Pmml}) {
       CAPTURE(static_cast<int>(f));
       Warnings ww;
@@ -67,7 +56,7 @@ TEST_CASE("hurdle and zeroinfl agree with predict(type = \"response\"), also as 
       const ir::Model back =
           formats::read_model(bytes, std::string(name) + (f == formats::Format::Onnx ? ".onnx" : ".pmml"), f);
       const compare::Report rb = score_against(back, input, expected);
-      CHECK_MESSAGE(agrees(rb), rb.rows_beyond << " of " << rb.rows << " rows beyond tolerance");
+      CHECK_MESSAGE(report_agrees(rb), rb.rows_beyond << " of " << rb.rows << " rows beyond tolerance");
     }
   }
 }
@@ -77,7 +66,7 @@ TEST_CASE("hurdle and zeroinfl: other count distributions and links are refused 
   {
     // A zero hurdle that is a count model (dist = list(zero = "negbin")) is not read; negbin and
     // geometric count parts are (testdata/r/hurdle_negbin, zeroinfl_negbin_zero_regressors).
-    r::RObject copy = *load("HurdleNMES1988");
+    r::RObject copy = *load_corpus_rds(kRexp, "HurdleNMES1988");
     const std::vector<std::string> names = copy.names();
     for (size_t i = 0; i < names.size(); ++i)
       if (names[i] == "dist") {
@@ -98,7 +87,7 @@ TEST_CASE("hurdle and zeroinfl: other count distributions and links are refused 
     CHECK(err.find("'negbin'") != std::string::npos);
   }
   {
-    r::RObject copy = *load("HurdleNMES1988");
+    r::RObject copy = *load_corpus_rds(kRexp, "HurdleNMES1988");
     const std::vector<std::string> names = copy.names();
     for (size_t i = 0; i < names.size(); ++i)
       if (names[i] == "link") {

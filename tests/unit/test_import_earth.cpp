@@ -19,38 +19,16 @@ namespace {
 
 const fs::path kRoot = r_testdata_dir();
 
-RCaseResult run(const std::string& name, const std::string& file) {
-  return run_r_case(kRoot / name, file, [](const r::RObject& obj, const std::string& path) {
-    Warnings w;
-    return r::import_model(obj, path, w);
-  });
-}
-
-r::RPtr load(const std::string& name) {
-  Warnings w;
-  return read_r_object(kRoot / name / "model.rds", w);
-}
-
 }  // namespace
 
 TEST_CASE("earth objects from R agree with earth's predict(): least squares, x/y, glm") {
   const auto cases = r_case_names(kRoot, {"earth"});
   REQUIRE_MESSAGE(cases.size() >= 4, "testdata/r lacks the earth cases");
-  for (const auto& name : cases)
-    for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
-      const std::string label = name + "/" + file;
-      CHECK_MESSAGE(r.ran, label << ": not found");
-      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
-      if (!r.error.empty()) continue;
-      const auto& rep = r.report;
-      CHECK_MESSAGE((rep.rows > 10 && rep.rows_beyond == 0 && rep.label_mismatches == 0 && rep.missing_mismatches == 0),
-                    label << ": " << compare::render_text(rep));
-    }
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("earth: one feature per selected term, named as earth names it") {
-  r::RPtr obj = load("earth_regression");
+  r::RPtr obj = load_r_testdata("earth_regression");
   REQUIRE(obj);
   Warnings w;
   const ir::Model m = r::import_model(*obj, "earth_regression/model.rds", w);
@@ -64,7 +42,7 @@ TEST_CASE("earth: one feature per selected term, named as earth names it") {
 
 TEST_CASE("earth: damaged objects are refused with their R path") {
   SUBCASE("an illegal direction") {
-    r::RPtr obj = load("earth_xy");
+    r::RPtr obj = load_r_testdata("earth_xy");
     REQUIRE(obj);
     auto* dirs = const_cast<r::RObject*>(obj->get("dirs"));
     REQUIRE(dirs);
@@ -82,7 +60,7 @@ TEST_CASE("earth: damaged objects are refused with their R path") {
     }
   }
   SUBCASE("coefficients that do not match the selected terms") {
-    r::RPtr obj = load("earth_xy");
+    r::RPtr obj = load_r_testdata("earth_xy");
     REQUIRE(obj);
     auto* sel = const_cast<r::RObject*>(obj->get("selected.terms"));
     REQUIRE(sel);

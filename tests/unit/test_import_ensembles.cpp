@@ -30,17 +30,6 @@ namespace {
 const fs::path kRexp = shared_dir() / "corpus/pmml/jpmml-r/pmml-rexp/src/test/resources";
 const fs::path kLgb = shared_dir() / "corpus/pmml/jpmml-r/pmml-rexp-lightgbm/src/test/resources";
 
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
-r::RPtr load(const fs::path& base, const std::string& name) {
-  Warnings w;
-  r::RPtr obj = read_r_object(base / "rds" / (name + ".rds"), w);
-  REQUIRE(obj);
-  return obj;
-}
-
 // R's predictions for `name` (the corpus's csv/<name>.csv) on csv/<dataset>.csv.
 compare::Report against_r(const ir::Model& m, const fs::path& base, const std::string& name,
                           const std::string& dataset) {
@@ -72,7 +61,7 @@ TEST_CASE("adabag bagging and boosting agree with predict.bagging / predict.boos
   for (const Case c : {Case{"BaggingIris", "Iris", "bagging", 7}, Case{"BaggingAudit", "Audit", "bagging", 101},
                        Case{"BoostingIris", "Iris", "boosting", 7}, Case{"BoostingAudit", "Audit", "boosting", 31}}) {
     CAPTURE(c.name);
-    const r::RPtr obj = load(kRexp, c.name);
+    const r::RPtr obj = load_corpus_rds(kRexp, c.name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, c.name, w);
     CHECK(m.provenance.source_class == c.r_class);
@@ -83,15 +72,15 @@ TEST_CASE("adabag bagging and boosting agree with predict.bagging / predict.boos
     // The training counts (@vardep.summary) do not increase along the levels: ties go as adabag's.
     CHECK_FALSE(has_warning(m, "vote-ties"));
     const compare::Report rep = against_r(m, kRexp, c.name, c.dataset);
-    CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
-                                               << rep.label_mismatches << " label mismatches");
+    CHECK_MESSAGE(report_agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
+                                                      << rep.label_mismatches << " label mismatches");
   }
 }
 
 TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
   if (!have_shared(kRexp / "rds")) return;
   SUBCASE("training counts that increase along the levels: adabag breaks ties another way, a warning") {
-    const r::RPtr obj = load(kRexp, "BaggingIris");
+    const r::RPtr obj = load_corpus_rds(kRexp, "BaggingIris");
     r::RObject* vs = attribute(*obj, "vardep.summary");
     REQUIRE(vs);
     if (!vs->ints.empty()) vs->ints = {10, 20, 30};
@@ -101,7 +90,7 @@ TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
     CHECK(has_warning(m, "vote-ties"));
   }
   SUBCASE("a weight per tree") {
-    const r::RPtr obj = load(kRexp, "BoostingIris");
+    const r::RPtr obj = load_corpus_rds(kRexp, "BoostingIris");
     member(*obj, "weights")->reals.pop_back();
     Warnings w;
     try {
@@ -113,7 +102,7 @@ TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
     }
   }
   SUBCASE("an error inside a tree names the tree") {
-    const r::RPtr obj = load(kRexp, "BaggingIris");
+    const r::RPtr obj = load_corpus_rds(kRexp, "BaggingIris");
     r::RObject* tree = member(*obj, "trees")->elements.at(2).get();
     member(*tree, "method")->strings = {std::string("survival")};
     Warnings w;
@@ -128,7 +117,7 @@ TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
 
 TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
   if (!have_shared(kRexp / "rds")) return;
-  const r::RPtr obj = load(kRexp, "AdaFormulaVersicolor");
+  const r::RPtr obj = load_corpus_rds(kRexp, "AdaFormulaVersicolor");
   Warnings w;
   const ir::Model m = r::import_model(*obj, "AdaFormulaVersicolor.rds", w);
   CHECK(m.provenance.source_class == "ada");
@@ -136,8 +125,8 @@ TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
   CHECK(m.schema.target.classes == std::vector<std::string>{"no", "yes"});
   CHECK(std::get<ir::TreeEnsemble>(m.estimator).trees.size() == 7);
   const compare::Report rep = against_r(m, kRexp, "AdaFormulaVersicolor", "Versicolor");
-  CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, " << rep.label_mismatches
-                                             << " label mismatches");
+  CHECK_MESSAGE(report_agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance, "
+                                                    << rep.label_mismatches << " label mismatches");
 
   SUBCASE("predict.ada uses the first $iter trees") {
     r::RObject* iter = member(*obj, "iter");
@@ -198,7 +187,7 @@ TEST_CASE("LightGBM boosters agree with R's predict() on the lgb.Booster") {
   };
   for (const Case c : {Case{"LightGBMIris", "Iris", 15}, Case{"LightGBMAuto", "Auto", 31}}) {
     CAPTURE(c.name);
-    const r::RPtr obj = load(kLgb, c.name);
+    const r::RPtr obj = load_corpus_rds(kLgb, c.name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, c.name, w);
     CHECK(m.provenance.source_class == "lgb.Booster");
@@ -208,14 +197,14 @@ TEST_CASE("LightGBM boosters agree with R's predict() on the lgb.Booster") {
     opt.aliases["_target"] = m.schema.target.task == ir::Task::Regression ? "prediction" : "class";
     const compare::Report r = score_against(m, kRexp / "csv" / (std::string(c.dataset) + ".csv"),
                                             kLgb / "csv" / (std::string(c.name) + ".csv"), opt);
-    CHECK_MESSAGE(agrees(r), r.rows_beyond << " of " << r.rows << " rows beyond tolerance, " << r.label_mismatches
-                                           << " label mismatches");
+    CHECK_MESSAGE(report_agrees(r), r.rows_beyond << " of " << r.rows << " rows beyond tolerance, "
+                                                  << r.label_mismatches << " label mismatches");
   }
 }
 
 TEST_CASE("LightGBM: missing values follow the decision type; what the IR cannot hold is refused by name") {
   if (!have_shared(kLgb / "rds")) return;
-  const r::RPtr obj = load(kLgb, "LightGBMIris");
+  const r::RPtr obj = load_corpus_rds(kLgb, "LightGBMIris");
   // Tree 0's first split: Petal.Length <= 3.1500000000000004, decision_type 2 (default left,
   // missing type None: a missing value is read as 0, which goes left).
   auto first_split_missing = [&]() {
@@ -321,7 +310,7 @@ TEST_CASE("adabag, ada and LightGBM models written as ONNX and PMML predict as R
                         Case{kRexp, "AdaFormulaVersicolor", "Versicolor"}, Case{kLgb, "LightGBMIris", "Iris"},
                         Case{kLgb, "LightGBMAuto", "Auto"}}) {
     CAPTURE(c.name);
-    const r::RPtr obj = load(c.base, c.name);
+    const r::RPtr obj = load_corpus_rds(c.base, c.name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, c.name, w);
     const fs::path input = kRexp / "csv" / (std::string(c.dataset) + ".csv");
@@ -339,6 +328,7 @@ TEST_CASE("adabag, ada and LightGBM models written as ONNX and PMML predict as R
     opt.aliases["_target"] = ours;
     opt.aliases[m.schema.target.name] = ours;
     const compare::Report rep = score_against(back, input, c.base / "csv" / (std::string(c.name) + ".csv"), opt);
-    CHECK_MESSAGE(agrees(rep), "PMML read back: " << rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+    CHECK_MESSAGE(report_agrees(rep),
+                  "PMML read back: " << rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
   }
 }

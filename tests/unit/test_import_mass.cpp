@@ -21,52 +21,22 @@ namespace {
 
 const fs::path kRoot = r_testdata_dir();
 
-RCaseResult run(const std::string& name, const std::string& file) {
-  return run_r_case(kRoot / name, file, [](const r::RObject& obj, const std::string& path) {
-    Warnings w;
-    return r::import_model(obj, path, w);
-  });
-}
-
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
-void check_cases(const std::vector<std::string>& cases) {
-  for (const auto& name : cases)
-    for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
-      const std::string label = name + "/" + file;
-      CHECK_MESSAGE(r.ran, label << ": not found");
-      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
-      if (!r.error.empty()) continue;
-      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
-      // Rows with a missing predictor are part of every case: R predicts NA there.
-      CHECK_MESSAGE(r.report.rows > 10, label);
-    }
-}
-
-r::RPtr load(const std::string& name) {
-  Warnings w;
-  return read_r_object(kRoot / name / "model.rds", w);
-}
-
 }  // namespace
 
 TEST_CASE("polr objects from R agree with MASS's predict(): every link") {
   const auto cases = r_case_names(kRoot, {"polr"});
   REQUIRE_MESSAGE(cases.size() >= 5, "testdata/r lacks the polr cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("lda objects from R agree with MASS's predict(): formula, x/grouping, prior") {
   const auto cases = r_case_names(kRoot, {"lda"});
   REQUIRE_MESSAGE(cases.size() >= 3, "testdata/r lacks the lda cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("polr: the IR is an ordinal regression with one cumulative row per cut-point") {
-  r::RPtr obj = load("polr_logistic");
+  r::RPtr obj = load_r_testdata("polr_logistic");
   REQUIRE(obj);
   Warnings w;
   const ir::Model m = r::import_model(*obj, "polr_logistic/model.rds", w);
@@ -83,7 +53,7 @@ TEST_CASE("polr: the IR is an ordinal regression with one cumulative row per cut
 
 TEST_CASE("polr and lda: damaged objects are refused with their R path") {
   SUBCASE("polr with an unknown method") {
-    r::RPtr obj = load("polr_probit");
+    r::RPtr obj = load_r_testdata("polr_probit");
     REQUIRE(obj);
     auto* method = const_cast<r::RObject*>(obj->get("method"));
     REQUIRE(method);
@@ -99,7 +69,7 @@ TEST_CASE("polr and lda: damaged objects are refused with their R path") {
     }
   }
   SUBCASE("polr with a cut-point missing") {
-    r::RPtr obj = load("polr_probit");
+    r::RPtr obj = load_r_testdata("polr_probit");
     REQUIRE(obj);
     auto* zeta = const_cast<r::RObject*>(obj->get("zeta"));
     REQUIRE(zeta);
@@ -113,7 +83,7 @@ TEST_CASE("polr and lda: damaged objects are refused with their R path") {
     }
   }
   SUBCASE("lda whose means do not match its formula") {
-    r::RPtr obj = load("lda_iris");
+    r::RPtr obj = load_r_testdata("lda_iris");
     REQUIRE(obj);
     auto* prior = const_cast<r::RObject*>(obj->get("prior"));
     REQUIRE(prior);

@@ -37,27 +37,6 @@ std::vector<std::string> more_cases() {
                               "multnet", "fishnet"});
 }
 
-// Imports a case's object through the class dispatcher with the hints its case.json gives (the
-// lambda glmnet predicted at; the levels an svm formula does not keep), as `--lambda` and
-// `--levels` give them on the command line.
-ir::Model import_case(const fs::path& dir, const r::RObject& obj, const std::string& file) {
-  r::ImportHints hints;
-  for (const auto& c : catalogue(dir.parent_path()))
-    if (c.name == dir.filename().string()) hints = c.hints;
-  Warnings w;
-  return r::import_model(obj, file, w, hints);
-}
-
-RCaseResult run(const std::string& name, const std::string& file) {
-  const fs::path dir = kRoot / name;
-  return run_r_case(dir, file,
-                    [&dir](const r::RObject& obj, const std::string& path) { return import_case(dir, obj, path); });
-}
-
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
 }  // namespace
 
 TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with R's predict()") {
@@ -66,20 +45,20 @@ TEST_CASE("nnet, multinom, svm, naiveBayes, kmeans and glmnet from R agree with 
   CHECK(cases.size() >= 24);
   for (const auto& name : cases) {
     for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
+      const RCaseResult r = run_r_testdata_case(name, file);
       if (!r.ran) continue;
       const std::string label = name + "/" + file;
       MESSAGE(label << ": " << summary(r));
       CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
       if (!r.error.empty()) continue;
-      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
+      CHECK_MESSAGE(report_agrees(r.report), label << ": " << compare::render_text(r.report));
     }
   }
 }
 
 TEST_CASE("15-digit JSON of these classes: no more rows move than meta.json records") {
   for (const auto& name : more_cases()) {
-    const RCaseResult r = run(name, "model.json");
+    const RCaseResult r = run_r_testdata_case(name, "model.json");
     if (!r.ran) continue;
     const std::string label = name + "/model.json";
     REQUIRE_MESSAGE(r.error.empty(), label << ": " << r.error);
@@ -242,7 +221,7 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
       if (!m.schema.target.name.empty()) opt.aliases[m.schema.target.name] = ours;
       for (const char* t : {"Species", "mpg", "Adjusted", "docvis", "quality", "color"}) opt.aliases.emplace(t, ours);
       const compare::Report rep = score_against(m, base / "csv" / (dataset + ".csv"), expected, opt);
-      if (agrees(rep)) {
+      if (report_agrees(rep)) {
         ++passed;
         outcome = "ok";
       } else {
@@ -264,82 +243,28 @@ TEST_CASE("jpmml-r corpus: models of these classes against the producer's expect
 // caret preprocessing that is not a fixed per-column map (knnImpute, bagImpute, pca) is refused,
 // naming the method (objects fitted by testdata/r/generate_caret.R).
 TEST_CASE("caret train: knnImpute, bagImpute and pca are refused by name") {
-  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  for (const std::string how : {"knnImpute", "bagImpute", "pca"}) {
-    const fs::path p = dir / ("caret_" + how + ".rds");
-    REQUIRE(fs::exists(p));
-    CAPTURE(how);
-    try {
-      (void)formats::load_model(p.string(), std::nullopt);
-      FAIL("imported");
-    } catch (const Error& e) {
-      CHECK(e.place() == "$preProcess$method$" + how);
-      CHECK(e.message().find("unsupported caret preProcess method '" + how + "'") != std::string::npos);
-      CHECK(e.exit_code() == kExitInput);
-    }
-  }
+  for (const std::string how : {"knnImpute", "bagImpute", "pca"})
+    expect_refused_fixture("caret_" + how, "$preProcess$method$" + how,
+                           "unsupported caret preProcess method '" + how + "'");
 }
 
 // caret methods outside the supported families (knn) and pls for classification (caret's own
 // plsda) are refused as Unsupported, naming the method (generate_caret.R).
 TEST_CASE("caret train: knn and plsda methods are refused by name") {
-  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  const std::pair<std::string, std::string> cases[] = {
-      {"caret_method_knn.rds", "unsupported caret method 'knn'"},
-      {"caret_method_plsda.rds", "unsupported caret method 'pls' for classification"}};
-  for (const auto& c : cases) {
-    // Plain names, not a structured binding: clang 14 cannot capture one in CAPTURE's lambda.
-    const std::string& name = c.first;
-    const std::string& text = c.second;
-    const fs::path p = dir / name;
-    REQUIRE(fs::exists(p));
-    CAPTURE(name);
-    try {
-      (void)formats::load_model(p.string(), std::nullopt);
-      FAIL("imported");
-    } catch (const Error& e) {
-      CHECK(e.kind() == ErrorKind::Unsupported);
-      CHECK(e.message().find(text) != std::string::npos);
-      CHECK(e.exit_code() == kExitInput);
-    }
-  }
+  expect_refused_fixture("caret_method_knn", "", "unsupported caret method 'knn'");
+  expect_refused_fixture("caret_method_plsda", "", "unsupported caret method 'pls' for classification");
 }
 
 // A caret glmnet whose final model lacks lambdaOpt, or holds one other than bestTune's lambda, is
 // refused: importing it at glmnet's default penalty would silently answer for another model.
 TEST_CASE("caret train: glmnet without bestTune's lambdaOpt is refused") {
-  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  const std::tuple<std::string, std::string, std::string> cases[] = {
-      {"caret_glmnet_no_lambdaopt.rds", "$finalModel", "without $lambdaOpt"},
-      {"caret_glmnet_other_lambdaopt.rds", "$finalModel$lambdaOpt", "differs from bestTune's lambda"}};
-  for (const auto& c : cases) {
-    const std::string& name = std::get<0>(c);
-    const std::string& place = std::get<1>(c);
-    const std::string& text = std::get<2>(c);
-    const fs::path p = dir / name;
-    REQUIRE(fs::exists(p));
-    CAPTURE(name);
-    try {
-      (void)formats::load_model(p.string(), std::nullopt);
-      FAIL("imported");
-    } catch (const Error& e) {
-      CHECK(e.place() == place);
-      CHECK(e.message().find(text) != std::string::npos);
-      CHECK(e.exit_code() == kExitInput);
-    }
-  }
+  expect_refused_fixture("caret_glmnet_no_lambdaopt", "$finalModel", "without $lambdaOpt", ErrorKind::InvalidInput);
+  expect_refused_fixture("caret_glmnet_other_lambdaopt", "$finalModel$lambdaOpt", "differs from bestTune's lambda",
+                         ErrorKind::InvalidInput);
 }
 
 TEST_CASE("caret train objects from R agree with caret's predict()") {
   const auto cases = r_case_names(kRoot, {"train"});
   CHECK(cases.size() >= 21);
-  for (const auto& name : cases)
-    for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
-      const std::string label = name + "/" + file;
-      CHECK_MESSAGE(r.ran, label << ": not found");
-      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
-      if (!r.error.empty()) continue;
-      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
-    }
+  check_r_testdata_cases(cases);
 }

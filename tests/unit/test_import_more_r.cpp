@@ -23,81 +23,37 @@ namespace {
 
 const fs::path kRoot = r_testdata_dir();
 
-RCaseResult run(const std::string& name, const std::string& file) {
-  return run_r_case(kRoot / name, file, [](const r::RObject& obj, const std::string& path) {
-    Warnings w;
-    return r::import_model(obj, path, w);
-  });
-}
-
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
-void check_cases(const std::vector<std::string>& cases) {
-  for (const auto& name : cases)
-    for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
-      const std::string label = name + "/" + file;
-      CHECK_MESSAGE(r.ran, label << ": not found");
-      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
-      if (!r.error.empty()) continue;
-      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
-      CHECK_MESSAGE(r.report.rows > 10, label);
-    }
-}
-
-r::RPtr load(const std::string& name) {
-  Warnings w;
-  return read_r_object(kRoot / name / "model.rds", w);
-}
-
-void expect_refused(const std::string& fixture, const std::string& place, const std::string& words) {
-  const fs::path p = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused" / (fixture + ".rds");
-  REQUIRE(fs::exists(p));
-  CAPTURE(fixture);
-  try {
-    (void)formats::load_model(p.string(), std::nullopt);
-    FAIL("imported");
-  } catch (const Error& e) {
-    CHECK(e.place() == place);
-    CHECK_MESSAGE(e.message().find(words) != std::string::npos, e.message());
-    CHECK(e.exit_code() == kExitInput);
-    CHECK(e.kind() == ErrorKind::Unsupported);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("rms ols, lrm and orm objects from R agree with rms's predict()") {
   const auto cases = r_case_names(kRoot, {"ols", "lrm", "orm"});
   REQUIRE_MESSAGE(cases.size() >= 6, "testdata/r lacks the rms cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("pls mvr objects from R agree with pls's predict() at $ncomp") {
   const auto cases = r_case_names(kRoot, {"mvr"});
   REQUIRE_MESSAGE(cases.size() >= 2, "testdata/r lacks the pls cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("mlr WrappedModel objects from R agree with mlr's predict()") {
   const auto cases = r_case_names(kRoot, {"WrappedModel"});
   REQUIRE_MESSAGE(cases.size() >= 4, "testdata/r lacks the mlr cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("party BinaryTree objects from R agree with party's predict()") {
   const auto cases = r_case_names(kRoot, {"BinaryTree"});
   REQUIRE_MESSAGE(cases.size() >= 2, "testdata/r lacks the BinaryTree cases");
-  check_cases(cases);
+  check_r_testdata_cases(cases);
 }
 
 TEST_CASE("orm: loglog and cloglog trade places in P(Y <= k) = 1 - F(alpha + X beta)") {
   for (const auto& [name, link] :
        {std::pair{"rms_orm_loglog", ir::Link::Cloglog}, std::pair{"rms_orm_cloglog", ir::Link::Loglog},
         std::pair{"rms_orm_probit", ir::Link::Probit}}) {
-    r::RPtr obj = load(name);
+    r::RPtr obj = load_r_testdata(name);
     REQUIRE(obj);
     Warnings w;
     const ir::Model m = r::import_model(*obj, name, w);
@@ -109,22 +65,22 @@ TEST_CASE("orm: loglog and cloglog trade places in P(Y <= k) = 1 - F(alpha + X b
 }
 
 TEST_CASE("rms, pls, mlr and BinaryTree variants not read are refused naming their R path") {
-  expect_refused("rms_ols_rcs", "$Design$assume[1]", "unsupported rms term 'wt' of kind 'rcspline'");
-  expect_refused("pls_two_responses", "$coefficients", "2 responses");
-  expect_refused("mlr_regr_svm", "$learner", "unsupported mlr learner 'regr.svm'");
-  expect_refused("binarytree_surrogates", "@tree$ssplits", "surrogate splits");
+  expect_refused_fixture("rms_ols_rcs", "$Design$assume[1]", "unsupported rms term 'wt' of kind 'rcspline'");
+  expect_refused_fixture("pls_two_responses", "$coefficients", "2 responses");
+  expect_refused_fixture("mlr_regr_svm", "$learner", "unsupported mlr learner 'regr.svm'");
+  expect_refused_fixture("binarytree_surrogates", "@tree$ssplits", "surrogate splits");
 }
 
 TEST_CASE("cv.glmnet(relax = TRUE) is refused naming $relaxed: predict() blends the relaxed refits") {
-  expect_refused("cv_glmnet_relaxed", "$relaxed", "relax = TRUE (class cv.relaxed)");
+  expect_refused_fixture("cv_glmnet_relaxed", "$relaxed", "relax = TRUE (class cv.relaxed)");
 }
 
 TEST_CASE("a formula's factor() with labels but no levels is refused: R labels the data's sorted values") {
-  expect_refused("lm_factor_labels_no_levels", "$terms@predvars", "factor() with labels but no levels");
+  expect_refused_fixture("lm_factor_labels_no_levels", "$terms@predvars", "factor() with labels but no levels");
 }
 
 TEST_CASE("rms: coefficients that do not match $Design are refused with their path") {
-  r::RPtr obj = load("rms_ols");
+  r::RPtr obj = load_r_testdata("rms_ols");
   REQUIRE(obj);
   auto* coef = const_cast<r::RObject*>(obj->get("coefficients"));
   REQUIRE(coef);
@@ -140,7 +96,7 @@ TEST_CASE("rms: coefficients that do not match $Design are refused with their pa
 }
 
 TEST_CASE("pls: an $ncomp that is not a whole number of components is refused") {
-  r::RPtr obj = load("pls_plsr_scaled");
+  r::RPtr obj = load_r_testdata("pls_plsr_scaled");
   REQUIRE(obj);
   auto* ncomp = const_cast<r::RObject*>(obj->get("ncomp"));
   REQUIRE(ncomp);

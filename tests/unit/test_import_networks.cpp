@@ -33,17 +33,6 @@ struct Case {
 constexpr Case kCases[] = {
     {"NNWineQuality", "WineQuality"}, {"ElmFormulaAuto", "Auto"}, {"ElmFormulaWineQuality", "WineQuality"}};
 
-bool agrees(const compare::Report& r) {
-  return r.rows > 0 && r.rows_beyond == 0 && r.label_mismatches == 0 && r.missing_mismatches == 0;
-}
-
-r::RPtr load(const std::string& name) {
-  Warnings w;
-  r::RPtr obj = read_r_object(kRexp / "rds" / (name + ".rds"), w);
-  REQUIRE(obj);
-  return obj;
-}
-
 compare::Report against_r(const ir::Model& m, const Case& c) {
   compare::CompareOptions opt;
   opt.aliases["_target"] = "prediction";
@@ -69,13 +58,13 @@ TEST_CASE("neuralnet and elm regressions agree with R's predict()") {
   if (!have_shared(kRexp / "rds")) return;
   for (const Case& c : kCases) {
     CAPTURE(c.name);
-    const r::RPtr obj = load(c.name);
+    const r::RPtr obj = load_corpus_rds(kRexp, c.name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, c.name, w);
     REQUIRE(std::holds_alternative<ir::Mlp>(m.estimator));
     CHECK(m.schema.target.task == ir::Task::Regression);
     const compare::Report rep = against_r(m, c);
-    CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+    CHECK_MESSAGE(report_agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
   }
 }
 
@@ -83,7 +72,7 @@ TEST_CASE("neuralnet and elm regressions written as ONNX and PMML and read back 
   if (!have_shared(kRexp / "rds")) return;
   for (const Case& c : kCases) {
     CAPTURE(c.name);
-    const r::RPtr obj = load(c.name);
+    const r::RPtr obj = load_corpus_rds(kRexp, c.name);
     Warnings w;
     const ir::Model m = r::import_model(*obj, c.name, w);
     for (formats::Format f : {formats::Format::Onnx, formats::Format::Pmml}) {
@@ -93,14 +82,14 @@ TEST_CASE("neuralnet and elm regressions written as ONNX and PMML and read back 
       const ir::Model back =
           formats::read_model(bytes, std::string(c.name) + (f == formats::Format::Onnx ? ".onnx" : ".pmml"), f);
       const compare::Report rep = against_r(back, c);
-      CHECK_MESSAGE(agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
+      CHECK_MESSAGE(report_agrees(rep), rep.rows_beyond << " of " << rep.rows << " rows beyond tolerance");
     }
   }
 }
 
 TEST_CASE("neuralnet: structure read from $weights[[1]], activation by @type") {
   if (!have_shared(kRexp / "rds")) return;
-  const r::RPtr obj = load("NNWineQuality");
+  const r::RPtr obj = load_corpus_rds(kRexp, "NNWineQuality");
   Warnings w;
   const ir::Model m = r::import_model(*obj, "NNWineQuality", w);
   const auto& mlp = std::get<ir::Mlp>(m.estimator);
@@ -134,7 +123,7 @@ TEST_CASE("neuralnet: structure read from $weights[[1]], activation by @type") {
 TEST_CASE("elm: hidden layer from $inpweight/$biashid, refusals by name") {
   if (!have_shared(kRexp / "rds")) return;
   {
-    const r::RPtr obj = load("ElmFormulaAuto");
+    const r::RPtr obj = load_corpus_rds(kRexp, "ElmFormulaAuto");
     Warnings w;
     const ir::Model m = r::import_model(*obj, "ElmFormulaAuto", w);
     const auto& mlp = std::get<ir::Mlp>(m.estimator);
@@ -143,7 +132,7 @@ TEST_CASE("elm: hidden layer from $inpweight/$biashid, refusals by name") {
     CHECK(m.features.size() == 8);       // 6 numeric columns, origin2, origin3
     CHECK(m.features[6].name == "origin2");
   }
-  const r::RPtr obj = load("ElmFormulaWineQuality");
+  const r::RPtr obj = load_corpus_rds(kRexp, "ElmFormulaWineQuality");
   {
     r::RObject copy = *obj;
     r::RObject* actfun = member(copy, "actfun");
