@@ -4,6 +4,7 @@
 // (names may differ), so a file whose graph was changed is refused rather than misread.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <map>
 
@@ -225,6 +226,17 @@ void read_family_graph(Reader& r) {
         L.biases = P.d(fmt::format("layer{}_biases", l / 2));
         n.layers.push_back(std::move(L));
       }
+      // Float32 layers (write_families.cpp): every weight must be a float32 value.
+      if (P.find("precision")) {
+        const auto prec = P.d("precision");
+        if (prec.size() != 1 || prec[0] != 1.0) r.fail("graph", "invalid network precision");
+        n.precision = ir::Precision::Float32;
+        for (const auto& L : n.layers)
+          for (const auto* v : {&L.weights, &L.biases})
+            for (double w : *v)
+              if (!(static_cast<double>(static_cast<float>(w)) == w || std::isnan(w)))
+                r.fail("graph", "a float32 network weight is not a float32 value");
+      }
     }
     m.estimator = std::move(n);
   } else if (kind == "naive_bayes") {
@@ -260,7 +272,7 @@ void read_family_graph(Reader& r) {
   Warnings ignored;
   std::vector<std::pair<std::string, std::string>> params;
   try {
-    write_family(m, g, e, kFeaturesName, params, ignored);
+    write_family(m, g, e, kFeaturesName, params, ignored, false);
   } catch (const Error& err) {
     r.fail("graph", "the parameters do not form a valid model: " + err.message());
   }

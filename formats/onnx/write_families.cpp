@@ -6,6 +6,7 @@
 #include <cfloat>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "formats/onnx/onnx_names.hpp"
 #include "lib/util/errors.hpp"
@@ -97,6 +98,68 @@ std::string tanh_exact(G& s, const std::string& x) {
 }
 
 // ---------------------------------------------------------------- MLP
+// A layered network that computes what `net` computes, with its weights and biases rounded to
+// float32: `net`'s layers, or its nnet connections where every unit reads the bias and the units
+// of the layer before it only.  None for skip-layer connections.
+std::optional<ir::Mlp> float32_layers(const ir::Mlp& net, int32_t F) {
+  ir::Mlp out = net;
+  out.precision = ir::Precision::Float32;
+  if (!net.conn_offset.empty()) {
+    out.conn_offset.clear();
+    out.conn_source.clear();
+    out.conn_weights.clear();
+    out.unit_activation.clear();
+    const int32_t n_units = static_cast<int32_t>(net.unit_activation.size());
+    const auto& off = net.conn_offset;
+    int32_t prev_b = 1, prev_e = 1 + F, b = 1 + F;
+    while (b < n_units) {
+      // The layer [b, e): units with the same activation that read only the layer before; the
+      // outputs form the last layer.
+      int32_t e = b;
+      const int32_t out_begin = n_units - net.n_outputs;
+      while (e < n_units && net.unit_activation[e] == net.unit_activation[b] && (e != out_begin || e == b)) {
+        bool reads_prev = true;
+        for (int32_t i = off[e]; i < off[e + 1]; ++i)
+          reads_prev &= net.conn_source[i] == 0 || (net.conn_source[i] >= prev_b && net.conn_source[i] < prev_e);
+        if (!reads_prev) {
+          if (e == b) return std::nullopt;
+          break;
+        }
+        ++e;
+      }
+      ir::Mlp::Layer L;
+      L.n_units = e - b;
+      L.activation = net.unit_activation[b];
+      const int32_t in = prev_e - prev_b;
+      L.weights.assign(static_cast<size_t>(L.n_units) * in, 0.0);
+      L.biases.assign(L.n_units, 0.0);
+      for (int32_t j = b; j < e; ++j)
+        for (int32_t i = off[j]; i < off[j + 1]; ++i) {
+          const int32_t src = net.conn_source[i];
+          if (src == 0) L.biases[j - b] += net.conn_weights[i];
+          else L.weights[static_cast<size_t>(j - b) * in + (src - prev_b)] += net.conn_weights[i];
+        }
+      out.layers.push_back(std::move(L));
+      prev_b = b;
+      prev_e = e;
+      b = e;
+    }
+  }
+  for (auto& L : out.layers) {
+    switch (L.activation) {
+      case ir::Activation::Identity:
+      case ir::Activation::Logistic:
+      case ir::Activation::LogisticClamped:
+      case ir::Activation::Tanh:
+      case ir::Activation::Relu:
+      case ir::Activation::Softmax: break;
+    }
+    for (double& w : L.weights) w = static_cast<float>(w);
+    for (double& w : L.biases) w = static_cast<float>(w);
+  }
+  return out;
+}
+
 std::string activate(G& s, ir::Activation a, const std::string& z) {
   switch (a) {
     case ir::Activation::Identity: return z;
@@ -111,10 +174,50 @@ std::string activate(G& s, ir::Activation a, const std::string& z) {
   return z;
 }
 
+// A float32 network (layers only): the features cast to float32, each layer a float32 MatMul, Add
+// and activation as onnxruntime computes them (the evaluator's float32 pass), the last layer's
+// values widened to double.
+std::string float32_mlp_scores(G& s, const ir::Mlp& net) {
+  const int64_t kFloat = onnx::TensorProto::FLOAT;
+  auto kf = [&](double v) { return s.e.constant(tensor_float({v}, {}), "f"); };
+  std::string a = s.op("Cast", {s.X}, {attr_int("to", kFloat)});
+  int64_t in = s.F;
+  std::vector<double> shape;
+  for (size_t l = 0; l < net.layers.size(); ++l) {
+    const auto& L = net.layers[l];
+    shape.push_back(L.n_units);
+    shape.push_back(static_cast<double>(L.activation));
+    std::vector<double> W(static_cast<size_t>(in) * L.n_units);
+    for (int32_t u = 0; u < L.n_units; ++u)
+      for (int64_t i = 0; i < in; ++i) W[i * L.n_units + u] = L.weights[u * in + i];
+    s.param(fmt::format("layer{}_weights", l), L.weights);
+    s.param(fmt::format("layer{}_biases", l), L.biases);
+    std::string z = s.op("Add", {s.op("MatMul", {a, s.e.constant(tensor_float(W, {in, L.n_units}), "weights")}),
+                                 s.e.constant(tensor_float(L.biases, {L.n_units}), "bias")});
+    switch (L.activation) {
+      case ir::Activation::Identity: a = z; break;
+      case ir::Activation::Logistic: a = s.op("Sigmoid", {z}); break;
+      case ir::Activation::LogisticClamped:
+        a = s.op("Where", {s.op("Less", {z, kf(-15.0)}), kf(0.0),
+                           s.op("Where", {s.op("Greater", {z, kf(15.0)}), kf(1.0), s.op("Sigmoid", {z})})});
+        break;
+      case ir::Activation::Tanh: a = s.op("Tanh", {z}); break;
+      case ir::Activation::Relu: a = s.op("Relu", {z}); break;
+      case ir::Activation::Softmax: a = s.op("Softmax", {z}, {attr_int("axis", 1)}); break;
+    }
+    in = L.n_units;
+  }
+  s.param("layers", shape);
+  s.param("precision", {1.0});
+  return s.cast_double(a);
+}
+
 void write_mlp(G& s, const ir::Mlp& net) {
   const int F = s.F;
   std::string scores;
-  if (!net.conn_offset.empty()) {
+  if (net.precision == ir::Precision::Float32) {
+    scores = float32_mlp_scores(s, net);
+  } else if (!net.conn_offset.empty()) {
     const int32_t n_units = static_cast<int32_t>(net.unit_activation.size());
     const auto& off = net.conn_offset;
     s.param_ints("conn_offset", net.conn_offset);
@@ -651,7 +754,7 @@ bool is_family(const ir::Estimator& e) {
 }
 
 void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
-                  std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings) {
+                  std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings, bool float_mode) {
   G s{m, g, e, features, static_cast<int>(m.features.size()), meta};
   const auto task = m.schema.target.task;
   if (auto* svm = std::get_if<ir::Svm>(&m.estimator)) {
@@ -665,9 +768,24 @@ void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std
     write_svm(s, *svm);
   } else if (auto* net = std::get_if<ir::Mlp>(&m.estimator)) {
     if (task == ir::Task::Clustering) throw Error("", "target", "a network cannot cluster");
-    if (net->precision == ir::Precision::Float32)
-      throw Unsupported("", "estimator", "unsupported: float32 network weights");
-    write_mlp(s, *net);
+    const auto f32 = float_mode || net->precision == ir::Precision::Float32 ? float32_layers(*net, s.F) : std::nullopt;
+    if (net->precision == ir::Precision::Float32) {
+      if (!f32) throw Error("", "estimator", "float32 network weights on skip-layer connections");
+      write_mlp(s, *f32);
+    } else if (f32) {
+      warnings.push_back(
+          {"float32-narrowing",
+           "--precision float: the network's weights and biases are rounded to float32 and every layer is "
+           "computed by onnxruntime in float32 (MatMul, Add, activation); the check below measures what float32 "
+           "costs"});
+      write_mlp(s, *f32);
+    } else {
+      if (float_mode)
+        warnings.push_back({"float32-inputs-only",
+                            "--precision float: a network with skip-layer connections (nnet skip = TRUE) keeps double "
+                            "weights and arithmetic; only continuous inputs are float32 tensors"});
+      write_mlp(s, *net);
+    }
   } else if (auto* nb = std::get_if<ir::NaiveBayes>(&m.estimator)) {
     if (task != ir::Task::Classification) throw Error("", "target", "naive Bayes must classify");
     write_bayes(s, *nb, warnings);

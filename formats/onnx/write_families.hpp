@@ -40,8 +40,11 @@ inline constexpr const char* kParamPrefix = "modelbridge.param.";
 bool is_family(const ir::Estimator& e);
 // Emits the estimator of `m` reading `features` and the graph outputs (with their value infos).
 // The estimator's parameters are appended to `meta` (metadata keys modelbridge.param.<name>).
+// A float32 network, or any layered network with `float_mode` (--precision float), is written as
+// float32 layers (warning float32-narrowing when its weights were double); the other families keep
+// double arithmetic.
 void write_family(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
-                  std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings);
+                  std::vector<std::pair<std::string, std::string>>& meta, Warnings& warnings, bool float_mode);
 
 // --precision float: the SVM of `m` as one ai.onnx.ml SVMClassifier / SVMRegressor on the float32
 // features (libsvm's layout, rho negated; a regression's response scaling folded into the

@@ -256,7 +256,7 @@ struct Writer {
     if (family) {  // SVM, MLP, naive Bayes, k-means (write_families.hpp)
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       std::vector<std::pair<std::string, std::string>> params;
-      write_family(m, g, e, X, params, warnings);
+      write_family(m, g, e, X, params, warnings, float_mode);
       for (const auto& [k, v] : params) meta(k, v);
       bool categorical = false;
       for (const auto& in : m.schema.inputs) categorical |= in.is_categorical() && !in.open;  // open: no unseen labels
@@ -264,7 +264,7 @@ struct Writer {
         warnings.push_back(
             {"unseen-level-missing",
              "ONNX cannot raise an error at scoring time: an unseen categorical level gives a missing prediction"});
-      if (float_mode)
+      if (float_mode && !std::holds_alternative<ir::Mlp>(m.estimator))
         warnings.push_back({"float32-inputs-only",
                             fmt::format("--precision float: the {} model's parameters and arithmetic stay double; only "
                                         "continuous inputs are float32 tensors",

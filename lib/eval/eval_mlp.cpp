@@ -151,6 +151,7 @@ class MlpEval final : public EstimatorEval {
         switch (L.activation) {
           case ir::Activation::Relu: v = std::isnan(v) ? v : (v > 0.0f ? v : 0.0f); break;
           case ir::Activation::Logistic: v = mlas_logistic(v); break;
+          case ir::Activation::LogisticClamped: v = v < -15.0f ? 0.0f : (v > 15.0f ? 1.0f : mlas_logistic(v)); break;
           case ir::Activation::Tanh: v = std::tanh(v); break;
           default: break;
         }

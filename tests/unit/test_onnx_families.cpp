@@ -362,3 +362,66 @@ TEST_CASE(
   MESSAGE("gnb_wine, rows one place later: " << shifted << " float32 ulp");
   CHECK(shifted > 1.0);
 }
+
+// A float32 network read from skl2onnx is written back as float32 layers (Cast, MatMul, Add,
+// Relu, Softmax): onnxruntime scores the written file exactly as it scored the source
+// (ort.csv), and the file reads back as the same float32 network.
+TEST_CASE("onnx families: skl2onnx's float32 MLP written back scores in onnxruntime as the source did") {
+  if (!have_shared(kRoot)) return;
+  require_onnx_tools();
+  const fs::path dir = kRoot / "mlp_clf_iris";
+  const ir::Model src = onnxfmt::read(slurp(dir / "model.onnx"), (dir / "model.onnx").string());
+  REQUIRE(std::get<ir::Mlp>(src.estimator).precision == ir::Precision::Float32);
+  Warnings w;
+  const std::string bytes = onnxfmt::write(src, {}, w);
+  const fs::path model = scratch_dir() / "mlp_clf_iris.f32.onnx";
+  write_file(model, bytes);
+  const ir::Model back = onnxfmt::read(bytes, model.string());
+  CHECK(std::get<ir::Mlp>(back.estimator) == std::get<ir::Mlp>(src.estimator));
+  // The written model's inputs are X_0..X_3, one column each.
+  Csv data = parse_csv(slurp(dir / "input.csv"));
+  for (size_t j = 0; j < data.header.size(); ++j) data.header[j] = fmt::format("X_{}", j);
+  const fs::path csv = scratch_dir() / "mlp_clf_iris.input.csv";
+  write_csv(csv, data);
+  const Csv ort_written = ort_score(model, csv);
+  const Csv ort_source = parse_csv(slurp(dir / "ort.csv"));  // onnxruntime 1.30 on the source
+  REQUIRE(ort_written.rows.size() == ort_source.rows.size());
+  REQUIRE(ort_written.header.size() == ort_source.header.size());
+  for (size_t r = 0; r < ort_source.rows.size(); ++r) {
+    CAPTURE(r);
+    CHECK(ort_written.rows[r][0] == ort_source.rows[r][0]);
+    for (size_t k = 1; k < ort_source.header.size(); ++k)
+      CHECK(number_cell(ort_written.rows[r][k]) == number_cell(ort_source.rows[r][k]));
+  }
+}
+
+// --precision float writes a double nnet (no skip-layer connections) as float32 layers, nnet's
+// clamped logistic as Where/Sigmoid in float32; a skip-layer network keeps double weights.
+TEST_CASE("onnx families: --precision float writes an nnet as float32 layers, a skip-layer nnet in double") {
+  Warnings w;
+  const auto import = [](const std::string& name) {
+    Warnings iw;
+    r::RPtr obj = load_r_testdata(name);
+    REQUIRE(obj);
+    return r::import_model(*obj, name, iw);
+  };
+  onnxfmt::WriteOptions opt;
+  opt.precision = ir::Precision::Float32;
+  const ir::Model plain = import("nnet_class_softmax");
+  const ir::Model back = onnxfmt::read(onnxfmt::write(plain, opt, w), "nnet.onnx");
+  const auto& net = std::get<ir::Mlp>(back.estimator);
+  CHECK(net.precision == ir::Precision::Float32);
+  CHECK(net.conn_offset.empty());
+  REQUIRE(net.layers.size() == 2);
+  CHECK(net.layers[0].activation == ir::Activation::LogisticClamped);
+  for (const auto& L : net.layers)
+    for (double x : L.weights) CHECK(static_cast<double>(static_cast<float>(x)) == x);
+  CHECK(std::any_of(w.begin(), w.end(), [](const Warning& x) {
+    return x.code == "float32-narrowing" && x.message.find("network's weights") != std::string::npos;
+  }));
+  Warnings w2;
+  const ir::Model skip = import("nnet_regression_skip");
+  const ir::Model skip_back = onnxfmt::read(onnxfmt::write(skip, opt, w2), "skip.onnx");
+  CHECK(std::get<ir::Mlp>(skip_back.estimator).precision == ir::Precision::Double);
+  CHECK(std::any_of(w2.begin(), w2.end(), [](const Warning& x) { return x.code == "float32-inputs-only"; }));
+}
