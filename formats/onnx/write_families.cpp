@@ -174,26 +174,34 @@ std::string activate(G& s, ir::Activation a, const std::string& z) {
   return z;
 }
 
-// A float32 network (layers only): the features cast to float32, each layer a float32 MatMul, Add
-// and activation as onnxruntime computes them (the evaluator's float32 pass), the last layer's
-// values widened to double.
-std::string float32_mlp_scores(G& s, const ir::Mlp& net) {
-  const int64_t kFloat = onnx::TensorProto::FLOAT;
+// A layered network's scores: each layer a MatMul, Add and activation, in double; a float32 network
+// (Precision::Float32) reads the features cast to float32 and computes every layer in float32 as
+// onnxruntime does (the evaluator's float32 pass), its last layer's values widened to double.
+std::string layered_scores(G& s, const ir::Mlp& net) {
+  const bool f32 = net.precision == ir::Precision::Float32;
   auto kf = [&](double v) { return s.e.constant(tensor_float({v}, {}), "f"); };
-  std::string a = s.op("Cast", {s.X}, {attr_int("to", kFloat)});
+  std::string a = f32 ? s.op("Cast", {s.X}, {attr_int("to", onnx::TensorProto::FLOAT)}) : s.X;
   int64_t in = s.F;
   std::vector<double> shape;
   for (size_t l = 0; l < net.layers.size(); ++l) {
     const auto& L = net.layers[l];
     shape.push_back(L.n_units);
     shape.push_back(static_cast<double>(L.activation));
+    // weights are n_units x in (row-major): MatMul needs in x n_units.
     std::vector<double> W(static_cast<size_t>(in) * L.n_units);
     for (int32_t u = 0; u < L.n_units; ++u)
       for (int64_t i = 0; i < in; ++i) W[i * L.n_units + u] = L.weights[u * in + i];
     s.param(fmt::format("layer{}_weights", l), L.weights);
     s.param(fmt::format("layer{}_biases", l), L.biases);
-    std::string z = s.op("Add", {s.op("MatMul", {a, s.e.constant(tensor_float(W, {in, L.n_units}), "weights")}),
-                                 s.e.constant(tensor_float(L.biases, {L.n_units}), "bias")});
+    const std::vector<int64_t> wdims = {in, L.n_units}, bdims = {L.n_units};
+    std::string Wt = s.e.constant(f32 ? tensor_float(W, wdims) : tensor_double(W, wdims), "weights");
+    std::string bt = s.e.constant(f32 ? tensor_float(L.biases, bdims) : tensor_double(L.biases, bdims), "bias");
+    std::string z = s.op("Add", {s.op("MatMul", {a, Wt}), bt});
+    in = L.n_units;
+    if (!f32) {
+      a = activate(s, L.activation, z);
+      continue;
+    }
     switch (L.activation) {
       case ir::Activation::Identity: a = z; break;
       case ir::Activation::Logistic: a = s.op("Sigmoid", {z}); break;
@@ -205,9 +213,9 @@ std::string float32_mlp_scores(G& s, const ir::Mlp& net) {
       case ir::Activation::Relu: a = s.op("Relu", {z}); break;
       case ir::Activation::Softmax: a = s.op("Softmax", {z}, {attr_int("axis", 1)}); break;
     }
-    in = L.n_units;
   }
   s.param("layers", shape);
+  if (!f32) return a;
   s.param("precision", {1.0});
   return s.cast_double(a);
 }
@@ -215,9 +223,7 @@ std::string float32_mlp_scores(G& s, const ir::Mlp& net) {
 void write_mlp(G& s, const ir::Mlp& net) {
   const int F = s.F;
   std::string scores;
-  if (net.precision == ir::Precision::Float32) {
-    scores = float32_mlp_scores(s, net);
-  } else if (!net.conn_offset.empty()) {
+  if (!net.conn_offset.empty()) {
     const int32_t n_units = static_cast<int32_t>(net.unit_activation.size());
     const auto& off = net.conn_offset;
     s.param_ints("conn_offset", net.conn_offset);
@@ -258,25 +264,7 @@ void write_mlp(G& s, const ir::Mlp& net) {
       }
     }
   } else {
-    int64_t in = F;
-    std::string a = s.X;
-    std::vector<double> shape;
-    for (size_t l = 0; l < net.layers.size(); ++l) {
-      const auto& L = net.layers[l];
-      shape.push_back(L.n_units);
-      shape.push_back(static_cast<double>(L.activation));
-      // weights are n_units x in (row-major): MatMul needs in x n_units.
-      std::vector<double> W(static_cast<size_t>(in) * L.n_units);
-      for (int32_t u = 0; u < L.n_units; ++u)
-        for (int64_t i = 0; i < in; ++i) W[i * L.n_units + u] = L.weights[u * in + i];
-      s.param(fmt::format("layer{}_weights", l), L.weights);
-      s.param(fmt::format("layer{}_biases", l), L.biases);
-      std::string z = s.op("Add", {s.op("MatMul", {a, s.mat(W, in, L.n_units, "weights")}), s.vec(L.biases, "bias")});
-      a = activate(s, L.activation, z);
-      in = L.n_units;
-    }
-    s.param("layers", shape);
-    scores = a;
+    scores = layered_scores(s, net);
   }
   s.param("outputs", {static_cast<double>(net.n_outputs), static_cast<double>(net.transform)});
   const auto& target = s.m.schema.target;
