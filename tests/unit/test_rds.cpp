@@ -333,6 +333,7 @@ TEST_CASE("rds: closures, environments, promises, dots, S4") {
   REQUIRE(self);
   CHECK(self->type == RType::Environment);
   CHECK(self->text == "<cycle>");
+  CHECK(self->cycle_target.lock() == cyc->elements[0]);  // the environment it stands for
   const RObject* x = binding(*cyc->elements[0], "x");
   REQUIRE(x);
   CHECK(x->ints == std::vector<int32_t>{1, 2, 3});

@@ -188,3 +188,33 @@ TEST_CASE("rds writer: options") {
   CHECK(s.substr(0, 2) == "X\n");
   CHECK(read_rds(write_rds(x, {2, RdsCompression::Bzip2}), "x")->reals == x.reals);
 }
+
+// An environment whose inner environment's enclosure refers back to it: the reference read inside
+// the inner one (a "<cycle>" stub) must be written as a reference to the outer environment, not to
+// the innermost one being written (party's ModelEnv objects hold such cycles: R's predict() of a
+// ctree written back found no data otherwise).
+TEST_CASE("rds writer: a reference back into an outer environment stays a reference to it") {
+  auto outer = std::make_shared<RObject>();
+  outer->type = RType::Environment;
+  auto inner = std::make_shared<RObject>();
+  inner->type = RType::Environment;
+  inner->env = outer;  // a cycle in memory: broken below before the objects go
+  auto x = std::make_shared<RObject>();
+  x->type = RType::Integer;
+  x->ints = {7};
+  inner->elements = {x};
+  inner->tags = {"x"};
+  outer->elements = {inner};
+  outer->tags = {"inner"};
+  const std::string bytes = write_rds(*outer);
+  inner->env.reset();
+  RPtr back = read_rds(bytes, "outer.rds");
+  REQUIRE(back->type == RType::Environment);
+  REQUIRE(back->elements.size() == 1);
+  const RObject& in = *back->elements[0];
+  REQUIRE(in.env);
+  CHECK(in.env->text == "<cycle>");
+  CHECK(in.env->cycle_target.lock() == back);  // the outer environment, not `in` itself
+  // Written again from what was read: the same bytes.
+  CHECK(write_rds(*back) == bytes);
+}

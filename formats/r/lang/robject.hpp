@@ -101,6 +101,9 @@ struct RObject {
   RPtr env;
   int32_t rds_flags = -1;
   bool locked = false;
+  // An Environment stub "<cycle>" (a reference back into an environment still being read): the
+  // environment it refers to, not owned, so the tree never owns itself.
+  std::weak_ptr<RObject> cycle_target;
 
   // --- helpers used by importers -------------------------------------------------------------
   const RObject* attr(const std::string& name) const {

@@ -139,6 +139,7 @@ RPtr Reader::read_ref(int32_t flags) {
     // A reference back into an object still being read (environment cycle): keep a stub.
     auto stub = make_object(refs_[index - 1]->type);
     stub->text = "<cycle>";
+    stub->cycle_target = refs_[index - 1];
     return stub;
   }
   return refs_[index - 1];

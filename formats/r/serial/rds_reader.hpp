@@ -6,7 +6,8 @@
 // ALTREP objects are materialised, byte code is replaced by its source expression, references
 // to shared objects (symbols, environments) share one RObject.  A reference from inside an
 // environment back to that same environment (a cycle) becomes an empty Environment node with
-// text "<cycle>", so the tree never owns itself.
+// text "<cycle>" whose cycle_target points (weakly) to that environment, so the tree never owns
+// itself.
 //
 // What the nodes hold beyond the conventions of robject.hpp:
 //  - Environment: its bindings as `elements` with the names in `tags` (unhashed frame first,

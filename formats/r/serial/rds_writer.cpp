@@ -4,6 +4,7 @@
 #include <bzlib.h>
 #include <lzma.h>
 #include <zlib.h>
+#include <algorithm>
 
 #include <cstring>
 #include <map>
@@ -179,8 +180,12 @@ class Writer {
 
   void environment(const RObject& o) {
     if (o.text == "<cycle>") {
-      if (open_envs_.empty()) fail("a reference back into an environment that is not being written");
-      put_ref(open_envs_.back());
+      // The environment the stub stands for is being written (the stub lies inside it).
+      const auto target = o.cycle_target.lock();
+      const auto it = target ? envs_.find(target.get()) : envs_.end();
+      if (it == envs_.end() || std::find(open_envs_.begin(), open_envs_.end(), it->second) == open_envs_.end())
+        fail("a reference back into an environment that is not being written");
+      put_ref(it->second);
       return;
     }
     auto it = envs_.find(&o);

@@ -19,7 +19,8 @@
 //    gives it, unless it calls a compiled routine by symbol (.Call(C_logit_linkinv, eta) in a
 //    binomial family): then the stats namespace, where such symbols are found;
 //  - an Environment stub "<cycle>" (the reader's mark for a reference back into an environment
-//    being read) refers to the innermost environment being written;
+//    being read) refers to the environment it stands for (RObject::cycle_target), which must be
+//    one being written (an error otherwise);
 //  - byte code was replaced by its source by the reader, so closures are written uncompiled.
 // Nodes that cannot be written (R code the JSON reader could not parse, opaque JSON values such
 // as "bytecode") throw mb::Error naming the object path.
