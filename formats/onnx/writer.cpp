@@ -275,6 +275,13 @@ struct Writer {
     }
     if (tree) {
       if (m.schema.target.task == ir::Task::Clustering) fail("target", "clustering is not a tree ensemble");
+      // An ai.onnx.ml tree classifier labels a row by its largest score; written with core
+      // operators the label is the ArgMax of the probabilities: neither gives a node's own label.
+      for (const auto& t : std::get<ir::TreeEnsemble>(m.estimator).trees)
+        if (!t.label.empty())
+          throw Unsupported::by("", "estimator", "the ONNX writer",
+                                "node labels (a tree node whose predicted class is not its most probable one: "
+                                "TreeEnsembleClassifier labels by the largest score)");
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       const TreeScores ts = write_tree_scores(m, g, e, X, opt, warnings);
       const int K = static_cast<int>(m.schema.target.classes.size());

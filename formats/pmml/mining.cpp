@@ -355,7 +355,8 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
 }  // namespace
 
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
-  const TreeShape shape = target_shape(ctx, tm);
+  TreeShape shape = target_shape(ctx, tm);
+  shape.node_labels = true;
   ir::TreeEnsemble te;
   te.n_outputs = shape.n_outputs();
   const std::string strategy = tm.attribute("missingValueStrategy").value();

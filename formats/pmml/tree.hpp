@@ -16,6 +16,9 @@ struct TreeShape {
   // Segments of a majority vote: only each node's predicted class matters, so node values are
   // one-hot on the Node's score (PMML votes with the score).
   bool votes = false;
+  // A TreeModel that is the whole model: a Node's score that is not the first most probable class
+  // of its ScoreDistribution becomes the node's label (ir::Tree::label).
+  bool node_labels = false;
   int n_outputs() const { return classification ? static_cast<int>(classes.size()) : 1; }
 };
 

@@ -58,7 +58,7 @@ struct PNode {
   std::vector<double> values;
   std::vector<double> counts;  // recordCount per class (aggregateNodes)
   bool has_value = false;
-  bool conflict = false;  // the score is not the first most probable class
+  int label = -1;  // the score's class where it is not the first most probable class, else -1
   int default_kid = -1;
 };
 
@@ -143,6 +143,7 @@ class TreeReader {
     if (pnodes_[0].pred && !is(pnodes_[0].pred, "True"))
       start = pred(-1, pnodes_[0].pred, -1, sub(0), null_exit(), null_exit());
     emit(start, Facts{});
+    drop_plain_labels();
     return std::move(tree_);
   }
 
@@ -208,6 +209,7 @@ class TreeReader {
       ExitP start = step(0, 1.0);
       if (pnodes_[0].pred && !is(pnodes_[0].pred, "True")) start = pred(-1, pnodes_[0].pred, -1, start, zero(), zero());
       emit(start, Facts{});
+      drop_plain_labels();
       out.push_back(std::move(tree_));
     }
     return out;
@@ -303,8 +305,10 @@ class TreeReader {
         std::fill(probs.begin(), probs.end(), 0.0);
         probs[ks] = 1;
       }
-      // The IR predicts the most probable class (the first on ties).
-      for (int k = 0; k < K_; ++k) p.conflict |= probs[k] > probs[ks] || (k < ks && probs[k] == probs[ks]);
+      // The IR predicts the most probable class (the first on ties), unless the node has a label.
+      bool conflict = false;
+      for (int k = 0; k < K_; ++k) conflict |= probs[k] > probs[ks] || (k < ks && probs[k] == probs[ks]);
+      if (conflict) p.label = ks;
       have = true;
     } else if (have && shape_.votes) {
       const auto best = std::max_element(probs.begin(), probs.end()) - probs.begin();
@@ -603,7 +607,13 @@ class TreeReader {
     if (owner >= 0 && pnodes_[owner].has_value)
       tree_.values.insert(tree_.values.end(), pnodes_[owner].values.begin(), pnodes_[owner].values.end());
     else tree_.values.insert(tree_.values.end(), K_, kNaN);
+    tree_.label.push_back(owner >= 0 && pnodes_[owner].has_value && shape_.node_labels ? pnodes_[owner].label : -1);
     return id;
+  }
+
+  // ir::Tree::label stays empty when no node has a label of its own.
+  void drop_plain_labels() {
+    if (std::all_of(tree_.label.begin(), tree_.label.end(), [](int32_t l) { return l < 0; })) tree_.label.clear();
   }
 
   int null_node() {
@@ -616,22 +626,12 @@ class TreeReader {
     return id;
   }
 
-  // A Node whose values become a prediction.
-  void predicts(int p) const {
-    if (pnodes_[p].conflict)
-      ctx_.fail(pnodes_[p].xml,
-                fmt::format("the score '{}' is not the most probable class of the Node's ScoreDistribution "
-                            "(the first of equally probable classes is predicted here)",
-                            pnodes_[p].xml.attribute("score").value()));
-  }
-
   int emit(ExitP e, const Facts& facts) {
     e = resolve(std::move(e), facts);
     switch (e->kind) {
       case Exit::Sub:
       case Exit::Stop:
         if (!pnodes_[e->pnode].has_value) return null_node();
-        predicts(e->pnode);
         return new_node(e->pnode);
       case Exit::Null: return null_node();
       case Exit::Zero:
@@ -796,10 +796,8 @@ class TreeReader {
     if (ur == tr) go = ir::MissingGo::Left;
     else if (ur == fr) go = ir::MissingGo::Right;
     else if (ur->kind == Exit::Null) go = ir::MissingGo::Null;
-    else if (ur->kind == Exit::Stop && ur->pnode == owner) {
+    else if (ur->kind == Exit::Stop && ur->pnode == owner)
       go = pnodes_[owner].has_value ? ir::MissingGo::StopHere : ir::MissingGo::Null;
-      if (go == ir::MissingGo::StopHere) predicts(owner);
-    }
     tree_.missing[id] = go;
     const int l = emit(tr, go == ir::MissingGo::Left ? facts : child_facts);
     tree_.left[id] = l;

@@ -195,6 +195,8 @@ struct TreeWriter {
     size_t best = 0;
     for (size_t k = 1; k < K; ++k)
       if (v[k] > v[best]) best = k;
+    // A node label (ir::Tree::label) is the Node's score; its ScoreDistribution keeps the values.
+    if (!tree->label.empty() && tree->label[n] >= 0) best = static_cast<size_t>(tree->label[n]);
     node.append_attribute("score") = m.schema.target.classes[best].c_str();
   }
 
@@ -343,6 +345,10 @@ std::string write_trees(const ir::Model& m, Warnings& warnings) {
   const char* fn = cls ? "classification" : "regression";
   const bool single = te.trees.size() == 1 && unit_weights && te.base.empty() && te.link == ir::Link::Identity &&
                       te.transform == ir::ScoreTransform::None && te.aggregate != ir::Aggregate::Vote;
+  bool node_labels = false;
+  for (const auto& t : te.trees) node_labels |= !t.label.empty();
+  if (node_labels && !single && te.aggregate != ir::Aggregate::Vote)
+    refuse("node labels in a tree whose probabilities are transformed (PMML labels such a model by them)");
   if (single && (!cls || K == static_cast<int>(m.schema.target.classes.size()))) {
     w.tree_model(root, te.trees[0], true, fn, K);
   } else if (te.aggregate == ir::Aggregate::Sum && te.link == ir::Link::Identity &&

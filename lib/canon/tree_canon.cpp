@@ -34,6 +34,7 @@ struct Prim {
   std::vector<int8_t> out;  // Cat: per code 1 = t, 0 = f, -1 = m
   int32_t t = -1, f = -1, m = -1;
   std::vector<double> vals;  // Leaf
+  int32_t label = -1;        // Leaf of a one-tree classifier: its node label (ir::Tree::label), if any
 };
 
 struct NumFact {
@@ -220,12 +221,14 @@ class TreeCanon {
     Prim p;
     p.kind = Prim::Leaf;
     p.vals.resize(K);
+    // A node label that is the first most probable class anyway says nothing.
+    int first_best = 0;
+    for (int k = 1; k < K; ++k)
+      if (v[k] > v[first_best]) first_best = k;
+    const int32_t label = tr.label.empty() ? -1 : tr.label[n];
     switch (te_.aggregate) {
       case ir::Aggregate::Vote: {
-        int best = 0;
-        for (int k = 1; k < K; ++k)
-          if (v[k] > v[best]) best = k;
-        p.vals[best] = w;
+        p.vals[label >= 0 ? label : first_best] = w;
         break;
       }
       case ir::Aggregate::Sum:
@@ -241,6 +244,7 @@ class TreeCanon {
       default:
         for (int k = 0; k < K; ++k) p.vals[k] = v[k];
     }
+    if (te_.aggregate != ir::Aggregate::Vote && label != first_best) p.label = label;
     return add(std::move(p));
   }
   int32_t null_leaf() {
@@ -323,6 +327,7 @@ class TreeCanon {
       case Prim::Leaf: {
         std::string head = "L";
         for (double v : P.vals) head += " " + h_.num(v);
+        if (P.label >= 0) head += fmt::format(" @{}", P.label);
         id = cons(std::move(head), {});
         break;
       }

@@ -23,7 +23,9 @@
 //     cannot be taken is written "-".
 //  4. Sharing.  Equal subtrees are one node; the nodes of a tree are written in post-order of a
 //     depth-first walk from the root, each child named by its number.
-// Node grammar: "L" nums | "null" | "N" atomkey n { num } n+1 { ref } miss |
+// A leaf of a one-tree classifier whose node label (ir::Tree::label) is not its first most probable
+// class adds "@" and the class index; in a vote the label is the class voted for.
+// Node grammar: "L" nums [ "@" k ] | "null" | "N" atomkey n { num } n+1 { ref } miss |
 //               "C" input_rank L { ref | "x" } miss         (miss := ref | "-")
 #pragma once
 #include <cstdint>

@@ -344,6 +344,24 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
             param(K > 1 ? fmt::format("{} node {} value[{}]", name, n, k) : fmt::format("{} node {} value", name, n),
                   x.values[n * K + k], y.values[n * K + k]);
           }
+        // The class a node predicts (its label, else its first most probable class), where a
+        // side has node labels and a row can end at the node.
+        const bool ends = x.op[n] == ir::SplitOp::Leaf || x.missing[n] == ir::MissingGo::StopHere ||
+                          x.missing[n] == ir::MissingGo::Majority;
+        if (ends && (!x.label.empty() || !y.label.empty()) && tb.n_outputs == ta->n_outputs &&
+            a.schema.target.classes.size() == K) {
+          const auto predicted = [&](const ir::Tree& tr) {
+            if (!tr.label.empty() && tr.label[n] >= 0) return static_cast<size_t>(tr.label[n]);
+            size_t best = 0;
+            for (size_t k = 1; k < K; ++k)
+              if (tr.values[n * K + k] > tr.values[n * K + best]) best = k;
+            return best;
+          };
+          const size_t ca = predicted(x), cb = predicted(y);
+          if (ca != cb && listed++ < max_trees)
+            out.push_back({"tree-changed", fmt::format("{} node {} label", name, n), a.schema.target.classes[ca],
+                           b.schema.target.classes.at(cb)});
+        }
       }
       // Same nodes and numbers, another function: missing-value rules, sets or surrogates.
       if (params.size() + out.size() == before && listed++ < max_trees)

@@ -95,6 +95,7 @@ class TreeEval final : public EstimatorEval {
     const size_t group =
         std::max<size_t>(by_tree ? std::min<size_t>((size_t{1} << 19) / walker_.block_rows(), T) : T, 1);
     leaves_.resize(group * walker_.block_rows());
+    if (node_labels_) label_of_.assign(rows, -1);
     for (size_t r0 = 0; r0 < rows; r0 += walker_.block_rows()) {
       const size_t n = std::min(walker_.block_rows(), rows - r0);
       if (!by_tree) walker_.leaves(x, r0, n, leaves_.data());
@@ -148,8 +149,16 @@ class TreeEval final : public EstimatorEval {
           s[k] = inverse_link(t_.link, a);
         }
       }
+      // A one-tree classifier with node labels: the label of the node each row ends at (its
+      // leaves are the first n of leaves_ in both paths above).
+      if (node_labels_)
+        for (size_t i = 0; i < n; ++i)
+          label_of_[r0 + i] = leaves_[i] >= 0 ? t_.trees[0].label[static_cast<size_t>(leaves_[i])] : -1;
     }
     finish_scores(m_, t_.transform, K, scores_, out, t_.class_cutoffs);
+    if (node_labels_)
+      for (size_t r = 0; r < rows; ++r)
+        if (label_of_[r] >= 0 && out.label[r] >= 0) out.label[r] = label_of_[r];
   }
 
   // Vote, Max and Min, one row across the trees (its leaves at row_leaves[t * stride]) into
@@ -167,6 +176,8 @@ class TreeEval final : public EstimatorEval {
         size_t best = 0;
         for (size_t k = 1; k < K; ++k)
           if (v[k] > v[best]) best = k;
+        const auto& labels = t_.trees[t].label;
+        if (!labels.empty() && labels[static_cast<size_t>(leaf)] >= 0) best = static_cast<size_t>(labels[leaf]);
         acc_[best] += w;
       } else {
         for (size_t k = 0; k < K; ++k) {
@@ -189,6 +200,9 @@ class TreeEval final : public EstimatorEval {
   std::vector<uint8_t> null_;  // block rows: a tree's prediction is missing
   TreeWalker walker_;
   std::vector<int32_t> leaves_;  // trees x block rows
+  // One tree that is not a vote, with node labels (ir::Tree::label): the label per row.
+  const bool node_labels_ = t_.trees.size() == 1 && t_.aggregate != ir::Aggregate::Vote && !t_.trees[0].label.empty();
+  std::vector<int32_t> label_of_;
 };
 
 class ClusteringEval final : public EstimatorEval {

@@ -324,6 +324,17 @@ struct Checker {
         }
       }
       if (needs_count && tr.count.size() != n) fail(place, "majority rule without a record count per node");
+      if (!tr.label.empty()) {
+        if (tr.label.size() != n) fail(place, fmt::format("{} node labels for {} nodes", tr.label.size(), n));
+        if (m.schema.target.task != Task::Classification || !t.output.plain() || !t.class_cutoffs.empty() ||
+            t.n_outputs != static_cast<int32_t>(m.schema.target.classes.size()))
+          fail(place, "node labels outside a plain classifier with one score per class and no class cutoffs");
+        if (t.aggregate != Aggregate::Vote && t.trees.size() != 1)
+          fail(place, "node labels in an ensemble of several trees that does not vote");
+        for (size_t i = 0; i < n; ++i)
+          if (tr.label[i] < -1 || tr.label[i] >= t.n_outputs)
+            fail(fmt::format("{}, node {}", place, i), fmt::format("label {} out of range", tr.label[i]));
+      }
     }
   }
 

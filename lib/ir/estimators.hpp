@@ -86,6 +86,12 @@ struct Tree {
   std::vector<uint8_t> sur_flip;  // 1: the surrogate's true side goes right
   std::vector<double> count;      // training records per node (for Majority), may be empty
   std::vector<double> values;     // n_nodes x n_outputs: leaf (and inner node) values
+  // Classification: per node, the class index it predicts where that is not the first most
+  // probable class of its values (PMML Node@score, rpart's frame$yval under a loss matrix), else
+  // -1; empty when no node has one.  It is the tree's label: its vote in a Vote ensemble, the
+  // model's label in a one-tree ensemble (validate refuses it elsewhere); the probabilities stay
+  // the node's values.
+  std::vector<int32_t> label;
 
   // Appends a node's test, children and missing rule (values and the optional per-node arrays
   // are the caller's); returns its index.

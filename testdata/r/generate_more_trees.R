@@ -27,7 +27,8 @@
 #    `gbm_ordered_unseen` is fitted on the rows without gear 5; gbm drops the unused level from
 #    $var.levels, and predict.gbm codes a label not there as NA (the missing branch).
 #  - rpart: `prediction` = predict() (anova), or `class` (type = "class") and
-#    `probability(<level>)` (type = "prob").  `rpart_ordered_esoph` splits ordered factors
+#    `probability(<level>)` (type = "prob"); `rpart_class_loss` has a loss matrix, so some rows'
+#    class is not their most probable one (the script checks).  `rpart_ordered_esoph` splits ordered factors
 #    (rpart keeps them as categorical splits in $csplit, contiguous in code order).
 
 suppressPackageStartupMessages({
@@ -133,6 +134,14 @@ fits <- list(
                 "interaction.depth = 2, shrinkage = 0.1, bag.fraction = 1, n.minobsinnode = 3)"),
     data = mtcars, cols = c("wt", "cyl", "hp"), na = TRUE,
     features = c("numeric", "factor-call")),
+  # A loss matrix (rows: true class, columns: predicted class): predict(type = "class") gives
+  # the class of least expected loss ($frame$yval), which is not the most probable class at
+  # some nodes.
+  rpart_class_loss = list(
+    fit = paste("rpart(Species ~ ., data = iris, parms = list(loss = matrix(c(0, 2, 1, 2, 0, 8, 3, 5, 0), 3)),",
+                "control = rpart.control(cp = 0.001, minsplit = 5))"),
+    data = iris, cols = names(iris)[1:4], na = TRUE,
+    features = c("numeric", "multiclass", "surrogates", "loss-matrix")),
   rpart_ordered_esoph = list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,
@@ -248,6 +257,12 @@ run_case <- function(case) {
   if (case == "gbm_ordered_unseen" && (!anyNA(match(as.character(nd$gear), m$var.levels[[1]])) ||
                                        !any(nd$gear == "5", na.rm = TRUE)))
     stop(case, ": no input row with a gear level outside $var.levels")
+  if (case == "rpart_class_loss") {
+    prob <- as.matrix(tab[, -1])
+    lev <- sub("^probability\\((.*)\\)$", "\\1", names(tab)[-1])
+    if (!any(tab$class != lev[max.col(prob, ties.method = "first")], na.rm = TRUE))
+      stop(case, ": no row whose class is not the most probable one")
+  }
   if (case == "rpart_ordered_esoph" && !any(m$splits[, "ncat"] > 1 & rownames(m$splits) %in% c("agegp", "alcgp", "tobgp")))
     stop(case, ": no categorical split on an ordered factor")
   saveRDS(m, file.path(case_dir, "model.rds"))

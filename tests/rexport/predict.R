@@ -54,7 +54,18 @@ score <- function(m, nd) {
     return(predict(m, newdata = nd, type = "response", na.action = na.pass))
   }
   if (inherits(m, "lm")) return(predict(m, newdata = nd, na.action = na.pass))
-  if (inherits(m, "rpart")) return(predict(m, newdata = nd, na.action = na.pass))
+  if (inherits(m, "rpart")) {
+    p <- predict(m, newdata = nd, na.action = na.pass)
+    # A classification tree whose fitted class (frame$yval, what type = "class" answers) is not
+    # its most probable one somewhere (a loss matrix, node labels): the class too.
+    y2 <- m$frame$yval2
+    if (is.matrix(p) && identical(m$method, "class") && !is.null(y2)) {
+      K <- (ncol(y2) - 2L) / 2L
+      if (any(m$frame$yval != max.col(y2[, 1L + K + seq_len(K), drop = FALSE], ties.method = "first")))
+        attr(p, "class_pred") <- as.character(predict(m, newdata = nd, type = "class", na.action = na.pass))
+    }
+    return(p)
+  }
   if (inherits(m, "randomForest")) return(predict(m, newdata = nd, type = if (m$type == "classification") "prob" else "response"))
   if (inherits(m, "gbm")) return(predict(m, newdata = nd, n.trees = m$n.trees, type = "response"))
   if (inherits(m, "multinom")) return(predict(m, newdata = nd, type = "probs"))
@@ -81,9 +92,11 @@ score <- function(m, nd) {
 
 as_table <- function(m, p) {
   if (is.matrix(p) || is.data.frame(p)) {
+    cls <- attr(p, "class_pred")
     p <- as.matrix(p)
     out <- as.data.frame(matrix(as.double(p), nrow = nrow(p)))
     names(out) <- sprintf("probability(%s)", colnames(p))
+    if (!is.null(cls)) out <- cbind(data.frame(class = ifelse(is.na(cls), "NA", cls), stringsAsFactors = FALSE), out)
     return(out)
   }
   if (inherits(m, "glm") && m$family$family %in% c("binomial", "quasibinomial")) {

@@ -16,7 +16,9 @@
 3. Trees: every rpart, partykit, gbm and randomForest model of testdata/r converted to PMML, to
    double ONNX and to float32 ONNX (`--precision float`), and those files to .rds and JSON (a
    single tree becomes an rpart, a sum of trees a gbm, an average or vote a randomForest; the
-   refusals by design in TREE_REFUSED must be clean exit-2 refusals).  R's predict() of the written object must agree with R's own
+   refusals by design in TREE_REFUSED, and those case.json marks "refused", must be clean exit-2
+   refusals).  R's predict() of the written object (an rpart's probabilities, and its class where
+   a node's fitted class is not its most probable one) must agree with R's own
    predictions of the original fit (PMML, double ONNX) or with onnxruntime's predictions of the
    float32 file (tests/interop/ort_score.js; gbm and randomForest within a float32 tolerance, R
    sums in double).
@@ -109,6 +111,10 @@ def compare(got_path, ref_path, rtol=RTOL, atol=ATOL):
             return f"column {name!r} not in the reference ({', '.join(rh)})"
         k = rh.index(name)
         for i, (g, r) in enumerate(zip(gr, rr)):
+            if name == "class":  # a label: equal text, missing as NA or empty
+                if (g[j] or "NA") != (r[k] or "NA"):
+                    return f"row {i + 1} column class: R {g[j]!r}, reference {r[k]!r}"
+                continue
             if not agree(num(g[j]), num(r[k]), rtol, atol):
                 return f"row {i + 1} column {name}: R {g[j]}, reference {r[k]}"
     return None
@@ -311,7 +317,9 @@ CORPUS_TREES = [("skl2onnx/dtree_reg_diabetes", False), ("skl2onnx/dtree_clf_win
 
 # Tree models of third-party PMML in ../shared/corpus (jpmml-evaluator's test resources: the
 # producers' models with the producers' predictions): (folder, model, input data, expected
-# predictions, the expected column of R's "prediction" or of "probability(CLASS)" with {}).
+# predictions, the expected column of R's "prediction" or of "probability(CLASS)" with {}, and the
+# column of the predicted class where R's rpart gives one: a tree whose Nodes score classes other
+# than their most probable ones).
 # Not here: rattle's GBMAuto, which modelbridge itself scores unlike jpmml's expected predictions
 # (a reader matter, not R output's).
 J14 = "corpus/pmml/jpmml-evaluator-1.4.X"
@@ -323,10 +331,12 @@ CORPUS_PMML_TREES = [
     (f"{J14}/pmml-knime/src/test/resources", "DecisionTreeIris", "Iris", "P (Species={})"),
     (f"{J14}/pmml-knime/src/test/resources", "DecisionTreeAuto", "Auto", "mpg"),
     (f"{J14}/pmml-rapidminer/src/test/resources", "DecisionTreeIris", "Iris", "confidence({})"),
+    (f"{J14}/pmml-rapidminer/src/test/resources", "DecisionTreeAudit", "Audit", "confidence({})",
+     "prediction(Adjusted)"),
 ]
 
 
-def expected_as_r(expected, pattern, r_header, out_path):
+def expected_as_r(expected, pattern, r_header, out_path, class_column=None):
     """The producer's expected columns renamed as R's table (R's columns, in R's order).  A class
     the producer's file has no column for (rattle's target lists a MISSING_VALUE value, which
     the PMML reader keeps as a class) has probability 0 there."""
@@ -334,6 +344,8 @@ def expected_as_r(expected, pattern, r_header, out_path):
     cols = []
     for name in r_header:
         want = pattern.format(name[len("probability("):-1]) if name.startswith("probability(") else pattern
+        if name == "class" and class_column:
+            want = class_column
         if want not in eh and not name.startswith("probability("):
             raise RuntimeError(f"no column {want!r} in {os.path.basename(expected)} ({', '.join(eh)})")
         cols.append(eh.index(want) if want in eh else None)
@@ -443,8 +455,9 @@ def trees(r, testdata, shared):
                     r.check(True, f"trees: {case} -> {mid} refused: {p.stderr.strip()[-200:]}")
                     continue
                 c = CATALOGUE.get(case)
-                if mid == "pmml" and c and c.convert.get("pmml") == "refused" and p.returncode == 2 \
-                        and "unsupported" in p.stderr:  # case.json: PMML does not hold this model
+                target = "pmml" if mid == "pmml" else "onnx"
+                if c and c.convert.get(target) == "refused" and p.returncode == 2 \
+                        and "unsupported" in p.stderr:  # case.json: the format does not hold this model
                     r.check(True, f"trees: {case} -> {mid} refused as case.json says: {p.stderr.strip()[-200:]}")
                     continue
                 r.check(p.returncode == 0, f"trees: {case} -> {mid} exit {p.returncode} {p.stderr.strip()[-200:]}")
@@ -558,7 +571,7 @@ def trees(r, testdata, shared):
                      f"corpus {rel} -> .{ext}: R's predict() agrees with onnxruntime (ort.csv)", True, tol, p1)
 
         # Third-party PMML trees against their producers' predictions.
-        for folder, name, dataset, pattern in CORPUS_PMML_TREES if shared else []:
+        for folder, name, dataset, pattern, *class_column in CORPUS_PMML_TREES if shared else []:
             d = os.path.join(shared, folder)
             if not judges.have_path(d, "the shared corpus", f"corpus PMML {name} not converted"):
                 continue
@@ -571,7 +584,7 @@ def trees(r, testdata, shared):
                 r.check(p.returncode == 0, f"trees: corpus {producer} {name} -> .{ext} exit {p.returncode} {p.stderr.strip()[-300:]}")
                 if p.returncode != 0:
                     continue
-                emit(out, data, (os.path.join(d, "csv", name + ".csv"), pattern),
+                emit(out, data, (os.path.join(d, "csv", name + ".csv"), pattern, *class_column),
                      f"corpus {producer} {name} -> .{ext}: R's predict() agrees with the producer's predictions")
 
     verdicts = r.rscript("predict.R", manifest)
@@ -594,7 +607,7 @@ def trees(r, testdata, shared):
             rh, _ = read_csv(out + ".csv")
             ref2 = out + ".expected-as-r.csv"
             try:
-                expected_as_r(ref[0], ref[1], rh, ref2)
+                expected_as_r(ref[0], ref[1], rh, ref2, *ref[2:])
             except RuntimeError as e:
                 r.check(False, f"trees: {what}: {e}")
                 continue

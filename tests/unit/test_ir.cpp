@@ -99,6 +99,42 @@ TEST_CASE("validate: trees name the file, the estimator, the tree and the node")
   CHECK(refusal(m) == "");
 }
 
+TEST_CASE("validate: node labels belong to one classification tree or a vote, and count in the vote") {
+  ir::Model m = two_features();
+  m.schema.target = {"y", ir::Task::Classification, {"n", "y"}};
+  ir::TreeEnsemble te;
+  te.n_outputs = 2;
+  // Leaves 0.5/0.5: the first most probable class is "n"; the left leaf's label says "y".
+  ir::Tree t = stump(2, 0.5, 0.5);
+  for (double& v : t.values) v = 0.5;
+  t.label = {-1, 1, -1};
+  te.trees = {t};
+  m.estimator = te;
+  CHECK(refusal(m) == "");
+  trees_of(m).trees[0].label = {-1, 1};
+  CHECK(refusal(m) == "model.onnx:estimator, tree 0: invalid model: 2 node labels for 3 nodes");
+  trees_of(m).trees[0].label = {-1, 2, -1};
+  CHECK(refusal(m) == "model.onnx:estimator, tree 0, node 1: invalid model: label 2 out of range");
+  trees_of(m).trees[0].label = {-1, 1, -1};
+  trees_of(m).trees.push_back(t);
+  trees_of(m).aggregate = ir::Aggregate::Average;
+  CHECK(refusal(m) ==
+        "model.onnx:estimator, tree 0: invalid model: node labels in an ensemble of several trees that does not vote");
+  // A vote counts each tree's label: two trees voting "y" on the left, "n" on the right.
+  trees_of(m).aggregate = ir::Aggregate::Vote;
+  trees_of(m).transform = ir::ScoreTransform::Normalize;
+  CHECK(refusal(m) == "");
+  eval::Batch b;
+  b.rows = 2;
+  b.columns = {{0.0, 2.0}, {0.0, 0.0}};
+  eval::Predictions p;
+  eval::Evaluator(m).score(b, p);
+  CHECK(p.label == std::vector<int32_t>{1, 0});
+  CHECK(p.prob == std::vector<double>{0, 1, 1, 0});
+  trees_of(m).class_cutoffs = {0.5, 0.5};
+  CHECK(refusal(m).find("node labels outside a plain classifier") != std::string::npos);
+}
+
 TEST_CASE("validate: the output stage") {
   ir::Model m = forest(2);
   ir::OutputStage& o = trees_of(m).output;

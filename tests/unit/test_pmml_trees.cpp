@@ -20,12 +20,16 @@
 #include <string>
 #include <vector>
 
+#include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
+#include "lib/canon/canonical.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
+#include "lib/diff/structural.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 #include "tests/unit/support.hpp"
 
 namespace fs = std::filesystem;
@@ -212,6 +216,8 @@ const std::vector<CorpusCase>& corpus_cases() {
       {"rapidminer", "RuleSetIris", "Iris", "prediction(Species)", nullptr, 1e-13},
       {"rapidminer", "RuleSetAudit", "Audit", "prediction(Adjusted)", nullptr, 1e-13},
       {"rapidminer", "DecisionTreeIris", "Iris", "prediction(Species)", "confidence({})", 1e-13},
+      // Nodes scoring a class that is not their first most probable one (node labels).
+      {"rapidminer", "DecisionTreeAudit", "Audit", "prediction(Adjusted)", "confidence({})", 1e-13},
       {"rattle", "DecisionTreeIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
       {"rattle", "DecisionTreeXformIris", "Iris", "Predicted_Species", "Probability_{}", 1e-13},
       {"rattle", "DecisionTreeAudit", "Audit", "Predicted_Adjusted", "Probability_{}", 1e-13},
@@ -313,9 +319,6 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
       {"pmml4s/src/test/resources/models/mining/dmg_select_first_mining.xml", "multipleModelMethod 'selectFirst'"},
       {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml",
        "multipleModelMethod 'selectAll'"},
-      // A leaf scores '1' on a 0.5/0.5 distribution: the IR predicts the first most probable class.
-      {"jpmml-evaluator-1.4.X/pmml-rapidminer/src/test/resources/pmml/DecisionTreeAudit.pmml",
-       "not the most probable class"},
       {"pmml4s/src/test/resources/models/mining/dmg_model_chain_mining.xml", "more than one target field"},
   };
   for (const auto& c : cases) {
@@ -329,6 +332,89 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
       MESSAGE(std::string(e.what()));
     }
   }
+}
+
+TEST_CASE("pmml trees: a Node's score that is not its most probable class is the node's label") {
+  // Classes 0 and 1; both leaves are 0.5/0.5, one scores "1" and the other "0" (RapidMiner
+  // breaks such ties both ways); the third leaf scores "1" on 0.3/0.7.  The root stops at
+  // itself on a missing x (lastPrediction) and scores "1" on 0.6/0.4.
+  const std::string doc = R"(<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+ <DataDictionary>
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="categorical" dataType="string"><Value value="0"/><Value value="1"/></DataField>
+ </DataDictionary>
+ <TreeModel functionName="classification" missingValueStrategy="lastPrediction">
+  <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <Node score="1"><True/>
+   <ScoreDistribution value="0" recordCount="6"/><ScoreDistribution value="1" recordCount="4"/>
+   <Node score="1"><SimplePredicate field="x" operator="lessThan" value="1"/>
+    <ScoreDistribution value="0" recordCount="2"/><ScoreDistribution value="1" recordCount="2"/>
+   </Node>
+   <Node score="0"><SimplePredicate field="x" operator="lessThan" value="2"/>
+    <ScoreDistribution value="0" recordCount="1"/><ScoreDistribution value="1" recordCount="1"/>
+   </Node>
+   <Node score="1"><True/>
+    <ScoreDistribution value="0" recordCount="3"/><ScoreDistribution value="1" recordCount="7"/>
+   </Node>
+  </Node>
+ </TreeModel>
+</PMML>)";
+  const mb::ir::Model m = mb::pmml::read(doc, "labels.pmml");
+  const auto& tree = std::get<mb::ir::TreeEnsemble>(m.estimator).trees.at(0);
+  CHECK_FALSE(tree.label.empty());
+  mb::eval::Batch b;
+  b.rows = 4;
+  b.columns = {{0.5, 1.5, 2.5, std::nan("")}};
+  auto check = [&](const mb::ir::Model& model, const std::string& what) {
+    INFO(what);
+    const auto p = score(model, b);
+    // The labels the file states; the probabilities are the distributions.
+    CHECK(p.label == std::vector<int32_t>{1, 0, 1, 1});
+    CHECK(p.prob == std::vector<double>{0.5, 0.5, 0.5, 0.5, 0.3, 0.7, 0.6, 0.4});
+  };
+  check(m, "read");
+  const mb::ir::Model back = pmml_round_trip(m, "node_labels");
+  check(back, "written and read back");
+  CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(m));
+  CHECK(mb::diff::structural_diff(m, back).empty());
+
+  // The same tree labelled by its first most probable class is another model.
+  mb::ir::Model plain = m;
+  std::get<mb::ir::TreeEnsemble>(plain.estimator).trees.at(0).label.clear();
+  CHECK(mb::canon::model_hash(plain) != mb::canon::model_hash(m));
+  const auto changes = mb::diff::structural_diff(plain, m);
+  // The 0.5/0.5 leaf scoring "1" and the root where a missing x stops (lastPrediction; the root's
+  // three children are a chain of two binary tests, each stopping there): "0" becomes "1".
+  size_t label_changes = 0;
+  for (const auto& c : changes) {
+    if (c.kind != "tree-changed" || c.what.find(" label") == std::string::npos) continue;
+    ++label_changes;
+    CHECK(c.a == "0");
+    CHECK(c.b == "1");
+  }
+  CHECK(label_changes >= 2);
+
+  // ONNX classifiers label by their largest score: refused by name, nothing written.
+  mb::Warnings w;
+  try {
+    mb::onnxfmt::write(m, {}, w);
+    FAIL_CHECK("expected the ONNX writer to refuse node labels");
+  } catch (const mb::Unsupported& e) {
+    CHECK(std::string(e.what()).find("node labels") != std::string::npos);
+  }
+}
+
+TEST_CASE("pmml trees: RapidMiner's DecisionTreeAudit (ties broken both ways) keeps its labels through PMML") {
+  const fs::path dir = corpus_dir() / "jpmml-evaluator-1.4.X/pmml-rapidminer/src/test/resources";
+  if (!have_shared(dir)) return;
+  ProducerCase pc;
+  if (!load_producer_case(dir, "DecisionTreeAudit", "Audit", pc)) return;
+  const auto& tree = std::get<mb::ir::TreeEnsemble>(pc.model.estimator).trees.at(0);
+  size_t labelled = 0;
+  for (int32_t l : tree.label) labelled += l >= 0;
+  CHECK(labelled > 0);
+  const mb::ir::Model back = pmml_round_trip(pc.model, "decision_tree_audit");
+  CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(pc.model));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,17 @@ constexpr const char* kWho = "randomForest";
   throw Unsupported("", "", fmt::format("no standard R class holds this forest exactly (randomForest): {}", why));
 }
 
+// The class node v of a voting tree votes for: its label (ir::Tree::label), else the first
+// largest of its values.
+size_t vote_of(const ir::Tree& tr, int32_t v, size_t K) {
+  if (!tr.label.empty() && tr.label[static_cast<size_t>(v)] >= 0) return static_cast<size_t>(tr.label[v]);
+  const double* val = &tr.values[static_cast<size_t>(v) * K];
+  size_t best = 0;
+  for (size_t k = 1; k < K; ++k)
+    if (val[k] > val[best]) best = k;
+  return best;
+}
+
 // The class a leaf votes for when every leaf is one vote (a single 1, the rest 0), else -1.
 int one_hot(const double* v, size_t K) {
   int hot = -1;
@@ -238,11 +249,8 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
         const double* val = &tr.values[static_cast<size_t>(v) * K];
         if (!cls) {
           g.pred[me] = val[0];
-        } else {  // the class of the vote: the first largest value (the evaluator's vote)
-          size_t best = 0;
-          for (size_t k = 1; k < K; ++k)
-            if (val[k] > val[best]) best = k;
-          g.pred[me] = static_cast<double>(best + 1);
+        } else {  // the class of the vote: the node's label, else the first largest value (the evaluator's vote)
+          g.pred[me] = static_cast<double>(vote_of(tr, v, K) + 1);
         }
         return me;
       }
@@ -265,11 +273,8 @@ RPtr export_random_forest(const ir::Model& m, Warnings& warnings) {
         g.right.push_back(0);
         g.split.push_back(0);
         const double* val = &tr.values[static_cast<size_t>(v) * K];
-        size_t best = 0;
-        for (size_t k = 1; k < K; ++k)
-          if (val[k] > val[best]) best = k;
         g.pred.push_back(step.child == -3 ? std::numeric_limits<double>::quiet_NaN()
-                         : cls            ? static_cast<double>(best + 1)
+                         : cls            ? static_cast<double>(vote_of(tr, v, K) + 1)
                                           : val[0]);
         return leaf;
       }

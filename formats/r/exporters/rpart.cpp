@@ -97,6 +97,7 @@ ir::Tree two_way_missing(const ir::Model& m, const ir::TreeEnsemble& te, const i
       tries.push_back(out);
       tries.back().missing[v] = ir::MissingGo::StopHere;
       std::copy_n(&src.values[static_cast<size_t>(mc) * K], K, &tries.back().values[static_cast<size_t>(v) * K]);
+      if (!src.label.empty()) tries.back().label[static_cast<size_t>(v)] = src.label[static_cast<size_t>(mc)];
     }
     for (auto& t : tries)
       if (tree_form_with(m, te, t) == form) {
@@ -216,18 +217,11 @@ RPtr export_rpart(const ir::Model& m, Warnings& warnings) {
       yval[ii] = out.value.at(e);
       continue;
     }
+    // predict(type = "class") gives yval, which need not be the most probable class (a loss
+    // matrix, a node label, class cutoffs): the source's label.
     const int32_t label = out.label.at(e);
     if (label < 0) refuse("a leaf predicts a missing class");
-    size_t best = 0;
-    for (size_t k = 0; k < K; ++k) {
-      probs[ii * K + k] = out.prob.at(e * K + k);
-      if (probs[ii * K + k] > probs[ii * K + best]) best = k;
-    }
-    if (static_cast<size_t>(label) != best)
-      refuse(
-          fmt::format("node {} predicts class '{}' while '{}' has the largest probability (class cutoffs or a "
-                      "label rule of its own); rpart's class is its most probable one",
-                      rows[ii].id, m.schema.target.classes.at(label), m.schema.target.classes.at(best)));
+    for (size_t k = 0; k < K; ++k) probs[ii * K + k] = out.prob.at(e * K + k);
     yval[ii] = static_cast<double>(label + 1);
   }
 

@@ -200,12 +200,14 @@ NodeOutputs node_outputs(const ir::Model& m, const ir::TreeEnsemble& te, size_t 
       const int32_t id = r.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Left);
       const double* v = &src.values.at(static_cast<size_t>(nodes[lo]) * K);
       r.values.insert(r.values.end(), v, v + K);
+      if (!src.label.empty()) r.label.push_back(src.label.at(static_cast<size_t>(nodes[lo])));
       return id;
     }
     const size_t mid = lo + (hi - lo) / 2;
     const int32_t id =
         r.push_node(ir::SplitOp::LessThan, rf, static_cast<double>(mid) + 0.5, -1, -1, ir::MissingGo::Left);
     r.values.insert(r.values.end(), K, 0.0);
+    if (!src.label.empty()) r.label.push_back(-1);
     const int32_t left = build(lo, mid);
     const int32_t right = build(mid + 1, hi);
     r.left[id] = left;

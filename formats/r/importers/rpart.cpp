@@ -152,6 +152,7 @@ class RpartReader {
 
     // Values per node.
     std::vector<double> values(n * K);
+    std::vector<int32_t> labels;  // ir::Tree::label, when a node's fitted class is not its most probable
     if (!classification) {
       const auto yval = frame["yval"].numbers();
       if (yval.size() != n) throw Error(file_, "$frame$yval", "expected one value per node");
@@ -170,21 +171,13 @@ class RpartReader {
           values[i * K + k] = y2.at(i, 1 + K + k);
           if (values[i * K + k] > values[i * K + best]) best = k;
         }
-        if (y2.at(i, 0) != static_cast<double>(best + 1)) {
-          // predict(type = "class") gives the class of least expected loss, which a loss matrix
-          // ($parms$loss) can put elsewhere than the most probable class; one tree output
-          // carries no class apart from its probabilities.
-          const RObject* parms = root_.get("parms");
-          if (parms && parms->get("loss"))
-            throw Unsupported(file_, "$parms$loss",
-                              fmt::format("unsupported: rpart with a loss matrix whose fitted class at node {} is "
-                                          "not the most probable class (predict(type = \"class\") minimises the "
-                                          "expected loss; the probabilities carry no separate class)",
-                                          id[i]));
-          throw Error(file_, "$frame$yval2",
-                      fmt::format("node {}: the fitted class is not the most probable class; "
-                                  "such trees are not supported",
-                                  id[i]));
+        // predict(type = "class") gives the fitted class (the class of least expected loss, which
+        // a loss matrix, $parms$loss, can put elsewhere than the most probable class): the node's
+        // label where it is not the first most probable class.
+        const auto fitted = whole_number(y2.at(i, 0), 1, static_cast<int64_t>(K), file_, "$frame$yval2");
+        if (fitted != static_cast<int64_t>(best + 1)) {
+          labels.resize(n, -1);
+          labels[i] = static_cast<int32_t>(fitted - 1);
         }
       }
     }
@@ -206,6 +199,7 @@ class RpartReader {
     ir::Tree t = trees::empty_tree(n, K, ir::MissingGo::StopHere);
     t.count = count;
     t.values = std::move(values);
+    t.label = std::move(labels);
     const bool surrogates = usesurrogate > 0;
     if (surrogates) {
       t.sur_offset.assign(n, 0);
