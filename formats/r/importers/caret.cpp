@@ -25,8 +25,12 @@
 //  - ctree, ctree2: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means);
 //  - glmStepAIC, lmStepAIC, rpart1SE, gcvEarth, simpls, kernelpls, widekernelpls: the glm, lm,
 //    rpart, earth or mvr the search or rule ends with, predicted as its method above;
-//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities.
-// Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
+//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities;
+//  - svmRadial, svmRadialSigma, svmRadialCost, svmLinear, svmPoly: kernlab's ksvm on the x matrix
+//    (rbfdot, vanilladot, polydot with offset 1), predict()'s one-against-one votes; caret fits
+//    them with prob.model = classProbs, and a ksvm with a probability model is refused by the
+//    ksvm importer (caret's class is then the largest of kernlab's coupled probabilities).
+// Other methods (knn, svmRadialWeights, lssvm*, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
 
@@ -47,7 +51,8 @@ namespace {
 constexpr const char* kMethods[] = {
     "glm",      "lm",         "rpart",     "rpart2",   "rf",       "gbm",       "nnet",          "ranger",
     "glmnet",   "earth",      "lda",       "polr",     "multinom", "pls",       "ctree",         "ctree2",
-    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2"};
+    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2",
+    "svmRadial", "svmRadialSigma", "svmRadialCost", "svmLinear", "svmPoly"};
 
 std::string method_list() {
   std::string out;
@@ -86,10 +91,7 @@ ir::Model import_train(const RObject& root, const std::string& file) {
       std::end(kMethods))
     throw Unsupported(
         file, "$method",
-        fmt::format(
-            "unsupported caret method '{}' ({}supported: {})", method,
-            method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read, svmLinear2 (e1071) is; " : "",
-            method_list()));
+        fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
   const bool pls_method = method == "pls" || method == "simpls" || method == "kernelpls" || method == "widekernelpls";
   if (pls_method && obj["finalModel"].obj().inherits("plsda"))
     throw Unsupported(file, "$finalModel",
