@@ -52,6 +52,10 @@ CATALOGUE = {c.name: c for c in catalogue.load()}
 
 # The name under which case.json lists a known failure of R's predict() on the object written back.
 RINROUT_PREDICT = "interop.rexport:r-in-r-out-predict"
+# The same, for the objects that went through JSON only (written to JSON, or read from the exact
+# JSON): jsonlite keeps no closure environments, so a family whose functions read their own
+# variables (a power link's `lambda`) cannot be predicted from JSON; the .rds written back can.
+RINROUT_PREDICT_JSON = "interop.rexport:r-in-r-out-predict-json"
 
 # Cases whose input.csv our scorer cannot take (ranger's "ignore" factors are numeric codes in
 # the forest but labels in the data): converted without --data; R still judges the file.
@@ -192,6 +196,9 @@ def r_in_r_out(r, testdata):
             continue
         entry = CATALOGUE.get(case)
         why = entry.expected_failure(RINROUT_PREDICT) if entry else None
+        through_json = kind == "rjson" or ".model_exact." in os.path.basename(out)
+        if entry and not why and through_json:
+            why = entry.expected_failure(RINROUT_PREDICT_JSON)
         if why:
             # A known defect (case.json): R must still fail to predict the written object; once it
             # predicts as the original does, the entry is stale and this fails.
