@@ -162,7 +162,11 @@ const std::map<std::string, Def>& library() {
       {"LinkInverse", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {a[0]}); }}},
       {"LinkInverseSquare", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {b.op("Sqrt", {a[0]})}); }}},
       // R's power(lambda) / tweedie(link.power): eta^(1/lambda), 1/lambda computed as R does.
-      {"LinkPower", {2, [](Body& b, const auto& a) { return b.op("Pow", {a[0], b.op("Reciprocal", {a[1]})}); }}},
+      {"LinkPower",
+       {2,
+        [](Body& b, const auto& a) {
+          return b.op("Pow", {a[0], b.op("Reciprocal", {a[1]})});
+        }}},
       {"LinkSqrt",
        {1,
         [](Body& b, const auto& a) {

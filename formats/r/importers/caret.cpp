@@ -51,13 +51,23 @@ namespace {
 constexpr const char* kMethods[] = {
     "glm",      "lm",         "rpart",     "rpart2",   "rf",       "gbm",       "nnet",          "ranger",
     "glmnet",   "earth",      "lda",       "polr",     "multinom", "pls",       "ctree",         "ctree2",
-    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2",
-    "svmRadial", "svmRadialSigma", "svmRadialCost", "svmLinear", "svmPoly"};
+    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2"};
+// kernlab's ksvm final models.
+constexpr const char* kKernlabMethods[] = {"svmRadial", "svmRadialSigma", "svmRadialCost", "svmLinear", "svmPoly"};
 
 std::string method_list() {
   std::string out;
   for (const char* m : kMethods) out += (out.empty() ? "" : ", ") + std::string(m);
+  for (const char* m : kKernlabMethods) out += ", " + std::string(m);
   return out;
+}
+
+bool known_method(const std::string& method) {
+  for (const char* m : kMethods)
+    if (method == m) return true;
+  for (const char* m : kKernlabMethods)
+    if (method == m) return true;
+  return false;
 }
 
 }  // namespace
@@ -87,11 +97,9 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     recipe = true;
   }
   const std::string method = obj["method"].string();
-  if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
-      std::end(kMethods))
-    throw Unsupported(
-        file, "$method",
-        fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
+  if (!known_method(method))
+    throw Unsupported(file, "$method",
+                      fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
   const bool pls_method = method == "pls" || method == "simpls" || method == "kernelpls" || method == "widekernelpls";
   if (pls_method && obj["finalModel"].obj().inherits("plsda"))
     throw Unsupported(file, "$finalModel",

@@ -122,7 +122,7 @@ KernelInfo read_kernel(const Member& obj) {
     k.text = fmt::format("tanhdot kernel (scale {:.6g}, offset {:.6g})", k.gamma, k.coef0);
   } else {
     static const std::map<std::string, std::string> kNames = {
-        {"laplacekernel", "laplacedot"}, {"besselkernel", "besseldot"}, {"anovakernel", "anovadot"},
+        {"laplacekernel", "laplacedot"}, {"besselkernel", "besseldot"},   {"anovakernel", "anovadot"},
         {"splinekernel", "splinedot"},   {"fourierkernel", "fourierdot"}, {"stringkernel", "stringdot"}};
     if (cls.empty() && kernel->type == RType::Closure && !kernel->attr("kpar"))
       kernel.unsupported(
@@ -207,9 +207,10 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
     const Member xm = obj.attr("xmatrix"), co = obj.attr("coef"), ai = obj.attr("alphaindex");
     const std::vector<double> b = obj.attr("b").numbers();
     if (xm.size() != P || co.size() != P || ai.size() != P || b.size() != P)
-      obj.fail(fmt::format("expected {} pairwise machines for {} classes in @xmatrix, @coef, @alphaindex and @b "
-                           "(found {}, {}, {}, {})",
-                           P, K, xm.size(), co.size(), ai.size(), b.size()));
+      obj.fail(
+          fmt::format("expected {} pairwise machines for {} classes in @xmatrix, @coef, @alphaindex and @b "
+                      "(found {}, {}, {}, {})",
+                      P, K, xm.size(), co.size(), ai.size(), b.size()));
     const Member ym = obj.attr("ymatrix");
     const std::vector<int64_t> y = ym.wholes(1, static_cast<int64_t>(K));
     // (class, training row) -> support vector, its values and its coefficient per pair.
@@ -225,8 +226,8 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
         const std::vector<double> c = co.at(p).numbers();
         const std::vector<int64_t> idx = ai.at(p).wholes(1, static_cast<int64_t>(y.size()));
         if (x.rows != c.size() || idx.size() != c.size())
-          co.at(p).fail(fmt::format("{} coefficients for {} support vectors and {} indices", c.size(), x.rows,
-                                    idx.size()));
+          co.at(p).fail(
+              fmt::format("{} coefficients for {} support vectors and {} indices", c.size(), x.rows, idx.size()));
         if (p == 0) {
           F = x.cols;
           colnames = names_of(x, xm.at(p));
@@ -284,7 +285,8 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
     const Matrix x = xm.matrix();
     const std::vector<double> c = obj.attr("coef").numbers();
     const std::vector<double> b = obj.attr("b").numbers();
-    if (x.rows != c.size()) obj.attr("coef").fail(fmt::format("{} coefficients for {} support vectors", c.size(), x.rows));
+    if (x.rows != c.size())
+      obj.attr("coef").fail(fmt::format("{} coefficients for {} support vectors", c.size(), x.rows));
     if (b.size() != 1) obj.attr("b").fail("expected one offset");
     n_sv = x.rows;
     F = x.cols;
@@ -314,9 +316,13 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
   } catch (const Error& e) {
     if (e.file() != file) throw;
     // Places of e1071's layout named by the slots they were built from.
-    static const std::map<std::string, std::string> kSlots = {
-        {"$SV", "@xmatrix"}, {"$coefs", "@coef"}, {"$rho", "@b"},         {"$scaled", "@scaling$scaled"},
-        {"$x.scale", "@scaling$x.scale"}, {"$y.scale", "@scaling$y.scale"}, {"$terms", "@terms"}};
+    static const std::map<std::string, std::string> kSlots = {{"$SV", "@xmatrix"},
+                                                              {"$coefs", "@coef"},
+                                                              {"$rho", "@b"},
+                                                              {"$scaled", "@scaling$scaled"},
+                                                              {"$x.scale", "@scaling$x.scale"},
+                                                              {"$y.scale", "@scaling$y.scale"},
+                                                              {"$terms", "@terms"}};
     std::string place = e.place();
     for (const auto& [from, to] : kSlots)
       if (place.compare(0, from.size(), from) == 0) {
@@ -336,8 +342,7 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
                                     classification ? fmt::format(" ({} classes)", m.schema.target.classes.size()) : "",
                                     kernel.text, n_sv, formula ? ", formula interface" : "");
   for (auto& note : m.provenance.preprocessing)
-    if (note.find("($x.scale)") != std::string::npos)
-      note.replace(note.find("($x.scale)"), 10, "(@scaling$x.scale)");
+    if (note.find("($x.scale)") != std::string::npos) note.replace(note.find("($x.scale)"), 10, "(@scaling$x.scale)");
   return m;
 }
 

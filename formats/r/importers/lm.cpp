@@ -169,10 +169,8 @@ ir::Model import_lm(const RObject& root, const std::string& file) {
     const Member family = Member(root, file)["family"];
     const std::string fam = family["family"].string();
     const std::string link = family["link"].string();
-    if (link.rfind("mu^", 0) == 0 && link != "mu^2")
-      power_link(family, link, lin, m);
-    else
-      lin.link = parse_link(link, file);
+    if (link.rfind("mu^", 0) == 0 && link != "mu^2") power_link(family, link, lin, m);
+    else lin.link = parse_link(link, file);
     binomial = fam == "binomial" || fam == "quasibinomial";
     family_text = fmt::format("glm {}/{}", fam, link);
   }
