@@ -16,6 +16,11 @@ case.json:
   tolerance    optional {"rtol": r, "atol": a, "reason": "..."} when looser than the SPEC default
   expected_failures  optional {"<test>": "reason"}: a known defect, reported as an expected
                failure by that test (which fails if the case starts passing: update the entry)
+  json_refused optional reason: the object does not survive jsonlite's JSON (kernlab's ksvm: a
+               function slot loses its class and parameters), so model.json and model_exact.json
+               must be refused cleanly (exit 2, "unsupported") and so must a conversion to JSON
+  float_refused optional reason: the ONNX writer refuses --precision float for this model (exit 2,
+               "unsupported") although the double conversion must pass
 
 Every case folder with a meta.json must have a case.json (load() raises otherwise).
 """
@@ -40,6 +45,8 @@ class Case:
         self.tolerance = spec.get("tolerance")
         self.expected_failures = dict(spec.get("expected_failures", {}))
         self.known_losses = dict(spec.get("known_losses", {}))
+        self.json_refused = spec.get("json_refused")
+        self.float_refused = spec.get("float_refused")
 
     def path(self, *parts):
         return os.path.join(self.dir, *parts)
@@ -82,6 +89,9 @@ def _check(name, spec, meta):
     tol = spec.get("tolerance")
     if tol is not None and not tol.get("reason"):
         problems.append("a tolerance without a reason")
+    for key in ("json_refused", "float_refused"):
+        if key in spec and not spec[key]:
+            problems.append(f"{key} without a reason")
     for test, why in spec.get("expected_failures", {}).items():
         if not why:
             problems.append(f"expected failure of {test} without a reason")

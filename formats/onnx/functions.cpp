@@ -161,6 +161,12 @@ const std::map<std::string, Def>& library() {
       {"LinkLog", {1, [](Body& b, const auto& a) { return b.op("Exp", {a[0]}); }}},
       {"LinkInverse", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {a[0]}); }}},
       {"LinkInverseSquare", {1, [](Body& b, const auto& a) { return b.op("Reciprocal", {b.op("Sqrt", {a[0]})}); }}},
+      // R's power(lambda) / tweedie(link.power): eta^(1/lambda), 1/lambda computed as R does.
+      {"LinkPower",
+       {2,
+        [](Body& b, const auto& a) {
+          return b.op("Pow", {a[0], b.op("Reciprocal", {a[1]})});
+        }}},
       {"LinkSqrt",
        {1,
         [](Body& b, const auto& a) {
@@ -206,6 +212,7 @@ std::string function_for_link(ir::Link link) {
     case Link::Inverse: return "LinkInverse";
     case Link::InverseSquare: return "LinkInverseSquare";
     case Link::Sqrt: return "LinkSqrt";
+    case Link::Power: return "LinkPower";
   }
   return "";
 }

@@ -31,6 +31,7 @@ struct Post {
   // computes on them (then onnxruntime's float32 rules are not reproduced, see ir::Linear::output).
   int normalizers = 0;
   bool other_arithmetic = false;
+  double power = 1;  // Link::Power's lambda (LinkPower's second input)
 };
 
 bool is_estimator_op(const onnx::NodeProto& n) {
@@ -131,7 +132,16 @@ struct Estimator {
                                                         {"LinkInverse", Link::Inverse},
                                                         {"LinkInverseSquare", Link::InverseSquare},
                                                         {"LinkSqrt", Link::Sqrt}};
-      s = stage_after_link(n, in0(), links.at(op));
+      if (op == "LinkPower") {
+        // LinkPower(eta, lambda) = eta^(1 / lambda): lambda a constant.
+        const Value v = r.value(nd.input(1));
+        if (!v.constant || v.cols.size() != 1 || !std::isfinite(v.cols[0].value) || v.cols[0].value == 0)
+          r.fail_node(n, "LinkPower needs one constant lambda, finite and not 0");
+        s = stage_after_link(n, in0(), Link::Power);
+        s.power = v.cols[0].value;
+      } else {
+        s = stage_after_link(n, in0(), links.at(op));
+      }
     } else if (op == "Abs") {
       s = in0();
       s.other_arithmetic = true;
@@ -420,6 +430,7 @@ void Reader::build_estimator() {
     target.classes = !prob->classes.empty() ? prob->classes : (label ? label->classes : std::vector<std::string>{});
     if (target.classes.empty()) fail("graph", "class labels not found");
     lin.link = prob->link;
+    lin.link_power = prob->power;
     lin.transform = prob->transform;
     const int K = static_cast<int>(target.classes.size());
     if (lin.transform == ScoreTransform::Softmax && K == T && T > 1) {
@@ -436,6 +447,7 @@ void Reader::build_estimator() {
     if (T != 1) unsupported("graph", "unsupported: regression with several targets");
     target.task = ir::Task::Regression;
     lin.link = reg->link;
+    lin.link_power = reg->power;
     const std::string pt =
         node(core).op_type() == "LinearRegressor" ? attr_s(node(core), "post_transform", "NONE") : "NONE";
     if (pt == "PROBIT") {

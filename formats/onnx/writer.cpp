@@ -206,6 +206,11 @@ struct Writer {
   std::string inverse_link(ir::Link link, const std::string& eta) {
     if (link == ir::Link::Identity) return eta;
     if (link == ir::Link::Logit) return e.node("Sigmoid", {eta});
+    if (link == ir::Link::Power) {
+      const auto* lin = std::get_if<ir::Linear>(&m.estimator);
+      if (!lin) fail("estimator", "a power link outside a linear model");
+      return fn(function_for_link(link), {eta, e.scalar(lin->link_power)});
+    }
     return fn(function_for_link(link), {eta});
   }
 

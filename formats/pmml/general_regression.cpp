@@ -2,6 +2,7 @@
 // -> ir::Linear.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
 
 #include "formats/pmml/reader_context.hpp"
@@ -12,7 +13,8 @@ namespace {
 using ir::Expr;
 using ir::Op;
 
-ir::Link link_function(ReadContext& ctx, const pugi::xml_node& mn) {
+// `power` gets a power link's lambda (mu = eta^(1 / lambda)) when the link is no named one.
+ir::Link link_function(ReadContext& ctx, const pugi::xml_node& mn, double& power) {
   const std::string lf = mn.attribute("linkFunction").value();
   if (lf.empty()) ctx.fail(mn, "expected attribute 'linkFunction' for a generalizedLinear model");
   if (lf == "identity") return ir::Link::Identity;
@@ -29,7 +31,9 @@ ir::Link link_function(ReadContext& ctx, const pugi::xml_node& mn) {
     if (d == -1) return ir::Link::Inverse;
     if (d == -2) return ir::Link::InverseSquare;
     if (d == 0.5) return ir::Link::Sqrt;
-    ctx.unsupported(mn, fmt::format("unsupported power link with linkParameter {}", format_double(d)));
+    if (!std::isfinite(d)) ctx.fail(mn, fmt::format("a power link with linkParameter {}", format_double(d)));
+    power = d;
+    return ir::Link::Power;
   }
   ctx.unsupported(mn, fmt::format("unsupported linkFunction '{}'", lf));
 }
@@ -42,11 +46,12 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   const std::string type = loc.attr(mn, "modelType");
   const bool classification = m.schema.target.task == ir::Task::Classification;
   ir::Link link = ir::Link::Identity;
+  double link_power = 1;
   Scores kind = Scores::Single;
   if (type == "regression" || type == "generalLinear") {
     if (classification) ctx.unsupported(mn, fmt::format("unsupported modelType '{}' for classification", type));
   } else if (type == "generalizedLinear") {
-    link = link_function(ctx, mn);
+    link = link_function(ctx, mn, link_power);
     if (classification) kind = Scores::BinaryFirst;
   } else if (type == "multinomialLogistic") {
     if (!classification) ctx.fail(mn, "multinomialLogistic needs functionName=\"classification\"");
@@ -201,6 +206,7 @@ void read_general_regression_model(ReadContext& ctx, const pugi::xml_node& mn) {
   }
   ir::Linear lin = make_linear(ctx, mn, std::move(rows), kind, link);
   lin.offset_feature = offset_feature;
+  lin.link_power = link_power;
   m.estimator = std::move(lin);
   m.provenance.family =
       type == "generalizedLinear" ? fmt::format("generalized linear ({})", mn.attribute("linkFunction").value()) : type;

@@ -23,9 +23,13 @@ void warn(Warnings& w, const std::string& code, const std::string& msg) {
 }
 
 // GeneralRegressionModel linkFunction (+ linkParameter for power links).
-bool grm_link(ir::Link link, const char*& name, double& param) {
+bool grm_link(ir::Link link, double power, const char*& name, double& param) {
   param = 0;
   switch (link) {
+    case ir::Link::Power:
+      name = "power";
+      param = power;
+      return true;
     case ir::Link::Identity: name = "identity"; return true;
     case ir::Link::Log: name = "log"; return true;
     case ir::Link::Logit: name = "logit"; return true;
@@ -219,7 +223,7 @@ std::string write(const ir::Model& m, Warnings& warnings) {
   const char* norm = normalization_for(lin->link);
   const char* link_name = nullptr;
   double link_param = 0;
-  const bool has_grm_link = grm_link(lin->link, link_name, link_param);
+  const bool has_grm_link = grm_link(lin->link, lin->link_power, link_name, link_param);
   const bool softmaxish =
       lin->transform == ir::ScoreTransform::Softmax || lin->transform == ir::ScoreTransform::Normalize;
   if (lin->transform == ir::ScoreTransform::Cumulative) {

@@ -195,6 +195,7 @@ class Writer {
             nums(e.intercepts);
             tok(std::to_string(e.offset_feature));
             tok(std::to_string(static_cast<int>(e.link)));
+            if (e.link == ir::Link::Power) num(e.link_power);  // only then: other hashes stay the same
             tok(e.reference_class ? "ref" : "noref");
             tok(std::to_string(static_cast<int>(e.transform)));
             prec(e.precision);

@@ -81,7 +81,7 @@ class LinearEval final : public EstimatorEval {
       if (l_.reference_class) scores_[r * n + k++] = 0.0;
       for (size_t t = 0; t < T; ++t) {
         double v = eta_[r * T + t];
-        if (l_.transform != ir::ScoreTransform::Softmax) v = inverse_link(l_.link, v);
+        if (l_.transform != ir::ScoreTransform::Softmax) v = inverse_link(l_.link, v, l_.link_power);
         scores_[r * n + k++] = v;
       }
     }

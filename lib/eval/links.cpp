@@ -5,7 +5,7 @@
 
 namespace mb::eval {
 
-double inverse_link(ir::Link link, double eta) {
+double inverse_link(ir::Link link, double eta, double power) {
   constexpr double eps = DBL_EPSILON;
   switch (link) {
     case ir::Link::Identity: return eta;
@@ -36,6 +36,7 @@ double inverse_link(ir::Link link, double eta) {
     case ir::Link::Inverse: return 1 / eta;
     case ir::Link::InverseSquare: return 1 / std::sqrt(eta);
     case ir::Link::Sqrt: return eta * eta;
+    case ir::Link::Power: return std::pow(eta, 1 / power);
   }
   return eta;
 }
@@ -52,6 +53,7 @@ const char* link_name(ir::Link link) {
     case ir::Link::Inverse: return "inverse";
     case ir::Link::InverseSquare: return "1/mu^2";
     case ir::Link::Sqrt: return "sqrt";
+    case ir::Link::Power: return "power";
   }
   return "?";
 }

@@ -5,7 +5,8 @@
 
 namespace mb::eval {
 
-double inverse_link(ir::Link link, double eta);
+// `power` is Link::Power's lambda (Linear::link_power): eta^(1 / lambda), as R's eta^(1/lambda).
+double inverse_link(ir::Link link, double eta, double power = 1);
 const char* link_name(ir::Link link);  // R's names: "identity", "logit", "1/mu^2", ...
 
 }  // namespace mb::eval

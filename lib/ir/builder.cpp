@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <set>
 #include <type_traits>
 
@@ -101,6 +102,9 @@ struct Checker {
     if (l.intercepts.size() != static_cast<size_t>(l.n_targets))
       fail(at(), fmt::format("{} intercepts for {} targets", l.intercepts.size(), l.n_targets));
     if (l.offset_feature >= static_cast<int>(F)) fail(at(), "offset feature out of range");
+    if (l.link == Link::Power ? !(std::isfinite(l.link_power) && l.link_power != 0) : l.link_power != 1)
+      fail(at(),
+           fmt::format("link power {} (a power link needs a finite lambda other than 0; other links 1)", l.link_power));
     if (m.schema.target.task == Task::Classification) {
       const size_t K = m.schema.target.classes.size();
       if (l.transform == ScoreTransform::Binary && (K != 2 || l.n_targets != 1))

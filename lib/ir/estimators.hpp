@@ -13,7 +13,9 @@
 namespace mb::ir {
 
 // GLM link functions; the inverse link maps the linear predictor eta to the response mean.
-enum class Link { Identity, Logit, Probit, Cloglog, Loglog, Cauchit, Log, Inverse, InverseSquare, Sqrt };
+// Power: mu = eta^(1 / lambda), lambda = Linear::link_power (R's power(lambda) and statmod's
+// tweedie(link.power) links, PMML's power link with linkParameter lambda).
+enum class Link { Identity, Logit, Probit, Cloglog, Loglog, Cauchit, Log, Inverse, InverseSquare, Sqrt, Power };
 
 // How a vector of scores turns into class probabilities.
 enum class ScoreTransform {
@@ -35,6 +37,7 @@ struct Linear {
   std::vector<double> intercepts;    // n_targets
   int32_t offset_feature = -1;       // index of a feature added to eta with coefficient 1, or -1
   Link link = Link::Identity;
+  double link_power = 1;         // Link::Power's lambda (finite, not 0); 1 for every other link
   bool reference_class = false;  // multinomial: prepend a zero score for classes[0]
   ScoreTransform transform = ScoreTransform::None;
   Precision precision = Precision::Double;

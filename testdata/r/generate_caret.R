@@ -29,6 +29,7 @@ suppressPackageStartupMessages({
   library(earth)
   library(MASS)
   library(pls)
+  library(kernlab)
 })
 
 out_dir <- local({
@@ -40,6 +41,9 @@ source(file.path(out_dir, "common.R"))
 
 none <- trainControl(method = "none", classProbs = TRUE)
 none_reg <- trainControl(method = "none")
+# kernlab's probability model is refused (its coupling is not libsvm's): ksvm methods are fitted
+# without class probabilities, and caret's class is then predict()'s one-against-one vote.
+none_votes <- trainControl(method = "none", classProbs = FALSE)
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
 airq <- airquality[, c("Ozone", "Solar.R", "Wind", "Temp")]
 
@@ -160,6 +164,15 @@ held_out_fits <- list(
   caret_svmlinear2_regression = function(d)
     train(x = d[, c("wt", "hp", "qsec")], y = d$mpg, method = "svmLinear2", tuneGrid = data.frame(cost = 1),
           trControl = none_reg),
+  caret_svmradial_class = function(d)
+    train(Species ~ ., data = d, method = "svmRadial", tuneGrid = data.frame(sigma = 0.2, C = 1),
+          preProcess = c("center", "scale"), trControl = none_votes),
+  caret_svmlinear_regression_xy = function(d)
+    train(x = d[, c("wt", "hp", "qsec")], y = d$mpg, method = "svmLinear", tuneGrid = data.frame(C = 1),
+          trControl = none_reg),
+  caret_svmpoly_binary = function(d)
+    train(status ~ ., data = d, method = "svmPoly", tuneGrid = data.frame(degree = 2, scale = 0.1, C = 1),
+          trControl = none_votes),
   caret_ctree_regression = function(d)
     train(x = d[, c("wt", "hp", "disp", "qsec")], y = d$mpg, method = "ctree",
           tuneGrid = data.frame(mincriterion = 0.5), trControl = none_reg)
@@ -180,7 +193,8 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_glm_stepaic = infert_2, caret_lm_stepaic = mtcars, caret_rpart1se_class = iris,
                 caret_gcvearth_regression = mtcars, caret_simpls_regression = mtcars,
                 caret_kernelpls_regression = mtcars, caret_ctree2_class = iris, caret_svmlinear2_class = iris,
-                caret_svmlinear2_regression = mtcars)
+                caret_svmlinear2_regression = mtcars, caret_svmradial_class = iris,
+                caret_svmlinear_regression_xy = mtcars, caret_svmpoly_binary = infert_2)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -202,15 +216,18 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_gcvearth_regression = c("wt", "hp", "qsec"),
                 caret_simpls_regression = c("wt", "hp", "qsec", "drat"),
                 caret_kernelpls_regression = c("wt", "hp", "qsec", "drat"), caret_ctree2_class = names(iris)[1:4],
-                caret_svmlinear2_class = names(iris)[1:4], caret_svmlinear2_regression = c("wt", "hp", "qsec"))
+                caret_svmlinear2_class = names(iris)[1:4], caret_svmlinear2_regression = c("wt", "hp", "qsec"),
+                caret_svmradial_class = names(iris)[1:4], caret_svmlinear_regression_xy = c("wt", "hp", "qsec"),
+                caret_svmpoly_binary = names(infert_2)[-1])
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
-no_na_methods <- c("rf", "ranger", "earth", "gcvEarth", "svmLinear2")
+no_na_methods <- c("rf", "ranger", "earth", "gcvEarth", "svmLinear2", "svmRadial", "svmLinear", "svmPoly")
 
 predict_train <- function(m, nd) {
   if (m$modelType == "Regression")
     return(data.frame(prediction = unname(as.vector(predict(m, newdata = nd, na.action = na.pass)))))
   cls <- predict(m, newdata = nd, na.action = na.pass)
+  if (!isTRUE(m$control$classProbs)) return(data.frame(class = as.character(cls), stringsAsFactors = FALSE))
   prob <- as.matrix(predict(m, newdata = nd, type = "prob", na.action = na.pass))[, m$levels, drop = FALSE]
   prob_table(cls, prob)
 }
@@ -235,7 +252,9 @@ run_caret_case <- function(case) {
   # party's S4 BinaryTree does not rebuild from jsonlite's JSON (its initialize method needs the
   # data): that JSON is not predicted by R; modelbridge reads it as it reads the binarytree_*
   # cases' JSON, and the crosscheck compares what it predicts with R's predict() of the object.
-  back <- if (m$method %in% c("ctree", "ctree2")) m else
+  # Nor does kernlab's S4 ksvm (unserializeJSON evaluates its @kcall, a call of kernlab's .local;
+  # its kernel function also loses its class and parameters in JSON, which modelbridge refuses).
+  back <- if (m$method %in% c("ctree", "ctree2", "svmRadial", "svmLinear", "svmPoly")) m else
     fix_envs(jsonlite::unserializeJSON(paste(readLines(file.path(case_dir, "model_exact.json")),
                                              collapse = "\n")))
   # jsonlite rebuilds closures with empty environments: a glm family's functions are rebuilt
@@ -282,8 +301,8 @@ for (how in c("knnImpute", "bagImpute", "pca")) {
   saveRDS(m, file.path(fixtures, sprintf("caret_%s.rds", how)))
 }
 # Methods refused by name: knn (caret's knn3, a family the tool does not read) and pls for
-# classification (caret's plsda).  svmRadial/svmLinear (kernlab) are refused by the same rule
-# as knn; kernlab is not installed by .ci/setup, so no object is fitted for them.
+# classification (caret's plsda).  A kernlab method fitted with classProbs = TRUE is refused by
+# the ksvm importer (kernlab's probability model).
 seed_for("caret_knn")
 saveRDS(train(Species ~ ., data = iris, method = "knn", tuneGrid = data.frame(k = 5), trControl = none),
         file.path(fixtures, "caret_method_knn.rds"))
@@ -296,6 +315,10 @@ m$finalModel$lambdaOpt <- NULL
 saveRDS(m, file.path(fixtures, "caret_glmnet_no_lambdaopt.rds"))
 m$finalModel$lambdaOpt <- 0.01
 saveRDS(m, file.path(fixtures, "caret_glmnet_other_lambdaopt.rds"))
+seed_for("caret_svmradial_probs")
+saveRDS(train(Species ~ ., data = iris, method = "svmRadial", tuneGrid = data.frame(sigma = 0.2, C = 1),
+              trControl = none),
+        file.path(fixtures, "caret_svmradial_probs.rds"))
 seed_for("caret_plsda")
 saveRDS(train(Species ~ ., data = iris, method = "pls", tuneGrid = data.frame(ncomp = 2), trControl = none),
         file.path(fixtures, "caret_method_plsda.rds"))

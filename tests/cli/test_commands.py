@@ -67,6 +67,10 @@ def check_inspect(c, cli, case, d, meta, entry):
     docs = {}
     for fname, fmt in (("model.rds", "rds"), ("model_exact.json", "rjson")):
         res = run(cli, "inspect", "--json", os.path.join(d, fname), *entry.hints)
+        if fmt == "rjson" and entry.json_refused:
+            c.check(res.rc == 2 and "unsupported" in res.err, f"{case}/{fname}: inspect exit {res.rc}, expected a "
+                    f"clean refusal ({entry.json_refused}): {res.err.strip()}")
+            continue
         if not c.check(res.rc == 0, f"{case}/{fname}: inspect --json exit {res.rc}: {res.err.strip()}"):
             continue
         doc = res.json()
@@ -119,7 +123,10 @@ def check_inspect(c, cli, case, d, meta, entry):
         c.check(docs["rds"]["hash"] == docs["rjson"]["hash"], f"{case}: rds and exact JSON hash differently")
     # 15-digit JSON: when the lost digits change the model, the reader's warning says so.
     res = run(cli, "inspect", "--json", os.path.join(d, "model.json"), *entry.hints)
-    if c.check(res.rc == 0, f"{case}/model.json: inspect exit {res.rc}: {res.err.strip()}") and "rds" in docs:
+    if entry.json_refused:
+        c.check(res.rc == 2 and "unsupported" in res.err, f"{case}/model.json: inspect exit {res.rc}, expected a "
+                f"clean refusal: {res.err.strip()}")
+    elif c.check(res.rc == 0, f"{case}/model.json: inspect exit {res.rc}: {res.err.strip()}") and "rds" in docs:
         doc = res.json()
         codes = [w["code"] for w in doc["warnings"]]
         lost = doc["hash"] != docs["rds"]["hash"]

@@ -788,14 +788,24 @@ inline RCaseResult run_r_testdata_case(const std::string& name, const std::strin
   });
 }
 
+// case.json's "json_refused": the object does not survive jsonlite's JSON (kernlab's ksvm).
+inline bool r_case_json_refused(const std::string& name) {
+  return slurp(r_testdata_dir() / name / "case.json").find("\"json_refused\"") != std::string::npos;
+}
+
 // Every case, from its exact JSON and its .rds file, agrees with R's predictions on more than ten
-// rows (rows with a missing predictor are part of the cases: R predicts NA there).
+// rows (rows with a missing predictor are part of the cases: R predicts NA there); the JSON of a
+// case marked json_refused is refused saying so.
 inline void check_r_testdata_cases(const std::vector<std::string>& cases) {
   for (const auto& name : cases)
     for (const char* file : {"model_exact.json", "model.rds"}) {
       const RCaseResult r = run_r_testdata_case(name, file);
       const std::string label = name + "/" + file;
       CHECK_MESSAGE(r.ran, label << ": not found");
+      if (std::string(file) != "model.rds" && r_case_json_refused(name)) {
+        CHECK_MESSAGE(r.error.find("do not survive JSON") != std::string::npos, label << ": " << r.error);
+        continue;
+      }
       CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
       if (!r.error.empty()) continue;
       CHECK_MESSAGE(report_agrees(r.report), label << ": " << compare::render_text(r.report));

@@ -199,3 +199,29 @@ TEST_CASE("an R model's warnings are listed once") {
     CHECK(count(formats::load_model(net.string(), std::nullopt), "glmnet-lambda") == 1);
   }
 }
+
+// Power links (testdata/r/generate_power_link.R): statmod's tweedie(link.power = 1.5) and
+// stats::power(0.25), lambda as the fits were called; tweedie's link.power 0 is its log link.
+TEST_CASE("glm power links: lambda from the .rds environment and from the JSON name") {
+  const fs::path root = r_testdata_dir();
+  for (const std::string file : {"model.rds", "model_exact.json"}) {
+    CAPTURE(file);
+    const fs::path tw = root / "glm_tweedie_power" / file, lg = root / "glm_tweedie_log" / file,
+                   qp = root / "glm_quasi_power" / file;
+    if (!fs::exists(tw) || !fs::exists(lg) || !fs::exists(qp)) continue;
+    const ir::Model t = formats::load_model(tw.string(), std::nullopt);
+    const auto* tl = std::get_if<ir::Linear>(&t.estimator);
+    REQUIRE(tl);
+    CHECK(tl->link == ir::Link::Power);
+    CHECK(tl->link_power == 1.5);
+    const ir::Model l = formats::load_model(lg.string(), std::nullopt);
+    REQUIRE(std::get_if<ir::Linear>(&l.estimator));
+    CHECK(std::get<ir::Linear>(l.estimator).link == ir::Link::Log);
+    const ir::Model q = formats::load_model(qp.string(), std::nullopt);
+    REQUIRE(std::get_if<ir::Linear>(&q.estimator));
+    CHECK(std::get<ir::Linear>(q.estimator).link_power == 0.25);
+    bool floor = false;
+    for (const auto& w : q.provenance.warnings) floor |= w.code == "r-power-link-floor";
+    CHECK(floor);
+  }
+}

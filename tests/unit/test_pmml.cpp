@@ -146,6 +146,7 @@ const char* link_label(mb::ir::Link l) {
     case mb::ir::Link::Inverse: return "inverse";
     case mb::ir::Link::InverseSquare: return "inverse_square";
     case mb::ir::Link::Sqrt: return "sqrt";
+    case mb::ir::Link::Power: return "power";
   }
   return "?";
 }

@@ -25,8 +25,12 @@
 //  - ctree, ctree2: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means);
 //  - glmStepAIC, lmStepAIC, rpart1SE, gcvEarth, simpls, kernelpls, widekernelpls: the glm, lm,
 //    rpart, earth or mvr the search or rule ends with, predicted as its method above;
-//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities.
-// Other methods (knn, svmRadial, svmLinear, ...) are refused by name.  Preprocessing that is not
+//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities;
+//  - svmRadial, svmRadialSigma, svmRadialCost, svmLinear, svmPoly: kernlab's ksvm on the x matrix
+//    (rbfdot, vanilladot, polydot with offset 1), predict()'s one-against-one votes; caret fits
+//    them with prob.model = classProbs, and a ksvm with a probability model is refused by the
+//    ksvm importer (caret's class is then the largest of kernlab's coupled probabilities).
+// Other methods (knn, svmRadialWeights, lssvm*, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
 
@@ -48,11 +52,22 @@ constexpr const char* kMethods[] = {
     "glm",      "lm",         "rpart",     "rpart2",   "rf",       "gbm",       "nnet",          "ranger",
     "glmnet",   "earth",      "lda",       "polr",     "multinom", "pls",       "ctree",         "ctree2",
     "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2"};
+// kernlab's ksvm final models.
+constexpr const char* kKernlabMethods[] = {"svmRadial", "svmRadialSigma", "svmRadialCost", "svmLinear", "svmPoly"};
 
 std::string method_list() {
   std::string out;
   for (const char* m : kMethods) out += (out.empty() ? "" : ", ") + std::string(m);
+  for (const char* m : kKernlabMethods) out += ", " + std::string(m);
   return out;
+}
+
+bool known_method(const std::string& method) {
+  for (const char* m : kMethods)
+    if (method == m) return true;
+  for (const char* m : kKernlabMethods)
+    if (method == m) return true;
+  return false;
 }
 
 }  // namespace
@@ -82,14 +97,9 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     recipe = true;
   }
   const std::string method = obj["method"].string();
-  if (std::find_if(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return method == m; }) ==
-      std::end(kMethods))
-    throw Unsupported(
-        file, "$method",
-        fmt::format(
-            "unsupported caret method '{}' ({}supported: {})", method,
-            method.rfind("svm", 0) == 0 ? "kernlab ksvm final models are not read, svmLinear2 (e1071) is; " : "",
-            method_list()));
+  if (!known_method(method))
+    throw Unsupported(file, "$method",
+                      fmt::format("unsupported caret method '{}' (supported: {})", method, method_list()));
   const bool pls_method = method == "pls" || method == "simpls" || method == "kernelpls" || method == "widekernelpls";
   if (pls_method && obj["finalModel"].obj().inherits("plsda"))
     throw Unsupported(file, "$finalModel",

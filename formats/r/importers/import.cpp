@@ -19,6 +19,7 @@ constexpr Importer import_svm_plain = &import_svm;
 constexpr Importer import_cv_glmnet_default = &import_cv_glmnet;
 constexpr Importer import_glmnet_last = &import_glmnet;
 constexpr Importer import_naive_bayes_default = &import_naive_bayes;
+ir::Model import_ksvm_plain(const RObject& root, const std::string& file) { return import_ksvm(root, file, {}); }
 
 // What an object may lack and a user can give on the command line (ImportHints).
 enum class Takes { Nothing, Levels, Lambda, Threshold };
@@ -67,6 +68,8 @@ constexpr Entry kImporters[] = {
     {"zeroinfl", &import_zeroinfl},
     {"svm", import_svm_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) { return import_svm(o, f, h.levels); }},
+    {"ksvm", import_ksvm_plain, Takes::Levels,
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_ksvm(o, f, h.levels); }},
     {"naiveBayes", import_naive_bayes_default, Takes::Threshold,
      [](const RObject& o, const std::string& f, const ImportHints& h) {
        return import_naive_bayes(o, f, *h.nb_threshold);
@@ -83,8 +86,8 @@ ir::Model import_with(const Entry& e, const std::string& c, const RObject& root,
   if (hints.empty()) return e.importer(root, file);
   if (!hints.levels.empty() && e.takes != Takes::Levels)
     throw Error(file, "",
-                fmt::format("--levels is not used by '{}' models (only randomForest, ranger and svm "
-                            "objects lack factor levels)",
+                fmt::format("--levels is not used by '{}' models (only randomForest, ranger, svm and "
+                            "ksvm objects lack factor levels)",
                             c));
   if (!hints.lambda.empty() && e.takes != Takes::Lambda)
     throw Error(file, "",

@@ -1,6 +1,7 @@
 // lm and glm objects (docs/r-objects.md): the design from the formula, the coefficients
 // matched to its columns by name, the link from `$family$link`.
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include <fmt/format.h>
@@ -49,6 +50,61 @@ std::vector<std::string> binomial_classes(const RObject& root, const std::string
   }
   if (col && col->type == RType::Logical) return {"FALSE", "TRUE"};
   return {"0", "1"};
+}
+
+// A power link named "mu^<lambda>": statmod's tweedie(link.power) (linkinv eta^(1/lambda); the
+// name is as.character(lambda), 15 significant digits) or stats::power(lambda) (linkinv
+// pmax(eta^(1/lambda), .Machine$double.eps); the name rounds lambda to 3 decimals).  The exact
+// lambda is the variable `lambda` of the inverse link's environment (an .rds keeps it; jsonlite's
+// JSON does not, and the name is read then).  lambda 0 is tweedie's log link.
+void power_link(const Member& family, const std::string& link, ir::Linear& lin, ir::Model& m) {
+  double lambda = NAN;
+  bool from_name = true;
+  if (const auto inv = family.get("linkinv"); inv && inv->obj().type == RType::Closure && inv->obj().env)
+    for (size_t i = 0; i < inv->obj().env->tags.size() && i < inv->obj().env->elements.size(); ++i) {
+      const RObject* v = inv->obj().env->elements[i].get();
+      if (inv->obj().env->tags[i] == "lambda" && v && v->is_numeric() && v->length() == 1) {
+        lambda = v->number(0);
+        from_name = false;
+      }
+    }
+  const std::string text = link.substr(3);
+  if (from_name) {
+    char* end = nullptr;
+    lambda = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size())
+      family["link"].fail(fmt::format("expected a power link 'mu^<number>', found '{}'", link));
+  }
+  if (!std::isfinite(lambda)) family["link"].fail(fmt::format("power link '{}' with lambda {}", link, lambda));
+  const bool tweedie = family["family"].string() == "Tweedie";
+  if (lambda == 0) {
+    if (!tweedie) family["link"].fail("a power link 'mu^0' outside statmod's tweedie family");
+    lin.link = ir::Link::Log;  // tweedie's linkinv: pmax(exp(eta), .Machine$double.eps)
+    return;
+  }
+  // eta^(1/1) is eta and eta^(1/0.5) is R's eta * eta (its `^` squares by multiplying): the
+  // identity and sqrt links compute the same numbers, and PMML and ONNX name them so.
+  if (lambda == 1) {
+    lin.link = ir::Link::Identity;
+  } else if (lambda == 0.5) {
+    lin.link = ir::Link::Sqrt;
+  } else {
+    lin.link = ir::Link::Power;
+    lin.link_power = lambda;
+  }
+  if (from_name && ((tweedie && text.find_first_of("eE") == std::string::npos &&
+                     text.size() - (text.find('.') == std::string::npos ? 0 : 1) - (text[0] == '-' ? 1 : 0) >= 15) ||
+                    (!tweedie && text.find('.') != std::string::npos && text.size() - text.find('.') - 1 >= 3)))
+    warn(m, "r-power-link-rounded",
+         fmt::format("the power link's lambda is read from its name '{}', which R rounds ({}); the object's "
+                     "environment, which holds it exactly, does not survive JSON",
+                     link, tweedie ? "as.character(): 15 significant digits" : "round(lambda, 3)"));
+  if (!tweedie)
+    warn(m, "r-power-link-floor",
+         fmt::format("stats::power({:.17g})'s inverse link is pmax(eta^(1/lambda), .Machine$double.eps): R floors the "
+                     "mean at 2.2e-16, modelbridge's power link (and the PMML and ONNX written) does not: rows whose "
+                     "mean is below it differ",
+                     lambda));
 }
 
 }  // namespace
@@ -113,7 +169,8 @@ ir::Model import_lm(const RObject& root, const std::string& file) {
     const Member family = Member(root, file)["family"];
     const std::string fam = family["family"].string();
     const std::string link = family["link"].string();
-    lin.link = parse_link(link, file);
+    if (link.rfind("mu^", 0) == 0 && link != "mu^2") power_link(family, link, lin, m);
+    else lin.link = parse_link(link, file);
     binomial = fam == "binomial" || fam == "quasibinomial";
     family_text = fmt::format("glm {}/{}", fam, link);
   }

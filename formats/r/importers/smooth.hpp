@@ -34,6 +34,17 @@ ir::Model import_svm(const RObject& root, const std::string& file);
 // (make.names() of model.matrix's) cannot give them back.  `$xlevels` in the object wins.
 using SvmLevelHints = std::map<std::string, std::vector<std::string>>;
 ir::Model import_svm(const RObject& root, const std::string& file, const SvmLevelHints& hints);
+// An object in e1071's list layout (`$type`, `$kernel`, `$SV`, `$coefs`, `$rho`, ...), built by
+// another importer (kernlab's ksvm): imported as import_svm does, `source` naming the class in
+// the messages about factor levels.  Support-vector column names are make.names() of the
+// model-matrix columns, as e1071 stores them.
+ir::Model import_svm_layout(const RObject& root, const std::string& file, const SvmLevelHints& hints,
+                            const std::string& source);
+// R's make.names() for the characters model.matrix column names carry (e1071's SV column names).
+std::string svm_make_names(const std::string& s);
+// kernlab ksvm (S4): C-svc, nu-svc (one-against-one votes), eps-svr, nu-svr; rbfdot, polydot,
+// vanilladot and tanhdot kernels; the object's scaling (docs/r-objects.md "kernlab ksvm").
+ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLevelHints& hints);
 
 // e1071 naiveBayes: Gaussian numeric predictors and categorical tables, predict()'s
 // threshold = 0.001 and eps = 0.

@@ -49,7 +49,7 @@ std::string make_names(const std::string& s) {
 // contrasts (its first level has no column) nor a column of another variable whose name begins
 // with the factor's: import_svm checks that the levels rebuild the support-vector columns.
 RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, const SvmLevelHints& hints,
-                 const std::string& file, std::vector<std::string>& inferred) {
+                 const std::string& file, const std::string& source, std::vector<std::string>& inferred) {
   if (root.get("xlevels")) return nullptr;
   const RObject* terms = root.get("terms");
   const RObject* classes = terms ? terms->attr("dataClasses") : nullptr;
@@ -88,10 +88,10 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
       for (const auto& l : levels) clear &= l.find('.') == std::string::npos && make_names(prefix + l) == prefix + l;
       if (!clear)
         throw Error(file, "$xlevels",
-                    fmt::format("svm.formula stores no factor levels; those of '{}' cannot be read back from the "
+                    fmt::format("{} stores no factor levels; those of '{}' cannot be read back from the "
                                 "support-vector column names (make.names() changed them or a level has no column); "
                                 "give the training levels",
-                                vars[v]));
+                                source, vars[v]));
       inferred.push_back(vars[v]);
     }
     auto lv = std::make_shared<RObject>();
@@ -115,9 +115,16 @@ RPtr with_levels(const RObject& root, const std::vector<std::string>& sv_names, 
 
 }  // namespace
 
+std::string svm_make_names(const std::string& s) { return make_names(s); }
+
 ir::Model import_svm(const RObject& root, const std::string& file) { return import_svm(root, file, SvmLevelHints{}); }
 
-ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmLevelHints& hints) {
+ir::Model import_svm(const RObject& root, const std::string& file, const SvmLevelHints& hints) {
+  return import_svm_layout(root, file, hints, "svm.formula");
+}
+
+ir::Model import_svm_layout(const RObject& root_in, const std::string& file, const SvmLevelHints& hints,
+                            const std::string& source) {
   const Member input(root_in, file);
   ir::Model m;
   const double type = input["type"].number();
@@ -158,7 +165,7 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
   const bool formula = root_in.get("terms") != nullptr && !root_in.get("terms")->is_null();
   RPtr patched;
   std::vector<std::string> inferred;  // factors whose levels were read from the column names
-  if (formula) patched = with_levels(root_in, sv.colnames, hints, file, inferred);
+  if (formula) patched = with_levels(root_in, sv.colnames, hints, file, source, inferred);
   const RObject& root = patched ? *patched : root_in;
   const Member obj(root, file);
   if (formula) {
@@ -188,11 +195,11 @@ ir::Model import_svm(const RObject& root_in, const std::string& file, const SvmL
         if (vars.empty())
           for (const auto& v : inferred) vars += (vars.empty() ? "'" : ", '") + v + "'";
         throw Error(file, "$xlevels",
-                    fmt::format("svm.formula stores no factor levels, and those of {} read back from the "
+                    fmt::format("{} stores no factor levels, and those of {} read back from the "
                                 "support-vector column names do not rebuild them ({}): a factor coded by "
                                 "contrasts has no column for its first level, or another column's name begins "
                                 "with the factor's; give the training levels (--levels VAR=L1,L2,...)",
-                                vars, mismatch));
+                                source, vars, mismatch));
       }
     }
     if (d.columns.size() != F)
