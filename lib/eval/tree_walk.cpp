@@ -365,9 +365,10 @@ void TreeWalker::walk_compact(const Compact<T>* nodes, const T* block, size_t st
 }
 
 // Eight lanes, each with its row's features and output slot; a lane whose row reaches its leaf
-// takes the next row, without a branch (every step writes the lane's node to its row's slot,
-// 0 once missing: the last write is the leaf's, inverted at the end).  The rows still in lanes
-// when fewer than eight remain to hand out finish one by one.
+// writes it (0 when missing, inverted at the end with the rest) and takes the next row.  That
+// branch is taken once a row and tree (about one step in 17 in a randomForest): cheaper than
+// doing a lane's bookkeeping without a branch at every step (10% of the CPU time, measured).
+// The rows still in lanes when fewer than eight remain to hand out finish one by one.
 template <typename T, bool kMissing>
 void TreeWalker::walk_compact_deep(const Compact<T>* nodes, const T* block, size_t stride, size_t n, int32_t* out) {
   constexpr size_t G = 8;
@@ -389,22 +390,21 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, const T* block, size
       x[j] = block + j * stride;
     }
     next = G;
-    int32_t* o_next = out + G;
-    const T* x_next = block + G * stride;
     while (next + G <= n) {
 #pragma GCC unroll 8
       for (size_t j = 0; j < G; ++j) {
         const Compact<T>& nd = nodes[k[j]];
-        const int32_t first = nd.first, leaf = first >> 31;  // all ones at a leaf
-        *o[j] = first & ~-static_cast<int32_t>(null[j]);
-        const int32_t stepped = compact_step<kMissing>(nd, x[j][nd.feature], null[j]);
-        k[j] = stepped & ~leaf;
-        if constexpr (kMissing) null[j] &= static_cast<uint32_t>(~leaf);
-        o[j] = leaf ? o_next : o[j];
-        x[j] = leaf ? x_next : x[j];
-        o_next -= leaf;
-        x_next += stride & static_cast<size_t>(static_cast<ptrdiff_t>(leaf));
-        next -= static_cast<size_t>(static_cast<ptrdiff_t>(leaf));
+        const int32_t first = nd.first;
+        if (first < 0) {  // a leaf: the lane takes the next row
+          *o[j] = first & ~-static_cast<int32_t>(null[j]);
+          o[j] = out + next;
+          x[j] = block + next * stride;
+          ++next;
+          k[j] = 0;
+          null[j] = 0;
+        } else {
+          k[j] = compact_step<kMissing>(nd, x[j][nd.feature], null[j]);
+        }
       }
     }
     for (size_t j = 0; j < G; ++j) finish(k[j], null[j], static_cast<size_t>(o[j] - out));

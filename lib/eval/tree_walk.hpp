@@ -20,7 +20,7 @@
 // features the trees read takes walks that do not test for one.  Eight rows step down the tree
 // together, so the loads of eight walks overlap instead of waiting on each other; in deep trees
 // (more than 16 levels, as randomForest grows them) a lane that reaches its leaf takes the next
-// row at once instead of waiting for the other seven, without a branch.  Every compact walk
+// row at once instead of waiting for the other seven.  Every compact walk
 // reads the block row by row (a row's features together in one or two cache lines).  float32
 // models compare the block's inputs converted to float once, which is the comparison of the
 // double of the float.
