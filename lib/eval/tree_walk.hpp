@@ -19,8 +19,8 @@
 // names or marking the row's prediction missing.  A block with no missing value in the
 // features the trees read takes walks that do not test for one.  Eight rows step down the tree
 // together, so the loads of eight walks overlap instead of waiting on each other; in deep trees
-// (more than 16 levels, as randomForest grows them) a lane that reaches its leaf takes the next
-// row at once instead of waiting for the other seven.  Every compact walk
+// (more than 16 levels, as randomForest grows them) sixteen rows are in flight, and a lane that
+// reaches its leaf takes the next row at once instead of waiting for the others.  Every compact walk
 // reads the block row by row (a row's features together in one or two cache lines).  float32
 // models compare the block's inputs converted to float once, which is the comparison of the
 // double of the float.
