@@ -189,6 +189,7 @@ int run_score(const ScoreOptions& o, Io& io) {
     w.predictions =
         std::make_unique<data::PredictionWriter>(*w.writer, m.schema.target, reader.header(), reader.file(), pw_opts);
   }
+  eval::release_compiled(m);  // tree nodes compiled into the scoring layout: only it reads them now
   const std::vector<std::string> header = reader.header();
   const std::string& in_file = reader.file();
   // With --json the summary may be all of standard error: progress only when asked for.

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <limits>
 
 #include "lib/eval/estimator_eval.hpp"
 #include "lib/eval/expr_program.hpp"
+#include "lib/eval/tree_walk.hpp"
 #include "lib/util/errors.hpp"
 
 namespace mb::eval {
@@ -106,5 +110,15 @@ Evaluator::Evaluator(const ir::Model& model, EvalOptions opts) : impl_(std::make
 Evaluator::~Evaluator() = default;
 void Evaluator::score(const Batch& in, Predictions& out) { impl_->score(in, out); }
 size_t Evaluator::batch_rows() const { return impl_->estimator->batch_rows(); }
+
+bool release_compiled(ir::Model& model) {
+  auto* trees = std::get_if<ir::TreeEnsemble>(&model.estimator);
+  if (!trees || !TreeWalker::release_nodes(*trees)) return false;
+#ifdef __GLIBC__
+  // The nodes were many small blocks among the values that stay: give their pages back.
+  malloc_trim(0);
+#endif
+  return true;
+}
 
 }  // namespace mb::eval

@@ -32,4 +32,10 @@ class Evaluator {
   std::unique_ptr<Impl> impl_;
 };
 
+// Once the evaluators of `model` are built with share_layouts (and while they live): frees what
+// they no longer read, the nodes of trees compiled into their shared scoring layout (their leaf
+// values stay).  The model then serves only those evaluators (`score` drops it this way; the
+// other commands keep the whole model).  Returns whether it freed anything.
+bool release_compiled(ir::Model& model);
+
 }  // namespace mb::eval

@@ -10,16 +10,20 @@
 // block of rows, so a tree's nodes stay in cache while the block goes through it.
 //
 // Trees whose every node the flat form holds, with missing values going to one of the two
-// children or making the prediction missing, are also compiled to compact nodes (20 bytes for
-// float32 thresholds: the threshold in the compared precision, the two children and the missing
-// one, a 16-bit feature index; a tree's extra last node is its null leaf) and walked
-// several rows at a time: eight rows step down the tree together, each step a branch-free
-// `next = v is missing ? missing : v <= t ? yes : no` with leaves pointing at themselves, so
-// the loads of eight walks overlap instead of waiting on each other.  In deep trees (more than 16
-// levels, as randomForest grows them) a lane that reaches its leaf takes the next row at once
-// instead of waiting for the other seven, without a branch.  Every compact walk reads the block
-// row by row (a row's features together in one or two cache lines).  float32 models compare the
-// block's inputs converted to float once, which is the comparison of the double of the float.
+// children or making the prediction missing, are also compiled to compact nodes (16 bytes with
+// a double threshold, 12 with a float32 one: the threshold in the compared precision, the index
+// of the first child, a 16-bit feature index and the missing rule; a leaf holds its node id,
+// inverted).  An inner node's children are side by side (the second is the first + 1), placed
+// depth first from the root (a node's pair, then its first child's subtree), and one step is
+// branch-free: `next = first + (v <= t ? 0 : 1)`, a missing value going to the child its node
+// names or marking the row's prediction missing.  A block with no missing value in the
+// features the trees read takes walks that do not test for one.  Eight rows step down the tree
+// together, so the loads of eight walks overlap instead of waiting on each other; in deep trees
+// (more than 16 levels, as randomForest grows them) sixteen rows are in flight, and a lane that
+// reaches its leaf takes the next row at once instead of waiting for the others.  Every compact walk
+// reads the block row by row (a row's features together in one or two cache lines).  float32
+// models compare the block's inputs converted to float once, which is the comparison of the
+// double of the float.
 //
 // Shallow compact trees (at most kCompleteDepth levels) that no missing value makes null are
 // also laid out complete: a leaf above the bottom level is padded with tests that always hold
@@ -37,7 +41,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "lib/eval/estimator_eval.hpp"
@@ -58,11 +64,12 @@ class TreeWalker {
   TreeWalker(const ir::TreeEnsemble& t, Generic generic, bool compact = true, bool shared = false);
 
   // Rows per block: a tree's nodes stay in cache for the whole block, so big trees want many
-  // rows; the leaves of a block (trees x rows) are held to about 4 MB, or 16 MB and 32768 rows
+  // rows; the leaves of a block (trees x rows) are held to about 4 MB, or 16 MB and 16384 rows
   // when the layout is larger than 4 MB (each block then reads every tree from memory again:
-  // a 100-tree randomForest scores a third faster).  kBlock is the most.  (Sums ask for a few
-  // trees at a time, which holds less.)
-  static constexpr size_t kBlock = 32768;
+  // a 100-tree randomForest scores a third faster than with 8192 rows; 32768 rows would save
+  // another 6% of its CPU time for 8 MB more per thread).  kBlock is the most.  (Sums ask for a
+  // few trees at a time, which holds less.)
+  static constexpr size_t kBlock = 16384;
   size_t block_rows() const {
     const bool big = layout_->bytes_ > (size_t{4} << 20);
     return std::clamp<size_t>((size_t{1} << (big ? 24 : 22)) / (4 * std::max<size_t>(t_.trees.size(), 1)), 256,
@@ -76,6 +83,12 @@ class TreeWalker {
   // Trees t0 <= t < t1 only: leaves[(t - t0) * n + i] (a block's leaves for a few trees at a
   // time need less memory than for all of them).
   void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves, size_t t0, size_t t1) const;
+
+  // When walkers alive share a layout of `t` that holds every tree (no tree needs the one-row
+  // walk nor the generic one), frees the trees' nodes, which they no longer read, but for their
+  // values (the leaves found index them); returns whether it did.  `score` calls it once its
+  // evaluators are built; `t` then only serves those walkers.
+  static bool release_nodes(ir::TreeEnsemble& t);
 
   // Trees walked in the compact layout (the complete layout's included).
   size_t compact_trees() const { return layout_->compact_count_; }
@@ -91,14 +104,16 @@ class TreeWalker {
     int32_t yes, no;   // children when the test holds / does not
     int32_t missing;   // child for a missing value; -1: generic walk
   };
+  // A node of the compact layout: 16 bytes with a double threshold, 12 with a float32 one.
+  // An inner node's two children are adjacent, `first` and `first + 1`.
   template <typename T>
   struct Compact {
-    T threshold;       // the test is `x <= threshold`; leaves: any
-    int32_t yes, no;   // children (a leaf: itself, twice)
-    int32_t missing;   // child for a missing value: yes, no, or the tree's null leaf
-    uint16_t feature;  // index into the block's feature columns
-    uint16_t leaf;
+    T threshold;       // the test `x <= threshold` goes to the first child, else the second
+    int32_t first;     // inner node: its first child; leaf: ~(the tree's node id), which is negative
+    uint16_t feature;  // index into the block's feature columns (a leaf: 0, read and ignored)
+    uint16_t flags;    // kMissingToFirst (else a missing value goes to the second); kMissingNull
   };
+  static constexpr uint16_t kMissingToFirst = 1, kMissingNull = 2;
   // A node of the complete layout: the test `x <= threshold`; `feature` indexes a row of the
   // block (its high bit set: a missing value goes to the first child, else to the second).
   template <typename T>
@@ -110,12 +125,10 @@ class TreeWalker {
   template <typename T, bool kAnyMissingFirst>
   static void walk_complete(const Complete<T>* nodes, const int32_t* leaf_ids, int depth, const T* block, size_t stride,
                             size_t n, int32_t* out);
-  template <typename T>
-  void walk_compact(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
-                    int32_t* out) const;
-  template <typename T>
-  void walk_compact_deep(const Compact<T>* nodes, int32_t null_leaf, const T* block, size_t stride, size_t n,
-                         int32_t* out) const;
+  template <typename T, bool kMissing>
+  static void walk_compact(const Compact<T>* nodes, const T* block, size_t stride, size_t n, int32_t* out);
+  template <typename T, bool kMissing>
+  static void walk_compact_deep(const Compact<T>* nodes, const T* block, size_t stride, size_t n, int32_t* out);
   void walk_flat(size_t t, const FeatureColumns& x, size_t r0, size_t n, int32_t* out) const;
 
   // What is built once per ensemble (and may be shared by walkers).
@@ -144,6 +157,9 @@ class TreeWalker {
     size_t bytes_ = 0;                // of all the above
   };
   static std::shared_ptr<const Layout> build(const ir::TreeEnsemble& t, bool compact);
+
+  static std::mutex cache_mu_;
+  static std::map<std::pair<const ir::TreeEnsemble*, bool>, std::weak_ptr<const Layout>> cache_;
 
   const ir::TreeEnsemble& t_;
   Generic generic_;

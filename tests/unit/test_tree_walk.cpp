@@ -227,8 +227,14 @@ TEST_CASE("the compact layout, eight rows at a time, finds the leaf of the one-r
     std::vector<std::vector<double>> cols(F, std::vector<double>(R));
     std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
     std::normal_distribution<double> normal(0.0, 2.0);
+    // Half the trials have no missing value (the walks that never test for one).
+    const bool no_missing = trial % 4 >= 2;
     for (size_t r = 0; r < R; ++r)
-      for (int f = 0; f < F; ++f) cols[f][r] = (r + f) % 3 == 0 ? normal(rng) : values[pick(rng)];
+      for (int f = 0; f < F; ++f) {
+        double v = (r + f) % 3 == 0 ? normal(rng) : values[pick(rng)];
+        while (no_missing && std::isnan(v)) v = values[pick(rng)];
+        cols[f][r] = v;
+      }
     eval::FeatureColumns x;
     x.rows = R;
     for (auto& c : cols) x.columns.push_back(c.data());
@@ -347,4 +353,89 @@ TEST_CASE("walkers that share the layout of one ensemble find the leaves of one 
   CHECK(got_a == want);
   CHECK(got_b == want);
   CHECK(a.compact_trees() == alone.compact_trees());
+}
+
+TEST_CASE("the compact layout places a node that two parents share twice, and finds the definition's leaf") {
+  // Node 1 is the yes child of the root and of node 2: the layout holds it (and its leaves) twice.
+  ir::Tree tr;
+  tr.push_node(ir::SplitOp::LessOrEqual, 0, 0.0, 1, 2, ir::MissingGo::Null);     // 0
+  tr.push_node(ir::SplitOp::GreaterThan, 1, 1.0, 3, 4, ir::MissingGo::Left);     // 1
+  tr.push_node(ir::SplitOp::LessThan, 2, -1.5, 1, 5, ir::MissingGo::Right);      // 2
+  tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);          // 3
+  tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);          // 4
+  tr.push_node(ir::SplitOp::GreaterOrEqual, 0, 2.6, 4, 3, ir::MissingGo::Null);  // 5
+  tr.values.assign(tr.op.size(), 1.0);
+  for (bool f32 : {false, true}) {
+    ir::TreeEnsemble ens;
+    ens.threshold_precision = f32 ? ir::Precision::Float32 : ir::Precision::Double;
+    for (int t = 0; t < 3; ++t) ens.trees.push_back(tr);
+    const std::vector<double> values = probe_values();
+    const size_t R = values.size() * values.size();
+    std::vector<std::vector<double>> cols(3, std::vector<double>(R));
+    for (size_t r = 0; r < R; ++r) {
+      cols[0][r] = values[r % values.size()];
+      cols[1][r] = values[r / values.size()];
+      cols[2][r] = values[(r * 7) % values.size()];
+    }
+    eval::FeatureColumns x;
+    x.rows = R;
+    for (auto& c : cols) x.columns.push_back(c.data());
+    size_t generic_calls = 0;
+    eval::TreeWalker walker(ens, [&](const ir::Tree& t, const eval::FeatureColumns& xc, size_t r) {
+      ++generic_calls;
+      return reference_leaf(t, xc, r, f32);
+    });
+    REQUIRE(walker.compact_trees() == ens.trees.size());
+    std::vector<int32_t> got(ens.trees.size() * R);
+    walker.leaves(x, 0, R, got.data());
+    for (size_t t = 0; t < ens.trees.size(); ++t)
+      for (size_t r = 0; r < R; ++r) REQUIRE(got[t * R + r] == reference_leaf(tr, x, r, f32));
+    CHECK(generic_calls == 0);
+  }
+}
+
+TEST_CASE("release_nodes frees the nodes of an ensemble every tree of which the shared layout holds") {
+  std::mt19937 rng(17);
+  const int F = 4;
+  auto generic = [](const ir::Tree& tr, const eval::FeatureColumns& xc, size_t r) {
+    return reference_leaf(tr, xc, r, false);
+  };
+  ir::TreeEnsemble ens;
+  for (int t = 0; t < 5; ++t) ens.trees.push_back(random_flat_tree(rng, 4 + 5 * t, F));
+  const size_t R = 1000;
+  std::vector<std::vector<double>> cols(F, std::vector<double>(R));
+  std::normal_distribution<double> normal(0.0, 2.0);
+  for (auto& c : cols)
+    for (auto& v : c) v = normal(rng);
+  cols[1][7] = std::nan("");
+  eval::FeatureColumns x;
+  x.rows = R;
+  for (auto& c : cols) x.columns.push_back(c.data());
+  std::vector<int32_t> want(ens.trees.size() * R), got(want.size());
+  std::vector<size_t> values;
+  for (const auto& tr : ens.trees) values.push_back(tr.values.size());
+  {
+    eval::TreeWalker alone(ens, generic);
+    alone.leaves(x, 0, R, want.data());
+    CHECK_FALSE(eval::TreeWalker::release_nodes(ens));  // no shared layout: nothing freed
+  }
+  REQUIRE_FALSE(ens.trees[0].op.empty());
+  eval::TreeWalker shared(ens, generic, true, true);
+  REQUIRE(eval::TreeWalker::release_nodes(ens));
+  for (size_t t = 0; t < ens.trees.size(); ++t) {
+    CHECK(ens.trees[t].op.empty());
+    CHECK(ens.trees[t].threshold.empty());
+    CHECK(ens.trees[t].values.size() == values[t]);
+  }
+  shared.leaves(x, 0, R, got.data());
+  CHECK(got == want);
+
+  // A tree the compact layout does not hold (a category set) keeps every node.
+  ir::TreeEnsemble mixed;
+  mixed.trees.push_back(random_flat_tree(rng, 6, F));
+  mixed.trees.push_back(random_tree(rng, 3, F, true, false, false));
+  eval::TreeWalker w(mixed, generic, true, true);
+  REQUIRE(w.compact_trees() < mixed.trees.size());
+  CHECK_FALSE(eval::TreeWalker::release_nodes(mixed));
+  CHECK_FALSE(mixed.trees[0].op.empty());
 }
