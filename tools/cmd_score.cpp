@@ -191,6 +191,7 @@ int run_score(const ScoreOptions& o, Io& io) {
   }
   eval::release_compiled(m);  // tree nodes compiled into the scoring layout: only it reads them now
   const std::vector<std::string> header = reader.header();
+  const std::vector<bool> number_columns = binder.number_columns(header.size());
   const std::string& in_file = reader.file();
   // With --json the summary may be all of standard error: progress only when asked for.
   const bool show_progress = o.progress == 1 || (o.progress == -1 && io.err_is_terminal && !o.json);
@@ -208,6 +209,7 @@ int run_score(const ScoreOptions& o, Io& io) {
       slot.rows = 0;
       slot.out.clear();
       data::CsvReader part(std::move(slot.chunk.bytes), in_file, header, slot.chunk.first_line, chunk_ro);
+      part.read_numbers(number_columns);
       if (part.next(w.text)) {
         binder.bind(w.text, w.batch);
         w.batch.first_row = slot.chunk.first_row;

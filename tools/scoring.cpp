@@ -60,6 +60,12 @@ uint64_t stream_score(const std::string& data_path, const std::vector<const ir::
     binders.push_back(std::make_unique<data::InputBinder>(m->schema, reader.header(), reader.file(), m->unseen));
     evals.push_back(std::make_unique<eval::Evaluator>(*m, eval::EvalOptions{.want_link = want_link}));
   }
+  std::vector<bool> number_columns(reader.columns(), false);
+  for (const auto& b : binders) {
+    const std::vector<bool> mine = b->number_columns(reader.columns());
+    for (size_t c = 0; c < mine.size(); ++c) number_columns[c] = number_columns[c] || mine[c];
+  }
+  reader.read_numbers(number_columns);
   data::TextBatch text;
   eval::Batch batch;
   std::vector<eval::Predictions> preds(models.size());

@@ -106,6 +106,15 @@ InputBinder::InputBinder(const ir::Schema& schema, const std::vector<std::string
   }
 }
 
+std::vector<bool> InputBinder::number_columns(size_t columns) const {
+  std::vector<bool> out(columns, false);
+  for (size_t i = 0; i < schema_.inputs.size(); ++i) {
+    const auto c = static_cast<size_t>(column_of_input_[i]);
+    if (!schema_.inputs[i].is_categorical() && c < columns) out[c] = true;
+  }
+  return out;
+}
+
 void InputBinder::bind(const TextBatch& in, eval::Batch& out) const {
   out.rows = in.rows;
   out.columns.resize(schema_.inputs.size());
@@ -118,9 +127,17 @@ void InputBinder::bind(const TextBatch& in, eval::Batch& out) const {
 }
 
 void InputBinder::bind_continuous(size_t input, const TextBatch& in, std::vector<double>& out) const {
-  const auto cells = in.column(static_cast<size_t>(column_of_input_[input]));
+  const auto column = static_cast<size_t>(column_of_input_[input]);
+  const auto cells = in.column(column);
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  // Numbers the reader read on the way (CsvReader::read_numbers()): NaN where it did not.
+  const double* read =
+      column < in.numbers.size() && in.numbers[column].size() >= in.rows ? in.numbers[column].data() : nullptr;
   for (size_t r = 0; r < in.rows; ++r) {
+    if (read && !std::isnan(read[r])) {
+      out[r] = read[r];
+      continue;
+    }
     std::string_view t = cells[r];
     double v;
     // The common field, a finite number with no blanks and no '+' around it, read at once; any

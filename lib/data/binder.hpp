@@ -45,6 +45,8 @@ class InputBinder {
 
   // CSV column index of each schema input.
   const std::vector<int>& columns() const { return column_of_input_; }
+  // By CSV column: read by a continuous input (for CsvReader::read_numbers()).
+  std::vector<bool> number_columns(size_t columns) const;
 
  private:
   struct Hash {

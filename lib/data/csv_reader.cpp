@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include <fmt/format.h>
@@ -73,7 +74,171 @@ class FdSource : public ByteSource {
   const std::string& file_;
 };
 
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+constexpr uint64_t kPow10u[] = {1,
+                                10,
+                                100,
+                                1000,
+                                10000,
+                                100000,
+                                1000000,
+                                10000000,
+                                100000000,
+                                1000000000,
+                                10000000000,
+                                100000000000,
+                                1000000000000,
+                                10000000000000,
+                                100000000000000,
+                                1000000000000000,
+                                10000000000000000,
+                                100000000000000000,
+                                1000000000000000000,
+                                10000000000000000000u};
+
+// Bytes read_plain_number() may look at past its start (a longer text is no plain number).
+constexpr size_t kPlainNumberSpan = 64;
+// Bytes before its start read_plain_number() reads (ignoring them).
+constexpr size_t kPlainNumberBefore = 16;
+
+inline bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// How many of the bytes at p are digits, up to 16 (reads 16 bytes).
+inline int leading_digits(const char* p) {
+#if defined(__SSE2__)
+  const __m128i x = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8('0'));
+  const __m128i digit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x);
+  return __builtin_ctz(~static_cast<unsigned>(_mm_movemask_epi8(digit)));
+#else
+  int n = 0;
+  while (n < 16 && is_digit(p[n])) ++n;
+  return n;
+#endif
+}
+
+// The value of the n <= 16 digits that end at e (reads the 16 bytes before e): the bytes
+// before the digits masked to zero, then pairs, fours and eights of digits combined.
+inline uint64_t digits_before(const char* e, int n) {
+#if defined(__SSE2__)
+  const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i keep = _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(15 - n)));
+  const __m128i d =
+      _mm_and_si128(_mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(e - 16)), _mm_set1_epi8('0')), keep);
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i ten = _mm_setr_epi16(10, 1, 10, 1, 10, 1, 10, 1);
+  const __m128i pairs = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(d, zero), ten),
+                                        _mm_madd_epi16(_mm_unpackhi_epi8(d, zero), ten));  // 8 x 0..99
+  const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i eights =
+      _mm_madd_epi16(_mm_packs_epi32(fours, fours), _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  const auto both = static_cast<uint64_t>(_mm_cvtsi128_si64(eights));  // digits 0-7, digits 8-15
+  return (both & 0xFFFFFFFFu) * 100000000u + (both >> 32);
+#else
+  uint64_t v = 0;
+  for (const char* p = e - n; p < e; ++p) v = v * 10 + static_cast<uint64_t>(*p - '0');
+  return v;
+#endif
+}
+
+// Reads a plain decimal number at p (see CsvReader::read_numbers()) and returns the byte after
+// it, or nullptr.  Looks at the 16 bytes before p and at most 48 bytes from p: the caller
+// makes sure they are in the buffer (kPlainNumberBefore, kPlainNumberSpan).  The value is m * 10^e or m / 10^-e with m
+// <= 2^53 and |e| <= 22: both exact doubles, so the one rounding of the product or quotient is the correctly rounded
+// value of the text.
+inline const char* read_plain_number(const char* p, double& out) {
+  const bool negative = *p == '-';
+  p += negative;
+  const int whole = leading_digits(p);
+  if (whole == 0 || whole > 15) return nullptr;
+  p += whole;
+  uint64_t m = digits_before(p, whole);
+  int fraction = 0;
+  if (*p == '.') {
+    ++p;
+    fraction = leading_digits(p);
+    // A 20th digit (fraction 16, or more than 19 in all) is left where the caller expects the
+    // end of the field, so the field is not taken.
+    if (fraction == 0) return nullptr;
+    fraction = std::min(fraction, 19 - whole);
+    p += fraction;
+    m = m * kPow10u[fraction] + digits_before(p, fraction);
+  }
+  int exponent = 0;
+  if (*p == 'e' || *p == 'E') {
+    ++p;
+    const bool minus = *p == '-';
+    p += *p == '-' || *p == '+';
+    const char* e = p;
+    while (is_digit(*p) && p - e < 4) exponent = exponent * 10 + (*p++ - '0');
+    if (p == e || p - e > 3) return nullptr;
+    if (minus) exponent = -exponent;
+  }
+  exponent -= fraction;
+  if (m > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
+  double v = static_cast<double>(m);
+  v = exponent < 0 ? v / kPow10[-exponent] : v * kPow10[exponent];
+  out = negative ? -v : v;
+  return p;
+}
+
+#if defined(__SSE2__)
+// read_plain_number() for a field of 1 to 16 bytes without exponent, from one look at its 16
+// bytes (and the byte before them, which must be readable): the field must be '-'? digits
+// ('.' digits)?.  Its digits are put in the lanes where each weighs its power of ten, the
+// whole part taken from a load one byte earlier so that the point drops out, then combined as
+// in digits_before().  Returns false for any other field.
+inline bool read_short_number(const char* s, size_t len, double& out) {
+  const char* e = s + len;
+  const __m128i zero_char = _mm_set1_epi8('0');
+  const __m128i x = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(e - 16)), zero_char);
+  const __m128i shifted = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(e - 17)), zero_char);
+  const auto digits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x)));
+  const auto points = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.' - '0'))));
+  const bool negative = *s == '-';
+  const int first = 16 - static_cast<int>(len) + negative;  // lane of the first digit
+  if (first > 15) return false;
+  const unsigned field = 0xFFFFu & (0xFFFFu << first);
+  const unsigned point = points & field;
+  if (((digits | point) & field) != field || (point & (point - 1)) != 0) return false;
+  const int at = point ? __builtin_ctz(point) : first - 1;  // the point's lane
+  if (point && (at == first || at == 15)) return false;     // "-.5", "5.": the full rules
+  const int fraction = point ? 15 - at : 0;
+  const __m128i index = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i after_point = _mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(at)));
+  const __m128i whole = _mm_and_si128(_mm_cmpgt_epi8(index, _mm_set1_epi8(static_cast<char>(first))),
+                                      _mm_cmpgt_epi8(_mm_set1_epi8(static_cast<char>(at + 1)), index));
+  const __m128i d = _mm_or_si128(_mm_and_si128(x, after_point), _mm_and_si128(shifted, whole));
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i ten = _mm_setr_epi16(10, 1, 10, 1, 10, 1, 10, 1);
+  const __m128i pairs =
+      _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(d, zero), ten), _mm_madd_epi16(_mm_unpackhi_epi8(d, zero), ten));
+  const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i eights =
+      _mm_madd_epi16(_mm_packs_epi32(fours, fours), _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  const auto both = static_cast<uint64_t>(_mm_cvtsi128_si64(eights));
+  const uint64_t m = (both & 0xFFFFFFFFu) * 100000000u + (both >> 32);
+  if (m > (uint64_t{1} << 53)) return false;
+  const double v = static_cast<double>(m) / kPow10[fraction];  // at most 14 fraction digits
+  out = negative ? -v : v;
+  return true;
+}
+#endif
+
 }  // namespace
+
+void CsvReader::read_numbers(std::vector<bool> columns) {
+  columns.resize(header_.size(), false);
+  numeric_list_.clear();
+  for (size_t c = 0; c < columns.size(); ++c)
+    if (columns[c]) numeric_list_.push_back(c);
+  numeric_ = numeric_list_.empty() ? std::vector<bool>{} : std::move(columns);
+}
+
+void CsvReader::no_numbers(TextBatch& batch, size_t row) const {
+  for (size_t c : numeric_list_) batch.numbers[c][row] = std::numeric_limits<double>::quiet_NaN();
+}
 
 CsvReader::CsvReader(std::istream& in, std::string file, CsvReaderOptions options)
     : file_(std::move(file)), options_(options) {
@@ -401,6 +566,7 @@ void CsvReader::commit_row(TextBatch& batch) {
     batch.fields[c][r] = std::string_view(s, len);
     batch.quoted[c][r] = m.quoted;
   }
+  no_numbers(batch, r);
   batch.lines[r] = line;
   batch.rows = r + 1;
   ++rows_read_;
@@ -464,6 +630,30 @@ bool CsvReader::fast_row(TextBatch& batch) {
   return false;  // the row goes on past the buffer
 }
 
+// The read_numbers() columns of a row fast_row() just read: the fields are known, so each is
+// read on its own (not one after the other as the row is cut).  A field that is no plain number,
+// or lies too near either end of the buffer for read_plain_number(), gets NaN.
+void CsvReader::read_row_numbers(TextBatch& batch, size_t row) const {
+  const char* const b = buf_.data();
+  for (size_t c : numeric_list_) {
+    const std::string_view f = batch.fields[c][row];
+    double v = std::numeric_limits<double>::quiet_NaN();
+    if (static_cast<size_t>(f.data() - b) >= kPlainNumberBefore && !f.empty()) {
+#if defined(__SSE2__)
+      if (f.size() <= 16 && read_short_number(f.data(), f.size(), v)) {
+        batch.numbers[c][row] = v;
+        continue;
+      }
+#endif
+      if (end_ - static_cast<size_t>(f.data() - b) >= kPlainNumberSpan) {
+        const char* q = read_plain_number(f.data(), v);
+        if (q != f.data() + f.size()) v = std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+    batch.numbers[c][row] = v;
+  }
+}
+
 bool CsvReader::next(TextBatch& batch) {
   const size_t k = header_.size();
   const size_t cap = options_.batch_rows;
@@ -475,13 +665,28 @@ bool CsvReader::next(TextBatch& batch) {
   for (auto& col : batch.quoted)
     if (col.size() < cap) col.resize(cap);
   if (batch.lines.size() < cap) batch.lines.resize(cap);
+  if (numeric_.empty()) {
+    batch.numbers.clear();
+  } else {
+    batch.numbers.resize(k);
+    for (size_t c = 0; c < k; ++c) {
+      if (!numeric_[c]) batch.numbers[c].clear();
+      else if (batch.numbers[c].size() < cap) batch.numbers[c].resize(cap);
+    }
+  }
 
   if (pending_) std::rethrow_exception(std::exchange(pending_, nullptr));
   // The one-pass reader of plain rows needs a delimiter that is none of the bytes it stops at.
   const bool fast = options_.delimiter != '"' && options_.delimiter != '\n' && options_.delimiter != '\r';
+  // Reading numbers on the way needs a delimiter that cannot be part of a number.
+  const bool numbers = fast && !numeric_.empty() && !std::memchr("0123456789.+-eE", options_.delimiter, 15);
   try {
     while (batch.rows < cap) {
-      if (fast && pos_ == begin_ && marks_.empty() && state_ == State::FieldStart && fast_row(batch)) continue;
+      if (fast && pos_ == begin_ && marks_.empty() && state_ == State::FieldStart && fast_row(batch)) {
+        if (numbers) read_row_numbers(batch, batch.rows - 1);
+        else no_numbers(batch, batch.rows - 1);
+        continue;
+      }
       Scan s = scan_row();
       if (s == Scan::Row) {
         commit_row(batch);

@@ -48,6 +48,10 @@ struct TextBatch {
   // quoted[c][r]: the field was quoted, so its text is exact (spaces are part of it).  May be
   // empty (batches built by hand): then no field counts as quoted.
   std::vector<std::vector<uint8_t>> quoted;
+  // numbers[c][r]: for the columns asked for with CsvReader::read_numbers(), the field read as
+  // a number when it is a plain decimal number (see read_numbers()), else NaN: then the text is
+  // to be read.  Empty for the other columns (and for batches built by hand).
+  std::vector<std::vector<double>> numbers;
 
   std::string_view field(size_t row, size_t col) const { return fields[col][row]; }
   bool is_quoted(size_t row, size_t col) const { return col < quoted.size() && quoted[col][row]; }
@@ -103,6 +107,16 @@ class CsvReader {
   // come before such a row in the batch, they are returned and the next call throws.
   bool next(TextBatch& batch);
 
+  // Columns (flags by column index, header order) whose fields the reader reads as numbers on
+  // the way, into TextBatch::numbers, in rows of the common shape (fast_row()): a field that is
+  // a plain decimal number ('-'? digits ('.' digits)? ([eE] [+-]? at most 3 digits)?, at most
+  // 15 digits before the point and 19 in all, no blank, no quote) whose value is exactly one
+  // rounding away from its digits (digits at most 2^53, a power of ten at most 10^22, as in
+  // Clinger's fast path) gets that value, which is the correctly rounded double of the text,
+  // the same bits fast_float and strtod give.  Other fields (and fields within 16 bytes of the
+  // start of the buffer or 64 of its end) get NaN, and their text is to be read as before.
+  void read_numbers(std::vector<bool> columns);
+
   uint64_t rows_read() const { return rows_read_; }
   // Bytes of the input taken up by the rows returned so far (header and BOM included); with the
   // size of a regular file it gives the fraction done.
@@ -133,10 +147,12 @@ class CsvReader {
   enum class Scan { Row, NeedMore, End };
 
   void init();
-  bool fill();                        // compacts and reads more; false at end of input
-  Scan scan_row();                    // advances pos_ over one row
-  void commit_row(TextBatch& batch);  // turns marks_ into views
-  bool fast_row(TextBatch& batch);    // a plain row straight into views, or false to scan it
+  bool fill();                                                // compacts and reads more; false at end of input
+  Scan scan_row();                                            // advances pos_ over one row
+  void commit_row(TextBatch& batch);                          // turns marks_ into views
+  bool fast_row(TextBatch& batch);                            // a plain row straight into views, or false to scan it
+  void read_row_numbers(TextBatch& batch, size_t row) const;  // its read_numbers() columns
+  void no_numbers(TextBatch& batch, size_t row) const;        // NaN in row's read_numbers() columns
   [[noreturn]] void fail(uint64_t line, const std::string& message) const;
 
   std::unique_ptr<ByteSource> source_;
@@ -158,6 +174,8 @@ class CsvReader {
   uint64_t row_newlines_ = 0;  // LFs inside quoted fields of the current row
   uint64_t quote_line_ = 0;    // line where the open quote started
   std::vector<FieldMark> marks_;
+  std::vector<bool> numeric_;         // read_numbers(): by column, or empty
+  std::vector<size_t> numeric_list_;  // the columns it names
   // An error met after some rows of a batch: those rows are handed out first, so that an
   // earlier row's own error (a field that is no number, found when the caller binds the batch)
   // is reported before it, as in file order; the next call throws it.

@@ -1,7 +1,14 @@
 // libFuzzer target: the CSV reader (lib/data/csv_reader) and the number parser of the binder,
 // as `modelbridge score` reads data.  The first byte picks the delimiter and a small buffer and
-// batch size, so that rows straddling buffer refills and batches are exercised too.
+// batch size, so that rows straddling buffer refills and batches are exercised too, and whether
+// the reader reads numbers on the way (CsvReader::read_numbers()): every number it reads must
+// be strtod's value of the field, bit for bit.
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <sstream>
+#include <string>
 
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
@@ -19,12 +26,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(fuzz_bytes(data + 1, size - 1));
   MB_FUZZ_GUARD({
     mb::data::CsvReader reader(in, "fuzz.csv", options);
+    if (mode & 16) reader.read_numbers(std::vector<bool>(reader.columns(), true));
     mb::data::TextBatch batch;
     double value = 0;
     while (reader.next(batch))
       for (size_t c = 0; c < reader.columns(); ++c)
         for (size_t r = 0; r < batch.rows; ++r) {
           std::string_view field = batch.field(r, c);
+          if ((mode & 16) && !std::isnan(batch.numbers[c][r])) {
+            const std::string text(field);
+            char* end = nullptr;
+            const double want = std::strtod(text.c_str(), &end);
+            if (end != text.c_str() + text.size() ||
+                std::bit_cast<uint64_t>(want) != std::bit_cast<uint64_t>(batch.numbers[c][r]))
+              __builtin_trap();  // a number read on the way that is not the field's value
+          }
           if (!mb::data::is_missing_token(mb::data::trim_blanks(field)))
             mb::data::parse_number(mb::data::trim_blanks(field), value);
           (void)mb::data::excerpt(field);

@@ -401,6 +401,195 @@ std::string bind_error(const std::string& text, ir::UnseenLevel policy = ir::Uns
 
 }  // namespace
 
+// Spellings of numbers and of what is no plain number, for the reader's numbers read on the way.
+std::vector<std::string> number_spellings(size_t random_count) {
+  std::vector<std::string> v = {"0",
+                                "-0",
+                                "1",
+                                "-1",
+                                "0.5",
+                                "-0.0450910433",
+                                "1.65472096",
+                                "007.25",
+                                "1.",
+                                ".5",
+                                "+1",
+                                " 1",
+                                "1 ",
+                                "1e5",
+                                "1E5",
+                                "1e+5",
+                                "1e-5",
+                                "1.5e-07",
+                                "-2.5E+10",
+                                "1e0005",
+                                "1e22",
+                                "1e23",
+                                "1e-22",
+                                "1e-23",
+                                "123456789012345678",
+                                "1234567890123456789",
+                                "12345678901234567890",
+                                "9007199254740992",
+                                "9007199254740993",
+                                "-9007199254740993",
+                                "0.9007199254740993",
+                                "0.12345678901234567",
+                                "123456789012345.6",
+                                "1234567890123456.7",
+                                "0.0000000000000000000001",
+                                "1.0000000000000000000001",
+                                "100000000000000000000000",
+                                "NA",
+                                "NaN",
+                                "N/A",
+                                "",
+                                "Inf",
+                                "-Inf",
+                                "\"2.5\"",
+                                "\"-0\""};
+  std::mt19937_64 rng(2026);
+  const char* formats[] = {"%.9g", "%.17g", "%.3f", "%.6e", "%.0f", "%.12g", "%g"};
+  for (size_t i = 0; i < random_count; ++i) {
+    double d;
+    switch (rng() % 3) {
+      case 0: d = std::normal_distribution<double>(0, 1)(rng); break;
+      case 1:
+        d = std::ldexp(std::uniform_real_distribution<double>(-1, 1)(rng), static_cast<int>(rng() % 140) - 70);
+        break;
+      default: d = static_cast<double>(static_cast<int64_t>(rng() % 2000000) - 1000000) / std::pow(10.0, rng() % 8);
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, formats[rng() % 7], d);
+    v.emplace_back(buf);
+  }
+  return v;
+}
+
+TEST_CASE("csv: numbers read on the way are strtod's, and the binder's values do not change") {
+  const std::vector<std::string> spell = number_spellings(3000);
+  const size_t kOdd = spell.size() - 3000;  // the spellings before the random ones
+  std::mt19937_64 rng(13);
+  constexpr size_t kCols = 4;
+  std::string text = "a,b,c,d\n";
+  for (int r = 0; r < 6000; ++r) {
+    for (size_t c = 0; c < kCols; ++c) {
+      if (c) text += ',';
+      // Mostly ordinary numbers, the odd spellings now and then.
+      text += rng() % 4 ? spell[kOdd + rng() % (spell.size() - kOdd)] : spell[rng() % spell.size()];
+    }
+    text += rng() % 50 ? "\n" : "\r\n";
+    if (rng() % 500 == 0) text += "\n";  // a blank line
+  }
+  text += "1.25,2.5,-3,4e2";  // the last row without its line end
+  ir::Schema schema;
+  for (const char* n : {"a", "b", "c", "d"}) schema.inputs.push_back(continuous(n));
+  const std::vector<std::string> header = {"a", "b", "c", "d"};
+
+  // What every cell binds to, read from the text alone.
+  auto bind_all = [&](CsvReader& reader, bool on_the_way, size_t& read, size_t& cells) {
+    InputBinder binder(schema, reader.header(), "n.csv", ir::UnseenLevel::Error);
+    if (on_the_way) reader.read_numbers(binder.number_columns(reader.columns()));
+    std::vector<uint64_t> bits;
+    TextBatch tb;
+    eval::Batch b;
+    while (reader.next(tb)) {
+      for (size_t c = 0; c < kCols; ++c) {
+        for (size_t r = 0; r < tb.rows; ++r) {
+          ++cells;
+          if (!on_the_way) continue;
+          REQUIRE(tb.numbers.size() == kCols);
+          const double v = tb.numbers[c][r];
+          if (std::isnan(v)) continue;
+          ++read;
+          const std::string field(tb.field(r, c));
+          char* end = nullptr;
+          const double want = std::strtod(field.c_str(), &end);
+          CAPTURE(field);
+          CHECK(end == field.c_str() + field.size());
+          CHECK(std::bit_cast<uint64_t>(v) == std::bit_cast<uint64_t>(want));
+        }
+      }
+      try {
+        binder.bind(tb, b);
+        for (size_t r = 0; r < tb.rows; ++r)
+          for (size_t c = 0; c < kCols; ++c) bits.push_back(std::bit_cast<uint64_t>(b.columns[c][r]));
+      } catch (const Error& e) {
+        bits.push_back(std::hash<std::string>{}(e.what()));  // the same error, the same line
+      }
+    }
+    return bits;
+  };
+  size_t read = 0, cells = 0;
+  std::istringstream plain_in(text);
+  CsvReaderOptions plain_opt;
+  plain_opt.batch_rows = 1000;
+  CsvReader plain(plain_in, "n.csv", plain_opt);
+  const std::vector<uint64_t> want = bind_all(plain, false, read, cells);
+  for (size_t buffer : {size_t{64}, size_t{100}, size_t{4096}, size_t{1} << 22}) {
+    CAPTURE(buffer);
+    CsvReaderOptions opt;
+    opt.buffer_bytes = buffer;
+    opt.batch_rows = 1000;
+    std::istringstream in(text);
+    CsvReader reader(in, "n.csv", opt);
+    read = cells = 0;
+    CHECK(bind_all(reader, true, read, cells) == want);
+    if (buffer >= 4096) CHECK(read > cells / 2);  // most cells took the way under test
+  }
+  // Rows in memory (a chunk of the file), as `score` reads them.
+  const size_t body = text.find('\n') + 1;
+  CsvReader chunk(std::vector<char>(text.begin() + static_cast<std::ptrdiff_t>(body), text.end()), "n.csv", header, 2,
+                  plain_opt);
+  read = cells = 0;
+  CHECK(bind_all(chunk, true, read, cells) == want);
+  CHECK(read > cells / 2);
+}
+
+TEST_CASE("csv: what is no plain number is not read on the way") {
+  const std::string pad = "1.5,2.5\n1.5,2.5\n1.5,2.5\n1.5,2.5\n1.5,2.5\n1.5,2.5\n1.5,2.5\n1.5,2.5\n";
+  const std::vector<std::string> odd = {"-", "--1", "1e", "1e+", "abc", "1.5x", "0x10", "1..5", "1.5.", "1e5x", "1.5 "};
+  std::string text = "a,b\n" + pad;
+  for (const auto& t : odd) text += t + ",1.5\n";
+  text += pad + pad;
+  std::istringstream in(text);
+  CsvReader reader(in, "n.csv");
+  reader.read_numbers({true, true});
+  TextBatch tb;
+  REQUIRE(reader.next(tb));
+  REQUIRE(tb.rows == 8 + odd.size() + 16);
+  size_t read = 0;
+  for (size_t r = 0; r < tb.rows; ++r) {
+    CAPTURE(tb.field(r, 0));
+    if (r >= 8 && r < 8 + odd.size()) CHECK(std::isnan(tb.numbers[0][r]));
+    else read += tb.numbers[0][r] == 1.5;
+  }
+  CHECK(read > 8);
+}
+
+TEST_CASE("csv: a number read on the way keeps its line in messages") {
+  std::string text = "a,b\n";
+  for (int r = 0; r < 3000; ++r) text += "1.5,-2.25\n";
+  text += "1.5,x\n";
+  for (int r = 0; r < 10; ++r) text += "1.5,-2.25\n";
+  ir::Schema schema;
+  schema.inputs.push_back(continuous("a"));
+  schema.inputs.push_back(continuous("b"));
+  std::istringstream in(text);
+  CsvReader reader(in, "n.csv");
+  InputBinder binder(schema, reader.header(), "n.csv", ir::UnseenLevel::Error);
+  reader.read_numbers(binder.number_columns(reader.columns()));
+  TextBatch tb;
+  eval::Batch b;
+  std::string error;
+  try {
+    while (reader.next(tb)) binder.bind(tb, b);
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  CHECK(error == "n.csv:line 3002: column 'b': 'x' is not a number");
+}
+
 TEST_CASE("binder: by name, extra columns ignored, codes and missing values") {
   ir::Schema s = iris_like();
   std::istringstream in(
