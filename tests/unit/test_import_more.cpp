@@ -264,8 +264,7 @@ TEST_CASE("caret train: glmnet without bestTune's lambdaOpt is refused") {
                          ErrorKind::InvalidInput);
 }
 
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("caret train objects from R agree with caret's predict()") {
   const auto cases = r_case_names(kRoot, {"train"});
@@ -278,46 +277,16 @@ TEST_CASE("caret train objects from R agree with caret's predict()") {
 TEST_CASE("kernlab ksvm objects from R agree with kernlab's predict()") {
   const auto cases = r_case_names(kRoot, {"ksvm"});
   CHECK(cases.size() >= 8);
-  for (const auto& name : cases)
-    for (const char* file : {"model_exact.json", "model.rds"}) {
-      const RCaseResult r = run(name, file);
-      const std::string label = name + "/" + file;
-      if (!r.ran) continue;
-      if (std::string(file) != "model.rds") {
-        CHECK_MESSAGE(r.error.find("do not survive JSON") != std::string::npos, label << ": " << r.error);
-        continue;
-      }
-      CHECK_MESSAGE(r.error.empty(), label << ": " << r.error);
-      if (!r.error.empty()) continue;
-      CHECK_MESSAGE(agrees(r.report), label << ": " << compare::render_text(r.report));
-    }
+  for (const auto& name : cases) CHECK_MESSAGE(r_case_json_refused(name), name << ": case.json lacks json_refused");
+  check_r_testdata_cases(cases);
 }
 
 // What kernlab's ksvm holds and the IR does not reproduce is refused by name, at its slot
 // (objects fitted by testdata/r/generate_kernlab.R and generate_caret.R).
 TEST_CASE("kernlab ksvm: probability models, other kernels and types are refused by name") {
-  const fs::path dir = fs::path(MB_SOURCE_DIR) / "testdata" / "r-fixtures" / "refused";
-  const std::tuple<std::string, std::string, std::string> cases[] = {
-      {"ksvm_prob_model.rds", "@prob.model", "prob.model = TRUE"},
-      {"caret_svmradial_probs.rds", "$finalModel@prob.model", "prob.model = TRUE"},
-      {"ksvm_laplacedot.rds", "@kernelf", "unsupported kernlab kernel 'laplacedot'"},
-      {"ksvm_spoc_svc.rds", "@type", "unsupported ksvm type 'spoc-svc'"},
-      {"ksvm_one_svc.rds", "@type", "unsupported ksvm type 'one-svc'"}};
-  for (const auto& c : cases) {
-    const std::string& name = std::get<0>(c);
-    const std::string& place = std::get<1>(c);
-    const std::string& text = std::get<2>(c);
-    const fs::path p = dir / name;
-    REQUIRE(fs::exists(p));
-    CAPTURE(name);
-    try {
-      (void)formats::load_model(p.string(), std::nullopt);
-      FAIL("imported");
-    } catch (const Error& e) {
-      CHECK(e.kind() == ErrorKind::Unsupported);
-      CHECK(e.place() == place);
-      CHECK(e.message().find(text) != std::string::npos);
-      CHECK(e.exit_code() == kExitInput);
-    }
-  }
+  expect_refused_fixture("ksvm_prob_model", "@prob.model", "prob.model = TRUE");
+  expect_refused_fixture("caret_svmradial_probs", "$finalModel@prob.model", "prob.model = TRUE");
+  expect_refused_fixture("ksvm_laplacedot", "@kernelf", "unsupported kernlab kernel 'laplacedot'");
+  expect_refused_fixture("ksvm_spoc_svc", "@type", "unsupported ksvm type 'spoc-svc'");
+  expect_refused_fixture("ksvm_one_svc", "@type", "unsupported ksvm type 'one-svc'");
 }
