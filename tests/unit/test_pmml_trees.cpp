@@ -394,13 +394,39 @@ TEST_CASE("pmml trees: a Node's score that is not its most probable class is the
   }
   CHECK(label_changes >= 2);
 
-  // ONNX classifiers label by their largest score: refused by name, nothing written.
+  // ONNX, default double trees: the node labels are a table gathered at the leaf each row
+  // reaches; read back to the same model.  onnxruntime gives the labels the file states.
   mb::Warnings w;
-  try {
-    mb::onnxfmt::write(m, {}, w);
-    FAIL_CHECK("expected the ONNX writer to refuse node labels");
-  } catch (const mb::Unsupported& e) {
-    CHECK(std::string(e.what()).find("node labels") != std::string::npos);
+  const std::string bytes = mb::onnxfmt::write(m, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "node_labels.onnx");
+  check(from_onnx, "written to ONNX and read back");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(m));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "pmml_node_labels.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const fs::path csv = scratch_dir() / "pmml_node_labels.csv";
+  write_file(csv, "x\n0.5\n1.5\n2.5\nNA\n");
+  const Csv ort = ort_score(file, csv);
+  REQUIRE(ort.rows.size() == 4);
+  const int cls = ort.col("class");
+  REQUIRE(cls >= 0);
+  CHECK(ort.rows[0][cls] == "1");
+  CHECK(ort.rows[1][cls] == "0");
+  CHECK(ort.rows[2][cls] == "1");
+  CHECK(ort.rows[3][cls] == "1");
+
+  // TreeEnsembleClassifier (--precision float) and the opset-5 TreeEnsemble label by the largest
+  // score: refused by name, nothing written.
+  for (const mb::onnxfmt::WriteOptions& o :
+       {mb::onnxfmt::WriteOptions{mb::ir::Precision::Float32},
+        mb::onnxfmt::WriteOptions{mb::ir::Precision::Double, mb::onnxfmt::OnnxTrees::Ml5}}) {
+    try {
+      mb::onnxfmt::write(m, o, w);
+      FAIL_CHECK("expected the ONNX writer to refuse node labels");
+    } catch (const mb::Unsupported& e) {
+      CHECK(std::string(e.what()).find("node labels") != std::string::npos);
+    }
   }
 }
 
@@ -415,6 +441,36 @@ TEST_CASE("pmml trees: RapidMiner's DecisionTreeAudit (ties broken both ways) ke
   CHECK(labelled > 0);
   const mb::ir::Model back = pmml_round_trip(pc.model, "decision_tree_audit");
   CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(pc.model));
+
+  // To ONNX (default double graph): read back to the same model, and onnxruntime gives
+  // RapidMiner's labels and confidences.
+  mb::Warnings w;
+  const std::string bytes = mb::onnxfmt::write(pc.model, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "decision_tree_audit.onnx");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(pc.model));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "decision_tree_audit.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const Csv ort = ort_score(file, dir / "csv" / "Audit.csv");
+  REQUIRE(ort.rows.size() == pc.expected.rows.size());
+  const int cls = ort.col("class"), want = pc.expected.col("prediction(Adjusted)");
+  REQUIRE(cls >= 0);
+  REQUIRE(want >= 0);
+  const auto& classes = pc.model.schema.target.classes;
+  size_t label_mismatches = 0, prob_mismatches = 0;
+  for (size_t r = 0; r < ort.rows.size(); ++r) {
+    label_mismatches += ort.rows[r][cls] != pc.expected.rows[r][want];
+    for (size_t k = 0; k < classes.size(); ++k) {
+      // RapidMiner gives no confidence for its class MISSING_VALUE: 0 here.
+      const int c = pc.expected.col(fmt::format("confidence({})", classes[k])), o = ort.col(fmt::format("probabilities_{}", k));
+      REQUIRE(o >= 0);
+      const double got = number_cell(ort.rows[r][o]), ref = c >= 0 ? number_cell(pc.expected.rows[r][c]) : 0.0;
+      prob_mismatches += !(std::fabs(got - ref) <= 1e-12 + 1e-9 * std::fabs(ref));
+    }
+  }
+  CHECK(label_mismatches == 0);
+  CHECK(prob_mismatches == 0);
 }
 
 // ---------------------------------------------------------------------------------------------
