@@ -430,6 +430,71 @@ TEST_CASE("pmml trees: a Node's score that is not its most probable class is the
   }
 }
 
+TEST_CASE("pmml trees: a majority vote counts node labels, in PMML and in ONNX") {
+  // Three trees; x < 1: A scores "1" on 6/4, B "0" on 8/2, C "1" on 5/5; else A "0" on 7/3, B
+  // "1" on 2/8, C "1" on 9/1.  Votes by score: x = 0.5 gives 1, 0, 1 and x = 2 gives 0, 1, 1:
+  // class "1" with 1/3, 2/3 both times (by the most probable class it would be "0" both times).
+  auto tree = [](const char* s1, int a1, int b1, const char* s2, int a2, int b2) {
+    return fmt::format(R"(<Segment><True/><TreeModel functionName="classification">
+   <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+   <Node><True/>
+    <Node score="{}"><SimplePredicate field="x" operator="lessThan" value="1"/>
+     <ScoreDistribution value="0" recordCount="{}"/><ScoreDistribution value="1" recordCount="{}"/></Node>
+    <Node score="{}"><True/>
+     <ScoreDistribution value="0" recordCount="{}"/><ScoreDistribution value="1" recordCount="{}"/></Node>
+   </Node></TreeModel></Segment>)",
+                       s1, a1, b1, s2, a2, b2);
+  };
+  const std::string doc = R"(<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+ <DataDictionary>
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="categorical" dataType="string"><Value value="0"/><Value value="1"/></DataField>
+ </DataDictionary>
+ <MiningModel functionName="classification">
+  <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <Segmentation multipleModelMethod="majorityVote">)" +
+                          tree("1", 6, 4, "0", 7, 3) + tree("0", 8, 2, "1", 2, 8) + tree("1", 5, 5, "1", 9, 1) +
+                          R"(
+  </Segmentation>
+ </MiningModel>
+</PMML>)";
+  const mb::ir::Model m = mb::pmml::read(doc, "vote_labels.pmml");
+  mb::eval::Batch b;
+  b.rows = 2;
+  b.columns = {{0.5, 2.0}};
+  auto check = [&](const mb::ir::Model& model, const std::string& what) {
+    INFO(what);
+    const auto p = score(model, b);
+    CHECK(p.label == std::vector<int32_t>{1, 1});
+    for (size_t r = 0; r < 2; ++r) {
+      CHECK(p.prob[2 * r] == doctest::Approx(1.0 / 3).epsilon(1e-15));
+      CHECK(p.prob[2 * r + 1] == doctest::Approx(2.0 / 3).epsilon(1e-15));
+    }
+  };
+  check(m, "read");
+  const mb::ir::Model back = pmml_round_trip(m, "vote_labels");
+  check(back, "PMML written and read back");
+  CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(m));
+  mb::Warnings w;
+  const std::string bytes = mb::onnxfmt::write(m, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "vote_labels.onnx");
+  check(from_onnx, "ONNX written and read back");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(m));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "pmml_vote_labels.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const fs::path csv = scratch_dir() / "pmml_vote_labels.csv";
+  write_file(csv, "x\n0.5\n2\n");
+  const Csv ort = ort_score(file, csv);
+  REQUIRE(ort.rows.size() == 2);
+  for (const auto& row : ort.rows) {
+    CHECK(row[ort.col("class")] == "1");
+    CHECK(number_cell(row[ort.col("probabilities_0")]) == doctest::Approx(1.0 / 3).epsilon(1e-15));
+    CHECK(number_cell(row[ort.col("probabilities_1")]) == doctest::Approx(2.0 / 3).epsilon(1e-15));
+  }
+}
+
 TEST_CASE("pmml trees: RapidMiner's DecisionTreeAudit (ties broken both ways) keeps its labels through PMML") {
   const fs::path dir = corpus_dir() / "jpmml-evaluator-1.4.X/pmml-rapidminer/src/test/resources";
   if (!have_shared(dir)) return;
