@@ -8,9 +8,10 @@ case.json:
                ensembles are written to PMML and ONNX)
   hints        command-line options the case needs because the R object does not hold them
                (["--levels", "VAR=L1,L2,..."], ["--lambda", "lambda.min"]), as a user would give
-  convert      per target ("pmml", "onnx", "ml5"): "must" (converts and the outside judges
-               agree with R) or "refused" (a clean exit 2 "unsupported" is expected; if it does
-               convert, it is judged like "must")
+  convert      per target ("pmml", "onnx", "ml5", "onnx_float"): "must" (converts and the outside
+               judges agree with R) or "refused" (a clean exit 2 "unsupported" is expected; if it
+               does convert, it is judged like "must"); "onnx_float" (ONNX with --precision
+               float) is judged as "onnx" unless given
   known_losses optional {"<target>": "<warning code>"}: the format cannot hold a part of the
                model, so the conversion must exit 1 (nothing written) naming that warning
   tolerance    optional {"rtol": r, "atol": a, "reason": "..."} when looser than the SPEC default
@@ -30,7 +31,7 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
 KINDS = ("linear", "tree", "other")
-TARGETS = ("pmml", "onnx", "ml5")
+TARGETS = ("pmml", "onnx", "ml5", "onnx_float")
 
 
 class Case:

@@ -403,6 +403,7 @@ struct After {
   bool float_output = false;  // a Cast to float on the score path
   std::vector<std::string> classes;
   bool label_from_op = false, label_from_argmax = false, scores = false;
+  bool node_labels = false;  // the class is a tree's node label where it has one (kNodeLabelName)
   std::vector<double> cutoffs;  // ArgMax of the probabilities divided by these
 };
 
@@ -491,7 +492,20 @@ struct AfterWalker {
       a.transform = ir::ScoreTransform::Binary;
     } else if (op == "Where" && nd.input_size() == 3) {
       kind = walk(nd.input(2));
-      if (kind != 1) unsupported(n, "unsupported Where after the tree ensemble");
+      if (kind == 2) {
+        // Node labels (write_trees.hpp): Where(GreaterOrEqual(node_label, 0), node_label, ArgMax).
+        const auto cp = r.producer.find(nd.input(0));
+        std::vector<double> zero;
+        const bool ok = nd.input(1) == kNodeLabelName && cp != r.producer.end() &&
+                        r.node(cp->second).op_type() == "GreaterOrEqual" &&
+                        r.node(cp->second).input(0) == kNodeLabelName &&
+                        constant_scalar_or_vector(r.node(cp->second).input(1), zero) && zero.size() == 1 &&
+                        zero[0] == 0 && r.inits.count(kTreeLabelTable) > 0 && !a.node_labels;
+        if (!ok) unsupported(n, "unsupported Where before the class labels");
+        a.node_labels = true;
+      } else if (kind != 1) {
+        unsupported(n, "unsupported Where after the tree ensemble");
+      }
     } else if (nd.domain() == kFunctionDomain && op.rfind("Link", 0) == 0 && is_library_function(op)) {
       r.check_function(nd, n);
       static const std::map<std::string, ir::Link> links = {{"LinkProbit", ir::Link::Probit},
@@ -747,6 +761,14 @@ void read_tree_graph(Reader& r) {
   if (vt.dims_size() != 2 || static_cast<size_t>(vt.dims(0)) != P || thr.size() != P || tn.size() != P ||
       fn.size() != P || mn.size() != P)
     r.fail("graph", "tree tables differ in length");
+  // Node labels (one tree): per node the class index or -1; the graph after the trees must use
+  // them (checked below).
+  std::vector<double> labels;
+  if (r.inits.count(kTreeLabelTable)) {
+    labels = tensor_values(init(kTreeLabelTable));
+    if (labels.size() != P) r.fail("graph", "tree tables differ in length");
+    if (roots.size() != 1) r.fail("graph", "node labels in a graph of several trees");
+  }
   const int K = static_cast<int>(vt.dims(1));
   Value x = r.value(kFeaturesName);
   const int F = static_cast<int>(x.cols.size());
@@ -797,6 +819,12 @@ void read_tree_graph(Reader& r) {
       if (leaf) {
         tr.push_node(ir::SplitOp::Leaf, -1, 0, -1, -1, ir::MissingGo::Right);
         for (int k = 0; k < K; ++k) tr.values.push_back(vals[static_cast<size_t>(n) * K + k]);
+        if (!labels.empty()) {
+          const double l = labels[static_cast<size_t>(n)];
+          if (l != std::floor(l) || l < -1 || l >= K) r.fail("graph", fmt::format("node label {} out of range", l));
+          tr.label.resize(tr.op.size(), -1);
+          tr.label.back() = static_cast<int32_t>(l);
+        }
         continue;
       }
       if (feat[n] < 0 || feat[n] >= F) r.fail("graph", "tree feature out of range");
@@ -812,6 +840,10 @@ void read_tree_graph(Reader& r) {
     bool any_node = false;
     for (auto mg : tr.missing) any_node |= mg == ir::MissingGo::Node;
     if (!any_node) tr.missing_child.clear();
+    bool any_label = false;
+    for (int32_t l : tr.label) any_label |= l >= 0;
+    if (any_label) tr.label.resize(tr.op.size(), -1);
+    else tr.label.clear();
     t.trees.push_back(std::move(tr));
   }
 
@@ -821,6 +853,8 @@ void read_tree_graph(Reader& r) {
   AfterWalker walker{r, {}, {}};
   for (const auto& o : r.g->output()) walker.walk(o.name());
   const After& after = walker.a;
+  if (!labels.empty() && !after.node_labels)
+    r.fail("graph", std::string("tree table '") + kTreeLabelTable + "' is not the class where it holds a label");
   auto& target = r.out.schema.target;
   if (after.label_from_argmax || !after.classes.empty()) {
     target.task = ir::Task::Classification;

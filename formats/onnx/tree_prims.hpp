@@ -21,18 +21,21 @@ struct Prim {
 };
 
 // The trees rewritten into Prim nodes; each tree's leaves are its own (never shared between
-// trees), with the tree weights (and Vote's one-hot vote) folded into the values.
+// trees), with the tree weights (and Vote's one-hot vote, for the node's label where it has one)
+// folded into the values.
 struct PrimForest {
   int K = 1;
   std::vector<Prim> nodes;
   std::vector<int32_t> roots;
   std::vector<double> values;  // leaves x K
+  std::vector<int32_t> labels;  // per leaf: its node label (ir::Tree::label) outside votes, else -1
   bool has_null = false;
 
-  int32_t leaf(const double* v) {
+  int32_t leaf(const double* v, int32_t label = -1) {
     Prim p;
     p.leaf = static_cast<int32_t>(values.size() / K);
     values.insert(values.end(), v, v + K);
+    labels.push_back(label);
     nodes.push_back(p);
     return static_cast<int32_t>(nodes.size() - 1);
   }

@@ -104,18 +104,20 @@ struct Rewriter {
     const int K = te.n_outputs;
     auto values_of = [&](int32_t at) {
       const double* v = &tr.values[static_cast<size_t>(at) * K];
+      const int32_t label = tr.label.empty() ? -1 : tr.label[at];
       if (te.aggregate == ir::Aggregate::Vote) {
         int best = 0;
         for (int k = 1; k < K; ++k)
           if (v[k] > v[best]) best = k;
         std::fill(buf.begin(), buf.end(), 0.0);
-        buf[best] = w;
+        buf[label >= 0 ? label : best] = w;  // a tree votes for its node's label
+        return pf.leaf(buf.data());
       } else if (te.aggregate == ir::Aggregate::Sum || te.aggregate == ir::Aggregate::Average) {
         for (int k = 0; k < K; ++k) buf[k] = w * v[k];
       } else {
         for (int k = 0; k < K; ++k) buf[k] = v[k];
       }
-      return pf.leaf(buf.data());
+      return pf.leaf(buf.data(), label);
     };
     if (tr.op[n] == ir::SplitOp::Leaf) return values_of(n);
     const int32_t L = node(tr, tr.left[n], w, buf), R = node(tr, tr.right[n], w, buf);
@@ -374,6 +376,8 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
   if (!f32) {
     std::vector<int64_t> feat(P), tn(P), fn(P), mn(P), roots(pf.roots.begin(), pf.roots.end());
     std::vector<double> thr(P), vals(static_cast<size_t>(P) * K, 0.0);
+    std::vector<int64_t> labels(P, -1);  // node labels (one tree that does not vote)
+    bool node_labels = false;
     const bool thr32 = te.threshold_precision == ir::Precision::Float32;
     for (int64_t i = 0; i < P; ++i) {
       const Prim& p = pf.nodes[i];
@@ -382,6 +386,8 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
         thr[i] = 0;
         tn[i] = fn[i] = mn[i] = i;
         for (int k = 0; k < K; ++k) vals[i * K + k] = pf.values[static_cast<size_t>(p.leaf) * K + k];
+        labels[i] = pf.labels[static_cast<size_t>(p.leaf)];
+        node_labels |= labels[i] >= 0;
       } else {
         feat[i] = p.feature;
         // Float32 thresholds compare float-rounded inputs: `(float)x <= (float)t` on doubles that
@@ -404,6 +410,10 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
     add_init(g, "trees/missing", tensor_int64(mn, {P}));
     add_init(g, "trees/values", tensor_double(vals, {P, K}));
     add_init(g, "trees/roots", tensor_int64(roots, {1, T}));
+    if (node_labels) {
+      if (T != 1) throw Error("", "estimator", "node labels in an ensemble of several trees that does not vote");
+      add_init(g, kTreeLabelTable, tensor_int64(labels, {P}));
+    }
     std::string X = features;
     if (thr32)
       X = e.node("Cast", {e.node("Cast", {X}, {attr_int("to", onnx::TensorProto::FLOAT)})},
@@ -426,6 +436,10 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
       idx = e.node("Where", {nan, nm, e.node("Where", {le, nt, nf})});
     }
     const std::string leaf_values = e.node("Gather", {"trees/values", idx}, {attr_int("axis", 0)});  // [N, T, K]
+    if (node_labels)  // [N, 1] -> [N]
+      out.node_label = e.node("Squeeze", {e.node("Gather", {kTreeLabelTable, idx}, {attr_int("axis", 0)}),
+                                          e.constant(tensor_int64({1}, {1}), "axes")},
+                              {}, "", kNodeLabelName);
     std::string agg;
     switch (te.aggregate) {
       case ir::Aggregate::Max:

@@ -12,7 +12,10 @@
 // gathers each row's feature and threshold, compares, and moves to the next node (leaves point
 // to themselves); the leaf values (tree weights and votes folded in) are gathered and summed,
 // maximised or minimised over the trees (output trees/scores), then divided (Average) and
-// shifted by the base values.
+// shifted by the base values.  Node labels (ir::Tree::label): a Vote counts each tree's vote for
+// its node's label (folded into the values); a one-tree classifier also gathers the table
+// trees/label (per node, the class index or -1) at the node each row reaches (trees/node_label),
+// and the graph's class is that label where it is not -1, else ArgMax of the probabilities.
 //
 // Float32 (WriteOptions::precision, write_trees_v3.cpp): one ai.onnx.ml opset-3 operator on the
 // float32 input, float thresholds chosen so that `(float)x <= t'` keeps every split's meaning on
@@ -44,6 +47,10 @@ namespace mb::onnxfmt {
 
 inline constexpr const char* kMetaTrees = "modelbridge.trees";  // "sum" | "max" | "min"
 inline constexpr const char* kTreeScoresName = "trees/scores";
+// Node labels (ir::Tree::label) of a one-tree classifier: the table (per node, the class index or
+// -1) and the label of the node each row reaches ([N] int64).
+inline constexpr const char* kTreeLabelTable = "trees/label";
+inline constexpr const char* kNodeLabelName = "trees/node_label";
 
 struct TreeScores {
   std::string scores;  // [N, n_scores] double
@@ -55,6 +62,9 @@ struct TreeScores {
   // A TreeEnsembleClassifier (float32): its label output ([N] string) and its probabilities
   // widened to double ([N, n_scores], the model's class probabilities); `scores` is then empty.
   std::string op_label, op_probabilities;
+  // Double graph of a one-tree classifier with node labels: kNodeLabelName ([N] int64, -1 where
+  // the label is the largest probability's class), else empty.
+  std::string node_label;
 };
 
 // Emits the tree ensemble of `m` reading `features` ([N, F] double, the model's features).

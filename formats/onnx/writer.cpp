@@ -280,13 +280,15 @@ struct Writer {
     }
     if (tree) {
       if (m.schema.target.task == ir::Task::Clustering) fail("target", "clustering is not a tree ensemble");
-      // An ai.onnx.ml tree classifier labels a row by its largest score; written with core
-      // operators the label is the ArgMax of the probabilities: neither gives a node's own label.
-      for (const auto& t : std::get<ir::TreeEnsemble>(m.estimator).trees)
-        if (!t.label.empty())
-          throw Unsupported::by("", "estimator", "the ONNX writer",
-                                "node labels (a tree node whose predicted class is not its most probable one: "
-                                "TreeEnsembleClassifier labels by the largest score)");
+      // An ai.onnx.ml tree classifier labels a row by its largest score; the double core-operator
+      // graph gathers the node labels (write_trees.hpp).
+      if (float_mode || opt.trees == OnnxTrees::Ml5)
+        for (const auto& t : std::get<ir::TreeEnsemble>(m.estimator).trees)
+          if (!t.label.empty())
+            throw Unsupported::by("", "estimator", float_mode ? "--precision float" : "--onnx-trees ml5",
+                                  "node labels (a tree node whose predicted class is not its most probable one: "
+                                  "TreeEnsembleClassifier labels by the largest score; the default double trees "
+                                  "hold them)");
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       const TreeScores ts = write_tree_scores(m, g, e, X, opt, warnings);
       const int K = static_cast<int>(m.schema.target.classes.size());
@@ -302,7 +304,7 @@ struct Writer {
       if (m.schema.target.task == ir::Task::Classification &&
           !(ts.transform == ir::ScoreTransform::Binary ? ts.n_scores == 1 && K == 2 : ts.n_scores == K))
         fail("estimator", "class scores do not match the classes");
-      outputs(ts.scores, ts.link, ts.transform);
+      outputs(ts.scores, ts.link, ts.transform, nullptr, ts.node_label);
       meta(kMetaTrees, ts.aggregate_meta.empty() ? "operator" : ts.aggregate_meta);
       ml_opset = ts.ml_opset;
       finish(-1, "tree ensemble");
@@ -363,8 +365,10 @@ struct Writer {
   }
 
   // Graph outputs from the estimator scores: inverse link, class probabilities, labels; or a
-  // TreeEnsembleClassifier's probabilities and labels (`op`).
-  void outputs(const std::string& eta, ir::Link link, ir::ScoreTransform transform, const TreeScores* op = nullptr) {
+  // TreeEnsembleClassifier's probabilities and labels (`op`).  `node_label` ([N] int64): a tree's
+  // node labels, the class where it is not -1 (write_trees.hpp).
+  void outputs(const std::string& eta, ir::Link link, ir::ScoreTransform transform, const TreeScores* op = nullptr,
+               const std::string& node_label = "") {
     const auto& target = m.schema.target;
     const bool classify = target.task == ir::Task::Classification;
     const int K = static_cast<int>(target.classes.size());
@@ -412,6 +416,9 @@ struct Writer {
         if (te && !te->class_cutoffs.empty())
           crit = e.node("Div", {prob, e.constant(tensor_double(te->class_cutoffs, {1, K}), "class_cutoffs")});
         std::string idx = e.node("ArgMax", {crit}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+        if (!node_label.empty())
+          idx = e.node("Where", {e.node("GreaterOrEqual", {node_label, e.constant(tensor_int64({0}, {}), "zero")}),
+                                 node_label, idx});
         std::string labels = e.constant(tensor_string(target.classes, {K}), kClassesName);
         label = e.node("Gather", {labels, idx}, {attr_int("axis", 0)});
       }

@@ -10,8 +10,8 @@
 //  - firstHit: the first rule that fires, in document order: one tree, a chain of tests of the
 //    firing features (a CompoundRule whose predicate is TRUE but none of whose rules fires goes on
 //    to the rules after it, as flattening says).  Probabilities: the rule's ScoreDistribution
-//    (probabilities, else record counts over their total) when its score is the most probable
-//    class there, else 1 for its score (warning `pmml-rule-distribution`).
+//    (probabilities, else record counts over their total); a score that is not the first most
+//    probable class there is the leaf's node label (ir::Tree::label).
 //  - weightedMax: the firing rule with the largest weight, the first of equal weights: the same
 //    chain over the rules sorted by weight (a stable sort).
 //  - weightedSum: the class whose firing rules have the largest total weight, the first class of
@@ -263,9 +263,11 @@ int class_index(ReadContext& ctx, const std::string& label, const pugi::xml_node
   ctx.fail(at, fmt::format("'{}' is not a category of the target field", label));
 }
 
-// A rule's class probabilities (see the top of this file).
-std::vector<double> rule_values(ReadContext& ctx, const Rule& r, size_t K) {
+// A rule's class probabilities (see the top of this file); `label` is set to the rule's score
+// where that is not the first most probable class of its ScoreDistribution, else -1.
+std::vector<double> rule_values(ReadContext& ctx, const Rule& r, size_t K, int32_t& label) {
   std::vector<double> p(K, 0.0);
+  label = -1;
   const int score = class_index(ctx, ctx.loc.attr(r.node, "score"), r.node);
   const auto sds = children(r.node, "ScoreDistribution");
   bool any_prob = false;
@@ -282,13 +284,8 @@ std::vector<double> rule_values(ReadContext& ctx, const Rule& r, size_t K) {
     }
     bool first_max = true;  // the IR labels a row by its first most probable class
     for (int k = 0; k < static_cast<int>(K); ++k) first_max &= !(p[k] > p[score] || (k < score && p[k] == p[score]));
-    if (first_max) return p;
-    ctx.warn(
-        "pmml-rule-distribution",
-        fmt::format("the score '{}' of {} is not the most probable class of its ScoreDistribution: its probabilities "
-                    "are 1 for the score",
-                    r.node.attribute("score").value(), r.name));
-    std::fill(p.begin(), p.end(), 0.0);
+    if (!first_max) label = score;  // the rule's class, with its own probabilities
+    return p;
   }
   p[static_cast<size_t>(score)] = 1;
   return p;
@@ -298,10 +295,19 @@ std::vector<double> rule_values(ReadContext& ctx, const Rule& r, size_t K) {
 class TreeBuilder {
  public:
   explicit TreeBuilder(size_t K) : K_(K) {}
-  int leaf(const std::vector<double>& values) {
+  int leaf(const std::vector<double>& values, int32_t label = -1) {
     const int id = push();
     std::copy(values.begin(), values.end(), t.values.end() - static_cast<ptrdiff_t>(K_));
+    if (label >= 0) {
+      t.label.resize(t.op.size(), -1);
+      t.label[static_cast<size_t>(id)] = label;
+    }
     return id;
+  }
+  // Node labels cover every node once one has a label.
+  ir::Tree take() {
+    if (!t.label.empty()) t.label.resize(t.op.size(), -1);
+    return std::move(t);
   }
   // A test "feature > 0.5" (the rule fires) whose children are set later; missing goes right.
   int test(int feature) {
@@ -381,18 +387,19 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
   for (const auto& r : rules) feature.push_back(add_feature(m, "fires(" + r.name + ")", r.fires));
 
   // The chain "first rule that fires": rule j's leaf from `leaf(j)`, then the default or nothing.
-  auto chain = [&](const std::function<std::vector<double>(size_t)>& leaf) {
+  auto chain = [&](const std::function<std::vector<double>(size_t)>& leaf,
+                   const std::vector<int32_t>& labels = {}) {
     TreeBuilder b(K);
     int prev = -1;
     for (size_t j = 0; j < rules.size(); ++j) {
       const int id = b.test(feature[j]);
       if (prev >= 0) b.t.right[prev] = id;
-      b.t.left[id] = b.leaf(leaf(j));
+      b.t.left[id] = b.leaf(leaf(j), labels.empty() ? -1 : labels[j]);
       prev = id;
     }
     const int last = has_default ? b.leaf(default_values) : b.null_node(null_feature(m));
     if (prev >= 0) b.t.right[prev] = last;
-    return std::move(b.t);
+    return b.take();
   };
 
   ir::TreeEnsemble te;
@@ -418,8 +425,9 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
     te.transform = ir::ScoreTransform::Normalize;
   } else {
     std::vector<std::vector<double>> values;
-    for (const auto& r : rules) values.push_back(rule_values(ctx, r, K));
-    te.trees.push_back(chain([&](size_t j) { return values[j]; }));
+    std::vector<int32_t> labels(rules.size(), -1);
+    for (size_t j = 0; j < rules.size(); ++j) values.push_back(rule_values(ctx, rules[j], K, labels[j]));
+    te.trees.push_back(chain([&](size_t j) { return values[j]; }, labels));
   }
   te.aggregate = ir::Aggregate::Sum;
   m.estimator = std::move(te);

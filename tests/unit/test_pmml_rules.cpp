@@ -243,6 +243,40 @@ TEST_CASE("pmml rule sets: equal weight totals go to the first class of the Data
   CHECK(s.prob.at("yes") == 0.5);
 }
 
+TEST_CASE("pmml rule sets: a rule scoring a class that is not its most probable one keeps its distribution") {
+  // The first rule scores "yes" on counts no 6, yes 3, maybe 1; the second "maybe" on a tie
+  // between "no" and "maybe" (2 and 2); the third "no" where "no" is most probable.
+  const std::string rules = R"(
+   <SimpleRule score="yes"><SimplePredicate field="x" operator="lessThan" value="1"/>
+    <ScoreDistribution value="no" recordCount="6"/><ScoreDistribution value="yes" recordCount="3"/>
+    <ScoreDistribution value="maybe" recordCount="1"/></SimpleRule>
+   <SimpleRule score="maybe"><SimplePredicate field="x" operator="lessThan" value="2"/>
+    <ScoreDistribution value="no" recordCount="2"/><ScoreDistribution value="maybe" recordCount="2"/></SimpleRule>
+   <SimpleRule score="no"><True/>
+    <ScoreDistribution value="no" recordCount="3"/><ScoreDistribution value="yes" recordCount="1"/></SimpleRule>)";
+  for (const char* c : {"firstHit", "weightedMax"}) {
+    CAPTURE(c);
+    const auto m = mb::pmml::read(rule_doc(c, rules), "labels.pmml");
+    for (const auto& w : m.provenance.warnings) CHECK(w.code != "pmml-rule-distribution");
+    const auto back = pmml_round_trip(m, std::string("rule_labels_") + c);
+    for (const auto* model : {&m, &back}) {
+      const auto a = score_row(*model, {{"x", "0"}});
+      CHECK(a.label == "yes");
+      CHECK(a.prob.at("no") == 0.6);
+      CHECK(a.prob.at("yes") == 0.3);
+      CHECK(a.prob.at("maybe") == 0.1);
+      const auto b = score_row(*model, {{"x", "1.5"}});
+      CHECK(b.label == "maybe");
+      CHECK(b.prob.at("no") == 0.5);
+      CHECK(b.prob.at("maybe") == 0.5);
+      const auto d = score_row(*model, {{"x", "3"}});
+      CHECK(d.label == "no");
+      CHECK(d.prob.at("no") == 0.75);
+      CHECK(d.prob.at("yes") == 0.25);
+    }
+  }
+}
+
 TEST_CASE("pmml rule sets: written back as PMML 4.4 (XSD-valid) and read again, they score the same") {
   for (const char* c : {"firstHit", "weightedSum", "weightedMax", "firstHit ", "weightedSum "}) {
     CAPTURE(c);

@@ -394,13 +394,104 @@ TEST_CASE("pmml trees: a Node's score that is not its most probable class is the
   }
   CHECK(label_changes >= 2);
 
-  // ONNX classifiers label by their largest score: refused by name, nothing written.
+  // ONNX, default double trees: the node labels are a table gathered at the leaf each row
+  // reaches; read back to the same model.  onnxruntime gives the labels the file states.
   mb::Warnings w;
-  try {
-    mb::onnxfmt::write(m, {}, w);
-    FAIL_CHECK("expected the ONNX writer to refuse node labels");
-  } catch (const mb::Unsupported& e) {
-    CHECK(std::string(e.what()).find("node labels") != std::string::npos);
+  const std::string bytes = mb::onnxfmt::write(m, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "node_labels.onnx");
+  check(from_onnx, "written to ONNX and read back");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(m));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "pmml_node_labels.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const fs::path csv = scratch_dir() / "pmml_node_labels.csv";
+  write_file(csv, "x\n0.5\n1.5\n2.5\nNA\n");
+  const Csv ort = ort_score(file, csv);
+  REQUIRE(ort.rows.size() == 4);
+  const int cls = ort.col("class");
+  REQUIRE(cls >= 0);
+  CHECK(ort.rows[0][cls] == "1");
+  CHECK(ort.rows[1][cls] == "0");
+  CHECK(ort.rows[2][cls] == "1");
+  CHECK(ort.rows[3][cls] == "1");
+
+  // TreeEnsembleClassifier (--precision float) and the opset-5 TreeEnsemble label by the largest
+  // score: refused by name, nothing written.
+  for (const mb::onnxfmt::WriteOptions& o :
+       {mb::onnxfmt::WriteOptions{mb::ir::Precision::Float32},
+        mb::onnxfmt::WriteOptions{mb::ir::Precision::Double, mb::onnxfmt::OnnxTrees::Ml5}}) {
+    try {
+      mb::onnxfmt::write(m, o, w);
+      FAIL_CHECK("expected the ONNX writer to refuse node labels");
+    } catch (const mb::Unsupported& e) {
+      CHECK(std::string(e.what()).find("node labels") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("pmml trees: a majority vote counts node labels, in PMML and in ONNX") {
+  // Three trees; x < 1: A scores "1" on 6/4, B "0" on 8/2, C "1" on 5/5; else A "0" on 7/3, B
+  // "1" on 2/8, C "1" on 9/1.  Votes by score: x = 0.5 gives 1, 0, 1 and x = 2 gives 0, 1, 1:
+  // class "1" with 1/3, 2/3 both times (by the most probable class it would be "0" both times).
+  auto tree = [](const char* s1, int a1, int b1, const char* s2, int a2, int b2) {
+    return fmt::format(R"(<Segment><True/><TreeModel functionName="classification">
+   <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+   <Node><True/>
+    <Node score="{}"><SimplePredicate field="x" operator="lessThan" value="1"/>
+     <ScoreDistribution value="0" recordCount="{}"/><ScoreDistribution value="1" recordCount="{}"/></Node>
+    <Node score="{}"><True/>
+     <ScoreDistribution value="0" recordCount="{}"/><ScoreDistribution value="1" recordCount="{}"/></Node>
+   </Node></TreeModel></Segment>)",
+                       s1, a1, b1, s2, a2, b2);
+  };
+  const std::string doc = R"(<PMML xmlns="http://www.dmg.org/PMML-4_4" version="4.4">
+ <DataDictionary>
+  <DataField name="x" optype="continuous" dataType="double"/>
+  <DataField name="y" optype="categorical" dataType="string"><Value value="0"/><Value value="1"/></DataField>
+ </DataDictionary>
+ <MiningModel functionName="classification">
+  <MiningSchema><MiningField name="x"/><MiningField name="y" usageType="target"/></MiningSchema>
+  <Segmentation multipleModelMethod="majorityVote">)" +
+                          tree("1", 6, 4, "0", 7, 3) + tree("0", 8, 2, "1", 2, 8) + tree("1", 5, 5, "1", 9, 1) +
+                          R"(
+  </Segmentation>
+ </MiningModel>
+</PMML>)";
+  const mb::ir::Model m = mb::pmml::read(doc, "vote_labels.pmml");
+  mb::eval::Batch b;
+  b.rows = 2;
+  b.columns = {{0.5, 2.0}};
+  auto check = [&](const mb::ir::Model& model, const std::string& what) {
+    INFO(what);
+    const auto p = score(model, b);
+    CHECK(p.label == std::vector<int32_t>{1, 1});
+    for (size_t r = 0; r < 2; ++r) {
+      CHECK(p.prob[2 * r] == doctest::Approx(1.0 / 3).epsilon(1e-15));
+      CHECK(p.prob[2 * r + 1] == doctest::Approx(2.0 / 3).epsilon(1e-15));
+    }
+  };
+  check(m, "read");
+  const mb::ir::Model back = pmml_round_trip(m, "vote_labels");
+  check(back, "PMML written and read back");
+  CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(m));
+  mb::Warnings w;
+  const std::string bytes = mb::onnxfmt::write(m, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "vote_labels.onnx");
+  check(from_onnx, "ONNX written and read back");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(m));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "pmml_vote_labels.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const fs::path csv = scratch_dir() / "pmml_vote_labels.csv";
+  write_file(csv, "x\n0.5\n2\n");
+  const Csv ort = ort_score(file, csv);
+  REQUIRE(ort.rows.size() == 2);
+  for (const auto& row : ort.rows) {
+    CHECK(row[ort.col("class")] == "1");
+    CHECK(number_cell(row[ort.col("probabilities_0")]) == doctest::Approx(1.0 / 3).epsilon(1e-15));
+    CHECK(number_cell(row[ort.col("probabilities_1")]) == doctest::Approx(2.0 / 3).epsilon(1e-15));
   }
 }
 
@@ -415,6 +506,36 @@ TEST_CASE("pmml trees: RapidMiner's DecisionTreeAudit (ties broken both ways) ke
   CHECK(labelled > 0);
   const mb::ir::Model back = pmml_round_trip(pc.model, "decision_tree_audit");
   CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(pc.model));
+
+  // To ONNX (default double graph): read back to the same model, and onnxruntime gives
+  // RapidMiner's labels and confidences.
+  mb::Warnings w;
+  const std::string bytes = mb::onnxfmt::write(pc.model, {}, w);
+  const mb::ir::Model from_onnx = mb::onnxfmt::read(bytes, "decision_tree_audit.onnx");
+  CHECK(mb::canon::model_hash(from_onnx) == mb::canon::model_hash(pc.model));
+  require_onnx_tools();
+  const fs::path file = scratch_dir() / "decision_tree_audit.onnx";
+  write_file(file, bytes);
+  check_onnx(file);
+  const Csv ort = ort_score(file, dir / "csv" / "Audit.csv");
+  REQUIRE(ort.rows.size() == pc.expected.rows.size());
+  const int cls = ort.col("class"), want = pc.expected.col("prediction(Adjusted)");
+  REQUIRE(cls >= 0);
+  REQUIRE(want >= 0);
+  const auto& classes = pc.model.schema.target.classes;
+  size_t label_mismatches = 0, prob_mismatches = 0;
+  for (size_t r = 0; r < ort.rows.size(); ++r) {
+    label_mismatches += ort.rows[r][cls] != pc.expected.rows[r][want];
+    for (size_t k = 0; k < classes.size(); ++k) {
+      // RapidMiner gives no confidence for its class MISSING_VALUE: 0 here.
+      const int c = pc.expected.col(fmt::format("confidence({})", classes[k])), o = ort.col(fmt::format("probabilities_{}", k));
+      REQUIRE(o >= 0);
+      const double got = number_cell(ort.rows[r][o]), ref = c >= 0 ? number_cell(pc.expected.rows[r][c]) : 0.0;
+      prob_mismatches += !(std::fabs(got - ref) <= 1e-12 + 1e-9 * std::fabs(ref));
+    }
+  }
+  CHECK(label_mismatches == 0);
+  CHECK(prob_mismatches == 0);
 }
 
 // ---------------------------------------------------------------------------------------------
