@@ -403,7 +403,7 @@ struct After {
   bool float_output = false;  // a Cast to float on the score path
   std::vector<std::string> classes;
   bool label_from_op = false, label_from_argmax = false, scores = false;
-  bool node_labels = false;  // the class is a tree's node label where it has one (kNodeLabelName)
+  bool node_labels = false;     // the class is a tree's node label where it has one (kNodeLabelName)
   std::vector<double> cutoffs;  // ArgMax of the probabilities divided by these
 };
 

@@ -27,7 +27,7 @@ struct PrimForest {
   int K = 1;
   std::vector<Prim> nodes;
   std::vector<int32_t> roots;
-  std::vector<double> values;  // leaves x K
+  std::vector<double> values;   // leaves x K
   std::vector<int32_t> labels;  // per leaf: its node label (ir::Tree::label) outside votes, else -1
   bool has_null = false;
 

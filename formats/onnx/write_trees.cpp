@@ -436,10 +436,11 @@ TreeScores write_tree_scores(const ir::Model& m, onnx::GraphProto* g, Emitter& e
       idx = e.node("Where", {nan, nm, e.node("Where", {le, nt, nf})});
     }
     const std::string leaf_values = e.node("Gather", {"trees/values", idx}, {attr_int("axis", 0)});  // [N, T, K]
-    if (node_labels)  // [N, 1] -> [N]
-      out.node_label = e.node("Squeeze", {e.node("Gather", {kTreeLabelTable, idx}, {attr_int("axis", 0)}),
-                                          e.constant(tensor_int64({1}, {1}), "axes")},
-                              {}, "", kNodeLabelName);
+    if (node_labels)                                                                                 // [N, 1] -> [N]
+      out.node_label = e.node(
+          "Squeeze",
+          {e.node("Gather", {kTreeLabelTable, idx}, {attr_int("axis", 0)}), e.constant(tensor_int64({1}, {1}), "axes")},
+          {}, "", kNodeLabelName);
     std::string agg;
     switch (te.aggregate) {
       case ir::Aggregate::Max:

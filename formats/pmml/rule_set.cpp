@@ -387,8 +387,7 @@ void read_rule_set_model(ReadContext& ctx, const pugi::xml_node& mn) {
   for (const auto& r : rules) feature.push_back(add_feature(m, "fires(" + r.name + ")", r.fires));
 
   // The chain "first rule that fires": rule j's leaf from `leaf(j)`, then the default or nothing.
-  auto chain = [&](const std::function<std::vector<double>(size_t)>& leaf,
-                   const std::vector<int32_t>& labels = {}) {
+  auto chain = [&](const std::function<std::vector<double>(size_t)>& leaf, const std::vector<int32_t>& labels = {}) {
     TreeBuilder b(K);
     int prev = -1;
     for (size_t j = 0; j < rules.size(); ++j) {

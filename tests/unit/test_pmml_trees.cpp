@@ -528,7 +528,8 @@ TEST_CASE("pmml trees: RapidMiner's DecisionTreeAudit (ties broken both ways) ke
     label_mismatches += ort.rows[r][cls] != pc.expected.rows[r][want];
     for (size_t k = 0; k < classes.size(); ++k) {
       // RapidMiner gives no confidence for its class MISSING_VALUE: 0 here.
-      const int c = pc.expected.col(fmt::format("confidence({})", classes[k])), o = ort.col(fmt::format("probabilities_{}", k));
+      const int c = pc.expected.col(fmt::format("confidence({})", classes[k])),
+                o = ort.col(fmt::format("probabilities_{}", k));
       REQUIRE(o >= 0);
       const double got = number_cell(ort.rows[r][o]), ref = c >= 0 ? number_cell(pc.expected.rows[r][c]) : 0.0;
       prob_mismatches += !(std::fabs(got - ref) <= 1e-12 + 1e-9 * std::fabs(ref));
