@@ -55,9 +55,12 @@ TEST_CASE("rjson writer: unserializeJSON restores the original object (R judges)
     // caret train objects (caret_*) carry caret's closures, whose deparsed text the writer does
     // not yet reproduce: a known gap, left out until it is fixed.  party BinaryTree objects
     // (binarytree_*) hold a modeltools S4 object whose closures jsonlite's unserializeJSON passes
-    // to new() as unused arguments: R cannot restore them from any jsonlite file.
+    // to new() as unused arguments: R cannot restore them from any jsonlite file.  Nor can it
+    // restore the cases case.json marks json_refused (kernlab's ksvm: jsonlite drops the kernel
+    // function's class).
     if (fs::exists(e.path() / "model.rds") && e.path().filename().string().rfind("caret_", 0) != 0 &&
-        e.path().filename().string().rfind("binarytree_", 0) != 0)
+        e.path().filename().string().rfind("binarytree_", 0) != 0 &&
+        !mb::testsupport::r_case_json_refused(e.path().filename().string()))
       files.push_back(e.path() / "model.rds");
   // jsonlite has no encoding for promises, byte code, weak references, "..." and persistent
   // names, and cannot restore S4 objects of classes it cannot load or pairlists with attributes.
