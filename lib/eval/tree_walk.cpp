@@ -477,8 +477,9 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
       }
     } else {
       // A block without missing values takes the walks that never test for one.
-      const Compact<float>* n32 = compact32_.data() + c;
-      const Compact<double>* n64 = compact64_.data() + c;
+      // Only the model's precision has nodes (the other vector is empty: no offset into it).
+      const Compact<float>* n32 = f32_ ? compact32_.data() + c : nullptr;
+      const Compact<double>* n64 = f32_ ? nullptr : compact64_.data() + c;
       const float* b32 = rows32.data();
       const double* b64 = rows64.data();
       if (deep_[t]) {
