@@ -476,27 +476,17 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
         else walk_complete<double, false>(complete64_.data() + p, ids, d, rows64.data(), stride_, n, o);
       }
     } else {
-      // A block without missing values takes the walks that never test for one.
-      // Only the model's precision has nodes (the other vector is empty: no offset into it).
-      const Compact<float>* n32 = f32_ ? compact32_.data() + c : nullptr;
-      const Compact<double>* n64 = f32_ ? nullptr : compact64_.data() + c;
-      const float* b32 = rows32.data();
-      const double* b64 = rows64.data();
-      if (deep_[t]) {
-        if (f32_)
-          missing ? walk_compact_deep<float, true>(n32, b32, stride_, n, o)
-                  : walk_compact_deep<float, false>(n32, b32, stride_, n, o);
-        else
-          missing ? walk_compact_deep<double, true>(n64, b64, stride_, n, o)
-                  : walk_compact_deep<double, false>(n64, b64, stride_, n, o);
-      } else {
-        if (f32_)
-          missing ? walk_compact<float, true>(n32, b32, stride_, n, o)
-                  : walk_compact<float, false>(n32, b32, stride_, n, o);
-        else
-          missing ? walk_compact<double, true>(n64, b64, stride_, n, o)
-                  : walk_compact<double, false>(n64, b64, stride_, n, o);
-      }
+      // The nodes and rows of the model's precision (the other vectors are empty); a block
+      // without missing values takes the walks that never test for one.
+      const auto walk = [&]<typename T>(const std::vector<Compact<T>>& nodes, const T* rows) {
+        const Compact<T>* at = nodes.data() + c;
+        if (deep_[t])
+          missing ? walk_compact_deep<T, true>(at, rows, stride_, n, o)
+                  : walk_compact_deep<T, false>(at, rows, stride_, n, o);
+        else missing ? walk_compact<T, true>(at, rows, stride_, n, o) : walk_compact<T, false>(at, rows, stride_, n, o);
+      };
+      if (f32_) walk(compact32_, rows32.data());
+      else walk(compact64_, rows64.data());
     }
   }
 }
