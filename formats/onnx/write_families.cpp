@@ -146,14 +146,6 @@ std::optional<ir::Mlp> float32_layers(const ir::Mlp& net, int32_t F) {
     }
   }
   for (auto& L : out.layers) {
-    switch (L.activation) {
-      case ir::Activation::Identity:
-      case ir::Activation::Logistic:
-      case ir::Activation::LogisticClamped:
-      case ir::Activation::Tanh:
-      case ir::Activation::Relu:
-      case ir::Activation::Softmax: break;
-    }
     for (double& w : L.weights) w = static_cast<float>(w);
     for (double& w : L.biases) w = static_cast<float>(w);
   }
