@@ -10,7 +10,7 @@ namespace mb::cli {
 void add_import(CLI::App& c, ImportOptions& o) {
   c.add_option("--levels", o.levels,
                "levels of an R factor the object does not store (randomForest "
-               "ordered factors, ranger, svm formulas); repeatable")
+               "ordered factors, ranger, svm and ksvm formulas); repeatable")
       ->option_text("VAR=L1,L2,...")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

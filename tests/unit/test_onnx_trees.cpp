@@ -187,7 +187,8 @@ TEST_CASE("onnx trees: R's tree models written to ONNX score as R predicts in on
     try {
       bytes32 = onnxfmt::write(m, {ir::Precision::Float32}, w32);
     } catch (const Error& e) {
-      MESSAGE(std::string(c.name) << " (float32 ONNX): refused: " << e.what());
+      const std::string note = std::string(c.name) + " (float32 ONNX): refused: " + e.what();
+      MESSAGE(note);
       // Too large expanded, or node labels (a TreeEnsembleClassifier labels by its largest score).
       const std::string why = e.what();
       bool labels = false;
