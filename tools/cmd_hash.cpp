@@ -44,9 +44,14 @@ void check_hash_syntax(const std::string& value, const std::string& file, const 
 
 std::string model_hash(const std::string& path, const HashOptions& o, std::string* form_out = nullptr) {
   const ir::Model m = load_model(path, o.from, o.import);
-  const std::string form = o.schema ? canon::schema_form(m) : canon::canonical_form(m);
-  if (form_out) *form_out = form;
-  return canon::sha256_hex(form);
+  if (o.schema) {
+    const std::string form = canon::schema_form(m);
+    if (form_out) *form_out = form;
+    return canon::sha256_hex(form);
+  }
+  if (!form_out) return canon::model_hash(m);  // hashed as it is made: the text is never held
+  *form_out = canon::canonical_form(m);
+  return canon::sha256_hex(*form_out);
 }
 
 // --check FILE: every "HASH  FILE" line verified; "FILE: OK" or "FILE: FAILED" each.
@@ -96,7 +101,7 @@ int run_hash(const HashOptions& o, Io& io) {
   }
   const std::string& model = o.models[0];
   std::string form;
-  const std::string h = model_hash(model, o, &form);
+  const std::string h = model_hash(model, o, o.canonical ? &form : nullptr);
   if (o.canonical) {
     io.out << form << "\n";
     return kExitOk;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <new>
 
 namespace mb::canon {
 namespace {
@@ -47,6 +49,15 @@ class Writer {
     for (size_t r = 0; r < order_.size(); ++r) rank_[order_[r]] = static_cast<int32_t>(r);
   }
   std::string out;
+  // When set, the text is hashed as it is made: `out` is fed to it between blocks of trees (the
+  // largest part of a forest's form) and at the end, so the whole text is never held.
+  EVP_MD_CTX* sink = nullptr;
+  void drain() {
+    if (sink && !out.empty()) {
+      EVP_DigestUpdate(sink, out.data(), out.size());
+      out.clear();
+    }
+  }
 
   void tok(const std::string& s) {
     out += s;
@@ -180,6 +191,7 @@ class Writer {
       std::snprintf(buf, sizeof buf, "%a", v);
       return std::string(buf);
     };
+    if (sink && !per_tree) hooks.drain = [this] { drain(); };
     detail::write_tree_forms(m_, e, first, e.trees.size(), hooks, out, per_tree);
     if (!per_tree) out += ' ';
   }
@@ -313,8 +325,8 @@ class Writer {
 
 }  // namespace
 
-std::string canonical_form(const ir::Model& m) {
-  Writer w(m);
+namespace {
+void write_canonical(Writer& w, const ir::Model& m) {
   w.tok("mb-canon/2");
   w.schema();
   w.tok("features");
@@ -325,7 +337,32 @@ std::string canonical_form(const ir::Model& m) {
     for (const auto& f : m.features) w.expr(f.expr);
   }
   w.estimator();
+}
+
+std::string hex_digest(const unsigned char* md, unsigned len) {
+  std::string out = "sha256:";
+  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+}  // namespace
+
+std::string canonical_form(const ir::Model& m) {
+  Writer w(m);
+  write_canonical(w, m);
   return w.out;
+}
+
+std::string model_hash(const ir::Model& m) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw std::bad_alloc();
+  Writer w(m);
+  w.sink = ctx.get();
+  write_canonical(w, m);
+  w.drain();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
+  return hex_digest(md, len);
 }
 
 TreeForms tree_forms(const ir::Model& m) {
@@ -349,9 +386,7 @@ std::string sha256_hex(const std::string& bytes) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out = "sha256:";
-  for (unsigned i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-  return out;
+  return hex_digest(md, len);
 }
 
 }  // namespace mb::canon

@@ -76,7 +76,8 @@ TreeForms tree_forms(const ir::Model& m);
 std::string schema_form(const ir::Model& m);
 // "sha256:<64 hex>"
 std::string sha256_hex(const std::string& bytes);
-inline std::string model_hash(const ir::Model& m) { return sha256_hex(canonical_form(m)); }
+// sha256_hex(canonical_form(m)), without holding the whole text (a forest's is tens of MB).
+std::string model_hash(const ir::Model& m);
 inline std::string schema_hash(const ir::Model& m) { return sha256_hex(schema_form(m)); }
 
 }  // namespace mb::canon

@@ -6,9 +6,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <map>
+#include <thread>
 #include <unordered_map>
 
 namespace mb::canon::detail {
@@ -68,17 +71,57 @@ class TreeCanon {
     for (const auto& f : m.features) atoms_.push_back(classify(f.expr));
   }
 
-  void write(std::string& out, size_t first, size_t last, std::vector<std::string>* per_tree) {
-    for (size_t t = first; t < last && t < te_.trees.size(); ++t) {
-      const double w = te_.tree_weights.empty() ? 1.0 : te_.tree_weights[t];
-      std::string form;
-      try {
-        form = tree_form(te_.trees[t], w, true);
-      } catch (const TooComplex&) {
-        form = tree_form(te_.trees[t], w, false);  // path facts off: still one form per IR
+  // The form of tree t (path facts off when they would take too long: still one form per IR).
+  std::string form_of(size_t t) {
+    const double w = te_.tree_weights.empty() ? 1.0 : te_.tree_weights[t];
+    try {
+      return tree_form(te_.trees[t], w, true);
+    } catch (const TooComplex&) {
+      return tree_form(te_.trees[t], w, false);
+    }
+  }
+
+  // Trees are independent: blocks of them are formed by several workers (each its own copy of
+  // this object, whose per-tree state tree_form resets), then appended in tree order, so the text
+  // is the same whatever the number of workers.  `drain` runs after each block is appended.
+  void write(std::string& out, size_t first, size_t last, std::vector<std::string>* per_tree,
+             const std::function<void()>& drain) {
+    last = std::min(last, te_.trees.size());
+    if (first >= last) return;
+    const size_t n = last - first;
+    size_t workers = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+    if (n < 8) workers = 1;
+    const size_t block = workers == 1 ? n : std::max<size_t>(workers * 4, 16);
+    std::vector<std::string> forms;
+    for (size_t b = first; b < last; b += block) {
+      const size_t e = std::min(last, b + block);
+      forms.assign(e - b, std::string());
+      if (workers == 1) {
+        for (size_t t = b; t < e; ++t) forms[t - b] = form_of(t);
+      } else {
+        std::atomic<size_t> next{b};
+        std::vector<std::exception_ptr> failed(workers);
+        auto work = [&](TreeCanon& tc, size_t id) {
+          try {
+            for (size_t t; (t = next.fetch_add(1)) < e;) forms[t - b] = tc.form_of(t);
+          } catch (...) {
+            failed[id] = std::current_exception();
+            next = e;
+          }
+        };
+        std::vector<TreeCanon> copies(workers - 1, *this);
+        std::vector<std::thread> pool;
+        for (size_t i = 0; i < copies.size(); ++i) pool.emplace_back(work, std::ref(copies[i]), i + 1);
+        work(*this, 0);
+        for (auto& th : pool) th.join();
+        for (const auto& f : failed)
+          if (f) std::rethrow_exception(f);
       }
-      if (per_tree) per_tree->push_back(std::move(form));
-      else out += form;
+      for (auto& f : forms) {
+        if (per_tree) per_tree->push_back(std::move(f));
+        else out += f;
+      }
+      if (drain) drain();
     }
   }
 
@@ -291,7 +334,8 @@ class TreeCanon {
   int32_t cons(std::string head, std::vector<int32_t> refs, char kind = 'L', int32_t atom = -1,
                std::vector<double> cuts = {}) {
     std::string key = head;
-    for (int32_t r : refs) key += fmt::format(" {}", r);
+    key += '\0';
+    for (int32_t r : refs) put(key, r);
     auto [it, fresh] = cons_ids_.emplace(std::move(key), static_cast<int32_t>(cnodes_.size()));
     if (fresh) cnodes_.push_back({std::move(head), std::move(refs), kind, atom, std::move(cuts)});
     return it->second;
@@ -302,24 +346,38 @@ class TreeCanon {
 
   // The facts of `c` about the atoms that prim p's sub-DAG tests (the others cannot change its
   // form; leaving them out of the memo key keeps a chain of tests of distinct features linear).
-  std::string ctx_key(const Ctx& c, int32_t p) const {
+  // The key is binary (fixed-width fields, so distinct facts give distinct keys); it never leaves
+  // this object.
+  template <class T>
+  static void put(std::string& k, const T& v) {
+    k.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  void ctx_key(std::string& k, const Ctx& c, int32_t p) const {
     const std::vector<int32_t>* rel = relevant_.empty() ? nullptr : &relevant_[p];
     auto wanted = [&](int32_t key) { return !rel || std::binary_search(rel->begin(), rel->end(), key); };
-    std::string k;
     for (const auto& [a, f] : c.num)
-      if (wanted(2 * a)) k += fmt::format("n{}:{:a}:{:a}:{};", a, f.lo, f.hi, f.miss);
+      if (wanted(2 * a)) {
+        k += 'n';
+        put(k, a);
+        put(k, f.lo);
+        put(k, f.hi);
+        put(k, f.miss);
+      }
     for (const auto& [a, f] : c.cat) {
       if (!wanted(2 * a + 1)) continue;
-      k += fmt::format("c{}:{}:", a, f.miss);
+      k += 'c';
+      put(k, a);
+      put(k, f.miss);
+      put(k, static_cast<uint32_t>(f.codes.size()));
       for (auto b : f.codes) k += b ? '1' : '0';
-      k += ';';
     }
-    return k;
   }
 
   int32_t canon(int32_t p, const Ctx& ctx) {
     if (++calls_ > kMaxCalls) throw TooComplex{};
-    const std::string key = fmt::format("{}|{}", p, facts_ ? ctx_key(ctx, p) : std::string());
+    std::string key;
+    put(key, p);
+    if (facts_) ctx_key(key, ctx, p);
     if (auto it = memo_.find(key); it != memo_.end()) return it->second;
     const Prim& P = prims_[p];
     int32_t id = -1;
@@ -335,7 +393,7 @@ class TreeCanon {
       case Prim::Num: id = canon_num(p, ctx); break;
       case Prim::Cat: id = canon_cat(p, ctx); break;
     }
-    memo_.emplace(key, id);
+    memo_.emplace(std::move(key), id);
     return id;
   }
 
@@ -581,7 +639,7 @@ class TreeCanon {
 
 void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, size_t last_tree,
                       const TreeCanonHooks& hooks, std::string& out, std::vector<std::string>* per_tree) {
-  TreeCanon(m, te, hooks).write(out, first_tree, last_tree, per_tree);
+  TreeCanon(m, te, hooks).write(out, first_tree, last_tree, per_tree, hooks.drain);
 }
 
 }  // namespace mb::canon::detail

@@ -41,10 +41,13 @@ struct TreeCanonHooks {
   std::function<std::string(const ir::Expr&)> expr_text;  // canonical text of an expression
   std::function<int32_t(int32_t)> input_rank;             // model input index -> sorted rank
   std::function<std::string(double)> num;                 // canonical number text
+  std::function<void()> drain;                            // if set: called between blocks of trees appended to `out`
 };
 
 // Appends the canonical forms of trees [first_tree, last_tree) of `te` to `out`, one after the
-// other; with `per_tree`, pushes each tree's form to it instead.
+// other; with `per_tree`, pushes each tree's form to it instead.  Blocks of trees are formed by
+// several threads (the text does not depend on how many); the hooks must be safe to call from
+// them, except expr_text, which is called before any thread starts.
 void write_tree_forms(const ir::Model& m, const ir::TreeEnsemble& te, size_t first_tree, size_t last_tree,
                       const TreeCanonHooks& hooks, std::string& out, std::vector<std::string>* per_tree = nullptr);
 
