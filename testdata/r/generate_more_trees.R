@@ -9,6 +9,8 @@
 # README.md).
 #
 # expected.csv:
+#  - randomForest regression: `prediction` = predict() (`rf_regression_corr_bias`: with the bias
+#    correction of corr.bias = TRUE).
 #  - randomForest: `class` = predict(type = "response") (the largest vote fraction / cutoff),
 #    `probability(<class>)` = predict(type = "prob") (vote fractions, not divided).  Rows whose
 #    class R draws at random (tied vote fraction / cutoff) are left out (`dropped_tie_rows`); the
@@ -145,7 +147,12 @@ fits <- list(
   rpart_ordered_esoph = list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,
-    features = c("ordered", "categorical-split", "surrogate"))
+    features = c("ordered", "categorical-split", "surrogate")),
+  # corr.bias = TRUE: predict() returns $coefs[1] + $coefs[2] * the trees' mean.
+  rf_regression_corr_bias = list(
+    fit = "randomForest(Ozone ~ ., data = airq_rf, ntree = 25, corr.bias = TRUE)",
+    data = airq_rf, cols = c("Wind", "Temp", "month_f"), na = FALSE,
+    features = c("numeric", "factor", "corr-bias"))
 )
 
 predict_case <- function(m, nd) {
@@ -263,6 +270,8 @@ run_case <- function(case) {
     if (!any(tab$class != lev[max.col(prob, ties.method = "first")], na.rm = TRUE))
       stop(case, ": no row whose class is not the most probable one")
   }
+  if (case == "rf_regression_corr_bias" && (is.null(m$coefs) || abs(m$coefs[2] - 1) < 0.01))
+    stop(case, ": no bias correction to apply")
   if (case == "rpart_ordered_esoph" && !any(m$splits[, "ncat"] > 1 & rownames(m$splits) %in% c("agegp", "alcgp", "tobgp")))
     stop(case, ": no categorical split on an ordered factor")
   saveRDS(m, file.path(case_dir, "model.rds"))

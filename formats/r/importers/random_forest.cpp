@@ -14,6 +14,8 @@
 // missing.
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -238,6 +240,19 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
     finish_sets(tr);
     ens.trees.push_back(std::move(tr));
   }
+  // corr.bias = TRUE: predict.randomForest returns coefs[1] + coefs[2] * (the trees' mean), the
+  // regression of y on the out-of-bag predictions.  Held as a weighted sum: each tree weighs
+  // coefs[2] / ntree, the base is coefs[1].
+  std::optional<std::pair<double, double>> bias;
+  if (const auto coefs = obj.get("coefs"); coefs && !classification) {
+    const std::vector<double> c = coefs->numbers();
+    if (c.size() != 2 || !std::isfinite(c[0]) || !std::isfinite(c[1]))
+      throw Error(file, "$coefs", "expected the two finite coefficients of the bias correction (corr.bias = TRUE)");
+    bias = std::make_pair(c[0], c[1]);
+    ens.aggregate = ir::Aggregate::Sum;
+    ens.tree_weights.assign(ens.trees.size(), c[1] / static_cast<double>(ens.trees.size()));
+    ens.base = {c[0]};
+  }
 
   std::vector<std::string> derived_notes = std::move(pred.preprocessing);
   Warnings derived_warnings = std::move(pred.warnings);
@@ -249,6 +264,9 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   m.provenance.family = classification ? "random forest classification" : "random forest regression";
   describe_factor_inputs(m);
   if (classification) m.provenance.preprocessing.push_back("class probabilities: fraction of tree votes");
+  if (bias)
+    m.provenance.preprocessing.push_back(
+        fmt::format("bias correction (corr.bias = TRUE): {} + {} * the mean of the trees", bias->first, bias->second));
   if (!cutoffs.empty()) {
     std::string list;
     for (size_t k = 0; k < cutoffs.size(); ++k) list += fmt::format("{}{}={}", k ? ", " : "", classes[k], cutoffs[k]);
