@@ -11,8 +11,9 @@
 # predicts NA there):
 #  - least squares: `prediction`;
 #  - glm other than binomial: `prediction` (type = "response") and `link` (type = "link");
-#  - binomial: `class` ("1" when P(1) > 0.5, else "0"), `probability(0)`, `probability(1)`,
-#    `link`, as generate.R's binomial glm cases.
+#  - binomial: `class` (predict(type = "class"): the second level when its probability > 0.5),
+#    `probability(<level>)` for both levels, `link`; the levels are the response's as R prints
+#    them ("0"/"1" for numbers, "FALSE"/"TRUE" for a logical response: earth_glm_logical).
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -27,18 +28,22 @@ out_dir <- local({
 source(file.path(out_dir, "common.R"))
 
 cars_x <- mtcars[, c("disp", "hp", "wt", "drat")]
+infert_l <- within(infert, case_l <- case == 1)
 fits <- list(
   earth_regression = function() earth(mpg ~ hp + wt + factor(cyl) + qsec, data = mtcars, degree = 2),
   earth_xy = function() earth(x = cars_x, y = mtcars$mpg, degree = 1),
   earth_glm_binomial = function()
     earth(case ~ age + parity + spontaneous + induced, data = infert, degree = 2, glm = list(family = binomial)),
-  earth_glm_poisson = function() earth(carb ~ disp + hp + wt, data = mtcars, glm = list(family = poisson))
+  earth_glm_poisson = function() earth(carb ~ disp + hp + wt, data = mtcars, glm = list(family = poisson)),
+  earth_glm_logical = function()
+    earth(case_l ~ age + parity + spontaneous + induced, data = infert_l, glm = list(family = binomial))
 )
 data_of <- list(earth_regression = mtcars, earth_xy = cars_x, earth_glm_binomial = infert,
-                earth_glm_poisson = mtcars)
+                earth_glm_poisson = mtcars, earth_glm_logical = infert_l)
 cols_of <- list(earth_regression = c("hp", "wt", "cyl", "qsec"), earth_xy = names(cars_x),
                 earth_glm_binomial = c("age", "parity", "spontaneous", "induced"),
-                earth_glm_poisson = c("disp", "hp", "wt"))
+                earth_glm_poisson = c("disp", "hp", "wt"),
+                earth_glm_logical = c("age", "parity", "spontaneous", "induced"))
 
 predict_earth <- function(m, nd) {
   if (is.null(m$glm.list))
@@ -46,9 +51,14 @@ predict_earth <- function(m, nd) {
   link <- unname(as.vector(predict(m, newdata = nd, type = "link")))
   resp <- unname(as.vector(predict(m, newdata = nd, type = "response")))
   if (m$glm.list[[1]]$family$family == "binomial") {
-    cls <- ifelse(is.na(resp), NA_character_, ifelse(resp > 0.5, "1", "0"))
+    lev <- if (is.null(m$levels)) c("0", "1") else as.character(m$levels)
+    cls <- rep(NA_character_, nrow(nd))  # type = "class" stops at a missing prediction
+    ok <- !is.na(resp)
+    cls[ok] <- as.character(predict(m, newdata = nd[ok, , drop = FALSE], type = "class"))
+    if (!identical(cls, ifelse(is.na(resp), NA_character_, ifelse(resp > 0.5, lev[2], lev[1]))))
+      stop("predict(type = \"class\") is not the level of P > 0.5")
     out <- data.frame(class = cls, p0 = 1 - resp, p1 = resp, link = link, stringsAsFactors = FALSE)
-    names(out) <- c("class", "probability(0)", "probability(1)", "link")
+    names(out) <- c("class", sprintf("probability(%s)", lev), "link")
     return(out)
   }
   data.frame(prediction = resp, link = link)

@@ -134,6 +134,8 @@ ir::Model import_earth(const RObject& root, const std::string& file) {
     if (auto lev = obj.get("levels"); lev && lev->obj().length() == 2) {
       if (lev->obj().type == RType::Character || lev->obj().attr("levels")) {
         classes = lev->strings();
+      } else if (lev->obj().type == RType::Logical) {  // a logical response: predict(type = "class") says FALSE/TRUE
+        classes = {"FALSE", "TRUE"};
       } else {  // a numeric response: its two values, as R prints them
         const auto v = lev->numbers();
         classes = {fmt::format("{}", v[0]), fmt::format("{}", v[1])};
