@@ -31,6 +31,7 @@ ir::Model import_r(r::RPtr root, const std::string& path, const Warnings& reader
   hints.levels = options.levels;
   hints.lambda = options.lambda;
   hints.nb_threshold = options.nb_threshold;
+  hints.n_trees = options.n_trees;
   Warnings imported;
   ir::Model m = r::import_model(*root, path, imported, hints);
   m.provenance.r_object = root;  // R output writes it back unchanged
@@ -53,10 +54,11 @@ void refuse_hints(const ReadOptions& options, const std::string& path, const cha
   if (!options.empty())
     throw Error(path, "",
                 fmt::format("{} applies to R objects only (glmnet/cv.glmnet, randomForest, ranger, svm, "
-                            "naiveBayes); this is a {} file",
-                            !options.lambda.empty() ? "--lambda"
-                            : options.nb_threshold  ? "--nb-threshold"
-                                                    : "--levels",
+                            "naiveBayes, gbm); this is a {} file",
+                            !options.lambda.empty()    ? "--lambda"
+                            : options.nb_threshold     ? "--nb-threshold"
+                            : !options.n_trees.empty() ? "--n-trees"
+                                                       : "--levels",
                             format),
                 kExitInput);
 }

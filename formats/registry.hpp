@@ -25,13 +25,14 @@ struct WriteOptions {
 
 // What a reader cannot find in some files and a user can supply (R importer hints: factor
 // levels, glmnet's lambda as a number or as cv.glmnet's "lambda.min" / "lambda.1se", naiveBayes's
-// predict(threshold = T)).  A hint
+// predict(threshold = T), gbm's n.trees).  A hint
 // that the model read does not use is a usage error (exit 2), never silently ignored.
 struct ReadOptions {
   std::map<std::string, std::vector<std::string>> levels;
   std::string lambda;                  // empty: not given
   std::optional<double> nb_threshold;  // naiveBayes: predict()'s threshold
-  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
+  std::string n_trees;                 // gbm: "all" or a number; empty: predict()'s default
+  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold && n_trees.empty(); }
 };
 
 struct FormatInfo {

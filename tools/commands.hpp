@@ -14,12 +14,13 @@ class App;
 
 namespace mb::cli {
 
-// --levels VAR=L1,L2,... (repeatable), --lambda S and --nb-threshold T: what some R objects do
-// not store.
+// --levels VAR=L1,L2,... (repeatable), --lambda S, --nb-threshold T and --n-trees N: what some R
+// objects do not store.
 struct ImportOptions {
   std::vector<std::string> levels;
   std::string lambda;
   std::string nb_threshold;  // empty: not given
+  std::string n_trees;       // gbm: "all" or a number; empty: not given
 };
 
 struct ScoreOptions {

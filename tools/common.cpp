@@ -57,7 +57,8 @@ formats::ReadOptions read_options(const ImportOptions& import) {
     }
     ro.levels[spec.substr(0, eq)] = std::move(levels);
   }
-  ro.lambda = import.lambda;  // checked by the importer that uses it
+  ro.lambda = import.lambda;    // checked by the importer that uses it
+  ro.n_trees = import.n_trees;  // likewise
   if (!import.nb_threshold.empty()) ro.nb_threshold = std::stod(import.nb_threshold);  // checked by CLI11
   return ro;
 }

@@ -23,6 +23,10 @@ void add_import(CLI::App& c, ImportOptions& o) {
                "(default 0.001, R's default)")
       ->check(nonnegative_number())
       ->option_text("T");
+  c.add_option("--n-trees", o.n_trees,
+               "gbm: the number of trees to predict with, or all (default: as R's predict() without n.trees, the "
+               "best iteration of a fit with validation rows or cross-validation, else all)")
+      ->option_text("N|all");
 }
 
 void add_tolerance(CLI::App& c, Tolerance& t) {

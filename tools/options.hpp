@@ -10,7 +10,7 @@
 
 namespace mb::cli {
 
-// --levels VAR=L1,L2,... (repeatable), --lambda S and --nb-threshold T.
+// --levels VAR=L1,L2,... (repeatable), --lambda S, --nb-threshold T and --n-trees N.
 void add_import(CLI::App& app, ImportOptions& o);
 // --rtol R and --atol A (numbers >= 0).
 void add_tolerance(CLI::App& app, Tolerance& t);

@@ -25,7 +25,11 @@
 #  - gbm multinomial: `class` (the first largest probability) and `probability(<class>)` =
 #    predict(n.trees = <all>, type = "response").
 #  - gbm other distributions: `prediction` = predict(n.trees = <all>, type = "response") (f itself
-#    for coxph and huberized).
+#    for coxph and huberized); gbm_cv_best and gbm_valid_best (fitted with cv.folds or
+#    train.fraction < 1): predict(type = "response") without n.trees, which takes the best
+#    iteration (gbm.perf), fewer trees than fitted; bernoulli as `class` ("1" when p > 0.5) and
+#    `probability(0)`, `probability(1)`; their expected_all_trees.csv is predict(n.trees =
+#    $n.trees), what `--n-trees all` must give.
 #    `gbm_ordered_unseen` is fitted on the rows without gear 5; gbm drops the unused level from
 #    $var.levels, and predict.gbm codes a label not there as NA (the missing branch).
 #  - rpart: `prediction` = predict() (anova), or `class` (type = "class") and
@@ -148,6 +152,19 @@ fits <- list(
     fit = "rpart(ncases ~ agegp + alcgp + tobgp, data = esoph, control = rpart.control(minsplit = 5, cp = 0.001))",
     data = esoph, cols = c("agegp", "alcgp", "tobgp"), na = TRUE,
     features = c("ordered", "categorical-split", "surrogate")),
+  # Fits that keep validation rows or cross-validation errors: predict() without n.trees takes
+  # the best iteration (gbm.perf), not every tree.
+  gbm_cv_best = list(
+    fit = paste("gbm(mpg ~ wt + hp + qsec + cyl, data = mtcars, distribution = \"gaussian\", n.trees = 80,",
+                "interaction.depth = 2, shrinkage = 0.2, bag.fraction = 1, n.minobsinnode = 3, cv.folds = 4, n.cores = 1)"),
+    data = mtcars, cols = c("wt", "hp", "qsec", "cyl"), na = TRUE,
+    features = c("numeric", "cv-best-iteration")),
+  gbm_valid_best = list(
+    fit = paste("gbm(case ~ education + age + parity + induced + spontaneous, data = infert, distribution = \"bernoulli\",",
+                "n.trees = 120, interaction.depth = 2, shrinkage = 0.3, bag.fraction = 1, n.minobsinnode = 5,",
+                "train.fraction = 0.7)"),
+    data = infert, cols = c("education", "age", "parity", "induced", "spontaneous"), na = TRUE,
+    features = c("numeric", "factor", "valid-best-iteration")),
   # corr.bias = TRUE: predict() returns $coefs[1] + $coefs[2] * the trees' mean.
   rf_regression_corr_bias = list(
     fit = "randomForest(Ozone ~ ., data = airq_rf, ntree = 25, corr.bias = TRUE)",
@@ -173,6 +190,13 @@ predict_case <- function(m, nd) {
     }
     return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, type = "response"))),
                 ties = rep(FALSE, nrow(nd))))
+  }
+  if (inherits(m, "gbm") && (m$train.fraction < 1 || !is.null(m$cv.error))) {  # predict()'s own n.trees
+    p <- unname(suppressMessages(predict(m, newdata = nd, type = "response")))
+    if (m$distribution$name != "bernoulli")
+      return(list(table = data.frame(prediction = p), ties = rep(FALSE, nrow(nd))))
+    cls <- ifelse(is.na(p), NA_character_, ifelse(p > 0.5, "1", "0"))
+    return(list(table = prob_table(cls, cbind(`0` = 1 - p, `1` = p)), ties = rep(FALSE, nrow(nd))))
   }
   if (inherits(m, "gbm") && m$distribution$name != "multinomial")
     return(list(table = data.frame(prediction = unname(predict(m, newdata = nd, n.trees = m$n.trees,
@@ -269,6 +293,15 @@ run_case <- function(case) {
     lev <- sub("^probability\\((.*)\\)$", "\\1", names(tab)[-1])
     if (!any(tab$class != lev[max.col(prob, ties.method = "first")], na.rm = TRUE))
       stop(case, ": no row whose class is not the most probable one")
+  }
+  if (case %in% c("gbm_cv_best", "gbm_valid_best")) {
+    if (suppressWarnings(gbm.perf(m, plot.it = FALSE)) >= m$n.trees) stop(case, ": the best iteration is the last one")
+    # What --n-trees all must give: predict(n.trees = $n.trees), every tree.
+    p <- unname(predict(m, newdata = nd, n.trees = m$n.trees, type = "response"))
+    all_tab <- if (m$distribution$name == "bernoulli")
+      prob_table(ifelse(is.na(p), NA_character_, ifelse(p > 0.5, "1", "0")), cbind(`0` = 1 - p, `1` = p))
+    else data.frame(prediction = p)
+    write_expected(all_tab, file.path(case_dir, "expected_all_trees.csv"))
   }
   if (case == "rf_regression_corr_bias" && (is.null(m$coefs) || abs(m$coefs[2] - 1) < 0.01))
     stop(case, ": no bias correction to apply")

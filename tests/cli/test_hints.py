@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Importer hints (--lambda, --levels, --nb-threshold) do what they say, or are refused.
+"""Importer hints (--lambda, --levels, --nb-threshold, --n-trees) do what they say, or are refused.
 
 A hint that is ignored answers another question than the one asked: cv.glmnet objects once
 predicted at lambda.1se whatever --lambda said.  Here every cv.glmnet case of testdata/r is scored
@@ -7,7 +7,10 @@ at the penalty its s.txt names (R's own predict(s = ...) made expected.csv) and 
 the same model at the other stored penalty must not (so the choice is really made); hints a model
 does not use are usage errors (exit 2) naming the hint.  Likewise every naiveBayes case whose
 meta.json names the nb_threshold R predicted with agrees with R given --nb-threshold, and does not
-without it (R's default threshold 0.001).
+without it (R's default threshold 0.001).  gbm cases fitted with validation rows or
+cross-validation (expected_all_trees.csv beside expected.csv) agree with R's predict() without
+n.trees by default (the best iteration, with the warning gbm-best-iteration) and with
+predict(n.trees = $n.trees) given --n-trees all, and the two differ.
 """
 import os
 import sys
@@ -75,6 +78,34 @@ def main():
             c.check(bool(compare_predictions(oh, orows, eh, erows)),
                     f"{case}: the default threshold 0.001 must differ from R's predictions at {t}")
 
+    # gbm: predict()'s own n.trees (the best iteration) by default, every tree with --n-trees all.
+    n_gbm = 0
+    for case, d, meta in testdata_cases(args.source):
+        all_exp = os.path.join(d, "expected_all_trees.csv")
+        if meta.get("class") != ["gbm"] or not os.path.isfile(all_exp):
+            continue
+        n_gbm += 1
+        inp, exp = os.path.join(d, "input.csv"), os.path.join(d, "expected.csv")
+        outs = {}
+        for hint in ([], ["--n-trees", "all"]):
+            res = run(cli, "score", os.path.join(d, "model.rds"), inp, "-o", "-", *hint)
+            if c.check(res.rc == 0, f"{case}: score {' '.join(hint)}: exit {res.rc} {res.err[:200]}"):
+                outs[bool(hint)] = read_csv_text(res.out)
+                if not hint:
+                    c.check("gbm-best-iteration" in res.err, f"{case}: the default names gbm-best-iteration: {res.err[:300]}")
+        for all_trees, reference in ((False, exp), (True, all_exp)):
+            if all_trees not in outs:
+                continue
+            eh, erows = read_csv(reference)
+            oh, orows = outs[all_trees]
+            c.check(not compare_predictions(oh, orows, eh, erows),
+                    f"{case}: {'--n-trees all' if all_trees else 'the default'} agrees with {os.path.basename(reference)}")
+            other = all_exp if reference == exp else exp
+            eh, erows = read_csv(other)
+            c.check(bool(compare_predictions(oh, orows, eh, erows)),
+                    f"{case}: {'--n-trees all' if all_trees else 'the default'} must differ from {os.path.basename(other)}")
+    c.check(n_gbm >= 2, f"gbm cases with expected_all_trees.csv: found {n_gbm}, expected 2")
+
     # Refusals: exit 2 with the hint named.
     td = os.path.join(args.source, "testdata", "r")
     refusals = [
@@ -88,6 +119,9 @@ def main():
           os.path.join(td, "cv_glmnet_elnet_min", "input.csv"), "--lambda", "-1"], "--lambda -1", "non-negative"),
         (["inspect", os.path.join(td, "rpart_class", "model.rds"), "--levels", "x=a,b"], "--levels", "rpart"),
         (["inspect", os.path.join(td, "lm_numeric", "model.rds"), "--nb-threshold", "0"], "--nb-threshold", "lm"),
+        (["inspect", os.path.join(td, "lm_numeric", "model.rds"), "--n-trees", "all"], "--n-trees", "lm"),
+        (["inspect", os.path.join(td, "gbm_cv_best", "model.rds"), "--n-trees", "0"], "--n-trees 0", "whole number"),
+        (["inspect", os.path.join(td, "gbm_cv_best", "model.rds"), "--n-trees", "81"], "--n-trees 81", "1 to 80"),
         (["inspect", os.path.join(td, "naivebayes_numeric", "model.rds"), "--nb-threshold", "-1"], "--nb-threshold",
          ">= 0"),
     ]

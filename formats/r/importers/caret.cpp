@@ -138,7 +138,10 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     if (method == "glmnet") {
       inner = import_glmnet(fit.obj(), file, lambda_opt);
     } else {
-      inner = import_model(fit.obj(), file, ignored);
+      // caret's gbm predicts with n.trees = bestTune's (checked above to be $n.trees): all of them.
+      ImportHints hints;
+      if (fit->inherits("gbm")) hints.n_trees = "all";
+      inner = import_model(fit.obj(), file, ignored, hints);
     }
     if (gbm_two_classes) {
       // gbm's classes "0", "1" with P("1") = logistic(f): negating f and the base gives

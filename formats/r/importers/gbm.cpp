@@ -1,6 +1,8 @@
 // gbm models (docs/r-objects.md "gbm").
 //
-// f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves);
+// f = initF + the leaf values of the first n.trees trees (shrinkage is already in the leaves;
+// n.trees as predict.gbm takes it without the argument: the best iteration when the fit kept
+// validation rows or cross-validation errors, else every tree; --n-trees chooses);
 // bernoulli response 1 / (1 + exp(-f)), adaboost 1 / (1 + exp(-2 f)), poisson exp(f); gaussian, laplace,
 // tdist, quantile, coxph and huberized f itself.  multinomial: one score per class
 // (tree i * K + k of iteration i adds to class k, from initF), probabilities exp(f) / sum exp(f).  Each tree is eight
@@ -9,6 +11,8 @@
 // MissingNode; a continuous (or ordered factor, on its 0-based code) value goes left when
 // "x < split"; a factor's 0-based code looks up $c.splits[[split + 1]]: -1 left, 1 right,
 // 0 the missing branch.
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -22,7 +26,41 @@
 
 namespace mb::r {
 
-ir::Model import_gbm(const RObject& root, const std::string& file) {
+namespace {
+
+// which.min(v) + 1 as R gives it (NA skipped, the first minimum), or 0 when every value is NA.
+size_t which_min(const std::vector<double>& v) {
+  size_t best = 0;
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isnan(v[i]) && (best == 0 || v[i] < v[best - 1])) best = i + 1;
+  return best;
+}
+
+// The trees predict.gbm uses when it is not given n.trees: the best iteration by the validation
+// rows when train.fraction < 1 (gbm.perf(method = "test")), else by cross-validation when the fit
+// has cv.error (gbm.perf(method = "cv")), else all of them.  `why` says which.
+size_t default_n_trees(const Member& obj, size_t n_trees, std::string& why) {
+  if (const auto tf = obj.get("train.fraction"); tf && tf->obj().length() == 1 && tf->number() < 1) {
+    const auto ve = obj["valid.error"];
+    const size_t best = which_min(ve.numbers());
+    if (best == 0) ve.unsupported("unsupported: no finite $valid.error to pick the best iteration from");
+    why = "the best iteration on the validation rows (train.fraction < 1; gbm.perf(method = \"test\"))";
+    return std::min(best, n_trees);
+  }
+  if (const auto cv = obj.get("cv.error"); cv && cv->obj().length() > 0) {
+    const size_t best = which_min(cv->numbers());
+    if (best == 0) cv->unsupported("unsupported: no finite $cv.error to pick the best iteration from");
+    why = "the best iteration by cross-validation (gbm.perf(method = \"cv\"))";
+    return std::min(best, n_trees);
+  }
+  return n_trees;
+}
+
+}  // namespace
+
+ir::Model import_gbm(const RObject& root, const std::string& file) { return import_gbm_n_trees(root, file, ""); }
+
+ir::Model import_gbm_n_trees(const RObject& root, const std::string& file, const std::string& n_trees_hint) {
   const Member obj(root, file);
   const std::string name = obj["distribution"]["name"].string();
   ir::Link link = ir::Link::Identity;
@@ -112,6 +150,22 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
                   fmt::format("n.trees {} but {} trees are stored for {} class(es)", want, trees_obj.size(), K));
     n_trees = static_cast<size_t>(want);
   }
+  // Which of them: --n-trees (a number, or "all"), else what predict() without n.trees takes.
+  const size_t n_fitted = n_trees;
+  std::string best_why;
+  if (n_trees_hint == "all") {
+  } else if (!n_trees_hint.empty()) {
+    size_t want = 0;
+    const char* b = n_trees_hint.data();
+    const auto [end, ec] = std::from_chars(b, b + n_trees_hint.size(), want);
+    if (ec != std::errc() || end != b + n_trees_hint.size() || want < 1 || want > n_trees)
+      throw Error(file, "",
+                  fmt::format("--n-trees {}: expected a whole number from 1 to {} (the trees of this gbm) or all",
+                              n_trees_hint, n_trees));
+    n_trees = want;
+  } else {
+    n_trees = default_n_trees(obj, n_trees, best_why);
+  }
   const RObject* c_splits = root.get("c.splits");
 
   ir::TreeEnsemble ens;
@@ -188,6 +242,11 @@ ir::Model import_gbm(const RObject& root, const std::string& file) {
   if (scale != 1) m.provenance.preprocessing.push_back("adaboost: initF and leaf values doubled, then the logistic");
   if (name == "coxph" || name == "huberized")
     m.provenance.preprocessing.push_back(fmt::format("{}: the prediction is f itself, as predict.gbm gives it", name));
+  if (!best_why.empty())
+    warn(m, "gbm-best-iteration",
+         fmt::format("gbm imported with its first {} of {} trees: {}, what R's predict() takes without "
+                     "n.trees; --n-trees all (or a number) chooses otherwise",
+                     n_trees, n_fitted, best_why));
   m.provenance.preprocessing.push_back(
       fmt::format("first {} trees{}, initF {}", n_trees,
                   multinomial ? fmt::format(" per class ({} in all)", n_trees * K) : "", init_f));

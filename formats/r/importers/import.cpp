@@ -19,10 +19,11 @@ constexpr Importer import_svm_plain = &import_svm;
 constexpr Importer import_cv_glmnet_default = &import_cv_glmnet;
 constexpr Importer import_glmnet_last = &import_glmnet;
 constexpr Importer import_naive_bayes_default = &import_naive_bayes;
+
 ir::Model import_ksvm_plain(const RObject& root, const std::string& file) { return import_ksvm(root, file, {}); }
 
 // What an object may lack and a user can give on the command line (ImportHints).
-enum class Takes { Nothing, Levels, Lambda, Threshold };
+enum class Takes { Nothing, Levels, Lambda, Threshold, NTrees };
 
 // R class -> importer.  The first class of the object's class vector that appears here wins,
 // so subclasses ("glm" before "lm") are listed by the object itself.  `hinted` imports with the
@@ -51,7 +52,8 @@ constexpr Entry kImporters[] = {
      [](const RObject& o, const std::string& f, const ImportHints& h) { return import_random_forest(o, f, h.levels); }},
     {"ranger", import_ranger_plain, Takes::Levels,
      [](const RObject& o, const std::string& f, const ImportHints& h) { return import_ranger(o, f, h.levels); }},
-    {"gbm", &import_gbm},
+    {"gbm", &import_gbm, Takes::NTrees,
+     [](const RObject& o, const std::string& f, const ImportHints& h) { return import_gbm_n_trees(o, f, h.n_trees); }},
     {"bagging", &import_bagging},
     {"boosting", &import_boosting},
     {"ada", &import_ada},
@@ -94,6 +96,8 @@ ir::Model import_with(const Entry& e, const std::string& c, const RObject& root,
                 fmt::format("--lambda is used by glmnet and cv.glmnet models only; this is a '{}' "
                             "model",
                             c));
+  if (!hints.n_trees.empty() && e.takes != Takes::NTrees)
+    throw Error(file, "", fmt::format("--n-trees is used by gbm models only; this is a '{}' model", c));
   if (hints.nb_threshold && e.takes != Takes::Threshold)
     throw Error(file, "", fmt::format("--nb-threshold is used by naiveBayes models only; this is a '{}' model", c));
   return e.hinted(root, file, hints);

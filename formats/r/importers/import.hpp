@@ -22,12 +22,15 @@ ir::Model import_model(const RObject& root, const std::string& file, Warnings& w
 // (the names R's predict(s = ...) takes).  A hint that the model's class does not use throws a
 // usage error naming the hint and the class: an ignored option would answer another question.
 // `nb_threshold` is the `threshold` argument of e1071's predict.naiveBayes (default 0.001): the
-// value put in place of probabilities and standard deviations <= eps (0).
+// value put in place of probabilities and standard deviations <= eps (0).  `n_trees` is the
+// n.trees a gbm predicts with ("all": $n.trees; default: predict.gbm's own choice without it,
+// the best iteration of a fit with validation rows or cross-validation).
 struct ImportHints {
   std::map<std::string, std::vector<std::string>> levels;  // variable -> levels in R's order
   std::string lambda;                                      // empty: not given
   std::optional<double> nb_threshold;                      // empty: predict()'s default
-  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold; }
+  std::string n_trees;                                     // gbm: "all" or a number; empty: predict()'s default
+  bool empty() const { return levels.empty() && lambda.empty() && !nb_threshold && n_trees.empty(); }
 };
 ir::Model import_model(const RObject& root, const std::string& file, Warnings& warnings, const ImportHints& hints);
 

@@ -38,7 +38,10 @@ ir::Model import_wrapped_model(const RObject& root, const std::string& file) {
   ir::Model m;
   try {
     Warnings ignored;
-    m = import_model(fit.obj(), file, ignored);
+    // mlr's gbm learners predict with n.trees = $n.trees (every tree), not predict.gbm's default.
+    ImportHints hints;
+    if (fit->inherits("gbm")) hints.n_trees = "all";
+    m = import_model(fit.obj(), file, ignored, hints);
   } catch (const Unsupported& e) {
     if (e.file() != file) throw;
     throw Unsupported(file, "$learner.model" + e.place(), e.message());

@@ -39,6 +39,8 @@ ir::Model import_ranger(const RObject& root, const std::string& file, const Leve
 
 // gbm: gaussian (also laplace, tdist, quantile: an identity response), bernoulli, poisson.
 ir::Model import_gbm(const RObject& root, const std::string& file);
+// n_trees: "" (what predict() takes without n.trees), "all" ($n.trees) or a whole number.
+ir::Model import_gbm_n_trees(const RObject& root, const std::string& file, const std::string& n_trees);
 
 // adabag bagging (majority vote) and boosting (weighted vote) of rpart classification trees; ada
 // (discrete boosting of rpart trees, the logistic of twice the weighted sum).
