@@ -38,7 +38,7 @@ constexpr int kFloat = onnx::TensorProto::FLOAT;
 struct OvrMatcher {
   Reader& r;
   size_t K;
-  std::string decisions;  // the tensor of pairwise decision values the graph reads
+  std::string decisions;    // the tensor of pairwise decision values the graph reads
   std::string predictions;  // Cast(Less(decisions, 0), float)
 
   [[noreturn]] void refuse(int n, const std::string& what) const {

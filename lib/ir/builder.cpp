@@ -214,8 +214,7 @@ struct Checker {
     if (reference_stage(o, place)) return;
     if (o.l1_normalize) fail(place, "a tree ensemble's operator stage has no normalization");
     if (o.label == LabelRule::Votes) fail(place, "a tree ensemble's operator stage has no votes label rule");
-    if (o.layout == ScoreLayout::Complement || o.layout == ScoreLayout::Decisions ||
-        o.layout == ScoreLayout::OneVsRest)
+    if (o.layout == ScoreLayout::Complement || o.layout == ScoreLayout::Decisions || o.layout == ScoreLayout::OneVsRest)
       fail(place, "a tree ensemble's operator stage has no complement or decision-value layout");
     if (t.aggregate == Aggregate::Vote) fail(place, "the operator arithmetic has no vote aggregation");
     if (o.label == LabelRule::RawScores) {

@@ -17,6 +17,7 @@
 #include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
 #include "lib/ir/builder.hpp"
+#include "lib/util/errors.hpp"
 #include "tests/unit/support.hpp"
 
 using namespace mb;
@@ -238,7 +239,9 @@ TEST_CASE("onnx families: skl2onnx's one-vs-rest SVC written back scores in onnx
 TEST_CASE("onnx families: four-class one-vs-rest SVC scores: onnxruntime agrees with the evaluator") {
   require_onnx_tools();
   ir::Model m;
-  m.schema.inputs = {ir::InputField{"a"}, ir::InputField{"b"}};
+  m.schema.inputs.resize(2);
+  m.schema.inputs[0].name = "a";
+  m.schema.inputs[1].name = "b";
   m.schema.target.name = "y";
   m.schema.target.task = ir::Task::Classification;
   m.schema.target.classes = {"k0", "k1", "k2", "k3"};
@@ -256,8 +259,8 @@ TEST_CASE("onnx families: four-class one-vs-rest SVC scores: onnxruntime agrees 
   s.class_order = {0, 1, 2, 3};
   s.support_vectors = {0.1, 0.2, 1.3, -0.4, 2.2, 1.1, -1.5, 0.7, 0.3, 2.4, -0.8, -1.9};
   // Three rows (K - 1) of six coefficients; six rho values, one per pair.
-  s.coefficients = {0.9, 0.45, -0.7, 0.3,  -0.25, 0.6, 0.35, -0.8, 0.5,  -0.15, 0.75, -0.4,
-                    0.2, -0.6, 0.85, -0.3, 0.55,  -0.9};
+  s.coefficients = {0.9,   0.45, -0.7, 0.3, -0.25, 0.6,  0.35, -0.8, 0.5,
+                    -0.15, 0.75, -0.4, 0.2, -0.6,  0.85, -0.3, 0.55, -0.9};
   s.rho = {0.11, -0.23, 0.05, 0.31, -0.17, 0.02};
   for (double& v : s.support_vectors) v = static_cast<float>(v);
   for (double& v : s.coefficients) v = static_cast<float>(v);
