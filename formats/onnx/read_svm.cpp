@@ -5,12 +5,15 @@
 // the operator: Cast, Identity, Reshape and ZipMap.  Without Platt parameters the operator's score
 // output is its pairwise decision values (ir::ScoreLayout::Decisions where they fit the class
 // columns, a named warning otherwise).  The one-vs-rest decision scores skl2onnx computes from
-// them for an SVC without probabilities are refused (the IR's SVM has no such output).
+// them for an SVC without probabilities (three or more classes) are matched operator by operator
+// (OvrMatcher) and read as ir::ScoreLayout::OneVsRest.
 #include <fmt/format.h>
 
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "formats/onnx/onnx_names.hpp"
 #include "formats/onnx/read_models.hpp"
@@ -21,9 +24,140 @@ namespace {
 
 constexpr int kDouble = onnx::TensorProto::DOUBLE;
 
+constexpr int kFloat = onnx::TensorProto::FLOAT;
+
+// skl2onnx's graph of scikit-learn's _ovr_decision_function after an SVMClassifier without
+// probabilities (three or more classes), matched operator by operator from its last Add:
+//   Add(Concat_c(votes_c), Div(S, Mul(Add(Abs(S), 1), 3))), S = Concat_c(Sum(signed d_p)),
+// per class c its pairs p in pair order: Sum of d_p for the pairs (c, j) and -d_p for (i, c),
+// each an ArrayFeatureExtractor of column p of the decision values d under Neg nodes of the
+// right parity; votes_c = Sum of 1 - e_p (Add(Neg(e_p), 1)) for (c, j) and e_p for (i, c),
+// e_p = ArrayFeatureExtractor(Cast(Less(d, 0), float), p); d = the operator's scores (or a Cast
+// of them to float).  Every operator, constant, axis and wire is checked; anything else is
+// refused naming the node where it departs (ir::ScoreLayout::OneVsRest is what it computes).
+struct OvrMatcher {
+  Reader& r;
+  size_t K;
+  std::string decisions;    // the tensor of pairwise decision values the graph reads
+  std::string predictions;  // Cast(Less(decisions, 0), float)
+
+  [[noreturn]] void refuse(int n, const std::string& what) const {
+    r.unsupported_node(n, "unsupported graph after the support vector machine: expected " + what +
+                              " (skl2onnx's one-vs-rest decision scores of an SVC without probabilities)");
+  }
+  // The node computing `name` (input `slot` of node `user`), checked to be `op` with `inputs` inputs.
+  int expect(const std::string& name, int user, const std::string& op, int inputs, const std::string& what) const {
+    auto p = r.producer.find(name);
+    if (p == r.producer.end()) refuse(user, what + " as input '" + name + "'");
+    const auto& nd = r.node(p->second);
+    const std::string domain = op == "ArrayFeatureExtractor" ? "ai.onnx.ml" : "";
+    const bool dom_ok = nd.domain() == domain || (domain.empty() && nd.domain() == "ai.onnx");
+    if (nd.op_type() != op || !dom_ok || nd.input_size() != inputs || nd.output_size() != 1) refuse(p->second, what);
+    return p->second;
+  }
+  // `name` is the float constant `v` (an initializer or a Constant node of one element).
+  void expect_constant(const std::string& name, int user, double v, const std::string& what) const {
+    const onnx::TensorProto* t = nullptr;
+    if (auto it = r.inits.find(name); it != r.inits.end()) t = it->second;
+    else if (auto p = r.producer.find(name); p != r.producer.end() && r.node(p->second).op_type() == "Constant")
+      if (const auto* a = find_attr(r.node(p->second), "value")) t = &a->t();
+    if (!t || t->data_type() != kFloat || tensor_elements(*t) != 1 || tensor_values(*t)[0] != v)
+      refuse(user, fmt::format("{}: input '{}' the float constant {}", what, name, v));
+  }
+  // `name` is column p of `source` (ArrayFeatureExtractor with a constant index p).
+  std::string column(const std::string& name, int user, size_t p, const std::string& what) {
+    const int n = expect(name, user, "ArrayFeatureExtractor", 2, what);
+    const auto& nd = r.node(n);
+    auto idx = r.const_values(nd.input(1), n);
+    if (idx.size() != 1 || idx[0] != static_cast<double>(p)) refuse(n, fmt::format("{}: column index {}", what, p));
+    return nd.input(0);
+  }
+  // Strips Neg nodes from `name`; returns the tensor under them and flips `negated` per Neg.
+  std::string strip_neg(std::string name, bool& negated) const {
+    for (;;) {
+      auto p = r.producer.find(name);
+      if (p == r.producer.end()) return name;
+      const auto& nd = r.node(p->second);
+      if (nd.op_type() != "Neg" || !(nd.domain().empty() || nd.domain() == "ai.onnx") || nd.input_size() != 1)
+        return name;
+      name = r.node(p->second).input(0);
+      negated = !negated;
+    }
+  }
+  // `name` is d_p (negate = false) or -d_p: column p of the decision values, under Neg nodes.
+  void signed_decision(const std::string& name, int user, size_t p, bool negate) {
+    const std::string what = fmt::format("{}the pairwise decision value {}", negate ? "minus " : "", p);
+    bool negated = false;
+    const std::string col = strip_neg(name, negated);
+    const int at = r.producer.count(col) ? r.producer.at(col) : user;
+    const std::string src = strip_neg(column(col, user, p, what), negated);
+    if (negated != negate) refuse(at, what + " (the sign differs)");
+    if (decisions.empty()) decisions = src;
+    if (src != decisions) refuse(at, what + " of the support vector machine's decision values");
+  }
+  // `name` is the vote of pair p for its first class (Add(Neg(e_p), 1)) or its second (e_p).
+  void vote(const std::string& name, int user, size_t p, bool first) {
+    const std::string what = fmt::format("the vote of pair {} for its {} class", p, first ? "first" : "second");
+    std::string e = name;
+    if (first) {
+      const int add = expect(name, user, "Add", 2, what + " as Add(Neg(prediction), 1)");
+      expect_constant(r.node(add).input(1), add, 1.0, what);
+      e = r.node(expect(r.node(add).input(0), add, "Neg", 1, what + " as Add(Neg(prediction), 1)")).input(0);
+    }
+    const std::string src = column(e, user, p, what);
+    if (predictions.empty()) predictions = src;
+    if (src != predictions) refuse(user, what + " from one tensor of predictions");
+  }
+
+  // Matches the graph computing `root` (the final Add, node `n`); returns the tensor of decision values.
+  std::string match(int n) {
+    const auto& add = r.node(n);
+    if (add.input_size() != 2) refuse(n, "Add(votes, confidences)");
+    auto concat = [&](const std::string& name, int user, const std::string& what) {
+      const int c = expect(name, user, "Concat", static_cast<int>(K), fmt::format("Concat of {} {}", K, what));
+      if (attr_i(r.node(c), "axis", 0) != 1) refuse(c, "Concat on axis 1");
+      return c;
+    };
+    const int votes = concat(add.input(0), n, "class votes");
+    const int div = expect(add.input(1), n, "Div", 2, "Div(sums, (|sums| + 1) * 3)");
+    const std::string sums_name = r.node(div).input(0);
+    const int sums = concat(sums_name, div, "sums of confidences");
+    const int mul = expect(r.node(div).input(1), div, "Mul", 2, "Mul(|sums| + 1, 3)");
+    expect_constant(r.node(mul).input(1), mul, 3.0, "Mul(|sums| + 1, 3)");
+    const int add1 = expect(r.node(mul).input(0), mul, "Add", 2, "Add(|sums|, 1)");
+    expect_constant(r.node(add1).input(1), add1, 1.0, "Add(|sums|, 1)");
+    const int abs = expect(r.node(add1).input(0), add1, "Abs", 1, "Abs(sums)");
+    if (r.node(abs).input(0) != sums_name) refuse(abs, "Abs of the sums of confidences");
+    for (size_t c = 0; c < K; ++c) {
+      // The pairs of class c in pair order: (i, c) for i < c, then (c, j) for j > c.
+      std::vector<std::pair<size_t, bool>> pairs;  // pair index, c is its first class
+      size_t p = 0;
+      for (size_t i = 0; i < K; ++i)
+        for (size_t j = i + 1; j < K; ++j, ++p)
+          if (i == c || j == c) pairs.emplace_back(p, i == c);
+      const int ps = static_cast<int>(pairs.size());
+      const std::string what = fmt::format("Sum of the {} terms of class {}", ps, c);
+      const int sum = expect(r.node(sums).input(static_cast<int>(c)), sums, "Sum", ps, what);
+      const int vsum = expect(r.node(votes).input(static_cast<int>(c)), votes, "Sum", ps,
+                              fmt::format("Sum of the {} votes of class {}", ps, c));
+      for (int t = 0; t < ps; ++t) {
+        signed_decision(r.node(sum).input(t), sum, pairs[t].first, !pairs[t].second);
+        vote(r.node(vsum).input(t), vsum, pairs[t].first, pairs[t].second);
+      }
+    }
+    // predictions = Cast(Less(decisions, 0), to float).
+    const int cast = expect(predictions, votes, "Cast", 1, "Cast(Less(decision values, 0)) to float");
+    if (attr_i(r.node(cast), "to", 0) != kFloat) refuse(cast, "Cast to float");
+    const int less = expect(r.node(cast).input(0), cast, "Less", 2, "Less(decision values, 0)");
+    if (r.node(less).input(0) != decisions) refuse(less, "Less of the decision values");
+    expect_constant(r.node(less).input(1), less, 0.0, "Less(decision values, 0)");
+    return decisions;
+  }
+};
+
 // What the graph does with the operator's two outputs.
 struct SvmAfter {
-  bool label = false, scores = false;
+  bool label = false, scores = false, ovr = false;
   std::vector<std::string> zipmap_classes;
   std::vector<int64_t> perm;  // score column k is the operator's column perm[k]
 };
@@ -65,6 +199,25 @@ struct SvmAfterWalker {
       if (q == r.producer.end() || r.node(q->second).op_type() != "IsNaN")
         r.fail_node(n, "Where after the support vector machine must only mark rows with a missing value");
       kind = walk(nd.input(2));
+    } else if (op == "Add") {
+      // skl2onnx's one-vs-rest decision scores: the operator's scores (or a float Cast of them).
+      const size_t K = r.out.schema.target.classes.size();
+      if (r.node(r.core).op_type() != "SVMClassifier" || K < 3)
+        r.unsupported_node(n, "unsupported operator after the support vector machine");
+      OvrMatcher ovr{r, K, {}, {}};
+      const std::string d = ovr.match(n);
+      const auto& core = r.node(r.core);
+      std::string src = d;
+      if (auto p = r.producer.find(d); p != r.producer.end() && p->second != r.core) {
+        const auto& cast = r.node(p->second);
+        if (cast.op_type() != "Cast" || attr_i(cast, "to", 0) != kFloat)
+          ovr.refuse(p->second, "the operator's scores, or a Cast of them to float");
+        src = cast.input(0);
+      }
+      if (core.output_size() < 2 || src != core.output(1))
+        r.unsupported_node(n, "the one-vs-rest decision scores must be computed from the SVMClassifier's scores");
+      a.ovr = true;
+      kind = 0;
     } else if (op == "ZipMap") {
       if (walk(nd.input(0)) != 0) r.fail_node(n, "ZipMap must follow class probabilities");
       auto labels = attr_strings_of(nd, "classlabels_strings");
@@ -73,9 +226,8 @@ struct SvmAfterWalker {
       a.zipmap_classes = labels;
     } else {
       r.unsupported_node(n,
-                         "unsupported operator after the support vector machine (only Cast, Identity, Reshape and "
-                         "ZipMap are read; skl2onnx's one-vs-rest decision scores of an SVC without probabilities are "
-                         "not)");
+                         "unsupported operator after the support vector machine (Cast, Identity, Reshape, ZipMap and "
+                         "skl2onnx's one-vs-rest decision scores of an SVC without probabilities are read)");
     }
     return seen[name] = kind;
   }
@@ -227,7 +379,21 @@ void read_svm_core(Reader& r) {
   }
   if (classifier && !walker.a.zipmap_classes.empty() && walker.a.zipmap_classes != target.classes)
     r.fail("graph", "the ZipMap's class labels differ from the SVMClassifier's");
-  if (classifier && walker.a.scores && s.prob_a.empty()) {
+  if (walker.a.ovr) {
+    if (!s.prob_a.empty())
+      r.unsupported("graph",
+                    "one-vs-rest decision scores after an SVMClassifier with Platt parameters (skl2onnx computes them "
+                    "without probabilities only)");
+    if (walker.a.scores)
+      r.unsupported("graph", "the graph outputs both the pairwise decision values and the one-vs-rest scores");
+    s.output.layout = ir::ScoreLayout::OneVsRest;
+    r.out.provenance.warnings.push_back(
+        {"svm-ovr-decision-scores",
+         r.node_place(r.core) +
+             ": without prob_a/prob_b the scores are scikit-learn's one-vs-rest decision_function (votes + "
+             "s / (3 (|s| + 1)) of the summed pairwise decision values s), not probabilities; the probability "
+             "columns hold them as onnxruntime computes skl2onnx's graph, in float32; the label is the vote"});
+  } else if (classifier && walker.a.scores && s.prob_a.empty()) {
     // onnxruntime's second output is then the pairwise decision values: [-f, f] for two classes,
     // one column per pair of classes otherwise.
     const size_t K = target.classes.size();

@@ -618,6 +618,42 @@ onnx::AttributeProto floats32(const std::string& name, const std::vector<double>
   for (double x : v) a.add_floats(static_cast<float>(x));
   return a;
 }
+
+// skl2onnx's graph of scikit-learn's one-vs-rest decision_function (ir::ScoreLayout::OneVsRest)
+// on the float32 pairwise decision values `d` ([N, K(K-1)/2]), operator for operator as skl2onnx
+// 1.14 writes it (the reader's OvrMatcher): per pair p = (i, j) the confidence -d_p and the
+// prediction d_p < 0 as ArrayFeatureExtractor columns, class i's terms d_p = Neg(-d_p) and
+// 1 - prediction, class j's -d_p and the prediction, one Sum per class in pair order, then
+// votes + sums / ((|sums| + 1) * 3), all in float32.  Returns the [N, K] scores.
+std::string write_ovr_scores(Emitter& e, const std::string& d, size_t K) {
+  const std::string zero = e.constant(tensor_float({0}, {}), "ovr/zero");
+  const std::string one = e.constant(tensor_float({1}, {}), "ovr/one");
+  const std::string three = e.constant(tensor_float({3}, {}), "ovr/three");
+  const std::string pred = e.node("Cast", {e.node("Less", {d, zero})}, {attr_int("to", onnx::TensorProto::FLOAT)});
+  const std::string conf = e.node("Neg", {d});
+  std::vector<std::vector<std::string>> sums(K), votes(K);
+  int64_t p = 0;
+  for (size_t i = 0; i < K; ++i)
+    for (size_t j = i + 1; j < K; ++j, ++p) {
+      const std::string idx = e.constant(tensor_int64({p}, {}), "ovr/pair");
+      const std::string c = e.node("ArrayFeatureExtractor", {conf, idx}, {}, "ai.onnx.ml");
+      sums[i].push_back(e.node("Neg", {c}));
+      sums[j].push_back(c);
+      const std::string v = e.node("ArrayFeatureExtractor", {pred, idx}, {}, "ai.onnx.ml");
+      votes[j].push_back(v);
+      votes[i].push_back(e.node("Add", {e.node("Neg", {v}), one}));
+    }
+  std::vector<std::string> sum_cols, vote_cols;
+  for (size_t c = 0; c < K; ++c) {
+    sum_cols.push_back(e.node("Sum", sums[c]));
+    vote_cols.push_back(e.node("Sum", votes[c]));
+  }
+  const std::string s = e.node("Concat", sum_cols, {attr_int("axis", 1)});
+  const std::string v = e.node("Concat", vote_cols, {attr_int("axis", 1)});
+  const std::string scale = e.node("Mul", {e.node("Add", {e.node("Abs", {s}), one}), three});
+  return e.node("Add", {v, e.node("Div", {s, scale})});
+}
+
 }  // namespace
 
 void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, const std::string& features,
@@ -663,7 +699,8 @@ void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, con
     if (svm.scale != 1 || svm.center != 0) what += " (the response scaling folded into the coefficients and rho)";
   } else {
     const size_t K = svm.sv_per_class.size();
-    if (svm.prob_a.empty() && K > 3)
+    const bool ovr = svm.output.layout == ir::ScoreLayout::OneVsRest;
+    if (svm.prob_a.empty() && K > 3 && !ovr)
       throw Unsupported("", "estimator",
                         fmt::format("unsupported with --precision float: an SVMClassifier without Platt parameters "
                                     "outputs its {} pairwise decision values, more than the {} class columns hold",
@@ -697,6 +734,7 @@ void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, con
     if (!identity)  // the operator's columns follow libsvm's class order
       scores = e.node("Gather", {scores, e.constant(tensor_int64(to_lib, {static_cast<int64_t>(K)}), "class_columns")},
                       {attr_int("axis", 1)});
+    if (ovr) scores = write_ovr_scores(e, scores, K);
     const std::string p64 = e.node("Cast", {scores}, {attr_int("to", kDoubleT)});
     e.node("Where", {missing, e.constant(tensor_string({""}, {}), "empty"), label}, {}, "", "class");
     e.node("Where", {e.node("Unsqueeze", {missing, e.constant(tensor_int64({1}, {1}), "axes")}), nan, p64}, {}, "",
@@ -712,6 +750,8 @@ void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, con
              "SVMClassifier labels a row by its most pairwise votes, not by its largest probability as libsvm does, "
              "and couples the pairwise probabilities iteratively also for two classes (libsvm takes the pair's "
              "probability as it is); the written file follows onnxruntime's rules"});
+    } else if (ovr) {
+      what += ", scikit-learn's one-vs-rest decision scores (skl2onnx's graph of them)";
     } else if (svm.output.layout != ir::ScoreLayout::Decisions) {
       warnings.push_back(
           {"svm-decision-values",

@@ -245,8 +245,10 @@ struct Writer {
       col_feature.push_back(f);
     }
     if (cols.empty()) fail("estimator", "a model without features cannot be written to ONNX yet");
-    if (family && float_mode && std::holds_alternative<ir::Svm>(m.estimator)) {
-      // One ai.onnx.ml SVMClassifier / SVMRegressor, read back by the operator reader.
+    const auto* svm = std::get_if<ir::Svm>(&m.estimator);
+    if (family && svm && (float_mode || (svm->precision == ir::Precision::Float32 && svm->output.operator_rules()))) {
+      // One ai.onnx.ml SVMClassifier / SVMRegressor, read back by the operator reader (also without
+      // --precision float for an SVM read from that operator: its float32 arithmetic is the model's).
       const std::string X = e.node("Concat", cols, {attr_int("axis", 1)}, "", kFeaturesName);
       write_svm_operator(m, g, e, X, warnings);
       bool categorical = false;

@@ -301,6 +301,10 @@ std::string write_svm(const ir::Model& m, Warnings& warnings) {
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a support vector machine cannot be a clustering model");
   const bool cls = task == ir::Task::Classification;
+  if (svm.output.layout == ir::ScoreLayout::OneVsRest)
+    refuse(
+        "scikit-learn's one-vs-rest decision scores of an SVC without probabilities (skl2onnx's graph after "
+        "SVMClassifier): a PMML SupportVectorMachineModel has no such output");
   if (svm.precision == ir::Precision::Float32) refuse("float32 support vectors (PMML computes kernels in double)");
   FamilyWriter w(m, warnings);
   if (cls && !svm.prob_a.empty())

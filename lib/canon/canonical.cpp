@@ -271,7 +271,8 @@ class Writer {
             num(e.center);
             prec(e.precision);
             if (e.output.operator_rules()) tok("ort");  // only when set, so other hashes stay the same
-            if (e.output.layout == ir::ScoreLayout::Decisions) tok("decisions");  // likewise
+            if (e.output.layout == ir::ScoreLayout::Decisions) tok("decisions");      // likewise
+            if (e.output.layout == ir::ScoreLayout::OneVsRest) tok("ovr-decisions");  // likewise
             if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");

@@ -193,6 +193,8 @@ class SvmEval final : public EstimatorEval {
       } else {
         for (size_t c = 0; c < p && c < K; ++c) prob[c] = dec[c];
       }
+    } else if (s_.output.layout == ir::ScoreLayout::OneVsRest) {
+      one_vs_rest_scores(dec.data(), prob);
     } else if (s_.prob_a.empty()) {
       for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = static_cast<double>(votes_[i]) / static_cast<double>(p);
     } else {
@@ -211,6 +213,31 @@ class SvmEval final : public EstimatorEval {
       for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = p32_[i];
     }
     out.label[r] = s_.class_order[best];
+  }
+
+  // scikit-learn's one-vs-rest decision_function from the pairwise decision values, in float32
+  // as onnxruntime computes skl2onnx's graph of it (ir::ScoreLayout::OneVsRest): per class the
+  // signed decision values of its pairs summed in pair order (Sum, left to right), its votes, then
+  // votes + s / ((|s| + 1) * 3), every operation rounded to float32.
+  void one_vs_rest_scores(const float* dec, double* prob) const {
+    const size_t k = k_;
+    for (size_t c = 0; c < k; ++c) {
+      float s = 0.0f, v = 0.0f;
+      bool first = true;
+      size_t p = 0;
+      for (size_t i = 0; i < k; ++i)
+        for (size_t j = i + 1; j < k; ++j, ++p) {
+          if (i != c && j != c) continue;
+          const float term = i == c ? dec[p] : -dec[p];
+          s = first ? term : s + term;
+          first = false;
+          const float vote = dec[p] < 0.0f ? 1.0f : 0.0f;  // Cast(Less(d, 0)): a vote for j
+          v += i == c ? 1.0f - vote : vote;
+        }
+      const float scale = (std::fabs(s) + 1.0f) * 3.0f;
+      const float q = s / scale;
+      prob[c] = static_cast<double>(v + q);
+    }
   }
 
   double kernel(const double* sv, size_t F) const {

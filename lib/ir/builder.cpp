@@ -185,8 +185,18 @@ struct Checker {
       if (K != 2 && K != 3)
         fail(place, fmt::format("{} pairwise decision values do not fit {} class columns (two or three classes only)",
                                 K * (K - 1) / 2, K));
+    } else if (o.layout == ScoreLayout::OneVsRest) {
+      const size_t K = m.schema.target.classes.size();
+      if (!classify) fail(place, "one-vs-rest decision scores outside classification");
+      if (!s.prob_a.empty()) fail(place, "one-vs-rest decision scores, but Platt parameters for probabilities");
+      if (K < 3) fail(place, fmt::format("one-vs-rest decision scores need three or more classes ({} here)", K));
+      for (size_t i = 0; i < s.class_order.size(); ++i)
+        if (s.class_order[i] != static_cast<int32_t>(i))
+          fail(place, "one-vs-rest decision scores need libsvm's class order to be the model's");
     } else if (o.layout != ScoreLayout::PerOutput) {
-      fail(place, "a support vector machine's operator stage has one column per class or pairwise decision values");
+      fail(place,
+           "a support vector machine's operator stage has one column per class, pairwise decision values or "
+           "one-vs-rest decision scores");
     }
     if (o.output_precision != Precision::Float32)
       fail(place, "a support vector machine's operator stage has float32 output");
@@ -204,7 +214,7 @@ struct Checker {
     if (reference_stage(o, place)) return;
     if (o.l1_normalize) fail(place, "a tree ensemble's operator stage has no normalization");
     if (o.label == LabelRule::Votes) fail(place, "a tree ensemble's operator stage has no votes label rule");
-    if (o.layout == ScoreLayout::Complement || o.layout == ScoreLayout::Decisions)
+    if (o.layout == ScoreLayout::Complement || o.layout == ScoreLayout::Decisions || o.layout == ScoreLayout::OneVsRest)
       fail(place, "a tree ensemble's operator stage has no complement or decision-value layout");
     if (t.aggregate == Aggregate::Vote) fail(place, "the operator arithmetic has no vote aggregation");
     if (o.label == LabelRule::RawScores) {
@@ -228,7 +238,8 @@ struct Checker {
                                     classes, t.n_outputs));
           break;
         case ScoreLayout::Complement:
-        case ScoreLayout::Decisions: break;  // refused above
+        case ScoreLayout::Decisions:
+        case ScoreLayout::OneVsRest: break;  // refused above
       }
       if (t.base.size() > classes) fail(place, fmt::format("{} base values for {} classes", t.base.size(), classes));
     } else {

@@ -158,7 +158,8 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    probabilities); Platt probabilities in float32 (1 - mirrored logistic, clamped) coupled by
 //    ml_common.h's float32 multiclass_probability for every number of classes (two included);
 //    without Platt parameters the vote shares, or with the Decisions layout the float32 decision
-//    values themselves ([-f, f] for two classes, pair order for three; lib/ir/output.hpp);
+//    values themselves ([-f, f] for two classes, pair order for three; lib/ir/output.hpp), or
+//    with the OneVsRest layout scikit-learn's one-vs-rest scores computed from them in float32;
 //    regression as rho + the float32 GEMM of kernel values and coefficients.
 struct Svm {
   Kernel kernel = Kernel::Radial;

@@ -66,6 +66,15 @@ enum class ScoreLayout : uint8_t {
   // column per pair of classes in pair order (0,1), (0,2), (1,2) for three.  Only where the pairs
   // fit the class columns (two or three classes).
   Decisions,
+  // A support vector classifier without Platt parameters, three or more classes (ai.onnx.ml
+  // SVMClassifier followed by skl2onnx's graph of scikit-learn's _ovr_decision_function): one
+  // column per class computed in float32 from the float32 pairwise decision values d_p of pairs
+  // p = (i, j) in pair order: s_c = the float32 sum, in pair order, of d_p over the pairs (c, j)
+  // and -d_p over the pairs (i, c); votes v_c = the pairs (c, j) with d_p >= 0 (or NaN) plus the
+  // pairs (i, c) with d_p < 0; the column is v_c + s_c / ((|s_c| + 1) * 3), each operation
+  // rounded to float32 (onnxruntime's Sum, Abs, Add, Mul, Div, Add).  The label is still the
+  // operator's vote.
+  OneVsRest,
 };
 
 // How a classifier's label is chosen.

@@ -266,8 +266,11 @@ TEST_CASE("validate: support vector machines") {
   CHECK(refusal(m).find("but Platt parameters for probabilities") != std::string::npos);
   sv.prob_a.clear();
   sv.prob_b.clear();
+  // scikit-learn's one-vs-rest scores: three or more classes, without Platt parameters.
+  sv.output.layout = ir::ScoreLayout::OneVsRest;
+  CHECK(refusal(m).find("need three or more classes (2 here)") != std::string::npos);
   sv.output.layout = ir::ScoreLayout::TwoScores;
-  CHECK(refusal(m).find("one column per class or pairwise decision values") != std::string::npos);
+  CHECK(refusal(m).find("one column per class, pairwise decision values or one-vs-rest") != std::string::npos);
 }
 
 TEST_CASE("validate: networks") {
