@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -206,12 +211,30 @@ std::string read_file(const std::string& path) {
     std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     return s;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(path, "", "read error");
-  return std::move(ss).str();
+  // A regular file is read into a buffer of its size at once (a stream grown by doubling would
+  // copy and touch twice the bytes: a 100-tree randomForest is a 22 MB file).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path, "", fmt::format("cannot open: {}", std::strerror(errno)));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  std::string s;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) s.reserve(static_cast<size_t>(st.st_size) + 1);
+  size_t used = 0;
+  for (;;) {
+    if (s.size() == used) s.resize(std::max<size_t>(used + 1, std::max(s.capacity(), size_t{1} << 16)));
+    const ssize_t got = ::read(fd, s.data() + used, s.size() - used);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw Error(path, "", fmt::format("read error: {}", std::strerror(errno)));
+    }
+    if (got == 0) break;
+    used += static_cast<size_t>(got);
+  }
+  s.resize(used);
+  return s;
 }
 
 ir::Model read_model(const std::string& bytes, const std::string& path, std::optional<Format> from,

@@ -108,7 +108,7 @@ class TreeEval final : public EstimatorEval {
             for (size_t k = 0; k < K; ++k) block64_[i * K + k] = sum_from_base ? t_.base[k] : 0;
         }
         for (size_t t = 0; t < T; ++t) {
-          if (t % group == 0) walker_.leaves(x, r0, n, leaves_.data(), t, std::min(t + group, T));
+          if (t % group == 0) walker_.leaves(x, r0, n, leaves_.data(), t, std::min(t + group, T), t > 0);
           const double w = t_.tree_weights.empty() ? 1.0 : t_.tree_weights[t];
           const double* values = t_.trees[t].values.data();
           const int32_t* leaf = &leaves_[(t % group) * n];

@@ -414,7 +414,8 @@ void TreeWalker::walk_compact_deep(const Compact<T>* nodes, const T* block, size
   for (size_t i = 0; i < n; ++i) out[i] = ~out[i];
 }
 
-void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out, size_t t0, size_t t1) const {
+void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* out, size_t t0, size_t t1,
+                        bool same_block) const {
   const Layout& L = *layout_;
   const auto& f32_ = L.f32_;
   const auto& compact_offset_ = L.compact_offset_;
@@ -436,8 +437,11 @@ void TreeWalker::leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* o
   // then a zero): float32 models compare floats.
   thread_local std::vector<float> rows32;
   thread_local std::vector<double> rows64;
-  bool missing = false;  // a used feature is missing in a row of the block
-  if (compact) {
+  thread_local bool missing = false;             // a used feature is missing in a row of the block
+  thread_local const Layout* rows_of = nullptr;  // the layout whose row order they follow
+  if (compact && !(same_block && rows_of == &L && (f32_ ? rows32.size() : rows64.size()) == stride_ * n)) {
+    rows_of = &L;
+    missing = false;
     const size_t S = stride_;
     if (f32_) rows32.assign(S * n, 0.0f);
     else rows64.assign(S * n, 0.0);

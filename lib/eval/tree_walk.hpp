@@ -81,8 +81,11 @@ class TreeWalker {
     this->leaves(x, r0, n, leaves, 0, t_.trees.size());
   }
   // Trees t0 <= t < t1 only: leaves[(t - t0) * n + i] (a block's leaves for a few trees at a
-  // time need less memory than for all of them).
-  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves, size_t t0, size_t t1) const;
+  // time need less memory than for all of them).  `same_block`: the rows are those of this
+  // thread's previous call on this walker (the same x, r0 and n, unchanged since), whose copy of
+  // the block in the layout's row order is reused instead of made again.
+  void leaves(const FeatureColumns& x, size_t r0, size_t n, int32_t* leaves, size_t t0, size_t t1,
+              bool same_block = false) const;
 
   // When walkers alive share a layout of `t` that holds every tree (no tree needs the one-row
   // walk nor the generic one), frees the trees' nodes, which they no longer read, but for their

@@ -297,44 +297,46 @@ struct Checker {
       if (!tr.count.empty() && tr.count.size() != n)
         fail(place, fmt::format("{} record counts for {} nodes", tr.count.size(), n));
       bool needs_count = false;
-      auto child = [&](const std::string& node, const char* which, int32_t c, size_t parent) {
+      // The node's place, made only for a message (forests check millions of nodes).
+      auto node_at = [&](size_t i) { return fmt::format("{}, node {}", place, i); };
+      auto child = [&](size_t parent, const char* which, int32_t c) {
         if (c < 0 || c >= ni)
-          fail(node, fmt::format("{} child index {} out of range (tree has {} nodes)", which, c, n));
+          fail(node_at(parent), fmt::format("{} child index {} out of range (tree has {} nodes)", which, c, n));
         if (c <= static_cast<int>(parent))
-          fail(node, fmt::format("{} child {} does not follow its parent (no cycles)", which, c));
+          fail(node_at(parent), fmt::format("{} child {} does not follow its parent (no cycles)", which, c));
       };
       for (size_t i = 0; i < n; ++i) {
         if (tr.op[i] == SplitOp::Leaf) continue;
-        const std::string node = fmt::format("{}, node {}", place, i);
+        auto node = [&] { return node_at(i); };
         if (tr.feature[i] < 0 || tr.feature[i] >= F)
-          fail(node, fmt::format("feature index {} out of range ({} features)", tr.feature[i], F));
-        child(node, "left", tr.left[i], i);
-        child(node, "right", tr.right[i], i);
+          fail(node(), fmt::format("feature index {} out of range ({} features)", tr.feature[i], F));
+        child(i, "left", tr.left[i]);
+        child(i, "right", tr.right[i]);
         if (tr.op[i] == SplitOp::InSet && (!has_sets || !set_range_ok(tr.set_offset[i], tr.set_size[i])))
-          fail(node, "category set out of range");
+          fail(node(), "category set out of range");
         if (tr.missing[i] == MissingGo::Node) {
-          if (tr.missing_child.size() != n) fail(node, "a missing-value child without the missing_child array");
-          child(node, "missing-value", tr.missing_child[i], i);
+          if (tr.missing_child.size() != n) fail(node(), "a missing-value child without the missing_child array");
+          child(i, "missing-value", tr.missing_child[i]);
         }
         if (op) {
           // The operator arithmetic walks trees as the ai.onnx.ml operators do.
-          if (tr.op[i] == SplitOp::InSet) fail(node, "a category-set split under the operator arithmetic");
+          if (tr.op[i] == SplitOp::InSet) fail(node(), "a category-set split under the operator arithmetic");
           if (tr.missing[i] != MissingGo::Left && tr.missing[i] != MissingGo::Right)
-            fail(node, "a missing-value rule other than left or right under the operator arithmetic");
-          if (has_sur && tr.sur_size[i] > 0) fail(node, "surrogate splits under the operator arithmetic");
+            fail(node(), "a missing-value rule other than left or right under the operator arithmetic");
+          if (has_sur && tr.sur_size[i] > 0) fail(node(), "surrogate splits under the operator arithmetic");
         }
         needs_count |= tr.missing[i] == MissingGo::Majority;
         if (has_sur && tr.sur_size[i] > 0) {
           if (tr.sur_offset[i] < 0 || tr.sur_size[i] < 0 ||
               static_cast<size_t>(tr.sur_offset[i] + tr.sur_size[i]) > n_sur)
-            fail(node, "surrogates out of range");
+            fail(node(), "surrogates out of range");
           for (int32_t s = tr.sur_offset[i]; s < tr.sur_offset[i] + tr.sur_size[i]; ++s) {
             if (tr.sur_feature[s] < 0 || tr.sur_feature[s] >= F)
-              fail(node, fmt::format("surrogate {}: feature index {} out of range ({} features)", s - tr.sur_offset[i],
-                                     tr.sur_feature[s], F));
-            if (tr.sur_op[s] == SplitOp::Leaf) fail(node, "surrogate without a test");
+              fail(node(), fmt::format("surrogate {}: feature index {} out of range ({} features)",
+                                       s - tr.sur_offset[i], tr.sur_feature[s], F));
+            if (tr.sur_op[s] == SplitOp::Leaf) fail(node(), "surrogate without a test");
             if (tr.sur_op[s] == SplitOp::InSet && !set_range_ok(tr.sur_set_offset[s], tr.sur_set_size[s]))
-              fail(node, "surrogate category set out of range");
+              fail(node(), "surrogate category set out of range");
           }
         }
       }

@@ -201,9 +201,12 @@ ir::Model import_random_forest(const RObject& root, const std::string& file, con
   ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
   ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
   ens.class_cutoffs = cutoffs;
+  // Category-set arrays only when a predictor is a factor (forests hold millions of nodes).
+  bool any_factor = false;
+  for (const auto& v : pred.vars) any_factor |= v.factor;
   for (size_t t = 0; t < ntree; ++t) {
     const auto n = static_cast<size_t>(ndbig[t]);  // 1 .. nrnodes (wholes)
-    ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null);
+    ir::Tree tr = empty_tree(n, K, ir::MissingGo::Null, any_factor);
     for (size_t i = 0; i < n; ++i) {
       const size_t at = t * nrnodes + i;
       auto place = [&] { return fmt::format("$forest (tree {}, node {})", t + 1, i + 1); };

@@ -111,7 +111,7 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
   return p;
 }
 
-ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing) {
+ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing, bool sets) {
   ir::Tree t;
   t.op.assign(n, ir::SplitOp::Leaf);
   t.feature.assign(n, -1);
@@ -119,8 +119,10 @@ ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing) {
   t.left.assign(n, -1);
   t.right.assign(n, -1);
   t.missing.assign(n, missing);
-  t.set_offset.assign(n, 0);
-  t.set_size.assign(n, 0);
+  if (sets) {
+    t.set_offset.assign(n, 0);
+    t.set_size.assign(n, 0);
+  }
   t.values.assign(n * K, 0.0);
   return t;
 }

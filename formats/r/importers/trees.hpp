@@ -89,8 +89,9 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
                                  const RObject* xlevels = nullptr);
 
 // A tree of `n` leaves with `K` zero values each, no children, missing policy `missing`, and
-// set_offset / set_size sized for category sets; fill the nodes, then call finish_sets.
-ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing);
+// (`sets`) set_offset / set_size sized for category sets, else none (no node of the tree will
+// test a category set); fill the nodes, then call finish_sets.
+ir::Tree empty_tree(size_t n, size_t K, ir::MissingGo missing, bool sets = true);
 // Drops set_offset / set_size from a tree without category sets.
 void finish_sets(ir::Tree& t);
 // A model of the predictors: a feature per variable, the inputs and derived fields, the response
