@@ -214,8 +214,9 @@ ir::Model import_ipred(const RObject& root, const std::string& file, bool classi
                                                                 f->elements[1]->type == RType::Symbol)
       m.schema.target.name = f->elements[1]->text;
   m.provenance.source_class = cls;
-  m.provenance.family = classification ? fmt::format("ipred bagging (majority vote of {} rpart trees)", T)
-                                       : fmt::format("ipred bagging (mean of {} rpart regression trees)", T);
+  m.provenance.family = classification
+                            ? fmt::format("ipred bagging classification (majority vote of {} rpart trees)", T)
+                            : fmt::format("ipred bagging regression (mean of {} rpart trees)", T);
   adopt_tree_notes(m, trees);
   if (classification)
     m.provenance.preprocessing.push_back(
