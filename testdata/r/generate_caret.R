@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Reference caret::train objects and caret's own predictions: methods glm, lm, rpart, rf, nnet,
-# ranger, glmnet, earth, lda, polr, multinom and pls, with the formula and the x/y interfaces
+# ranger, glmnet, earth, lda, polr, multinom, pls, ... and treebag (ipred), with the formula and the x/y interfaces
 # and preProcess center, scale, range and medianImpute.  The cases of `held_out_fits` are fitted on
 # three rows in four and predicted on the fourth (and perturbed copies of it).
 #
@@ -30,6 +30,7 @@ suppressPackageStartupMessages({
   library(MASS)
   library(pls)
   library(kernlab)
+  library(ipred)
 })
 
 out_dir <- local({
@@ -175,7 +176,32 @@ held_out_fits <- list(
           trControl = none_votes),
   caret_ctree_regression = function(d)
     train(x = d[, c("wt", "hp", "disp", "qsec")], y = d$mpg, method = "ctree",
-          tuneGrid = data.frame(mincriterion = 0.5), trControl = none_reg)
+          tuneGrid = data.frame(mincriterion = 0.5), trControl = none_reg),
+  # ipred's bagged rpart trees: the majority vote (a tie is drawn at random by predict.classbagg:
+  # run_caret_case stops when a row ties) or the mean of the trees.
+  caret_treebag_class = function(d)
+    train(Species ~ ., data = d, method = "treebag", nbagg = 9, preProcess = c("center", "scale"),
+          trControl = none),
+  caret_treebag_binary_xy = function(d)
+    train(x = d[, -1], y = d$status, method = "treebag", nbagg = 7, trControl = none),
+  caret_treebag_regression = function(d)
+    train(mpg ~ wt + hp + disp + qsec + factor(cyl), data = d, method = "treebag", nbagg = 10,
+          preProcess = "range", trControl = none_reg),
+  # Methods whose final model is a class read above, predicted its own way: lda with fewer
+  # discriminants (predict(dimen = $tuneValue$dimen)), MASS's glm.nb and rlm, rpart with a loss
+  # matrix (caret gives no probabilities for rpartCost).
+  caret_lda2_xy = function(d)
+    train(x = d[, 1:4], y = d$Species, method = "lda2", tuneGrid = data.frame(dimen = 1),
+          preProcess = c("center", "scale"), trControl = none),
+  caret_glmnb_regression = function(d)
+    train(Days ~ Eth + Sex + Age + Lrn, data = d, method = "glm.nb", tuneGrid = data.frame(link = "log"),
+          trControl = none_reg),
+  caret_rlm_regression = function(d)
+    train(mpg ~ wt + hp + qsec, data = d, method = "rlm", tuneGrid = data.frame(intercept = TRUE, psi = "psi.huber"),
+          preProcess = c("center", "scale"), trControl = none_reg),
+  caret_rpartcost_binary = function(d)
+    train(status ~ ., data = d, method = "rpartCost", tuneGrid = data.frame(cp = 0.01, Cost = 2),
+          trControl = none_votes)
 )
 for (case in names(held_out_fits)) fits[[case]] <- held_out_fits[[case]]
 
@@ -194,7 +220,10 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_gcvearth_regression = mtcars, caret_simpls_regression = mtcars,
                 caret_kernelpls_regression = mtcars, caret_ctree2_class = iris, caret_svmlinear2_class = iris,
                 caret_svmlinear2_regression = mtcars, caret_svmradial_class = iris,
-                caret_svmlinear_regression_xy = mtcars, caret_svmpoly_binary = infert_2)
+                caret_svmlinear_regression_xy = mtcars, caret_svmpoly_binary = infert_2,
+                caret_treebag_class = iris, caret_treebag_binary_xy = infert_2, caret_treebag_regression = mtcars,
+                caret_lda2_xy = iris, caret_glmnb_regression = MASS::quine, caret_rlm_regression = mtcars,
+                caret_rpartcost_binary = infert_2)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -218,7 +247,11 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_kernelpls_regression = c("wt", "hp", "qsec", "drat"), caret_ctree2_class = names(iris)[1:4],
                 caret_svmlinear2_class = names(iris)[1:4], caret_svmlinear2_regression = c("wt", "hp", "qsec"),
                 caret_svmradial_class = names(iris)[1:4], caret_svmlinear_regression_xy = c("wt", "hp", "qsec"),
-                caret_svmpoly_binary = names(infert_2)[-1])
+                caret_svmpoly_binary = names(infert_2)[-1], caret_treebag_class = names(iris)[1:4],
+                caret_treebag_binary_xy = names(infert_2)[-1],
+                caret_treebag_regression = c("wt", "hp", "disp", "qsec", "cyl"), caret_lda2_xy = names(iris)[1:4],
+                caret_glmnb_regression = c("Eth", "Sex", "Age", "Lrn"), caret_rlm_regression = c("wt", "hp", "qsec"),
+                caret_rpartcost_binary = names(infert_2)[-1])
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
 no_na_methods <- c("rf", "ranger", "earth", "gcvEarth", "svmLinear2", "svmRadial", "svmLinear", "svmPoly")
@@ -246,6 +279,11 @@ run_caret_case <- function(case) {
   write_csv17(input, file.path(case_dir, "input.csv"))
   nd <- read_input(file.path(case_dir, "input.csv"), data)
   tab <- predict_train(m, nd)
+  # predict.classbagg draws the class of a tied vote at random: such a row has no one answer.
+  if (m$method == "treebag" && m$modelType == "Classification") {
+    prob <- as.matrix(tab[, -1])
+    if (any(rowSums(abs(prob - apply(prob, 1, max)) < 1e-12) > 1)) stop(case, ": a row's votes tie")
+  }
   saveRDS(m, file.path(case_dir, "model.rds"))
   write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
   write_text(serialize_json(m), file.path(case_dir, "model_exact.json"))
@@ -259,7 +297,9 @@ run_caret_case <- function(case) {
                                              collapse = "\n")))
   # jsonlite rebuilds closures with empty environments: a glm family's functions are rebuilt
   # from the family and link names the JSON holds.
-  if (inherits(back$finalModel, "glm"))
+  if (inherits(back$finalModel, "negbin"))
+    back$finalModel$family <- MASS::negative.binomial(back$finalModel$theta, link = back$finalModel$family$link)
+  else if (inherits(back$finalModel, "glm"))
     back$finalModel$family <- do.call(back$finalModel$family$family, list(link = back$finalModel$family$link))
   if (!isS4(back$finalModel) && !is.null(back$finalModel$glm.list))
     for (i in seq_along(back$finalModel$glm.list)) {

@@ -115,6 +115,16 @@ TEST_CASE("adabag: vote ties, weights and trees that do not fit are named") {
   }
 }
 
+// ipred bagging (testdata/r/generate_ipred.R; caret's treebag cases are in test_import_more):
+// the majority vote with vote shares and the mean of the trees agree with predict.classbagg and
+// predict.regbagg on held-out rows, missing values and a factor included; double-bagging is refused.
+TEST_CASE("ipred classbagg and regbagg agree with R's predict()") {
+  const auto cases = r_case_names(r_testdata_dir(), {"classbagg", "regbagg"});
+  CHECK(cases.size() >= 2);
+  check_r_testdata_cases(cases);
+  expect_refused_fixture("ipred_double_bagging", "$comb", "double-bagging");
+}
+
 TEST_CASE("ada discrete boosting agrees with predict.ada(type = \"prob\")") {
   if (!have_shared(kRexp / "rds")) return;
   const r::RPtr obj = load_corpus_rds(kRexp, "AdaFormulaVersicolor");

@@ -268,7 +268,7 @@ namespace {}  // namespace
 
 TEST_CASE("caret train objects from R agree with caret's predict()") {
   const auto cases = r_case_names(kRoot, {"train"});
-  CHECK(cases.size() >= 21);
+  CHECK(cases.size() >= 45);
   check_r_testdata_cases(cases);
 }
 

@@ -1,4 +1,5 @@
-// Ensembles of rpart trees: adabag's bagging and boosting, ada's ada (docs/r-objects.md).
+// Ensembles of rpart trees: adabag's bagging and boosting, ada's ada, ipred's bagging
+// (docs/r-objects.md).
 //
 // adabag (predict.bagging, predict.boosting): each tree votes for the class predict.rpart(type =
 // "class") gives; bagging counts the votes, boosting adds `$weights[j]` for tree j; the
@@ -12,6 +13,13 @@
 // 1 / (1 + exp(-2 F)), the class the sign of F (the classes are levels(as.factor(y)), the rows of
 // `$confusion`), over the first `$iter` trees.  The IR holds leaf values 2 c_j, tree weights
 // alpha_j and the logit link.
+//
+// ipred (ipredbagg, bagging; caret's "treebag"): `$mtrees[[j]]$btree` is an rpart tree fitted on
+// bootstrap sample j.  predict.classbagg (aggregation "majority", its default and caret's) counts
+// the class each tree's predict(type = "class") gives; type = "prob" is the votes over their row
+// sum (the number of trees), the class the one with most votes, a tie drawn at random
+// (uwhich.max).  predict.regbagg (aggregation "average") is the mean of the trees' predictions.
+// Double-bagging (`$comb`, a tree's `$bfct`) is refused; survival bagging (survbagg) is not read.
 #include <cmath>
 #include <set>
 
@@ -145,7 +153,83 @@ ir::Model import_adabag(const RObject& root, const std::string& file, bool boost
   return m;
 }
 
+// The tree `$mtrees[[j]]$btree` of an ipred ensemble (class "sclass" or "sreg").
+ir::Model import_ipred_tree(const Member& mtree, bool classification, const std::string& file) {
+  if (mtree.has("bfct"))
+    mtree["bfct"].unsupported("unsupported ipred tree with a combined model ($bfct: double-bagging)");
+  const Member tree = mtree["btree"];
+  const std::vector<std::string> cls = tree->classes();
+  if (cls.empty() || cls[0] != "rpart") tree.fail("expected an rpart tree");
+  try {
+    return classification ? import_rpart_classes(tree.obj(), file) : import_rpart(tree.obj(), file);
+  } catch (const Unsupported& e) {
+    if (e.file() != file) throw;
+    throw Unsupported(file, tree.path() + e.place(), e.message());
+  } catch (const Error& e) {
+    if (e.file() != file || e.kind() != ErrorKind::InvalidInput) throw;
+    throw Error(file, tree.path() + e.place(), e.message(), e.exit_code());
+  }
+}
+
+ir::Model import_ipred(const RObject& root, const std::string& file, bool classification) {
+  const Member obj(root, file);
+  const char* cls = classification ? "classbagg" : "regbagg";
+  if (const auto comb = obj.get("comb"); comb && comb->truth())
+    comb->unsupported(fmt::format("unsupported ipred {} with a combined model (comb: double-bagging)", cls));
+  const Member mtrees = obj["mtrees"];
+  if (mtrees->type != RType::List || mtrees.size() == 0) mtrees.fail("expected a non-empty list of bagged trees");
+  std::vector<ir::Model> trees;
+  for (size_t j = 0; j < mtrees.size(); ++j) {
+    const Member t = mtrees.at(j);
+    trees.push_back(import_ipred_tree(t, classification, file));
+    const bool is_class = trees.back().schema.target.task == ir::Task::Classification;
+    if (is_class != classification)
+      t["btree"].fail(
+          fmt::format("expected a {} tree in an ipred {}", classification ? "classification" : "regression", cls));
+    if (j > 0) check_same_inputs(trees[0], trees[j], t["btree"]);
+  }
+  const size_t T = trees.size();
+  std::vector<std::string> classes;
+  if (classification) {
+    // predict.classbagg votes over levels(object$y); each tree's class is a level of its own
+    // response, the bootstrap sample of the same factor.
+    classes = obj["y"].levels();
+    for (size_t j = 0; j < T; ++j)
+      if (trees[j].schema.target.classes != classes)
+        mtrees.at(j)["btree"].fail("this tree's classes (@ylevels) differ from the levels of $y");
+  }
+
+  ir::Model m = trees[0];
+  m.provenance = ir::Provenance{};
+  ir::TreeEnsemble ens;
+  ens.n_outputs = classification ? static_cast<int32_t>(classes.size()) : 1;
+  ens.aggregate = classification ? ir::Aggregate::Vote : ir::Aggregate::Average;
+  ens.transform = classification ? ir::ScoreTransform::Normalize : ir::ScoreTransform::None;
+  for (auto& t : trees) ens.trees.push_back(std::move(ensemble_of(t).trees.at(0)));
+  m.estimator = std::move(ens);
+  // ipredbagg fits `y ~ .`; bagging(formula) keeps the user's formula in `$call`.
+  if (const auto call = obj.get("call"); call && call->obj().type == RType::Language)
+    if (const RObject* f = call_arg(call->obj(), "formula", 0); f && f->type == RType::Language &&
+                                                                f->elements.size() == 3 && f->elements[1] &&
+                                                                f->elements[1]->type == RType::Symbol)
+      m.schema.target.name = f->elements[1]->text;
+  m.provenance.source_class = cls;
+  m.provenance.family = classification
+                            ? fmt::format("ipred bagging classification (majority vote of {} rpart trees)", T)
+                            : fmt::format("ipred bagging regression (mean of {} rpart trees)", T);
+  adopt_tree_notes(m, trees);
+  if (classification)
+    m.provenance.preprocessing.push_back(
+        "probabilities: vote shares; a tie of votes gives the first tied class in level order (predict.classbagg "
+        "draws one of the tied classes at random)");
+  ir::validate(m, file);
+  return m;
+}
+
 }  // namespace
+
+ir::Model import_classbagg(const RObject& root, const std::string& file) { return import_ipred(root, file, true); }
+ir::Model import_regbagg(const RObject& root, const std::string& file) { return import_ipred(root, file, false); }
 
 ir::Model import_bagging(const RObject& root, const std::string& file) { return import_adabag(root, file, false); }
 ir::Model import_boosting(const RObject& root, const std::string& file) { return import_adabag(root, file, true); }

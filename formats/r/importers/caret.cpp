@@ -15,6 +15,7 @@
 //  - gbm: type = "response" at bestTune's n.trees; two classes are bernoulli on y == $levels[1];
 //  - nnet, multinom, polr, lda: the nnet.formula / multinom / polr fit of `.outcome ~ .` on the
 //    columns, or lda(x, y); two classes give 1 - p and p;
+//  - lda2: lda(x, y) predicted with dimen = `$finalModel$tuneValue$dimen` (its first discriminants);
 //  - ranger: the forest's predictions (a probability forest when classProbs = TRUE);
 //  - glmnet: predict(s = `$finalModel$lambdaOpt`), which train sets to bestTune's lambda (a
 //    lambda off the path is interpolated as glmnet does); a final model without it, or with a
@@ -25,7 +26,12 @@
 //  - ctree, ctree2: party's BinaryTree of `.outcome ~ .` (treeresponse: class proportions or means);
 //  - glmStepAIC, lmStepAIC, rpart1SE, gcvEarth, simpls, kernelpls, widekernelpls: the glm, lm,
 //    rpart, earth or mvr the search or rule ends with, predicted as its method above;
+//  - glm.nb, rlm: MASS's negative binomial glm (type = "response") and robust lm (regression);
+//  - rpartCost: rpart with caret's two-class loss matrix, predict(type = "class") (the node's
+//    fitted class; caret gives no probabilities for it);
 //  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities;
+//  - treebag: ipred's ipredbagg of rpart trees (classbagg: the majority vote, probabilities the
+//    vote shares; regbagg: the mean of the trees);
 //  - svmRadial, svmRadialSigma, svmRadialCost, svmLinear, svmPoly: kernlab's ksvm on the x matrix
 //    (rbfdot, vanilladot, polydot with offset 1), predict()'s one-against-one votes; caret fits
 //    them with prob.model = classProbs, and a ksvm with a probability model is refused by the
@@ -51,7 +57,8 @@ namespace {
 constexpr const char* kMethods[] = {
     "glm",      "lm",         "rpart",     "rpart2",   "rf",       "gbm",       "nnet",          "ranger",
     "glmnet",   "earth",      "lda",       "polr",     "multinom", "pls",       "ctree",         "ctree2",
-    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2"};
+    "rpart1SE", "glmStepAIC", "lmStepAIC", "gcvEarth", "simpls",   "kernelpls", "widekernelpls", "svmLinear2",
+    "treebag",  "lda2",       "glm.nb",    "rlm",      "rpartCost"};
 // kernlab's ksvm final models.
 constexpr const char* kKernlabMethods[] = {"svmRadial", "svmRadialSigma", "svmRadialCost", "svmLinear", "svmPoly"};
 
@@ -137,6 +144,11 @@ ir::Model import_train(const RObject& root, const std::string& file) {
     Warnings ignored;
     if (method == "glmnet") {
       inner = import_glmnet(fit.obj(), file, lambda_opt);
+    } else if (method == "lda2") {
+      // caret's lda2 predicts with dimen = the final model's $tuneValue$dimen.
+      if (!fit->inherits("lda")) fit.fail("expected a MASS lda final model for caret's lda2");
+      const Member dimen = fit["tuneValue"]["dimen"];
+      inner = import_lda(fit.obj(), file, static_cast<size_t>(dimen.whole(1, 1 << 20)));
     } else {
       // caret's gbm predicts with n.trees = bestTune's (checked above to be $n.trees): all of them.
       ImportHints hints;

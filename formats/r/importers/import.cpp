@@ -57,6 +57,8 @@ constexpr Entry kImporters[] = {
     {"bagging", &import_bagging},
     {"boosting", &import_boosting},
     {"ada", &import_ada},
+    {"classbagg", &import_classbagg},
+    {"regbagg", &import_regbagg},
     {"lgb.Booster", &import_lgb_booster},
     {"constparty", &import_party},
     {"BinaryTree", &import_binary_tree},

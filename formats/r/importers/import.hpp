@@ -41,6 +41,8 @@ ir::Model import_multinom(const RObject& root, const std::string& file);
 // MASS::polr (ordinal regression, every cumulative link) and MASS::lda (linear discriminants).
 ir::Model import_polr(const RObject& root, const std::string& file);
 ir::Model import_lda(const RObject& root, const std::string& file);
+// predict.lda(dimen = max_dimen): the first max_dimen discriminants (0: all of them).
+ir::Model import_lda(const RObject& root, const std::string& file, size_t max_dimen);
 // earth::earth (MARS: hinge-function terms, least squares or its glm = list(family = ...)).
 ir::Model import_earth(const RObject& root, const std::string& file);
 // caret::train (formula or x/y; methods glm, lm, rpart, rpart2, rf; preProcess center, scale,

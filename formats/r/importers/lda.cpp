@@ -7,7 +7,9 @@
 // log(prior[k])); the class is the largest.  In the IR: one feature per discriminant
 // ("LD1", ...: the sum over columns of scaling[j, d] (x_j - centre_j), in column order as R's
 // matrix product sums), a Linear model with one row per class (coefficients dm[k, ],
-// intercept log(prior[k]) - |dm[k, ]|^2 / 2) and Softmax.
+// intercept log(prior[k]) - |dm[k, ]|^2 / 2) and Softmax.  predict(dimen = d) (caret's lda2)
+// keeps the first min(d, length(svd)) discriminants.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -19,7 +21,9 @@
 
 namespace mb::r {
 
-ir::Model import_lda(const RObject& root, const std::string& file) {
+ir::Model import_lda(const RObject& root, const std::string& file) { return import_lda(root, file, 0); }
+
+ir::Model import_lda(const RObject& root, const std::string& file, size_t max_dimen) {
   const Member obj(root, file);
   ir::Model m;
 
@@ -40,7 +44,7 @@ ir::Model import_lda(const RObject& root, const std::string& file) {
   const Matrix scaling = scaling_m.matrix();
   if (scaling.rows != p) scaling_m.fail(fmt::format("expected {} rows (one per variable), found {}", p, scaling.rows));
   const size_t svd = obj["svd"].numbers().size();
-  const size_t dimen = std::min(svd, scaling.cols);
+  const size_t dimen = std::min({svd, scaling.cols, max_dimen > 0 ? max_dimen : svd});
   if (dimen == 0) obj["svd"].fail("expected at least one discriminant");
 
   // The variables: model-matrix columns of the formula, or the columns of x.

@@ -137,8 +137,17 @@ class RpartReader {
     // Node ids from the row names.
     std::vector<int64_t> id(n);
     const RObject* rn = frame->attr("row.names");
-    if (!rn || rn->length() != n) throw Error(file_, "$frame@row.names", "expected one node id per frame row");
+    // R keeps row names 1, ..., n compactly as c(NA, n) (or c(NA, -n)): a tree of one split (nodes
+    // 1, 2, 3) is stored so.
+    const bool compact = rn && rn->type != RType::Character && rn->length() == 2 && std::isnan(rn->number(0)) &&
+                         std::fabs(rn->number(1)) == static_cast<double>(n);
+    if (!rn || (rn->length() != n && !compact))
+      throw Error(file_, "$frame@row.names", "expected one node id per frame row");
     for (size_t i = 0; i < n; ++i) {
+      if (compact) {
+        id[i] = static_cast<int64_t>(i) + 1;
+        continue;
+      }
       if (rn->type == RType::Character) {
         const auto v = parse_number(rn->str(i));
         if (!v) throw Error(file_, "$frame@row.names", fmt::format("node id '{}' is not a number", rn->str(i)));

@@ -39,6 +39,16 @@ Predictors predictors_from_terms(const RObject& root, const std::string& file, c
           if (factors->number(k) != 0) in_a_term[k % names.size()] = true;
       }
     }
+  // R's term expansion of `y ~ .` may keep a non-syntactic name backquoted there ("`factor(cyl)8`"),
+  // while the model frame, @dataClasses and rpart's splits name the variable without quotes.
+  if (names.size() == nv)
+    for (size_t i = 0; i < nv; ++i) {
+      const RObject* e = predvars->elements[i + 1].get();
+      std::string& n = names[i];
+      if (e && e->type == RType::Symbol && n.size() > 2 && n.front() == '`' && n.back() == '`' &&
+          n.compare(1, n.size() - 2, e->text) == 0)
+        n = e->text;
+    }
   if (names.size() != nv) {
     names.clear();
     for (size_t i = 0; i < nv; ++i) {

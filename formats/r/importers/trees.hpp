@@ -48,6 +48,11 @@ ir::Model import_bagging(const RObject& root, const std::string& file);
 ir::Model import_boosting(const RObject& root, const std::string& file);
 ir::Model import_ada(const RObject& root, const std::string& file);
 
+// ipred's bagging of rpart trees (ipredbagg, bagging; caret's treebag): classbagg (majority
+// vote, probabilities the vote shares) and regbagg (mean of the trees).
+ir::Model import_classbagg(const RObject& root, const std::string& file);
+ir::Model import_regbagg(const RObject& root, const std::string& file);
+
 // LightGBM boosters in R (the R6 "lgb.Booster"): LightGBM's text model in `$raw`; regression,
 // poisson/gamma/tweedie, binary and multiclass objectives, numerical splits.
 ir::Model import_lgb_booster(const RObject& root, const std::string& file);
