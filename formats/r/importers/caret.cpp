@@ -29,7 +29,9 @@
 //  - glm.nb, rlm: MASS's negative binomial glm (type = "response") and robust lm (regression);
 //  - rpartCost: rpart with caret's two-class loss matrix, predict(type = "class") (the node's
 //    fitted class; caret gives no probabilities for it);
-//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities;
+//  - svmLinear2: e1071's svm (linear kernel), predict() and its probabilities; with a
+//    probability model caret's class is the vote winner while the IR labels by the largest
+//    coupled probability: warning caret-svm-class;
 //  - treebag: ipred's ipredbagg of rpart trees (classbagg: the majority vote, probabilities the
 //    vote shares; regbagg: the mean of the trees);
 //  - svmRadial, svmRadialSigma, svmRadialCost, svmLinear, svmPoly: kernlab's ksvm on the x matrix
@@ -238,6 +240,15 @@ ir::Model import_train(const RObject& root, const std::string& file) {
   m.provenance.preprocessing = std::move(pre);
   outer.warnings.insert(outer.warnings.end(), m.provenance.warnings.begin(), m.provenance.warnings.end());
   m.provenance.warnings = std::move(outer.warnings);
+  // caret's svmLinear2 class is e1071's predict() without probability = TRUE, the vote winner;
+  // its type = "prob" the coupled probabilities.  The IR labels an SVM with probabilities by the
+  // largest of them (R's predict(probability = TRUE)), which can be another class.
+  if (const auto* svm = std::get_if<ir::Svm>(&m.estimator);
+      method == "svmLinear2" && svm && !svm->prob_a.empty() && m.schema.target.classes.size() >= 2)
+    warn(m, "caret-svm-class",
+         "caret's predict() gives the class of most pairwise votes, modelbridge the class of largest coupled "
+         "probability (as e1071's predict(probability = TRUE)); the two can differ on rows near a boundary, "
+         "the probabilities are caret's type = \"prob\"");
   m.provenance.source_class = "train";
   m.provenance.family = fmt::format("caret train, method '{}' ({}): {}", method,
                                     formula  ? "formula"
