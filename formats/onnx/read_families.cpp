@@ -185,6 +185,11 @@ void read_family_graph(Reader& r) {
     s.rho = P.d("rho");
     s.prob_a = P.d("prob_a");
     s.prob_b = P.d("prob_b");
+    if (P.find("coupling")) {
+      const auto c = P.d("coupling");
+      if (c.size() != 1 || !(c[0] == 1 || c[0] == 2)) r.fail("graph", "invalid svm coupling");
+      s.coupling = static_cast<ir::SvmCoupling>(static_cast<int>(c[0]));
+    }
     s.sv_per_class = P.i("sv_per_class");
     s.class_order = P.i("class_order");
     if (target.task == ir::Task::Classification) {

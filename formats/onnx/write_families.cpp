@@ -401,6 +401,67 @@ std::vector<std::string> couple(G& s, const std::vector<std::vector<std::string>
   return outs;
 }
 
+// kernlab's couple(coupler = "minpair") of the pair probabilities r ([N, P], pairs in row order)
+// for k classes (ir::SvmCoupling::Kernlab): the k x k matrix Q as minpair builds it, then its
+// system [Q 1; 1' 0] [p; l] = [0; 1] solved in the null space of the constraint (p = e_k + Z y
+// with Z = [I; -1'], so Z'QZ y = -Z'Q e_k, which has no zero pivot where the system has a unique
+// solution), unrolled Gaussian elimination on the (k-1) x (k-1) matrix, then p divided by its sum
+// as minpair does.  Returns the k columns [N, 1].
+std::vector<std::string> minpair(G& s, const std::string& r, size_t k) {
+  const size_t P = k * (k - 1) / 2;
+  std::vector<size_t> upper, lower;  // places in column-major order of the two triangles
+  for (size_t c = 0; c < k; ++c)
+    for (size_t i = 0; i < c; ++i) upper.push_back(i * k + c);
+  for (size_t c = 0; c < k; ++c)
+    for (size_t i = c + 1; i < k; ++i) lower.push_back(i * k + c);
+  std::vector<std::string> M(k * k), Q(k * k);
+  for (size_t p = 0; p < P; ++p) {
+    const std::string rp = s.col(r, static_cast<int64_t>(p));
+    const std::string cp = s.op("Sub", {s.k(1.0), rp});
+    M[upper[p]] = rp;
+    M[lower[p]] = cp;
+    const std::string w = s.op("Neg", {s.op("Mul", {rp, cp})});
+    Q[upper[p]] = w;
+    Q[lower[p]] = w;
+  }
+  for (size_t c = 0; c < k; ++c) {
+    std::string sum;
+    for (size_t i = 0; i < k; ++i) {
+      if (i == c) continue;
+      const std::string sq = s.op("Mul", {M[i * k + c], M[i * k + c]});
+      sum = sum.empty() ? sq : s.op("Add", {sum, sq});
+    }
+    Q[c * k + c] = sum;
+  }
+  const size_t L = k - 1;
+  std::vector<std::string> A(L * L), b(L);
+  for (size_t a = 0; a < L; ++a) {
+    for (size_t c = 0; c < L; ++c)
+      A[a * L + c] =
+          s.op("Add", {s.op("Sub", {s.op("Sub", {Q[a * k + c], Q[a * k + L]}), Q[L * k + c]}), Q[L * k + L]});
+    b[a] = s.op("Sub", {Q[L * k + L], Q[a * k + L]});
+  }
+  for (size_t c = 0; c < L; ++c)
+    for (size_t i = c + 1; i < L; ++i) {
+      const std::string l = s.op("Div", {A[i * L + c], A[c * L + c]});
+      for (size_t j = c + 1; j < L; ++j) A[i * L + j] = s.op("Sub", {A[i * L + j], s.op("Mul", {l, A[c * L + j]})});
+      b[i] = s.op("Sub", {b[i], s.op("Mul", {l, b[c]})});
+    }
+  std::vector<std::string> y(L);
+  for (size_t c = L; c-- > 0;) {
+    std::string v = b[c];
+    for (size_t j = c + 1; j < L; ++j) v = s.op("Sub", {v, s.op("Mul", {A[c * L + j], y[j]})});
+    y[c] = s.op("Div", {v, A[c * L + c]});
+  }
+  std::string last = s.k(1.0);
+  for (size_t a = 0; a < L; ++a) last = s.op("Sub", {last, y[a]});
+  y.push_back(last);
+  std::string total;
+  for (const auto& v : y) total = total.empty() ? v : s.op("Add", {total, v});
+  for (auto& v : y) v = s.op("Div", {v, total});
+  return y;
+}
+
 void write_svm(G& s, const ir::Svm& svm) {
   const int64_t F = s.F, n = svm.n_sv;
   const auto& target = s.m.schema.target;
@@ -412,6 +473,7 @@ void write_svm(G& s, const ir::Svm& svm) {
   s.param("rho", svm.rho);
   s.param("prob_a", svm.prob_a);
   s.param("prob_b", svm.prob_b);
+  if (svm.coupling != ir::SvmCoupling::Libsvm) s.param("coupling", {static_cast<double>(svm.coupling)});
   s.param_ints("sv_per_class", svm.sv_per_class);
   s.param_ints("class_order", svm.class_order);
   std::string Kx;
@@ -468,12 +530,40 @@ void write_svm(G& s, const ir::Svm& svm) {
     to_lib[svm.class_order[i]] = static_cast<int64_t>(i);
   }
   std::string prob_lib;
-  if (svm.prob_a.empty()) {
+  auto vote_count = [&]() {
     std::string pos = s.cast_double(s.op("Greater", {dec, s.k(0.0)}));
     std::string neg = s.op("Sub", {s.k(1.0), pos});
-    std::string votes =
-        s.op("Add", {s.op("MatMul", {pos, s.mat(Ai, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_i")}),
-                     s.op("MatMul", {neg, s.mat(Aj, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_j")})});
+    return s.op("Add", {s.op("MatMul", {pos, s.mat(Ai, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_i")}),
+                        s.op("MatMul", {neg, s.mat(Aj, static_cast<int64_t>(P), static_cast<int64_t>(K), "vote_j")})});
+  };
+  if (!svm.prob_a.empty() && svm.coupling != ir::SvmCoupling::Libsvm) {
+    // kernlab: each pair's 1 - .SigmoidPredict(-dec, A, -B), not clamped, coupled by minpair.
+    std::string f =
+        s.op("Neg", {s.op("Add", {s.op("Mul", {dec, s.vec(svm.prob_a, "prob_a")}), s.vec(svm.prob_b, "prob_b")})});
+    std::string ef = s.op("Exp", {s.op("Neg", {f})});
+    std::string sig =
+        s.op("Where", {s.op("GreaterOrEqual", {f, s.k(0.0)}), s.op("Div", {ef, s.op("Add", {s.k(1.0), ef})}),
+                       s.op("Div", {s.k(1.0), s.op("Add", {s.k(1.0), s.op("Exp", {f})})})});
+    std::string r = s.op("Sub", {s.k(1.0), sig});
+    prob_lib = s.op("Concat", minpair(s, r, K), {attr_int("axis", 1)});
+    std::string idx;
+    if (svm.coupling == ir::SvmCoupling::Kernlab) {
+      idx = s.op("ArgMax", {vote_count()}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+    } else {
+      // caret: the class from kernlab's probabilities; negative ones set to 0, the row renormalized.
+      idx = s.op("ArgMax", {prob_lib}, {attr_int("axis", 1), attr_int("keepdims", 0)});
+      std::string clamped = s.op("Max", {prob_lib, s.k(0.0)});
+      std::string sum = s.op("ReduceSum", {clamped, s.ints({1})}, {attr_int("keepdims", 1)});
+      std::string negative =
+          s.op("Less", {s.op("ReduceMin", {prob_lib}, {attr_ints("axes", {1}), attr_int("keepdims", 1)}), s.k(0.0)});
+      prob_lib = s.op("Where", {negative, s.op("Div", {clamped, sum}), prob_lib});
+    }
+    std::string prob = s.op("Gather", {prob_lib, s.ints(to_lib)}, {attr_int("axis", 1)});
+    s.class_outputs(prob, idx, lib_labels, missing);
+    return;
+  }
+  if (svm.prob_a.empty()) {
+    std::string votes = vote_count();
     prob_lib = s.op("Div", {votes, s.k(static_cast<double>(P))});
     std::string idx = s.op("ArgMax", {votes}, {attr_int("axis", 1), attr_int("keepdims", 0)});
     std::string prob = s.op("Gather", {prob_lib, s.ints(to_lib)}, {attr_int("axis", 1)});
@@ -668,6 +758,10 @@ void write_svm_operator(const ir::Model& m, onnx::GraphProto* g, Emitter& e, con
                       "machines only)");
   if (!svm.output.plain() && !svm.output.operator_rules())
     throw Unsupported("", "estimator", "unsupported: an SVM output stage other than onnxruntime's SVMClassifier");
+  if (cls && !svm.prob_a.empty() && svm.coupling != ir::SvmCoupling::Libsvm)
+    throw Unsupported("", "estimator",
+                      "unsupported with --precision float: SVMClassifier couples Platt probabilities as libsvm does "
+                      "(clamped, iterative), not as kernlab's couple(\"minpair\") does; write it in double");
   const bool exact = svm.precision == ir::Precision::Float32 && svm.output.operator_rules();
   static const char* kKernels[] = {"LINEAR", "POLY", "RBF", "SIGMOID"};
   std::vector<onnx::AttributeProto> attrs;

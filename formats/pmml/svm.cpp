@@ -285,18 +285,49 @@ void read_svm_model(ReadContext& ctx, const pugi::xml_node& mn) {
 
 }  // namespace detail
 
+namespace {
+
+// caret's class of a two-class kernlab machine with a probability model is the first class when
+// its probability 1/(1+exp(dec*A+B)) is at least 1/2, i.e. when dec*A + B <= 0: with A < 0 (an
+// informative sigmoid) that is dec + B/A >= 0, the vote of the machine whose rho is rho - B/A
+// (but for a decision value of exactly 0).  PMML then holds caret's class, not its probabilities.
+std::optional<ir::Model> caret_binary_vote(const ir::Model& m) {
+  const auto* svm = std::get_if<ir::Svm>(&m.estimator);
+  if (!svm || svm->coupling != ir::SvmCoupling::KernlabCaret || svm->sv_per_class.size() != 2 ||
+      svm->prob_a.size() != 1 || !(svm->prob_a[0] < 0) || !std::isfinite(svm->prob_b[0] / svm->prob_a[0]))
+    return std::nullopt;
+  ir::Model held = m;
+  auto& s = std::get<ir::Svm>(held.estimator);
+  s.rho[0] -= s.prob_b[0] / s.prob_a[0];
+  s.prob_a.clear();
+  s.prob_b.clear();
+  s.coupling = ir::SvmCoupling::Libsvm;
+  return held;
+}
+
+}  // namespace
+
 std::optional<ir::Model> held_model(const ir::Model& m) {
+  if (auto vote = caret_binary_vote(m)) return vote;
   const auto* svm = std::get_if<ir::Svm>(&m.estimator);
   if (!svm || svm->prob_a.empty() || m.schema.target.task != ir::Task::Classification) return std::nullopt;
   ir::Model held = m;
   auto& s = std::get<ir::Svm>(held.estimator);
   s.prob_a.clear();
   s.prob_b.clear();
+  s.coupling = ir::SvmCoupling::Libsvm;
   return held;
 }
 
 std::string write_svm(const ir::Model& m, Warnings& warnings) {
   using namespace detail;
+  if (auto vote = caret_binary_vote(m)) {
+    warnings.push_back({"pmml-svm-probabilities",
+                        "PMML has no Platt scaling or pairwise coupling: the written machine's offset is moved so "
+                        "that its vote is caret's class (the larger of kernlab's two probabilities), and its "
+                        "probabilities are that vote (0 or 1), not kernlab's"});
+    return write_svm(*vote, warnings);
+  }
   const auto& svm = std::get<ir::Svm>(m.estimator);
   const auto task = m.schema.target.task;
   if (task == ir::Task::Clustering) refuse("a support vector machine cannot be a clustering model");
@@ -309,8 +340,16 @@ std::string write_svm(const ir::Model& m, Warnings& warnings) {
   FamilyWriter w(m, warnings);
   if (cls && !svm.prob_a.empty())
     w.warn("pmml-svm-probabilities",
-           "PMML has no Platt scaling or pairwise coupling: the written model predicts the class by the pairwise "
-           "votes (their shares as probabilities), not libsvm's coupled probabilities");
+           svm.coupling == ir::SvmCoupling::Libsvm
+               ? "PMML has no Platt scaling or pairwise coupling: the written model predicts the class by the pairwise "
+                 "votes (their shares as probabilities), not libsvm's coupled probabilities"
+           : svm.coupling == ir::SvmCoupling::Kernlab
+               ? "PMML has no Platt scaling or pairwise coupling: the written model's probabilities are the shares "
+                 "of the pairwise votes, not kernlab's coupled probabilities (couple()'s minpair); its class is the "
+                 "vote, as kernlab's predict() gives it"
+               : "PMML has no Platt scaling or pairwise coupling: the written model predicts the class by the pairwise "
+                 "votes (their shares as probabilities), not caret's largest of kernlab's coupled probabilities "
+                 "(couple()'s minpair), which may name another class");
   auto mn = w.begin_model("SupportVectorMachineModel", cls ? "classification" : "regression", false,
                           cls ? 1.0 : svm.scale, cls ? 0.0 : svm.center);
   if (!cls && svm.scale == 0.0) refuse("a response scale of 0");

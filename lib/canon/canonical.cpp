@@ -274,6 +274,8 @@ class Writer {
             if (e.output.layout == ir::ScoreLayout::Decisions) tok("decisions");      // likewise
             if (e.output.layout == ir::ScoreLayout::OneVsRest) tok("ovr-decisions");  // likewise
             if (e.one_vs_rest) tok(e.max_wins ? "ovr-max" : "ovr-min");  // only then: other hashes stay the same
+            if (e.coupling != ir::SvmCoupling::Libsvm)                   // only then: other hashes stay the same
+              tok(e.coupling == ir::SvmCoupling::Kernlab ? "coupling-kernlab" : "coupling-kernlab-caret");
           } else if constexpr (std::is_same_v<T, ir::Mlp>) {
             tok("mlp");
             tok(std::to_string(e.layers.size()));

@@ -381,7 +381,7 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
         sa->class_order != sb.class_order || sa->one_vs_rest != sb.one_vs_rest || sa->max_wins != sb.max_wins ||
         sa->support_vectors.size() != sb.support_vectors.size() || sa->coefficients.size() != sb.coefficients.size() ||
         sa->rho.size() != sb.rho.size() || sa->prob_a.size() != sb.prob_a.size() ||
-        sa->prob_b.size() != sb.prob_b.size()) {
+        sa->prob_b.size() != sb.prob_b.size() || sa->coupling != sb.coupling) {
       out.push_back({"parameter-changed", "estimator parameters", "", ""});
     } else {
       param("kernel gamma", sa->gamma, sb.gamma);
@@ -400,7 +400,29 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
       }
     }
   } else if (canon::canonical_form(a) != canon::canonical_form(b)) {
-    out.push_back({"parameter-changed", "estimator parameters", "", ""});
+    // Two SVMs that differ in their probability model only (kernlab's @prob.model, libsvm's
+    // probA/probB): each Platt parameter and the coupling named.
+    const auto* sa = std::get_if<ir::Svm>(&a.estimator);
+    const auto* sb = std::get_if<ir::Svm>(&b.estimator);
+    bool named = false;
+    if (sa && sb && sa->prob_a.size() == sb->prob_a.size() && sa->prob_b.size() == sb->prob_b.size()) {
+      ir::Model a2 = a;
+      auto& s2 = std::get<ir::Svm>(a2.estimator);
+      s2.prob_a = sb->prob_a;
+      s2.prob_b = sb->prob_b;
+      s2.coupling = sb->coupling;
+      if (canon::canonical_form(a2) == canon::canonical_form(b)) {
+        named = true;
+        if (sa->coupling != sb->coupling)
+          out.push_back({"parameter-changed", "probability coupling", std::to_string(static_cast<int>(sa->coupling)),
+                         std::to_string(static_cast<int>(sb->coupling))});
+        for (size_t i = 0; i < sa->prob_a.size(); ++i) {
+          param(fmt::format("prob_a[{}]", i), sa->prob_a[i], sb->prob_a[i]);
+          param(fmt::format("prob_b[{}]", i), sa->prob_b[i], sb->prob_b[i]);
+        }
+      }
+    }
+    if (!named) out.push_back({"parameter-changed", "estimator parameters", "", ""});
   }
   if (rounding_only > 0)
     out.push_back({"precision-changed",

@@ -2,7 +2,8 @@
 // computes them: kernel values per support vector, pairwise decision values (class i's terms,
 // then class j's, minus rho), Platt probabilities clamped to [1e-7, 1 - 1e-7] and, for more than
 // two classes, the iterative pairwise coupling of multiclass_probability (Wu, Lin and Weng,
-// method 2; at most max(100, K) sweeps, stop when max |Qp - pQp| < 0.005 / K).
+// method 2; at most max(100, K) sweeps, stop when max |Qp - pQp| < 0.005 / K); or kernlab's
+// unclamped probabilities coupled by couple()'s "minpair" linear solve (ir::SvmCoupling).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -63,6 +64,15 @@ class SvmEval final : public EstimatorEval {
       r_.resize(k * k);
       q_.resize(k * k);
       qp_.resize(k);
+      if (!s.prob_a.empty() && s.coupling != ir::SvmCoupling::Libsvm) {
+        // couple()'s minpair: the places of its upper and lower triangles in column-major order.
+        for (size_t c = 0; c < k; ++c)
+          for (size_t r = 0; r < c; ++r) upper_.push_back(r * k + c);
+        for (size_t c = 0; c < k; ++c)
+          for (size_t r = c + 1; r < k; ++r) lower_.push_back(r * k + c);
+        sq_.resize((k + 1) * (k + 1));
+        x_.resize(k + 1);
+      }
     } else {
       if (s.coefficients.size() != n || s.rho.size() != 1) invalid("regression needs n_sv coefficients and one rho");
     }
@@ -308,7 +318,25 @@ class SvmEval final : public EstimatorEval {
     const size_t K = m_.schema.target.classes.size();
     for (size_t c = 0; c < K; ++c) prob[c] = 0.0;
     size_t best = 0;
-    if (s_.prob_a.empty()) {
+    if (!s_.prob_a.empty() && s_.coupling != ir::SvmCoupling::Libsvm) {
+      minpair();
+      if (s_.coupling == ir::SvmCoupling::Kernlab) {
+        for (size_t i = 1; i < k; ++i)
+          if (votes_[i] > votes_[best]) best = i;
+      } else {
+        for (size_t i = 1; i < k; ++i)
+          if (p_[i] > p_[best]) best = i;
+        double sum = 0;
+        bool negative = false;
+        for (size_t i = 0; i < k; ++i) {
+          negative |= p_[i] < 0;
+          sum += std::max(p_[i], 0.0);
+        }
+        if (negative)
+          for (size_t i = 0; i < k; ++i) p_[i] = std::max(p_[i], 0.0) / sum;
+      }
+      for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = p_[i];
+    } else if (s_.prob_a.empty()) {
       for (size_t i = 1; i < k; ++i)
         if (votes_[i] > votes_[best]) best = i;
       for (size_t i = 0; i < k; ++i) prob[s_.class_order[i]] = static_cast<double>(votes_[i]) / static_cast<double>(p);
@@ -339,6 +367,60 @@ class SvmEval final : public EstimatorEval {
     const double f = dec * a + b;
     if (f >= 0) return std::exp(-f) / (1.0 + std::exp(-f));
     return 1.0 / (1 + std::exp(f));
+  }
+
+  // kernlab's predict.ksvm probabilities from dec_ (ir::SvmCoupling::Kernlab): each pair's
+  // 1 - .SigmoidPredict(kernlab's decision value -dec, A, -B), coupled by couple()'s minpair; the
+  // result in p_.
+  void minpair() {
+    const size_t k = k_, n1 = k + 1, P = dec_.size();
+    std::fill(r_.begin(), r_.end(), 0.0);  // M
+    std::fill(sq_.begin(), sq_.end(), 0.0);
+    for (size_t p = 0; p < P; ++p) {
+      const double f = -(dec_[p] * s_.prob_a[p] + s_.prob_b[p]);  // kernlab's deci * A + B
+      const double sig = f >= 0 ? std::exp(-f) / (1 + std::exp(-f)) : 1 / (1 + std::exp(f));
+      const double r = 1 - sig;
+      r_[upper_[p]] = r;
+      r_[lower_[p]] = 1 - r;
+      const double w = -r * (1 - r);
+      sq_[upper_[p] / k * n1 + upper_[p] % k] = w;
+      sq_[lower_[p] / k * n1 + lower_[p] % k] = w;
+    }
+    for (size_t c = 0; c < k; ++c) {
+      double sum = 0;
+      for (size_t i = 0; i < k; ++i) sum += r_[i * k + c] * r_[i * k + c];
+      sq_[c * n1 + c] = sum;
+      sq_[c * n1 + k] = 1;
+      sq_[k * n1 + c] = 1;
+      x_[c] = 0;
+    }
+    x_[k] = 1;
+    // Gaussian elimination with partial pivoting (LAPACK dgesv's row choice: the first largest
+    // magnitude), then back substitution.
+    for (size_t c = 0; c < n1; ++c) {
+      size_t piv = c;
+      for (size_t i = c + 1; i < n1; ++i)
+        if (std::fabs(sq_[i * n1 + c]) > std::fabs(sq_[piv * n1 + c])) piv = i;
+      if (piv != c) {
+        for (size_t j = 0; j < n1; ++j) std::swap(sq_[c * n1 + j], sq_[piv * n1 + j]);
+        std::swap(x_[c], x_[piv]);
+      }
+      const double d = sq_[c * n1 + c];
+      for (size_t i = c + 1; i < n1; ++i) {
+        const double l = sq_[i * n1 + c] / d;
+        if (l == 0) continue;
+        for (size_t j = c + 1; j < n1; ++j) sq_[i * n1 + j] -= l * sq_[c * n1 + j];
+        x_[i] -= l * x_[c];
+      }
+    }
+    for (size_t c = n1; c-- > 0;) {
+      double v = x_[c];
+      for (size_t j = c + 1; j < n1; ++j) v -= sq_[c * n1 + j] * x_[j];
+      x_[c] = v / sq_[c * n1 + c];
+    }
+    double sum = 0;
+    for (size_t i = 0; i < k; ++i) sum += x_[i];
+    for (size_t i = 0; i < k; ++i) p_[i] = x_[i] / sum;
   }
 
   // libsvm multiclass_probability on r_ (k x k), result in p_.
@@ -393,6 +475,9 @@ class SvmEval final : public EstimatorEval {
   std::vector<size_t> start_;
   std::vector<int> votes_;
   std::vector<double> row_, kvalue_, dec_, p_, r_, q_, qp_;
+  // kernlab's minpair: places of the triangles in M (k x k), the system and its solution
+  std::vector<size_t> upper_, lower_;
+  std::vector<double> sq_, x_;
   // Operator output stage (onnxruntime's float32 rules)
   std::vector<float> row32_, k32_, sv32_, coef32_, r32_, p32_, q32_, qp32_;
   size_t stride_kernel_ = 128, stride_sum_ = 128;

@@ -392,6 +392,10 @@ struct Checker {
       if (!s.prob_a.empty() && (s.prob_a.size() != s.rho.size() || s.prob_b.size() != s.rho.size()))
         fail(at(), "Platt parameters are not one pair per pair of classes");
       if (s.prob_a.empty() && !s.prob_b.empty()) fail(at(), "Platt parameters are not one pair per pair of classes");
+      if (s.coupling != SvmCoupling::Libsvm && s.prob_a.empty())
+        fail(at(), "kernlab's coupling of Platt probabilities without Platt parameters");
+      if (s.coupling != SvmCoupling::Libsvm && !s.output.plain())
+        fail(at(), "kernlab's coupling of Platt probabilities under an operator's output stage");
       if (s.class_order.size() != k)
         fail(at(), fmt::format("class order has {} entries for {} classes", s.class_order.size(), k));
       for (size_t c = 0; c < k; ++c)
@@ -403,6 +407,8 @@ struct Checker {
         fail(at(), fmt::format("regression needs n_sv = {} coefficients and one rho, has {} and {}", n,
                                s.coefficients.size(), s.rho.size()));
     }
+    if (s.coupling != SvmCoupling::Libsvm && (s.one_vs_rest || m.schema.target.task != Task::Classification))
+      fail(at(), "kernlab's coupling of Platt probabilities outside pairwise classification");
     if (s.kernel == Kernel::Polynomial && !(s.degree >= 0 && s.degree <= 1e6))
       fail(at(), fmt::format("polynomial degree {} out of range", s.degree));
     svm_output(s);

@@ -137,6 +137,29 @@ struct TreeEnsemble {
 
 enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 
+// How a pairwise SVM's Platt probabilities are coupled and its class chosen (ir::Svm with
+// prob_a/prob_b).
+enum class SvmCoupling : uint8_t {
+  // libsvm's svm_predict_probability (e1071, ONNX SVMClassifier, PMML readers): below.
+  Libsvm,
+  // kernlab's predict.ksvm (kernlab 0.9): r_p = 1/(1+exp(dec*A+B)), not clamped, for the p-th
+  // pair (i, j) in row order (the ksvm importer stores kernlab's A and -B: kernlab's decision
+  // value is -dec and its pair probability 1 - 1/(1+exp(-dec*A-B)) = r_p), coupled by couple()'s
+  // "minpair": M (K x K, zero diagonal) takes r in the column-major order of its upper triangle
+  // ((0,1), (0,2), (1,2), (0,3), ...: the pairs' row order for up to three classes only) and
+  // 1 - r in that of its lower triangle ((1,0), (2,0), ..., (K-1,0), (2,1), ...); Q has the column
+  // sums of M's squares on its diagonal and -r_p (1 - r_p) at both triangles' p-th places; the
+  // (K+1) x (K+1) system [Q 1; 1' 0] [p; l] = [0; 1] solved by LU with partial pivoting (R's
+  // solve()), p divided by its sum.  Not clamped: a probability may come out below 0.  The class is
+  // the most votes (predict(type = "response")), first in class order, as without probabilities.
+  Kernlab,
+  // caret's probModel and predict over a ksvm with a probability model (svmRadial, svmLinear,
+  // svmPoly, ... with classProbs = TRUE): kernlab's probabilities with every negative one set to 0
+  // and the row divided by its sum when it had one; the class is the first largest of kernlab's
+  // probabilities (caret's which.max).
+  KernlabCaret,
+};
+
 // Support vector machines, libsvm layout (scored as libsvm 3.x svm_predict_values /
 // svm_predict_probability do, lib/eval/eval_svm.cpp):
 //  - kernels: linear u.v; polynomial (gamma u.v + coef0)^degree (integer degree by repeated
@@ -145,7 +168,8 @@ enum class Kernel { Linear, Polynomial, Radial, Sigmoid };
 //    (p-th pair in row order) dec = sum_{s in i} coef[j-1][s] K(x,s) + sum_{s in j} coef[i][s]
 //    K(x,s) - rho[p], a vote for i when dec > 0.  With prob_a/prob_b: r_ij = 1/(1+exp(dec*A+B))
 //    clamped to [1e-7, 1-1e-7], two classes (r_01, r_10), more coupled by Wu-Lin-Weng
-//    (libsvm multiclass_probability), class = first largest probability in libsvm order.
+//    (libsvm multiclass_probability), class = first largest probability in libsvm order
+//    (`coupling` Libsvm; kernlab's and caret's rules at SvmCoupling).
 //    Without them: class = most votes (first in libsvm order), probabilities = vote shares.
 //  - regression: (sum_s coef[s] K(x,s) - rho[0]) * scale + center.
 //  - Operator output stage (`output`, read from ai.onnx.ml SVMClassifier / SVMRegressor,
@@ -174,6 +198,8 @@ struct Svm {
   double scale = 1, center = 0;         // regression output unscaling
   Precision precision = Precision::Double;
   OutputStage output;  // plain, or onnxruntime's SVMClassifier/SVMRegressor (above)
+  // With prob_a/prob_b: how the pairwise probabilities are coupled and the class chosen.
+  SvmCoupling coupling = SvmCoupling::Libsvm;
   // One-against-all (PMML classificationMethod="OneAgainstAll", KNIME's SMO): one machine per
   // entry of class_order, f_k = sum_s coefficients[k * n_sv + s] K(x, s) - rho[k]; the class of
   // the smallest f wins (the largest with max_wins), the first machine on ties; its probability is

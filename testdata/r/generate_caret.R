@@ -42,8 +42,9 @@ source(file.path(out_dir, "common.R"))
 
 none <- trainControl(method = "none", classProbs = TRUE)
 none_reg <- trainControl(method = "none")
-# kernlab's probability model is refused (its coupling is not libsvm's): ksvm methods are fitted
-# without class probabilities, and caret's class is then predict()'s one-against-one vote.
+# kernlab methods without class probabilities: caret's class is then predict()'s one-against-one
+# vote (with classProbs = TRUE, `none`, the final ksvm has a probability model and caret's class is
+# the largest of kernlab's coupled probabilities).
 none_votes <- trainControl(method = "none", classProbs = FALSE)
 infert_f <- within(infert, status <- factor(case, levels = c(0, 1), labels = c("control", "case")))
 airq <- airquality[, c("Ozone", "Solar.R", "Wind", "Temp")]
@@ -201,7 +202,12 @@ held_out_fits <- list(
           preProcess = c("center", "scale"), trControl = none_reg),
   caret_rpartcost_binary = function(d)
     train(status ~ ., data = d, method = "rpartCost", tuneGrid = data.frame(cp = 0.01, Cost = 2),
-          trControl = none_votes)
+          trControl = none_votes),
+  caret_svmradial_probs_class = function(d)
+    train(Species ~ ., data = d, method = "svmRadial", tuneGrid = data.frame(sigma = 0.3, C = 2),
+          preProcess = c("center", "scale"), trControl = none),
+  caret_svmlinear_probs_binary_xy = function(d)
+    train(x = d[, -1], y = d$status, method = "svmLinear", tuneGrid = data.frame(C = 0.5), trControl = none)
 )
 for (case in names(held_out_fits)) fits[[case]] <- held_out_fits[[case]]
 
@@ -223,7 +229,8 @@ data_of <- list(caret_glm_binomial = infert_f, caret_glm_gaussian = mtcars, care
                 caret_svmlinear_regression_xy = mtcars, caret_svmpoly_binary = infert_2,
                 caret_treebag_class = iris, caret_treebag_binary_xy = infert_2, caret_treebag_regression = mtcars,
                 caret_lda2_xy = iris, caret_glmnb_regression = MASS::quine, caret_rlm_regression = mtcars,
-                caret_rpartcost_binary = infert_2)
+                caret_rpartcost_binary = infert_2,
+                caret_svmradial_probs_class = iris, caret_svmlinear_probs_binary_xy = infert_2)
 cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneous", "induced"),
                 caret_glm_gaussian = c("wt", "hp", "cyl"), caret_rpart_class = names(iris)[1:4],
                 caret_rf_class_xy = names(iris)[1:4], caret_rf_regression = c("wt", "hp", "disp", "qsec"),
@@ -251,7 +258,9 @@ cols_of <- list(caret_glm_binomial = c("age", "parity", "education", "spontaneou
                 caret_treebag_binary_xy = names(infert_2)[-1],
                 caret_treebag_regression = c("wt", "hp", "disp", "qsec", "cyl"), caret_lda2_xy = names(iris)[1:4],
                 caret_glmnb_regression = c("Eth", "Sex", "Age", "Lrn"), caret_rlm_regression = c("wt", "hp", "qsec"),
-                caret_rpartcost_binary = names(infert_2)[-1])
+                caret_rpartcost_binary = names(infert_2)[-1],
+                caret_svmradial_probs_class = names(iris)[1:4],
+                caret_svmlinear_probs_binary_xy = names(infert_2)[-1])
 # Methods whose final model refuses missing predictors (randomForest, ranger) or that are
 # tested without them.
 no_na_methods <- c("rf", "ranger", "earth", "gcvEarth", "svmLinear2", "svmRadial", "svmLinear", "svmPoly")
@@ -341,8 +350,7 @@ for (how in c("knnImpute", "bagImpute", "pca")) {
   saveRDS(m, file.path(fixtures, sprintf("caret_%s.rds", how)))
 }
 # Methods refused by name: knn (caret's knn3, a family the tool does not read) and pls for
-# classification (caret's plsda).  A kernlab method fitted with classProbs = TRUE is refused by
-# the ksvm importer (kernlab's probability model).
+# classification (caret's plsda).
 seed_for("caret_knn")
 saveRDS(train(Species ~ ., data = iris, method = "knn", tuneGrid = data.frame(k = 5), trControl = none),
         file.path(fixtures, "caret_method_knn.rds"))
@@ -355,10 +363,6 @@ m$finalModel$lambdaOpt <- NULL
 saveRDS(m, file.path(fixtures, "caret_glmnet_no_lambdaopt.rds"))
 m$finalModel$lambdaOpt <- 0.01
 saveRDS(m, file.path(fixtures, "caret_glmnet_other_lambdaopt.rds"))
-seed_for("caret_svmradial_probs")
-saveRDS(train(Species ~ ., data = iris, method = "svmRadial", tuneGrid = data.frame(sigma = 0.2, C = 1),
-              trControl = none),
-        file.path(fixtures, "caret_svmradial_probs.rds"))
 seed_for("caret_plsda")
 saveRDS(train(Species ~ ., data = iris, method = "pls", tuneGrid = data.frame(ncomp = 2), trControl = none),
         file.path(fixtures, "caret_method_plsda.rds"))

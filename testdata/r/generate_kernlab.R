@@ -1,19 +1,23 @@
 #!/usr/bin/env Rscript
 # kernlab ksvm objects (S4, class "ksvm") and kernlab's own predict(): C-svc and nu-svc
 # (one-against-one votes), eps-svr and nu-svr; rbfdot, polydot, vanilladot and tanhdot kernels;
-# the formula and the matrix interfaces; scaled = TRUE (every column, some columns, none).
+# the formula and the matrix interfaces; scaled = TRUE (every column, some columns, none); the
+# probability model (prob.model = TRUE: pairwise Platt sigmoids coupled by couple()'s "minpair").
 #
 # Run from the repository root, after generate.R (this script appends to MANIFEST.tsv):
-#     Rscript testdata/r/generate_kernlab.R
+#     Rscript testdata/r/generate_kernlab.R [CASE ...]   (no CASE: every case and the fixtures)
 # Deterministic: every case seeds the RNG from its name.  Same layout as generate.R's cases.
+# The cases with `held_out = TRUE` are fitted on three rows in four and predicted on the fourth
+# (and perturbed copies of it).
 #
-# expected.csv: `class` (predict(type = "response")) for classification, `prediction` for
-# regression.  kernlab gives no class probabilities without prob.model = TRUE, and a model with
-# it is refused (see below).  predict.ksvm drops rows with a missing value (the formula
-# interface's model.matrix with na.omit) or fails on them (a matrix): such rows are NA here.
+# expected.csv: `class` (predict(type = "response"), the one-against-one vote also with a
+# probability model) for classification, `prediction` for regression; with prob.model = TRUE
+# also `probability(<level>)` from predict(type = "probabilities") in the order of @lev (kernlab
+# gives no class probabilities without it).  predict.ksvm drops rows with a missing value (the
+# formula interface's model.matrix with na.omit) or fails on them (a matrix): such rows are NA here.
 #
-# Also writes ../r-fixtures/refused/ksvm_{prob_model,laplacedot,spoc_svc,one_svc}.rds, objects
-# refused by name (unit.test_import_more).
+# Also writes ../r-fixtures/refused/ksvm_{laplacedot,spoc_svc,one_svc}.rds, objects refused by
+# name (unit.test_import_more).
 
 suppressPackageStartupMessages({
   library(jsonlite)
@@ -55,8 +59,28 @@ cases <- list(
     ksvm(dist ~ speed, data = d, kernel = "vanilladot", C = 10)),
   ksvm_nusvr_poly_xy_partly_scaled = list(data = mt, cols = c("wt", "qsec"), matrix = TRUE, fit = function(d)
     ksvm(x = as.matrix(d[, c("wt", "qsec")]), y = d$mpg, type = "nu-svr", nu = 0.5, kernel = "polydot",
-         kpar = list(degree = 3, scale = 0.1, offset = 1), scaled = c(TRUE, FALSE)))
+         kpar = list(degree = 3, scale = 0.1, offset = 1), scaled = c(TRUE, FALSE))),
+  # prob.model = TRUE: kernlab's Platt sigmoids per pair (fitted on an internal cross-validation,
+  # hence the seed) coupled by couple(coupler = "minpair").
+  ksvm_csvc_rbf_probs = list(data = iris, cols = names(iris)[1:4], held_out = TRUE, fit = function(d)
+    ksvm(Species ~ ., data = d, kernel = "rbfdot", kpar = list(sigma = 0.3), C = 2, prob.model = TRUE)),
+  ksvm_csvc_poly_binary_probs = list(data = infert_2, cols = c("age", "parity", "induced", "spontaneous"),
+    held_out = TRUE, fit = function(d)
+      ksvm(status ~ age + parity + induced + spontaneous, data = d, kernel = "polydot",
+           kpar = list(degree = 2, scale = 0.2, offset = 1), C = 1, prob.model = TRUE)),
+  ksvm_csvc_vanilla_binary_probs_xy = list(data = mt, cols = c("wt", "hp", "qsec"), matrix = TRUE, held_out = TRUE,
+    fit = function(d) ksvm(x = as.matrix(d[, c("wt", "hp", "qsec")]), y = d$am, kernel = "vanilladot", C = 1,
+                           prob.model = TRUE)),
+  # Five classes: couple()'s minpair fills its pairwise matrix column-wise (upper.tri), which is
+  # not the pairs' row order from four classes on.
+  ksvm_csvc_five_classes_probs = list(data = aq, cols = c("Ozone", "Solar.R", "Wind", "Temp"), held_out = TRUE,
+    fit = function(d) ksvm(Month ~ Ozone + Solar.R + Wind + Temp, data = d, kernel = "rbfdot",
+                           kpar = list(sigma = 0.3), C = 5, prob.model = TRUE)),
+  ksvm_nusvc_tanh_probs_xy = list(data = iris, cols = names(iris)[1:4], matrix = TRUE, held_out = TRUE,
+    fit = function(d) ksvm(x = as.matrix(d[, 1:4]), y = d$Species, type = "nu-svc", nu = 0.2, kernel = "tanhdot",
+                           kpar = list(scale = 0.05, offset = 0.5), prob.model = TRUE))
 )
+fit_rows <- function(d) seq_len(nrow(d)) %% 4 != 0
 
 predict_table <- function(m, spec, nd) {
   ok <- complete.cases(nd[, spec$cols, drop = FALSE])
@@ -66,7 +90,16 @@ predict_table <- function(m, spec, nd) {
   if (is.factor(p)) {
     out <- rep(NA_character_, nrow(nd))
     out[ok] <- as.character(p)
-    return(data.frame(class = out, stringsAsFactors = FALSE))
+    tab <- data.frame(class = out, stringsAsFactors = FALSE)
+    if (!is.null(m@prob.model[[1]])) {
+      prob <- predict(m, x, type = "probabilities")
+      for (l in m@lev) {
+        v <- rep(NA_real_, nrow(nd))
+        v[ok] <- unname(prob[, l])
+        tab[[sprintf("probability(%s)", l)]] <- v
+      }
+    }
+    return(tab)
   }
   out <- rep(NA_real_, nrow(nd))
   out[ok] <- as.vector(p)
@@ -76,12 +109,14 @@ predict_table <- function(m, spec, nd) {
 run_case <- function(case) {
   seed_for(case)
   spec <- cases[[case]]
-  m <- spec$fit(spec$data)
-  input <- make_input(spec$data, spec$cols)
+  data <- spec$data
+  m <- if (isTRUE(spec$held_out)) spec$fit(data[fit_rows(data), , drop = FALSE]) else spec$fit(data)
+  if (isTRUE(spec$held_out)) data <- data[!fit_rows(data), , drop = FALSE]
+  input <- make_input(data, spec$cols)
   case_dir <- file.path(out_dir, case)
   dir.create(case_dir, showWarnings = FALSE, recursive = TRUE)
   write_csv17(input, file.path(case_dir, "input.csv"))
-  nd <- read_input(file.path(case_dir, "input.csv"), spec$data)
+  nd <- read_input(file.path(case_dir, "input.csv"), data)
   tab <- predict_table(m, spec, nd)
   saveRDS(m, file.path(case_dir, "model.rds"))
   write_text(as.character(jsonlite::serializeJSON(m, digits = NA)), file.path(case_dir, "model.json"))
@@ -94,6 +129,8 @@ run_case <- function(case) {
                 if (is.null(m@scaling)) "unscaled" else if (all(m@scaling$scaled)) "scaled" else "partly-scaled",
                 if (any(vapply(input, is.factor, TRUE))) "factor", na_features(input))
   if (m@type %in% c("C-svc", "nu-svc")) features <- c(features, if (m@nclass > 2) "multiclass" else "binary")
+  if (!is.null(m@prob.model[[1]])) features <- c(features, "prob.model")
+  if (isTRUE(spec$held_out)) features <- c(features, "held-out")
   meta <- list(case = case, class = I(class(m)[1]), family = m@type, link = NA_character_,
                features = I(features), n_rows = nrow(input))
   write_meta(case_dir, meta)
@@ -102,19 +139,18 @@ run_case <- function(case) {
              features = paste(features, collapse = ","), stringsAsFactors = FALSE)
 }
 
-rows <- do.call(rbind, lapply(names(cases), run_case))
+only <- commandArgs(trailingOnly = TRUE)
+rows <- do.call(rbind, lapply(if (length(only)) only else names(cases), run_case))
 
 man_file <- file.path(out_dir, "MANIFEST.tsv")
 old <- read.delim(man_file, colClasses = "character", quote = "", na.strings = character())
 old <- old[!old$case %in% rows$case, , drop = FALSE]
 write.table(rbind(old, rows), man_file, sep = "\t", quote = FALSE, row.names = FALSE, fileEncoding = "UTF-8")
+if (length(only)) quit(save = "no")
 
-# Refused by name: kernlab's probability model (its coupling is not libsvm's), a kernel the
-# formats do not hold, and the types spoc-svc and one-svc.
+# Refused by name: a kernel the formats do not hold, and the types spoc-svc and one-svc.
 fixtures <- file.path(dirname(out_dir), "r-fixtures", "refused")
 refused <- list(
-  ksvm_prob_model = function() ksvm(Species ~ ., data = iris, kernel = "rbfdot", kpar = list(sigma = 0.2),
-                                    prob.model = TRUE),
   ksvm_laplacedot = function() ksvm(Species ~ ., data = iris, kernel = "laplacedot", kpar = list(sigma = 0.2)),
   ksvm_spoc_svc = function() ksvm(Species ~ ., data = iris, type = "spoc-svc", kernel = "rbfdot",
                                   kpar = list(sigma = 0.2)),

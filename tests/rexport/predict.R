@@ -10,10 +10,11 @@
 # "identical MODEL", "DIFFERENT MODEL: ..." or "ERROR MODEL: message" per line.
 suppressPackageStartupMessages({
   library(jsonlite)
-  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth")) suppressWarnings(requireNamespace(p, quietly = TRUE))
+  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth", "kernlab")) suppressWarnings(requireNamespace(p, quietly = TRUE))
 })
 
 model_levels <- function(m) {
+  if (isS4(m)) return(list())  # kernlab's ksvm: numeric columns (factors read back by model.matrix)
   if (!is.null(m$xlevels)) return(m$xlevels)
   if (!is.null(m$forest$xlevels)) return(m$forest$xlevels)
   if (!is.null(attr(m, "xlevels"))) return(attr(m, "xlevels"))
@@ -72,6 +73,19 @@ score <- function(m, nd) {
   if (inherits(m, "nnet")) return(predict(m, newdata = nd, type = "raw"))
   if (inherits(m, "ranger")) return(predict(m, data = nd, num.threads = 1)$predictions)
   if (inherits(m, "svm")) return(predict(m, newdata = nd, probability = TRUE))
+  if (inherits(m, "ksvm")) {
+    # kernlab's predict(): the rows without a missing value (a matrix with one stops), the
+    # vote's class, and with a probability model predict(type = "probabilities") too.
+    nd <- nd[stats::complete.cases(nd), , drop = FALSE]
+    x <- if (inherits(m@terms, "terms")) nd else as.matrix(nd)
+    cls <- kernlab::predict(m, x)
+    if (m@type %in% c("C-svc", "nu-svc") && !is.null(m@prob.model[[1]])) {
+      p <- kernlab::predict(m, x, type = "probabilities")
+      attr(p, "class_pred") <- as.character(cls)
+      return(p)
+    }
+    return(cls)
+  }
   if (inherits(m, "kmeans")) return(m$centers)
   if (inherits(m, "polr")) return(predict(m, newdata = nd, type = "probs"))
   if (inherits(m, "lda")) return(predict(m, newdata = nd)$posterior)

@@ -17,10 +17,13 @@
 
 #include "formats/r/importers/import.hpp"
 #include "formats/r/importers/smooth.hpp"
+#include "formats/r/serial/rds_reader.hpp"
 #include "formats/registry.hpp"
+#include "lib/canon/canonical.hpp"
 #include "lib/compare/compare.hpp"
 #include "lib/data/binder.hpp"
 #include "lib/data/csv_reader.hpp"
+#include "lib/diff/structural.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "lib/ir/builder.hpp"
 #include "tests/unit/support.hpp"
@@ -283,10 +286,69 @@ TEST_CASE("kernlab ksvm objects from R agree with kernlab's predict()") {
 
 // What kernlab's ksvm holds and the IR does not reproduce is refused by name, at its slot
 // (objects fitted by testdata/r/generate_kernlab.R and generate_caret.R).
-TEST_CASE("kernlab ksvm: probability models, other kernels and types are refused by name") {
-  expect_refused_fixture("ksvm_prob_model", "@prob.model", "prob.model = TRUE");
-  expect_refused_fixture("caret_svmradial_probs", "$finalModel@prob.model", "prob.model = TRUE");
+TEST_CASE("kernlab ksvm: other kernels and types are refused by name") {
   expect_refused_fixture("ksvm_laplacedot", "@kernelf", "unsupported kernlab kernel 'laplacedot'");
   expect_refused_fixture("ksvm_spoc_svc", "@type", "unsupported ksvm type 'spoc-svc'");
   expect_refused_fixture("ksvm_one_svc", "@type", "unsupported ksvm type 'one-svc'");
+}
+
+// kernlab's probability model (prob.model = TRUE; caret's classProbs = TRUE): held as kernlab's
+// coupling (the cases' predictions are judged against R above); an edited sigmoid is seen by
+// diff and hash, and a malformed @prob.model is refused at its slot.
+TEST_CASE("kernlab ksvm: the probability model is held, diffed and hashed") {
+  const ir::Model m = formats::load_model((kRoot / "ksvm_csvc_rbf_probs" / "model.rds").string(), std::nullopt);
+  const auto& s = std::get<ir::Svm>(m.estimator);
+  CHECK(s.coupling == ir::SvmCoupling::Kernlab);
+  CHECK(s.prob_a.size() == 3);
+  const ir::Model c = formats::load_model((kRoot / "caret_svmradial_probs_class" / "model.rds").string(), std::nullopt);
+  CHECK(std::get<ir::Svm>(c.estimator).coupling == ir::SvmCoupling::KernlabCaret);
+
+  ir::Model edited = m;
+  std::get<ir::Svm>(edited.estimator).prob_b[1] += 0.25;
+  CHECK(canon::model_hash(edited) != canon::model_hash(m));
+  auto ch = diff::structural_diff(m, edited);
+  REQUIRE(ch.size() == 1);
+  CHECK(ch[0].what == "prob_b[1]");
+  CHECK(ch[0].abs == doctest::Approx(0.25));
+  ir::Model other = m;
+  std::get<ir::Svm>(other.estimator).coupling = ir::SvmCoupling::Libsvm;
+  CHECK(canon::model_hash(other) != canon::model_hash(m));
+  ch = diff::structural_diff(m, other);
+  REQUIRE(ch.size() == 1);
+  CHECK(ch[0].what == "probability coupling");
+
+  // One pair's list(A, B) dropped, or a B that is not a number: refused at @prob.model.
+  const std::string path = (kRoot / "ksvm_csvc_rbf_probs" / "model.rds").string();
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  const r::RPtr root = r::read_rds(bytes.str(), path);
+  r::RPtr pm;
+  for (auto& [name, value] : root->attributes)
+    if (name == "prob.model") pm = value;
+  REQUIRE(pm);
+  const r::RPtr last = pm->elements.back();
+  pm->elements.pop_back();
+  try {
+    (void)r::import_ksvm(*root, path, {});
+    FAIL("imported");
+  } catch (const Error& e) {
+    CHECK(e.place() == "@prob.model");
+    CHECK_MESSAGE(e.message().find("one list(A, B) per pair") != std::string::npos, e.message());
+  }
+  pm->elements.push_back(last);
+  for (size_t i = 0; i < last->elements.size(); ++i)
+    if (last->names()[i] == "B") {
+      auto nan = std::make_shared<r::RObject>();
+      nan->type = r::RType::Double;
+      nan->reals = {std::nan("")};
+      last->elements[i] = nan;
+    }
+  try {
+    (void)r::import_ksvm(*root, path, {});
+    FAIL("imported");
+  } catch (const Error& e) {
+    CHECK(e.place() == "@prob.model[[3]]$B");
+    CHECK_MESSAGE(e.message().find("finite sigmoid offset") != std::string::npos, e.message());
+  }
 }

@@ -35,9 +35,11 @@
 //  - treebag: ipred's ipredbagg of rpart trees (classbagg: the majority vote, probabilities the
 //    vote shares; regbagg: the mean of the trees);
 //  - svmRadial, svmRadialSigma, svmRadialCost, svmLinear, svmPoly: kernlab's ksvm on the x matrix
-//    (rbfdot, vanilladot, polydot with offset 1), predict()'s one-against-one votes; caret fits
-//    them with prob.model = classProbs, and a ksvm with a probability model is refused by the
-//    ksvm importer (caret's class is then the largest of kernlab's coupled probabilities).
+//    (rbfdot, vanilladot, polydot with offset 1).  caret fits it with prob.model = classProbs:
+//    without a probability model the class is predict()'s one-against-one vote; with one, caret's
+//    probModel is kernlab's predict(type = "probabilities") (pairwise Platt sigmoids coupled by
+//    couple()'s "minpair") with negative values set to 0 and the row renormalized, and its class
+//    the first largest of kernlab's probabilities (ir::SvmCoupling::KernlabCaret).
 // Other methods (knn, svmRadialWeights, lssvm*, ...) are refused by name.  Preprocessing that is not
 // a fixed per-column affine map (knnImpute, bagImpute, Box-Cox, PCA, ICA, ...) is refused by name.
 #include <fmt/format.h>
@@ -156,6 +158,17 @@ ir::Model import_train(const RObject& root, const std::string& file) {
       ImportHints hints;
       if (fit->inherits("gbm")) hints.n_trees = "all";
       inner = import_model(fit.obj(), file, ignored, hints);
+    }
+    if (auto* svm = std::get_if<ir::Svm>(&inner.estimator); svm && svm->coupling == ir::SvmCoupling::Kernlab) {
+      // caret's probModel sets kernlab's negative probabilities to 0 and renormalizes the row;
+      // its class is the largest of kernlab's probabilities, not predict()'s vote.
+      svm->coupling = ir::SvmCoupling::KernlabCaret;
+      for (auto& note : inner.provenance.preprocessing)
+        if (note.rfind("probabilities: kernlab's", 0) == 0)
+          note =
+              "probabilities: kernlab's pairwise Platt sigmoids (@prob.model) coupled by couple()'s \"minpair\", a "
+              "negative one set to 0 and its row renormalized (caret's probModel); the class is the first largest "
+              "of kernlab's probabilities (caret's predict)";
     }
     if (gbm_two_classes) {
       // gbm's classes "0", "1" with P("1") = logistic(f): negating f and the base gives

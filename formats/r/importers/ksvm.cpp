@@ -16,10 +16,14 @@
 // and b are negated (rho = -b).  The object is rewritten into e1071's list layout and read by
 // the e1071 importer (svm.cpp), which builds the design and the scaling.
 //
-// Refused by name: other types (C-bsvc, spoc-svc, kbb-svc, one-svc, eps-bsvr), other kernels
-// (laplacedot, besseldot, anovadot, splinedot, string kernels, user functions), and kernlab's
-// probability model (prob.model = TRUE): predict(type = "probabilities") couples the pairwise
-// sigmoids by its own linear solve (couple(), "minpair"), which the IR's libsvm coupling is not.
+// The probability model (prob.model = TRUE, C-svc and nu-svc): @prob.model holds one list(A, B)
+// per pair; predict(type = "probabilities") takes each pair's 1 - .SigmoidPredict(ret, A, B) =
+// 1 - 1/(1+exp(A*ret+B)) and couples them by couple(coupler = "minpair"), an unclamped linear
+// solve; predict(type = "response") stays the vote.  Held as ir::SvmCoupling::Kernlab (A and -B
+// as libsvm's sigmoid parameters of the negated decision value).
+//
+// Refused by name: other types (C-bsvc, spoc-svc, kbb-svc, one-svc, eps-bsvr) and other kernels
+// (laplacedot, besseldot, anovadot, splinedot, string kernels, user functions).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -166,13 +170,7 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
     obj.attr("type").unsupported(
         fmt::format("unsupported ksvm type '{}' (supported: C-svc, nu-svc, eps-svr, nu-svr)", type));
   const KernelInfo kernel = read_kernel(obj);
-  if (classification && has_probability_model(obj))
-    obj.attr("prob.model")
-        .unsupported(
-            "unsupported: a ksvm fitted with prob.model = TRUE (kernlab's predict(type = \"probabilities\") "
-            "couples the pairwise sigmoids by its own linear solve, couple()'s \"minpair\", unclamped; libsvm's "
-            "coupling, which PMML and ONNX consumers apply, gives other probabilities, and caret takes its class "
-            "from them); refit with prob.model = FALSE (caret: classProbs = FALSE) for the one-against-one votes");
+  const bool prob_model = classification && has_probability_model(obj);
 
   const bool formula = slot(obj, "terms").has_value();
   ListBuilder out;
@@ -280,6 +278,26 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
     out.add("levels", string_vector(lev));
     out.add("labels", real_vector(labels));
     out.add("nSV", real_vector(nsv));
+    if (prob_model) {
+      // kernlab's pair probability 1 - 1/(1+exp(A*ret+B)) of its decision value ret = -dec is
+      // 1/(1+exp(dec*A - B)): libsvm's sigmoid form with A and -B (ir::SvmCoupling::Kernlab).
+      const Member pm = obj.attr("prob.model");
+      if (pm.size() != P)
+        pm.fail(fmt::format("expected one list(A, B) per pair of classes ({}), found {}", P, pm.size()));
+      std::vector<double> pa(P), pb(P);
+      for (size_t q = 0; q < P; ++q) {
+        const Member a = pm.at(q)["A"], bb = pm.at(q)["B"];
+        pa[q] = a.number();
+        pb[q] = -bb.number();
+        if (!std::isfinite(pa[q])) a.fail("expected a finite sigmoid slope");
+        if (!std::isfinite(pb[q])) bb.fail("expected a finite sigmoid offset");
+      }
+      auto flag = make(RType::Logical);
+      flag->ints = {1};
+      out.add("compprob", flag);
+      out.add("probA", real_vector(pa));
+      out.add("probB", real_vector(pb));
+    }
   } else {
     const Member xm = obj.attr("xmatrix");
     const Matrix x = xm.matrix();
@@ -319,6 +337,7 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
     static const std::map<std::string, std::string> kSlots = {{"$SV", "@xmatrix"},
                                                               {"$coefs", "@coef"},
                                                               {"$rho", "@b"},
+                                                              {"$probA", "@prob.model"},
                                                               {"$scaled", "@scaling$scaled"},
                                                               {"$x.scale", "@scaling$x.scale"},
                                                               {"$y.scale", "@scaling$y.scale"},
@@ -337,10 +356,17 @@ ir::Model import_ksvm(const RObject& root, const std::string& file, const SvmLev
       w = Warning{"ksvm-no-probabilities",
                   "kernlab's predict() gives no class probabilities for a ksvm fitted without prob.model = TRUE: "
                   "the probabilities output are the pairwise vote shares, the class is the vote winner"};
+  if (prob_model) {
+    std::get<ir::Svm>(m.estimator).coupling = ir::SvmCoupling::Kernlab;
+    m.provenance.preprocessing.push_back(
+        "probabilities: kernlab's pairwise Platt sigmoids (@prob.model) coupled by couple()'s \"minpair\" "
+        "(predict(type = \"probabilities\")); the class is predict()'s one-against-one vote");
+  }
   m.provenance.source_class = "ksvm";
-  m.provenance.family = fmt::format("kernlab ksvm {}{}, {}, {} support vectors{}", type,
-                                    classification ? fmt::format(" ({} classes)", m.schema.target.classes.size()) : "",
-                                    kernel.text, n_sv, formula ? ", formula interface" : "");
+  m.provenance.family =
+      fmt::format("kernlab ksvm {}{}, {}, {} support vectors{}{}", type,
+                  classification ? fmt::format(" ({} classes)", m.schema.target.classes.size()) : "", kernel.text, n_sv,
+                  formula ? ", formula interface" : "", prob_model ? ", probability model" : "");
   for (auto& note : m.provenance.preprocessing)
     if (note.find("($x.scale)") != std::string::npos) note.replace(note.find("($x.scale)"), 10, "(@scaling$x.scale)");
   return m;
