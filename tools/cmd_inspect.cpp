@@ -59,6 +59,13 @@ std::vector<SizeFigure> size_figures(const ir::Model& m) {
           s.push_back({"weights", static_cast<double>(weights)});
         } else if constexpr (std::is_same_v<T, ir::NaiveBayes>) {
           s.push_back({"classes", static_cast<double>(e.log_prior.size())});
+        } else if constexpr (std::is_same_v<T, ir::Ensemble>) {
+          // An ensemble's features are its members': member<i>_<figure> for each of them.
+          s.push_back({"members", static_cast<double>(e.members.size())});
+          for (size_t i = 0; i < e.members.size(); ++i)
+            for (const auto& f : size_figures(ir::member_model(m, i)))
+              if (f.name != "inputs" && f.name != "derived_fields")
+                s.push_back({fmt::format("member{}_{}", i, f.name), f.value});
         }
       },
       m.estimator);
@@ -75,6 +82,10 @@ std::vector<std::pair<std::string, std::string>> precision_blocks(const ir::Mode
         if constexpr (std::is_same_v<T, ir::TreeEnsemble>) {
           b.emplace_back("thresholds", name(e.threshold_precision));
           b.emplace_back("leaf_values", name(e.value_precision));
+        } else if constexpr (std::is_same_v<T, ir::Ensemble>) {
+          for (size_t i = 0; i < e.members.size(); ++i)
+            for (const auto& [block, p] : precision_blocks(ir::member_model(m, i)))
+              if (block != "inputs") b.emplace_back(fmt::format("member{}_{}", i, block), p);
         } else if constexpr (requires { e.precision; }) {
           b.emplace_back("parameters", name(e.precision));
         } else {
@@ -198,6 +209,24 @@ int run_inspect(const InspectOptions& o, Io& io) {
     w.StartObject();
     for (const auto& [block, prec] : precision_blocks(m)) json_key_string(w, block.c_str(), prec);
     w.EndObject();
+    if (const auto* e = std::get_if<ir::Ensemble>(&m.estimator)) {
+      w.Key("ensemble");
+      w.StartObject();
+      json_key_string(w, "combine", ir::combine_name(e->combine));
+      w.Key("members");
+      w.StartArray();
+      for (const auto& mem : e->members) {
+        w.StartObject();
+        json_key_string(w, "estimator", ir::estimator_kind(mem.estimator));
+        w.Key("weight");
+        w.Double(mem.weight);
+        w.Key("features");
+        w.Int64(static_cast<int64_t>(mem.features.size()));
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+    }
     json_key_string(w, "unseen_levels", m.unseen == ir::UnseenLevel::Error ? "error" : "missing");
     json_warnings(w, warnings);
     json_key_string(w, "hash", hash);
@@ -229,6 +258,12 @@ int run_inspect(const InspectOptions& o, Io& io) {
   out << "size:         ";
   for (const auto& s : sizes) out << fmt::format(" {}={}", s.name, static_cast<int64_t>(s.value));
   out << "\n";
+  if (const auto* e = std::get_if<ir::Ensemble>(&m.estimator)) {
+    out << fmt::format("members ({}, combined by {}):\n", e->members.size(), ir::combine_name(e->combine));
+    for (size_t i = 0; i < e->members.size(); ++i)
+      out << fmt::format("  {:<3} {:<14} weight {}  features {}\n", i, ir::estimator_kind(e->members[i].estimator),
+                         e->members[i].weight, e->members[i].features.size());
+  }
   out << fmt::format("precision:     {}", precision_text(m));
   if (precision_text(m) != "double") {
     std::vector<std::string> parts;

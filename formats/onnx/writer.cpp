@@ -215,6 +215,15 @@ struct Writer {
   }
 
   void run() {
+    if (const auto* ens = std::get_if<ir::Ensemble>(&m.estimator)) {
+      std::string kinds;
+      for (const auto& mem : ens->members)
+        kinds += (kinds.empty() ? "" : ", ") + std::string(ir::estimator_kind(mem.estimator));
+      throw Unsupported("", "estimator",
+                        fmt::format("an ensemble of models of different families ({} of {}) has no ONNX form here: "
+                                    "the ONNX writer writes one estimator per graph",
+                                    ir::combine_name(ens->combine), kinds));
+    }
     const auto* lin = std::get_if<ir::Linear>(&m.estimator);
     const bool tree = std::holds_alternative<ir::TreeEnsemble>(m.estimator);
     const bool family = is_family(m.estimator);

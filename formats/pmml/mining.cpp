@@ -1,4 +1,5 @@
-// PMML MiningModel (Segmentation of TreeModels) and a top-level TreeModel -> ir::TreeEnsemble.
+// PMML MiningModel (Segmentation of TreeModels) and a top-level TreeModel -> ir::TreeEnsemble;
+// a Segmentation of models of different families -> ir::Ensemble (read_ensemble).
 //
 // Segmentations whose every segment is a TreeModel with a True predicate map to the ensemble's
 // aggregate (sum, weightedSum, average, weightedAverage, majorityVote, weightedMajorityVote, max).
@@ -76,9 +77,20 @@ pugi::xml_node segment_model(ReadContext& ctx, const pugi::xml_node& segment) {
   for (auto c : elements(segment)) {
     const auto name = local_name(c);
     if (name.size() > 5 && name.substr(name.size() - 5) == "Model") return c;
-    if (name == "NeuralNetwork") ctx.unsupported(c, "unsupported PMML element NeuralNetwork in a Segment");
+    if (name == "NeuralNetwork" || name == "Scorecard") return c;
   }
   ctx.fail(segment, "expected a model element in Segment");
+}
+
+bool all_tree_segments(const pugi::xml_node& seg) {
+  for (auto s : children(seg, "Segment"))
+    for (auto c : elements(s)) {
+      const auto name = local_name(c);
+      if ((name.size() > 5 && name.substr(name.size() - 5) == "Model") || name == "NeuralNetwork" ||
+          name == "Scorecard")
+        if (name != "TreeModel") return false;
+    }
+  return true;
 }
 
 // A segment's TreeModel: its local transformations join the scope, then the tree.
@@ -352,6 +364,107 @@ void read_linear_segments(ReadContext& ctx, const pugi::xml_node& mm, const pugi
   (void)mm;
 }
 
+// One Segment of a heterogeneous ensemble: its model read as a sub-model of its own (its own
+// features and estimator), over the ensemble's inputs and derived fields.
+ir::EnsembleMember read_member(ReadContext& ctx, const pugi::xml_node& mm, const pugi::xml_node& model) {
+  auto& m = ctx.model;
+  const std::string name(local_name(model));
+  if (std::string(ctx.loc.attr(model, "functionName")) != std::string(ctx.loc.attr(mm, "functionName")))
+    ctx.unsupported(model, fmt::format("unsupported: a {} segment with functionName '{}' in a {} MiningModel", name,
+                                       model.attribute("functionName").value(), mm.attribute("functionName").value()));
+  if (std::string(model.attribute("isScorable").value()) == "false")
+    ctx.fail(model, "the model is marked isScorable=\"false\"");
+  // A segment's MiningSchema may not treat its inputs otherwise than the MiningModel's does.
+  for (auto mf : children(child(model, "MiningSchema"), "MiningField")) {
+    for (const char* a : {"missingValueReplacement", "lowValue", "highValue"}) {
+      if (!mf.attribute(a)) continue;
+      const std::string at = a;
+      if ((at == "lowValue" || at == "highValue") && !mf.attribute("outliers")) continue;
+      ctx.unsupported(mf, fmt::format("unsupported {} on a segment's MiningField (only the MiningModel's)", a));
+    }
+    const std::string outliers = mf.attribute("outliers").value();
+    if (!outliers.empty() && outliers != "asIs")
+      ctx.unsupported(mf, fmt::format("unsupported outliers treatment '{}' on a MiningField", outliers));
+    const std::string invalid = mf.attribute("invalidValueTreatment").value();
+    if (invalid == "asMissing" && m.unseen != ir::UnseenLevel::Missing)
+      ctx.unsupported(mf, "unsupported invalidValueTreatment 'asMissing' on a segment's MiningField only");
+  }
+  if (name == "RegressionModel" || name == "GeneralRegressionModel") {
+    for (auto t : children(child(model, "Targets"), "Target"))
+      if (ctx.loc.number_or(t, "rescaleFactor", 1.0) != 1.0 || ctx.loc.number_or(t, "rescaleConstant", 0.0) != 0.0 ||
+          t.attribute("castInteger") || t.attribute("min") || t.attribute("max"))
+        ctx.unsupported(t, "unsupported Target rescaling, clamping or integer cast in a segment");
+  }
+  std::vector<ir::Feature> outer = std::move(m.features);
+  m.features.clear();
+  if (auto lt = child(model, "LocalTransformations")) ctx.declare_derived(lt, true);
+  if (name == "TreeModel") read_tree_model(ctx, model);
+  else if (name == "MiningModel") read_mining_model(ctx, model);
+  else if (name == "RegressionModel") read_regression_model(ctx, model);
+  else if (name == "GeneralRegressionModel") read_general_regression_model(ctx, model);
+  else if (name == "SupportVectorMachineModel") read_svm_model(ctx, model);
+  else if (name == "NeuralNetwork") read_neural_network(ctx, model);
+  else if (name == "NaiveBayesModel") read_naive_bayes_model(ctx, model);
+  else if (name == "RuleSetModel") read_rule_set_model(ctx, model);
+  else if (name == "Scorecard") read_scorecard(ctx, model);
+  else ctx.unsupported(model, fmt::format("unsupported PMML element {} in a Segment", name));
+  if (std::holds_alternative<ir::Ensemble>(m.estimator))
+    ctx.unsupported(model, "unsupported: a MiningModel of models of different families inside a Segment");
+  // The segment's local fields are its own: out of scope for the next segments (which may use
+  // the same names).
+  for (auto df : children(child(model, "LocalTransformations"), "DerivedField"))
+    ctx.fields.erase(df.attribute("name").value());
+  ir::EnsembleMember member;
+  member.features = std::move(m.features);
+  member.estimator = std::move(m.estimator);
+  m.features = std::move(outer);
+  return member;
+}
+
+void read_ensemble(ReadContext& ctx, const pugi::xml_node& mm, const pugi::xml_node& seg, const std::string& method) {
+  auto& m = ctx.model;
+  ir::Ensemble e;
+  if (method == "majorityVote") e.combine = ir::Combine::MajorityVote;
+  else if (method == "weightedMajorityVote") e.combine = ir::Combine::WeightedMajorityVote;
+  else if (method == "average") e.combine = ir::Combine::Average;
+  else if (method == "weightedAverage") e.combine = ir::Combine::WeightedAverage;
+  else if (method == "sum") e.combine = ir::Combine::Sum;
+  else if (method == "weightedSum") e.combine = ir::Combine::WeightedSum;
+  else if (method == "median") e.combine = ir::Combine::Median;
+  else if (method == "max") e.combine = ir::Combine::Max;
+  else
+    ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for models of different families", method));
+  const bool cls = m.schema.target.task == ir::Task::Classification;
+  if (cls && (e.combine == ir::Combine::Sum || e.combine == ir::Combine::WeightedSum))
+    ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for classification", method));
+  if (!cls && (e.combine == ir::Combine::MajorityVote || e.combine == ir::Combine::WeightedMajorityVote))
+    ctx.unsupported(seg, fmt::format("unsupported multipleModelMethod '{}' for regression", method));
+  const std::string treatment = seg.attribute("missingPredictionTreatment").value();
+  if (!treatment.empty() && treatment != "continue")
+    ctx.unsupported(seg, fmt::format("unsupported missingPredictionTreatment '{}'", treatment));
+  const bool weighted = method.rfind("weighted", 0) == 0;
+  std::vector<std::string> families;
+  for (auto s : children(seg, "Segment")) {
+    require_true(ctx, s);
+    if (child(s, "VariableWeight")) ctx.unsupported(child(s, "VariableWeight"), "unsupported VariableWeight");
+    auto model = segment_model(ctx, s);
+    ir::EnsembleMember member = read_member(ctx, mm, model);
+    member.weight = weighted ? ctx.loc.number_or(s, "weight", 1.0) : 1.0;
+    if (!(member.weight >= 0) || !std::isfinite(member.weight)) ctx.fail(s, "expected a finite non-negative weight");
+    families.push_back(m.provenance.family);
+    e.members.push_back(std::move(member));
+  }
+  if (e.members.empty()) ctx.fail(seg, "expected at least one Segment");
+  double factor = 1, constant = 0;
+  target_rescale(ctx, mm, factor, constant);
+  if (factor != 1 || constant != 0)
+    ctx.unsupported(child(mm, "Targets"), "unsupported Target rescaling of an ensemble of different families");
+  m.estimator = std::move(e);
+  std::string list;
+  for (const auto& f : families) list += (list.empty() ? "" : ", ") + f;
+  m.provenance.family = fmt::format("ensemble ({} of {})", method, list);
+}
+
 }  // namespace
 
 void read_tree_model(ReadContext& ctx, const pugi::xml_node& tm) {
@@ -420,6 +533,10 @@ void read_mining_model(ReadContext& ctx, const pugi::xml_node& mm) {
   if (!cls && (method == "sum" || method == "weightedSum" || method == "average" || method == "weightedAverage") &&
       linear_segments(seg)) {
     read_linear_segments(ctx, mm, seg, method, factor, constant);
+    return;
+  }
+  if (!all_tree_segments(seg) && method != "selectFirst" && method != "selectAll") {
+    read_ensemble(ctx, mm, seg, method);
     return;
   }
   if (method == "sum" || method == "weightedSum" || method == "max") {

@@ -10,6 +10,7 @@
 #include "formats/pmml/pmml.hpp"
 #include "formats/pmml/tree.hpp"
 #include "formats/pmml/writer_context.hpp"
+#include "lib/util/errors.hpp"
 
 namespace mb::pmml {
 namespace {
@@ -183,9 +184,60 @@ struct Writer {
   }
 };
 
+bool is_model_element_name(std::string_view n) {
+  return (n.size() > 5 && n.substr(n.size() - 5) == "Model") || n == "NeuralNetwork" || n == "Scorecard";
+}
+
+// An ir::Ensemble: a MiningModel whose Segments (each with a True predicate) hold the members,
+// each written by its own family's writer as a model of its own (ir::member_model), without its
+// Output and with a MiningSchema that leaves missing and invalid values to the MiningModel.
+std::string write_ensemble(const ir::Model& m, Warnings& warnings) {
+  const auto& e = std::get<ir::Ensemble>(m.estimator);
+  NameTable names;
+  const std::string target_name = reserve_field_names(names, m);
+  pugi::xml_document doc;
+  auto root = begin_document(doc);
+  write_data_dictionary(root, m, target_name);
+  auto mm = root.append_child("MiningModel");
+  const bool cls = m.schema.target.task == ir::Task::Classification;
+  mm.append_attribute("functionName") = cls ? "classification" : "regression";
+  write_mining_schema(mm, m, target_name, true);
+  write_output(mm, m, names);
+  auto seg = mm.append_child("Segmentation");
+  seg.append_attribute("multipleModelMethod") = ir::combine_name(e.combine);
+  const bool weighted = e.combine == ir::Combine::WeightedMajorityVote || e.combine == ir::Combine::WeightedAverage ||
+                        e.combine == ir::Combine::WeightedSum;
+  for (size_t i = 0; i < e.members.size(); ++i) {
+    const ir::Model sub = ir::member_model(m, i);
+    const std::string text = write(sub, warnings);
+    pugi::xml_document part;
+    if (!part.load_buffer(text.data(), text.size()))
+      throw InternalError("", "", "internal: the PMML writer produced text it cannot parse");
+    const auto proot = part.document_element();
+    pugi::xml_node model;
+    for (auto c : proot.children()) {
+      if (c.type() != pugi::node_element) continue;
+      if (i == 0 && std::string_view(c.name()) == "TransformationDictionary") root.insert_copy_before(c, mm);
+      if (is_model_element_name(c.name())) model = c;
+    }
+    if (!model) throw InternalError("", "", "internal: the PMML writer wrote no model element");
+    if (auto out = model.child("Output")) model.remove_child(out);
+    for (auto mf : model.child("MiningSchema").children("MiningField"))
+      for (const char* a : {"missingValueReplacement", "missingValueTreatment", "invalidValueTreatment"})
+        mf.remove_attribute(a);
+    auto s = seg.append_child("Segment");
+    s.append_attribute("id") = std::to_string(i + 1).c_str();
+    if (weighted) s.append_attribute("weight") = format_double(e.members[i].weight).c_str();
+    s.append_child("True");
+    s.append_copy(model);
+  }
+  return document_text(doc);
+}
+
 }  // namespace
 
 std::string write(const ir::Model& m, Warnings& warnings) {
+  if (std::holds_alternative<ir::Ensemble>(m.estimator)) return write_ensemble(m, warnings);
   if (std::holds_alternative<ir::TreeEnsemble>(m.estimator)) return write_trees(m, warnings);
   if (std::holds_alternative<ir::Svm>(m.estimator)) return write_svm(m, warnings);
   if (std::holds_alternative<ir::Mlp>(m.estimator)) return write_neural_network(m, warnings);

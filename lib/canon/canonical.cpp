@@ -314,9 +314,33 @@ class Writer {
             tok("kmeans");
             tok(std::to_string(e.k));
             nums(e.centers);
+          } else if constexpr (std::is_same_v<T, ir::Ensemble>) {
+            tok("ensemble");
+            tok(ir::combine_name(e.combine));
+            tok(std::to_string(e.members.size()));
+            for (size_t i = 0; i < e.members.size(); ++i) {
+              tok("member");
+              num(e.members[i].weight);
+              const ir::Model sub = ir::member_model(m_, i);
+              Writer w(sub);
+              w.body();
+              out += w.out;
+            }
           }
         },
         m_.estimator);
+  }
+
+  // The features and the estimator.
+  void body() {
+    tok("features");
+    if (std::holds_alternative<ir::TreeEnsemble>(m_.estimator)) {
+      tok("inline");  // tree tests name their features' expressions
+    } else {
+      tok(std::to_string(m_.features.size()));
+      for (const auto& f : m_.features) expr(f.expr);
+    }
+    estimator();
   }
 
  private:
@@ -332,14 +356,7 @@ namespace {
 void write_canonical(Writer& w, const ir::Model& m) {
   w.tok("mb-canon/2");
   w.schema();
-  w.tok("features");
-  if (std::holds_alternative<ir::TreeEnsemble>(m.estimator)) {
-    w.tok("inline");  // tree tests name their features' expressions
-  } else {
-    w.tok(std::to_string(m.features.size()));
-    for (const auto& f : m.features) w.expr(f.expr);
-  }
-  w.estimator();
+  w.body();
 }
 
 std::string hex_digest(const unsigned char* md, unsigned len) {

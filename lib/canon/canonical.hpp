@@ -17,7 +17,9 @@
 //   expr      := "(" opname operands { expr } ")"
 //       Const: num · Input: i · LevelIs: i k · LevelMap: i nums · Discretize: nums nums ints
 //       (i is the input's position in the sorted input list, below)
-//   estimator := linear | trees | svm | mlp | nb | kmeans
+//   estimator := linear | trees | svm | mlp | nb | kmeans | ensemble
+//   ensemble  := "ensemble" combine M { "member" num(weight) features estimator }
+//                (combine: PMML's multipleModelMethod name; members in model order)
 //   linear    := "linear" T nums(coefficients) nums(intercepts) offset_feature link
 //                ("ref"|"noref") transform prec [ "ort" post_transform ("l1"|"nonorm") ]
 //   trees     := "trees" n_outputs n_trees { tree } aggregate [ num(total weight) ] nums(base)

@@ -370,6 +370,22 @@ std::vector<Change> structural_diff(const ir::Model& a, const ir::Model& b, size
     if (listed > max_trees)
       out.push_back({"tree-changed", fmt::format("and {} more trees", listed - max_trees), "", ""});
 
+  } else if (const auto* ea = std::get_if<ir::Ensemble>(&a.estimator)) {
+    // Member by member, each as a model of its own ("member 2: coefficient 3").
+    const auto& eb = std::get<ir::Ensemble>(b.estimator);
+    if (ea->combine != eb.combine)
+      out.push_back({"parameter-changed", "combine rule", ir::combine_name(ea->combine), ir::combine_name(eb.combine)});
+    if (ea->members.size() != eb.members.size())
+      out.push_back(
+          {"parameter-changed", "members", std::to_string(ea->members.size()), std::to_string(eb.members.size())});
+    for (size_t i = 0; i < std::min(ea->members.size(), eb.members.size()); ++i) {
+      param(fmt::format("member {} weight", i), ea->members[i].weight, eb.members[i].weight);
+      for (auto& c : structural_diff(ir::member_model(a, i), ir::member_model(b, i), max_parameters, max_trees)) {
+        c.what = fmt::format("member {}: {}", i, c.what);
+        if (c.kind == "parameter-changed" && c.abs > 0) params.push_back(std::move(c));
+        else out.push_back(std::move(c));
+      }
+    }
   } else if (const auto* sa = std::get_if<ir::Svm>(&a.estimator);
              sa && sa->precision != std::get<ir::Svm>(b.estimator).precision) {
     // A float32 SVM (an ONNX SVMClassifier / SVMRegressor) against a double one: the numbers

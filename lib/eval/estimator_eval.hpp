@@ -32,6 +32,10 @@ std::unique_ptr<EstimatorEval> make_estimator_eval(const ir::Model& m, const Eva
 void finish_scores(const ir::Model& m, ir::ScoreTransform transform, size_t n_scores, const std::vector<double>& scores,
                    Predictions& out, const std::vector<double>& cutoffs = {});
 
+// An ir::Ensemble's prediction from its members' predictions `in` (one per member, over the
+// same rows as out.rows), by the rule of e.combine (ir::Combine).
+void combine_members(const ir::Model& m, const ir::Ensemble& e, const std::vector<Predictions>& in, Predictions& out);
+
 std::unique_ptr<EstimatorEval> make_linear_eval(const ir::Model& m, const ir::Linear& l, const EvalOptions& o);
 std::unique_ptr<EstimatorEval> make_tree_eval(const ir::Model& m, const ir::TreeEnsemble& t, const EvalOptions& o);
 // Trees whose output stage has the operator arithmetic (ir::Arithmetic::Operator, eval_tree_ort.cpp).

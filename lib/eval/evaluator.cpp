@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -31,8 +32,24 @@ struct Evaluator::Impl {
   std::vector<const double*> input_ptrs, derived_ptrs;
   FeatureColumns features;
   std::unique_ptr<EstimatorEval> estimator;
+  // An ir::Ensemble: each member as a model of its own, scored by its own evaluator.
+  const ir::Ensemble* ensemble = nullptr;
+  std::vector<std::unique_ptr<ir::Model>> member_models;
+  std::vector<std::unique_ptr<Evaluator>> member_evals;
+  std::vector<Predictions> member_out;
 
   Impl(const ir::Model& m, EvalOptions o) : model(m), opts(o) {
+    ensemble = std::get_if<ir::Ensemble>(&m.estimator);
+    if (ensemble) {
+      EvalOptions mo = o;
+      mo.want_link = false;
+      for (size_t i = 0; i < ensemble->members.size(); ++i) {
+        member_models.push_back(std::make_unique<ir::Model>(ir::member_model(m, i)));
+        member_evals.push_back(std::make_unique<Evaluator>(*member_models.back(), mo));
+      }
+      member_out.resize(ensemble->members.size());
+      return;
+    }
     for (const auto& d : m.derived) derived_programs.emplace_back(std::vector<const ir::Expr*>{&d.expr});
     std::vector<const ir::Expr*> fx;
     for (const auto& f : m.features) {
@@ -85,6 +102,12 @@ struct Evaluator::Impl {
   }
 
   void score(const Batch& in, Predictions& out) {
+    if (ensemble) {
+      for (size_t i = 0; i < member_evals.size(); ++i) member_evals[i]->score(in, member_out[i]);
+      out.rows = in.rows;
+      combine_members(model, *ensemble, member_out, out);
+      return;
+    }
     prepare_inputs(in);
     derived_ptrs.resize(derived_programs.size());
     for (size_t j = 0; j < derived_programs.size(); ++j) {
@@ -109,7 +132,14 @@ struct Evaluator::Impl {
 Evaluator::Evaluator(const ir::Model& model, EvalOptions opts) : impl_(std::make_unique<Impl>(model, opts)) {}
 Evaluator::~Evaluator() = default;
 void Evaluator::score(const Batch& in, Predictions& out) { impl_->score(in, out); }
-size_t Evaluator::batch_rows() const { return impl_->estimator->batch_rows(); }
+size_t Evaluator::batch_rows() const {
+  if (impl_->ensemble) {
+    size_t rows = 8192;
+    for (const auto& e : impl_->member_evals) rows = std::max(rows, e->batch_rows());
+    return rows;
+  }
+  return impl_->estimator->batch_rows();
+}
 
 bool release_compiled(ir::Model& model) {
   auto* trees = std::get_if<ir::TreeEnsemble>(&model.estimator);

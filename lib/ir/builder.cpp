@@ -520,8 +520,38 @@ struct Checker {
           else if constexpr (std::is_same_v<T, Mlp>) mlp(e);
           else if constexpr (std::is_same_v<T, NaiveBayes>) naive_bayes(e);
           else if constexpr (std::is_same_v<T, Clustering>) clustering(e);
+          else if constexpr (std::is_same_v<T, Ensemble>) ensemble(e);
         },
         m.estimator);
+  }
+
+  void ensemble(const Ensemble& e) const {
+    const auto task = m.schema.target.task;
+    if (e.members.empty()) fail(at(), "an ensemble without members");
+    if (!m.features.empty()) fail(at(), "an ensemble's features belong to its members");
+    if (task == Task::Clustering) fail(at(), "an ensemble of clustering models");
+    const bool vote = e.combine == Combine::MajorityVote || e.combine == Combine::WeightedMajorityVote;
+    const bool sum = e.combine == Combine::Sum || e.combine == Combine::WeightedSum;
+    if (vote && task != Task::Classification)
+      fail(at(), fmt::format("combine rule '{}' for a regression ensemble", combine_name(e.combine)));
+    if (sum && task != Task::Regression)
+      fail(at(), fmt::format("combine rule '{}' for a classification ensemble", combine_name(e.combine)));
+    const bool weighted = e.combine == Combine::WeightedMajorityVote || e.combine == Combine::WeightedAverage ||
+                          e.combine == Combine::WeightedSum;
+    double total = 0;
+    for (size_t i = 0; i < e.members.size(); ++i) {
+      const auto& mem = e.members[i];
+      const std::string place = at(fmt::format("member {}", i));
+      if (std::holds_alternative<Ensemble>(mem.estimator)) fail(place, "an ensemble inside an ensemble");
+      if (!std::isfinite(mem.weight) || mem.weight < 0) fail(place, fmt::format("weight {}", mem.weight));
+      if (!weighted && mem.weight != 1)
+        fail(place, fmt::format("weight {} under the unweighted rule '{}'", mem.weight, combine_name(e.combine)));
+      total += mem.weight;
+      const Model sub = member_model(m, i);
+      Checker{sub, file, place}.run();
+    }
+    if ((e.combine == Combine::WeightedAverage || e.combine == Combine::WeightedMajorityVote) && !(total > 0))
+      fail(at(), "the members' weights sum to 0");
   }
 };
 

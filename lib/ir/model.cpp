@@ -58,8 +58,37 @@ const char* estimator_kind(const Estimator& e) {
     case 3: return "mlp";
     case 4: return "naive_bayes";
     case 5: return "clustering";
+    case 6: return "ensemble";
   }
   return "?";
+}
+
+const char* combine_name(Combine c) {
+  switch (c) {
+    case Combine::MajorityVote: return "majorityVote";
+    case Combine::WeightedMajorityVote: return "weightedMajorityVote";
+    case Combine::Average: return "average";
+    case Combine::WeightedAverage: return "weightedAverage";
+    case Combine::Sum: return "sum";
+    case Combine::WeightedSum: return "weightedSum";
+    case Combine::Median: return "median";
+    case Combine::Max: return "max";
+  }
+  return "?";
+}
+
+Model member_model(const Model& m, size_t i) {
+  const auto& e = std::get<Ensemble>(m.estimator);
+  Model sub;
+  sub.schema = m.schema;
+  sub.derived = m.derived;
+  sub.features = e.members.at(i).features;
+  sub.estimator = e.members.at(i).estimator;
+  sub.unseen = m.unseen;
+  sub.provenance.format = m.provenance.format;
+  sub.provenance.format_version = m.provenance.format_version;
+  sub.provenance.producer = m.provenance.producer;
+  return sub;
 }
 
 }  // namespace mb::ir

@@ -133,6 +133,35 @@ def main():
         c.check(any(x["what"] == "arithmetic" and x["a"] == "double" and x["b"] == "float32" for x in prec)
                 and not any(x["kind"] in ("parameter-changed", "tree-changed") for x in ch),
                 f"{case}: float32 ONNX diff names precision only: {ch}")
+
+    # 5. An ensemble of models of different families (KNIME's vote of a tree, a network and an
+    #    SVM, made a weighted vote): converted to PMML and back it is the same model; a member's
+    #    Segment weight edited shows as that member's weight; ONNX and R refuse it (exit 2).
+    knime = os.path.join(args.source, "..", "shared", "corpus", "pmml", "jpmml-evaluator-1.4.X", "pmml-knime",
+                         "src", "test", "resources", "pmml", "ModelEnsembleIris.pmml")
+    if os.path.isfile(knime):
+        text = open(knime).read().replace('multipleModelMethod="majorityVote"',
+                                          'multipleModelMethod="weightedMajorityVote"')
+        src = os.path.join(w, "ensemble.pmml")
+        with open(src, "w") as f:
+            f.write(text.replace("<Segment>", '<Segment weight="2">', 1))
+        out = os.path.join(w, "ensemble_out.pmml")
+        c.check(run(cli, "convert", src, out).rc == 0, "ensemble: convert to PMML")
+        res = run(cli, "diff", src, out, "--json")
+        c.check(res.rc == 0 and res.json()["changes"] == [], f"ensemble: diff against its PMML: exit {res.rc}")
+        edited = os.path.join(w, "ensemble_edited.pmml")
+        written = open(out).read()
+        m = re.search(r'<Segment id="2" weight="([^"]+)"', written)
+        if c.check(m is not None, "ensemble: the written PMML has a weight on its second Segment"):
+            with open(edited, "w") as f:
+                f.write(written[:m.start(1)] + "1.5" + written[m.end(1):])
+            ch = run(cli, "diff", out, edited, "--json").json()["changes"]
+            c.check(len(ch) == 1 and ch[0]["kind"] == "parameter-changed" and ch[0]["what"] == "member 1 weight"
+                    and ch[0]["a"] == "1" and ch[0]["b"] == "1.5", f"ensemble: edited weight: {ch}")
+        for fmt in ("onnx", "rds"):
+            r = run(cli, "convert", src, os.path.join(w, "ensemble." + fmt))
+            c.check(r.rc == 2 and "ensemble of models of different families" in r.err,
+                    f"ensemble: convert to {fmt} refused: exit {r.rc}, {r.err.strip()[:200]!r}")
     c.finish()
 
 

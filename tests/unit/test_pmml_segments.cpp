@@ -12,6 +12,8 @@
 
 #include "formats/onnx/onnx.hpp"
 #include "formats/pmml/pmml.hpp"
+#include "formats/r/exporters/export.hpp"
+#include "lib/canon/canonical.hpp"
 #include "lib/eval/evaluator.hpp"
 #include "tests/unit/support.hpp"
 
@@ -351,5 +353,77 @@ TEST_CASE("pmml: one-against-all machines, smallest or largest value wins (hand-
       CHECK(e.place().find("/PMML/SupportVectorMachineModel") != std::string::npos);
       CHECK_MESSAGE(e.message().find(message) != std::string::npos, e.message());
     }
+  }
+}
+
+TEST_CASE("pmml segments: KNIME's vote of a tree, a network and an SVM gives KNIME's species") {
+  if (!have_shared(knime_dir())) return;
+  const auto m = mb::pmml::read(slurp(knime_dir() / "pmml/ModelEnsembleIris.pmml"), "ModelEnsembleIris.pmml");
+  const auto* e = std::get_if<mb::ir::Ensemble>(&m.estimator);
+  REQUIRE(e);
+  CHECK(e->combine == mb::ir::Combine::MajorityVote);
+  REQUIRE(e->members.size() == 3);
+  CHECK(std::holds_alternative<mb::ir::TreeEnsemble>(e->members[0].estimator));
+  CHECK(std::holds_alternative<mb::ir::Mlp>(e->members[1].estimator));
+  CHECK(std::holds_alternative<mb::ir::Svm>(e->members[2].estimator));
+  const Csv input = read_csv(knime_dir() / "csv/Iris.csv");
+  const Csv expected = read_csv(knime_dir() / "csv/ModelEnsembleIris.csv");
+  const int col = expected.col("Species");
+  REQUIRE(col >= 0);
+  const auto p = score(m, bind_by_name(m, input));
+  REQUIRE(p.label.size() == expected.rows.size());
+  size_t bad = 0, split = 0;
+  for (size_t r = 0; r < expected.rows.size(); ++r) {
+    bad += p.label[r] < 0 || m.schema.target.classes[p.label[r]] != expected.rows[r][col];
+    // Rows where the three members do not all agree (the vote decides).
+    split += p.prob[r * 3 + static_cast<size_t>(p.label[r])] < 1;
+  }
+  CHECK(bad == 0);
+  CHECK(split > 0);
+  MESSAGE("ModelEnsembleIris: " << expected.rows.size() << " rows agree with KNIME, " << split
+                                << " of them decided by a split vote");
+  // Written as PMML 4.4 (valid against the XSD), read back as the same function.
+  const auto back = pmml_round_trip(m, "model_ensemble_iris");
+  // The same function (canonical form); the network and the SVM the same to the bit, their
+  // features too; the tree is written in the tree writer's node layout (the same function).
+  CHECK(mb::canon::model_hash(back) == mb::canon::model_hash(m));
+  const auto& eb = std::get<mb::ir::Ensemble>(back.estimator);
+  REQUIRE(eb.members.size() == 3);
+  for (size_t i = 0; i < 3; ++i) CHECK(eb.members[i].features == e->members[i].features);
+  CHECK(eb.members[1].estimator == e->members[1].estimator);
+  CHECK(eb.members[2].estimator == e->members[2].estimator);
+  CHECK(mb::canon::model_hash(mb::ir::member_model(back, 0)) == mb::canon::model_hash(mb::ir::member_model(m, 0)));
+  const auto q = score(back, bind_by_name(back, input));
+  CHECK(q.label == p.label);
+  CHECK(q.prob == p.prob);
+  // The weighted rules keep their weights through PMML.
+  std::string text = slurp(knime_dir() / "pmml/ModelEnsembleIris.pmml");
+  text.replace(text.find("majorityVote"), 12, "weightedMajorityVote");
+  for (const char* w : {"2.5", "0.5"})
+    text.replace(text.find("<Segment>"), 9, std::string("<Segment weight=\"") + w + "\">");
+  const auto weighted = mb::pmml::read(text, "weighted.pmml");
+  const auto wback = pmml_round_trip(weighted, "model_ensemble_iris_weighted");
+  CHECK(mb::canon::model_hash(wback) == mb::canon::model_hash(weighted));
+  CHECK(mb::canon::model_hash(wback) != mb::canon::model_hash(m));
+  CHECK(std::get<mb::ir::Ensemble>(wback.estimator).members[0].weight == 2.5);
+  // ONNX and R have no form for it: refused by name.
+  mb::Warnings w;
+  try {
+    mb::onnxfmt::write(m, {}, w);
+    FAIL_CHECK("expected a refusal");
+  } catch (const mb::Error& err) {
+    CHECK(err.kind() == mb::ErrorKind::Unsupported);
+    CHECK_MESSAGE(std::string(err.what())
+                          .find("ensemble of models of different families (majorityVote of "
+                                "tree_ensemble, mlp, svm)") != std::string::npos,
+                  err.what());
+  }
+  try {
+    mb::r::export_model(m, w);
+    FAIL_CHECK("expected a refusal");
+  } catch (const mb::Error& err) {
+    CHECK(err.kind() == mb::ErrorKind::Unsupported);
+    CHECK_MESSAGE(std::string(err.what()).find("ensemble of models of different families") != std::string::npos,
+                  err.what());
   }
 }

@@ -314,8 +314,6 @@ TEST_CASE("pmml trees: third-party ensembles the IR cannot hold are refused with
     const char* message;
   };
   const Refused cases[] = {
-      {"jpmml-evaluator-1.4.X/pmml-knime/src/test/resources/pmml/ModelEnsembleIris.pmml",
-       "unsupported PMML element NeuralNetwork"},
       {"pmml4s/src/test/resources/models/mining/dmg_select_first_mining.xml", "multipleModelMethod 'selectFirst'"},
       {"jpmml-evaluator/pmml-evaluator/src/test/resources/pmml/mining/SelectAllTest.pmml",
        "multipleModelMethod 'selectAll'"},

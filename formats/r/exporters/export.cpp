@@ -8,6 +8,16 @@
 namespace mb::r {
 
 RPtr export_model(const ir::Model& m, Warnings& warnings) {
+  if (const auto* ens = std::get_if<ir::Ensemble>(&m.estimator)) {
+    std::string kinds;
+    for (const auto& mem : ens->members)
+      kinds += (kinds.empty() ? "" : ", ") + std::string(ir::estimator_kind(mem.estimator));
+    throw Unsupported("", "",
+                      fmt::format("no standard R class written for an ensemble of models of different families ({} "
+                                  "of {}); R output covers lm, glm, multinom, single trees (rpart), sums of trees "
+                                  "(gbm) and forests (randomForest)",
+                                  ir::combine_name(ens->combine), kinds));
+  }
   using Exporter = RPtr (*)(const ir::Model&, Warnings&);
   static const Exporter table[] = {export_multinom, export_lm_glm, export_rpart, export_gbm, export_random_forest};
   for (Exporter e : table)
