@@ -10,11 +10,11 @@
 # "identical MODEL", "DIFFERENT MODEL: ..." or "ERROR MODEL: message" per line.
 suppressPackageStartupMessages({
   library(jsonlite)
-  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth", "kernlab")) suppressWarnings(requireNamespace(p, quietly = TRUE))
+  for (p in c("rpart", "randomForest", "gbm", "nnet", "e1071", "glmnet", "ranger", "MASS", "earth")) suppressWarnings(requireNamespace(p, quietly = TRUE))
 })
 
 model_levels <- function(m) {
-  if (isS4(m)) return(list())  # kernlab's ksvm: numeric columns (factors read back by model.matrix)
+  if (inherits(m, "ksvm")) return(list())  # kernlab's ksvm: numeric columns (factors read back by model.matrix)
   if (!is.null(m$xlevels)) return(m$xlevels)
   if (!is.null(m$forest$xlevels)) return(m$forest$xlevels)
   if (!is.null(attr(m, "xlevels"))) return(attr(m, "xlevels"))
@@ -68,12 +68,17 @@ score <- function(m, nd) {
     return(p)
   }
   if (inherits(m, "randomForest")) return(predict(m, newdata = nd, type = if (m$type == "classification") "prob" else "response"))
+  if (inherits(m, "gbm") && (isTRUE(m$train.fraction < 1) || !is.null(m$cv.error)))  # predict()'s own n.trees
+    return(suppressMessages(predict(m, newdata = nd, type = "response")))
   if (inherits(m, "gbm")) return(predict(m, newdata = nd, n.trees = m$n.trees, type = "response"))
   if (inherits(m, "multinom")) return(predict(m, newdata = nd, type = "probs"))
   if (inherits(m, "nnet")) return(predict(m, newdata = nd, type = "raw"))
   if (inherits(m, "ranger")) return(predict(m, data = nd, num.threads = 1)$predictions)
   if (inherits(m, "svm")) return(predict(m, newdata = nd, probability = TRUE))
   if (inherits(m, "ksvm")) {
+    # kernlab is loaded only here: its S4 generics upset party's BinaryTree (ModelEnv) in the
+    # same session.
+    suppressWarnings(requireNamespace("kernlab", quietly = TRUE))
     # kernlab's predict(): the rows without a missing value (a matrix with one stops), the
     # vote's class, and with a probability model predict(type = "probabilities") too.
     nd <- nd[stats::complete.cases(nd), , drop = FALSE]
