@@ -34,12 +34,13 @@
 namespace mb::r {
 namespace {
 
-// The rpart tree `$...$trees[[j]]` as a model, errors placed inside the ensemble.
-ir::Model import_member_tree(const Member& tree, const std::string& file) {
+// The rpart tree `tree` of an ensemble as a model (class probabilities, or rpart's own
+// predictions when `classes` is false), errors placed inside the ensemble.
+ir::Model import_rpart_member(const Member& tree, bool classes, const std::string& file) {
   const std::vector<std::string> cls = tree->classes();
   if (cls.empty() || cls[0] != "rpart") tree.fail("expected an rpart tree");
   try {
-    return import_rpart_classes(tree.obj(), file);
+    return classes ? import_rpart_classes(tree.obj(), file) : import_rpart(tree.obj(), file);
   } catch (const Unsupported& e) {
     if (e.file() != file) throw;
     throw Unsupported(file, tree.path() + e.place(), e.message());
@@ -80,7 +81,7 @@ std::vector<ir::Model> read_trees(const Member& trees, const std::string& file) 
   std::vector<ir::Model> out;
   for (size_t j = 0; j < trees.size(); ++j) {
     const Member t = trees.at(j);
-    out.push_back(import_member_tree(t, file));
+    out.push_back(import_rpart_member(t, true, file));
     if (j > 0) check_same_inputs(out[0], out[j], t);
   }
   return out;
@@ -157,18 +158,7 @@ ir::Model import_adabag(const RObject& root, const std::string& file, bool boost
 ir::Model import_ipred_tree(const Member& mtree, bool classification, const std::string& file) {
   if (mtree.has("bfct"))
     mtree["bfct"].unsupported("unsupported ipred tree with a combined model ($bfct: double-bagging)");
-  const Member tree = mtree["btree"];
-  const std::vector<std::string> cls = tree->classes();
-  if (cls.empty() || cls[0] != "rpart") tree.fail("expected an rpart tree");
-  try {
-    return classification ? import_rpart_classes(tree.obj(), file) : import_rpart(tree.obj(), file);
-  } catch (const Unsupported& e) {
-    if (e.file() != file) throw;
-    throw Unsupported(file, tree.path() + e.place(), e.message());
-  } catch (const Error& e) {
-    if (e.file() != file || e.kind() != ErrorKind::InvalidInput) throw;
-    throw Error(file, tree.path() + e.place(), e.message(), e.exit_code());
-  }
+  return import_rpart_member(mtree["btree"], classification, file);
 }
 
 ir::Model import_ipred(const RObject& root, const std::string& file, bool classification) {
